@@ -1,0 +1,31 @@
+import type { CallOptions } from './vector-store.js';
+
+/** Options of {@link Embedder.embed}. */
+export interface EmbedOptions extends CallOptions {
+  /** Texts to embed, at most `maxEmbeddingsPerCall` of them. */
+  values: string[];
+  /** Some models embed queries and documents differently. */
+  purpose: 'document' | 'query';
+}
+
+/** Result of {@link Embedder.embed}. */
+export interface EmbedResult {
+  /** One vector per value, in order, each of length `dimensions`. */
+  embeddings: number[][];
+  usage?: { tokens?: number };
+}
+
+/** Turns texts into vectors, always in batches. */
+export interface Embedder {
+  /** Contract version. */
+  readonly specificationVersion: 'v1';
+  /** Provider name, e.g. `hash`, `openai`. */
+  readonly provider: string;
+  /** Model id. */
+  readonly modelId: string;
+  /** Length of every vector. */
+  readonly dimensions: number;
+  /** Largest batch one call accepts; callers split bigger ones. */
+  readonly maxEmbeddingsPerCall: number;
+  embed(options: EmbedOptions): Promise<EmbedResult>;
+}

@@ -1,0 +1,85 @@
+export type { BM25Options } from './bm25.js';
+export { scoreBM25 } from './bm25.js';
+export type { Embedder, EmbedOptions, EmbedResult } from './embedder.js';
+export type {
+  AdapterCallErrorOptions,
+  DimensionMismatchErrorOptions,
+  EngramErrorOptions,
+  LLMOutputErrorOptions,
+} from './errors.js';
+export {
+  AbortedError,
+  AdapterCallError,
+  ClosedError,
+  DimensionMismatchError,
+  EngramError,
+  InvalidArgumentError,
+  LLMOutputError,
+  NotFoundError,
+  throwIfAborted,
+  UnsupportedFunctionalityError,
+} from './errors.js';
+export type {
+  FilterExpression,
+  FilterInput,
+  FilterOperator,
+  FilterScalar,
+  FilterShorthand,
+  FilterShorthandCondition,
+} from './filter.js';
+export {
+  filterOperators,
+  filterOperatorsUsed,
+  matchesFilter,
+  normalizeFilter,
+  readField,
+  validateFilter,
+} from './filter.js';
+export type {
+  GraphEntity,
+  GraphRelation,
+  GraphStore,
+  GraphStoreCapabilities,
+  GraphTriple,
+} from './graph-store.js';
+export type { HashEmbedderOptions } from './hash-embedder.js';
+export { createHashEmbedder } from './hash-embedder.js';
+export type { HistoryEvent, HistoryEventType, HistoryStore } from './history-store.js';
+export { createInMemoryHistoryStore } from './in-memory-history-store.js';
+export type { InMemoryStore } from './in-memory-vector-store.js';
+export { createInMemoryStore, createInMemoryVectorStore } from './in-memory-vector-store.js';
+export type {
+  JSONSchema,
+  LLM,
+  LLMGenerateOptions,
+  LLMGenerateResult,
+  LLMMessage,
+  LLMResponseFormat,
+  LLMTool,
+  LLMToolCall,
+  LLMUsage,
+} from './llm.js';
+export { decodeCursor, encodeCursor } from './pagination.js';
+export type { Reranker, RerankOptions, RerankResult } from './reranker.js';
+export type { Scope, ScopeField } from './scope.js';
+export { matchesScope, maxScopeIdLength, normalizeScope, scopeFields, scopeKey } from './scope.js';
+export { cosineSimilarity } from './similarity.js';
+export { keywordTokens, normalizeText, textHash, tokenize } from './text.js';
+export type {
+  CallOptions,
+  CommitOptions,
+  CountOptions,
+  DeleteOptions,
+  EnsureCollectionOptions,
+  GetOptions,
+  JsonValue,
+  ListOptions,
+  ListPage,
+  QueryOptions,
+  StoredRecord,
+  UpsertOptions,
+  VectorMatch,
+  VectorRecord,
+  VectorStore,
+  VectorStoreCapabilities,
+} from './vector-store.js';

@@ -1,0 +1,23 @@
+import type { CallOptions } from './vector-store.js';
+
+/** Options of {@link Reranker.rerank}. */
+export interface RerankOptions extends CallOptions {
+  query: string;
+  documents: string[];
+  /** Return only the best N. */
+  topN?: number;
+}
+
+/** Result of {@link Reranker.rerank}: indexes into `documents`, best first. */
+export interface RerankResult {
+  results: { index: number; score: number }[];
+}
+
+/** Optional second stage that reorders search candidates. */
+export interface Reranker {
+  /** Contract version. */
+  readonly specificationVersion: 'v1';
+  readonly provider: string;
+  readonly modelId: string;
+  rerank(options: RerankOptions): Promise<RerankResult>;
+}
