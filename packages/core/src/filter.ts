@@ -195,7 +195,13 @@ const shorthandOperators = new Set([
 
 function isAstNode(input: object): boolean {
   const op = (input as { op?: unknown }).op;
-  return typeof op === 'string' && (filterOperators as readonly string[]).includes(op);
+  if (typeof op !== 'string') return false;
+  return (
+    (filterOperators as readonly string[]).includes(op) ||
+    'field' in input ||
+    'filters' in input ||
+    'filter' in input
+  );
 }
 
 function shorthandToExpression(

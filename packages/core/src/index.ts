@@ -48,6 +48,8 @@ export type { HistoryEvent, HistoryEventType, HistoryStore } from './history-sto
 export { createInMemoryHistoryStore } from './in-memory-history-store.js';
 export type { InMemoryStore } from './in-memory-vector-store.js';
 export { createInMemoryStore, createInMemoryVectorStore } from './in-memory-vector-store.js';
+export { parseModelJson } from './json-repair.js';
+export { KeyedMutex } from './keyed-mutex.js';
 export type {
   JSONSchema,
   LLM,
@@ -59,12 +61,39 @@ export type {
   LLMToolCall,
   LLMUsage,
 } from './llm.js';
+export type {
+  AddOptions,
+  AddResult,
+  ImportItem,
+  ListMemoriesOptions,
+  MemoryChange,
+  MemoryItem,
+  MemoryOptions,
+  ScopedOptions,
+  SearchOptions,
+  SearchResultItem,
+  UpdateOptions,
+} from './memory.js';
+export { Memory } from './memory.js';
 export { decodeCursor, encodeCursor } from './pagination.js';
+export type { Message } from './prompts.js';
+export {
+  defaultExtractionPrompt,
+  defaultReconcilePrompt,
+  extractionSchemaName,
+  reconcileSchemaName,
+} from './prompts.js';
+export type { Environment, ImportModule } from './providers.js';
+export {
+  loadAdapterPackage,
+  resolveEmbedderFromEnvironment,
+  resolveLLMFromEnvironment,
+} from './providers.js';
 export type { Reranker, RerankOptions, RerankResult } from './reranker.js';
 export type { Scope, ScopeField } from './scope.js';
 export { matchesScope, maxScopeIdLength, normalizeScope, scopeFields, scopeKey } from './scope.js';
 export { cosineSimilarity } from './similarity.js';
-export { keywordTokens, normalizeText, textHash, tokenize } from './text.js';
+export { keywordTokens, normalizeText, stem, textHash, tokenize } from './text.js';
 export type {
   CallOptions,
   CommitOptions,

@@ -16,9 +16,25 @@ export function tokenize(text: string): string[] {
   );
 }
 
-/** Word tokens without common English function words; what keyword relevance counts. */
+/**
+ * A light English suffix stripper (plurals, -ing, -ed) so that "peanut" finds "peanuts". It only
+ * has to map related forms to the same key, not produce real words.
+ */
+export function stem(token: string): string {
+  if (!/^[a-z]+$/.test(token) || token.length <= 3) return token;
+  if (token.endsWith('ies') && token.length > 4) return `${token.slice(0, -3)}y`;
+  if (token.endsWith('sses')) return token.slice(0, -2);
+  if (token.endsWith('ing') && token.length > 5) return token.slice(0, -3);
+  if (token.endsWith('ed') && token.length > 4) return token.slice(0, -2);
+  if (token.endsWith('s') && !/(ss|us|is)$/.test(token)) return token.slice(0, -1);
+  return token;
+}
+
+/** Stemmed word tokens without common English function words; what keyword relevance counts. */
 export function keywordTokens(text: string): string[] {
-  return tokenize(text).filter((token) => !stopwords.has(token));
+  return tokenize(text)
+    .filter((token) => !stopwords.has(token))
+    .map(stem);
 }
 
 /** Collapses whitespace and case so that trivially different texts hash the same. */

@@ -1,0 +1,90 @@
+import type { LLM, LLMGenerateOptions, LLMGenerateResult } from '../llm.js';
+import { extractionSchemaName, reconcileSchemaName } from '../prompts.js';
+
+/** One scripted answer: text, an object (sent as JSON text), an error to throw, or a function. */
+export type ScriptedAnswer =
+  | string
+  | Record<string, unknown>
+  | unknown[]
+  | Error
+  | ((options: LLMGenerateOptions) => ScriptedAnswer | Promise<ScriptedAnswer>);
+
+/** Options of {@link createScriptedLLM}. */
+export interface ScriptedLLMOptions {
+  /** Answers given in order, one per call. When they run out, `fallback` answers. */
+  answers?: ScriptedAnswer[];
+  /** Answers every call once `answers` is used up (or always, without `answers`). */
+  fallback?: ScriptedAnswer;
+  /** Model id reported. Default `scripted`. */
+  modelId?: string;
+}
+
+/** A scripted model that also records what it was asked. */
+export interface ScriptedLLM extends LLM {
+  /** Every request received, in order. */
+  readonly calls: LLMGenerateOptions[];
+}
+
+async function resolveAnswer(
+  answer: ScriptedAnswer,
+  options: LLMGenerateOptions,
+): Promise<LLMGenerateResult> {
+  if (typeof answer === 'function') return resolveAnswer(await answer(options), options);
+  if (answer instanceof Error) throw answer;
+  const text = typeof answer === 'string' ? answer : JSON.stringify(answer);
+  return { text, usage: { inputTokens: 0, outputTokens: 0 } };
+}
+
+/**
+ * A deterministic `LLM` for tests: answers from a script instead of a model. Use
+ * {@link isExtractionRequest} and {@link isReconcileRequest} in a function answer to tell
+ * Engram's two calls apart.
+ */
+export function createScriptedLLM(options: ScriptedLLMOptions = {}): ScriptedLLM {
+  const queue = [...(options.answers ?? [])];
+  const calls: LLMGenerateOptions[] = [];
+  return {
+    specificationVersion: 'v1',
+    provider: 'scripted',
+    modelId: options.modelId ?? 'scripted',
+    calls,
+    async generate(request) {
+      calls.push(request);
+      const answer = queue.length > 0 ? queue.shift()! : options.fallback;
+      if (answer === undefined) {
+        throw new Error(`The scripted LLM has no answer left for call ${calls.length}.`);
+      }
+      return resolveAnswer(answer, request);
+    },
+  };
+}
+
+/** Whether a request is Engram's fact-extraction call. */
+export function isExtractionRequest(options: LLMGenerateOptions): boolean {
+  return (
+    options.responseFormat?.type === 'json' && options.responseFormat.name === extractionSchemaName
+  );
+}
+
+/** Whether a request is Engram's reconciliation call. */
+export function isReconcileRequest(options: LLMGenerateOptions): boolean {
+  return (
+    options.responseFormat?.type === 'json' && options.responseFormat.name === reconcileSchemaName
+  );
+}
+
+/** The conversation text the extraction call was given. */
+export function extractionInput(options: LLMGenerateOptions): string {
+  return options.messages.at(-1)?.content.replace(/^Conversation:\n/, '') ?? '';
+}
+
+/** The existing memories and new facts the reconciliation call was given. */
+export function reconcileInput(options: LLMGenerateOptions): {
+  existing: { id: string; text: string }[];
+  facts: string[];
+} {
+  const content = options.messages.find((message) => message.role === 'user')?.content ?? '';
+  const match = /^Existing memories:\n([\s\S]*?)\n\nNew facts:\n([\s\S]*)$/.exec(content);
+  if (!match) return { existing: [], facts: [] };
+  return { existing: JSON.parse(match[1]!), facts: JSON.parse(match[2]!) };
+}

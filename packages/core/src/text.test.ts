@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { scoreBM25 } from './bm25.js';
+import { createHashEmbedder } from './hash-embedder.js';
+import { KeyedMutex } from './keyed-mutex.js';
+import { cosineSimilarity } from './similarity.js';
+import { keywordTokens, textHash } from './text.js';
+
+describe('keyword tokens and hashes', () => {
+  it('lowercases, drops function words and strips common suffixes', () => {
+    expect(keywordTokens('The peanuts, ALLERGIES and hiking!')).toEqual([
+      'peanut',
+      'allergy',
+      'hik',
+    ]);
+    expect(keywordTokens('Café über straße 東京')).toEqual(['café', 'über', 'straße', '東京']);
+  });
+
+  it('hashes trivially different texts the same', () => {
+    expect(textHash('  Likes   Tea ')).toBe(textHash('likes tea'));
+    expect(textHash('likes tea')).not.toBe(textHash('likes coffee'));
+  });
+});
+
+describe('createHashEmbedder', () => {
+  it('is deterministic, normalized and puts similar wordings closer', async () => {
+    const embedder = createHashEmbedder();
+    const { embeddings } = await embedder.embed({
+      values: ['is allergic to peanuts', 'peanut allergy', 'loves hiking in the alps', ''],
+      purpose: 'document',
+    });
+    const [allergic, allergy, hiking, empty] = embeddings as [
+      number[],
+      number[],
+      number[],
+      number[],
+    ];
+    expect(allergic).toHaveLength(384);
+    expect(Math.hypot(...allergic)).toBeCloseTo(1, 6);
+    expect(cosineSimilarity(allergic, allergy)).toBeGreaterThan(cosineSimilarity(allergic, hiking));
+    expect(empty.every((value) => value === 0)).toBe(true);
+    const again = await embedder.embed({ values: ['is allergic to peanuts'], purpose: 'query' });
+    expect(again.embeddings[0]).toEqual(allergic);
+  });
+
+  it('validates its options', () => {
+    expect(() => createHashEmbedder({ dimensions: 3 })).toThrow('dimensions');
+  });
+});
+
+describe('scoreBM25', () => {
+  it('scores documents holding rare query terms highest and others 0', () => {
+    const scores = scoreBM25('peanut allergy', [
+      'allergic to peanuts, a serious peanut allergy',
+      'likes peanut butter',
+      'works as a nurse',
+    ]);
+    expect(scores[0]).toBeGreaterThan(scores[1]!);
+    expect(scores[1]).toBeGreaterThan(0);
+    expect(scores[2]).toBe(0);
+  });
+});
+
+describe('KeyedMutex', () => {
+  it('runs one task at a time per key, in order, and survives failures', async () => {
+    const mutex = new KeyedMutex();
+    const order: string[] = [];
+    const slow =
+      (label: string, ms: number, fail = false) =>
+      async () => {
+        order.push(`start ${label}`);
+        await new Promise((resolve) => setTimeout(resolve, ms));
+        order.push(`end ${label}`);
+        if (fail) throw new Error(label);
+        return label;
+      };
+    const results = await Promise.allSettled([
+      mutex.run('a', slow('a1', 20, true)),
+      mutex.run('a', slow('a2', 1)),
+      mutex.run('b', slow('b1', 5)),
+    ]);
+    expect(results.map((result) => result.status)).toEqual(['rejected', 'fulfilled', 'fulfilled']);
+    expect(order.indexOf('end a1')).toBeLessThan(order.indexOf('start a2'));
+    expect(order.indexOf('start b1')).toBeLessThan(order.indexOf('end a1'));
+  });
+});
