@@ -47,6 +47,8 @@ export interface HistoryStore {
    * throws `InvalidArgumentError` rather than deleting everything.
    */
   deleteScope(options: CallOptions & { scope: Scope }): Promise<{ deleted: number }>;
-  /** Releases handles. */
+  /** Releases handles. Later calls throw `ClosedError`. Idempotent. */
   close(): Promise<void>;
+  /** Same as `close()`, for `await using history = ...`. */
+  [Symbol.asyncDispose](): Promise<void>;
 }

@@ -1,27 +1,50 @@
-import { InvalidArgumentError } from './errors.js';
+import { ClosedError, InvalidArgumentError, throwIfAborted } from './errors.js';
 import type { HistoryEvent, HistoryStore } from './history-store.js';
 import { decodeCursor, encodeCursor } from './pagination.js';
 import { matchesScope, normalizeScope } from './scope.js';
+import type { CallOptions } from './vector-store.js';
 
 /** History kept in process memory: the reference `HistoryStore`. */
 export function createInMemoryHistoryStore(): HistoryStore {
   let events: (HistoryEvent & { sequence: number })[] = [];
   let sequence = 0;
+  let closed = false;
+
+  function open(options: CallOptions): void {
+    if (closed)
+      throw new ClosedError({
+        source: 'memory',
+        message: 'The history store was closed; create a new one.',
+      });
+    throwIfAborted(options.abortSignal, 'memory');
+  }
 
   return {
     specificationVersion: 'v1',
     provider: 'memory',
-    async append({ events: added }) {
+    async append(options) {
+      open(options);
+      const added = options.events;
       for (const event of added) events.push({ ...structuredClone(event), sequence: ++sequence });
     },
-    async byMemory({ memoryId }) {
+    async byMemory(options) {
+      open(options);
+      const { memoryId } = options;
       return events
         .filter((event) => event.memoryId === memoryId)
         .map(({ sequence: _, ...event }) => event);
     },
-    async byScope({ scope, limit, cursor }) {
+    async byScope(options) {
+      open(options);
+      const { scope, limit, cursor } = options;
       const normalized = normalizeScope(scope, { required: true, source: 'memory' });
       const after = Number(decodeCursor(cursor, 'memory') ?? 0);
+      if (!Number.isInteger(after)) {
+        throw new InvalidArgumentError({
+          source: 'memory',
+          message: 'cursor is not valid; pass the nextCursor of a previous page unchanged.',
+        });
+      }
       const matching = events.filter(
         (event) => event.sequence > after && matchesScope(event, normalized),
       );
@@ -34,7 +57,9 @@ export function createInMemoryHistoryStore(): HistoryStore {
           : {}),
       };
     },
-    async deleteScope({ scope }) {
+    async deleteScope(options) {
+      open(options);
+      const { scope } = options;
       const normalized = normalizeScope(scope, { source: 'memory' });
       if (Object.keys(normalized).length === 0) {
         throw new InvalidArgumentError({
@@ -46,6 +71,11 @@ export function createInMemoryHistoryStore(): HistoryStore {
       events = events.filter((event) => !matchesScope(event, normalized));
       return { deleted: before - events.length };
     },
-    async close() {},
+    async close() {
+      closed = true;
+    },
+    async [Symbol.asyncDispose]() {
+      closed = true;
+    },
   };
 }

@@ -201,6 +201,13 @@ export function createInMemoryStore(): InMemoryStore {
         for (const id of options.ids) if (collection.records.delete(id)) deleted++;
         return { deleted };
       }
+      if (!options.filter && Object.keys(normalizeScope(options.scope, { source })).length === 0) {
+        throw new InvalidArgumentError({
+          source,
+          message:
+            'delete needs ids, a non-empty scope or a filter; use dropCollection to empty a collection.',
+        });
+      }
       for (const record of selected(collection, options)) {
         collection.records.delete(record.id);
         deleted++;
@@ -262,6 +269,11 @@ export function createInMemoryStore(): InMemoryStore {
 
     async close() {
       closed = true;
+      await history.close();
+    },
+    async [Symbol.asyncDispose]() {
+      closed = true;
+      await history.close();
     },
   };
 }

@@ -173,7 +173,11 @@ export interface VectorStore {
   query(options: QueryOptions): Promise<VectorMatch[]>;
   /** Records by id; missing ids are left out. */
   get(options: GetOptions): Promise<StoredRecord[]>;
-  /** Deletes by ids, or everything matching scope and filter; returns how many were deleted. */
+  /**
+   * Deletes by ids, or everything matching scope and filter; returns how many were deleted.
+   * Without ids, a non-empty scope or a filter it throws `InvalidArgumentError` (emptying a
+   * collection is `dropCollection`'s job).
+   */
   delete(options: DeleteOptions): Promise<{ deleted: number }>;
   /** One page of records in a stable order; follow `nextCursor` for the rest. */
   list(options: ListOptions): Promise<ListPage>;
@@ -186,6 +190,8 @@ export interface VectorStore {
    * `capabilities.atomicHistory` is true (the store is also the history store).
    */
   commit?(options: CommitOptions): Promise<void>;
-  /** Releases connections and handles. Later calls throw `ClosedError`. */
+  /** Releases connections and handles. Later calls throw `ClosedError`. Idempotent. */
   close(): Promise<void>;
+  /** Same as `close()`, for `await using store = ...`. */
+  [Symbol.asyncDispose](): Promise<void>;
 }

@@ -1,0 +1,15 @@
+export type { AISDKEmbedderOptions } from './ai-sdk-embedder.js';
+export { createAISDKEmbedder } from './ai-sdk-embedder.js';
+export type { AISDKLLMOptions, AISDKProviderOptions } from './ai-sdk-llm.js';
+export { createAISDKLLM } from './ai-sdk-llm.js';
+export type { ModelNameOptions, ModelPrefix } from './ai-sdk-model-names.js';
+export {
+  createEmbedderFromName,
+  createLLMFromName,
+  defaultEmbedderName,
+  defaultLLMName,
+  knownEmbeddingDimensions,
+  supportedModelPrefixes,
+} from './ai-sdk-model-names.js';
+export type { AISDKRerankerOptions } from './ai-sdk-reranker.js';
+export { createAISDKReranker } from './ai-sdk-reranker.js';

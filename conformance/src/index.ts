@@ -1,0 +1,11 @@
+export type {
+  HistoryStoreHarness,
+  HistoryStoreTestContext,
+  RegisterTest,
+  ServerOrigin,
+  TestBody,
+  VectorStoreHarness,
+  VectorStoreTestContext,
+} from './harness.js';
+export { describeHistoryStore } from './history-store-suite.js';
+export { describeVectorStore } from './vector-store-suite.js';

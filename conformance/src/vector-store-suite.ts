@@ -1,0 +1,90 @@
+import type { VectorStore } from '@engram/core';
+import { afterAll, beforeAll, describe } from 'vitest';
+import type { VectorStoreHarness, VectorStoreTestContext } from './harness.js';
+import { defaultTimeout, testRegistrar, uniqueCollectionName } from './support.js';
+import { filtersSection } from './vector-store-filters.js';
+import { scopeIsolationSection } from './vector-store-scope.js';
+import {
+  atomicHistorySection,
+  batchSection,
+  closeSection,
+  collectionsSection,
+  concurrencySection,
+  deleteSection,
+  keywordSearchSection,
+  paginationSection,
+  payloadsSection,
+  querySection,
+} from './vector-store-sections.js';
+
+/** Default vector length: small keeps real servers fast. */
+const defaultDimensions = 8;
+
+/**
+ * Registers the shared `VectorStore` conformance suite for one adapter. Call it at the top level
+ * of the adapter's test file. One store is created for the file and every test uses its own
+ * collection, so several suites can run in parallel against one server.
+ */
+export function describeVectorStore(harness: VectorStoreHarness): void {
+  const dimensions = harness.dimensions ?? defaultDimensions;
+  const timeout = harness.timeout ?? defaultTimeout;
+  const prefix = harness.collectionPrefix ?? 'engram_conformance';
+  const test = testRegistrar(harness.skip, timeout);
+  const collections: string[] = [];
+  let store: VectorStore | undefined;
+
+  function currentStore(): VectorStore {
+    if (!store) throw new Error('The store is created in beforeAll; use it inside a test body.');
+    return store;
+  }
+
+  const context: VectorStoreTestContext = {
+    harness,
+    dimensions,
+    store: currentStore,
+    async createCollection(label) {
+      const collection = uniqueCollectionName(prefix, label);
+      collections.push(collection);
+      await currentStore().ensureCollection({ collection, dimensions });
+      return collection;
+    },
+    test,
+  };
+
+  const server = harness.server ? ` [server: ${harness.server}]` : '';
+  describe(`VectorStore conformance: ${harness.name}${server}`, () => {
+    if (harness.skip === undefined) {
+      beforeAll(async () => {
+        store = await harness.create();
+      }, timeout);
+      afterAll(async () => {
+        if (!store) return;
+        for (const collection of collections) {
+          try {
+            await store.dropCollection({ collection });
+          } catch {
+            // cleanup is best effort; a failure here must not hide the test results
+          }
+        }
+        await store.close();
+      }, timeout * 4);
+    }
+
+    describe('collections', () => collectionsSection(context));
+    describe('payloads', () => payloadsSection(context));
+    describe('query', () => querySection(context));
+    describe('scope isolation', () => scopeIsolationSection(context));
+    describe('filters', () => filtersSection(context));
+    describe('pagination', () => paginationSection(context));
+    describe('delete', () => deleteSection(context));
+    describe('batch', () => batchSection(context));
+    describe('concurrency', () => concurrencySection(context));
+    describe('keyword search', () => keywordSearchSection(context));
+    describe('atomic history', () => atomicHistorySection(context));
+    describe('close', () => closeSection(context));
+    if (harness.additionalTests) {
+      const additionalTests = harness.additionalTests;
+      describe('additional', () => additionalTests(context));
+    }
+  });
+}

@@ -1,0 +1,16 @@
+import { createInMemoryHistoryStore, createInMemoryStore } from '@engram/core';
+import { describeHistoryStore, describeVectorStore } from '../src/index.js';
+
+describeVectorStore({ name: 'memory', create: () => createInMemoryStore(), server: 'embedded' });
+
+describeHistoryStore({
+  name: 'memory history',
+  create: () => createInMemoryHistoryStore(),
+  server: 'embedded',
+});
+
+describeHistoryStore({
+  name: 'memory (vector store as history store)',
+  create: () => createInMemoryStore(),
+  server: 'embedded',
+});
