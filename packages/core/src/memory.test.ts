@@ -518,6 +518,52 @@ describe('get, list, update, delete, deleteAll, reset, history, export', () => {
     expect((await memory.list({ userId: 'bob' })).results).toHaveLength(1);
   });
 
+  it('imports with kept ids and times: export then import restores, re-import is idempotent', async () => {
+    const source = new Memory({ vectorStore: createInMemoryStore(), llm: null, env: {} });
+    await source.import([
+      { userId: 'alice', text: 'one', metadata: { n: 1 } },
+      { userId: 'alice', agentId: 'travel', text: 'two' },
+    ]);
+    const exported = [];
+    for await (const item of source.export({ userId: 'alice' })) exported.push(item);
+    const items = exported.map(({ memory: text, id, userId, agentId, metadata, createdAt }) => ({
+      id,
+      text,
+      metadata,
+      createdAt,
+      ...(userId ? { userId } : {}),
+      ...(agentId ? { agentId } : {}),
+    }));
+    const target = new Memory({ vectorStore: createInMemoryStore(), llm: null, env: {} });
+    expect((await target.import(items)).results.map((change) => change.event)).toEqual([
+      'ADD',
+      'ADD',
+    ]);
+    expect((await target.import(items)).results).toEqual([]);
+    const restored = (await target.list({ userId: 'alice' })).results;
+    expect(restored.map((item) => [item.id, item.createdAt]).sort()).toEqual(
+      exported.map((item) => [item.id, item.createdAt]).sort(),
+    );
+    const changed = await target.import([{ ...items[0]!, text: 'one, edited' }]);
+    expect(changed.results).toMatchObject([{ event: 'UPDATE', previousMemory: items[0]!.text }]);
+  });
+
+  it('refuses an imported id that belongs to another scope, writing nothing of the batch', async () => {
+    const memory = new Memory({ vectorStore: createInMemoryStore(), llm: null, env: {} });
+    const [bobs] = (await memory.add('bob secret', { userId: 'bob' })).results;
+    await expect(
+      memory.import([
+        { userId: 'mallory', text: 'harmless' },
+        { userId: 'mallory', id: bobs!.id, text: 'overwritten' },
+      ]),
+    ).rejects.toThrow('another scope');
+    expect((await memory.get(bobs!.id))!.memory).toBe('bob secret');
+    expect((await memory.list({ userId: 'mallory' })).results).toEqual([]);
+    await expect(
+      memory.import([{ userId: 'a', text: 'x', createdAt: 'yesterday' }]),
+    ).rejects.toThrow('ISO-8601');
+  });
+
   it('throws ClosedError after close', async () => {
     const memory = new Memory({ vectorStore: createInMemoryStore(), llm: null, env: {} });
     await memory.add('x', { userId: 'a' });

@@ -176,6 +176,15 @@ export interface UpdateOptions {
 export interface ImportItem extends Scope {
   text: string;
   metadata?: Record<string, JsonValue>;
+  /**
+   * Keep this id (e.g. from `export`). Importing an id that exists in the same scope replaces
+   * that memory; an id held by another scope is refused.
+   */
+  id?: string;
+  /** Keep this creation time (ISO-8601). */
+  createdAt?: string;
+  /** Keep this time of last change (ISO-8601). */
+  updatedAt?: string;
 }
 
 const source = 'core';
@@ -578,9 +587,9 @@ export class Memory {
     abortSignal?: AbortSignal,
   ): Promise<AddResult> {
     const kept = messages.filter((message) => message.role !== 'system' && message.content.trim());
-    const items = kept.map((message) => ({
+    const items = kept.map((message, index) => ({
       ...scope,
-      text: message.content,
+      text: checkText(message.content, `messages[${index}].content`),
       metadata: messages.length > 1 ? { ...metadata, role: message.role } : metadata,
     }));
     return this.#storeVerbatim(components, items, abortSignal);
@@ -591,31 +600,73 @@ export class Memory {
     items: ImportItem[],
     abortSignal?: AbortSignal,
   ): Promise<AddResult> {
-    const texts = items.map((item) => checkText(item.text, 'text'));
-    const embeddings = await this.#embed(components, texts, 'document', abortSignal);
+    const givenIds = items.flatMap((item) => (item.id === undefined ? [] : [item.id]));
+    const existing = new Map(
+      givenIds.length === 0
+        ? []
+        : (
+            await components.store.get({
+              collection: this.#collection,
+              ids: givenIds,
+              ...(abortSignal ? { abortSignal } : {}),
+            })
+          ).map((record) => [record.id, record]),
+    );
+    for (const [index, item] of items.entries()) {
+      const previous = item.id === undefined ? undefined : existing.get(item.id);
+      if (previous && scopeKey(scopeOf(previous)) !== scopeKey(scopeOf(item))) {
+        invalid(
+          `items[${index}]: id "${item.id}" belongs to a memory of another scope; leave the id out to import the text as a new memory.`,
+        );
+      }
+    }
+    const changed = items.filter((item) => {
+      const previous = item.id === undefined ? undefined : existing.get(item.id);
+      return (
+        !previous ||
+        previous.text !== item.text ||
+        JSON.stringify(previous.metadata) !== JSON.stringify(item.metadata ?? {})
+      );
+    });
+    const embeddings = await this.#embed(
+      components,
+      changed.map((item) => item.text),
+      'document',
+      abortSignal,
+    );
     const now = this.#now().toISOString();
     const records: VectorRecord[] = [];
     const events: HistoryEvent[] = [];
-    for (const [index, item] of items.entries()) {
-      const text = texts[index]!;
+    const results: MemoryChange[] = [];
+    for (const [index, item] of changed.entries()) {
       const scope = scopeOf(item);
+      const previous = item.id === undefined ? undefined : existing.get(item.id);
       const record: VectorRecord = {
-        id: randomUUID(),
+        id: item.id ?? randomUUID(),
         vector: embeddings[index]!,
-        text,
-        hash: textHash(text),
+        text: item.text,
+        hash: textHash(item.text),
         ...scope,
         metadata: item.metadata ?? {},
-        createdAt: now,
-        updatedAt: now,
+        createdAt: item.createdAt ?? previous?.createdAt ?? now,
+        updatedAt: item.updatedAt ?? now,
       };
       records.push(record);
-      events.push(this.#event('ADD', record.id, null, text, scope));
+      if (previous) {
+        events.push(this.#event('UPDATE', record.id, previous.text, record.text, scope));
+        results.push({
+          id: record.id,
+          memory: record.text,
+          event: 'UPDATE',
+          previousMemory: previous.text,
+        });
+      } else {
+        events.push(this.#event('ADD', record.id, null, record.text, scope));
+        results.push({ id: record.id, memory: record.text, event: 'ADD' });
+      }
     }
-    await this.#write(components, records, [], events, abortSignal);
-    return {
-      results: records.map((record) => ({ id: record.id, memory: record.text, event: 'ADD' })),
-    };
+    if (records.length > 0) await this.#write(components, records, [], events, abortSignal);
+    return { results };
   }
 
   async #generateJson<T>(
@@ -1195,6 +1246,7 @@ export class Memory {
   ): Promise<AddResult> {
     if (!Array.isArray(items))
       invalid('import takes an array of {text, userId?, agentId?, runId?, metadata?}.');
+    const seenIds = new Set<string>();
     const checked = items.map((item, index) => {
       if (item == null || typeof item !== 'object') invalid(`items[${index}] must be an object.`);
       let scope: Scope;
@@ -1207,11 +1259,29 @@ export class Memory {
           cause: error,
         });
       }
-      return {
+      const checkedItem: ImportItem = {
         ...scope,
         text: checkText(item.text, `items[${index}].text`),
         metadata: checkMetadata(item.metadata),
       };
+      if (item.id !== undefined) {
+        checkId(item.id);
+        if (seenIds.has(item.id)) invalid(`items[${index}]: id "${item.id}" appears twice.`);
+        seenIds.add(item.id);
+        checkedItem.id = item.id;
+      }
+      for (const field of ['createdAt', 'updatedAt'] as const) {
+        const value = item[field];
+        if (value === undefined) continue;
+        const time = typeof value === 'string' ? Date.parse(value) : Number.NaN;
+        if (Number.isNaN(time)) {
+          invalid(
+            `items[${index}].${field} must be an ISO-8601 time, got ${JSON.stringify(value)}.`,
+          );
+        }
+        checkedItem[field] = new Date(time).toISOString();
+      }
+      return checkedItem;
     });
     if (checked.length === 0) return { results: [] };
     const components = await this.#ready();

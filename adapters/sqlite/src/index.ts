@@ -1,0 +1,4 @@
+export type { SqliteFilterClause } from './sqlite-filter.js';
+export { sqliteJsonPath, translateSqliteFilter } from './sqlite-filter.js';
+export type { SqliteStore, SqliteStoreOptions } from './sqlite-store.js';
+export { createSqliteStore, defaultSqlitePath } from './sqlite-store.js';

@@ -1,0 +1,79 @@
+/**
+ * Version recorded in `engram_meta` once the schema below exists. `PRAGMA user_version` is left
+ * alone: a database passed in by the application may use it for its own tables.
+ */
+export const schemaVersion = 1;
+
+/**
+ * Tables of one Engram database. Memories of every collection share one table whose scope
+ * columns are indexed together with the collection, so a scoped search reads only that scope's
+ * rows. The keyword index is an external-content FTS5 table kept in sync by triggers, which run
+ * inside the writing statement's transaction.
+ */
+export const schemaSql = `
+CREATE TABLE IF NOT EXISTS engram_meta (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS engram_collections (
+  name TEXT PRIMARY KEY,
+  dimensions INTEGER NOT NULL,
+  created_at TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS engram_memories (
+  row_id INTEGER PRIMARY KEY,
+  collection TEXT NOT NULL,
+  id TEXT NOT NULL,
+  text TEXT NOT NULL,
+  hash TEXT,
+  user_id TEXT,
+  agent_id TEXT,
+  run_id TEXT,
+  metadata TEXT NOT NULL,
+  vector BLOB NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  UNIQUE (collection, id)
+);
+CREATE INDEX IF NOT EXISTS engram_memories_user ON engram_memories (collection, user_id, agent_id, run_id);
+CREATE INDEX IF NOT EXISTS engram_memories_agent ON engram_memories (collection, agent_id, run_id);
+CREATE INDEX IF NOT EXISTS engram_memories_run ON engram_memories (collection, run_id);
+
+CREATE VIRTUAL TABLE IF NOT EXISTS engram_memories_fts USING fts5(
+  text,
+  content = 'engram_memories',
+  content_rowid = 'row_id',
+  tokenize = 'porter unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER IF NOT EXISTS engram_memories_fts_insert AFTER INSERT ON engram_memories BEGIN
+  INSERT INTO engram_memories_fts (rowid, text) VALUES (new.row_id, new.text);
+END;
+CREATE TRIGGER IF NOT EXISTS engram_memories_fts_delete AFTER DELETE ON engram_memories BEGIN
+  INSERT INTO engram_memories_fts (engram_memories_fts, rowid, text) VALUES ('delete', old.row_id, old.text);
+END;
+CREATE TRIGGER IF NOT EXISTS engram_memories_fts_update AFTER UPDATE OF text ON engram_memories BEGIN
+  INSERT INTO engram_memories_fts (engram_memories_fts, rowid, text) VALUES ('delete', old.row_id, old.text);
+  INSERT INTO engram_memories_fts (rowid, text) VALUES (new.row_id, new.text);
+END;
+
+CREATE TABLE IF NOT EXISTS engram_history (
+  sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL,
+  memory_id TEXT,
+  event TEXT NOT NULL,
+  previous_text TEXT,
+  new_text TEXT,
+  user_id TEXT,
+  agent_id TEXT,
+  run_id TEXT,
+  actor TEXT,
+  detail TEXT,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS engram_history_memory ON engram_history (memory_id);
+CREATE INDEX IF NOT EXISTS engram_history_user ON engram_history (user_id);
+CREATE INDEX IF NOT EXISTS engram_history_agent ON engram_history (agent_id);
+CREATE INDEX IF NOT EXISTS engram_history_run ON engram_history (run_id);
+`;

@@ -1,0 +1,444 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  AdapterCallError,
+  ClosedError,
+  createInMemoryStore,
+  DimensionMismatchError,
+  type FilterExpression,
+  type HistoryEvent,
+  InvalidArgumentError,
+  NotFoundError,
+  type VectorRecord,
+} from '@engram/core';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createSqliteStore, defaultSqlitePath } from './sqlite-store.js';
+
+const directory = mkdtempSync(join(tmpdir(), 'engram-sqlite-'));
+afterAll(() => rmSync(directory, { recursive: true, force: true }));
+let files = 0;
+const temporaryPath = () => join(directory, `store-${++files}.db`);
+
+const now = '2025-01-01T00:00:00.000Z';
+
+function record(id: string, vector: number[], text: string, extra: Partial<VectorRecord> = {}) {
+  return { id, vector, text, metadata: {}, createdAt: now, updatedAt: now, ...extra };
+}
+
+function event(id: string, memoryId: string | null, extra: Partial<HistoryEvent> = {}) {
+  return {
+    id,
+    memoryId,
+    event: 'ADD' as const,
+    previousText: null,
+    newText: `text of ${memoryId}`,
+    createdAt: now,
+    ...extra,
+  };
+}
+
+const records: VectorRecord[] = [
+  record('a', [1, 0, 0], 'Alice likes hiking in the Alps', {
+    userId: 'alice',
+    metadata: { category: 'hobby', rank: 1, tags: ['outdoor', 'sport'] },
+  }),
+  record('b', [0.9, 0.1, 0], 'Alice is allergic to peanuts', {
+    userId: 'alice',
+    agentId: 'chef',
+    hash: 'h-b',
+    metadata: { category: 'health', rank: 2 },
+  }),
+  record('c', [0, 1, 0], 'Bob prefers the café near the station', {
+    userId: 'bob',
+    metadata: { category: 'food', rank: 3, verified: true },
+  }),
+  record('d', [0, 0, 1], 'Bob drinks coffee every morning', {
+    userId: 'bob',
+    runId: 'run-1',
+    metadata: { category: 'food', rank: '4' },
+  }),
+  record('e', [1, 0, 0], 'Alice owns a bicycle', {
+    userId: 'alice',
+    metadata: { nested: { city: 'Paris' } },
+  }),
+];
+
+describe('createSqliteStore', () => {
+  it('does no I/O until the first call and resolves the default path from ENGRAM_HOME', async () => {
+    const previous = process.env.ENGRAM_HOME;
+    process.env.ENGRAM_HOME = join(directory, 'home', 'nested');
+    try {
+      const store = createSqliteStore();
+      expect(store.path).toBe(join(directory, 'home', 'nested', 'engram.db'));
+      expect(defaultSqlitePath()).toBe(store.path);
+      expect(store.provider).toBe('sqlite');
+      expect(store.capabilities.keywordSearch).toBe(true);
+      expect(store.capabilities.atomicHistory).toBe(true);
+      await store.ensureCollection({ collection: 'memories', dimensions: 3 });
+      await store.close();
+    } finally {
+      if (previous === undefined) delete process.env.ENGRAM_HOME;
+      else process.env.ENGRAM_HOME = previous;
+    }
+  });
+
+  it('matches the in-memory reference store', async () => {
+    const reference = createInMemoryStore();
+    const store = createSqliteStore({ path: temporaryPath() });
+    for (const target of [reference, store]) {
+      await target.ensureCollection({ collection: 'memories', dimensions: 3 });
+      await target.ensureCollection({ collection: 'memories', dimensions: 3 });
+      await target.ensureCollection({ collection: 'other', dimensions: 3 });
+      await target.upsert({ collection: 'memories', records });
+      await target.upsert({
+        collection: 'other',
+        records: [record('a', [0, 1, 0], 'In another collection', { userId: 'alice' })],
+      });
+    }
+    const filters: (FilterExpression | undefined)[] = [
+      undefined,
+      { op: 'eq', field: 'category', value: 'food' },
+      { op: 'ne', field: 'category', value: 'food' },
+      { op: 'gte', field: 'rank', value: 2 },
+      { op: 'contains', field: 'tags', value: 'sport' },
+      { op: 'exists', field: 'nested.city' },
+      { op: 'not', filter: { op: 'in', field: 'category', values: ['hobby', 'health'] } },
+    ];
+    const scopes = [undefined, { userId: 'alice' }, { userId: 'bob', runId: 'run-1' }, {}];
+    for (const filter of filters) {
+      for (const scope of scopes) {
+        for (const includeVectors of [false, true]) {
+          const options = { collection: 'memories', scope, filter, includeVectors };
+          const expected = await reference.query({ ...options, vector: [1, 0.05, 0], topK: 3 });
+          const actual = await store.query({ ...options, vector: [1, 0.05, 0], topK: 3 });
+          expect(actual.map((match) => match.record.id)).toEqual(
+            expected.map((match) => match.record.id),
+          );
+          for (const [index, match] of actual.entries()) {
+            expect(match.score).toBeCloseTo(expected[index]!.score, 5);
+            const { vector, ...rest } = match.record;
+            const { vector: expectedVector, ...expectedRest } = expected[index]!.record;
+            expect(rest).toEqual(expectedRest);
+            expect(vector === undefined).toBe(expectedVector === undefined);
+          }
+          expect(await store.count(options)).toBe(await reference.count(options));
+          expect(await store.list({ ...options, limit: 100 })).toEqual(
+            await reference.list({ ...options, limit: 100 }),
+          );
+        }
+      }
+    }
+    expect(await store.get({ collection: 'memories', ids: ['c', 'missing', 'a', 'c'] })).toEqual(
+      await reference.get({ collection: 'memories', ids: ['c', 'missing', 'a', 'c'] }),
+    );
+    await store.close();
+  });
+
+  it('breaks score ties by id and applies scope and filter before topK', async () => {
+    const store = createSqliteStore({ path: ':memory:' });
+    await store.ensureCollection({ collection: 'memories', dimensions: 3 });
+    const many = Array.from({ length: 50 }, (_, index) =>
+      record(`r${String(index).padStart(2, '0')}`, [1, 0, 0], `record ${index}`, {
+        userId: index % 10 === 0 ? 'rare' : 'common',
+        metadata: { even: index % 2 === 0 },
+      }),
+    );
+    await store.upsert({ collection: 'memories', records: many.reverse() });
+    const tied = await store.query({ collection: 'memories', vector: [1, 0, 0], topK: 3 });
+    expect(tied.map((match) => match.record.id)).toEqual(['r00', 'r01', 'r02']);
+    expect(tied[0]!.score).toBeCloseTo(1, 6);
+    const rare = await store.query({
+      collection: 'memories',
+      vector: [1, 0, 0],
+      topK: 3,
+      scope: { userId: 'rare' },
+      filter: { op: 'ne', field: 'even', value: true },
+    });
+    expect(rare).toEqual([]);
+    const rareEven = await store.query({
+      collection: 'memories',
+      vector: [0, 1, 0],
+      topK: 10,
+      scope: { userId: 'rare' },
+    });
+    expect(rareEven.map((match) => match.record.id)).toEqual(['r00', 'r10', 'r20', 'r30', 'r40']);
+    await store.close();
+  });
+
+  it('searches keywords with BM25, accent-insensitively, within scope', async () => {
+    const store = createSqliteStore({ path: ':memory:' });
+    await store.ensureCollection({ collection: 'memories', dimensions: 3 });
+    await store.upsert({ collection: 'memories', records });
+    const coffee = await store.query({ collection: 'memories', text: 'Coffee?', topK: 5 });
+    expect(coffee.map((match) => match.record.id)).toEqual(['d']);
+    expect(coffee[0]!.score).toBeGreaterThan(0);
+    const cafe = await store.query({ collection: 'memories', text: 'cafe', topK: 5 });
+    expect(cafe.map((match) => match.record.id)).toEqual(['c']);
+    const alice = await store.query({
+      collection: 'memories',
+      text: 'Alice bicycle',
+      topK: 5,
+      scope: { userId: 'alice' },
+    });
+    expect(alice.map((match) => match.record.id)[0]).toBe('e');
+    expect(alice.map((match) => match.record.id).sort()).toEqual(['a', 'b', 'e']);
+    const bobAlice = await store.query({
+      collection: 'memories',
+      text: 'Alice',
+      topK: 5,
+      scope: { userId: 'bob' },
+    });
+    expect(bobAlice).toEqual([]);
+    expect(await store.query({ collection: 'memories', text: 'the of', topK: 5 })).toEqual([]);
+    expect(
+      await store.query({ collection: 'memories', text: '"unbalanced (quote* OR', topK: 5 }),
+    ).toEqual([]);
+    await store.upsert({
+      collection: 'memories',
+      records: [{ ...records[3]!, text: 'Bob switched to green tea' }],
+    });
+    expect(await store.query({ collection: 'memories', text: 'coffee', topK: 5 })).toEqual([]);
+    expect(
+      (await store.query({ collection: 'memories', text: 'tea', topK: 5 })).map(
+        (match) => match.record.id,
+      ),
+    ).toEqual(['d']);
+    await store.delete({ collection: 'memories', ids: ['d'] });
+    expect(await store.query({ collection: 'memories', text: 'tea', topK: 5 })).toEqual([]);
+    await store.close();
+  });
+
+  it('pages with cursors, deletes by scope and filter, drops collections', async () => {
+    const store = createSqliteStore({ path: temporaryPath() });
+    await store.ensureCollection({ collection: 'memories', dimensions: 3 });
+    await store.upsert({ collection: 'memories', records });
+    const first = await store.list({ collection: 'memories', limit: 2 });
+    expect(first.records.map((entry) => entry.id)).toEqual(['a', 'b']);
+    const second = await store.list({ collection: 'memories', limit: 2, cursor: first.nextCursor });
+    expect(second.records.map((entry) => entry.id)).toEqual(['c', 'd']);
+    const third = await store.list({ collection: 'memories', limit: 2, cursor: second.nextCursor });
+    expect(third.records.map((entry) => entry.id)).toEqual(['e']);
+    expect(third.nextCursor).toBeUndefined();
+    await expect(
+      store.list({ collection: 'memories', limit: 2, cursor: 'garbage' }),
+    ).rejects.toBeInstanceOf(InvalidArgumentError);
+
+    expect(
+      await store.delete({
+        collection: 'memories',
+        scope: { userId: 'bob' },
+        filter: { op: 'eq', field: 'rank', value: 3 },
+      }),
+    ).toEqual({ deleted: 1 });
+    expect(await store.delete({ collection: 'memories', ids: ['a', 'a', 'zzz'] })).toEqual({
+      deleted: 1,
+    });
+    expect(await store.count({ collection: 'memories' })).toBe(3);
+    expect(await store.delete({ collection: 'memories', scope: { userId: 'alice' } })).toEqual({
+      deleted: 2,
+    });
+    await store.dropCollection({ collection: 'memories' });
+    await store.dropCollection({ collection: 'memories' });
+    await expect(store.count({ collection: 'memories' })).rejects.toBeInstanceOf(NotFoundError);
+    await store.ensureCollection({ collection: 'memories', dimensions: 5 });
+    expect(await store.count({ collection: 'memories' })).toBe(0);
+    await store.close();
+  });
+
+  it('throws typed errors', async () => {
+    const store = createSqliteStore({ path: ':memory:' });
+    await store.ensureCollection({ collection: 'memories', dimensions: 3 });
+    await expect(
+      store.ensureCollection({ collection: 'memories', dimensions: 4 }),
+    ).rejects.toBeInstanceOf(DimensionMismatchError);
+    await expect(
+      store.ensureCollection({ collection: 'other', dimensions: 0 }),
+    ).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(
+      store.upsert({ collection: 'memories', records: [record('x', [1, 2], 'short')] }),
+    ).rejects.toBeInstanceOf(DimensionMismatchError);
+    await expect(
+      store.query({ collection: 'memories', vector: [1, 2], topK: 1 }),
+    ).rejects.toBeInstanceOf(DimensionMismatchError);
+    await expect(store.query({ collection: 'memories', topK: 1 })).rejects.toBeInstanceOf(
+      InvalidArgumentError,
+    );
+    for (const call of [
+      () => store.upsert({ collection: 'missing', records: [] }),
+      () => store.query({ collection: 'missing', vector: [1, 0, 0], topK: 1 }),
+      () => store.list({ collection: 'missing', limit: 1 }),
+      () => store.get({ collection: 'missing', ids: ['a'] }),
+      () => store.count({ collection: 'missing' }),
+      () => store.delete({ collection: 'missing', ids: ['a'] }),
+    ]) {
+      await expect(call()).rejects.toBeInstanceOf(NotFoundError);
+    }
+    await expect(
+      store.query({
+        collection: 'memories',
+        vector: [1, 0, 0],
+        topK: 1,
+        filter: { op: 'eq', field: 'bad field', value: 1 },
+      }),
+    ).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(store.deleteScope({ scope: {} })).rejects.toBeInstanceOf(InvalidArgumentError);
+    const aborted = new AbortController();
+    aborted.abort();
+    await expect(
+      store.count({ collection: 'memories', abortSignal: aborted.signal }),
+    ).rejects.toThrow(/aborted/);
+    await store[Symbol.asyncDispose]();
+    for (const call of [
+      () => store.ensureCollection({ collection: 'memories', dimensions: 3 }),
+      () => store.query({ collection: 'memories', vector: [1, 0, 0], topK: 1 }),
+      () => store.count({ collection: 'memories' }),
+      () => store.append({ events: [] }),
+      () => store.byMemory({ memoryId: 'a' }),
+    ]) {
+      await expect(call()).rejects.toBeInstanceOf(ClosedError);
+    }
+  });
+
+  it('reports a locked database as a retryable AdapterCallError', async () => {
+    const path = temporaryPath();
+    const store = createSqliteStore({ path, busyTimeoutMs: 50 });
+    await store.ensureCollection({ collection: 'memories', dimensions: 3 });
+    const other = new Database(path);
+    other.exec('BEGIN IMMEDIATE');
+    try {
+      const error = await store
+        .upsert({ collection: 'memories', records: [records[0]!] })
+        .catch((caught: unknown) => caught);
+      expect(AdapterCallError.isInstance(error)).toBe(true);
+      expect((error as AdapterCallError).isRetryable).toBe(true);
+      expect((error as AdapterCallError).message).toMatch(/^\[engram\/sqlite\].*SQLITE_BUSY/);
+      expect((error as AdapterCallError).cause).toBeDefined();
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+    }
+    await store.upsert({ collection: 'memories', records: [records[0]!] });
+    expect(await store.count({ collection: 'memories' })).toBe(1);
+    await store.close();
+  });
+
+  it('commits records and history in one transaction', async () => {
+    const path = temporaryPath();
+    const store = createSqliteStore({ path });
+    await store.ensureCollection({ collection: 'memories', dimensions: 3 });
+    await store.commit({
+      collection: 'memories',
+      upsert: [records[0]!, records[1]!],
+      delete: [],
+      history: [
+        event('1', 'a', { userId: 'alice' }),
+        event('2', 'b', { userId: 'alice', agentId: 'chef', actor: 'engine' }),
+      ],
+    });
+    await expect(
+      store.commit({
+        collection: 'memories',
+        upsert: [records[2]!],
+        delete: ['a'],
+        // A NOT NULL violation in the history insert must roll the record changes back too.
+        history: [event('3', 'c', { createdAt: null as unknown as string })],
+      }),
+    ).rejects.toBeInstanceOf(AdapterCallError);
+    expect(
+      (await store.list({ collection: 'memories', limit: 10 })).records.map((entry) => entry.id),
+    ).toEqual(['a', 'b']);
+    await store.commit({
+      collection: 'memories',
+      upsert: [{ ...records[1]!, text: 'Alice is allergic to tree nuts' }],
+      delete: ['a'],
+      history: [
+        event('4', 'b', {
+          event: 'UPDATE',
+          previousText: 'Alice is allergic to peanuts',
+          newText: 'Alice is allergic to tree nuts',
+          userId: 'alice',
+          agentId: 'chef',
+        }),
+        event('5', 'a', { event: 'DELETE', userId: 'alice', newText: null }),
+      ],
+    });
+    await store.close();
+
+    const reopened = createSqliteStore({ path });
+    expect((await reopened.get({ collection: 'memories', ids: ['a', 'b'] }))[0]?.text).toBe(
+      'Alice is allergic to tree nuts',
+    );
+    expect((await reopened.byMemory({ memoryId: 'b' })).map((entry) => entry.id)).toEqual([
+      '2',
+      '4',
+    ]);
+    expect((await reopened.byMemory({ memoryId: 'b' }))[0]).toEqual(
+      event('2', 'b', { userId: 'alice', agentId: 'chef', actor: 'engine' }),
+    );
+    const page = await reopened.byScope({ scope: { userId: 'alice' }, limit: 2 });
+    expect(page.events.map((entry) => entry.id)).toEqual(['1', '2']);
+    const rest = await reopened.byScope({
+      scope: { userId: 'alice' },
+      limit: 2,
+      cursor: page.nextCursor,
+    });
+    expect(rest.events.map((entry) => entry.id)).toEqual(['4', '5']);
+    expect(rest.nextCursor).toBeUndefined();
+    await expect(reopened.byScope({ scope: {}, limit: 2 })).rejects.toBeInstanceOf(
+      InvalidArgumentError,
+    );
+    await reopened.append({
+      events: [event('6', null, { event: 'INFERENCE_FAILED', runId: 'r' })],
+    });
+    expect(await reopened.deleteScope({ scope: { userId: 'alice', agentId: 'chef' } })).toEqual({
+      deleted: 2,
+    });
+    expect(await reopened.deleteScope({ scope: { userId: 'alice' } })).toEqual({ deleted: 2 });
+    expect((await reopened.byScope({ scope: { runId: 'r' }, limit: 10 })).events).toHaveLength(1);
+    await reopened.close();
+  });
+
+  it('sees writes of another connection despite its vector cache', async () => {
+    const path = temporaryPath();
+    const reader = createSqliteStore({ path });
+    const writer = createSqliteStore({ path });
+    await reader.ensureCollection({ collection: 'memories', dimensions: 3 });
+    await writer.upsert({ collection: 'memories', records: [records[0]!] });
+    const query = {
+      collection: 'memories',
+      vector: [1, 0, 0],
+      topK: 5,
+      scope: { userId: 'alice' },
+    };
+    expect((await reader.query(query)).map((match) => match.record.id)).toEqual(['a']);
+    await writer.upsert({ collection: 'memories', records: [records[4]!] });
+    expect((await reader.query(query)).map((match) => match.record.id)).toEqual(['a', 'e']);
+    await writer.delete({ collection: 'memories', ids: ['a'] });
+    expect((await reader.query(query)).map((match) => match.record.id)).toEqual(['e']);
+    await reader.upsert({ collection: 'memories', records: [records[1]!] });
+    expect((await reader.query(query)).map((match) => match.record.id)).toEqual(['e', 'b']);
+    await reader.close();
+    await writer.close();
+  });
+
+  it('splits large upserts into batches and leaves a borrowed database open', async () => {
+    const database = new Database(':memory:');
+    const store = createSqliteStore({ database });
+    expect(store.capabilities.maxBatchSize).toBe(1000);
+    await store.ensureCollection({ collection: 'memories', dimensions: 2 });
+    const many = Array.from({ length: 2500 }, (_, index) =>
+      record(`m${index}`, [Math.cos(index), Math.sin(index)], `memory number ${index}`, {
+        userId: `user-${index % 5}`,
+      }),
+    );
+    await store.upsert({ collection: 'memories', records: many });
+    expect(await store.count({ collection: 'memories' })).toBe(2500);
+    expect(await store.count({ collection: 'memories', scope: { userId: 'user-3' } })).toBe(500);
+    await store.close();
+    expect(database.open).toBe(true);
+    expect(database.prepare('SELECT count(*) FROM engram_memories').pluck().get()).toBe(2500);
+    database.close();
+  });
+});

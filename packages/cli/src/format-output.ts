@@ -1,0 +1,129 @@
+import type { HistoryEvent, MemoryChange, MemoryItem, SearchResultItem } from '@engram/core';
+
+/** Where the CLI writes: `process.stdout`/`process.stderr`, or a test double. */
+export interface OutputStream {
+  write(chunk: string): boolean;
+  /** Whether the stream is a terminal (progress bars and truncation only happen there). */
+  isTTY?: boolean;
+  /** Terminal width, when a terminal. */
+  columns?: number;
+  once?(event: 'drain', listener: () => void): unknown;
+}
+
+/** Writes a chunk and waits when the stream asks the writer to slow down. */
+export async function writeWithBackpressure(stream: OutputStream, chunk: string): Promise<void> {
+  if (!stream.write(chunk) && stream.once) {
+    await new Promise<void>((resolve) => stream.once!('drain', resolve));
+  }
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+function truncate(text: string, width: number): string {
+  if (width < 4 || text.length <= width) return text;
+  return `${text.slice(0, width - 1)}…`;
+}
+
+/**
+ * Aligned columns; the last column is left ragged and, on a terminal, cut to the screen width
+ * so each row stays on one line.
+ */
+export function formatTable(headers: string[], rows: string[][], terminalWidth?: number): string {
+  const widths = headers.map((header, column) =>
+    Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)),
+  );
+  const render = (cells: string[]) => {
+    const padded = cells.map((cell, column) =>
+      column === cells.length - 1 ? cell : cell.padEnd(widths[column]!),
+    );
+    const line = padded.join('  ');
+    return terminalWidth ? truncate(line, terminalWidth) : line;
+  };
+  return [render(headers), ...rows.map(render)].join('\n') + '\n';
+}
+
+function shortDate(iso: string): string {
+  return iso.replace('T', ' ').slice(0, 16);
+}
+
+function scopeLabel(item: { userId?: string; agentId?: string; runId?: string }): string {
+  return [
+    item.userId === undefined ? '' : `user=${item.userId}`,
+    item.agentId === undefined ? '' : `agent=${item.agentId}`,
+    item.runId === undefined ? '' : `run=${item.runId}`,
+  ]
+    .filter(Boolean)
+    .join(' ');
+}
+
+/** `search` results as a table, best first. */
+export function formatSearchResults(results: SearchResultItem[], terminalWidth?: number): string {
+  if (results.length === 0) return 'No matching memories.\n';
+  return formatTable(
+    ['SCORE', 'ID', 'MEMORY'],
+    results.map((result) => [result.score.toFixed(3), result.id, oneLine(result.memory)]),
+    terminalWidth,
+  );
+}
+
+/** One page of `list` as a table. */
+export function formatMemoryList(items: MemoryItem[], terminalWidth?: number): string {
+  if (items.length === 0) return 'No memories.\n';
+  return formatTable(
+    ['ID', 'UPDATED', 'MEMORY'],
+    items.map((item) => [item.id, shortDate(item.updatedAt), oneLine(item.memory)]),
+    terminalWidth,
+  );
+}
+
+/** The changes `add` made, one per line. */
+export function formatChanges(changes: MemoryChange[]): string {
+  if (changes.length === 0) return 'Nothing new to remember.\n';
+  return changes
+    .map((change) => {
+      const text =
+        change.event === 'UPDATE' && change.previousMemory !== undefined
+          ? `${oneLine(change.previousMemory)} -> ${oneLine(change.memory)}`
+          : oneLine(change.memory);
+      return `${change.event.padEnd(6)}  ${change.id}  ${text}\n`;
+    })
+    .join('');
+}
+
+/** One memory, field by field. */
+export function formatMemory(item: MemoryItem): string {
+  const fields: [string, string][] = [
+    ['id', item.id],
+    ['memory', item.memory],
+    ['scope', scopeLabel(item)],
+    ['metadata', JSON.stringify(item.metadata)],
+    ['created', item.createdAt],
+    ['updated', item.updatedAt],
+  ];
+  return fields.map(([name, value]) => `${`${name}:`.padEnd(10)}${value}\n`).join('');
+}
+
+/** The history of one memory, oldest first. */
+export function formatHistory(events: HistoryEvent[], terminalWidth?: number): string {
+  if (events.length === 0) return 'No history for this id.\n';
+  return formatTable(
+    ['TIME', 'EVENT', 'CHANGE'],
+    events.map((event) => {
+      const change =
+        event.event === 'UPDATE'
+          ? `${oneLine(event.previousText ?? '')} -> ${oneLine(event.newText ?? '')}`
+          : event.event === 'DELETE'
+            ? oneLine(event.previousText ?? '')
+            : oneLine(event.newText ?? '');
+      return [shortDate(event.createdAt), event.event, change];
+    }),
+    terminalWidth,
+  );
+}
+
+/** A JSON document on one line. */
+export function formatJson(value: unknown): string {
+  return `${JSON.stringify(value)}\n`;
+}

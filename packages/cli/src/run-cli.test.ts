@@ -1,0 +1,157 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHashEmbedder, createInMemoryStore, Memory } from '@engram/core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from './run-cli.js';
+
+const directories: string[] = [];
+afterAll(() => {
+  for (const directory of directories) rmSync(directory, { recursive: true, force: true });
+});
+
+// One store shared by every invocation, as one data directory would be; the engine's close must
+// not end it between commands.
+function harness() {
+  const store = createInMemoryStore();
+  const shared = { ...store, close: async () => {} };
+  const dataDir = mkdtempSync(join(tmpdir(), 'engram-cli-unit-'));
+  directories.push(dataDir);
+  return async (...argv: string[]) => {
+    let stdout = '';
+    let stderr = '';
+    const code = await runCli(['--data-dir', dataDir, ...argv], {
+      stdout: {
+        write: (chunk) => {
+          stdout += chunk;
+          return true;
+        },
+      },
+      stderr: {
+        write: (chunk) => {
+          stderr += chunk;
+          return true;
+        },
+      },
+      env: { ENGRAM_LLM: 'none' },
+      createMemory: (options) =>
+        new Memory({ ...options, vectorStore: shared, embedder: createHashEmbedder() }),
+    });
+    return { code, stdout, stderr };
+  };
+}
+
+describe('runCli with an injected store', () => {
+  it('adds, searches, lists, updates, shows history and deletes', async () => {
+    const engram = harness();
+    const added = await engram(
+      'add',
+      'Alice is vegetarian',
+      '--user',
+      'alice',
+      '--json',
+      '--metadata',
+      '{"topic":"food"}',
+    );
+    expect(added).toMatchObject({ code: 0, stderr: '' });
+    const id = JSON.parse(added.stdout).results[0].id as string;
+
+    const found = await engram(
+      'search',
+      'vegetarian',
+      '--user',
+      'alice',
+      '--json',
+      '--filter',
+      '{"topic":"food"}',
+    );
+    expect(JSON.parse(found.stdout).results[0]).toMatchObject({
+      id,
+      memory: 'Alice is vegetarian',
+    });
+
+    const updated = await engram('update', id, '--text', 'Alice is vegan', '--json');
+    expect(JSON.parse(updated.stdout)).toMatchObject({
+      memory: 'Alice is vegan',
+      metadata: { topic: 'food' },
+    });
+
+    const history = await engram('history', id);
+    expect(history.stdout).toMatch(/ADD\s+Alice is vegetarian/);
+    expect(history.stdout).toContain('Alice is vegetarian -> Alice is vegan');
+
+    const shown = await engram('get', id);
+    expect(shown.stdout).toContain('memory:   Alice is vegan');
+
+    expect((await engram('delete', id)).stdout).toBe(`Deleted ${id}\n`);
+    const missing = await engram('get', id, '--json');
+    expect(missing).toMatchObject({ code: 1, stdout: '' });
+    expect(JSON.parse(missing.stderr)).toEqual({
+      error: { code: 'not_found', message: `[engram/cli] No memory with id "${id}".` },
+    });
+  });
+
+  it('pages through list with cursors and --all', async () => {
+    const engram = harness();
+    for (const text of ['one', 'two', 'three']) await engram('add', text, '--user', 'u');
+    const first = JSON.parse(
+      (await engram('list', '--user', 'u', '--limit', '2', '--json')).stdout,
+    );
+    expect(first.results).toHaveLength(2);
+    expect(first.nextCursor).toEqual(expect.any(String));
+    const second = JSON.parse(
+      (await engram('list', '--user', 'u', '--limit', '2', '--cursor', first.nextCursor, '--json'))
+        .stdout,
+    );
+    expect(second.results).toHaveLength(1);
+    expect(second.nextCursor).toBeUndefined();
+    const all = JSON.parse(
+      (await engram('list', '--user', 'u', '--limit', '1', '--all', '--json')).stdout,
+    );
+    expect(all.results).toHaveLength(3);
+    const human = await engram('list', '--user', 'u', '--limit', '2');
+    expect(human.stdout).toMatch(/^ID\s+UPDATED\s+MEMORY\n/);
+    expect(human.stdout).toContain('Next page: --cursor ');
+  });
+
+  it.each([
+    [['search', 'x'], 'Give --user <id>'],
+    [
+      ['add', 'x', '--user', 'u', '--metadata', '[1]'],
+      `--metadata must be a JSON object, e.g. '{"topic":"food"}'`,
+    ],
+    [
+      ['search', 'x', '--user', 'u', '--limit', '0'],
+      '--limit must be a whole number from 1 to 1000',
+    ],
+    [['update', 'some-id'], 'update needs --text'],
+    [['import', 'x.jsonl', '--infer'], '--infer needs an LLM'],
+  ])('rejects %j with exit code 2', async (argv, message) => {
+    const result = await harness()(...argv);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain(message);
+  });
+
+  it('prints usage for unknown commands and options', async () => {
+    const engram = harness();
+    const unknown = await engram('remember', 'x');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("unknown command 'remember'");
+    expect(unknown.stderr).toContain('Usage: engram');
+    const option = await engram('search', 'x', '--user', 'u', '--colour', '--json');
+    expect(option).toMatchObject({ code: 2, stdout: '' });
+    expect(JSON.parse(option.stderr)).toEqual({
+      error: { code: 'usage', message: "unknown option '--colour'" },
+    });
+  });
+
+  it('prints help and the version on stdout with exit code 0', async () => {
+    const engram = harness();
+    const help = await engram('--help');
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Usage: engram');
+    const version = await engram('--version');
+    expect(version).toMatchObject({ code: 0, stdout: expect.stringMatching(/^\d+\.\d+\.\d+\n$/) });
+  });
+});

@@ -1,0 +1,468 @@
+import { readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import {
+  createHashEmbedder,
+  EngramError,
+  type Environment,
+  type FilterInput,
+  InvalidArgumentError,
+  Memory,
+  type MemoryItem,
+  type MemoryOptions,
+  NotFoundError,
+  type Scope,
+  UnsupportedFunctionalityError,
+} from '@engram/core';
+import { Command, CommanderError } from 'commander';
+import { formatDemo, runDemo } from './demo-command.js';
+import { exportJsonl } from './export-command.js';
+import {
+  formatChanges,
+  formatHistory,
+  formatJson,
+  formatMemory,
+  formatMemoryList,
+  formatSearchResults,
+  type OutputStream,
+} from './format-output.js';
+import { importJsonl } from './import-command.js';
+import {
+  parseDecimal,
+  parseInteger,
+  parseJsonObject,
+  type ScopeFlags,
+  scopeFromFlags,
+  usageError,
+} from './parse-options.js';
+
+/** What the CLI reads from and writes to; every field defaults to the real process. */
+export interface CliContext {
+  /** Results go here. */
+  stdout: OutputStream;
+  /** Errors, warnings and progress go here. */
+  stderr: OutputStream;
+  /** Read by `import -`. */
+  stdin: NodeJS.ReadableStream;
+  /** Environment variables (`ENGRAM_HOME`, `ENGRAM_LLM`, `OPENAI_API_KEY`, ...). */
+  env: Environment;
+  /** Builds the engine; tests pass one backed by an in-memory store. */
+  createMemory: (options: MemoryOptions) => Memory;
+}
+
+interface GlobalFlags {
+  dataDir?: string;
+  json?: boolean;
+}
+
+const exitUsage = 2;
+const exitFailure = 1;
+const maxLimit = 1000;
+
+function packageVersion(): string {
+  try {
+    const manifest = readFileSync(new URL('../package.json', import.meta.url), 'utf8');
+    return (JSON.parse(manifest) as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
+}
+
+function hasConfiguredLLM(env: Environment): boolean {
+  const name = env.ENGRAM_LLM?.trim();
+  if (name !== undefined) return name !== '' && name !== 'none';
+  return Boolean(env.OPENAI_API_KEY);
+}
+
+function wantsJson(argv: string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).includes('--json');
+}
+
+function limitOption(flag = '--limit') {
+  return (value: string) => parseInteger(flag, value, 1, maxLimit);
+}
+
+function jsonOption(flag: string) {
+  return (value: string) => parseJsonObject(flag, value);
+}
+
+function filterOption(value: string): FilterInput {
+  // The engine validates the filter's shape and reports what is wrong with it.
+  return parseJsonObject('--filter', value) as FilterInput;
+}
+
+function addScopeOptions(command: Command): Command {
+  return command
+    .option('--user <id>', 'user the memories belong to')
+    .option('--agent <id>', 'agent (assistant, persona) holding the memories')
+    .option('--run <id>', 'one conversation or session');
+}
+
+function exitCodeOf(error: unknown): number {
+  return InvalidArgumentError.isInstance(error) || UnsupportedFunctionalityError.isInstance(error)
+    ? exitUsage
+    : exitFailure;
+}
+
+/**
+ * Runs the `engram` command with the given arguments (without `node` and the script path) and
+ * resolves with the process exit code. Never throws and never calls `process.exit`.
+ */
+export async function runCli(argv: string[], overrides: Partial<CliContext> = {}): Promise<number> {
+  const context: CliContext = {
+    stdout: overrides.stdout ?? process.stdout,
+    stderr: overrides.stderr ?? process.stderr,
+    stdin: overrides.stdin ?? process.stdin,
+    env: overrides.env ?? process.env,
+    createMemory: overrides.createMemory ?? ((options) => new Memory(options)),
+  };
+  const { stdout, stderr, env } = context;
+  const json = wantsJson(argv);
+  let exitCode = 0;
+
+  const print = (human: () => string, value: unknown) => {
+    stdout.write(json ? formatJson(value) : human());
+  };
+  const width = () => (stdout.isTTY ? stdout.columns : undefined);
+
+  function dataDirOf(flags: GlobalFlags): string {
+    return resolve(flags.dataDir ?? env.ENGRAM_HOME ?? join(homedir(), '.engram'));
+  }
+
+  async function withMemory<T>(
+    command: Command,
+    work: (memory: Memory) => Promise<T>,
+    extra: Partial<MemoryOptions> = {},
+  ): Promise<T> {
+    const dataDir = dataDirOf(command.optsWithGlobals<GlobalFlags>());
+    await mkdir(dataDir, { recursive: true });
+    const memory = context.createMemory({
+      dataDir,
+      env,
+      importModule: (specifier) => import(specifier),
+      ...extra,
+    });
+    let failed = false;
+    try {
+      return await work(memory);
+    } catch (error) {
+      failed = true;
+      throw error;
+    } finally {
+      // A failing close must not hide the error that got us here.
+      await memory.close().catch((error) => {
+        if (!failed) throw error;
+      });
+    }
+  }
+
+  const program = new Command('engram')
+    .description('Long-term memory for AI agents, from the terminal.')
+    .version(packageVersion(), '-v, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .option('--data-dir <dir>', 'data directory (default: $ENGRAM_HOME, else ~/.engram)')
+    .option('--json', 'print JSON only on stdout (errors as JSON on stderr)')
+    .showHelpAfterError(!json)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => stdout.write(text),
+      writeErr: (text) => stderr.write(text),
+      outputError: (text, write) => {
+        if (json) {
+          const message = text.replace(/^error:\s*/, '').trim();
+          write(formatJson({ error: { code: 'usage', message } }));
+        } else {
+          write(text);
+        }
+      },
+    })
+    .addHelpText(
+      'after',
+      `
+Configuration: ENGRAM_HOME (data directory), ENGRAM_EMBEDDER (hash, openai:<model>, ...),
+ENGRAM_LLM (openai:<model>, ollama:<model>, none), OPENAI_API_KEY.
+Without a key, memories are stored as given and search runs offline.`,
+    );
+
+  addScopeOptions(
+    program
+      .command('add')
+      .description('remember a text (with an LLM configured, extracts and reconciles facts)')
+      .argument('<text>', 'what to remember'),
+  )
+    .option('--metadata <json>', 'JSON object stored with the memory', jsonOption('--metadata'))
+    .option('--no-infer', 'store the text as given, without the LLM')
+    .action(
+      async (
+        text: string,
+        flags: ScopeFlags & { metadata?: MemoryItem['metadata']; infer?: boolean },
+        command: Command,
+      ) => {
+        const scope = scopeFromFlags(flags, { required: true });
+        const result = await withMemory(command, (memory) =>
+          memory.add(text, {
+            ...scope,
+            ...(flags.metadata ? { metadata: flags.metadata } : {}),
+            ...(flags.infer === false ? { infer: false } : {}),
+          }),
+        );
+        if (!json)
+          for (const warning of result.warnings ?? []) stderr.write(`warning: ${warning}\n`);
+        print(() => formatChanges(result.results), result);
+      },
+    );
+
+  addScopeOptions(
+    program
+      .command('search')
+      .description('find the memories that matter for a query')
+      .argument('<query>', 'what to look for'),
+  )
+    .option('--limit <n>', 'number of results (default 10)', limitOption())
+    .option('--filter <json>', 'metadata filter, e.g. \'{"topic":"food"}\'', filterOption)
+    .option('--threshold <n>', 'leave out results with a lower similarity', (value) =>
+      parseDecimal('--threshold', value),
+    )
+    .action(
+      async (
+        query: string,
+        flags: ScopeFlags & { limit?: number; filter?: FilterInput; threshold?: number },
+        command: Command,
+      ) => {
+        const scope = scopeFromFlags(flags, { required: true });
+        const result = await withMemory(command, (memory) =>
+          memory.search(query, {
+            ...scope,
+            ...(flags.limit === undefined ? {} : { limit: flags.limit }),
+            ...(flags.filter ? { filters: flags.filter } : {}),
+            ...(flags.threshold === undefined ? {} : { threshold: flags.threshold }),
+          }),
+        );
+        print(() => formatSearchResults(result.results, width()), result);
+      },
+    );
+
+  addScopeOptions(program.command('list').description('list memories of a scope, a page at a time'))
+    .option('--limit <n>', 'page size (default 100)', limitOption())
+    .option('--cursor <cursor>', 'continue after the page that printed this cursor')
+    .option('--filter <json>', 'metadata filter, e.g. \'{"topic":"food"}\'', filterOption)
+    .option('--all', 'follow cursors and print every page')
+    .action(
+      async (
+        flags: ScopeFlags & {
+          limit?: number;
+          cursor?: string;
+          filter?: FilterInput;
+          all?: boolean;
+        },
+        command: Command,
+      ) => {
+        const scope = scopeFromFlags(flags, { required: true });
+        const page = await withMemory(command, async (memory) => {
+          const results: MemoryItem[] = [];
+          let cursor = flags.cursor;
+          do {
+            const next = await memory.list({
+              ...scope,
+              ...(flags.limit === undefined ? {} : { limit: flags.limit }),
+              ...(flags.filter ? { filters: flags.filter } : {}),
+              ...(cursor ? { cursor } : {}),
+            });
+            results.push(...next.results);
+            cursor = next.nextCursor;
+          } while (flags.all && cursor);
+          return { results, ...(cursor ? { nextCursor: cursor } : {}) };
+        });
+        print(() => {
+          let text = formatMemoryList(page.results, width());
+          if (page.nextCursor) text += `Next page: --cursor ${page.nextCursor}\n`;
+          else if (page.results.length > 0) text += `${page.results.length} memories.\n`;
+          return text;
+        }, page);
+      },
+    );
+
+  program
+    .command('get')
+    .description('show one memory')
+    .argument('<id>', 'memory id')
+    .action(async (id: string, _flags: unknown, command: Command) => {
+      const item = await withMemory(command, (memory) => memory.get(id));
+      if (!item) throw new NotFoundError({ source: 'cli', message: `No memory with id "${id}".` });
+      print(() => formatMemory(item), item);
+    });
+
+  program
+    .command('update')
+    .description("change a memory's text and/or merge metadata")
+    .argument('<id>', 'memory id')
+    .option('--text <text>', 'new text (the memory is re-embedded)')
+    .option('--metadata <json>', 'JSON object merged into the metadata', jsonOption('--metadata'))
+    .action(
+      async (
+        id: string,
+        flags: { text?: string; metadata?: MemoryItem['metadata'] },
+        command: Command,
+      ) => {
+        if (flags.text === undefined && flags.metadata === undefined) {
+          usageError('update needs --text <text> and/or --metadata <json>.');
+        }
+        const item = await withMemory(command, (memory) =>
+          memory.update(id, {
+            ...(flags.text === undefined ? {} : { text: flags.text }),
+            ...(flags.metadata ? { metadata: flags.metadata } : {}),
+          }),
+        );
+        print(() => `Updated ${item.id}\n${formatMemory(item)}`, item);
+      },
+    );
+
+  program
+    .command('delete')
+    .description('delete one memory')
+    .argument('<id>', 'memory id')
+    .action(async (id: string, _flags: unknown, command: Command) => {
+      const result = await withMemory(command, (memory) => memory.delete(id));
+      print(() => `Deleted ${id}\n`, result);
+    });
+
+  addScopeOptions(
+    program.command('delete-all').description('delete every memory of a scope'),
+  ).action(async (flags: ScopeFlags, command: Command) => {
+    const scope = scopeFromFlags(flags, { required: true });
+    const result = await withMemory(command, (memory) => memory.deleteAll(scope));
+    print(
+      () => `Deleted ${result.deleted} ${result.deleted === 1 ? 'memory' : 'memories'}.\n`,
+      result,
+    );
+  });
+
+  program
+    .command('history')
+    .description('show every change of one memory')
+    .argument('<id>', 'memory id')
+    .action(async (id: string, _flags: unknown, command: Command) => {
+      const events = await withMemory(command, (memory) => memory.history(id));
+      print(() => formatHistory(events, width()), { results: events });
+    });
+
+  addScopeOptions(
+    program
+      .command('import')
+      .description(
+        'load memories from a JSONL file (one {"text", "userId"?, ...} per line; - reads stdin)',
+      )
+      .argument('<file>', 'JSONL file, or - for standard input'),
+  )
+    .option(
+      '--infer',
+      'run each line through the LLM (extract and reconcile) instead of storing it as is',
+    )
+    .option('--batch-size <n>', 'lines per batch when storing as is (default 256)', (value) =>
+      parseInteger('--batch-size', value, 1, 10_000),
+    )
+    .action(
+      async (
+        file: string,
+        flags: ScopeFlags & { infer?: boolean; batchSize?: number },
+        command: Command,
+      ) => {
+        const scope: Scope = scopeFromFlags(flags, { required: false });
+        if (flags.infer && !hasConfiguredLLM(env)) {
+          usageError(
+            '--infer needs an LLM: set OPENAI_API_KEY or ENGRAM_LLM (e.g. openai:gpt-4o-mini).',
+          );
+        }
+        const summary = await withMemory(command, (memory) =>
+          importJsonl(memory, {
+            file,
+            scope,
+            infer: flags.infer === true,
+            batchSize: flags.batchSize ?? 256,
+            stderr,
+            stdin: context.stdin,
+          }),
+        );
+        print(
+          () =>
+            `Imported ${summary.imported} ${summary.imported === 1 ? 'memory' : 'memories'}, skipped ${summary.skipped} ${summary.skipped === 1 ? 'line' : 'lines'}.\n`,
+          summary,
+        );
+        if (summary.imported === 0 && summary.skipped > 0) exitCode = exitUsage;
+      },
+    );
+
+  addScopeOptions(
+    program
+      .command('export')
+      .description('write every memory of a scope as JSONL (what import reads)'),
+  )
+    .option('--output <file>', 'write to this file instead of stdout')
+    .action(async (flags: ScopeFlags & { output?: string }, command: Command) => {
+      const scope = scopeFromFlags(flags, { required: true });
+      const output = flags.output;
+      const count = await withMemory(command, (memory) =>
+        exportJsonl(memory, scope, output === undefined ? { stream: stdout } : { file: output }),
+      );
+      if (output !== undefined) {
+        print(() => `Exported ${count} ${count === 1 ? 'memory' : 'memories'} to ${output}.\n`, {
+          exported: count,
+          output,
+        });
+      }
+    });
+
+  program
+    .command('demo')
+    .description(
+      'load a sample conversation into a temporary store and search it (offline, no key)',
+    )
+    .action(async (_flags: unknown, command: Command) => {
+      const globals = command.optsWithGlobals<GlobalFlags>();
+      const temporary = globals.dataDir === undefined;
+      const dataDir = temporary
+        ? await mkdtemp(join(tmpdir(), 'engram-demo-'))
+        : resolve(globals.dataDir!);
+      try {
+        await mkdir(dataDir, { recursive: true });
+        const memory = context.createMemory({
+          dataDir,
+          env,
+          importModule: (specifier) => import(specifier),
+          embedder: createHashEmbedder(),
+          llm: null,
+        });
+        let outcome: Awaited<ReturnType<typeof runDemo>>;
+        try {
+          outcome = await runDemo(memory);
+        } finally {
+          await memory.close();
+        }
+        print(() => formatDemo(outcome, { dataDir, temporary }), outcome);
+      } finally {
+        if (temporary) await rm(dataDir, { recursive: true, force: true });
+      }
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return 0;
+      return error.exitCode === 0 ? 0 : exitUsage;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    const code = EngramError.isInstance(error) ? error.code : 'internal';
+    if (json) {
+      stderr.write(formatJson({ error: { code, message } }));
+    } else {
+      stderr.write(`error: ${message}\n`);
+      if (env.ENGRAM_DEBUG && error instanceof Error && error.stack)
+        stderr.write(`${error.stack}\n`);
+    }
+    return exitCodeOf(error);
+  }
+}
