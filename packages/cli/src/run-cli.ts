@@ -278,7 +278,8 @@ Without a key, memories are stored as given and search runs offline.`,
         print(() => {
           let text = formatMemoryList(page.results, width());
           if (page.nextCursor) text += `Next page: --cursor ${page.nextCursor}\n`;
-          else if (page.results.length > 0) text += `${page.results.length} memories.\n`;
+          else if (page.results.length > 0)
+            text += `${page.results.length} ${page.results.length === 1 ? 'memory' : 'memories'}.\n`;
           return text;
         }, page);
       },

@@ -1052,7 +1052,8 @@ export class Memory {
     return {
       results: ranked.slice(0, limit).map((entry) => {
         const { vector: _vector, ...record } = entry.record;
-        const item: SearchResultItem = { ...toItem(record), score: entry.similarity ?? 0 };
+        const { id, memory, ...rest } = toItem(record);
+        const item: SearchResultItem = { id, memory, score: entry.similarity ?? 0, ...rest };
         if (entry.keywordScore !== undefined) item.keywordScore = entry.keywordScore;
         const rerankScore = rerankScores.get(record.id);
         if (rerankScore !== undefined) item.rerankScore = rerankScore;
