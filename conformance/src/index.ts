@@ -9,3 +9,18 @@ export type {
 } from './harness.js';
 export { describeHistoryStore } from './history-store-suite.js';
 export { describeVectorStore } from './vector-store-suite.js';
+export {
+  loadService,
+  provideService,
+  runLauncher,
+  serviceGlobalSetup,
+  serviceImage,
+  servicesDirectory,
+} from './services.js';
+export type {
+  ContainerDefinition,
+  ProvidedService,
+  ServiceDefinition,
+  ServiceInfo,
+  ServiceResolution,
+} from './services.js';
