@@ -8,7 +8,13 @@ export type {
   VectorStoreTestContext,
 } from './harness.js';
 export { describeHistoryStore } from './history-store-suite.js';
-export { describeVectorStore } from './vector-store-suite.js';
+export type {
+  ContainerDefinition,
+  ProvidedService,
+  ServiceDefinition,
+  ServiceInfo,
+  ServiceResolution,
+} from './services.js';
 export {
   loadService,
   provideService,
@@ -17,10 +23,4 @@ export {
   serviceImage,
   servicesDirectory,
 } from './services.js';
-export type {
-  ContainerDefinition,
-  ProvidedService,
-  ServiceDefinition,
-  ServiceInfo,
-  ServiceResolution,
-} from './services.js';
+export { describeVectorStore } from './vector-store-suite.js';

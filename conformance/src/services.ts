@@ -63,7 +63,8 @@ export interface ProvidedService {
 export function loadService(name: string): ServiceDefinition {
   const folder = join(servicesDirectory, name);
   const file = join(folder, 'service.json');
-  if (!existsSync(file)) throw new Error(`No service definition at conformance/services/${name}/service.json`);
+  if (!existsSync(file))
+    throw new Error(`No service definition at conformance/services/${name}/service.json`);
   const definition = JSON.parse(readFileSync(file, 'utf8')) as ServiceDefinition;
   return { ...definition, name };
 }
@@ -102,7 +103,9 @@ async function startContainer(definition: ServiceDefinition): Promise<ProvidedSe
   if (container.command) builder = builder.withCommand(container.command);
   const wait = container.wait ?? { type: 'port' };
   if (wait.type === 'log') {
-    builder = builder.withWaitStrategy(Wait.forLogMessage(new RegExp(wait.pattern), wait.times ?? 1));
+    builder = builder.withWaitStrategy(
+      Wait.forLogMessage(new RegExp(wait.pattern), wait.times ?? 1),
+    );
   } else if (wait.type === 'http') {
     builder = builder.withWaitStrategy(Wait.forHttp(wait.path, wait.port ?? container.port));
   } else {
@@ -129,7 +132,8 @@ export type ServiceResolution = ProvidedService | { skip: string };
  * Finds a real server for a backend, in order: the environment variable naming one; the native
  * launcher (installs from package registries and starts it on 127.0.0.1); a Testcontainers
  * container when a Docker engine is reachable. Under `CI=true`, a service with a native launcher
- * that fails to start is an error, never a skip.
+ * that fails to start is an error, never a skip; with `ENGRAM_REQUIRE_SERVER=1` (the GitHub
+ * Actions matrix) any service without a server is an error.
  */
 export async function provideService(name: string): Promise<ServiceResolution> {
   const definition = loadService(name);
@@ -165,18 +169,28 @@ export async function provideService(name: string): Promise<ServiceResolution> {
   }
   const reasons = [
     `no ${definition.envVar}`,
-    definition.nativeLauncher ? undefined : (definition.nativeUnavailableReason ?? 'no native launcher'),
+    definition.nativeLauncher
+      ? undefined
+      : (definition.nativeUnavailableReason ?? 'no native launcher'),
     ...errors,
   ].filter(Boolean);
-  return { skip: `not run against a real server here: ${reasons.join('; ')}` };
+  const skip = `not run against a real server here: ${reasons.join('; ')}`;
+  if (process.env.ENGRAM_REQUIRE_SERVER === '1') {
+    throw new Error(`[${name}] ENGRAM_REQUIRE_SERVER=1 but ${skip}`);
+  }
+  return { skip };
 }
 
 /**
  * A vitest `globalSetup` for an adapter's conformance tests: resolves the service once and hands
  * it to the test files through `inject('engramService')`.
  *
+ * Import it from `@engram/conformance/services` in the globalSetup file: globalSetup runs
+ * outside the test workers, where importing vitest (which the suites do) fails.
+ *
  * ```ts
  * // test/global-setup.ts
+ * import { serviceGlobalSetup } from '@engram/conformance/services';
  * export default serviceGlobalSetup('qdrant');
  * // test/qdrant.conformance.test.ts
  * const service = inject('engramService');

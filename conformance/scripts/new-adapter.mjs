@@ -1,0 +1,367 @@
+#!/usr/bin/env node
+// Scaffolds a new vector-store adapter: the package (factory, filter translation with its
+// table test, conformance test, vitest configs, README), its service folder (service.json,
+// one-line Dockerfile, optional native launcher) and its changeset.
+//
+//   pnpm new-adapter <name> [--native] [--root <dir>]
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    native: { type: 'boolean', default: false },
+    root: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+
+const usage = 'Usage: pnpm new-adapter <name> [--native]   (name: lowercase letters, digits, "-")';
+if (values.help) {
+  console.log(usage);
+  process.exit(0);
+}
+const name = positionals[0];
+if (!name || !/^[a-z][a-z0-9-]{1,30}$/.test(name) || positionals.length > 1) {
+  console.error(`${usage}\nGot: ${positionals.join(' ') || '(nothing)'}`);
+  process.exit(2);
+}
+
+const root = values.root ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const packageDirectory = join(root, 'adapters', name);
+const serviceDirectory = join(root, 'conformance', 'services', name);
+for (const directory of [packageDirectory, serviceDirectory]) {
+  if (existsSync(directory)) {
+    console.error(`${directory} already exists; pick another name or remove it first.`);
+    process.exit(2);
+  }
+}
+
+const pascal = name
+  .split('-')
+  .map((part) => part[0].toUpperCase() + part.slice(1))
+  .join('');
+const camel = pascal[0].toLowerCase() + pascal.slice(1);
+const envPrefix = name.toUpperCase().replaceAll('-', '_');
+
+const files = {
+  [join(packageDirectory, 'package.json')]: `${JSON.stringify(
+    {
+      name: `@engram/${name}`,
+      version: '0.0.0',
+      description: `Engram vector store on ${pascal}`,
+      license: 'Apache-2.0',
+      type: 'module',
+      sideEffects: false,
+      exports: {
+        '.': { types: './dist/index.d.ts', import: './dist/index.js' },
+        './package.json': './package.json',
+      },
+      files: ['dist', '!dist/**/*.test.*', 'README.md'],
+      engines: { node: '>=20.19' },
+      scripts: {
+        build: 'tsc -p tsconfig.build.json',
+        typecheck: 'tsc -p tsconfig.json --noEmit && tsc -p test/tsconfig.json',
+        test: 'vitest run',
+        'test:conformance': 'vitest run --config vitest.conformance.config.ts',
+      },
+      peerDependencies: { '@engram/core': 'workspace:^' },
+      devDependencies: { '@engram/conformance': 'workspace:*', '@engram/core': 'workspace:^' },
+    },
+    null,
+    2,
+  )}\n`,
+  [join(packageDirectory, 'tsconfig.json')]: `${JSON.stringify(
+    {
+      extends: '../../tsconfig.base.json',
+      compilerOptions: { rootDir: 'src', outDir: 'dist' },
+      include: ['src'],
+    },
+    null,
+    2,
+  )}\n`,
+  [join(packageDirectory, 'tsconfig.build.json')]: `${JSON.stringify(
+    { extends: './tsconfig.json', exclude: ['src/**/*.test.ts'] },
+    null,
+    2,
+  )}\n`,
+  [join(packageDirectory, 'test', 'tsconfig.json')]: `${JSON.stringify(
+    {
+      extends: '../tsconfig.json',
+      compilerOptions: { rootDir: '..', noEmit: true },
+      include: ['.', '../src'],
+    },
+    null,
+    2,
+  )}\n`,
+  [join(packageDirectory, 'vitest.config.ts')]: `import { defineConfig } from 'vitest/config';
+
+// Unit tests only: no server needed. The real-server suites run with test:conformance.
+export default defineConfig({
+  test: {
+    include: ['src/**/*.test.ts'],
+  },
+});
+`,
+  [join(packageDirectory, 'vitest.conformance.config.ts')]:
+    `import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.conformance.test.ts'],
+    globalSetup: ['test/global-setup.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 300_000,
+  },
+});
+`,
+  [join(packageDirectory, 'src', 'index.ts')]:
+    `export { translate${pascal}Filter } from './${name}-filter.js';
+export { create${pascal}VectorStore } from './${name}-vector-store.js';
+export type { ${pascal}VectorStoreOptions } from './${name}-vector-store.js';
+`,
+  [join(packageDirectory, 'src', `${name}-filter.ts`)]:
+    `import { type FilterExpression, UnsupportedFunctionalityError } from '@engram/core';
+
+/**
+ * Translates the portable filter AST into ${pascal}'s native filter. Follow the semantics
+ * documented on \`FilterExpression\` exactly; throw UnsupportedFunctionalityError for anything
+ * ${pascal} cannot express exactly, and leave that operator out of the store's capabilities.
+ */
+export function translate${pascal}Filter(filter: FilterExpression): unknown {
+  throw new UnsupportedFunctionalityError({
+    source: '${name}',
+    message: \`The filter operator "\${filter.op}" is not translated yet.\`,
+  });
+}
+`,
+  [join(packageDirectory, 'src', `${name}-filter.test.ts`)]:
+    `import type { FilterExpression } from '@engram/core';
+import { describe, expect, it } from 'vitest';
+import { translate${pascal}Filter } from './${name}-filter.js';
+
+describe('translate${pascal}Filter', () => {
+  it.each<[FilterExpression, unknown]>([
+    // [{ op: 'eq', field: 'category', value: 'food' }, <the native filter>],
+  ])('%j', (filter, expected) => {
+    expect(translate${pascal}Filter(filter)).toEqual(expected);
+  });
+
+  it('rejects what it cannot translate exactly', () => {
+    expect(() => translate${pascal}Filter({ op: 'eq', field: 'a', value: 1 })).toThrow('not translated');
+  });
+});
+`,
+  [join(packageDirectory, 'src', `${name}-vector-store.ts`)]: `import {
+  type CallOptions,
+  type CountOptions,
+  type DeleteOptions,
+  type EnsureCollectionOptions,
+  type GetOptions,
+  type ListOptions,
+  type ListPage,
+  type QueryOptions,
+  type StoredRecord,
+  type UpsertOptions,
+  UnsupportedFunctionalityError,
+  type VectorMatch,
+  type VectorStore,
+} from '@engram/core';
+
+/** Options of {@link create${pascal}VectorStore}. */
+export interface ${pascal}VectorStoreOptions {
+  /** Server URL. Default: the \`${envPrefix}_URL\` environment variable. */
+  url?: string;
+  /** API key, when the server needs one. Default: \`${envPrefix}_API_KEY\`. */
+  apiKey?: string;
+}
+
+const source = '${name}';
+
+function notYet(operation: string): never {
+  throw new UnsupportedFunctionalityError({ source, message: \`\${operation} is not implemented yet.\` });
+}
+
+/** A ${pascal} vector store. The factory does no I/O: the client is created on first use. */
+export function create${pascal}VectorStore(options: ${pascal}VectorStoreOptions = {}): VectorStore {
+  const settings = {
+    url: options.url ?? process.env.${envPrefix}_URL,
+    apiKey: options.apiKey ?? process.env.${envPrefix}_API_KEY,
+  };
+  void settings;
+  return {
+    specificationVersion: 'v1',
+    provider: source,
+    capabilities: {
+      keywordSearch: false,
+      filterOperators: [],
+      maxBatchSize: 100,
+      metric: 'cosine',
+      atomicHistory: false,
+    },
+    async ensureCollection(_options: EnsureCollectionOptions): Promise<void> {
+      notYet('ensureCollection');
+    },
+    async upsert(_options: UpsertOptions): Promise<void> {
+      notYet('upsert');
+    },
+    async query(_options: QueryOptions): Promise<VectorMatch[]> {
+      notYet('query');
+    },
+    async get(_options: GetOptions): Promise<StoredRecord[]> {
+      notYet('get');
+    },
+    async delete(_options: DeleteOptions): Promise<{ deleted: number }> {
+      notYet('delete');
+    },
+    async list(_options: ListOptions): Promise<ListPage> {
+      notYet('list');
+    },
+    async count(_options: CountOptions): Promise<number> {
+      notYet('count');
+    },
+    async dropCollection(_options: CallOptions & { collection: string }): Promise<void> {
+      notYet('dropCollection');
+    },
+    async close(): Promise<void> {},
+    async [Symbol.asyncDispose](): Promise<void> {},
+  };
+}
+`,
+  [join(packageDirectory, 'test', 'global-setup.ts')]:
+    `// globalSetup runs outside the test workers, where importing vitest fails: use the subpath that
+// does not load the suites.
+import { serviceGlobalSetup } from '@engram/conformance/services';
+
+export default serviceGlobalSetup('${name}');
+`,
+  [join(packageDirectory, 'test', `${name}.conformance.test.ts`)]:
+    `import { describeVectorStore } from '@engram/conformance';
+import { inject } from 'vitest';
+import { create${pascal}VectorStore } from '../src/index.js';
+
+const service = inject('engramService');
+
+describeVectorStore({
+  name: '${name}',
+  create: () => create${pascal}VectorStore({ ...(service.url ? { url: service.url } : {}) }),
+  server: service.origin,
+  ...(service.skip ? { skip: service.skip } : {}),
+});
+`,
+  [join(packageDirectory, 'README.md')]: `# @engram/${name}
+
+Engram vector store on ${pascal}.
+
+\`\`\`ts
+import { Memory } from '@engram/core';
+import { create${pascal}VectorStore } from '@engram/${name}';
+
+const memory = new Memory({ vectorStore: create${pascal}VectorStore({ url: process.env.${envPrefix}_URL }) });
+\`\`\`
+
+## Options
+
+| option | default | meaning |
+| --- | --- | --- |
+| \`url\` | \`${envPrefix}_URL\` | server URL |
+| \`apiKey\` | \`${envPrefix}_API_KEY\` | API key |
+
+## Capabilities
+
+Keyword search, filter operators, batch size: fill in, and say why anything is unsupported.
+
+## Conformance
+
+See [conformance/MATRIX.md](../../conformance/MATRIX.md).
+`,
+  [join(serviceDirectory, 'service.json')]: `${JSON.stringify(
+    {
+      envVar: `${envPrefix}_URL`,
+      nativeLauncher: values.native,
+      ...(values.native
+        ? {}
+        : { nativeUnavailableReason: `no way to run ${pascal} here without Docker yet` }),
+      container: { port: 8080, wait: { type: 'port' }, url: 'http://{host}:{port}' },
+    },
+    null,
+    2,
+  )}\n`,
+  [join(serviceDirectory, 'Dockerfile')]: `FROM ${name}/${name}:latest\n`,
+  [join(root, '.changeset', `${name}-adapter.md`)]: `---
+"@engram/${name}": minor
+---
+
+New package \`@engram/${name}\`: Engram's \`VectorStore\` on ${pascal} (\`create${pascal}VectorStore\`).
+`,
+};
+
+if (values.native) {
+  files[join(serviceDirectory, 'launcher.sh')] = `#!/usr/bin/env bash
+# Installs a real ${pascal} server from package registries and runs it on 127.0.0.1.
+#   bash launcher.sh install|start|stop|status
+# start prints the URL as its last line of stdout; everything else goes to stderr.
+set -euo pipefail
+
+home="\${ENGRAM_SERVICES_HOME:-$HOME/.cache/engram-services}/${name}"
+port="\${${envPrefix}_PORT:-8080}"
+pid_file="$home/server.pid"
+log_file="$home/server.log"
+url="http://127.0.0.1:$port"
+mkdir -p "$home"
+
+running() { [ -f "$pid_file" ] && kill -0 "$(cat "$pid_file")" 2>/dev/null; }
+
+install() {
+  # Install from a package registry (npm, PyPI, Maven Central, the Go proxy, apt) into $home,
+  # skipping the work when it is already there.
+  echo "TODO: install ${pascal}" >&2
+  exit 1
+}
+
+start() {
+  if running; then echo "$url"; return; fi
+  install
+  # nohup <server command> >"$log_file" 2>&1 & echo $! >"$pid_file"
+  for _ in $(seq 1 120); do
+    if curl -fsS "$url" >/dev/null 2>&1; then echo "$url"; return; fi
+    sleep 1
+  done
+  echo "${pascal} did not become ready; last log lines:" >&2
+  tail -n 50 "$log_file" >&2 || true
+  exit 1
+}
+
+stop() {
+  if running; then kill "$(cat "$pid_file")"; fi
+  rm -f "$pid_file"
+}
+
+case "\${1:-}" in
+  install) install ;;
+  start) start ;;
+  stop) stop ;;
+  status) if running; then echo "running: $url"; else echo "stopped"; fi ;;
+  *) echo "usage: $0 install|start|stop|status" >&2; exit 2 ;;
+esac
+`;
+}
+
+for (const [path, content] of Object.entries(files)) {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, content);
+}
+const biome = join(root, 'node_modules', '.bin', 'biome');
+if (existsSync(biome)) {
+  spawnSync(biome, ['check', '--write', packageDirectory, serviceDirectory], { stdio: 'ignore' });
+}
+console.log(`Created @engram/${name}:
+  adapters/${name}/                  the package (factory, filter translation, tests)
+  conformance/services/${name}/      how the suites get a real server
+  .changeset/${name}-adapter.md
+Next: pnpm install, then fill in src/${name}-vector-store.ts and src/${name}-filter.ts until
+\`pnpm --filter @engram/${name} test\` and \`pnpm conformance ${name}\` pass. See CONTRIBUTING.md.`);
+void camel;
