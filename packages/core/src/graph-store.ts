@@ -53,7 +53,10 @@ export interface GraphStoreCapabilities {
 
 /**
  * Storage primitives of graph memory. The algorithm (extraction, merging, invalidation) lives
- * once in core.
+ * once in core. Every call that takes a scope requires a non-empty one (InvalidArgumentError
+ * otherwise) and never reads or touches another scope's nodes and edges. `findSimilarEntities`
+ * scores are cosine similarities, best first; `neighbours` and `list` leave out invalidated
+ * relations (unless `includeInvalidated`).
  */
 export interface GraphStore {
   readonly specificationVersion: 'v1';
@@ -88,5 +91,8 @@ export interface GraphStore {
   ): Promise<{ triples: GraphTriple[]; nextCursor?: string }>;
   /** Deletes every entity and relation of the scope, and nothing of any other scope. */
   deleteScope(options: CallOptions & { scope: Scope }): Promise<{ deleted: number }>;
+  /** Releases connections. Later calls throw `ClosedError`. Idempotent. */
   close(): Promise<void>;
+  /** Same as `close()`. */
+  [Symbol.asyncDispose](): Promise<void>;
 }

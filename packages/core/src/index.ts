@@ -35,6 +35,14 @@ export {
   readField,
   validateFilter,
 } from './filter.js';
+export type { GraphChanges, GraphMemoryOptions, RelationItem } from './graph-memory.js';
+export {
+  GraphMemory,
+  graphExtractionSchemaName,
+  graphInvalidationSchemaName,
+  normalizeEntityName,
+  normalizeRelationship,
+} from './graph-memory.js';
 export type {
   GraphEntity,
   GraphRelation,
@@ -45,6 +53,7 @@ export type {
 export type { HashEmbedderOptions } from './hash-embedder.js';
 export { createHashEmbedder } from './hash-embedder.js';
 export type { HistoryEvent, HistoryEventType, HistoryStore } from './history-store.js';
+export { createInMemoryGraphStore } from './in-memory-graph-store.js';
 export { createInMemoryHistoryStore } from './in-memory-history-store.js';
 export type { InMemoryStore } from './in-memory-vector-store.js';
 export { createInMemoryStore, createInMemoryVectorStore } from './in-memory-vector-store.js';
@@ -71,6 +80,7 @@ export type {
   MemoryOptions,
   ScopedOptions,
   SearchOptions,
+  SearchResult,
   SearchResultItem,
   UpdateOptions,
 } from './memory.js';

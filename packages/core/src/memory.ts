@@ -17,7 +17,10 @@ import {
   filterOperatorsUsed,
   normalizeFilter,
 } from './filter.js';
+import { type GraphChanges, GraphMemory, type RelationItem } from './graph-memory.js';
+import type { GraphStore } from './graph-store.js';
 import type { HistoryEvent, HistoryStore } from './history-store.js';
+import { createInMemoryGraphStore } from './in-memory-graph-store.js';
 import { createInMemoryHistoryStore } from './in-memory-history-store.js';
 import { parseModelJson } from './json-repair.js';
 import { KeyedMutex } from './keyed-mutex.js';
@@ -66,6 +69,13 @@ export interface MemoryOptions {
   llm?: LLM | null;
   /** Optional second stage of `search`. */
   reranker?: Reranker;
+  /**
+   * Keeps a knowledge graph of entities and relations beside the vectors (needs an LLM to
+   * extract them). Default: `ENGRAM_GRAPH` (`kuzu` for the embedded one), else none.
+   */
+  graphStore?: GraphStore | null;
+  /** Similarity above which a new entity merges into an existing one. Default 0.7. */
+  graphThreshold?: number;
   /** Collection (table, index) name in the vector store. Default `ENGRAM_COLLECTION` or `memories`. */
   collection?: string;
   /** Data directory of the embedded store. Default `ENGRAM_HOME` or `~/.engram`. */
@@ -136,6 +146,8 @@ export interface AddOptions extends ScopedOptions {
 /** Result of {@link Memory.add}. */
 export interface AddResult {
   results: MemoryChange[];
+  /** Relations added to and invalidated in the graph, when graph memory is configured. */
+  relations?: GraphChanges;
   /** Problems that did not stop the call, e.g. an LLM answer that had to be repaired or dropped. */
   warnings?: string[];
 }
@@ -152,6 +164,13 @@ export interface SearchOptions extends ScopedOptions {
   keywordSearch?: boolean;
   /** Run the configured reranker. Default true when one is configured. */
   rerank?: boolean;
+}
+
+/** Result of {@link Memory.search}. */
+export interface SearchResult {
+  results: SearchResultItem[];
+  /** Matching graph relations, when graph memory is configured. */
+  relations?: RelationItem[];
 }
 
 /** Options of {@link Memory.list}. */
@@ -199,6 +218,8 @@ interface Components {
   history: HistoryStore;
   embedder: Embedder;
   llm: LLM | undefined;
+  graphStore: GraphStore | undefined;
+  graph: GraphMemory | undefined;
 }
 
 interface Action {
@@ -453,7 +474,52 @@ export class Memory {
       }
       throw error;
     }
-    return { store, history, embedder, llm };
+    const graphStore =
+      'graphStore' in options
+        ? (options.graphStore ?? undefined)
+        : await this.#graphStoreFromEnvironment();
+    let graph: GraphMemory | undefined;
+    if (graphStore) {
+      await graphStore.ensureSchema({ dimensions: embedder.dimensions });
+      const components = { embedder } as Components;
+      graph = new GraphMemory({
+        store: graphStore,
+        ...(llm ? { llm } : {}),
+        embed: (values, purpose) => this.#embed(components, values, purpose),
+        threshold: options.graphThreshold ?? 0.7,
+        now: () => this.#now(),
+        retries: options.llmRetries ?? 1,
+      });
+    }
+    return { store, history, embedder, llm, graphStore, graph };
+  }
+
+  async #graphStoreFromEnvironment(): Promise<GraphStore | undefined> {
+    const name = this.#env.ENGRAM_GRAPH?.trim().toLowerCase();
+    if (!name || name === 'none') return undefined;
+    if (name === 'memory') return createInMemoryGraphStore();
+    if (!/^[a-z][a-z0-9-]*$/.test(name)) {
+      invalid(`ENGRAM_GRAPH=${name}: give an adapter name such as kuzu, neo4j or memory.`);
+    }
+    const specifier = `@engram/${name}`;
+    const module = await loadAdapterPackage(
+      specifier,
+      `ENGRAM_GRAPH=${name}`,
+      this.#options.importModule,
+    );
+    const pascal = name
+      .split('-')
+      .map((part) => part[0]!.toUpperCase() + part.slice(1))
+      .join('');
+    const create = module[`create${pascal}GraphStore`];
+    if (typeof create !== 'function') {
+      invalid(
+        `${specifier} does not export create${pascal}GraphStore; is it a graph store adapter?`,
+      );
+    }
+    return (create as (settings: { path: string }) => GraphStore)({
+      path: join(this.dataDir, `${name}-graph`),
+    });
   }
 
   async #embed(
@@ -572,11 +638,26 @@ export class Memory {
         'infer: true needs an LLM. Configure one (OPENAI_API_KEY, ENGRAM_LLM, or the llm option), or pass infer: false.',
       );
     }
-    return this.#locks.run(scopeKey(scope), () =>
-      infer
-        ? this.#addInferred(components, normalized, scope, metadata, options.abortSignal)
-        : this.#addVerbatim(components, normalized, scope, metadata, options.abortSignal),
-    );
+    return this.#locks.run(scopeKey(scope), async () => {
+      if (!infer) {
+        return this.#addVerbatim(components, normalized, scope, metadata, options.abortSignal);
+      }
+      if (!components.graph) {
+        return this.#addInferred(components, normalized, scope, metadata, options.abortSignal);
+      }
+      const graphWarnings: string[] = [];
+      const [result, relations] = await Promise.all([
+        this.#addInferred(components, normalized, scope, metadata, options.abortSignal),
+        components.graph
+          .add(normalized, scope, graphWarnings, options.abortSignal)
+          .catch((error: unknown) => {
+            graphWarnings.push(`Graph memory was not updated: ${(error as Error).message}`);
+            return { added: [], invalidated: [] };
+          }),
+      ]);
+      const warnings = [...(result.warnings ?? []), ...graphWarnings];
+      return { ...result, relations, ...(warnings.length > 0 ? { warnings } : {}) };
+    });
   }
 
   async #addVerbatim(
@@ -954,7 +1035,7 @@ export class Memory {
    * Finds the memories of a scope that matter for a query: vector similarity fused with keyword
    * relevance (reciprocal-rank fusion), then the reranker when one is configured.
    */
-  async search(query: string, options: SearchOptions): Promise<{ results: SearchResultItem[] }> {
+  async search(query: string, options: SearchOptions): Promise<SearchResult> {
     const scope = normalizeScope(options, { required: true });
     if (typeof query !== 'string' || query.trim().length === 0)
       invalid('query must be a non-empty string.');
@@ -982,10 +1063,13 @@ export class Memory {
     };
     const useKeywords = options.keywordSearch !== false;
 
-    const [vectorMatches, nativeKeywordMatches] = await Promise.all([
+    const [vectorMatches, nativeKeywordMatches, relations] = await Promise.all([
       store.query({ ...base, vector: queryVector! }),
       useKeywords && store.capabilities.keywordSearch
         ? store.query({ ...base, text: query, includeVectors: true })
+        : Promise.resolve(undefined),
+      components.graph
+        ? components.graph.search(query, queryVector!, scope, limit, options.abortSignal)
         : Promise.resolve(undefined),
     ]);
 
@@ -1059,6 +1143,7 @@ export class Memory {
         if (rerankScore !== undefined) item.rerankScore = rerankScore;
         return item;
       }),
+      ...(relations ? { relations } : {}),
     };
   }
 
@@ -1077,7 +1162,7 @@ export class Memory {
   /** One page of a scope's memories, in a stable order; pass `nextCursor` back for the next. */
   async list(
     options: ListMemoriesOptions,
-  ): Promise<{ results: MemoryItem[]; nextCursor?: string }> {
+  ): Promise<{ results: MemoryItem[]; nextCursor?: string; relations?: RelationItem[] }> {
     const scope = normalizeScope(options, { required: true });
     const limit = checkLimit(options.limit, 100);
     const components = await this.#ready();
@@ -1090,9 +1175,15 @@ export class Memory {
       ...(options.cursor ? { cursor: options.cursor } : {}),
       ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),
     });
+    // Relations come with the first page only: they are not paginated with the memories.
+    const relations =
+      components.graph && !options.cursor
+        ? await components.graph.list(scope, limit, options.abortSignal)
+        : undefined;
     return {
       results: page.records.map(toItem),
       ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+      ...(relations ? { relations } : {}),
     };
   }
 
@@ -1197,6 +1288,12 @@ export class Memory {
         }
         cursor = page.nextCursor;
       } while (cursor);
+      if (components.graphStore) {
+        await components.graphStore.deleteScope({
+          scope,
+          ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),
+        });
+      }
       return { deleted };
     });
   }
@@ -1223,6 +1320,7 @@ export class Memory {
         ...signal,
       });
       await components.history.deleteScope({ scope, ...signal });
+      if (components.graphStore) await components.graphStore.deleteScope({ scope, ...signal });
       return { deleted };
     });
   }
@@ -1300,6 +1398,7 @@ export class Memory {
     if (!components) return;
     await components.store.close();
     if ((components.history as unknown) !== components.store) await components.history.close();
+    await components.graphStore?.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

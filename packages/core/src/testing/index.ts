@@ -1,3 +1,4 @@
+import { graphExtractionSchemaName, graphInvalidationSchemaName } from '../graph-memory.js';
 import type { LLM, LLMGenerateOptions, LLMGenerateResult } from '../llm.js';
 import { extractionSchemaName, reconcileSchemaName } from '../prompts.js';
 
@@ -87,4 +88,20 @@ export function reconcileInput(options: LLMGenerateOptions): {
   const match = /^Existing memories:\n([\s\S]*?)\n\nNew facts:\n([\s\S]*)$/.exec(content);
   if (!match) return { existing: [], facts: [] };
   return { existing: JSON.parse(match[1]!), facts: JSON.parse(match[2]!) };
+}
+
+/** Whether a request is graph memory's entity and relation extraction call. */
+export function isGraphExtractionRequest(options: LLMGenerateOptions): boolean {
+  return (
+    options.responseFormat?.type === 'json' &&
+    options.responseFormat.name === graphExtractionSchemaName
+  );
+}
+
+/** Whether a request is graph memory's relation-invalidation call. */
+export function isGraphInvalidationRequest(options: LLMGenerateOptions): boolean {
+  return (
+    options.responseFormat?.type === 'json' &&
+    options.responseFormat.name === graphInvalidationSchemaName
+  );
 }
