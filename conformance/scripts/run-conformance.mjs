@@ -78,6 +78,7 @@ const sectionOrder = [
   'atomic history',
   'close',
   'history',
+  'graph',
 ];
 
 function summarize(run) {
@@ -93,7 +94,11 @@ function summarize(run) {
       const [suite = '', section = ''] = assertion.ancestorTitles ?? [];
       const serverMatch = /\[server: ([^\]]+)\]/.exec(suite);
       if (serverMatch) origin = serverMatch[1];
-      const key = suite.startsWith('HistoryStore') ? 'history' : section;
+      const key = suite.startsWith('HistoryStore')
+        ? 'history'
+        : suite.startsWith('GraphStore')
+          ? 'graph'
+          : section;
       if (!key) continue;
       sections[key] ??= { passed: 0, failed: 0, skipped: 0, reasons: new Set() };
       const cell = sections[key];

@@ -1,3 +1,5 @@
+export type { GraphStoreHarness } from './graph-store-suite.js';
+export { describeGraphStore } from './graph-store-suite.js';
 export type {
   HistoryStoreHarness,
   HistoryStoreTestContext,

@@ -1,5 +1,9 @@
-import { createInMemoryHistoryStore, createInMemoryStore } from '@engram/core';
-import { describeHistoryStore, describeVectorStore } from '../src/index.js';
+import {
+  createInMemoryGraphStore,
+  createInMemoryHistoryStore,
+  createInMemoryStore,
+} from '@engram/core';
+import { describeGraphStore, describeHistoryStore, describeVectorStore } from '../src/index.js';
 
 describeVectorStore({ name: 'memory', create: () => createInMemoryStore(), server: 'embedded' });
 
@@ -12,5 +16,11 @@ describeHistoryStore({
 describeHistoryStore({
   name: 'memory (vector store as history store)',
   create: () => createInMemoryStore(),
+  server: 'embedded',
+});
+
+describeGraphStore({
+  name: 'memory graph',
+  create: () => createInMemoryGraphStore(),
   server: 'embedded',
 });
