@@ -1,4 +1,10 @@
-import type { HistoryEvent, MemoryChange, MemoryItem, SearchResultItem } from '@engram/core';
+import type {
+  HistoryEvent,
+  MemoryChange,
+  MemoryItem,
+  RelationItem,
+  SearchResultItem,
+} from '@engram/core';
 
 /** Where the CLI writes: `process.stdout`/`process.stderr`, or a test double. */
 export interface OutputStream {
@@ -66,6 +72,19 @@ export function formatSearchResults(results: SearchResultItem[], terminalWidth?:
     results.map((result) => [result.score.toFixed(3), result.id, oneLine(result.memory)]),
     terminalWidth,
   );
+}
+
+/** Graph relations, `source -[relationship]-> destination`, best first when scored. */
+export function formatRelations(
+  relations: RelationItem[] | undefined,
+  title = 'Relations',
+): string {
+  if (!relations || relations.length === 0) return '';
+  const lines = relations.map((relation) => {
+    const score = relation.score === undefined ? '' : `${relation.score.toFixed(3)}  `;
+    return `  ${score}${relation.source} -[${relation.relationship}]-> ${relation.destination}\n`;
+  });
+  return `\n${title}:\n${lines.join('')}`;
 }
 
 /** One page of `list` as a table. */

@@ -12,6 +12,7 @@ import {
   type MemoryItem,
   type MemoryOptions,
   NotFoundError,
+  type RelationItem,
   type Scope,
   UnsupportedFunctionalityError,
 } from '@engram/core';
@@ -24,6 +25,7 @@ import {
   formatJson,
   formatMemory,
   formatMemoryList,
+  formatRelations,
   formatSearchResults,
   type OutputStream,
 } from './format-output.js';
@@ -210,7 +212,13 @@ Without a key, memories are stored as given and search runs offline.`,
         );
         if (!json)
           for (const warning of result.warnings ?? []) stderr.write(`warning: ${warning}\n`);
-        print(() => formatChanges(result.results), result);
+        print(
+          () =>
+            formatChanges(result.results) +
+            formatRelations(result.relations?.added, 'Relations added') +
+            formatRelations(result.relations?.invalidated, 'Relations invalidated'),
+          result,
+        );
       },
     );
 
@@ -240,7 +248,10 @@ Without a key, memories are stored as given and search runs offline.`,
             ...(flags.threshold === undefined ? {} : { threshold: flags.threshold }),
           }),
         );
-        print(() => formatSearchResults(result.results, width()), result);
+        print(
+          () => formatSearchResults(result.results, width()) + formatRelations(result.relations),
+          result,
+        );
       },
     );
 
@@ -262,6 +273,7 @@ Without a key, memories are stored as given and search runs offline.`,
         const scope = scopeFromFlags(flags, { required: true });
         const page = await withMemory(command, async (memory) => {
           const results: MemoryItem[] = [];
+          let relations: RelationItem[] | undefined;
           let cursor = flags.cursor;
           do {
             const next = await memory.list({
@@ -271,16 +283,21 @@ Without a key, memories are stored as given and search runs offline.`,
               ...(cursor ? { cursor } : {}),
             });
             results.push(...next.results);
+            relations ??= next.relations;
             cursor = next.nextCursor;
           } while (flags.all && cursor);
-          return { results, ...(cursor ? { nextCursor: cursor } : {}) };
+          return {
+            results,
+            ...(cursor ? { nextCursor: cursor } : {}),
+            ...(relations ? { relations } : {}),
+          };
         });
         print(() => {
           let text = formatMemoryList(page.results, width());
           if (page.nextCursor) text += `Next page: --cursor ${page.nextCursor}\n`;
           else if (page.results.length > 0)
             text += `${page.results.length} ${page.results.length === 1 ? 'memory' : 'memories'}.\n`;
-          return text;
+          return text + formatRelations(page.relations);
         }, page);
       },
     );
