@@ -1,0 +1,221 @@
+import { createHash } from 'node:crypto';
+import { InvalidArgumentError } from '@engram/core';
+
+const source = 'pgvector';
+
+/** PostgreSQL truncates identifiers longer than this many bytes. */
+const maxIdentifierLength = 63;
+/** Longest table name, leaving room for the longest index suffix (`_metadata`). */
+const maxTableNameLength = 54;
+/** HNSW indexes `vector` columns of at most this many dimensions. */
+export const maxIndexedDimensions = 2000;
+
+/** Double-quotes an identifier, so any schema or table name is taken literally. */
+export function quoteIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** A schema-qualified, quoted name. */
+export function qualifiedName(schema: string, name: string): string {
+  return `${quoteIdentifier(schema)}.${quoteIdentifier(name)}`;
+}
+
+/** Checks the table prefix option: lowercase letters, digits and `_`, at most 20 characters. */
+export function checkTablePrefix(prefix: string): string {
+  if (!/^[a-z_][a-z0-9_]{0,19}$/.test(prefix)) {
+    throw new InvalidArgumentError({
+      source,
+      message: `tablePrefix must be 1 to 20 lowercase letters, digits or "_" starting with a letter or "_", got ${JSON.stringify(prefix)}.`,
+    });
+  }
+  return prefix;
+}
+
+/** Checks the schema option: a non-empty name PostgreSQL keeps whole. */
+export function checkSchemaName(schema: string): string {
+  if (
+    typeof schema !== 'string' ||
+    schema.length === 0 ||
+    Buffer.byteLength(schema) > maxIdentifierLength ||
+    schema.includes('\u0000')
+  ) {
+    throw new InvalidArgumentError({
+      source,
+      message: `schema must be a non-empty name of at most ${maxIdentifierLength} bytes, got ${JSON.stringify(schema)}.`,
+    });
+  }
+  return schema;
+}
+
+/**
+ * Checks a text search configuration name (`english`, `simple`, `pg_catalog.german`): it is
+ * written into the generated column's definition, where no parameter can be bound.
+ */
+export function checkTextSearchConfig(config: string): string {
+  if (!/^([a-z_][a-z0-9_]*\.)?[a-z_][a-z0-9_]*$/.test(config)) {
+    throw new InvalidArgumentError({
+      source,
+      message: `textSearchConfig must be a text search configuration name such as "english" or "simple", got ${JSON.stringify(config)}.`,
+    });
+  }
+  return config;
+}
+
+/** Checks a collection name: any non-empty string without NUL of at most 255 characters. */
+export function checkCollectionName(collection: unknown): string {
+  if (
+    typeof collection !== 'string' ||
+    collection.length === 0 ||
+    collection.length > 255 ||
+    collection.includes('\u0000')
+  ) {
+    throw new InvalidArgumentError({
+      source,
+      message: `collection must be a non-empty string of at most 255 characters without NUL, got ${JSON.stringify(collection)}.`,
+    });
+  }
+  return collection;
+}
+
+/**
+ * The table of a collection: `<prefix>memories_<collection>` when the name is lowercase
+ * letters, digits and `_` and short enough; otherwise a readable slug plus a hash of the exact
+ * name, so `Notes` and `notes` never share a table.
+ */
+export function collectionTableName(prefix: string, collection: string): string {
+  const base = `${prefix}memories_`;
+  if (/^[a-z0-9_]+$/.test(collection) && base.length + collection.length <= maxTableNameLength) {
+    return base + collection;
+  }
+  const hash = createHash('sha256').update(collection, 'utf8').digest('hex').slice(0, 10);
+  const room = maxTableNameLength - base.length - hash.length - 1;
+  const slug = collection
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '')
+    .slice(0, room);
+  return `${base}${slug}${slug ? '_' : ''}${hash}`;
+}
+
+/** Names of the tables shared by every collection. */
+export function sharedTableNames(prefix: string) {
+  return {
+    collections: `${prefix}collections`,
+    history: `${prefix}history`,
+  };
+}
+
+/** The registry of collections: name, table, vector length and text search configuration. */
+export function collectionsTableSql(schema: string, prefix: string): string {
+  const table = qualifiedName(schema, sharedTableNames(prefix).collections);
+  return `CREATE TABLE IF NOT EXISTS ${table} (
+  name text COLLATE "C" PRIMARY KEY,
+  table_name text NOT NULL UNIQUE,
+  dimensions integer NOT NULL,
+  text_search_config text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now()
+)`;
+}
+
+/**
+ * The history table: one row per event, ordered by an identity sequence (append order breaks
+ * equal timestamps), with an index per scope field and per memory.
+ */
+export function historyTableSql(schema: string, prefix: string): string[] {
+  const name = sharedTableNames(prefix).history;
+  const table = qualifiedName(schema, name);
+  return [
+    `CREATE TABLE IF NOT EXISTS ${table} (
+  sequence bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  id text NOT NULL,
+  memory_id text,
+  event text NOT NULL,
+  previous_text text,
+  new_text text,
+  user_id text,
+  agent_id text,
+  run_id text,
+  actor text,
+  detail text,
+  created_at text NOT NULL
+)`,
+    `CREATE INDEX IF NOT EXISTS ${quoteIdentifier(`${name}_memory`)} ON ${table} (memory_id, sequence)`,
+    `CREATE INDEX IF NOT EXISTS ${quoteIdentifier(`${name}_user`)} ON ${table} (user_id, sequence)`,
+    `CREATE INDEX IF NOT EXISTS ${quoteIdentifier(`${name}_agent`)} ON ${table} (agent_id, sequence)`,
+    `CREATE INDEX IF NOT EXISTS ${quoteIdentifier(`${name}_run`)} ON ${table} (run_id, sequence)`,
+  ];
+}
+
+/** Where the pgvector extension lives; its type, operator class and operators are qualified. */
+export interface VectorExtension {
+  /** Schema the extension was created in. */
+  schema: string;
+  /** Installed version, e.g. `0.8.0`. */
+  version: string;
+}
+
+/** HNSW build parameters. */
+export interface HnswParameters {
+  m: number;
+  efConstruction: number;
+}
+
+/**
+ * One collection's table: scope columns indexed for exact scoped reads, metadata as JSONB with
+ * a GIN index for containment filters, a generated `tsvector` with a GIN index for keyword
+ * search, and the vector with an HNSW cosine index (when its length allows one).
+ */
+export function collectionTableSql(options: {
+  schema: string;
+  table: string;
+  dimensions: number;
+  textSearchConfig: string;
+  extension: VectorExtension;
+  /** HNSW parameters, or undefined for no vector index (exact search only). */
+  hnsw: HnswParameters | undefined;
+}): string[] {
+  const { schema, table, dimensions, textSearchConfig, extension, hnsw } = options;
+  const qualified = qualifiedName(schema, table);
+  const vectorSchema = quoteIdentifier(extension.schema);
+  const index = (suffix: string) => quoteIdentifier(`${table}_${suffix}`);
+  const statements = [
+    `CREATE TABLE ${qualified} (
+  id text COLLATE "C" PRIMARY KEY,
+  text text NOT NULL,
+  hash text,
+  user_id text,
+  agent_id text,
+  run_id text,
+  metadata jsonb NOT NULL,
+  embedding ${vectorSchema}.vector(${dimensions}) NOT NULL,
+  created_at text NOT NULL,
+  updated_at text NOT NULL,
+  search tsvector GENERATED ALWAYS AS (to_tsvector('${textSearchConfig}'::regconfig, text)) STORED
+)`,
+    `CREATE INDEX ${index('user')} ON ${qualified} (user_id, agent_id, run_id)`,
+    `CREATE INDEX ${index('agent')} ON ${qualified} (agent_id, run_id)`,
+    `CREATE INDEX ${index('run')} ON ${qualified} (run_id)`,
+    `CREATE INDEX ${index('metadata')} ON ${qualified} USING gin (metadata jsonb_path_ops)`,
+    `CREATE INDEX ${index('search')} ON ${qualified} USING gin (search)`,
+  ];
+  if (hnsw && dimensions <= maxIndexedDimensions) {
+    statements.push(
+      `CREATE INDEX ${index('vector')} ON ${qualified} USING hnsw (embedding ${vectorSchema}.vector_cosine_ops) WITH (m = ${hnsw.m}, ef_construction = ${hnsw.efConstruction})`,
+    );
+  }
+  return statements;
+}
+
+/** `major.minor` of a version string as comparable numbers. */
+export function parseVersion(version: string): [number, number] {
+  const [major = 0, minor = 0] = version.split('.').map((part) => Number.parseInt(part, 10) || 0);
+  return [major, minor];
+}
+
+/** Whether an installed pgvector has HNSW (0.5) or iterative index scans (0.8). */
+export function vectorFeatures(version: string): { hnsw: boolean; iterativeScan: boolean } {
+  const [major, minor] = parseVersion(version);
+  const atLeast = (wantedMajor: number, wantedMinor: number) =>
+    major > wantedMajor || (major === wantedMajor && minor >= wantedMinor);
+  return { hnsw: atLeast(0, 5), iterativeScan: atLeast(0, 8) };
+}

@@ -1,0 +1,340 @@
+import { randomUUID } from 'node:crypto';
+import { describeHistoryStore, describeVectorStore, type ServiceInfo } from '@engram/conformance';
+import {
+  AdapterCallError,
+  type FilterExpression,
+  type HistoryEvent,
+  matchesFilter,
+  type VectorRecord,
+} from '@engram/core';
+import pg from 'pg';
+import { expect, inject } from 'vitest';
+import { createPgvectorStore, type PgvectorStore } from '../src/index.js';
+
+// Repeats the conformance package's declaration, so the type holds even when the workspace
+// resolves that package's vitest to another copy than this package's.
+declare module 'vitest' {
+  export interface ProvidedContext {
+    engramService: ServiceInfo;
+  }
+}
+
+const service = inject('engramService');
+const skip = service.skip ? { skip: service.skip } : {};
+const connectionString = service.url;
+
+function record(vector: number[], fields: Partial<VectorRecord> = {}): VectorRecord {
+  const now = new Date().toISOString();
+  return {
+    id: randomUUID(),
+    vector,
+    text: 'a memory',
+    metadata: {},
+    createdAt: now,
+    updatedAt: now,
+    ...fields,
+  };
+}
+
+function unit(vector: number[]): number[] {
+  const norm = Math.hypot(...vector);
+  return vector.map((value) => value / norm);
+}
+
+/** A pool that records the statements sent through `pool.query` (not through transactions). */
+function recordingPool(options: string) {
+  const pool = new pg.Pool({ connectionString, options, max: 4 });
+  const statements: string[] = [];
+  const query = pool.query.bind(pool) as (...parameters: unknown[]) => unknown;
+  (pool as unknown as { query: (...parameters: unknown[]) => unknown }).query = (
+    ...parameters: unknown[]
+  ) => {
+    const first = parameters[0];
+    statements.push(typeof first === 'string' ? first : String((first as { text?: string }).text));
+    return query(...parameters);
+  };
+  return { pool, statements };
+}
+
+/**
+ * 3,000 records: a quarter tagged `far` point away from the query vector, so the 40 nearest
+ * neighbours the HNSW index finds first are all filtered out.
+ */
+function farAndNear(dimensions: number): VectorRecord[] {
+  let state = 12345;
+  const random = () => {
+    state = (state * 1103515245 + 12345) % 2 ** 31;
+    return state / 2 ** 31;
+  };
+  return Array.from({ length: 3000 }, (_, index) => {
+    const far = index % 4 === 0;
+    const vector = Array.from({ length: dimensions }, () => random() * 2 - 1);
+    vector[0] = far ? -Math.abs(vector[0]!) - 2 : Math.abs(vector[0]!) + 2;
+    return record(unit(vector), {
+      userId: far ? 'far-user' : 'near-user',
+      metadata: { group: far ? 'far' : 'near', index },
+    });
+  });
+}
+
+describeVectorStore({
+  name: 'pgvector',
+  create: () => createPgvectorStore({ connectionString }),
+  server: service.origin,
+  ...skip,
+  additionalTests: ({ test, store, createCollection, dimensions }) => {
+    test('filters hold exact JSONB semantics on edge cases', async () => {
+      const collection = await createCollection('filter_edges');
+      const documents: Record<string, VectorRecord['metadata']> = {
+        a: { n: 1, s: 'one', b: true, tags: ['x', 1, true], nested: { city: 'Paris' }, big: 10 },
+        b: { n: '1', s: 'One', b: false, tags: ['y'], nested: { city: 'Berlin' }, 'dash-key': 5 },
+        c: { n: 2.5, s: 'two words', tags: [[1], 'x-ray'], nested: 'flat', nothing: null, big: 9 },
+        d: {},
+        e: { n: true, s: 'café', tags: 'x-ray', nested: { city: null }, list: [{ city: 'Paris' }] },
+        f: { n: 1.0, s: 'apple', big: 1e21, tags: { x: 1 }, nested: { city: ['Paris'] } },
+        g: { s: 'Apple', n: -0.5, big: -3 },
+      };
+      const ids = new Map(Object.keys(documents).map((name) => [name, randomUUID()]));
+      await store().upsert({
+        collection,
+        records: Object.entries(documents).map(([name, metadata]) =>
+          record(unit(Array.from({ length: dimensions }, (_, axis) => axis + 1)), {
+            id: ids.get(name)!,
+            metadata,
+          }),
+        ),
+      });
+      const filters: FilterExpression[] = [
+        { op: 'eq', field: 'n', value: 1 },
+        { op: 'eq', field: 'n', value: '1' },
+        { op: 'eq', field: 'n', value: true },
+        { op: 'eq', field: 'nested.city', value: 'Paris' },
+        { op: 'eq', field: 'list.city', value: 'Paris' },
+        { op: 'eq', field: 'dash-key', value: 5 },
+        { op: 'ne', field: 'n', value: 1 },
+        { op: 'gt', field: 'n', value: 0 },
+        { op: 'lt', field: 's', value: 'apple' },
+        { op: 'gte', field: 's', value: 'One' },
+        { op: 'gt', field: 'big', value: 1e20 },
+        { op: 'in', field: 'n', values: ['1', 2.5, true] },
+        { op: 'in', field: 'n', values: [] },
+        { op: 'nin', field: 'n', values: [1, true] },
+        { op: 'nin', field: 'n', values: [] },
+        { op: 'contains', field: 'tags', value: 'x' },
+        { op: 'contains', field: 'tags', value: 1 },
+        { op: 'contains', field: 'tags', value: true },
+        { op: 'contains', field: 's', value: 'wor' },
+        { op: 'contains', field: 's', value: '' },
+        { op: 'contains', field: 'n', value: 1 },
+        { op: 'exists', field: 'nothing' },
+        { op: 'exists', field: 'nested.city' },
+        { op: 'not', filter: { op: 'exists', field: 'b' } },
+        {
+          op: 'or',
+          filters: [
+            { op: 'eq', field: 'b', value: false },
+            { op: 'not', filter: { op: 'lt', field: 'big', value: 5 } },
+          ],
+        },
+      ];
+      for (const filter of filters) {
+        const expected = Object.entries(documents)
+          .filter(([, metadata]) => matchesFilter(filter, metadata))
+          .map(([name]) => ids.get(name)!)
+          .sort();
+        const page = await store().list({ collection, filter, limit: 100 });
+        expect(page.records.map((stored) => stored.id).sort(), JSON.stringify(filter)).toEqual(
+          expected,
+        );
+      }
+    });
+
+    test('keyword search stems English words and ranks by ts_rank_cd', async () => {
+      const collection = await createCollection('keyword_stem');
+      const vector = unit(Array.from({ length: dimensions }, () => 1));
+      const peanuts = record(vector, { userId: 'eater', text: 'Allergic to peanuts and cashews' });
+      const other = record(vector, { userId: 'eater', text: 'Enjoys long walks by the river' });
+      await store().upsert({ collection, records: [peanuts, other] });
+      const matches = await store().query({
+        collection,
+        text: 'is she allergic to a peanut?',
+        topK: 5,
+        scope: { userId: 'eater' },
+      });
+      expect(matches.map((match) => match.record.id)).toEqual([peanuts.id]);
+      expect(matches[0]!.score).toBeGreaterThan(0);
+      expect(await store().query({ collection, text: 'the a of ?!', topK: 5 })).toEqual([]);
+    });
+
+    test('a commit the database rejects half-way applies nothing', async () => {
+      const collection = await createCollection('commit_rollback');
+      const kept = record(unit(Array.from({ length: dimensions }, () => 1)), { userId: 'rb' });
+      await store().upsert({ collection, records: [kept] });
+      const added = record(kept.vector, { userId: 'rb' });
+      // PostgreSQL refuses NUL in jsonb: the statement after the delete fails.
+      const rejected = record(kept.vector, { userId: 'rb', metadata: { bad: 'nul \u0000 here' } });
+      const event: HistoryEvent = {
+        id: randomUUID(),
+        memoryId: added.id,
+        event: 'ADD',
+        previousText: null,
+        newText: 'never',
+        userId: 'rb',
+        createdAt: new Date().toISOString(),
+      };
+      const commit = (store() as PgvectorStore).commit({
+        collection,
+        upsert: [added, rejected],
+        delete: [kept.id],
+        history: [event],
+      });
+      await expect(commit).rejects.toSatisfy((error) => AdapterCallError.isInstance(error));
+      expect((await store().list({ collection, limit: 10 })).records.map((r) => r.id)).toEqual([
+        kept.id,
+      ]);
+      expect(await (store() as PgvectorStore).byMemory({ memoryId: added.id })).toEqual([]);
+    });
+
+    test('collection names of any case and characters get their own tables', async () => {
+      const names = [`Notes ${randomUUID()}`, `notes ${randomUUID()}`.toLowerCase()];
+      const own = createPgvectorStore({
+        connectionString,
+        schema: 'engram test',
+        tablePrefix: 't_',
+      });
+      try {
+        for (const [index, collection] of names.entries()) {
+          await own.ensureCollection({ collection, dimensions });
+          await own.upsert({
+            collection,
+            records: [
+              record(unit(Array.from({ length: dimensions }, () => 1)), { text: `${index}` }),
+            ],
+          });
+        }
+        for (const [index, collection] of names.entries()) {
+          const page = await own.list({ collection, limit: 10 });
+          expect(page.records.map((stored) => stored.text)).toEqual([`${index}`]);
+        }
+      } finally {
+        for (const collection of names) await own.dropCollection({ collection });
+        await own.close();
+      }
+    });
+
+    test('vectors longer than HNSW can index are searched exactly', async () => {
+      const collection = await createCollection('wide');
+      await store().dropCollection({ collection });
+      await store().ensureCollection({ collection, dimensions: 2048 });
+      const records = Array.from({ length: 5 }, (_, index) =>
+        record(unit(Array.from({ length: 2048 }, (_, axis) => (axis === index ? 1 : 0.01))), {
+          metadata: { index },
+        }),
+      );
+      await store().upsert({ collection, records });
+      const [best] = await store().query({ collection, vector: records[3]!.vector, topK: 1 });
+      expect(best?.record.id).toBe(records[3]!.id);
+      expect(best?.score).toBeCloseTo(1, 3);
+    });
+
+    test('an HNSW search with a filter returns topK matches thanks to the iterative scan', async () => {
+      // Sequential and bitmap scans are switched off so the planner must use the HNSW index
+      // (on a table this small it would otherwise often pick an exact plan by itself).
+      const { pool, statements } = recordingPool('-c enable_seqscan=off -c enable_bitmapscan=off');
+      const own = createPgvectorStore({ pool, exactSearchThreshold: 0 });
+      const collection = `engram_conformance_hnsw_${randomUUID().slice(0, 8)}`;
+      try {
+        await own.ensureCollection({ collection, dimensions });
+        const records = farAndNear(dimensions);
+        await own.upsert({ collection, records: records.slice(0, 1000) });
+        await own.upsert({ collection, records: records.slice(1000, 2000) });
+        await own.upsert({ collection, records: records.slice(2000) });
+        const query = unit(Array.from({ length: dimensions }, (_, axis) => (axis === 0 ? 1 : 0)));
+        const far = (stored: { metadata: VectorRecord['metadata'] }) =>
+          stored.metadata.group === 'far';
+
+        const table = `"public"."engram_memories_${collection}"`;
+        const client = await pool.connect();
+        try {
+          const sql = `SELECT id FROM ${table} WHERE metadata @> '{"group":"far"}' ORDER BY embedding <=> $1 LIMIT 10`;
+          const vector = `[${query.join(',')}]`;
+          await client.query('BEGIN; SET LOCAL hnsw.iterative_scan = off');
+          const plan = await client.query(`EXPLAIN ${sql}`, [vector]);
+          expect(JSON.stringify(plan.rows)).toContain(`engram_memories_${collection}_vector`);
+          // The premise: without an iterative scan the filter empties the candidate list.
+          expect((await client.query(sql, [vector])).rowCount).toBeLessThan(10);
+          await client.query('COMMIT');
+        } finally {
+          client.release();
+        }
+
+        for (const options of [
+          { filter: { op: 'eq', field: 'group', value: 'far' } as FilterExpression },
+          { scope: { userId: 'far-user' } },
+          { filter: { op: 'lt', field: 'index', value: 1200 } as FilterExpression },
+        ]) {
+          statements.length = 0;
+          const matches = await own.query({ collection, vector: query, topK: 10, ...options });
+          expect(matches, JSON.stringify(options)).toHaveLength(10);
+          expect(
+            statements.some((statement) => statement.includes('OFFSET 0')),
+            'answered by the index, without the exact fallback',
+          ).toBe(false);
+          if (options.filter?.op === 'eq' || options.scope) {
+            expect(matches.every((match) => far(match.record))).toBe(true);
+          }
+          for (let index = 1; index < matches.length; index++) {
+            expect(matches[index]!.score).toBeLessThanOrEqual(matches[index - 1]!.score);
+          }
+        }
+      } finally {
+        await own.dropCollection({ collection });
+        await own.close();
+        await pool.end();
+      }
+    }, 240_000);
+
+    test('an HNSW search cut short by max_scan_tuples falls back to an exact search', async () => {
+      const { pool, statements } = recordingPool(
+        '-c enable_seqscan=off -c enable_bitmapscan=off -c hnsw.max_scan_tuples=20',
+      );
+      const own = createPgvectorStore({ pool, exactSearchThreshold: 0 });
+      const collection = `engram_conformance_fallback_${randomUUID().slice(0, 8)}`;
+      try {
+        await own.ensureCollection({ collection, dimensions });
+        const records = farAndNear(dimensions).slice(0, 800);
+        await own.upsert({ collection, records });
+        const query = unit(Array.from({ length: dimensions }, (_, axis) => (axis === 0 ? 1 : 0)));
+        const matches = await own.query({
+          collection,
+          vector: query,
+          topK: 10,
+          filter: { op: 'eq', field: 'group', value: 'far' },
+        });
+        expect(statements.some((statement) => statement.includes('OFFSET 0'))).toBe(true);
+        // the exact search returns the true nearest far records
+        const expected = records
+          .filter((candidate) => candidate.metadata.group === 'far')
+          .map((candidate) => ({
+            id: candidate.id,
+            score: candidate.vector.reduce((sum, value, axis) => sum + value * query[axis]!, 0),
+          }))
+          .sort((left, right) => right.score - left.score)
+          .slice(0, 10)
+          .map((candidate) => candidate.id);
+        expect(matches.map((match) => match.record.id)).toEqual(expected);
+      } finally {
+        await own.dropCollection({ collection });
+        await own.close();
+        await pool.end();
+      }
+    });
+  },
+});
+
+describeHistoryStore({
+  name: 'pgvector history',
+  create: () => createPgvectorStore({ connectionString }),
+  server: service.origin,
+  ...skip,
+});
