@@ -1,0 +1,227 @@
+import {
+  type FilterExpression,
+  type FilterOperator,
+  type FilterScalar,
+  type JsonValue,
+  UnsupportedFunctionalityError,
+} from '@engram/core';
+
+/** A Pinecone metadata filter (the MongoDB-like query language of `query`, `deleteMany`, ...). */
+export type PineconeFilter = Record<string, unknown>;
+
+/**
+ * Result of {@link translatePineconeFilter}: a native filter, or a constant when the portable
+ * filter always (`true`) or never (`false`) matches, so that no empty `$in` or `$or` is sent.
+ */
+export type PineconeFilterTranslation = PineconeFilter | boolean;
+
+/**
+ * Operators translated exactly. `contains` is left out: Pinecone has no substring operator, and
+ * the portable `contains` also matches substrings of string fields. `not` is supported by
+ * pushing the negation down to complementary conditions, since Pinecone has no `$not`.
+ */
+export const pineconeFilterOperators: readonly FilterOperator[] = [
+  'eq',
+  'ne',
+  'gt',
+  'gte',
+  'lt',
+  'lte',
+  'in',
+  'nin',
+  'exists',
+  'and',
+  'or',
+  'not',
+];
+
+const source = 'pinecone';
+
+/** Metadata key of the typed scalar tokens (`s:text`, `n:1.5`, `b:true`) per dotted path. */
+export const valueKeyPrefix = '_v.';
+/** Metadata key of numbers per dotted path, for range comparisons. */
+export const numberKeyPrefix = '_n.';
+/** Metadata key prefix of string order keys per dotted path (`_s.<path>.<chunk>`). */
+export const stringKeyPrefix = '_s.';
+/** Metadata key of the list of dotted paths that are present and not null. */
+export const pathsKey = '_p';
+
+/**
+ * String comparisons run on numbers: each group of three UTF-16 code units becomes one integer
+ * (digits `code unit + 1` in base 65,537, 0 after the end), which keeps JavaScript's string order
+ * and stays below 2^53 (Pinecone stores numbers as 64-bit floats). Stored strings keep this many
+ * groups, so comparisons are exact for values shorter than `3 * stringOrderChunks` code units.
+ */
+export const stringOrderChunks = 16;
+const chunkBase = 65_537;
+
+/** The order-preserving integers of a string (see {@link stringOrderChunks}). */
+export function stringOrderKey(value: string, chunks = Math.floor(value.length / 3) + 1): number[] {
+  const result: number[] = [];
+  for (let chunk = 0; chunk < Math.min(chunks, stringOrderChunks); chunk++) {
+    let number = 0;
+    for (let offset = 0; offset < 3; offset++) {
+      const index = chunk * 3 + offset;
+      number = number * chunkBase + (index < value.length ? value.charCodeAt(index) + 1 : 0);
+    }
+    result.push(number);
+  }
+  return result;
+}
+
+/** The typed token of a scalar: Pinecone's own equality would not keep `1`, `"1"` and `true` apart in lists. */
+export function scalarToken(value: FilterScalar): string {
+  if (typeof value === 'string') return `s:${value}`;
+  if (typeof value === 'number') return `n:${String(value)}`;
+  return `b:${String(value)}`;
+}
+
+const keyPattern = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
+const maxPathDepth = 8;
+
+/**
+ * Flattens metadata into the flat keys Pinecone filters on (strings, numbers, booleans and lists
+ * of strings only): a typed token per scalar, the number itself for ranges, order keys per
+ * string, and the list of present paths. Only keys a portable filter can name are projected;
+ * arrays are not (no `contains`), and the metadata itself is stored as exact JSON beside them.
+ */
+export function pineconeFilterFields(
+  metadata: Record<string, JsonValue>,
+): Record<string, string | number | string[]> {
+  const fields: Record<string, string | number | string[]> = {};
+  const paths: string[] = [];
+  const visit = (object: Record<string, JsonValue>, prefix: string) => {
+    for (const [key, value] of Object.entries(object)) {
+      if (!keyPattern.test(key) || value === null) continue;
+      const path = prefix ? `${prefix}.${key}` : key;
+      paths.push(path);
+      if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
+        fields[`${valueKeyPrefix}${path}`] = scalarToken(value);
+        if (typeof value === 'number') fields[`${numberKeyPrefix}${path}`] = value;
+        if (typeof value === 'string') {
+          for (const [index, number] of stringOrderKey(value).entries()) {
+            fields[`${stringKeyPrefix}${path}.${index}`] = number;
+          }
+        }
+      } else if (!Array.isArray(value) && path.split('.').length < maxPathDepth) {
+        visit(value, path);
+      }
+    }
+  };
+  visit(metadata, '');
+  if (paths.length > 0) fields[pathsKey] = paths;
+  return fields;
+}
+
+type Node = PineconeFilter | boolean;
+
+function and(nodes: Node[]): Node {
+  const filters: PineconeFilter[] = [];
+  for (const node of nodes) {
+    if (node === false) return false;
+    if (node !== true) filters.push(node);
+  }
+  if (filters.length === 0) return true;
+  return filters.length === 1 ? filters[0]! : { $and: filters };
+}
+
+function or(nodes: Node[]): Node {
+  const filters: PineconeFilter[] = [];
+  for (const node of nodes) {
+    if (node === true) return true;
+    if (node !== false) filters.push(node);
+  }
+  if (filters.length === 0) return false;
+  return filters.length === 1 ? filters[0]! : { $or: filters };
+}
+
+/** Matches records without the key; written out so as not to depend on how `$ne` treats them. */
+function missing(key: string): PineconeFilter {
+  return { [key]: { $exists: false } };
+}
+
+type Comparison = 'gt' | 'gte' | 'lt' | 'lte';
+const complement: Record<Comparison, Comparison> = { gt: 'lte', gte: 'lt', lt: 'gte', lte: 'gt' };
+
+function compareString(field: string, op: Comparison, value: string): Node {
+  if (value.length >= 3 * stringOrderChunks) {
+    throw new UnsupportedFunctionalityError({
+      source,
+      message: `"${op}" compares strings of fewer than ${3 * stringOrderChunks} characters; the value for "${field}" has ${value.length}.`,
+    });
+  }
+  const chunks = stringOrderKey(value);
+  const key = (index: number) => `${stringKeyPrefix}${field}.${index}`;
+  const equalUpTo = (end: number): Node[] =>
+    chunks.slice(0, end).map((chunk, index) => ({ [key(index)]: { $eq: chunk } }));
+  const strict = op === 'gt' || op === 'gte' ? '$gt' : '$lt';
+  // Lexicographic order over the chunks: equal on a prefix, then strictly ordered on the next.
+  const ordered = chunks.map((chunk, index) =>
+    and([...equalUpTo(index), { [key(index)]: { [strict]: chunk } }]),
+  );
+  if (op === 'gte' || op === 'lte') ordered.push(and(equalUpTo(chunks.length)));
+  return or(ordered);
+}
+
+/** Translates `filter`, or its negation when `negated` (Pinecone has no `$not`). */
+function translate(filter: FilterExpression, negated: boolean): Node {
+  switch (filter.op) {
+    case 'and':
+    case 'or': {
+      const children = filter.filters.map((child) => translate(child, negated));
+      return (filter.op === 'and') !== negated ? and(children) : or(children);
+    }
+    case 'not':
+      return translate(filter.filter, !negated);
+    case 'eq':
+    case 'ne': {
+      const key = `${valueKeyPrefix}${filter.field}`;
+      const token = scalarToken(filter.value);
+      return (filter.op === 'eq') !== negated
+        ? { [key]: { $eq: token } }
+        : or([missing(key), { [key]: { $ne: token } }]);
+    }
+    case 'in':
+    case 'nin': {
+      const key = `${valueKeyPrefix}${filter.field}`;
+      const tokens = [...new Set(filter.values.map(scalarToken))];
+      if ((filter.op === 'in') !== negated) {
+        return tokens.length === 0 ? false : { [key]: { $in: tokens } };
+      }
+      return tokens.length === 0 ? true : or([missing(key), { [key]: { $nin: tokens } }]);
+    }
+    case 'gt':
+    case 'gte':
+    case 'lt':
+    case 'lte': {
+      const op = negated ? complement[filter.op] : filter.op;
+      if (typeof filter.value === 'number') {
+        const key = `${numberKeyPrefix}${filter.field}`;
+        const range = { [key]: { [`$${op}`]: filter.value } };
+        // the negation of "a number above v" also holds for records without a number there
+        return negated ? or([missing(key), range]) : range;
+      }
+      const range = compareString(filter.field, op, filter.value);
+      return negated ? or([missing(`${stringKeyPrefix}${filter.field}.0`), range]) : range;
+    }
+    case 'exists':
+      return negated
+        ? or([missing(pathsKey), { [pathsKey]: { $nin: [filter.field] } }])
+        : { [pathsKey]: { $in: [filter.field] } };
+    case 'contains':
+      throw new UnsupportedFunctionalityError({
+        source,
+        message: `The filter operator "contains" cannot be expressed exactly in Pinecone (no substring match); supported: ${pineconeFilterOperators.join(', ')}.`,
+      });
+  }
+}
+
+/**
+ * Translates a portable filter into a Pinecone metadata filter over the flat keys written by
+ * this adapter. Returns `true` or `false` when the filter is constant (e.g. `in []`). Throws
+ * `UnsupportedFunctionalityError` for `contains`, and for a string comparison whose value is
+ * longer than the stored order keys cover.
+ */
+export function translatePineconeFilter(filter: FilterExpression): PineconeFilterTranslation {
+  return translate(filter, false);
+}

@@ -1,0 +1,267 @@
+import {
+  type FilterExpression,
+  type FilterOperator,
+  type FilterScalar,
+  type JsonValue,
+  UnsupportedFunctionalityError,
+} from '@engram/core';
+import type { Schemas } from '@qdrant/js-client-rest';
+
+/** A Qdrant filter condition (field condition or nested filter), as sent over REST. */
+export type QdrantCondition = Schemas['Condition'];
+
+/** A Qdrant filter, as sent over REST. */
+export type QdrantFilter = Schemas['Filter'];
+
+/**
+ * Result of {@link translateQdrantFilter}: a native filter, or a constant when the portable
+ * filter always (`true`) or never (`false`) matches, so that no ambiguous empty clause is sent.
+ */
+export type QdrantFilterTranslation = QdrantCondition | boolean;
+
+/**
+ * Operators translated exactly. `contains` is left out: Qdrant has array-element matching but no
+ * exact, case-sensitive substring condition (`match.text` tokenizes and lowercases).
+ */
+export const qdrantFilterOperators: readonly FilterOperator[] = [
+  'eq',
+  'ne',
+  'gt',
+  'gte',
+  'lt',
+  'lte',
+  'in',
+  'nin',
+  'exists',
+  'and',
+  'or',
+  'not',
+];
+
+const source = 'qdrant';
+
+/** Payload key holding the filter-only projection of the metadata (see {@link qdrantFilterFields}). */
+export const filterPayloadKey = '_filter';
+
+/**
+ * String comparisons run on integers: each group of three UTF-16 code units becomes one integer
+ * (digits `code unit + 1` in base 65,537, 0 after the end), which keeps JavaScript's string order
+ * and stays below 2^53. Stored strings keep this many groups, so comparisons are exact for
+ * filter values shorter than `3 * stringOrderChunks` code units.
+ */
+export const stringOrderChunks = 32;
+const chunkBase = 65_537;
+
+/** The order-preserving integers of a string (see {@link stringOrderChunks}). */
+export function stringOrderKey(value: string, chunks = Math.floor(value.length / 3) + 1): number[] {
+  const result: number[] = [];
+  for (let chunk = 0; chunk < Math.min(chunks, stringOrderChunks); chunk++) {
+    let number = 0;
+    for (let offset = 0; offset < 3; offset++) {
+      const index = chunk * 3 + offset;
+      const digit = index < value.length ? value.charCodeAt(index) + 1 : 0;
+      number = number * chunkBase + digit;
+    }
+    result.push(number);
+  }
+  return result;
+}
+
+/** The filterable projection of one record's metadata, stored under {@link filterPayloadKey}. */
+export interface QdrantFilterFields {
+  /** Scalars (strings, numbers, booleans) at their path; arrays and nulls removed. */
+  values: Record<string, JsonValue>;
+  /** Scalar elements of arrays, at the array's path. */
+  arrays: Record<string, JsonValue>;
+  /** Order keys of strings (`{ c0, c1, ... }`), at the string's path. */
+  strings: Record<string, JsonValue>;
+  /** Every dotted path whose value is present and not null. */
+  paths: string[];
+}
+
+const keyPattern = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
+const maxPathDepth = 8;
+
+function setAt(tree: Record<string, JsonValue>, path: readonly string[], value: JsonValue): void {
+  let node = tree;
+  for (const key of path.slice(0, -1)) {
+    const next = node[key];
+    if (next === undefined || next === null || typeof next !== 'object' || Array.isArray(next)) {
+      node[key] = {};
+    }
+    node = node[key] as Record<string, JsonValue>;
+  }
+  node[path.at(-1)!] = value;
+}
+
+/**
+ * Projects metadata into trees that Qdrant's conditions evaluate exactly as core's `matchesFilter`
+ * does: Qdrant matches an array if any element matches and reaches into arrays along a path,
+ * while the portable semantics compare whole values and never cross arrays. So scalars, array
+ * elements and string order keys live in separate trees, and only keys a filter can name (the
+ * portable field pattern) are projected; the metadata itself is stored unchanged beside them.
+ */
+export function qdrantFilterFields(metadata: Record<string, JsonValue>): QdrantFilterFields {
+  const fields: QdrantFilterFields = { values: {}, arrays: {}, strings: {}, paths: [] };
+  const visit = (object: Record<string, JsonValue>, prefix: string[]) => {
+    for (const [key, value] of Object.entries(object)) {
+      if (!keyPattern.test(key) || value === null) continue;
+      const path = [...prefix, key];
+      fields.paths.push(path.join('.'));
+      if (typeof value === 'string') {
+        setAt(fields.values, path, value);
+        const order: Record<string, number> = {};
+        for (const [index, number] of stringOrderKey(value).entries()) order[`c${index}`] = number;
+        setAt(fields.strings, path, order);
+      } else if (typeof value === 'number' || typeof value === 'boolean') {
+        setAt(fields.values, path, value);
+      } else if (Array.isArray(value)) {
+        setAt(
+          fields.arrays,
+          path,
+          value.filter((element) => element !== null && typeof element !== 'object'),
+        );
+      } else if (path.length < maxPathDepth) {
+        visit(value, path);
+      }
+    }
+  };
+  visit(metadata, []);
+  return fields;
+}
+
+type Node = QdrantCondition | boolean;
+
+function and(nodes: Node[]): Node {
+  const conditions: QdrantCondition[] = [];
+  for (const node of nodes) {
+    if (node === false) return false;
+    if (node !== true) conditions.push(node);
+  }
+  if (conditions.length === 0) return true;
+  return conditions.length === 1 ? conditions[0]! : { must: conditions };
+}
+
+function or(nodes: Node[]): Node {
+  const conditions: QdrantCondition[] = [];
+  for (const node of nodes) {
+    if (node === true) return true;
+    if (node !== false) conditions.push(node);
+  }
+  if (conditions.length === 0) return false;
+  return conditions.length === 1 ? conditions[0]! : { should: conditions };
+}
+
+function not(node: Node): Node {
+  if (typeof node === 'boolean') return !node;
+  return { must_not: [node] };
+}
+
+function valuesKey(field: string): string {
+  return `${filterPayloadKey}.values.${field}`;
+}
+
+/** Qdrant's `match.value` takes strings, integers and booleans; other numbers use a closed range. */
+function equals(key: string, value: FilterScalar): QdrantCondition {
+  if (typeof value === 'number' && !Number.isSafeInteger(value)) {
+    return { key, range: { gte: value, lte: value } };
+  }
+  return { key, match: { value } };
+}
+
+function anyOf(key: string, values: readonly FilterScalar[]): Node {
+  const strings = [...new Set(values.filter((value) => typeof value === 'string'))];
+  const integers = [
+    ...new Set(
+      values.filter(
+        (value): value is number => typeof value === 'number' && Number.isSafeInteger(value),
+      ),
+    ),
+  ];
+  const others = [
+    ...new Set(
+      values.filter(
+        (value) =>
+          typeof value === 'boolean' || (typeof value === 'number' && !Number.isSafeInteger(value)),
+      ),
+    ),
+  ];
+  // `match.any` holds one type at a time, so strings and integers each get their own condition.
+  return or([
+    ...(strings.length > 0 ? [{ key, match: { any: strings } }] : []),
+    ...(integers.length > 0 ? [{ key, match: { any: integers } }] : []),
+    ...others.map((value) => equals(key, value)),
+  ]);
+}
+
+function compareNumber(field: string, op: 'gt' | 'gte' | 'lt' | 'lte', value: number): Node {
+  return { key: valuesKey(field), range: { [op]: value } };
+}
+
+function compareString(field: string, op: 'gt' | 'gte' | 'lt' | 'lte', value: string): Node {
+  if (value.length >= 3 * stringOrderChunks) {
+    throw new UnsupportedFunctionalityError({
+      source,
+      message: `"${op}" compares strings of fewer than ${3 * stringOrderChunks} characters; the value for "${field}" has ${value.length}.`,
+    });
+  }
+  const chunks = stringOrderKey(value);
+  const key = (index: number) => `${filterPayloadKey}.strings.${field}.c${index}`;
+  const equalUpTo = (end: number): Node[] =>
+    chunks.slice(0, end).map((chunk, index) => ({ key: key(index), match: { value: chunk } }));
+  const strict = op === 'gt' || op === 'gte' ? 'gt' : 'lt';
+  // Lexicographic order over the chunks: equal on a prefix, then strictly ordered on the next.
+  const ordered = chunks.map((chunk, index) =>
+    and([...equalUpTo(index), { key: key(index), range: { [strict]: chunk } }]),
+  );
+  if (op === 'gte' || op === 'lte') ordered.push(and(equalUpTo(chunks.length)));
+  return or(ordered);
+}
+
+function unsupported(op: FilterOperator): never {
+  throw new UnsupportedFunctionalityError({
+    source,
+    message: `The filter operator "${op}" cannot be expressed exactly in Qdrant; supported: ${qdrantFilterOperators.join(', ')}.`,
+  });
+}
+
+function translate(filter: FilterExpression): Node {
+  switch (filter.op) {
+    case 'and':
+      return and(filter.filters.map(translate));
+    case 'or':
+      return or(filter.filters.map(translate));
+    case 'not':
+      return not(translate(filter.filter));
+    case 'eq':
+      return equals(valuesKey(filter.field), filter.value);
+    case 'ne':
+      // must_not also matches points without the field, as the portable `ne` requires.
+      return not(equals(valuesKey(filter.field), filter.value));
+    case 'in':
+      return anyOf(valuesKey(filter.field), filter.values);
+    case 'nin':
+      return not(anyOf(valuesKey(filter.field), filter.values));
+    case 'gt':
+    case 'gte':
+    case 'lt':
+    case 'lte':
+      return typeof filter.value === 'number'
+        ? compareNumber(filter.field, filter.op, filter.value)
+        : compareString(filter.field, filter.op, filter.value);
+    case 'exists':
+      return { key: `${filterPayloadKey}.paths`, match: { value: filter.field } };
+    default:
+      return unsupported(filter.op);
+  }
+}
+
+/**
+ * Translates a portable filter into a Qdrant condition over the payload written by this adapter.
+ * Returns `true` or `false` when the filter is constant (e.g. `in []`). Throws
+ * `UnsupportedFunctionalityError` for `contains`, and for a string comparison whose value is
+ * longer than the stored order keys cover.
+ */
+export function translateQdrantFilter(filter: FilterExpression): QdrantFilterTranslation {
+  return translate(filter);
+}
