@@ -3,5 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    // Real HTTP round trips to the local fake server; generous on a loaded two-core machine.
+    testTimeout: 30_000,
   },
 });
