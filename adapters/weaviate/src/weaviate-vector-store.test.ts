@@ -1,0 +1,41 @@
+import { AdapterCallError, ClosedError } from '@engram/core';
+import { describe, expect, it } from 'vitest';
+import { createWeaviateVectorStore } from './weaviate-vector-store.js';
+
+describe('createWeaviateVectorStore', () => {
+  it('does no I/O until the first call and declares its capabilities', () => {
+    const store = createWeaviateVectorStore({ url: 'http://127.0.0.1:1' });
+    expect(store.provider).toBe('weaviate');
+    expect(store.capabilities).toMatchObject({
+      keywordSearch: true,
+      metric: 'cosine',
+      atomicHistory: false,
+    });
+    expect(store.capabilities.filterOperators).toHaveLength(13);
+    expect(store.commit).toBeUndefined();
+  });
+
+  it('reports an unreachable server as a retryable AdapterCallError', async () => {
+    const store = createWeaviateVectorStore({
+      url: 'http://127.0.0.1:1',
+      grpcPort: 2,
+      timeout: { init: 2 },
+    });
+    const error = await store.count({ collection: 'memories' }).catch((caught) => caught);
+    expect(AdapterCallError.isInstance(error), String(error)).toBe(true);
+    expect((error as AdapterCallError).isRetryable).toBe(true);
+    expect((error as AdapterCallError).source).toBe('weaviate');
+    expect((error as AdapterCallError).cause).toBeDefined();
+    await store.close();
+  });
+
+  it('rejects every call after close(), which is idempotent', async () => {
+    const store = createWeaviateVectorStore({ url: 'http://127.0.0.1:1' });
+    await store.close();
+    await store.close();
+    await expect(store.count({ collection: 'memories' })).rejects.toSatisfy(ClosedError.isInstance);
+    await expect(store.dropCollection({ collection: 'memories' })).rejects.toSatisfy(
+      ClosedError.isInstance,
+    );
+  });
+});
