@@ -1,0 +1,8 @@
+export type { FlattenedMetadata } from './chroma-filter.js';
+export {
+  chromaFilterOperators,
+  flattenChromaMetadata,
+  translateChromaFilter,
+} from './chroma-filter.js';
+export type { ChromaVectorStoreOptions } from './chroma-vector-store.js';
+export { createChromaVectorStore } from './chroma-vector-store.js';
