@@ -1,0 +1,106 @@
+import { Client } from '@elastic/elasticsearch';
+import { describeVectorStore } from '@engram/conformance';
+import { AbortedError, InvalidArgumentError } from '@engram/core';
+import { expect, inject } from 'vitest';
+import { createElasticsearchVectorStore } from '../src/index.js';
+
+const service = inject('engramService');
+
+async function caught(action: () => Promise<unknown>): Promise<unknown> {
+  try {
+    await action();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected the call to throw');
+}
+
+describeVectorStore({
+  name: 'elasticsearch',
+  create: () => createElasticsearchVectorStore({ ...(service.url ? { url: service.url } : {}) }),
+  server: service.origin,
+  timeout: 60_000,
+  ...(service.skip ? { skip: service.skip } : {}),
+  additionalTests: ({ test, store, createCollection, dimensions }) => {
+    test('creates the index with the documented mapping', async () => {
+      const collection = await createCollection('mapping');
+      const client = new Client({ node: service.url! });
+      try {
+        const response = await client.indices.getMapping({ index: collection });
+        const properties = response[collection]?.mappings.properties ?? {};
+        expect(properties.vector).toMatchObject({
+          type: 'dense_vector',
+          dims: dimensions,
+          similarity: 'cosine',
+          index_options: { type: 'hnsw' },
+        });
+        expect(properties.metadata).toMatchObject({ type: 'object', enabled: false });
+        expect(properties.user_id).toMatchObject({ type: 'keyword' });
+        expect(properties.text).toMatchObject({ type: 'text' });
+      } finally {
+        await client.close();
+      }
+    });
+
+    test('keeps odd metadata keys and long strings, and still filters the rest', async () => {
+      const collection = await createCollection('odd_keys');
+      const long = 'x'.repeat(9_000);
+      const metadata = { 'a.b': 1, '': 'empty key', $dollar: true, long, tag: 'kept' };
+      await store().upsert({
+        collection,
+        records: [
+          {
+            id: '00000000-0000-4000-8000-000000000001',
+            vector: Array.from({ length: dimensions }, (_, index) => (index === 0 ? 1 : 0)),
+            text: 'odd',
+            metadata,
+            createdAt: '2024-01-01T00:00:00.000Z',
+            updatedAt: '2024-01-01T00:00:00.000Z',
+          },
+        ],
+      });
+      const [record] = await store().get({
+        collection,
+        ids: ['00000000-0000-4000-8000-000000000001'],
+      });
+      expect(record?.metadata).toEqual(metadata);
+      expect(
+        await store().count({ collection, filter: { op: 'eq', field: 'tag', value: 'kept' } }),
+      ).toBe(1);
+      expect(await store().count({ collection, filter: { op: 'exists', field: 'long' } })).toBe(1);
+    });
+
+    test('refuses an index that is not an Engram collection', async () => {
+      const collection = await createCollection('foreign');
+      await store().dropCollection({ collection });
+      const client = new Client({ node: service.url! });
+      try {
+        await client.indices.create({
+          index: collection,
+          mappings: { properties: { title: { type: 'text' } } },
+        });
+        const error = await caught(() => store().ensureCollection({ collection, dimensions }));
+        expect(InvalidArgumentError.isInstance(error), String(error)).toBe(true);
+      } finally {
+        await client.indices.delete({ index: collection }, { ignore: [404] });
+        await client.close();
+      }
+    });
+
+    test('an aborted signal rejects with AbortedError', async () => {
+      const collection = await createCollection('abort');
+      const controller = new AbortController();
+      controller.abort();
+      const error = await caught(() =>
+        store().count({ collection, abortSignal: controller.signal }),
+      );
+      expect(AbortedError.isInstance(error)).toBe(true);
+      const inFlight = new AbortController();
+      const pending = caught(() =>
+        store().list({ collection, limit: 10, abortSignal: inFlight.signal }),
+      );
+      inFlight.abort();
+      expect(AbortedError.isInstance(await pending), 'aborted in flight').toBe(true);
+    });
+  },
+});
