@@ -16,6 +16,7 @@ import {
   type Scope,
   UnsupportedFunctionalityError,
 } from '@engram/core';
+import { addServerCommands } from '@engram/server/commands';
 import { Command, CommanderError } from 'commander';
 import { formatDemo, runDemo } from './demo-command.js';
 import { exportJsonl } from './export-command.js';
@@ -463,6 +464,8 @@ Without a key, memories are stored as given and search runs offline.`,
         if (temporary) await rm(dataDir, { recursive: true, force: true });
       }
     });
+
+  addServerCommands(program, { stdout, env });
 
   try {
     await program.parseAsync(argv, { from: 'user' });

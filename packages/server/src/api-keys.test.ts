@@ -1,0 +1,66 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InvalidArgumentError, NotFoundError } from '@engram/core';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { apiKeyStorePath, openApiKeyStore } from './api-keys.js';
+
+const directories: string[] = [];
+afterEach(() => {
+  for (const directory of directories.splice(0))
+    rmSync(directory, { recursive: true, force: true });
+});
+
+function store() {
+  const directory = mkdtempSync(join(tmpdir(), 'engram-keys-'));
+  directories.push(directory);
+  return { path: apiKeyStorePath(directory), keys: openApiKeyStore(apiKeyStorePath(directory)) };
+}
+
+describe('openApiKeyStore', () => {
+  it('creates keys that verify to their project, and stores only a hash', () => {
+    const { path, keys } = store();
+    const created = keys.create({ project: 'alpha', name: 'web app' });
+    expect(created.key).toMatch(/^engram_k_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/);
+    expect(keys.verify(created.key)).toEqual({ keyId: created.id, project: 'alpha' });
+    expect(keys.list()).toEqual([
+      {
+        id: created.id,
+        project: 'alpha',
+        name: 'web app',
+        createdAt: created.createdAt,
+        revokedAt: null,
+      },
+    ]);
+    keys.close();
+    const raw = new Database(path, { readonly: true });
+    const dump = JSON.stringify(raw.prepare('SELECT * FROM engram_api_keys').all());
+    raw.close();
+    expect(dump).not.toContain(created.key.split('_').at(-1));
+  });
+
+  it('rejects wrong, malformed and revoked keys', () => {
+    const { keys } = store();
+    const created = keys.create({ project: 'alpha' });
+    expect(
+      keys.verify(`${created.key.slice(0, -1)}${created.key.endsWith('A') ? 'B' : 'A'}`),
+    ).toBeUndefined();
+    expect(keys.verify('')).toBeUndefined();
+    expect(keys.verify('engram_k_000000000000_nope')).toBeUndefined();
+    expect(keys.activeCount()).toBe(1);
+    keys.revoke(created.id);
+    expect(keys.verify(created.key)).toBeUndefined();
+    expect(keys.activeCount()).toBe(0);
+    expect(() => keys.revoke('k_missing')).toThrow(NotFoundError);
+    keys.close();
+  });
+
+  it('refuses project names that cannot become collection names', () => {
+    const { keys } = store();
+    for (const project of ['', 'Alpha', 'a b', '../x', 'x'.repeat(49)]) {
+      expect(() => keys.create({ project }), project).toThrow(InvalidArgumentError);
+    }
+    keys.close();
+  });
+});

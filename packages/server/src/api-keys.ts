@@ -1,0 +1,162 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { InvalidArgumentError, NotFoundError } from '@engram/core';
+import Database from 'better-sqlite3';
+
+const source = 'server';
+
+/** Projects are lowercase names; they become part of collection names (`p_<project>`). */
+export const projectNamePattern = /^[a-z0-9][a-z0-9_-]{0,47}$/;
+
+/** An API key as listed: never the key itself. */
+export interface ApiKeyInfo {
+  /** Public id of the key, e.g. `k_3f9a1c2b7d4e`; the key starts with it. */
+  id: string;
+  /** Project whose memories the key reads and writes. */
+  project: string;
+  /** Label given at creation. */
+  name: string | null;
+  /** ISO-8601 creation time. */
+  createdAt: string;
+  /** ISO-8601 time of revocation, when revoked. */
+  revokedAt: string | null;
+}
+
+/** A newly created key: `key` is shown once and never stored. */
+export interface CreatedApiKey extends ApiKeyInfo {
+  /** The secret to send as `Authorization: Bearer <key>` or `X-API-Key`. */
+  key: string;
+}
+
+/** The project and key id an accepted key belongs to. */
+export interface ApiKeyIdentity {
+  keyId: string;
+  project: string;
+}
+
+/** Where API keys live: a small SQLite file, only SHA-256 hashes of the keys. */
+export interface ApiKeyStore {
+  /** Creates a key for a project. The returned `key` is the only copy. */
+  create(options: { project: string; name?: string }): CreatedApiKey;
+  /** Every key, revoked ones included, oldest first. */
+  list(): ApiKeyInfo[];
+  /** Revokes a key; it stops working at once. Throws `NotFoundError` for an unknown id. */
+  revoke(id: string): ApiKeyInfo;
+  /** The identity of a valid, unrevoked key, or `undefined`. Compares in constant time. */
+  verify(key: string): ApiKeyIdentity | undefined;
+  /** Number of unrevoked keys. */
+  activeCount(): number;
+  close(): void;
+}
+
+interface KeyRow {
+  id: string;
+  project: string;
+  name: string | null;
+  hash: Buffer;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+const keyPattern = /^engram_(k_[0-9a-f]{12})_([A-Za-z0-9_-]{43})$/;
+
+function hashKey(key: string): Buffer {
+  return createHash('sha256').update(key, 'utf8').digest();
+}
+
+function toInfo(row: KeyRow): ApiKeyInfo {
+  return {
+    id: row.id,
+    project: row.project,
+    name: row.name,
+    createdAt: row.created_at,
+    revokedAt: row.revoked_at,
+  };
+}
+
+/** The key file in a data directory. */
+export function apiKeyStorePath(dataDir: string): string {
+  return join(dataDir, 'api-keys.db');
+}
+
+/**
+ * Opens (creating when needed) the API key file. Keys are 256-bit random secrets, so a plain
+ * SHA-256 is a safe digest; lookups go by the public id inside the key, then compare digests in
+ * constant time.
+ */
+export function openApiKeyStore(path: string): ApiKeyStore {
+  mkdirSync(dirname(path), { recursive: true });
+  const database = new Database(path);
+  database.pragma('journal_mode = WAL');
+  database.pragma('busy_timeout = 5000');
+  database.exec(`
+    CREATE TABLE IF NOT EXISTS engram_api_keys (
+      id TEXT PRIMARY KEY,
+      project TEXT NOT NULL,
+      name TEXT,
+      hash BLOB NOT NULL,
+      created_at TEXT NOT NULL,
+      revoked_at TEXT
+    )`);
+  const byId = database.prepare<[string], KeyRow>('SELECT * FROM engram_api_keys WHERE id = ?');
+
+  return {
+    create({ project, name }) {
+      if (!projectNamePattern.test(project)) {
+        throw new InvalidArgumentError({
+          source,
+          message: `project must be 1-48 lowercase letters, digits, "_" or "-", starting with a letter or digit, got ${JSON.stringify(project)}.`,
+        });
+      }
+      if (name !== undefined && (name.length === 0 || name.length > 200)) {
+        throw new InvalidArgumentError({ source, message: 'name must be 1-200 characters.' });
+      }
+      const id = `k_${randomBytes(6).toString('hex')}`;
+      const key = `engram_${id}_${randomBytes(32).toString('base64url')}`;
+      const createdAt = new Date().toISOString();
+      database
+        .prepare(
+          'INSERT INTO engram_api_keys (id, project, name, hash, created_at) VALUES (?, ?, ?, ?, ?)',
+        )
+        .run(id, project, name ?? null, hashKey(key), createdAt);
+      return { id, key, project, name: name ?? null, createdAt, revokedAt: null };
+    },
+    list() {
+      return database
+        .prepare<[], KeyRow>('SELECT * FROM engram_api_keys ORDER BY created_at, id')
+        .all()
+        .map(toInfo);
+    },
+    revoke(id) {
+      const row = byId.get(id);
+      if (!row) throw new NotFoundError({ source, message: `No API key with id "${id}".` });
+      if (!row.revoked_at) {
+        row.revoked_at = new Date().toISOString();
+        database
+          .prepare('UPDATE engram_api_keys SET revoked_at = ? WHERE id = ?')
+          .run(row.revoked_at, id);
+      }
+      return toInfo(row);
+    },
+    verify(key) {
+      const match = keyPattern.exec(key);
+      // A digest is computed either way, so a malformed key costs the same as a wrong one.
+      const digest = hashKey(key);
+      const row = match ? byId.get(match[1]!) : undefined;
+      const expected = row?.hash ?? Buffer.alloc(digest.length);
+      const equal = timingSafeEqual(digest, expected);
+      if (!row || !equal || row.revoked_at) return undefined;
+      return { keyId: row.id, project: row.project };
+    },
+    activeCount() {
+      return database
+        .prepare('SELECT COUNT(*) FROM engram_api_keys WHERE revoked_at IS NULL')
+        .pluck()
+        .get() as number;
+    },
+    close() {
+      if (database.open) database.close();
+    },
+  };
+}

@@ -1,0 +1,331 @@
+import { z } from '@hono/zod-openapi';
+
+/** Longest memory, query or message text accepted, in characters (the engine's own limits). */
+export const maxTextCharacters = 20_000;
+const maxMessageCharacters = 200_000;
+
+const scopeId = (name: string) =>
+  z
+    .string()
+    .min(1)
+    .max(256)
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are refused
+    .regex(/^[^\u0000-\u001f\u007f]*\S[^\u0000-\u001f\u007f]*$/, {
+      message: `${name} must hold visible characters and no control characters`,
+    });
+
+const metadata = z
+  .record(z.string().max(256), z.unknown())
+  .openapi({ description: 'JSON object stored with the memory.', example: { topic: 'food' } });
+
+const filters = z.record(z.string().max(256), z.unknown()).openapi({
+  description:
+    'Metadata filter: `{"topic": "food"}`, operators such as `{"score": {"gte": 3}}`, or `{"AND": [...]}` / `{"OR": [...]}`.',
+});
+
+export const memoryIdSchema = z
+  .string()
+  .min(1)
+  .max(256)
+  .openapi({ param: { name: 'id', in: 'path' }, example: '6a1b1c2e-0000-4000-8000-000000000000' });
+
+export const idParamsSchema = z.object({ id: memoryIdSchema });
+
+export const jobIdParamsSchema = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(128)
+    .openapi({ param: { name: 'id', in: 'path' }, example: 'job_2b7c9f' }),
+});
+
+/** A chat message. */
+export const messageSchema = z
+  .object({
+    role: z.enum(['user', 'assistant', 'system']),
+    content: z.string().max(maxMessageCharacters),
+  })
+  .openapi('Message');
+
+const messagesSchema = z
+  .union([z.string().min(1).max(maxMessageCharacters), z.array(messageSchema).min(1).max(1000)])
+  .openapi({
+    description: 'A text, or a conversation as `{role, content}` messages.',
+    example: [{ role: 'user', content: 'I am vegetarian and allergic to peanuts.' }],
+  });
+
+const scopeFields = {
+  userId: scopeId('userId').optional().openapi({ example: 'alice' }),
+  agentId: scopeId('agentId').optional(),
+  runId: scopeId('runId').optional(),
+};
+
+const scopeFieldsSnake = {
+  user_id: scopeId('user_id').optional().openapi({ example: 'alice' }),
+  agent_id: scopeId('agent_id').optional(),
+  run_id: scopeId('run_id').optional(),
+};
+
+export const scopeQuerySchema = z.object(scopeFields);
+export const scopeQuerySnakeSchema = z.object(scopeFieldsSnake);
+
+export const addRequestSchema = z
+  .object({
+    messages: messagesSchema,
+    ...scopeFields,
+    metadata: metadata.optional(),
+    infer: z.boolean().optional().openapi({
+      description:
+        'Extract and reconcile facts with the LLM. Default: true when one is configured.',
+    }),
+    async: z.boolean().optional().openapi({
+      description: 'Queue the add and answer 202 with a job id at once.',
+    }),
+  })
+  .openapi('AddRequest');
+
+export const memoryItemSchema = z
+  .object({
+    id: z.string(),
+    memory: z.string(),
+    hash: z.string().optional(),
+    userId: z.string().optional(),
+    agentId: z.string().optional(),
+    runId: z.string().optional(),
+    metadata: z.record(z.string(), z.unknown()),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .openapi('Memory');
+
+export const memoryChangeSchema = z
+  .object({
+    id: z.string(),
+    memory: z.string(),
+    event: z.enum(['ADD', 'UPDATE', 'DELETE']),
+    previousMemory: z.string().optional(),
+  })
+  .openapi('MemoryChange');
+
+export const addResultSchema = z
+  .object({
+    results: z.array(memoryChangeSchema),
+    warnings: z.array(z.string()).optional(),
+  })
+  .openapi('AddResult');
+
+export const jobSchema = z
+  .object({
+    id: z.string(),
+    status: z.enum(['queued', 'running', 'completed', 'failed']),
+    attempts: z.number().int(),
+    createdAt: z.string(),
+    finishedAt: z.string().optional(),
+    result: addResultSchema.optional(),
+    error: z.object({ code: z.string(), message: z.string() }).optional(),
+  })
+  .openapi('Job');
+
+export const jobAcceptedSchema = z
+  .object({
+    jobId: z.string(),
+    status: z.literal('queued'),
+    statusUrl: z.string(),
+  })
+  .openapi('JobAccepted');
+
+export const searchRequestSchema = z
+  .object({
+    query: z.string().min(1).max(maxTextCharacters).regex(/\S/),
+    ...scopeFields,
+    filters: filters.optional(),
+    limit: z.number().int().min(1).max(1000).optional(),
+    threshold: z.number().min(-1).max(1).optional(),
+    keywordSearch: z.boolean().optional(),
+    rerank: z.boolean().optional(),
+  })
+  .openapi('SearchRequest');
+
+export const searchResultSchema = memoryItemSchema
+  .extend({
+    score: z.number(),
+    keywordScore: z.number().optional(),
+    rerankScore: z.number().optional(),
+  })
+  .openapi('SearchResult');
+
+export const searchResponseSchema = z
+  .object({ results: z.array(searchResultSchema) })
+  .openapi('SearchResponse');
+
+export const listQuerySchema = z.object({
+  ...scopeFields,
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
+  cursor: z.string().min(1).max(2048).optional(),
+});
+
+export const listResponseSchema = z
+  .object({ results: z.array(memoryItemSchema), nextCursor: z.string().optional() })
+  .openapi('MemoryPage');
+
+export const updateRequestSchema = z
+  .object({
+    text: z.string().min(1).max(maxTextCharacters).regex(/\S/).optional(),
+    metadata: metadata.optional(),
+  })
+  .openapi('UpdateRequest');
+
+export const deleteResultSchema = z
+  .object({ id: z.string(), deleted: z.literal(true) })
+  .openapi('DeleteResult');
+
+export const deleteAllResultSchema = z
+  .object({ deleted: z.number().int() })
+  .openapi('DeleteAllResult');
+
+export const historyEventSchema = z
+  .object({
+    id: z.string(),
+    memoryId: z.string().nullable(),
+    event: z.enum(['ADD', 'UPDATE', 'DELETE', 'INFERENCE_FAILED']),
+    previousText: z.string().nullable(),
+    newText: z.string().nullable(),
+    userId: z.string().optional(),
+    agentId: z.string().optional(),
+    runId: z.string().optional(),
+    actor: z.string().optional(),
+    detail: z.string().optional(),
+    createdAt: z.string(),
+  })
+  .openapi('HistoryEvent');
+
+export const historyResponseSchema = z
+  .object({ results: z.array(historyEventSchema) })
+  .openapi('History');
+
+export const exportQuerySchema = z.object({
+  ...scopeFields,
+  format: z.enum(['jsonl', 'json']).optional().openapi({
+    description: '`jsonl` (default) streams every memory; `json` answers one page.',
+  }),
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
+  cursor: z.string().min(1).max(2048).optional(),
+});
+
+export const importRequestSchema = z
+  .object({
+    items: z
+      .array(
+        z.object({
+          text: z.string().min(1).max(maxTextCharacters).regex(/\S/),
+          ...scopeFields,
+          metadata: metadata.optional(),
+          id: z.string().min(1).max(256).optional(),
+          createdAt: z.iso.datetime({ offset: true }).optional(),
+          updatedAt: z.iso.datetime({ offset: true }).optional(),
+        }),
+      )
+      .max(1000),
+  })
+  .openapi('ImportRequest');
+
+export const errorSchema = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ example: 'invalid_argument' }),
+      message: z.string(),
+    }),
+  })
+  .openapi('Error');
+
+/* mem0-compatible shapes (snake_case). */
+
+export const mem0AddRequestSchema = z
+  .object({
+    messages: messagesSchema,
+    ...scopeFieldsSnake,
+    metadata: metadata.optional(),
+    infer: z.boolean().optional(),
+  })
+  .openapi('Mem0AddRequest');
+
+export const mem0ListQuerySchema = z.object({
+  ...scopeFieldsSnake,
+  limit: z.coerce.number().int().min(1).max(1000).optional().openapi({
+    description: 'Most memories returned. Default 100, as mem0.',
+  }),
+});
+
+export const mem0MemorySchema = z
+  .object({
+    id: z.string(),
+    memory: z.string(),
+    hash: z.string().optional(),
+    user_id: z.string().optional(),
+    agent_id: z.string().optional(),
+    run_id: z.string().optional(),
+    metadata: z.record(z.string(), z.unknown()),
+    created_at: z.string(),
+    updated_at: z.string(),
+  })
+  .openapi('Mem0Memory');
+
+export const mem0AddResultSchema = z
+  .object({
+    results: z.array(
+      z.object({
+        id: z.string(),
+        memory: z.string(),
+        event: z.enum(['ADD', 'UPDATE', 'DELETE']),
+        previous_memory: z.string().optional(),
+      }),
+    ),
+  })
+  .openapi('Mem0AddResult');
+
+export const mem0SearchRequestSchema = z
+  .object({
+    query: z.string().min(1).max(maxTextCharacters).regex(/\S/),
+    ...scopeFieldsSnake,
+    filters: filters.optional(),
+    limit: z.number().int().min(1).max(1000).optional(),
+    threshold: z.number().min(-1).max(1).optional(),
+  })
+  .openapi('Mem0SearchRequest');
+
+export const mem0SearchResponseSchema = z
+  .object({
+    results: z.array(mem0MemorySchema.extend({ score: z.number() })),
+  })
+  .openapi('Mem0SearchResponse');
+
+export const mem0ListResponseSchema = z
+  .object({ results: z.array(mem0MemorySchema) })
+  .openapi('Mem0MemoryList');
+
+export const mem0UpdateRequestSchema = z
+  .object({
+    text: z.string().min(1).max(maxTextCharacters).regex(/\S/).optional(),
+    data: z.string().min(1).max(maxTextCharacters).regex(/\S/).optional().openapi({
+      description: 'Same as `text` (the name mem0 uses).',
+    }),
+    metadata: metadata.optional(),
+  })
+  .openapi('Mem0UpdateRequest');
+
+export const mem0HistoryResponseSchema = z
+  .array(
+    z.object({
+      id: z.string(),
+      memory_id: z.string().nullable(),
+      old_memory: z.string().nullable(),
+      new_memory: z.string().nullable(),
+      event: z.string(),
+      created_at: z.string(),
+      actor_id: z.string().nullable(),
+      is_deleted: z.boolean(),
+    }),
+  )
+  .openapi('Mem0History');
+
+export const messageResponseSchema = z.object({ message: z.string() }).openapi('MessageResponse');

@@ -1,0 +1,48 @@
+import type { AddResult, Memory } from '@engram/core';
+import type { Logger } from 'pino';
+import type { ApiKeyIdentity, ApiKeyStore } from './api-keys.js';
+import type { AddJobData, JobQueue } from './job-queue.js';
+import type { ServerMetrics } from './metrics.js';
+import type { ProjectMemories } from './project-memories.js';
+import type { RateLimiter } from './rate-limiter.js';
+import type { ServerConfig } from './server-config.js';
+
+/** Everything the HTTP handlers use. */
+export interface AppContext {
+  config: ServerConfig;
+  keys: ApiKeyStore;
+  projects: ProjectMemories;
+  jobs: JobQueue;
+  metrics: ServerMetrics;
+  logger: Logger;
+  limiter: RateLimiter;
+  /** Set once shutdown begins: readiness fails so load balancers stop sending traffic. */
+  state: { shuttingDown: boolean };
+}
+
+/** Hono variables set by the middleware. */
+export interface AppEnv {
+  Variables: {
+    requestId: string;
+    logger: Logger;
+    identity: ApiKeyIdentity;
+  };
+}
+
+/** Runs an add for a project, recording its latency and the memories it created. */
+export async function runAdd(
+  context: AppContext,
+  data: AddJobData,
+  mode: 'sync' | 'async',
+): Promise<AddResult> {
+  const memory: Memory = await context.projects.memory(data.project);
+  const stop = context.metrics.addLatency.startTimer({ mode });
+  try {
+    const result = await memory.add(data.messages, data.options);
+    const added = result.results.filter((change) => change.event === 'ADD').length;
+    if (added > 0) context.metrics.memoriesAdded.inc(added);
+    return result;
+  } finally {
+    stop();
+  }
+}

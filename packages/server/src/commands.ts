@@ -1,0 +1,170 @@
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { type Command, InvalidArgumentError } from 'commander';
+
+/** Where the server commands write and which environment they read. */
+export interface ServerCommandContext {
+  stdout: { write(text: string): unknown };
+  env: Record<string, string | undefined>;
+}
+
+interface GlobalFlags {
+  dataDir?: string;
+  json?: boolean;
+}
+
+function parsePort(value: string): number {
+  const port = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new InvalidArgumentError(
+      `--port must be a whole number from 0 to 65535, got "${value}".`,
+    );
+  }
+  return port;
+}
+
+function parseConcurrency(value: string): number {
+  const count = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isInteger(count) || count < 1 || count > 64) {
+    throw new InvalidArgumentError(
+      `--concurrency must be a whole number from 1 to 64, got "${value}".`,
+    );
+  }
+  return count;
+}
+
+function dataDirOf(flags: GlobalFlags): string | undefined {
+  return flags.dataDir === undefined ? undefined : resolve(flags.dataDir);
+}
+
+function keyDataDir(flags: GlobalFlags, env: ServerCommandContext['env']): string {
+  return resolve(flags.dataDir ?? env.ENGRAM_HOME ?? join(homedir(), '.engram'));
+}
+
+/**
+ * Adds `serve`, `worker` and `keys` to an `engram` program. The server itself is loaded only
+ * when one of them runs, so other commands start as fast as before.
+ */
+export function addServerCommands(program: Command, context: ServerCommandContext): void {
+  const { stdout, env } = context;
+  const print = (flags: GlobalFlags, human: string, value: unknown) => {
+    stdout.write(flags.json ? `${JSON.stringify(value, null, 2)}\n` : human);
+  };
+
+  program
+    .command('serve')
+    .description('run the HTTP API (REST, mem0-compatible routes, MCP, metrics)')
+    .option('--host <host>', 'interface to listen on (default $ENGRAM_HOST, else 0.0.0.0)')
+    .option('--port <port>', 'port (default $ENGRAM_PORT, else 8080)', parsePort)
+    .option('--config <file>', 'YAML or JSON configuration file (default $ENGRAM_CONFIG)')
+    .option(
+      '--insecure-local',
+      'accept requests without an API key (project "default"), on 127.0.0.1 only',
+    )
+    .action(
+      async (
+        flags: { host?: string; port?: number; config?: string; insecureLocal?: boolean },
+        command: Command,
+      ) => {
+        const { loadServerConfig } = await import('./server-config.js');
+        const { startServer } = await import('./server-runtime.js');
+        const globals = command.optsWithGlobals<GlobalFlags>();
+        const dataDir = dataDirOf(globals);
+        const config = loadServerConfig(
+          {
+            ...(flags.host === undefined ? {} : { host: flags.host }),
+            ...(flags.port === undefined ? {} : { port: flags.port }),
+            ...(flags.config === undefined ? {} : { configFile: flags.config }),
+            ...(flags.insecureLocal ? { insecureLocal: true } : {}),
+            ...(dataDir === undefined ? {} : { dataDir }),
+          },
+          env,
+        );
+        await startServer(config);
+      },
+    );
+
+  program
+    .command('worker')
+    .description('take queued asynchronous adds from Redis ($REDIS_URL) and run them')
+    .option('--config <file>', 'YAML or JSON configuration file (default $ENGRAM_CONFIG)')
+    .option('--concurrency <n>', 'jobs run at once (default 2)', parseConcurrency)
+    .action(async (flags: { config?: string; concurrency?: number }, command: Command) => {
+      const { loadServerConfig } = await import('./server-config.js');
+      const { startWorker } = await import('./server-runtime.js');
+      const globals = command.optsWithGlobals<GlobalFlags>();
+      const dataDir = dataDirOf(globals);
+      const config = loadServerConfig(
+        {
+          ...(flags.config === undefined ? {} : { configFile: flags.config }),
+          ...(dataDir === undefined ? {} : { dataDir }),
+        },
+        env,
+      );
+      await startWorker(config, { concurrency: flags.concurrency ?? 2 });
+    });
+
+  const keys = program
+    .command('keys')
+    .description('manage API keys of the HTTP API (stored hashed in <data-dir>/api-keys.db)');
+
+  keys
+    .command('create')
+    .description('create an API key for a project; the key is printed once')
+    .requiredOption('--project <project>', 'project whose memories the key reads and writes')
+    .option('--name <name>', 'label, e.g. the application using the key')
+    .action(async (flags: { project: string; name?: string }, command: Command) => {
+      const { apiKeyStorePath, openApiKeyStore } = await import('./api-keys.js');
+      const globals = command.optsWithGlobals<GlobalFlags>();
+      const store = openApiKeyStore(apiKeyStorePath(keyDataDir(globals, env)));
+      try {
+        const created = store.create({
+          project: flags.project,
+          ...(flags.name === undefined ? {} : { name: flags.name }),
+        });
+        print(
+          globals,
+          `Created API key ${created.id} for project "${created.project}".\n` +
+            `Key (shown only now, store it safely):\n${created.key}\n`,
+          created,
+        );
+      } finally {
+        store.close();
+      }
+    });
+
+  keys
+    .command('list')
+    .description('list API keys (never the keys themselves)')
+    .action(async (_flags: unknown, command: Command) => {
+      const { apiKeyStorePath, openApiKeyStore } = await import('./api-keys.js');
+      const globals = command.optsWithGlobals<GlobalFlags>();
+      const store = openApiKeyStore(apiKeyStorePath(keyDataDir(globals, env)));
+      try {
+        const list = store.list();
+        const lines = list.map(
+          (key) =>
+            `${key.id}  ${key.project}  ${key.revokedAt ? `revoked ${key.revokedAt}` : 'active'}  ${key.createdAt}${key.name ? `  ${key.name}` : ''}\n`,
+        );
+        print(globals, lines.length > 0 ? lines.join('') : 'No API keys.\n', { results: list });
+      } finally {
+        store.close();
+      }
+    });
+
+  keys
+    .command('revoke')
+    .description('revoke an API key; it stops working at once')
+    .argument('<key-id>', 'id shown by `keys list`, e.g. k_3f9a1c2b7d4e')
+    .action(async (id: string, _flags: unknown, command: Command) => {
+      const { apiKeyStorePath, openApiKeyStore } = await import('./api-keys.js');
+      const globals = command.optsWithGlobals<GlobalFlags>();
+      const store = openApiKeyStore(apiKeyStorePath(keyDataDir(globals, env)));
+      try {
+        const revoked = store.revoke(id);
+        print(globals, `Revoked ${revoked.id} (project "${revoked.project}").\n`, revoked);
+      } finally {
+        store.close();
+      }
+    });
+}

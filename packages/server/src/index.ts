@@ -1,0 +1,39 @@
+export type {
+  ApiKeyIdentity,
+  ApiKeyInfo,
+  ApiKeyStore,
+  CreatedApiKey,
+} from './api-keys.js';
+export { apiKeyStorePath, openApiKeyStore, projectNamePattern } from './api-keys.js';
+export type { AppContext, AppEnv } from './app-context.js';
+export type { ServerCommandContext } from './commands.js';
+export { addServerCommands } from './commands.js';
+export type { ApiErrorCode, ErrorAnswer } from './http-errors.js';
+export { ApiError, answerForError } from './http-errors.js';
+export type {
+  AddJobData,
+  AddJobProcessor,
+  JobInfo,
+  JobQueue,
+  JobQueueOptions,
+} from './job-queue.js';
+export { createMemoryJobQueue } from './job-queue.js';
+export { createProjectMcpServer } from './mcp-endpoint.js';
+export type { ServerMetrics } from './metrics.js';
+export { createServerMetrics, instrumentEmbedder, instrumentLLM } from './metrics.js';
+export type { ProjectMemories } from './project-memories.js';
+export { createProjectMemories, projectCollection } from './project-memories.js';
+export type { RateLimitDecision, RateLimiter } from './rate-limiter.js';
+export { createRateLimiter } from './rate-limiter.js';
+export type { RedisJobQueueOptions } from './redis-job-queue.js';
+export { createRedisJobQueue } from './redis-job-queue.js';
+export { createServerApp } from './server-app.js';
+export type {
+  ServerConfig,
+  ServerConfigFile,
+  ServerConfigOverrides,
+  StoreConfig,
+} from './server-config.js';
+export { loadServerConfig, serverConfigFileSchema } from './server-config.js';
+export type { RunningServer, RunningWorker } from './server-runtime.js';
+export { createLogger, redactUrl, startServer, startWorker } from './server-runtime.js';

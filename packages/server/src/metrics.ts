@@ -1,0 +1,146 @@
+import type { Embedder, LLM } from '@engram/core';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Prometheus metrics of one server or worker process. */
+export interface ServerMetrics {
+  registry: Registry;
+  addLatency: Histogram<'mode'>;
+  searchLatency: Histogram;
+  embeddingLatency: Histogram<'purpose'>;
+  llmLatency: Histogram;
+  requests: Counter<'method' | 'route' | 'status'>;
+  memoriesAdded: Counter;
+  searches: Counter;
+  llmTokens: Counter<'kind'>;
+  llmErrors: Counter;
+  vectorCount: Gauge<'project'>;
+}
+
+const latencyBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+/**
+ * Creates the metrics. `countVectors` is called on every scrape to set `engram_vector_count`
+ * per open project.
+ */
+export function createServerMetrics(
+  countVectors?: () => Promise<Array<{ project: string; count: number }>>,
+): ServerMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  return {
+    registry,
+    addLatency: new Histogram({
+      name: 'engram_add_latency_seconds',
+      help: 'Time to add memories (extraction, embedding, reconciliation, writes).',
+      labelNames: ['mode'],
+      buckets: latencyBuckets,
+      registers,
+    }),
+    searchLatency: new Histogram({
+      name: 'engram_search_latency_seconds',
+      help: 'Time to answer a search.',
+      buckets: latencyBuckets,
+      registers,
+    }),
+    embeddingLatency: new Histogram({
+      name: 'engram_embedding_latency_seconds',
+      help: 'Time of one embedder call.',
+      labelNames: ['purpose'],
+      buckets: latencyBuckets,
+      registers,
+    }),
+    llmLatency: new Histogram({
+      name: 'engram_llm_latency_seconds',
+      help: 'Time of one LLM call.',
+      buckets: latencyBuckets,
+      registers,
+    }),
+    requests: new Counter({
+      name: 'engram_requests_total',
+      help: 'HTTP requests answered, by method, route and status.',
+      labelNames: ['method', 'route', 'status'],
+      registers,
+    }),
+    memoriesAdded: new Counter({
+      name: 'engram_memories_added_total',
+      help: 'Memories created by add and import.',
+      registers,
+    }),
+    searches: new Counter({
+      name: 'engram_searches_total',
+      help: 'Searches answered.',
+      registers,
+    }),
+    llmTokens: new Counter({
+      name: 'engram_llm_tokens_used_total',
+      help: 'LLM tokens reported by the provider, by kind (input, output).',
+      labelNames: ['kind'],
+      registers,
+    }),
+    llmErrors: new Counter({
+      name: 'engram_llm_api_errors_total',
+      help: 'LLM calls that failed.',
+      registers,
+    }),
+    vectorCount: new Gauge({
+      name: 'engram_vector_count',
+      help: 'Memories stored, per project opened by this process.',
+      labelNames: ['project'],
+      registers,
+      async collect() {
+        if (!countVectors) return;
+        this.reset();
+        for (const { project, count } of await countVectors().catch(() => [])) {
+          this.set({ project }, count);
+        }
+      },
+    }),
+  };
+}
+
+/** Wraps an embedder so that each call is timed. */
+export function instrumentEmbedder(embedder: Embedder, metrics: ServerMetrics): Embedder {
+  return {
+    specificationVersion: embedder.specificationVersion,
+    provider: embedder.provider,
+    modelId: embedder.modelId,
+    dimensions: embedder.dimensions,
+    maxEmbeddingsPerCall: embedder.maxEmbeddingsPerCall,
+    async embed(options) {
+      const stop = metrics.embeddingLatency.startTimer({ purpose: options.purpose });
+      try {
+        return await embedder.embed(options);
+      } finally {
+        stop();
+      }
+    },
+  };
+}
+
+/** Wraps an LLM so that each call is timed, its tokens counted and its failures counted. */
+export function instrumentLLM(llm: LLM, metrics: ServerMetrics): LLM {
+  return {
+    specificationVersion: llm.specificationVersion,
+    provider: llm.provider,
+    modelId: llm.modelId,
+    async generate(options) {
+      const stop = metrics.llmLatency.startTimer();
+      try {
+        const result = await llm.generate(options);
+        if (result.usage.inputTokens) {
+          metrics.llmTokens.inc({ kind: 'input' }, result.usage.inputTokens);
+        }
+        if (result.usage.outputTokens) {
+          metrics.llmTokens.inc({ kind: 'output' }, result.usage.outputTokens);
+        }
+        return result;
+      } catch (error) {
+        metrics.llmErrors.inc();
+        throw error;
+      } finally {
+        stop();
+      }
+    },
+  };
+}

@@ -1,0 +1,51 @@
+/** Outcome of {@link RateLimiter.take}. */
+export interface RateLimitDecision {
+  /** Whether the request may go ahead. */
+  allowed: boolean;
+  /** Whole seconds to wait before the next request can succeed (0 when allowed). */
+  retryAfterSeconds: number;
+  /** Tokens left in the bucket. */
+  remaining: number;
+}
+
+/** Per-key token buckets. */
+export interface RateLimiter {
+  take(key: string): RateLimitDecision;
+}
+
+/**
+ * Token bucket per key: `burst` requests at once, refilled at `requestsPerSecond`. Idle buckets
+ * are dropped so the map does not grow with every key ever seen.
+ */
+export function createRateLimiter(
+  { requestsPerSecond, burst }: { requestsPerSecond: number; burst: number },
+  now: () => number = () => performance.now(),
+): RateLimiter {
+  const buckets = new Map<string, { tokens: number; updated: number }>();
+  const idleMs = Math.max((burst / requestsPerSecond) * 1000, 1000);
+  let lastSweep = now();
+  return {
+    take(key) {
+      const time = now();
+      if (time - lastSweep > idleMs) {
+        for (const [name, bucket] of buckets) {
+          if (time - bucket.updated > idleMs) buckets.delete(name);
+        }
+        lastSweep = time;
+      }
+      const bucket = buckets.get(key) ?? { tokens: burst, updated: time };
+      bucket.tokens = Math.min(
+        burst,
+        bucket.tokens + ((time - bucket.updated) / 1000) * requestsPerSecond,
+      );
+      bucket.updated = time;
+      buckets.set(key, bucket);
+      if (bucket.tokens >= 1) {
+        bucket.tokens -= 1;
+        return { allowed: true, retryAfterSeconds: 0, remaining: Math.floor(bucket.tokens) };
+      }
+      const wait = (1 - bucket.tokens) / requestsPerSecond;
+      return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(wait)), remaining: 0 };
+    },
+  };
+}

@@ -1,0 +1,275 @@
+import { randomUUID } from 'node:crypto';
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import type { Context, MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import { matchedRoutes } from 'hono/route';
+import { registerApiRoutes } from './api-routes.js';
+import type { AppContext, AppEnv } from './app-context.js';
+import { ApiError, answerForError } from './http-errors.js';
+import { registerMcpRoute } from './mcp-endpoint.js';
+import { registerMem0Routes } from './mem0-routes.js';
+import { withSpan } from './tracing.js';
+
+const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
+
+function describeZodError(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((issue) => {
+      const path = issue.path.length > 0 ? issue.path.join('.') : 'body';
+      return `${path}: ${issue.message}`;
+    })
+    .join('; ');
+}
+
+function errorBody(code: string, message: string) {
+  return { error: { code, message } };
+}
+
+/** The API key sent as `Authorization: Bearer <key>` (or `Token <key>`) or `X-API-Key`. */
+function presentedKey(c: Context): string | undefined {
+  const header = c.req.header('authorization');
+  if (header) {
+    const match = /^(?:Bearer|Token)\s+(\S+)\s*$/i.exec(header);
+    return match ? match[1] : header.trim();
+  }
+  const apiKey = c.req.header('x-api-key');
+  return apiKey?.trim() || undefined;
+}
+
+function routeLabel(c: Context): string {
+  const routes = matchedRoutes(c).filter((route) => route.method !== 'ALL');
+  return routes.at(-1)?.path ?? 'unmatched';
+}
+
+/**
+ * Builds the HTTP application: request ids and logs, metrics, body limit, API key
+ * authentication, per-key rate limits, the `/v1` API, mem0-compatible routes, `/mcp`,
+ * health, readiness, metrics and the OpenAPI document.
+ */
+export function createServerApp(context: AppContext): OpenAPIHono<AppEnv> {
+  const { config, keys, limiter, metrics, state } = context;
+  const app = new OpenAPIHono<AppEnv>({
+    defaultHook: (result, c) => {
+      if (!result.success) {
+        return c.json(errorBody('invalid_argument', describeZodError(result.error)), 400);
+      }
+    },
+  });
+
+  app.use('*', async (c, next) => {
+    const given = c.req.header('x-request-id');
+    const requestId = given && requestIdPattern.test(given) ? given : randomUUID();
+    const logger = context.logger.child({ requestId });
+    c.set('requestId', requestId);
+    c.set('logger', logger);
+    const started = performance.now();
+    await withSpan(
+      `${c.req.method} ${c.req.path.slice(0, 100)}`,
+      { 'http.request.method': c.req.method, 'engram.request_id': requestId },
+      () => next(),
+    );
+    c.header('X-Request-Id', requestId);
+    if (state.shuttingDown) c.header('Connection', 'close');
+    const status = c.res.status;
+    const route = routeLabel(c);
+    metrics.requests.inc({ method: c.req.method, route, status: String(status) });
+    if (route !== '/healthz' && route !== '/readyz' && route !== '/metrics') {
+      logger.info(
+        {
+          method: c.req.method,
+          route,
+          status,
+          durationMs: Math.round((performance.now() - started) * 10) / 10,
+          ...(c.var.identity
+            ? { project: c.var.identity.project, keyId: c.var.identity.keyId }
+            : {}),
+        },
+        'request',
+      );
+    }
+  });
+
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: config.bodyLimitBytes,
+      onError: () => {
+        throw new ApiError(
+          413,
+          'payload_too_large',
+          `The request body is larger than ${config.bodyLimitBytes} bytes; send less per request (e.g. split an import).`,
+        );
+      },
+    }),
+  );
+
+  const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
+    const key = presentedKey(c);
+    if (key === undefined) {
+      if (config.insecureLocal) {
+        c.set('identity', { keyId: 'local', project: 'default' });
+      } else {
+        throw new ApiError(
+          401,
+          'unauthorized',
+          'Send an API key as "Authorization: Bearer <key>" or "X-API-Key: <key>" (create one with `engram keys create --project <name>`).',
+          { 'WWW-Authenticate': 'Bearer realm="engram"' },
+        );
+      }
+    } else {
+      const identity = keys.verify(key);
+      if (!identity) {
+        throw new ApiError(401, 'unauthorized', 'The API key is not valid or was revoked.', {
+          'WWW-Authenticate': 'Bearer realm="engram", error="invalid_token"',
+        });
+      }
+      c.set('identity', identity);
+    }
+    const decision = limiter.take(c.var.identity.keyId);
+    if (!decision.allowed) {
+      throw new ApiError(
+        429,
+        'rate_limited',
+        `Rate limit of ${config.rateLimit.requestsPerSecond} requests per second (burst ${config.rateLimit.burst}) reached for this key; retry after ${decision.retryAfterSeconds} s.`,
+        { 'Retry-After': String(decision.retryAfterSeconds) },
+      );
+    }
+    c.header('X-RateLimit-Remaining', String(decision.remaining));
+    await next();
+  };
+  for (const path of ['/v1/*', '/memories', '/memories/*', '/search', '/mcp']) {
+    app.use(path, authenticate);
+  }
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'An API key from `engram keys create --project <name>`.',
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'apiKeyHeader', {
+    type: 'apiKey',
+    in: 'header',
+    name: 'X-API-Key',
+  });
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/healthz',
+      tags: ['operations'],
+      summary: 'The process is up',
+      responses: {
+        200: {
+          content: { 'application/json': { schema: z.object({ status: z.literal('ok') }) } },
+          description: 'Up.',
+        },
+      },
+    }),
+    (c) => c.json({ status: 'ok' as const }, 200),
+  );
+
+  const readiness = z.object({
+    status: z.enum(['ready', 'unavailable']),
+    checks: z.record(z.string(), z.string()),
+  });
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/readyz',
+      tags: ['operations'],
+      summary: 'The stores and the queue can be reached',
+      responses: {
+        200: { content: { 'application/json': { schema: readiness } }, description: 'Ready.' },
+        503: {
+          content: { 'application/json': { schema: readiness } },
+          description: 'Not ready (or shutting down).',
+        },
+      },
+    }),
+    async (c) => {
+      const checks: Record<string, string> = {};
+      const run = async (name: string, check: () => unknown) => {
+        try {
+          await check();
+          checks[name] = 'ok';
+        } catch (error) {
+          checks[name] = (error instanceof Error ? error.message : String(error)).slice(0, 300);
+        }
+      };
+      await Promise.all([
+        run('keys', () => keys.activeCount()),
+        run('store', () => context.projects.check()),
+        run('queue', () => context.jobs.ping()),
+      ]);
+      if (state.shuttingDown) checks.server = 'shutting down';
+      const ready = Object.values(checks).every((value) => value === 'ok');
+      return ready
+        ? c.json({ status: 'ready' as const, checks }, 200)
+        : c.json({ status: 'unavailable' as const, checks }, 503);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/metrics',
+      tags: ['operations'],
+      summary: 'Prometheus metrics',
+      responses: {
+        200: {
+          content: { 'text/plain': { schema: z.string() } },
+          description: 'Metrics in the Prometheus text format.',
+        },
+      },
+    }),
+    async (c) => {
+      const text = await metrics.registry.metrics();
+      return c.body(text, 200, { 'Content-Type': metrics.registry.contentType }) as never;
+    },
+  );
+
+  registerApiRoutes(app, context);
+  registerMem0Routes(app, context);
+  registerMcpRoute(app, context);
+
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'Engram',
+      version: '1',
+      description:
+        'Long-term memory for AI agents. Every memory belongs to the project of the API key that wrote it.',
+    },
+  });
+
+  app.notFound((c) =>
+    c.json(
+      errorBody('not_found', `No route ${c.req.method} ${c.req.path}; see /openapi.json.`),
+      404,
+    ),
+  );
+
+  app.onError((error, c) => {
+    if (error instanceof HTTPException && !(error.cause instanceof ApiError)) {
+      const status = error.status;
+      const code =
+        status === 413 ? 'payload_too_large' : status === 401 ? 'unauthorized' : 'invalid_argument';
+      return c.json(
+        errorBody(code, error.message || 'The request is malformed.'),
+        status >= 400 && status < 500 ? status : 400,
+      );
+    }
+    const answer = answerForError(error);
+    if (answer.serverFault) {
+      (c.var.logger ?? context.logger).error({ err: error }, 'request failed');
+    }
+    for (const [name, value] of Object.entries(answer.headers)) c.header(name, value);
+    // The rest of an oversized body is never read, so the connection cannot carry another request.
+    if (answer.status === 413) c.header('Connection', 'close');
+    return c.json(errorBody(answer.code, answer.message), answer.status as 400);
+  });
+
+  return app;
+}

@@ -1,0 +1,79 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InvalidArgumentError } from '@engram/core';
+import { describe, expect, it } from 'vitest';
+import { loadServerConfig } from './server-config.js';
+
+describe('loadServerConfig', () => {
+  it('uses defaults, then the file, then the environment, then flags', () => {
+    const directory = mkdtempSync(join(tmpdir(), 'engram-config-'));
+    try {
+      const file = join(directory, 'engram.yaml');
+      writeFileSync(
+        file,
+        'port: 9000\nhost: 10.0.0.1\nllm: none\nrateLimit:\n  burst: 7\nvectorStore:\n  provider: pgvector\n  options:\n    schema: engram\n',
+      );
+      expect(loadServerConfig({}, { ENGRAM_HOME: directory })).toMatchObject({
+        host: '0.0.0.0',
+        port: 8080,
+        vectorStore: { provider: 'sqlite' },
+        rateLimit: { requestsPerSecond: 50, burst: 100 },
+        queue: { name: 'engram-add', inProcessWorkers: 2 },
+      });
+      const config = loadServerConfig(
+        { port: 9100 },
+        {
+          ENGRAM_CONFIG: file,
+          ENGRAM_HOME: directory,
+          ENGRAM_HOST: '127.0.0.2',
+          ENGRAM_VECTOR_STORE_URL: 'postgres://db/engram',
+          REDIS_URL: 'redis://127.0.0.1:6379',
+        },
+      );
+      expect(config).toMatchObject({
+        host: '127.0.0.2',
+        port: 9100,
+        llm: 'none',
+        rateLimit: { burst: 7 },
+        vectorStore: {
+          provider: 'pgvector',
+          url: 'postgres://db/engram',
+          options: { schema: 'engram' },
+        },
+        queue: { redisUrl: 'redis://127.0.0.1:6379' },
+      });
+      expect(config.env.ENGRAM_LLM).toBe('none');
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+
+  it('binds to 127.0.0.1 with insecureLocal, whatever the host', () => {
+    expect(loadServerConfig({ insecureLocal: true, host: '0.0.0.0' }, {}).host).toBe('127.0.0.1');
+  });
+
+  it('names the setting to fix', () => {
+    const directory = mkdtempSync(join(tmpdir(), 'engram-config-'));
+    try {
+      const file = join(directory, 'engram.json');
+      writeFileSync(file, JSON.stringify({ port: 'x', unknown: 1 }));
+      expect(() => loadServerConfig({ configFile: file }, {})).toThrow(
+        /port.*unknown|unknown.*port/s,
+      );
+      expect(() => loadServerConfig({}, { ENGRAM_PORT: 'eighty' })).toThrow(/ENGRAM_PORT/);
+      expect(() => loadServerConfig({}, { ENGRAM_LOG_LEVEL: 'loud' })).toThrow(
+        InvalidArgumentError,
+      );
+      expect(() => loadServerConfig({}, { REDIS_URL: 'localhost:6379' })).toThrow(/REDIS_URL/);
+      expect(() => loadServerConfig({}, { ENGRAM_VECTOR_STORE: '@evil/pkg' })).toThrow(
+        /ENGRAM_VECTOR_STORE/,
+      );
+      expect(() => loadServerConfig({ configFile: join(directory, 'missing.yaml') }, {})).toThrow(
+        /Cannot read/,
+      );
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+});

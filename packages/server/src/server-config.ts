@@ -1,0 +1,289 @@
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { extname, join, resolve } from 'node:path';
+import { type Environment, InvalidArgumentError } from '@engram/core';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+const source = 'server';
+
+const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const integer = (minimum: number, maximum: number) => z.number().int().min(minimum).max(maximum);
+
+/** Schema of the configuration file (YAML or JSON); every field is optional. */
+export const serverConfigFileSchema = z
+  .object({
+    host: z.string().min(1).optional(),
+    port: integer(0, 65_535).optional(),
+    dataDir: z.string().min(1).optional(),
+    logLevel: z.enum(logLevels).optional(),
+    vectorStore: z
+      .object({
+        provider: z
+          .string()
+          .regex(/^[a-z0-9][a-z0-9-]*$/, 'a package name such as sqlite or pgvector'),
+        url: z.string().min(1).optional(),
+        options: z.record(z.string(), z.unknown()).optional(),
+      })
+      .strict()
+      .optional(),
+    historyStore: z
+      .object({
+        provider: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
+        url: z.string().min(1).optional(),
+        options: z.record(z.string(), z.unknown()).optional(),
+      })
+      .strict()
+      .optional(),
+    llm: z.string().min(1).optional(),
+    embedder: z.string().min(1).optional(),
+    rateLimit: z
+      .object({
+        requestsPerSecond: z.number().positive().max(1_000_000).optional(),
+        burst: integer(1, 1_000_000).optional(),
+      })
+      .strict()
+      .optional(),
+    bodyLimitBytes: integer(1024, 100 * 1024 * 1024).optional(),
+    shutdownTimeoutMs: integer(0, 600_000).optional(),
+    queue: z
+      .object({
+        redisUrl: z.string().min(1).optional(),
+        name: z
+          .string()
+          .regex(/^[A-Za-z0-9_-]{1,64}$/)
+          .optional(),
+        inProcessWorkers: integer(0, 64).optional(),
+        attempts: integer(1, 100).optional(),
+        backoffMs: integer(0, 3_600_000).optional(),
+        lockDurationMs: integer(1000, 3_600_000).optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+/** What the configuration file may hold. */
+export type ServerConfigFile = z.infer<typeof serverConfigFileSchema>;
+
+/** A store named by configuration: an adapter package (`@engram/<provider>`) and its settings. */
+export interface StoreConfig {
+  /** Adapter name: `sqlite`, `pgvector`, `qdrant`, ... (the package `@engram/<provider>`). */
+  provider: string;
+  /** Connection URL, passed to the adapter as `url`. */
+  url?: string;
+  /** Further adapter options, passed as they are. */
+  options: Record<string, unknown>;
+}
+
+/** The validated server configuration. */
+export interface ServerConfig {
+  /** Interface to listen on. Default `0.0.0.0` (`127.0.0.1` with `insecureLocal`). */
+  host: string;
+  /** Port. Default 8080. */
+  port: number;
+  /** Data directory: API keys, the embedded store. Default `ENGRAM_HOME`, else `~/.engram`. */
+  dataDir: string;
+  /** Log level. Default `info`. */
+  logLevel: (typeof logLevels)[number];
+  /** Run without API keys, on 127.0.0.1 only. */
+  insecureLocal: boolean;
+  /** Where memories live. Default the embedded SQLite store, one file per project. */
+  vectorStore: StoreConfig;
+  /** Where history lives, when not in the vector store. */
+  historyStore?: StoreConfig;
+  /** LLM name (`openai:<model>`, `ollama:<model>`, `none`); default from the environment. */
+  llm?: string;
+  /** Embedder name (`hash`, `openai:<model>`, ...); default from the environment. */
+  embedder?: string;
+  /** Per-key token bucket: sustained rate and burst size. */
+  rateLimit: { requestsPerSecond: number; burst: number };
+  /** Largest request body accepted, in bytes. Default 1 MiB. */
+  bodyLimitBytes: number;
+  /** How long shutdown waits for requests and jobs in flight. Default 25 s. */
+  shutdownTimeoutMs: number;
+  /** Asynchronous ingestion. */
+  queue: {
+    /** Redis for BullMQ; without it jobs run in an in-process queue. */
+    redisUrl?: string;
+    /** Queue name. Default `engram-add`. */
+    name: string;
+    /** Workers this process runs (0: only enqueue; run `engram worker` elsewhere). Default 2. */
+    inProcessWorkers: number;
+    /** Attempts per job, with exponential backoff. Default 3. */
+    attempts: number;
+    /** First retry delay. Default 1000 ms. */
+    backoffMs: number;
+    /** How long a worker holds a job before another may take it over. Default 30 s. */
+    lockDurationMs: number;
+  };
+  /** OpenTelemetry OTLP endpoint; tracing is on only when set. */
+  otlpEndpoint?: string;
+  /** Environment handed to adapters and model resolution. */
+  env: Environment;
+}
+
+/** Flags that override the file and the environment. */
+export interface ServerConfigOverrides {
+  host?: string;
+  port?: number;
+  configFile?: string;
+  insecureLocal?: boolean;
+  dataDir?: string;
+}
+
+function fail(message: string, cause?: unknown): never {
+  throw new InvalidArgumentError({
+    source,
+    message,
+    ...(cause === undefined ? {} : { cause }),
+  });
+}
+
+function readConfigFile(path: string): ServerConfigFile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    fail(`Cannot read the configuration file ${path}: ${(error as Error).message}`, error);
+  }
+  let value: unknown;
+  try {
+    value = extname(path) === '.json' ? JSON.parse(text) : parseYaml(text);
+  } catch (error) {
+    fail(
+      `The configuration file ${path} is not valid YAML or JSON: ${(error as Error).message}`,
+      error,
+    );
+  }
+  const parsed = serverConfigFileSchema.safeParse(value ?? {});
+  if (!parsed.success) {
+    const problems = parsed.error.issues
+      .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
+      .join('; ');
+    fail(`The configuration file ${path} is invalid: ${problems}.`);
+  }
+  return parsed.data;
+}
+
+function envInteger(env: Environment, name: string, minimum: number, maximum: number) {
+  const value = env[name];
+  if (value === undefined || value.trim() === '') return undefined;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < minimum || parsed > maximum) {
+    fail(`${name} must be a whole number from ${minimum} to ${maximum}, got "${value}".`);
+  }
+  return parsed;
+}
+
+function envNumber(env: Environment, name: string) {
+  const value = env[name];
+  if (value === undefined || value.trim() === '') return undefined;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed <= 0) {
+    fail(`${name} must be a positive number, got "${value}".`);
+  }
+  return parsed;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+/**
+ * Builds the server configuration: flags win over environment variables, which win over the
+ * configuration file (`--config`, else `ENGRAM_CONFIG`). Throws `InvalidArgumentError` naming
+ * the setting to fix.
+ */
+export function loadServerConfig(
+  overrides: ServerConfigOverrides = {},
+  env: Environment = process.env,
+): ServerConfig {
+  const configFile = overrides.configFile ?? nonEmpty(env.ENGRAM_CONFIG);
+  const file = configFile ? readConfigFile(resolve(configFile)) : {};
+  const insecureLocal = overrides.insecureLocal === true;
+  const logLevel = nonEmpty(env.ENGRAM_LOG_LEVEL) ?? file.logLevel ?? 'info';
+  if (!(logLevels as readonly string[]).includes(logLevel)) {
+    fail(`ENGRAM_LOG_LEVEL must be one of ${logLevels.join(', ')}, got "${logLevel}".`);
+  }
+  const provider = nonEmpty(env.ENGRAM_VECTOR_STORE) ?? file.vectorStore?.provider ?? 'sqlite';
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(provider)) {
+    fail(
+      `ENGRAM_VECTOR_STORE must be an adapter name such as sqlite or pgvector, got "${provider}".`,
+    );
+  }
+  const vectorUrl = nonEmpty(env.ENGRAM_VECTOR_STORE_URL) ?? file.vectorStore?.url;
+  const vectorStore: StoreConfig = {
+    provider,
+    options: file.vectorStore?.provider === provider ? (file.vectorStore.options ?? {}) : {},
+    ...(vectorUrl ? { url: vectorUrl } : {}),
+  };
+  const historyProvider = nonEmpty(env.ENGRAM_HISTORY_STORE) ?? file.historyStore?.provider;
+  if (historyProvider !== undefined && !/^[a-z0-9][a-z0-9-]*$/.test(historyProvider)) {
+    fail(
+      `ENGRAM_HISTORY_STORE must be an adapter name such as sqlite or pgvector, got "${historyProvider}".`,
+    );
+  }
+  const historyUrl = nonEmpty(env.ENGRAM_HISTORY_STORE_URL) ?? file.historyStore?.url;
+  const historyStore: StoreConfig | undefined = historyProvider
+    ? {
+        provider: historyProvider,
+        options:
+          file.historyStore?.provider === historyProvider ? (file.historyStore.options ?? {}) : {},
+        ...(historyUrl ? { url: historyUrl } : {}),
+      }
+    : undefined;
+  const envPort = envInteger(env, 'ENGRAM_PORT', 0, 65_535);
+  const port = overrides.port ?? envPort ?? file.port ?? 8080;
+  const requestedHost = overrides.host ?? nonEmpty(env.ENGRAM_HOST) ?? file.host;
+  const host = insecureLocal ? '127.0.0.1' : (requestedHost ?? '0.0.0.0');
+  const redisUrl = nonEmpty(env.REDIS_URL) ?? file.queue?.redisUrl;
+  const llm = nonEmpty(env.ENGRAM_LLM) ?? file.llm;
+  const embedder = nonEmpty(env.ENGRAM_EMBEDDER) ?? file.embedder;
+  const otlpEndpoint = nonEmpty(env.OTEL_EXPORTER_OTLP_ENDPOINT);
+  const config: ServerConfig = {
+    host,
+    port,
+    dataDir: resolve(
+      overrides.dataDir ?? nonEmpty(env.ENGRAM_HOME) ?? file.dataDir ?? join(homedir(), '.engram'),
+    ),
+    logLevel: logLevel as ServerConfig['logLevel'],
+    insecureLocal,
+    vectorStore,
+    ...(historyStore ? { historyStore } : {}),
+    ...(llm ? { llm } : {}),
+    ...(embedder ? { embedder } : {}),
+    rateLimit: {
+      requestsPerSecond:
+        envNumber(env, 'ENGRAM_RATE_LIMIT_RPS') ?? file.rateLimit?.requestsPerSecond ?? 50,
+      burst:
+        envInteger(env, 'ENGRAM_RATE_LIMIT_BURST', 1, 1_000_000) ?? file.rateLimit?.burst ?? 100,
+    },
+    bodyLimitBytes: file.bodyLimitBytes ?? 1024 * 1024,
+    shutdownTimeoutMs:
+      envInteger(env, 'ENGRAM_SHUTDOWN_TIMEOUT_MS', 0, 600_000) ?? file.shutdownTimeoutMs ?? 25_000,
+    queue: {
+      ...(redisUrl ? { redisUrl } : {}),
+      name: file.queue?.name ?? 'engram-add',
+      inProcessWorkers:
+        envInteger(env, 'ENGRAM_INPROCESS_WORKERS', 0, 64) ?? file.queue?.inProcessWorkers ?? 2,
+      attempts: file.queue?.attempts ?? 3,
+      backoffMs: file.queue?.backoffMs ?? 1000,
+      lockDurationMs:
+        envInteger(env, 'ENGRAM_JOB_LOCK_MS', 1000, 3_600_000) ??
+        file.queue?.lockDurationMs ??
+        30_000,
+    },
+    ...(otlpEndpoint ? { otlpEndpoint } : {}),
+    env: {
+      ...env,
+      ...(llm ? { ENGRAM_LLM: llm } : {}),
+      ...(embedder ? { ENGRAM_EMBEDDER: embedder } : {}),
+    },
+  };
+  if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) {
+    fail(`REDIS_URL must start with redis:// or rediss://, got "${redisUrl}".`);
+  }
+  return config;
+}

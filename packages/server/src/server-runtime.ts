@@ -1,0 +1,263 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createAdaptorServer } from '@hono/node-server';
+import { type Logger, pino } from 'pino';
+import { type ApiKeyStore, apiKeyStorePath, openApiKeyStore } from './api-keys.js';
+import { type AppContext, runAdd } from './app-context.js';
+import { createMemoryJobQueue, type JobQueue } from './job-queue.js';
+import { createServerMetrics, type ServerMetrics } from './metrics.js';
+import { createProjectMemories, type ProjectMemories } from './project-memories.js';
+import { createRateLimiter } from './rate-limiter.js';
+import { createRedisJobQueue } from './redis-job-queue.js';
+import { createServerApp } from './server-app.js';
+import type { ServerConfig } from './server-config.js';
+import { startTracing } from './tracing.js';
+
+/** Hides the password of a URL such as `redis://:secret@host:6379`. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = 'redacted';
+    return parsed.toString();
+  } catch {
+    return '[unparsable url]';
+  }
+}
+
+/** A JSON logger that never writes API keys, passwords or tokens. */
+export function createLogger(level: ServerConfig['logLevel']): Logger {
+  return pino({
+    level,
+    base: { service: 'engram', pid: process.pid },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: {
+      paths: [
+        'key',
+        'apiKey',
+        'authorization',
+        'password',
+        'secret',
+        'token',
+        '*.key',
+        '*.apiKey',
+        '*.authorization',
+        '*.password',
+        '*.secret',
+        '*.token',
+        'headers.authorization',
+        'headers["x-api-key"]',
+        'req.headers.authorization',
+        'req.headers["x-api-key"]',
+      ],
+      censor: '[redacted]',
+    },
+  });
+}
+
+function createJobQueue(config: ServerConfig): JobQueue {
+  const common = { attempts: config.queue.attempts, backoffMs: config.queue.backoffMs };
+  return config.queue.redisUrl
+    ? createRedisJobQueue({
+        ...common,
+        url: config.queue.redisUrl,
+        name: config.queue.name,
+        lockDurationMs: config.queue.lockDurationMs,
+      })
+    : createMemoryJobQueue(common);
+}
+
+/** A running `engram serve`. */
+export interface RunningServer {
+  /** The address it listens on. */
+  host: string;
+  port: number;
+  /** Stops accepting connections, finishes requests and jobs in flight, closes the stores. */
+  close(): Promise<void>;
+}
+
+interface Shared {
+  logger: Logger;
+  metrics: ServerMetrics;
+  projects: ProjectMemories;
+  jobs: JobQueue;
+  stopTracing: () => Promise<void>;
+}
+
+async function openShared(config: ServerConfig, logger: Logger): Promise<Shared> {
+  const stopTracing = config.otlpEndpoint
+    ? await startTracing(config.otlpEndpoint, logger)
+    : async () => {};
+  let projects: ProjectMemories | undefined;
+  const metrics = createServerMetrics(() => projects?.counts() ?? Promise.resolve([]));
+  projects = createProjectMemories(config, metrics);
+  const models = await projects.describe();
+  const jobs = createJobQueue(config);
+  logger.info(
+    {
+      dataDir: config.dataDir,
+      ...models,
+      queue: config.queue.redisUrl ? `redis ${redactUrl(config.queue.redisUrl)}` : 'in-process',
+      tracing: config.otlpEndpoint ? 'otlp' : 'off',
+    },
+    'configuration',
+  );
+  return { logger, metrics, projects, jobs, stopTracing };
+}
+
+/**
+ * Starts `engram serve`: validates the configuration, refuses to start without API keys unless
+ * `insecureLocal`, listens, and shuts down gracefully on SIGTERM and SIGINT.
+ */
+export async function startServer(
+  config: ServerConfig,
+  { handleSignals = true, logger = createLogger(config.logLevel) } = {},
+): Promise<RunningServer> {
+  let keys: ApiKeyStore | undefined;
+  let shared: Shared | undefined;
+  try {
+    keys = openApiKeyStore(apiKeyStorePath(config.dataDir));
+    if (config.insecureLocal) {
+      logger.warn(
+        { host: config.host },
+        'INSECURE LOCAL MODE: requests without an API key are accepted and use the project "default". Listening on 127.0.0.1 only. Never expose this.',
+      );
+    } else if (keys.activeCount() === 0) {
+      throw new Error(
+        `No API keys exist in ${config.dataDir}. Create one with \`engram keys create --project <name>\` (same data directory), or start with --insecure-local for a local trial.`,
+      );
+    }
+    shared = await openShared(config, logger);
+  } catch (error) {
+    keys?.close();
+    await shared?.jobs.close(0);
+    throw error;
+  }
+  const { metrics, projects, jobs } = shared;
+  const state = { shuttingDown: false };
+  const context: AppContext = {
+    config,
+    keys,
+    projects,
+    jobs,
+    metrics,
+    logger,
+    limiter: createRateLimiter(config.rateLimit),
+    state,
+  };
+  await jobs.startWorkers(config.queue.inProcessWorkers, (data) => runAdd(context, data, 'async'));
+  const app = createServerApp(context);
+  const server = createAdaptorServer({ fetch: app.fetch, hostname: config.host }) as Server;
+  server.keepAliveTimeout = 5000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  logger.info({ host: address.address, port: address.port }, 'listening');
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      state.shuttingDown = true;
+      logger.info('shutting down: finishing requests in flight');
+      const timeout = setTimeout(() => {
+        logger.warn('shutdown timeout reached: closing remaining connections');
+        server.closeAllConnections();
+      }, config.shutdownTimeoutMs);
+      timeout.unref();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await closed;
+      clearTimeout(timeout);
+      await jobs.close(config.shutdownTimeoutMs);
+      await projects.close();
+      keys.close();
+      await shared.stopTracing();
+      logger.info('stopped');
+    })();
+    return closing;
+  };
+
+  if (handleSignals) {
+    const onSignal = (signal: NodeJS.Signals) => {
+      logger.info({ signal }, 'signal received');
+      close().then(
+        () => process.exit(0),
+        (error) => {
+          logger.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  }
+  return { host: address.address, port: address.port, close };
+}
+
+/** A running `engram worker`. */
+export interface RunningWorker {
+  close(): Promise<void>;
+}
+
+/**
+ * Starts `engram worker`: takes asynchronous adds from the Redis queue (`REDIS_URL`) until
+ * SIGTERM or SIGINT, then finishes the jobs it holds.
+ */
+export async function startWorker(
+  config: ServerConfig,
+  {
+    handleSignals = true,
+    logger = createLogger(config.logLevel),
+    concurrency = 2,
+  }: { handleSignals?: boolean; logger?: Logger; concurrency?: number } = {},
+): Promise<RunningWorker> {
+  if (!config.queue.redisUrl) {
+    throw new Error(
+      'engram worker takes jobs from Redis: set REDIS_URL (e.g. redis://127.0.0.1:6379), the same as the servers that queue them.',
+    );
+  }
+  const shared = await openShared(config, logger);
+  const { metrics, projects, jobs } = shared;
+  const context = { config, projects, metrics, logger } as AppContext;
+  await jobs.ping();
+  await jobs.startWorkers(concurrency, async (data) => {
+    const started = performance.now();
+    const result = await runAdd(context, data, 'async');
+    logger.info(
+      {
+        project: data.project,
+        changes: result.results.length,
+        durationMs: Math.round(performance.now() - started),
+      },
+      'job done',
+    );
+    return result;
+  });
+  logger.info({ concurrency }, 'worker started');
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      logger.info('worker stopping: finishing jobs in hand');
+      await jobs.close(config.shutdownTimeoutMs);
+      await projects.close();
+      await shared.stopTracing();
+      logger.info('worker stopped');
+    })();
+    return closing;
+  };
+  if (handleSignals) {
+    const onSignal = () => {
+      close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  }
+  return { close };
+}
