@@ -1,0 +1,333 @@
+import type { GraphEntity, GraphRelation, JsonValue, Scope } from '@engram/core';
+import { scopeFields } from '@engram/core';
+
+/** A value bound to a `$name` parameter of a Cypher query (sent as one agtype map). */
+export type AgeParameter = JsonValue;
+
+/**
+ * One parameterized Cypher query: `text` goes between the `$$` of `cypher(graph, $$...$$, $1)`
+ * and `parameters` is sent as `$1`, an agtype map. Values never appear in `text`.
+ */
+export interface AgeQuery {
+  text: string;
+  parameters: Record<string, AgeParameter>;
+  /** Names of the returned columns, each of type agtype. */
+  columns: string[];
+}
+
+/** Label of entity vertices. */
+export const entityLabel = 'Entity';
+/** Label of relation edges. */
+export const relationLabel = 'RELATES';
+
+/** Graph names AGE accepts, kept to characters that need no quoting anywhere. */
+export const graphNamePattern = /^[A-Za-z_][A-Za-z0-9_]{2,62}$/;
+
+/** The SQL statement that runs a Cypher query on a graph; `$1` carries the parameters. */
+export function cypherSql(graphName: string, query: AgeQuery): string {
+  if (!graphNamePattern.test(graphName)) throw new Error(`invalid graph name ${graphName}`);
+  if (query.text.includes('$$')) throw new Error('a Cypher text must not contain $$');
+  const columns = query.columns.map((column) => `${column} ag_catalog.agtype`).join(', ');
+  return `SELECT * FROM ag_catalog.cypher('${graphName}', $$ ${query.text} $$, $1) AS (${columns})`;
+}
+
+/**
+ * A property map pattern "every field of the scope matches exactly", e.g.
+ * `{userId: $scope_userId}`. In a MATCH pattern AGE turns it into a containment test on the
+ * label table's properties, which a GIN index answers. The scope must be non-empty.
+ */
+export function scopePattern(scope: Scope): { text: string; parameters: Record<string, string> } {
+  const entries: string[] = [];
+  const parameters: Record<string, string> = {};
+  for (const field of scopeFields) {
+    const value = scope[field];
+    if (value === undefined) continue;
+    entries.push(`${field}: $scope_${field}`);
+    parameters[`scope_${field}`] = value;
+  }
+  return { text: `{${entries.join(', ')}}`, parameters };
+}
+
+/** Ids of the stored entities among these (ids must be non-empty). */
+export function existingEntitiesQuery(ids: string[]): AgeQuery {
+  return {
+    text: `MATCH (e:${entityLabel}) WHERE e.id IN $ids RETURN e.id`,
+    parameters: { ids },
+    columns: ['id'],
+  };
+}
+
+function entityProperties(entity: GraphEntity): Record<string, AgeParameter> {
+  return {
+    id: entity.id,
+    name: entity.name,
+    type: entity.type,
+    embedding: entity.embedding,
+    userId: entity.userId ?? null,
+    agentId: entity.agentId ?? null,
+    runId: entity.runId ?? null,
+    mentions: entity.mentions,
+    // A JSON string keeps metadata exactly as given (agtype would turn -0 into 0, reorder keys).
+    metadata: entity.metadata === undefined ? null : JSON.stringify(entity.metadata),
+    createdAt: entity.createdAt,
+    updatedAt: entity.updatedAt,
+  };
+}
+
+function relationProperties(relation: GraphRelation): Record<string, AgeParameter> {
+  return {
+    id: relation.id,
+    relationship: relation.relationship,
+    userId: relation.userId ?? null,
+    agentId: relation.agentId ?? null,
+    runId: relation.runId ?? null,
+    mentions: relation.mentions,
+    createdAt: relation.createdAt,
+    updatedAt: relation.updatedAt,
+    invalidatedAt: relation.invalidatedAt,
+  };
+}
+
+/** `{key: $key, ...}` of the properties that are not null (AGE would store a null). */
+function createMap(properties: Record<string, AgeParameter>): string {
+  return `{${Object.keys(properties)
+    .filter((key) => properties[key] !== null)
+    .map((key) => `${key}: $${key}`)
+    .join(', ')}}`;
+}
+
+/** `SET x.key = $key, ...` of every property but the id (setting null removes a property). */
+function setList(variable: string, properties: Record<string, AgeParameter>): string {
+  return Object.keys(properties)
+    .filter((key) => key !== 'id')
+    .map((key) => `${variable}.${key} = $${key}`)
+    .join(', ');
+}
+
+function defined(properties: Record<string, AgeParameter>): Record<string, AgeParameter> {
+  return Object.fromEntries(Object.entries(properties).filter(([, value]) => value !== null));
+}
+
+/** Creates an entity vertex. */
+export function createEntityQuery(entity: GraphEntity): AgeQuery {
+  const properties = entityProperties(entity);
+  return {
+    text: `CREATE (e:${entityLabel} ${createMap(properties)}) RETURN e.id`,
+    parameters: defined(properties),
+    columns: ['id'],
+  };
+}
+
+/** Replaces every property of a stored entity vertex. */
+export function updateEntityQuery(entity: GraphEntity): AgeQuery {
+  const properties = entityProperties(entity);
+  return {
+    text: `MATCH (e:${entityLabel} {id: $id}) SET ${setList('e', properties)} RETURN e.id`,
+    parameters: properties,
+    columns: ['id'],
+  };
+}
+
+/** The endpoints of the stored relations with these ids (ids must be non-empty). */
+export function relationEndpointsQuery(ids: string[]): AgeQuery {
+  return {
+    text: `MATCH (a:${entityLabel})-[r:${relationLabel}]->(b:${entityLabel}) WHERE r.id IN $ids RETURN r.id, a.id, b.id`,
+    parameters: { ids },
+    columns: ['id', 'source_id', 'destination_id'],
+  };
+}
+
+/** Deletes every stored copy of a relation (before it is created again between other entities). */
+export function deleteRelationQuery(id: string): AgeQuery {
+  return {
+    text: `MATCH ()-[r:${relationLabel} {id: $id}]->() DELETE r`,
+    parameters: { id },
+    columns: ['deleted'],
+  };
+}
+
+/**
+ * Creates a relation edge between two stored entities; returns nothing when either is missing.
+ * (AGE's MERGE of an edge after a MATCH is not used: some versions create it between wrong
+ * vertices and never match the existing one.)
+ */
+export function createRelationQuery(relation: GraphRelation): AgeQuery {
+  const properties = relationProperties(relation);
+  return {
+    text:
+      `MATCH (a:${entityLabel} {id: $sourceId}), (b:${entityLabel} {id: $destinationId}) ` +
+      `CREATE (a)-[r:${relationLabel} ${createMap(properties)}]->(b) RETURN r.id`,
+    parameters: {
+      ...defined(properties),
+      sourceId: relation.sourceId,
+      destinationId: relation.destinationId,
+    },
+    columns: ['id'],
+  };
+}
+
+/** Replaces every property of a stored relation edge. */
+export function updateRelationQuery(relation: GraphRelation): AgeQuery {
+  const properties = relationProperties(relation);
+  return {
+    text: `MATCH ()-[r:${relationLabel} {id: $id}]->() SET ${setList('r', properties)} RETURN r.id`,
+    parameters: properties,
+    columns: ['id'],
+  };
+}
+
+/** Every entity of the scope (the similarity is computed exactly by the caller). */
+export function scopeEntitiesQuery(scope: Scope): AgeQuery {
+  const pattern = scopePattern(scope);
+  return {
+    text: `MATCH (e:${entityLabel} ${pattern.text}) RETURN properties(e)`,
+    parameters: pattern.parameters,
+    columns: ['entity'],
+  };
+}
+
+const tripleColumns = ['relation', 'source', 'destination'];
+const tripleReturn = 'RETURN properties(r), properties(a), properties(b) ORDER BY r.id';
+
+/** Valid relations of the scope touching any of the entities (ids must be non-empty). */
+export function neighboursQuery(options: {
+  scope: Scope;
+  entityIds: string[];
+  limit: number;
+}): AgeQuery {
+  const pattern = scopePattern(options.scope);
+  return {
+    text:
+      `MATCH (a:${entityLabel})-[r:${relationLabel} ${pattern.text}]->(b:${entityLabel}) ` +
+      'WHERE r.invalidatedAt IS NULL AND (a.id IN $entityIds OR b.id IN $entityIds) ' +
+      `${tripleReturn} LIMIT $limit`,
+    parameters: { ...pattern.parameters, entityIds: options.entityIds, limit: options.limit },
+    columns: tripleColumns,
+  };
+}
+
+/** Marks the scope's valid relations with these ids invalid (ids must be non-empty). */
+export function invalidateRelationsQuery(options: {
+  scope: Scope;
+  relationIds: string[];
+  at: string;
+}): AgeQuery {
+  const pattern = scopePattern(options.scope);
+  return {
+    text:
+      `MATCH ()-[r:${relationLabel} ${pattern.text}]->() ` +
+      'WHERE r.id IN $relationIds AND r.invalidatedAt IS NULL ' +
+      'SET r.invalidatedAt = $at, r.updatedAt = $at RETURN r.id',
+    parameters: { ...pattern.parameters, relationIds: options.relationIds, at: options.at },
+    columns: ['id'],
+  };
+}
+
+/** One page of the scope's relations by id, one row more than the page to tell if more follow. */
+export function listQuery(options: {
+  scope: Scope;
+  limit: number;
+  after?: string | undefined;
+  includeInvalidated?: boolean | undefined;
+}): AgeQuery {
+  const pattern = scopePattern(options.scope);
+  const conditions: string[] = [];
+  const parameters: Record<string, AgeParameter> = {
+    ...pattern.parameters,
+    limit: options.limit + 1,
+  };
+  if (!options.includeInvalidated) conditions.push('r.invalidatedAt IS NULL');
+  if (options.after !== undefined) {
+    conditions.push('r.id > $after');
+    parameters.after = options.after;
+  }
+  return {
+    text:
+      `MATCH (a:${entityLabel})-[r:${relationLabel} ${pattern.text}]->(b:${entityLabel}) ` +
+      `${conditions.length > 0 ? `WHERE ${conditions.join(' AND ')} ` : ''}${tripleReturn} LIMIT $limit`,
+    parameters,
+    columns: tripleColumns,
+  };
+}
+
+/** Deletes the scope's relations, then its entities; each returns how many it deleted. */
+export function deleteScopeQueries(scope: Scope): {
+  deleteRelations: AgeQuery;
+  deleteEntities: AgeQuery;
+} {
+  const pattern = scopePattern(scope);
+  return {
+    deleteRelations: {
+      text: `MATCH ()-[r:${relationLabel} ${pattern.text}]->() WITH r, r.id AS id DELETE r RETURN count(id)`,
+      parameters: pattern.parameters,
+      columns: ['count'],
+    },
+    // DETACH also removes relations of another scope that still point at the entity.
+    deleteEntities: {
+      text: `MATCH (e:${entityLabel} ${pattern.text}) WITH e, e.id AS id DETACH DELETE e RETURN count(id)`,
+      parameters: pattern.parameters,
+      columns: ['count'],
+    },
+  };
+}
+
+/**
+ * Parses one agtype value as printed by PostgreSQL. Maps, lists, strings, numbers, booleans
+ * and null print as JSON; vertices, edges and paths carry a `::vertex`-style suffix.
+ */
+export function parseAgtype(text: string | null): unknown {
+  if (text === null) return null;
+  return JSON.parse(text.replace(/::(vertex|edge|path|numeric)$/, ''));
+}
+
+type Properties = Record<string, unknown>;
+
+function optionalString(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+function scopeOf(properties: Properties): Scope {
+  const scope: Scope = {};
+  for (const field of scopeFields) {
+    const value = optionalString(properties[field]);
+    if (value !== undefined) scope[field] = value;
+  }
+  return scope;
+}
+
+/** An entity from a vertex's properties. */
+export function entityFromProperties(properties: Properties): GraphEntity {
+  const metadata = optionalString(properties.metadata);
+  return {
+    id: String(properties.id),
+    name: String(properties.name ?? ''),
+    type: String(properties.type ?? ''),
+    embedding: Array.isArray(properties.embedding) ? (properties.embedding as number[]) : [],
+    ...scopeOf(properties),
+    mentions: Number(properties.mentions ?? 0),
+    ...(metadata === undefined
+      ? {}
+      : { metadata: JSON.parse(metadata) as Record<string, JsonValue> }),
+    createdAt: String(properties.createdAt ?? ''),
+    updatedAt: String(properties.updatedAt ?? ''),
+  };
+}
+
+/** A relation from an edge's properties and its endpoints' ids. */
+export function relationFromProperties(
+  properties: Properties,
+  sourceId: string,
+  destinationId: string,
+): GraphRelation {
+  return {
+    id: String(properties.id),
+    sourceId,
+    relationship: String(properties.relationship ?? ''),
+    destinationId,
+    ...scopeOf(properties),
+    mentions: Number(properties.mentions ?? 0),
+    createdAt: String(properties.createdAt ?? ''),
+    updatedAt: String(properties.updatedAt ?? ''),
+    invalidatedAt: optionalString(properties.invalidatedAt) ?? null,
+  };
+}

@@ -1,0 +1,310 @@
+import type { GraphEntity, GraphRelation, JsonValue, Scope } from '@engram/core';
+import { scopeFields } from '@engram/core';
+
+/** A value bound to a `$name` parameter of a Kuzu statement. */
+export type KuzuParameter = string | number | boolean | null | string[];
+
+/** One parameterized Cypher statement. Values never appear in `text`. */
+export interface KuzuStatement {
+  text: string;
+  parameters: Record<string, KuzuParameter>;
+}
+
+/** Name of the node table of entities. */
+export const entityTable = 'Entity';
+/** Name of the relationship table of relations. */
+export const relationTable = 'RELATES';
+
+const entityColumns = `id STRING, name STRING, type STRING, embedding DOUBLE[%d], userId STRING, agentId STRING, runId STRING, mentions INT64, metadata STRING, createdAt STRING, updatedAt STRING, PRIMARY KEY (id)`;
+const relationColumns = `FROM ${entityTable} TO ${entityTable}, id STRING, relationship STRING, userId STRING, agentId STRING, runId STRING, mentions INT64, createdAt STRING, updatedAt STRING, invalidatedAt STRING`;
+
+/**
+ * The node table of entities. Embeddings are a fixed-size `DOUBLE[N]` array, which
+ * `array_cosine_similarity` takes, and which keeps the embedding exactly as given.
+ */
+export function entityTableStatement(dimensions: number): KuzuStatement {
+  return {
+    text: `CREATE NODE TABLE IF NOT EXISTS ${entityTable}(${entityColumns.replace('%d', String(dimensions))})`,
+    parameters: {},
+  };
+}
+
+/** The relationship table of relations (entity to entity). */
+export function relationTableStatement(): KuzuStatement {
+  return {
+    text: `CREATE REL TABLE IF NOT EXISTS ${relationTable}(${relationColumns})`,
+    parameters: {},
+  };
+}
+
+/** Reads the columns of the entity table, to learn the embedding length of an existing database. */
+export function entityTableInfoStatement(): KuzuStatement {
+  return { text: `CALL table_info('${entityTable}') RETURN *`, parameters: {} };
+}
+
+/** Lists the tables of the database. */
+export function showTablesStatement(): KuzuStatement {
+  return { text: 'CALL show_tables() RETURN *', parameters: {} };
+}
+
+/**
+ * The condition "every field of the scope matches exactly" on the node or relationship bound to
+ * `variable`. The scope is expected to be non-empty and normalized.
+ */
+export function scopeCondition(variable: string, scope: Scope): KuzuStatement {
+  const clauses: string[] = [];
+  const parameters: Record<string, KuzuParameter> = {};
+  for (const field of scopeFields) {
+    const value = scope[field];
+    if (value === undefined) continue;
+    clauses.push(`${variable}.${field} = $scope_${field}`);
+    parameters[`scope_${field}`] = value;
+  }
+  return { text: clauses.join(' AND '), parameters };
+}
+
+/**
+ * A list of numbers as a string that Kuzu casts to `DOUBLE[N]`. Passing the array itself would
+ * type the whole list after its first element (an integer such as `1` makes it `INT64[]`, and
+ * the doubles after it are misread); a string cast keeps every value exactly.
+ */
+export function embeddingLiteral(embedding: readonly number[]): string {
+  return `[${embedding.map((value) => (Object.is(value, -0) ? '-0' : String(value))).join(',')}]`;
+}
+
+/** Inserts or replaces one entity by id. */
+export function upsertEntityStatement(entity: GraphEntity, dimensions: number): KuzuStatement {
+  return {
+    text:
+      `MERGE (e:${entityTable} {id: $id}) SET e.name = $name, e.type = $type, ` +
+      `e.embedding = CAST($embedding AS DOUBLE[${dimensions}]), e.userId = $userId, ` +
+      'e.agentId = $agentId, e.runId = $runId, e.mentions = CAST($mentions AS INT64), ' +
+      'e.metadata = $metadata, e.createdAt = $createdAt, e.updatedAt = $updatedAt',
+    parameters: {
+      id: entity.id,
+      name: entity.name,
+      type: entity.type,
+      embedding: embeddingLiteral(entity.embedding),
+      userId: entity.userId ?? null,
+      agentId: entity.agentId ?? null,
+      runId: entity.runId ?? null,
+      mentions: entity.mentions,
+      metadata: entity.metadata === undefined ? null : JSON.stringify(entity.metadata),
+      createdAt: entity.createdAt,
+      updatedAt: entity.updatedAt,
+    },
+  };
+}
+
+/** The endpoints of the stored relations with these ids (ids must be non-empty). */
+export function relationEndpointsStatement(ids: string[]): KuzuStatement {
+  return {
+    text:
+      `MATCH (a:${entityTable})-[r:${relationTable}]->(b:${entityTable}) ` +
+      'WHERE r.id IN CAST($ids AS STRING[]) RETURN r.id AS id, a.id AS sourceId, b.id AS destinationId',
+    parameters: { ids },
+  };
+}
+
+/** Deletes the stored copy of a relation that now joins other entities. */
+export function deleteRelationBetweenStatement(
+  id: string,
+  sourceId: string,
+  destinationId: string,
+): KuzuStatement {
+  return {
+    text:
+      `MATCH (a:${entityTable} {id: $sourceId})-[r:${relationTable}]->(b:${entityTable} {id: $destinationId}) ` +
+      'WHERE r.id = $id DELETE r',
+    parameters: { id, sourceId, destinationId },
+  };
+}
+
+/** Inserts or replaces one relation by id; returns its id when both endpoints exist. */
+export function upsertRelationStatement(relation: GraphRelation): KuzuStatement {
+  return {
+    text:
+      `MATCH (a:${entityTable} {id: $sourceId}), (b:${entityTable} {id: $destinationId}) ` +
+      `MERGE (a)-[r:${relationTable} {id: $id}]->(b) SET r.relationship = $relationship, ` +
+      'r.userId = $userId, r.agentId = $agentId, r.runId = $runId, ' +
+      'r.mentions = CAST($mentions AS INT64), r.createdAt = $createdAt, r.updatedAt = $updatedAt, ' +
+      'r.invalidatedAt = $invalidatedAt RETURN r.id AS id',
+    parameters: {
+      id: relation.id,
+      sourceId: relation.sourceId,
+      destinationId: relation.destinationId,
+      relationship: relation.relationship,
+      userId: relation.userId ?? null,
+      agentId: relation.agentId ?? null,
+      runId: relation.runId ?? null,
+      mentions: relation.mentions,
+      createdAt: relation.createdAt,
+      updatedAt: relation.updatedAt,
+      invalidatedAt: relation.invalidatedAt,
+    },
+  };
+}
+
+/**
+ * The scope's entities most similar to the embedding by exact cosine similarity, best first,
+ * ties by id. An all-zero query scores 0 against everything (as core's `cosineSimilarity` says).
+ */
+export function similarEntitiesStatement(options: {
+  scope: Scope;
+  embedding: readonly number[];
+  topK: number;
+  threshold?: number | undefined;
+  dimensions: number;
+}): KuzuStatement {
+  const scope = scopeCondition('e', options.scope);
+  const zero = options.embedding.every((value) => value === 0);
+  const score = zero
+    ? 'CAST(0 AS DOUBLE)'
+    : `array_cosine_similarity(e.embedding, CAST($embedding AS DOUBLE[${options.dimensions}]))`;
+  const parameters: Record<string, KuzuParameter> = { ...scope.parameters, topK: options.topK };
+  if (!zero) parameters.embedding = embeddingLiteral(options.embedding);
+  if (options.threshold !== undefined) parameters.threshold = options.threshold;
+  return {
+    text:
+      `MATCH (e:${entityTable}) WHERE ${scope.text} WITH e, ${score} AS score ` +
+      (options.threshold === undefined ? '' : 'WHERE score >= $threshold ') +
+      'RETURN e, score ORDER BY score DESC, e.id LIMIT $topK',
+    parameters,
+  };
+}
+
+const triple = 'RETURN r, a, b ORDER BY r.id';
+
+/** Valid relations of the scope touching any of the entities (ids must be non-empty). */
+export function neighboursStatement(options: {
+  scope: Scope;
+  entityIds: string[];
+  limit: number;
+}): KuzuStatement {
+  const scope = scopeCondition('r', options.scope);
+  return {
+    text:
+      `MATCH (a:${entityTable})-[r:${relationTable}]->(b:${entityTable}) WHERE ${scope.text} ` +
+      'AND r.invalidatedAt IS NULL AND (a.id IN CAST($entityIds AS STRING[]) OR b.id IN CAST($entityIds AS STRING[])) ' +
+      `${triple} LIMIT $limit`,
+    parameters: { ...scope.parameters, entityIds: options.entityIds, limit: options.limit },
+  };
+}
+
+/** Marks the scope's valid relations with these ids invalid (ids must be non-empty). */
+export function invalidateRelationsStatement(options: {
+  scope: Scope;
+  relationIds: string[];
+  at: string;
+}): KuzuStatement {
+  const scope = scopeCondition('r', options.scope);
+  return {
+    text:
+      `MATCH ()-[r:${relationTable}]->() WHERE r.id IN CAST($relationIds AS STRING[]) AND ${scope.text} ` +
+      'AND r.invalidatedAt IS NULL SET r.invalidatedAt = $at, r.updatedAt = $at',
+    parameters: { ...scope.parameters, relationIds: options.relationIds, at: options.at },
+  };
+}
+
+/** One page of the scope's relations by id, one row more than the page to tell if more follow. */
+export function listStatement(options: {
+  scope: Scope;
+  limit: number;
+  after?: string | undefined;
+  includeInvalidated?: boolean | undefined;
+}): KuzuStatement {
+  const scope = scopeCondition('r', options.scope);
+  const parameters: Record<string, KuzuParameter> = {
+    ...scope.parameters,
+    limit: options.limit + 1,
+  };
+  let conditions = scope.text;
+  if (!options.includeInvalidated) conditions += ' AND r.invalidatedAt IS NULL';
+  if (options.after !== undefined) {
+    conditions += ' AND r.id > $after';
+    parameters.after = options.after;
+  }
+  return {
+    text: `MATCH (a:${entityTable})-[r:${relationTable}]->(b:${entityTable}) WHERE ${conditions} ${triple} LIMIT $limit`,
+    parameters,
+  };
+}
+
+/** Counts, then deletes, the scope's relations and entities (in this order). */
+export function deleteScopeStatements(scope: Scope): {
+  countRelations: KuzuStatement;
+  deleteRelations: KuzuStatement;
+  countEntities: KuzuStatement;
+  deleteEntities: KuzuStatement;
+} {
+  const onRelation = scopeCondition('r', scope);
+  const onEntity = scopeCondition('e', scope);
+  const relations = `MATCH ()-[r:${relationTable}]->() WHERE ${onRelation.text}`;
+  const entities = `MATCH (e:${entityTable}) WHERE ${onEntity.text}`;
+  return {
+    countRelations: {
+      text: `${relations} RETURN count(r) AS count`,
+      parameters: onRelation.parameters,
+    },
+    deleteRelations: { text: `${relations} DELETE r`, parameters: onRelation.parameters },
+    countEntities: {
+      text: `${entities} RETURN count(e) AS count`,
+      parameters: onEntity.parameters,
+    },
+    // DETACH also removes relations of another scope that still point at the entity, which
+    // would otherwise block the delete.
+    deleteEntities: { text: `${entities} DETACH DELETE e`, parameters: onEntity.parameters },
+  };
+}
+
+type Row = Record<string, unknown>;
+
+function optionalString(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+function scopeOf(row: Row): Scope {
+  const scope: Scope = {};
+  for (const field of scopeFields) {
+    const value = optionalString(row[field]);
+    if (value !== undefined) scope[field] = value;
+  }
+  return scope;
+}
+
+/** An entity from a node value returned by Kuzu. */
+export function entityFromNode(node: Row): GraphEntity {
+  const metadata = optionalString(node.metadata);
+  return {
+    id: String(node.id),
+    name: String(node.name ?? ''),
+    type: String(node.type ?? ''),
+    embedding: Array.isArray(node.embedding) ? (node.embedding as number[]) : [],
+    ...scopeOf(node),
+    mentions: Number(node.mentions ?? 0),
+    ...(metadata === undefined
+      ? {}
+      : { metadata: JSON.parse(metadata) as Record<string, JsonValue> }),
+    createdAt: String(node.createdAt ?? ''),
+    updatedAt: String(node.updatedAt ?? ''),
+  };
+}
+
+/** A relation from a relationship value and its endpoints' ids. */
+export function relationFromRelationship(
+  relationship: Row,
+  sourceId: string,
+  destinationId: string,
+): GraphRelation {
+  return {
+    id: String(relationship.id),
+    sourceId,
+    relationship: String(relationship.relationship ?? ''),
+    destinationId,
+    ...scopeOf(relationship),
+    mentions: Number(relationship.mentions ?? 0),
+    createdAt: String(relationship.createdAt ?? ''),
+    updatedAt: String(relationship.updatedAt ?? ''),
+    invalidatedAt: optionalString(relationship.invalidatedAt) ?? null,
+  };
+}

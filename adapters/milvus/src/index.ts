@@ -1,0 +1,11 @@
+export {
+  metadataField,
+  metadataNullPaths,
+  milvusFilterOperators,
+  milvusJsonPath,
+  milvusStringLiteral,
+  nullPathsField,
+  translateMilvusFilter,
+} from './milvus-filter.js';
+export type { MilvusIndexOptions, MilvusVectorStoreOptions } from './milvus-vector-store.js';
+export { createMilvusVectorStore } from './milvus-vector-store.js';

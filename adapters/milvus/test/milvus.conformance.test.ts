@@ -1,0 +1,56 @@
+import { randomUUID } from 'node:crypto';
+import { describeVectorStore } from '@engram/conformance';
+import { MilvusClient } from '@zilliz/milvus2-sdk-node';
+import { expect, inject } from 'vitest';
+import { createMilvusVectorStore } from '../src/index.js';
+
+const service = inject('engramService');
+
+describeVectorStore({
+  name: 'milvus',
+  create: () => createMilvusVectorStore({ address: service.url }),
+  server: service.origin,
+  // Every read waits for Strong consistency, on two shared cores.
+  timeout: 90_000,
+  ...(service.skip ? { skip: service.skip } : {}),
+  additionalTests: ({ test, store, createCollection, dimensions }) => {
+    test('new collections have a COSINE vector index, indexed scope fields and Strong consistency', async () => {
+      const collection = await createCollection('schema');
+      const client = new MilvusClient({ address: service.url!, logLevel: 'error' });
+      try {
+        const description = await client.describeCollection({ collection_name: collection });
+        expect(description.consistency_level).toBe('Strong');
+        const indexes = await client.describeIndex({ collection_name: collection });
+        const byField = new Map(
+          indexes.index_descriptions.map((index) => [
+            index.field_name,
+            Object.fromEntries(index.params.map((param) => [param.key, param.value])),
+          ]),
+        );
+        expect(byField.get('vector')).toMatchObject({ metric_type: 'COSINE', index_type: 'HNSW' });
+        for (const field of ['user_id', 'agent_id', 'run_id']) {
+          expect(byField.has(field), `index on ${field}`).toBe(true);
+        }
+      } finally {
+        await client.closeConnection();
+      }
+    });
+
+    test('a list limit beyond the Milvus query window returns every record', async () => {
+      const collection = await createCollection('big_limit');
+      const now = new Date().toISOString();
+      const records = Array.from({ length: 30 }, () => ({
+        id: randomUUID(),
+        vector: Array.from({ length: dimensions }, (_, index) => (index === 0 ? 1 : 0)),
+        text: 'record',
+        metadata: {},
+        createdAt: now,
+        updatedAt: now,
+      }));
+      await store().upsert({ collection, records });
+      const page = await store().list({ collection, limit: 20_000 });
+      expect(page.records).toHaveLength(30);
+      expect(page.nextCursor).toBeUndefined();
+    });
+  },
+});
