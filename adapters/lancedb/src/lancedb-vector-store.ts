@@ -70,6 +70,8 @@ export interface LanceDBVectorStoreOptions {
    * `ENGRAM_HOME`, else `~/.engram/lancedb`.
    */
   uri?: string;
+  /** Same as `uri`; lets configuration by name pass a location as `url`. */
+  url?: string;
   /** Object-store settings passed to `connect` (credentials, region, endpoint, timeouts). */
   storageOptions?: Record<string, string>;
   /**
@@ -209,7 +211,7 @@ export function createLanceDBVectorStore(
     if (options.connection) return Promise.resolve(options.connection);
     connectionPromise ??= (async () => {
       const { lancedb } = loadModules();
-      const uri = options.uri ?? process.env.LANCEDB_URI ?? defaultLanceDBUri();
+      const uri = options.uri ?? options.url ?? process.env.LANCEDB_URI ?? defaultLanceDBUri();
       return lancedb.connect(uri, {
         readConsistencyInterval: options.readConsistencyInterval ?? 0,
         ...(options.storageOptions ? { storageOptions: options.storageOptions } : {}),

@@ -76,6 +76,8 @@ export interface MilvusVectorStoreOptions {
    * `localhost:19530`.
    */
   address?: string;
+  /** Same as `address`; the name every server-backed Engram adapter accepts. */
+  url?: string;
   /**
    * Authentication token: a Zilliz Cloud API key or `username:password`. Default: the
    * `MILVUS_TOKEN` environment variable.
@@ -260,7 +262,11 @@ export function createMilvusVectorStore(options: MilvusVectorStoreOptions = {}):
     if (client) return client;
     const environment = process.env;
     const address =
-      options.address ?? environment.MILVUS_URL ?? environment.MILVUS_ADDRESS ?? 'localhost:19530';
+      options.address ??
+      options.url ??
+      environment.MILVUS_URL ??
+      environment.MILVUS_ADDRESS ??
+      'localhost:19530';
     const config: ClientConfig = {
       address,
       timeout: options.timeoutMs ?? 60_000,

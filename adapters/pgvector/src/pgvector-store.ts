@@ -58,6 +58,8 @@ export interface PgvectorVectorStoreOptions {
    * node-postgres' own `PGHOST`/`PGUSER`/... variables when `PGHOST` is set.
    */
   connectionString?: string;
+  /** Same as `connectionString`; the name every server-backed Engram adapter accepts. */
+  url?: string;
   /**
    * A node-postgres pool to use instead of creating one. The store never ends it: its owner
    * does. Every query the store sends is a single statement or a transaction on one client,
@@ -359,7 +361,10 @@ export function createPgvectorStore(options: PgvectorVectorStoreOptions = {}): P
       return pool;
     }
     const connectionString =
-      options.connectionString ?? process.env.PGVECTOR_URL ?? process.env.DATABASE_URL;
+      options.connectionString ??
+      options.url ??
+      process.env.PGVECTOR_URL ??
+      process.env.DATABASE_URL;
     if (!connectionString && !process.env.PGHOST) {
       throw new InvalidArgumentError({
         source,

@@ -70,9 +70,17 @@ function pickFactory<T>(
   });
 }
 
+// Adapter packages named by configuration resolve from the server's own dependencies first
+// (then from the working directory, as core does for applications).
+const importFromServer = (specifier: string): Promise<unknown> => import(specifier);
+
 async function loadVectorStoreFactory(config: StoreConfig): Promise<Factory<VectorStore>> {
   const specifier = `@engram/${config.provider}`;
-  const module = await loadAdapterPackage(specifier, `ENGRAM_VECTOR_STORE=${config.provider}`);
+  const module = await loadAdapterPackage(
+    specifier,
+    `ENGRAM_VECTOR_STORE=${config.provider}`,
+    importFromServer,
+  );
   const name = pascalCase(config.provider);
   return pickFactory<VectorStore>(
     module,
@@ -84,7 +92,11 @@ async function loadVectorStoreFactory(config: StoreConfig): Promise<Factory<Vect
 
 async function loadHistoryStore(config: StoreConfig): Promise<HistoryStore> {
   const specifier = `@engram/${config.provider}`;
-  const module = await loadAdapterPackage(specifier, `ENGRAM_HISTORY_STORE=${config.provider}`);
+  const module = await loadAdapterPackage(
+    specifier,
+    `ENGRAM_HISTORY_STORE=${config.provider}`,
+    importFromServer,
+  );
   const name = pascalCase(config.provider);
   const create = pickFactory<HistoryStore>(
     module,
@@ -114,8 +126,8 @@ export function createProjectMemories(
 
   function loadModels() {
     models ??= (async () => {
-      const embedder = await resolveEmbedderFromEnvironment(config.env);
-      const llm = await resolveLLMFromEnvironment(config.env);
+      const embedder = await resolveEmbedderFromEnvironment(config.env, importFromServer);
+      const llm = await resolveLLMFromEnvironment(config.env, importFromServer);
       return {
         embedder: instrumentEmbedder(embedder, metrics),
         llm: llm ? instrumentLLM(llm, metrics) : undefined,
@@ -152,7 +164,11 @@ export function createProjectMemories(
     if (!vectorStore) {
       const directory = join(config.dataDir, 'projects');
       await mkdir(directory, { recursive: true });
-      const sqlite = await loadAdapterPackage('@engram/sqlite', 'The embedded store');
+      const sqlite = await loadAdapterPackage(
+        '@engram/sqlite',
+        'The embedded store',
+        importFromServer,
+      );
       const create = sqlite.createSqliteStore as Factory<VectorStore>;
       vectorStore = create({
         vectorCacheSize: 1_000_000,
@@ -169,6 +185,7 @@ export function createProjectMemories(
       collection: projectCollection(project),
       actor: `project:${project}`,
       env: config.env,
+      importModule: importFromServer,
     });
   }
 
