@@ -10,4 +10,8 @@ export type {
   PgvectorStoreOptions,
   PgvectorVectorStoreOptions,
 } from './pgvector-store.js';
-export { createPgvectorStore, createPgvectorVectorStore } from './pgvector-store.js';
+export {
+  createPgvectorHistoryStore,
+  createPgvectorStore,
+  createPgvectorVectorStore,
+} from './pgvector-store.js';

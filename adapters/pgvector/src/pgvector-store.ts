@@ -1016,3 +1016,14 @@ export function createPgvectorStore(options: PgvectorVectorStoreOptions = {}): P
 export function createPgvectorVectorStore(options: PgvectorVectorStoreOptions = {}): PgvectorStore {
   return createPgvectorStore(options);
 }
+
+/**
+ * Creates the PostgreSQL store seen as a history store, for configurations that name a separate
+ * history store (`ENGRAM_HISTORY_STORE=pgvector`). Also the same object as
+ * {@link createPgvectorStore} returns.
+ */
+export function createPgvectorHistoryStore(
+  options: PgvectorVectorStoreOptions = {},
+): PgvectorStore {
+  return createPgvectorStore(options);
+}

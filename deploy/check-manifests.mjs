@@ -1,0 +1,313 @@
+#!/usr/bin/env node
+// Static checks of the deployment files, run by deploy/check.sh:
+//
+//   node deploy/check-manifests.mjs yaml <file...>          every file parses as YAML
+//   node deploy/check-manifests.mjs compose <file>          docker-compose.yml wiring
+//   node deploy/check-manifests.mjs dockerfile <file>       Dockerfile essentials
+//   node deploy/check-manifests.mjs rendered <mode> <file>  a `helm template` output
+//
+// Uses the `yaml` package of the workspace (a dependency of @engram/server); nothing is fetched.
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(join(root, 'packages/server/package.json'));
+const { parseAllDocuments } = require('yaml');
+
+let failures = 0;
+let passes = 0;
+function check(condition, message) {
+  if (condition) {
+    passes += 1;
+  } else {
+    failures += 1;
+    console.error(`  FAIL ${message}`);
+  }
+}
+
+function parseFile(file) {
+  const documents = parseAllDocuments(readFileSync(file, 'utf8'), {
+    uniqueKeys: true,
+    merge: true,
+  });
+  for (const document of documents) {
+    if (document.errors.length > 0) {
+      throw new Error(`${file}: ${document.errors.map((error) => error.message).join('; ')}`);
+    }
+  }
+  return documents.map((document) => document.toJS({ maxAliasCount: 100 })).filter(Boolean);
+}
+
+function adapterExists(name) {
+  return existsSync(join(root, 'adapters', name, 'package.json'));
+}
+
+function checkYaml(files) {
+  for (const file of files) {
+    try {
+      parseFile(file);
+      check(true);
+    } catch (error) {
+      check(false, `YAML does not parse: ${error.message}`);
+    }
+  }
+}
+
+function checkCompose(file) {
+  const [compose] = parseFile(file);
+  const services = compose.services ?? {};
+  for (const name of ['api', 'worker', 'postgres', 'neo4j', 'redis']) {
+    check(services[name], `compose: service ${name} is missing`);
+  }
+  const { api, worker, postgres, neo4j, redis } = services;
+  check(/^pgvector\/pgvector:/.test(postgres?.image ?? ''), 'compose: postgres is not pgvector');
+  const conformanceTag = readFileSync(
+    join(root, 'conformance/services/pgvector/Dockerfile'),
+    'utf8',
+  ).match(/^FROM\s+(\S+)/m)?.[1];
+  check(
+    !conformanceTag || postgres?.image === conformanceTag,
+    `compose: postgres image ${postgres?.image} differs from the conformance image ${conformanceTag}`,
+  );
+  check(/^neo4j:5\./.test(neo4j?.image ?? ''), 'compose: neo4j is not Neo4j 5');
+  check(/^redis:7/.test(redis?.image ?? ''), 'compose: redis is not Redis 7');
+  for (const [name, service] of Object.entries(services)) {
+    if (name === 'worker') {
+      check(service.healthcheck?.disable === true, 'compose: worker must disable the HTTP check');
+    } else {
+      check(service.healthcheck?.test, `compose: ${name} has no healthcheck`);
+    }
+  }
+  for (const [name, service] of [
+    ['api', api],
+    ['worker', worker],
+  ]) {
+    const env = service?.environment ?? {};
+    const dependsOn = service?.depends_on ?? {};
+    for (const backend of ['postgres', 'neo4j', 'redis']) {
+      check(
+        dependsOn[backend]?.condition === 'service_healthy',
+        `compose: ${name} must wait for ${backend} to be healthy`,
+      );
+    }
+    check(env.REDIS_URL === 'redis://redis:6379', `compose: ${name} REDIS_URL`);
+    check(env.ENGRAM_VECTOR_STORE === 'pgvector', `compose: ${name} ENGRAM_VECTOR_STORE`);
+    check(
+      /@postgres:5432\//.test(env.ENGRAM_VECTOR_STORE_URL ?? '') &&
+        env.PGVECTOR_URL === env.ENGRAM_VECTOR_STORE_URL,
+      `compose: ${name} store URLs (ENGRAM_VECTOR_STORE_URL and PGVECTOR_URL) must name postgres`,
+    );
+    check(env.ENGRAM_HOME === '/var/lib/engram', `compose: ${name} ENGRAM_HOME`);
+    check(
+      (service?.volumes ?? []).some((volume) => String(volume).endsWith(':/var/lib/engram')),
+      `compose: ${name} must mount the shared data volume at /var/lib/engram`,
+    );
+    // Every adapter the environment names must be built into the image and exist.
+    const adapters = String(service?.build?.args?.ENGRAM_ADAPTERS ?? 'pgvector').split(/\s+/);
+    for (const variable of ['ENGRAM_VECTOR_STORE', 'ENGRAM_GRAPH', 'ENGRAM_HISTORY_STORE']) {
+      const adapter = env[variable];
+      if (!adapter || adapter === 'sqlite' || adapter === 'memory' || adapter === 'none') continue;
+      check(
+        adapters.includes(adapter),
+        `compose: ${name} ${variable}=${adapter} but ENGRAM_ADAPTERS="${adapters.join(' ')}"`,
+      );
+    }
+    for (const adapter of adapters.filter(Boolean)) {
+      check(adapterExists(adapter), `compose: ENGRAM_ADAPTERS names ${adapter}, not in adapters/`);
+    }
+  }
+  check(
+    api?.environment?.ENGRAM_INPROCESS_WORKERS === '0',
+    'compose: api must leave jobs to worker',
+  );
+  check(
+    (api?.command ?? []).join(' ') === 'serve' && (worker?.command ?? [])[0] === 'worker',
+    'compose: api runs serve, worker runs worker',
+  );
+  check(
+    (api?.ports ?? []).some((port) => String(port).endsWith(':8080')),
+    'compose: api publishes 8080',
+  );
+}
+
+function checkDockerfile(file) {
+  const text = readFileSync(file, 'utf8');
+  const lines = text
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('#'));
+  const instructions = lines.map((line) => {
+    const [keyword, ...rest] = line.split(/\s+/);
+    return { keyword: keyword.toUpperCase(), args: rest.join(' ') };
+  });
+  const froms = instructions.filter((instruction) => instruction.keyword === 'FROM');
+  check(froms.length >= 2, 'Dockerfile: not multi-stage');
+  check(
+    /^node:20-bookworm-slim$/m.test(text.match(/^ARG NODE_IMAGE=(\S+)/m)?.[1] ?? ''),
+    'Dockerfile: base image is not node:20-bookworm-slim',
+  );
+  const finalStage = instructions.slice(instructions.lastIndexOf(froms.at(-1)));
+  const users = finalStage.filter((instruction) => instruction.keyword === 'USER');
+  const user = users.at(-1)?.args ?? '';
+  check(users.length > 0, 'Dockerfile: the final stage sets no USER');
+  check(
+    /^[1-9][0-9]*(:[1-9][0-9]*)?$/.test(user),
+    `Dockerfile: final USER "${user}" must be a numeric non-root uid (for runAsNonRoot)`,
+  );
+  const healthcheck = finalStage.find((instruction) => instruction.keyword === 'HEALTHCHECK');
+  check(/\/healthz/.test(healthcheck?.args ?? ''), 'Dockerfile: no HEALTHCHECK on /healthz');
+  check(
+    finalStage.some((i) => i.keyword === 'EXPOSE' && /\b8080\b/.test(i.args)),
+    'Dockerfile: no EXPOSE 8080',
+  );
+  check(
+    finalStage.some((i) => i.keyword === 'ENTRYPOINT' && i.args === '["engram"]'),
+    'Dockerfile: ENTRYPOINT is not ["engram"]',
+  );
+  check(
+    finalStage.some((i) => i.keyword === 'CMD' && /"serve"/.test(i.args)),
+    'Dockerfile: CMD does not run serve',
+  );
+  check(
+    finalStage.some((i) => i.keyword === 'VOLUME' && /\/var\/lib\/engram/.test(i.args)),
+    'Dockerfile: no data VOLUME',
+  );
+  check(
+    /packageManager/.test(text) && /build-app\.sh/.test(text),
+    'Dockerfile: must install the pinned pnpm and run deploy/docker/build-app.sh',
+  );
+  check(/python3/.test(text) && /\bg\+\+/.test(text), 'Dockerfile: build stage needs python3 g++');
+  check(!/^ADD\s/m.test(text), 'Dockerfile: use COPY, not ADD');
+  check(!/:latest\b/.test(text), 'Dockerfile: no :latest images');
+  check(existsSync(join(root, '.dockerignore')), '.dockerignore is missing');
+  const ignore = readFileSync(join(root, '.dockerignore'), 'utf8');
+  check(/node_modules/.test(ignore) && /dist/.test(ignore), '.dockerignore: node_modules, dist');
+  check(existsSync(join(root, 'deploy/docker/build-app.sh')), 'deploy/docker/build-app.sh missing');
+}
+
+function byKind(documents, kind, component) {
+  return documents.filter(
+    (document) =>
+      document.kind === kind &&
+      (!component || document.metadata?.labels?.['app.kubernetes.io/component'] === component),
+  );
+}
+
+function checkContainerSecurity(name, pod) {
+  const context = pod.spec.securityContext ?? {};
+  check(context.runAsNonRoot === true, `${name}: runAsNonRoot`);
+  check(Number(context.runAsUser) > 0, `${name}: runAsUser must be non-zero`);
+  for (const container of pod.spec.containers) {
+    const security = container.securityContext ?? {};
+    check(security.allowPrivilegeEscalation === false, `${name}: allowPrivilegeEscalation false`);
+    check(security.capabilities?.drop?.includes('ALL'), `${name}: drops every capability`);
+    check(container.resources?.requests && container.resources?.limits, `${name}: resources`);
+    const env = container.envFrom ?? [];
+    check(
+      env.some((e) => e.configMapRef) && env.some((e) => e.secretRef),
+      `${name}: env from ConfigMap and Secret`,
+    );
+    check(
+      (container.volumeMounts ?? []).some((mount) => mount.mountPath === '/var/lib/engram'),
+      `${name}: data directory mounted`,
+    );
+  }
+}
+
+function checkRendered(mode, file) {
+  const documents = parseFile(file);
+  const [api] = byKind(documents, 'Deployment', 'api');
+  check(api, 'rendered: API Deployment missing');
+  if (api) {
+    const [container] = api.spec.template.spec.containers;
+    check(container.livenessProbe?.httpGet?.path === '/healthz', 'api: liveness probe /healthz');
+    check(container.readinessProbe?.httpGet?.path === '/readyz', 'api: readiness probe /readyz');
+    check(container.ports?.[0]?.containerPort === 8080, 'api: container port 8080');
+    check(container.args?.[0] === 'serve', 'api: runs serve');
+    checkContainerSecurity('api', api.spec.template);
+  }
+  const [configMap] = byKind(documents, 'ConfigMap');
+  check(configMap?.data?.ENGRAM_HOME === '/var/lib/engram', 'ConfigMap: ENGRAM_HOME');
+  check(byKind(documents, 'Service').length === 1, 'rendered: one Service');
+  const workers = byKind(documents, 'Deployment', 'worker');
+  const hpas = byKind(documents, 'HorizontalPodAutoscaler');
+  const ingresses = byKind(documents, 'Ingress');
+  if (mode === 'defaults' || mode === 'full') {
+    check(workers.length === 1, 'rendered: worker Deployment missing');
+    const [worker] = workers;
+    if (worker) {
+      check(worker.spec.template.spec.containers[0].args[0] === 'worker', 'worker: runs worker');
+      checkContainerSecurity('worker', worker.spec.template);
+    }
+    check(
+      configMap?.data?.ENGRAM_INPROCESS_WORKERS === '0',
+      'ConfigMap: API leaves jobs to workers',
+    );
+    check(byKind(documents, 'Secret').length === 1, 'rendered: Secret missing');
+  }
+  if (mode === 'defaults') {
+    check(hpas.length === 0 && ingresses.length === 0, 'defaults: no HPA and no Ingress');
+    check(api?.spec.replicas >= 2, 'defaults: at least 2 API replicas');
+  }
+  if (mode === 'full') {
+    check(hpas.length === 1, 'full: HPA missing');
+    const [hpa] = hpas;
+    if (hpa) {
+      check(hpa.apiVersion === 'autoscaling/v2', 'HPA: autoscaling/v2');
+      check(hpa.spec.minReplicas >= 2, `HPA: minReplicas ${hpa.spec.minReplicas} < 2`);
+      const cpu = hpa.spec.metrics.find((metric) => metric.resource?.name === 'cpu');
+      const target = cpu?.resource?.target?.averageUtilization;
+      check(target >= 60 && target <= 70, `HPA: CPU target ${target} not within 60-70%`);
+      check(hpa.spec.scaleTargetRef?.name === api?.metadata?.name, 'HPA targets the API');
+    }
+    check(api && api.spec.replicas === undefined, 'full: replicas left to the HPA');
+    check(ingresses.length === 1, 'full: Ingress missing');
+    const backend = ingresses[0]?.spec?.rules?.[0]?.http?.paths?.[0]?.backend?.service;
+    const [service] = byKind(documents, 'Service');
+    check(backend?.name === service?.metadata?.name, 'Ingress routes to the Service');
+  }
+  if (mode === 'no-worker') {
+    check(workers.length === 0, 'no-worker: no worker Deployment');
+    check(
+      Number(configMap?.data?.ENGRAM_INPROCESS_WORKERS) > 0,
+      'no-worker: the API runs the jobs',
+    );
+  }
+  if (mode === 'existing-secret') {
+    check(byKind(documents, 'Secret').length === 0, 'existing-secret: the chart makes no Secret');
+    const refs = api?.spec.template.spec.containers[0].envFrom ?? [];
+    check(
+      refs.some((ref) => ref.secretRef?.name === 'engram-secrets'),
+      'existing-secret: pods read the named Secret',
+    );
+  }
+  return documents.length;
+}
+
+const [command, ...args] = process.argv.slice(2);
+let summary = '';
+try {
+  if (command === 'yaml') {
+    checkYaml(args);
+    summary = `${args.length} YAML files parse`;
+  } else if (command === 'compose') {
+    checkCompose(args[0]);
+    summary = 'docker-compose.yml wiring';
+  } else if (command === 'dockerfile') {
+    checkDockerfile(args[0]);
+    summary = 'Dockerfile lint';
+  } else if (command === 'rendered') {
+    const count = checkRendered(args[0], args[1]);
+    summary = `helm template (${args[0]}): ${count} manifests`;
+  } else {
+    console.error('usage: check-manifests.mjs yaml|compose|dockerfile|rendered ...');
+    process.exit(2);
+  }
+} catch (error) {
+  check(false, error.message);
+}
+console.log(`     ${summary}: ${passes} checks passed, ${failures} failed`);
+process.exit(failures === 0 ? 0 : 1);
