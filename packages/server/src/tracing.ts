@@ -40,8 +40,9 @@ interface OtelSpan {
 }
 
 /**
- * Starts OpenTelemetry tracing to an OTLP/HTTP endpoint. The SDK packages are optional: when
- * they are not installed, a warning says which to install and the server runs without traces.
+ * Starts OpenTelemetry tracing to an OTLP/HTTP endpoint. The SDK is loaded only when tracing is
+ * configured; if it cannot be loaded (e.g. pruned from an image), a warning says which packages
+ * to install and the server runs without traces.
  */
 export async function startTracing(endpoint: string, logger: Logger): Promise<() => Promise<void>> {
   let sdk: { start(): void; shutdown(): Promise<void> };
