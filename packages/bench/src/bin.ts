@@ -1,0 +1,105 @@
+#!/usr/bin/env node
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BenchContext, WorkloadReport } from './context.js';
+import { runPipeline } from './pipeline.js';
+import { runQuality } from './quality.js';
+import { writeSection } from './report.js';
+import { runScale } from './scale.js';
+import { parseSize } from './stats.js';
+
+const workloads: Record<string, (context: BenchContext) => Promise<WorkloadReport>> = {
+  scale: runScale,
+  pipeline: (context) => runPipeline(context, { peers: false }),
+  mem0: (context) => runPipeline(context, { peers: true }),
+  locomo: runQuality,
+};
+
+const usage = `Usage: pnpm bench [workload ...] [options]
+
+Workloads (default: all of them, in this order):
+  scale      the embedded store at 10k, 100k and 1M memories (ingest, search, RSS, file size)
+  pipeline   add and search through a local fake OpenAI server: calls, tokens, overhead
+  mem0       the same pipeline side by side with mem0 (npm mem0ai/oss and PyPI mem0ai)
+  locomo     retrieval quality on LoCoMo (recall@5 and @10 of the evidence turns)
+
+Options:
+  --size 10k,100k   sizes to run (memories stored); default depends on the workload
+  --queries N       searches per measurement
+  --smoke           tiny sizes, seconds per workload: checks that the programs still work
+  --no-write        print only; do not update docs/benchmarks.md
+  --output FILE     write the sections into FILE instead of docs/benchmarks.md
+  --help`;
+
+function findRoot(): string {
+  let directory = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(directory, 'pnpm-workspace.yaml'))) {
+    const parent = dirname(directory);
+    if (parent === directory) return process.cwd();
+    directory = parent;
+  }
+  return directory;
+}
+
+async function main() {
+  const args = process.argv.slice(2);
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log(usage);
+    return;
+  }
+  const selected: string[] = [];
+  let sizes: number[] | undefined;
+  let queries: number | undefined;
+  let smoke = false;
+  let write = true;
+  let output: string | undefined;
+  for (let index = 0; index < args.length; index++) {
+    const arg = args[index]!;
+    if (arg === '--smoke') smoke = true;
+    else if (arg === '--no-write') write = false;
+    else if (arg === '--output') output = args[++index];
+    else if (arg === '--size' || arg === '--sizes') {
+      sizes = (args[++index] ?? '').split(',').map(parseSize);
+    } else if (arg.startsWith('--size=')) {
+      sizes = arg.slice('--size='.length).split(',').map(parseSize);
+    } else if (arg === '--queries') {
+      queries = parseSize(args[++index] ?? '');
+    } else if (arg in workloads || arg === 'all') {
+      if (arg !== 'all') selected.push(arg);
+    } else {
+      console.error(`Unknown argument "${arg}".\n\n${usage}`);
+      process.exitCode = 2;
+      return;
+    }
+  }
+  const names = selected.length > 0 ? selected : Object.keys(workloads);
+  const root = findRoot();
+  // Smoke runs prove the programs work; their numbers mean nothing, so they never reach the doc.
+  const documentPath = output
+    ? resolve(output)
+    : write && !smoke
+      ? resolve(root, 'docs', 'benchmarks.md')
+      : null;
+  const command = ['pnpm bench', ...args.filter((arg) => arg !== '--no-write')].join(' ');
+  for (const name of names) {
+    const context: BenchContext = {
+      smoke,
+      sizes,
+      queries,
+      command,
+      documentPath,
+      root,
+      log: (message) => console.log(message),
+    };
+    console.log(`\n== ${name}`);
+    const report = await workloads[name]!(context);
+    console.log(`\n${report.markdown}\n`);
+    if (documentPath) {
+      writeSection(documentPath, report.key, report.markdown);
+      console.log(`(written to ${documentPath}, section "${report.key}")`);
+    }
+  }
+}
+
+await main();

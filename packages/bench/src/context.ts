@@ -1,0 +1,22 @@
+/** What every workload gets from the command line. */
+export interface BenchContext {
+  /** Tiny sizes that finish in seconds: keeps the programs working in CI. */
+  smoke: boolean;
+  /** Sizes from `--size`, when given. */
+  sizes: number[] | undefined;
+  /** Query count from `--queries`, when given. */
+  queries: number | undefined;
+  /** The command line as a user would type it, for the report. */
+  command: string;
+  /** Where results go (null: print only). */
+  documentPath: string | null;
+  /** The repository root. */
+  root: string;
+  log: (message: string) => void;
+}
+
+/** A workload's report: the Markdown that goes into its section of docs/benchmarks.md. */
+export interface WorkloadReport {
+  key: string;
+  markdown: string;
+}

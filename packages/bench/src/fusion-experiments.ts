@@ -1,0 +1,222 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHashEmbedder, Memory, scoreBM25 } from '@engram/core';
+import { createSqliteStore } from '@engram/sqlite';
+import { evidenceRecall, type LocomoConversation } from './locomo.js';
+
+/** One ranked list of a question: dia ids, best first, with their scores. */
+interface Ranked {
+  ids: string[];
+  scores: number[];
+}
+
+/** What a fusion variant sees for one question. */
+export interface QuestionLists {
+  /** Vector candidates (cosine), best first. */
+  vector: Ranked;
+  /** The store's keyword candidates (FTS5 BM25), best first. */
+  fts: Ranked;
+  /** Core's BM25 over every memory of the scope, best first. */
+  bm25: Ranked;
+}
+
+/** Reciprocal-rank fusion of ranked lists, each with a weight; k = 60 and weights 1, 1 is core's. */
+export function reciprocalRankFusion(
+  lists: { ranked: Ranked; weight: number; depth: number }[],
+  k = 60,
+): string[] {
+  const scores = new Map<string, number>();
+  for (const { ranked, weight, depth } of lists) {
+    ranked.ids.slice(0, depth).forEach((id, rank) => {
+      scores.set(id, (scores.get(id) ?? 0) + weight / (k + rank + 1));
+    });
+  }
+  return [...scores.entries()].sort((left, right) => right[1] - left[1]).map(([id]) => id);
+}
+
+/** Weighted sum of max-normalized scores (cosine and BM25). */
+function scoreFusion(
+  vector: Ranked,
+  keyword: Ranked,
+  keywordWeight: number,
+  depth: number,
+): string[] {
+  const scores = new Map<string, number>();
+  const maxKeyword = Math.max(1e-9, ...keyword.scores.slice(0, depth));
+  vector.ids.slice(0, depth).forEach((id, index) => {
+    scores.set(id, (1 - keywordWeight) * Math.max(0, vector.scores[index]!));
+  });
+  keyword.ids.slice(0, depth).forEach((id, index) => {
+    scores.set(id, (scores.get(id) ?? 0) + (keywordWeight * keyword.scores[index]!) / maxKeyword);
+  });
+  return [...scores.entries()].sort((left, right) => right[1] - left[1]).map(([id]) => id);
+}
+
+const variants: { name: string; rank: (lists: QuestionLists) => string[] }[] = [
+  {
+    name: 'RRF vector 1 : FTS5 1, k 60, 50 candidates (what core does today)',
+    rank: (l) =>
+      reciprocalRankFusion([
+        { ranked: l.vector, weight: 1, depth: 50 },
+        { ranked: l.fts, weight: 1, depth: 50 },
+      ]),
+  },
+  { name: 'FTS5 keyword list alone', rank: (l) => l.fts.ids },
+  { name: 'core BM25 over the whole scope alone', rank: (l) => l.bm25.ids },
+  {
+    name: 'RRF vector 1 : FTS5 1, 100 candidates',
+    rank: (l) =>
+      reciprocalRankFusion([
+        { ranked: l.vector, weight: 1, depth: 100 },
+        { ranked: l.fts, weight: 1, depth: 100 },
+      ]),
+  },
+  {
+    name: 'RRF vector 1 : FTS5 2',
+    rank: (l) =>
+      reciprocalRankFusion([
+        { ranked: l.vector, weight: 1, depth: 50 },
+        { ranked: l.fts, weight: 2, depth: 50 },
+      ]),
+  },
+  {
+    name: 'RRF vector 1 : FTS5 3',
+    rank: (l) =>
+      reciprocalRankFusion([
+        { ranked: l.vector, weight: 1, depth: 50 },
+        { ranked: l.fts, weight: 3, depth: 50 },
+      ]),
+  },
+  {
+    name: 'RRF vector 1 : FTS5 1, k 10',
+    rank: (l) =>
+      reciprocalRankFusion(
+        [
+          { ranked: l.vector, weight: 1, depth: 50 },
+          { ranked: l.fts, weight: 1, depth: 50 },
+        ],
+        10,
+      ),
+  },
+  {
+    name: 'RRF vector 1 : core BM25 (whole scope) 2',
+    rank: (l) =>
+      reciprocalRankFusion([
+        { ranked: l.vector, weight: 1, depth: 50 },
+        { ranked: l.bm25, weight: 2, depth: 50 },
+      ]),
+  },
+  {
+    name: 'RRF vector 1 : core BM25 (whole scope) 1',
+    rank: (l) =>
+      reciprocalRankFusion([
+        { ranked: l.vector, weight: 1, depth: 50 },
+        { ranked: l.bm25, weight: 1, depth: 50 },
+      ]),
+  },
+  {
+    name: 'score fusion 0.3 cosine + 0.7 FTS5/max',
+    rank: (l) => scoreFusion(l.vector, l.fts, 0.7, 50),
+  },
+  {
+    name: 'score fusion 0.5 cosine + 0.5 FTS5/max',
+    rank: (l) => scoreFusion(l.vector, l.fts, 0.5, 50),
+  },
+  {
+    name: 'score fusion 0.3 cosine + 0.7 core BM25/max',
+    rank: (l) => scoreFusion(l.vector, l.bm25, 0.7, 50),
+  },
+  {
+    name: 'score fusion 0.2 cosine + 0.8 FTS5/max',
+    rank: (l) => scoreFusion(l.vector, l.fts, 0.8, 50),
+  },
+  {
+    name: 'score fusion 0.1 cosine + 0.9 FTS5/max',
+    rank: (l) => scoreFusion(l.vector, l.fts, 0.9, 50),
+  },
+  {
+    name: 'score fusion 0.2 cosine + 0.8 core BM25/max',
+    rank: (l) => scoreFusion(l.vector, l.bm25, 0.8, 50),
+  },
+  {
+    name: 'RRF vector 0.3 : FTS5 1',
+    rank: (l) =>
+      reciprocalRankFusion([
+        { ranked: l.vector, weight: 0.3, depth: 50 },
+        { ranked: l.fts, weight: 1, depth: 50 },
+      ]),
+  },
+];
+
+const mean = (values: readonly number[]) =>
+  values.reduce((sum, value) => sum + value, 0) / Math.max(1, values.length);
+
+/**
+ * Tries fusion variants on the same candidate lists: the store's two queries (vector and FTS5,
+ * as core's search makes them) plus core's BM25 over the whole scope. Rows: name, R@5, R@10.
+ */
+export async function runFusionExperiments(
+  conversations: LocomoConversation[],
+): Promise<string[][]> {
+  const directory = mkdtempSync(join(tmpdir(), 'engram-bench-fusion-'));
+  const store = createSqliteStore({ path: join(directory, 'engram.db') });
+  const embedder = createHashEmbedder();
+  const memory = new Memory({ vectorStore: store, embedder, llm: null });
+  const recalls = variants.map(() => ({ at5: [] as number[], at10: [] as number[] }));
+  try {
+    for (const conversation of conversations) {
+      const texts = conversation.turns.map((turn) => `${turn.speaker}: ${turn.text}`);
+      await memory.import(
+        conversation.turns.map((turn, index) => ({
+          text: texts[index]!,
+          userId: conversation.sampleId,
+          metadata: { dia_id: turn.diaId },
+        })),
+      );
+      for (const question of conversation.questions) {
+        const [vector] = (await embedder.embed({ values: [question.question], purpose: 'query' }))
+          .embeddings;
+        const base = {
+          collection: 'memories',
+          topK: 100,
+          scope: { userId: conversation.sampleId },
+        };
+        const [vectorMatches, ftsMatches] = await Promise.all([
+          store.query({ ...base, vector: vector! }),
+          store.query({ ...base, text: question.question }),
+        ]);
+        const toRanked = (matches: typeof vectorMatches): Ranked => ({
+          ids: matches.map((match) => String(match.record.metadata?.dia_id)),
+          scores: matches.map((match) => match.score),
+        });
+        const bm25Scores = scoreBM25(question.question, texts)
+          .map((score, index) => ({ score, index }))
+          .filter((entry) => entry.score > 0)
+          .sort((left, right) => right.score - left.score || left.index - right.index)
+          .slice(0, 100);
+        const lists: QuestionLists = {
+          vector: toRanked(vectorMatches),
+          fts: toRanked(ftsMatches),
+          bm25: {
+            ids: bm25Scores.map((entry) => conversation.turns[entry.index]!.diaId),
+            scores: bm25Scores.map((entry) => entry.score),
+          },
+        };
+        variants.forEach((variant, index) => {
+          const ranked = variant.rank(lists);
+          recalls[index]!.at5.push(evidenceRecall(ranked, question.evidence, 5));
+          recalls[index]!.at10.push(evidenceRecall(ranked, question.evidence, 10));
+        });
+      }
+    }
+  } finally {
+    await memory.close();
+    rmSync(directory, { recursive: true, force: true });
+  }
+  return variants.map((variant, index) => [
+    variant.name,
+    mean(recalls[index]!.at5).toFixed(3),
+    mean(recalls[index]!.at10).toFixed(3),
+  ]);
+}

@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { createClusteredCorpus } from './clustered.js';
+import { benchChat, factsOfTranscript } from './fake-model.js';
+import { replaceSection } from './report.js';
+import { recallAtK } from './scale.js';
+
+describe('recall against exact search', () => {
+  it('counts the exact top-k found', () => {
+    expect(recallAtK(['a', 'b', 'c'], ['a', 'c', 'd'], 3)).toBeCloseTo(2 / 3);
+    expect(recallAtK(['a', 'b'], ['a', 'b'], 2)).toBe(1);
+    expect(recallAtK([], ['a'], 1)).toBe(0);
+  });
+});
+
+describe('clustered corpus', () => {
+  it('is deterministic, normalized, and clustered', () => {
+    const corpus = createClusteredCorpus({ users: 10 });
+    const first = corpus.memory(3);
+    expect(corpus.memory(3)).toEqual(first);
+    const norm = Math.hypot(...first.vector);
+    expect(norm).toBeCloseTo(1, 5);
+    const dot = (left: Float32Array, right: Float32Array) =>
+      left.reduce((sum, value, index) => sum + value * right[index]!, 0);
+    // Memories of the same user often share a topic; random unit vectors in 384-d are ~orthogonal.
+    const sameUser = Array.from({ length: 20 }, (_, index) => corpus.memory(3 + index * 10));
+    const best = Math.max(...sameUser.slice(1).map((item) => dot(first.vector, item.vector)));
+    expect(best).toBeGreaterThan(0.3);
+  });
+});
+
+describe('fake model', () => {
+  it('answers Engram extraction, reconciliation and mem0 extraction the same way', () => {
+    const transcript = 'user: Lives in Oslo. Likes tea.\nassistant: Nice.';
+    expect(factsOfTranscript(transcript)).toEqual(['Lives in Oslo', 'Likes tea']);
+    const request = (content: string, name?: string) => ({
+      api: 'chat' as const,
+      model: 'm',
+      stream: false,
+      body: {},
+      messages: [{ role: 'user', content }],
+      ...(name
+        ? { responseFormat: { type: 'json_schema', json_schema: { name } } }
+        : { responseFormat: { type: 'json_object' } }),
+    });
+    expect(benchChat(request(`Conversation:\n${transcript}`, 'engram_facts'))).toEqual({
+      facts: ['Lives in Oslo', 'Likes tea'],
+    });
+    expect(
+      benchChat(
+        request(
+          `Existing memories:\n${JSON.stringify([{ id: '0', text: 'Lives in Bergen' }])}\n\nNew facts:\n${JSON.stringify(['Lives in Oslo', 'Likes tea'])}`,
+          'engram_memory_changes',
+        ),
+      ),
+    ).toEqual({
+      memory: [
+        { event: 'UPDATE', id: '0', text: 'Lives in Oslo' },
+        { event: 'ADD', id: '', text: 'Likes tea' },
+      ],
+    });
+    expect(
+      benchChat(
+        request(
+          `## Existing Memories\n[]\n\n## New Messages\n${transcript}\n\n## Observation Date\nx`,
+        ),
+      ),
+    ).toEqual({
+      memory: [
+        { id: '0', text: 'Lives in Oslo', attributed_to: 'user' },
+        { id: '1', text: 'Likes tea', attributed_to: 'user' },
+      ],
+    });
+  });
+});
+
+describe('report sections', () => {
+  it('replaces a marked section, or appends it', () => {
+    const appended = replaceSection('# Benchmarks\n', 'scale', 'first');
+    expect(appended).toBe('# Benchmarks\n\n<!-- bench:scale -->\nfirst\n<!-- /bench:scale -->\n');
+    const replaced = replaceSection(`${appended}\nafter\n`, 'scale', 'second');
+    expect(replaced).toContain('<!-- bench:scale -->\nsecond\n<!-- /bench:scale -->\n\nafter');
+    expect(replaced).not.toContain('first');
+  });
+});
+
+describe('scale results kept in the document', () => {
+  it('reads the data comment back, and nothing from a page without one', async () => {
+    const { previousResults } = await import('./scale.js');
+    expect(previousResults('# Benchmarks\n')).toEqual([]);
+    expect(previousResults('<!-- scale-data: [{"size":10000}] -->')).toEqual([{ size: 10000 }]);
+    expect(previousResults('<!-- scale-data: not json -->')).toEqual([]);
+  });
+});
