@@ -103,7 +103,7 @@ export type { Reranker, RerankOptions, RerankResult } from './reranker.js';
 export type { Scope, ScopeField } from './scope.js';
 export { matchesScope, maxScopeIdLength, normalizeScope, scopeFields, scopeKey } from './scope.js';
 export { cosineSimilarity } from './similarity.js';
-export { keywordTokens, normalizeText, stem, textHash, tokenize } from './text.js';
+export { keywordTokens, keywordWords, normalizeText, stem, textHash, tokenize } from './text.js';
 export type {
   CallOptions,
   CommitOptions,

@@ -400,6 +400,24 @@ describe('search', () => {
     expect(strict.results).toEqual([]);
   });
 
+  it('weights keyword relevance by keywordWeight, validated from 0 to 1', async () => {
+    expect(() => new Memory({ keywordWeight: 2, env: {} })).toThrow('keywordWeight must be');
+    const memory = new Memory({
+      vectorStore: createInMemoryStore(),
+      llm: null,
+      env: {},
+      keywordWeight: 1,
+    });
+    await memory.import([
+      { userId: 'u', text: 'zebra stripes pattern' },
+      { userId: 'u', text: 'the quick brown fox jumps over the lazy dog near the river' },
+    ]);
+    const { results } = await memory.search('zebra', { userId: 'u' });
+    expect(results[0]!.memory).toBe('zebra stripes pattern');
+    expect(results[0]!.keywordScore).toBeGreaterThan(0);
+    expect(results[1]!.keywordScore).toBeUndefined();
+  });
+
   it('works with keyword search off (vectors only)', async () => {
     const memory = await seeded();
     const { results } = await memory.search('allergic to peanuts', {

@@ -76,6 +76,12 @@ export interface MemoryOptions {
   graphStore?: GraphStore | null;
   /** Similarity above which a new entity merges into an existing one. Default 0.7. */
   graphThreshold?: number;
+  /**
+   * Weight of keyword (BM25) relevance against vector similarity when `search` fuses them, from
+   * 0 (vectors only) to 1 (keywords only). Default 0.8 with the offline hash embedder, 0.5 with
+   * any other.
+   */
+  keywordWeight?: number;
   /** Collection (table, index) name in the vector store. Default `ENGRAM_COLLECTION` or `memories`. */
   collection?: string;
   /** Data directory of the embedded store. Default `ENGRAM_HOME` or `~/.engram`. */
@@ -211,7 +217,6 @@ const maxMessageCharacters = 200_000;
 const maxMemoryCharacters = 20_000;
 const maxFactsPerAdd = 100;
 const maxLimit = 1000;
-const rrfK = 60;
 
 interface Components {
   store: VectorStore;
@@ -400,6 +405,16 @@ export class Memory {
         `collection must start with a letter and hold only letters, digits, "_" or "-" (at most 63), got ${JSON.stringify(this.#collection)}.`,
       );
     }
+    if (
+      options.keywordWeight !== undefined &&
+      !(
+        typeof options.keywordWeight === 'number' &&
+        options.keywordWeight >= 0 &&
+        options.keywordWeight <= 1
+      )
+    ) {
+      invalid(`keywordWeight must be a number from 0 to 1, got ${options.keywordWeight}.`);
+    }
     for (const [name, value] of [
       ['candidatesPerFact', options.candidatesPerFact],
       ['llmRetries', options.llmRetries],
@@ -413,6 +428,14 @@ export class Memory {
   /** The data directory of the embedded store. */
   get dataDir(): string {
     return this.#options.dataDir ?? this.#env.ENGRAM_HOME ?? join(homedir(), '.engram');
+  }
+
+  /** Weight of keyword relevance against vector similarity in `search`'s fusion. */
+  #keywordWeight(components: Components): number {
+    if (this.#options.keywordWeight !== undefined) return this.#options.keywordWeight;
+    // The hash embedder is itself lexical and weak on meaning: keyword relevance carries most of
+    // the signal (measured on LoCoMo, docs/benchmarks.md). Neural embedders get an even split.
+    return components.embedder.provider === 'hash' ? 0.8 : 0.5;
   }
 
   #now(): Date {
@@ -1033,7 +1056,7 @@ export class Memory {
 
   /**
    * Finds the memories of a scope that matter for a query: vector similarity fused with keyword
-   * relevance (reciprocal-rank fusion), then the reranker when one is configured.
+   * relevance (weighted score fusion, see `keywordWeight`), then the reranker when one is configured.
    */
   async search(query: string, options: SearchOptions): Promise<SearchResult> {
     const scope = normalizeScope(options, { required: true });
@@ -1066,7 +1089,7 @@ export class Memory {
     const [vectorMatches, nativeKeywordMatches, relations] = await Promise.all([
       store.query({ ...base, vector: queryVector! }),
       useKeywords && store.capabilities.keywordSearch
-        ? store.query({ ...base, text: query, includeVectors: true })
+        ? store.query({ ...base, text: query })
         : Promise.resolve(undefined),
       components.graph
         ? components.graph.search(query, queryVector!, scope, limit, options.abortSignal)
@@ -1081,44 +1104,57 @@ export class Memory {
       );
       keywordMatches = vectorMatches
         .map((match, index) => ({ record: match.record, score: scores[index]! }))
-        .filter((match) => match.score > 0)
-        .sort((left, right) => right.score - left.score);
+        .filter((match) => match.score > 0);
     }
 
     const fused = new Map<
       string,
-      { record: StoredRecord; similarity?: number; keywordScore?: number; fusion: number }
+      { record: StoredRecord; similarity?: number; keywordScore?: number }
     >();
-    vectorMatches.forEach((match, rank) => {
-      fused.set(match.record.id, {
-        record: match.record,
-        similarity: match.score,
-        fusion: 1 / (rrfK + rank + 1),
-      });
-    });
-    keywordMatches.forEach((match, rank) => {
+    for (const match of vectorMatches) {
+      fused.set(match.record.id, { record: match.record, similarity: match.score });
+    }
+    const keywordOnly: string[] = [];
+    for (const match of keywordMatches) {
       const entry = fused.get(match.record.id);
-      const contribution = 1 / (rrfK + rank + 1);
       if (entry) {
-        entry.fusion += contribution;
         entry.keywordScore = match.score;
       } else {
-        fused.set(match.record.id, {
-          record: match.record,
-          ...(match.record.vector
-            ? { similarity: cosineSimilarity(queryVector!, match.record.vector) }
-            : {}),
-          keywordScore: match.score,
-          fusion: contribution,
-        });
+        fused.set(match.record.id, { record: match.record, keywordScore: match.score });
+        keywordOnly.push(match.record.id);
       }
-    });
+    }
+    // Vectors are fetched only for the few keyword hits the vector query did not return, so
+    // that every result carries a similarity (what `score` and `threshold` mean).
+    if (keywordOnly.length > 0) {
+      const withVectors = await store.get({
+        collection: this.#collection,
+        ids: keywordOnly,
+        includeVectors: true,
+        ...signal,
+      });
+      for (const record of withVectors) {
+        const entry = fused.get(record.id);
+        if (entry && record.vector)
+          entry.similarity = cosineSimilarity(queryVector!, record.vector);
+      }
+    }
 
+    // Score fusion: similarity and keyword relevance normalized by the query's best keyword
+    // score, weighted by `keywordWeight`.
+    const keywordWeight = useKeywords ? this.#keywordWeight(components) : 0;
+    const bestKeyword = Math.max(0, ...keywordMatches.map((match) => match.score));
+    const fusion = (entry: { similarity?: number; keywordScore?: number }) =>
+      (1 - keywordWeight) * (entry.similarity ?? 0) +
+      (bestKeyword > 0 ? (keywordWeight * (entry.keywordScore ?? 0)) / bestKeyword : 0);
     let ranked = [...fused.values()]
       .filter(
         (entry) => options.threshold === undefined || (entry.similarity ?? 0) >= options.threshold,
       )
-      .sort((left, right) => right.fusion - left.fusion);
+      .map((entry) => ({ ...entry, fusion: fusion(entry) }))
+      .sort(
+        (left, right) => right.fusion - left.fusion || (left.record.id < right.record.id ? -1 : 1),
+      );
 
     const rerankScores = new Map<string, number>();
     if (this.#options.reranker && options.rerank !== false && ranked.length > 0) {

@@ -30,11 +30,17 @@ export function stem(token: string): string {
   return token;
 }
 
-/** Stemmed word tokens without common English function words; what keyword relevance counts. */
+/**
+ * Word tokens without common English function words, unstemmed: what to hand a full-text engine
+ * that stems with its own analyzer (FTS5 porter, Postgres, Elasticsearch).
+ */
+export function keywordWords(text: string): string[] {
+  return tokenize(text).filter((token) => !stopwords.has(token));
+}
+
+/** Stemmed word tokens without common English function words; what core's BM25 counts. */
 export function keywordTokens(text: string): string[] {
-  return tokenize(text)
-    .filter((token) => !stopwords.has(token))
-    .map(stem);
+  return keywordWords(text).map(stem);
 }
 
 /** Collapses whitespace and case so that trivially different texts hash the same. */
