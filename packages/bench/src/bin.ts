@@ -7,6 +7,7 @@ import { runPipeline } from './pipeline.js';
 import { runQuality } from './quality.js';
 import { writeSection } from './report.js';
 import { runScale } from './scale.js';
+import { runService } from './service.js';
 import { parseSize } from './stats.js';
 
 const workloads: Record<string, (context: BenchContext) => Promise<WorkloadReport>> = {
@@ -14,6 +15,7 @@ const workloads: Record<string, (context: BenchContext) => Promise<WorkloadRepor
   pipeline: (context) => runPipeline(context, { peers: false }),
   mem0: (context) => runPipeline(context, { peers: true }),
   locomo: runQuality,
+  service: runService,
 };
 
 const usage = `Usage: pnpm bench [workload ...] [options]
@@ -23,6 +25,7 @@ Workloads (default: all of them, in this order):
   pipeline   add and search through a local fake OpenAI server: calls, tokens, overhead
   mem0       the same pipeline side by side with mem0 (npm mem0ai/oss and PyPI mem0ai)
   locomo     retrieval quality on LoCoMo (recall@5 and @10 of the evidence turns)
+  service    engram serve under load (autocannon): search and add at 1, 16, 64 connections
 
 Options:
   --size 10k,100k   sizes to run (memories stored); default depends on the workload

@@ -55,7 +55,7 @@ function scoreFusion(
 
 const variants: { name: string; rank: (lists: QuestionLists) => string[] }[] = [
   {
-    name: 'RRF vector 1 : FTS5 1, k 60, 50 candidates (what core does today)',
+    name: 'RRF vector 1 : FTS5 1, k 60, 50 candidates (core before this change)',
     rank: (l) =>
       reciprocalRankFusion([
         { ranked: l.vector, weight: 1, depth: 50 },

@@ -1,0 +1,336 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { promisify } from 'node:util';
+import { createHashEmbedder, Memory } from '@engram/core';
+import { createSqliteStore } from '@engram/sqlite';
+import autocannon from 'autocannon';
+import type { BenchContext, WorkloadReport } from './context.js';
+import { createPipelineData, type PipelineData } from './pipeline-data.js';
+import { loadLine, markdownTable, runHeader } from './report.js';
+import { formatCount, formatMs, percentile } from './stats.js';
+
+const project = 'bench';
+const connections = [1, 16, 64];
+/** Target of the workload: searches per second, with p95 under this many ms. */
+const targetRate = 1000;
+const targetP95 = 50;
+
+/** The `engram` command of this workspace (`@engram/cli`). */
+function cliPath(): string {
+  const require = createRequire(import.meta.url);
+  return join(dirname(require.resolve('@engram/cli/package.json')), 'dist', 'bin.js');
+}
+
+/** The environment of the server and of `engram keys`: offline models, no limiter in the way. */
+function serverEnvironment(dataDir: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of Object.keys(env)) {
+    if (name.startsWith('ENGRAM_') || name.startsWith('OPENAI_') || name.startsWith('OTEL_'))
+      delete env[name];
+  }
+  return {
+    ...env,
+    ENGRAM_HOME: dataDir,
+    ENGRAM_LLM: 'none',
+    ENGRAM_EMBEDDER: 'hash',
+    // Far above what two cores can serve: the rate limiter must not be what is measured.
+    ENGRAM_RATE_LIMIT_RPS: '1000000',
+    ENGRAM_RATE_LIMIT_BURST: '1000000',
+  };
+}
+
+/**
+ * Stores the memories the way the server keeps them: `<data-dir>/projects/<project>.db`,
+ * collection `p_<project>`, the same offline hash embedder (`ENGRAM_EMBEDDER=hash`).
+ */
+async function preload(dataDir: string, data: PipelineData, size: number): Promise<void> {
+  const directory = join(dataDir, 'projects');
+  mkdirSync(directory, { recursive: true });
+  const memory = new Memory({
+    vectorStore: createSqliteStore({ path: join(directory, `${project}.db`) }),
+    embedder: createHashEmbedder(),
+    llm: null,
+    collection: `p_${project}`,
+  });
+  try {
+    for (let offset = 0; offset < size; offset += 5000) {
+      const items = [];
+      for (let index = offset; index < Math.min(size, offset + 5000); index++)
+        items.push(data.memory(index));
+      await memory.import(items);
+    }
+  } finally {
+    await memory.close();
+  }
+}
+
+async function createKey(dataDir: string): Promise<string> {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [cliPath(), 'keys', 'create', '--project', project, '--name', 'bench', '--json'],
+    { env: serverEnvironment(dataDir) },
+  );
+  const created = JSON.parse(stdout) as { key?: string };
+  if (!created.key) throw new Error(`engram keys create printed no key: ${stdout}`);
+  return created.key;
+}
+
+interface Server {
+  url: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** `engram serve` in its own process; its JSON log goes to a file, as in production. */
+async function startServer(dataDir: string): Promise<Server> {
+  const logPath = join(dataDir, 'server.log');
+  const log = openSync(logPath, 'a');
+  // ENGRAM_BENCH_PROFILE=<dir>: the server writes a V8 CPU profile there when it stops.
+  const profile = process.env.ENGRAM_BENCH_PROFILE;
+  const child = spawn(
+    process.execPath,
+    [
+      ...(profile ? ['--cpu-prof', '--cpu-prof-dir', profile] : []),
+      cliPath(),
+      'serve',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--data-dir',
+      dataDir,
+    ],
+    { env: serverEnvironment(dataDir), stdio: ['ignore', log, log] },
+  );
+  closeSync(log);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const deadline = Date.now() + 30_000;
+  let url: string | undefined;
+  while (!url) {
+    const early = await Promise.race([
+      exited.then((code) => ({ code })),
+      new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 100)),
+    ]);
+    const text = readFileSync(logPath, 'utf8');
+    if (early) throw new Error(`engram serve exited with ${early.code}:\n${text.slice(-2000)}`);
+    const match = /"port":(\d+)[^\n]*"msg":"listening"/.exec(text);
+    if (match) url = `http://127.0.0.1:${match[1]}`;
+    else if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`engram serve did not start in 30 s:\n${text.slice(-2000)}`);
+    }
+  }
+  return {
+    url,
+    child,
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+interface LoadResult {
+  route: 'search' | 'add';
+  connections: number;
+  seconds: number;
+  completed: number;
+  rate: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+}
+
+/** Each run draws its bodies from its own range, so no two rows send the same requests. */
+let requestCounter = 0;
+
+/** One autocannon run; every request gets its own body (a random user and text). */
+async function load(
+  url: string,
+  key: string,
+  route: 'search' | 'add',
+  count: number,
+  seconds: number,
+  body: (index: number) => unknown,
+): Promise<LoadResult> {
+  let next = requestCounter;
+  requestCounter += 10_000_000;
+  const latencies: number[] = [];
+  const started = performance.now();
+  let instance!: autocannon.Instance;
+  const finished = new Promise<autocannon.Result>((resolve, reject) => {
+    instance = autocannon(
+      {
+        url: `${url}${route === 'search' ? '/v1/search' : '/v1/memories'}`,
+        connections: count,
+        duration: seconds,
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        requests: [
+          {
+            setupRequest: (request) => ({ ...request, body: JSON.stringify(body(next++)) }),
+          },
+        ],
+      },
+      (error, result) => (error ? reject(error) : resolve(result)),
+    );
+  });
+  instance.on(
+    'response',
+    (_client: unknown, _status: number, _bytes: number, responseTime: number) => {
+      latencies.push(responseTime);
+    },
+  );
+  const result = await finished;
+  const elapsed = (performance.now() - started) / 1000;
+  return {
+    route,
+    connections: count,
+    seconds: result.duration,
+    completed: latencies.length,
+    rate: latencies.length / elapsed,
+    p50: percentile(latencies, 0.5),
+    p95: percentile(latencies, 0.95),
+    p99: percentile(latencies, 0.99),
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+  };
+}
+
+/** Sum and count of a Prometheus histogram, from the server's `/metrics`. */
+async function histogram(url: string, name: string): Promise<{ sum: number; count: number }> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const value = (suffix: string) => {
+    let total = 0;
+    for (const line of text.split('\n')) {
+      if (line.startsWith(`${name}_${suffix}`)) total += Number(line.split(' ').pop());
+    }
+    return total;
+  };
+  return { sum: value('sum'), count: value('count') };
+}
+
+/**
+ * Workload 5: `engram serve` on the embedded store, loaded from this process with autocannon at
+ * 1, 16 and 64 connections, for `POST /v1/search` and `POST /v1/memories` (`infer: false`).
+ */
+export async function runService(context: BenchContext): Promise<WorkloadReport> {
+  const loadBefore = loadLine();
+  const size = context.sizes?.at(-1) ?? (context.smoke ? 2000 : 100_000);
+  const seconds = context.smoke ? 1 : 10;
+  const users = Math.max(1, Math.round(size / 100));
+  const data = createPipelineData({ users });
+  const dataDir = mkdtempSync(join(tmpdir(), 'engram-bench-service-'));
+  const results: LoadResult[] = [];
+  const notes: string[] = [];
+  let server: Server | undefined;
+  try {
+    context.log(`service: storing ${formatCount(size)} memories of ${formatCount(users)} users`);
+    const started = performance.now();
+    await preload(dataDir, data, size);
+    context.log(`  stored in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    const key = await createKey(dataDir);
+    server = await startServer(dataDir);
+    context.log(`  engram serve listening at ${server.url} (pid ${server.child.pid})`);
+    const search = (index: number) => {
+      const question = data.question(index);
+      return { query: question.query, userId: question.userId, limit: 10 };
+    };
+    const add = (index: number) => {
+      const fact = data.memory(10_000_000 + index);
+      return { messages: fact.text, userId: fact.userId, infer: false };
+    };
+    // Warm-up: opens the project's store, fills caches, compiles the hot paths.
+    await load(server.url, key, 'search', 4, context.smoke ? 1 : 3, search);
+    const before = await histogram(server.url, 'engram_search_latency_seconds');
+    for (const count of connections) {
+      const result = await load(server.url, key, 'search', count, seconds, search);
+      context.log(
+        `  search x${count}: ${result.rate.toFixed(0)}/s, p50 ${formatMs(result.p50)} / p95 ${formatMs(result.p95)} / p99 ${formatMs(result.p99)} ms, non-2xx ${result.non2xx}`,
+      );
+      results.push(result);
+    }
+    const after = await histogram(server.url, 'engram_search_latency_seconds');
+    const engine =
+      after.count > before.count
+        ? (after.sum - before.sum) / (after.count - before.count)
+        : Number.NaN;
+    notes.push(
+      `- Time inside \`Memory.search\` (server metric \`engram_search_latency_seconds\`, mean over the search rows): ${formatMs(engine * 1000)} ms per search. The server answers on one Node.js thread and the search runs on it (SQLite calls are synchronous), so it serves at most about ${Number.isFinite(engine) ? Math.round(1 / engine).toLocaleString('en-US') : 'n/a'} searches/s before HTTP, validation, JSON and logging, whatever the number of connections.`,
+    );
+    for (const count of connections) {
+      const result = await load(server.url, key, 'add', count, seconds, add);
+      context.log(
+        `  add x${count}: ${result.rate.toFixed(0)}/s, p50 ${formatMs(result.p50)} / p95 ${formatMs(result.p95)} / p99 ${formatMs(result.p99)} ms, non-2xx ${result.non2xx}`,
+      );
+      results.push(result);
+    }
+  } finally {
+    await server?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+
+  const failed = results.some(
+    (result) =>
+      result.non2xx > 0 || result.errors > 0 || result.timeouts > 0 || result.completed === 0,
+  );
+  if (context.smoke && failed) {
+    process.exitCode = 1;
+    context.log('smoke: some requests failed (see the table)');
+  }
+  const searches = results.filter((result) => result.route === 'search');
+  const met = searches.find((result) => result.rate >= targetRate && result.p95 < targetP95);
+  const best = [...searches].sort((left, right) => right.rate - left.rate)[0];
+  const verdict = met
+    ? `met: ${met.rate.toFixed(0)} searches/s at p95 ${formatMs(met.p95)} ms with ${met.connections} connections`
+    : best
+      ? `not met: at most ${best.rate.toFixed(0)} searches/s (p95 ${formatMs(best.p95)} ms, ${best.connections} connections)`
+      : 'not measured';
+  const table = markdownTable(
+    [
+      'route',
+      'connections',
+      'requests/s',
+      'p50 ms',
+      'p95 ms',
+      'p99 ms',
+      'requests',
+      'non-2xx',
+      'errors (timeouts)',
+    ],
+    results.map((result) => [
+      result.route === 'search' ? 'POST /v1/search' : 'POST /v1/memories (infer: false)',
+      String(result.connections),
+      result.rate.toFixed(0),
+      formatMs(result.p50),
+      formatMs(result.p95),
+      formatMs(result.p99),
+      String(result.completed),
+      String(result.non2xx),
+      `${result.errors} (${result.timeouts})`,
+    ]),
+  );
+  const markdown = [
+    runHeader(context.command, loadBefore),
+    '',
+    `${formatCount(size)} memories of ${formatCount(users)} users in the embedded store (\`projects/${project}.db\`), \`engram serve\` with \`ENGRAM_LLM=none\`, \`ENGRAM_EMBEDDER=hash\`, default logging (JSON lines to a file); autocannon in another process, ${seconds} s per row, a random user and question per search (\`limit: 10\`), a new fact per add (adds run after the searches and grow the store).`,
+    '',
+    table,
+    '',
+    `Target, at least ${targetRate.toLocaleString('en-US')} searches/s at p95 under ${targetP95} ms: ${verdict}.`,
+    '',
+    ...notes,
+  ].join('\n');
+  return { key: 'service', markdown };
+}
