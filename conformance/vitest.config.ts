@@ -1,7 +1,5 @@
-import { defineConfig } from 'vitest/config';
+import { unitTestConfig } from '../vitest.shared.ts';
 
-export default defineConfig({
-  test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-  },
+export default unitTestConfig({
+  include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
 });

@@ -1,9 +1,5 @@
-import { defineConfig } from 'vitest/config';
+import { conformanceTestConfig } from '../../vitest.shared.ts';
 
-export default defineConfig({
-  test: {
-    include: ['test/**/*.conformance.test.ts'],
-    testTimeout: 120_000,
-    hookTimeout: 300_000,
-  },
+export default conformanceTestConfig({
+  globalSetup: [],
 });

@@ -1,10 +1,3 @@
-import { defineConfig } from 'vitest/config';
+import { conformanceTestConfig } from '../../vitest.shared.ts';
 
-export default defineConfig({
-  test: {
-    include: ['test/**/*.conformance.test.ts'],
-    globalSetup: ['test/global-setup.ts'],
-    testTimeout: 120_000,
-    hookTimeout: 300_000,
-  },
-});
+export default conformanceTestConfig();

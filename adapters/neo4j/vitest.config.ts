@@ -1,8 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { unitTestConfig } from '../../vitest.shared.ts';
 
 // Unit tests only: no server needed. The real-server suite is vitest.conformance.config.ts.
-export default defineConfig({
-  test: {
-    include: ['src/**/*.test.ts'],
-  },
-});
+export default unitTestConfig();

@@ -1,9 +1,7 @@
-import { defineConfig } from 'vitest/config';
+import { unitTestConfig } from '../../vitest.shared.ts';
 
-export default defineConfig({
-  test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    globalSetup: ['test/global-setup.ts'],
-    testTimeout: 60_000,
-  },
+export default unitTestConfig({
+  include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+  globalSetup: ['test/global-setup.ts'],
+  testTimeout: 60_000,
 });

@@ -1,8 +1,5 @@
-import { defineConfig } from 'vitest/config';
+import { unitTestConfig } from '../../vitest.shared.ts';
 
-export default defineConfig({
-  test: {
-    include: ['src/**/*.test.ts'],
-    testTimeout: 30_000,
-  },
+export default unitTestConfig({
+  testTimeout: 30_000,
 });

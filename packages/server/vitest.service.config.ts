@@ -1,11 +1,6 @@
-import { defineConfig } from 'vitest/config';
+import { processTestConfig } from '../../vitest.shared.ts';
 
-export default defineConfig({
-  test: {
-    include: ['test/**/*.service.test.ts'],
-    globalSetup: ['test/redis-setup.ts'],
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
-    fileParallelism: false,
-  },
+export default processTestConfig({
+  include: ['test/**/*.service.test.ts'],
+  globalSetup: ['test/redis-setup.ts'],
 });

@@ -180,7 +180,7 @@ describe('createAISDKLLM', () => {
     expect(AdapterCallError.isInstance(error)).toBe(true);
     expect(error.isRetryable).toBe(false);
     expect(error.source).toBe('ai-sdk');
-    expect(error.message).toMatch(/^\[engram\/ai-sdk\] .*HTTP 401.*Incorrect API key/);
+    expect(String(error)).toMatch(/\[engram\/ai-sdk\] .*HTTP 401.*Incorrect API key/);
     expect(error.cause).toBeDefined();
     // Not retryable, so the SDK made exactly one request despite its default retries.
     expect(server.requests).toHaveLength(1);

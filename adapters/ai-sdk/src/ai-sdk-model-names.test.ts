@@ -125,7 +125,7 @@ describe('by-name configuration', () => {
         }
       })();
       expect(InvalidArgumentError.isInstance(error)).toBe(true);
-      expect((error as Error).message).toMatch(/^\[engram\/ai-sdk\] .*set OPENAI_API_KEY/);
+      expect(String(error)).toMatch(/\[engram\/ai-sdk\] .*set OPENAI_API_KEY/);
     }
   });
 

@@ -1,3 +1,4 @@
+export { engramAdapters } from './ai-sdk-adapter.js';
 export type { AISDKEmbedderOptions } from './ai-sdk-embedder.js';
 export { createAISDKEmbedder } from './ai-sdk-embedder.js';
 export type { AISDKLLMOptions, AISDKProviderOptions } from './ai-sdk-llm.js';

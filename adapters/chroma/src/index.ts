@@ -1,3 +1,4 @@
+export { engramAdapter } from './chroma-adapter.js';
 export type { FlattenedMetadata } from './chroma-filter.js';
 export {
   chromaFilterOperators,

@@ -118,7 +118,7 @@ describe('toEngramError', () => {
     expect(error.code).toBe(code);
     expect(error.source).toBe('elasticsearch');
     expect(error.cause).toBe(raw);
-    expect(error.message.startsWith('[engram/elasticsearch] Doing it')).toBe(true);
+    expect(error.prefixedMessage.startsWith('[engram/elasticsearch] Doing it')).toBe(true);
     if (AdapterCallError.isInstance(error)) expect(error.isRetryable).toBe(retryable);
   });
 

@@ -1,3 +1,4 @@
+export { engramAdapter } from './elasticsearch-adapter.js';
 export {
   type ElasticsearchQuery,
   elasticsearchFilterOperators,

@@ -13,7 +13,7 @@ describe('Kuzu errors', () => {
     expect(AdapterCallError.isInstance(wrapped)).toBe(true);
     expect((wrapped as AdapterCallError).isRetryable).toBe(retryable);
     expect(isRetryableKuzuError(new Error(message))).toBe(retryable);
-    expect(wrapped.message).toBe(`[engram/kuzu] list failed: ${message}`);
+    expect(wrapped.prefixedMessage).toBe(`[engram/kuzu] list failed: ${message}`);
     expect(wrapped.cause).toBeInstanceOf(Error);
   });
 

@@ -1,3 +1,4 @@
+export { engramAdapter } from './lancedb-adapter.js';
 export type { LanceDBFlattenedMetadata, LanceDBMetadataColumnKind } from './lancedb-filter.js';
 export {
   flattenLanceDBMetadata,

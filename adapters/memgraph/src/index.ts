@@ -1,3 +1,4 @@
+export { engramAdapter } from './memgraph-adapter.js';
 export type { MemgraphStatement } from './memgraph-cypher.js';
 export { entityLabel, relationType } from './memgraph-cypher.js';
 export { isRetryableMemgraphError, toMemgraphError } from './memgraph-errors.js';

@@ -57,7 +57,7 @@ describe('memgraph errors', () => {
     expect(isRetryableMemgraphError(error)).toBe(retryable);
     const mapped = toMemgraphError(error, 'list');
     expect(AdapterCallError.isInstance(mapped)).toBe(true);
-    expect(mapped.message).toMatch(/^\[engram\/memgraph\] list failed/);
+    expect(mapped.prefixedMessage).toMatch(/^\[engram\/memgraph\] list failed/);
   });
 });
 

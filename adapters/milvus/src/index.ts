@@ -1,3 +1,4 @@
+export { engramAdapter } from './milvus-adapter.js';
 export {
   metadataField,
   metadataNullPaths,

@@ -57,7 +57,7 @@ describe('toEngramError', () => {
     const error = toEngramError(thrown, 'call', 'memories');
     expect(AdapterCallError.isInstance(error)).toBe(true);
     expect((error as AdapterCallError).isRetryable).toBe(retryable);
-    expect(error.message.startsWith('[engram/milvus] ')).toBe(true);
+    expect(error.prefixedMessage.startsWith('[engram/milvus] ')).toBe(true);
     expect(error.cause).toBe(thrown);
   });
 

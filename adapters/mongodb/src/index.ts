@@ -1,3 +1,4 @@
+export { engramAdapter } from './mongodb-adapter.js';
 export { isRetryableMongoDBError, toMongoDBError } from './mongodb-errors.js';
 export type { MongoDBFilterFields, MongoDBFilterTranslation } from './mongodb-filter.js';
 export {

@@ -65,7 +65,7 @@ describe('neo4j errors', () => {
     expect(isRetryableNeo4jError(error)).toBe(retryable);
     const mapped = toNeo4jError(error, 'list');
     expect(AdapterCallError.isInstance(mapped)).toBe(true);
-    expect(mapped.message).toMatch(/^\[engram\/neo4j\] list failed/);
+    expect(mapped.prefixedMessage).toMatch(/^\[engram\/neo4j\] list failed/);
   });
 });
 

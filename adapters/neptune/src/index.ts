@@ -1,3 +1,4 @@
+export { engramAdapter } from './neptune-adapter.js';
 export type { NeptuneStatement } from './neptune-cypher.js';
 export { entityLabel, relationType } from './neptune-cypher.js';
 export { isRetryableNeptuneError, toNeptuneError } from './neptune-errors.js';

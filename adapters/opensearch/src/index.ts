@@ -1,3 +1,4 @@
+export { engramAdapter } from './opensearch-adapter.js';
 export {
   type OpenSearchQuery,
   openSearchFilterOperators,

@@ -109,7 +109,7 @@ describe('toEngramError', () => {
     expect(error.code).toBe(code);
     expect(error.source).toBe('opensearch');
     expect(error.cause).toBe(raw);
-    expect(error.message.startsWith('[engram/opensearch] Doing it')).toBe(true);
+    expect(error.prefixedMessage.startsWith('[engram/opensearch] Doing it')).toBe(true);
     if (AdapterCallError.isInstance(error)) expect(error.isRetryable).toBe(retryable);
   });
 

@@ -1,3 +1,4 @@
+export { engramAdapters } from './pgvector-adapter.js';
 export { isRetryablePgError } from './pgvector-errors.js';
 export type {
   PgvectorFilterClause,

@@ -34,7 +34,7 @@ describe('wrapPgError', () => {
     const cause = withCode('53300', 'sorry, too many clients already');
     const error = wrapPgError(cause, 'query');
     expect(AdapterCallError.isInstance(error)).toBe(true);
-    expect(error.message).toBe(
+    expect(error.prefixedMessage).toBe(
       '[engram/pgvector] query failed (53300): sorry, too many clients already',
     );
     expect((error as AdapterCallError).isRetryable).toBe(true);

@@ -1,4 +1,4 @@
-import { ClosedError, filterOperators, InvalidArgumentError } from '@engram/core';
+import { ClosedError, type EngramError, filterOperators, InvalidArgumentError } from '@engram/core';
 import type pg from 'pg';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createPgvectorStore, createPgvectorVectorStore } from './pgvector-store.js';
@@ -77,7 +77,7 @@ describe('createPgvectorStore', () => {
       { maxConnections: 1.5 },
     ]) {
       expect(() => createPgvectorStore(options), JSON.stringify(options)).toThrow(
-        /\[engram\/pgvector\]/,
+        InvalidArgumentError,
       );
     }
   });
@@ -85,9 +85,11 @@ describe('createPgvectorStore', () => {
   it('wraps driver failures as AdapterCallError with the cause', async () => {
     const pool = fakePool();
     const store = createPgvectorStore({ pool });
-    const error = (await rejection(store.get({ collection: 'memories', ids: ['a'] }))) as Error;
+    const error = (await rejection(
+      store.get({ collection: 'memories', ids: ['a'] }),
+    )) as EngramError;
     expect(error.name).toBe('AdapterCallError');
-    expect(error.message).toContain('[engram/pgvector] get failed');
+    expect(error.prefixedMessage).toContain('[engram/pgvector] get failed');
     expect((error.cause as Error).message).toBe('no database in unit tests');
   });
 

@@ -1,3 +1,4 @@
+export { engramAdapter } from './pinecone-adapter.js';
 export { isRetryablePineconeError, toPineconeError } from './pinecone-errors.js';
 export type { PineconeFilter, PineconeFilterTranslation } from './pinecone-filter.js';
 export {

@@ -1,3 +1,4 @@
+export { engramAdapter } from './qdrant-adapter.js';
 export { isRetryableQdrantError, toQdrantError } from './qdrant-errors.js';
 export type {
   QdrantCondition,

@@ -1,3 +1,4 @@
+export { engramAdapters } from './sqlite-adapter.js';
 export type { SqliteFilterClause } from './sqlite-filter.js';
 export { sqliteJsonPath, translateSqliteFilter } from './sqlite-filter.js';
 export type { SqliteStore, SqliteStoreOptions } from './sqlite-store.js';

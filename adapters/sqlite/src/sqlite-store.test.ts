@@ -313,7 +313,9 @@ describe('createSqliteStore', () => {
         .catch((caught: unknown) => caught);
       expect(AdapterCallError.isInstance(error)).toBe(true);
       expect((error as AdapterCallError).isRetryable).toBe(true);
-      expect((error as AdapterCallError).message).toMatch(/^\[engram\/sqlite\].*SQLITE_BUSY/);
+      expect((error as AdapterCallError).prefixedMessage).toMatch(
+        /^\[engram\/sqlite\].*SQLITE_BUSY/,
+      );
       expect((error as AdapterCallError).cause).toBeDefined();
     } finally {
       other.exec('ROLLBACK');

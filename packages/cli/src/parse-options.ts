@@ -72,8 +72,7 @@ export function scopeFromFlags(flags: ScopeFlags, { required }: { required: bool
   return scope;
 }
 
-/** An error message without the `[engram/<source>]` prefix, for places that add their own context. */
+/** An error's message as written, without the `[engram/<source>]` prefix. */
 export function plainMessage(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.replace(/^\[engram\/[^\]]+\]\s*/, '');
+  return error instanceof Error ? error.message : String(error);
 }

@@ -4,6 +4,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
   createHashEmbedder,
+  describeError,
   EngramError,
   type Environment,
   type FilterInput,
@@ -475,7 +476,7 @@ Without a key, memories are stored as given and search runs offline.`,
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return 0;
       return error.exitCode === 0 ? 0 : exitUsage;
     }
-    const message = error instanceof Error ? error.message : String(error);
+    const message = describeError(error);
     const code = EngramError.isInstance(error) ? error.code : 'internal';
     if (json) {
       stderr.write(formatJson({ error: { code, message } }));

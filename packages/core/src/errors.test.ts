@@ -8,7 +8,7 @@ import {
 } from './errors.js';
 
 describe('errors', () => {
-  it('prefix the message with the source, keep the cause and are recognised by marker', () => {
+  it('keep the message as written, prefix it on demand, keep the cause and are recognised by marker', () => {
     const cause = new Error('socket hang up');
     const error = new AdapterCallError({
       source: 'qdrant',
@@ -16,7 +16,9 @@ describe('errors', () => {
       cause,
       isRetryable: true,
     });
-    expect(error.message).toBe('[engram/qdrant] upsert failed');
+    expect(error.message).toBe('upsert failed');
+    expect(error.prefixedMessage).toBe('[engram/qdrant] upsert failed');
+    expect(String(error)).toBe('AdapterCallError: [engram/qdrant] upsert failed');
     expect(error.cause).toBe(cause);
     expect(error.isRetryable).toBe(true);
     expect(error.code).toBe('adapter_call');

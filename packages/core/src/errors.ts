@@ -1,6 +1,9 @@
 /** Options every Engram error accepts. */
 export interface EngramErrorOptions {
-  /** What went wrong and what to do about it. The `[engram/<source>]` prefix is added for you. */
+  /**
+   * What went wrong and what to do about it, as written: `message` keeps it unchanged and
+   * `prefixedMessage` adds the `[engram/<source>]` prefix.
+   */
   message: string;
   /** The package or component that raised the error, e.g. `core`, `sqlite`, `qdrant`. */
   source?: string;
@@ -31,7 +34,7 @@ export class EngramError extends Error {
   readonly source: string;
 
   constructor({ message, source = 'core', cause }: EngramErrorOptions, code = 'engram') {
-    super(`[engram/${source}] ${message}`, cause === undefined ? undefined : { cause });
+    super(message, cause === undefined ? undefined : { cause });
     this.name = 'EngramError';
     this.code = code;
     this.source = source;
@@ -39,9 +42,27 @@ export class EngramError extends Error {
     Object.defineProperty(this, markerOf(code), { value: true });
   }
 
+  /** The message with the source in front, `[engram/<source>] <message>`, as logs show it. */
+  get prefixedMessage(): string {
+    return `[engram/${this.source}] ${this.message}`;
+  }
+
+  override toString(): string {
+    return `${this.name}: ${this.prefixedMessage}`;
+  }
+
   static isInstance(error: unknown): error is EngramError {
     return hasMarker(error, 'engram');
   }
+}
+
+/**
+ * The message of any thrown value as a person should read it: an Engram error's message with
+ * its `[engram/<source>]` prefix, anything else's message as it is.
+ */
+export function describeError(error: unknown): string {
+  if (EngramError.isInstance(error)) return error.prefixedMessage;
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** An argument is missing, malformed or out of range; the message names it and says what fits. */

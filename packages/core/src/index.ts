@@ -1,5 +1,21 @@
+export type {
+  AdapterComponents,
+  AdapterCreateSettings,
+  AdapterDescriptor,
+  AdapterKind,
+  LoadAdapterOptions,
+} from './adapter-descriptor.js';
+export {
+  adapterDescriptorsOf,
+  adapterKinds,
+  assertSpecificationVersion,
+  defineAdapter,
+  loadAdapter,
+  specificationVersion,
+} from './adapter-descriptor.js';
 export type { BM25Options } from './bm25.js';
 export { scoreBM25 } from './bm25.js';
+export { defaultDataDirectory } from './data-directory.js';
 export type { Embedder, EmbedOptions, EmbedResult } from './embedder.js';
 export type {
   AdapterCallErrorOptions,
@@ -12,6 +28,7 @@ export {
   AdapterCallError,
   ClosedError,
   DimensionMismatchError,
+  describeError,
   EngramError,
   InvalidArgumentError,
   LLMOutputError,

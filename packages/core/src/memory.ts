@@ -1390,7 +1390,7 @@ export class Memory {
       } catch (error) {
         throw new InvalidArgumentError({
           source,
-          message: `items[${index}]: ${(error as Error).message.replace(/^\[engram\/core\] /, '')}`,
+          message: `items[${index}]: ${(error as Error).message}`,
           cause: error,
         });
       }

@@ -53,10 +53,6 @@ export interface ErrorAnswer {
   serverFault: boolean;
 }
 
-function plain(message: string): string {
-  return message.replace(/^\[engram\/[^\]]+\]\s*/, '');
-}
-
 /** Maps any thrown value to a status, a stable code and a message that says what to fix. */
 export function answerForError(error: unknown): ErrorAnswer {
   if (error instanceof ApiError) {
@@ -71,7 +67,7 @@ export function answerForError(error: unknown): ErrorAnswer {
   const answer = (status: number, code: ApiErrorCode, serverFault = false): ErrorAnswer => ({
     status,
     code,
-    message: plain((error as Error).message),
+    message: (error as Error).message,
     headers: status === 503 ? { 'Retry-After': '1' } : {},
     serverFault,
   });

@@ -84,10 +84,7 @@ export function jobError(error: unknown): { code: string; message: string } {
     typeof (error as { code?: unknown }).code === 'string'
       ? (error as { code: string }).code
       : 'internal';
-  const message = (error instanceof Error ? error.message : String(error)).replace(
-    /^\[engram\/[^\]]+\]\s*/,
-    '',
-  );
+  const message = error instanceof Error ? error.message : String(error);
   return { code, message };
 }
 

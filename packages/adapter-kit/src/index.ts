@@ -1,0 +1,16 @@
+export { defaultDataDirectory } from '@engram/core';
+export { assertPositiveInteger, assertRecords, assertVectorLength, chunk } from './arguments.js';
+export type { AdapterCallErrorContext } from './call-error.js';
+export { toAdapterCallError } from './call-error.js';
+export type { GraphStoreDefinition, VectorStoreDefinition } from './define-store.js';
+export { defineGraphStore, defineVectorStore } from './define-store.js';
+export type { ErrorMapper, Lifecycle, LifecycleOptions } from './lifecycle.js';
+export { createLifecycle, defineComponent } from './lifecycle.js';
+export {
+  isRetryableNetworkError,
+  isRetryableStatus,
+  networkErrorCode,
+  retryableNetworkCodes,
+} from './retryable.js';
+export type { LoadSettingOptions, SettingsEnvironment } from './settings.js';
+export { loadOptionalSetting, loadSetting } from './settings.js';
