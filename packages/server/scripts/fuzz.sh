@@ -70,6 +70,11 @@ status=0
 requests="$(grep -c '"msg":"request"' "$work/server.log" || true)"
 server_errors="$(grep '"msg":"request"' "$work/server.log" | grep -c '"status":5[0-9][0-9]' || true)"
 echo "== the server answered $requests API requests, $server_errors with a 5xx"
+# One test case per API operation, totalled with the other test reports of a CI run.
+if [[ -n "${ENGRAM_TEST_REPORTS:-}" && -f "$work/junit.xml" ]]; then
+  mkdir -p "$ENGRAM_TEST_REPORTS"
+  cp "$work/junit.xml" "$ENGRAM_TEST_REPORTS/server-fuzz.junit.xml"
+fi
 if [[ "$server_errors" != "0" ]]; then
   grep '"level":50' "$work/server.log" | head -20 >&2
   status=1
