@@ -67,7 +67,8 @@ export interface CypherGraphStoreOptions {
   ensureSchema?: (options: { dimensions: number; abortSignal?: AbortSignal }) => Promise<void>;
   /**
    * With the `vector-function` similarity: scopes holding more entities than this are searched
-   * through the vector index (approximate), and the store declares `nativeVectorIndex`.
+   * through the vector index (approximate), and the store declares `nativeVectorIndex`; ignored
+   * with the others.
    */
   approximateSearchAbove?: number;
   /** Largest number of entities or relations sent in one statement. Default: all at once. */
@@ -107,6 +108,8 @@ export function createCypherGraphStore(options: CypherGraphStoreOptions): GraphS
   if (approximateSearchAbove !== undefined) {
     assertPositiveInteger(approximateSearchAbove, 'approximateSearchAbove', source);
   }
+  const vectorIndex =
+    approximateSearchAbove !== undefined && dialect.similarity === 'vector-function';
   if (batchSize !== undefined) assertPositiveInteger(batchSize, 'batchSize', source);
 
   function requiredScope(scope: Scope): Scope {
@@ -143,9 +146,7 @@ export function createCypherGraphStore(options: CypherGraphStoreOptions): GraphS
       );
     }
     const exact = () => similar(similarEntitiesStatement(query, similarity), abortSignal);
-    if (approximateSearchAbove === undefined || similarity !== 'vector-function') {
-      return exact();
-    }
+    if (!vectorIndex || approximateSearchAbove === undefined) return exact();
     const [counted] = await read((run) => run(countEntitiesStatement(query.scope)), abortSignal);
     if (numberFromCypher(counted?.count ?? 0) <= approximateSearchAbove) return exact();
     const candidates = Math.min(Math.max(query.topK * 20, 200), 10_000);
@@ -160,7 +161,7 @@ export function createCypherGraphStore(options: CypherGraphStoreOptions): GraphS
 
   return defineGraphStore({
     provider: source,
-    capabilities: { nativeVectorIndex: approximateSearchAbove !== undefined },
+    capabilities: { nativeVectorIndex: vectorIndex },
     ...(options.toError ? { toError: options.toError } : {}),
     ...(options.onClose ? { onClose: options.onClose } : {}),
     methods: () => ({
