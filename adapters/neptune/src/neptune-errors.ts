@@ -1,6 +1,5 @@
-import { AdapterCallError, EngramError } from '@engram/core';
-
-const source = 'neptune';
+import { isRetryableNetworkError, toAdapterCallError } from '@engram/adapter-kit';
+import type { EngramError } from '@engram/core';
 
 const retryableNames = new Set([
   'ThrottlingException',
@@ -15,21 +14,9 @@ const retryableNames = new Set([
   'RequestTimeout',
 ]);
 
-const retryableNetworkCodes = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EAI_AGAIN',
-  'ENOTFOUND',
-]);
-
 interface AwsErrorShape {
   name?: unknown;
-  code?: unknown;
-  cause?: unknown;
   $retryable?: unknown;
-  $fault?: unknown;
   $metadata?: { httpStatusCode?: unknown };
 }
 
@@ -48,30 +35,20 @@ export function isRetryableNeptuneError(error: unknown): boolean {
   const shape = error as AwsErrorShape;
   if (shape.$retryable) return true;
   if (typeof shape.name === 'string' && retryableNames.has(shape.name)) return true;
-  const status = neptuneErrorStatus(error);
-  if (status !== undefined && (status === 429 || status >= 500)) return true;
-  let current: unknown = error;
-  for (let depth = 0; depth < 4 && current != null && typeof current === 'object'; depth++) {
-    const code = (current as AwsErrorShape).code;
-    if (typeof code === 'string' && retryableNetworkCodes.has(code)) return true;
-    current = (current as AwsErrorShape).cause;
-  }
-  return false;
+  return isRetryableNetworkError(error, neptuneErrorStatus(error));
 }
 
 /** Turns anything the Neptune client throws into an Engram `AdapterCallError` (Engram errors pass through). */
 export function toNeptuneError(error: unknown, action: string): EngramError {
-  if (EngramError.isInstance(error)) return error;
   const name = (error as AwsErrorShape | undefined)?.name;
   const status = neptuneErrorStatus(error);
-  const message = error instanceof Error ? error.message : String(error);
   const detail = [typeof name === 'string' ? name : undefined, status && `HTTP ${status}`]
     .filter(Boolean)
     .join(', ');
-  return new AdapterCallError({
-    source,
-    message: `${action} failed${detail ? ` (${detail})` : ''}: ${message}`,
+  return toAdapterCallError(error, {
+    source: 'neptune',
+    action,
+    ...(detail ? { status: detail } : {}),
     isRetryable: isRetryableNeptuneError(error),
-    cause: error,
   });
 }

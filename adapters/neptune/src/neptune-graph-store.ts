@@ -1,36 +1,8 @@
 import { ExecuteOpenCypherQueryCommand, NeptunedataClient } from '@aws-sdk/client-neptunedata';
-import {
-  type CallOptions,
-  ClosedError,
-  cosineSimilarity,
-  decodeCursor,
-  encodeCursor,
-  type GraphStore,
-  type GraphTriple,
-  InvalidArgumentError,
-  NotFoundError,
-  normalizeScope,
-  type Scope,
-  throwIfAborted,
-} from '@engram/core';
-import {
-  deleteScopeStatements,
-  invalidateStatement,
-  listStatement,
-  missingEndpointsStatement,
-  type NeptuneStatement,
-  neighboursStatement,
-  scopeEntitiesStatement,
-  upsertEntitiesStatement,
-  upsertRelationsStatement,
-} from './neptune-cypher.js';
+import { loadOptionalSetting, loadSetting } from '@engram/adapter-kit';
+import type { GraphStore } from '@engram/core';
+import { type CypherRow, createCypherGraphStore } from '@engram/cypher-compatible';
 import { toNeptuneError } from './neptune-errors.js';
-import {
-  entityFromProperties,
-  entityProperties,
-  relationFromProperties,
-  relationProperties,
-} from './neptune-records.js';
 
 const source = 'neptune';
 
@@ -70,43 +42,6 @@ export interface NeptuneGraphStoreOptions {
   env?: Record<string, string | undefined>;
 }
 
-type Row = Record<string, unknown>;
-
-function positiveInteger(value: number, name: string): void {
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new InvalidArgumentError({
-      source,
-      message: `${name} must be a positive integer, got ${value}.`,
-    });
-  }
-}
-
-function requiredScope(scope: Scope): Scope {
-  const normalized = normalizeScope(scope, { source });
-  if (Object.keys(normalized).length === 0) {
-    throw new InvalidArgumentError({
-      source,
-      message: 'A non-empty scope (userId, agentId or runId) is required.',
-    });
-  }
-  return normalized;
-}
-
-function chunk<T>(items: readonly T[], size: number): T[][] {
-  const chunks: T[][] = [];
-  for (let start = 0; start < items.length; start += size)
-    chunks.push(items.slice(start, start + size));
-  return chunks;
-}
-
-function triple(row: Row): GraphTriple {
-  return {
-    relation: relationFromProperties(row.relation),
-    source: entityFromProperties(row.source),
-    destination: entityFromProperties(row.destination),
-  };
-}
-
 /**
  * An Amazon Neptune Database graph store through the openCypher data API: entities are
  * `:EngramEntity` nodes and relations `[:RELATES]` edges (the relationship name is a property),
@@ -114,181 +49,57 @@ function triple(row: Row): GraphTriple {
  * index, so entity similarity is exact cosine over the scope's entities, computed here.
  */
 export function createNeptuneGraphStore(options: NeptuneGraphStoreOptions = {}): GraphStore {
-  const env = options.env ?? process.env;
-  const batchSize = options.batchSize ?? 500;
-  positiveInteger(batchSize, 'batchSize');
-  let client: NeptuneQueryClient | undefined = options.client;
+  const environment = options.env ?? process.env;
+  let client = options.client;
   let ownedClient: NeptunedataClient | undefined;
-  let closed = false;
 
-  function open(callOptions: CallOptions): NeptuneQueryClient {
-    if (closed) {
-      throw new ClosedError({ source, message: 'The graph store was closed; create a new one.' });
-    }
-    throwIfAborted(callOptions.abortSignal, source);
-    if (!client) {
-      const endpoint = options.endpoint ?? env.NEPTUNE_ENDPOINT;
-      if (!endpoint) {
-        throw new InvalidArgumentError({
-          source,
-          message:
-            'No Neptune endpoint: pass { endpoint } or set NEPTUNE_ENDPOINT (https://<cluster>:8182).',
-        });
-      }
-      const region = options.region ?? env.NEPTUNE_REGION;
-      ownedClient = new NeptunedataClient({ endpoint, ...(region ? { region } : {}) });
-      client = ownedClient;
-    }
+  function open(): NeptuneQueryClient {
+    if (client) return client;
+    const endpoint = loadSetting({
+      value: options.endpoint,
+      environmentVariableName: 'NEPTUNE_ENDPOINT',
+      settingName: 'endpoint',
+      description: 'The Neptune endpoint (https://<cluster>:8182)',
+      source,
+      environment,
+    });
+    const region = loadOptionalSetting({
+      value: options.region,
+      environmentVariableName: 'NEPTUNE_REGION',
+      settingName: 'region',
+      source,
+      environment,
+    });
+    ownedClient = new NeptunedataClient({ endpoint, ...(region ? { region } : {}) });
+    client = ownedClient;
     return client;
   }
 
-  async function query(
-    callOptions: CallOptions,
-    action: string,
-    statement: NeptuneStatement,
-  ): Promise<Row[]> {
-    const target = open(callOptions);
-    try {
-      const response = await target.send(
-        new ExecuteOpenCypherQueryCommand({
-          openCypherQuery: statement.text,
-          parameters: JSON.stringify(statement.parameters),
+  return createCypherGraphStore({
+    provider: source,
+    dialect: { flavour: 'neptune', similarity: 'client' },
+    batchSize: options.batchSize ?? 500,
+    toError: toNeptuneError,
+    // Neptune indexes every property itself: there is nothing to create, only settings to check.
+    ensureSchema: async () => void open(),
+    onClose() {
+      ownedClient?.destroy();
+      ownedClient = undefined;
+      client = undefined;
+    },
+    connection: {
+      // Every request is its own transaction: `work` simply sends its statements one by one.
+      transaction: (_mode, work, abortSignal) =>
+        work(async (statement) => {
+          const response = await open().send(
+            new ExecuteOpenCypherQueryCommand({
+              openCypherQuery: statement.text,
+              parameters: JSON.stringify(statement.parameters),
+            }),
+            abortSignal ? { abortSignal } : undefined,
+          );
+          return Array.isArray(response.results) ? (response.results as CypherRow[]) : [];
         }),
-        callOptions.abortSignal ? { abortSignal: callOptions.abortSignal } : undefined,
-      );
-      return Array.isArray(response.results) ? (response.results as Row[]) : [];
-    } catch (error) {
-      throw toNeptuneError(error, action);
-    }
-  }
-
-  async function close() {
-    if (closed) return;
-    closed = true;
-    ownedClient?.destroy();
-    ownedClient = undefined;
-    client = undefined;
-  }
-
-  return {
-    specificationVersion: 'v1',
-    provider: 'neptune',
-    capabilities: { nativeVectorIndex: false },
-
-    async ensureSchema(callOptions) {
-      // Neptune indexes every property itself; there is nothing to create.
-      open(callOptions);
-      positiveInteger(callOptions.dimensions, 'dimensions');
     },
-
-    async upsertEntities(callOptions) {
-      open(callOptions);
-      const entities = callOptions.entities.map(entityProperties);
-      for (const batch of chunk(entities, batchSize)) {
-        await query(callOptions, 'upsertEntities', upsertEntitiesStatement(batch));
-      }
-    },
-
-    async upsertRelations(callOptions) {
-      open(callOptions);
-      if (callOptions.relations.length === 0) return;
-      const missing = await query(
-        callOptions,
-        'upsertRelations',
-        missingEndpointsStatement(callOptions.relations),
-      );
-      if (missing.length > 0) {
-        throw new NotFoundError({
-          source,
-          message: `Relations ${missing.map((row) => row.missing).join(', ')} name entities that do not exist; upsert the entities first.`,
-        });
-      }
-      const relations = callOptions.relations.map(relationProperties);
-      for (const batch of chunk(relations, batchSize)) {
-        await query(callOptions, 'upsertRelations', upsertRelationsStatement(batch));
-      }
-    },
-
-    async findSimilarEntities(callOptions) {
-      open(callOptions);
-      const scope = requiredScope(callOptions.scope);
-      positiveInteger(callOptions.topK, 'topK');
-      const rows = await query(callOptions, 'findSimilarEntities', scopeEntitiesStatement(scope));
-      return rows
-        .map((row) => entityFromProperties(row.entity))
-        .filter((entity) => entity.embedding.length === callOptions.embedding.length)
-        .map((entity) => ({
-          entity,
-          score: cosineSimilarity(callOptions.embedding, entity.embedding),
-        }))
-        .filter(
-          (match) => callOptions.threshold === undefined || match.score >= callOptions.threshold,
-        )
-        .sort(
-          (left, right) => right.score - left.score || (left.entity.id < right.entity.id ? -1 : 1),
-        )
-        .slice(0, callOptions.topK);
-    },
-
-    async neighbours(callOptions) {
-      open(callOptions);
-      const scope = requiredScope(callOptions.scope);
-      positiveInteger(callOptions.limit, 'limit');
-      if (callOptions.entityIds.length === 0) return [];
-      const rows = await query(
-        callOptions,
-        'neighbours',
-        neighboursStatement({ ...callOptions, scope }),
-      );
-      return rows.map(triple);
-    },
-
-    async invalidateRelations(callOptions) {
-      open(callOptions);
-      const scope = requiredScope(callOptions.scope);
-      if (callOptions.relationIds.length === 0) return;
-      await query(
-        callOptions,
-        'invalidateRelations',
-        invalidateStatement({ ...callOptions, scope }),
-      );
-    },
-
-    async list(callOptions) {
-      open(callOptions);
-      const scope = requiredScope(callOptions.scope);
-      positiveInteger(callOptions.limit, 'limit');
-      const after = decodeCursor(callOptions.cursor, source);
-      const rows = await query(
-        callOptions,
-        'list',
-        listStatement({
-          scope,
-          limit: callOptions.limit,
-          ...(after === undefined ? {} : { after }),
-          ...(callOptions.includeInvalidated ? { includeInvalidated: true } : {}),
-        }),
-      );
-      const triples = rows.slice(0, callOptions.limit).map(triple);
-      const last = triples.at(-1);
-      return {
-        triples,
-        ...(rows.length > callOptions.limit && last
-          ? { nextCursor: encodeCursor(last.relation.id) }
-          : {}),
-      };
-    },
-
-    async deleteScope(callOptions) {
-      open(callOptions);
-      const scope = requiredScope(callOptions.scope);
-      const statements = deleteScopeStatements(scope);
-      const [relations] = await query(callOptions, 'deleteScope', statements.relations);
-      const [entities] = await query(callOptions, 'deleteScope', statements.entities);
-      return { deleted: Number(relations?.deleted ?? 0) + Number(entities?.deleted ?? 0) };
-    },
-
-    close,
-    [Symbol.asyncDispose]: close,
-  };
+  });
 }
