@@ -1,1 +1,15 @@
-export {};
+export type {
+  PoolHolder,
+  PostgresPool,
+  PostgresPoolClient,
+  PostgresQueryable,
+} from './postgres-connection.js';
+export { holdPool, onceSucceeded, transaction, withPoolClient } from './postgres-connection.js';
+export {
+  isRetryablePostgresError,
+  isUndefinedTable,
+  postgresErrorMapper,
+  sqlState,
+  toPostgresCallError,
+} from './postgres-errors.js';
+export { qualifiedName, quoteIdentifier } from './postgres-identifiers.js';
