@@ -6,6 +6,7 @@ import {
   storedEntityProperties,
   storedRelationProperties,
 } from '@engram/cypher-compatible';
+import { qualifiedName, quoteIdentifier } from '@engram/postgres-compatible';
 
 /** A value bound to a `$name` parameter of a Cypher query (sent as one agtype map). */
 export type AgeParameter = JsonValue;
@@ -35,6 +36,12 @@ export function cypherSql(graphName: string, query: AgeQuery): string {
   if (query.text.includes('$$')) throw new Error('a Cypher text must not contain $$');
   const columns = query.columns.map((column) => `${column} ag_catalog.agtype`).join(', ');
   return `SELECT * FROM ag_catalog.cypher('${graphName}', $$ ${query.text} $$, $1) AS (${columns})`;
+}
+
+/** A GIN index of a label table's properties, which answers MATCH patterns with property maps. */
+export function labelIndexSql(graphName: string, label: string): string {
+  const index = quoteIdentifier(`${graphName}_${label.toLowerCase()}_properties`);
+  return `CREATE INDEX IF NOT EXISTS ${index} ON ${qualifiedName(graphName, label)} USING gin (properties)`;
 }
 
 /**

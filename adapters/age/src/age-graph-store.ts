@@ -6,18 +6,12 @@ import {
   InvalidArgumentError,
 } from '@engram/core';
 import {
-  checkGraphEmbedding,
   createSerialQueue,
   entityFromStoredProperties,
-  graphCount,
-  invalidateRelationsArguments,
+  graphArguments,
   latestById,
-  listArguments,
   missingEndpointError,
-  neighboursArguments,
-  requiredGraphScope,
   type SerialQueue,
-  similarEntitiesArguments,
   tripleFromStoredProperties,
   triplePage,
 } from '@engram/cypher-compatible';
@@ -25,9 +19,6 @@ import {
   holdPool,
   onceSucceeded,
   postgresErrorMapper,
-  qualifiedName,
-  quoteIdentifier,
-  toPostgresCallError,
   transaction,
   withPoolClient,
 } from '@engram/postgres-compatible';
@@ -43,6 +34,7 @@ import {
   existingEntitiesQuery,
   graphNamePattern,
   invalidateRelationsQuery,
+  labelIndexSql,
   listQuery,
   neighboursQuery,
   parseAgtype,
@@ -54,6 +46,7 @@ import {
 } from './age-cypher.js';
 
 const source = 'age';
+const checks = graphArguments(source);
 
 /** Options of {@link createAgeGraphStore}. */
 export interface AgeGraphStoreOptions {
@@ -143,6 +136,7 @@ export function createAgeGraphStore(options: AgeGraphStoreOptions = {}): GraphSt
   const server: unknown = options.pool ?? connectionString;
   const lockKey = `engram/age:${graphName}`;
   const pools = holdPool({
+    source,
     pool: options.pool,
     create: () =>
       new pg.Pool({
@@ -212,10 +206,7 @@ export function createAgeGraphStore(options: AgeGraphStoreOptions = {}): GraphSt
         // MATCH patterns with property maps ({id: $id}, the scope) become containment tests
         // on the label tables' properties, which GIN indexes answer.
         for (const label of [entityLabel, relationLabel]) {
-          const index = quoteIdentifier(`${graphName}_${label.toLowerCase()}_properties`);
-          await client.query(
-            `CREATE INDEX IF NOT EXISTS ${index} ON ${qualifiedName(graphName, label)} USING gin (properties)`,
-          );
+          await client.query(labelIndexSql(graphName, label));
         }
       }),
     ),
@@ -225,13 +216,7 @@ export function createAgeGraphStore(options: AgeGraphStoreOptions = {}): GraphSt
     provider: source,
     capabilities: { nativeVectorIndex: false },
     toError: postgresErrorMapper(source),
-    async onClose() {
-      try {
-        await pools.end();
-      } catch (error) {
-        throw toPostgresCallError(error, source, 'close');
-      }
-    },
+    onClose: () => pools.end(),
     methods(lifecycle) {
       /** Runs work on a connection once the graph exists. */
       async function read<T>(
@@ -250,10 +235,7 @@ export function createAgeGraphStore(options: AgeGraphStoreOptions = {}): GraphSt
 
       return {
         async ensureSchema(callOptions) {
-          const wanted = graphCount(callOptions.dimensions, 'dimensions', {
-            allowZero: false,
-            source,
-          });
+          const wanted = checks.count(callOptions.dimensions, 'dimensions', { allowZero: false });
           await read(callOptions, async () => {});
           dimensions = wanted;
         },
@@ -263,10 +245,7 @@ export function createAgeGraphStore(options: AgeGraphStoreOptions = {}): GraphSt
           if (entities.length === 0) return;
           dimensions ??= entities[0]!.embedding.length;
           for (const entity of entities) {
-            checkGraphEmbedding(entity.embedding, dimensions, {
-              what: `The embedding of entity ${entity.id}`,
-              source,
-            });
+            checks.embedding(entity.embedding, dimensions, `The embedding of entity ${entity.id}`);
           }
           await write(callOptions, async (client) => {
             const stored = await cypher(
@@ -310,9 +289,9 @@ export function createAgeGraphStore(options: AgeGraphStoreOptions = {}): GraphSt
         },
 
         async findSimilarEntities(callOptions) {
-          const { scope, topK } = similarEntitiesArguments(callOptions, source);
+          const { scope, topK } = checks.similarEntities(callOptions);
           const query = callOptions.embedding;
-          checkGraphEmbedding(query, dimensions, { what: 'The query embedding', source });
+          checks.embedding(query, dimensions, 'The query embedding');
           if (topK === 0) return [];
           const rows = await read(callOptions, (client) =>
             cypher(client, scopeEntitiesQuery(scope)),
@@ -333,7 +312,7 @@ export function createAgeGraphStore(options: AgeGraphStoreOptions = {}): GraphSt
         },
 
         async neighbours(callOptions) {
-          const { scope, entityIds, limit } = neighboursArguments(callOptions, source);
+          const { scope, entityIds, limit } = checks.neighbours(callOptions);
           if (entityIds.length === 0 || limit === 0) {
             await read(callOptions, async () => {});
             return [];
@@ -345,7 +324,7 @@ export function createAgeGraphStore(options: AgeGraphStoreOptions = {}): GraphSt
         },
 
         async invalidateRelations(callOptions) {
-          const invalidation = invalidateRelationsArguments(callOptions, source);
+          const invalidation = checks.invalidateRelations(callOptions);
           if (invalidation.relationIds.length === 0) return;
           await write(callOptions, (client) =>
             cypher(client, invalidateRelationsQuery(invalidation)),
@@ -353,13 +332,13 @@ export function createAgeGraphStore(options: AgeGraphStoreOptions = {}): GraphSt
         },
 
         async list(callOptions) {
-          const page = listArguments(callOptions, source);
+          const page = checks.list(callOptions);
           const rows = await read(callOptions, (client) => cypher(client, listQuery(page)));
           return triplePage(rows.map(tripleFrom), page.limit);
         },
 
         async deleteScope(callOptions) {
-          const queries = deleteScopeQueries(requiredGraphScope(callOptions.scope, source));
+          const queries = deleteScopeQueries(checks.scope(callOptions.scope));
           return write(callOptions, async (client) => {
             const [relations] = await cypher(client, queries.deleteRelations);
             const [entities] = await cypher(client, queries.deleteEntities);

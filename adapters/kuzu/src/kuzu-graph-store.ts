@@ -10,16 +10,10 @@ import {
   throwIfAborted,
 } from '@engram/core';
 import {
-  checkGraphEmbedding,
   createSerialQueue,
   entityFromStoredProperties,
-  graphCount,
-  invalidateRelationsArguments,
-  listArguments,
+  graphArguments,
   missingEndpointError,
-  neighboursArguments,
-  requiredGraphScope,
-  similarEntitiesArguments,
   tripleFromStoredProperties,
   triplePage,
 } from '@engram/cypher-compatible';
@@ -44,6 +38,7 @@ import {
 import { toKuzuCallError } from './kuzu-errors.js';
 
 const source = 'kuzu';
+const checks = graphArguments(source);
 
 /** Options of {@link createKuzuGraphStore}. */
 export interface KuzuGraphStoreOptions {
@@ -297,10 +292,7 @@ export function createKuzuGraphStore(options: KuzuGraphStoreOptions): GraphStore
     },
     methods: () => ({
       async ensureSchema(callOptions) {
-        const wanted = graphCount(callOptions.dimensions, 'dimensions', {
-          allowZero: false,
-          source,
-        });
+        const wanted = checks.count(callOptions.dimensions, 'dimensions', { allowZero: false });
         await exclusive(callOptions, (current) => createSchema(current, wanted));
       },
 
@@ -311,10 +303,7 @@ export function createKuzuGraphStore(options: KuzuGraphStoreOptions): GraphStore
           const length =
             (await schema(current)) ?? (await createSchema(current, entities[0]!.embedding.length));
           for (const entity of entities) {
-            checkGraphEmbedding(entity.embedding, length, {
-              what: `The embedding of entity ${entity.id}`,
-              source,
-            });
+            checks.embedding(entity.embedding, length, `The embedding of entity ${entity.id}`);
           }
           await transaction(current, async () => {
             for (const entity of entities)
@@ -358,14 +347,11 @@ export function createKuzuGraphStore(options: KuzuGraphStoreOptions): GraphStore
       },
 
       async findSimilarEntities(callOptions) {
-        const { scope, topK } = similarEntitiesArguments(callOptions, source);
+        const { scope, topK } = checks.similarEntities(callOptions);
         return exclusive(callOptions, async (current) => {
           const length = await schema(current);
           if (length === undefined || topK === 0) return [];
-          checkGraphEmbedding(callOptions.embedding, length, {
-            what: 'The query embedding',
-            source,
-          });
+          checks.embedding(callOptions.embedding, length, 'The query embedding');
           const found = await rows(
             current,
             similarEntitiesStatement({
@@ -384,7 +370,7 @@ export function createKuzuGraphStore(options: KuzuGraphStoreOptions): GraphStore
       },
 
       async neighbours(callOptions) {
-        const neighbourhood = neighboursArguments(callOptions, source);
+        const neighbourhood = checks.neighbours(callOptions);
         return exclusive(callOptions, async (current) => {
           if (
             (await schema(current)) === undefined ||
@@ -398,7 +384,7 @@ export function createKuzuGraphStore(options: KuzuGraphStoreOptions): GraphStore
       },
 
       async invalidateRelations(callOptions) {
-        const invalidation = invalidateRelationsArguments(callOptions, source);
+        const invalidation = checks.invalidateRelations(callOptions);
         await exclusive(callOptions, async (current) => {
           if ((await schema(current)) === undefined || invalidation.relationIds.length === 0)
             return;
@@ -407,7 +393,7 @@ export function createKuzuGraphStore(options: KuzuGraphStoreOptions): GraphStore
       },
 
       async list(callOptions) {
-        const page = listArguments(callOptions, source);
+        const page = checks.list(callOptions);
         return exclusive(callOptions, async (current) => {
           if ((await schema(current)) === undefined) return { triples: [] };
           const found = await rows(current, listStatement(page));
@@ -416,7 +402,7 @@ export function createKuzuGraphStore(options: KuzuGraphStoreOptions): GraphStore
       },
 
       async deleteScope(callOptions) {
-        const statements = deleteScopeStatements(requiredGraphScope(callOptions.scope, source));
+        const statements = deleteScopeStatements(checks.scope(callOptions.scope));
         return exclusive(callOptions, async (current) => {
           if ((await schema(current)) === undefined) return { deleted: 0 };
           return transaction(current, async () => {

@@ -31,7 +31,6 @@ import {
   postgresErrorMapper,
   qualifiedName,
   quoteIdentifier,
-  toPostgresCallError,
   transaction,
   withPoolClient,
 } from '@engram/postgres-compatible';
@@ -255,6 +254,7 @@ export function createPgvectorStore(options: PgvectorVectorStoreOptions = {}): P
   const collections = new Map<string, CollectionInfo>();
 
   const pools = holdPool({
+    source,
     pool: options.pool,
     create() {
       const connectionString =
@@ -282,13 +282,9 @@ export function createPgvectorStore(options: PgvectorVectorStoreOptions = {}): P
   const lifecycle = createLifecycle({
     source,
     toError: postgresErrorMapper(source),
-    async onClose() {
+    onClose() {
       collections.clear();
-      try {
-        await pools.end();
-      } catch (error) {
-        throw toPostgresCallError(error, source, 'Closing the connection pool');
-      }
+      return pools.end();
     },
   });
 

@@ -6,52 +6,52 @@ import {
 } from '@engram/core';
 import { describe, expect, it } from 'vitest';
 import {
-  checkGraphEmbedding,
   createSerialQueue,
-  graphCount,
+  graphArguments,
   latestById,
-  listArguments,
   missingEndpointError,
-  neighboursArguments,
-  requiredGraphScope,
   triplePage,
 } from './embedded-cypher-graph-store.js';
 
 const source = 'test';
+const checks = graphArguments(source);
 
 describe('graph store arguments', () => {
   it('needs a non-empty scope', () => {
-    expect(requiredGraphScope({ userId: 'u' }, source)).toEqual({ userId: 'u' });
-    expect(() => requiredGraphScope({}, source)).toThrow(InvalidArgumentError);
-    expect(() => requiredGraphScope({ runId: ' ' }, source)).toThrow(InvalidArgumentError);
+    expect(checks.scope({ userId: 'u' })).toEqual({ userId: 'u' });
+    expect(() => checks.scope({})).toThrow(InvalidArgumentError);
+    expect(() => checks.scope({ runId: ' ' })).toThrow(InvalidArgumentError);
   });
 
   it('takes whole counts, Infinity as no limit', () => {
-    expect(graphCount(0, 'topK', { allowZero: true, source })).toBe(0);
-    expect(graphCount(Number.POSITIVE_INFINITY, 'limit', { allowZero: false, source })).toBe(
+    expect(checks.count(0, 'topK', { allowZero: true })).toBe(0);
+    expect(checks.count(Number.POSITIVE_INFINITY, 'limit', { allowZero: false })).toBe(
       Number.MAX_SAFE_INTEGER,
     );
     for (const value of [0, -1, 1.5, Number.NaN]) {
-      expect(() => graphCount(value, 'limit', { allowZero: false, source })).toThrow(
+      expect(() => checks.count(value, 'limit', { allowZero: false })).toThrow(
         /limit must be an integer of at least 1/,
       );
     }
   });
 
   it('checks embeddings against the graph’s length once it is known', () => {
-    const what = { what: 'The query embedding', source };
-    expect(() => checkGraphEmbedding([1, 2], undefined, what)).not.toThrow();
-    expect(() => checkGraphEmbedding([1, 2], 3, what)).toThrow(DimensionMismatchError);
-    expect(() => checkGraphEmbedding([1, Number.NaN], 2, what)).toThrow(InvalidArgumentError);
+    const what = 'The query embedding';
+    expect(() => checks.embedding([1, 2], undefined, what)).not.toThrow();
+    expect(() => checks.embedding([1, 2], 3, what)).toThrow(DimensionMismatchError);
+    expect(() => checks.embedding([1, Number.NaN], 2, what)).toThrow(InvalidArgumentError);
   });
 
   it('reads call options into checked arguments', () => {
     expect(
-      neighboursArguments({ scope: { userId: 'u' }, entityIds: ['a', 'a', 'b'], limit: 3 }, source),
+      checks.neighbours({ scope: { userId: 'u' }, entityIds: ['a', 'a', 'b'], limit: 3 }),
     ).toEqual({ scope: { userId: 'u' }, entityIds: ['a', 'b'], limit: 3 });
-    expect(
-      listArguments({ scope: { userId: 'u' }, limit: 2, cursor: encodeCursor('r1') }, source),
-    ).toEqual({ scope: { userId: 'u' }, limit: 2, after: 'r1', includeInvalidated: false });
+    expect(checks.list({ scope: { userId: 'u' }, limit: 2, cursor: encodeCursor('r1') })).toEqual({
+      scope: { userId: 'u' },
+      limit: 2,
+      after: 'r1',
+      includeInvalidated: false,
+    });
   });
 });
 

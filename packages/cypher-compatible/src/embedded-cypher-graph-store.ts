@@ -16,105 +16,104 @@ type OptionsOf<Method extends keyof GraphStore> = GraphStore[Method] extends (
   ? Options
   : never;
 
-/** A normalized scope; throws `InvalidArgumentError` when it names no user, agent or run. */
-export function requiredGraphScope(scope: Scope, source: string): Scope {
-  const normalized = normalizeScope(scope, { source });
-  if (Object.keys(normalized).length === 0) {
-    throw new InvalidArgumentError({
-      source,
-      message: 'A non-empty scope is required (userId, agentId or runId).',
-    });
-  }
-  return normalized;
-}
-
-/** A count argument (`topK`, `limit`, `dimensions`): an integer, `Infinity` meaning no limit. */
-export function graphCount(
-  value: number,
-  name: string,
-  options: { allowZero: boolean; source: string },
-): number {
-  if (value === Number.POSITIVE_INFINITY) return Number.MAX_SAFE_INTEGER;
-  const least = options.allowZero ? 0 : 1;
-  if (!Number.isInteger(value) || value < least) {
-    throw new InvalidArgumentError({
-      source: options.source,
-      message: `${name} must be an integer of at least ${least}, got ${value}.`,
-    });
-  }
-  return value;
-}
-
-/**
- * Throws `DimensionMismatchError` when the embedding is not `expected` numbers long (no check
- * while the graph's length is unknown) and `InvalidArgumentError` when a value is not finite.
- */
-export function checkGraphEmbedding(
-  embedding: readonly number[],
-  expected: number | undefined,
-  options: { what: string; source: string },
-): void {
-  if (expected !== undefined && embedding.length !== expected) {
-    throw new DimensionMismatchError({
-      source: options.source,
-      message: `${options.what} has ${embedding.length} dimensions; the graph stores ${expected}.`,
-      expected,
-      actual: embedding.length,
-    });
-  }
-  if (!embedding.every((value) => Number.isFinite(value))) {
-    throw new InvalidArgumentError({
-      source: options.source,
-      message: `${options.what} holds a value that is not finite.`,
-    });
-  }
-}
-
-/** The checked arguments of `findSimilarEntities`. */
-export function similarEntitiesArguments(
-  options: OptionsOf<'findSimilarEntities'>,
-  source: string,
-): { scope: Scope; topK: number } {
-  return {
-    scope: requiredGraphScope(options.scope, source),
-    topK: graphCount(options.topK, 'topK', { allowZero: true, source }),
+/** Checks of a graph store's call arguments, bound to the adapter's name for its errors. */
+export interface GraphArguments {
+  /** A normalized scope; throws `InvalidArgumentError` when it names no user, agent or run. */
+  scope(scope: Scope): Scope;
+  /** A count (`topK`, `limit`, `dimensions`): an integer, `Infinity` meaning no limit. */
+  count(value: number, name: string, options: { allowZero: boolean }): number;
+  /**
+   * Throws `DimensionMismatchError` when the embedding is not `expected` numbers long (no check
+   * while the graph's length is unknown) and `InvalidArgumentError` when a value is not finite.
+   */
+  embedding(embedding: readonly number[], expected: number | undefined, what: string): void;
+  /** The checked arguments of `findSimilarEntities`. */
+  similarEntities(options: OptionsOf<'findSimilarEntities'>): { scope: Scope; topK: number };
+  /** The checked arguments of `neighbours`, entity ids without repeats. */
+  neighbours(options: OptionsOf<'neighbours'>): {
+    scope: Scope;
+    entityIds: string[];
+    limit: number;
+  };
+  /** The checked arguments of `invalidateRelations`, relation ids without repeats. */
+  invalidateRelations(options: OptionsOf<'invalidateRelations'>): {
+    scope: Scope;
+    relationIds: string[];
+    at: string;
+  };
+  /** The checked arguments of `list`, the cursor decoded into the id the page starts after. */
+  list(options: OptionsOf<'list'>): {
+    scope: Scope;
+    limit: number;
+    after: string | undefined;
+    includeInvalidated: boolean;
   };
 }
 
-/** The checked arguments of `neighbours`, entity ids without repeats. */
-export function neighboursArguments(
-  options: OptionsOf<'neighbours'>,
-  source: string,
-): { scope: Scope; entityIds: string[]; limit: number } {
-  return {
-    scope: requiredGraphScope(options.scope, source),
-    limit: graphCount(options.limit, 'limit', { allowZero: true, source }),
-    entityIds: [...new Set(options.entityIds)],
-  };
-}
+/** Creates the {@link GraphArguments} checks of the adapter `source`. */
+export function graphArguments(source: string): GraphArguments {
+  function scope(value: Scope): Scope {
+    const normalized = normalizeScope(value, { source });
+    if (Object.keys(normalized).length === 0) {
+      throw new InvalidArgumentError({
+        source,
+        message: 'A non-empty scope is required (userId, agentId or runId).',
+      });
+    }
+    return normalized;
+  }
 
-/** The checked arguments of `invalidateRelations`, relation ids without repeats. */
-export function invalidateRelationsArguments(
-  options: OptionsOf<'invalidateRelations'>,
-  source: string,
-): { scope: Scope; relationIds: string[]; at: string } {
-  return {
-    scope: requiredGraphScope(options.scope, source),
-    relationIds: [...new Set(options.relationIds)],
-    at: options.at,
-  };
-}
+  function count(value: number, name: string, { allowZero }: { allowZero: boolean }): number {
+    if (value === Number.POSITIVE_INFINITY) return Number.MAX_SAFE_INTEGER;
+    const least = allowZero ? 0 : 1;
+    if (!Number.isInteger(value) || value < least) {
+      throw new InvalidArgumentError({
+        source,
+        message: `${name} must be an integer of at least ${least}, got ${value}.`,
+      });
+    }
+    return value;
+  }
 
-/** The checked arguments of `list`, the cursor decoded into the id the page starts after. */
-export function listArguments(
-  options: OptionsOf<'list'>,
-  source: string,
-): { scope: Scope; limit: number; after: string | undefined; includeInvalidated: boolean } {
   return {
-    scope: requiredGraphScope(options.scope, source),
-    limit: graphCount(options.limit, 'limit', { allowZero: false, source }),
-    after: decodeCursor(options.cursor, source),
-    includeInvalidated: options.includeInvalidated ?? false,
+    scope,
+    count,
+    embedding(embedding, expected, what) {
+      if (expected !== undefined && embedding.length !== expected) {
+        throw new DimensionMismatchError({
+          source,
+          message: `${what} has ${embedding.length} dimensions; the graph stores ${expected}.`,
+          expected,
+          actual: embedding.length,
+        });
+      }
+      if (!embedding.every((value) => Number.isFinite(value))) {
+        throw new InvalidArgumentError({
+          source,
+          message: `${what} holds a value that is not finite.`,
+        });
+      }
+    },
+    similarEntities: (options) => ({
+      scope: scope(options.scope),
+      topK: count(options.topK, 'topK', { allowZero: true }),
+    }),
+    neighbours: (options) => ({
+      scope: scope(options.scope),
+      limit: count(options.limit, 'limit', { allowZero: true }),
+      entityIds: [...new Set(options.entityIds)],
+    }),
+    invalidateRelations: (options) => ({
+      scope: scope(options.scope),
+      relationIds: [...new Set(options.relationIds)],
+      at: options.at,
+    }),
+    list: (options) => ({
+      scope: scope(options.scope),
+      limit: count(options.limit, 'limit', { allowZero: false }),
+      after: decodeCursor(options.cursor, source),
+      includeInvalidated: options.includeInvalidated ?? false,
+    }),
   };
 }
 

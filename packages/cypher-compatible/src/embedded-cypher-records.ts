@@ -59,6 +59,12 @@ export type StoredRelationProperties = {
   invalidatedAt: string | null;
 };
 
+type StoredScope = { userId: string | null; agentId: string | null; runId: string | null };
+
+function storedScope(item: Scope): StoredScope {
+  return { userId: item.userId ?? null, agentId: item.agentId ?? null, runId: item.runId ?? null };
+}
+
 /** The properties an entity node stores. */
 export function storedEntityProperties(entity: GraphEntity): StoredEntityProperties {
   return {
@@ -66,9 +72,7 @@ export function storedEntityProperties(entity: GraphEntity): StoredEntityPropert
     name: entity.name,
     type: entity.type,
     embedding: entity.embedding,
-    userId: entity.userId ?? null,
-    agentId: entity.agentId ?? null,
-    runId: entity.runId ?? null,
+    ...storedScope(entity),
     mentions: entity.mentions,
     metadata: entity.metadata === undefined ? null : JSON.stringify(entity.metadata),
     createdAt: entity.createdAt,
@@ -81,9 +85,7 @@ export function storedRelationProperties(relation: GraphRelation): StoredRelatio
   return {
     id: relation.id,
     relationship: relation.relationship,
-    userId: relation.userId ?? null,
-    agentId: relation.agentId ?? null,
-    runId: relation.runId ?? null,
+    ...storedScope(relation),
     mentions: relation.mentions,
     createdAt: relation.createdAt,
     updatedAt: relation.updatedAt,

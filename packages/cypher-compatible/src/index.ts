@@ -1,15 +1,10 @@
 export {
-  checkGraphEmbedding,
   createSerialQueue,
-  graphCount,
-  invalidateRelationsArguments,
+  type GraphArguments,
+  graphArguments,
   latestById,
-  listArguments,
   missingEndpointError,
-  neighboursArguments,
-  requiredGraphScope,
   type SerialQueue,
-  similarEntitiesArguments,
   triplePage,
 } from './embedded-cypher-graph-store.js';
 export {

@@ -1,3 +1,4 @@
+import { AdapterCallError } from '@engram/core';
 import { describe, expect, it, vi } from 'vitest';
 import {
   holdPool,
@@ -36,7 +37,7 @@ describe('holdPool', () => {
   it('creates the pool once on first use, listens to its errors and ends only that one', async () => {
     const created = fakePool(fakeClient());
     const create = vi.fn(() => created);
-    const holder = holdPool({ create });
+    const holder = holdPool({ source: 'test', create });
     expect(create).not.toHaveBeenCalled();
     expect(holder.get()).toBe(created);
     expect(holder.get()).toBe(created);
@@ -46,10 +47,20 @@ describe('holdPool', () => {
     expect(created.end).toHaveBeenCalledTimes(1);
 
     const given = fakePool(fakeClient());
-    const borrowed = holdPool({ pool: given, create });
+    const borrowed = holdPool({ source: 'test', pool: given, create });
     expect(borrowed.get()).toBe(given);
     await borrowed.end();
     expect(given.end).not.toHaveBeenCalled();
+  });
+
+  it('wraps a failure to end the pool', async () => {
+    const failing = fakePool(fakeClient());
+    failing.end.mockRejectedValueOnce(new Error('stuck'));
+    const holder = holdPool({ source: 'test', create: () => failing });
+    holder.get();
+    await expect(holder.end()).rejects.toSatisfy(
+      (error) => AdapterCallError.isInstance(error) && error.message === 'close failed: stuck',
+    );
   });
 });
 

@@ -1,3 +1,5 @@
+import { toPostgresCallError } from './postgres-errors.js';
+
 /** What the helpers need of a node-postgres `Client` or `Pool`: `query`. */
 export interface PostgresQueryable {
   /** Sends one statement with positional parameters. */
@@ -25,7 +27,10 @@ export interface PostgresPool<Client extends PostgresPoolClient = PostgresPoolCl
 export interface PoolHolder<Pool> {
   /** The pool; creates it on the first call when none was given. */
   get(): Pool;
-  /** Ends the pool when the store created it (a pool passed in belongs to its owner). */
+  /**
+   * Ends the pool when the store created it (a pool passed in belongs to its owner); a failure
+   * is an `AdapterCallError` of the store's source.
+   */
   end(): Promise<void>;
 }
 
@@ -35,6 +40,8 @@ export interface PoolHolder<Pool> {
  * a listener that would end the process (the next checkout simply opens a new connection).
  */
 export function holdPool<Pool extends PostgresPool<PostgresPoolClient>>(options: {
+  /** The adapter, for errors. */
+  source: string;
   /** A pool passed in by the caller; used as is and never ended. */
   pool?: Pool | undefined;
   /** Creates the pool when none was passed in; may throw when settings are missing. */
@@ -54,7 +61,11 @@ export function holdPool<Pool extends PostgresPool<PostgresPoolClient>>(options:
     async end() {
       const owned = created;
       created = undefined;
-      await owned?.end();
+      try {
+        await owned?.end();
+      } catch (error) {
+        throw toPostgresCallError(error, options.source, 'close');
+      }
     },
   };
 }
