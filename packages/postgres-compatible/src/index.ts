@@ -5,11 +5,5 @@ export type {
   PostgresQueryable,
 } from './postgres-connection.js';
 export { holdPool, onceSucceeded, transaction, withPoolClient } from './postgres-connection.js';
-export {
-  isRetryablePostgresError,
-  isUndefinedTable,
-  postgresErrorMapper,
-  sqlState,
-  toPostgresCallError,
-} from './postgres-errors.js';
+export * from './postgres-errors.js';
 export { qualifiedName, quoteIdentifier } from './postgres-identifiers.js';
