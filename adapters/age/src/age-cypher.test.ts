@@ -7,12 +7,10 @@ import {
   cypherSql,
   deleteRelationQuery,
   deleteScopeQueries,
-  entityFromProperties,
   invalidateRelationsQuery,
   listQuery,
   neighboursQuery,
   parseAgtype,
-  relationFromProperties,
   scopeEntitiesQuery,
   scopePattern,
   updateEntityQuery,
@@ -150,17 +148,5 @@ describe('the Cypher the AGE store sends', () => {
     expect(parseAgtype('{"id": 1, "label": "Entity", "properties": {}}::vertex')).toMatchObject({
       label: 'Entity',
     });
-  });
-
-  it('reads entities and relations back, leaving absent fields absent', () => {
-    const properties = {
-      ...entity,
-      metadata: JSON.stringify(entity.metadata),
-    };
-    expect(entityFromProperties(properties)).toEqual(entity);
-    const { metadata: _, ...bare } = properties;
-    expect(entityFromProperties(bare)).not.toHaveProperty('metadata');
-    const { invalidatedAt: __, ...edge } = relation;
-    expect(relationFromProperties(edge, 'e1', 'e2')).toEqual(relation);
   });
 });

@@ -1,5 +1,12 @@
 import type { GraphEntity, GraphRelation, JsonValue, Scope } from '@engram/core';
-import { scopeFields } from '@engram/core';
+import {
+  type RelationPageOptions,
+  relationPageConditions,
+  scopeClauses,
+  storedEntityProperties,
+  storedRelationProperties,
+} from '@engram/cypher-compatible';
+import { qualifiedName, quoteIdentifier } from '@engram/postgres-compatible';
 
 /** A value bound to a `$name` parameter of a Cypher query (sent as one agtype map). */
 export type AgeParameter = JsonValue;
@@ -31,21 +38,23 @@ export function cypherSql(graphName: string, query: AgeQuery): string {
   return `SELECT * FROM ag_catalog.cypher('${graphName}', $$ ${query.text} $$, $1) AS (${columns})`;
 }
 
+/** A GIN index of a label table's properties, which answers MATCH patterns with property maps. */
+export function labelIndexSql(graphName: string, label: string): string {
+  const index = quoteIdentifier(`${graphName}_${label.toLowerCase()}_properties`);
+  return `CREATE INDEX IF NOT EXISTS ${index} ON ${qualifiedName(graphName, label)} USING gin (properties)`;
+}
+
 /**
  * A property map pattern "every field of the scope matches exactly", e.g.
  * `{userId: $scope_userId}`. In a MATCH pattern AGE turns it into a containment test on the
  * label table's properties, which a GIN index answers. The scope must be non-empty.
  */
 export function scopePattern(scope: Scope): { text: string; parameters: Record<string, string> } {
-  const entries: string[] = [];
-  const parameters: Record<string, string> = {};
-  for (const field of scopeFields) {
-    const value = scope[field];
-    if (value === undefined) continue;
-    entries.push(`${field}: $scope_${field}`);
-    parameters[`scope_${field}`] = value;
-  }
-  return { text: `{${entries.join(', ')}}`, parameters };
+  const { clauses, parameters } = scopeClauses(
+    scope,
+    (field, parameter) => `${field}: ${parameter}`,
+  );
+  return { text: `{${clauses.join(', ')}}`, parameters };
 }
 
 /** Ids of the stored entities among these (ids must be non-empty). */
@@ -57,36 +66,11 @@ export function existingEntitiesQuery(ids: string[]): AgeQuery {
   };
 }
 
-function entityProperties(entity: GraphEntity): Record<string, AgeParameter> {
-  return {
-    id: entity.id,
-    name: entity.name,
-    type: entity.type,
-    embedding: entity.embedding,
-    userId: entity.userId ?? null,
-    agentId: entity.agentId ?? null,
-    runId: entity.runId ?? null,
-    mentions: entity.mentions,
-    // A JSON string keeps metadata exactly as given (agtype would turn -0 into 0, reorder keys).
-    metadata: entity.metadata === undefined ? null : JSON.stringify(entity.metadata),
-    createdAt: entity.createdAt,
-    updatedAt: entity.updatedAt,
-  };
-}
-
-function relationProperties(relation: GraphRelation): Record<string, AgeParameter> {
-  return {
-    id: relation.id,
-    relationship: relation.relationship,
-    userId: relation.userId ?? null,
-    agentId: relation.agentId ?? null,
-    runId: relation.runId ?? null,
-    mentions: relation.mentions,
-    createdAt: relation.createdAt,
-    updatedAt: relation.updatedAt,
-    invalidatedAt: relation.invalidatedAt,
-  };
-}
+// Metadata travels as a JSON string: agtype would turn -0 into 0 and reorder keys.
+const entityProperties = (entity: GraphEntity): Record<string, AgeParameter> =>
+  storedEntityProperties(entity);
+const relationProperties = (relation: GraphRelation): Record<string, AgeParameter> =>
+  storedRelationProperties(relation);
 
 /** `{key: $key, ...}` of the properties that are not null (AGE would store a null). */
 function createMap(properties: Record<string, AgeParameter>): string {
@@ -224,28 +208,15 @@ export function invalidateRelationsQuery(options: {
 }
 
 /** One page of the scope's relations by id, one row more than the page to tell if more follow. */
-export function listQuery(options: {
-  scope: Scope;
-  limit: number;
-  after?: string | undefined;
-  includeInvalidated?: boolean | undefined;
-}): AgeQuery {
+export function listQuery(options: RelationPageOptions & { scope: Scope }): AgeQuery {
   const pattern = scopePattern(options.scope);
-  const conditions: string[] = [];
-  const parameters: Record<string, AgeParameter> = {
-    ...pattern.parameters,
-    limit: options.limit + 1,
-  };
-  if (!options.includeInvalidated) conditions.push('r.invalidatedAt IS NULL');
-  if (options.after !== undefined) {
-    conditions.push('r.id > $after');
-    parameters.after = options.after;
-  }
+  const page = relationPageConditions(options);
+  const where = page.conditions.length > 0 ? `WHERE ${page.conditions.join(' AND ')} ` : '';
   return {
     text:
       `MATCH (a:${entityLabel})-[r:${relationLabel} ${pattern.text}]->(b:${entityLabel}) ` +
-      `${conditions.length > 0 ? `WHERE ${conditions.join(' AND ')} ` : ''}${tripleReturn} LIMIT $limit`,
-    parameters,
+      `${where}${tripleReturn} LIMIT $limit`,
+    parameters: { ...pattern.parameters, ...page.parameters },
     columns: tripleColumns,
   };
 }
@@ -278,56 +249,4 @@ export function deleteScopeQueries(scope: Scope): {
 export function parseAgtype(text: string | null): unknown {
   if (text === null) return null;
   return JSON.parse(text.replace(/::(vertex|edge|path|numeric)$/, ''));
-}
-
-type Properties = Record<string, unknown>;
-
-function optionalString(value: unknown): string | undefined {
-  return typeof value === 'string' ? value : undefined;
-}
-
-function scopeOf(properties: Properties): Scope {
-  const scope: Scope = {};
-  for (const field of scopeFields) {
-    const value = optionalString(properties[field]);
-    if (value !== undefined) scope[field] = value;
-  }
-  return scope;
-}
-
-/** An entity from a vertex's properties. */
-export function entityFromProperties(properties: Properties): GraphEntity {
-  const metadata = optionalString(properties.metadata);
-  return {
-    id: String(properties.id),
-    name: String(properties.name ?? ''),
-    type: String(properties.type ?? ''),
-    embedding: Array.isArray(properties.embedding) ? (properties.embedding as number[]) : [],
-    ...scopeOf(properties),
-    mentions: Number(properties.mentions ?? 0),
-    ...(metadata === undefined
-      ? {}
-      : { metadata: JSON.parse(metadata) as Record<string, JsonValue> }),
-    createdAt: String(properties.createdAt ?? ''),
-    updatedAt: String(properties.updatedAt ?? ''),
-  };
-}
-
-/** A relation from an edge's properties and its endpoints' ids. */
-export function relationFromProperties(
-  properties: Properties,
-  sourceId: string,
-  destinationId: string,
-): GraphRelation {
-  return {
-    id: String(properties.id),
-    sourceId,
-    relationship: String(properties.relationship ?? ''),
-    destinationId,
-    ...scopeOf(properties),
-    mentions: Number(properties.mentions ?? 0),
-    createdAt: String(properties.createdAt ?? ''),
-    updatedAt: String(properties.updatedAt ?? ''),
-    invalidatedAt: optionalString(properties.invalidatedAt) ?? null,
-  };
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { describeGraphStore, type ServiceInfo } from '@engram/conformance';
+import { describeGraphStore } from '@engram/conformance';
 import {
   AdapterCallError,
   DimensionMismatchError,
@@ -11,14 +11,6 @@ import {
 import pg from 'pg';
 import { expect, inject } from 'vitest';
 import { createAgeGraphStore } from '../src/index.js';
-
-// Repeats the conformance package's declaration, so the type holds even when the workspace
-// resolves that package's vitest to another copy than this package's.
-declare module 'vitest' {
-  export interface ProvidedContext {
-    engramService: ServiceInfo;
-  }
-}
 
 const service = inject('engramService');
 const skip = service.skip ? { skip: service.skip } : {};

@@ -3,13 +3,11 @@ import { describe, expect, it } from 'vitest';
 import {
   deleteScopeStatements,
   embeddingLiteral,
-  entityFromNode,
   entityTableStatement,
   invalidateRelationsStatement,
   type KuzuStatement,
   listStatement,
   neighboursStatement,
-  relationFromRelationship,
   scopeCondition,
   similarEntitiesStatement,
   upsertEntityStatement,
@@ -164,21 +162,5 @@ describe('the Cypher the Kuzu store sends', () => {
 
   it('writes embeddings as literals that keep every value, -0 included', () => {
     expect(embeddingLiteral([1, 0.1, -0, 1e-310, 1e21])).toBe('[1,0.1,-0,1e-310,1e+21]');
-  });
-
-  it('reads entities and relations back, leaving absent fields absent', () => {
-    const node = {
-      _id: { offset: 0, table: 0 },
-      _label: 'Entity',
-      ...entity,
-      embedding: [1, 0.5, -0],
-      agentId: null,
-      runId: null,
-      metadata: JSON.stringify(entity.metadata),
-    };
-    expect(entityFromNode(node)).toEqual(entity);
-    expect(entityFromNode({ ...node, metadata: null })).not.toHaveProperty('metadata');
-    const edge = { ...relation, runId: null, _label: 'RELATES' };
-    expect(relationFromRelationship(edge, 'e1', 'e2')).toEqual(relation);
   });
 });

@@ -1,5 +1,11 @@
-import type { GraphEntity, GraphRelation, JsonValue, Scope } from '@engram/core';
-import { scopeFields } from '@engram/core';
+import type { GraphEntity, GraphRelation, Scope } from '@engram/core';
+import {
+  type RelationPageOptions,
+  relationPageConditions,
+  scopeClauses,
+  storedEntityProperties,
+  storedRelationProperties,
+} from '@engram/cypher-compatible';
 
 /** A value bound to a `$name` parameter of a Kuzu statement. */
 export type KuzuParameter = string | number | boolean | null | string[];
@@ -52,14 +58,10 @@ export function showTablesStatement(): KuzuStatement {
  * `variable`. The scope is expected to be non-empty and normalized.
  */
 export function scopeCondition(variable: string, scope: Scope): KuzuStatement {
-  const clauses: string[] = [];
-  const parameters: Record<string, KuzuParameter> = {};
-  for (const field of scopeFields) {
-    const value = scope[field];
-    if (value === undefined) continue;
-    clauses.push(`${variable}.${field} = $scope_${field}`);
-    parameters[`scope_${field}`] = value;
-  }
+  const { clauses, parameters } = scopeClauses(
+    scope,
+    (field, parameter) => `${variable}.${field} = ${parameter}`,
+  );
   return { text: clauses.join(' AND '), parameters };
 }
 
@@ -81,17 +83,8 @@ export function upsertEntityStatement(entity: GraphEntity, dimensions: number): 
       'e.agentId = $agentId, e.runId = $runId, e.mentions = CAST($mentions AS INT64), ' +
       'e.metadata = $metadata, e.createdAt = $createdAt, e.updatedAt = $updatedAt',
     parameters: {
-      id: entity.id,
-      name: entity.name,
-      type: entity.type,
+      ...storedEntityProperties(entity),
       embedding: embeddingLiteral(entity.embedding),
-      userId: entity.userId ?? null,
-      agentId: entity.agentId ?? null,
-      runId: entity.runId ?? null,
-      mentions: entity.mentions,
-      metadata: entity.metadata === undefined ? null : JSON.stringify(entity.metadata),
-      createdAt: entity.createdAt,
-      updatedAt: entity.updatedAt,
     },
   };
 }
@@ -130,17 +123,9 @@ export function upsertRelationStatement(relation: GraphRelation): KuzuStatement 
       'r.mentions = CAST($mentions AS INT64), r.createdAt = $createdAt, r.updatedAt = $updatedAt, ' +
       'r.invalidatedAt = $invalidatedAt RETURN r.id AS id',
     parameters: {
-      id: relation.id,
+      ...storedRelationProperties(relation),
       sourceId: relation.sourceId,
       destinationId: relation.destinationId,
-      relationship: relation.relationship,
-      userId: relation.userId ?? null,
-      agentId: relation.agentId ?? null,
-      runId: relation.runId ?? null,
-      mentions: relation.mentions,
-      createdAt: relation.createdAt,
-      updatedAt: relation.updatedAt,
-      invalidatedAt: relation.invalidatedAt,
     },
   };
 }
@@ -207,26 +192,13 @@ export function invalidateRelationsStatement(options: {
 }
 
 /** One page of the scope's relations by id, one row more than the page to tell if more follow. */
-export function listStatement(options: {
-  scope: Scope;
-  limit: number;
-  after?: string | undefined;
-  includeInvalidated?: boolean | undefined;
-}): KuzuStatement {
+export function listStatement(options: RelationPageOptions & { scope: Scope }): KuzuStatement {
   const scope = scopeCondition('r', options.scope);
-  const parameters: Record<string, KuzuParameter> = {
-    ...scope.parameters,
-    limit: options.limit + 1,
-  };
-  let conditions = scope.text;
-  if (!options.includeInvalidated) conditions += ' AND r.invalidatedAt IS NULL';
-  if (options.after !== undefined) {
-    conditions += ' AND r.id > $after';
-    parameters.after = options.after;
-  }
+  const page = relationPageConditions(options);
+  const conditions = [scope.text, ...page.conditions].join(' AND ');
   return {
     text: `MATCH (a:${entityTable})-[r:${relationTable}]->(b:${entityTable}) WHERE ${conditions} ${triple} LIMIT $limit`,
-    parameters,
+    parameters: { ...scope.parameters, ...page.parameters },
   };
 }
 
@@ -254,57 +226,5 @@ export function deleteScopeStatements(scope: Scope): {
     // DETACH also removes relations of another scope that still point at the entity, which
     // would otherwise block the delete.
     deleteEntities: { text: `${entities} DETACH DELETE e`, parameters: onEntity.parameters },
-  };
-}
-
-type Row = Record<string, unknown>;
-
-function optionalString(value: unknown): string | undefined {
-  return typeof value === 'string' ? value : undefined;
-}
-
-function scopeOf(row: Row): Scope {
-  const scope: Scope = {};
-  for (const field of scopeFields) {
-    const value = optionalString(row[field]);
-    if (value !== undefined) scope[field] = value;
-  }
-  return scope;
-}
-
-/** An entity from a node value returned by Kuzu. */
-export function entityFromNode(node: Row): GraphEntity {
-  const metadata = optionalString(node.metadata);
-  return {
-    id: String(node.id),
-    name: String(node.name ?? ''),
-    type: String(node.type ?? ''),
-    embedding: Array.isArray(node.embedding) ? (node.embedding as number[]) : [],
-    ...scopeOf(node),
-    mentions: Number(node.mentions ?? 0),
-    ...(metadata === undefined
-      ? {}
-      : { metadata: JSON.parse(metadata) as Record<string, JsonValue> }),
-    createdAt: String(node.createdAt ?? ''),
-    updatedAt: String(node.updatedAt ?? ''),
-  };
-}
-
-/** A relation from a relationship value and its endpoints' ids. */
-export function relationFromRelationship(
-  relationship: Row,
-  sourceId: string,
-  destinationId: string,
-): GraphRelation {
-  return {
-    id: String(relationship.id),
-    sourceId,
-    relationship: String(relationship.relationship ?? ''),
-    destinationId,
-    ...scopeOf(relationship),
-    mentions: Number(relationship.mentions ?? 0),
-    createdAt: String(relationship.createdAt ?? ''),
-    updatedAt: String(relationship.updatedAt ?? ''),
-    invalidatedAt: optionalString(relationship.invalidatedAt) ?? null,
   };
 }

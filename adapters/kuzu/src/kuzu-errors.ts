@@ -1,4 +1,5 @@
-import { AdapterCallError, EngramError } from '@engram/core';
+import { toAdapterCallError } from '@engram/adapter-kit';
+import type { EngramError } from '@engram/core';
 
 const source = 'kuzu';
 
@@ -22,13 +23,6 @@ export function isRetryableKuzuError(error: unknown): boolean {
 }
 
 /** Turns an engine error into an `AdapterCallError`; Engram errors pass through unchanged. */
-export function wrapKuzuError(error: unknown, action: string): EngramError {
-  if (EngramError.isInstance(error)) return error;
-  const detail = error instanceof Error ? error.message : String(error);
-  return new AdapterCallError({
-    source,
-    message: `${action} failed: ${detail}`,
-    isRetryable: isRetryableKuzuError(error),
-    cause: error,
-  });
+export function toKuzuCallError(error: unknown, action: string): EngramError {
+  return toAdapterCallError(error, { source, action, isRetryable: isRetryableKuzuError(error) });
 }

@@ -1,25 +1,25 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { defineGraphStore } from '@engram/adapter-kit';
 import {
   AdapterCallError,
   type CallOptions,
-  ClosedError,
   DimensionMismatchError,
-  decodeCursor,
-  encodeCursor,
-  type GraphEntity,
-  type GraphRelation,
   type GraphStore,
-  type GraphTriple,
   InvalidArgumentError,
-  normalizeScope,
-  type Scope,
   throwIfAborted,
 } from '@engram/core';
 import {
+  createSerialQueue,
+  entityFromStoredProperties,
+  graphArguments,
+  missingEndpointError,
+  tripleFromStoredProperties,
+  triplePage,
+} from '@engram/cypher-compatible';
+import {
   deleteRelationBetweenStatement,
   deleteScopeStatements,
-  entityFromNode,
   entityTable,
   entityTableInfoStatement,
   entityTableStatement,
@@ -28,7 +28,6 @@ import {
   listStatement,
   neighboursStatement,
   relationEndpointsStatement,
-  relationFromRelationship,
   relationTable,
   relationTableStatement,
   showTablesStatement,
@@ -36,9 +35,10 @@ import {
   upsertEntityStatement,
   upsertRelationStatement,
 } from './kuzu-cypher.js';
-import { wrapKuzuError } from './kuzu-errors.js';
+import { toKuzuCallError } from './kuzu-errors.js';
 
 const source = 'kuzu';
+const checks = graphArguments(source);
 
 /** Options of {@link createKuzuGraphStore}. */
 export interface KuzuGraphStoreOptions {
@@ -115,50 +115,18 @@ async function loadKuzu(): Promise<KuzuModule> {
   }
 }
 
-function requiredScope(scope: Scope): Scope {
-  const normalized = normalizeScope(scope, { source });
-  if (Object.keys(normalized).length === 0) {
-    throw new InvalidArgumentError({
-      source,
-      message: 'A non-empty scope is required (userId, agentId or runId).',
-    });
-  }
-  return normalized;
-}
-
-function count(value: number, name: string, { allowZero }: { allowZero: boolean }): number {
-  if (value === Number.POSITIVE_INFINITY) return Number.MAX_SAFE_INTEGER;
-  if (!Number.isInteger(value) || value < (allowZero ? 0 : 1)) {
-    throw new InvalidArgumentError({
-      source,
-      message: `${name} must be an integer of at least ${allowZero ? 0 : 1}, got ${value}.`,
-    });
-  }
-  return value;
-}
-
-function checkDimensions(embedding: readonly number[], expected: number, what: string): void {
-  if (embedding.length !== expected) {
-    throw new DimensionMismatchError({
-      source,
-      message: `${what} has ${embedding.length} dimensions; the graph stores ${expected}.`,
-      expected,
-      actual: embedding.length,
-    });
-  }
-  if (!embedding.every((value) => Number.isFinite(value))) {
-    throw new InvalidArgumentError({
-      source,
-      message: `${what} holds a value that is not finite.`,
-    });
-  }
-}
-
 function dimensionsOfType(type: unknown): number | undefined {
   const match = /\[(\d+)\]$/.exec(String(type));
   return match ? Number(match[1]) : undefined;
 }
 
+/**
+ * The embedded graph store: entities and relations in a Kuzu database on disk. Entity
+ * similarity is exact cosine similarity over the scope's entities (`array_cosine_similarity`),
+ * computed inside the engine. Every statement runs on one connection, one at a time: Kuzu runs
+ * one write transaction at a time, and its Node binding is not safe with concurrent writers on
+ * several connections.
+ */
 /**
  * The embedded graph store: entities and relations in a Kuzu database on disk. Entity
  * similarity is exact cosine similarity over the scope's entities (`array_cosine_similarity`),
@@ -177,13 +145,11 @@ export function createKuzuGraphStore(options: KuzuGraphStoreOptions): GraphStore
     throw new InvalidArgumentError({ source, message: '`path` must be a non-empty string.' });
   }
 
-  let closed = false;
-  let closing: Promise<void> | undefined;
   let opening: Promise<Session> | undefined;
   let opened: Session | undefined;
   let ownsDatabase = false;
   let dimensions: number | undefined;
-  let tail: Promise<unknown> = Promise.resolve();
+  const queue = createSerialQueue();
 
   async function open(): Promise<Session> {
     const kuzu = await loadKuzu();
@@ -218,30 +184,15 @@ export function createKuzuGraphStore(options: KuzuGraphStoreOptions): GraphStore
     return opening;
   }
 
-  function ensureOpen(callOptions: CallOptions): void {
-    if (closed) {
-      throw new ClosedError({ source, message: 'The graph store was closed; create a new one.' });
-    }
-    throwIfAborted(callOptions.abortSignal, source);
-  }
-
   /** Runs `work` after every earlier call has finished, on the one connection. */
   function exclusive<T>(
     callOptions: CallOptions,
-    action: string,
     work: (current: Session) => Promise<T>,
   ): Promise<T> {
-    ensureOpen(callOptions);
-    const run = tail.then(async () => {
+    return queue.run(async () => {
       throwIfAborted(callOptions.abortSignal, source);
-      try {
-        return await work(await session());
-      } catch (error) {
-        throw wrapKuzuError(error, action);
-      }
+      return work(await session());
     });
-    tail = run.catch(() => {});
-    return run;
   }
 
   async function closeResults(result: QueryResult | QueryResult[]): Promise<void> {
@@ -319,195 +270,150 @@ export function createKuzuGraphStore(options: KuzuGraphStoreOptions): GraphStore
     return wanted;
   }
 
-  function tripleFrom(row: Row): GraphTriple {
-    const sourceEntity = entityFromNode(row.a as Row);
-    const destination = entityFromNode(row.b as Row);
-    return {
-      relation: relationFromRelationship(row.r as Row, sourceEntity.id, destination.id),
-      source: sourceEntity,
-      destination,
-    };
+  function tripleFrom(row: Row) {
+    return tripleFromStoredProperties(row.r as Row, row.a as Row, row.b as Row);
   }
 
-  async function closeNow(): Promise<void> {
-    await tail.catch(() => {});
-    const current = opened ?? (await opening?.catch(() => undefined));
-    if (!current) return;
-    try {
-      current.prepared.clear();
-      await current.connection.close();
-      if (ownsDatabase) await current.database.close();
-    } catch (error) {
-      throw wrapKuzuError(error, 'close');
-    }
-  }
-
-  return {
-    specificationVersion: 'v1',
-    provider: 'kuzu',
+  return defineGraphStore({
+    provider: source,
     capabilities: { nativeVectorIndex: false },
-
-    async ensureSchema(callOptions) {
-      const wanted = count(callOptions.dimensions, 'dimensions', { allowZero: false });
-      await exclusive(callOptions, 'ensureSchema', (current) => createSchema(current, wanted));
+    toError: toKuzuCallError,
+    async onClose() {
+      await queue.idle();
+      const current = opened ?? (await opening?.catch(() => undefined));
+      if (!current) return;
+      try {
+        current.prepared.clear();
+        await current.connection.close();
+        if (ownsDatabase) await current.database.close();
+      } catch (error) {
+        throw toKuzuCallError(error, 'close');
+      }
     },
+    methods: () => ({
+      async ensureSchema(callOptions) {
+        const wanted = checks.count(callOptions.dimensions, 'dimensions', { allowZero: false });
+        await exclusive(callOptions, (current) => createSchema(current, wanted));
+      },
 
-    async upsertEntities(callOptions) {
-      const entities: GraphEntity[] = callOptions.entities;
-      ensureOpen(callOptions);
-      if (entities.length === 0) return;
-      await exclusive(callOptions, 'upsertEntities', async (current) => {
-        const length =
-          (await schema(current)) ?? (await createSchema(current, entities[0]!.embedding.length));
-        for (const entity of entities) {
-          checkDimensions(entity.embedding, length, `The embedding of entity ${entity.id}`);
-        }
-        await transaction(current, async () => {
-          for (const entity of entities) await rows(current, upsertEntityStatement(entity, length));
-        });
-      });
-    },
-
-    async upsertRelations(callOptions) {
-      const relations: GraphRelation[] = callOptions.relations;
-      ensureOpen(callOptions);
-      if (relations.length === 0) return;
-      await exclusive(callOptions, 'upsertRelations', async (current) => {
-        if ((await schema(current)) === undefined) {
-          throw new InvalidArgumentError({
-            source,
-            message: 'Upsert the relations’ entities (or call ensureSchema) first.',
+      async upsertEntities(callOptions) {
+        const { entities } = callOptions;
+        if (entities.length === 0) return;
+        await exclusive(callOptions, async (current) => {
+          const length =
+            (await schema(current)) ?? (await createSchema(current, entities[0]!.embedding.length));
+          for (const entity of entities) {
+            checks.embedding(entity.embedding, length, `The embedding of entity ${entity.id}`);
+          }
+          await transaction(current, async () => {
+            for (const entity of entities)
+              await rows(current, upsertEntityStatement(entity, length));
           });
-        }
-        await transaction(current, async () => {
-          const wanted = new Map(relations.map((relation) => [relation.id, relation]));
-          const stored = await rows(current, relationEndpointsStatement([...wanted.keys()]));
-          for (const row of stored) {
-            const next = wanted.get(String(row.id))!;
-            if (row.sourceId !== next.sourceId || row.destinationId !== next.destinationId) {
-              await rows(
-                current,
-                deleteRelationBetweenStatement(
-                  next.id,
-                  String(row.sourceId),
-                  String(row.destinationId),
-                ),
-              );
-            }
-          }
-          for (const relation of wanted.values()) {
-            const written = await rows(current, upsertRelationStatement(relation));
-            if (written.length === 0) {
-              throw new InvalidArgumentError({
-                source,
-                message: `Relation ${relation.id} joins ${relation.sourceId} and ${relation.destinationId}, and at least one of them is not stored; upsert entities before their relations.`,
-              });
-            }
-          }
         });
-      });
-    },
+      },
 
-    async findSimilarEntities(callOptions) {
-      ensureOpen(callOptions);
-      const scope = requiredScope(callOptions.scope);
-      const topK = count(callOptions.topK, 'topK', { allowZero: true });
-      return exclusive(callOptions, 'findSimilarEntities', async (current) => {
-        const length = await schema(current);
-        if (length === undefined || topK === 0) return [];
-        checkDimensions(callOptions.embedding, length, 'The query embedding');
-        const found = await rows(
-          current,
-          similarEntitiesStatement({
-            scope,
-            embedding: callOptions.embedding,
-            topK,
-            threshold: callOptions.threshold,
-            dimensions: length,
-          }),
-        );
-        return found.map((row) => ({
-          entity: entityFromNode(row.e as Row),
-          score: Number(row.score),
-        }));
-      });
-    },
-
-    async neighbours(callOptions) {
-      ensureOpen(callOptions);
-      const scope = requiredScope(callOptions.scope);
-      const limit = count(callOptions.limit, 'limit', { allowZero: true });
-      const entityIds = [...new Set(callOptions.entityIds)];
-      return exclusive(callOptions, 'neighbours', async (current) => {
-        if ((await schema(current)) === undefined || entityIds.length === 0 || limit === 0)
-          return [];
-        const found = await rows(current, neighboursStatement({ scope, entityIds, limit }));
-        return found.map(tripleFrom);
-      });
-    },
-
-    async invalidateRelations(callOptions) {
-      ensureOpen(callOptions);
-      const scope = requiredScope(callOptions.scope);
-      const relationIds = [...new Set(callOptions.relationIds)];
-      await exclusive(callOptions, 'invalidateRelations', async (current) => {
-        if ((await schema(current)) === undefined || relationIds.length === 0) return;
-        await rows(
-          current,
-          invalidateRelationsStatement({ scope, relationIds, at: callOptions.at }),
-        );
-      });
-    },
-
-    async list(callOptions) {
-      ensureOpen(callOptions);
-      const scope = requiredScope(callOptions.scope);
-      const limit = count(callOptions.limit, 'limit', { allowZero: false });
-      const after = decodeCursor(callOptions.cursor, source);
-      return exclusive(callOptions, 'list', async (current) => {
-        if ((await schema(current)) === undefined) return { triples: [] };
-        const found = await rows(
-          current,
-          listStatement({
-            scope,
-            limit,
-            after,
-            includeInvalidated: callOptions.includeInvalidated,
-          }),
-        );
-        const triples = found.slice(0, limit).map(tripleFrom);
-        const last = triples.at(-1);
-        return {
-          triples,
-          ...(found.length > limit && last ? { nextCursor: encodeCursor(last.relation.id) } : {}),
-        };
-      });
-    },
-
-    async deleteScope(callOptions) {
-      ensureOpen(callOptions);
-      const scope = requiredScope(callOptions.scope);
-      return exclusive(callOptions, 'deleteScope', async (current) => {
-        if ((await schema(current)) === undefined) return { deleted: 0 };
-        const statements = deleteScopeStatements(scope);
-        return transaction(current, async () => {
-          const [relations] = await rows(current, statements.countRelations);
-          await rows(current, statements.deleteRelations);
-          const [entities] = await rows(current, statements.countEntities);
-          await rows(current, statements.deleteEntities);
-          return { deleted: Number(relations?.count ?? 0) + Number(entities?.count ?? 0) };
+      async upsertRelations(callOptions) {
+        const { relations } = callOptions;
+        if (relations.length === 0) return;
+        await exclusive(callOptions, async (current) => {
+          if ((await schema(current)) === undefined) {
+            throw new InvalidArgumentError({
+              source,
+              message: 'Upsert the relations’ entities (or call ensureSchema) first.',
+            });
+          }
+          await transaction(current, async () => {
+            const wanted = new Map(relations.map((relation) => [relation.id, relation]));
+            const stored = await rows(current, relationEndpointsStatement([...wanted.keys()]));
+            for (const row of stored) {
+              const next = wanted.get(String(row.id))!;
+              if (row.sourceId !== next.sourceId || row.destinationId !== next.destinationId) {
+                await rows(
+                  current,
+                  deleteRelationBetweenStatement(
+                    next.id,
+                    String(row.sourceId),
+                    String(row.destinationId),
+                  ),
+                );
+              }
+            }
+            for (const relation of wanted.values()) {
+              const written = await rows(current, upsertRelationStatement(relation));
+              if (written.length === 0) throw missingEndpointError(relation, source);
+            }
+          });
         });
-      });
-    },
+      },
 
-    async close() {
-      closed = true;
-      closing ??= closeNow();
-      await closing;
-    },
+      async findSimilarEntities(callOptions) {
+        const { scope, topK } = checks.similarEntities(callOptions);
+        return exclusive(callOptions, async (current) => {
+          const length = await schema(current);
+          if (length === undefined || topK === 0) return [];
+          checks.embedding(callOptions.embedding, length, 'The query embedding');
+          const found = await rows(
+            current,
+            similarEntitiesStatement({
+              scope,
+              embedding: callOptions.embedding,
+              topK,
+              threshold: callOptions.threshold,
+              dimensions: length,
+            }),
+          );
+          return found.map((row) => ({
+            entity: entityFromStoredProperties(row.e as Row),
+            score: Number(row.score),
+          }));
+        });
+      },
 
-    async [Symbol.asyncDispose]() {
-      await this.close();
-    },
-  };
+      async neighbours(callOptions) {
+        const neighbourhood = checks.neighbours(callOptions);
+        return exclusive(callOptions, async (current) => {
+          if (
+            (await schema(current)) === undefined ||
+            neighbourhood.entityIds.length === 0 ||
+            neighbourhood.limit === 0
+          ) {
+            return [];
+          }
+          return (await rows(current, neighboursStatement(neighbourhood))).map(tripleFrom);
+        });
+      },
+
+      async invalidateRelations(callOptions) {
+        const invalidation = checks.invalidateRelations(callOptions);
+        await exclusive(callOptions, async (current) => {
+          if ((await schema(current)) === undefined || invalidation.relationIds.length === 0)
+            return;
+          await rows(current, invalidateRelationsStatement(invalidation));
+        });
+      },
+
+      async list(callOptions) {
+        const page = checks.list(callOptions);
+        return exclusive(callOptions, async (current) => {
+          if ((await schema(current)) === undefined) return { triples: [] };
+          const found = await rows(current, listStatement(page));
+          return triplePage(found.map(tripleFrom), page.limit);
+        });
+      },
+
+      async deleteScope(callOptions) {
+        const statements = deleteScopeStatements(checks.scope(callOptions.scope));
+        return exclusive(callOptions, async (current) => {
+          if ((await schema(current)) === undefined) return { deleted: 0 };
+          return transaction(current, async () => {
+            const [relations] = await rows(current, statements.countRelations);
+            await rows(current, statements.deleteRelations);
+            const [entities] = await rows(current, statements.countEntities);
+            await rows(current, statements.deleteEntities);
+            return { deleted: Number(relations?.count ?? 0) + Number(entities?.count ?? 0) };
+          });
+        });
+      },
+    }),
+  });
 }

@@ -1,5 +1,5 @@
+export { isRetryablePostgresError as isRetryablePgError } from '@engram/postgres-compatible';
 export { engramAdapters } from './pgvector-adapter.js';
-export { isRetryablePgError } from './pgvector-errors.js';
 export type {
   PgvectorFilterClause,
   PgvectorFilterOptions,

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '@engram/core';
+import { quoteIdentifier } from '@engram/postgres-compatible';
 import { describe, expect, it } from 'vitest';
 import {
   checkCollectionName,
@@ -7,7 +8,6 @@ import {
   checkTextSearchConfig,
   collectionTableName,
   collectionTableSql,
-  quoteIdentifier,
   vectorFeatures,
 } from './pgvector-schema.js';
 

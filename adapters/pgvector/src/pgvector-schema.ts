@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { InvalidArgumentError } from '@engram/core';
+import { qualifiedName, quoteIdentifier } from '@engram/postgres-compatible';
 
 const source = 'pgvector';
 
@@ -9,16 +10,6 @@ const maxIdentifierLength = 63;
 const maxTableNameLength = 54;
 /** HNSW indexes `vector` columns of at most this many dimensions. */
 export const maxIndexedDimensions = 2000;
-
-/** Double-quotes an identifier, so any schema or table name is taken literally. */
-export function quoteIdentifier(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
-
-/** A schema-qualified, quoted name. */
-export function qualifiedName(schema: string, name: string): string {
-  return `${quoteIdentifier(schema)}.${quoteIdentifier(name)}`;
-}
 
 /** Checks the table prefix option: lowercase letters, digits and `_`, at most 20 characters. */
 export function checkTablePrefix(prefix: string): string {

@@ -1,36 +1,43 @@
 import {
-  ClosedError,
+  assertRecords,
+  assertVectorLength,
+  chunk,
+  createLifecycle,
+  defineComponent,
+} from '@engram/adapter-kit';
+import {
   type CommitOptions,
-  type CountOptions,
-  type DeleteOptions,
   DimensionMismatchError,
   decodeCursor,
-  type EnsureCollectionOptions,
   encodeCursor,
   type FilterExpression,
   filterOperators,
-  type GetOptions,
-  type HistoryEvent,
   type HistoryStore,
   InvalidArgumentError,
-  type ListOptions,
-  type ListPage,
   NotFoundError,
   normalizeScope,
   type QueryOptions,
   type Scope,
-  type StoredRecord,
-  throwIfAborted,
   tokenize,
-  type UpsertOptions,
   type VectorMatch,
   type VectorRecord,
   type VectorStore,
   type VectorStoreCapabilities,
 } from '@engram/core';
+import {
+  holdPool,
+  isUndefinedTable,
+  onceSucceeded,
+  postgresErrorMapper,
+  qualifiedName,
+  quoteIdentifier,
+  transaction,
+  withPoolClient,
+} from '@engram/postgres-compatible';
 import pg from 'pg';
-import { isUndefinedTable, wrapPgError } from './pgvector-errors.js';
 import { type PgvectorParameter, translatePgvectorFilter } from './pgvector-filter.js';
+import { appendEvents, checkEvents, pgvectorHistoryMethods } from './pgvector-history.js';
+import { type MemoryRow, scopeConditions, selectColumns, toRecord } from './pgvector-rows.js';
 import {
   checkCollectionName,
   checkSchemaName,
@@ -41,8 +48,6 @@ import {
   collectionTableSql,
   historyTableSql,
   maxIndexedDimensions,
-  qualifiedName,
-  quoteIdentifier,
   sharedTableNames,
   type VectorExtension,
   vectorFeatures,
@@ -120,6 +125,14 @@ export type PgvectorStore = VectorStore &
     [Symbol.asyncDispose](): Promise<void>;
   };
 
+/** What the kit adds around the backend calls, or what they need not give. */
+type StoreDescription =
+  | 'specificationVersion'
+  | 'provider'
+  | 'capabilities'
+  | 'close'
+  | typeof Symbol.asyncDispose;
+
 interface CollectionInfo {
   /** Schema-qualified, quoted table name. */
   table: string;
@@ -127,46 +140,20 @@ interface CollectionInfo {
   textSearchConfig: string;
 }
 
-interface MemoryRow {
-  id: string;
-  text: string;
-  hash: string | null;
-  user_id: string | null;
-  agent_id: string | null;
-  run_id: string | null;
-  metadata: StoredRecord['metadata'];
-  embedding?: string;
-  created_at: string;
-  updated_at: string;
+interface CollectionRow {
+  table_name: string;
+  dimensions: number;
+  text_search_config: string;
 }
 
-interface HistoryRow {
-  sequence: string;
-  id: string;
-  memory_id: string | null;
-  event: HistoryEvent['event'];
-  previous_text: string | null;
-  new_text: string | null;
-  user_id: string | null;
-  agent_id: string | null;
-  run_id: string | null;
-  actor: string | null;
-  detail: string | null;
-  created_at: string;
-}
-
-type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>;
+type Queryable = Pick<pg.ClientBase, 'query'>;
 
 const maxBatchSize = 1000;
 /** pgvector's longest `vector`. */
 const maxDimensions = 16_000;
 const maxKeywordTerms = 64;
-const scopeColumns = { userId: 'user_id', agentId: 'agent_id', runId: 'run_id' } as const;
-const memoryColumns = 'id, text, hash, user_id, agent_id, run_id, metadata, created_at, updated_at';
-const historyColumns =
-  'sequence, id, memory_id, event, previous_text, new_text, user_id, agent_id, run_id, actor, detail, created_at';
 
-function positiveInteger(name: string, value: number | undefined, fallback: number, min = 1) {
+function integerOption(name: string, value: number | undefined, fallback: number, min = 1) {
   const result = value ?? fallback;
   if (!Number.isInteger(result) || result < min) {
     throw new InvalidArgumentError({
@@ -177,53 +164,13 @@ function positiveInteger(name: string, value: number | undefined, fallback: numb
   return result;
 }
 
-/** Memoizes a successful async initialization; a failed one is tried again on the next call. */
-function once<T>(initialize: () => Promise<T>): () => Promise<T> {
-  let promise: Promise<T> | undefined;
-  return () => {
-    promise ??= initialize().catch((error: unknown) => {
-      promise = undefined;
-      throw error;
-    });
-    return promise;
-  };
-}
-
 function vectorLiteral(vector: readonly number[]): string {
   return `[${vector.join(',')}]`;
 }
 
-function checkVector(
-  vector: unknown,
-  dimensions: number,
-  what: string,
-): asserts vector is number[] {
-  if (!Array.isArray(vector) || vector.length !== dimensions) {
-    const actual = Array.isArray(vector) ? vector.length : 0;
-    throw new DimensionMismatchError({
-      source,
-      expected: dimensions,
-      actual,
-      message: `${what} has ${actual} dimensions; the collection holds ${dimensions}.`,
-    });
-  }
-  if (!vector.every((value) => typeof value === 'number' && Number.isFinite(value))) {
-    throw new InvalidArgumentError({
-      source,
-      message: `${what} holds a value that is not a finite number.`,
-    });
-  }
-}
-
 function checkRecords(dimensions: number, records: readonly VectorRecord[]) {
+  assertRecords(records, { source, dimensions });
   for (const record of records) {
-    if (typeof record.id !== 'string' || record.id.length === 0) {
-      throw new InvalidArgumentError({
-        source,
-        message: 'Every record needs a non-empty string id.',
-      });
-    }
-    checkVector(record.vector, dimensions, `The vector of record "${record.id}"`);
     if (typeof record.text !== 'string') {
       throw new InvalidArgumentError({
         source,
@@ -231,6 +178,16 @@ function checkRecords(dimensions: number, records: readonly VectorRecord[]) {
       });
     }
     normalizeScope(record, { source });
+  }
+}
+
+function checkQueryVector(vector: readonly number[], dimensions: number) {
+  assertVectorLength(vector, dimensions, { source, what: 'The query vector' });
+  if (!vector.every((value) => typeof value === 'number' && Number.isFinite(value))) {
+    throw new InvalidArgumentError({
+      source,
+      message: 'The query vector holds a value that is not a finite number.',
+    });
   }
 }
 
@@ -244,67 +201,20 @@ function latestById(records: readonly VectorRecord[]): VectorRecord[] {
   );
 }
 
-function toRecord(row: MemoryRow, includeVectors: boolean | undefined): StoredRecord {
-  const record: StoredRecord = {
-    id: row.id,
-    text: row.text,
-    metadata: row.metadata,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-  if (row.hash !== null) record.hash = row.hash;
-  if (row.user_id !== null) record.userId = row.user_id;
-  if (row.agent_id !== null) record.agentId = row.agent_id;
-  if (row.run_id !== null) record.runId = row.run_id;
-  if (includeVectors && row.embedding !== undefined) {
-    record.vector = JSON.parse(row.embedding) as number[];
-  }
-  return record;
-}
-
-function toEvent(row: HistoryRow): HistoryEvent {
-  const event: HistoryEvent = {
-    id: row.id,
-    memoryId: row.memory_id,
-    event: row.event,
-    previousText: row.previous_text,
-    newText: row.new_text,
-    createdAt: row.created_at,
-  };
-  if (row.user_id !== null) event.userId = row.user_id;
-  if (row.agent_id !== null) event.agentId = row.agent_id;
-  if (row.run_id !== null) event.runId = row.run_id;
-  if (row.actor !== null) event.actor = row.actor;
-  if (row.detail !== null) event.detail = row.detail;
-  return event;
-}
-
-function selectColumns(includeVectors: boolean | undefined): string {
-  return includeVectors ? `${memoryColumns}, embedding::text AS embedding` : memoryColumns;
-}
-
 /** Scope columns equal to the scope's ids, and the filter, ANDed; `true` when neither is given. */
-function whereClause(
-  scopeInput: Scope | undefined,
-  filter: FilterExpression | undefined,
-  initial: readonly PgvectorParameter[] = [],
-): { sql: string; parameters: PgvectorParameter[]; selective: boolean } {
-  const scope = normalizeScope(scopeInput, { source });
-  let parameters: PgvectorParameter[] = [...initial];
-  const conditions: string[] = [];
-  for (const [field, column] of Object.entries(scopeColumns)) {
-    const value = scope[field as keyof Scope];
-    if (value === undefined) continue;
-    conditions.push(`${column} = $${parameters.push(value)}`);
-  }
-  if (filter) {
-    const translated = translatePgvectorFilter(filter, { parameters });
-    conditions.push(translated.sql);
-    parameters = translated.parameters;
-  }
+function whereClause(options: {
+  scope?: Scope | undefined;
+  filter?: FilterExpression | undefined;
+}) {
+  const scopeParameters: PgvectorParameter[] = [];
+  const conditions = scopeConditions(normalizeScope(options.scope, { source }), scopeParameters);
+  const filter = options.filter
+    ? translatePgvectorFilter(options.filter, { parameters: scopeParameters })
+    : undefined;
+  if (filter) conditions.push(filter.sql);
   return {
     sql: conditions.length > 0 ? conditions.join(' AND ') : 'true',
-    parameters,
+    parameters: filter?.parameters ?? scopeParameters,
     selective: conditions.length > 0,
   };
 }
@@ -318,22 +228,22 @@ export function createPgvectorStore(options: PgvectorVectorStoreOptions = {}): P
   const schema = checkSchemaName(options.schema ?? 'public');
   const prefix = checkTablePrefix(options.tablePrefix ?? 'engram_');
   const textSearchConfig = checkTextSearchConfig(options.textSearchConfig ?? 'english');
-  const exactSearchThreshold = positiveInteger(
+  const exactSearchThreshold = integerOption(
     'exactSearchThreshold',
     options.exactSearchThreshold,
     2_000,
     0,
   );
-  const efSearch = Math.min(1000, positiveInteger('efSearch', options.efSearch, 40));
+  const efSearch = Math.min(1000, integerOption('efSearch', options.efSearch, 40));
   const hnsw = {
-    m: Math.min(100, positiveInteger('hnswM', options.hnswM, 16, 2)),
+    m: Math.min(100, integerOption('hnswM', options.hnswM, 16, 2)),
     efConstruction: Math.min(
       1000,
-      positiveInteger('hnswEfConstruction', options.hnswEfConstruction, 64, 4),
+      integerOption('hnswEfConstruction', options.hnswEfConstruction, 64, 4),
     ),
   };
-  const maxConnections = positiveInteger('maxConnections', options.maxConnections, 10);
-  const connectionTimeoutMs = positiveInteger(
+  const maxConnections = integerOption('maxConnections', options.maxConnections, 10);
+  const connectionTimeoutMs = integerOption(
     'connectionTimeoutMs',
     options.connectionTimeoutMs,
     30_000,
@@ -341,125 +251,83 @@ export function createPgvectorStore(options: PgvectorVectorStoreOptions = {}): P
   const tables = sharedTableNames(prefix);
   const collectionsTable = qualifiedName(schema, tables.collections);
   const historyTable = qualifiedName(schema, tables.history);
-
-  let pool: pg.Pool | undefined;
-  let closed = false;
   const collections = new Map<string, CollectionInfo>();
 
-  const capabilities: VectorStoreCapabilities = {
-    keywordSearch: true,
-    filterOperators,
-    maxBatchSize,
-    metric: 'cosine',
-    atomicHistory: true,
-  };
-
-  function getPool(): pg.Pool {
-    if (pool) return pool;
-    if (options.pool) {
-      pool = options.pool;
-      return pool;
-    }
-    const connectionString =
-      options.connectionString ??
-      options.url ??
-      process.env.PGVECTOR_URL ??
-      process.env.DATABASE_URL;
-    if (!connectionString && !process.env.PGHOST) {
-      throw new InvalidArgumentError({
-        source,
-        message:
-          'No PostgreSQL server given: pass connectionString or pool, or set PGVECTOR_URL (or DATABASE_URL).',
-      });
-    }
-    const created = new pg.Pool({
-      ...(connectionString ? { connectionString } : {}),
-      max: maxConnections,
-      connectionTimeoutMillis: connectionTimeoutMs,
-      application_name: 'engram',
-    });
-    // An idle connection that the server drops emits 'error' on the pool; without a listener
-    // that would crash the process. The next checkout simply opens a new connection.
-    created.on('error', () => {});
-    pool = created;
-    return created;
-  }
-
-  async function run<T>(
-    signal: AbortSignal | undefined,
-    action: string,
-    work: () => Promise<T>,
-  ): Promise<T> {
-    if (closed) {
-      throw new ClosedError({ source, message: 'The store was closed; create a new one.' });
-    }
-    throwIfAborted(signal, source);
-    try {
-      return await work();
-    } catch (error) {
-      throw wrapPgError(error, action);
-    }
-  }
-
-  async function transaction<T>(
-    begin: string,
-    work: (client: pg.PoolClient) => Promise<T>,
-  ): Promise<T> {
-    const client = await getPool().connect();
-    let broken = false;
-    try {
-      await client.query(begin);
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      try {
-        await client.query('ROLLBACK');
-      } catch {
-        broken = true;
+  const pools = holdPool({
+    source,
+    pool: options.pool,
+    create() {
+      const connectionString =
+        options.connectionString ??
+        options.url ??
+        process.env.PGVECTOR_URL ??
+        process.env.DATABASE_URL;
+      if (!connectionString && !process.env.PGHOST) {
+        throw new InvalidArgumentError({
+          source,
+          message:
+            'No PostgreSQL server given: pass connectionString or pool, or set PGVECTOR_URL (or DATABASE_URL).',
+        });
       }
-      throw error;
-    } finally {
-      client.release(broken);
-    }
+      return new pg.Pool({
+        ...(connectionString ? { connectionString } : {}),
+        max: maxConnections,
+        connectionTimeoutMillis: connectionTimeoutMs,
+        application_name: 'engram',
+      });
+    },
+  });
+  const pool = () => pools.get();
+
+  const lifecycle = createLifecycle({
+    source,
+    toError: postgresErrorMapper(source),
+    onClose() {
+      collections.clear();
+      return pools.end();
+    },
+  });
+
+  function inTransaction<T>(begin: string, work: (client: pg.PoolClient) => Promise<T>) {
+    return withPoolClient<pg.PoolClient, T>(pool(), (client) =>
+      transaction(client, () => work(client), begin),
+    );
   }
 
   /** Serializes DDL on one name across every process sharing the database. */
-  function lock(client: pg.PoolClient, name: string) {
+  function lock(client: Queryable, name: string) {
     return client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
       `engram:${schema}:${prefix}:${name}`,
     ]);
   }
 
-  const schemaReady = once(async () => {
-    const existing = await getPool().query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [
-      schema,
-    ]);
-    if (existing.rowCount) return;
-    await transaction('BEGIN', async (client) => {
-      await lock(client, '');
-      await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`);
+  /** Runs statements in a transaction holding the lock of `name`. */
+  function lockedDdl(name: string, statements: readonly string[]) {
+    return inTransaction('BEGIN', async (client) => {
+      await lock(client, name);
+      for (const sql of statements) await client.query(sql);
     });
+  }
+
+  const schemaReady = onceSucceeded(async () => {
+    const existing = await pool().query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
+    if (!existing.rowCount) {
+      await lockedDdl('', [`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`]);
+    }
   });
 
-  const collectionsReady = once(async () => {
+  const collectionsReady = onceSucceeded(async () => {
     await schemaReady();
-    await transaction('BEGIN', async (client) => {
-      await lock(client, tables.collections);
-      await client.query(collectionsTableSql(schema, prefix));
-    });
+    await lockedDdl(tables.collections, [collectionsTableSql(schema, prefix)]);
   });
 
-  const historyReady = once(async () => {
+  const historyReady = onceSucceeded(async () => {
     await schemaReady();
-    await transaction('BEGIN', async (client) => {
-      await lock(client, tables.history);
-      for (const sql of historyTableSql(schema, prefix)) await client.query(sql);
-    });
+    await lockedDdl(tables.history, historyTableSql(schema, prefix));
   });
 
   async function findExtension(db: Queryable): Promise<VectorExtension | undefined> {
-    const result = await db.query<{ version: string; schema: string }>(
+    const result = await db.query<VectorExtension>(
       `SELECT extension.extversion AS version, namespace.nspname AS schema
        FROM pg_extension AS extension JOIN pg_namespace AS namespace ON namespace.oid = extension.extnamespace
        WHERE extension.extname = 'vector'`,
@@ -468,10 +336,10 @@ export function createPgvectorStore(options: PgvectorVectorStoreOptions = {}): P
   }
 
   /** The `vector` extension, created when missing (which needs the CREATE privilege once). */
-  const vectorExtension = once(async (): Promise<VectorExtension> => {
-    const found = await findExtension(getPool());
+  const vectorExtension = onceSucceeded(async (): Promise<VectorExtension> => {
+    const found = await findExtension(pool());
     if (found) return found;
-    return transaction('BEGIN', async (client) => {
+    return inTransaction('BEGIN', async (client) => {
       await lock(client, 'extension');
       await client.query('CREATE EXTENSION IF NOT EXISTS vector');
       const created = await findExtension(client);
@@ -488,7 +356,7 @@ export function createPgvectorStore(options: PgvectorVectorStoreOptions = {}): P
     });
   }
 
-  function infoOf(row: { table_name: string; dimensions: number; text_search_config: string }) {
+  function infoOf(row: CollectionRow): CollectionInfo {
     return {
       table: qualifiedName(schema, row.table_name),
       dimensions: row.dimensions,
@@ -496,46 +364,79 @@ export function createPgvectorStore(options: PgvectorVectorStoreOptions = {}): P
     };
   }
 
+  async function registered(db: Queryable, collection: string): Promise<CollectionRow | undefined> {
+    const result = await db.query<CollectionRow>(
+      `SELECT table_name, dimensions, text_search_config FROM ${collectionsTable} WHERE name = $1`,
+      [collection],
+    );
+    return result.rows[0];
+  }
+
   async function collectionInfo(collection: string): Promise<CollectionInfo> {
     checkCollectionName(collection);
     const cached = collections.get(collection);
     if (cached) return cached;
-    let rows: { table_name: string; dimensions: number; text_search_config: string }[];
+    let row: CollectionRow | undefined;
     try {
-      rows = (
-        await getPool().query(
-          `SELECT table_name, dimensions, text_search_config FROM ${collectionsTable} WHERE name = $1`,
-          [collection],
-        )
-      ).rows;
+      row = await registered(pool(), collection);
     } catch (error) {
       if (isUndefinedTable(error)) throw notFound(collection, error);
       throw error;
     }
-    if (!rows[0]) throw notFound(collection);
-    const info = infoOf(rows[0]);
+    if (!row) throw notFound(collection);
+    const info = infoOf(row);
     collections.set(collection, info);
     return info;
   }
 
   /** Runs work on a collection; a table dropped by another process surfaces as NotFoundError. */
-  function onCollection<T>(
-    signal: AbortSignal | undefined,
-    action: string,
+  async function onCollection<T>(
     collection: string,
     work: (info: CollectionInfo) => Promise<T>,
   ): Promise<T> {
-    return run(signal, action, async () => {
-      const info = await collectionInfo(collection);
-      try {
-        return await work(info);
-      } catch (error) {
-        if (isUndefinedTable(error)) {
-          collections.delete(collection);
-          throw notFound(collection, error);
-        }
-        throw error;
+    const info = await collectionInfo(collection);
+    try {
+      return await work(info);
+    } catch (error) {
+      if (isUndefinedTable(error)) {
+        collections.delete(collection);
+        throw notFound(collection, error);
       }
+      throw error;
+    }
+  }
+
+  async function createCollection(collection: string, dimensions: number) {
+    await collectionsReady();
+    const extension = await vectorExtension();
+    const features = vectorFeatures(extension.version);
+    return inTransaction('BEGIN', async (client) => {
+      await lock(client, `collection:${collection}`);
+      const row = await registered(client, collection);
+      if (row) {
+        const present = await client.query<{ found: string | null }>(
+          'SELECT to_regclass($1)::text AS found',
+          [qualifiedName(schema, row.table_name)],
+        );
+        if (present.rows[0]?.found) return infoOf(row);
+        // The table was dropped by hand: forget it and create the collection again.
+        await client.query(`DELETE FROM ${collectionsTable} WHERE name = $1`, [collection]);
+      }
+      const table = collectionTableName(prefix, collection);
+      const statements = collectionTableSql({
+        schema,
+        table,
+        dimensions,
+        textSearchConfig,
+        extension,
+        hnsw: features.hnsw ? hnsw : undefined,
+      });
+      for (const sql of statements) await client.query(sql);
+      await client.query(
+        `INSERT INTO ${collectionsTable} (name, table_name, dimensions, text_search_config) VALUES ($1, $2, $3, $4)`,
+        [collection, table, dimensions, textSearchConfig],
+      );
+      return infoOf({ table_name: table, dimensions, text_search_config: textSearchConfig });
     });
   }
 
@@ -558,70 +459,26 @@ export function createPgvectorStore(options: PgvectorVectorStoreOptions = {}): P
         agent_id = excluded.agent_id, run_id = excluded.run_id, metadata = excluded.metadata,
         embedding = excluded.embedding, created_at = excluded.created_at,
         updated_at = excluded.updated_at`;
-    for (let start = 0; start < records.length; start += maxBatchSize) {
-      const chunk = records.slice(start, start + maxBatchSize);
+    for (const batch of chunk(records, maxBatchSize)) {
       await db.query(sql, [
-        chunk.map((record) => record.id),
-        chunk.map((record) => record.text),
-        chunk.map((record) => record.hash ?? null),
-        chunk.map((record) => record.userId ?? null),
-        chunk.map((record) => record.agentId ?? null),
-        chunk.map((record) => record.runId ?? null),
-        chunk.map((record) => JSON.stringify(record.metadata ?? {})),
-        chunk.map((record) => vectorLiteral(record.vector)),
-        chunk.map((record) => record.createdAt),
-        chunk.map((record) => record.updatedAt),
+        batch.map((record) => record.id),
+        batch.map((record) => record.text),
+        batch.map((record) => record.hash ?? null),
+        batch.map((record) => record.userId ?? null),
+        batch.map((record) => record.agentId ?? null),
+        batch.map((record) => record.runId ?? null),
+        batch.map((record) => JSON.stringify(record.metadata ?? {})),
+        batch.map((record) => vectorLiteral(record.vector)),
+        batch.map((record) => record.createdAt),
+        batch.map((record) => record.updatedAt),
       ]);
-    }
-  }
-
-  async function appendEvents(db: Queryable, events: readonly HistoryEvent[]) {
-    if (events.length === 0) return;
-    const column = (read: (event: HistoryEvent) => string | null | undefined) =>
-      events.map((event) => read(event) ?? null);
-    await db.query(
-      `INSERT INTO ${historyTable}
-         (id, memory_id, event, previous_text, new_text, user_id, agent_id, run_id, actor, detail, created_at)
-       SELECT input.id, input.memory_id, input.event, input.previous_text, input.new_text,
-         input.user_id, input.agent_id, input.run_id, input.actor, input.detail, input.created_at
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-         $7::text[], $8::text[], $9::text[], $10::text[], $11::text[]) WITH ORDINALITY
-         AS input(id, memory_id, event, previous_text, new_text, user_id, agent_id, run_id, actor, detail, created_at, position)
-       ORDER BY input.position`,
-      [
-        column((event) => event.id),
-        column((event) => event.memoryId),
-        column((event) => event.event),
-        column((event) => event.previousText),
-        column((event) => event.newText),
-        column((event) => event.userId),
-        column((event) => event.agentId),
-        column((event) => event.runId),
-        column((event) => event.actor),
-        column((event) => event.detail),
-        column((event) => event.createdAt),
-      ],
-    );
-  }
-
-  function checkEvents(events: readonly HistoryEvent[]) {
-    for (const event of events) {
-      if (typeof event.id !== 'string' || event.id.length === 0) {
-        throw new InvalidArgumentError({ source, message: 'Every history event needs an id.' });
-      }
-      if (typeof event.createdAt !== 'string') {
-        throw new InvalidArgumentError({
-          source,
-          message: `History event "${event.id}" needs a createdAt time.`,
-        });
-      }
     }
   }
 
   async function vectorQuery(info: CollectionInfo, options: QueryOptions, topK: number) {
     const vector = options.vector!;
-    checkVector(vector, info.dimensions, 'The query vector');
-    const where = whereClause(options.scope, options.filter);
+    checkQueryVector(vector, info.dimensions);
+    const where = whereClause(options);
     if (topK === 0) return [];
     const extension = await vectorExtension();
     const features = vectorFeatures(extension.version);
@@ -643,7 +500,7 @@ export function createPgvectorStore(options: PgvectorVectorStoreOptions = {}): P
         ORDER BY ${distance} LIMIT ${limitPlaceholder}
       ) AS nearest ORDER BY distance, id`;
 
-    const db = getPool();
+    const db = pool();
     const indexed = features.hnsw && info.dimensions <= maxIndexedDimensions;
     let exact = !indexed;
     if (!exact) {
@@ -666,7 +523,7 @@ export function createPgvectorStore(options: PgvectorVectorStoreOptions = {}): P
         // most of them: a selective filter would return fewer than topK rows.
         ...(features.iterativeScan ? ['SET LOCAL hnsw.iterative_scan = relaxed_order'] : []),
       ];
-      rows = await transaction(settings.join('; '), async (client) => {
+      rows = await inTransaction(settings.join('; '), async (client) => {
         return (await client.query(approximateSql, parameters)).rows;
       });
       // The index scan stops after hnsw.max_scan_tuples; when that left the page short, the
@@ -684,7 +541,7 @@ export function createPgvectorStore(options: PgvectorVectorStoreOptions = {}): P
   }
 
   async function keywordQuery(info: CollectionInfo, options: QueryOptions, topK: number) {
-    const where = whereClause(options.scope, options.filter);
+    const where = whereClause(options);
     // Words only (letters and digits), OR-ed: BM25-style ranking of records holding any of them,
     // and nothing in the text can be read as tsquery syntax.
     const terms = [...new Set(tokenize(options.text ?? ''))].slice(0, maxKeywordTerms);
@@ -692,7 +549,7 @@ export function createPgvectorStore(options: PgvectorVectorStoreOptions = {}): P
     const parameters = [...where.parameters, info.textSearchConfig, terms.join(' | '), topK];
     const count = parameters.length;
     const rows = (
-      await getPool().query<MemoryRow & { score: number }>(
+      await pool().query<MemoryRow & { score: number }>(
         `SELECT ${selectColumns(options.includeVectors)}, ts_rank_cd(search, query, 1) AS score
          FROM ${info.table}, to_tsquery($${count - 2}::regconfig, $${count - 1}) AS query
          WHERE search @@ query AND ${where.sql}
@@ -706,107 +563,50 @@ export function createPgvectorStore(options: PgvectorVectorStoreOptions = {}): P
     );
   }
 
-  function scopeConditions(scope: Scope, parameters: PgvectorParameter[]): string[] {
-    const conditions: string[] = [];
-    for (const [field, column] of Object.entries(scopeColumns)) {
-      const value = scope[field as keyof Scope];
-      if (value === undefined) continue;
-      conditions.push(`${column} = $${parameters.push(value)}`);
-    }
-    return conditions;
-  }
+  const capabilities: VectorStoreCapabilities = {
+    keywordSearch: true,
+    filterOperators,
+    maxBatchSize,
+    metric: 'cosine',
+    atomicHistory: true,
+  };
 
-  async function close() {
-    if (closed) return;
-    closed = true;
-    collections.clear();
-    const owned = pool && !options.pool ? pool : undefined;
-    pool = undefined;
-    if (owned) {
-      try {
-        await owned.end();
-      } catch (error) {
-        throw wrapPgError(error, 'Closing the connection pool');
-      }
-    }
-  }
-
-  return {
-    specificationVersion: 'v1',
-    provider: source,
-    capabilities,
-
-    async ensureCollection({ collection, dimensions, abortSignal }: EnsureCollectionOptions) {
-      await run(abortSignal, 'ensureCollection', async () => {
-        checkCollectionName(collection);
-        if (!Number.isInteger(dimensions) || dimensions <= 0 || dimensions > maxDimensions) {
-          throw new InvalidArgumentError({
-            source,
-            message: `dimensions must be an integer from 1 to ${maxDimensions}, got ${dimensions}.`,
-          });
-        }
-        await collectionsReady();
-        const extension = await vectorExtension();
-        const features = vectorFeatures(extension.version);
-        const info = await transaction('BEGIN', async (client) => {
-          await lock(client, `collection:${collection}`);
-          const existing = await client.query(
-            `SELECT table_name, dimensions, text_search_config FROM ${collectionsTable} WHERE name = $1`,
-            [collection],
-          );
-          const row = existing.rows[0];
-          if (row) {
-            const present = await client.query<{ found: string | null }>(
-              'SELECT to_regclass($1)::text AS found',
-              [qualifiedName(schema, row.table_name)],
-            );
-            if (present.rows[0]?.found) return infoOf(row);
-            // The table was dropped by hand: forget it and create the collection again.
-            await client.query(`DELETE FROM ${collectionsTable} WHERE name = $1`, [collection]);
-          }
-          const table = collectionTableName(prefix, collection);
-          const statements = collectionTableSql({
-            schema,
-            table,
-            dimensions,
-            textSearchConfig,
-            extension,
-            hnsw: features.hnsw ? hnsw : undefined,
-          });
-          for (const sql of statements) await client.query(sql);
-          await client.query(
-            `INSERT INTO ${collectionsTable} (name, table_name, dimensions, text_search_config) VALUES ($1, $2, $3, $4)`,
-            [collection, table, dimensions, textSearchConfig],
-          );
-          return infoOf({ table_name: table, dimensions, text_search_config: textSearchConfig });
+  const methods: Omit<PgvectorStore, StoreDescription> = {
+    async ensureCollection({ collection, dimensions }) {
+      checkCollectionName(collection);
+      if (!Number.isInteger(dimensions) || dimensions <= 0 || dimensions > maxDimensions) {
+        throw new InvalidArgumentError({
+          source,
+          message: `dimensions must be an integer from 1 to ${maxDimensions}, got ${dimensions}.`,
         });
-        collections.set(collection, info);
-        if (info.dimensions !== dimensions) {
-          throw new DimensionMismatchError({
-            source,
-            expected: info.dimensions,
-            actual: dimensions,
-            message: `Collection "${collection}" holds ${info.dimensions}-dimensional vectors, not ${dimensions}. Use the embedder it was created with, or another collection.`,
-          });
-        }
-      });
+      }
+      const info = await createCollection(collection, dimensions);
+      collections.set(collection, info);
+      if (info.dimensions !== dimensions) {
+        throw new DimensionMismatchError({
+          source,
+          expected: info.dimensions,
+          actual: dimensions,
+          message: `Collection "${collection}" holds ${info.dimensions}-dimensional vectors, not ${dimensions}. Use the embedder it was created with, or another collection.`,
+        });
+      }
     },
 
-    async upsert({ collection, records, abortSignal }: UpsertOptions) {
-      await onCollection(abortSignal, 'upsert', collection, async (info) => {
+    async upsert({ collection, records }) {
+      await onCollection(collection, async (info) => {
         checkRecords(info.dimensions, records);
         const unique = latestById(records);
         if (unique.length === 0) return;
         if (unique.length <= maxBatchSize) {
-          await writeRecords(getPool(), info, unique);
+          await writeRecords(pool(), info, unique);
         } else {
-          await transaction('BEGIN', (client) => writeRecords(client, info, unique));
+          await inTransaction('BEGIN', (client) => writeRecords(client, info, unique));
         }
       });
     },
 
-    async query(options: QueryOptions): Promise<VectorMatch[]> {
-      return onCollection(options.abortSignal, 'query', options.collection, async (info) => {
+    async query(options) {
+      return onCollection(options.collection, async (info) => {
         const topK = Math.max(0, Math.floor(options.topK));
         if (options.vector) return vectorQuery(info, options, topK);
         if (options.text !== undefined) return keywordQuery(info, options, topK);
@@ -814,36 +614,32 @@ export function createPgvectorStore(options: PgvectorVectorStoreOptions = {}): P
       });
     },
 
-    async get({ collection, ids, includeVectors, abortSignal }: GetOptions) {
-      return onCollection(abortSignal, 'get', collection, async (info) => {
+    async get({ collection, ids, includeVectors }) {
+      return onCollection(collection, async (info) => {
         if (ids.length === 0) return [];
-        const rows = (
-          await getPool().query<MemoryRow>(
-            `SELECT ${selectColumns(includeVectors)} FROM ${info.table} WHERE id = ANY($1::text[])`,
-            [[...new Set(ids)]],
-          )
-        ).rows;
+        const { rows } = await pool().query<MemoryRow>(
+          `SELECT ${selectColumns(includeVectors)} FROM ${info.table} WHERE id = ANY($1::text[])`,
+          [[...new Set(ids)]],
+        );
         const byId = new Map(rows.map((row) => [row.id, row]));
-        const result: StoredRecord[] = [];
-        for (const id of ids) {
+        return ids.flatMap((id) => {
           const row = byId.get(id);
-          if (row) result.push(toRecord(row, includeVectors));
-        }
-        return result;
+          return row ? [toRecord(row, includeVectors)] : [];
+        });
       });
     },
 
-    async delete(options: DeleteOptions) {
-      return onCollection(options.abortSignal, 'delete', options.collection, async (info) => {
+    async delete(options) {
+      return onCollection(options.collection, async (info) => {
         if (options.ids) {
           if (options.ids.length === 0) return { deleted: 0 };
-          const result = await getPool().query(
+          const result = await pool().query(
             `DELETE FROM ${info.table} WHERE id = ANY($1::text[])`,
             [[...new Set(options.ids)]],
           );
           return { deleted: result.rowCount ?? 0 };
         }
-        const where = whereClause(options.scope, options.filter);
+        const where = whereClause(options);
         if (!where.selective) {
           throw new InvalidArgumentError({
             source,
@@ -851,7 +647,7 @@ export function createPgvectorStore(options: PgvectorVectorStoreOptions = {}): P
               'delete needs ids, a non-empty scope or a filter; use dropCollection to empty a collection.',
           });
         }
-        const result = await getPool().query(
+        const result = await pool().query(
           `DELETE FROM ${info.table} WHERE ${where.sql}`,
           where.parameters,
         );
@@ -859,20 +655,18 @@ export function createPgvectorStore(options: PgvectorVectorStoreOptions = {}): P
       });
     },
 
-    async list(options: ListOptions): Promise<ListPage> {
-      return onCollection(options.abortSignal, 'list', options.collection, async (info) => {
+    async list(options) {
+      return onCollection(options.collection, async (info) => {
         const after = decodeCursor(options.cursor, source);
-        const where = whereClause(options.scope, options.filter);
+        const where = whereClause(options);
         const limit = Math.max(0, Math.floor(options.limit));
         const parameters = [...where.parameters];
         const afterSql = after === undefined ? '' : ` AND id > $${parameters.push(after)}`;
-        const rows = (
-          await getPool().query<MemoryRow>(
-            `SELECT ${selectColumns(options.includeVectors)} FROM ${info.table}
-             WHERE ${where.sql}${afterSql} ORDER BY id LIMIT $${parameters.push(limit + 1)}`,
-            parameters,
-          )
-        ).rows;
+        const { rows } = await pool().query<MemoryRow>(
+          `SELECT ${selectColumns(options.includeVectors)} FROM ${info.table}
+           WHERE ${where.sql}${afterSql} ORDER BY id LIMIT $${parameters.push(limit + 1)}`,
+          parameters,
+        );
         const page = rows.slice(0, limit);
         const last = page.at(-1);
         return {
@@ -882,10 +676,10 @@ export function createPgvectorStore(options: PgvectorVectorStoreOptions = {}): P
       });
     },
 
-    async count(options: CountOptions) {
-      return onCollection(options.abortSignal, 'count', options.collection, async (info) => {
-        const where = whereClause(options.scope, options.filter);
-        const result = await getPool().query<{ total: string }>(
+    async count(options) {
+      return onCollection(options.collection, async (info) => {
+        const where = whereClause(options);
+        const result = await pool().query<{ total: string }>(
           `SELECT count(*) AS total FROM ${info.table} WHERE ${where.sql}`,
           where.parameters,
         );
@@ -893,119 +687,51 @@ export function createPgvectorStore(options: PgvectorVectorStoreOptions = {}): P
       });
     },
 
-    async dropCollection({ collection, abortSignal }) {
-      await run(abortSignal, 'dropCollection', async () => {
-        checkCollectionName(collection);
-        collections.delete(collection);
-        await transaction('BEGIN', async (client) => {
-          const registry = await client.query<{ found: string | null }>(
-            'SELECT to_regclass($1)::text AS found',
-            [collectionsTable],
-          );
-          if (!registry.rows[0]?.found) return;
-          await lock(client, `collection:${collection}`);
-          const found = await client.query<{ table_name: string }>(
-            `DELETE FROM ${collectionsTable} WHERE name = $1 RETURNING table_name`,
-            [collection],
-          );
-          const table = found.rows[0]?.table_name;
-          if (table) await client.query(`DROP TABLE IF EXISTS ${qualifiedName(schema, table)}`);
-        });
-        collections.delete(collection);
+    async dropCollection({ collection }) {
+      checkCollectionName(collection);
+      collections.delete(collection);
+      await inTransaction('BEGIN', async (client) => {
+        const registry = await client.query<{ found: string | null }>(
+          'SELECT to_regclass($1)::text AS found',
+          [collectionsTable],
+        );
+        if (!registry.rows[0]?.found) return;
+        await lock(client, `collection:${collection}`);
+        const found = await client.query<{ table_name: string }>(
+          `DELETE FROM ${collectionsTable} WHERE name = $1 RETURNING table_name`,
+          [collection],
+        );
+        const table = found.rows[0]?.table_name;
+        if (table) await client.query(`DROP TABLE IF EXISTS ${qualifiedName(schema, table)}`);
       });
+      collections.delete(collection);
     },
 
-    async commit(options: CommitOptions) {
-      await onCollection(options.abortSignal, 'commit', options.collection, async (info) => {
+    async commit(options) {
+      await onCollection(options.collection, async (info) => {
         checkRecords(info.dimensions, options.upsert);
         checkEvents(options.history);
         await historyReady();
         const unique = latestById(options.upsert);
         const doomed = [...new Set(options.delete)];
-        await transaction('BEGIN', async (client) => {
+        await inTransaction('BEGIN', async (client) => {
           if (doomed.length > 0) {
             await client.query(`DELETE FROM ${info.table} WHERE id = ANY($1::text[])`, [doomed]);
           }
           if (unique.length > 0) await writeRecords(client, info, unique);
-          await appendEvents(client, options.history);
+          await appendEvents(client, historyTable, options.history);
         });
       });
     },
 
-    async append({ events, abortSignal }) {
-      await run(abortSignal, 'append', async () => {
-        checkEvents(events);
-        await historyReady();
-        await appendEvents(getPool(), events);
-      });
-    },
-
-    async byMemory({ memoryId, abortSignal }) {
-      return run(abortSignal, 'byMemory', async () => {
-        await historyReady();
-        const rows = (
-          await getPool().query<HistoryRow>(
-            `SELECT ${historyColumns} FROM ${historyTable} WHERE memory_id = $1 ORDER BY sequence`,
-            [memoryId],
-          )
-        ).rows;
-        return rows.map(toEvent);
-      });
-    },
-
-    async byScope({ scope: scopeInput, limit, cursor, abortSignal }) {
-      return run(abortSignal, 'byScope', async () => {
-        const scope = normalizeScope(scopeInput, { required: true, source });
-        const after = Number(decodeCursor(cursor, source) ?? 0);
-        if (!Number.isSafeInteger(after) || after < 0) {
-          throw new InvalidArgumentError({
-            source,
-            message: 'cursor is not valid; pass the nextCursor of a previous page unchanged.',
-          });
-        }
-        await historyReady();
-        const pageSize = Math.max(0, Math.floor(limit));
-        const parameters: PgvectorParameter[] = [String(after)];
-        const conditions = ['sequence > $1', ...scopeConditions(scope, parameters)];
-        const rows = (
-          await getPool().query<HistoryRow>(
-            `SELECT ${historyColumns} FROM ${historyTable} WHERE ${conditions.join(' AND ')}
-             ORDER BY sequence LIMIT $${parameters.push(pageSize + 1)}`,
-            parameters,
-          )
-        ).rows;
-        const page = rows.slice(0, pageSize);
-        const last = page.at(-1);
-        return {
-          events: page.map(toEvent),
-          ...(rows.length > pageSize && last ? { nextCursor: encodeCursor(last.sequence) } : {}),
-        };
-      });
-    },
-
-    async deleteScope({ scope: scopeInput, abortSignal }) {
-      return run(abortSignal, 'deleteScope', async () => {
-        const scope = normalizeScope(scopeInput, { source });
-        const parameters: PgvectorParameter[] = [];
-        const conditions = scopeConditions(scope, parameters);
-        if (conditions.length === 0) {
-          throw new InvalidArgumentError({
-            source,
-            message: 'deleteScope needs a non-empty scope.',
-          });
-        }
-        await historyReady();
-        const result = await getPool().query(
-          `DELETE FROM ${historyTable} WHERE ${conditions.join(' AND ')}`,
-          parameters,
-        );
-        return { deleted: result.rowCount ?? 0 };
-      });
-    },
-
-    close,
-    [Symbol.asyncDispose]: close,
+    ...pgvectorHistoryMethods({ pool, table: historyTable, ready: historyReady }),
   };
+
+  return defineComponent<PgvectorStore>(
+    lifecycle,
+    { specificationVersion: 'v1', provider: source, capabilities },
+    methods,
+  );
 }
 
 /**

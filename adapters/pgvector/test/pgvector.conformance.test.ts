@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { describeHistoryStore, describeVectorStore, type ServiceInfo } from '@engram/conformance';
+import { describeHistoryStore, describeVectorStore } from '@engram/conformance';
 import {
   AdapterCallError,
   type FilterExpression,
@@ -10,14 +10,6 @@ import {
 import pg from 'pg';
 import { expect, inject } from 'vitest';
 import { createPgvectorStore, type PgvectorStore } from '../src/index.js';
-
-// Repeats the conformance package's declaration, so the type holds even when the workspace
-// resolves that package's vitest to another copy than this package's.
-declare module 'vitest' {
-  export interface ProvidedContext {
-    engramService: ServiceInfo;
-  }
-}
 
 const service = inject('engramService');
 const skip = service.skip ? { skip: service.skip } : {};

@@ -1,12 +1,18 @@
 import { AdapterCallError, NotFoundError } from '@engram/core';
 import { describe, expect, it } from 'vitest';
-import { isRetryablePgError, isUndefinedTable, wrapPgError } from './pgvector-errors.js';
+import {
+  isRetryablePostgresError,
+  isUndefinedTable,
+  postgresErrorMapper,
+  sqlState,
+  toPostgresCallError,
+} from './postgres-errors.js';
 
 function withCode(code: string, message = 'failed') {
   return Object.assign(new Error(message), { code });
 }
 
-describe('isRetryablePgError', () => {
+describe('isRetryablePostgresError', () => {
   it.each([
     ['connection refused', withCode('ECONNREFUSED'), true],
     ['connection reset', withCode('ECONNRESET'), true],
@@ -23,16 +29,17 @@ describe('isRetryablePgError', () => {
     ['unique violation', withCode('23505'), false],
     ['bad jsonb', withCode('22P05'), false],
     ['undefined table', withCode('42P01'), false],
+    ['missing graph', withCode('3F000', 'graph "engram" does not exist'), false],
     ['not an error', 'oops', false],
   ])('%s', (_, error, retryable) => {
-    expect(isRetryablePgError(error)).toBe(retryable);
+    expect(isRetryablePostgresError(error)).toBe(retryable);
   });
 });
 
-describe('wrapPgError', () => {
-  it('wraps driver errors with the action, the SQLSTATE and the cause', () => {
+describe('toPostgresCallError', () => {
+  it('wraps driver errors with the action, the code, the source and the cause', () => {
     const cause = withCode('53300', 'sorry, too many clients already');
-    const error = wrapPgError(cause, 'query');
+    const error = toPostgresCallError(cause, 'pgvector', 'query');
     expect(AdapterCallError.isInstance(error)).toBe(true);
     expect(error.prefixedMessage).toBe(
       '[engram/pgvector] query failed (53300): sorry, too many clients already',
@@ -40,14 +47,19 @@ describe('wrapPgError', () => {
     expect((error as AdapterCallError).isRetryable).toBe(true);
     expect(error.cause).toBe(cause);
     expect(error.source).toBe('pgvector');
+    const plain = postgresErrorMapper('age')(new Error('Connection terminated'), 'list');
+    expect(plain.prefixedMessage).toBe('[engram/age] list failed: Connection terminated');
+    expect((plain as AdapterCallError).isRetryable).toBe(true);
   });
 
   it('passes Engram errors through', () => {
     const error = new NotFoundError({ source: 'pgvector', message: 'missing' });
-    expect(wrapPgError(error, 'get')).toBe(error);
+    expect(toPostgresCallError(error, 'pgvector', 'get')).toBe(error);
   });
 
-  it('recognizes an undefined table', () => {
+  it('reads SQLSTATEs and recognizes an undefined table', () => {
+    expect(sqlState(withCode('42P01'))).toBe('42P01');
+    expect(sqlState(withCode('ECONNRESET'))).toBeUndefined();
     expect(isUndefinedTable(withCode('42P01'))).toBe(true);
     expect(isUndefinedTable(withCode('42P07'))).toBe(false);
   });
