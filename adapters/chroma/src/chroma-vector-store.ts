@@ -174,6 +174,22 @@ function fromChroma(
   return record;
 }
 
+/** The records of a `get` result, in its order. */
+function recordsOf(
+  result: Awaited<ReturnType<Collection['get']>>,
+  includeVectors: boolean | undefined,
+): StoredRecord[] {
+  return result.ids.map((id, index) =>
+    fromChroma(
+      id,
+      result.documents[index],
+      result.metadatas[index],
+      result.embeddings?.[index],
+      includeVectors,
+    ),
+  );
+}
+
 /**
  * The `where` clause for a scope and a filter: every scope field must equal its value (a record
  * without the field never matches), and the filter must hold.
@@ -420,15 +436,7 @@ export function createChromaVectorStore(options: ChromaVectorStoreOptions = {}):
             ids: [...new Set(ids)],
             include: ['documents', 'metadatas', ...(includeVectors ? ['embeddings'] : [])] as never,
           });
-          return result.ids.map((id, index) =>
-            fromChroma(
-              id,
-              result.documents[index],
-              result.metadatas[index],
-              result.embeddings?.[index],
-              includeVectors,
-            ),
-          );
+          return recordsOf(result, includeVectors);
         });
       },
 
@@ -472,18 +480,8 @@ export function createChromaVectorStore(options: ChromaVectorStoreOptions = {}):
             offset,
             include: ['documents', 'metadatas', ...(includeVectors ? ['embeddings'] : [])] as never,
           });
-          const count = Math.min(result.ids.length, limit);
-          const records = result.ids
-            .slice(0, count)
-            .map((id, index) =>
-              fromChroma(
-                id,
-                result.documents[index],
-                result.metadatas[index],
-                result.embeddings?.[index],
-                includeVectors,
-              ),
-            );
+          const records = recordsOf(result, includeVectors).slice(0, limit);
+          const count = records.length;
           const more = result.ids.length > limit;
           return { records, ...(more ? { nextCursor: encodeOffsetCursor(offset + count) } : {}) };
         });

@@ -6,19 +6,16 @@ import {
   defineVectorStore,
   loadOptionalSetting,
 } from '@engram/adapter-kit';
+import type { FilterExpression, Scope, StoredRecord, VectorStore } from '@engram/core';
 import {
   DimensionMismatchError,
   decodeCursor,
   encodeCursor,
-  type FilterExpression,
   InvalidArgumentError,
   NotFoundError,
   normalizeScope,
-  type Scope,
-  type StoredRecord,
   scopeFields,
   UnsupportedFunctionalityError,
-  type VectorStore,
   validateFilter,
 } from '@engram/core';
 import { QdrantClient } from '@qdrant/js-client-rest';
