@@ -33,6 +33,11 @@ import {
 
 const source = 'chroma';
 
+const deleteNeedsSelection =
+  'delete needs ids, a non-empty scope or a filter; use dropCollection to empty a collection.';
+const noKeywordSearch =
+  'Keyword search is not supported by the Chroma store: Chroma has substring document filters but no ranked full-text search. Query with a vector.';
+
 /** Options of {@link createChromaVectorStore}. */
 export interface ChromaVectorStoreOptions {
   /**
@@ -389,14 +394,9 @@ export function createChromaVectorStore(options: ChromaVectorStoreOptions = {}):
 
       async query({ collection, vector, text, topK, scope, filter, includeVectors }) {
         if (vector === undefined) {
-          if (text === undefined) {
-            throw new InvalidArgumentError({ source, message: 'query needs a vector.' });
-          }
-          throw new UnsupportedFunctionalityError({
-            source,
-            message:
-              'Keyword search is not supported by the Chroma store: Chroma has substring document filters but no ranked full-text search. Query with a vector.',
-          });
+          if (text !== undefined)
+            throw new UnsupportedFunctionalityError({ source, message: noKeywordSearch });
+          throw new InvalidArgumentError({ source, message: 'query needs a vector.' });
         }
         assertPositiveInteger(topK, 'topK', source);
         const { where } = whereOf(scope, filter);
@@ -453,11 +453,7 @@ export function createChromaVectorStore(options: ChromaVectorStoreOptions = {}):
         }
         const { where, scope } = whereOf(scopeInput, filter);
         if (!filter && Object.keys(scope).length === 0) {
-          throw new InvalidArgumentError({
-            source,
-            message:
-              'delete needs ids, a non-empty scope or a filter; use dropCollection to empty a collection.',
-          });
+          throw new InvalidArgumentError({ source, message: deleteNeedsSelection });
         }
         return onCollection(collection, async (handle) => {
           const matching = await matchingIds(handle.collection, where ?? chromaMatchAll);

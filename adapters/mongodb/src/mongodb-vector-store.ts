@@ -35,6 +35,9 @@ import {
 
 const source = 'mongodb';
 
+const deleteNeedsSelection =
+  'delete needs ids, a non-empty scope or a filter; use dropCollection to empty a collection.';
+
 /** Options of {@link createMongoDBVectorStore}. */
 export interface MongoDBVectorStoreOptions {
   /** A connected (or connectable) `MongoClient` to use instead of `url`; the store never closes it. */
@@ -556,11 +559,7 @@ export function createMongoDBVectorStore(options: MongoDBVectorStoreOptions = {}
         }
         const normalized = normalizeScope(scope, { source });
         if (!filter && Object.keys(normalized).length === 0) {
-          throw new InvalidArgumentError({
-            source,
-            message:
-              'delete needs ids, a non-empty scope or a filter; use dropCollection to empty a collection.',
-          });
+          throw new InvalidArgumentError({ source, message: deleteNeedsSelection });
         }
         const selection = mongoDBSelection(normalized, filter);
         await prepared(name);

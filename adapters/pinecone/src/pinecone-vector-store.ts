@@ -38,6 +38,11 @@ import {
 
 const source = 'pinecone';
 
+const deleteNeedsSelection =
+  'delete needs ids, a non-empty scope or a filter; use dropCollection to empty a collection.';
+const noKeywordSearch =
+  'Pinecone indexes of dense vectors have no keyword search over the stored text; query with a vector (the engine fuses keyword relevance itself).';
+
 /** Options of {@link createPineconeVectorStore}. */
 export interface PineconeVectorStoreOptions {
   /** A configured `Pinecone` client to use instead of `apiKey` and `url`. */
@@ -390,14 +395,9 @@ export function createPineconeVectorStore(options: PineconeVectorStoreOptions = 
 
       async query({ collection, vector, text, topK, scope, filter, includeVectors }) {
         if (!vector) {
-          if (text === undefined) {
-            throw new InvalidArgumentError({ source, message: 'query needs a vector.' });
-          }
-          throw new UnsupportedFunctionalityError({
-            source,
-            message:
-              'Pinecone indexes of dense vectors have no keyword search over the stored text; query with a vector (the engine fuses keyword relevance itself).',
-          });
+          if (text !== undefined)
+            throw new UnsupportedFunctionalityError({ source, message: noKeywordSearch });
+          throw new InvalidArgumentError({ source, message: 'query needs a vector.' });
         }
         const selection = pineconeSelection(scope, filter);
         const { index, dimensions } = await handleOf(collection);
@@ -450,11 +450,7 @@ export function createPineconeVectorStore(options: PineconeVectorStoreOptions = 
         }
         const normalized = normalizeScope(scope, { source });
         if (!filter && Object.keys(normalized).length === 0) {
-          throw new InvalidArgumentError({
-            source,
-            message:
-              'delete needs ids, a non-empty scope or a filter; use dropCollection to empty a collection.',
-          });
+          throw new InvalidArgumentError({ source, message: deleteNeedsSelection });
         }
         const selection = pineconeSelection(normalized, filter);
         const handle = await handleOf(collection);

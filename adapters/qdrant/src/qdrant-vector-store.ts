@@ -36,6 +36,11 @@ import {
 
 const source = 'qdrant';
 
+const deleteNeedsSelection =
+  'delete needs ids, a non-empty scope or a filter; use dropCollection to empty a collection.';
+const noKeywordSearch =
+  'Qdrant has no BM25 keyword search over the REST API this store uses; query with a vector (the engine fuses keyword relevance itself).';
+
 /** Options of {@link createQdrantVectorStore}. */
 export interface QdrantVectorStoreOptions {
   /**
@@ -204,14 +209,9 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions = {}):
 
       async query({ collection, vector, text, topK, scope, filter, includeVectors }) {
         if (!vector) {
-          if (text === undefined) {
-            throw new InvalidArgumentError({ source, message: 'query needs a vector.' });
-          }
-          throw new UnsupportedFunctionalityError({
-            source,
-            message:
-              'Qdrant has no BM25 keyword search over the REST API this store uses; query with a vector (the engine fuses keyword relevance itself).',
-          });
+          if (text !== undefined)
+            throw new UnsupportedFunctionalityError({ source, message: noKeywordSearch });
+          throw new InvalidArgumentError({ source, message: 'query needs a vector.' });
         }
         const selection = qdrantSelection(scope, filter);
         const what = 'The query vector';
@@ -273,11 +273,7 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions = {}):
         }
         const normalized = normalizeScope(scope, { source });
         if (!filter && Object.keys(normalized).length === 0) {
-          throw new InvalidArgumentError({
-            source,
-            message:
-              'delete needs ids, a non-empty scope or a filter; use dropCollection to empty a collection.',
-          });
+          throw new InvalidArgumentError({ source, message: deleteNeedsSelection });
         }
         const selection = qdrantSelection(normalized, filter);
         await dimensionsOf(collection);
