@@ -48,6 +48,11 @@ import {
   translateMilvusFilter,
 } from './milvus-filter.js';
 
+const deleteNeedsSelection =
+  'delete needs ids, a non-empty scope or a filter; use dropCollection to empty a collection.';
+const noKeywordSearch =
+  'Keyword search (query with text) is not supported by the Milvus store; query with a vector, or let the engine rank keywords.';
+
 /** Index of the vector field. */
 export interface MilvusIndexOptions {
   /**
@@ -614,11 +619,7 @@ export function createMilvusVectorStore(options: MilvusVectorStoreOptions = {}):
         const { collection, vector, topK } = options;
         if (!vector) {
           if (options.text !== undefined) {
-            throw new UnsupportedFunctionalityError({
-              source,
-              message:
-                'Keyword search (query with text) is not supported by the Milvus store; query with a vector, or let the engine rank keywords.',
-            });
+            throw new UnsupportedFunctionalityError({ source, message: noKeywordSearch });
           }
           throw new InvalidArgumentError({ source, message: 'query needs a vector.' });
         }
@@ -696,11 +697,7 @@ export function createMilvusVectorStore(options: MilvusVectorStoreOptions = {}):
         const scope = scopeExpression(options.scope);
         const filter = filterExpression(options.filter);
         if (!scope && !filter) {
-          throw new InvalidArgumentError({
-            source,
-            message:
-              'delete needs ids, a non-empty scope or a filter; use dropCollection to empty a collection.',
-          });
+          throw new InvalidArgumentError({ source, message: deleteNeedsSelection });
         }
         await known(collection);
         const expression = and(scope, filter);
