@@ -2,6 +2,7 @@ import {
   type FilterExpression,
   type FilterOperator,
   type FilterScalar,
+  filterOperators,
   type JsonValue,
   UnsupportedFunctionalityError,
   validateFilter,
@@ -54,20 +55,9 @@ const unitsPerChunk = 3;
 const chunkBase = 65_537;
 
 /** Filter operators Chroma can evaluate with exactly core's semantics. */
-export const chromaFilterOperators: readonly FilterOperator[] = [
-  'eq',
-  'ne',
-  'gt',
-  'gte',
-  'lt',
-  'lte',
-  'in',
-  'nin',
-  'exists',
-  'and',
-  'or',
-  'not',
-];
+export const chromaFilterOperators: readonly FilterOperator[] = filterOperators.filter(
+  (operator) => operator !== 'contains',
+);
 
 /** A `where` clause that matches every record the adapter wrote. */
 export const chromaMatchAll: Where = { [chromaRecordKey]: { $eq: true } };

@@ -1,30 +1,27 @@
 import {
-  AdapterCallError,
-  ClosedError,
-  type CountOptions,
-  type DeleteOptions,
+  assertPositiveInteger,
+  assertRecords,
+  assertVectorLength,
+  chunk,
+  defineVectorStore,
+  isRetryableNetworkError,
+  loadOptionalSetting,
+  toAdapterCallError,
+} from '@engram/adapter-kit';
+import {
   DimensionMismatchError,
   EngramError,
-  type EnsureCollectionOptions,
   type FilterExpression,
-  type GetOptions,
   InvalidArgumentError,
   type JsonValue,
-  type ListOptions,
-  type ListPage,
   NotFoundError,
   normalizeScope,
-  type QueryOptions,
   type Scope,
   type StoredRecord,
   scopeFields,
-  throwIfAborted,
   UnsupportedFunctionalityError,
-  type UpsertOptions,
-  type VectorMatch,
   type VectorRecord,
   type VectorStore,
-  type VectorStoreCapabilities,
 } from '@engram/core';
 import type { ChromaClient, Collection, Metadata, Where } from 'chromadb';
 import {
@@ -35,6 +32,11 @@ import {
 } from './chroma-filter.js';
 
 const source = 'chroma';
+
+const deleteNeedsSelection =
+  'delete needs ids, a non-empty scope or a filter; use dropCollection to empty a collection.';
+const noKeywordSearch =
+  'Keyword search is not supported by the Chroma store: Chroma has substring document filters but no ranked full-text search. Query with a vector.';
 
 /** Options of {@link createChromaVectorStore}. */
 export interface ChromaVectorStoreOptions {
@@ -66,14 +68,6 @@ export interface ChromaVectorStoreOptions {
 /** Records per upsert request; Chroma's own limit on a default server is 5,461. */
 const maxBatchSize = 1_000;
 
-const capabilities: VectorStoreCapabilities = {
-  keywordSearch: false,
-  filterOperators: chromaFilterOperators,
-  maxBatchSize,
-  metric: 'cosine',
-  atomicHistory: false,
-};
-
 const keys = {
   metadata: 'engram:metadata',
   hash: 'engram:hash',
@@ -97,18 +91,30 @@ const retryableErrors = new Set([
   'ChromaRateLimitError',
 ]);
 
-function wrapError(error: unknown, action: string): unknown {
+function isChromaNotFound(error: unknown): boolean {
+  return (error as { name?: unknown } | null)?.name === 'ChromaNotFoundError';
+}
+
+function toChromaError(error: unknown, action: string): EngramError {
   if (EngramError.isInstance(error)) return error;
-  const name = (error as { name?: unknown } | null)?.name;
-  const detail = error instanceof Error ? error.message : String(error);
-  if (name === 'ChromaNotFoundError') {
+  if (isChromaNotFound(error)) {
+    const detail = error instanceof Error ? error.message : String(error);
     return new NotFoundError({ source, message: `${action}: not found (${detail})`, cause: error });
   }
-  return new AdapterCallError({
+  const name = (error as { name?: unknown } | null)?.name;
+  return toAdapterCallError(error, {
     source,
-    message: `${action} failed: ${detail}`,
-    isRetryable: typeof name === 'string' && retryableErrors.has(name),
-    cause: error,
+    action,
+    isRetryable:
+      (typeof name === 'string' && retryableErrors.has(name)) || isRetryableNetworkError(error),
+  });
+}
+
+function collectionMissing(name: string, cause: unknown): NotFoundError {
+  return new NotFoundError({
+    source,
+    message: `Collection "${name}" does not exist; call ensureCollection first.`,
+    cause,
   });
 }
 
@@ -173,6 +179,22 @@ function fromChroma(
   return record;
 }
 
+/** The records of a `get` result, in its order. */
+function recordsOf(
+  result: Awaited<ReturnType<Collection['get']>>,
+  includeVectors: boolean | undefined,
+): StoredRecord[] {
+  return result.ids.map((id, index) =>
+    fromChroma(
+      id,
+      result.documents[index],
+      result.metadatas[index],
+      result.embeddings?.[index],
+      includeVectors,
+    ),
+  );
+}
+
 /**
  * The `where` clause for a scope and a filter: every scope field must equal its value (a record
  * without the field never matches), and the filter must hold.
@@ -201,152 +223,87 @@ function whereOf(scopeInput: Scope | undefined, filter: FilterExpression | undef
  * is kept as exact JSON. The factory does no I/O: the client is created on first use.
  */
 export function createChromaVectorStore(options: ChromaVectorStoreOptions = {}): VectorStore {
-  let client: ChromaClient | undefined = options.client;
-  let clientPromise: Promise<ChromaClient> | undefined;
+  let client: Promise<ChromaClient> | undefined = options.client
+    ? Promise.resolve(options.client)
+    : undefined;
   const handles = new Map<string, Promise<CollectionHandle>>();
   const countPageSize = options.countPageSize ?? 5_000;
-  let closed = false;
+  const setting = (
+    value: string | undefined,
+    settingName: string,
+    environmentVariableName: string,
+  ) => loadOptionalSetting({ value, settingName, environmentVariableName, source });
 
-  async function connect(): Promise<ChromaClient> {
-    if (client) return client;
-    clientPromise ??= (async () => {
-      const { ChromaClient } = await import('chromadb');
-      const rawUrl = options.url ?? process.env.CHROMA_URL ?? 'http://localhost:8000';
-      let url: URL;
-      try {
-        url = new URL(rawUrl);
-      } catch (error) {
-        throw new InvalidArgumentError({
-          source,
-          message: `url must be an absolute URL such as http://localhost:8000, got ${JSON.stringify(rawUrl)}.`,
-          cause: error,
-        });
-      }
-      const ssl = url.protocol === 'https:';
-      const apiKey = options.apiKey ?? process.env.CHROMA_API_KEY;
-      const headers = {
-        ...(apiKey ? { 'x-chroma-token': apiKey } : {}),
-        ...options.headers,
-      };
-      const tenant = options.tenant ?? process.env.CHROMA_TENANT;
-      const database = options.database ?? process.env.CHROMA_DATABASE;
-      client = new ChromaClient({
-        host: url.hostname,
-        port: url.port ? Number(url.port) : ssl ? 443 : 80,
-        ssl,
-        headers,
-        ...(tenant ? { tenant } : {}),
-        ...(database ? { database } : {}),
-      });
-      return client;
-    })();
-    return clientPromise;
-  }
-
-  function open(signal: AbortSignal | undefined): void {
-    if (closed) {
-      throw new ClosedError({ source, message: 'The store was closed; create a new one.' });
-    }
-    throwIfAborted(signal, source);
-  }
-
-  async function run<T>(
-    signal: AbortSignal | undefined,
-    action: string,
-    work: (client: ChromaClient) => Promise<T>,
-  ): Promise<T> {
-    open(signal);
+  async function createClient(): Promise<ChromaClient> {
+    const { ChromaClient } = await import('chromadb');
+    const rawUrl = setting(options.url, 'url', 'CHROMA_URL') ?? 'http://localhost:8000';
+    let url: URL;
     try {
-      return await work(await connect());
+      url = new URL(rawUrl);
     } catch (error) {
-      throw wrapError(error, action);
+      throw new InvalidArgumentError({
+        source,
+        message: `url must be an absolute URL such as http://localhost:8000, got ${JSON.stringify(rawUrl)}.`,
+        cause: error,
+      });
     }
+    const ssl = url.protocol === 'https:';
+    const apiKey = setting(options.apiKey, 'apiKey', 'CHROMA_API_KEY');
+    const tenant = setting(options.tenant, 'tenant', 'CHROMA_TENANT');
+    const database = setting(options.database, 'database', 'CHROMA_DATABASE');
+    return new ChromaClient({
+      host: url.hostname,
+      port: url.port ? Number(url.port) : ssl ? 443 : 80,
+      ssl,
+      headers: { ...(apiKey ? { 'x-chroma-token': apiKey } : {}), ...options.headers },
+      ...(tenant ? { tenant } : {}),
+      ...(database ? { database } : {}),
+    });
+  }
+
+  function chroma(): Promise<ChromaClient> {
+    client ??= createClient();
+    return client;
   }
 
   function handleOf(collection: Collection): CollectionHandle {
     const dimensions = collection.metadata?.[keys.dimensions];
-    return {
-      collection,
-      dimensions: typeof dimensions === 'number' ? dimensions : undefined,
-    };
-  }
-
-  async function collectionOf(chroma: ChromaClient, name: string): Promise<CollectionHandle> {
-    let handle = handles.get(name);
-    if (!handle) {
-      handle = chroma
-        .getCollection({ name })
-        .then(handleOf)
-        .catch((error: unknown) => {
-          handles.delete(name);
-          if ((error as { name?: unknown } | null)?.name === 'ChromaNotFoundError') {
-            throw new NotFoundError({
-              source,
-              message: `Collection "${name}" does not exist; call ensureCollection first.`,
-              cause: error,
-            });
-          }
-          throw error;
-        });
-      handles.set(name, handle);
-    }
-    return handle;
+    return { collection, dimensions: typeof dimensions === 'number' ? dimensions : undefined };
   }
 
   /** Runs work on a collection; a collection dropped elsewhere is forgotten and reported missing. */
   async function onCollection<T>(
-    signal: AbortSignal | undefined,
-    action: string,
     name: string,
     work: (handle: CollectionHandle) => Promise<T>,
   ): Promise<T> {
-    return run(signal, action, async (chroma) => {
-      const handle = await collectionOf(chroma, name);
-      try {
-        return await work(handle);
-      } catch (error) {
-        if ((error as { name?: unknown } | null)?.name === 'ChromaNotFoundError') {
-          handles.delete(name);
-          throw new NotFoundError({
-            source,
-            message: `Collection "${name}" does not exist; call ensureCollection first.`,
-            cause: error,
-          });
-        }
-        throw error;
-      }
-    });
-  }
-
-  function checkVector(handle: CollectionHandle, vector: readonly number[], what: string): void {
-    if (!Array.isArray(vector)) {
-      throw new InvalidArgumentError({ source, message: `${what} must be an array of numbers.` });
+    let handle = handles.get(name);
+    if (!handle) {
+      const pending = chroma().then((current) => current.getCollection({ name }).then(handleOf));
+      pending.catch(() => handles.get(name) === pending && handles.delete(name));
+      handles.set(name, pending);
+      handle = pending;
     }
-    if (handle.dimensions !== undefined && vector.length !== handle.dimensions) {
-      throw new DimensionMismatchError({
-        source,
-        expected: handle.dimensions,
-        actual: vector.length,
-        message: `${what} has ${vector.length} dimensions; the collection holds ${handle.dimensions}.`,
-      });
+    try {
+      return await work(await handle);
+    } catch (error) {
+      if (!isChromaNotFound(error)) throw error;
+      if (handles.get(name) === handle) handles.delete(name);
+      throw collectionMissing(name, error);
     }
   }
 
   function checkRecords(handle: CollectionHandle, records: readonly VectorRecord[]): void {
+    assertRecords(records, {
+      source,
+      ...(handle.dimensions === undefined ? {} : { dimensions: handle.dimensions }),
+    });
     for (const record of records) {
-      if (typeof record.id !== 'string' || record.id.length === 0) {
-        throw new InvalidArgumentError({
-          source,
-          message: 'Every record needs a non-empty string id.',
-        });
-      }
       if (typeof record.text !== 'string') {
         throw new InvalidArgumentError({
           source,
           message: `Record "${record.id}" needs a string text.`,
         });
       }
-      checkVector(handle, record.vector, `The vector of record "${record.id}"`);
       normalizeScope(record, { source });
     }
   }
@@ -361,26 +318,21 @@ export function createChromaVectorStore(options: ChromaVectorStoreOptions = {}):
     }
   }
 
-  async function close(): Promise<void> {
-    closed = true;
-    handles.clear();
-  }
-
-  return {
-    specificationVersion: 'v1',
+  return defineVectorStore({
     provider: source,
-    capabilities,
-
-    async ensureCollection({ collection: name, dimensions, abortSignal }: EnsureCollectionOptions) {
-      open(abortSignal);
-      if (!Number.isInteger(dimensions) || dimensions <= 0) {
-        throw new InvalidArgumentError({
-          source,
-          message: `dimensions must be a positive integer, got ${dimensions}.`,
-        });
-      }
-      await run(abortSignal, 'ensureCollection', async (chroma) => {
-        const collection = await chroma.getOrCreateCollection({
+    capabilities: {
+      keywordSearch: false,
+      filterOperators: chromaFilterOperators,
+      maxBatchSize,
+      metric: 'cosine',
+      atomicHistory: false,
+    },
+    toError: toChromaError,
+    onClose: () => handles.clear(),
+    methods: (lifecycle) => ({
+      async ensureCollection({ collection: name, dimensions }) {
+        assertPositiveInteger(dimensions, 'dimensions', source);
+        const collection = await (await chroma()).getOrCreateCollection({
           name,
           embeddingFunction: null,
           configuration: { hnsw: { space: 'cosine' } },
@@ -410,204 +362,146 @@ export function createChromaVectorStore(options: ChromaVectorStoreOptions = {}):
           });
         }
         handles.set(name, Promise.resolve(handle));
-      });
-    },
+      },
 
-    async upsert({ collection: name, records, abortSignal }: UpsertOptions) {
-      await onCollection(abortSignal, 'upsert', name, async (handle) => {
-        checkRecords(handle, records);
-        // Chroma rejects a batch that names an id twice; the last one wins, as with separate calls.
-        const latest = [...new Map(records.map((record) => [record.id, record])).values()];
-        for (let start = 0; start < latest.length; start += maxBatchSize) {
-          throwIfAborted(abortSignal, source);
-          const batch = latest.slice(start, start + maxBatchSize);
-          const ids = batch.map((record) => record.id);
-          const metadatas = batch.map(toChromaMetadata);
-          // Chroma merges the metadata of an existing record with the new one and cannot remove
-          // a key, so a record that would keep a key it no longer has is deleted first.
-          const existing = await handle.collection.get({ ids, include: ['metadatas'] as never });
-          const byId = new Map(ids.map((id, index) => [id, metadatas[index]!]));
-          const stale = existing.ids.filter((id, index) => {
-            const metadata = byId.get(id) ?? {};
-            return Object.keys(existing.metadatas[index] ?? {}).some((key) => !(key in metadata));
-          });
-          if (stale.length > 0) await handle.collection.delete({ ids: stale });
-          await handle.collection.upsert({
-            ids,
-            embeddings: batch.map((record) => record.vector),
-            documents: batch.map((record) => record.text),
-            metadatas,
-          });
+      async upsert({ collection: name, records, abortSignal }) {
+        await onCollection(name, async (handle) => {
+          checkRecords(handle, records);
+          // Chroma rejects a batch that names an id twice; the last one wins, as with separate calls.
+          const latest = [...new Map(records.map((record) => [record.id, record])).values()];
+          for (const batch of chunk(latest, maxBatchSize)) {
+            lifecycle.check(abortSignal);
+            const ids = batch.map((record) => record.id);
+            const metadatas = batch.map(toChromaMetadata);
+            // Chroma merges the metadata of an existing record with the new one and cannot remove
+            // a key, so a record that would keep a key it no longer has is deleted first.
+            const existing = await handle.collection.get({ ids, include: ['metadatas'] as never });
+            const byId = new Map(ids.map((id, index) => [id, metadatas[index]!]));
+            const stale = existing.ids.filter((id, index) => {
+              const metadata = byId.get(id) ?? {};
+              return Object.keys(existing.metadatas[index] ?? {}).some((key) => !(key in metadata));
+            });
+            if (stale.length > 0) await handle.collection.delete({ ids: stale });
+            await handle.collection.upsert({
+              ids,
+              embeddings: batch.map((record) => record.vector),
+              documents: batch.map((record) => record.text),
+              metadatas,
+            });
+          }
+        });
+      },
+
+      async query({ collection, vector, text, topK, scope, filter, includeVectors }) {
+        if (vector === undefined) {
+          if (text !== undefined)
+            throw new UnsupportedFunctionalityError({ source, message: noKeywordSearch });
+          throw new InvalidArgumentError({ source, message: 'query needs a vector.' });
         }
-      });
-    },
-
-    async query(options: QueryOptions): Promise<VectorMatch[]> {
-      open(options.abortSignal);
-      if (options.vector === undefined) {
-        if (options.text !== undefined) {
-          throw new UnsupportedFunctionalityError({
-            source,
-            message:
-              'Keyword search is not supported by the Chroma store: Chroma has substring document filters but no ranked full-text search. Query with a vector.',
+        assertPositiveInteger(topK, 'topK', source);
+        const { where } = whereOf(scope, filter);
+        return onCollection(collection, async (handle) => {
+          if (handle.dimensions !== undefined) {
+            const what = 'The query vector';
+            assertVectorLength(vector, handle.dimensions, { source, what, collection });
+          }
+          const result = await handle.collection.query({
+            queryEmbeddings: [vector],
+            nResults: topK,
+            ...(where ? { where } : {}),
+            include: [
+              'documents',
+              'metadatas',
+              'distances',
+              ...(includeVectors ? (['embeddings'] as const) : []),
+            ] as never,
           });
-        }
-        throw new InvalidArgumentError({ source, message: 'query needs a vector.' });
-      }
-      if (!Number.isInteger(options.topK) || options.topK <= 0) {
-        throw new InvalidArgumentError({
-          source,
-          message: `topK must be a positive integer, got ${options.topK}.`,
-        });
-      }
-      const { where } = whereOf(options.scope, options.filter);
-      const vector = options.vector;
-      return onCollection(options.abortSignal, 'query', options.collection, async (handle) => {
-        checkVector(handle, vector, 'The query vector');
-        const result = await handle.collection.query({
-          queryEmbeddings: [vector],
-          nResults: options.topK,
-          ...(where ? { where } : {}),
-          include: [
-            'documents',
-            'metadatas',
-            'distances',
-            ...(options.includeVectors ? (['embeddings'] as const) : []),
-          ] as never,
-        });
-        const ids = result.ids[0] ?? [];
-        return ids.map((id, index) => ({
-          record: fromChroma(
-            id,
-            result.documents[0]?.[index],
-            result.metadatas[0]?.[index],
-            result.embeddings?.[0]?.[index],
-            options.includeVectors,
-          ),
-          score: 1 - (result.distances?.[0]?.[index] ?? 1),
-        }));
-      });
-    },
-
-    async get({ collection: name, ids, includeVectors, abortSignal }: GetOptions) {
-      open(abortSignal);
-      if (ids.length === 0) {
-        await onCollection(abortSignal, 'get', name, async () => undefined);
-        return [];
-      }
-      return onCollection(abortSignal, 'get', name, async (handle) => {
-        const result = await handle.collection.get({
-          ids: [...new Set(ids)],
-          include: ['documents', 'metadatas', ...(includeVectors ? ['embeddings'] : [])] as never,
-        });
-        return result.ids.map((id, index) =>
-          fromChroma(
-            id,
-            result.documents[index],
-            result.metadatas[index],
-            result.embeddings?.[index],
-            includeVectors,
-          ),
-        );
-      });
-    },
-
-    async delete(options: DeleteOptions) {
-      open(options.abortSignal);
-      if (options.ids) {
-        const ids = [...new Set(options.ids)];
-        return onCollection(options.abortSignal, 'delete', options.collection, async (handle) => {
-          if (ids.length === 0) return { deleted: 0 };
-          // Chroma ignores unknown ids; counting the ones that exist gives the exact number.
-          const existing = await handle.collection.get({ ids, include: [] });
-          if (existing.ids.length > 0) await handle.collection.delete({ ids: existing.ids });
-          return { deleted: existing.ids.length };
-        });
-      }
-      const { where, scope } = whereOf(options.scope, options.filter);
-      if (!options.filter && Object.keys(scope).length === 0) {
-        throw new InvalidArgumentError({
-          source,
-          message:
-            'delete needs ids, a non-empty scope or a filter; use dropCollection to empty a collection.',
-        });
-      }
-      return onCollection(options.abortSignal, 'delete', options.collection, async (handle) => {
-        const ids = await matchingIds(handle.collection, where ?? chromaMatchAll);
-        for (let start = 0; start < ids.length; start += maxBatchSize) {
-          await handle.collection.delete({ ids: ids.slice(start, start + maxBatchSize) });
-        }
-        return { deleted: ids.length };
-      });
-    },
-
-    async list(options: ListOptions): Promise<ListPage> {
-      open(options.abortSignal);
-      if (!Number.isInteger(options.limit) || options.limit <= 0) {
-        throw new InvalidArgumentError({
-          source,
-          message: `limit must be a positive integer, got ${options.limit}.`,
-        });
-      }
-      const offset = decodeOffsetCursor(options.cursor);
-      const { where } = whereOf(options.scope, options.filter);
-      return onCollection(options.abortSignal, 'list', options.collection, async (handle) => {
-        // One extra record tells whether another page follows without a second request.
-        const result = await handle.collection.get({
-          ...(where ? { where } : {}),
-          limit: options.limit + 1,
-          offset,
-          include: [
-            'documents',
-            'metadatas',
-            ...(options.includeVectors ? ['embeddings'] : []),
-          ] as never,
-        });
-        const count = Math.min(result.ids.length, options.limit);
-        const records = result.ids
-          .slice(0, count)
-          .map((id, index) =>
-            fromChroma(
+          return (result.ids[0] ?? []).map((id, index) => ({
+            record: fromChroma(
               id,
-              result.documents[index],
-              result.metadatas[index],
-              result.embeddings?.[index],
-              options.includeVectors,
+              result.documents[0]?.[index],
+              result.metadatas[0]?.[index],
+              result.embeddings?.[0]?.[index],
+              includeVectors,
             ),
-          );
-        return {
-          records,
-          ...(result.ids.length > options.limit
-            ? { nextCursor: encodeOffsetCursor(offset + count) }
-            : {}),
-        };
-      });
-    },
+            score: 1 - (result.distances?.[0]?.[index] ?? 1),
+          }));
+        });
+      },
 
-    async count(options: CountOptions) {
-      open(options.abortSignal);
-      const { where } = whereOf(options.scope, options.filter);
-      return onCollection(options.abortSignal, 'count', options.collection, async (handle) => {
-        if (!where) return handle.collection.count();
-        // Chroma counts only whole collections, so a filtered count walks the matching ids.
-        return (await matchingIds(handle.collection, where)).length;
-      });
-    },
+      async get({ collection, ids, includeVectors }) {
+        return onCollection(collection, async (handle) => {
+          if (ids.length === 0) return [];
+          const result = await handle.collection.get({
+            ids: [...new Set(ids)],
+            include: ['documents', 'metadatas', ...(includeVectors ? ['embeddings'] : [])] as never,
+          });
+          return recordsOf(result, includeVectors);
+        });
+      },
 
-    async dropCollection({ collection: name, abortSignal }) {
-      await run(abortSignal, 'dropCollection', async (chroma) => {
+      async delete({ collection, ids, scope: scopeInput, filter }) {
+        if (ids) {
+          const unique = [...new Set(ids)];
+          return onCollection(collection, async (handle) => {
+            if (unique.length === 0) return { deleted: 0 };
+            // Chroma ignores unknown ids; counting the ones that exist gives the exact number.
+            const existing = await handle.collection.get({ ids: unique, include: [] });
+            if (existing.ids.length > 0) await handle.collection.delete({ ids: existing.ids });
+            return { deleted: existing.ids.length };
+          });
+        }
+        const { where, scope } = whereOf(scopeInput, filter);
+        if (!filter && Object.keys(scope).length === 0) {
+          throw new InvalidArgumentError({ source, message: deleteNeedsSelection });
+        }
+        return onCollection(collection, async (handle) => {
+          const matching = await matchingIds(handle.collection, where ?? chromaMatchAll);
+          for (const batch of chunk(matching, maxBatchSize)) {
+            await handle.collection.delete({ ids: batch });
+          }
+          return { deleted: matching.length };
+        });
+      },
+
+      async list({ collection, limit, cursor, scope, filter, includeVectors }) {
+        assertPositiveInteger(limit, 'limit', source);
+        const offset = decodeOffsetCursor(cursor);
+        const { where } = whereOf(scope, filter);
+        return onCollection(collection, async (handle) => {
+          // One extra record tells whether another page follows without a second request.
+          const result = await handle.collection.get({
+            ...(where ? { where } : {}),
+            limit: limit + 1,
+            offset,
+            include: ['documents', 'metadatas', ...(includeVectors ? ['embeddings'] : [])] as never,
+          });
+          const records = recordsOf(result, includeVectors).slice(0, limit);
+          const count = records.length;
+          const more = result.ids.length > limit;
+          return { records, ...(more ? { nextCursor: encodeOffsetCursor(offset + count) } : {}) };
+        });
+      },
+
+      async count({ collection, scope, filter }) {
+        const { where } = whereOf(scope, filter);
+        return onCollection(collection, async (handle) => {
+          if (!where) return handle.collection.count();
+          // Chroma counts only whole collections, so a filtered count walks the matching ids.
+          return (await matchingIds(handle.collection, where)).length;
+        });
+      },
+
+      async dropCollection({ collection: name }) {
         handles.delete(name);
         try {
-          await chroma.deleteCollection({ name });
+          await (await chroma()).deleteCollection({ name });
         } catch (error) {
-          if ((error as { name?: unknown } | null)?.name !== 'ChromaNotFoundError') throw error;
+          if (!isChromaNotFound(error)) throw error;
         } finally {
           handles.delete(name);
         }
-      });
-    },
-
-    close,
-    [Symbol.asyncDispose]: close,
-  };
+      },
+    }),
+  });
 }

@@ -1,3 +1,4 @@
+import { networkErrorCode, toAdapterCallError } from '@engram/adapter-kit';
 import { AdapterCallError, EngramError, InvalidArgumentError, NotFoundError } from '@engram/core';
 
 export const source = 'milvus';
@@ -19,15 +20,6 @@ const retryableGrpcCodes = new Set([4, 8, 10, 14]);
 // request limits, rate limited, timeout.
 const retryableMilvusCodes = new Set([1, 2, 3, 4, 8, 9]);
 const retryableErrorCodes = new Set(['RateLimit', 'NotReadyServe', 'ServerNotReady']);
-
-const retryableNetworkCodes = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EAI_AGAIN',
-  'ENOTFOUND',
-]);
 
 function isSuccess(status: MilvusStatus | undefined): boolean {
   if (!status) return true;
@@ -143,16 +135,14 @@ export function toEngramError(error: unknown, action: string, collection?: strin
       cause: error,
     });
   }
-  const code =
-    error != null && typeof error === 'object' ? (error as { code?: unknown }).code : undefined;
+  const code = (error as { code?: unknown } | null)?.code;
   const message = error instanceof Error ? error.message : String(error);
-  const isRetryable =
-    (typeof code === 'number' && retryableGrpcCodes.has(code)) ||
-    (typeof code === 'string' && retryableNetworkCodes.has(code));
-  return new AdapterCallError({
+  return toAdapterCallError(error, {
     source,
-    message: `Milvus ${action} failed: ${message.split('\n')[0]}`,
-    isRetryable,
-    cause: error,
+    action: `Milvus ${action}`,
+    detail: message.split('\n')[0]!,
+    isRetryable:
+      (typeof code === 'number' && retryableGrpcCodes.has(code)) ||
+      networkErrorCode(error) !== undefined,
   });
 }

@@ -1,30 +1,26 @@
 import {
+  assertPositiveInteger,
+  assertRecords,
+  assertVectorLength,
+  chunk,
+  defineVectorStore,
+  loadOptionalSetting,
+} from '@engram/adapter-kit';
+import {
   AdapterCallError,
-  ClosedError,
-  type CountOptions,
-  type DeleteOptions,
   DimensionMismatchError,
   decodeCursor,
-  type EnsureCollectionOptions,
   encodeCursor,
   type FilterExpression,
-  type GetOptions,
   InvalidArgumentError,
   type JsonValue,
-  type ListOptions,
-  type ListPage,
   NotFoundError,
   normalizeScope,
-  type QueryOptions,
   type Scope,
   type StoredRecord,
-  throwIfAborted,
   UnsupportedFunctionalityError,
-  type UpsertOptions,
-  type VectorMatch,
   type VectorRecord,
   type VectorStore,
-  type VectorStoreCapabilities,
 } from '@engram/core';
 import {
   type ClientConfig,
@@ -51,6 +47,11 @@ import {
   nullPathsField,
   translateMilvusFilter,
 } from './milvus-filter.js';
+
+const deleteNeedsSelection =
+  'delete needs ids, a non-empty scope or a filter; use dropCollection to empty a collection.';
+const noKeywordSearch =
+  'Keyword search (query with text) is not supported by the Milvus store; query with a vector, or let the engine rank keywords.';
 
 /** Index of the vector field. */
 export interface MilvusIndexOptions {
@@ -157,14 +158,6 @@ function idList(ids: readonly string[]): string {
   return `id in [${ids.map(milvusStringLiteral).join(', ')}]`;
 }
 
-function chunk<T>(items: readonly T[], size: number): T[][] {
-  const chunks: T[][] = [];
-  for (let start = 0; start < items.length; start += size) {
-    chunks.push(items.slice(start, start + size));
-  }
-  return chunks;
-}
-
 function toRecord(row: Row, includeVectors: boolean | undefined): StoredRecord {
   const metadata = row[metadataField];
   const record: StoredRecord = {
@@ -237,45 +230,31 @@ function collectionFields(dimensions: number): FieldType[] {
 export function createMilvusVectorStore(options: MilvusVectorStoreOptions = {}): VectorStore {
   let client: MilvusClient | undefined = options.client;
   const ownsClient = options.client === undefined;
-  let closed = false;
   const collections = new Map<string, Promise<CollectionState>>();
   const indexType = (options.index?.type ?? 'HNSW').toUpperCase();
   const indexParams =
     options.index?.params ?? (indexType === 'HNSW' ? { M: 16, efConstruction: 200 } : {});
-
-  const capabilities: VectorStoreCapabilities = {
-    keywordSearch: false,
-    filterOperators: milvusFilterOperators,
-    maxBatchSize: upsertChunk,
-    metric: 'cosine',
-    atomicHistory: false,
-  };
-
-  function open(signal: AbortSignal | undefined): void {
-    if (closed) {
-      throw new ClosedError({ source, message: 'The store was closed; create a new one.' });
-    }
-    throwIfAborted(signal, source);
-  }
+  const setting = (
+    value: string | undefined,
+    settingName: string,
+    environmentVariableName: string,
+  ) => loadOptionalSetting({ value, settingName, environmentVariableName, source });
 
   function milvus(): MilvusClient {
     if (client) return client;
-    const environment = process.env;
     const address =
-      options.address ??
-      options.url ??
-      environment.MILVUS_URL ??
-      environment.MILVUS_ADDRESS ??
+      setting(options.address ?? options.url, 'url', 'MILVUS_URL') ??
+      setting(undefined, 'address', 'MILVUS_ADDRESS') ??
       'localhost:19530';
     const config: ClientConfig = {
       address,
       timeout: options.timeoutMs ?? 60_000,
       logLevel: 'error',
     };
-    const token = options.token ?? environment.MILVUS_TOKEN;
-    const username = options.username ?? environment.MILVUS_USERNAME;
-    const password = options.password ?? environment.MILVUS_PASSWORD;
-    const database = options.database ?? environment.MILVUS_DATABASE;
+    const token = setting(options.token, 'token', 'MILVUS_TOKEN');
+    const username = setting(options.username, 'username', 'MILVUS_USERNAME');
+    const password = setting(options.password, 'password', 'MILVUS_PASSWORD');
+    const database = setting(options.database, 'database', 'MILVUS_DATABASE');
     if (token) config.token = token;
     if (username) config.username = username;
     if (password) config.password = password;
@@ -444,35 +423,12 @@ export function createMilvusVectorStore(options: MilvusVectorStoreOptions = {}):
     return includeVectors ? [...recordFields, vectorField] : recordFields;
   }
 
-  function checkRecord(record: VectorRecord, dimensions: number): Row {
-    if (record == null || typeof record !== 'object') {
-      throw new InvalidArgumentError({ source, message: 'Every record must be an object.' });
-    }
-    if (typeof record.id !== 'string' || record.id.length === 0) {
-      throw new InvalidArgumentError({
-        source,
-        message: 'Every record needs a non-empty string id.',
-      });
-    }
+  /** The Milvus row of a record, after the checks Milvus's column limits add to the kit's. */
+  function toRow(record: VectorRecord): Row {
     if (byteLength(record.id) > idMaxBytes) {
       throw new InvalidArgumentError({
         source,
         message: `Record id "${record.id.slice(0, 40)}..." is longer than ${idMaxBytes} bytes.`,
-      });
-    }
-    if (!Array.isArray(record.vector) || record.vector.length !== dimensions) {
-      const actual = Array.isArray(record.vector) ? record.vector.length : 0;
-      throw new DimensionMismatchError({
-        source,
-        expected: dimensions,
-        actual,
-        message: `Record "${record.id}" has a ${actual}-dimensional vector; the collection holds ${dimensions}.`,
-      });
-    }
-    if (!record.vector.every((value) => typeof value === 'number' && Number.isFinite(value))) {
-      throw new InvalidArgumentError({
-        source,
-        message: `Record "${record.id}" has a vector with a value that is not a finite number.`,
       });
     }
     if (typeof record.text !== 'string' || byteLength(record.text) > textMaxBytes) {
@@ -566,265 +522,241 @@ export function createMilvusVectorStore(options: MilvusVectorStoreOptions = {}):
     });
   }
 
-  const store: VectorStore = {
-    specificationVersion: 'v1',
+  return defineVectorStore({
     provider: source,
-    capabilities,
-
-    async ensureCollection({ collection, dimensions, abortSignal }: EnsureCollectionOptions) {
-      open(abortSignal);
-      checkCollectionName(collection);
-      if (!Number.isInteger(dimensions) || dimensions <= 0 || dimensions > maxDimensions) {
-        throw new InvalidArgumentError({
-          source,
-          message: `dimensions must be an integer from 1 to ${maxDimensions}, got ${dimensions}.`,
-        });
-      }
-      const mismatch = (existing: number) =>
-        new DimensionMismatchError({
-          source,
-          expected: existing,
-          actual: dimensions,
-          message: `Collection "${collection}" holds ${existing}-dimensional vectors, not ${dimensions}. Use the embedder it was created with, or another collection.`,
-        });
-      const cached = collections.get(collection);
-      if (cached) {
-        const state = await cached.catch(() => undefined);
-        if (state) {
-          if (state.dimensions !== dimensions) throw mismatch(state.dimensions);
-          return;
-        }
-      }
-      const pending = call('ensureCollection', collection, async () => {
-        let state = await describe(collection);
-        if (!state) {
-          const created = await milvus().createCollection({
-            collection_name: collection,
-            description: 'Engram memories',
-            fields: collectionFields(dimensions),
-            consistency_level: 'Strong',
-          });
-          // A concurrent ensureCollection may have created it first; describe decides.
-          state = await describe(collection);
-          if (!state) checkStatus('createCollection', created);
-          if (!state) throw notFound(collection);
-        }
-        if (state.dimensions !== dimensions) throw mismatch(state.dimensions);
-        await ensureIndexed(collection);
-        return state;
-      });
-      collections.set(collection, pending);
-      pending.catch(() => {
-        if (collections.get(collection) === pending) collections.delete(collection);
-      });
-      throwIfAborted(abortSignal, source);
-      await pending;
+    capabilities: {
+      keywordSearch: false,
+      filterOperators: milvusFilterOperators,
+      maxBatchSize: upsertChunk,
+      metric: 'cosine',
+      atomicHistory: false,
     },
-
-    async upsert({ collection, records, abortSignal }: UpsertOptions) {
-      open(abortSignal);
-      if (!Array.isArray(records)) {
-        throw new InvalidArgumentError({ source, message: 'records must be an array.' });
-      }
-      const { dimensions } = await known(collection);
-      // Milvus keeps every copy of a primary key sent twice in one request; the last one wins here.
-      const rows = new Map<string, Row>();
-      for (const record of records) rows.set(record?.id, checkRecord(record, dimensions));
-      for (const batch of chunk([...rows.values()], upsertChunk)) {
-        open(abortSignal);
-        await call('upsert', collection, async () => {
-          const response = await milvus().upsert({
-            collection_name: collection,
-            data: batch as RowData[],
-          });
-          checkStatus('upsert', response.status);
-        });
-      }
+    toError: (error, action) => toEngramError(error, action),
+    onClose: async () => {
+      collections.clear();
+      if (!ownsClient || !client) return;
+      const current = client;
+      client = undefined;
+      await current.closeConnection().catch(() => {});
     },
-
-    async query(options: QueryOptions): Promise<VectorMatch[]> {
-      open(options.abortSignal);
-      const { collection, vector, topK } = options;
-      if (!vector) {
-        if (options.text !== undefined) {
-          throw new UnsupportedFunctionalityError({
+    methods: (lifecycle) => ({
+      async ensureCollection({ collection, dimensions, abortSignal }) {
+        checkCollectionName(collection);
+        if (!Number.isInteger(dimensions) || dimensions <= 0 || dimensions > maxDimensions) {
+          throw new InvalidArgumentError({
             source,
-            message:
-              'Keyword search (query with text) is not supported by the Milvus store; query with a vector, or let the engine rank keywords.',
+            message: `dimensions must be an integer from 1 to ${maxDimensions}, got ${dimensions}.`,
           });
         }
-        throw new InvalidArgumentError({ source, message: 'query needs a vector.' });
-      }
-      if (!Number.isInteger(topK) || topK < 0 || topK > maxWindow) {
-        throw new InvalidArgumentError({
-          source,
-          message: `topK must be an integer from 0 to ${maxWindow} (Milvus's limit), got ${topK}.`,
+        const mismatch = (existing: number) =>
+          new DimensionMismatchError({
+            source,
+            expected: existing,
+            actual: dimensions,
+            message: `Collection "${collection}" holds ${existing}-dimensional vectors, not ${dimensions}. Use the embedder it was created with, or another collection.`,
+          });
+        const cached = collections.get(collection);
+        if (cached) {
+          const state = await cached.catch(() => undefined);
+          if (state) {
+            if (state.dimensions !== dimensions) throw mismatch(state.dimensions);
+            return;
+          }
+        }
+        const pending = call('ensureCollection', collection, async () => {
+          let state = await describe(collection);
+          if (!state) {
+            const created = await milvus().createCollection({
+              collection_name: collection,
+              description: 'Engram memories',
+              fields: collectionFields(dimensions),
+              consistency_level: 'Strong',
+            });
+            // A concurrent ensureCollection may have created it first; describe decides.
+            state = await describe(collection);
+            if (!state) checkStatus('createCollection', created);
+            if (!state) throw notFound(collection);
+          }
+          if (state.dimensions !== dimensions) throw mismatch(state.dimensions);
+          await ensureIndexed(collection);
+          return state;
         });
-      }
-      const expression = and(scopeExpression(options.scope), filterExpression(options.filter));
-      const { dimensions } = await known(collection);
-      if (vector.length !== dimensions) {
-        throw new DimensionMismatchError({
-          source,
-          expected: dimensions,
-          actual: vector.length,
-          message: `The query vector has ${vector.length} dimensions; the collection holds ${dimensions}.`,
+        collections.set(collection, pending);
+        pending.catch(() => {
+          if (collections.get(collection) === pending) collections.delete(collection);
         });
-      }
-      if (topK === 0) return [];
-      const results = await read('search', collection, async () => {
-        const response = await milvus().search({
-          collection_name: collection,
-          anns_field: vectorField,
-          data: [vector],
-          limit: topK,
-          ...(expression ? { filter: expression } : {}),
-          output_fields: outputFields(options.includeVectors),
-          params: searchParams(topK),
-          consistency_level: ConsistencyLevelEnum.Strong,
-        });
-        checkStatus('search', response.status);
-        return response.results as unknown as Row[];
-      });
-      return results.map((row) => ({
-        record: toRecord(row, options.includeVectors),
-        score: Number(row.score),
-      }));
-    },
+        lifecycle.check(abortSignal);
+        await pending;
+      },
 
-    async get({ collection, ids, includeVectors, abortSignal }: GetOptions) {
-      open(abortSignal);
-      if (!Array.isArray(ids))
-        throw new InvalidArgumentError({ source, message: 'ids must be an array.' });
-      await known(collection);
-      const unique = [...new Set(ids.filter((id) => typeof id === 'string' && id.length > 0))];
-      const found = new Map<string, StoredRecord>();
-      for (const batch of chunk(unique, idChunk)) {
-        const rows = await queryRows(
-          collection,
-          idList(batch),
-          batch.length,
-          outputFields(includeVectors),
-        );
-        for (const row of rows) found.set(String(row.id), toRecord(row, includeVectors));
-      }
-      return ids.flatMap((id) => {
-        const record = found.get(id);
-        return record ? [structuredClone(record)] : [];
-      });
-    },
+      async upsert({ collection, records, abortSignal }) {
+        if (
+          !Array.isArray(records) ||
+          records.some((record) => record == null || typeof record !== 'object')
+        ) {
+          throw new InvalidArgumentError({
+            source,
+            message: 'records must be an array of objects.',
+          });
+        }
+        const { dimensions } = await known(collection);
+        assertRecords(records, { source, dimensions, collection });
+        // Milvus keeps every copy of a primary key sent twice in one request; the last one wins here.
+        const rows = new Map(records.map((record) => [record.id, toRow(record)]));
+        for (const batch of chunk([...rows.values()], upsertChunk)) {
+          lifecycle.check(abortSignal);
+          await call('upsert', collection, async () => {
+            const response = await milvus().upsert({
+              collection_name: collection,
+              data: batch as RowData[],
+            });
+            checkStatus('upsert', response.status);
+          });
+        }
+      },
 
-    async delete(options: DeleteOptions) {
-      open(options.abortSignal);
-      const { collection } = options;
-      if (options.ids) {
-        if (!Array.isArray(options.ids)) {
+      async query(options) {
+        const { collection, vector, topK } = options;
+        if (!vector) {
+          if (options.text !== undefined) {
+            throw new UnsupportedFunctionalityError({ source, message: noKeywordSearch });
+          }
+          throw new InvalidArgumentError({ source, message: 'query needs a vector.' });
+        }
+        if (!Number.isInteger(topK) || topK < 0 || topK > maxWindow) {
+          throw new InvalidArgumentError({
+            source,
+            message: `topK must be an integer from 0 to ${maxWindow} (Milvus's limit), got ${topK}.`,
+          });
+        }
+        const expression = and(scopeExpression(options.scope), filterExpression(options.filter));
+        const { dimensions } = await known(collection);
+        assertVectorLength(vector, dimensions, { source, what: 'The query vector', collection });
+        if (topK === 0) return [];
+        const results = await read('search', collection, async () => {
+          const response = await milvus().search({
+            collection_name: collection,
+            anns_field: vectorField,
+            data: [vector],
+            limit: topK,
+            ...(expression ? { filter: expression } : {}),
+            output_fields: outputFields(options.includeVectors),
+            params: searchParams(topK),
+            consistency_level: ConsistencyLevelEnum.Strong,
+          });
+          checkStatus('search', response.status);
+          return response.results as unknown as Row[];
+        });
+        return results.map((row) => ({
+          record: toRecord(row, options.includeVectors),
+          score: Number(row.score),
+        }));
+      },
+
+      async get({ collection, ids, includeVectors }) {
+        if (!Array.isArray(ids))
           throw new InvalidArgumentError({ source, message: 'ids must be an array.' });
+        await known(collection);
+        const unique = [...new Set(ids.filter((id) => typeof id === 'string' && id.length > 0))];
+        const found = new Map<string, StoredRecord>();
+        for (const batch of chunk(unique, idChunk)) {
+          const rows = await queryRows(
+            collection,
+            idList(batch),
+            batch.length,
+            outputFields(includeVectors),
+          );
+          for (const row of rows) found.set(String(row.id), toRecord(row, includeVectors));
+        }
+        return ids.flatMap((id) => {
+          const record = found.get(id);
+          return record ? [structuredClone(record)] : [];
+        });
+      },
+
+      async delete(options) {
+        const { collection } = options;
+        if (options.ids) {
+          if (!Array.isArray(options.ids)) {
+            throw new InvalidArgumentError({ source, message: 'ids must be an array.' });
+          }
+          await known(collection);
+          const unique = [
+            ...new Set(options.ids.filter((id) => typeof id === 'string' && id !== '')),
+          ];
+          let deleted = 0;
+          for (const batch of chunk(unique, idChunk)) {
+            // Milvus counts every id it was asked to delete, present or not.
+            const existing = await queryRows(collection, idList(batch), batch.length, ['id']);
+            const existingIds = existing.map((row) => String(row.id));
+            await deleteIds(collection, existingIds);
+            deleted += existingIds.length;
+          }
+          return { deleted };
+        }
+        const scope = scopeExpression(options.scope);
+        const filter = filterExpression(options.filter);
+        if (!scope && !filter) {
+          throw new InvalidArgumentError({ source, message: deleteNeedsSelection });
         }
         await known(collection);
-        const unique = [
-          ...new Set(options.ids.filter((id) => typeof id === 'string' && id !== '')),
-        ];
+        const expression = and(scope, filter);
         let deleted = 0;
-        for (const batch of chunk(unique, idChunk)) {
-          // Milvus counts every id it was asked to delete, present or not.
-          const existing = await queryRows(collection, idList(batch), batch.length, ['id']);
-          const existingIds = existing.map((row) => String(row.id));
-          await deleteIds(collection, existingIds);
-          deleted += existingIds.length;
+        let previous = '';
+        for (;;) {
+          lifecycle.check(options.abortSignal);
+          const rows = await queryRows(collection, expression, idChunk, ['id']);
+          if (rows.length === 0) break;
+          const ids = rows.map((row) => String(row.id));
+          const signature = ids.join('\u0000');
+          if (signature === previous) {
+            throw new AdapterCallError({
+              source,
+              message: `Deleted records of "${collection}" are still visible; the delete did not apply.`,
+              isRetryable: true,
+            });
+          }
+          previous = signature;
+          await deleteIds(collection, ids);
+          deleted += ids.length;
         }
         return { deleted };
-      }
-      const scope = scopeExpression(options.scope);
-      const filter = filterExpression(options.filter);
-      if (!scope && !filter) {
-        throw new InvalidArgumentError({
-          source,
-          message:
-            'delete needs ids, a non-empty scope or a filter; use dropCollection to empty a collection.',
+      },
+
+      async list(options) {
+        const { collection, limit } = options;
+        assertPositiveInteger(limit, 'limit', source);
+        const after = decodeCursor(options.cursor, source);
+        const base = and(scopeExpression(options.scope), filterExpression(options.filter));
+        await known(collection);
+        const { rows, more } = await listPage(
+          collection,
+          base,
+          after,
+          Math.min(limit, maxPageSize),
+          outputFields(options.includeVectors),
+        );
+        const records = rows.map((row) => toRecord(row, options.includeVectors));
+        const last = records.at(-1);
+        return { records, ...(more && last ? { nextCursor: encodeCursor(last.id) } : {}) };
+      },
+
+      async count(options) {
+        const expression = and(scopeExpression(options.scope), filterExpression(options.filter));
+        await known(options.collection);
+        return countRows(options.collection, expression);
+      },
+
+      async dropCollection({ collection }) {
+        checkCollectionName(collection);
+        collections.delete(collection);
+        await call('dropCollection', collection, async () => {
+          const response = await milvus().dropCollection({ collection_name: collection });
+          if (isCollectionMissing(response)) return;
+          checkStatus('dropCollection', response);
         });
-      }
-      await known(collection);
-      const expression = and(scope, filter);
-      let deleted = 0;
-      let previous = '';
-      for (;;) {
-        open(options.abortSignal);
-        const rows = await queryRows(collection, expression, idChunk, ['id']);
-        if (rows.length === 0) break;
-        const ids = rows.map((row) => String(row.id));
-        const signature = ids.join('\u0000');
-        if (signature === previous) {
-          throw new AdapterCallError({
-            source,
-            message: `Deleted records of "${collection}" are still visible; the delete did not apply.`,
-            isRetryable: true,
-          });
-        }
-        previous = signature;
-        await deleteIds(collection, ids);
-        deleted += ids.length;
-      }
-      return { deleted };
-    },
-
-    async list(options: ListOptions): Promise<ListPage> {
-      open(options.abortSignal);
-      const { collection, limit } = options;
-      if (!Number.isInteger(limit) || limit <= 0) {
-        throw new InvalidArgumentError({
-          source,
-          message: `limit must be a positive integer, got ${limit}.`,
-        });
-      }
-      const after = decodeCursor(options.cursor, source);
-      const base = and(scopeExpression(options.scope), filterExpression(options.filter));
-      await known(collection);
-      const { rows, more } = await listPage(
-        collection,
-        base,
-        after,
-        Math.min(limit, maxPageSize),
-        outputFields(options.includeVectors),
-      );
-      const records = rows.map((row) => toRecord(row, options.includeVectors));
-      const last = records.at(-1);
-      return { records, ...(more && last ? { nextCursor: encodeCursor(last.id) } : {}) };
-    },
-
-    async count(options: CountOptions) {
-      open(options.abortSignal);
-      const expression = and(scopeExpression(options.scope), filterExpression(options.filter));
-      await known(options.collection);
-      return countRows(options.collection, expression);
-    },
-
-    async dropCollection({ collection, abortSignal }) {
-      open(abortSignal);
-      checkCollectionName(collection);
-      collections.delete(collection);
-      await call('dropCollection', collection, async () => {
-        const response = await milvus().dropCollection({ collection_name: collection });
-        if (isCollectionMissing(response)) return;
-        checkStatus('dropCollection', response);
-      });
-      collections.delete(collection);
-    },
-
-    async close() {
-      if (closed) return;
-      closed = true;
-      collections.clear();
-      if (ownsClient && client) {
-        const current = client;
-        client = undefined;
-        await current.closeConnection().catch(() => {});
-      }
-    },
-
-    async [Symbol.asyncDispose]() {
-      await store.close();
-    },
-  };
-  return store;
+        collections.delete(collection);
+      },
+    }),
+  });
 }

@@ -76,25 +76,20 @@ export function mongoDBFilterFields(metadata: Record<string, JsonValue>): MongoD
 
 type Node = Document | boolean;
 
-function and(nodes: Node[]): Node {
+/** `$and` or `$or` of nodes, folding constants: `false` decides an and, `true` an or. */
+function join(operator: '$and' | '$or', nodes: Node[]): Node {
+  const decisive = operator === '$or';
   const documents: Document[] = [];
   for (const node of nodes) {
-    if (node === false) return false;
-    if (node !== true) documents.push(node);
+    if (node === decisive) return decisive;
+    if (typeof node !== 'boolean') documents.push(node);
   }
-  if (documents.length === 0) return true;
-  return documents.length === 1 ? documents[0]! : { $and: documents };
+  if (documents.length === 0) return !decisive;
+  return documents.length === 1 ? documents[0]! : { [operator]: documents };
 }
 
-function or(nodes: Node[]): Node {
-  const documents: Document[] = [];
-  for (const node of nodes) {
-    if (node === true) return true;
-    if (node !== false) documents.push(node);
-  }
-  if (documents.length === 0) return false;
-  return documents.length === 1 ? documents[0]! : { $or: documents };
-}
+const and = (nodes: Node[]) => join('$and', nodes);
+const or = (nodes: Node[]) => join('$or', nodes);
 
 function not(node: Node): Node {
   return typeof node === 'boolean' ? !node : { $nor: [node] };

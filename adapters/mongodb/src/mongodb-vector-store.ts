@@ -1,31 +1,27 @@
 import { randomUUID } from 'node:crypto';
 import {
+  assertPositiveInteger,
+  assertRecords,
+  assertVectorLength,
+  chunk,
+  defineVectorStore,
+  loadOptionalSetting,
+} from '@engram/adapter-kit';
+import {
   AdapterCallError,
-  ClosedError,
-  type CountOptions,
-  type DeleteOptions,
   DimensionMismatchError,
   decodeCursor,
-  type EnsureCollectionOptions,
   encodeCursor,
   type FilterExpression,
-  type GetOptions,
   InvalidArgumentError,
   type JsonValue,
-  type ListOptions,
-  type ListPage,
   NotFoundError,
   normalizeScope,
-  type QueryOptions,
   type Scope,
   type StoredRecord,
   scopeFields,
-  throwIfAborted,
-  type UpsertOptions,
-  type VectorMatch,
   type VectorRecord,
   type VectorStore,
-  type VectorStoreCapabilities,
   validateFilter,
 } from '@engram/core';
 import { type Collection, type Db, type Document, MongoClient } from 'mongodb';
@@ -38,6 +34,9 @@ import {
 } from './mongodb-filter.js';
 
 const source = 'mongodb';
+
+const deleteNeedsSelection =
+  'delete needs ids, a non-empty scope or a filter; use dropCollection to empty a collection.';
 
 /** Options of {@link createMongoDBVectorStore}. */
 export interface MongoDBVectorStoreOptions {
@@ -211,22 +210,6 @@ export function mongoDBSelection(
   return { query: allOf(conditions), scope: normalized, filtered };
 }
 
-function chunk<T>(items: readonly T[], size: number): T[][] {
-  const chunks: T[][] = [];
-  for (let start = 0; start < items.length; start += size)
-    chunks.push(items.slice(start, start + size));
-  return chunks;
-}
-
-function positiveInteger(value: number, name: string): void {
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new InvalidArgumentError({
-      source,
-      message: `${name} must be a positive integer, got ${value}.`,
-    });
-  }
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface SearchIndexInfo {
@@ -251,157 +234,50 @@ function vectorDimensions(index: SearchIndexInfo | undefined): number | undefine
 export function createMongoDBVectorStore(options: MongoDBVectorStoreOptions = {}): VectorStore {
   let client: MongoClient | undefined = options.client;
   const ownsClient = options.client === undefined;
-  let closed = false;
   const dimensionsByCollection = new Map<string, number>();
   const numCandidatesFactor = options.numCandidatesFactor ?? 20;
   const indexTimeoutMs = options.indexTimeoutMs ?? 120_000;
   const waitForIndexing = options.waitForIndexing ?? true;
   const exactSearch = options.exactSearch ?? false;
+  const setting = (
+    value: string | undefined,
+    settingName: string,
+    environmentVariableName: string,
+  ) => loadOptionalSetting({ value, settingName, environmentVariableName, source });
 
-  const capabilities: VectorStoreCapabilities = {
-    keywordSearch: true,
-    filterOperators: mongoDBFilterOperators,
-    maxBatchSize,
-    metric: 'cosine',
-    atomicHistory: false,
-  };
-
-  function open(signal: AbortSignal | undefined): Db {
-    if (closed)
-      throw new ClosedError({ source, message: 'The store was closed; create a new one.' });
-    throwIfAborted(signal, source);
+  function db(): Db {
     client ??= new MongoClient(
-      options.url ??
-        process.env.MONGODB_URL ??
-        process.env.MONGODB_URI ??
+      setting(options.url, 'url', 'MONGODB_URL') ??
+        setting(undefined, 'url', 'MONGODB_URI') ??
         'mongodb://localhost:27017/?directConnection=true',
     );
-    return client.db(options.database ?? process.env.MONGODB_DATABASE ?? 'engram');
+    return client.db(setting(options.database, 'database', 'MONGODB_DATABASE') ?? 'engram');
   }
 
-  async function call<T>(action: string, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (error) {
-      throw toMongoDBError(error, action);
-    }
-  }
-
-  function notFound(collection: string, cause?: unknown): NotFoundError {
-    return new NotFoundError({
-      source,
-      message: `Collection "${collection}" does not exist; call ensureCollection first.`,
-      ...(cause === undefined ? {} : { cause }),
-    });
-  }
-
+  /** The search indexes of a collection; none when the collection does not exist (code 26). */
   async function searchIndexes(collection: Collection): Promise<SearchIndexInfo[]> {
     try {
       return (await collection.listSearchIndexes().toArray()) as SearchIndexInfo[];
     } catch (error) {
       if (mongoDBErrorCode(error) === 26) return [];
-      throw toMongoDBError(error, 'listSearchIndexes');
+      throw error;
     }
   }
 
   /** The collection's vector length; `NotFoundError` unless ensureCollection prepared it. */
-  async function prepared(db: Db, name: string): Promise<number> {
+  async function prepared(name: string): Promise<number> {
     const cached = dimensionsByCollection.get(name);
     if (cached !== undefined) return cached;
-    const dimensions = vectorDimensions(
-      (await searchIndexes(db.collection(name))).find((index) => index.name === vectorIndexName),
-    );
-    if (dimensions === undefined) throw notFound(name);
-    dimensionsByCollection.set(name, dimensions);
-    return dimensions;
-  }
-
-  function checkLength(collection: string, expected: number, vector: number[], what: string) {
-    if (vector.length !== expected) {
-      throw new DimensionMismatchError({
+    const indexes = await searchIndexes(db().collection(name));
+    const dimensions = vectorDimensions(indexes.find((index) => index.name === vectorIndexName));
+    if (dimensions === undefined) {
+      throw new NotFoundError({
         source,
-        expected,
-        actual: vector.length,
-        message: `${what} has ${vector.length} dimensions; collection "${collection}" holds ${expected}.`,
+        message: `Collection "${name}" does not exist; call ensureCollection first.`,
       });
     }
-  }
-
-  async function ensureCollection({
-    collection: name,
-    dimensions,
-    abortSignal,
-  }: EnsureCollectionOptions) {
-    const db = open(abortSignal);
-    positiveInteger(dimensions, 'dimensions');
-    try {
-      await db.createCollection(name);
-    } catch (error) {
-      if (mongoDBErrorCode(error) !== 48) throw toMongoDBError(error, 'createCollection');
-    }
-    const collection = db.collection(name);
-    await call('createIndexes', () =>
-      collection.createIndexes(
-        scopeFields.map((field) => ({ key: { [field]: 1 }, name: `engram_${field}` })),
-      ),
-    );
-    const deadline = Date.now() + indexTimeoutMs;
-    for (;;) {
-      let indexes: SearchIndexInfo[];
-      try {
-        indexes = await searchIndexes(collection);
-      } catch (error) {
-        // 31082/115: a server without Atlas Search (plain mongod) will never get there.
-        const code = mongoDBErrorCode((error as { cause?: unknown }).cause);
-        if (code === 31082 || code === 115 || Date.now() > deadline) throw error;
-        await sleep(500);
-        continue;
-      }
-      const vector = indexes.find((index) => index.name === vectorIndexName);
-      const text = indexes.find((index) => index.name === textIndexName);
-      const existing = vectorDimensions(vector);
-      if (existing !== undefined && existing !== dimensions) {
-        throw new DimensionMismatchError({
-          source,
-          expected: existing,
-          actual: dimensions,
-          message: `Collection "${name}" holds ${existing}-dimensional vectors, not ${dimensions}. Use the embedder it was created with, or another collection.`,
-        });
-      }
-      const failed = [vector, text].find((index) => index?.status === 'FAILED');
-      if (failed) {
-        throw new AdapterCallError({
-          source,
-          message: `Search index "${failed.name}" of collection "${name}" failed to build; drop and recreate the collection.`,
-        });
-      }
-      if (vector?.queryable === true && text?.queryable === true) {
-        dimensionsByCollection.set(name, dimensions);
-        return;
-      }
-      const missing = [
-        ...(vector ? [] : [vectorIndexDefinition(dimensions)]),
-        ...(text ? [] : [textIndexDefinition()]),
-      ];
-      if (missing.length > 0) {
-        try {
-          await collection.createSearchIndexes(missing as never);
-        } catch (error) {
-          // 68: another caller created it first. Anything else right after start-up is usually
-          // mongot not accepting commands yet; both are retried until the deadline.
-          if (Date.now() > deadline) throw toMongoDBError(error, 'createSearchIndexes');
-        }
-      }
-      if (Date.now() > deadline) {
-        throw new AdapterCallError({
-          source,
-          message: `The search indexes of collection "${name}" did not become queryable within ${indexTimeoutMs} ms.`,
-          isRetryable: true,
-        });
-      }
-      throwIfAborted(abortSignal, source);
-      await sleep(500);
-    }
+    dimensionsByCollection.set(name, dimensions);
+    return dimensions;
   }
 
   /** Waits until both search indexes hold every document written with `token`. */
@@ -410,40 +286,28 @@ export function createMongoDBVectorStore(options: MongoDBVectorStoreOptions = {}
     dimensions: number,
     token: string,
     expected: number,
-    signal: AbortSignal | undefined,
+    check: () => void,
   ) {
     const probe = Array.from({ length: dimensions }, (_, index) => (index === 0 ? 1 : 0));
+    const vectorSearch = {
+      index: vectorIndexName,
+      path: 'vector',
+      queryVector: probe,
+      filter: { [writeField]: { $eq: token } },
+      exact: true,
+      limit: expected,
+    };
+    const search = { index: textIndexName, equals: { path: writeField, value: token } };
     const deadline = Date.now() + indexTimeoutMs;
     let delay = 50;
     for (;;) {
-      const [vectorHits, textHits] = await Promise.all([
-        call('$vectorSearch', () =>
-          collection
-            .aggregate([
-              {
-                $vectorSearch: {
-                  index: vectorIndexName,
-                  path: 'vector',
-                  queryVector: probe,
-                  filter: { [writeField]: { $eq: token } },
-                  exact: true,
-                  limit: expected,
-                },
-              },
-              { $count: 'count' },
-            ])
-            .toArray(),
-        ),
-        call('$search', () =>
-          collection
-            .aggregate([
-              { $search: { index: textIndexName, equals: { path: writeField, value: token } } },
-              { $count: 'count' },
-            ])
-            .toArray(),
-        ),
-      ]);
-      if ((vectorHits[0]?.count ?? 0) >= expected && (textHits[0]?.count ?? 0) >= expected) return;
+      const hits = await Promise.all(
+        [{ $vectorSearch: vectorSearch }, { $search: search }].map(async (stage) => {
+          const [result] = await collection.aggregate([stage, { $count: 'count' }]).toArray();
+          return (result?.count as number | undefined) ?? 0;
+        }),
+      );
+      if (hits.every((count) => count >= expected)) return;
       if (Date.now() > deadline) {
         throw new AdapterCallError({
           source,
@@ -451,45 +315,9 @@ export function createMongoDBVectorStore(options: MongoDBVectorStoreOptions = {}
           isRetryable: true,
         });
       }
-      throwIfAborted(signal, source);
+      check();
       await sleep(delay);
       delay = Math.min(delay * 2, 500);
-    }
-  }
-
-  async function upsert({ collection: name, records, abortSignal }: UpsertOptions) {
-    const db = open(abortSignal);
-    if (records.length === 0) return;
-    const dimensions = await prepared(db, name);
-    for (const record of records) {
-      if (typeof record.id !== 'string' || record.id.length === 0) {
-        throw new InvalidArgumentError({
-          source,
-          message: 'Every record needs a non-empty string id.',
-        });
-      }
-      checkLength(name, dimensions, record.vector, `Record "${record.id}"`);
-    }
-    const collection = db.collection(name);
-    const token = randomUUID();
-    for (const batch of chunk(records, maxBatchSize)) {
-      throwIfAborted(abortSignal, source);
-      await call('bulkWrite', () =>
-        collection.bulkWrite(
-          batch.map((record) => ({
-            replaceOne: {
-              filter: { _id: record.id as never },
-              replacement: toMongoDBDocument(record, token),
-              upsert: true,
-            },
-          })),
-          { ordered: false },
-        ),
-      );
-    }
-    if (waitForIndexing) {
-      const written = new Set(records.map((record) => record.id)).size;
-      await waitUntilIndexed(collection, dimensions, token, written, abortSignal);
     }
   }
 
@@ -502,223 +330,287 @@ export function createMongoDBVectorStore(options: MongoDBVectorStoreOptions = {}
     pipeline: Document[],
     includeVectors?: boolean,
   ) {
-    const documents = await call('aggregate', () => collection.aggregate(pipeline).toArray());
+    const documents = await collection.aggregate(pipeline).toArray();
     return documents.map((document) => ({
       score: Number(document._score),
       record: fromMongoDBDocument(document, includeVectors),
     }));
   }
 
-  async function query(options: QueryOptions): Promise<VectorMatch[]> {
-    const db = open(options.abortSignal);
-    const selection = mongoDBSelection(options.scope, options.filter);
-    const dimensions = await prepared(db, options.collection);
-    const collection = db.collection(options.collection);
-    const finish = [{ $project: { ...projection(options.includeVectors), _score: 1 } }];
-    if (!options.vector) {
-      if (options.text === undefined) {
-        throw new InvalidArgumentError({ source, message: 'query needs a vector or a text.' });
-      }
-      if (selection === false || options.topK < 1 || options.text.trim() === '') return [];
-      const equals = scopeConditions(selection.scope).map((condition) => {
-        const [path, value] = Object.entries(condition)[0]!;
-        return { equals: { path, value: (value as { $eq: string }).$eq } };
-      });
-      // $search streams every hit best first, so the exact $match still runs before $limit.
-      return aggregateMatches(
-        collection,
-        [
-          {
-            $search: {
-              index: textIndexName,
-              compound: {
-                must: [{ text: { query: options.text, path: 'text' } }],
-                ...(equals.length > 0 ? { filter: equals } : {}),
-              },
-            },
-          },
-          ...(Object.keys(selection.query).length > 0 ? [{ $match: selection.query }] : []),
-          { $limit: options.topK },
-          { $addFields: { _score: { $meta: 'searchScore' } } },
-          ...finish,
-        ],
-        options.includeVectors,
-      );
-    }
-    checkLength(options.collection, dimensions, options.vector, 'The query vector');
-    if (selection === false || options.topK < 1) return [];
-    if (selection.filtered || options.topK > maxVectorSearchLimit) {
-      // Metadata keys are free-form, so they cannot all be `filter` fields of the vector index:
-      // filtered queries score exactly over the documents the MQL filter selects (through the
-      // scope indexes), which keeps the filter before topK.
-      return aggregateMatches(
-        collection,
-        [
-          ...(Object.keys(selection.query).length > 0 ? [{ $match: selection.query }] : []),
-          { $addFields: { _score: cosineExpression(options.vector) } },
-          { $sort: { _score: -1, _id: 1 } },
-          { $limit: options.topK },
-          ...finish,
-        ],
-        options.includeVectors,
-      );
-    }
-    const matches = await aggregateMatches(
-      collection,
-      [
-        {
-          $vectorSearch: {
-            index: vectorIndexName,
-            path: 'vector',
-            queryVector: options.vector,
-            limit: options.topK,
-            ...(exactSearch
-              ? { exact: true }
-              : {
-                  numCandidates: Math.min(
-                    maxVectorSearchLimit,
-                    Math.max(options.topK * numCandidatesFactor, options.topK),
-                  ),
-                }),
-            ...(Object.keys(selection.query).length > 0 ? { filter: selection.query } : {}),
-          },
-        },
-        { $addFields: { _score: { $meta: 'vectorSearchScore' } } },
-        // The index follows writes asynchronously; re-checking the scope on the stored document
-        // keeps a record that just moved to another scope out.
-        ...(Object.keys(selection.query).length > 0 ? [{ $match: selection.query }] : []),
-        ...finish,
-      ],
-      options.includeVectors,
-    );
-    return matches.map((match) => ({ ...match, score: cosineFromVectorSearchScore(match.score) }));
-  }
-
-  async function get({ collection: name, ids, includeVectors, abortSignal }: GetOptions) {
-    const db = open(abortSignal);
-    await prepared(db, name);
-    if (ids.length === 0) return [];
-    const byId = new Map<string, StoredRecord>();
-    for (const batch of chunk([...new Set(ids)], maxBatchSize)) {
-      const documents = await call('find', () =>
-        db
-          .collection(name)
-          .find({ _id: { $in: batch as never[] } }, { projection: projection(includeVectors) })
-          .toArray(),
-      );
-      for (const document of documents) {
-        const record = fromMongoDBDocument(document, includeVectors);
-        byId.set(record.id, record);
-      }
-    }
-    return ids.filter((id) => byId.has(id)).map((id) => byId.get(id)!);
-  }
-
-  async function deleteRecords(options: DeleteOptions) {
-    const db = open(options.abortSignal);
-    const collection = db.collection(options.collection);
-    if (options.ids) {
-      await prepared(db, options.collection);
-      let deleted = 0;
-      for (const batch of chunk([...new Set(options.ids)], maxBatchSize)) {
-        const result = await call('deleteMany', () =>
-          collection.deleteMany({ _id: { $in: batch as never[] } }),
-        );
-        deleted += result.deletedCount;
-      }
-      return { deleted };
-    }
-    const scope = normalizeScope(options.scope, { source });
-    if (!options.filter && Object.keys(scope).length === 0) {
-      throw new InvalidArgumentError({
-        source,
-        message:
-          'delete needs ids, a non-empty scope or a filter; use dropCollection to empty a collection.',
-      });
-    }
-    const selection = mongoDBSelection(scope, options.filter);
-    await prepared(db, options.collection);
-    if (selection === false) return { deleted: 0 };
-    const result = await call('deleteMany', () => collection.deleteMany(selection.query));
-    return { deleted: result.deletedCount };
-  }
-
-  async function list(options: ListOptions): Promise<ListPage> {
-    const db = open(options.abortSignal);
-    positiveInteger(options.limit, 'limit');
-    const after = decodeCursor(options.cursor, source);
-    const selection = mongoDBSelection(options.scope, options.filter);
-    await prepared(db, options.collection);
-    if (selection === false) return { records: [] };
-    const query = allOf([
-      ...(Object.keys(selection.query).length > 0 ? [selection.query] : []),
-      ...(after === undefined ? [] : [{ _id: { $gt: after } }]),
-    ]);
-    const documents = await call('find', () =>
-      db
-        .collection(options.collection)
-        .find(query, {
-          projection: projection(options.includeVectors),
-          sort: { _id: 1 },
-          limit: options.limit + 1,
-        })
-        .toArray(),
-    );
-    const page = documents.slice(0, options.limit);
-    const last = page.at(-1);
-    return {
-      records: page.map((document) => fromMongoDBDocument(document, options.includeVectors)),
-      ...(documents.length > options.limit && last
-        ? { nextCursor: encodeCursor(String(last._id)) }
-        : {}),
-    };
-  }
-
-  async function count(options: CountOptions) {
-    const db = open(options.abortSignal);
-    const selection = mongoDBSelection(options.scope, options.filter);
-    await prepared(db, options.collection);
-    if (selection === false) return 0;
-    return call('countDocuments', () =>
-      db.collection(options.collection).countDocuments(selection.query),
-    );
-  }
-
-  async function dropCollection({
-    collection,
-    abortSignal,
-  }: {
-    collection: string;
-    abortSignal?: AbortSignal;
-  }) {
-    const db = open(abortSignal);
-    dimensionsByCollection.delete(collection);
-    try {
-      await db.collection(collection).drop();
-    } catch (error) {
-      if (mongoDBErrorCode(error) !== 26) throw toMongoDBError(error, 'drop');
-    }
-  }
-
-  async function close() {
-    if (closed) return;
-    closed = true;
-    if (ownsClient && client) await client.close();
-  }
-
-  return {
-    specificationVersion: 'v1',
+  return defineVectorStore({
     provider: source,
-    capabilities,
-    ensureCollection,
-    upsert,
-    query,
-    get,
-    delete: deleteRecords,
-    list,
-    count,
-    dropCollection,
-    close,
-    [Symbol.asyncDispose]: close,
-  };
+    capabilities: {
+      keywordSearch: true,
+      filterOperators: mongoDBFilterOperators,
+      maxBatchSize,
+      metric: 'cosine',
+      atomicHistory: false,
+    },
+    toError: toMongoDBError,
+    onClose: async () => {
+      if (ownsClient && client) await client.close();
+    },
+    methods: (lifecycle) => ({
+      async ensureCollection({ collection: name, dimensions, abortSignal }) {
+        assertPositiveInteger(dimensions, 'dimensions', source);
+        await db()
+          .createCollection(name)
+          .catch((error: unknown) => {
+            if (mongoDBErrorCode(error) !== 48) throw error;
+          });
+        const collection = db().collection(name);
+        await collection.createIndexes(
+          scopeFields.map((field) => ({ key: { [field]: 1 }, name: `engram_${field}` })),
+        );
+        const deadline = Date.now() + indexTimeoutMs;
+        for (;;) {
+          let indexes: SearchIndexInfo[];
+          try {
+            indexes = await searchIndexes(collection);
+          } catch (error) {
+            // 31082/115: a server without Atlas Search (plain mongod) will never get there.
+            const code = mongoDBErrorCode(error);
+            if (code === 31082 || code === 115 || Date.now() > deadline) throw error;
+            await sleep(500);
+            continue;
+          }
+          const vector = indexes.find((index) => index.name === vectorIndexName);
+          const text = indexes.find((index) => index.name === textIndexName);
+          const existing = vectorDimensions(vector);
+          if (existing !== undefined && existing !== dimensions) {
+            throw new DimensionMismatchError({
+              source,
+              expected: existing,
+              actual: dimensions,
+              message: `Collection "${name}" holds ${existing}-dimensional vectors, not ${dimensions}. Use the embedder it was created with, or another collection.`,
+            });
+          }
+          const failed = [vector, text].find((index) => index?.status === 'FAILED');
+          if (failed) {
+            throw new AdapterCallError({
+              source,
+              message: `Search index "${failed.name}" of collection "${name}" failed to build; drop and recreate the collection.`,
+            });
+          }
+          if (vector?.queryable === true && text?.queryable === true) {
+            dimensionsByCollection.set(name, dimensions);
+            return;
+          }
+          const missing = [
+            ...(vector ? [] : [vectorIndexDefinition(dimensions)]),
+            ...(text ? [] : [textIndexDefinition()]),
+          ];
+          if (missing.length > 0) {
+            try {
+              await collection.createSearchIndexes(missing as never);
+            } catch (error) {
+              // 68: another caller created it first. Anything else right after start-up is usually
+              // mongot not accepting commands yet; both are retried until the deadline.
+              if (Date.now() > deadline) throw error;
+            }
+          }
+          if (Date.now() > deadline) {
+            throw new AdapterCallError({
+              source,
+              message: `The search indexes of collection "${name}" did not become queryable within ${indexTimeoutMs} ms.`,
+              isRetryable: true,
+            });
+          }
+          lifecycle.check(abortSignal);
+          await sleep(500);
+        }
+      },
+
+      async upsert({ collection: name, records, abortSignal }) {
+        if (records.length === 0) return;
+        const dimensions = await prepared(name);
+        assertRecords(records, { source, dimensions, collection: name });
+        const collection = db().collection(name);
+        const token = randomUUID();
+        for (const batch of chunk(records, maxBatchSize)) {
+          lifecycle.check(abortSignal);
+          const writes = batch.map((record) => ({
+            replaceOne: {
+              filter: { _id: record.id as never },
+              replacement: toMongoDBDocument(record, token),
+              upsert: true,
+            },
+          }));
+          await collection.bulkWrite(writes, { ordered: false });
+        }
+        if (waitForIndexing) {
+          const written = new Set(records.map((record) => record.id)).size;
+          await waitUntilIndexed(collection, dimensions, token, written, () =>
+            lifecycle.check(abortSignal),
+          );
+        }
+      },
+
+      async query({ collection: name, vector, text, topK, scope, filter, includeVectors }) {
+        const selection = mongoDBSelection(scope, filter);
+        const dimensions = await prepared(name);
+        const collection = db().collection(name);
+        const finish = [{ $project: { ...projection(includeVectors), _score: 1 } }];
+        const match =
+          selection !== false && Object.keys(selection.query).length > 0
+            ? [{ $match: selection.query }]
+            : [];
+        if (!vector) {
+          if (text === undefined) {
+            throw new InvalidArgumentError({ source, message: 'query needs a vector or a text.' });
+          }
+          if (selection === false || topK < 1 || text.trim() === '') return [];
+          const equals = scopeConditions(selection.scope).map((condition) => {
+            const [path, value] = Object.entries(condition)[0]!;
+            return { equals: { path, value: (value as { $eq: string }).$eq } };
+          });
+          const compound = {
+            must: [{ text: { query: text, path: 'text' } }],
+            ...(equals.length > 0 ? { filter: equals } : {}),
+          };
+          // $search streams every hit best first, so the exact $match still runs before $limit.
+          return aggregateMatches(
+            collection,
+            [
+              { $search: { index: textIndexName, compound } },
+              ...match,
+              { $limit: topK },
+              { $addFields: { _score: { $meta: 'searchScore' } } },
+              ...finish,
+            ],
+            includeVectors,
+          );
+        }
+        const what = 'The query vector';
+        assertVectorLength(vector, dimensions, { source, what, collection: name });
+        if (selection === false || topK < 1) return [];
+        if (selection.filtered || topK > maxVectorSearchLimit) {
+          // Metadata keys are free-form, so they cannot all be `filter` fields of the vector index:
+          // filtered queries score exactly over the documents the MQL filter selects (through the
+          // scope indexes), which keeps the filter before topK.
+          return aggregateMatches(
+            collection,
+            [
+              ...match,
+              { $addFields: { _score: cosineExpression(vector) } },
+              { $sort: { _score: -1, _id: 1 } },
+              { $limit: topK },
+              ...finish,
+            ],
+            includeVectors,
+          );
+        }
+        const candidates = Math.min(
+          maxVectorSearchLimit,
+          Math.max(topK * numCandidatesFactor, topK),
+        );
+        const vectorSearch = {
+          index: vectorIndexName,
+          path: 'vector',
+          queryVector: vector,
+          limit: topK,
+          ...(exactSearch ? { exact: true } : { numCandidates: candidates }),
+          ...(match.length > 0 ? { filter: selection.query } : {}),
+        };
+        const matches = await aggregateMatches(
+          collection,
+          [
+            { $vectorSearch: vectorSearch },
+            { $addFields: { _score: { $meta: 'vectorSearchScore' } } },
+            // The index follows writes asynchronously; re-checking the scope on the stored document
+            // keeps a record that just moved to another scope out.
+            ...match,
+            ...finish,
+          ],
+          includeVectors,
+        );
+        return matches.map((found) => ({
+          ...found,
+          score: cosineFromVectorSearchScore(found.score),
+        }));
+      },
+
+      async get({ collection: name, ids, includeVectors }) {
+        await prepared(name);
+        const byId = new Map<string, StoredRecord>();
+        for (const batch of chunk([...new Set(ids)], maxBatchSize)) {
+          const documents = await db()
+            .collection(name)
+            .find({ _id: { $in: batch as never[] } }, { projection: projection(includeVectors) })
+            .toArray();
+          for (const document of documents) {
+            const record = fromMongoDBDocument(document, includeVectors);
+            byId.set(record.id, record);
+          }
+        }
+        return ids.filter((id) => byId.has(id)).map((id) => byId.get(id)!);
+      },
+
+      async delete({ collection: name, ids, scope, filter }) {
+        const collection = db().collection(name);
+        if (ids) {
+          await prepared(name);
+          let deleted = 0;
+          for (const batch of chunk([...new Set(ids)], maxBatchSize)) {
+            const result = await collection.deleteMany({ _id: { $in: batch as never[] } });
+            deleted += result.deletedCount;
+          }
+          return { deleted };
+        }
+        const normalized = normalizeScope(scope, { source });
+        if (!filter && Object.keys(normalized).length === 0) {
+          throw new InvalidArgumentError({ source, message: deleteNeedsSelection });
+        }
+        const selection = mongoDBSelection(normalized, filter);
+        await prepared(name);
+        if (selection === false) return { deleted: 0 };
+        return { deleted: (await collection.deleteMany(selection.query)).deletedCount };
+      },
+
+      async list({ collection, limit, cursor, scope, filter, includeVectors }) {
+        assertPositiveInteger(limit, 'limit', source);
+        const after = decodeCursor(cursor, source);
+        const selection = mongoDBSelection(scope, filter);
+        await prepared(collection);
+        if (selection === false) return { records: [] };
+        const query = allOf([
+          ...(Object.keys(selection.query).length > 0 ? [selection.query] : []),
+          ...(after === undefined ? [] : [{ _id: { $gt: after } }]),
+        ]);
+        const documents = await db()
+          .collection(collection)
+          .find(query, {
+            projection: projection(includeVectors),
+            sort: { _id: 1 },
+            limit: limit + 1,
+          })
+          .toArray();
+        const page = documents.slice(0, limit);
+        const last = page.at(-1);
+        return {
+          records: page.map((document) => fromMongoDBDocument(document, includeVectors)),
+          ...(documents.length > limit && last
+            ? { nextCursor: encodeCursor(String(last._id)) }
+            : {}),
+        };
+      },
+
+      async count({ collection, scope, filter }) {
+        const selection = mongoDBSelection(scope, filter);
+        await prepared(collection);
+        if (selection === false) return 0;
+        return db().collection(collection).countDocuments(selection.query);
+      },
+
+      async dropCollection({ collection }) {
+        dimensionsByCollection.delete(collection);
+        await db()
+          .collection(collection)
+          .drop()
+          .catch((error: unknown) => {
+            if (mongoDBErrorCode(error) !== 26) throw error;
+          });
+      },
+    }),
+  });
 }

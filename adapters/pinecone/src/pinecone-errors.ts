@@ -1,4 +1,9 @@
-import { AdapterCallError, EngramError, NotFoundError } from '@engram/core';
+import {
+  isRetryableNetworkError,
+  isRetryableStatus,
+  toAdapterCallError,
+} from '@engram/adapter-kit';
+import { EngramError, NotFoundError } from '@engram/core';
 
 const source = 'pinecone';
 
@@ -12,21 +17,23 @@ const retryableNames = new Set([
   'PineconeTimeoutError',
 ]);
 
+/** The HTTP status each named client error stands for. */
+const statusByName: Record<string, number> = {
+  PineconeBadRequestError: 400,
+  PineconeAuthorizationError: 401,
+  PineconeNotFoundError: 404,
+  PineconeMethodNotAllowedError: 405,
+  PineconeConflictError: 409,
+  PineconeUnprocessableEntityError: 422,
+  PineconeInternalServerError: 500,
+  PineconeNotImplementedError: 501,
+  PineconeUnavailableError: 503,
+};
+
 /** The HTTP status a Pinecone client error stands for, when it can be told. */
 export function pineconeErrorStatus(error: unknown): number | undefined {
   const name = (error as { name?: unknown } | null)?.name;
-  const byName: Record<string, number> = {
-    PineconeBadRequestError: 400,
-    PineconeAuthorizationError: 401,
-    PineconeNotFoundError: 404,
-    PineconeMethodNotAllowedError: 405,
-    PineconeConflictError: 409,
-    PineconeUnprocessableEntityError: 422,
-    PineconeInternalServerError: 500,
-    PineconeNotImplementedError: 501,
-    PineconeUnavailableError: 503,
-  };
-  if (typeof name === 'string' && byName[name] !== undefined) return byName[name];
+  if (typeof name === 'string' && statusByName[name] !== undefined) return statusByName[name];
   const status = (error as { status?: unknown } | null)?.status;
   if (typeof status === 'number') return status;
   // PineconeUnmappedHttpError (429, 502, 504, ...) only carries the status in its message.
@@ -39,29 +46,27 @@ export function isRetryablePineconeError(error: unknown): boolean {
   const name = (error as { name?: unknown } | null)?.name;
   if (typeof name === 'string' && retryableNames.has(name)) return true;
   const status = pineconeErrorStatus(error);
-  if (status !== undefined) return status === 408 || status === 429 || status >= 500;
-  return error instanceof TypeError && /fetch failed/i.test(error.message);
+  return status === undefined ? isRetryableNetworkError(error) : isRetryableStatus(status);
 }
 
 /**
  * Turns anything the Pinecone client throws into an Engram error: a missing index into
- * `NotFoundError` (when a collection is named), everything else into `AdapterCallError`.
+ * `NotFoundError`, everything else into `AdapterCallError`.
  */
 export function toPineconeError(error: unknown, action: string, collection?: string): EngramError {
   if (EngramError.isInstance(error)) return error;
   const status = pineconeErrorStatus(error);
-  if (status === 404 && collection !== undefined) {
+  if (status === 404) {
     return new NotFoundError({
       source,
-      message: `Collection "${collection}" (a Pinecone index) does not exist; call ensureCollection first.`,
+      message: `Collection "${collection ?? '?'}" (a Pinecone index) does not exist; call ensureCollection first.`,
       cause: error,
     });
   }
-  const message = error instanceof Error ? error.message : String(error);
-  return new AdapterCallError({
+  return toAdapterCallError(error, {
     source,
-    message: `${action} failed${status === undefined ? '' : ` (HTTP ${status})`}: ${message}`,
+    action,
+    ...(status === undefined ? {} : { status: `HTTP ${status}` }),
     isRetryable: isRetryablePineconeError(error),
-    cause: error,
   });
 }

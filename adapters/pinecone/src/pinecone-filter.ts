@@ -2,6 +2,7 @@ import {
   type FilterExpression,
   type FilterOperator,
   type FilterScalar,
+  filterOperators,
   type JsonValue,
   UnsupportedFunctionalityError,
 } from '@engram/core';
@@ -20,20 +21,9 @@ export type PineconeFilterTranslation = PineconeFilter | boolean;
  * the portable `contains` also matches substrings of string fields. `not` is supported by
  * pushing the negation down to complementary conditions, since Pinecone has no `$not`.
  */
-export const pineconeFilterOperators: readonly FilterOperator[] = [
-  'eq',
-  'ne',
-  'gt',
-  'gte',
-  'lt',
-  'lte',
-  'in',
-  'nin',
-  'exists',
-  'and',
-  'or',
-  'not',
-];
+export const pineconeFilterOperators: readonly FilterOperator[] = filterOperators.filter(
+  (operator) => operator !== 'contains',
+);
 
 const source = 'pinecone';
 
@@ -115,25 +105,20 @@ export function pineconeFilterFields(
 
 type Node = PineconeFilter | boolean;
 
-function and(nodes: Node[]): Node {
+/** `$and` or `$or` of nodes, folding constants: `false` decides an and, `true` an or. */
+function join(operator: '$and' | '$or', nodes: Node[]): Node {
+  const decisive = operator === '$or';
   const filters: PineconeFilter[] = [];
   for (const node of nodes) {
-    if (node === false) return false;
-    if (node !== true) filters.push(node);
+    if (node === decisive) return decisive;
+    if (typeof node !== 'boolean') filters.push(node);
   }
-  if (filters.length === 0) return true;
-  return filters.length === 1 ? filters[0]! : { $and: filters };
+  if (filters.length === 0) return !decisive;
+  return filters.length === 1 ? filters[0]! : { [operator]: filters };
 }
 
-function or(nodes: Node[]): Node {
-  const filters: PineconeFilter[] = [];
-  for (const node of nodes) {
-    if (node === true) return true;
-    if (node !== false) filters.push(node);
-  }
-  if (filters.length === 0) return false;
-  return filters.length === 1 ? filters[0]! : { $or: filters };
-}
+const and = (nodes: Node[]) => join('$and', nodes);
+const or = (nodes: Node[]) => join('$or', nodes);
 
 /** Matches records without the key; written out so as not to depend on how `$ne` treats them. */
 function missing(key: string): PineconeFilter {

@@ -107,6 +107,19 @@ function existingIndex(dimension = 4): Handler {
       : undefined;
 }
 
+/** Answers every request to `path` with the body `build` makes from it. */
+function answer(path: string, build: (request: RecordedRequest) => unknown): Handler {
+  return (request) => (request.path === path ? { body: build(request) } : undefined);
+}
+
+/** The data plane's fetch: every id asked for exists. */
+const fetchAll = answer('/vectors/fetch', (request) => ({
+  vectors: Object.fromEntries(
+    request.query.getAll('ids').map((id) => [id, stored(record({ id }))]),
+  ),
+  namespace: '',
+}));
+
 function newStore(extra: Parameters<typeof createPineconeVectorStore>[0] = {}) {
   return createPineconeVectorStore({ url, apiKey: 'stub-key', maxRetries: 0, ...extra });
 }
@@ -176,9 +189,7 @@ describe('PineconeVectorStore requests (protocol-level stub, not a real server)'
 
   it('upserts the record fields, the exact metadata JSON and the flat filter keys', async () => {
     on(existingIndex(4));
-    on((request) =>
-      request.path === '/vectors/upsert' ? { body: { upsertedCount: 2 } } : undefined,
-    );
+    on(answer('/vectors/upsert', () => ({ upsertedCount: 2 })));
     const store = newStore({ namespace: 'tenant-a' });
     await store.upsert({
       collection: 'memories',
@@ -229,11 +240,7 @@ describe('PineconeVectorStore requests (protocol-level stub, not a real server)'
   it('queries with the scope and filter in the request and returns the cosine score as is', async () => {
     const memory = record();
     on(existingIndex(4));
-    on((request) =>
-      request.path === '/query'
-        ? { body: { matches: [stored(memory, 0.9876)], namespace: '', usage: { readUnits: 5 } } }
-        : undefined,
-    );
+    on(answer('/query', () => ({ matches: [stored(memory, 0.9876)], namespace: '' })));
     const store = newStore();
     const matches = await store.query({
       collection: 'memories',
@@ -267,31 +274,14 @@ describe('PineconeVectorStore requests (protocol-level stub, not a real server)'
 
   it('lists without a filter through list + fetch, with Pinecone’s token in the cursor', async () => {
     on(existingIndex(4));
-    on((request) =>
-      request.path === '/vectors/list'
-        ? {
-            body: {
-              vectors: [{ id: 'memory-1' }, { id: 'memory-2' }],
-              pagination: { next: 'Tm9LZXk=' },
-              namespace: '',
-              usage: { readUnits: 1 },
-            },
-          }
-        : undefined,
+    on(
+      answer('/vectors/list', () => ({
+        vectors: [{ id: 'memory-1' }, { id: 'memory-2' }],
+        pagination: { next: 'Tm9LZXk=' },
+        namespace: '',
+      })),
     );
-    on((request) =>
-      request.path === '/vectors/fetch'
-        ? {
-            body: {
-              vectors: Object.fromEntries(
-                request.query.getAll('ids').map((id) => [id, stored(record({ id }))]),
-              ),
-              namespace: '',
-              usage: { readUnits: 1 },
-            },
-          }
-        : undefined,
-    );
+    on(fetchAll);
     const store = newStore();
     const page = await store.list({ collection: 'memories', limit: 2 });
     expect(page.records.map((item) => item.id)).toEqual(['memory-1', 'memory-2']);
@@ -314,28 +304,9 @@ describe('PineconeVectorStore requests (protocol-level stub, not a real server)'
 
   it('lists and counts a filtered set by enumerating it with a filtered query, in id order', async () => {
     on(existingIndex(4));
-    on((request) =>
-      request.path === '/query'
-        ? {
-            body: {
-              matches: ['c', 'a', 'b'].map((id) => ({ id, score: 0.1, values: [] })),
-              namespace: '',
-            },
-          }
-        : undefined,
-    );
-    on((request) =>
-      request.path === '/vectors/fetch'
-        ? {
-            body: {
-              vectors: Object.fromEntries(
-                request.query.getAll('ids').map((id) => [id, stored(record({ id }))]),
-              ),
-              namespace: '',
-            },
-          }
-        : undefined,
-    );
+    const matches = ['c', 'a', 'b'].map((id) => ({ id, score: 0.1, values: [] }));
+    on(answer('/query', () => ({ matches, namespace: '' })));
+    on(fetchAll);
     const store = newStore();
     const page = await store.list({
       collection: 'memories',
@@ -368,19 +339,8 @@ describe('PineconeVectorStore requests (protocol-level stub, not a real server)'
 
   it('refuses to count a filtered set it cannot enumerate exactly', async () => {
     on(existingIndex(4));
-    on((request) =>
-      request.path === '/query'
-        ? {
-            body: {
-              matches: Array.from({ length: 10_000 }, (_, index) => ({
-                id: `id-${index}`,
-                score: 0,
-              })),
-              namespace: '',
-            },
-          }
-        : undefined,
-    );
+    const matches = Array.from({ length: 10_000 }, (_, index) => ({ id: `id-${index}`, score: 0 }));
+    on(answer('/query', () => ({ matches, namespace: '' })));
     const store = newStore();
     await expect(
       store.count({ collection: 'memories', scope: { userId: 'big' } }),
@@ -389,29 +349,21 @@ describe('PineconeVectorStore requests (protocol-level stub, not a real server)'
 
   it('counts everything from describe_index_stats', async () => {
     on(existingIndex(4));
-    on((request) =>
-      request.path === '/describe_index_stats'
-        ? {
-            body: {
-              namespaces: { '': { vectorCount: 42 } },
-              dimension: 4,
-              indexFullness: 0,
-              totalVectorCount: 42,
-            },
-          }
-        : undefined,
+    on(
+      answer('/describe_index_stats', () => ({
+        namespaces: { '': { vectorCount: 42 } },
+        dimension: 4,
+        indexFullness: 0,
+        totalVectorCount: 42,
+      })),
     );
     expect(await newStore().count({ collection: 'memories' })).toBe(42);
   });
 
   it('deletes by ids counting only the records that exist', async () => {
     on(existingIndex(4));
-    on((request) =>
-      request.path === '/vectors/fetch'
-        ? { body: { vectors: { 'memory-1': stored(record()) }, namespace: '' } }
-        : undefined,
-    );
-    on((request) => (request.path === '/vectors/delete' ? { body: {} } : undefined));
+    on(answer('/vectors/fetch', () => ({ vectors: { 'memory-1': stored(record()) } })));
+    on(answer('/vectors/delete', () => ({})));
     const store = newStore();
     expect(await store.delete({ collection: 'memories', ids: ['memory-1', 'missing'] })).toEqual({
       deleted: 1,

@@ -1,28 +1,24 @@
 import {
-  ClosedError,
-  type CountOptions,
-  type DeleteOptions,
+  assertPositiveInteger,
+  assertRecords,
+  assertVectorLength,
+  chunk,
+  defineVectorStore,
+  loadOptionalSetting,
+} from '@engram/adapter-kit';
+import {
   DimensionMismatchError,
-  type EnsureCollectionOptions,
   type FilterExpression,
-  type GetOptions,
   InvalidArgumentError,
   type JsonValue,
-  type ListOptions,
-  type ListPage,
   NotFoundError,
   normalizeScope,
-  type QueryOptions,
   type Scope,
   type StoredRecord,
   scopeFields,
-  throwIfAborted,
   UnsupportedFunctionalityError,
-  type UpsertOptions,
-  type VectorMatch,
   type VectorRecord,
   type VectorStore,
-  type VectorStoreCapabilities,
   validateFilter,
 } from '@engram/core';
 import {
@@ -41,6 +37,11 @@ import {
 } from './pinecone-filter.js';
 
 const source = 'pinecone';
+
+const deleteNeedsSelection =
+  'delete needs ids, a non-empty scope or a filter; use dropCollection to empty a collection.';
+const noKeywordSearch =
+  'Pinecone indexes of dense vectors have no keyword search over the stored text; query with a vector (the engine fuses keyword relevance itself).';
 
 /** Options of {@link createPineconeVectorStore}. */
 export interface PineconeVectorStoreOptions {
@@ -172,22 +173,6 @@ export function decodePineconeCursor(cursor: string | undefined): Cursor | undef
   });
 }
 
-function chunk<T>(items: readonly T[], size: number): T[][] {
-  const chunks: T[][] = [];
-  for (let start = 0; start < items.length; start += size)
-    chunks.push(items.slice(start, start + size));
-  return chunks;
-}
-
-function positiveInteger(value: number, name: string): void {
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new InvalidArgumentError({
-      source,
-      message: `${name} must be a positive integer, got ${value}.`,
-    });
-  }
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface IndexHandle {
@@ -202,40 +187,32 @@ interface IndexHandle {
  */
 export function createPineconeVectorStore(options: PineconeVectorStoreOptions = {}): VectorStore {
   let client: Pinecone | undefined = options.client;
-  let closed = false;
   const handles = new Map<string, IndexHandle>();
   const indexNameOf = options.indexName ?? defaultPineconeIndexName;
-  const url = options.url ?? process.env.PINECONE_URL;
+  const setting = (
+    value: string | undefined,
+    settingName: string,
+    environmentVariableName: string,
+  ) => loadOptionalSetting({ value, settingName, environmentVariableName, source });
+  const url = setting(options.url, 'url', 'PINECONE_URL');
   const namespace = options.namespace ?? '';
 
-  const capabilities: VectorStoreCapabilities = {
-    keywordSearch: false,
-    filterOperators: pineconeFilterOperators,
-    maxBatchSize,
-    metric: 'cosine',
-    atomicHistory: false,
-  };
-
-  function open(signal: AbortSignal | undefined): Pinecone {
-    if (closed)
-      throw new ClosedError({ source, message: 'The store was closed; create a new one.' });
-    throwIfAborted(signal, source);
-    if (!client) {
-      const apiKey =
-        options.apiKey ?? process.env.PINECONE_API_KEY ?? (url ? 'pinecone-local' : undefined);
-      if (!apiKey) {
-        throw new InvalidArgumentError({
-          source,
-          message:
-            'Pinecone needs an API key: pass apiKey or set PINECONE_API_KEY (or url for Pinecone Local).',
-        });
-      }
-      client = new Pinecone({
-        apiKey,
-        ...(url ? { controllerHostUrl: url } : {}),
-        ...(options.maxRetries === undefined ? {} : { maxRetries: options.maxRetries }),
+  function pinecone(): Pinecone {
+    if (client) return client;
+    const apiKey =
+      setting(options.apiKey, 'apiKey', 'PINECONE_API_KEY') ?? (url ? 'pinecone-local' : undefined);
+    if (!apiKey) {
+      throw new InvalidArgumentError({
+        source,
+        message:
+          'Pinecone needs an API key: pass apiKey or set PINECONE_API_KEY (or url for Pinecone Local).',
       });
     }
+    client = new Pinecone({
+      apiKey,
+      ...(url ? { controllerHostUrl: url } : {}),
+      ...(options.maxRetries === undefined ? {} : { maxRetries: options.maxRetries }),
+    });
     return client;
   }
 
@@ -256,30 +233,21 @@ export function createPineconeVectorStore(options: PineconeVectorStoreOptions = 
     return `${url?.startsWith('http://') ? 'http' : 'https'}://${host}`;
   }
 
-  async function call<T>(action: string, collection: string | undefined, run: () => Promise<T>) {
-    try {
-      return await run();
-    } catch (error) {
-      throw toPineconeError(error, action, collection);
-    }
-  }
-
   /** The index model, or undefined when it does not exist or is being deleted. */
-  async function describe(pinecone: Pinecone, collection: string) {
-    const name = indexNameFor(collection);
-    try {
-      const model = await pinecone.describeIndex(name);
-      return model.status?.state === 'Terminating' ? undefined : model;
-    } catch (error) {
-      if (pineconeErrorStatus(error) === 404) return undefined;
-      throw toPineconeError(error, 'describeIndex');
-    }
+  async function describe(collection: string) {
+    const model = await pinecone()
+      .describeIndex(indexNameFor(collection))
+      .catch((error: unknown) => {
+        if (pineconeErrorStatus(error) === 404) return undefined;
+        throw error;
+      });
+    return model?.status?.state === 'Terminating' ? undefined : model;
   }
 
-  async function handleOf(pinecone: Pinecone, collection: string): Promise<IndexHandle> {
+  async function handleOf(collection: string): Promise<IndexHandle> {
     const cached = handles.get(collection);
     if (cached) return cached;
-    const model = await describe(pinecone, collection);
+    const model = await describe(collection);
     if (!model) {
       throw new NotFoundError({
         source,
@@ -288,7 +256,7 @@ export function createPineconeVectorStore(options: PineconeVectorStoreOptions = 
     }
     const name = indexNameFor(collection);
     const handle: IndexHandle = {
-      index: pinecone.index<RecordMetadata>({
+      index: pinecone().index<RecordMetadata>({
         name,
         host: hostUrl(model.host, name),
         ...(namespace ? { namespace } : {}),
@@ -299,103 +267,14 @@ export function createPineconeVectorStore(options: PineconeVectorStoreOptions = 
     return handle;
   }
 
-  function checkLength(collection: string, expected: number, vector: number[], what: string) {
-    if (vector.length !== expected) {
-      throw new DimensionMismatchError({
-        source,
-        expected,
-        actual: vector.length,
-        message: `${what} has ${vector.length} dimensions; collection "${collection}" holds ${expected}.`,
-      });
-    }
-  }
-
-  async function ensureCollection({
-    collection,
-    dimensions,
-    abortSignal,
-  }: EnsureCollectionOptions) {
-    const pinecone = open(abortSignal);
-    positiveInteger(dimensions, 'dimensions');
-    const name = indexNameFor(collection);
-    const timeoutSeconds = options.indexReadyTimeoutSeconds ?? 300;
-    const deadline = Date.now() + timeoutSeconds * 1000;
-    let model = await describe(pinecone, collection);
-    while (!model) {
-      try {
-        await pinecone.createIndex({
-          name,
-          dimension: dimensions,
-          metric: 'cosine',
-          spec: options.spec ?? { serverless: { cloud: 'aws', region: 'us-east-1' } },
-          waitUntilReady: true,
-          suppressConflicts: true,
-          timeout: timeoutSeconds,
-        });
-      } catch (error) {
-        // 409 right after a drop: the old index is still being deleted; wait for it to go.
-        if (pineconeErrorStatus(error) !== 409 || Date.now() > deadline) {
-          throw toPineconeError(error, 'createIndex');
-        }
-        throwIfAborted(abortSignal, source);
-        await sleep(1000);
-      }
-      model = await describe(pinecone, collection);
-    }
-    if (model.metric !== 'cosine') {
-      throw new InvalidArgumentError({
-        source,
-        message: `Index "${name}" uses the ${model.metric} metric; this store needs cosine.`,
-      });
-    }
-    if (model.dimension !== dimensions) {
-      throw new DimensionMismatchError({
-        source,
-        expected: model.dimension ?? 0,
-        actual: dimensions,
-        message: `Collection "${collection}" holds ${model.dimension}-dimensional vectors, not ${dimensions}. Use the embedder it was created with, or another collection.`,
-      });
-    }
-    handles.delete(collection);
-  }
-
-  async function upsert({ collection, records, abortSignal }: UpsertOptions) {
-    const pinecone = open(abortSignal);
-    if (records.length === 0) return;
-    const { index, dimensions } = await handleOf(pinecone, collection);
-    const prepared = records.map((record) => {
-      if (typeof record.id !== 'string' || record.id.length === 0) {
-        throw new InvalidArgumentError({
-          source,
-          message: 'Every record needs a non-empty string id.',
-        });
-      }
-      checkLength(collection, dimensions, record.vector, `Record "${record.id}"`);
-      const metadata = toPineconeMetadata(record);
-      const size = Buffer.byteLength(JSON.stringify(metadata), 'utf8');
-      if (size > maxMetadataBytes) {
-        throw new InvalidArgumentError({
-          source,
-          message: `Record "${record.id}" needs ${size} bytes of Pinecone metadata (text, metadata JSON and filter keys); Pinecone allows ${maxMetadataBytes}.`,
-        });
-      }
-      return { id: record.id, values: record.vector, metadata };
-    });
-    for (const batch of chunk(prepared, maxBatchSize)) {
-      throwIfAborted(abortSignal, source);
-      await call('upsert', collection, () => index.upsert({ records: batch }));
-    }
-  }
-
   async function fetchRecords(
     index: Index<RecordMetadata>,
-    collection: string,
     ids: readonly string[],
     includeVectors: boolean | undefined,
   ): Promise<Map<string, StoredRecord>> {
     const byId = new Map<string, StoredRecord>();
     for (const batch of chunk([...new Set(ids)], fetchBatchSize)) {
-      const response = await call('fetch', collection, () => index.fetch({ ids: batch }));
+      const response = await index.fetch({ ids: batch });
       for (const stored of Object.values(response.records ?? {})) {
         byId.set(stored.id, fromPineconeRecord(stored, includeVectors));
       }
@@ -403,23 +282,29 @@ export function createPineconeVectorStore(options: PineconeVectorStoreOptions = 
     return byId;
   }
 
+  /** The records of `ids` that exist, in the order of `ids`. */
+  async function recordsOf(
+    index: Index<RecordMetadata>,
+    ids: readonly string[],
+    includeVectors: boolean | undefined,
+  ): Promise<StoredRecord[]> {
+    const byId = await fetchRecords(index, ids, includeVectors);
+    return ids.filter((id) => byId.has(id)).map((id) => byId.get(id)!);
+  }
+
   /** Every id matching a filter, through a filtered query (Pinecone has no filtered listing). */
   async function matchingIds(
-    index: Index<RecordMetadata>,
-    collection: string,
-    dimensions: number,
+    { index, dimensions }: IndexHandle,
     filter: PineconeFilter,
   ): Promise<string[]> {
     const probe = Array.from({ length: dimensions }, (_, position) => (position === 0 ? 1 : 0));
-    const response = await call('query', collection, () =>
-      index.query({
-        vector: probe,
-        topK: maxTopK,
-        filter,
-        includeMetadata: false,
-        includeValues: false,
-      }),
-    );
+    const response = await index.query({
+      vector: probe,
+      topK: maxTopK,
+      filter,
+      includeMetadata: false,
+      includeValues: false,
+    });
     return response.matches.map((match) => match.id);
   }
 
@@ -430,210 +315,223 @@ export function createPineconeVectorStore(options: PineconeVectorStoreOptions = 
     });
   }
 
-  async function query(options: QueryOptions): Promise<VectorMatch[]> {
-    const pinecone = open(options.abortSignal);
-    if (!options.vector) {
-      if (options.text !== undefined) {
-        throw new UnsupportedFunctionalityError({
-          source,
-          message:
-            'Pinecone indexes of dense vectors have no keyword search over the stored text; query with a vector (the engine fuses keyword relevance itself).',
-        });
-      }
-      throw new InvalidArgumentError({ source, message: 'query needs a vector.' });
-    }
-    const filter = pineconeSelection(options.scope, options.filter);
-    const { index, dimensions } = await handleOf(pinecone, options.collection);
-    checkLength(options.collection, dimensions, options.vector, 'The query vector');
-    if (filter === false || options.topK < 1) return [];
-    if (options.topK > maxTopK) {
-      throw new InvalidArgumentError({
-        source,
-        message: `topK is at most ${maxTopK} in Pinecone, got ${options.topK}.`,
-      });
-    }
-    const vector = options.vector;
-    if (options.topK <= maxTopKWithMetadata) {
-      const response = await call('query', options.collection, () =>
-        index.query({
-          vector,
-          topK: options.topK,
-          ...(filter ? { filter } : {}),
-          includeMetadata: true,
-          includeValues: options.includeVectors ?? false,
-        }),
-      );
-      return response.matches.map((match) => ({
-        // Pinecone's cosine metric scores with the cosine similarity itself.
-        score: match.score ?? 0,
-        record: fromPineconeRecord(match, options.includeVectors),
-      }));
-    }
-    // Above 1,000 Pinecone returns ids and scores only; the records are fetched after.
-    const response = await call('query', options.collection, () =>
-      index.query({
-        vector,
-        topK: options.topK,
-        ...(filter ? { filter } : {}),
-        includeMetadata: false,
-        includeValues: false,
-      }),
-    );
-    const records = await fetchRecords(
-      index,
-      options.collection,
-      response.matches.map((match) => match.id),
-      options.includeVectors,
-    );
-    return response.matches
-      .filter((match) => records.has(match.id))
-      .map((match) => ({ score: match.score ?? 0, record: records.get(match.id)! }));
+  async function deleteIds(index: Index<RecordMetadata>, ids: readonly string[]) {
+    for (const batch of chunk(ids, deleteBatchSize)) await index.deleteMany({ ids: batch });
   }
 
-  async function get({ collection, ids, includeVectors, abortSignal }: GetOptions) {
-    const pinecone = open(abortSignal);
-    const { index } = await handleOf(pinecone, collection);
-    if (ids.length === 0) return [];
-    const byId = await fetchRecords(index, collection, ids, includeVectors);
-    return ids.filter((id) => byId.has(id)).map((id) => byId.get(id)!);
-  }
-
-  async function deleteRecords(options: DeleteOptions) {
-    const pinecone = open(options.abortSignal);
-    const { collection } = options;
-    if (options.ids) {
-      const { index } = await handleOf(pinecone, collection);
-      // Pinecone does not say how many records a delete removed, so fetch them first.
-      const existing = [...(await fetchRecords(index, collection, options.ids, false)).keys()];
-      for (const batch of chunk(existing, deleteBatchSize)) {
-        await call('deleteMany', collection, () => index.deleteMany({ ids: batch }));
-      }
-      return { deleted: existing.length };
-    }
-    const scope = normalizeScope(options.scope, { source });
-    if (!options.filter && Object.keys(scope).length === 0) {
-      throw new InvalidArgumentError({
-        source,
-        message:
-          'delete needs ids, a non-empty scope or a filter; use dropCollection to empty a collection.',
-      });
-    }
-    const filter = pineconeSelection(scope, options.filter);
-    const { index, dimensions } = await handleOf(pinecone, collection);
-    if (filter === false) return { deleted: 0 };
-    let deleted = 0;
-    for (;;) {
-      throwIfAborted(options.abortSignal, source);
-      const ids = await matchingIds(index, collection, dimensions, filter ?? {});
-      for (const batch of chunk(ids, deleteBatchSize)) {
-        await call('deleteMany', collection, () => index.deleteMany({ ids: batch }));
-      }
-      deleted += ids.length;
-      if (ids.length < maxTopK) return { deleted };
-    }
-  }
-
-  async function list(options: ListOptions): Promise<ListPage> {
-    const pinecone = open(options.abortSignal);
-    positiveInteger(options.limit, 'limit');
-    const cursor = decodePineconeCursor(options.cursor);
-    const filter = pineconeSelection(options.scope, options.filter);
-    const { index, dimensions } = await handleOf(pinecone, options.collection);
-    if (filter === false) return { records: [] };
-    if (filter === undefined && (cursor === undefined || 'token' in cursor)) {
-      // Unfiltered: Pinecone's id listing with its own pagination token.
-      const ids: string[] = [];
-      let token = cursor?.token;
-      do {
-        const page = await call('listPaginated', options.collection, () =>
-          index.listPaginated({
-            limit: Math.min(100, options.limit - ids.length),
-            ...(token ? { paginationToken: token } : {}),
-          }),
-        );
-        ids.push(...(page.vectors ?? []).flatMap((item) => (item.id ? [item.id] : [])));
-        token = page.pagination?.next;
-      } while (token && ids.length < options.limit);
-      const records = await fetchRecords(index, options.collection, ids, options.includeVectors);
-      return {
-        records: ids.filter((id) => records.has(id)).map((id) => records.get(id)!),
-        ...(token ? { nextCursor: encodePineconeCursor({ token }) } : {}),
-      };
-    }
-    if (cursor && 'token' in cursor) {
-      throw new InvalidArgumentError({
-        source,
-        message: 'cursor belongs to an unfiltered listing; pass it with the same scope and filter.',
-      });
-    }
-    // Filtered: every matching id (a filtered query), in id order, after the cursor.
-    const all = await matchingIds(index, options.collection, dimensions, filter ?? {});
-    if (all.length >= maxTopK) tooMany('list');
-    const after = cursor?.after;
-    const remaining = all.sort().filter((id) => after === undefined || id > after);
-    const ids = remaining.slice(0, options.limit);
-    const records = await fetchRecords(index, options.collection, ids, options.includeVectors);
-    return {
-      records: ids.filter((id) => records.has(id)).map((id) => records.get(id)!),
-      ...(remaining.length > options.limit
-        ? { nextCursor: encodePineconeCursor({ after: ids.at(-1)! }) }
-        : {}),
-    };
-  }
-
-  async function count(options: CountOptions) {
-    const pinecone = open(options.abortSignal);
-    const filter = pineconeSelection(options.scope, options.filter);
-    const { index, dimensions } = await handleOf(pinecone, options.collection);
-    if (filter === false) return 0;
-    if (filter === undefined) {
-      const stats = await call('describeIndexStats', options.collection, () =>
-        index.describeIndexStats(),
-      );
-      const namespaces = stats.namespaces ?? {};
-      const summary =
-        namespaces[namespace] ?? (namespace === '' ? namespaces.__default__ : undefined);
-      return summary?.recordCount ?? 0;
-    }
-    const ids = await matchingIds(index, options.collection, dimensions, filter);
-    if (ids.length >= maxTopK) tooMany('count');
-    return ids.length;
-  }
-
-  async function dropCollection({
-    collection,
-    abortSignal,
-  }: {
-    collection: string;
-    abortSignal?: AbortSignal;
-  }) {
-    const pinecone = open(abortSignal);
-    handles.delete(collection);
-    try {
-      await pinecone.deleteIndex(indexNameFor(collection));
-    } catch (error) {
-      if (pineconeErrorStatus(error) === 404) return;
-      throw toPineconeError(error, 'deleteIndex');
-    }
-  }
-
-  async function close() {
-    closed = true;
-  }
-
-  return {
-    specificationVersion: 'v1',
+  return defineVectorStore({
     provider: source,
-    capabilities,
-    ensureCollection,
-    upsert,
-    query,
-    get,
-    delete: deleteRecords,
-    list,
-    count,
-    dropCollection,
-    close,
-    [Symbol.asyncDispose]: close,
-  };
+    capabilities: {
+      keywordSearch: false,
+      filterOperators: pineconeFilterOperators,
+      maxBatchSize,
+      metric: 'cosine',
+      atomicHistory: false,
+    },
+    toError: (error, action) => toPineconeError(error, action),
+    methods: (lifecycle) => ({
+      async ensureCollection({ collection, dimensions, abortSignal }) {
+        assertPositiveInteger(dimensions, 'dimensions', source);
+        const name = indexNameFor(collection);
+        const timeoutSeconds = options.indexReadyTimeoutSeconds ?? 300;
+        const deadline = Date.now() + timeoutSeconds * 1000;
+        let model = await describe(collection);
+        while (!model) {
+          try {
+            await pinecone().createIndex({
+              name,
+              dimension: dimensions,
+              metric: 'cosine',
+              spec: options.spec ?? { serverless: { cloud: 'aws', region: 'us-east-1' } },
+              waitUntilReady: true,
+              suppressConflicts: true,
+              timeout: timeoutSeconds,
+            });
+          } catch (error) {
+            // 409 right after a drop: the old index is still being deleted; wait for it to go.
+            if (pineconeErrorStatus(error) !== 409 || Date.now() > deadline) throw error;
+            lifecycle.check(abortSignal);
+            await sleep(1000);
+          }
+          model = await describe(collection);
+        }
+        if (model.metric !== 'cosine') {
+          throw new InvalidArgumentError({
+            source,
+            message: `Index "${name}" uses the ${model.metric} metric; this store needs cosine.`,
+          });
+        }
+        if (model.dimension !== dimensions) {
+          throw new DimensionMismatchError({
+            source,
+            expected: model.dimension ?? 0,
+            actual: dimensions,
+            message: `Collection "${collection}" holds ${model.dimension}-dimensional vectors, not ${dimensions}. Use the embedder it was created with, or another collection.`,
+          });
+        }
+        handles.delete(collection);
+      },
+
+      async upsert({ collection, records, abortSignal }) {
+        if (records.length === 0) return;
+        const { index, dimensions } = await handleOf(collection);
+        assertRecords(records, { source, dimensions, collection });
+        const prepared = records.map((record) => {
+          const metadata = toPineconeMetadata(record);
+          const size = Buffer.byteLength(JSON.stringify(metadata), 'utf8');
+          if (size > maxMetadataBytes) {
+            throw new InvalidArgumentError({
+              source,
+              message: `Record "${record.id}" needs ${size} bytes of Pinecone metadata (text, metadata JSON and filter keys); Pinecone allows ${maxMetadataBytes}.`,
+            });
+          }
+          return { id: record.id, values: record.vector, metadata };
+        });
+        for (const batch of chunk(prepared, maxBatchSize)) {
+          lifecycle.check(abortSignal);
+          await index.upsert({ records: batch });
+        }
+      },
+
+      async query({ collection, vector, text, topK, scope, filter, includeVectors }) {
+        if (!vector) {
+          if (text !== undefined)
+            throw new UnsupportedFunctionalityError({ source, message: noKeywordSearch });
+          throw new InvalidArgumentError({ source, message: 'query needs a vector.' });
+        }
+        const selection = pineconeSelection(scope, filter);
+        const { index, dimensions } = await handleOf(collection);
+        const what = 'The query vector';
+        assertVectorLength(vector, dimensions, { source, what, collection });
+        if (selection === false || topK < 1) return [];
+        if (topK > maxTopK) {
+          throw new InvalidArgumentError({
+            source,
+            message: `topK is at most ${maxTopK} in Pinecone, got ${topK}.`,
+          });
+        }
+        // Above 1,000 Pinecone returns ids and scores only; the records are fetched after.
+        const withMetadata = topK <= maxTopKWithMetadata;
+        const response = await index.query({
+          vector,
+          topK,
+          ...(selection ? { filter: selection } : {}),
+          includeMetadata: withMetadata,
+          includeValues: withMetadata && (includeVectors ?? false),
+        });
+        const records = withMetadata
+          ? undefined
+          : await fetchRecords(
+              index,
+              response.matches.map((match) => match.id),
+              includeVectors,
+            );
+        return response.matches.flatMap((match) => {
+          const record = records
+            ? records.get(match.id)
+            : fromPineconeRecord(match, includeVectors);
+          // Pinecone's cosine metric scores with the cosine similarity itself.
+          return record ? [{ score: match.score ?? 0, record }] : [];
+        });
+      },
+
+      async get({ collection, ids, includeVectors }) {
+        const { index } = await handleOf(collection);
+        return ids.length === 0 ? [] : recordsOf(index, ids, includeVectors);
+      },
+
+      async delete({ collection, ids, scope, filter, abortSignal }) {
+        if (ids) {
+          const { index } = await handleOf(collection);
+          // Pinecone does not say how many records a delete removed, so fetch them first.
+          const existing = [...(await fetchRecords(index, ids, false)).keys()];
+          await deleteIds(index, existing);
+          return { deleted: existing.length };
+        }
+        const normalized = normalizeScope(scope, { source });
+        if (!filter && Object.keys(normalized).length === 0) {
+          throw new InvalidArgumentError({ source, message: deleteNeedsSelection });
+        }
+        const selection = pineconeSelection(normalized, filter);
+        const handle = await handleOf(collection);
+        if (selection === false) return { deleted: 0 };
+        let deleted = 0;
+        for (;;) {
+          lifecycle.check(abortSignal);
+          const matching = await matchingIds(handle, selection ?? {});
+          await deleteIds(handle.index, matching);
+          deleted += matching.length;
+          if (matching.length < maxTopK) return { deleted };
+        }
+      },
+
+      async list({ collection, limit, cursor: encoded, scope, filter, includeVectors }) {
+        assertPositiveInteger(limit, 'limit', source);
+        const cursor = decodePineconeCursor(encoded);
+        const selection = pineconeSelection(scope, filter);
+        const handle = await handleOf(collection);
+        if (selection === false) return { records: [] };
+        if (selection === undefined && (cursor === undefined || 'token' in cursor)) {
+          // Unfiltered: Pinecone's id listing with its own pagination token.
+          const ids: string[] = [];
+          let token = cursor?.token;
+          do {
+            const page = await handle.index.listPaginated({
+              limit: Math.min(100, limit - ids.length),
+              ...(token ? { paginationToken: token } : {}),
+            });
+            ids.push(...(page.vectors ?? []).flatMap((item) => (item.id ? [item.id] : [])));
+            token = page.pagination?.next;
+          } while (token && ids.length < limit);
+          return {
+            records: await recordsOf(handle.index, ids, includeVectors),
+            ...(token ? { nextCursor: encodePineconeCursor({ token }) } : {}),
+          };
+        }
+        if (cursor && 'token' in cursor) {
+          throw new InvalidArgumentError({
+            source,
+            message:
+              'cursor belongs to an unfiltered listing; pass it with the same scope and filter.',
+          });
+        }
+        // Filtered: every matching id (a filtered query), in id order, after the cursor.
+        const all = await matchingIds(handle, selection ?? {});
+        if (all.length >= maxTopK) tooMany('list');
+        const after = cursor?.after;
+        const remaining = all.sort().filter((id) => after === undefined || id > after);
+        const ids = remaining.slice(0, limit);
+        return {
+          records: await recordsOf(handle.index, ids, includeVectors),
+          ...(remaining.length > limit
+            ? { nextCursor: encodePineconeCursor({ after: ids.at(-1)! }) }
+            : {}),
+        };
+      },
+
+      async count({ collection, scope, filter }) {
+        const selection = pineconeSelection(scope, filter);
+        const handle = await handleOf(collection);
+        if (selection === false) return 0;
+        if (selection === undefined) {
+          const namespaces = (await handle.index.describeIndexStats()).namespaces ?? {};
+          const summary =
+            namespaces[namespace] ?? (namespace === '' ? namespaces.__default__ : undefined);
+          return summary?.recordCount ?? 0;
+        }
+        const ids = await matchingIds(handle, selection);
+        if (ids.length >= maxTopK) tooMany('count');
+        return ids.length;
+      },
+
+      async dropCollection({ collection }) {
+        handles.delete(collection);
+        await pinecone()
+          .deleteIndex(indexNameFor(collection))
+          .catch((error: unknown) => {
+            if (pineconeErrorStatus(error) !== 404) throw error;
+          });
+      },
+    }),
+  });
 }

@@ -1,20 +1,11 @@
-import { AdapterCallError, DimensionMismatchError, EngramError, NotFoundError } from '@engram/core';
+import {
+  isRetryableNetworkError,
+  isRetryableStatus,
+  toAdapterCallError,
+} from '@engram/adapter-kit';
+import { DimensionMismatchError, EngramError, NotFoundError } from '@engram/core';
 
 const source = 'qdrant';
-
-const retryableCodes = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EAI_AGAIN',
-  'ENOTFOUND',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-  'UND_ERR_CLOSED',
-]);
 
 /** HTTP status of a failed REST call, when the error carries one. */
 export function qdrantErrorStatus(error: unknown): number | undefined {
@@ -27,54 +18,39 @@ export function qdrantErrorStatus(error: unknown): number | undefined {
 }
 
 function serverMessage(error: unknown): string {
-  const data = (error as { data?: { status?: { error?: unknown } } }).data;
-  const text = data?.status?.error;
+  const text = (error as { data?: { status?: { error?: unknown } } }).data?.status?.error;
   if (typeof text === 'string') return text;
   return error instanceof Error ? error.message : String(error);
 }
 
-function networkCode(error: unknown): string | undefined {
-  let current: unknown = error;
-  for (let depth = 0; depth < 4 && current != null && typeof current === 'object'; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
 /** Whether a failed call may succeed when repeated: timeouts, lost connections, 408, 429, 5xx. */
 export function isRetryableQdrantError(error: unknown): boolean {
-  const name = (error as { name?: unknown })?.name;
-  const constructorName = (error as object)?.constructor?.name;
+  const constructorName = (error as object | null)?.constructor?.name;
   if (
     constructorName === 'QdrantClientTimeoutError' ||
-    constructorName === 'QdrantClientResourceExhaustedError' ||
-    name === 'AbortError' ||
-    name === 'TimeoutError'
+    constructorName === 'QdrantClientResourceExhaustedError'
   ) {
     return true;
   }
   const status = qdrantErrorStatus(error);
-  if (status !== undefined) return status === 408 || status === 429 || status >= 500;
-  const code = networkCode(error);
-  if (code && retryableCodes.has(code)) return true;
-  return error instanceof TypeError && /fetch failed/i.test(error.message);
+  return status === undefined ? isRetryableNetworkError(error) : isRetryableStatus(status);
 }
 
 /**
  * Turns anything the Qdrant client throws into an Engram error: a missing collection into
  * `NotFoundError`, Qdrant's vector length complaint into `DimensionMismatchError`, everything else
- * into `AdapterCallError` (retryable for timeouts, lost connections, 408, 429 and 5xx).
+ * into `AdapterCallError` (retryable for timeouts, lost connections, 408, 429 and 5xx). Without
+ * `collection`, the message names the collection Qdrant's 404 answer names.
  */
 export function toQdrantError(error: unknown, action: string, collection?: string): EngramError {
   if (EngramError.isInstance(error)) return error;
   const status = qdrantErrorStatus(error);
   const message = serverMessage(error);
-  if (status === 404 && collection !== undefined) {
+  if (status === 404) {
+    const missing = collection ?? /Collection `([^`]+)` doesn't exist/.exec(message)?.[1];
     return new NotFoundError({
       source,
-      message: `Collection "${collection}" does not exist; call ensureCollection first.`,
+      message: `Collection "${missing ?? '?'}" does not exist; call ensureCollection first.`,
       cause: error,
     });
   }
@@ -84,14 +60,15 @@ export function toQdrantError(error: unknown, action: string, collection?: strin
       source,
       expected: Number(dimension[1]),
       actual: Number(dimension[2]),
-      message: `A vector has ${dimension[2]} dimensions; collection "${collection}" holds ${dimension[1]}.`,
+      message: `A vector has ${dimension[2]} dimensions; ${collection === undefined ? 'the collection' : `collection "${collection}"`} holds ${dimension[1]}.`,
       cause: error,
     });
   }
-  return new AdapterCallError({
+  return toAdapterCallError(error, {
     source,
-    message: `${action} failed${status === undefined ? '' : ` (HTTP ${status})`}: ${message}`,
+    action,
+    detail: message,
+    ...(status === undefined ? {} : { status: `HTTP ${status}` }),
     isRetryable: isRetryableQdrantError(error),
-    cause: error,
   });
 }

@@ -2,6 +2,7 @@ import {
   type FilterExpression,
   type FilterOperator,
   type FilterScalar,
+  filterOperators,
   type JsonValue,
   UnsupportedFunctionalityError,
 } from '@engram/core';
@@ -23,20 +24,9 @@ export type QdrantFilterTranslation = QdrantCondition | boolean;
  * Operators translated exactly. `contains` is left out: Qdrant has array-element matching but no
  * exact, case-sensitive substring condition (`match.text` tokenizes and lowercases).
  */
-export const qdrantFilterOperators: readonly FilterOperator[] = [
-  'eq',
-  'ne',
-  'gt',
-  'gte',
-  'lt',
-  'lte',
-  'in',
-  'nin',
-  'exists',
-  'and',
-  'or',
-  'not',
-];
+export const qdrantFilterOperators: readonly FilterOperator[] = filterOperators.filter(
+  (operator) => operator !== 'contains',
+);
 
 const source = 'qdrant';
 
@@ -132,25 +122,20 @@ export function qdrantFilterFields(metadata: Record<string, JsonValue>): QdrantF
 
 type Node = QdrantCondition | boolean;
 
-function and(nodes: Node[]): Node {
+/** `must` or `should` of nodes, folding constants: `false` decides an and, `true` an or. */
+function join(operator: 'must' | 'should', nodes: Node[]): Node {
+  const decisive = operator === 'should';
   const conditions: QdrantCondition[] = [];
   for (const node of nodes) {
-    if (node === false) return false;
-    if (node !== true) conditions.push(node);
+    if (node === decisive) return decisive;
+    if (typeof node !== 'boolean') conditions.push(node);
   }
-  if (conditions.length === 0) return true;
-  return conditions.length === 1 ? conditions[0]! : { must: conditions };
+  if (conditions.length === 0) return !decisive;
+  return conditions.length === 1 ? conditions[0]! : { [operator]: conditions };
 }
 
-function or(nodes: Node[]): Node {
-  const conditions: QdrantCondition[] = [];
-  for (const node of nodes) {
-    if (node === true) return true;
-    if (node !== false) conditions.push(node);
-  }
-  if (conditions.length === 0) return false;
-  return conditions.length === 1 ? conditions[0]! : { should: conditions };
-}
+const and = (nodes: Node[]) => join('must', nodes);
+const or = (nodes: Node[]) => join('should', nodes);
 
 function not(node: Node): Node {
   if (typeof node === 'boolean') return !node;

@@ -70,30 +70,37 @@ function on(handler: Handler) {
   handlers.push(handler);
 }
 
+/** The reply of the first handler that knows the request; later handlers are not asked. */
+function firstReply(request: RecordedRequest): Reply | undefined {
+  for (const handler of handlers) {
+    const reply = handler(request);
+    if (reply) return reply;
+  }
+  return undefined;
+}
+
+/** Reads one request, records it and answers with the first handler that knows it. */
+async function answer(incoming: IncomingMessage, response: ServerResponse) {
+  let text = '';
+  for await (const part of incoming) text += part;
+  const { pathname, searchParams } = new URL(incoming.url ?? '/', 'http://stub');
+  const request: RecordedRequest = {
+    method: incoming.method ?? 'GET',
+    path: pathname,
+    query: Object.fromEntries(searchParams),
+    body: text ? JSON.parse(text) : undefined,
+  };
+  requests.push(request);
+  const reply = firstReply(request) ?? {
+    status: 500,
+    body: { status: { error: 'stub: no handler' }, time: 0 },
+  };
+  response.writeHead(reply.status ?? 200, { 'content-type': 'application/json' });
+  response.end(JSON.stringify(reply.body));
+}
+
 beforeAll(async () => {
-  server = createServer((incoming: IncomingMessage, response: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
-    incoming.on('end', () => {
-      const parsed = new URL(incoming.url ?? '/', 'http://stub');
-      const text = Buffer.concat(chunks).toString('utf8');
-      const request: RecordedRequest = {
-        method: incoming.method ?? 'GET',
-        path: parsed.pathname,
-        query: Object.fromEntries(parsed.searchParams),
-        body: text ? JSON.parse(text) : undefined,
-      };
-      requests.push(request);
-      let reply: Reply | undefined;
-      for (const handler of handlers) {
-        reply = handler(request);
-        if (reply) break;
-      }
-      reply ??= { status: 500, body: { status: { error: 'stub: no handler' }, time: 0 } };
-      response.writeHead(reply.status ?? 200, { 'content-type': 'application/json' });
-      response.end(JSON.stringify(reply.body));
-    });
-  });
+  server = createServer((incoming, response) => void answer(incoming, response));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
