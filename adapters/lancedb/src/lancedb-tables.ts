@@ -39,21 +39,13 @@ export const recordColumns = [
   'updated_at',
 ];
 
-/** A row as queries return it. */
-export interface Row {
-  id: string;
-  text: string;
-  hash: string | null;
-  user_id: string | null;
-  agent_id: string | null;
-  run_id: string | null;
-  metadata: string;
-  created_at: string;
-  updated_at: string;
-  vector?: ArrayLike<number>;
-  _distance?: number;
-  _score?: number;
-}
+/** A row as queries return it; the nullable columns hold what a record may leave out. */
+export type Row = Record<'id' | 'text' | 'metadata' | 'created_at' | 'updated_at', string> &
+  Record<'hash' | 'user_id' | 'agent_id' | 'run_id', string | null> & {
+    vector?: ArrayLike<number>;
+    _distance?: number;
+    _score?: number;
+  };
 
 /** What the store keeps to know about one table. */
 export interface TableShape {

@@ -102,6 +102,10 @@ interface TableHandle extends TableShape {
 const maxBatchSize = 10_000;
 const idsPerStatement = 1_000;
 
+/** Deleting needs a target: a whole collection is emptied with `dropCollection`. */
+const deleteNeedsTarget =
+  'delete needs ids, a non-empty scope or a filter; use dropCollection to empty a collection.';
+
 /** The default database directory: `lancedb` under `ENGRAM_HOME`, else under `~/.engram`. */
 export function defaultLanceDBUri(): string {
   return join(defaultDataDirectory(), 'lancedb');
@@ -286,13 +290,12 @@ export function createLanceDBVectorStore(
       const handle = await handleOf(collection);
       assertRecords(records, { source, dimensions: handle.dimensions, collection });
       for (const record of records) {
-        if (typeof record.text !== 'string') {
-          throw new InvalidArgumentError({
-            source,
-            message: `Record "${record.id}" needs a string text.`,
-          });
-        }
         normalizeScope(record, { source });
+        if (typeof record.text === 'string') continue;
+        throw new InvalidArgumentError({
+          source,
+          message: `Record "${record.id}" needs a string text.`,
+        });
       }
       if (records.length === 0) return;
       const latest = new Map(records.map((record) => [record.id, record]));
@@ -383,11 +386,7 @@ export function createLanceDBVectorStore(
       }
       const { where, scope } = whereOf(handle, options.scope, options.filter);
       if (!options.filter && Object.keys(scope).length === 0) {
-        throw new InvalidArgumentError({
-          source,
-          message:
-            'delete needs ids, a non-empty scope or a filter; use dropCollection to empty a collection.',
-        });
+        throw new InvalidArgumentError({ source, message: deleteNeedsTarget });
       }
       const result = await write(handle, () => handle.table.delete(where ?? 'true'));
       return { deleted: result.numDeletedRows };

@@ -78,6 +78,10 @@ interface CollectionInfo {
 
 const deletePage = 1_000;
 
+/** Deleting needs a target: a whole collection is emptied with `dropCollection`. */
+const deleteNeedsTarget =
+  'delete needs ids, a non-empty scope or a filter; use dropCollection to empty a collection.';
+
 function missingCollection(collection: string, cause?: unknown): NotFoundError {
   return new NotFoundError({
     source,
@@ -166,11 +170,11 @@ export function createRedisVectorStore(options: RedisVectorStoreOptions = {}): V
     return client.sendCommand<unknown[]>(command, binary ? binaryReplies : undefined);
   }
 
+  /** The scope and filter of a call as one query (`true`: all, `false`: none). */
   async function translate(
     client: RedisCommandClient,
     info: CollectionInfo,
-    scope: Scope | undefined,
-    filter: FilterExpression | undefined,
+    { scope, filter }: { scope?: Scope | undefined; filter?: FilterExpression | undefined },
   ): Promise<RedisFilter> {
     const normalized = normalizeScope(scope, { source });
     let translated: RedisFilter = true;
@@ -269,7 +273,7 @@ export function createRedisVectorStore(options: RedisVectorStoreOptions = {}): V
           if (vector) {
             assertVectorLength(vector, info.dimensions, { source, what: 'The query vector' });
           }
-          const filter = await translate(client, info, options.scope, options.filter);
+          const filter = await translate(client, info, options);
           if (filter === false || topK <= 0) return [];
           const fields = [...returnedFields, ...(includeVectors ? ['vector'] : [])];
           if (vector) {
@@ -347,13 +351,9 @@ export function createRedisVectorStore(options: RedisVectorStoreOptions = {}): V
           }
           const scope = normalizeScope(options.scope, { source });
           if (!options.filter && Object.keys(scope).length === 0) {
-            throw new InvalidArgumentError({
-              source,
-              message:
-                'delete needs ids, a non-empty scope or a filter; use dropCollection to empty a collection.',
-            });
+            throw new InvalidArgumentError({ source, message: deleteNeedsTarget });
           }
-          const filter = await translate(client, info, scope, options.filter);
+          const filter = await translate(client, info, options);
           if (filter === false) return { deleted: 0 };
           let deleted = 0;
           for (;;) {
@@ -377,7 +377,7 @@ export function createRedisVectorStore(options: RedisVectorStoreOptions = {}): V
         onCollection(options.collection, async (client, info) => {
           const after = decodeCursor(options.cursor, source);
           assertPositiveInteger(options.limit, 'limit', source);
-          const filter = await translate(client, info, options.scope, options.filter);
+          const filter = await translate(client, info, options);
           if (filter === false) return { records: [] };
           const window = String(options.limit + 1);
           // Keyset pagination on the id: an offset would hit the query engine's result window.
@@ -413,7 +413,7 @@ export function createRedisVectorStore(options: RedisVectorStoreOptions = {}): V
 
       count: (options) =>
         onCollection(options.collection, async (client, info) => {
-          const filter = await translate(client, info, options.scope, options.filter);
+          const filter = await translate(client, info, options);
           if (filter === false) return 0;
           const reply = await search(client, [
             'FT.SEARCH',

@@ -1,20 +1,18 @@
 import type { HistoryEvent } from '@engram/core';
 
-/** A row of `engram_history`. */
-export interface HistoryRow {
-  sequence: number;
-  id: string;
-  memory_id: string | null;
-  event: HistoryEvent['event'];
-  previous_text: string | null;
-  new_text: string | null;
-  user_id: string | null;
-  agent_id: string | null;
-  run_id: string | null;
-  actor: string | null;
-  detail: string | null;
-  created_at: string;
-}
+/** A row of `engram_history`; the nullable columns hold what an event may leave out. */
+export type HistoryRow = Record<'id' | 'created_at', string> &
+  Record<
+    | 'memory_id'
+    | 'previous_text'
+    | 'new_text'
+    | 'user_id'
+    | 'agent_id'
+    | 'run_id'
+    | 'actor'
+    | 'detail',
+    string | null
+  > & { sequence: number; event: HistoryEvent['event'] };
 
 /** Event fields left out of an event when their column is null. */
 const optionalFields = [

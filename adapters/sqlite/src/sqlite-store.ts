@@ -101,19 +101,12 @@ export function defaultSqlitePath(): string {
   return join(defaultDataDirectory(), 'engram.db');
 }
 
-interface MemoryRow {
-  row_id: number;
-  id: string;
-  text: string;
-  hash: string | null;
-  user_id: string | null;
-  agent_id: string | null;
-  run_id: string | null;
-  metadata: string;
-  vector: Buffer;
-  created_at: string;
-  updated_at: string;
-}
+/** A row of `engram_memories`; the nullable columns hold what a record may leave out. */
+type MemoryRow = Record<'id' | 'text' | 'metadata' | 'created_at' | 'updated_at', string> &
+  Record<'hash' | 'user_id' | 'agent_id' | 'run_id', string | null> & {
+    row_id: number;
+    vector: Buffer;
+  };
 
 interface WhereClause {
   sql: string;
@@ -121,19 +114,16 @@ interface WhereClause {
   scope: Scope;
 }
 
-const memoryColumns = [
-  'row_id',
-  'id',
-  'text',
-  'hash',
-  'user_id',
-  'agent_id',
-  'run_id',
-  'metadata',
-  'created_at',
-  'updated_at',
-];
+const memoryColumns =
+  'row_id, id, text, hash, user_id, agent_id, run_id, metadata, created_at, updated_at';
 const scopeColumns = { userId: 'user_id', agentId: 'agent_id', runId: 'run_id' } as const;
+/** Record fields left out of a record when their column is null. */
+const optionalColumns = [
+  ['hash', 'hash'],
+  ['user_id', 'userId'],
+  ['agent_id', 'agentId'],
+  ['run_id', 'runId'],
+] as const;
 const maxBatchSize = 1000;
 const maxStatements = 256;
 const idsPerStatement = 500;
@@ -174,7 +164,10 @@ function scopeConditions(scope: Scope, alias = '') {
 }
 
 function selectColumns(includeVectors: boolean | undefined, alias = '') {
-  const columns = memoryColumns.map((column) => `${alias}${column}`).join(', ');
+  const columns = memoryColumns
+    .split(', ')
+    .map((column) => `${alias}${column}`)
+    .join(', ');
   return includeVectors ? `${columns}, ${alias}vector` : columns;
 }
 
@@ -186,25 +179,25 @@ function toRecord(row: MemoryRow, includeVectors: boolean | undefined): StoredRe
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
-  if (row.hash !== null) record.hash = row.hash;
-  if (row.user_id !== null) record.userId = row.user_id;
-  if (row.agent_id !== null) record.agentId = row.agent_id;
-  if (row.run_id !== null) record.runId = row.run_id;
+  for (const [column, field] of optionalColumns) {
+    const value = row[column];
+    if (value !== null) record[field] = value;
+  }
   if (includeVectors) record.vector = Array.from(toFloats(row.vector), shortestFloat32);
   return record;
 }
 
+/** The kit's record checks, plus a string text and a valid scope on every record. */
 function checkRecords(dimensions: number, records: readonly VectorRecord[]) {
   assertRecords(records, { source, dimensions });
-  for (const record of records) {
-    if (typeof record.text !== 'string') {
-      throw new InvalidArgumentError({
-        source,
-        message: `Record "${record.id}" needs a string text.`,
-      });
-    }
-    normalizeScope(record, { source });
+  const textless = records.find((record) => typeof record.text !== 'string');
+  if (textless) {
+    throw new InvalidArgumentError({
+      source,
+      message: `Record "${textless.id}" needs a string text.`,
+    });
   }
+  for (const record of records) normalizeScope(record, { source });
 }
 
 /**

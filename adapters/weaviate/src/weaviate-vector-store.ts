@@ -70,6 +70,10 @@ const nilUuid = '00000000-0000-0000-0000-000000000000';
 /** Weaviate refuses to return more than QUERY_MAXIMUM_RESULTS (default 10,000) per request. */
 const deletePage = 5_000;
 
+/** Deleting needs a target: a whole collection is emptied with `dropCollection`. */
+const deleteNeedsTarget =
+  'delete needs ids, a non-empty scope or a filter; use dropCollection to empty a collection.';
+
 function missingCollection(collection: string, cause?: unknown): NotFoundError {
   return new NotFoundError({
     source,
@@ -169,14 +173,18 @@ export function createWeaviateVectorStore(options: WeaviateVectorStoreOptions = 
     });
   }
 
+  /** The scope and filter of a call as one Weaviate filter (`true`: all, `false`: none). */
   async function translate(
     client: WeaviateClient,
-    collection: string,
     info: CollectionInfo,
-    scope: Scope | undefined,
-    filter: FilterExpression | undefined,
+    options: {
+      collection: string;
+      scope?: Scope | undefined;
+      filter?: FilterExpression | undefined;
+    },
   ): Promise<WeaviateFilter> {
-    const normalizedScope = normalizeScope(scope, { source });
+    const { collection, filter } = options;
+    const scope = normalizeScope(options.scope, { source });
     let current = info;
     if (filter) {
       // Properties only ever get added, so only a miss needs a fresh look at the schema.
@@ -190,10 +198,7 @@ export function createWeaviateVectorStore(options: WeaviateVectorStoreOptions = 
       if (missing) current = await loadInfo(client, collection);
     }
     const schema = { hasProperty: (name: string) => current.properties.has(name) };
-    return andFilters(
-      scopeFilter(normalizedScope),
-      filter ? translateWeaviateFilter(filter, schema) : true,
-    );
+    return andFilters(scopeFilter(scope), filter ? translateWeaviateFilter(filter, schema) : true);
   }
 
   async function deleteMatching(target: Collection, filter: FilterValue): Promise<number> {
@@ -312,13 +317,7 @@ export function createWeaviateVectorStore(options: WeaviateVectorStoreOptions = 
           if (vector) {
             assertVectorLength(vector, info.dimensions, { source, what: 'The query vector' });
           }
-          const filter = await translate(
-            client,
-            options.collection,
-            info,
-            options.scope,
-            options.filter,
-          );
+          const filter = await translate(client, info, options);
           if (filter === false || topK <= 0) return [];
           const common = {
             limit: topK,
@@ -378,13 +377,9 @@ export function createWeaviateVectorStore(options: WeaviateVectorStoreOptions = 
           }
           const scope = normalizeScope(options.scope, { source });
           if (!options.filter && Object.keys(scope).length === 0) {
-            throw new InvalidArgumentError({
-              source,
-              message:
-                'delete needs ids, a non-empty scope or a filter; use dropCollection to empty a collection.',
-            });
+            throw new InvalidArgumentError({ source, message: deleteNeedsTarget });
           }
-          const filter = await translate(client, options.collection, info, scope, options.filter);
+          const filter = await translate(client, info, options);
           if (filter === false) return { deleted: 0 };
           const all: FilterValue = target.filter.byId().notEqual(nilUuid);
           return { deleted: await deleteMatching(target, filter === true ? all : filter) };
@@ -400,13 +395,7 @@ export function createWeaviateVectorStore(options: WeaviateVectorStoreOptions = 
             });
           }
           assertPositiveInteger(options.limit, 'limit', source);
-          const filter = await translate(
-            client,
-            options.collection,
-            info,
-            options.scope,
-            options.filter,
-          );
+          const filter = await translate(client, info, options);
           if (filter === false) return { records: [] };
           // Keyset pagination on the id: Weaviate's `after` cursor cannot be combined with a filter.
           const keyset = andFilters(
@@ -434,13 +423,7 @@ export function createWeaviateVectorStore(options: WeaviateVectorStoreOptions = 
 
       count: (options) =>
         onCollection(options.collection, async (target, info, client) => {
-          const filter = await translate(
-            client,
-            options.collection,
-            info,
-            options.scope,
-            options.filter,
-          );
+          const filter = await translate(client, info, options);
           if (filter === false) return 0;
           const result = await target.aggregate.overAll(filter === true ? {} : { filters: filter });
           return result.totalCount;
