@@ -1,9 +1,9 @@
+import { assertPositiveInteger, chunk } from '@engram/adapter-kit';
 import {
   DimensionMismatchError,
   type Embedder,
   type EmbedOptions,
   type EmbedResult,
-  InvalidArgumentError,
   throwIfAborted,
 } from '@engram/core';
 import { type EmbeddingModel, embedMany } from 'ai';
@@ -38,12 +38,7 @@ export interface AISDKEmbedderOptions {
 const fallbackMaxEmbeddingsPerCall = 2048;
 
 function positiveInteger(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1) {
-    throw new InvalidArgumentError({
-      message: `${name} must be a positive integer, got ${value}.`,
-      source: aiSDKSource,
-    });
-  }
+  assertPositiveInteger(value, name, aiSDKSource);
   return value;
 }
 
@@ -123,10 +118,7 @@ export function createAISDKEmbedder(options: AISDKEmbedderOptions): Embedder {
     async embed({ values, purpose, abortSignal }: EmbedOptions): Promise<EmbedResult> {
       throwIfAborted(abortSignal, aiSDKSource);
       if (values.length === 0) return { embeddings: [], usage: { tokens: 0 } };
-      const batches: string[][] = [];
-      for (let start = 0; start < values.length; start += maxEmbeddingsPerCall) {
-        batches.push(values.slice(start, start + maxEmbeddingsPerCall));
-      }
+      const batches = chunk(values, maxEmbeddingsPerCall);
       const results: Array<{ embeddings: number[][]; tokens: number }> = new Array(batches.length);
       let next = 0;
       let failed = false;

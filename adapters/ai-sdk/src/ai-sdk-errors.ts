@@ -1,10 +1,5 @@
-import {
-  AbortedError,
-  AdapterCallError,
-  EngramError,
-  InvalidArgumentError,
-  type JSONSchema,
-} from '@engram/core';
+import { toAdapterCallError } from '@engram/adapter-kit';
+import { AbortedError, EngramError, InvalidArgumentError, type JSONSchema } from '@engram/core';
 import { APICallError, LoadAPIKeyError, RetryError } from 'ai';
 
 /** The `source` of every error this package throws. */
@@ -41,21 +36,15 @@ export function toEngramError(
     });
   }
   if (APICallError.isInstance(last)) {
-    const status = last.statusCode === undefined ? '' : ` (HTTP ${last.statusCode})`;
-    return new AdapterCallError({
-      message: `${action} failed${status}: ${last.message}`,
+    return toAdapterCallError(error, {
       source: aiSDKSource,
+      action,
+      detail: last.message,
+      ...(last.statusCode === undefined ? {} : { status: `HTTP ${last.statusCode}` }),
       isRetryable: last.isRetryable,
-      cause: error,
     });
   }
-  const message = error instanceof Error ? error.message : String(error);
-  return new AdapterCallError({
-    message: `${action} failed: ${message}`,
-    source: aiSDKSource,
-    isRetryable: false,
-    cause: error,
-  });
+  return toAdapterCallError(error, { source: aiSDKSource, action });
 }
 
 /**

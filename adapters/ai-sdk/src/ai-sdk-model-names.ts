@@ -1,4 +1,5 @@
 import { createOpenAI, type OpenAIProvider } from '@ai-sdk/openai';
+import { loadOptionalSetting } from '@engram/adapter-kit';
 import { type Embedder, InvalidArgumentError, type LLM } from '@engram/core';
 import { createAISDKEmbedder } from './ai-sdk-embedder.js';
 import { aiSDKSource } from './ai-sdk-errors.js';
@@ -86,13 +87,22 @@ function rejectUnknownParameters(name: string, parameters: URLSearchParams, allo
   }
 }
 
-function nonEmpty(value: string | undefined): string | undefined {
-  const trimmed = value?.trim();
-  return trimmed === undefined || trimmed.length === 0 ? undefined : trimmed;
+/** A setting from the environment, trimmed; an empty value counts as unset. */
+function setting(
+  env: Record<string, string | undefined>,
+  environmentVariableName: string,
+): string | undefined {
+  return loadOptionalSetting({
+    value: undefined,
+    environmentVariableName,
+    settingName: environmentVariableName,
+    source: aiSDKSource,
+    environment: env,
+  })?.trim();
 }
 
 function ollamaBaseURL(env: Record<string, string | undefined>): string {
-  const base = (nonEmpty(env.OLLAMA_BASE_URL) ?? defaultOllamaBaseURL).replace(/\/+$/, '');
+  const base = (setting(env, 'OLLAMA_BASE_URL') ?? defaultOllamaBaseURL).replace(/\/+$/, '');
   return base.endsWith('/v1') ? base : `${base}/v1`;
 }
 
@@ -104,10 +114,10 @@ function providerFor(prefix: ModelPrefix, env: Record<string, string | undefined
       name: 'ollama',
       baseURL: ollamaBaseURL(env),
       // Ollama ignores the key, but proxies in front of it may check one.
-      apiKey: nonEmpty(env.OLLAMA_API_KEY) ?? 'ollama',
+      apiKey: setting(env, 'OLLAMA_API_KEY') ?? 'ollama',
     });
   }
-  const apiKey = nonEmpty(env.OPENAI_API_KEY);
+  const apiKey = setting(env, 'OPENAI_API_KEY');
   if (apiKey === undefined) {
     throw new InvalidArgumentError({
       message:
@@ -115,11 +125,11 @@ function providerFor(prefix: ModelPrefix, env: Record<string, string | undefined
       source: aiSDKSource,
     });
   }
-  const organization = nonEmpty(env.OPENAI_ORGANIZATION);
-  const project = nonEmpty(env.OPENAI_PROJECT);
+  const organization = setting(env, 'OPENAI_ORGANIZATION');
+  const project = setting(env, 'OPENAI_PROJECT');
   return createOpenAI({
     apiKey,
-    baseURL: nonEmpty(env.OPENAI_BASE_URL) ?? 'https://api.openai.com/v1',
+    baseURL: setting(env, 'OPENAI_BASE_URL') ?? 'https://api.openai.com/v1',
     ...(organization === undefined ? {} : { organization }),
     ...(project === undefined ? {} : { project }),
   });
@@ -171,7 +181,7 @@ export function createEmbedderFromName(name: string, options: ModelNameOptions =
   const { prefix, modelId, parameters } = parseModelName(name, 'embedder');
   rejectUnknownParameters(name, parameters, ['dimensions']);
   const fromName = parameters.get('dimensions');
-  const fromEnv = nonEmpty(env.ENGRAM_EMBEDDER_DIMENSIONS);
+  const fromEnv = setting(env, 'ENGRAM_EMBEDDER_DIMENSIONS');
   const explicit =
     fromName !== null
       ? parseDimensions(fromName, `The dimensions parameter of '${name}'`)

@@ -1,0 +1,151 @@
+import { type Scope, type StoredRecord, scopeFields, type VectorRecord } from '@engram/core';
+import weaviate, { type WeaviateField } from 'weaviate-client';
+import {
+  andFilters,
+  indexMetadata,
+  type MetadataPropertyType,
+  pathsProperty,
+  unwrapExact,
+  type WeaviateFilter,
+  wrapExact,
+} from './weaviate-filter.js';
+
+type Properties = Record<string, WeaviateField>;
+
+/** An object as the Weaviate client returns it from a query. */
+export interface WeaviateObject {
+  uuid: string;
+  properties: unknown;
+  vectors?: unknown;
+}
+
+const descriptionPrefix = 'engram:';
+const exactProperties = ['hash', ...scopeFields] as const;
+
+/** The properties every query returns: a record without its vector. */
+export const recordProperties = [
+  'text',
+  'hash',
+  'userId',
+  'agentId',
+  'runId',
+  'metadata',
+  'createdAt',
+  'updatedAt',
+];
+
+/**
+ * The definition of the Weaviate collection behind an Engram collection: BM25 on `text`, exact
+ * (`field`-tokenized) scope ids and hash, stored-only JSON, and a self-provided HNSW cosine vector.
+ * The description records the collection's name and dimensions.
+ */
+export function collectionDefinition(className: string, collection: string, dimensions: number) {
+  const exact = (name: string) => ({
+    name,
+    dataType: 'text' as const,
+    tokenization: 'field' as const,
+    indexFilterable: true,
+    indexSearchable: false,
+  });
+  return {
+    name: className,
+    description: `${descriptionPrefix}${JSON.stringify({ collection, dimensions })}`,
+    properties: [
+      {
+        name: 'text',
+        dataType: 'text' as const,
+        tokenization: 'word' as const,
+        indexFilterable: false,
+        indexSearchable: true,
+      },
+      ...exactProperties.map(exact),
+      ...['metadata', 'createdAt', 'updatedAt'].map((name) => ({
+        name,
+        dataType: 'text' as const,
+        indexFilterable: false,
+        indexSearchable: false,
+      })),
+      { ...exact(pathsProperty), dataType: 'text[]' as const },
+    ],
+    vectorizers: weaviate.configure.vectors.selfProvided({
+      vectorIndexConfig: weaviate.configure.vectorIndex.hnsw({ distanceMetric: 'cosine' }),
+    }),
+  };
+}
+
+/** The dimensions recorded in a collection description; `undefined` when Engram did not write it. */
+export function dimensionsOfDescription(description: string | undefined): number | undefined {
+  if (!description?.startsWith(descriptionPrefix)) return undefined;
+  try {
+    const parsed = JSON.parse(description.slice(descriptionPrefix.length)) as {
+      dimensions?: unknown;
+    };
+    return typeof parsed.dimensions === 'number' ? parsed.dimensions : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The configuration of a metadata property added before the first record that needs it. */
+export function metadataPropertyDefinition(name: string, type: MetadataPropertyType) {
+  if (type === 'text' || type === 'text[]') {
+    return {
+      name,
+      dataType: type,
+      tokenization: 'field' as const,
+      indexFilterable: true,
+      indexSearchable: false,
+    };
+  }
+  return { name, dataType: type, indexFilterable: true, indexRangeFilters: type === 'number' };
+}
+
+/** Exact-match conditions on the scope fields that are set. */
+export function scopeFilter(scope: Scope): WeaviateFilter {
+  return andFilters(
+    ...scopeFields.flatMap((field): WeaviateFilter[] =>
+      scope[field] === undefined
+        ? []
+        : [{ operator: 'Equal', target: { property: field }, value: wrapExact(scope[field]) }],
+    ),
+  );
+}
+
+/** Reads a record back from a Weaviate object. */
+export function toRecord(object: WeaviateObject, includeVectors: boolean | undefined) {
+  const properties = object.properties as Properties;
+  const record: StoredRecord = {
+    id: object.uuid,
+    text: String(properties.text ?? ''),
+    metadata: JSON.parse(String(properties.metadata ?? '{}')),
+    createdAt: String(properties.createdAt ?? ''),
+    updatedAt: String(properties.updatedAt ?? ''),
+  };
+  for (const field of exactProperties) {
+    const value = properties[field];
+    if (typeof value === 'string') record[field] = unwrapExact(value);
+  }
+  if (includeVectors) {
+    const vectors = object.vectors as Record<string, unknown> | undefined;
+    const vector = vectors?.default ?? Object.values(vectors ?? {})[0];
+    if (Array.isArray(vector)) record.vector = vector as number[];
+  }
+  return record;
+}
+
+/** The Weaviate object of a record, and the types of the metadata properties it uses. */
+export function toObject(record: VectorRecord) {
+  const indexed = indexMetadata(record.metadata);
+  const properties: Properties = {
+    text: record.text,
+    metadata: JSON.stringify(record.metadata),
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+    ...indexed.properties,
+  };
+  for (const field of exactProperties) {
+    const value = record[field];
+    if (value !== undefined) properties[field] = wrapExact(value);
+  }
+  return { object: { id: record.id, properties, vectors: record.vector }, types: indexed.types };
+}
