@@ -11,8 +11,8 @@ import {
   NotFoundError,
   type VectorStore,
 } from '@engram/core';
+import { encodeTerm } from '@engram/elasticsearch-compatible';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { encodeTerm } from './opensearch-document.js';
 import { createOpenSearchVectorStore } from './opensearch-vector-store.js';
 
 interface RecordedRequest {
@@ -123,13 +123,14 @@ function hit(id: string, score: number) {
   };
 }
 
-async function caught(action: () => Promise<unknown>): Promise<unknown> {
-  try {
-    await action();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to throw');
+/** Runs `action` and returns what it threw; fails when it did not throw. */
+function caught(action: () => Promise<unknown>): Promise<unknown> {
+  return action().then(
+    () => {
+      throw new Error('expected the call to throw');
+    },
+    (error: unknown) => error,
+  );
 }
 
 describe('OpenSearch requests (against a local stub, not a real server)', () => {
