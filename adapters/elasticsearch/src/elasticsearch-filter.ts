@@ -1,22 +1,16 @@
-import type { FilterExpression, FilterOperator } from '@engram/core';
-import {
-  type ElasticsearchCompatibleQuery,
-  elasticsearchCompatibleFilterOperators,
-  translateElasticsearchCompatibleFilter,
-} from '@engram/elasticsearch-compatible';
+import { elasticsearchCompatibleFilterTranslation } from '@engram/elasticsearch-compatible';
+
+const { operators, translate } = elasticsearchCompatibleFilterTranslation('elasticsearch');
 
 /** A node of the Elasticsearch query DSL. */
-export type ElasticsearchQuery = ElasticsearchCompatibleQuery;
+export type ElasticsearchQuery = ReturnType<typeof translate>;
 
 /** Every operator of the portable filter language is translated natively. */
-export const elasticsearchFilterOperators: readonly FilterOperator[] =
-  elasticsearchCompatibleFilterOperators;
+export const elasticsearchFilterOperators = operators;
 
 /**
  * Translates core's portable filter into an Elasticsearch query over the derived metadata fields,
  * applied inside the search (as a k-NN pre-filter for vector queries), never after it. See
  * `translateElasticsearchCompatibleFilter` for the semantics of each operator.
  */
-export function translateElasticsearchFilter(filter: FilterExpression): ElasticsearchQuery {
-  return translateElasticsearchCompatibleFilter(filter, { source: 'elasticsearch' });
-}
+export const translateElasticsearchFilter = translate;

@@ -4,9 +4,6 @@ import {
   type IndexBodyOptions,
 } from '@engram/elasticsearch-compatible';
 
-/** Options of {@link elasticsearchIndexBody}. */
-export type ElasticsearchIndexBodyOptions = IndexBodyOptions;
-
 /** The vector field of Elasticsearch 8: a `dense_vector` with cosine similarity. */
 export const elasticsearchMapping: ElasticsearchCompatibleMapping = {
   productName: 'Elasticsearch',
@@ -27,6 +24,6 @@ export const elasticsearchMapping: ElasticsearchCompatibleMapping = {
  * `dynamic: strict` so metadata keys never become mapped fields (metadata is stored as sent in a
  * disabled object, and filtered through the derived keyword fields).
  */
-export function elasticsearchIndexBody(options: ElasticsearchIndexBodyOptions) {
+export function elasticsearchIndexBody(options: IndexBodyOptions) {
   return elasticsearchCompatibleIndexBody(elasticsearchMapping, options);
 }

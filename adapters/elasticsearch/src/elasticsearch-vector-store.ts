@@ -4,14 +4,11 @@ import {
   type BulkResponse,
   createElasticsearchCompatibleVectorStore,
   type ElasticsearchCompatibleClient,
-  elasticsearchCompatibleConnection,
   maxResultWindow,
   type SearchResponse,
 } from '@engram/elasticsearch-compatible';
 import { elasticsearchMapping } from './elasticsearch-mapping.js';
 import type { ElasticsearchVectorStoreOptions } from './elasticsearch-vector-store-options.js';
-
-const source = 'elasticsearch';
 
 function transport(signal?: AbortSignal) {
   return signal ? { signal } : {};
@@ -49,32 +46,29 @@ function elasticsearchCalls(client: Client, ownsClient: boolean): ElasticsearchC
 export function createElasticsearchVectorStore(
   options: ElasticsearchVectorStoreOptions = {},
 ): VectorStore {
-  return createElasticsearchCompatibleVectorStore({
-    provider: source,
-    mapping: elasticsearchMapping,
-    ...(options.indexPrefix !== undefined ? { indexPrefix: options.indexPrefix } : {}),
-    ...(options.indexSettings ? { indexSettings: options.indexSettings } : {}),
-    ...(options.refresh !== undefined ? { refresh: options.refresh } : {}),
-    vectorQuery: ({ vector, topK, filter }) => ({
-      knn: {
-        field: 'vector',
-        query_vector: vector,
-        k: topK,
-        num_candidates: Math.min(
-          maxResultWindow,
-          Math.max(topK, options.numCandidates ?? Math.max(100, topK * 10)),
-        ),
-        filter,
-      },
-    }),
-    connect: () => {
-      if (options.client) return elasticsearchCalls(options.client, false);
-      const connection = elasticsearchCompatibleConnection(options, {
-        source,
-        environmentPrefix: 'ELASTICSEARCH',
-        apiKeys: true,
-      });
-      return elasticsearchCalls(new Client({ ...options.clientOptions, ...connection }), true);
+  return createElasticsearchCompatibleVectorStore(
+    {
+      provider: 'elasticsearch',
+      environmentPrefix: 'ELASTICSEARCH',
+      apiKeys: true,
+      mapping: elasticsearchMapping,
+      vectorQuery: ({ vector, topK, filter }) => ({
+        knn: {
+          field: 'vector',
+          query_vector: vector,
+          k: topK,
+          num_candidates: Math.min(
+            maxResultWindow,
+            Math.max(topK, options.numCandidates ?? Math.max(100, topK * 10)),
+          ),
+          filter,
+        },
+      }),
+      connect: (connection) =>
+        options.client
+          ? elasticsearchCalls(options.client, false)
+          : elasticsearchCalls(new Client({ ...options.clientOptions, ...connection }), true),
     },
-  });
+    options,
+  );
 }

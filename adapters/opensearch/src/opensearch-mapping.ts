@@ -4,9 +4,6 @@ import {
   type IndexBodyOptions,
 } from '@engram/elasticsearch-compatible';
 
-/** Options of {@link openSearchIndexBody}. */
-export type OpenSearchIndexBodyOptions = IndexBodyOptions;
-
 /**
  * The vector field of the k-NN plugin: a `knn_vector` on the Lucene engine's HNSW with
  * `cosinesimil` (the engine that applies a `filter` inside the k-NN search, exactly when the
@@ -34,6 +31,6 @@ export const openSearchMapping: ElasticsearchCompatibleMapping = {
  * `dynamic: strict` so metadata keys never become mapped fields (metadata is stored as sent in a
  * disabled object, and filtered through the derived keyword fields).
  */
-export function openSearchIndexBody(options: OpenSearchIndexBodyOptions) {
+export function openSearchIndexBody(options: IndexBodyOptions) {
   return elasticsearchCompatibleIndexBody(openSearchMapping, options);
 }

@@ -3,7 +3,6 @@ import {
   type BulkResponse,
   createElasticsearchCompatibleVectorStore,
   type ElasticsearchCompatibleClient,
-  elasticsearchCompatibleConnection,
   isMatchAll,
   type MgetResponse,
   type SearchResponse,
@@ -11,8 +10,6 @@ import {
 import { Client } from '@opensearch-project/opensearch';
 import { openSearchMapping } from './opensearch-mapping.js';
 import type { OpenSearchVectorStoreOptions } from './opensearch-vector-store-options.js';
-
-const source = 'opensearch';
 
 /** A request of the client: a promise of the response that can also be aborted. */
 type Pending = Promise<{ body: unknown; statusCode?: number | null }> & { abort?: () => void };
@@ -86,34 +83,30 @@ function openSearchCalls(client: Client, ownsClient: boolean): ElasticsearchComp
 export function createOpenSearchVectorStore(
   options: OpenSearchVectorStoreOptions = {},
 ): VectorStore {
-  return createElasticsearchCompatibleVectorStore({
-    provider: source,
-    mapping: openSearchMapping,
-    ...(options.indexPrefix !== undefined ? { indexPrefix: options.indexPrefix } : {}),
-    ...(options.indexSettings ? { indexSettings: options.indexSettings } : {}),
-    ...(options.refresh !== undefined ? { refresh: options.refresh } : {}),
-    vectorQuery: ({ vector, topK, filter }) => ({
-      query: {
-        knn: {
-          vector: {
-            vector,
-            k: topK,
-            ...(isMatchAll(filter) ? {} : { filter }),
-            ...(options.efSearch !== undefined
-              ? { method_parameters: { ef_search: Math.max(topK, options.efSearch) } }
-              : {}),
+  return createElasticsearchCompatibleVectorStore(
+    {
+      provider: 'opensearch',
+      environmentPrefix: 'OPENSEARCH',
+      mapping: openSearchMapping,
+      vectorQuery: ({ vector, topK, filter }) => ({
+        query: {
+          knn: {
+            vector: {
+              vector,
+              k: topK,
+              ...(isMatchAll(filter) ? {} : { filter }),
+              ...(options.efSearch !== undefined
+                ? { method_parameters: { ef_search: Math.max(topK, options.efSearch) } }
+                : {}),
+            },
           },
         },
-      },
-    }),
-    connect: () => {
-      if (options.client) return openSearchCalls(options.client, false);
-      const connection = elasticsearchCompatibleConnection(options, {
-        source,
-        environmentPrefix: 'OPENSEARCH',
-        apiKeys: false,
-      });
-      return openSearchCalls(new Client({ ...options.clientOptions, ...connection }), true);
+      }),
+      connect: (connection) =>
+        options.client
+          ? openSearchCalls(options.client, false)
+          : openSearchCalls(new Client({ ...options.clientOptions, ...connection }), true),
     },
-  });
+    options,
+  );
 }

@@ -1,14 +1,21 @@
 import { loadOptionalSetting, type SettingsEnvironment } from '@engram/adapter-kit';
 
-/** Connection settings both engines' clients take; each falls back to an environment variable. */
+/**
+ * Connection settings both engines' clients take. Each falls back to the adapter's environment
+ * variable, `<ENGINE>_URL`, `<ENGINE>_API_KEY`, `<ENGINE>_USERNAME` and `<ENGINE>_PASSWORD`
+ * (`ELASTICSEARCH_URL`, `OPENSEARCH_USERNAME`, ...).
+ */
 export interface ElasticsearchCompatibleConnectionOptions {
-  /** The URL of the cluster, or several nodes of one cluster. */
+  /**
+   * The URL of the cluster, or several nodes of one cluster. Default: `<ENGINE>_URL`, else
+   * `http://localhost:9200`.
+   */
   url?: string | string[];
-  /** API key (the encoded form); takes precedence over basic auth. */
+  /** API key (the encoded form). Default: `<ENGINE>_API_KEY`. Takes precedence over basic auth. */
   apiKey?: string;
-  /** Basic-auth user. */
+  /** Basic-auth user. Default: `<ENGINE>_USERNAME`. */
   username?: string;
-  /** Basic-auth password. */
+  /** Basic-auth password. Default: `<ENGINE>_PASSWORD`. */
   password?: string;
 }
 

@@ -162,3 +162,21 @@ export function selectionQuery(
 export function isMatchAll(query: ElasticsearchCompatibleQuery): boolean {
   return 'match_all' in query;
 }
+
+/** One adapter's filter translation: what it exports as `<backend>FilterOperators` and `translate<Backend>Filter`. */
+export interface ElasticsearchCompatibleFilterTranslation {
+  /** Every operator of the portable filter language: all are translated natively. */
+  operators: readonly FilterOperator[];
+  /** {@link translateElasticsearchCompatibleFilter} with the adapter's name on its errors. */
+  translate: (filter: FilterExpression) => ElasticsearchCompatibleQuery;
+}
+
+/** The filter translation of the adapter named `source`. */
+export function elasticsearchCompatibleFilterTranslation(
+  source: string,
+): ElasticsearchCompatibleFilterTranslation {
+  return {
+    operators: elasticsearchCompatibleFilterOperators,
+    translate: (filter) => translateElasticsearchCompatibleFilter(filter, { source }),
+  };
+}

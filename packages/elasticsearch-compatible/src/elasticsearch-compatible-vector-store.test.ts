@@ -12,11 +12,15 @@ import type {
   SearchBody,
   SearchResponse,
 } from './elasticsearch-compatible-client.js';
-import { elasticsearchCompatibleConnection } from './elasticsearch-compatible-connection.js';
+import {
+  type ElasticsearchCompatibleConnectionOptions,
+  elasticsearchCompatibleConnection,
+} from './elasticsearch-compatible-connection.js';
 import type { ElasticsearchCompatibleMapping } from './elasticsearch-compatible-mapping.js';
 import {
   createElasticsearchCompatibleVectorStore,
-  type ElasticsearchCompatibleVectorStoreSettings,
+  type ElasticsearchCompatibleDialect,
+  type ElasticsearchCompatibleStoreOptions,
 } from './elasticsearch-compatible-vector-store.js';
 
 const mapping: ElasticsearchCompatibleMapping = {
@@ -72,15 +76,20 @@ function fakeClient(answers: Partial<ElasticsearchCompatibleClient> = {}) {
 
 function storeOn(
   client: ElasticsearchCompatibleClient,
-  settings: Partial<ElasticsearchCompatibleVectorStoreSettings> = {},
+  options: ElasticsearchCompatibleStoreOptions & ElasticsearchCompatibleConnectionOptions = {},
+  dialect: Partial<ElasticsearchCompatibleDialect> = {},
 ) {
-  return createElasticsearchCompatibleVectorStore({
-    provider: 'engine',
-    mapping,
-    vectorQuery: ({ vector, topK, filter }) => ({ knn: { vector, k: topK, filter } }),
-    connect: () => client,
-    ...settings,
-  });
+  return createElasticsearchCompatibleVectorStore(
+    {
+      provider: 'engine',
+      environmentPrefix: 'ENGINE',
+      mapping,
+      vectorQuery: ({ vector, topK, filter }) => ({ knn: { vector, k: topK, filter } }),
+      connect: () => client,
+      ...dialect,
+    },
+    options,
+  );
 }
 
 const record = (id: string, vector = [1, 0]): VectorRecord => ({
@@ -99,12 +108,16 @@ describe('createElasticsearchCompatibleVectorStore', () => {
     let connects = 0;
     let closes = 0;
     const { client } = fakeClient({ close: async () => void closes++ });
-    const store = storeOn(client, {
-      connect: () => {
-        connects++;
-        return client;
+    const store = storeOn(
+      client,
+      {},
+      {
+        connect: () => {
+          connects++;
+          return client;
+        },
       },
-    });
+    );
     expect(store.provider).toBe('engine');
     expect(store.capabilities).toMatchObject({ keywordSearch: true, metric: 'cosine' });
     expect(connects).toBe(0);
@@ -115,6 +128,22 @@ describe('createElasticsearchCompatibleVectorStore', () => {
     expect(closes).toBe(1);
     const error = await store.count({ collection: 'memories' }).catch((caught) => caught);
     expect(ClosedError.isInstance(error)).toBe(true);
+  });
+
+  it('connects with the settings from the options', async () => {
+    const { client } = fakeClient();
+    const connections: unknown[] = [];
+    const options = { url: 'http://engine:9200', apiKey: 'key', username: 'user' };
+    const connect = (connection: unknown) => {
+      connections.push(connection);
+      return client;
+    };
+    await storeOn(client, options, { apiKeys: true, connect }).count({ collection: 'a' });
+    await storeOn(client, options, { connect }).count({ collection: 'a' });
+    expect(connections).toEqual([
+      { node: 'http://engine:9200', auth: { apiKey: 'key' } },
+      { node: 'http://engine:9200', auth: { username: 'user', password: '' } },
+    ]);
   });
 
   it('creates a missing collection with the engine mapping and settings', async () => {

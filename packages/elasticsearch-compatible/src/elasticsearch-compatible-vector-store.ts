@@ -24,6 +24,12 @@ import type {
   Refresh,
   SearchBody,
 } from './elasticsearch-compatible-client.js';
+import {
+  type BasicAuth,
+  type ElasticsearchCompatibleClientConnection,
+  type ElasticsearchCompatibleConnectionOptions,
+  elasticsearchCompatibleConnection,
+} from './elasticsearch-compatible-connection.js';
 import { derivedFields, fromSource, toDocument } from './elasticsearch-compatible-document.js';
 import {
   type ElasticsearchCompatibleResponse,
@@ -54,22 +60,62 @@ export interface VectorQueryOptions {
 }
 
 /** What one engine gives {@link createElasticsearchCompatibleVectorStore}. */
-export interface ElasticsearchCompatibleVectorStoreSettings {
+export type ElasticsearchCompatibleDialect = ElasticsearchCompatibleEngine &
+  ElasticsearchCompatibleAuthentication;
+
+/** The engine's name, vector mapping and k-NN query. */
+export interface ElasticsearchCompatibleEngine {
   /** The adapter name, also the error prefix, e.g. `elasticsearch`. */
   provider: string;
   /** How the engine maps the vector field. */
   mapping: ElasticsearchCompatibleMapping;
   /** The k-NN part of a search body (`size` and `_source` are added). */
   vectorQuery(options: VectorQueryOptions): SearchBody;
-  /** Creates the client calls; runs once, on first use, so the factory does no I/O. */
-  connect(): ElasticsearchCompatibleClient;
   /** How the client's errors expose the engine's answer; default `readResponseError`. */
   readResponse?: ResponseReader;
-  /** Prefix of every index name (`<prefix><collection>`). */
+  /** Prefix of the environment variables of the connection settings, e.g. `ELASTICSEARCH`. */
+  environmentPrefix: string;
+}
+
+/**
+ * How the engine connects: `connect` creates the client calls from the connection settings
+ * worked out from the options and the environment (it may ignore them for a client the caller
+ * gave). It runs once, on first use, so the factory does no I/O.
+ */
+export type ElasticsearchCompatibleAuthentication =
+  | {
+      /** The engine takes an API key (`apiKey`, `<prefix>_API_KEY`) as well as basic auth. */
+      apiKeys: true;
+      /** Creates the client calls. */
+      connect(connection: ElasticsearchCompatibleClientConnection): ElasticsearchCompatibleClient;
+    }
+  | {
+      /** The engine takes basic auth only. */
+      apiKeys?: false;
+      /** Creates the client calls. */
+      connect(
+        connection: ElasticsearchCompatibleClientConnection<BasicAuth>,
+      ): ElasticsearchCompatibleClient;
+    };
+
+/** The store options every engine of the family shares, besides the connection settings. */
+export interface ElasticsearchCompatibleStoreOptions {
+  /**
+   * Prefix of the index name of each collection (`<prefix><collection>`), to share a cluster
+   * between applications. Default: none.
+   */
   indexPrefix?: string;
-  /** Index settings used when a collection is created. */
+  /**
+   * Index settings used when a collection is created, e.g. `{ number_of_shards: 1,
+   * number_of_replicas: 0 }`. Default: the cluster's defaults.
+   */
   indexSettings?: Record<string, unknown>;
-  /** How writes wait for visibility; default `wait_for`. */
+  /**
+   * How writes wait for visibility: `'wait_for'` (default) returns once the change is searchable,
+   * `true` refreshes at once (faster for tests, costly under load), `false` returns immediately
+   * (reads may miss the write for up to the refresh interval). Deletes by scope or filter
+   * refresh at once unless this is `false`.
+   */
   refresh?: Refresh;
 }
 
@@ -117,12 +163,12 @@ export function checkIndexName(index: string, source: string, productName: strin
  * its vector mapping and its k-NN query; everything else is the same for every engine.
  */
 export function createElasticsearchCompatibleVectorStore(
-  settings: ElasticsearchCompatibleVectorStoreSettings,
+  dialect: ElasticsearchCompatibleDialect,
+  storeOptions: ElasticsearchCompatibleStoreOptions & ElasticsearchCompatibleConnectionOptions = {},
 ): VectorStore {
-  const { provider: source, mapping } = settings;
-  const refresh = settings.refresh ?? 'wait_for';
-  const prefix = settings.indexPrefix ?? '';
-  const readResponse = settings.readResponse ?? readResponseError;
+  const { provider: source, mapping } = dialect;
+  const { indexPrefix = '', indexSettings, refresh = 'wait_for' } = storeOptions;
+  const readResponse = dialect.readResponse ?? readResponseError;
   const dimensionsByIndex = new Map<string, number>();
   let connection: ElasticsearchCompatibleClient | undefined;
 
@@ -150,7 +196,16 @@ export function createElasticsearchCompatibleVectorStore(
     },
     methods: (lifecycle: Lifecycle) => {
       function connected(): ElasticsearchCompatibleClient {
-        connection ??= settings.connect();
+        if (!connection) {
+          const settings = { source, environmentPrefix: dialect.environmentPrefix };
+          connection = dialect.apiKeys
+            ? dialect.connect(
+                elasticsearchCompatibleConnection(storeOptions, { ...settings, apiKeys: true }),
+              )
+            : dialect.connect(
+                elasticsearchCompatibleConnection(storeOptions, { ...settings, apiKeys: false }),
+              );
+        }
         return connection;
       }
 
@@ -182,7 +237,7 @@ export function createElasticsearchCompatibleVectorStore(
       }
 
       function indexOf(collection: string): string {
-        const index = `${prefix}${collection}`;
+        const index = `${indexPrefix}${collection}`;
         checkIndexName(index, source, mapping.productName);
         return index;
       }
@@ -305,7 +360,7 @@ export function createElasticsearchCompatibleVectorStore(
           if (!exists) {
             const body = elasticsearchCompatibleIndexBody(mapping, {
               dimensions,
-              ...(settings.indexSettings ? { settings: settings.indexSettings } : {}),
+              ...(indexSettings ? { settings: indexSettings } : {}),
             });
             const created = await call(
               `Creating collection "${collection}"`,
@@ -376,7 +431,7 @@ export function createElasticsearchCompatibleVectorStore(
               what: 'The query vector',
               collection,
             });
-            const body = { ...settings.vectorQuery({ vector, topK, filter }), size: topK, _source };
+            const body = { ...dialect.vectorQuery({ vector, topK, filter }), size: topK, _source };
             const hits = await search('Searching by vector', index, body, abortSignal);
             return hits.map((hit) => ({
               record: recordOf(hit),

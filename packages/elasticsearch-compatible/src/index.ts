@@ -46,11 +46,13 @@ export {
   toElasticsearchCompatibleError,
 } from './elasticsearch-compatible-errors.js';
 export type {
+  ElasticsearchCompatibleFilterTranslation,
   ElasticsearchCompatibleQuery,
   TranslateFilterOptions,
 } from './elasticsearch-compatible-filter.js';
 export {
   elasticsearchCompatibleFilterOperators,
+  elasticsearchCompatibleFilterTranslation,
   escapeWildcard,
   isMatchAll,
   scopeQueries,
@@ -68,7 +70,10 @@ export {
   elasticsearchCompatibleIndexBody,
 } from './elasticsearch-compatible-mapping.js';
 export type {
-  ElasticsearchCompatibleVectorStoreSettings,
+  ElasticsearchCompatibleAuthentication,
+  ElasticsearchCompatibleDialect,
+  ElasticsearchCompatibleEngine,
+  ElasticsearchCompatibleStoreOptions,
   VectorQueryOptions,
 } from './elasticsearch-compatible-vector-store.js';
 export {
