@@ -6,17 +6,14 @@ import {
 
 /** The vector field of Elasticsearch 8: a `dense_vector` with cosine similarity. */
 export const elasticsearchMapping: ElasticsearchCompatibleMapping = {
-  productName: 'Elasticsearch',
   vectorType: 'dense_vector',
   dimensionsKey: 'dims',
-  vectorMapping: (dimensions) => ({
-    type: 'dense_vector',
-    dims: dimensions,
+  vectorParameters: {
     index: true,
     similarity: 'cosine',
     // full-precision HNSW: quantized defaults would move scores off the exact cosine
     index_options: { type: 'hnsw', m: 16, ef_construction: 100 },
-  }),
+  },
 };
 
 /**

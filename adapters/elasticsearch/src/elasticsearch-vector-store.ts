@@ -15,7 +15,7 @@ function transport(signal?: AbortSignal) {
 }
 
 /** The store's calls over the official client, which returns response bodies and takes a signal. */
-function elasticsearchCalls(client: Client, ownsClient: boolean): ElasticsearchCompatibleClient {
+function elasticsearchCalls(client: Client): ElasticsearchCompatibleClient {
   return {
     indexExists: (index, signal) => client.indices.exists({ index }, transport(signal)),
     createIndex: (index, body, signal) =>
@@ -32,9 +32,6 @@ function elasticsearchCalls(client: Client, ownsClient: boolean): ElasticsearchC
     refresh: (index, signal) => client.indices.refresh({ index }, transport(signal)),
     deleteIndex: (index, signal) =>
       client.indices.delete({ index }, { ...transport(signal), ignore: [404] }),
-    close: async () => {
-      if (ownsClient) await client.close();
-    },
   };
 }
 
@@ -48,10 +45,6 @@ export function createElasticsearchVectorStore(
 ): VectorStore {
   return createElasticsearchCompatibleVectorStore(
     {
-      provider: 'elasticsearch',
-      environmentPrefix: 'ELASTICSEARCH',
-      apiKeys: true,
-      mapping: elasticsearchMapping,
       vectorQuery: ({ vector, topK, filter }) => ({
         knn: {
           field: 'vector',
@@ -64,10 +57,14 @@ export function createElasticsearchVectorStore(
           filter,
         },
       }),
-      connect: (connection) =>
-        options.client
-          ? elasticsearchCalls(options.client, false)
-          : elasticsearchCalls(new Client({ ...options.clientOptions, ...connection }), true),
+      provider: 'elasticsearch',
+      productName: 'Elasticsearch',
+      environmentPrefix: 'ELASTICSEARCH',
+      apiKeys: true,
+      mapping: elasticsearchMapping,
+      client: options.client,
+      createClient: (connection) => new Client({ ...options.clientOptions, ...connection }),
+      calls: elasticsearchCalls,
     },
     options,
   );

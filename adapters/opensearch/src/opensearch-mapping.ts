@@ -10,19 +10,16 @@ import {
  * filter is selective), in an index with `index.knn` set.
  */
 export const openSearchMapping: ElasticsearchCompatibleMapping = {
-  productName: 'OpenSearch',
   vectorType: 'knn_vector',
   dimensionsKey: 'dimension',
-  vectorMapping: (dimensions) => ({
-    type: 'knn_vector',
-    dimension: dimensions,
+  vectorParameters: {
     method: {
       name: 'hnsw',
       space_type: 'cosinesimil',
       engine: 'lucene',
       parameters: { m: 16, ef_construction: 100 },
     },
-  }),
+  },
   indexSettings: (settings) => ({ ...settings, 'index.knn': true }),
 };
 

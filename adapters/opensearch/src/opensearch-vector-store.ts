@@ -40,7 +40,7 @@ async function bodyOf<T>(signal: AbortSignal | undefined, request: () => Pending
 }
 
 /** The store's calls over the OpenSearch client, which takes request bodies under `body`. */
-function openSearchCalls(client: Client, ownsClient: boolean): ElasticsearchCompatibleClient {
+function openSearchCalls(client: Client): ElasticsearchCompatibleClient {
   return {
     indexExists: async (index, signal) =>
       (await send(signal, () => client.indices.exists({ index }, { ignore: [404] }))).statusCode ===
@@ -69,9 +69,6 @@ function openSearchCalls(client: Client, ownsClient: boolean): ElasticsearchComp
       send(signal, () => client.indices.delete({ index }, { ignore: [404] })),
     deleteByQuery: (index, query, refresh, signal) =>
       bodyOf(signal, () => client.deleteByQuery({ index, body: { query } as never, refresh })),
-    close: async () => {
-      if (ownsClient) await client.close();
-    },
   };
 }
 
@@ -85,9 +82,6 @@ export function createOpenSearchVectorStore(
 ): VectorStore {
   return createElasticsearchCompatibleVectorStore(
     {
-      provider: 'opensearch',
-      environmentPrefix: 'OPENSEARCH',
-      mapping: openSearchMapping,
       vectorQuery: ({ vector, topK, filter }) => ({
         query: {
           knn: {
@@ -102,10 +96,13 @@ export function createOpenSearchVectorStore(
           },
         },
       }),
-      connect: (connection) =>
-        options.client
-          ? openSearchCalls(options.client, false)
-          : openSearchCalls(new Client({ ...options.clientOptions, ...connection }), true),
+      provider: 'opensearch',
+      productName: 'OpenSearch',
+      environmentPrefix: 'OPENSEARCH',
+      mapping: openSearchMapping,
+      client: options.client,
+      createClient: (connection) => new Client({ ...options.clientOptions, ...connection }),
+      calls: openSearchCalls,
     },
     options,
   );

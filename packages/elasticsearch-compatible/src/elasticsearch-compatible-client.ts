@@ -93,6 +93,4 @@ export interface ElasticsearchCompatibleClient {
     refresh: boolean,
     signal?: AbortSignal,
   ): Promise<{ deleted?: number; failures?: unknown[] }>;
-  /** Releases the connection, when the store created the client; otherwise does nothing. */
-  close(): Promise<void>;
 }

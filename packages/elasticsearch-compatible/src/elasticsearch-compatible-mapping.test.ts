@@ -7,16 +7,20 @@ import {
 } from './elasticsearch-compatible-mapping.js';
 
 const mapping: ElasticsearchCompatibleMapping = {
-  productName: 'Engine',
   vectorType: 'test_vector',
   dimensionsKey: 'size',
-  vectorMapping: (dimensions) => ({ type: 'test_vector', size: dimensions }),
+  vectorParameters: { similarity: 'cosine' },
 };
 
 describe('index mapping', () => {
   it('reads the dimensions back from the mapping it writes, and nothing else', () => {
     const body = elasticsearchCompatibleIndexBody(mapping, { dimensions: 384 });
     expect(body).not.toHaveProperty('settings');
+    expect(body.mappings.properties.vector).toEqual({
+      type: 'test_vector',
+      size: 384,
+      similarity: 'cosine',
+    });
     expect(dimensionsOfMapping(mapping, body.mappings)).toBe(384);
     expect(
       dimensionsOfMapping(mapping, { properties: { vector: { type: 'keyword', size: 3 } } }),

@@ -7,14 +7,12 @@ import {
 
 /** How one engine maps the `vector` field; the rest of the index is the same everywhere. */
 export interface ElasticsearchCompatibleMapping {
-  /** The engine's name in messages, e.g. `Elasticsearch`. */
-  productName: string;
   /** Mapping type of the vector field, e.g. `dense_vector`; an index without it is not ours. */
   vectorType: string;
   /** Key of the vector field's mapping that holds its length, e.g. `dims`. */
   dimensionsKey: string;
-  /** The mapping of the `vector` field of a collection of `dimensions`. */
-  vectorMapping(dimensions: number): Record<string, unknown>;
+  /** The rest of the vector field's mapping: similarity, index method and its parameters. */
+  vectorParameters: Record<string, unknown>;
   /** The index settings to create a collection with, given the caller's (if any). */
   indexSettings?(settings: Record<string, unknown> | undefined): Record<string, unknown>;
 }
@@ -65,7 +63,11 @@ export function elasticsearchCompatibleIndexBody(
       dynamic: 'strict',
       properties: {
         id: { type: 'keyword' },
-        vector: mapping.vectorMapping(dimensions),
+        vector: {
+          type: mapping.vectorType,
+          [mapping.dimensionsKey]: dimensions,
+          ...mapping.vectorParameters,
+        },
         text: { type: 'text', analyzer: 'standard' },
         hash: { type: 'keyword' },
         user_id: { type: 'keyword' },

@@ -24,10 +24,9 @@ import {
 } from './elasticsearch-compatible-vector-store.js';
 
 const mapping: ElasticsearchCompatibleMapping = {
-  productName: 'Engine',
   vectorType: 'test_vector',
   dimensionsKey: 'size',
-  vectorMapping: (dimensions) => ({ type: 'test_vector', size: dimensions }),
+  vectorParameters: { similarity: 'cosine' },
 };
 
 const excludes = ['metadata_terms', 'metadata_elements', 'metadata_paths', 'vector'];
@@ -52,7 +51,7 @@ function fakeClient(answers: Partial<ElasticsearchCompatibleClient> = {}) {
     indexExists: async () => true,
     createIndex: async () => ({}),
     getMapping: async (index) => ({
-      [index]: { mappings: { properties: { vector: mapping.vectorMapping(2) } } },
+      [index]: { mappings: { properties: { vector: { type: 'test_vector', size: 2 } } } },
     }),
     bulk: async () => ({ errors: false, items: [] }),
     search: async () => ({ hits: { hits: [] } }),
@@ -60,7 +59,6 @@ function fakeClient(answers: Partial<ElasticsearchCompatibleClient> = {}) {
     count: async () => 0,
     refresh: async () => ({}),
     deleteIndex: async () => ({}),
-    close: async () => {},
   };
   const client = Object.fromEntries(
     Object.entries({ ...defaults, ...answers }).map(([name, method]) => [
@@ -74,20 +72,30 @@ function fakeClient(answers: Partial<ElasticsearchCompatibleClient> = {}) {
   return { client, calls };
 }
 
+/** A vendor client that only counts how often it was closed. */
+function vendorClient() {
+  const vendor = { closes: 0, close: async () => void vendor.closes++ };
+  return vendor;
+}
+
+type Vendor = ReturnType<typeof vendorClient>;
+
 function storeOn(
   client: ElasticsearchCompatibleClient,
   options: ElasticsearchCompatibleStoreOptions & ElasticsearchCompatibleConnectionOptions = {},
-  dialect: Partial<ElasticsearchCompatibleDialect> = {},
+  dialect: Partial<ElasticsearchCompatibleDialect<Vendor>> = {},
 ) {
-  return createElasticsearchCompatibleVectorStore(
+  return createElasticsearchCompatibleVectorStore<Vendor>(
     {
       provider: 'engine',
+      productName: 'Engine',
       environmentPrefix: 'ENGINE',
       mapping,
       vectorQuery: ({ vector, topK, filter }) => ({ knn: { vector, k: topK, filter } }),
-      connect: () => client,
+      createClient: vendorClient,
+      calls: () => client,
       ...dialect,
-    },
+    } as ElasticsearchCompatibleDialect<Vendor>,
     options,
   );
 }
@@ -104,42 +112,60 @@ const record = (id: string, vector = [1, 0]): VectorRecord => ({
 const named = (calls: Call[], name: string) => calls.filter((call) => call.name === name);
 
 describe('createElasticsearchCompatibleVectorStore', () => {
-  it('connects on first use only, and closes what it connected once', async () => {
-    let connects = 0;
-    let closes = 0;
-    const { client } = fakeClient({ close: async () => void closes++ });
-    const store = storeOn(
-      client,
-      {},
-      {
-        connect: () => {
-          connects++;
-          return client;
-        },
-      },
-    );
+  it('creates a client on first use only, and closes it once', async () => {
+    const { client } = fakeClient();
+    const created: Vendor[] = [];
+    const createClient = () => {
+      created.push(vendorClient());
+      return created.at(-1)!;
+    };
+    const store = storeOn(client, {}, { createClient });
     expect(store.provider).toBe('engine');
     expect(store.capabilities).toMatchObject({ keywordSearch: true, metric: 'cosine' });
-    expect(connects).toBe(0);
+    expect(created).toHaveLength(0);
     await store.count({ collection: 'memories' });
     await store.count({ collection: 'memories' });
-    expect(connects).toBe(1);
+    expect(created).toHaveLength(1);
     await Promise.all([store.close(), store[Symbol.asyncDispose]()]);
-    expect(closes).toBe(1);
+    expect(created[0]!.closes).toBe(1);
     const error = await store.count({ collection: 'memories' }).catch((caught) => caught);
     expect(ClosedError.isInstance(error)).toBe(true);
   });
 
-  it('connects with the settings from the options', async () => {
+  it('uses a client it was given as it is and never closes it', async () => {
+    const { client } = fakeClient();
+    const given = vendorClient();
+    const seen: Vendor[] = [];
+    const store = storeOn(
+      client,
+      {},
+      {
+        client: given,
+        createClient: () => {
+          throw new Error('no client should be created');
+        },
+        calls: (vendor) => {
+          seen.push(vendor);
+          return client;
+        },
+      },
+    );
+    await store.count({ collection: 'memories' });
+    await store.close();
+    expect(seen).toEqual([given]);
+    expect(given.closes).toBe(0);
+  });
+
+  it('creates its client with the connection settings from the options', async () => {
     const { client } = fakeClient();
     const connections: unknown[] = [];
     const options = { url: 'http://engine:9200', apiKey: 'key', username: 'user' };
-    const connect = (connection: unknown) => {
+    const createClient = (connection: unknown) => {
       connections.push(connection);
-      return client;
+      return vendorClient();
     };
-    await storeOn(client, options, { apiKeys: true, connect }).count({ collection: 'a' });
-    await storeOn(client, options, { connect }).count({ collection: 'a' });
+    await storeOn(client, options, { apiKeys: true, createClient }).count({ collection: 'a' });
+    await storeOn(client, options, { createClient }).count({ collection: 'a' });
     expect(connections).toEqual([
       { node: 'http://engine:9200', auth: { apiKey: 'key' } },
       { node: 'http://engine:9200', auth: { username: 'user', password: '' } },

@@ -59,43 +59,56 @@ export interface VectorQueryOptions {
   filter: ElasticsearchCompatibleQuery;
 }
 
-/** What one engine gives {@link createElasticsearchCompatibleVectorStore}. */
-export type ElasticsearchCompatibleDialect = ElasticsearchCompatibleEngine &
-  ElasticsearchCompatibleAuthentication;
+/** What a vendor client must have for the store to release it. */
+export interface ClosableClient {
+  /** Closes the client's connections. */
+  close(): Promise<unknown>;
+}
 
-/** The engine's name, vector mapping and k-NN query. */
-export interface ElasticsearchCompatibleEngine {
+/**
+ * What one engine gives {@link createElasticsearchCompatibleVectorStore}: its names, vector
+ * mapping and k-NN query, and how to reach its client.
+ */
+export type ElasticsearchCompatibleDialect<VendorClient extends ClosableClient> =
+  ElasticsearchCompatibleEngine<VendorClient> & ElasticsearchCompatibleAuthentication<VendorClient>;
+
+/** The engine's names, vector mapping and k-NN query, and its client calls. */
+export interface ElasticsearchCompatibleEngine<VendorClient> {
   /** The adapter name, also the error prefix, e.g. `elasticsearch`. */
   provider: string;
+  /** The engine's name in messages, e.g. `Elasticsearch`. */
+  productName: string;
+  /** Prefix of the environment variables of the connection settings, e.g. `ELASTICSEARCH`. */
+  environmentPrefix: string;
   /** How the engine maps the vector field. */
   mapping: ElasticsearchCompatibleMapping;
   /** The k-NN part of a search body (`size` and `_source` are added). */
   vectorQuery(options: VectorQueryOptions): SearchBody;
+  /** A client the caller gave: used as it is, never closed by the store. */
+  client?: VendorClient | undefined;
+  /** The store's calls over the vendor client. */
+  calls(client: VendorClient): ElasticsearchCompatibleClient;
   /** How the client's errors expose the engine's answer; default `readResponseError`. */
   readResponse?: ResponseReader;
-  /** Prefix of the environment variables of the connection settings, e.g. `ELASTICSEARCH`. */
-  environmentPrefix: string;
 }
 
 /**
- * How the engine connects: `connect` creates the client calls from the connection settings
- * worked out from the options and the environment (it may ignore them for a client the caller
- * gave). It runs once, on first use, so the factory does no I/O.
+ * How the engine creates a client when none was given: from the connection settings worked out
+ * from the options and the environment, on first use (the factory does no I/O). The store closes
+ * the client it created.
  */
-export type ElasticsearchCompatibleAuthentication =
+export type ElasticsearchCompatibleAuthentication<VendorClient> =
   | {
       /** The engine takes an API key (`apiKey`, `<prefix>_API_KEY`) as well as basic auth. */
       apiKeys: true;
-      /** Creates the client calls. */
-      connect(connection: ElasticsearchCompatibleClientConnection): ElasticsearchCompatibleClient;
+      /** Creates a client. */
+      createClient(connection: ElasticsearchCompatibleClientConnection): VendorClient;
     }
   | {
       /** The engine takes basic auth only. */
       apiKeys?: false;
-      /** Creates the client calls. */
-      connect(
-        connection: ElasticsearchCompatibleClientConnection<BasicAuth>,
-      ): ElasticsearchCompatibleClient;
+      /** Creates a client. */
+      createClient(connection: ElasticsearchCompatibleClientConnection<BasicAuth>): VendorClient;
     };
 
 /** The store options every engine of the family shares, besides the connection settings. */
@@ -162,15 +175,27 @@ export function checkIndexName(index: string, source: string, productName: strin
  * exactly as given plus typed keyword terms for filtering. The engine supplies its client calls,
  * its vector mapping and its k-NN query; everything else is the same for every engine.
  */
-export function createElasticsearchCompatibleVectorStore(
-  dialect: ElasticsearchCompatibleDialect,
+export function createElasticsearchCompatibleVectorStore<VendorClient extends ClosableClient>(
+  dialect: ElasticsearchCompatibleDialect<VendorClient>,
   storeOptions: ElasticsearchCompatibleStoreOptions & ElasticsearchCompatibleConnectionOptions = {},
 ): VectorStore {
   const { provider: source, mapping } = dialect;
   const { indexPrefix = '', indexSettings, refresh = 'wait_for' } = storeOptions;
   const readResponse = dialect.readResponse ?? readResponseError;
   const dimensionsByIndex = new Map<string, number>();
-  let connection: ElasticsearchCompatibleClient | undefined;
+  let calls: ElasticsearchCompatibleClient | undefined;
+  let created: VendorClient | undefined;
+
+  function createClient(): VendorClient {
+    const settings = { source, environmentPrefix: dialect.environmentPrefix };
+    return dialect.apiKeys
+      ? dialect.createClient(
+          elasticsearchCompatibleConnection(storeOptions, { ...settings, apiKeys: true }),
+        )
+      : dialect.createClient(
+          elasticsearchCompatibleConnection(storeOptions, { ...settings, apiKeys: false }),
+        );
+  }
 
   const toError = (error: unknown, action: string, abortSignal?: AbortSignal) =>
     toElasticsearchCompatibleError(error, {
@@ -192,21 +217,16 @@ export function createElasticsearchCompatibleVectorStore(
     toError,
     onClose: async () => {
       dimensionsByIndex.clear();
-      await connection?.close();
+      await created?.close();
     },
     methods: (lifecycle: Lifecycle) => {
       function connected(): ElasticsearchCompatibleClient {
-        if (!connection) {
-          const settings = { source, environmentPrefix: dialect.environmentPrefix };
-          connection = dialect.apiKeys
-            ? dialect.connect(
-                elasticsearchCompatibleConnection(storeOptions, { ...settings, apiKeys: true }),
-              )
-            : dialect.connect(
-                elasticsearchCompatibleConnection(storeOptions, { ...settings, apiKeys: false }),
-              );
+        if (!calls) {
+          const client = dialect.client ?? createClient();
+          if (client !== dialect.client) created = client;
+          calls = dialect.calls(client);
         }
-        return connection;
+        return calls;
       }
 
       /** Runs one request: checks the store and signal first, maps what the client throws. */
@@ -238,7 +258,7 @@ export function createElasticsearchCompatibleVectorStore(
 
       function indexOf(collection: string): string {
         const index = `${indexPrefix}${collection}`;
-        checkIndexName(index, source, mapping.productName);
+        checkIndexName(index, source, dialect.productName);
         return index;
       }
 

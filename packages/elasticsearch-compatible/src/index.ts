@@ -70,6 +70,7 @@ export {
   elasticsearchCompatibleIndexBody,
 } from './elasticsearch-compatible-mapping.js';
 export type {
+  ClosableClient,
   ElasticsearchCompatibleAuthentication,
   ElasticsearchCompatibleDialect,
   ElasticsearchCompatibleEngine,
