@@ -17,6 +17,14 @@ export type {
 } from './elasticsearch-compatible-connection.js';
 export { elasticsearchCompatibleConnection } from './elasticsearch-compatible-connection.js';
 export type {
+  ClosableClient,
+  ElasticsearchCompatibleAuthentication,
+  ElasticsearchCompatibleDialect,
+  ElasticsearchCompatibleEngine,
+  ElasticsearchCompatibleStoreOptions,
+  VectorQueryOptions,
+} from './elasticsearch-compatible-dialect.js';
+export type {
   ElasticsearchCompatibleDocument,
   MetadataIndex,
   TermTag,
@@ -69,14 +77,6 @@ export {
   dimensionsOfMapping,
   elasticsearchCompatibleIndexBody,
 } from './elasticsearch-compatible-mapping.js';
-export type {
-  ClosableClient,
-  ElasticsearchCompatibleAuthentication,
-  ElasticsearchCompatibleDialect,
-  ElasticsearchCompatibleEngine,
-  ElasticsearchCompatibleStoreOptions,
-  VectorQueryOptions,
-} from './elasticsearch-compatible-vector-store.js';
 export {
   checkIndexName,
   createElasticsearchCompatibleVectorStore,
