@@ -13,14 +13,7 @@ import type {
   ElasticsearchCompatibleDialect,
   ElasticsearchCompatibleStoreOptions,
 } from './elasticsearch-compatible-dialect.js';
-import type { ElasticsearchCompatibleMapping } from './elasticsearch-compatible-mapping.js';
 import { createElasticsearchCompatibleVectorStore } from './elasticsearch-compatible-vector-store.js';
-
-const mapping: ElasticsearchCompatibleMapping = {
-  vectorType: 'test_vector',
-  dimensionsKey: 'size',
-  vectorParameters: { similarity: 'cosine' },
-};
 
 const excludes = ['metadata_terms', 'metadata_elements', 'metadata_paths', 'vector'];
 
@@ -83,7 +76,7 @@ function storeOn(
       provider: 'engine',
       productName: 'Engine',
       environmentPrefix: 'ENGINE',
-      mapping,
+      mapping: { vectorType: 'test_vector', dimensionsKey: 'size', vectorParameters: {} },
       vectorQuery: ({ vector, topK, filter }) => ({ knn: { vector, k: topK, filter } }),
       createClient: vendorClient,
       calls: () => client,
