@@ -6,15 +6,6 @@ import { createElasticsearchVectorStore } from '../src/index.js';
 
 const service = inject('engramService');
 
-async function caught(action: () => Promise<unknown>): Promise<unknown> {
-  try {
-    await action();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to throw');
-}
-
 describeVectorStore({
   name: 'elasticsearch',
   create: () => createElasticsearchVectorStore({ ...(service.url ? { url: service.url } : {}) }),
@@ -79,7 +70,9 @@ describeVectorStore({
           index: collection,
           mappings: { properties: { title: { type: 'text' } } },
         });
-        const error = await caught(() => store().ensureCollection({ collection, dimensions }));
+        const error = await store()
+          .ensureCollection({ collection, dimensions })
+          .catch((caught: unknown) => caught);
         expect(InvalidArgumentError.isInstance(error), String(error)).toBe(true);
       } finally {
         await client.indices.delete({ index: collection }, { ignore: [404] });
@@ -91,14 +84,14 @@ describeVectorStore({
       const collection = await createCollection('abort');
       const controller = new AbortController();
       controller.abort();
-      const error = await caught(() =>
-        store().count({ collection, abortSignal: controller.signal }),
-      );
+      const error = await store()
+        .count({ collection, abortSignal: controller.signal })
+        .catch((caught: unknown) => caught);
       expect(AbortedError.isInstance(error)).toBe(true);
       const inFlight = new AbortController();
-      const pending = caught(() =>
-        store().list({ collection, limit: 10, abortSignal: inFlight.signal }),
-      );
+      const pending = store()
+        .list({ collection, limit: 10, abortSignal: inFlight.signal })
+        .catch((caught: unknown) => caught);
       inFlight.abort();
       expect(AbortedError.isInstance(await pending), 'aborted in flight').toBe(true);
     });

@@ -1,157 +1,16 @@
-import {
-  type FilterExpression,
-  type FilterOperator,
-  type FilterScalar,
-  filterOperators,
-  type Scope,
-  UnsupportedFunctionalityError,
-  validateFilter,
-} from '@engram/core';
-import {
-  encodeTerm,
-  maxIndexedTermLength,
-  metadataElementsField,
-  metadataPathsField,
-  metadataTermsField,
-  type TermTag,
-  termPrefix,
-  termUpperBound,
-} from './opensearch-document.js';
+import { elasticsearchCompatibleFilterTranslation } from '@engram/elasticsearch-compatible';
+
+const { operators, translate } = elasticsearchCompatibleFilterTranslation('opensearch');
 
 /** A node of the OpenSearch query DSL. */
-export type OpenSearchQuery = Record<string, unknown>;
+export type OpenSearchQuery = ReturnType<typeof translate>;
 
 /** Every operator of the portable filter language is translated natively. */
-export const openSearchFilterOperators: readonly FilterOperator[] = filterOperators;
-
-const source = 'opensearch';
-
-const matchNone: OpenSearchQuery = { match_none: {} };
-const matchAll: OpenSearchQuery = { match_all: {} };
-
-function checkIndexable(term: string, field: string): string {
-  if (term.length > maxIndexedTermLength) {
-    throw new UnsupportedFunctionalityError({
-      source,
-      message: `The filter value for "${field}" is too long: values are indexed for filtering up to ${maxIndexedTermLength} characters including the field path.`,
-    });
-  }
-  return term;
-}
-
-function term(field: string, value: FilterScalar): OpenSearchQuery {
-  return { term: { [metadataTermsField]: checkIndexable(encodeTerm(field, value), field) } };
-}
-
-function anyOf(field: string, values: FilterScalar[]): OpenSearchQuery {
-  if (values.length === 0) return matchNone;
-  const terms = [
-    ...new Set(values.map((value) => checkIndexable(encodeTerm(field, value), field))),
-  ];
-  return { terms: { [metadataTermsField]: terms } };
-}
-
-function not(query: OpenSearchQuery): OpenSearchQuery {
-  return { bool: { must_not: [query] } };
-}
-
-function range(
-  field: string,
-  op: 'gt' | 'gte' | 'lt' | 'lte',
-  value: number | string,
-): OpenSearchQuery {
-  const tag: TermTag = typeof value === 'string' ? 's' : 'n';
-  const bound = checkIndexable(encodeTerm(field, value), field);
-  // Every bound stays inside the terms of this path and type, so other fields, and values of
-  // another type at this path, never fall in the range.
-  const limits =
-    op === 'gt' || op === 'gte'
-      ? { [op]: bound, lt: termUpperBound(field, tag) }
-      : { gte: termPrefix(field, tag), [op]: bound };
-  return { range: { [metadataTermsField]: limits } };
-}
-
-/** Escapes the wildcard query's special characters (`*`, `?` and the escape `\`). */
-export function escapeWildcard(value: string): string {
-  return value.replace(/[\\*?]/g, (character) => `\\${character}`);
-}
-
-function contains(field: string, value: FilterScalar): OpenSearchQuery {
-  const element: OpenSearchQuery = {
-    term: { [metadataElementsField]: checkIndexable(encodeTerm(field, value), field) },
-  };
-  if (typeof value !== 'string') return element;
-  const substring: OpenSearchQuery = {
-    wildcard: {
-      [metadataTermsField]: {
-        value: `${escapeWildcard(termPrefix(field, 's'))}*${escapeWildcard(value)}*`,
-      },
-    },
-  };
-  return { bool: { should: [element, substring], minimum_should_match: 1 } };
-}
-
-function translate(filter: FilterExpression): OpenSearchQuery {
-  switch (filter.op) {
-    case 'eq':
-      return term(filter.field, filter.value);
-    case 'ne':
-      return not(term(filter.field, filter.value));
-    case 'in':
-      return anyOf(filter.field, filter.values);
-    case 'nin':
-      return filter.values.length === 0 ? matchAll : not(anyOf(filter.field, filter.values));
-    case 'gt':
-    case 'gte':
-    case 'lt':
-    case 'lte':
-      return range(filter.field, filter.op, filter.value);
-    case 'contains':
-      return contains(filter.field, filter.value);
-    case 'exists':
-      return { term: { [metadataPathsField]: filter.field } };
-    case 'and':
-      return { bool: { filter: filter.filters.map(translate) } };
-    case 'or':
-      return { bool: { should: filter.filters.map(translate), minimum_should_match: 1 } };
-    case 'not':
-      return not(translate(filter.filter));
-  }
-}
+export const openSearchFilterOperators = operators;
 
 /**
- * Translates core's portable filter into an OpenSearch query over the derived metadata fields
- * (see `indexMetadata`): exact, typed semantics for every operator, applied inside the search
- * (as a k-NN pre-filter for vector queries), never after it.
- *
- * - `eq`/`in`: a `term`/`terms` query on the typed term of the value, so `1`, `"1"` and `true`
- *   stay apart and arrays never equal a scalar;
- * - `ne`/`nin`/`not`: `must_not`, which matches records without the field;
- * - `gt`/`gte`/`lt`/`lte`: a `range` over the terms of that path and type; numbers are encoded
- *   so that term order is numeric order, strings compare by UTF-8 bytes;
- * - `contains`: an array element (`term` on the elements field), or, for strings, a
- *   case-sensitive `wildcard` substring of a string value;
- * - `exists`: a `term` on the field's path, recorded for every value that is not null.
- *
- * Throws `InvalidArgumentError` for a malformed filter and `UnsupportedFunctionalityError` for a
- * value too long to be indexed.
+ * Translates core's portable filter into an OpenSearch query over the derived metadata fields,
+ * applied inside the search (inside the k-NN query for vector queries), never after it. See
+ * `translateElasticsearchCompatibleFilter` for the semantics of each operator.
  */
-export function translateOpenSearchFilter(filter: FilterExpression): OpenSearchQuery {
-  return translate(validateFilter(filter));
-}
-
-/** The scope as `term` queries on the keyword scope fields; a missing field never matches. */
-export function scopeQueries(scope: Scope): OpenSearchQuery[] {
-  const queries: OpenSearchQuery[] = [];
-  if (scope.userId !== undefined) queries.push({ term: { user_id: scope.userId } });
-  if (scope.agentId !== undefined) queries.push({ term: { agent_id: scope.agentId } });
-  if (scope.runId !== undefined) queries.push({ term: { run_id: scope.runId } });
-  return queries;
-}
-
-/** Scope and filter as one query, or `match_all` when there is neither. */
-export function selectionQuery(scope: Scope, filter?: FilterExpression): OpenSearchQuery {
-  const clauses = scopeQueries(scope);
-  if (filter) clauses.push(translateOpenSearchFilter(filter));
-  return clauses.length === 0 ? matchAll : { bool: { filter: clauses } };
-}
+export const translateOpenSearchFilter = translate;

@@ -11,8 +11,8 @@ import {
   NotFoundError,
   type VectorStore,
 } from '@engram/core';
+import { encodeTerm } from '@engram/elasticsearch-compatible';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { encodeTerm } from './opensearch-document.js';
 import { createOpenSearchVectorStore } from './opensearch-vector-store.js';
 
 interface RecordedRequest {
@@ -123,13 +123,14 @@ function hit(id: string, score: number) {
   };
 }
 
-async function caught(action: () => Promise<unknown>): Promise<unknown> {
-  try {
-    await action();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to throw');
+/** Runs `action` and returns what it threw; fails when it did not throw. */
+function caught(action: () => Promise<unknown>): Promise<unknown> {
+  return action().then(
+    () => {
+      throw new Error('expected the call to throw');
+    },
+    (error: unknown) => error,
+  );
 }
 
 describe('OpenSearch requests (against a local stub, not a real server)', () => {
@@ -176,32 +177,26 @@ describe('OpenSearch requests (against a local stub, not a real server)', () => 
   it('upserts in one bulk request with wait_for and the derived filter fields', async () => {
     route('GET', '/memories/_mapping', { body: mapping(2) });
     route('POST', '/_bulk', { body: { errors: false, items: [] } });
-    await store().upsert({
-      collection: 'memories',
-      records: [
-        {
-          id: 'a',
-          vector: [1, 0],
-          text: 'hello',
-          userId: 'alice',
-          metadata: { tags: ['x'], n: 1 },
-          createdAt: '2024-01-01T00:00:00.000Z',
-          updatedAt: '2024-01-02T00:00:00.000Z',
-        },
-      ],
-    });
+    const record = {
+      id: 'a',
+      vector: [1, 0],
+      text: 'hello',
+      userId: 'alice',
+      metadata: { tags: ['x'], n: 1 },
+      createdAt: '2024-01-01T00:00:00.000Z',
+      updatedAt: '2024-01-02T00:00:00.000Z',
+    };
+    await store().upsert({ collection: 'memories', records: [record] });
     const bulk = requests.find((request) => request.path === '/_bulk')!;
     expect(bulk.query).toEqual({ refresh: 'wait_for' });
+    const { userId, createdAt, updatedAt, ...unchanged } = record;
     expect(bulk.body).toEqual([
       { index: { _index: 'memories', _id: 'a' } },
       {
-        id: 'a',
-        vector: [1, 0],
-        text: 'hello',
-        user_id: 'alice',
-        metadata: { tags: ['x'], n: 1 },
-        created_at: '2024-01-01T00:00:00.000Z',
-        updated_at: '2024-01-02T00:00:00.000Z',
+        ...unchanged,
+        user_id: userId,
+        created_at: createdAt,
+        updated_at: updatedAt,
         metadata_terms: [encodeTerm('n', 1)],
         metadata_elements: ['tags\u0000s:x'],
         metadata_paths: ['tags', 'n'],

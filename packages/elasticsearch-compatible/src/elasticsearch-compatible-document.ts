@@ -117,7 +117,7 @@ export function indexMetadata(metadata: Record<string, JsonValue>): MetadataInde
 }
 
 /** The document stored for a record: its fields in snake case plus the derived filter fields. */
-export interface ElasticsearchDocument extends MetadataIndex {
+export interface ElasticsearchCompatibleDocument extends MetadataIndex {
   id: string;
   vector: number[];
   text: string;
@@ -131,7 +131,7 @@ export interface ElasticsearchDocument extends MetadataIndex {
 }
 
 /** The document of a record. Absent optional fields stay absent. */
-export function toDocument(record: VectorRecord): ElasticsearchDocument {
+export function toDocument(record: VectorRecord): ElasticsearchCompatibleDocument {
   return {
     id: record.id,
     vector: record.vector,
@@ -148,7 +148,10 @@ export function toDocument(record: VectorRecord): ElasticsearchDocument {
 }
 
 /** The record of a stored `_source` (fetched without the derived fields). */
-export function fromSource(source: Partial<ElasticsearchDocument>, id: string): StoredRecord {
+export function fromSource(
+  source: Partial<ElasticsearchCompatibleDocument>,
+  id: string,
+): StoredRecord {
   const record: StoredRecord = {
     id: source.id ?? id,
     text: source.text ?? '',
