@@ -1,7 +1,5 @@
 import {
   ClosedError,
-  type GraphEntity,
-  type GraphRelation,
   type GraphStore,
   InvalidArgumentError,
   matchesScope,
@@ -9,8 +7,13 @@ import {
 } from '@engram/core';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
+import {
+  graphEntity as entity,
+  graphRelation as relation,
+  fixtureTime as time,
+} from './graph-fixtures.js';
 import type { ServerOrigin, TestBody } from './harness.js';
-import { defaultTimeout, newId, randomSuffix, testRegistrar } from './support.js';
+import { defaultTimeout, randomSuffix, testRegistrar } from './support.js';
 
 /** What {@link describeGraphStore} needs from an adapter's test file. */
 export interface GraphStoreHarness {
@@ -39,46 +42,6 @@ function unitVector(dimensions: number, axis: number, tilt = 0): number[] {
   vector[(axis + 1) % dimensions] = tilt;
   const norm = Math.hypot(...vector);
   return vector.map((value) => value / norm);
-}
-
-const time = '2024-05-01T00:00:00.000Z';
-
-function entity(
-  scope: Scope,
-  name: string,
-  embedding: number[],
-  fields: Partial<GraphEntity> = {},
-): GraphEntity {
-  return {
-    id: newId(),
-    name,
-    type: 'person',
-    embedding,
-    ...scope,
-    mentions: 1,
-    createdAt: time,
-    updatedAt: time,
-    ...fields,
-  };
-}
-
-function relation(
-  scope: Scope,
-  source: GraphEntity,
-  relationship: string,
-  destination: GraphEntity,
-): GraphRelation {
-  return {
-    id: newId(),
-    sourceId: source.id,
-    relationship,
-    destinationId: destination.id,
-    ...scope,
-    mentions: 1,
-    createdAt: time,
-    updatedAt: time,
-    invalidatedAt: null,
-  };
 }
 
 /**
