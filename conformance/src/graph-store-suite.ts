@@ -13,7 +13,7 @@ import {
   fixtureTime as time,
 } from './graph-fixtures.js';
 import type { ServerOrigin, TestBody } from './harness.js';
-import { defaultTimeout, randomSuffix, testRegistrar } from './support.js';
+import { defaultTimeout, randomSuffix, storeHolder, suiteTitle, testRegistrar } from './support.js';
 
 /** What {@link describeGraphStore} needs from an adapter's test file. */
 export interface GraphStoreHarness {
@@ -52,22 +52,17 @@ function unitVector(dimensions: number, axis: number, tilt = 0): number[] {
 export function describeGraphStore(harness: GraphStoreHarness): void {
   const dimensions = harness.dimensions ?? 8;
   const test = testRegistrar(harness.skip, harness.timeout ?? defaultTimeout);
-  let store: GraphStore | undefined;
-  const current = () => {
-    if (!store) throw new Error('The store is created in beforeAll; use it inside a test body.');
-    return store;
-  };
+  const store = storeHolder<GraphStore>();
+  const current = store.current;
   const user = (label: string): Scope => ({ userId: `${label}-${randomSuffix(8)}` });
-  const server = harness.server ? ` [server: ${harness.server}]` : '';
 
-  describe(`GraphStore conformance: ${harness.name}${server}`, () => {
+  describe(suiteTitle('GraphStore', harness), () => {
     if (harness.skip === undefined) {
       beforeAll(async () => {
-        store = await harness.create();
-        await store.ensureSchema({ dimensions });
+        await store.set(await harness.create()).ensureSchema({ dimensions });
       }, 300_000);
       afterAll(async () => {
-        await store?.close();
+        await store.created?.close();
       });
     }
 

@@ -24,7 +24,7 @@ url="http://127.0.0.1:${port}"
 # root, the cache otherwise.
 locate_runtime() {
   if is_root; then
-    runtime="$(getent passwd "$service_user" | cut -d: -f6)/engram-services/elasticsearch"
+    runtime="$(getent passwd "$service_user" | cut -d: -f6 || true)/engram-services/elasticsearch"
   else
     runtime="$cache/runtime"
   fi
