@@ -59,7 +59,7 @@ already_running() {
   echo "$url"
 }
 
-# Runs the server in its own session, its output in the log file and holding none of this
+# Runs the server under setsid, its output in the log file and holding none of this
 # script's pipes, so it outlives the script; records its pid.
 spawn_server() {
   setsid nohup "$@" >"$log_file" 2>&1 </dev/null &

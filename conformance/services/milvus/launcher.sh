@@ -65,7 +65,7 @@ start() {
     # mid-write never leaves a half-written store behind for the next run.
     rm -rf "$base/data" "$base/logs" "$base/configs" "$base/run"
     log "starting Milvus $milvus_version on port $port"
-    # Its own session: the wrapper leads a process group, so stop can reach the server under it.
+    # Under setsid the wrapper leads a process group, so stop can reach the server under it.
     PYTHONUNBUFFERED=1 spawn_server "$venv/bin/milvus-server" \
       --data "$base" \
       --proxy-port "$port" \
