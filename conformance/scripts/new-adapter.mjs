@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Scaffolds a new vector-store adapter: the package (factory, filter translation with its
-// table test, conformance test, vitest configs, README), its service folder (service.json,
-// one-line Dockerfile, optional native launcher) and its changeset.
+// Scaffolds a new vector-store adapter: the package (a store built with `defineVectorStore`
+// from @engram/adapter-kit, its `engramAdapter` descriptor, filter translation with its table
+// test, conformance test, vitest configs, README), its service folder (service.json, one-line
+// Dockerfile, optional native launcher on services/lib.sh) and its changeset.
 //
 //   pnpm new-adapter <name> [--native] [--root <dir>]
 import { spawnSync } from 'node:child_process';
@@ -68,6 +69,7 @@ const files = {
         test: 'vitest run',
         'test:conformance': 'vitest run --config vitest.conformance.config.ts',
       },
+      dependencies: { '@engram/adapter-kit': 'workspace:^' },
       peerDependencies: { '@engram/core': 'workspace:^' },
       devDependencies: { '@engram/conformance': 'workspace:*', '@engram/core': 'workspace:^' },
     },
@@ -89,39 +91,38 @@ const files = {
     2,
   )}\n`,
   [join(packageDirectory, 'test', 'tsconfig.json')]: `${JSON.stringify(
-    {
-      extends: '../tsconfig.json',
-      compilerOptions: { rootDir: '..', noEmit: true },
-      include: ['.', '../src'],
-    },
+    { extends: '../../../tsconfig.test.json' },
     null,
     2,
   )}\n`,
-  [join(packageDirectory, 'vitest.config.ts')]: `import { defineConfig } from 'vitest/config';
+  [join(packageDirectory, 'vitest.config.ts')]:
+    `import { unitTestConfig } from '../../vitest.shared.ts';
 
-// Unit tests only: no server needed. The real-server suites run with test:conformance.
-export default defineConfig({
-  test: {
-    include: ['src/**/*.test.ts'],
-  },
-});
+// Unit tests only: no server needed. The real-server suite is vitest.conformance.config.ts.
+export default unitTestConfig();
 `,
   [join(packageDirectory, 'vitest.conformance.config.ts')]:
-    `import { defineConfig } from 'vitest/config';
+    `import { conformanceTestConfig } from '../../vitest.shared.ts';
 
-export default defineConfig({
-  test: {
-    include: ['test/**/*.conformance.test.ts'],
-    globalSetup: ['test/global-setup.ts'],
-    testTimeout: 120_000,
-    hookTimeout: 300_000,
-  },
-});
+export default conformanceTestConfig();
 `,
   [join(packageDirectory, 'src', 'index.ts')]:
-    `export { translate${pascal}Filter } from './${name}-filter.js';
-export { create${pascal}VectorStore } from './${name}-vector-store.js';
+    `export { engramAdapter } from './${name}-adapter.js';
+export { translate${pascal}Filter } from './${name}-filter.js';
 export type { ${pascal}VectorStoreOptions } from './${name}-vector-store.js';
+export { create${pascal}VectorStore } from './${name}-vector-store.js';
+`,
+  [join(packageDirectory, 'src', `${name}-adapter.ts`)]:
+    `import { defineAdapter } from '@engram/core';
+import { create${pascal}VectorStore, type ${pascal}VectorStoreOptions } from './${name}-vector-store.js';
+
+/** Lets configuration name this adapter (\`${name}\`); settings come from \`options\` and the environment. */
+export const engramAdapter = defineAdapter({
+  kind: 'vector',
+  name: '${name}',
+  description: '${pascal} collections (cosine)',
+  create: ({ options }) => create${pascal}VectorStore((options ?? {}) as ${pascal}VectorStoreOptions),
+});
 `,
   [join(packageDirectory, 'src', `${name}-filter.ts`)]:
     `import { type FilterExpression, UnsupportedFunctionalityError } from '@engram/core';
@@ -155,21 +156,9 @@ describe('translate${pascal}Filter', () => {
   });
 });
 `,
-  [join(packageDirectory, 'src', `${name}-vector-store.ts`)]: `import {
-  type CallOptions,
-  type CountOptions,
-  type DeleteOptions,
-  type EnsureCollectionOptions,
-  type GetOptions,
-  type ListOptions,
-  type ListPage,
-  type QueryOptions,
-  type StoredRecord,
-  type UpsertOptions,
-  UnsupportedFunctionalityError,
-  type VectorMatch,
-  type VectorStore,
-} from '@engram/core';
+  [join(packageDirectory, 'src', `${name}-vector-store.ts`)]:
+    `import { defineVectorStore, loadOptionalSetting } from '@engram/adapter-kit';
+import { UnsupportedFunctionalityError, type VectorStore } from '@engram/core';
 
 /** Options of {@link create${pascal}VectorStore}. */
 export interface ${pascal}VectorStoreOptions {
@@ -185,15 +174,27 @@ function notYet(operation: string): never {
   throw new UnsupportedFunctionalityError({ source, message: \`\${operation} is not implemented yet.\` });
 }
 
-/** A ${pascal} vector store. The factory does no I/O: the client is created on first use. */
+/**
+ * A ${pascal} vector store. The factory does no I/O: the client is created on first use. The
+ * kit adds the closed and abort checks, error mapping, \`close\` and \`Symbol.asyncDispose\`.
+ */
 export function create${pascal}VectorStore(options: ${pascal}VectorStoreOptions = {}): VectorStore {
   const settings = {
-    url: options.url ?? process.env.${envPrefix}_URL,
-    apiKey: options.apiKey ?? process.env.${envPrefix}_API_KEY,
+    url: loadOptionalSetting({
+      value: options.url,
+      environmentVariableName: '${envPrefix}_URL',
+      settingName: 'url',
+      source,
+    }),
+    apiKey: loadOptionalSetting({
+      value: options.apiKey,
+      environmentVariableName: '${envPrefix}_API_KEY',
+      settingName: 'apiKey',
+      source,
+    }),
   };
   void settings;
-  return {
-    specificationVersion: 'v1',
+  return defineVectorStore({
     provider: source,
     capabilities: {
       keywordSearch: false,
@@ -202,54 +203,34 @@ export function create${pascal}VectorStore(options: ${pascal}VectorStoreOptions 
       metric: 'cosine',
       atomicHistory: false,
     },
-    async ensureCollection(_options: EnsureCollectionOptions): Promise<void> {
-      notYet('ensureCollection');
-    },
-    async upsert(_options: UpsertOptions): Promise<void> {
-      notYet('upsert');
-    },
-    async query(_options: QueryOptions): Promise<VectorMatch[]> {
-      notYet('query');
-    },
-    async get(_options: GetOptions): Promise<StoredRecord[]> {
-      notYet('get');
-    },
-    async delete(_options: DeleteOptions): Promise<{ deleted: number }> {
-      notYet('delete');
-    },
-    async list(_options: ListOptions): Promise<ListPage> {
-      notYet('list');
-    },
-    async count(_options: CountOptions): Promise<number> {
-      notYet('count');
-    },
-    async dropCollection(_options: CallOptions & { collection: string }): Promise<void> {
-      notYet('dropCollection');
-    },
-    async close(): Promise<void> {},
-    async [Symbol.asyncDispose](): Promise<void> {},
-  };
+    methods: () => ({
+      ensureCollection: async () => notYet('ensureCollection'),
+      upsert: async () => notYet('upsert'),
+      query: async () => notYet('query'),
+      get: async () => notYet('get'),
+      delete: async () => notYet('delete'),
+      list: async () => notYet('list'),
+      count: async () => notYet('count'),
+      dropCollection: async () => notYet('dropCollection'),
+    }),
+  });
 }
 `,
   [join(packageDirectory, 'test', 'global-setup.ts')]:
-    `// globalSetup runs outside the test workers, where importing vitest fails: use the subpath that
-// does not load the suites.
-import { serviceGlobalSetup } from '@engram/conformance/services';
+    `import { serviceGlobalSetup } from '@engram/conformance/services';
 
 export default serviceGlobalSetup('${name}');
 `,
   [join(packageDirectory, 'test', `${name}.conformance.test.ts`)]:
-    `import { describeVectorStore } from '@engram/conformance';
-import { inject } from 'vitest';
+    `import { describeVectorStore, providedServer } from '@engram/conformance';
 import { create${pascal}VectorStore } from '../src/index.js';
 
-const service = inject('engramService');
+const { url, ...server } = providedServer();
 
 describeVectorStore({
   name: '${name}',
-  create: () => create${pascal}VectorStore({ ...(service.url ? { url: service.url } : {}) }),
-  server: service.origin,
-  ...(service.skip ? { skip: service.skip } : {}),
+  create: () => create${pascal}VectorStore({ url }),
+  ...server,
 });
 `,
   [join(packageDirectory, 'README.md')]: `# @engram/${name}
@@ -301,52 +282,45 @@ New package \`@engram/${name}\`: Engram's \`VectorStore\` on ${pascal} (\`create
 
 if (values.native) {
   files[join(serviceDirectory, 'launcher.sh')] = `#!/usr/bin/env bash
-# Installs a real ${pascal} server from package registries and runs it on 127.0.0.1.
+# Installs a real ${pascal} server from package registries and runs it on 127.0.0.1:\${${envPrefix}_PORT:-8080}.
+#
 #   bash launcher.sh install|start|stop|status
-# start prints the URL as its last line of stdout; everything else goes to stderr.
+#
+# Progress goes to stderr; stdout carries only the URL (start, status).
 set -euo pipefail
+source "$(dirname "\${BASH_SOURCE[0]}")/../lib.sh"
 
-home="\${ENGRAM_SERVICES_HOME:-$HOME/.cache/engram-services}/${name}"
+service_name=${name}
 port="\${${envPrefix}_PORT:-8080}"
-pid_file="$home/server.pid"
-log_file="$home/server.log"
+service_home="$services_home/${name}"
+pid_file="$service_home/server-$port.pid"
+log_file="$service_home/server-$port.log"
 url="http://127.0.0.1:$port"
-mkdir -p "$home"
-
-running() { [ -f "$pid_file" ] && kill -0 "$(cat "$pid_file")" 2>/dev/null; }
 
 install() {
-  # Install from a package registry (npm, PyPI, Maven Central, the Go proxy, apt) into $home,
-  # skipping the work when it is already there.
-  echo "TODO: install ${pascal}" >&2
-  exit 1
+  # Install from a package registry (npm, PyPI, Maven Central, the Go proxy, apt) into
+  # $service_home, skipping the work when it is already there.
+  fail "installing ${pascal} is not written yet"
 }
+
+ready() { curl -fsS -o /dev/null --max-time 2 "$url"; }
 
 start() {
-  if running; then echo "$url"; return; fi
+  if already_running; then return; fi
+  if port_open "$port"; then fail "port $port is taken; set ${envPrefix}_PORT to a free port"; fi
   install
-  # nohup <server command> >"$log_file" 2>&1 & echo $! >"$pid_file"
-  for _ in $(seq 1 120); do
-    if curl -fsS "$url" >/dev/null 2>&1; then echo "$url"; return; fi
-    sleep 1
-  done
-  echo "${pascal} did not become ready; last log lines:" >&2
-  tail -n 50 "$log_file" >&2 || true
-  exit 1
+  mkdir -p "$service_home"
+  log "starting ${pascal} on 127.0.0.1:$port (log in $log_file)"
+  spawn_server false # the server command, run in the foreground
+  wait_ready "\${${envPrefix}_START_TIMEOUT:-120}" 1
+  echo "$url"
 }
 
-stop() {
-  if running; then kill "$(cat "$pid_file")"; fi
-  rm -f "$pid_file"
-}
+stop() { stop_recorded 30; }
 
-case "\${1:-}" in
-  install) install ;;
-  start) start ;;
-  stop) stop ;;
-  status) if running; then echo "running: $url"; else echo "stopped"; fi ;;
-  *) echo "usage: $0 install|start|stop|status" >&2; exit 2 ;;
-esac
+status() { report_status 1; }
+
+launcher_main "$@"
 `;
 }
 

@@ -1,7 +1,5 @@
 import {
   ClosedError,
-  type GraphEntity,
-  type GraphRelation,
   type GraphStore,
   InvalidArgumentError,
   matchesScope,
@@ -9,8 +7,13 @@ import {
 } from '@engram/core';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
+import {
+  graphEntity as entity,
+  graphRelation as relation,
+  fixtureTime as time,
+} from './graph-fixtures.js';
 import type { ServerOrigin, TestBody } from './harness.js';
-import { defaultTimeout, newId, randomSuffix, testRegistrar } from './support.js';
+import { defaultTimeout, randomSuffix, storeHolder, suiteTitle, testRegistrar } from './support.js';
 
 /** What {@link describeGraphStore} needs from an adapter's test file. */
 export interface GraphStoreHarness {
@@ -41,46 +44,6 @@ function unitVector(dimensions: number, axis: number, tilt = 0): number[] {
   return vector.map((value) => value / norm);
 }
 
-const time = '2024-05-01T00:00:00.000Z';
-
-function entity(
-  scope: Scope,
-  name: string,
-  embedding: number[],
-  fields: Partial<GraphEntity> = {},
-): GraphEntity {
-  return {
-    id: newId(),
-    name,
-    type: 'person',
-    embedding,
-    ...scope,
-    mentions: 1,
-    createdAt: time,
-    updatedAt: time,
-    ...fields,
-  };
-}
-
-function relation(
-  scope: Scope,
-  source: GraphEntity,
-  relationship: string,
-  destination: GraphEntity,
-): GraphRelation {
-  return {
-    id: newId(),
-    sourceId: source.id,
-    relationship,
-    destinationId: destination.id,
-    ...scope,
-    mentions: 1,
-    createdAt: time,
-    updatedAt: time,
-    invalidatedAt: null,
-  };
-}
-
 /**
  * Registers the shared `GraphStore` conformance suite: round trips, similarity within a scope,
  * soft invalidation, scope isolation (property-based), deleteScope, idempotent re-upsert,
@@ -89,22 +52,17 @@ function relation(
 export function describeGraphStore(harness: GraphStoreHarness): void {
   const dimensions = harness.dimensions ?? 8;
   const test = testRegistrar(harness.skip, harness.timeout ?? defaultTimeout);
-  let store: GraphStore | undefined;
-  const current = () => {
-    if (!store) throw new Error('The store is created in beforeAll; use it inside a test body.');
-    return store;
-  };
+  const store = storeHolder<GraphStore>();
+  const current = store.current;
   const user = (label: string): Scope => ({ userId: `${label}-${randomSuffix(8)}` });
-  const server = harness.server ? ` [server: ${harness.server}]` : '';
 
-  describe(`GraphStore conformance: ${harness.name}${server}`, () => {
+  describe(suiteTitle('GraphStore', harness), () => {
     if (harness.skip === undefined) {
       beforeAll(async () => {
-        store = await harness.create();
-        await store.ensureSchema({ dimensions });
+        await store.set(await harness.create()).ensureSchema({ dimensions });
       }, 300_000);
       afterAll(async () => {
-        await store?.close();
+        await store.created?.close();
       });
     }
 

@@ -7,7 +7,15 @@ import {
 } from '@engram/core';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import type { HistoryStoreHarness, HistoryStoreTestContext } from './harness.js';
-import { caught, defaultTimeout, newId, randomSuffix, testRegistrar } from './support.js';
+import {
+  caught,
+  defaultTimeout,
+  newId,
+  randomSuffix,
+  storeHolder,
+  suiteTitle,
+  testRegistrar,
+} from './support.js';
 
 let clock = Date.parse('2024-03-01T00:00:00.000Z');
 
@@ -53,29 +61,22 @@ async function byScopeAll(
 export function describeHistoryStore(harness: HistoryStoreHarness): void {
   const timeout = harness.timeout ?? defaultTimeout;
   const test = testRegistrar(harness.skip, timeout);
-  let store: HistoryStore | undefined;
-
-  function currentStore(): HistoryStore {
-    if (!store) throw new Error('The store is created in beforeAll; use it inside a test body.');
-    return store;
-  }
-
+  const store = storeHolder<HistoryStore>();
   const context: HistoryStoreTestContext = {
     harness,
-    store: currentStore,
+    store: store.current,
     uniqueId: (label) => `${label}-${randomSuffix(8)}`,
     test,
   };
   const { uniqueId } = context;
 
-  const server = harness.server ? ` [server: ${harness.server}]` : '';
-  describe(`HistoryStore conformance: ${harness.name}${server}`, () => {
+  describe(suiteTitle('HistoryStore', harness), () => {
     if (harness.skip === undefined) {
       beforeAll(async () => {
-        store = await harness.create();
+        store.set(await harness.create());
       }, timeout);
       afterAll(async () => {
-        await store?.close();
+        await store.created?.close();
       }, timeout);
     }
 
@@ -110,18 +111,18 @@ export function describeHistoryStore(harness: HistoryStoreHarness): void {
           userId,
           createdAt: updated.createdAt,
         });
-        await currentStore().append({ events: [added, other] });
-        await currentStore().append({ events: [updated, deleted] });
-        expect(await currentStore().byMemory({ memoryId })).toEqual([added, updated, deleted]);
-        expect(await currentStore().byMemory({ memoryId: otherMemoryId })).toEqual([other]);
-        const [stored] = await currentStore().byMemory({ memoryId: otherMemoryId });
+        await store.current().append({ events: [added, other] });
+        await store.current().append({ events: [updated, deleted] });
+        expect(await store.current().byMemory({ memoryId })).toEqual([added, updated, deleted]);
+        expect(await store.current().byMemory({ memoryId: otherMemoryId })).toEqual([other]);
+        const [stored] = await store.current().byMemory({ memoryId: otherMemoryId });
         for (const field of ['agentId', 'runId', 'actor', 'detail'] as const) {
           expect(stored?.[field], `${field} of an event without one`).toBeUndefined();
         }
       });
 
       test('byMemory of an unknown memory returns nothing', async () => {
-        expect(await currentStore().byMemory({ memoryId: newId() })).toEqual([]);
+        expect(await store.current().byMemory({ memoryId: newId() })).toEqual([]);
       });
 
       test('INFERENCE_FAILED events without a memory are kept and found by scope', async () => {
@@ -133,8 +134,8 @@ export function describeHistoryStore(harness: HistoryStoreHarness): void {
           detail: 'LLM output was not valid JSON',
           userId,
         });
-        await currentStore().append({ events: [failed] });
-        const page = await currentStore().byScope({ scope: { userId }, limit: 10 });
+        await store.current().append({ events: [failed] });
+        const page = await store.current().byScope({ scope: { userId }, limit: 10 });
         expect(page.events).toEqual([failed]);
         expect(page.nextCursor).toBeUndefined();
       });
@@ -147,13 +148,13 @@ export function describeHistoryStore(harness: HistoryStoreHarness): void {
           event({ event: 'ADD', newText: `fact ${index}`, userId }),
         );
         for (let start = 0; start < events.length; start += 6) {
-          await currentStore().append({ events: events.slice(start, start + 6) });
+          await store.current().append({ events: events.slice(start, start + 6) });
         }
-        const { events: read, pages } = await byScopeAll(currentStore(), { userId }, 5);
+        const { events: read, pages } = await byScopeAll(store.current(), { userId }, 5);
         expect(read).toEqual(events);
         expect(pages).toBe(5);
         const error = await caught(() =>
-          currentStore().byScope({ scope: { userId }, limit: 5, cursor: '%%%not-a-cursor%%%' }),
+          store.current().byScope({ scope: { userId }, limit: 5, cursor: '%%%not-a-cursor%%%' }),
         );
         expect(InvalidArgumentError.isInstance(error), String(error)).toBe(true);
       });
@@ -177,7 +178,7 @@ export function describeHistoryStore(harness: HistoryStoreHarness): void {
           event({ event: 'ADD', newText: `a${index}`, ...scope }),
           event({ event: 'UPDATE', newText: `b${index}`, previousText: `a${index}`, ...scope }),
         ]);
-        await currentStore().append({ events });
+        await store.current().append({ events });
         const queries: Scope[] = [
           { userId: user },
           { userId: user, agentId: agent },
@@ -190,7 +191,7 @@ export function describeHistoryStore(harness: HistoryStoreHarness): void {
         ];
         for (const scope of queries) {
           const expected = events.filter((candidate) => matchesScope(candidate, scope));
-          const { events: read } = await byScopeAll(currentStore(), scope, 4);
+          const { events: read } = await byScopeAll(store.current(), scope, 4);
           expect(read, `byScope ${JSON.stringify(scope)}`).toEqual(expected);
         }
       });
@@ -210,23 +211,23 @@ export function describeHistoryStore(harness: HistoryStoreHarness): void {
           event({ event: 'ADD', userId: kept, agentId: agent, newText: 'four' }),
           event({ event: 'ADD', agentId: agent, newText: 'five' }),
         ];
-        await currentStore().append({
+        await store.current().append({
           events: [doomed[0]!, survivors[0]!, doomed[1]!, ...survivors.slice(1)],
         });
-        expect(await currentStore().deleteScope({ scope: { userId: user } })).toEqual({
+        expect(await store.current().deleteScope({ scope: { userId: user } })).toEqual({
           deleted: 2,
         });
-        expect((await byScopeAll(currentStore(), { userId: user }, 10)).events).toEqual([]);
+        expect((await byScopeAll(store.current(), { userId: user }, 10)).events).toEqual([]);
         for (const doomedEvent of doomed) {
-          expect(await currentStore().byMemory({ memoryId: doomedEvent.memoryId! })).toEqual([]);
+          expect(await store.current().byMemory({ memoryId: doomedEvent.memoryId! })).toEqual([]);
         }
-        expect((await byScopeAll(currentStore(), { agentId: agent }, 10)).events).toEqual(
+        expect((await byScopeAll(store.current(), { agentId: agent }, 10)).events).toEqual(
           survivors.slice(1),
         );
-        expect((await byScopeAll(currentStore(), { userId: kept }, 10)).events).toEqual(
+        expect((await byScopeAll(store.current(), { userId: kept }, 10)).events).toEqual(
           survivors.slice(0, 2),
         );
-        expect(await currentStore().deleteScope({ scope: { userId: user } })).toEqual({
+        expect(await store.current().deleteScope({ scope: { userId: user } })).toEqual({
           deleted: 0,
         });
       });
@@ -234,12 +235,12 @@ export function describeHistoryStore(harness: HistoryStoreHarness): void {
       test('deleteScope with an empty scope throws InvalidArgumentError and deletes nothing', async () => {
         const userId = uniqueId('history-empty');
         const kept = event({ event: 'ADD', userId, newText: 'kept' });
-        await currentStore().append({ events: [kept] });
+        await store.current().append({ events: [kept] });
         for (const scope of [{}, { userId: undefined }] as Scope[]) {
-          const error = await caught(() => currentStore().deleteScope({ scope }));
+          const error = await caught(() => store.current().deleteScope({ scope }));
           expect(InvalidArgumentError.isInstance(error), String(error)).toBe(true);
         }
-        expect((await byScopeAll(currentStore(), { userId }, 10)).events).toEqual([kept]);
+        expect((await byScopeAll(store.current(), { userId }, 10)).events).toEqual([kept]);
       });
     });
 

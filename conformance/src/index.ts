@@ -1,3 +1,4 @@
+export { graphEntity, graphRelation } from './graph-fixtures.js';
 export type { GraphStoreHarness } from './graph-store-suite.js';
 export { describeGraphStore } from './graph-store-suite.js';
 export type {
@@ -10,6 +11,8 @@ export type {
   VectorStoreTestContext,
 } from './harness.js';
 export { describeHistoryStore } from './history-store-suite.js';
+export type { ProvidedServer } from './provided-server.js';
+export { providedServer } from './provided-server.js';
 export type {
   ContainerDefinition,
   ProvidedService,
@@ -25,4 +28,5 @@ export {
   serviceImage,
   servicesDirectory,
 } from './services.js';
+export { axisVector } from './support.js';
 export { describeVectorStore } from './vector-store-suite.js';

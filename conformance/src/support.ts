@@ -23,6 +23,31 @@ export function testRegistrar(skip: string | undefined, timeout: number): Regist
   };
 }
 
+/** Holds the store a suite creates in `beforeAll`; `current` reads it inside test bodies. */
+export function storeHolder<Store>() {
+  let store: Store | undefined;
+  return {
+    /** The store once created, or `undefined` (for cleanup, which may run without one). */
+    get created(): Store | undefined {
+      return store;
+    },
+    set(created: Store): Store {
+      store = created;
+      return created;
+    },
+    current(): Store {
+      if (!store) throw new Error('The store is created in beforeAll; use it inside a test body.');
+      return store;
+    },
+  };
+}
+
+/** The title of a suite's outer `describe`, naming the adapter and where its server came from. */
+export function suiteTitle(contract: string, harness: { name: string; server?: string }): string {
+  const server = harness.server ? ` [server: ${harness.server}]` : '';
+  return `${contract} conformance: ${harness.name}${server}`;
+}
+
 /** A short random suffix of lowercase letters and digits, safe in every backend's names. */
 export function randomSuffix(length = 10): string {
   const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';

@@ -159,12 +159,8 @@ function filterUsing(
   });
 }
 
-export function filtersSection({
-  test,
-  store,
-  createCollection,
-  dimensions,
-}: VectorStoreTestContext) {
+export function filtersSection(context: VectorStoreTestContext) {
+  const { test, store, createCollection, dimensions } = context;
   let dataset: Promise<{ collection: string; records: VectorRecord[]; seed: number }> | undefined;
 
   function loadDataset() {

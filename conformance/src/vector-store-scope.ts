@@ -30,13 +30,8 @@ function tagged(scope: Scope, tag: string): Scope {
   return result;
 }
 
-export function scopeIsolationSection({
-  test,
-  store,
-  createCollection,
-  dimensions,
-  harness,
-}: VectorStoreTestContext) {
+export function scopeIsolationSection(context: VectorStoreTestContext) {
+  const { test, store, createCollection, dimensions, harness } = context;
   test(
     'query, list, count and delete in one scope never see or touch another scope',
     async () => {

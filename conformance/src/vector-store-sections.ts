@@ -72,12 +72,8 @@ function expectDescending(scores: number[]): void {
   }
 }
 
-export function collectionsSection({
-  test,
-  store,
-  createCollection,
-  dimensions,
-}: VectorStoreTestContext) {
+export function collectionsSection(context: VectorStoreTestContext) {
+  const { test, store, createCollection, dimensions } = context;
   test('ensureCollection is idempotent and keeps existing records', async () => {
     const collection = await createCollection('idempotent');
     await store().ensureCollection({ collection, dimensions });
@@ -116,12 +112,8 @@ export function collectionsSection({
   });
 }
 
-export function payloadsSection({
-  test,
-  store,
-  createCollection,
-  dimensions,
-}: VectorStoreTestContext) {
+export function payloadsSection(context: VectorStoreTestContext) {
+  const { test, store, createCollection, dimensions } = context;
   test('upsert/get round trips every metadata payload type and record field', async () => {
     const collection = await createCollection('payloads');
     const full = makeRecord(dimensions, {
@@ -210,12 +202,8 @@ export function payloadsSection({
   });
 }
 
-export function querySection({
-  test,
-  store,
-  createCollection,
-  dimensions,
-}: VectorStoreTestContext) {
+export function querySection(context: VectorStoreTestContext) {
+  const { test, store, createCollection, dimensions } = context;
   test('returns at most topK matches, best first', async () => {
     const collection = await createCollection('topk');
     const records = Array.from({ length: 20 }, () => makeRecord(dimensions));
@@ -312,13 +300,8 @@ export function querySection({
   });
 }
 
-export function paginationSection({
-  test,
-  store,
-  createCollection,
-  dimensions,
-  harness,
-}: VectorStoreTestContext) {
+export function paginationSection(context: VectorStoreTestContext) {
+  const { test, store, createCollection, dimensions, harness } = context;
   const bulkTimeout = (harness.timeout ?? 30_000) * 4;
 
   test(
@@ -378,12 +361,8 @@ export function paginationSection({
   });
 }
 
-export function deleteSection({
-  test,
-  store,
-  createCollection,
-  dimensions,
-}: VectorStoreTestContext) {
+export function deleteSection(context: VectorStoreTestContext) {
+  const { test, store, createCollection, dimensions } = context;
   test('delete by ids returns the count and leaves the rest', async () => {
     const collection = await createCollection('delete_ids');
     const records = Array.from({ length: 10 }, () => makeRecord(dimensions));
@@ -431,13 +410,8 @@ export function deleteSection({
   });
 }
 
-export function batchSection({
-  test,
-  store,
-  createCollection,
-  dimensions,
-  harness,
-}: VectorStoreTestContext) {
+export function batchSection(context: VectorStoreTestContext) {
+  const { test, store, createCollection, dimensions, harness } = context;
   test(
     'batch upsert of 5,000 records in maxBatchSize chunks keeps them all',
     async () => {
@@ -460,12 +434,8 @@ export function batchSection({
   );
 }
 
-export function concurrencySection({
-  test,
-  store,
-  createCollection,
-  dimensions,
-}: VectorStoreTestContext) {
+export function concurrencySection(context: VectorStoreTestContext) {
+  const { test, store, createCollection, dimensions } = context;
   test('50 concurrent upserts and queries succeed and keep every record', async () => {
     const collection = await createCollection('concurrency');
     const records = Array.from({ length: 50 }, (_, index) =>
@@ -491,12 +461,8 @@ export function concurrencySection({
   });
 }
 
-export function keywordSearchSection({
-  test,
-  store,
-  createCollection,
-  dimensions,
-}: VectorStoreTestContext) {
+export function keywordSearchSection(context: VectorStoreTestContext) {
+  const { test, store, createCollection, dimensions } = context;
   test('query({ text }) ranks the record holding the rare words first, within the scope', async (context) => {
     if (!store().capabilities.keywordSearch) {
       context.skip('the store does not declare keywordSearch');
@@ -596,12 +562,8 @@ function historyEvent(memoryId: string, event: HistoryEvent['event'], text: stri
   };
 }
 
-export function atomicHistorySection({
-  test,
-  store,
-  createCollection,
-  dimensions,
-}: VectorStoreTestContext) {
+export function atomicHistorySection(context: VectorStoreTestContext) {
+  const { test, store, createCollection, dimensions } = context;
   function historyOf(vectorStore: VectorStore): HistoryStore {
     const candidate = vectorStore as Partial<HistoryStore>;
     expect(typeof candidate.byMemory, 'a store with atomicHistory is also a HistoryStore').toBe(

@@ -1,7 +1,13 @@
 import type { VectorStore } from '@engram/core';
 import { afterAll, beforeAll, describe } from 'vitest';
 import type { VectorStoreHarness, VectorStoreTestContext } from './harness.js';
-import { defaultTimeout, testRegistrar, uniqueCollectionName } from './support.js';
+import {
+  defaultTimeout,
+  storeHolder,
+  suiteTitle,
+  testRegistrar,
+  uniqueCollectionName,
+} from './support.js';
 import { filtersSection } from './vector-store-filters.js';
 import { scopeIsolationSection } from './vector-store-scope.js';
 import {
@@ -31,42 +37,36 @@ export function describeVectorStore(harness: VectorStoreHarness): void {
   const prefix = harness.collectionPrefix ?? 'engram_conformance';
   const test = testRegistrar(harness.skip, timeout);
   const collections: string[] = [];
-  let store: VectorStore | undefined;
-
-  function currentStore(): VectorStore {
-    if (!store) throw new Error('The store is created in beforeAll; use it inside a test body.');
-    return store;
-  }
-
+  const store = storeHolder<VectorStore>();
   const context: VectorStoreTestContext = {
     harness,
     dimensions,
-    store: currentStore,
+    store: store.current,
     async createCollection(label) {
       const collection = uniqueCollectionName(prefix, label);
       collections.push(collection);
-      await currentStore().ensureCollection({ collection, dimensions });
+      await store.current().ensureCollection({ collection, dimensions });
       return collection;
     },
     test,
   };
 
-  const server = harness.server ? ` [server: ${harness.server}]` : '';
-  describe(`VectorStore conformance: ${harness.name}${server}`, () => {
+  describe(suiteTitle('VectorStore', harness), () => {
     if (harness.skip === undefined) {
       beforeAll(async () => {
-        store = await harness.create();
+        store.set(await harness.create());
       }, timeout);
       afterAll(async () => {
-        if (!store) return;
+        const created = store.created;
+        if (!created) return;
         for (const collection of collections) {
           try {
-            await store.dropCollection({ collection });
+            await created.dropCollection({ collection });
           } catch {
             // cleanup is best effort; a failure here must not hide the test results
           }
         }
-        await store.close();
+        await created.close();
       }, timeout * 4);
     }
 

@@ -15,6 +15,7 @@ describe('pnpm new-adapter', () => {
     execFileSync('node', [script, 'acme-db', '--native', '--root', root]);
     for (const file of [
       'adapters/acme-db/package.json',
+      'adapters/acme-db/src/acme-db-adapter.ts',
       'adapters/acme-db/src/acme-db-vector-store.ts',
       'adapters/acme-db/src/acme-db-filter.ts',
       'adapters/acme-db/src/acme-db-filter.test.ts',
@@ -31,8 +32,15 @@ describe('pnpm new-adapter', () => {
     const manifest = JSON.parse(readFileSync(join(root, 'adapters/acme-db/package.json'), 'utf8'));
     expect(manifest.name).toBe('@engram/acme-db');
     expect(manifest.scripts['test:conformance']).toContain('vitest.conformance.config.ts');
-    expect(readFileSync(join(root, 'adapters/acme-db/src/index.ts'), 'utf8')).toContain(
-      'createAcmeDbVectorStore',
+    expect(manifest.dependencies).toEqual({ '@engram/adapter-kit': 'workspace:^' });
+    const index = readFileSync(join(root, 'adapters/acme-db/src/index.ts'), 'utf8');
+    expect(index).toContain('createAcmeDbVectorStore');
+    expect(index).toContain('engramAdapter');
+    expect(
+      readFileSync(join(root, 'adapters/acme-db/src/acme-db-vector-store.ts'), 'utf8'),
+    ).toContain('defineVectorStore');
+    expect(readFileSync(join(root, 'conformance/services/acme-db/launcher.sh'), 'utf8')).toContain(
+      '../lib.sh',
     );
     const service = JSON.parse(
       readFileSync(join(root, 'conformance/services/acme-db/service.json'), 'utf8'),

@@ -1,62 +1,29 @@
 import { randomUUID } from 'node:crypto';
-import { describeGraphStore } from '@engram/conformance';
+import {
+  axisVector,
+  describeGraphStore,
+  graphEntity as entity,
+  providedServer,
+  graphRelation as relation,
+} from '@engram/conformance';
 import {
   AdapterCallError,
   DimensionMismatchError,
   type GraphEntity,
-  type GraphRelation,
   InvalidArgumentError,
-  type Scope,
 } from '@engram/core';
 import pg from 'pg';
-import { expect, inject } from 'vitest';
+import { expect } from 'vitest';
 import { createAgeGraphStore } from '../src/index.js';
 
-const service = inject('engramService');
-const skip = service.skip ? { skip: service.skip } : {};
-const connectionString = service.url;
+const { url: connectionString, ...server } = providedServer();
 const graphName = 'engram_conformance';
-const time = '2024-05-01T00:00:00.000Z';
-
-function entity(scope: Scope, name: string, embedding: number[]): GraphEntity {
-  return {
-    id: randomUUID(),
-    name,
-    type: 'thing',
-    embedding,
-    ...scope,
-    mentions: 1,
-    createdAt: time,
-    updatedAt: time,
-  };
-}
-
-function relation(
-  scope: Scope,
-  source: GraphEntity,
-  relationship: string,
-  destination: GraphEntity,
-): GraphRelation {
-  return {
-    id: randomUUID(),
-    sourceId: source.id,
-    relationship,
-    destinationId: destination.id,
-    ...scope,
-    mentions: 1,
-    createdAt: time,
-    updatedAt: time,
-    invalidatedAt: null,
-  };
-}
-
-const axis = (index: number) => Array.from({ length: 8 }, (_, at) => (at === index ? 1 : 0));
+const axis = (index: number) => axisVector(8, index);
 
 describeGraphStore({
   name: 'age',
   create: () => createAgeGraphStore({ connectionString, graphName }),
-  server: service.origin,
-  ...skip,
+  ...server,
   additionalTests: ({ test, store }) => {
     test('values that look like Cypher or SQL are stored as given, never run', async () => {
       const hostile = 'x\' $$ }) DETACH DELETE e; SELECT 1; -- \\ " café ✓';

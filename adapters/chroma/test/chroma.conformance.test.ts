@@ -1,20 +1,19 @@
-import { describeVectorStore } from '@engram/conformance';
+import { describeVectorStore, providedServer } from '@engram/conformance';
 import { ChromaClient } from 'chromadb';
-import { expect, inject } from 'vitest';
+import { expect } from 'vitest';
 import { createChromaVectorStore } from '../src/index.js';
 
-const service = inject('engramService');
+const { url, ...server } = providedServer();
 
 describeVectorStore({
   name: 'chroma',
-  create: () => createChromaVectorStore({ url: service.url }),
-  server: service.origin,
-  ...(service.skip ? { skip: service.skip } : {}),
+  create: () => createChromaVectorStore({ url }),
+  ...server,
   additionalTests: ({ test, createCollection, store, dimensions }) => {
     test('creates collections in the cosine space and records their dimensions', async () => {
       const collection = await createCollection('space');
-      const url = new URL(service.url!);
-      const client = new ChromaClient({ host: url.hostname, port: Number(url.port) });
+      const address = new URL(url!);
+      const client = new ChromaClient({ host: address.hostname, port: Number(address.port) });
       const created = await client.getCollection({ name: collection });
       expect(created.configuration.hnsw?.space).toBe('cosine');
       expect(created.metadata?.['engram:dimensions']).toBe(dimensions);

@@ -1,21 +1,20 @@
 import { Client } from '@elastic/elasticsearch';
-import { describeVectorStore } from '@engram/conformance';
+import { axisVector, describeVectorStore, providedServer } from '@engram/conformance';
 import { AbortedError, InvalidArgumentError } from '@engram/core';
-import { expect, inject } from 'vitest';
+import { expect } from 'vitest';
 import { createElasticsearchVectorStore } from '../src/index.js';
 
-const service = inject('engramService');
+const { url, ...server } = providedServer();
 
 describeVectorStore({
   name: 'elasticsearch',
-  create: () => createElasticsearchVectorStore({ ...(service.url ? { url: service.url } : {}) }),
-  server: service.origin,
+  create: () => createElasticsearchVectorStore({ ...(url ? { url } : {}) }),
   timeout: 60_000,
-  ...(service.skip ? { skip: service.skip } : {}),
+  ...server,
   additionalTests: ({ test, store, createCollection, dimensions }) => {
     test('creates the index with the documented mapping', async () => {
       const collection = await createCollection('mapping');
-      const client = new Client({ node: service.url! });
+      const client = new Client({ node: url! });
       try {
         const response = await client.indices.getMapping({ index: collection });
         const properties = response[collection]?.mappings.properties ?? {};
@@ -42,7 +41,7 @@ describeVectorStore({
         records: [
           {
             id: '00000000-0000-4000-8000-000000000001',
-            vector: Array.from({ length: dimensions }, (_, index) => (index === 0 ? 1 : 0)),
+            vector: axisVector(dimensions, 0),
             text: 'odd',
             metadata,
             createdAt: '2024-01-01T00:00:00.000Z',
@@ -64,7 +63,7 @@ describeVectorStore({
     test('refuses an index that is not an Engram collection', async () => {
       const collection = await createCollection('foreign');
       await store().dropCollection({ collection });
-      const client = new Client({ node: service.url! });
+      const client = new Client({ node: url! });
       try {
         await client.indices.create({
           index: collection,

@@ -5,14 +5,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { describeGraphStore } from '@engram/conformance';
 import {
-  DimensionMismatchError,
-  type GraphEntity,
-  type GraphRelation,
-  InvalidArgumentError,
-  type Scope,
-} from '@engram/core';
+  describeGraphStore,
+  graphEntity as entity,
+  graphRelation as relation,
+} from '@engram/conformance';
+import { DimensionMismatchError, type GraphEntity, InvalidArgumentError } from '@engram/core';
 import { afterAll, expect } from 'vitest';
 import { createKuzuGraphStore, isRetryableKuzuError } from '../src/index.js';
 
@@ -22,40 +20,6 @@ const directory = mkdtempSync(join(tmpdir(), 'engram-kuzu-conformance-'));
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
 let databases = 0;
 const newPath = () => join(directory, `graph-${++databases}`, 'kuzu-graph');
-
-const time = '2024-05-01T00:00:00.000Z';
-
-function entity(scope: Scope, name: string, embedding: number[]): GraphEntity {
-  return {
-    id: randomUUID(),
-    name,
-    type: 'thing',
-    embedding,
-    ...scope,
-    mentions: 1,
-    createdAt: time,
-    updatedAt: time,
-  };
-}
-
-function relation(
-  scope: Scope,
-  source: GraphEntity,
-  relationship: string,
-  destination: GraphEntity,
-): GraphRelation {
-  return {
-    id: randomUUID(),
-    sourceId: source.id,
-    relationship,
-    destinationId: destination.id,
-    ...scope,
-    mentions: 1,
-    createdAt: time,
-    updatedAt: time,
-    invalidatedAt: null,
-  };
-}
 
 /** Opens the database in another Node process and counts its entities. */
 async function countInAnotherProcess(path: string): Promise<number> {

@@ -1,12 +1,10 @@
-import { describeGraphStore } from '@engram/conformance';
-import { inject } from 'vitest';
+import { describeGraphStore, providedServer } from '@engram/conformance';
 import { createMemgraphGraphStore } from '../src/index.js';
 
-const service = inject('engramService');
+const { url, ...server } = providedServer();
 
 describeGraphStore({
   name: 'memgraph',
-  create: () => createMemgraphGraphStore({ url: service.url }),
-  server: service.origin,
-  ...(service.skip ? { skip: service.skip } : {}),
+  create: () => createMemgraphGraphStore({ url }),
+  ...server,
 });

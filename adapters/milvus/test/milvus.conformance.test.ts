@@ -1,22 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import { describeVectorStore } from '@engram/conformance';
+import { axisVector, describeVectorStore, providedServer } from '@engram/conformance';
 import { MilvusClient } from '@zilliz/milvus2-sdk-node';
-import { expect, inject } from 'vitest';
+import { expect } from 'vitest';
 import { createMilvusVectorStore } from '../src/index.js';
 
-const service = inject('engramService');
+const { url, ...server } = providedServer();
 
 describeVectorStore({
   name: 'milvus',
-  create: () => createMilvusVectorStore({ address: service.url }),
-  server: service.origin,
+  create: () => createMilvusVectorStore({ address: url }),
+  ...server,
   // Every read waits for Strong consistency, on two shared cores.
   timeout: 90_000,
-  ...(service.skip ? { skip: service.skip } : {}),
   additionalTests: ({ test, store, createCollection, dimensions }) => {
     test('new collections have a COSINE vector index, indexed scope fields and Strong consistency', async () => {
       const collection = await createCollection('schema');
-      const client = new MilvusClient({ address: service.url!, logLevel: 'error' });
+      const client = new MilvusClient({ address: url!, logLevel: 'error' });
       try {
         const description = await client.describeCollection({ collection_name: collection });
         expect(description.consistency_level).toBe('Strong');
@@ -41,7 +40,7 @@ describeVectorStore({
       const now = new Date().toISOString();
       const records = Array.from({ length: 30 }, () => ({
         id: randomUUID(),
-        vector: Array.from({ length: dimensions }, (_, index) => (index === 0 ? 1 : 0)),
+        vector: axisVector(dimensions, 0),
         text: 'record',
         metadata: {},
         createdAt: now,

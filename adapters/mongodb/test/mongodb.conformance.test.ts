@@ -1,21 +1,20 @@
-import { describeVectorStore } from '@engram/conformance';
-import { expect, inject } from 'vitest';
+import { axisVector, describeVectorStore, providedServer } from '@engram/conformance';
+import { expect } from 'vitest';
 import { createMongoDBVectorStore } from '../src/index.js';
 
-const service = inject('engramService');
+const { url, ...server } = providedServer();
 
 describeVectorStore({
   name: 'mongodb',
-  create: () => createMongoDBVectorStore({ url: service.url, database: 'engram_conformance' }),
-  server: service.origin,
+  create: () => createMongoDBVectorStore({ url, database: 'engram_conformance' }),
+  ...server,
   // every collection builds two search indexes before its first write
   timeout: 120_000,
-  ...(service.skip ? { skip: service.skip } : {}),
   additionalTests: ({ test, store, createCollection, dimensions }) => {
     test('a write is visible to $vectorSearch and $search as soon as upsert returns', async () => {
       const collection = await createCollection('read_your_writes');
       const now = new Date().toISOString();
-      const vector = Array.from({ length: dimensions }, (_, index) => (index === 1 ? 1 : 0));
+      const vector = axisVector(dimensions, 1);
       const id = 'fresh-write';
       await store().upsert({
         collection,

@@ -1,17 +1,16 @@
-import { describeGraphStore } from '@engram/conformance';
-import { expect, inject } from 'vitest';
+import { describeGraphStore, providedServer } from '@engram/conformance';
+import { expect } from 'vitest';
 import { createNeo4jGraphStore } from '../src/index.js';
 
-const service = inject('engramService');
+const { url, ...server } = providedServer();
 
 describeGraphStore({
   name: 'neo4j',
-  create: () => createNeo4jGraphStore({ url: service.url }),
-  server: service.origin,
+  create: () => createNeo4jGraphStore({ url }),
+  ...server,
   // The first queries of a fresh JVM compile Cypher runtimes; on a loaded 2-core machine that
   // alone has taken 20 s.
   timeout: 120_000,
-  ...(service.skip ? { skip: service.skip } : {}),
   additionalTests: ({ test, store }) => {
     test('an all-zero embedding scores 0 instead of failing the lookup', async () => {
       const scope = { userId: `zero-${Date.now()}-${Math.random().toString(36).slice(2)}` };
@@ -41,7 +40,7 @@ describeGraphStore({
     });
 
     test('approximate search through the vector index above the limit, exact below it', async () => {
-      const indexed = createNeo4jGraphStore({ url: service.url, approximateSearchAbove: 3 });
+      const indexed = createNeo4jGraphStore({ url, approximateSearchAbove: 3 });
       try {
         expect(indexed.capabilities.nativeVectorIndex).toBe(true);
         await indexed.ensureSchema({ dimensions: 8 });

@@ -1,15 +1,13 @@
-import { describeGraphStore } from '@engram/conformance';
-import { inject } from 'vitest';
+import { describeGraphStore, providedServer } from '@engram/conformance';
 import { createNeptuneGraphStore } from '../src/index.js';
 
-const service = inject('engramService');
+const { url, ...server } = providedServer();
 
 // Amazon Neptune is a managed service: this suite runs only when NEPTUNE_ENDPOINT names a
 // cluster (with AWS credentials in the environment); otherwise every test reports as skipped.
 describeGraphStore({
   name: 'neptune',
-  create: () => createNeptuneGraphStore({ endpoint: service.url }),
-  server: service.origin,
+  create: () => createNeptuneGraphStore({ endpoint: url }),
   timeout: 60_000,
-  ...(service.skip ? { skip: service.skip } : {}),
+  ...server,
 });

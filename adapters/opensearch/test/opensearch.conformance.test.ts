@@ -1,13 +1,11 @@
-import { describeVectorStore } from '@engram/conformance';
-import { inject } from 'vitest';
+import { describeVectorStore, providedServer } from '@engram/conformance';
 import { createOpenSearchVectorStore } from '../src/index.js';
 
-const service = inject('engramService');
+const { url, ...server } = providedServer();
 
 describeVectorStore({
   name: 'opensearch',
-  create: () => createOpenSearchVectorStore({ ...(service.url ? { url: service.url } : {}) }),
-  server: service.origin,
+  create: () => createOpenSearchVectorStore({ ...(url ? { url } : {}) }),
   timeout: 60_000,
-  ...(service.skip ? { skip: service.skip } : {}),
+  ...server,
 });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { describeHistoryStore, describeVectorStore } from '@engram/conformance';
+import { describeHistoryStore, describeVectorStore, providedServer } from '@engram/conformance';
 import {
   AdapterCallError,
   type FilterExpression,
@@ -8,12 +8,10 @@ import {
   type VectorRecord,
 } from '@engram/core';
 import pg from 'pg';
-import { expect, inject } from 'vitest';
+import { expect } from 'vitest';
 import { createPgvectorStore, type PgvectorStore } from '../src/index.js';
 
-const service = inject('engramService');
-const skip = service.skip ? { skip: service.skip } : {};
-const connectionString = service.url;
+const { url: connectionString, ...server } = providedServer();
 
 function record(vector: number[], fields: Partial<VectorRecord> = {}): VectorRecord {
   const now = new Date().toISOString();
@@ -72,8 +70,7 @@ function farAndNear(dimensions: number): VectorRecord[] {
 describeVectorStore({
   name: 'pgvector',
   create: () => createPgvectorStore({ connectionString }),
-  server: service.origin,
-  ...skip,
+  ...server,
   additionalTests: ({ test, store, createCollection, dimensions }) => {
     test('filters hold exact JSONB semantics on edge cases', async () => {
       const collection = await createCollection('filter_edges');
@@ -327,6 +324,5 @@ describeVectorStore({
 describeHistoryStore({
   name: 'pgvector history',
   create: () => createPgvectorStore({ connectionString }),
-  server: service.origin,
-  ...skip,
+  ...server,
 });

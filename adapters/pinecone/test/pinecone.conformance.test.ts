@@ -1,8 +1,7 @@
-import { describeVectorStore } from '@engram/conformance';
-import { inject } from 'vitest';
+import { describeVectorStore, providedServer } from '@engram/conformance';
 import { createPineconeVectorStore } from '../src/index.js';
 
-const service = inject('engramService');
+const { url, ...server } = providedServer();
 
 /**
  * Pinecone Local serves each index on its own port (5081, 5082, ...) and reports that port in
@@ -31,8 +30,7 @@ function connection(serviceUrl: string | undefined) {
 
 describeVectorStore({
   name: 'pinecone',
-  create: () => createPineconeVectorStore(connection(service.url)),
-  server: service.origin,
+  create: () => createPineconeVectorStore(connection(url)),
   timeout: 60_000,
-  ...(service.skip ? { skip: service.skip } : {}),
+  ...server,
 });

@@ -1,19 +1,18 @@
-import { describeVectorStore } from '@engram/conformance';
-import { expect, inject } from 'vitest';
+import { axisVector, describeVectorStore, providedServer } from '@engram/conformance';
+import { expect } from 'vitest';
 import { createQdrantVectorStore } from '../src/index.js';
 
-const service = inject('engramService');
+const { url, ...server } = providedServer();
 
 describeVectorStore({
   name: 'qdrant',
-  create: () => createQdrantVectorStore({ url: service.url }),
-  server: service.origin,
-  ...(service.skip ? { skip: service.skip } : {}),
+  create: () => createQdrantVectorStore({ url }),
+  ...server,
   additionalTests: ({ test, store, createCollection, dimensions }) => {
     test('records with ids that are not UUIDs round-trip through hashed point ids', async () => {
       const collection = await createCollection('string_ids');
       const now = new Date().toISOString();
-      const vector = Array.from({ length: dimensions }, (_, index) => (index === 0 ? 1 : 0));
+      const vector = axisVector(dimensions, 0);
       const ids = ['memory-1', 'Memory-1', 'ÄÖÜ/42'];
       await store().upsert({
         collection,

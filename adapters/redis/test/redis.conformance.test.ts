@@ -1,13 +1,11 @@
-import { describeVectorStore } from '@engram/conformance';
-import { inject } from 'vitest';
+import { describeVectorStore, providedServer } from '@engram/conformance';
 import { createRedisVectorStore } from '../src/index.js';
 
-const service = inject('engramService');
+const { url, ...server } = providedServer();
 
 describeVectorStore({
   name: 'redis',
-  create: () => createRedisVectorStore({ ...(service.url ? { url: service.url } : {}) }),
-  server: service.origin,
+  create: () => createRedisVectorStore({ ...(url ? { url } : {}) }),
   timeout: 60_000,
-  ...(service.skip ? { skip: service.skip } : {}),
+  ...server,
 });

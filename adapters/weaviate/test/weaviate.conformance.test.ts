@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { describeVectorStore } from '@engram/conformance';
-import { expect, inject } from 'vitest';
+import { axisVector, describeVectorStore, providedServer } from '@engram/conformance';
+import { expect } from 'vitest';
 import { createWeaviateVectorStore } from '../src/index.js';
 
-const service = inject('engramService');
+const { url, ...server } = providedServer();
 
 /** The launcher and the container hand over `http://host:port/?grpcPort=N`. */
 function connection(serviceUrl: string | undefined) {
@@ -16,16 +16,15 @@ function connection(serviceUrl: string | undefined) {
 
 describeVectorStore({
   name: 'weaviate',
-  create: () => createWeaviateVectorStore(connection(service.url)),
-  server: service.origin,
+  create: () => createWeaviateVectorStore(connection(url)),
   timeout: 60_000,
-  ...(service.skip ? { skip: service.skip } : {}),
+  ...server,
   additionalTests: ({ test, store, createCollection, dimensions }) => {
     test('scope ids and strings keep surrounding whitespace, empty strings and newlines exact', async () => {
       const collection = await createCollection('exact_text');
       const record = (userId: string, note: string) => ({
         id: randomUUID(),
-        vector: Array.from({ length: dimensions }, (_, index) => (index === 0 ? 1 : 0)),
+        vector: axisVector(dimensions, 0),
         text: note,
         userId,
         metadata: { note },

@@ -17,24 +17,21 @@
 #
 # Progress goes to stderr; stdout carries only the URL (start, status).
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
+service_name=age
+server_label="the PGlite server"
 pglite_version="0.5.14"
 socket_version="0.2.17"
 age_version="0.0.15"
 pgvector_version="0.0.15"
 port="${AGE_PORT:-55433}"
-service_home="${ENGRAM_SERVICES_HOME:-$HOME/.cache/engram-services}/age"
+service_home="$services_home/age"
 data_dir="$service_home/data-$port"
 pid_file="$service_home/server-$port.pid"
 log_file="$service_home/server-$port.log"
 server_script="$service_home/node_modules/@electric-sql/pglite-socket/dist/scripts/server.js"
 url="postgres://postgres@127.0.0.1:${port}/postgres"
-
-log() { echo "[age] $*" >&2; }
-fail() {
-  log "error: $*"
-  exit 1
-}
 
 manifest() {
   cat <<EOF
@@ -77,88 +74,25 @@ install() {
   installed || fail "the PGlite packages are not in place after npm install"
 }
 
-running_pid() {
-  [ -f "$pid_file" ] || return 1
-  local pid
-  pid="$(cat "$pid_file")"
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
-  echo "$pid"
-}
-
-listening() {
-  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null
-}
+ready() { grep -q 'listening on' "$log_file" 2>/dev/null && port_open "$port"; }
 
 start() {
-  if running_pid >/dev/null && listening; then
-    log "already running on 127.0.0.1:$port"
-    echo "$url"
-    return
-  fi
-  if listening; then
+  if already_running; then return; fi
+  if port_open "$port"; then
     fail "port $port is taken by a process this script did not start; set AGE_PORT to another port"
   fi
   install
   mkdir -p "$data_dir"
   log "starting PGlite with AGE on 127.0.0.1:$port (data in $data_dir, log in $log_file)"
   # node itself, not npx: the recorded pid must be the server's, so that stop ends it.
-  nohup node "$server_script" -d "$data_dir" -h 127.0.0.1 -p "$port" -m 8 \
-    -e @electric-sql/pglite-pgvector:vector,@electric-sql/pglite-age:age \
-    >"$log_file" 2>&1 </dev/null &
-  echo $! >"$pid_file"
-  local deadline=$((SECONDS + ${AGE_START_TIMEOUT:-120}))
-  until grep -q 'listening on' "$log_file" 2>/dev/null && listening; do
-    if ! running_pid >/dev/null; then
-      tail -n 40 "$log_file" >&2 || true
-      fail "the PGlite server exited during startup"
-    fi
-    if [ "$SECONDS" -ge "$deadline" ]; then
-      tail -n 40 "$log_file" >&2 || true
-      fail "the PGlite server did not listen on 127.0.0.1:$port in time"
-    fi
-    sleep 0.5
-  done
-  log "ready"
+  spawn_server node "$server_script" -d "$data_dir" -h 127.0.0.1 -p "$port" -m 8 \
+    -e @electric-sql/pglite-pgvector:vector,@electric-sql/pglite-age:age
+  wait_ready "${AGE_START_TIMEOUT:-120}" 0.5
   echo "$url"
 }
 
-stop() {
-  local pid
-  if ! pid="$(running_pid)"; then
-    rm -f "$pid_file"
-    log "not running"
-    return
-  fi
-  log "stopping pid $pid"
-  kill "$pid" 2>/dev/null || true
-  for _ in $(seq 1 30); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.5
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    log "pid $pid did not stop; killing it"
-    kill -9 "$pid" 2>/dev/null || true
-  fi
-  rm -f "$pid_file"
-}
+stop() { stop_recorded 15; }
 
-status() {
-  if running_pid >/dev/null && listening; then
-    log "running on 127.0.0.1:$port"
-    echo "$url"
-  else
-    log "not running"
-    return 1
-  fi
-}
+status() { report_status 1; }
 
-case "${1:-}" in
-  install) install ;;
-  start) start ;;
-  stop) stop ;;
-  status) status ;;
-  *)
-    echo "usage: bash launcher.sh install|start|stop|status" >&2
-    exit 2
-    ;;
-esac
+launcher_main "$@"

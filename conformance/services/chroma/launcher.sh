@@ -14,22 +14,18 @@
 #
 # Progress goes to stderr; stdout carries only the URL (start, status).
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
+service_name=chroma
 chroma_version="1.5.9"
 port="${CHROMA_PORT:-8768}"
-service_home="${ENGRAM_SERVICES_HOME:-$HOME/.cache/engram-services}/chroma"
+service_home="$services_home/chroma"
 venv="$service_home/venv-$chroma_version"
 data_dir="$service_home/data"
 pid_file="$service_home/chroma.pid"
 log_file="$service_home/chroma.log"
 url="http://127.0.0.1:${port}"
 python="${PYTHON:-python3}"
-
-log() { echo "[chroma] $*" >&2; }
-fail() {
-  log "error: $*"
-  exit 1
-}
 
 installed() {
   [ -x "$venv/bin/python" ] &&
@@ -43,21 +39,11 @@ install() {
   fi
   mkdir -p "$service_home"
   log "installing the chromadb $chroma_version wheel from PyPI into $venv"
-  rm -rf "$venv"
-  "$python" -m venv "$venv" >&2 || fail "could not create a virtualenv (on Debian: apt-get install python3-venv)"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps "chromadb==$chroma_version" >&2
+  install_venv "$venv" --no-deps "chromadb==$chroma_version"
   installed || fail "chromadb_rust_bindings cannot be imported after the install"
 }
 
-running_pid() {
-  [ -f "$pid_file" ] || return 1
-  local pid
-  pid="$(cat "$pid_file")"
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
-  echo "$pid"
-}
-
-healthy() {
+ready() {
   "$python" - "$url/api/v2/heartbeat" <<'EOF' >/dev/null 2>&1
 import sys, urllib.request
 with urllib.request.urlopen(sys.argv[1], timeout=2) as response:
@@ -66,12 +52,8 @@ EOF
 }
 
 start() {
-  if running_pid >/dev/null && healthy; then
-    log "already running on $url"
-    echo "$url"
-    return
-  fi
-  if healthy; then
+  if already_running; then return; fi
+  if ready; then
     # Not started by this script (no pid file): leave it running, and do not stop it later.
     log "a Chroma server not started by this script already answers on $url; using it"
     echo "$url"
@@ -81,63 +63,15 @@ start() {
   mkdir -p "$data_dir"
   log "starting chroma $chroma_version on $url (data in $data_dir, log in $log_file)"
   # The same call the `chroma` console script makes, without importing the Python client.
-  ANONYMIZED_TELEMETRY=False nohup "$venv/bin/python" -c \
+  ANONYMIZED_TELEMETRY=False spawn_server "$venv/bin/python" -c \
     'import sys, chromadb_rust_bindings; chromadb_rust_bindings.cli(["chroma"] + sys.argv[1:])' \
-    run --path "$data_dir" --host 127.0.0.1 --port "$port" >"$log_file" 2>&1 </dev/null &
-  echo $! >"$pid_file"
-  local deadline=$((SECONDS + ${CHROMA_START_TIMEOUT:-60}))
-  until healthy; do
-    if ! running_pid >/dev/null; then
-      tail -n 40 "$log_file" >&2 || true
-      fail "chroma exited during startup"
-    fi
-    if [ "$SECONDS" -ge "$deadline" ]; then
-      tail -n 40 "$log_file" >&2 || true
-      fail "chroma did not answer $url/api/v2/heartbeat in time"
-    fi
-    sleep 0.5
-  done
-  log "ready"
+    run --path "$data_dir" --host 127.0.0.1 --port "$port"
+  wait_ready "${CHROMA_START_TIMEOUT:-60}" 0.5
   echo "$url"
 }
 
-stop() {
-  local pid
-  if ! pid="$(running_pid)"; then
-    rm -f "$pid_file"
-    log "not running"
-    return
-  fi
-  log "stopping pid $pid"
-  kill "$pid" 2>/dev/null || true
-  for _ in $(seq 1 30); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.5
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    log "pid $pid did not stop; killing it"
-    kill -9 "$pid" 2>/dev/null || true
-  fi
-  rm -f "$pid_file"
-}
+stop() { stop_recorded 15; }
 
-status() {
-  if running_pid >/dev/null && healthy; then
-    log "running on $url"
-    echo "$url"
-  else
-    log "not running"
-    return 1
-  fi
-}
+status() { report_status 1; }
 
-case "${1:-}" in
-  install) install ;;
-  start) start ;;
-  stop) stop ;;
-  status) status ;;
-  *)
-    echo "usage: bash launcher.sh install|start|stop|status" >&2
-    exit 2
-    ;;
-esac
+launcher_main "$@"

@@ -7,40 +7,31 @@
 # from a copy unpacked in that user's home (the cache under $HOME may not be readable by it).
 # Progress goes to stderr; `start` and `status` print the URL as the last line of stdout.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
+service_name=elasticsearch
 version="${ENGRAM_ELASTICSEARCH_VERSION:-8.19.21}"
 port="${ENGRAM_ELASTICSEARCH_PORT:-19200}"
 service_user="${ENGRAM_ELASTICSEARCH_USER:-elasticsearch}"
 heap="${ENGRAM_ELASTICSEARCH_HEAP:-512m}"
 startup_timeout="${ENGRAM_ELASTICSEARCH_STARTUP_TIMEOUT:-240}"
-cache="${ENGRAM_SERVICES_HOME:-$HOME/.cache/engram-services}/elasticsearch"
+cache="$services_home/elasticsearch"
 artifact="org.elasticsearch.distribution.integ-test-zip:elasticsearch:${version}:zip"
 archive="$cache/downloads/elasticsearch-${version}.zip"
 url="http://127.0.0.1:${port}"
 
-log() { printf '[elasticsearch] %s\n' "$*" >&2; }
-
-is_root() { [ "$(id -u)" -eq 0 ]; }
-
 # Where the unpacked server, its data and logs live: the service user's home when running as
 # root, the cache otherwise.
-runtime_dir() {
+locate_runtime() {
   if is_root; then
-    local home
-    home="$(getent passwd "$service_user" | cut -d: -f6)"
-    printf '%s/engram-services/elasticsearch' "$home"
+    runtime="$(getent passwd "$service_user" | cut -d: -f6 || true)/engram-services/elasticsearch"
   else
-    printf '%s/runtime' "$cache"
+    runtime="$cache/runtime"
   fi
+  pid_file="$runtime/elasticsearch.pid"
+  log_file="$runtime/logs/engram-conformance.log"
 }
-
-as_service_user() {
-  if is_root; then
-    runuser -u "$service_user" -- "$@"
-  else
-    "$@"
-  fi
-}
+locate_runtime
 
 ensure_user() {
   is_root || return 0
@@ -54,6 +45,7 @@ ensure_user() {
     mkdir -p "$home"
     chown "$service_user:" "$home"
   fi
+  locate_runtime
 }
 
 find_java_home() {
@@ -63,27 +55,23 @@ find_java_home() {
   fi
   local java
   java="$(command -v java || true)"
-  if [ -z "$java" ]; then
-    log "no java on PATH: install a JDK 17 (apt-get install openjdk-17-jdk-headless) or set ES_JAVA_HOME"
-    exit 1
-  fi
+  [ -n "$java" ] ||
+    fail "no java on PATH: install a JDK 17 (apt-get install openjdk-17-jdk-headless) or set ES_JAVA_HOME"
   dirname "$(dirname "$(readlink -f "$java")")"
 }
 
 install() {
   if [ ! -f "$archive" ]; then
-    command -v mvn >/dev/null || { log "Maven (mvn) is needed to fetch $artifact"; exit 1; }
+    command -v mvn >/dev/null || fail "Maven (mvn) is needed to fetch $artifact"
     log "downloading $artifact from Maven Central"
     mkdir -p "$cache/downloads"
     mvn -B -q dependency:copy -Dartifact="$artifact" -DoutputDirectory="$cache/downloads" >&2
   fi
   ensure_user
-  local runtime
-  runtime="$(runtime_dir)"
   local home="$runtime/elasticsearch-${version}"
   if [ ! -f "$home/.engram-installed" ]; then
     log "unpacking elasticsearch $version into $runtime"
-    as_service_user mkdir -p "$runtime"
+    as_user "$service_user" mkdir -p "$runtime"
     local staging="$runtime/.unpack-$$"
     rm -rf "$staging" "$home"
     mkdir -p "$staging"
@@ -95,56 +83,30 @@ install() {
   fi
 }
 
-pid_file() { printf '%s/elasticsearch.pid' "$(runtime_dir)"; }
-
-running_pid() {
-  local file
-  file="$(pid_file)"
-  [ -f "$file" ] || return 1
-  local pid
-  pid="$(cat "$file" 2>/dev/null || true)"
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
-  printf '%s' "$pid"
-}
-
-healthy() {
+ready() {
   curl -fsS --max-time 5 "$url/_cluster/health?wait_for_status=yellow&timeout=5s" >/dev/null 2>&1
-}
-
-wait_healthy() {
-  local waited=0
-  until healthy; do
-    if [ "$waited" -ge "$startup_timeout" ]; then
-      return 1
-    fi
-    sleep 2
-    waited=$((waited + 2))
-  done
-  log "ready after ${waited}s of waiting"
 }
 
 start() {
   if running_pid >/dev/null; then
     # started by an earlier call, maybe still booting
-    if wait_healthy; then
+    if poll_ready "$startup_timeout" 2; then
       log "already running on $url"
-      printf '%s\n' "$url"
-      return 0
+      echo "$url"
+      return
     fi
     log "a server is running but does not answer; restarting it"
     stop
   fi
   install
-  local runtime home java_home
-  runtime="$(runtime_dir)"
-  home="$runtime/elasticsearch-${version}"
+  local home="$runtime/elasticsearch-${version}" java_home
   java_home="$(find_java_home)"
-  as_service_user mkdir -p "$runtime/data-${version}" "$runtime/logs"
-  rm -f "$(pid_file)"
+  as_user "$service_user" mkdir -p "$runtime/data-${version}" "$runtime/logs"
+  rm -f "$pid_file"
   log "starting elasticsearch $version on $url (java: $java_home)"
   # -d detaches once the node has started; -p records the server's pid for stop.
-  if ! as_service_user env ES_JAVA_HOME="$java_home" ES_JAVA_OPTS="-Xms${heap} -Xmx${heap}" \
-    "$home/bin/elasticsearch" -d -p "$(pid_file)" \
+  if ! as_user "$service_user" env ES_JAVA_HOME="$java_home" ES_JAVA_OPTS="-Xms${heap} -Xmx${heap}" \
+    "$home/bin/elasticsearch" -d -p "$pid_file" \
     -Ediscovery.type=single-node \
     -Expack.security.enabled=false \
     -Enetwork.host=127.0.0.1 \
@@ -156,57 +118,15 @@ start() {
     >"$runtime/logs/launcher.out" 2>&1; then
     log "elasticsearch failed to start; last lines of its output:"
     tail -n 40 "$runtime/logs/launcher.out" >&2 || true
-    tail -n 40 "$runtime/logs/engram-conformance.log" >&2 2>/dev/null || true
+    show_log_tail
     exit 1
   fi
-  if ! wait_healthy; then
-    log "elasticsearch did not answer on $url within ${startup_timeout}s; last log lines:"
-    tail -n 40 "$runtime/logs/engram-conformance.log" >&2 2>/dev/null || true
-    stop
-    exit 1
-  fi
-  printf '%s\n' "$url"
+  wait_ready "$startup_timeout" 2
+  echo "$url"
 }
 
-stop() {
-  local pid
-  if ! pid="$(running_pid)"; then
-    log "not running"
-    rm -f "$(pid_file)" 2>/dev/null || true
-    return 0
-  fi
-  log "stopping pid $pid"
-  kill "$pid" 2>/dev/null || true
-  local waited=0
-  while kill -0 "$pid" 2>/dev/null; do
-    if [ "$waited" -ge 60 ]; then
-      log "still running after 60s, killing"
-      kill -9 "$pid" 2>/dev/null || true
-      break
-    fi
-    sleep 1
-    waited=$((waited + 1))
-  done
-  rm -f "$(pid_file)" 2>/dev/null || true
-}
+stop() { stop_recorded 60; }
 
-status() {
-  if running_pid >/dev/null && healthy; then
-    log "running"
-    printf '%s\n' "$url"
-  else
-    log "not running"
-    exit 3
-  fi
-}
+status() { report_status 3; }
 
-case "${1:-}" in
-  install) install ;;
-  start) start ;;
-  stop) stop ;;
-  status) status ;;
-  *)
-    echo "usage: bash launcher.sh install|start|stop|status" >&2
-    exit 2
-    ;;
-esac
+launcher_main "$@"

@@ -14,30 +14,17 @@
 #
 # Progress goes to stderr; stdout carries only the URL (start, status).
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
+service_name=pgvector
 pg_major=15
 port="${PGVECTOR_PORT:-55432}"
-service_home="${ENGRAM_SERVICES_HOME:-$HOME/.cache/engram-services}/pgvector"
+service_home="$services_home/pgvector"
 pg_bin="/usr/lib/postgresql/${pg_major}/bin"
 run_user=postgres
 url="postgres://postgres@127.0.0.1:${port}/postgres"
 
-log() { echo "[pgvector] $*" >&2; }
-fail() {
-  log "error: $*"
-  exit 1
-}
-
-is_root() { [ "$(id -u)" -eq 0 ]; }
-
-# Runs a command as the server's user (itself when not root).
-as_server_user() {
-  if is_root; then
-    runuser -u "$run_user" -- "$@"
-  else
-    "$@"
-  fi
-}
+as_server_user() { as_user "$run_user" "$@"; }
 
 packages_installed() {
   local package status
@@ -54,14 +41,7 @@ install_packages() {
   fi
   is_root || fail "postgresql-${pg_major} and postgresql-server-dev-${pg_major} are missing; install them as root (apt-get install postgresql-${pg_major} postgresql-server-dev-${pg_major})"
   log "installing postgresql-${pg_major} and postgresql-server-dev-${pg_major} with apt-get"
-  export DEBIAN_FRONTEND=noninteractive
-  # Wait for another apt run to finish rather than failing on its lock.
-  local apt_get=(apt-get -o DPkg::Lock::Timeout=600 -q)
-  local packages=("postgresql-${pg_major}" "postgresql-server-dev-${pg_major}")
-  if ! "${apt_get[@]}" install -y --no-install-recommends "${packages[@]}" >&2; then
-    "${apt_get[@]}" update >&2
-    "${apt_get[@]}" install -y --no-install-recommends "${packages[@]}" >&2
-  fi
+  apt_install "postgresql-${pg_major}" "postgresql-server-dev-${pg_major}"
 }
 
 pg_config_value() { "$pg_bin/pg_config" "$1"; }
@@ -174,16 +154,14 @@ is_running() {
   [ -f "$data/postmaster.pid" ] && as_server_user "$pg_bin/pg_ctl" status -D "$data" >/dev/null 2>&1
 }
 
+serving() { is_running "$(run_dir)"; }
+
 start() {
   install
   ensure_user
+  if already_running; then return; fi
   local dir
   dir="$(run_dir)"
-  if is_running "$dir"; then
-    log "already running on 127.0.0.1:$port"
-    echo "$url"
-    return
-  fi
   if is_root; then
     mkdir -p "$dir"
     chown "$run_user" "$dir"
@@ -228,25 +206,6 @@ stop() {
   as_server_user "$pg_bin/pg_ctl" stop -D "$dir/data" -m fast -w -t 60 >&2
 }
 
-status() {
-  local dir
-  dir="$(run_dir)"
-  if is_running "$dir"; then
-    log "running on 127.0.0.1:$port (data in $dir/data)"
-    echo "$url"
-  else
-    log "not running"
-    exit 3
-  fi
-}
+status() { report_status 3; }
 
-case "${1:-}" in
-install) install ;;
-start) start ;;
-stop) stop ;;
-status) status ;;
-*)
-  echo "usage: bash launcher.sh install|start|stop|status" >&2
-  exit 2
-  ;;
-esac
+launcher_main "$@"

