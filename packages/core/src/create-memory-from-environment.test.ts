@@ -16,44 +16,22 @@ function fakePackages() {
   const store = createInMemoryStore();
   const llm = createScriptedLLM({ fallback: { facts: [] } });
   const graphStore = createInMemoryGraphStore();
+  // Each fake package exports one descriptor that records its creation and returns `component`.
+  const fakePackage = (kind: 'vector' | 'llm' | 'graph', name: string, component: unknown) => ({
+    engramAdapter: defineAdapter({
+      kind,
+      name,
+      description: 'fake',
+      create: ({ dataDir, model }) => {
+        created.push({ kind, dataDir, ...(model ? { model } : {}) });
+        return component as never;
+      },
+    }),
+  });
   const packages: Record<string, unknown> = {
-    '@engram/sqlite': {
-      engramAdapters: [
-        defineAdapter({
-          kind: 'vector',
-          name: 'sqlite',
-          description: 'fake',
-          create: ({ dataDir }) => {
-            created.push({ kind: 'vector', dataDir });
-            return store;
-          },
-        }),
-      ],
-    },
-    '@engram/ai-sdk': {
-      engramAdapters: [
-        defineAdapter({
-          kind: 'llm',
-          name: 'ai-sdk',
-          description: 'fake',
-          create: ({ dataDir, model }) => {
-            created.push({ kind: 'llm', dataDir, ...(model ? { model } : {}) });
-            return llm;
-          },
-        }),
-      ],
-    },
-    '@engram/example-graph': {
-      engramAdapter: defineAdapter({
-        kind: 'graph',
-        name: 'example-graph',
-        description: 'fake',
-        create: ({ dataDir }) => {
-          created.push({ kind: 'graph', dataDir });
-          return graphStore;
-        },
-      }),
-    },
+    '@engram/sqlite': fakePackage('vector', 'sqlite', store),
+    '@engram/ai-sdk': fakePackage('llm', 'ai-sdk', llm),
+    '@engram/example-graph': fakePackage('graph', 'example-graph', graphStore),
   };
   const importModule = async (specifier: string) => {
     imported.push(specifier);

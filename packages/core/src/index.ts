@@ -150,21 +150,4 @@ export {
 } from './scope.js';
 export { cosineSimilarity } from './similarity.js';
 export { keywordTokens, keywordWords, normalizeText, stem, textHash, tokenize } from './text.js';
-export type {
-  CallOptions,
-  CommitOptions,
-  CountOptions,
-  DeleteOptions,
-  EnsureCollectionOptions,
-  GetOptions,
-  JsonValue,
-  ListOptions,
-  ListPage,
-  QueryOptions,
-  StoredRecord,
-  UpsertOptions,
-  VectorMatch,
-  VectorRecord,
-  VectorStore,
-  VectorStoreCapabilities,
-} from './vector-store.js';
+export type * from './vector-store.js';

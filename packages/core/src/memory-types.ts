@@ -54,20 +54,14 @@ export interface MemoryOptions {
   now?: () => Date;
 }
 
-/** A stored memory as callers see it. */
-export interface MemoryItem {
+/** A stored memory as callers see it, with the ids of its scope. */
+export interface MemoryItem extends Scope {
   /** Memory id. */
   id: string;
   /** The memory text. */
   memory: string;
   /** Hash of the normalized text. */
   hash?: string;
-  /** The user the memory belongs to. */
-  userId?: string;
-  /** The agent the memory belongs to. */
-  agentId?: string;
-  /** The run the memory belongs to. */
-  runId?: string;
   /** Free-form JSON metadata. */
   metadata: Record<string, JsonValue>;
   /** ISO-8601 creation time. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseReconcileAnswer, planChanges } from './plan-changes.js';
+import { parseReconcileAnswer, planChanges, type ReconcileAction } from './plan-changes.js';
 
 const existing = [
   { id: 'uuid-pizza', text: 'Likes pizza' },
@@ -7,17 +7,16 @@ const existing = [
   { id: 'uuid-cat', text: 'Has a cat' },
 ];
 
+const plan = (actions: ReconcileAction[]) => planChanges({ existing, actions });
+
 describe('planChanges', () => {
   it('maps temporary ids to the existing memories: UPDATE, DELETE, NONE, ADD', () => {
-    const { changes, warnings } = planChanges({
-      existing,
-      actions: [
-        { event: 'UPDATE', id: '0', text: 'Loves pepperoni pizza' },
-        { event: 'DELETE', id: '1' },
-        { event: 'NONE', id: '2' },
-        { event: 'ADD', text: 'Owns a bike' },
-      ],
-    });
+    const { changes, warnings } = plan([
+      { event: 'UPDATE', id: '0', text: 'Loves pepperoni pizza' },
+      { event: 'DELETE', id: '1' },
+      { event: 'NONE', id: '2' },
+      { event: 'ADD', text: 'Owns a bike' },
+    ]);
     expect(changes).toEqual([
       { event: 'UPDATE', text: 'Loves pepperoni pizza', target: existing[0] },
       { event: 'DELETE', target: existing[1] },
@@ -28,13 +27,10 @@ describe('planChanges', () => {
   });
 
   it('never touches a memory through a made-up id: UPDATE becomes ADD, DELETE is ignored', () => {
-    const { changes, warnings } = planChanges({
-      existing,
-      actions: [
-        { event: 'UPDATE', id: '7', text: 'Likes green tea' },
-        { event: 'DELETE', id: 'uuid-acme' },
-      ],
-    });
+    const { changes, warnings } = plan([
+      { event: 'UPDATE', id: '7', text: 'Likes green tea' },
+      { event: 'DELETE', id: 'uuid-acme' },
+    ]);
     expect(changes).toEqual([{ event: 'ADD', text: 'Likes green tea' }]);
     expect(warnings).toEqual([
       'UPDATE of unknown memory id "7" was treated as ADD.',
@@ -43,18 +39,15 @@ describe('planChanges', () => {
   });
 
   it('changes each memory once and adds no text twice or already stored', () => {
-    const { changes, warnings } = planChanges({
-      existing,
-      actions: [
-        { event: 'DELETE', id: '0' },
-        { event: 'DELETE', id: '0' },
-        { event: 'UPDATE', id: '2', text: 'has a CAT' },
-        { event: 'ADD', text: 'Works at Acme' },
-        { event: 'ADD', text: 'Owns a bike' },
-        { event: 'ADD', text: 'owns a bike' },
-        { event: 'ADD' },
-      ],
-    });
+    const { changes, warnings } = plan([
+      { event: 'DELETE', id: '0' },
+      { event: 'DELETE', id: '0' },
+      { event: 'UPDATE', id: '2', text: 'has a CAT' },
+      { event: 'ADD', text: 'Works at Acme' },
+      { event: 'ADD', text: 'Owns a bike' },
+      { event: 'ADD', text: 'owns a bike' },
+      { event: 'ADD' },
+    ]);
     expect(changes).toEqual([
       { event: 'DELETE', target: existing[0] },
       { event: 'NONE', target: existing[2] },

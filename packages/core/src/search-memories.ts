@@ -72,10 +72,15 @@ async function rerank(
 function toResult(entry: FusedScore & { record: StoredRecord; rerankScore?: number }) {
   const { vector: _vector, ...record } = entry.record;
   const { id, memory, ...rest } = toMemoryItem(record);
-  const item: SearchResultItem = { id, memory, score: entry.similarity ?? 0, ...rest };
-  if (entry.keywordScore !== undefined) item.keywordScore = entry.keywordScore;
-  if (entry.rerankScore !== undefined) item.rerankScore = entry.rerankScore;
-  return item;
+  const { keywordScore, rerankScore } = entry;
+  return {
+    id,
+    memory,
+    score: entry.similarity ?? 0,
+    ...rest,
+    ...(keywordScore === undefined ? {} : { keywordScore }),
+    ...(rerankScore === undefined ? {} : { rerankScore }),
+  } satisfies SearchResultItem;
 }
 
 /**

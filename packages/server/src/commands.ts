@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { defaultDataDirectory } from '@engram/core';
 import { type Command, InvalidArgumentError } from 'commander';
 import type { ApiKeyStore } from './api-keys.js';
+import type { ServerConfigOverrides } from './server-config.js';
 
 /** Where the server commands write and which environment they read. */
 export interface ServerCommandContext {
@@ -29,8 +30,18 @@ function wholeNumberOption(flag: string, min: number, max: number) {
 const parsePort = wholeNumberOption('--port', 0, 65_535);
 const parseConcurrency = wholeNumberOption('--concurrency', 1, 64);
 
-function dataDirOf(flags: GlobalFlags): string | undefined {
-  return flags.dataDir === undefined ? undefined : resolve(flags.dataDir);
+/** The server configuration from the file, the environment and these flags. */
+async function configOf(
+  command: Command,
+  env: ServerCommandContext['env'],
+  overrides: Omit<ServerConfigOverrides, 'dataDir'>,
+) {
+  const { loadServerConfig } = await import('./server-config.js');
+  const { dataDir } = command.optsWithGlobals<GlobalFlags>();
+  return loadServerConfig(
+    { ...overrides, ...(dataDir === undefined ? {} : { dataDir: resolve(dataDir) }) },
+    env,
+  );
 }
 
 /**
@@ -73,20 +84,13 @@ export function addServerCommands(program: Command, context: ServerCommandContex
         flags: { host?: string; port?: number; config?: string; insecureLocal?: boolean },
         command: Command,
       ) => {
-        const { loadServerConfig } = await import('./server-config.js');
         const { startServer } = await import('./server-runtime.js');
-        const globals = command.optsWithGlobals<GlobalFlags>();
-        const dataDir = dataDirOf(globals);
-        const config = loadServerConfig(
-          {
-            ...(flags.host === undefined ? {} : { host: flags.host }),
-            ...(flags.port === undefined ? {} : { port: flags.port }),
-            ...(flags.config === undefined ? {} : { configFile: flags.config }),
-            ...(flags.insecureLocal ? { insecureLocal: true } : {}),
-            ...(dataDir === undefined ? {} : { dataDir }),
-          },
-          env,
-        );
+        const config = await configOf(command, env, {
+          ...(flags.host === undefined ? {} : { host: flags.host }),
+          ...(flags.port === undefined ? {} : { port: flags.port }),
+          ...(flags.config === undefined ? {} : { configFile: flags.config }),
+          ...(flags.insecureLocal ? { insecureLocal: true } : {}),
+        });
         await startServer(config);
       },
     );
@@ -97,17 +101,10 @@ export function addServerCommands(program: Command, context: ServerCommandContex
     .option('--config <file>', 'YAML or JSON configuration file (default $ENGRAM_CONFIG)')
     .option('--concurrency <n>', 'jobs run at once (default 2)', parseConcurrency)
     .action(async (flags: { config?: string; concurrency?: number }, command: Command) => {
-      const { loadServerConfig } = await import('./server-config.js');
       const { startWorker } = await import('./server-runtime.js');
-      const globals = command.optsWithGlobals<GlobalFlags>();
-      const dataDir = dataDirOf(globals);
-      const config = loadServerConfig(
-        {
-          ...(flags.config === undefined ? {} : { configFile: flags.config }),
-          ...(dataDir === undefined ? {} : { dataDir }),
-        },
-        env,
-      );
+      const config = await configOf(command, env, {
+        ...(flags.config === undefined ? {} : { configFile: flags.config }),
+      });
       await startWorker(config, { concurrency: flags.concurrency ?? 2 });
     });
 
