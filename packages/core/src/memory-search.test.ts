@@ -3,6 +3,7 @@ import { InvalidArgumentError, NotFoundError } from './errors.js';
 import { createHashEmbedder } from './hash-embedder.js';
 import { createInMemoryStore } from './in-memory-vector-store.js';
 import { Memory } from './memory.js';
+import type { JsonValue } from './vector-store.js';
 
 /** Every component given, so that nothing is read from the environment. */
 const offline = { embedder: createHashEmbedder(), graphStore: null };
@@ -66,33 +67,14 @@ describe('validation', () => {
 describe('search', () => {
   async function seeded() {
     const memory = new Memory({ vectorStore: createInMemoryStore(), llm: null, ...offline });
-    await memory.import([
-      {
-        userId: 'alice',
-        text: 'Is allergic to peanuts',
-        metadata: { category: 'health', priority: 3 },
-      },
-      {
-        userId: 'alice',
-        text: 'Loves hiking in the Alps',
-        metadata: { category: 'hobby', priority: 1 },
-      },
-      {
-        userId: 'alice',
-        text: 'Works as a nurse at the city hospital',
-        metadata: { category: 'work', priority: 2 },
-      },
-      {
-        userId: 'alice',
-        text: 'Her daughter Mia plays the piano',
-        metadata: { category: 'family', priority: 2 },
-      },
-      {
-        userId: 'bob',
-        text: 'Is allergic to peanuts and shellfish',
-        metadata: { category: 'health' },
-      },
-    ]);
+    const seed: [string, string, Record<string, JsonValue>][] = [
+      ['alice', 'Is allergic to peanuts', { category: 'health', priority: 3 }],
+      ['alice', 'Loves hiking in the Alps', { category: 'hobby', priority: 1 }],
+      ['alice', 'Works as a nurse at the city hospital', { category: 'work', priority: 2 }],
+      ['alice', 'Her daughter Mia plays the piano', { category: 'family', priority: 2 }],
+      ['bob', 'Is allergic to peanuts and shellfish', { category: 'health' }],
+    ];
+    await memory.import(seed.map(([userId, text, metadata]) => ({ userId, text, metadata })));
     return memory;
   }
 
