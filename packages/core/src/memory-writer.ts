@@ -41,14 +41,28 @@ export class ChangeSet {
   /** A new memory. */
   add(record: VectorRecord): void {
     this.upsert.push(record);
-    this.events.push(this.#change('ADD', record.id, null, record.text, record));
+    this.events.push(
+      this.#change(record, {
+        memoryId: record.id,
+        event: 'ADD',
+        previousText: null,
+        newText: record.text,
+      }),
+    );
     this.results.push({ id: record.id, memory: record.text, event: 'ADD' });
   }
 
   /** A memory whose text or metadata changed; `previousText` is what it said before. */
   update(record: VectorRecord, previousText: string): void {
     this.upsert.push(record);
-    this.events.push(this.#change('UPDATE', record.id, previousText, record.text, record));
+    this.events.push(
+      this.#change(record, {
+        memoryId: record.id,
+        event: 'UPDATE',
+        previousText,
+        newText: record.text,
+      }),
+    );
     this.results.push({
       id: record.id,
       memory: record.text,
@@ -60,13 +74,28 @@ export class ChangeSet {
   /** A memory deleted. */
   delete(record: StoredRecord): void {
     this.remove.push(record.id);
-    this.events.push(this.#change('DELETE', record.id, record.text, null, record));
+    this.events.push(
+      this.#change(record, {
+        memoryId: record.id,
+        event: 'DELETE',
+        previousText: record.text,
+        newText: null,
+      }),
+    );
     this.results.push({ id: record.id, memory: record.text, event: 'DELETE' });
   }
 
   /** Input of an `add` the model could not turn into facts, kept in the history. */
   inferenceFailed(input: string, scope: Scope, detail: string): void {
-    this.events.push(this.#change('INFERENCE_FAILED', null, null, input, scope, detail));
+    this.events.push(
+      this.#change(scope, {
+        memoryId: null,
+        event: 'INFERENCE_FAILED',
+        previousText: null,
+        newText: input,
+        detail,
+      }),
+    );
   }
 
   /** Whether there is nothing to write. */
@@ -74,20 +103,15 @@ export class ChangeSet {
     return this.upsert.length === 0 && this.remove.length === 0 && this.events.length === 0;
   }
 
+  /** A history event of the scope's fields, stamped with the actor and the time. */
   #change(
-    event: HistoryEvent['event'],
-    memoryId: string | null,
-    previousText: string | null,
-    newText: string | null,
     scope: Scope,
-    detail?: string,
+    change: Pick<HistoryEvent, 'event' | 'memoryId' | 'previousText' | 'newText' | 'detail'>,
   ): HistoryEvent {
+    const { detail, ...fields } = change;
     return {
       id: randomUUID(),
-      memoryId,
-      event,
-      previousText,
-      newText,
+      ...fields,
       ...scopeOf(scope),
       actor: this.#actor,
       ...(detail ? { detail } : {}),

@@ -35,9 +35,11 @@ function keywordMatchesInCore(query: string, vectorMatches: VectorMatch[]): Vect
  */
 async function similaritiesOfKeywordHits(
   engine: MemoryEngine,
-  ids: string[],
-  queryVector: number[],
-  abortSignal?: AbortSignal,
+  {
+    ids,
+    queryVector,
+    abortSignal,
+  }: { ids: string[]; queryVector: number[]; abortSignal?: AbortSignal | undefined },
 ): Promise<ScoredId[]> {
   if (ids.length === 0) return [];
   const records = await engine.store.get({
@@ -120,12 +122,11 @@ export async function searchMemories(
   for (const match of keywordOnly) records.set(match.record.id, match.record);
   const similarities = [
     ...vectorMatches.map(scored),
-    ...(await similaritiesOfKeywordHits(
-      engine,
-      keywordOnly.map((match) => match.record.id),
-      queryVector!,
-      options.abortSignal,
-    )),
+    ...(await similaritiesOfKeywordHits(engine, {
+      ids: keywordOnly.map((match) => match.record.id),
+      queryVector: queryVector!,
+      abortSignal: options.abortSignal,
+    })),
   ];
   const fused = fuseScores({
     similarities,
