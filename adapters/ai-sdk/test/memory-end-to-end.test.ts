@@ -1,4 +1,9 @@
-import { createInMemoryStore, Memory, normalizeText } from '@engram/core';
+import {
+  createInMemoryStore,
+  createMemoryFromEnvironment,
+  type Memory,
+  normalizeText,
+} from '@engram/core';
 import { type FakeChatRequest, type FakeOpenAIServer, startFakeOpenAI } from '@engram/fake-openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -49,11 +54,10 @@ describe('Memory over the OpenAI wire format, configured from the environment', 
       chat: ruleBasedChat,
       embeddingDimensions: 1536,
     });
-    memory = new Memory({
-      vectorStore: createInMemoryStore(),
-      env: { OPENAI_API_KEY: 'test-key', OPENAI_BASE_URL: server.url },
-      importModule: (specifier) => import(specifier),
-    });
+    memory = await createMemoryFromEnvironment(
+      { OPENAI_API_KEY: 'test-key', OPENAI_BASE_URL: server.url },
+      { vectorStore: createInMemoryStore(), importModule: (specifier) => import(specifier) },
+    );
   });
 
   afterAll(async () => {
@@ -95,11 +99,10 @@ describe('Memory over the OpenAI wire format, configured from the environment', 
   it('keeps the input when the model keeps answering garbage', async () => {
     const garbage = await startFakeOpenAI({ chat: () => 'I would rather not answer in JSON.' });
     const store = createInMemoryStore();
-    const broken = new Memory({
-      vectorStore: store,
-      env: { OPENAI_API_KEY: 'any', OPENAI_BASE_URL: garbage.url, ENGRAM_EMBEDDER: 'hash' },
-      importModule: (specifier) => import(specifier),
-    });
+    const broken = await createMemoryFromEnvironment(
+      { OPENAI_API_KEY: 'any', OPENAI_BASE_URL: garbage.url, ENGRAM_EMBEDDER: 'hash' },
+      { vectorStore: store, importModule: (specifier) => import(specifier) },
+    );
     const result = await broken.add('My locker code is 4711', { userId: 'carol' });
     expect(result.results).toEqual([]);
     const { events } = await store.byScope({ scope: { userId: 'carol' }, limit: 10 });

@@ -1,7 +1,12 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ClosedError, createInMemoryStore, InvalidArgumentError, Memory } from '@engram/core';
+import {
+  ClosedError,
+  createInMemoryStore,
+  createMemoryFromEnvironment,
+  InvalidArgumentError,
+} from '@engram/core';
 import { describe, expect, it } from 'vitest';
 import * as kuzuPackage from './index.js';
 import { createKuzuGraphStore } from './kuzu-graph-store.js';
@@ -70,16 +75,18 @@ describe('createKuzuGraphStore', () => {
   it('is what ENGRAM_GRAPH=kuzu opens, under the data directory', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'engram-kuzu-home-'));
     try {
-      const memory = new Memory({
-        vectorStore: createInMemoryStore(),
-        llm: null,
-        dataDir,
-        env: { ENGRAM_GRAPH: 'kuzu' },
-        importModule: async (specifier: string) => {
-          expect(specifier).toBe('@engram/kuzu');
-          return kuzuPackage as Record<string, unknown>;
+      const memory = await createMemoryFromEnvironment(
+        { ENGRAM_GRAPH: 'kuzu' },
+        {
+          vectorStore: createInMemoryStore(),
+          llm: null,
+          dataDir,
+          importModule: async (specifier: string) => {
+            expect(specifier).toBe('@engram/kuzu');
+            return kuzuPackage as Record<string, unknown>;
+          },
         },
-      });
+      );
       await memory.add('I like tea', { userId: 'carol' });
       expect((await memory.list({ userId: 'carol' })).relations).toEqual([]);
       expect(existsSync(join(dataDir, 'kuzu-graph'))).toBe(true);

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createHashEmbedder, Memory, scoreBM25 } from '@engram/core';
+import { createHashEmbedder, fuseScores, Memory, scoreBM25 } from '@engram/core';
 import { createSqliteStore } from '@engram/sqlite';
 import { evidenceRecall, type LocomoConversation } from './locomo.js';
 
@@ -35,118 +35,65 @@ export function reciprocalRankFusion(
   return [...scores.entries()].sort((left, right) => right[1] - left[1]).map(([id]) => id);
 }
 
-/** Weighted sum of max-normalized scores (cosine and BM25). */
-function scoreFusion(
-  vector: Ranked,
-  keyword: Ranked,
-  keywordWeight: number,
-  depth: number,
-): string[] {
-  const scores = new Map<string, number>();
-  const maxKeyword = Math.max(1e-9, ...keyword.scores.slice(0, depth));
-  vector.ids.slice(0, depth).forEach((id, index) => {
-    scores.set(id, (1 - keywordWeight) * Math.max(0, vector.scores[index]!));
-  });
-  keyword.ids.slice(0, depth).forEach((id, index) => {
-    scores.set(id, (scores.get(id) ?? 0) + (keywordWeight * keyword.scores[index]!) / maxKeyword);
-  });
-  return [...scores.entries()].sort((left, right) => right[1] - left[1]).map(([id]) => id);
+type KeywordList = 'fts' | 'bm25';
+
+function topScores(ranked: Ranked, depth: number, floor = -Infinity) {
+  return ranked.ids
+    .slice(0, depth)
+    .map((id, index) => ({ id, score: Math.max(floor, ranked.scores[index]!) }));
+}
+
+/** Two-list reciprocal-rank fusion: the vector list against one keyword list. */
+function rrf(
+  name: string,
+  keyword: KeywordList,
+  [vectorWeight, keywordWeight]: [number, number],
+  { depth = 50, k = 60 }: { depth?: number; k?: number } = {},
+) {
+  return {
+    name,
+    rank: (lists: QuestionLists) =>
+      reciprocalRankFusion(
+        [
+          { ranked: lists.vector, weight: vectorWeight, depth },
+          { ranked: lists[keyword], weight: keywordWeight, depth },
+        ],
+        k,
+      ),
+  };
+}
+
+/** Core's weighted score fusion (`fuseScores`) of the top 50 of each list, cosine floored at 0. */
+function scoreFusion(keyword: KeywordList, keywordWeight: number) {
+  const label = keyword === 'fts' ? 'FTS5' : 'core BM25';
+  return {
+    name: `score fusion ${(1 - keywordWeight).toFixed(1)} cosine + ${keywordWeight} ${label}/max`,
+    rank: (lists: QuestionLists) =>
+      fuseScores({
+        similarities: topScores(lists.vector, 50, 0),
+        keywordScores: topScores(lists[keyword], 50),
+        keywordWeight,
+      }).map((entry) => entry.id),
+  };
 }
 
 const variants: { name: string; rank: (lists: QuestionLists) => string[] }[] = [
-  {
-    name: 'RRF vector 1 : FTS5 1, k 60, 50 candidates (core before this change)',
-    rank: (l) =>
-      reciprocalRankFusion([
-        { ranked: l.vector, weight: 1, depth: 50 },
-        { ranked: l.fts, weight: 1, depth: 50 },
-      ]),
-  },
-  { name: 'FTS5 keyword list alone', rank: (l) => l.fts.ids },
-  { name: 'core BM25 over the whole scope alone', rank: (l) => l.bm25.ids },
-  {
-    name: 'RRF vector 1 : FTS5 1, 100 candidates',
-    rank: (l) =>
-      reciprocalRankFusion([
-        { ranked: l.vector, weight: 1, depth: 100 },
-        { ranked: l.fts, weight: 1, depth: 100 },
-      ]),
-  },
-  {
-    name: 'RRF vector 1 : FTS5 2',
-    rank: (l) =>
-      reciprocalRankFusion([
-        { ranked: l.vector, weight: 1, depth: 50 },
-        { ranked: l.fts, weight: 2, depth: 50 },
-      ]),
-  },
-  {
-    name: 'RRF vector 1 : FTS5 3',
-    rank: (l) =>
-      reciprocalRankFusion([
-        { ranked: l.vector, weight: 1, depth: 50 },
-        { ranked: l.fts, weight: 3, depth: 50 },
-      ]),
-  },
-  {
-    name: 'RRF vector 1 : FTS5 1, k 10',
-    rank: (l) =>
-      reciprocalRankFusion(
-        [
-          { ranked: l.vector, weight: 1, depth: 50 },
-          { ranked: l.fts, weight: 1, depth: 50 },
-        ],
-        10,
-      ),
-  },
-  {
-    name: 'RRF vector 1 : core BM25 (whole scope) 2',
-    rank: (l) =>
-      reciprocalRankFusion([
-        { ranked: l.vector, weight: 1, depth: 50 },
-        { ranked: l.bm25, weight: 2, depth: 50 },
-      ]),
-  },
-  {
-    name: 'RRF vector 1 : core BM25 (whole scope) 1',
-    rank: (l) =>
-      reciprocalRankFusion([
-        { ranked: l.vector, weight: 1, depth: 50 },
-        { ranked: l.bm25, weight: 1, depth: 50 },
-      ]),
-  },
-  {
-    name: 'score fusion 0.3 cosine + 0.7 FTS5/max',
-    rank: (l) => scoreFusion(l.vector, l.fts, 0.7, 50),
-  },
-  {
-    name: 'score fusion 0.5 cosine + 0.5 FTS5/max',
-    rank: (l) => scoreFusion(l.vector, l.fts, 0.5, 50),
-  },
-  {
-    name: 'score fusion 0.3 cosine + 0.7 core BM25/max',
-    rank: (l) => scoreFusion(l.vector, l.bm25, 0.7, 50),
-  },
-  {
-    name: 'score fusion 0.2 cosine + 0.8 FTS5/max',
-    rank: (l) => scoreFusion(l.vector, l.fts, 0.8, 50),
-  },
-  {
-    name: 'score fusion 0.1 cosine + 0.9 FTS5/max',
-    rank: (l) => scoreFusion(l.vector, l.fts, 0.9, 50),
-  },
-  {
-    name: 'score fusion 0.2 cosine + 0.8 core BM25/max',
-    rank: (l) => scoreFusion(l.vector, l.bm25, 0.8, 50),
-  },
-  {
-    name: 'RRF vector 0.3 : FTS5 1',
-    rank: (l) =>
-      reciprocalRankFusion([
-        { ranked: l.vector, weight: 0.3, depth: 50 },
-        { ranked: l.fts, weight: 1, depth: 50 },
-      ]),
-  },
+  rrf('RRF vector 1 : FTS5 1, k 60, 50 candidates (core before this change)', 'fts', [1, 1]),
+  { name: 'FTS5 keyword list alone', rank: (lists) => lists.fts.ids },
+  { name: 'core BM25 over the whole scope alone', rank: (lists) => lists.bm25.ids },
+  rrf('RRF vector 1 : FTS5 1, 100 candidates', 'fts', [1, 1], { depth: 100 }),
+  rrf('RRF vector 1 : FTS5 2', 'fts', [1, 2]),
+  rrf('RRF vector 1 : FTS5 3', 'fts', [1, 3]),
+  rrf('RRF vector 1 : FTS5 1, k 10', 'fts', [1, 1], { k: 10 }),
+  rrf('RRF vector 1 : core BM25 (whole scope) 2', 'bm25', [1, 2]),
+  rrf('RRF vector 1 : core BM25 (whole scope) 1', 'bm25', [1, 1]),
+  scoreFusion('fts', 0.7),
+  scoreFusion('fts', 0.5),
+  scoreFusion('bm25', 0.7),
+  scoreFusion('fts', 0.8),
+  scoreFusion('fts', 0.9),
+  scoreFusion('bm25', 0.8),
+  rrf('RRF vector 0.3 : FTS5 1', 'fts', [0.3, 1]),
 ];
 
 const mean = (values: readonly number[]) =>

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,17 +82,12 @@ describe('engram with graph memory (ENGRAM_GRAPH=kuzu)', () => {
         ENGRAM_GRAPH: 'kuzu',
       };
       delete env.ENGRAM_LLM;
-      const child = spawn(process.execPath, [bin, '--data-dir', dataDir, ...args], { env });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-        stdout += chunk;
+      const argv = [bin, '--data-dir', dataDir, ...args];
+      execFile(process.execPath, argv, { env }, (error, stdout, stderr) => {
+        // A non-zero exit is a result to check; only a failure to run at all rejects.
+        if (error && typeof error.code !== 'number') reject(error);
+        else resolve({ code: error ? (error.code as number) : 0, stdout, stderr });
       });
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-        stderr += chunk;
-      });
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
     });
   }
 

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createHashEmbedder, createInMemoryStore, Memory } from '@engram/core';
+import { createHashEmbedder, createInMemoryStore, createMemoryFromEnvironment } from '@engram/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from './run-cli.js';
 
@@ -34,8 +34,12 @@ function harness() {
         },
       },
       env: { ENGRAM_LLM: 'none' },
-      createMemory: (options) =>
-        new Memory({ ...options, vectorStore: shared, embedder: createHashEmbedder() }),
+      createMemory: (env, options) =>
+        createMemoryFromEnvironment(env, {
+          ...options,
+          vectorStore: shared,
+          embedder: createHashEmbedder(),
+        }),
     });
     return { code, stdout, stderr };
   };

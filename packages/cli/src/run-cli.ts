@@ -1,17 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
   createHashEmbedder,
+  createMemoryFromEnvironment,
+  defaultDataDirectory,
   describeError,
   EngramError,
   type Environment,
   type FilterInput,
   InvalidArgumentError,
-  Memory,
+  type Memory,
+  type MemoryFromEnvironmentOptions,
   type MemoryItem,
-  type MemoryOptions,
   NotFoundError,
   type RelationItem,
   type Scope,
@@ -51,8 +53,14 @@ export interface CliContext {
   stdin: NodeJS.ReadableStream;
   /** Environment variables (`ENGRAM_HOME`, `ENGRAM_LLM`, `OPENAI_API_KEY`, ...). */
   env: Environment;
-  /** Builds the engine; tests pass one backed by an in-memory store. */
-  createMemory: (options: MemoryOptions) => Memory;
+  /**
+   * Builds the engine from the environment and the data directory; tests pass one backed by an
+   * in-memory store. Default: `createMemoryFromEnvironment`.
+   */
+  createMemory: (
+    env: Environment,
+    options: MemoryFromEnvironmentOptions,
+  ) => Memory | Promise<Memory>;
 }
 
 interface GlobalFlags {
@@ -120,7 +128,7 @@ export async function runCli(argv: string[], overrides: Partial<CliContext> = {}
     stderr: overrides.stderr ?? process.stderr,
     stdin: overrides.stdin ?? process.stdin,
     env: overrides.env ?? process.env,
-    createMemory: overrides.createMemory ?? ((options) => new Memory(options)),
+    createMemory: overrides.createMemory ?? createMemoryFromEnvironment,
   };
   const { stdout, stderr, env } = context;
   const json = wantsJson(argv);
@@ -131,23 +139,19 @@ export async function runCli(argv: string[], overrides: Partial<CliContext> = {}
   };
   const width = () => (stdout.isTTY ? stdout.columns : undefined);
 
-  function dataDirOf(flags: GlobalFlags): string {
-    return resolve(flags.dataDir ?? env.ENGRAM_HOME ?? join(homedir(), '.engram'));
-  }
-
-  async function withMemory<T>(
-    command: Command,
-    work: (memory: Memory) => Promise<T>,
-    extra: Partial<MemoryOptions> = {},
-  ): Promise<T> {
-    const dataDir = dataDirOf(command.optsWithGlobals<GlobalFlags>());
+  // Adapter packages named by the environment resolve from the CLI's own dependencies first.
+  const openMemory = async (dataDir: string, extra: MemoryFromEnvironmentOptions = {}) => {
     await mkdir(dataDir, { recursive: true });
-    const memory = context.createMemory({
+    return context.createMemory(env, {
       dataDir,
-      env,
       importModule: (specifier) => import(specifier),
       ...extra,
     });
+  };
+
+  async function withMemory<T>(command: Command, work: (memory: Memory) => Promise<T>): Promise<T> {
+    const { dataDir } = command.optsWithGlobals<GlobalFlags>();
+    const memory = await openMemory(resolve(dataDir ?? defaultDataDirectory(env)));
     let failed = false;
     try {
       return await work(memory);
@@ -446,14 +450,7 @@ Without a key, memories are stored as given and search runs offline.`,
         ? await mkdtemp(join(tmpdir(), 'engram-demo-'))
         : resolve(globals.dataDir!);
       try {
-        await mkdir(dataDir, { recursive: true });
-        const memory = context.createMemory({
-          dataDir,
-          env,
-          importModule: (specifier) => import(specifier),
-          embedder: createHashEmbedder(),
-          llm: null,
-        });
+        const memory = await openMemory(dataDir, { embedder: createHashEmbedder(), llm: null });
         let outcome: Awaited<ReturnType<typeof runDemo>>;
         try {
           outcome = await runDemo(memory);

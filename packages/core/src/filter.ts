@@ -180,18 +180,10 @@ export function validateFilter(filter: unknown, path = 'filter', depth = 0): Fil
   }
 }
 
-const shorthandOperators = new Set([
-  'eq',
-  'ne',
-  'gt',
-  'gte',
-  'lt',
-  'lte',
-  'in',
-  'nin',
-  'contains',
-  'exists',
-]);
+const logicalOperators = new Set<string>(['and', 'or', 'not']);
+const shorthandOperators = new Set<string>(
+  filterOperators.filter((operator) => !logicalOperators.has(operator)),
+);
 
 function isAstNode(input: object): boolean {
   const op = (input as { op?: unknown }).op;

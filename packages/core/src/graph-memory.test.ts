@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { createMemoryFromEnvironment } from './create-memory-from-environment.js';
+import { createHashEmbedder } from './hash-embedder.js';
 import { createInMemoryGraphStore } from './in-memory-graph-store.js';
 import { createInMemoryStore } from './in-memory-vector-store.js';
 import type { LLMGenerateOptions } from './llm.js';
@@ -81,7 +83,7 @@ describe('graph memory', () => {
       graphStore,
       graphThreshold: 0.6,
       llm,
-      env: {},
+      embedder: createHashEmbedder(),
     });
 
     const first = await memory.add('I work at Acme and live in Oslo', { userId: 'alice' });
@@ -147,7 +149,7 @@ describe('graph memory', () => {
       vectorStore: createInMemoryStore(),
       graphStore: createInMemoryGraphStore(),
       llm,
-      env: {},
+      embedder: createHashEmbedder(),
     });
     const result = await memory.add('I like tea', { userId: 'carol' });
     expect(result.results.map((change) => change.memory)).toEqual(['Likes tea']);
@@ -156,11 +158,10 @@ describe('graph memory', () => {
   });
 
   it('is selected by ENGRAM_GRAPH=memory', async () => {
-    const memory = new Memory({
-      vectorStore: createInMemoryStore(),
-      llm: null,
-      env: { ENGRAM_GRAPH: 'memory' },
-    });
+    const memory = await createMemoryFromEnvironment(
+      { ENGRAM_GRAPH: 'memory' },
+      { vectorStore: createInMemoryStore(), llm: null },
+    );
     await memory.add('x', { userId: 'a' });
     expect((await memory.list({ userId: 'a' })).relations).toEqual([]);
   });

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { scoreBM25 } from './bm25.js';
 import type { GraphEntity, GraphRelation, GraphStore, GraphTriple } from './graph-store.js';
-import { parseModelJson } from './json-repair.js';
 import type { JSONSchema, LLM, LLMMessage } from './llm.js';
-import { type Message, retryMessage, transcript } from './prompts.js';
-import { type Scope, scopeFields } from './scope.js';
+import { type GenerateJsonOptions, generateJson } from './llm-json.js';
+import { type Message, transcript } from './prompts.js';
+import { type Scope, scopeOf } from './scope.js';
 import { cosineSimilarity } from './similarity.js';
 
 /** A relation as callers see it: `source -[relationship]-> destination`. */
@@ -108,10 +108,31 @@ function toItem(triple: GraphTriple, score?: number): RelationItem {
   };
 }
 
-function scopeOf(scope: Scope): Scope {
-  const result: Scope = {};
-  for (const field of scopeFields) if (scope[field] !== undefined) result[field] = scope[field];
-  return result;
+function invalidationMessages(
+  candidates: GraphTriple[],
+  newTriples: { source: GraphEntity; relationship: string; destination: GraphEntity }[],
+): LLMMessage[] {
+  const existing = candidates.map((triple, index) => ({
+    id: String(index),
+    relation: `${triple.source.name} ${triple.relation.relationship} ${triple.destination.name}`,
+  }));
+  const added = newTriples.map(
+    (triple) => `${triple.source.name} ${triple.relationship} ${triple.destination.name}`,
+  );
+  return [
+    { role: 'system', content: invalidationPrompt },
+    {
+      role: 'user',
+      content: `Existing relations:\n${JSON.stringify(existing)}\n\nNew relations:\n${JSON.stringify(added)}`,
+    },
+  ];
+}
+
+function parseInvalidation(value: unknown): string[] | undefined {
+  const list = Array.isArray(value)
+    ? value
+    : (value as { invalidate?: unknown } | null)?.invalidate;
+  return Array.isArray(list) ? list.map(String) : undefined;
 }
 
 interface Extracted {
@@ -168,35 +189,18 @@ export interface GraphMemoryOptions {
 export class GraphMemory {
   constructor(private readonly options: GraphMemoryOptions) {}
 
-  async #json<T>(
-    messages: LLMMessage[],
-    name: string,
-    schema: JSONSchema,
-    shape: string,
-    parse: (value: unknown) => T | undefined,
+  #json<T>(
+    request: Pick<GenerateJsonOptions<T>, 'messages' | 'schemaName' | 'schema' | 'shape' | 'parse'>,
     warnings: string[],
     abortSignal?: AbortSignal,
   ): Promise<T | undefined> {
-    let conversation = messages;
-    for (let attempt = 0; attempt <= this.options.retries; attempt++) {
-      const result = await this.options.llm!.generate({
-        messages: conversation,
-        responseFormat: { type: 'json', schema, name },
-        temperature: 0,
-        ...(abortSignal ? { abortSignal } : {}),
-      });
-      const value = parse(
-        result.object !== undefined ? result.object : parseModelJson(result.text ?? ''),
-      );
-      if (value !== undefined) return value;
-      warnings.push(`The LLM's ${name} answer was unusable (attempt ${attempt + 1}).`);
-      conversation = [
-        ...messages,
-        { role: 'assistant', content: result.text ?? '' },
-        retryMessage(shape),
-      ];
-    }
-    return undefined;
+    return generateJson({
+      ...request,
+      llm: this.options.llm!,
+      retries: this.options.retries,
+      warnings,
+      abortSignal,
+    });
   }
 
   /** Adds what the conversation says to the scope's graph. */
@@ -212,14 +216,17 @@ export class GraphMemory {
     const user = normalizeEntityName(scope.userId ?? scope.agentId ?? scope.runId ?? 'user');
     const now = this.options.now();
     const extracted = await this.#json(
-      [
-        { role: 'system', content: extractionPrompt(user, now.toISOString().slice(0, 10)) },
-        { role: 'user', content: `Conversation:\n${transcript(messages)}` },
-      ],
-      graphExtractionSchemaName,
-      extractionSchema,
-      '{"entities": [{"name": "...", "type": "..."}], "relations": [{"source": "...", "relationship": "...", "destination": "..."}]}',
-      parseExtraction,
+      {
+        messages: [
+          { role: 'system', content: extractionPrompt(user, now.toISOString().slice(0, 10)) },
+          { role: 'user', content: `Conversation:\n${transcript(messages)}` },
+        ],
+        schemaName: graphExtractionSchemaName,
+        schema: extractionSchema,
+        shape:
+          '{"entities": [{"name": "...", "type": "..."}], "relations": [{"source": "...", "relationship": "...", "destination": "..."}]}',
+        parse: parseExtraction,
+      },
       warnings,
       abortSignal,
     );
@@ -313,31 +320,12 @@ export class GraphMemory {
     );
     if (candidates.length > 0) {
       const ids = await this.#json(
-        [
-          { role: 'system', content: invalidationPrompt },
-          {
-            role: 'user',
-            content: `Existing relations:\n${JSON.stringify(
-              candidates.map((triple, index) => ({
-                id: String(index),
-                relation: `${triple.source.name} ${triple.relation.relationship} ${triple.destination.name}`,
-              })),
-            )}\n\nNew relations:\n${JSON.stringify(
-              newTriples.map(
-                (triple) =>
-                  `${triple.source.name} ${triple.relationship} ${triple.destination.name}`,
-              ),
-            )}`,
-          },
-        ],
-        graphInvalidationSchemaName,
-        invalidationSchema,
-        '{"invalidate": ["0"]}',
-        (value) => {
-          const list = Array.isArray(value)
-            ? value
-            : (value as { invalidate?: unknown } | null)?.invalidate;
-          return Array.isArray(list) ? list.map(String) : undefined;
+        {
+          messages: invalidationMessages(candidates, newTriples),
+          schemaName: graphInvalidationSchemaName,
+          schema: invalidationSchema,
+          shape: '{"invalidate": ["0"]}',
+          parse: parseInvalidation,
         },
         warnings,
         abortSignal,

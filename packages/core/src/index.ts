@@ -15,8 +15,19 @@ export {
 } from './adapter-descriptor.js';
 export type { BM25Options } from './bm25.js';
 export { scoreBM25 } from './bm25.js';
+export type { MemoryFromEnvironmentOptions } from './create-memory-from-environment.js';
+export { createMemoryFromEnvironment } from './create-memory-from-environment.js';
 export { defaultDataDirectory } from './data-directory.js';
 export type { Embedder, EmbedOptions, EmbedResult } from './embedder.js';
+export type {
+  EnvironmentWiringOptions,
+  ResolvedMemoryOptions,
+} from './environment-components.js';
+export {
+  componentsFromEnvironment,
+  resolveEmbedderFromEnvironment,
+  resolveLLMFromEnvironment,
+} from './environment-components.js';
 export type {
   AdapterCallErrorOptions,
   DimensionMismatchErrorOptions,
@@ -36,6 +47,8 @@ export {
   throwIfAborted,
   UnsupportedFunctionalityError,
 } from './errors.js';
+export type { ExtractFactsOptions } from './extract-facts.js';
+export { extractFacts, parseFacts } from './extract-facts.js';
 export type {
   FilterExpression,
   FilterInput,
@@ -52,6 +65,8 @@ export {
   readField,
   validateFilter,
 } from './filter.js';
+export type { FusedScore, FuseScoresOptions, ScoredId } from './fuse-scores.js';
+export { fuseScores } from './fuse-scores.js';
 export type { GraphChanges, GraphMemoryOptions, RelationItem } from './graph-memory.js';
 export {
   GraphMemory,
@@ -87,11 +102,15 @@ export type {
   LLMToolCall,
   LLMUsage,
 } from './llm.js';
+export type { GenerateJsonOptions } from './llm-json.js';
+export { generateJson } from './llm-json.js';
+export { Memory } from './memory.js';
 export type {
   AddOptions,
   AddResult,
   ImportItem,
   ListMemoriesOptions,
+  ListMemoriesResult,
   MemoryChange,
   MemoryItem,
   MemoryOptions,
@@ -100,9 +119,16 @@ export type {
   SearchResult,
   SearchResultItem,
   UpdateOptions,
-} from './memory.js';
-export { Memory } from './memory.js';
+} from './memory-types.js';
 export { decodeCursor, encodeCursor } from './pagination.js';
+export type {
+  ExistingMemory,
+  PlanChangesOptions,
+  PlanChangesResult,
+  PlannedChange,
+  ReconcileAction,
+} from './plan-changes.js';
+export { parseReconcileAnswer, planChanges } from './plan-changes.js';
 export type { Message } from './prompts.js';
 export {
   defaultExtractionPrompt,
@@ -111,31 +137,17 @@ export {
   reconcileSchemaName,
 } from './prompts.js';
 export type { Environment, ImportModule } from './providers.js';
-export {
-  loadAdapterPackage,
-  resolveEmbedderFromEnvironment,
-  resolveLLMFromEnvironment,
-} from './providers.js';
+export { loadAdapterPackage } from './providers.js';
 export type { Reranker, RerankOptions, RerankResult } from './reranker.js';
 export type { Scope, ScopeField } from './scope.js';
-export { matchesScope, maxScopeIdLength, normalizeScope, scopeFields, scopeKey } from './scope.js';
+export {
+  matchesScope,
+  maxScopeIdLength,
+  normalizeScope,
+  scopeFields,
+  scopeKey,
+  scopeOf,
+} from './scope.js';
 export { cosineSimilarity } from './similarity.js';
 export { keywordTokens, keywordWords, normalizeText, stem, textHash, tokenize } from './text.js';
-export type {
-  CallOptions,
-  CommitOptions,
-  CountOptions,
-  DeleteOptions,
-  EnsureCollectionOptions,
-  GetOptions,
-  JsonValue,
-  ListOptions,
-  ListPage,
-  QueryOptions,
-  StoredRecord,
-  UpsertOptions,
-  VectorMatch,
-  VectorRecord,
-  VectorStore,
-  VectorStoreCapabilities,
-} from './vector-store.js';
+export type * from './vector-store.js';

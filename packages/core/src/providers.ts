@@ -1,10 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Embedder } from './embedder.js';
-import { EngramError, InvalidArgumentError } from './errors.js';
-import { createHashEmbedder } from './hash-embedder.js';
-import type { LLM } from './llm.js';
+import { EngramError } from './errors.js';
 
 /** Loads an adapter package by name; lets callers resolve packages from their own location. */
 export type ImportModule = (specifier: string) => Promise<unknown>;
@@ -82,63 +79,4 @@ export async function loadAdapterPackage(
     message: `${purpose} needs the package ${specifier}, which is not installed. Run \`npm install ${specifier}\`, or pass the component explicitly in the Memory options.`,
     cause: lastError,
   });
-}
-
-function factory<T>(module: Record<string, unknown>, name: string, specifier: string) {
-  const value = module[name];
-  if (typeof value !== 'function') {
-    throw new EngramError({
-      message: `${specifier} does not export ${name}; update it to a version that matches @engram/core.`,
-    });
-  }
-  return value as (...args: unknown[]) => T;
-}
-
-/**
- * The LLM named by the environment: `ENGRAM_LLM` (`openai:<model>`, `ollama:<model>`, or `none`),
- * else OpenAI's default small model when `OPENAI_API_KEY` is set, else none.
- */
-export async function resolveLLMFromEnvironment(
-  env: Environment,
-  importModule?: ImportModule,
-): Promise<LLM | undefined> {
-  const name = env.ENGRAM_LLM?.trim();
-  if (name === 'none' || (name === undefined && !env.OPENAI_API_KEY) || name === '') {
-    return undefined;
-  }
-  const module = await loadAdapterPackage(
-    '@engram/ai-sdk',
-    'ENGRAM_LLM / OPENAI_API_KEY',
-    importModule,
-  );
-  const modelName = name ?? (module.defaultLLMName as string | undefined);
-  return factory<LLM>(module, 'createLLMFromName', '@engram/ai-sdk')(modelName, { env });
-}
-
-/**
- * The embedder named by the environment: `ENGRAM_EMBEDDER` (`hash`, `hash:<dimensions>`,
- * `openai:<model>`, `ollama:<model>`), else OpenAI's default when `OPENAI_API_KEY` is set, else
- * the offline hash embedder.
- */
-export async function resolveEmbedderFromEnvironment(
-  env: Environment,
-  importModule?: ImportModule,
-): Promise<Embedder> {
-  const name = env.ENGRAM_EMBEDDER?.trim();
-  if (name?.startsWith('hash') || (!name && !env.OPENAI_API_KEY)) {
-    const dimensions = name?.includes(':') ? Number(name.split(':')[1]) : undefined;
-    if (dimensions !== undefined && !Number.isInteger(dimensions)) {
-      throw new InvalidArgumentError({
-        message: `ENGRAM_EMBEDDER=${name}: write hash or hash:<dimensions>, e.g. hash:384.`,
-      });
-    }
-    return createHashEmbedder(dimensions === undefined ? {} : { dimensions });
-  }
-  const module = await loadAdapterPackage(
-    '@engram/ai-sdk',
-    'ENGRAM_EMBEDDER / OPENAI_API_KEY',
-    importModule,
-  );
-  const modelName = name || (module.defaultEmbedderName as string | undefined);
-  return factory<Embedder>(module, 'createEmbedderFromName', '@engram/ai-sdk')(modelName, { env });
 }

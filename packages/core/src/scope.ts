@@ -73,6 +73,13 @@ export function normalizeScope(
   return scope;
 }
 
+/** Only the scope fields of a record (or of anything that carries them). */
+export function scopeOf(record: Scope): Scope {
+  const scope: Scope = {};
+  for (const field of scopeFields) if (record[field] !== undefined) scope[field] = record[field];
+  return scope;
+}
+
 /** Whether a record's scope fields satisfy every field of the scope. */
 export function matchesScope(record: Scope, scope: Scope | undefined): boolean {
   if (!scope) return true;

@@ -1,6 +1,8 @@
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { defaultDataDirectory } from '@engram/core';
 import { type Command, InvalidArgumentError } from 'commander';
+import type { ApiKeyStore } from './api-keys.js';
+import type { ServerConfigOverrides } from './server-config.js';
 
 /** Where the server commands write and which environment they read. */
 export interface ServerCommandContext {
@@ -13,32 +15,33 @@ interface GlobalFlags {
   json?: boolean;
 }
 
-function parsePort(value: string): number {
-  const port = /^\d+$/.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw new InvalidArgumentError(
-      `--port must be a whole number from 0 to 65535, got "${value}".`,
-    );
-  }
-  return port;
+function wholeNumberOption(flag: string, min: number, max: number) {
+  return (value: string): number => {
+    const number = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+    if (!Number.isInteger(number) || number < min || number > max) {
+      throw new InvalidArgumentError(
+        `${flag} must be a whole number from ${min} to ${max}, got "${value}".`,
+      );
+    }
+    return number;
+  };
 }
 
-function parseConcurrency(value: string): number {
-  const count = /^\d+$/.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isInteger(count) || count < 1 || count > 64) {
-    throw new InvalidArgumentError(
-      `--concurrency must be a whole number from 1 to 64, got "${value}".`,
-    );
-  }
-  return count;
-}
+const parsePort = wholeNumberOption('--port', 0, 65_535);
+const parseConcurrency = wholeNumberOption('--concurrency', 1, 64);
 
-function dataDirOf(flags: GlobalFlags): string | undefined {
-  return flags.dataDir === undefined ? undefined : resolve(flags.dataDir);
-}
-
-function keyDataDir(flags: GlobalFlags, env: ServerCommandContext['env']): string {
-  return resolve(flags.dataDir ?? env.ENGRAM_HOME ?? join(homedir(), '.engram'));
+/** The server configuration from the file, the environment and these flags. */
+async function configOf(
+  command: Command,
+  env: ServerCommandContext['env'],
+  overrides: Omit<ServerConfigOverrides, 'dataDir'>,
+) {
+  const { loadServerConfig } = await import('./server-config.js');
+  const { dataDir } = command.optsWithGlobals<GlobalFlags>();
+  return loadServerConfig(
+    { ...overrides, ...(dataDir === undefined ? {} : { dataDir: resolve(dataDir) }) },
+    env,
+  );
 }
 
 /**
@@ -49,6 +52,21 @@ export function addServerCommands(program: Command, context: ServerCommandContex
   const { stdout, env } = context;
   const print = (flags: GlobalFlags, human: string, value: unknown) => {
     stdout.write(flags.json ? `${JSON.stringify(value, null, 2)}\n` : human);
+  };
+  /** Runs `work` on the API key store of the data directory, then closes it. */
+  const withKeyStore = async (
+    command: Command,
+    work: (store: ApiKeyStore, globals: GlobalFlags) => void,
+  ) => {
+    const { apiKeyStorePath, openApiKeyStore } = await import('./api-keys.js');
+    const globals = command.optsWithGlobals<GlobalFlags>();
+    const dataDir = resolve(globals.dataDir ?? defaultDataDirectory(env));
+    const store = openApiKeyStore(apiKeyStorePath(dataDir));
+    try {
+      work(store, globals);
+    } finally {
+      store.close();
+    }
   };
 
   program
@@ -66,20 +84,13 @@ export function addServerCommands(program: Command, context: ServerCommandContex
         flags: { host?: string; port?: number; config?: string; insecureLocal?: boolean },
         command: Command,
       ) => {
-        const { loadServerConfig } = await import('./server-config.js');
         const { startServer } = await import('./server-runtime.js');
-        const globals = command.optsWithGlobals<GlobalFlags>();
-        const dataDir = dataDirOf(globals);
-        const config = loadServerConfig(
-          {
-            ...(flags.host === undefined ? {} : { host: flags.host }),
-            ...(flags.port === undefined ? {} : { port: flags.port }),
-            ...(flags.config === undefined ? {} : { configFile: flags.config }),
-            ...(flags.insecureLocal ? { insecureLocal: true } : {}),
-            ...(dataDir === undefined ? {} : { dataDir }),
-          },
-          env,
-        );
+        const config = await configOf(command, env, {
+          ...(flags.host === undefined ? {} : { host: flags.host }),
+          ...(flags.port === undefined ? {} : { port: flags.port }),
+          ...(flags.config === undefined ? {} : { configFile: flags.config }),
+          ...(flags.insecureLocal ? { insecureLocal: true } : {}),
+        });
         await startServer(config);
       },
     );
@@ -90,17 +101,10 @@ export function addServerCommands(program: Command, context: ServerCommandContex
     .option('--config <file>', 'YAML or JSON configuration file (default $ENGRAM_CONFIG)')
     .option('--concurrency <n>', 'jobs run at once (default 2)', parseConcurrency)
     .action(async (flags: { config?: string; concurrency?: number }, command: Command) => {
-      const { loadServerConfig } = await import('./server-config.js');
       const { startWorker } = await import('./server-runtime.js');
-      const globals = command.optsWithGlobals<GlobalFlags>();
-      const dataDir = dataDirOf(globals);
-      const config = loadServerConfig(
-        {
-          ...(flags.config === undefined ? {} : { configFile: flags.config }),
-          ...(dataDir === undefined ? {} : { dataDir }),
-        },
-        env,
-      );
+      const config = await configOf(command, env, {
+        ...(flags.config === undefined ? {} : { configFile: flags.config }),
+      });
       await startWorker(config, { concurrency: flags.concurrency ?? 2 });
     });
 
@@ -113,11 +117,8 @@ export function addServerCommands(program: Command, context: ServerCommandContex
     .description('create an API key for a project; the key is printed once')
     .requiredOption('--project <project>', 'project whose memories the key reads and writes')
     .option('--name <name>', 'label, e.g. the application using the key')
-    .action(async (flags: { project: string; name?: string }, command: Command) => {
-      const { apiKeyStorePath, openApiKeyStore } = await import('./api-keys.js');
-      const globals = command.optsWithGlobals<GlobalFlags>();
-      const store = openApiKeyStore(apiKeyStorePath(keyDataDir(globals, env)));
-      try {
+    .action((flags: { project: string; name?: string }, command: Command) =>
+      withKeyStore(command, (store, globals) => {
         const created = store.create({
           project: flags.project,
           ...(flags.name === undefined ? {} : { name: flags.name }),
@@ -128,43 +129,31 @@ export function addServerCommands(program: Command, context: ServerCommandContex
             `Key (shown only now, store it safely):\n${created.key}\n`,
           created,
         );
-      } finally {
-        store.close();
-      }
-    });
+      }),
+    );
 
   keys
     .command('list')
     .description('list API keys (never the keys themselves)')
-    .action(async (_flags: unknown, command: Command) => {
-      const { apiKeyStorePath, openApiKeyStore } = await import('./api-keys.js');
-      const globals = command.optsWithGlobals<GlobalFlags>();
-      const store = openApiKeyStore(apiKeyStorePath(keyDataDir(globals, env)));
-      try {
+    .action((_flags: unknown, command: Command) =>
+      withKeyStore(command, (store, globals) => {
         const list = store.list();
         const lines = list.map(
           (key) =>
             `${key.id}  ${key.project}  ${key.revokedAt ? `revoked ${key.revokedAt}` : 'active'}  ${key.createdAt}${key.name ? `  ${key.name}` : ''}\n`,
         );
         print(globals, lines.length > 0 ? lines.join('') : 'No API keys.\n', { results: list });
-      } finally {
-        store.close();
-      }
-    });
+      }),
+    );
 
   keys
     .command('revoke')
     .description('revoke an API key; it stops working at once')
     .argument('<key-id>', 'id shown by `keys list`, e.g. k_3f9a1c2b7d4e')
-    .action(async (id: string, _flags: unknown, command: Command) => {
-      const { apiKeyStorePath, openApiKeyStore } = await import('./api-keys.js');
-      const globals = command.optsWithGlobals<GlobalFlags>();
-      const store = openApiKeyStore(apiKeyStorePath(keyDataDir(globals, env)));
-      try {
+    .action((id: string, _flags: unknown, command: Command) =>
+      withKeyStore(command, (store, globals) => {
         const revoked = store.revoke(id);
         print(globals, `Revoked ${revoked.id} (project "${revoked.project}").\n`, revoked);
-      } finally {
-        store.close();
-      }
-    });
+      }),
+    );
 }

@@ -1,21 +1,20 @@
 import { access, constants, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  type AdapterComponents,
+  createMemoryFromEnvironment,
   type Embedder,
   EngramError,
   type HistoryStore,
-  InvalidArgumentError,
   type LLM,
-  loadAdapterPackage,
-  Memory,
+  loadAdapter,
+  type Memory,
   resolveEmbedderFromEnvironment,
   resolveLLMFromEnvironment,
   type VectorStore,
 } from '@engram/core';
 import { instrumentEmbedder, instrumentLLM, type ServerMetrics } from './metrics.js';
 import type { ServerConfig, StoreConfig } from './server-config.js';
-
-const source = 'server';
 
 /** The engine of every project, opened on first use. */
 export interface ProjectMemories {
@@ -40,71 +39,30 @@ export function projectCollection(project: string): string {
   return `p_${project}`;
 }
 
-function pascalCase(name: string): string {
-  return name
-    .split(/[-_]/)
-    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
-    .join('');
-}
-
-type Factory<T> = (options: Record<string, unknown>) => T;
-
-function pickFactory<T>(
-  module: Record<string, unknown>,
-  specifier: string,
-  candidates: RegExp[],
-  preferred: string[],
-): Factory<T> {
-  for (const name of preferred) {
-    if (typeof module[name] === 'function') return module[name] as Factory<T>;
-  }
-  for (const pattern of candidates) {
-    const names = Object.keys(module).filter(
-      (name) => pattern.test(name) && typeof module[name] === 'function',
-    );
-    if (names.length === 1) return module[names[0]!] as Factory<T>;
-  }
-  throw new InvalidArgumentError({
-    source,
-    message: `${specifier} exports no store factory (expected ${preferred.join(' or ')}).`,
-  });
-}
-
 // Adapter packages named by configuration resolve from the server's own dependencies first
 // (then from the working directory, as core does for applications).
 const importFromServer = (specifier: string): Promise<unknown> => import(specifier);
 
-async function loadVectorStoreFactory(config: StoreConfig): Promise<Factory<VectorStore>> {
-  const specifier = `@engram/${config.provider}`;
-  const module = await loadAdapterPackage(
-    specifier,
-    `ENGRAM_VECTOR_STORE=${config.provider}`,
-    importFromServer,
-  );
-  const name = pascalCase(config.provider);
-  return pickFactory<VectorStore>(
-    module,
-    specifier,
-    [/^create\w*VectorStore$/, /^create\w*Store$/],
-    [`create${name}VectorStore`, `create${name}Store`],
-  );
-}
-
-async function loadHistoryStore(config: StoreConfig): Promise<HistoryStore> {
-  const specifier = `@engram/${config.provider}`;
-  const module = await loadAdapterPackage(
-    specifier,
-    `ENGRAM_HISTORY_STORE=${config.provider}`,
-    importFromServer,
-  );
-  const name = pascalCase(config.provider);
-  const create = pickFactory<HistoryStore>(
-    module,
-    specifier,
-    [/^create\w*HistoryStore$/],
-    [`create${name}HistoryStore`],
-  );
-  return create({ ...config.options, ...(config.url ? { url: config.url } : {}) });
+/** Creates the store the configuration names, through the descriptor its package exports. */
+async function createConfiguredStore<Kind extends 'vector' | 'history'>(
+  kind: Kind,
+  store: StoreConfig,
+  settings: { env: ServerConfig['env']; dataDir: string; options?: Record<string, unknown> },
+): Promise<AdapterComponents[Kind]> {
+  const variable = kind === 'vector' ? 'ENGRAM_VECTOR_STORE' : 'ENGRAM_HISTORY_STORE';
+  const descriptor = await loadAdapter(kind, store.provider, {
+    importModule: importFromServer,
+    purpose: `${variable}=${store.provider}`,
+  });
+  return descriptor.create({
+    env: settings.env,
+    dataDir: settings.dataDir,
+    options: {
+      ...store.options,
+      ...(store.url ? { url: store.url } : {}),
+      ...settings.options,
+    },
+  });
 }
 
 /**
@@ -142,13 +100,12 @@ export function createProjectMemories(
   function loadShared() {
     shared ??= (async () => {
       const { embedder } = await loadModels();
-      const history = config.historyStore ? await loadHistoryStore(config.historyStore) : undefined;
+      const settings = { env: config.env, dataDir: config.dataDir };
+      const history = config.historyStore
+        ? await createConfiguredStore('history', config.historyStore, settings)
+        : undefined;
       if (embedded) return { ...(history ? { history } : {}), dimensions: embedder.dimensions };
-      const create = await loadVectorStoreFactory(config.vectorStore);
-      const store = create({
-        ...config.vectorStore.options,
-        ...(config.vectorStore.url ? { url: config.vectorStore.url } : {}),
-      });
+      const store = await createConfiguredStore('vector', config.vectorStore, settings);
       return { store, ...(history ? { history } : {}), dimensions: embedder.dimensions };
     })();
     shared.catch(() => {
@@ -164,27 +121,29 @@ export function createProjectMemories(
     if (!vectorStore) {
       const directory = join(config.dataDir, 'projects');
       await mkdir(directory, { recursive: true });
-      const sqlite = await loadAdapterPackage(
-        '@engram/sqlite',
-        'The embedded store',
-        importFromServer,
+      vectorStore = await createConfiguredStore(
+        'vector',
+        {
+          ...config.vectorStore,
+          options: { vectorCacheSize: 1_000_000, ...config.vectorStore.options },
+        },
+        {
+          env: config.env,
+          dataDir: directory,
+          options: { path: join(directory, `${project}.db`) },
+        },
       );
-      const create = sqlite.createSqliteStore as Factory<VectorStore>;
-      vectorStore = create({
-        vectorCacheSize: 1_000_000,
-        ...config.vectorStore.options,
-        path: join(directory, `${project}.db`),
-      });
     }
     stores.set(project, vectorStore);
-    return new Memory({
+    // Only graph memory is left to the environment (ENGRAM_GRAPH), as for the CLI.
+    return createMemoryFromEnvironment(config.env, {
       vectorStore,
       ...(history ? { historyStore: history } : {}),
       embedder,
       llm: llm ?? null,
       collection: projectCollection(project),
       actor: `project:${project}`,
-      env: config.env,
+      dataDir: config.dataDir,
       importModule: importFromServer,
     });
   }

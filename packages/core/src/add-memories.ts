@@ -1,0 +1,292 @@
+import { randomUUID } from 'node:crypto';
+import { AdapterCallError } from './errors.js';
+import { extractFacts } from './extract-facts.js';
+import type { GraphChanges } from './graph-memory.js';
+import { generateJson } from './llm-json.js';
+import type { MemoryEngine } from './memory-engine.js';
+import { checkText, invalid } from './memory-input.js';
+import type { AddResult, ImportItem, MemoryChange } from './memory-types.js';
+import {
+  type PlannedChange,
+  parseReconcileAnswer,
+  planChanges,
+  type ReconcileAction,
+} from './plan-changes.js';
+import {
+  type Message,
+  reconcileMessages,
+  reconcileSchema,
+  reconcileSchemaName,
+} from './prompts.js';
+import { type Scope, scopeKey, scopeOf } from './scope.js';
+import { normalizeText, textHash } from './text.js';
+import type { JsonValue, StoredRecord, VectorRecord } from './vector-store.js';
+
+/** A checked `add`: the conversation, its scope and metadata, and whether to infer facts. */
+export interface AddRequest {
+  messages: Message[];
+  scope: Scope;
+  metadata: Record<string, JsonValue>;
+  infer: boolean;
+  abortSignal?: AbortSignal | undefined;
+}
+
+const addEveryFact = (facts: string[]): ReconcileAction[] =>
+  facts.map((text) => ({ event: 'ADD', text }));
+
+function withWarnings(results: MemoryChange[], warnings: string[]): AddResult {
+  return warnings.length > 0 ? { results, warnings } : { results };
+}
+
+/**
+ * Stores memories as given (no inference): items with an id that exists in the same scope
+ * replace that memory (unchanged ones are skipped), an id of another scope is refused.
+ */
+export async function storeVerbatim(
+  engine: MemoryEngine,
+  items: ImportItem[],
+  abortSignal?: AbortSignal,
+): Promise<AddResult> {
+  const givenIds = items.flatMap((item) => (item.id === undefined ? [] : [item.id]));
+  const found =
+    givenIds.length === 0
+      ? []
+      : await engine.store.get({
+          collection: engine.collection,
+          ids: givenIds,
+          ...(abortSignal ? { abortSignal } : {}),
+        });
+  const existing = new Map(found.map((record) => [record.id, record]));
+  const previousOf = (item: ImportItem) =>
+    item.id === undefined ? undefined : existing.get(item.id);
+  for (const [index, item] of items.entries()) {
+    const previous = previousOf(item);
+    if (previous && scopeKey(scopeOf(previous)) !== scopeKey(scopeOf(item))) {
+      invalid(
+        `items[${index}]: id "${item.id}" belongs to a memory of another scope; leave the id out to import the text as a new memory.`,
+      );
+    }
+  }
+  const changed = items.filter((item) => {
+    const previous = previousOf(item);
+    return (
+      !previous ||
+      previous.text !== item.text ||
+      JSON.stringify(previous.metadata) !== JSON.stringify(item.metadata ?? {})
+    );
+  });
+  const embeddings = await engine.embed(
+    changed.map((item) => item.text),
+    'document',
+    abortSignal,
+  );
+  const now = engine.now().toISOString();
+  const changes = engine.writer.changes();
+  for (const [index, item] of changed.entries()) {
+    const previous = previousOf(item);
+    const record: VectorRecord = {
+      id: item.id ?? randomUUID(),
+      vector: embeddings[index]!,
+      text: item.text,
+      hash: textHash(item.text),
+      ...scopeOf(item),
+      metadata: item.metadata ?? {},
+      createdAt: item.createdAt ?? previous?.createdAt ?? now,
+      updatedAt: item.updatedAt ?? now,
+    };
+    if (previous) changes.update(record, previous.text);
+    else changes.add(record);
+  }
+  await engine.writer.write(changes, abortSignal);
+  return { results: changes.results };
+}
+
+/** Each message (but system ones) becomes a memory, with its role when there are several. */
+function addVerbatim(engine: MemoryEngine, request: AddRequest): Promise<AddResult> {
+  const { messages, scope, metadata } = request;
+  const kept = messages.filter((message) => message.role !== 'system' && message.content.trim());
+  const items = kept.map((message, index) => ({
+    ...scope,
+    text: checkText(message.content, `messages[${index}].content`),
+    metadata: messages.length > 1 ? { ...metadata, role: message.role } : metadata,
+  }));
+  return storeVerbatim(engine, items, request.abortSignal);
+}
+
+/** The model's decisions about new facts; on failure, every fact is treated as new. */
+async function reconcile(
+  engine: MemoryEngine,
+  request: { facts: string[]; existing: StoredRecord[]; warnings: string[] },
+  abortSignal?: AbortSignal,
+): Promise<ReconcileAction[]> {
+  const { facts, existing, warnings } = request;
+  let actions: ReconcileAction[] | undefined;
+  try {
+    actions = await generateJson({
+      llm: engine.llm!,
+      messages: reconcileMessages(
+        existing.map((record, index) => ({ id: String(index), text: record.text })),
+        facts,
+        engine.prompts.reconcile,
+      ),
+      schemaName: reconcileSchemaName,
+      schema: reconcileSchema,
+      shape: '{"memory": [{"event": "ADD|UPDATE|DELETE|NONE", "id": "...", "text": "..."}]}',
+      parse: parseReconcileAnswer,
+      accept: (value) => value.length > 0,
+      retries: engine.llmRetries,
+      warnings,
+      abortSignal,
+    });
+  } catch (error) {
+    if (!AdapterCallError.isInstance(error)) throw error;
+    warnings.push(`Reconciliation failed (${error.message}); new facts were added as they are.`);
+  }
+  if (actions !== undefined) return actions;
+  warnings.push(
+    'Reconciliation gave no usable answer; facts not already stored were added as they are.',
+  );
+  return addEveryFact(facts);
+}
+
+/** Embeds what the plan needs beyond the facts already embedded, then writes it. */
+async function applyChanges(
+  engine: MemoryEngine,
+  request: AddRequest & {
+    changes: PlannedChange<StoredRecord>[];
+    embeddings: Map<string, number[]>;
+  },
+): Promise<MemoryChange[]> {
+  const { changes: plan, embeddings, scope, metadata, abortSignal } = request;
+  const missing = [
+    ...new Set(
+      plan.flatMap((change) =>
+        (change.event === 'ADD' || change.event === 'UPDATE') &&
+        !embeddings.has(normalizeText(change.text))
+          ? [change.text]
+          : [],
+      ),
+    ),
+  ];
+  const vectors = await engine.embed(missing, 'document', abortSignal);
+  for (const [index, text] of missing.entries())
+    embeddings.set(normalizeText(text), vectors[index]!);
+
+  const now = engine.now().toISOString();
+  const changes = engine.writer.changes();
+  for (const change of plan) {
+    if (change.event === 'NONE') continue;
+    if (change.event === 'DELETE') {
+      changes.delete(change.target);
+      continue;
+    }
+    const fields = {
+      vector: embeddings.get(normalizeText(change.text))!,
+      text: change.text,
+      hash: textHash(change.text),
+    };
+    if (change.event === 'UPDATE') {
+      const { target } = change;
+      const record = { ...target, ...fields, metadata: { ...target.metadata, ...metadata } };
+      changes.update({ ...record, updatedAt: now }, target.text);
+    } else {
+      changes.add({
+        id: randomUUID(),
+        ...fields,
+        ...scope,
+        metadata,
+        createdAt: now,
+        updatedAt: now,
+      });
+    }
+  }
+  await engine.writer.write(changes, abortSignal);
+  return changes.results;
+}
+
+/**
+ * With the LLM: extract facts (one call), embed them (one batch), fetch the scope's related
+ * memories, reconcile (one call, short temporary ids), plan and apply the changes. When no fact
+ * can be had, the input is kept in the history as an `INFERENCE_FAILED` event.
+ */
+async function addInferred(engine: MemoryEngine, request: AddRequest): Promise<AddResult> {
+  const { messages, scope, abortSignal } = request;
+  const warnings: string[] = [];
+  const keepInput = async (detail: string) => {
+    const changes = engine.writer.changes();
+    const input = messages.map((message) => `${message.role}: ${message.content}`).join('\n');
+    changes.inferenceFailed(input, scope, detail);
+    await engine.writer.write(changes);
+  };
+
+  let facts: string[] | undefined;
+  try {
+    facts = await extractFacts({
+      llm: engine.llm!,
+      messages,
+      today: engine.now().toISOString().slice(0, 10),
+      prompt: engine.prompts.extraction,
+      retries: engine.llmRetries,
+      warnings,
+      abortSignal,
+    });
+  } catch (error) {
+    await keepInput(`fact extraction failed: ${(error as Error).message}`);
+    throw error;
+  }
+  if (facts === undefined) {
+    await keepInput('fact extraction answer was unusable');
+    warnings.push(
+      'No facts could be extracted; the input was kept in the history (event INFERENCE_FAILED).',
+    );
+    return { results: [], warnings };
+  }
+  if (facts.length === 0) return withWarnings([], warnings);
+
+  const vectors = await engine.embed(facts, 'document', abortSignal);
+  const embeddings = new Map(facts.map((fact, index) => [normalizeText(fact), vectors[index]!]));
+  const related = await Promise.all(
+    vectors.map((vector) =>
+      engine.store.query({
+        collection: engine.collection,
+        vector,
+        topK: engine.candidatesPerFact,
+        scope,
+        ...(abortSignal ? { abortSignal } : {}),
+      }),
+    ),
+  );
+  const existing = [
+    ...new Map(related.flat().map((match) => [match.record.id, match.record])).values(),
+  ];
+  const actions =
+    existing.length === 0
+      ? addEveryFact(facts)
+      : await reconcile(engine, { facts, existing, warnings }, abortSignal);
+  const plan = planChanges({ actions, existing });
+  warnings.push(...plan.warnings);
+  const results = await applyChanges(engine, { ...request, changes: plan.changes, embeddings });
+  return withWarnings(results, warnings);
+}
+
+/**
+ * Remembers a conversation: verbatim, or through the LLM, with graph memory beside it when
+ * configured (a graph failure becomes a warning, never a failed add).
+ */
+export async function addMemories(engine: MemoryEngine, request: AddRequest): Promise<AddResult> {
+  if (!request.infer) return addVerbatim(engine, request);
+  const { graph } = engine;
+  if (!graph) return addInferred(engine, request);
+  const graphWarnings: string[] = [];
+  const [result, relations] = await Promise.all([
+    addInferred(engine, request),
+    graph
+      .add(request.messages, request.scope, graphWarnings, request.abortSignal)
+      .catch((error: unknown): GraphChanges => {
+        graphWarnings.push(`Graph memory was not updated: ${(error as Error).message}`);
+        return { added: [], invalidated: [] };
+      }),
+  ]);
+  const warnings = [...(result.warnings ?? []), ...graphWarnings];
+  return { ...result, relations, ...(warnings.length > 0 ? { warnings } : {}) };
+}

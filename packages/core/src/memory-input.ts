@@ -1,0 +1,224 @@
+import { InvalidArgumentError, UnsupportedFunctionalityError } from './errors.js';
+import {
+  type FilterExpression,
+  type FilterInput,
+  filterOperatorsUsed,
+  normalizeFilter,
+} from './filter.js';
+import type { ImportItem, MemoryOptions, UpdateOptions } from './memory-types.js';
+import type { Message } from './prompts.js';
+import { normalizeScope, type Scope } from './scope.js';
+import type { JsonValue, VectorStore } from './vector-store.js';
+
+const source = 'core';
+const maxMessageCharacters = 200_000;
+const maxMetadataCharacters = 64_000;
+
+/** Longest memory text (and query) accepted, in characters. */
+export const maxMemoryCharacters = 20_000;
+/** Largest page size and result count. */
+export const maxLimit = 1000;
+
+/** Throws the engine's `InvalidArgumentError`. */
+export function invalid(message: string, cause?: unknown): never {
+  throw new InvalidArgumentError({ source, message, ...(cause === undefined ? {} : { cause }) });
+}
+
+/** A page size or result count from 1 to {@link maxLimit}, or `fallback` when not given. */
+export function checkLimit(value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1 || value > maxLimit) {
+    invalid(`limit must be an integer from 1 to ${maxLimit}, got ${value}.`);
+  }
+  return value;
+}
+
+export function checkId(id: unknown): string {
+  if (typeof id !== 'string' || id.trim().length === 0 || id.length > 256) {
+    invalid(`id must be a non-empty string of at most 256 characters, got ${JSON.stringify(id)}.`);
+  }
+  return id;
+}
+
+/** A memory text, trimmed. */
+export function checkText(text: unknown, name: string): string {
+  if (typeof text !== 'string' || text.trim().length === 0) {
+    invalid(`${name} must be a non-empty string.`);
+  }
+  if (text.length > maxMemoryCharacters) {
+    invalid(
+      `${name} is ${text.length} characters long; at most ${maxMemoryCharacters} are allowed.`,
+    );
+  }
+  return text.trim();
+}
+
+/** A copy of the metadata as plain JSON. */
+export function checkMetadata(metadata: unknown): Record<string, JsonValue> {
+  if (metadata === undefined) return {};
+  if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) {
+    invalid('metadata must be a plain JSON object, e.g. {"category": "food"}.');
+  }
+  let serialized: string;
+  try {
+    serialized = JSON.stringify(metadata);
+  } catch (error) {
+    invalid('metadata must be JSON-serializable.', error);
+  }
+  if (serialized.length > maxMetadataCharacters) {
+    invalid('metadata must serialize to at most 64,000 characters.');
+  }
+  return JSON.parse(serialized) as Record<string, JsonValue>;
+}
+
+function checkMessage(message: Message, index: number): void {
+  if (message == null || typeof message !== 'object') {
+    invalid(`messages[${index}] must be an object {role, content}.`);
+  }
+  if (!['user', 'assistant', 'system'].includes(message.role)) {
+    invalid(
+      `messages[${index}].role must be "user", "assistant" or "system", got ${JSON.stringify(message.role)}.`,
+    );
+  }
+  if (typeof message.content !== 'string') invalid(`messages[${index}].content must be a string.`);
+}
+
+/** The conversation of an `add`: a string becomes one user message. */
+export function normalizeMessages(input: unknown): Message[] {
+  const messages: Message[] =
+    typeof input === 'string'
+      ? [{ role: 'user', content: input }]
+      : Array.isArray(input)
+        ? (input as Message[])
+        : invalid('messages must be a string or an array of {role, content} objects.');
+  if (messages.length === 0) invalid('messages must not be empty.');
+  messages.forEach(checkMessage);
+  if (messages.every((message) => message.content.trim().length === 0)) {
+    invalid('messages contain no text.');
+  }
+  const total = messages.reduce((sum, message) => sum + message.content.length, 0);
+  if (total > maxMessageCharacters) {
+    invalid(
+      `messages hold ${total} characters; at most ${maxMessageCharacters} are accepted per add.`,
+    );
+  }
+  return messages;
+}
+
+/** A search query. */
+export function checkQuery(query: unknown): string {
+  if (typeof query !== 'string' || query.trim().length === 0) {
+    invalid('query must be a non-empty string.');
+  }
+  if (query.length > maxMemoryCharacters) {
+    invalid(`query is longer than ${maxMemoryCharacters} characters.`);
+  }
+  return query;
+}
+
+/** A similarity threshold, when given. */
+export function checkThreshold(threshold: unknown): void {
+  if (threshold !== undefined && (typeof threshold !== 'number' || !Number.isFinite(threshold))) {
+    invalid('threshold must be a finite number, e.g. 0.3.');
+  }
+}
+
+/** The filter as an AST, refused when the store cannot run one of its operators. */
+export function checkFilter(
+  store: VectorStore,
+  input: FilterInput | undefined,
+): FilterExpression | undefined {
+  const filter = normalizeFilter(input);
+  if (!filter) return undefined;
+  const supported = new Set(store.capabilities.filterOperators);
+  for (const operator of filterOperatorsUsed(filter)) {
+    if (!supported.has(operator)) {
+      throw new UnsupportedFunctionalityError({
+        source: store.provider,
+        message: `The ${store.provider} store does not support the filter operator "${operator}". Supported: ${[...supported].join(', ')}.`,
+      });
+    }
+  }
+  return filter;
+}
+
+/** The tuning options of a `Memory`, checked when it is created. */
+export function checkMemoryOptions(options: MemoryOptions, collection: string): void {
+  if (!/^[A-Za-z][A-Za-z0-9_-]{0,62}$/.test(collection)) {
+    invalid(
+      `collection must start with a letter and hold only letters, digits, "_" or "-" (at most 63), got ${JSON.stringify(collection)}.`,
+    );
+  }
+  const { keywordWeight } = options;
+  if (
+    keywordWeight !== undefined &&
+    !(typeof keywordWeight === 'number' && keywordWeight >= 0 && keywordWeight <= 1)
+  ) {
+    invalid(`keywordWeight must be a number from 0 to 1, got ${keywordWeight}.`);
+  }
+  for (const [name, value] of [
+    ['candidatesPerFact', options.candidatesPerFact],
+    ['llmRetries', options.llmRetries],
+  ] as const) {
+    if (value !== undefined && (!Number.isInteger(value) || value < 0 || value > 50)) {
+      invalid(`${name} must be an integer from 0 to 50, got ${value}.`);
+    }
+  }
+}
+
+/** The new text and metadata of an `update`, either of which may be absent. */
+export function checkUpdate(options: UpdateOptions): {
+  text?: string;
+  metadata?: Record<string, JsonValue>;
+} {
+  if (options == null || (options.text === undefined && options.metadata === undefined)) {
+    invalid('update needs text and/or metadata.');
+  }
+  return {
+    ...(options.text === undefined ? {} : { text: checkText(options.text, 'text') }),
+    ...(options.metadata === undefined ? {} : { metadata: checkMetadata(options.metadata) }),
+  };
+}
+
+function checkTime(value: unknown, name: string): string {
+  const time = typeof value === 'string' ? Date.parse(value) : Number.NaN;
+  if (Number.isNaN(time))
+    invalid(`${name} must be an ISO-8601 time, got ${JSON.stringify(value)}.`);
+  return new Date(time).toISOString();
+}
+
+function checkImportItem(item: ImportItem, index: number, seenIds: Set<string>): ImportItem {
+  if (item == null || typeof item !== 'object') invalid(`items[${index}] must be an object.`);
+  let scope: Scope;
+  try {
+    scope = normalizeScope(item, { required: true });
+  } catch (error) {
+    invalid(`items[${index}]: ${(error as Error).message}`, error);
+  }
+  const checked: ImportItem = {
+    ...scope,
+    text: checkText(item.text, `items[${index}].text`),
+    metadata: checkMetadata(item.metadata),
+  };
+  if (item.id !== undefined) {
+    checkId(item.id);
+    if (seenIds.has(item.id)) invalid(`items[${index}]: id "${item.id}" appears twice.`);
+    seenIds.add(item.id);
+    checked.id = item.id;
+  }
+  for (const field of ['createdAt', 'updatedAt'] as const) {
+    if (item[field] !== undefined) {
+      checked[field] = checkTime(item[field], `items[${index}].${field}`);
+    }
+  }
+  return checked;
+}
+
+/** The items of an `import`, each with its scope, text, metadata and optional id and times. */
+export function checkImportItems(items: unknown): ImportItem[] {
+  if (!Array.isArray(items)) {
+    invalid('import takes an array of {text, userId?, agentId?, runId?, metadata?}.');
+  }
+  const seenIds = new Set<string>();
+  return items.map((item: ImportItem, index) => checkImportItem(item, index, seenIds));
+}

@@ -1,0 +1,160 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidArgumentError, NotFoundError } from './errors.js';
+import { createHashEmbedder } from './hash-embedder.js';
+import { createInMemoryStore } from './in-memory-vector-store.js';
+import { Memory } from './memory.js';
+import type { JsonValue } from './vector-store.js';
+
+/** Every component given, so that nothing is read from the environment. */
+const offline = { embedder: createHashEmbedder(), graphStore: null };
+
+describe('validation', () => {
+  const memory = new Memory({ vectorStore: createInMemoryStore(), llm: null, ...offline });
+
+  it.each([
+    [{}, 'At least one of userId'],
+    [{ userId: '' }, 'must not be empty'],
+    [{ userId: '   ' }, 'must not be empty'],
+    [{ userId: 'a'.repeat(300) }, 'at most 256'],
+    [{ userId: 42 }, 'must be a string'],
+    [{ userId: 'a\nb' }, 'control characters'],
+  ])('rejects scope %j', async (scope, message) => {
+    const error = await memory.add('x', scope as never).catch((caught: unknown) => caught);
+    expect(InvalidArgumentError.isInstance(error)).toBe(true);
+    expect((error as Error).message).toContain(message);
+    await expect(memory.search('x', scope as never)).rejects.toThrow(message);
+    await expect(memory.list(scope as never)).rejects.toThrow(message);
+    await expect(memory.deleteAll(scope as never)).rejects.toThrow(message);
+  });
+
+  it('treats * as a literal id, not a wildcard', async () => {
+    await memory.add('star', { userId: '*', infer: false });
+    await memory.add('plain', { userId: 'plain-user', infer: false });
+    expect(
+      (await memory.search('plain', { userId: '*' })).results.map((item) => item.memory),
+    ).toEqual(['star']);
+  });
+
+  it.each([
+    [[], 'must not be empty'],
+    [[{ role: 'tool', content: 'x' }], 'role must be'],
+    [[{ role: 'user', content: 5 }], 'content must be a string'],
+    ['   ', 'no text'],
+    [42, 'must be a string or an array'],
+  ])('rejects messages %j', async (messages, message) => {
+    await expect(memory.add(messages as never, { userId: 'alice' })).rejects.toThrow(message);
+  });
+
+  it('rejects bad metadata, limits, filters and ids with typed errors', async () => {
+    await expect(memory.add('x', { userId: 'a', metadata: [] as never })).rejects.toThrow(
+      'plain JSON object',
+    );
+    await expect(memory.search('x', { userId: 'a', limit: 0 })).rejects.toThrow(
+      'limit must be an integer',
+    );
+    await expect(
+      memory.search('x', { userId: 'a', filters: { age: { between: 1 } } as never }),
+    ).rejects.toThrow('not an operator');
+    await expect(memory.search('', { userId: 'a' })).rejects.toThrow(
+      'query must be a non-empty string',
+    );
+    await expect(memory.get('')).rejects.toThrow(InvalidArgumentError);
+    await expect(memory.update('missing', { text: 'x' })).rejects.toThrow(NotFoundError);
+    await expect(memory.delete('missing')).rejects.toThrow('No memory with id');
+  });
+});
+
+describe('search', () => {
+  async function seeded() {
+    const memory = new Memory({ vectorStore: createInMemoryStore(), llm: null, ...offline });
+    const seed: [string, string, Record<string, JsonValue>][] = [
+      ['alice', 'Is allergic to peanuts', { category: 'health', priority: 3 }],
+      ['alice', 'Loves hiking in the Alps', { category: 'hobby', priority: 1 }],
+      ['alice', 'Works as a nurse at the city hospital', { category: 'work', priority: 2 }],
+      ['alice', 'Her daughter Mia plays the piano', { category: 'family', priority: 2 }],
+      ['bob', 'Is allergic to peanuts and shellfish', { category: 'health' }],
+    ];
+    await memory.import(seed.map(([userId, text, metadata]) => ({ userId, text, metadata })));
+    return memory;
+  }
+
+  it('ranks the relevant memory first, with similarity scores, within the scope only', async () => {
+    const memory = await seeded();
+    const { results } = await memory.search('peanut allergy', { userId: 'alice' });
+    expect(results[0]!.memory).toBe('Is allergic to peanuts');
+    expect(results.every((item) => item.userId === 'alice')).toBe(true);
+    for (const item of results) expect(item.score).toBeLessThanOrEqual(1.000001);
+    expect(results[0]!.keywordScore).toBeGreaterThan(0);
+  });
+
+  it('applies filters (AST and shorthand), limit and threshold', async () => {
+    const memory = await seeded();
+    const shorthand = await memory.search('what does she do', {
+      userId: 'alice',
+      filters: { priority: { gte: 2 } },
+    });
+    expect(
+      shorthand.results
+        .map((item) => item.metadata.priority)
+        .every((priority) => (priority as number) >= 2),
+    ).toBe(true);
+    const ast = await memory.search('anything', {
+      userId: 'alice',
+      filters: { op: 'in', field: 'category', values: ['hobby', 'family'] },
+    });
+    expect(ast.results.map((item) => item.metadata.category).sort()).toEqual(['family', 'hobby']);
+    expect((await memory.search('peanuts', { userId: 'alice', limit: 1 })).results).toHaveLength(1);
+    const strict = await memory.search('peanuts', { userId: 'alice', threshold: 0.99 });
+    expect(strict.results).toEqual([]);
+  });
+
+  it('weights keyword relevance by keywordWeight, validated from 0 to 1', async () => {
+    expect(() => new Memory({ keywordWeight: 2, ...offline })).toThrow('keywordWeight must be');
+    const memory = new Memory({
+      vectorStore: createInMemoryStore(),
+      llm: null,
+      ...offline,
+      keywordWeight: 1,
+    });
+    await memory.import([
+      { userId: 'u', text: 'zebra stripes pattern' },
+      { userId: 'u', text: 'the quick brown fox jumps over the lazy dog near the river' },
+    ]);
+    const { results } = await memory.search('zebra', { userId: 'u' });
+    expect(results[0]!.memory).toBe('zebra stripes pattern');
+    expect(results[0]!.keywordScore).toBeGreaterThan(0);
+    expect(results[1]!.keywordScore).toBeUndefined();
+  });
+
+  it('works with keyword search off (vectors only)', async () => {
+    const memory = await seeded();
+    const { results } = await memory.search('allergic to peanuts', {
+      userId: 'alice',
+      keywordSearch: false,
+    });
+    expect(results[0]!.memory).toBe('Is allergic to peanuts');
+    expect(results[0]!.keywordScore).toBeUndefined();
+  });
+
+  it('uses a configured reranker', async () => {
+    const memory = new Memory({
+      vectorStore: createInMemoryStore(),
+      llm: null,
+      ...offline,
+      reranker: {
+        specificationVersion: 'v1',
+        provider: 'test',
+        modelId: 'reverse',
+        async rerank({ documents }) {
+          return { results: documents.map((_, index) => ({ index, score: index })).reverse() };
+        },
+      },
+    });
+    await memory.import([
+      { userId: 'u', text: 'alpha one' },
+      { userId: 'u', text: 'alpha two' },
+    ]);
+    const { results } = await memory.search('alpha one', { userId: 'u' });
+    expect(results[0]!.rerankScore).toBe(1);
+  });
+});

@@ -1,0 +1,186 @@
+import type { Embedder } from './embedder.js';
+import type { FilterInput } from './filter.js';
+import type { GraphChanges, RelationItem } from './graph-memory.js';
+import type { GraphStore } from './graph-store.js';
+import type { HistoryStore } from './history-store.js';
+import type { LLM } from './llm.js';
+import type { Reranker } from './reranker.js';
+import type { Scope } from './scope.js';
+import type { JsonValue, VectorStore } from './vector-store.js';
+
+/**
+ * Components and tuning of a {@link Memory}. Everything is optional: a component left out is
+ * filled in from the environment (see `createMemoryFromEnvironment`), so `new Memory()` works
+ * offline with the embedded store.
+ */
+export interface MemoryOptions {
+  /** Where memories live. Default: the embedded SQLite store (`@engram/sqlite`) under `ENGRAM_HOME`. */
+  vectorStore?: VectorStore;
+  /**
+   * Where the audit history lives. Default: the vector store itself when it keeps history
+   * atomically (SQLite, in-memory), else an in-memory history.
+   */
+  historyStore?: HistoryStore;
+  /** Turns texts into vectors. Default: `ENGRAM_EMBEDDER`, OpenAI when `OPENAI_API_KEY` is set, else the offline hash embedder. */
+  embedder?: Embedder;
+  /** Extracts and reconciles facts. `null` turns inference off. Default: `ENGRAM_LLM`, or OpenAI when `OPENAI_API_KEY` is set, else none. */
+  llm?: LLM | null;
+  /** Optional second stage of `search`. */
+  reranker?: Reranker;
+  /**
+   * Keeps a knowledge graph of entities and relations beside the vectors (needs an LLM to
+   * extract them). `null` turns it off. Default: `ENGRAM_GRAPH` (`kuzu` for the embedded one), else none.
+   */
+  graphStore?: GraphStore | null;
+  /** Similarity above which a new entity merges into an existing one. Default 0.7. */
+  graphThreshold?: number;
+  /**
+   * Weight of keyword (BM25) relevance against vector similarity when `search` fuses them, from
+   * 0 (vectors only) to 1 (keywords only). Default 0.8 with the offline hash embedder, 0.5 with
+   * any other.
+   */
+  keywordWeight?: number;
+  /** Collection (table, index) name in the vector store. Default `ENGRAM_COLLECTION` or `memories`. */
+  collection?: string;
+  /** Replaces the default system prompts; `{today}` in the extraction prompt becomes the date. */
+  prompts?: { extraction?: string; reconcile?: string };
+  /** Existing memories fetched per new fact for reconciliation. Default 5. */
+  candidatesPerFact?: number;
+  /** Extra attempts after an unusable LLM answer. Default 1. */
+  llmRetries?: number;
+  /** Who is recorded as making changes in the history. Default `engine`. */
+  actor?: string;
+  /** Clock, for tests. */
+  now?: () => Date;
+}
+
+/** A stored memory as callers see it, with the ids of its scope. */
+export interface MemoryItem extends Scope {
+  /** Memory id. */
+  id: string;
+  /** The memory text. */
+  memory: string;
+  /** Hash of the normalized text. */
+  hash?: string;
+  /** Free-form JSON metadata. */
+  metadata: Record<string, JsonValue>;
+  /** ISO-8601 creation time. */
+  createdAt: string;
+  /** ISO-8601 time of the last change. */
+  updatedAt: string;
+}
+
+/** A search result. */
+export interface SearchResultItem extends MemoryItem {
+  /** Vector similarity to the query, higher is better (1 = same direction). */
+  score: number;
+  /** Keyword (BM25) relevance when the memory matched the query's words. */
+  keywordScore?: number;
+  /** Reranker score when a reranker ran. */
+  rerankScore?: number;
+}
+
+/** One change made by `add`. */
+export interface MemoryChange {
+  /** Id of the memory changed. */
+  id: string;
+  /** Its text after the change (before it, for DELETE). */
+  memory: string;
+  /** What happened. */
+  event: 'ADD' | 'UPDATE' | 'DELETE';
+  /** The text before an UPDATE or DELETE. */
+  previousMemory?: string;
+}
+
+/** Scope ids plus the cancellation signal, shared by most calls. */
+export interface ScopedOptions extends Scope {
+  /** Cancels the call. */
+  abortSignal?: AbortSignal;
+}
+
+/** Options of {@link Memory.add}. */
+export interface AddOptions extends ScopedOptions {
+  /** Stored with every memory this call creates (merged into updated ones). */
+  metadata?: Record<string, JsonValue>;
+  /** Extract and reconcile facts with the LLM. Default: true when an LLM is configured. */
+  infer?: boolean;
+}
+
+/** Result of {@link Memory.add}. */
+export interface AddResult {
+  /** The memories added, updated and deleted. */
+  results: MemoryChange[];
+  /** Relations added to and invalidated in the graph, when graph memory is configured. */
+  relations?: GraphChanges;
+  /** Problems that did not stop the call, e.g. an LLM answer that had to be repaired or dropped. */
+  warnings?: string[];
+}
+
+/** Options of {@link Memory.search}. */
+export interface SearchOptions extends ScopedOptions {
+  /** Metadata filter: the portable AST or the mem0-style shorthand. */
+  filters?: FilterInput;
+  /** Number of results. Default 10, at most 1000. */
+  limit?: number;
+  /** Leave out results whose similarity is below this. */
+  threshold?: number;
+  /** Fuse keyword relevance with vector similarity. Default true. */
+  keywordSearch?: boolean;
+  /** Run the configured reranker. Default true when one is configured. */
+  rerank?: boolean;
+}
+
+/** Result of {@link Memory.search}. */
+export interface SearchResult {
+  /** The memories found, best first. */
+  results: SearchResultItem[];
+  /** Matching graph relations, when graph memory is configured. */
+  relations?: RelationItem[];
+}
+
+/** Options of {@link Memory.list}. */
+export interface ListMemoriesOptions extends ScopedOptions {
+  /** Metadata filter: the portable AST or the mem0-style shorthand. */
+  filters?: FilterInput;
+  /** Page size. Default 100, at most 1000. */
+  limit?: number;
+  /** `nextCursor` of the previous page. */
+  cursor?: string;
+}
+
+/** Result of {@link Memory.list}: one page. */
+export interface ListMemoriesResult {
+  /** The page's memories, in a stable order. */
+  results: MemoryItem[];
+  /** Pass back as `cursor` for the next page; absent on the last one. */
+  nextCursor?: string;
+  /** The scope's graph relations (first page only), when graph memory is configured. */
+  relations?: RelationItem[];
+}
+
+/** Options of {@link Memory.update}. */
+export interface UpdateOptions {
+  /** New text; the memory is re-embedded. */
+  text?: string;
+  /** Merged into the existing metadata (top-level keys replace). */
+  metadata?: Record<string, JsonValue>;
+  /** Cancels the call. */
+  abortSignal?: AbortSignal;
+}
+
+/** One memory for {@link Memory.import}. */
+export interface ImportItem extends Scope {
+  /** The memory text, stored as given. */
+  text: string;
+  /** Free-form JSON metadata. */
+  metadata?: Record<string, JsonValue>;
+  /**
+   * Keep this id (e.g. from `export`). Importing an id that exists in the same scope replaces
+   * that memory; an id held by another scope is refused.
+   */
+  id?: string;
+  /** Keep this creation time (ISO-8601). */
+  createdAt?: string;
+  /** Keep this time of last change (ISO-8601). */
+  updatedAt?: string;
+}

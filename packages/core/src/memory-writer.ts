@@ -1,0 +1,175 @@
+import { randomUUID } from 'node:crypto';
+import type { HistoryEvent, HistoryStore } from './history-store.js';
+import { KeyedMutex } from './keyed-mutex.js';
+import type { MemoryChange } from './memory-types.js';
+import { type Scope, scopeKey, scopeOf } from './scope.js';
+import type { StoredRecord, VectorRecord, VectorStore } from './vector-store.js';
+
+/** What a {@link MemoryWriter} writes to and records. */
+export interface MemoryWriterOptions {
+  /** The vector store. */
+  store: VectorStore;
+  /** The history; when it is the store itself and it commits atomically, one commit writes both. */
+  history: HistoryStore;
+  /** Collection of the memories. */
+  collection: string;
+  /** Who is recorded as making the changes. */
+  actor: string;
+  /** Clock of the history events. */
+  now: () => Date;
+}
+
+/** Records, deletions and history events of one write, with the changes reported to the caller. */
+export class ChangeSet {
+  /** Records to write. */
+  readonly upsert: VectorRecord[] = [];
+  /** Ids to delete. */
+  readonly remove: string[] = [];
+  /** History events to append. */
+  readonly events: HistoryEvent[] = [];
+  /** The changes, as `add` and `import` report them. */
+  readonly results: MemoryChange[] = [];
+
+  readonly #actor: string;
+  readonly #now: () => Date;
+
+  constructor(options: { actor: string; now: () => Date }) {
+    this.#actor = options.actor;
+    this.#now = options.now;
+  }
+
+  /** A new memory. */
+  add(record: VectorRecord): void {
+    this.upsert.push(record);
+    this.events.push(
+      this.#change(record, {
+        memoryId: record.id,
+        event: 'ADD',
+        previousText: null,
+        newText: record.text,
+      }),
+    );
+    this.results.push({ id: record.id, memory: record.text, event: 'ADD' });
+  }
+
+  /** A memory whose text or metadata changed; `previousText` is what it said before. */
+  update(record: VectorRecord, previousText: string): void {
+    this.upsert.push(record);
+    this.events.push(
+      this.#change(record, {
+        memoryId: record.id,
+        event: 'UPDATE',
+        previousText,
+        newText: record.text,
+      }),
+    );
+    this.results.push({
+      id: record.id,
+      memory: record.text,
+      event: 'UPDATE',
+      previousMemory: previousText,
+    });
+  }
+
+  /** A memory deleted. */
+  delete(record: StoredRecord): void {
+    this.remove.push(record.id);
+    this.events.push(
+      this.#change(record, {
+        memoryId: record.id,
+        event: 'DELETE',
+        previousText: record.text,
+        newText: null,
+      }),
+    );
+    this.results.push({ id: record.id, memory: record.text, event: 'DELETE' });
+  }
+
+  /** Input of an `add` the model could not turn into facts, kept in the history. */
+  inferenceFailed(input: string, scope: Scope, detail: string): void {
+    this.events.push(
+      this.#change(scope, {
+        memoryId: null,
+        event: 'INFERENCE_FAILED',
+        previousText: null,
+        newText: input,
+        detail,
+      }),
+    );
+  }
+
+  /** Whether there is nothing to write. */
+  get empty(): boolean {
+    return this.upsert.length === 0 && this.remove.length === 0 && this.events.length === 0;
+  }
+
+  /** A history event of the scope's fields, stamped with the actor and the time. */
+  #change(
+    scope: Scope,
+    change: Pick<HistoryEvent, 'event' | 'memoryId' | 'previousText' | 'newText' | 'detail'>,
+  ): HistoryEvent {
+    const { detail, ...fields } = change;
+    return {
+      id: randomUUID(),
+      ...fields,
+      ...scopeOf(scope),
+      actor: this.#actor,
+      ...(detail ? { detail } : {}),
+      createdAt: this.#now().toISOString(),
+    };
+  }
+}
+
+/**
+ * Writes memories and their history events: in one atomic commit when the store keeps the
+ * history itself, else records first, then deletions, then events. Changes of one scope run one
+ * at a time, in arrival order.
+ */
+export class MemoryWriter {
+  readonly #options: MemoryWriterOptions;
+  readonly #locks = new KeyedMutex();
+
+  constructor(options: MemoryWriterOptions) {
+    this.#options = options;
+  }
+
+  /** An empty change set whose events carry the actor and the time. */
+  changes(): ChangeSet {
+    return new ChangeSet(this.#options);
+  }
+
+  /** Runs `work` while holding the scope's lock. */
+  inScope<T>(scope: Scope, work: () => Promise<T>): Promise<T> {
+    return this.#locks.run(scopeKey(scopeOf(scope)), work);
+  }
+
+  /** Runs `work` while holding the locks of every scope given. */
+  inScopes<T>(scopes: readonly Scope[], work: () => Promise<T>): Promise<T> {
+    return this.#locks.runAll(
+      scopes.map((scope) => scopeKey(scopeOf(scope))),
+      work,
+    );
+  }
+
+  /** Writes a change set; does nothing when it is empty. */
+  async write(changes: ChangeSet, abortSignal?: AbortSignal): Promise<void> {
+    if (changes.empty) return;
+    const { store, history, collection } = this.#options;
+    const { upsert, remove, events } = changes;
+    const signal = abortSignal ? { abortSignal } : {};
+    if (store.commit && store.capabilities.atomicHistory && (history as unknown) === store) {
+      await store.commit({ collection, upsert, delete: remove, history: events, ...signal });
+      return;
+    }
+    const batchSize = store.capabilities.maxBatchSize;
+    for (let start = 0; start < upsert.length; start += batchSize) {
+      await store.upsert({
+        collection,
+        records: upsert.slice(start, start + batchSize),
+        ...signal,
+      });
+    }
+    if (remove.length > 0) await store.delete({ collection, ids: remove, ...signal });
+    if (events.length > 0) await history.append({ events, ...signal });
+  }
+}

@@ -1,0 +1,145 @@
+import { scoreBM25 } from './bm25.js';
+import { type FusedScore, fuseScores, type ScoredId } from './fuse-scores.js';
+import type { MemoryEngine } from './memory-engine.js';
+import { checkFilter, maxLimit } from './memory-input.js';
+import { toMemoryItem } from './memory-item.js';
+import type { SearchOptions, SearchResult, SearchResultItem } from './memory-types.js';
+import type { Scope } from './scope.js';
+import { cosineSimilarity } from './similarity.js';
+import type { StoredRecord, VectorMatch } from './vector-store.js';
+
+/** A checked search: the query, its scope and result count, and the caller's options. */
+export interface SearchRequest {
+  query: string;
+  scope: Scope;
+  limit: number;
+  options: SearchOptions;
+}
+
+const scored = (match: VectorMatch): ScoredId => ({ id: match.record.id, score: match.score });
+
+/** Keyword relevance computed in core over the vector candidates, for stores without full-text search. */
+function keywordMatchesInCore(query: string, vectorMatches: VectorMatch[]): VectorMatch[] {
+  const scores = scoreBM25(
+    query,
+    vectorMatches.map((match) => match.record.text),
+  );
+  return vectorMatches
+    .map((match, index) => ({ record: match.record, score: scores[index]! }))
+    .filter((match) => match.score > 0);
+}
+
+/**
+ * Similarities of the keyword hits the vector query did not return: their vectors are fetched
+ * (only theirs), so that every result carries a similarity, what `score` and `threshold` mean.
+ */
+async function similaritiesOfKeywordHits(
+  engine: MemoryEngine,
+  {
+    ids,
+    queryVector,
+    abortSignal,
+  }: { ids: string[]; queryVector: number[]; abortSignal?: AbortSignal | undefined },
+): Promise<ScoredId[]> {
+  if (ids.length === 0) return [];
+  const records = await engine.store.get({
+    collection: engine.collection,
+    ids,
+    includeVectors: true,
+    ...(abortSignal ? { abortSignal } : {}),
+  });
+  return records.flatMap((record) =>
+    record.vector ? [{ id: record.id, score: cosineSimilarity(queryVector, record.vector) }] : [],
+  );
+}
+
+async function rerank(
+  engine: MemoryEngine,
+  request: SearchRequest,
+  ranked: (FusedScore & { record: StoredRecord })[],
+): Promise<(FusedScore & { record: StoredRecord; rerankScore?: number })[]> {
+  const { reranker } = engine;
+  if (!reranker || request.options.rerank === false || ranked.length === 0) return ranked;
+  const reranked = await reranker.rerank({
+    query: request.query,
+    documents: ranked.map((entry) => entry.record.text),
+    topN: request.limit,
+    ...(request.options.abortSignal ? { abortSignal: request.options.abortSignal } : {}),
+  });
+  return reranked.results
+    .filter((result) => ranked[result.index] !== undefined)
+    .map((result) => ({ ...ranked[result.index]!, rerankScore: result.score }));
+}
+
+function toResult(entry: FusedScore & { record: StoredRecord; rerankScore?: number }) {
+  const { vector: _vector, ...record } = entry.record;
+  const { id, memory, ...rest } = toMemoryItem(record);
+  const { keywordScore, rerankScore } = entry;
+  return {
+    id,
+    memory,
+    score: entry.similarity ?? 0,
+    ...rest,
+    ...(keywordScore === undefined ? {} : { keywordScore }),
+    ...(rerankScore === undefined ? {} : { rerankScore }),
+  } satisfies SearchResultItem;
+}
+
+/**
+ * Hybrid search of one scope: the vector query and the keyword query (native full-text search,
+ * or BM25 in core over the vector candidates) run together with the graph search, their scores
+ * are fused ({@link fuseScores}), the threshold applies to similarity, then the reranker runs.
+ */
+export async function searchMemories(
+  engine: MemoryEngine,
+  request: SearchRequest,
+): Promise<SearchResult> {
+  const { query, scope, limit, options } = request;
+  const { store, graph } = engine;
+  const filter = checkFilter(store, options.filters);
+  const [queryVector] = await engine.embed([query], 'query', options.abortSignal);
+  const base = {
+    collection: engine.collection,
+    topK: Math.min(Math.max(limit * 5, 50), maxLimit),
+    scope,
+    ...(filter ? { filter } : {}),
+    ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),
+  };
+  const useKeywords = options.keywordSearch !== false;
+  const [vectorMatches, nativeKeywordMatches, relations] = await Promise.all([
+    store.query({ ...base, vector: queryVector! }),
+    useKeywords && store.capabilities.keywordSearch
+      ? store.query({ ...base, text: query })
+      : undefined,
+    graph?.search(query, queryVector!, scope, limit, options.abortSignal),
+  ]);
+  const keywordMatches = useKeywords
+    ? (nativeKeywordMatches ?? keywordMatchesInCore(query, vectorMatches))
+    : [];
+
+  const records = new Map(vectorMatches.map((match) => [match.record.id, match.record]));
+  const keywordOnly = keywordMatches.filter((match) => !records.has(match.record.id));
+  for (const match of keywordOnly) records.set(match.record.id, match.record);
+  const similarities = [
+    ...vectorMatches.map(scored),
+    ...(await similaritiesOfKeywordHits(engine, {
+      ids: keywordOnly.map((match) => match.record.id),
+      queryVector: queryVector!,
+      abortSignal: options.abortSignal,
+    })),
+  ];
+  const fused = fuseScores({
+    similarities,
+    keywordScores: keywordMatches.map(scored),
+    keywordWeight: useKeywords ? engine.keywordWeight : 0,
+  })
+    .filter(
+      (entry) => options.threshold === undefined || (entry.similarity ?? 0) >= options.threshold,
+    )
+    .map((entry) => ({ ...entry, record: records.get(entry.id)! }));
+  const ranked = await rerank(engine, request, fused);
+  return {
+    results: ranked.slice(0, limit).map(toResult),
+    ...(relations ? { relations } : {}),
+  };
+}
