@@ -1,3 +1,4 @@
+import { joinFilterNodes } from '@engram/adapter-kit';
 import {
   type FilterExpression,
   type FilterOperator,
@@ -141,19 +142,19 @@ function key(field: string, value?: FilterScalar): string {
   return `${isFloat(value) ? chromaFloatPrefix : chromaMetadataPrefix}${field}`;
 }
 
+/** `$and` or `$or` of parts, folding constants and flattening nested clauses of the same operator. */
 function combine(operator: '$and' | '$or', parts: Condition[]): Condition {
-  const absorbing = operator === '$or';
-  const kept: Where[] = [];
-  for (const part of parts) {
-    if (part === absorbing) return absorbing;
-    if (part === !absorbing) continue;
-    const nested = (part as Record<string, unknown>)[operator];
-    if (Array.isArray(nested)) kept.push(...(nested as Where[]));
-    else kept.push(part as Where);
-  }
-  if (kept.length === 0) return !absorbing;
-  if (kept.length === 1) return kept[0]!;
-  return { [operator]: kept } as Where;
+  return joinFilterNodes(
+    operator === '$and' ? 'and' : 'or',
+    parts,
+    (kept) =>
+      ({
+        [operator]: kept.flatMap((part) => {
+          const nested = (part as Record<string, unknown>)[operator];
+          return Array.isArray(nested) ? (nested as Where[]) : [part];
+        }),
+      }) as Where,
+  );
 }
 
 // Chroma's `$in` wants one value type per list, and tells integers from floats.

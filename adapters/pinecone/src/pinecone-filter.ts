@@ -1,4 +1,11 @@
 import {
+  type FilterNode,
+  filterableKeyPattern,
+  joinFilterNodes,
+  maxFilterPathDepth,
+  stringOrderKey as orderKey,
+} from '@engram/adapter-kit';
+import {
   type FilterExpression,
   type FilterOperator,
   type FilterScalar,
@@ -43,20 +50,10 @@ export const pathsKey = '_p';
  * groups, so comparisons are exact for values shorter than `3 * stringOrderChunks` code units.
  */
 export const stringOrderChunks = 16;
-const chunkBase = 65_537;
 
 /** The order-preserving integers of a string (see {@link stringOrderChunks}). */
-export function stringOrderKey(value: string, chunks = Math.floor(value.length / 3) + 1): number[] {
-  const result: number[] = [];
-  for (let chunk = 0; chunk < Math.min(chunks, stringOrderChunks); chunk++) {
-    let number = 0;
-    for (let offset = 0; offset < 3; offset++) {
-      const index = chunk * 3 + offset;
-      number = number * chunkBase + (index < value.length ? value.charCodeAt(index) + 1 : 0);
-    }
-    result.push(number);
-  }
-  return result;
+export function stringOrderKey(value: string, chunks?: number): number[] {
+  return orderKey(value, stringOrderChunks, chunks);
 }
 
 /** The typed token of a scalar: Pinecone's own equality would not keep `1`, `"1"` and `true` apart in lists. */
@@ -65,9 +62,6 @@ export function scalarToken(value: FilterScalar): string {
   if (typeof value === 'number') return `n:${String(value)}`;
   return `b:${String(value)}`;
 }
-
-const keyPattern = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
-const maxPathDepth = 8;
 
 /**
  * Flattens metadata into the flat keys Pinecone filters on (strings, numbers, booleans and lists
@@ -82,7 +76,7 @@ export function pineconeFilterFields(
   const paths: string[] = [];
   const visit = (object: Record<string, JsonValue>, prefix: string) => {
     for (const [key, value] of Object.entries(object)) {
-      if (!keyPattern.test(key) || value === null) continue;
+      if (!filterableKeyPattern.test(key) || value === null) continue;
       const path = prefix ? `${prefix}.${key}` : key;
       paths.push(path);
       if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
@@ -93,7 +87,7 @@ export function pineconeFilterFields(
             fields[`${stringKeyPrefix}${path}.${index}`] = number;
           }
         }
-      } else if (!Array.isArray(value) && path.split('.').length < maxPathDepth) {
+      } else if (!Array.isArray(value) && path.split('.').length < maxFilterPathDepth) {
         visit(value, path);
       }
     }
@@ -103,22 +97,10 @@ export function pineconeFilterFields(
   return fields;
 }
 
-type Node = PineconeFilter | boolean;
+type Node = FilterNode<PineconeFilter>;
 
-/** `$and` or `$or` of nodes, folding constants: `false` decides an and, `true` an or. */
-function join(operator: '$and' | '$or', nodes: Node[]): Node {
-  const decisive = operator === '$or';
-  const filters: PineconeFilter[] = [];
-  for (const node of nodes) {
-    if (node === decisive) return decisive;
-    if (typeof node !== 'boolean') filters.push(node);
-  }
-  if (filters.length === 0) return !decisive;
-  return filters.length === 1 ? filters[0]! : { [operator]: filters };
-}
-
-const and = (nodes: Node[]) => join('$and', nodes);
-const or = (nodes: Node[]) => join('$or', nodes);
+const and = (nodes: Node[]) => joinFilterNodes('and', nodes, ($and) => ({ $and }));
+const or = (nodes: Node[]) => joinFilterNodes('or', nodes, ($or) => ({ $or }));
 
 /** Matches records without the key; written out so as not to depend on how `$ne` treats them. */
 function missing(key: string): PineconeFilter {

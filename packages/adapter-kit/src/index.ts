@@ -4,6 +4,15 @@ export type { AdapterCallErrorContext } from './call-error.js';
 export { toAdapterCallError } from './call-error.js';
 export type { GraphStoreDefinition, VectorStoreDefinition } from './define-store.js';
 export { defineGraphStore, defineVectorStore } from './define-store.js';
+export type { FilterNode } from './filter-translation.js';
+export {
+  filterableKeyPattern,
+  joinFilterNodes,
+  maxFilterPathDepth,
+  negateFilterNode,
+  setAtPath,
+  stringOrderKey,
+} from './filter-translation.js';
 export type { ErrorMapper, Lifecycle, LifecycleOptions } from './lifecycle.js';
 export { createLifecycle, defineComponent } from './lifecycle.js';
 export {
@@ -14,3 +23,12 @@ export {
 } from './retryable.js';
 export type { LoadSettingOptions, SettingsEnvironment } from './settings.js';
 export { loadOptionalSetting, loadSetting } from './settings.js';
+export type { CollectionDimensions, DeleteSelection, QueryInput } from './store-guards.js';
+export {
+  assertCollectionDimensions,
+  assertDeleteSelection,
+  assertQueryInput,
+  collectionDimensionMismatch,
+  deleteNeedsSelectionMessage,
+  requireQueryVector,
+} from './store-guards.js';
