@@ -1,4 +1,4 @@
-import { joinFilterNodes } from '@engram/adapter-kit';
+import { chunkwiseOrder, joinFilterNodes } from '@engram/adapter-kit';
 import {
   type FilterExpression,
   type FilterOperator,
@@ -199,15 +199,15 @@ function stringBeyond(field: string, value: string, above: boolean): Condition {
       message: `A string compared with gt, gte, lt or lte may have at most ${chromaStringChunkLimit * unitsPerChunk - 1} UTF-16 code units in the Chroma store; got ${value.length}.`,
     });
   }
-  const terms = chunks.map((chunk, index) =>
-    combine('$and', [
-      ...chunks.slice(0, index).map((earlier, position) => ({
-        [chunkKey(position, field)]: { $eq: earlier },
-      })),
-      { [chunkKey(index, field)]: above ? { $gt: chunk } : { $lt: chunk } },
-    ]),
-  );
-  return combine('$or', terms);
+  return chunkwiseOrder<Where>(chunks, {
+    inclusive: false,
+    equal: (index, chunk) => ({ [chunkKey(index, field)]: { $eq: chunk } }),
+    beyond: (index, chunk) => ({
+      [chunkKey(index, field)]: above ? { $gt: chunk } : { $lt: chunk },
+    }),
+    and: (parts) => combine('$and', parts) as Where,
+    or: (parts) => combine('$or', parts) as Where,
+  });
 }
 
 /**

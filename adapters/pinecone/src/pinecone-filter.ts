@@ -1,4 +1,5 @@
 import {
+  chunkwiseOrder,
   type FilterNode,
   filterableKeyPattern,
   joinFilterNodes,
@@ -117,17 +118,15 @@ function compareString(field: string, op: Comparison, value: string): Node {
       message: `"${op}" compares strings of fewer than ${3 * stringOrderChunks} characters; the value for "${field}" has ${value.length}.`,
     });
   }
-  const chunks = stringOrderKey(value);
   const key = (index: number) => `${stringKeyPrefix}${field}.${index}`;
-  const equalUpTo = (end: number): Node[] =>
-    chunks.slice(0, end).map((chunk, index) => ({ [key(index)]: { $eq: chunk } }));
   const strict = op === 'gt' || op === 'gte' ? '$gt' : '$lt';
-  // Lexicographic order over the chunks: equal on a prefix, then strictly ordered on the next.
-  const ordered = chunks.map((chunk, index) =>
-    and([...equalUpTo(index), { [key(index)]: { [strict]: chunk } }]),
-  );
-  if (op === 'gte' || op === 'lte') ordered.push(and(equalUpTo(chunks.length)));
-  return or(ordered);
+  return chunkwiseOrder<PineconeFilter>(stringOrderKey(value), {
+    inclusive: op === 'gte' || op === 'lte',
+    equal: (index, chunk) => ({ [key(index)]: { $eq: chunk } }),
+    beyond: (index, chunk) => ({ [key(index)]: { [strict]: chunk } }),
+    and: ($and) => ({ $and }),
+    or: ($or) => ({ $or }),
+  });
 }
 
 /** Translates `filter`, or its negation when `negated` (Pinecone has no `$not`). */

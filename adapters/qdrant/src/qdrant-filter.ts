@@ -1,4 +1,5 @@
 import {
+  chunkwiseOrder,
   type FilterNode,
   filterableKeyPattern,
   joinFilterNodes,
@@ -157,17 +158,15 @@ function compareString(field: string, op: 'gt' | 'gte' | 'lt' | 'lte', value: st
       message: `"${op}" compares strings of fewer than ${3 * stringOrderChunks} characters; the value for "${field}" has ${value.length}.`,
     });
   }
-  const chunks = stringOrderKey(value);
   const key = (index: number) => `${filterPayloadKey}.strings.${field}.c${index}`;
-  const equalUpTo = (end: number): Node[] =>
-    chunks.slice(0, end).map((chunk, index) => ({ key: key(index), match: { value: chunk } }));
   const strict = op === 'gt' || op === 'gte' ? 'gt' : 'lt';
-  // Lexicographic order over the chunks: equal on a prefix, then strictly ordered on the next.
-  const ordered = chunks.map((chunk, index) =>
-    and([...equalUpTo(index), { key: key(index), range: { [strict]: chunk } }]),
-  );
-  if (op === 'gte' || op === 'lte') ordered.push(and(equalUpTo(chunks.length)));
-  return or(ordered);
+  return chunkwiseOrder<QdrantCondition>(stringOrderKey(value), {
+    inclusive: op === 'gte' || op === 'lte',
+    equal: (index, chunk) => ({ key: key(index), match: { value: chunk } }),
+    beyond: (index, chunk) => ({ key: key(index), range: { [strict]: chunk } }),
+    and: (must) => ({ must }),
+    or: (should) => ({ should }),
+  });
 }
 
 function unsupported(op: FilterOperator): never {

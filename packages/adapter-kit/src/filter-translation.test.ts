@@ -1,6 +1,7 @@
 import type { JsonValue } from '@engram/core';
 import { describe, expect, it } from 'vitest';
 import {
+  chunkwiseOrder,
   type FilterNode,
   joinFilterNodes,
   negateFilterNode,
@@ -34,6 +35,27 @@ describe('filter node combinators', () => {
     expect(not(true)).toBe(false);
     expect(not(false)).toBe(true);
     expect(not('a')).toEqual({ not: 'a' });
+  });
+});
+
+describe('chunkwise string order', () => {
+  const options = {
+    equal: (index: number, chunk: number): Clause => `c${index}=${chunk}`,
+    beyond: (index: number, chunk: number): Clause => `c${index}>${chunk}`,
+    and: (all: Clause[]) => ({ all }),
+    or: (any: Clause[]) => ({ any }),
+  };
+
+  it('orders lexicographically over the chunks, with equality when inclusive', () => {
+    expect(chunkwiseOrder([7], { ...options, inclusive: false })).toBe('c0>7');
+    expect(chunkwiseOrder([7], { ...options, inclusive: true })).toEqual({
+      any: ['c0>7', 'c0=7'],
+    });
+    expect(chunkwiseOrder([7, 8], { ...options, inclusive: true })).toEqual({
+      any: ['c0>7', { all: ['c0=7', 'c1>8'] }, { all: ['c0=7', 'c1=8'] }],
+    });
+    expect(chunkwiseOrder([], { ...options, inclusive: false })).toBe(false);
+    expect(chunkwiseOrder([], { ...options, inclusive: true })).toBe(true);
   });
 });
 

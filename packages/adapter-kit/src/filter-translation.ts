@@ -81,3 +81,36 @@ export function stringOrderKey(
   }
   return result;
 }
+
+/** What {@link chunkwiseOrder} builds its clauses with. */
+export interface ChunkwiseOrderOptions<Clause> {
+  /** Whether equal strings are in the range too (`gte`, `lte`). */
+  inclusive: boolean;
+  /** The clause "chunk `index` of the field equals `chunk`". */
+  equal: (index: number, chunk: number) => Clause;
+  /** The clause "chunk `index` of the field is strictly beyond `chunk`" (above or below). */
+  beyond: (index: number, chunk: number) => Clause;
+  /** The native clause of two or more clauses that all hold. */
+  and: (clauses: Clause[]) => Clause;
+  /** The native clause of two or more clauses of which one holds. */
+  or: (clauses: Clause[]) => Clause;
+}
+
+/**
+ * A string range over order keys ({@link stringOrderKey}): lexicographic order over the chunks,
+ * so an `or` over each chunk index of "every earlier chunk equal and this one strictly beyond",
+ * plus "every chunk equal" when the range is inclusive.
+ */
+export function chunkwiseOrder<Clause>(
+  chunks: readonly number[],
+  options: ChunkwiseOrderOptions<Clause>,
+): FilterNode<Clause> {
+  const equalUpTo = (end: number) =>
+    chunks.slice(0, end).map((chunk, index) => options.equal(index, chunk));
+  const ordered = chunks.map((chunk, index) =>
+    joinFilterNodes('and', [...equalUpTo(index), options.beyond(index, chunk)], options.and),
+  );
+  if (options.inclusive)
+    ordered.push(joinFilterNodes('and', equalUpTo(chunks.length), options.and));
+  return joinFilterNodes('or', ordered, options.or);
+}

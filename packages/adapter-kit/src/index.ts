@@ -4,8 +4,9 @@ export type { AdapterCallErrorContext } from './call-error.js';
 export { toAdapterCallError } from './call-error.js';
 export type { GraphStoreDefinition, VectorStoreDefinition } from './define-store.js';
 export { defineGraphStore, defineVectorStore } from './define-store.js';
-export type { FilterNode } from './filter-translation.js';
+export type { ChunkwiseOrderOptions, FilterNode } from './filter-translation.js';
 export {
+  chunkwiseOrder,
   filterableKeyPattern,
   joinFilterNodes,
   maxFilterPathDepth,
