@@ -7,7 +7,7 @@ import {
   chunk,
   defineVectorStore,
   isRetryableNetworkError,
-  loadOptionalSetting,
+  optionalSettingLoader,
   requireQueryVector,
   toAdapterCallError,
 } from '@engram/adapter-kit';
@@ -227,11 +227,7 @@ export function createChromaVectorStore(options: ChromaVectorStoreOptions = {}):
     : undefined;
   const handles = new Map<string, Promise<CollectionHandle>>();
   const countPageSize = options.countPageSize ?? 5_000;
-  const setting = (
-    value: string | undefined,
-    settingName: string,
-    environmentVariableName: string,
-  ) => loadOptionalSetting({ value, settingName, environmentVariableName, source });
+  const setting = optionalSettingLoader(source);
 
   async function createClient(): Promise<ChromaClient> {
     const { ChromaClient } = await import('chromadb');

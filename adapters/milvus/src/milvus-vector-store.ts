@@ -6,7 +6,7 @@ import {
   chunk,
   collectionDimensionMismatch,
   defineVectorStore,
-  loadOptionalSetting,
+  optionalSettingLoader,
   requireQueryVector,
 } from '@engram/adapter-kit';
 import {
@@ -233,11 +233,7 @@ export function createMilvusVectorStore(options: MilvusVectorStoreOptions = {}):
   const indexType = (options.index?.type ?? 'HNSW').toUpperCase();
   const indexParams =
     options.index?.params ?? (indexType === 'HNSW' ? { M: 16, efConstruction: 200 } : {});
-  const setting = (
-    value: string | undefined,
-    settingName: string,
-    environmentVariableName: string,
-  ) => loadOptionalSetting({ value, settingName, environmentVariableName, source });
+  const setting = optionalSettingLoader(source);
 
   function milvus(): MilvusClient {
     if (client) return client;

@@ -8,7 +8,7 @@ import {
   assertVectorLength,
   chunk,
   defineVectorStore,
-  loadOptionalSetting,
+  optionalSettingLoader,
 } from '@engram/adapter-kit';
 import {
   AdapterCallError,
@@ -237,11 +237,7 @@ export function createMongoDBVectorStore(options: MongoDBVectorStoreOptions = {}
   const indexTimeoutMs = options.indexTimeoutMs ?? 120_000;
   const waitForIndexing = options.waitForIndexing ?? true;
   const exactSearch = options.exactSearch ?? false;
-  const setting = (
-    value: string | undefined,
-    settingName: string,
-    environmentVariableName: string,
-  ) => loadOptionalSetting({ value, settingName, environmentVariableName, source });
+  const setting = optionalSettingLoader(source);
 
   function db(): Db {
     client ??= new MongoClient(

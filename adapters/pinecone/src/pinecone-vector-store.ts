@@ -6,7 +6,7 @@ import {
   assertVectorLength,
   chunk,
   defineVectorStore,
-  loadOptionalSetting,
+  optionalSettingLoader,
   requireQueryVector,
 } from '@engram/adapter-kit';
 import {
@@ -189,11 +189,7 @@ export function createPineconeVectorStore(options: PineconeVectorStoreOptions = 
   let client: Pinecone | undefined = options.client;
   const handles = new Map<string, IndexHandle>();
   const indexNameOf = options.indexName ?? defaultPineconeIndexName;
-  const setting = (
-    value: string | undefined,
-    settingName: string,
-    environmentVariableName: string,
-  ) => loadOptionalSetting({ value, settingName, environmentVariableName, source });
+  const setting = optionalSettingLoader(source);
   const url = setting(options.url, 'url', 'PINECONE_URL');
   const namespace = options.namespace ?? '';
 

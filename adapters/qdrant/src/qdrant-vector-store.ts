@@ -6,7 +6,7 @@ import {
   assertVectorLength,
   chunk,
   defineVectorStore,
-  loadOptionalSetting,
+  optionalSettingLoader,
   requireQueryVector,
 } from '@engram/adapter-kit';
 import type { FilterExpression, Scope, StoredRecord, VectorStore } from '@engram/core';
@@ -90,11 +90,7 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions = {}):
   let client: QdrantClient | undefined = options.client;
   const exactSearch = options.exactSearch ?? false;
   const dimensionsByCollection = new Map<string, number>();
-  const setting = (
-    value: string | undefined,
-    settingName: string,
-    environmentVariableName: string,
-  ) => loadOptionalSetting({ value, settingName, environmentVariableName, source });
+  const setting = optionalSettingLoader(source);
 
   function qdrant(): QdrantClient {
     if (client) return client;

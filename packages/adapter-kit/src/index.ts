@@ -22,8 +22,12 @@ export {
   networkErrorCode,
   retryableNetworkCodes,
 } from './retryable.js';
-export type { LoadSettingOptions, SettingsEnvironment } from './settings.js';
-export { loadOptionalSetting, loadSetting } from './settings.js';
+export type {
+  LoadSettingOptions,
+  OptionalSettingLoader,
+  SettingsEnvironment,
+} from './settings.js';
+export { loadOptionalSetting, loadSetting, optionalSettingLoader } from './settings.js';
 export type { CollectionDimensions, DeleteSelection, QueryInput } from './store-guards.js';
 export {
   assertCollectionDimensions,
