@@ -1,3 +1,4 @@
+import { chunkwiseOrder, joinFilterNodes } from '@engram/adapter-kit';
 import {
   type FilterExpression,
   type FilterOperator,
@@ -141,19 +142,19 @@ function key(field: string, value?: FilterScalar): string {
   return `${isFloat(value) ? chromaFloatPrefix : chromaMetadataPrefix}${field}`;
 }
 
+/** `$and` or `$or` of parts, folding constants and flattening nested clauses of the same operator. */
 function combine(operator: '$and' | '$or', parts: Condition[]): Condition {
-  const absorbing = operator === '$or';
-  const kept: Where[] = [];
-  for (const part of parts) {
-    if (part === absorbing) return absorbing;
-    if (part === !absorbing) continue;
-    const nested = (part as Record<string, unknown>)[operator];
-    if (Array.isArray(nested)) kept.push(...(nested as Where[]));
-    else kept.push(part as Where);
-  }
-  if (kept.length === 0) return !absorbing;
-  if (kept.length === 1) return kept[0]!;
-  return { [operator]: kept } as Where;
+  return joinFilterNodes(
+    operator === '$and' ? 'and' : 'or',
+    parts,
+    (kept) =>
+      ({
+        [operator]: kept.flatMap((part) => {
+          const nested = (part as Record<string, unknown>)[operator];
+          return Array.isArray(nested) ? (nested as Where[]) : [part];
+        }),
+      }) as Where,
+  );
 }
 
 // Chroma's `$in` wants one value type per list, and tells integers from floats.
@@ -198,15 +199,15 @@ function stringBeyond(field: string, value: string, above: boolean): Condition {
       message: `A string compared with gt, gte, lt or lte may have at most ${chromaStringChunkLimit * unitsPerChunk - 1} UTF-16 code units in the Chroma store; got ${value.length}.`,
     });
   }
-  const terms = chunks.map((chunk, index) =>
-    combine('$and', [
-      ...chunks.slice(0, index).map((earlier, position) => ({
-        [chunkKey(position, field)]: { $eq: earlier },
-      })),
-      { [chunkKey(index, field)]: above ? { $gt: chunk } : { $lt: chunk } },
-    ]),
-  );
-  return combine('$or', terms);
+  return chunkwiseOrder<Where>(chunks, {
+    inclusive: false,
+    equal: (index, chunk) => ({ [chunkKey(index, field)]: { $eq: chunk } }),
+    beyond: (index, chunk) => ({
+      [chunkKey(index, field)]: above ? { $gt: chunk } : { $lt: chunk },
+    }),
+    and: (parts) => combine('$and', parts) as Where,
+    or: (parts) => combine('$or', parts) as Where,
+  });
 }
 
 /**

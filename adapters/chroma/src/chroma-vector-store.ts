@@ -1,15 +1,17 @@
 import {
+  assertCollectionDimensions,
+  assertDeleteSelection,
   assertPositiveInteger,
   assertRecords,
   assertVectorLength,
   chunk,
   defineVectorStore,
   isRetryableNetworkError,
-  loadOptionalSetting,
+  optionalSettingLoader,
+  requireQueryVector,
   toAdapterCallError,
 } from '@engram/adapter-kit';
 import {
-  DimensionMismatchError,
   EngramError,
   type FilterExpression,
   InvalidArgumentError,
@@ -19,7 +21,6 @@ import {
   type Scope,
   type StoredRecord,
   scopeFields,
-  UnsupportedFunctionalityError,
   type VectorRecord,
   type VectorStore,
 } from '@engram/core';
@@ -33,8 +34,6 @@ import {
 
 const source = 'chroma';
 
-const deleteNeedsSelection =
-  'delete needs ids, a non-empty scope or a filter; use dropCollection to empty a collection.';
 const noKeywordSearch =
   'Keyword search is not supported by the Chroma store: Chroma has substring document filters but no ranked full-text search. Query with a vector.';
 
@@ -228,11 +227,7 @@ export function createChromaVectorStore(options: ChromaVectorStoreOptions = {}):
     : undefined;
   const handles = new Map<string, Promise<CollectionHandle>>();
   const countPageSize = options.countPageSize ?? 5_000;
-  const setting = (
-    value: string | undefined,
-    settingName: string,
-    environmentVariableName: string,
-  ) => loadOptionalSetting({ value, settingName, environmentVariableName, source });
+  const setting = optionalSettingLoader(source);
 
   async function createClient(): Promise<ChromaClient> {
     const { ChromaClient } = await import('chromadb');
@@ -353,14 +348,12 @@ export function createChromaVectorStore(options: ChromaVectorStoreOptions = {}):
           });
           handle.dimensions = dimensions;
         }
-        if (handle.dimensions !== dimensions) {
-          throw new DimensionMismatchError({
-            source,
-            expected: handle.dimensions,
-            actual: dimensions,
-            message: `Collection "${name}" holds ${handle.dimensions}-dimensional vectors, not ${dimensions}. Use the embedder it was created with, or another collection.`,
-          });
-        }
+        assertCollectionDimensions({
+          source,
+          collection: name,
+          existing: handle.dimensions,
+          requested: dimensions,
+        });
         handles.set(name, Promise.resolve(handle));
       },
 
@@ -392,12 +385,8 @@ export function createChromaVectorStore(options: ChromaVectorStoreOptions = {}):
         });
       },
 
-      async query({ collection, vector, text, topK, scope, filter, includeVectors }) {
-        if (vector === undefined) {
-          if (text !== undefined)
-            throw new UnsupportedFunctionalityError({ source, message: noKeywordSearch });
-          throw new InvalidArgumentError({ source, message: 'query needs a vector.' });
-        }
+      async query({ collection, vector: given, text, topK, scope, filter, includeVectors }) {
+        const vector = requireQueryVector({ vector: given, text }, { source, noKeywordSearch });
         assertPositiveInteger(topK, 'topK', source);
         const { where } = whereOf(scope, filter);
         return onCollection(collection, async (handle) => {
@@ -452,9 +441,7 @@ export function createChromaVectorStore(options: ChromaVectorStoreOptions = {}):
           });
         }
         const { where, scope } = whereOf(scopeInput, filter);
-        if (!filter && Object.keys(scope).length === 0) {
-          throw new InvalidArgumentError({ source, message: deleteNeedsSelection });
-        }
+        assertDeleteSelection({ scope, filter }, source);
         return onCollection(collection, async (handle) => {
           const matching = await matchingIds(handle.collection, where ?? chromaMatchAll);
           for (const batch of chunk(matching, maxBatchSize)) {

@@ -1,4 +1,4 @@
-import type { GraphEntity, GraphRelation } from '@engram/core';
+import { sampleGraphEntity, sampleGraphRelation } from '@engram/core/testing';
 import { describe, expect, it } from 'vitest';
 import {
   deleteScopeStatements,
@@ -14,30 +14,9 @@ import {
   upsertRelationStatement,
 } from './kuzu-cypher.js';
 
-const entity: GraphEntity = {
-  id: 'e1',
-  name: 'alice',
-  type: 'person',
-  embedding: [1, 0.5, -0],
-  userId: 'alice',
-  mentions: 2,
-  metadata: { note: 'café', nested: { n: 1 } },
-  createdAt: '2024-01-01T00:00:00.000Z',
-  updatedAt: '2024-01-02T00:00:00.000Z',
-};
-
-const relation: GraphRelation = {
-  id: 'r1',
-  sourceId: 'e1',
-  relationship: 'works_at',
-  destinationId: 'e2',
-  userId: 'alice',
-  agentId: 'travel',
-  mentions: 1,
-  createdAt: '2024-01-01T00:00:00.000Z',
-  updatedAt: '2024-01-01T00:00:00.000Z',
-  invalidatedAt: null,
-};
+// -0 checks that the embedding literal keeps the sign of zero.
+const entity = sampleGraphEntity({ embedding: [1, 0.5, -0] });
+const relation = sampleGraphRelation();
 
 describe('the Cypher the Kuzu store sends', () => {
   const cases: [string, KuzuStatement, RegExp, Record<string, unknown>][] = [

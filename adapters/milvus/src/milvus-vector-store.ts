@@ -1,14 +1,16 @@
 import {
+  assertDeleteSelection,
   assertPositiveInteger,
   assertRecords,
   assertVectorLength,
   chunk,
+  collectionDimensionMismatch,
   defineVectorStore,
-  loadOptionalSetting,
+  optionalSettingLoader,
+  requireQueryVector,
 } from '@engram/adapter-kit';
 import {
   AdapterCallError,
-  DimensionMismatchError,
   decodeCursor,
   encodeCursor,
   type FilterExpression,
@@ -18,7 +20,6 @@ import {
   normalizeScope,
   type Scope,
   type StoredRecord,
-  UnsupportedFunctionalityError,
   type VectorRecord,
   type VectorStore,
 } from '@engram/core';
@@ -48,8 +49,6 @@ import {
   translateMilvusFilter,
 } from './milvus-filter.js';
 
-const deleteNeedsSelection =
-  'delete needs ids, a non-empty scope or a filter; use dropCollection to empty a collection.';
 const noKeywordSearch =
   'Keyword search (query with text) is not supported by the Milvus store; query with a vector, or let the engine rank keywords.';
 
@@ -234,11 +233,7 @@ export function createMilvusVectorStore(options: MilvusVectorStoreOptions = {}):
   const indexType = (options.index?.type ?? 'HNSW').toUpperCase();
   const indexParams =
     options.index?.params ?? (indexType === 'HNSW' ? { M: 16, efConstruction: 200 } : {});
-  const setting = (
-    value: string | undefined,
-    settingName: string,
-    environmentVariableName: string,
-  ) => loadOptionalSetting({ value, settingName, environmentVariableName, source });
+  const setting = optionalSettingLoader(source);
 
   function milvus(): MilvusClient {
     if (client) return client;
@@ -549,12 +544,7 @@ export function createMilvusVectorStore(options: MilvusVectorStoreOptions = {}):
           });
         }
         const mismatch = (existing: number) =>
-          new DimensionMismatchError({
-            source,
-            expected: existing,
-            actual: dimensions,
-            message: `Collection "${collection}" holds ${existing}-dimensional vectors, not ${dimensions}. Use the embedder it was created with, or another collection.`,
-          });
+          collectionDimensionMismatch({ source, collection, existing, requested: dimensions });
         const cached = collections.get(collection);
         if (cached) {
           const state = await cached.catch(() => undefined);
@@ -616,13 +606,8 @@ export function createMilvusVectorStore(options: MilvusVectorStoreOptions = {}):
       },
 
       async query(options) {
-        const { collection, vector, topK } = options;
-        if (!vector) {
-          if (options.text !== undefined) {
-            throw new UnsupportedFunctionalityError({ source, message: noKeywordSearch });
-          }
-          throw new InvalidArgumentError({ source, message: 'query needs a vector.' });
-        }
+        const { collection, topK } = options;
+        const vector = requireQueryVector(options, { source, noKeywordSearch });
         if (!Number.isInteger(topK) || topK < 0 || topK > maxWindow) {
           throw new InvalidArgumentError({
             source,
@@ -696,9 +681,7 @@ export function createMilvusVectorStore(options: MilvusVectorStoreOptions = {}):
         }
         const scope = scopeExpression(options.scope);
         const filter = filterExpression(options.filter);
-        if (!scope && !filter) {
-          throw new InvalidArgumentError({ source, message: deleteNeedsSelection });
-        }
+        assertDeleteSelection({ scope, filter }, source);
         await known(collection);
         const expression = and(scope, filter);
         let deleted = 0;

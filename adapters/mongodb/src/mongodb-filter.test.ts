@@ -1,3 +1,14 @@
+import {
+  portableContainsCases,
+  portableFilterCases,
+  portableFilterDocuments,
+  portableFilterSampleBounds,
+  portableFilterSampleFields,
+  portableFilterSampleScalars,
+  referenceIds,
+  selectedIds,
+  valuesAlongPath,
+} from '@engram/adapter-kit/testing';
 import { type FilterExpression, type JsonValue, matchesFilter } from '@engram/core';
 import fc from 'fast-check';
 import type { Document } from 'mongodb';
@@ -9,23 +20,6 @@ import { literalRegex, mongoDBFilterFields, translateMongoDBFilter } from './mon
 // ($eq, $gt, ...) only hold between values of the same BSON type class (numbers with numbers);
 // $ne and $nin are the negations of $eq and $in, so they match missing fields; $regex only
 // matches strings. It lets the table below check what the translated queries select.
-function valuesAt(document: unknown, path: string): unknown[] {
-  let current: unknown[] = [document];
-  for (const part of path.split('.')) {
-    const next: unknown[] = [];
-    for (const value of current) {
-      const items = Array.isArray(value) ? value : [value];
-      for (const item of items) {
-        if (item != null && typeof item === 'object' && !Array.isArray(item) && part in item) {
-          next.push((item as Record<string, unknown>)[part]);
-        }
-      }
-    }
-    current = next;
-  }
-  return current.flatMap((value) => (Array.isArray(value) ? [value, ...value] : [value]));
-}
-
 function compare(left: unknown, right: unknown): number | undefined {
   if (typeof left !== typeof right || Array.isArray(left) || left === null) return undefined;
   if (typeof left === 'number' || typeof left === 'string' || typeof left === 'boolean') {
@@ -73,7 +67,7 @@ function modelMatches(query: Document, document: unknown): boolean {
       return (condition as Document[]).some((child) => modelMatches(child, document));
     if (key === '$nor')
       return !(condition as Document[]).some((child) => modelMatches(child, document));
-    const values = valuesAt(document, key);
+    const values = valuesAlongPath(document, key, { keepArrays: true });
     return Object.entries(condition as Document).every(([operator, operand]) =>
       operatorHolds(values, operator, operand),
     );
@@ -86,138 +80,10 @@ function selects(filter: FilterExpression, metadata: Record<string, JsonValue>):
   return modelMatches(translated, { _filter: mongoDBFilterFields(metadata) });
 }
 
-const documents: Record<string, Record<string, JsonValue>> = {
-  a: {
-    n: 1,
-    s: 'apple',
-    b: true,
-    tags: ['red', 'x'],
-    nums: [2, 'x'],
-    nested: { city: 'Paris', zip: 1001 },
-  },
-  b: { n: '1', s: 'Apple', b: false, tags: ['blue'], nested: { city: 'paris' }, mixed: null },
-  c: { n: 2.5, s: 'apple pie', tags: [], nested: 'flat', mixed: 'true' },
-  d: {},
-  e: {
-    n: true,
-    s: 'red',
-    tags: 'red',
-    w: 'abc',
-    nested: { city: null },
-    list: [{ city: 'Paris' }],
-  },
-  f: {
-    n: -3,
-    s: '東京',
-    w: 'xa.c*y',
-    nums: '2',
-    mixed: 3,
-    'dash-key': 5,
-    'a.b': 1,
-    deep: { a: { b: { c: 'z' } } },
-  },
-};
-
-const cases: [name: string, filter: FilterExpression, expected: string[]][] = [
-  ['eq integer', { op: 'eq', field: 'n', value: 1 }, ['a']],
-  ['eq numeric string is not the number', { op: 'eq', field: 'n', value: '1' }, ['b']],
-  ['eq true is not 1', { op: 'eq', field: 'n', value: true }, ['e']],
-  ['eq float', { op: 'eq', field: 'n', value: 2.5 }, ['c']],
-  ['eq is case-sensitive', { op: 'eq', field: 's', value: 'apple' }, ['a']],
-  ['eq matches a string, never an array element', { op: 'eq', field: 'tags', value: 'red' }, ['e']],
-  ['eq nested', { op: 'eq', field: 'nested.city', value: 'Paris' }, ['a']],
-  ['eq does not reach into arrays', { op: 'eq', field: 'list.city', value: 'Paris' }, []],
-  ['eq deep', { op: 'eq', field: 'deep.a.b.c', value: 'z' }, ['f']],
-  ['eq key with a dash', { op: 'eq', field: 'dash-key', value: 5 }, ['f']],
-  ['eq does not see a dotted key', { op: 'eq', field: 'a.b', value: 1 }, []],
-  ['ne matches missing fields', { op: 'ne', field: 'n', value: 1 }, ['b', 'c', 'd', 'e', 'f']],
-  ['ne on an array field', { op: 'ne', field: 'tags', value: 'red' }, ['a', 'b', 'c', 'd', 'f']],
-  ['gt number ignores strings', { op: 'gt', field: 'n', value: 0 }, ['a', 'c']],
-  ['gte number', { op: 'gte', field: 'n', value: 1 }, ['a', 'c']],
-  ['lt number', { op: 'lt', field: 'n', value: 1 }, ['f']],
-  ['lte float', { op: 'lte', field: 'n', value: 2.5 }, ['a', 'c', 'f']],
-  ['gt string', { op: 'gt', field: 's', value: 'apple' }, ['c', 'e', 'f']],
-  ['gte string', { op: 'gte', field: 's', value: 'apple' }, ['a', 'c', 'e', 'f']],
-  ['lt string ignores numbers', { op: 'lt', field: 'n', value: 'z' }, ['b']],
-  ['lte string, case order', { op: 'lte', field: 's', value: 'Apple' }, ['b']],
-  ['lt empty string', { op: 'lt', field: 's', value: '' }, []],
-  [
-    'gte empty string is every string',
-    { op: 'gte', field: 's', value: '' },
-    ['a', 'b', 'c', 'e', 'f'],
-  ],
-  ['in mixed types', { op: 'in', field: 'n', values: ['1', 2.5, -3] }, ['b', 'c', 'f']],
-  ['in boolean', { op: 'in', field: 'n', values: [true] }, ['e']],
-  ['in empty is nothing', { op: 'in', field: 'n', values: [] }, []],
-  ['nin matches missing', { op: 'nin', field: 'n', values: [1, true] }, ['b', 'c', 'd', 'f']],
-  [
-    'nin empty is everything',
-    { op: 'nin', field: 'n', values: [] },
-    ['a', 'b', 'c', 'd', 'e', 'f'],
-  ],
-  ['contains array element', { op: 'contains', field: 'tags', value: 'red' }, ['a', 'e']],
-  [
-    'contains substring, case-sensitive',
-    { op: 'contains', field: 's', value: 'pp' },
-    ['a', 'b', 'c'],
-  ],
-  [
-    'contains substring with regex characters',
-    { op: 'contains', field: 'w', value: 'a.c*' },
-    ['f'],
-  ],
-  ['contains number only in arrays', { op: 'contains', field: 'nums', value: 2 }, ['a']],
-  ['contains number never in a string', { op: 'contains', field: 's', value: 1 }, []],
-  ['contains empty string is any string', { op: 'contains', field: 'w', value: '' }, ['e', 'f']],
-  ['exists', { op: 'exists', field: 'tags' }, ['a', 'b', 'c', 'e']],
-  ['exists ignores null', { op: 'exists', field: 'mixed' }, ['c', 'f']],
-  ['exists object', { op: 'exists', field: 'nested' }, ['a', 'b', 'c', 'e']],
-  ['exists nested null', { op: 'exists', field: 'nested.city' }, ['a', 'b']],
-  ['not exists', { op: 'not', filter: { op: 'exists', field: 'b' } }, ['c', 'd', 'e', 'f']],
-  [
-    'and',
-    {
-      op: 'and',
-      filters: [
-        { op: 'exists', field: 'tags' },
-        { op: 'ne', field: 'b', value: false },
-      ],
-    },
-    ['a', 'c', 'e'],
-  ],
-  [
-    'or',
-    {
-      op: 'or',
-      filters: [
-        { op: 'eq', field: 'n', value: 1 },
-        { op: 'eq', field: 'nested.city', value: 'paris' },
-      ],
-    },
-    ['a', 'b'],
-  ],
-  [
-    'not of or with an empty in',
-    {
-      op: 'not',
-      filter: {
-        op: 'or',
-        filters: [
-          { op: 'in', field: 'n', values: [] },
-          { op: 'gt', field: 'n', value: 0 },
-        ],
-      },
-    },
-    ['b', 'd', 'e', 'f'],
-  ],
-];
-
 describe('translateMongoDBFilter', () => {
-  it.each(cases)('%s', (_name, filter, expected) => {
-    const reference = Object.keys(documents).filter((id) => matchesFilter(filter, documents[id]!));
-    expect(reference).toEqual(expected);
-    const selected = Object.keys(documents).filter((id) => selects(filter, documents[id]!));
-    expect(selected).toEqual(expected);
+  it.each([...portableFilterCases, ...portableContainsCases])('%s', (_name, filter, expected) => {
+    expect(referenceIds(filter)).toEqual(expected);
+    expect(selectedIds((metadata) => selects(filter, metadata))).toEqual(expected);
   });
 
   it('builds the documented MQL shapes', () => {
@@ -256,36 +122,8 @@ describe('translateMongoDBFilter', () => {
   });
 
   it('random nested filters select what matchesFilter selects (against the model)', () => {
-    const scalar = fc.oneof(
-      fc.constantFrom(
-        -3,
-        0,
-        1,
-        2,
-        2.5,
-        1001,
-        'apple',
-        'Apple',
-        'Paris',
-        'red',
-        '1',
-        '',
-        '東京',
-        'a.c*',
-      ),
-      fc.boolean(),
-    );
-    const field = fc.constantFrom(
-      'n',
-      's',
-      'b',
-      'w',
-      'tags',
-      'nums',
-      'nested.city',
-      'mixed',
-      'missing',
-    );
+    const scalar = fc.oneof(fc.constantFrom(...portableFilterSampleScalars), fc.boolean());
+    const field = fc.constantFrom(...portableFilterSampleFields);
     const leaf: fc.Arbitrary<FilterExpression> = fc.oneof(
       fc.record({
         op: fc.constantFrom('eq' as const, 'ne' as const, 'contains' as const),
@@ -295,7 +133,7 @@ describe('translateMongoDBFilter', () => {
       fc.record({
         op: fc.constantFrom('gt' as const, 'gte' as const, 'lt' as const, 'lte' as const),
         field,
-        value: fc.constantFrom(-3, 0, 1, 2.5, 1001, 'apple', 'Apple', 'b', '', 'Paris', '東'),
+        value: fc.constantFrom(...portableFilterSampleBounds),
       }),
       fc.record({
         op: fc.constantFrom('in' as const, 'nin' as const),
@@ -317,7 +155,7 @@ describe('translateMongoDBFilter', () => {
     })).node;
     fc.assert(
       fc.property(filter, (expression) => {
-        for (const metadata of Object.values(documents)) {
+        for (const metadata of Object.values(portableFilterDocuments)) {
           expect(selects(expression, metadata)).toBe(matchesFilter(expression, metadata));
         }
       }),

@@ -1,4 +1,12 @@
 import {
+  type FilterNode,
+  filterableKeyPattern,
+  joinFilterNodes,
+  maxFilterPathDepth,
+  negateFilterNode,
+  setAtPath,
+} from '@engram/adapter-kit';
+import {
   type FilterExpression,
   type FilterOperator,
   filterOperators,
@@ -28,21 +36,6 @@ export interface MongoDBFilterFields {
   paths: string[];
 }
 
-const keyPattern = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
-const maxPathDepth = 8;
-
-function setAt(tree: Record<string, JsonValue>, path: readonly string[], value: JsonValue): void {
-  let node = tree;
-  for (const key of path.slice(0, -1)) {
-    const next = node[key];
-    if (next === undefined || next === null || typeof next !== 'object' || Array.isArray(next)) {
-      node[key] = {};
-    }
-    node = node[key] as Record<string, JsonValue>;
-  }
-  node[path.at(-1)!] = value;
-}
-
 /**
  * Projects metadata into trees that MQL evaluates exactly as core's `matchesFilter` does. Query
  * operators on `metadata.x` would also match array elements (`{ tags: 'red' }` matches
@@ -54,19 +47,19 @@ export function mongoDBFilterFields(metadata: Record<string, JsonValue>): MongoD
   const fields: MongoDBFilterFields = { values: {}, arrays: {}, paths: [] };
   const visit = (object: Record<string, JsonValue>, prefix: string[]) => {
     for (const [key, value] of Object.entries(object)) {
-      if (!keyPattern.test(key) || value === null) continue;
+      if (!filterableKeyPattern.test(key) || value === null) continue;
       const path = [...prefix, key];
       fields.paths.push(path.join('.'));
       if (Array.isArray(value)) {
-        setAt(
+        setAtPath(
           fields.arrays,
           path,
           value.filter((element) => element !== null && typeof element !== 'object'),
         );
       } else if (typeof value === 'object') {
-        if (path.length < maxPathDepth) visit(value, path);
+        if (path.length < maxFilterPathDepth) visit(value, path);
       } else {
-        setAt(fields.values, path, value);
+        setAtPath(fields.values, path, value);
       }
     }
   };
@@ -74,26 +67,11 @@ export function mongoDBFilterFields(metadata: Record<string, JsonValue>): MongoD
   return fields;
 }
 
-type Node = Document | boolean;
+type Node = FilterNode<Document>;
 
-/** `$and` or `$or` of nodes, folding constants: `false` decides an and, `true` an or. */
-function join(operator: '$and' | '$or', nodes: Node[]): Node {
-  const decisive = operator === '$or';
-  const documents: Document[] = [];
-  for (const node of nodes) {
-    if (node === decisive) return decisive;
-    if (typeof node !== 'boolean') documents.push(node);
-  }
-  if (documents.length === 0) return !decisive;
-  return documents.length === 1 ? documents[0]! : { [operator]: documents };
-}
-
-const and = (nodes: Node[]) => join('$and', nodes);
-const or = (nodes: Node[]) => join('$or', nodes);
-
-function not(node: Node): Node {
-  return typeof node === 'boolean' ? !node : { $nor: [node] };
-}
+const and = (nodes: Node[]) => joinFilterNodes('and', nodes, ($and) => ({ $and }));
+const or = (nodes: Node[]) => joinFilterNodes('or', nodes, ($or) => ({ $or }));
+const not = (node: Node) => negateFilterNode(node, (document) => ({ $nor: [document] }));
 
 /** Escapes a string for a case-sensitive literal substring `$regex`. */
 export function literalRegex(value: string): string {

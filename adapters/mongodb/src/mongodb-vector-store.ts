@@ -1,19 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import {
+  assertCollectionDimensions,
+  assertDeleteSelection,
   assertPositiveInteger,
+  assertQueryInput,
   assertRecords,
   assertVectorLength,
   chunk,
   defineVectorStore,
-  loadOptionalSetting,
+  optionalSettingLoader,
 } from '@engram/adapter-kit';
 import {
   AdapterCallError,
-  DimensionMismatchError,
   decodeCursor,
   encodeCursor,
   type FilterExpression,
-  InvalidArgumentError,
   type JsonValue,
   NotFoundError,
   normalizeScope,
@@ -34,9 +35,6 @@ import {
 } from './mongodb-filter.js';
 
 const source = 'mongodb';
-
-const deleteNeedsSelection =
-  'delete needs ids, a non-empty scope or a filter; use dropCollection to empty a collection.';
 
 /** Options of {@link createMongoDBVectorStore}. */
 export interface MongoDBVectorStoreOptions {
@@ -239,11 +237,7 @@ export function createMongoDBVectorStore(options: MongoDBVectorStoreOptions = {}
   const indexTimeoutMs = options.indexTimeoutMs ?? 120_000;
   const waitForIndexing = options.waitForIndexing ?? true;
   const exactSearch = options.exactSearch ?? false;
-  const setting = (
-    value: string | undefined,
-    settingName: string,
-    environmentVariableName: string,
-  ) => loadOptionalSetting({ value, settingName, environmentVariableName, source });
+  const setting = optionalSettingLoader(source);
 
   function db(): Db {
     client ??= new MongoClient(
@@ -377,12 +371,12 @@ export function createMongoDBVectorStore(options: MongoDBVectorStoreOptions = {}
           const vector = indexes.find((index) => index.name === vectorIndexName);
           const text = indexes.find((index) => index.name === textIndexName);
           const existing = vectorDimensions(vector);
-          if (existing !== undefined && existing !== dimensions) {
-            throw new DimensionMismatchError({
+          if (existing !== undefined) {
+            assertCollectionDimensions({
               source,
-              expected: existing,
-              actual: dimensions,
-              message: `Collection "${name}" holds ${existing}-dimensional vectors, not ${dimensions}. Use the embedder it was created with, or another collection.`,
+              collection: name,
+              existing,
+              requested: dimensions,
             });
           }
           const failed = [vector, text].find((index) => index?.status === 'FAILED');
@@ -447,6 +441,7 @@ export function createMongoDBVectorStore(options: MongoDBVectorStoreOptions = {}
       },
 
       async query({ collection: name, vector, text, topK, scope, filter, includeVectors }) {
+        assertQueryInput({ vector, text }, source);
         const selection = mongoDBSelection(scope, filter);
         const dimensions = await prepared(name);
         const collection = db().collection(name);
@@ -456,10 +451,7 @@ export function createMongoDBVectorStore(options: MongoDBVectorStoreOptions = {}
             ? [{ $match: selection.query }]
             : [];
         if (!vector) {
-          if (text === undefined) {
-            throw new InvalidArgumentError({ source, message: 'query needs a vector or a text.' });
-          }
-          if (selection === false || topK < 1 || text.trim() === '') return [];
+          if (selection === false || topK < 1 || !text?.trim()) return [];
           const equals = scopeConditions(selection.scope).map((condition) => {
             const [path, value] = Object.entries(condition)[0]!;
             return { equals: { path, value: (value as { $eq: string }).$eq } };
@@ -558,9 +550,7 @@ export function createMongoDBVectorStore(options: MongoDBVectorStoreOptions = {}
           return { deleted };
         }
         const normalized = normalizeScope(scope, { source });
-        if (!filter && Object.keys(normalized).length === 0) {
-          throw new InvalidArgumentError({ source, message: deleteNeedsSelection });
-        }
+        assertDeleteSelection({ scope: normalized, filter }, source);
         const selection = mongoDBSelection(normalized, filter);
         await prepared(name);
         if (selection === false) return { deleted: 0 };

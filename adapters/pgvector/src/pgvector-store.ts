@@ -1,4 +1,7 @@
 import {
+  assertCollectionDimensions,
+  assertDeleteSelection,
+  assertQueryInput,
   assertRecords,
   assertVectorLength,
   chunk,
@@ -7,7 +10,6 @@ import {
 } from '@engram/adapter-kit';
 import {
   type CommitOptions,
-  DimensionMismatchError,
   decodeCursor,
   encodeCursor,
   type FilterExpression,
@@ -582,14 +584,12 @@ export function createPgvectorStore(options: PgvectorVectorStoreOptions = {}): P
       }
       const info = await createCollection(collection, dimensions);
       collections.set(collection, info);
-      if (info.dimensions !== dimensions) {
-        throw new DimensionMismatchError({
-          source,
-          expected: info.dimensions,
-          actual: dimensions,
-          message: `Collection "${collection}" holds ${info.dimensions}-dimensional vectors, not ${dimensions}. Use the embedder it was created with, or another collection.`,
-        });
-      }
+      assertCollectionDimensions({
+        source,
+        collection,
+        existing: info.dimensions,
+        requested: dimensions,
+      });
     },
 
     async upsert({ collection, records }) {
@@ -608,9 +608,9 @@ export function createPgvectorStore(options: PgvectorVectorStoreOptions = {}): P
     async query(options) {
       return onCollection(options.collection, async (info) => {
         const topK = Math.max(0, Math.floor(options.topK));
+        assertQueryInput(options, source);
         if (options.vector) return vectorQuery(info, options, topK);
-        if (options.text !== undefined) return keywordQuery(info, options, topK);
-        throw new InvalidArgumentError({ source, message: 'query needs a vector or a text.' });
+        return keywordQuery(info, options, topK);
       });
     },
 
@@ -640,13 +640,7 @@ export function createPgvectorStore(options: PgvectorVectorStoreOptions = {}): P
           return { deleted: result.rowCount ?? 0 };
         }
         const where = whereClause(options);
-        if (!where.selective) {
-          throw new InvalidArgumentError({
-            source,
-            message:
-              'delete needs ids, a non-empty scope or a filter; use dropCollection to empty a collection.',
-          });
-        }
+        assertDeleteSelection(where.selective, source);
         const result = await pool().query(
           `DELETE FROM ${info.table} WHERE ${where.sql}`,
           where.parameters,

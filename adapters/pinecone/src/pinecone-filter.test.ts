@@ -1,4 +1,13 @@
 import {
+  portableFilterCases,
+  portableFilterDocuments,
+  portableFilterSampleBounds,
+  portableFilterSampleFields,
+  portableFilterSampleScalars,
+  referenceIds,
+  selectedIds,
+} from '@engram/adapter-kit/testing';
+import {
   type FilterExpression,
   type JsonValue,
   matchesFilter,
@@ -84,103 +93,11 @@ const semanticsVariants: Semantics[] = [
   { negationsMatchMissing: false },
 ];
 
-const documents: Record<string, Record<string, JsonValue>> = {
-  a: { n: 1, s: 'apple', b: true, tags: ['red', 'x'], nested: { city: 'Paris', zip: 1001 } },
-  b: { n: '1', s: 'Apple', b: false, tags: ['blue'], nested: { city: 'paris' }, mixed: null },
-  c: { n: 2.5, s: 'apple pie', tags: [], nested: 'flat', mixed: 'true' },
-  d: {},
-  e: { n: true, s: 'red', tags: 'red', nested: { city: null }, list: [{ city: 'Paris' }] },
-  f: { n: -3, s: '東京', mixed: 3, 'dash-key': 5, 'a.b': 1, deep: { a: { b: { c: 'z' } } } },
-};
-
-const cases: [name: string, filter: FilterExpression, expected: string[]][] = [
-  ['eq integer', { op: 'eq', field: 'n', value: 1 }, ['a']],
-  ['eq numeric string is not the number', { op: 'eq', field: 'n', value: '1' }, ['b']],
-  ['eq true is not 1', { op: 'eq', field: 'n', value: true }, ['e']],
-  ['eq float', { op: 'eq', field: 'n', value: 2.5 }, ['c']],
-  ['eq is case-sensitive', { op: 'eq', field: 's', value: 'apple' }, ['a']],
-  ['eq matches a string, never an array element', { op: 'eq', field: 'tags', value: 'red' }, ['e']],
-  ['eq nested', { op: 'eq', field: 'nested.city', value: 'Paris' }, ['a']],
-  ['eq does not reach into arrays', { op: 'eq', field: 'list.city', value: 'Paris' }, []],
-  ['eq deep', { op: 'eq', field: 'deep.a.b.c', value: 'z' }, ['f']],
-  ['eq key with a dash', { op: 'eq', field: 'dash-key', value: 5 }, ['f']],
-  ['eq does not see a dotted key', { op: 'eq', field: 'a.b', value: 1 }, []],
-  ['ne matches missing fields', { op: 'ne', field: 'n', value: 1 }, ['b', 'c', 'd', 'e', 'f']],
-  ['ne on an array field', { op: 'ne', field: 'tags', value: 'red' }, ['a', 'b', 'c', 'd', 'f']],
-  ['gt number ignores strings', { op: 'gt', field: 'n', value: 0 }, ['a', 'c']],
-  ['gte number', { op: 'gte', field: 'n', value: 1 }, ['a', 'c']],
-  ['lt number', { op: 'lt', field: 'n', value: 1 }, ['f']],
-  ['lte float', { op: 'lte', field: 'n', value: 2.5 }, ['a', 'c', 'f']],
-  ['gt string', { op: 'gt', field: 's', value: 'apple' }, ['c', 'e', 'f']],
-  ['gte string', { op: 'gte', field: 's', value: 'apple' }, ['a', 'c', 'e', 'f']],
-  ['lt string ignores numbers', { op: 'lt', field: 'n', value: 'z' }, ['b']],
-  ['lte string, case order', { op: 'lte', field: 's', value: 'Apple' }, ['b']],
-  ['lt empty string', { op: 'lt', field: 's', value: '' }, []],
-  [
-    'gte empty string is every string',
-    { op: 'gte', field: 's', value: '' },
-    ['a', 'b', 'c', 'e', 'f'],
-  ],
-  ['in mixed types', { op: 'in', field: 'n', values: ['1', 2.5, -3] }, ['b', 'c', 'f']],
-  ['in boolean', { op: 'in', field: 'n', values: [true] }, ['e']],
-  ['in empty is nothing', { op: 'in', field: 'n', values: [] }, []],
-  ['nin matches missing', { op: 'nin', field: 'n', values: [1, true] }, ['b', 'c', 'd', 'f']],
-  [
-    'nin empty is everything',
-    { op: 'nin', field: 'n', values: [] },
-    ['a', 'b', 'c', 'd', 'e', 'f'],
-  ],
-  ['exists', { op: 'exists', field: 'tags' }, ['a', 'b', 'c', 'e']],
-  ['exists ignores null', { op: 'exists', field: 'mixed' }, ['c', 'f']],
-  ['exists object', { op: 'exists', field: 'nested' }, ['a', 'b', 'c', 'e']],
-  ['exists nested null', { op: 'exists', field: 'nested.city' }, ['a', 'b']],
-  ['not exists', { op: 'not', filter: { op: 'exists', field: 'b' } }, ['c', 'd', 'e', 'f']],
-  [
-    'and',
-    {
-      op: 'and',
-      filters: [
-        { op: 'exists', field: 'tags' },
-        { op: 'ne', field: 'b', value: false },
-      ],
-    },
-    ['a', 'c', 'e'],
-  ],
-  [
-    'or',
-    {
-      op: 'or',
-      filters: [
-        { op: 'eq', field: 'n', value: 1 },
-        { op: 'eq', field: 'nested.city', value: 'paris' },
-      ],
-    },
-    ['a', 'b'],
-  ],
-  [
-    'not of or with an empty in',
-    {
-      op: 'not',
-      filter: {
-        op: 'or',
-        filters: [
-          { op: 'in', field: 'n', values: [] },
-          { op: 'gt', field: 'n', value: 0 },
-        ],
-      },
-    },
-    ['b', 'd', 'e', 'f'],
-  ],
-];
-
 describe('translatePineconeFilter', () => {
-  it.each(cases)('%s', (_name, filter, expected) => {
-    const reference = Object.keys(documents).filter((id) => matchesFilter(filter, documents[id]!));
-    expect(reference).toEqual(expected);
+  it.each(portableFilterCases)('%s', (_name, filter, expected) => {
+    expect(referenceIds(filter)).toEqual(expected);
     for (const semantics of semanticsVariants) {
-      const selected = Object.keys(documents).filter((id) =>
-        selects(filter, documents[id]!, semantics),
-      );
+      const selected = selectedIds((metadata) => selects(filter, metadata, semantics));
       expect(selected, JSON.stringify(semantics)).toEqual(expected);
     }
   });
@@ -260,26 +177,14 @@ describe('translatePineconeFilter', () => {
   });
 
   it('random nested filters select what matchesFilter selects (against the model, both $ne readings)', () => {
-    const scalar = fc.oneof(
-      fc.constantFrom(-3, 0, 1, 2.5, 1001, 'apple', 'Apple', 'Paris', 'red', '1', '', '東京'),
-      fc.boolean(),
-    );
-    const field = fc.constantFrom(
-      'n',
-      's',
-      'b',
-      'tags',
-      'nested.city',
-      'nested.zip',
-      'mixed',
-      'missing',
-    );
+    const scalar = fc.oneof(fc.constantFrom(...portableFilterSampleScalars), fc.boolean());
+    const field = fc.constantFrom(...portableFilterSampleFields);
     const leaf: fc.Arbitrary<FilterExpression> = fc.oneof(
       fc.record({ op: fc.constantFrom('eq' as const, 'ne' as const), field, value: scalar }),
       fc.record({
         op: fc.constantFrom('gt' as const, 'gte' as const, 'lt' as const, 'lte' as const),
         field,
-        value: fc.constantFrom(-3, 0, 1, 2.5, 1001, 'apple', 'Apple', 'b', '', 'Paris', '東'),
+        value: fc.constantFrom(...portableFilterSampleBounds),
       }),
       fc.record({
         op: fc.constantFrom('in' as const, 'nin' as const),
@@ -301,7 +206,7 @@ describe('translatePineconeFilter', () => {
     })).node;
     fc.assert(
       fc.property(filter, (expression) => {
-        for (const metadata of Object.values(documents)) {
+        for (const metadata of Object.values(portableFilterDocuments)) {
           for (const semantics of semanticsVariants) {
             expect(selects(expression, metadata, semantics)).toBe(
               matchesFilter(expression, metadata),

@@ -1,4 +1,12 @@
 import {
+  chunkwiseOrder,
+  type FilterNode,
+  filterableKeyPattern,
+  joinFilterNodes,
+  maxFilterPathDepth,
+  stringOrderKey as orderKey,
+} from '@engram/adapter-kit';
+import {
   type FilterExpression,
   type FilterOperator,
   type FilterScalar,
@@ -43,20 +51,10 @@ export const pathsKey = '_p';
  * groups, so comparisons are exact for values shorter than `3 * stringOrderChunks` code units.
  */
 export const stringOrderChunks = 16;
-const chunkBase = 65_537;
 
 /** The order-preserving integers of a string (see {@link stringOrderChunks}). */
-export function stringOrderKey(value: string, chunks = Math.floor(value.length / 3) + 1): number[] {
-  const result: number[] = [];
-  for (let chunk = 0; chunk < Math.min(chunks, stringOrderChunks); chunk++) {
-    let number = 0;
-    for (let offset = 0; offset < 3; offset++) {
-      const index = chunk * 3 + offset;
-      number = number * chunkBase + (index < value.length ? value.charCodeAt(index) + 1 : 0);
-    }
-    result.push(number);
-  }
-  return result;
+export function stringOrderKey(value: string, chunks?: number): number[] {
+  return orderKey(value, stringOrderChunks, chunks);
 }
 
 /** The typed token of a scalar: Pinecone's own equality would not keep `1`, `"1"` and `true` apart in lists. */
@@ -65,9 +63,6 @@ export function scalarToken(value: FilterScalar): string {
   if (typeof value === 'number') return `n:${String(value)}`;
   return `b:${String(value)}`;
 }
-
-const keyPattern = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
-const maxPathDepth = 8;
 
 /**
  * Flattens metadata into the flat keys Pinecone filters on (strings, numbers, booleans and lists
@@ -82,7 +77,7 @@ export function pineconeFilterFields(
   const paths: string[] = [];
   const visit = (object: Record<string, JsonValue>, prefix: string) => {
     for (const [key, value] of Object.entries(object)) {
-      if (!keyPattern.test(key) || value === null) continue;
+      if (!filterableKeyPattern.test(key) || value === null) continue;
       const path = prefix ? `${prefix}.${key}` : key;
       paths.push(path);
       if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
@@ -93,7 +88,7 @@ export function pineconeFilterFields(
             fields[`${stringKeyPrefix}${path}.${index}`] = number;
           }
         }
-      } else if (!Array.isArray(value) && path.split('.').length < maxPathDepth) {
+      } else if (!Array.isArray(value) && path.split('.').length < maxFilterPathDepth) {
         visit(value, path);
       }
     }
@@ -103,22 +98,10 @@ export function pineconeFilterFields(
   return fields;
 }
 
-type Node = PineconeFilter | boolean;
+type Node = FilterNode<PineconeFilter>;
 
-/** `$and` or `$or` of nodes, folding constants: `false` decides an and, `true` an or. */
-function join(operator: '$and' | '$or', nodes: Node[]): Node {
-  const decisive = operator === '$or';
-  const filters: PineconeFilter[] = [];
-  for (const node of nodes) {
-    if (node === decisive) return decisive;
-    if (typeof node !== 'boolean') filters.push(node);
-  }
-  if (filters.length === 0) return !decisive;
-  return filters.length === 1 ? filters[0]! : { [operator]: filters };
-}
-
-const and = (nodes: Node[]) => join('$and', nodes);
-const or = (nodes: Node[]) => join('$or', nodes);
+const and = (nodes: Node[]) => joinFilterNodes('and', nodes, ($and) => ({ $and }));
+const or = (nodes: Node[]) => joinFilterNodes('or', nodes, ($or) => ({ $or }));
 
 /** Matches records without the key; written out so as not to depend on how `$ne` treats them. */
 function missing(key: string): PineconeFilter {
@@ -135,17 +118,15 @@ function compareString(field: string, op: Comparison, value: string): Node {
       message: `"${op}" compares strings of fewer than ${3 * stringOrderChunks} characters; the value for "${field}" has ${value.length}.`,
     });
   }
-  const chunks = stringOrderKey(value);
   const key = (index: number) => `${stringKeyPrefix}${field}.${index}`;
-  const equalUpTo = (end: number): Node[] =>
-    chunks.slice(0, end).map((chunk, index) => ({ [key(index)]: { $eq: chunk } }));
   const strict = op === 'gt' || op === 'gte' ? '$gt' : '$lt';
-  // Lexicographic order over the chunks: equal on a prefix, then strictly ordered on the next.
-  const ordered = chunks.map((chunk, index) =>
-    and([...equalUpTo(index), { [key(index)]: { [strict]: chunk } }]),
-  );
-  if (op === 'gte' || op === 'lte') ordered.push(and(equalUpTo(chunks.length)));
-  return or(ordered);
+  return chunkwiseOrder<PineconeFilter>(stringOrderKey(value), {
+    inclusive: op === 'gte' || op === 'lte',
+    equal: (index, chunk) => ({ [key(index)]: { $eq: chunk } }),
+    beyond: (index, chunk) => ({ [key(index)]: { [strict]: chunk } }),
+    and: ($and) => ({ $and }),
+    or: ($or) => ({ $or }),
+  });
 }
 
 /** Translates `filter`, or its negation when `negated` (Pinecone has no `$not`). */

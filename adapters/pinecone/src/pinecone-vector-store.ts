@@ -1,13 +1,15 @@
 import {
+  assertCollectionDimensions,
+  assertDeleteSelection,
   assertPositiveInteger,
   assertRecords,
   assertVectorLength,
   chunk,
   defineVectorStore,
-  loadOptionalSetting,
+  optionalSettingLoader,
+  requireQueryVector,
 } from '@engram/adapter-kit';
 import {
-  DimensionMismatchError,
   type FilterExpression,
   InvalidArgumentError,
   type JsonValue,
@@ -38,8 +40,6 @@ import {
 
 const source = 'pinecone';
 
-const deleteNeedsSelection =
-  'delete needs ids, a non-empty scope or a filter; use dropCollection to empty a collection.';
 const noKeywordSearch =
   'Pinecone indexes of dense vectors have no keyword search over the stored text; query with a vector (the engine fuses keyword relevance itself).';
 
@@ -189,11 +189,7 @@ export function createPineconeVectorStore(options: PineconeVectorStoreOptions = 
   let client: Pinecone | undefined = options.client;
   const handles = new Map<string, IndexHandle>();
   const indexNameOf = options.indexName ?? defaultPineconeIndexName;
-  const setting = (
-    value: string | undefined,
-    settingName: string,
-    environmentVariableName: string,
-  ) => loadOptionalSetting({ value, settingName, environmentVariableName, source });
+  const setting = optionalSettingLoader(source);
   const url = setting(options.url, 'url', 'PINECONE_URL');
   const namespace = options.namespace ?? '';
 
@@ -361,14 +357,8 @@ export function createPineconeVectorStore(options: PineconeVectorStoreOptions = 
             message: `Index "${name}" uses the ${model.metric} metric; this store needs cosine.`,
           });
         }
-        if (model.dimension !== dimensions) {
-          throw new DimensionMismatchError({
-            source,
-            expected: model.dimension ?? 0,
-            actual: dimensions,
-            message: `Collection "${collection}" holds ${model.dimension}-dimensional vectors, not ${dimensions}. Use the embedder it was created with, or another collection.`,
-          });
-        }
+        const existing = model.dimension ?? 0;
+        assertCollectionDimensions({ source, collection, existing, requested: dimensions });
         handles.delete(collection);
       },
 
@@ -393,12 +383,8 @@ export function createPineconeVectorStore(options: PineconeVectorStoreOptions = 
         }
       },
 
-      async query({ collection, vector, text, topK, scope, filter, includeVectors }) {
-        if (!vector) {
-          if (text !== undefined)
-            throw new UnsupportedFunctionalityError({ source, message: noKeywordSearch });
-          throw new InvalidArgumentError({ source, message: 'query needs a vector.' });
-        }
+      async query({ collection, vector: given, text, topK, scope, filter, includeVectors }) {
+        const vector = requireQueryVector({ vector: given, text }, { source, noKeywordSearch });
         const selection = pineconeSelection(scope, filter);
         const { index, dimensions } = await handleOf(collection);
         const what = 'The query vector';
@@ -449,9 +435,7 @@ export function createPineconeVectorStore(options: PineconeVectorStoreOptions = 
           return { deleted: existing.length };
         }
         const normalized = normalizeScope(scope, { source });
-        if (!filter && Object.keys(normalized).length === 0) {
-          throw new InvalidArgumentError({ source, message: deleteNeedsSelection });
-        }
+        assertDeleteSelection({ scope: normalized, filter }, source);
         const selection = pineconeSelection(normalized, filter);
         const handle = await handleOf(collection);
         if (selection === false) return { deleted: 0 };

@@ -1,4 +1,14 @@
 import {
+  chunkwiseOrder,
+  type FilterNode,
+  filterableKeyPattern,
+  joinFilterNodes,
+  maxFilterPathDepth,
+  negateFilterNode,
+  stringOrderKey as orderKey,
+  setAtPath,
+} from '@engram/adapter-kit';
+import {
   type FilterExpression,
   type FilterOperator,
   type FilterScalar,
@@ -40,21 +50,10 @@ export const filterPayloadKey = '_filter';
  * filter values shorter than `3 * stringOrderChunks` code units.
  */
 export const stringOrderChunks = 32;
-const chunkBase = 65_537;
 
 /** The order-preserving integers of a string (see {@link stringOrderChunks}). */
-export function stringOrderKey(value: string, chunks = Math.floor(value.length / 3) + 1): number[] {
-  const result: number[] = [];
-  for (let chunk = 0; chunk < Math.min(chunks, stringOrderChunks); chunk++) {
-    let number = 0;
-    for (let offset = 0; offset < 3; offset++) {
-      const index = chunk * 3 + offset;
-      const digit = index < value.length ? value.charCodeAt(index) + 1 : 0;
-      number = number * chunkBase + digit;
-    }
-    result.push(number);
-  }
-  return result;
+export function stringOrderKey(value: string, chunks?: number): number[] {
+  return orderKey(value, stringOrderChunks, chunks);
 }
 
 /** The filterable projection of one record's metadata, stored under {@link filterPayloadKey}. */
@@ -69,21 +68,6 @@ export interface QdrantFilterFields {
   paths: string[];
 }
 
-const keyPattern = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
-const maxPathDepth = 8;
-
-function setAt(tree: Record<string, JsonValue>, path: readonly string[], value: JsonValue): void {
-  let node = tree;
-  for (const key of path.slice(0, -1)) {
-    const next = node[key];
-    if (next === undefined || next === null || typeof next !== 'object' || Array.isArray(next)) {
-      node[key] = {};
-    }
-    node = node[key] as Record<string, JsonValue>;
-  }
-  node[path.at(-1)!] = value;
-}
-
 /**
  * Projects metadata into trees that Qdrant's conditions evaluate exactly as core's `matchesFilter`
  * does: Qdrant matches an array if any element matches and reaches into arrays along a path,
@@ -95,23 +79,23 @@ export function qdrantFilterFields(metadata: Record<string, JsonValue>): QdrantF
   const fields: QdrantFilterFields = { values: {}, arrays: {}, strings: {}, paths: [] };
   const visit = (object: Record<string, JsonValue>, prefix: string[]) => {
     for (const [key, value] of Object.entries(object)) {
-      if (!keyPattern.test(key) || value === null) continue;
+      if (!filterableKeyPattern.test(key) || value === null) continue;
       const path = [...prefix, key];
       fields.paths.push(path.join('.'));
       if (typeof value === 'string') {
-        setAt(fields.values, path, value);
+        setAtPath(fields.values, path, value);
         const order: Record<string, number> = {};
         for (const [index, number] of stringOrderKey(value).entries()) order[`c${index}`] = number;
-        setAt(fields.strings, path, order);
+        setAtPath(fields.strings, path, order);
       } else if (typeof value === 'number' || typeof value === 'boolean') {
-        setAt(fields.values, path, value);
+        setAtPath(fields.values, path, value);
       } else if (Array.isArray(value)) {
-        setAt(
+        setAtPath(
           fields.arrays,
           path,
           value.filter((element) => element !== null && typeof element !== 'object'),
         );
-      } else if (path.length < maxPathDepth) {
+      } else if (path.length < maxFilterPathDepth) {
         visit(value, path);
       }
     }
@@ -120,27 +104,11 @@ export function qdrantFilterFields(metadata: Record<string, JsonValue>): QdrantF
   return fields;
 }
 
-type Node = QdrantCondition | boolean;
+type Node = FilterNode<QdrantCondition>;
 
-/** `must` or `should` of nodes, folding constants: `false` decides an and, `true` an or. */
-function join(operator: 'must' | 'should', nodes: Node[]): Node {
-  const decisive = operator === 'should';
-  const conditions: QdrantCondition[] = [];
-  for (const node of nodes) {
-    if (node === decisive) return decisive;
-    if (typeof node !== 'boolean') conditions.push(node);
-  }
-  if (conditions.length === 0) return !decisive;
-  return conditions.length === 1 ? conditions[0]! : { [operator]: conditions };
-}
-
-const and = (nodes: Node[]) => join('must', nodes);
-const or = (nodes: Node[]) => join('should', nodes);
-
-function not(node: Node): Node {
-  if (typeof node === 'boolean') return !node;
-  return { must_not: [node] };
-}
+const and = (nodes: Node[]) => joinFilterNodes('and', nodes, (must) => ({ must }));
+const or = (nodes: Node[]) => joinFilterNodes('or', nodes, (should) => ({ should }));
+const not = (node: Node) => negateFilterNode(node, (condition) => ({ must_not: [condition] }));
 
 function valuesKey(field: string): string {
   return `${filterPayloadKey}.values.${field}`;
@@ -190,17 +158,15 @@ function compareString(field: string, op: 'gt' | 'gte' | 'lt' | 'lte', value: st
       message: `"${op}" compares strings of fewer than ${3 * stringOrderChunks} characters; the value for "${field}" has ${value.length}.`,
     });
   }
-  const chunks = stringOrderKey(value);
   const key = (index: number) => `${filterPayloadKey}.strings.${field}.c${index}`;
-  const equalUpTo = (end: number): Node[] =>
-    chunks.slice(0, end).map((chunk, index) => ({ key: key(index), match: { value: chunk } }));
   const strict = op === 'gt' || op === 'gte' ? 'gt' : 'lt';
-  // Lexicographic order over the chunks: equal on a prefix, then strictly ordered on the next.
-  const ordered = chunks.map((chunk, index) =>
-    and([...equalUpTo(index), { key: key(index), range: { [strict]: chunk } }]),
-  );
-  if (op === 'gte' || op === 'lte') ordered.push(and(equalUpTo(chunks.length)));
-  return or(ordered);
+  return chunkwiseOrder<QdrantCondition>(stringOrderKey(value), {
+    inclusive: op === 'gte' || op === 'lte',
+    equal: (index, chunk) => ({ key: key(index), match: { value: chunk } }),
+    beyond: (index, chunk) => ({ key: key(index), range: { [strict]: chunk } }),
+    and: (must) => ({ must }),
+    or: (should) => ({ should }),
+  });
 }
 
 function unsupported(op: FilterOperator): never {

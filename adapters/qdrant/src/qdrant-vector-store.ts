@@ -1,21 +1,22 @@
 import {
+  assertCollectionDimensions,
+  assertDeleteSelection,
   assertPositiveInteger,
   assertRecords,
   assertVectorLength,
   chunk,
   defineVectorStore,
-  loadOptionalSetting,
+  optionalSettingLoader,
+  requireQueryVector,
 } from '@engram/adapter-kit';
 import type { FilterExpression, Scope, StoredRecord, VectorStore } from '@engram/core';
 import {
-  DimensionMismatchError,
   decodeCursor,
   encodeCursor,
   InvalidArgumentError,
   NotFoundError,
   normalizeScope,
   scopeFields,
-  UnsupportedFunctionalityError,
   validateFilter,
 } from '@engram/core';
 import { QdrantClient } from '@qdrant/js-client-rest';
@@ -36,8 +37,6 @@ import {
 
 const source = 'qdrant';
 
-const deleteNeedsSelection =
-  'delete needs ids, a non-empty scope or a filter; use dropCollection to empty a collection.';
 const noKeywordSearch =
   'Qdrant has no BM25 keyword search over the REST API this store uses; query with a vector (the engine fuses keyword relevance itself).';
 
@@ -91,11 +90,7 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions = {}):
   let client: QdrantClient | undefined = options.client;
   const exactSearch = options.exactSearch ?? false;
   const dimensionsByCollection = new Map<string, number>();
-  const setting = (
-    value: string | undefined,
-    settingName: string,
-    environmentVariableName: string,
-  ) => loadOptionalSetting({ value, settingName, environmentVariableName, source });
+  const setting = optionalSettingLoader(source);
 
   function qdrant(): QdrantClient {
     if (client) return client;
@@ -183,14 +178,7 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions = {}):
             return;
           }
         }
-        if (existing !== dimensions) {
-          throw new DimensionMismatchError({
-            source,
-            expected: existing,
-            actual: dimensions,
-            message: `Collection "${collection}" holds ${existing}-dimensional vectors, not ${dimensions}. Use the embedder it was created with, or another collection.`,
-          });
-        }
+        assertCollectionDimensions({ source, collection, existing, requested: dimensions });
       },
 
       async upsert({ collection, records, abortSignal }) {
@@ -207,12 +195,8 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions = {}):
         }
       },
 
-      async query({ collection, vector, text, topK, scope, filter, includeVectors }) {
-        if (!vector) {
-          if (text !== undefined)
-            throw new UnsupportedFunctionalityError({ source, message: noKeywordSearch });
-          throw new InvalidArgumentError({ source, message: 'query needs a vector.' });
-        }
+      async query({ collection, vector: given, text, topK, scope, filter, includeVectors }) {
+        const vector = requireQueryVector({ vector: given, text }, { source, noKeywordSearch });
         const selection = qdrantSelection(scope, filter);
         const what = 'The query vector';
         assertVectorLength(vector, await dimensionsOf(collection), { source, what, collection });
@@ -272,9 +256,7 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions = {}):
           return { deleted };
         }
         const normalized = normalizeScope(scope, { source });
-        if (!filter && Object.keys(normalized).length === 0) {
-          throw new InvalidArgumentError({ source, message: deleteNeedsSelection });
-        }
+        assertDeleteSelection({ scope: normalized, filter }, source);
         const selection = qdrantSelection(normalized, filter);
         await dimensionsOf(collection);
         if (selection === false) return { deleted: 0 };

@@ -16,6 +16,7 @@ import {
   isRetryableNetworkError,
   loadOptionalSetting,
   loadSetting,
+  optionalSettingLoader,
   toAdapterCallError,
 } from './index.js';
 
@@ -86,6 +87,10 @@ describe('settings', () => {
     expect(() =>
       loadSetting({ ...base, value: undefined, environment: {}, description: 'Test URL' }),
     ).toThrow(/Pass it as the `url` option or set the TEST_URL environment variable/);
+    const setting = optionalSettingLoader('test', { TEST_URL: 'b' });
+    expect(setting('a', 'url', 'TEST_URL')).toBe('a');
+    expect(setting(undefined, 'url', 'TEST_URL')).toBe('b');
+    expect(setting(undefined, 'key', 'TEST_KEY')).toBeUndefined();
   });
 });
 

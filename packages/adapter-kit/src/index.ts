@@ -4,6 +4,16 @@ export type { AdapterCallErrorContext } from './call-error.js';
 export { toAdapterCallError } from './call-error.js';
 export type { GraphStoreDefinition, VectorStoreDefinition } from './define-store.js';
 export { defineGraphStore, defineVectorStore } from './define-store.js';
+export type { ChunkwiseOrderOptions, FilterNode } from './filter-translation.js';
+export {
+  chunkwiseOrder,
+  filterableKeyPattern,
+  joinFilterNodes,
+  maxFilterPathDepth,
+  negateFilterNode,
+  setAtPath,
+  stringOrderKey,
+} from './filter-translation.js';
 export type { ErrorMapper, Lifecycle, LifecycleOptions } from './lifecycle.js';
 export { createLifecycle, defineComponent } from './lifecycle.js';
 export {
@@ -12,5 +22,18 @@ export {
   networkErrorCode,
   retryableNetworkCodes,
 } from './retryable.js';
-export type { LoadSettingOptions, SettingsEnvironment } from './settings.js';
-export { loadOptionalSetting, loadSetting } from './settings.js';
+export type {
+  LoadSettingOptions,
+  OptionalSettingLoader,
+  SettingsEnvironment,
+} from './settings.js';
+export { loadOptionalSetting, loadSetting, optionalSettingLoader } from './settings.js';
+export type { CollectionDimensions, DeleteSelection, QueryInput } from './store-guards.js';
+export {
+  assertCollectionDimensions,
+  assertDeleteSelection,
+  assertQueryInput,
+  collectionDimensionMismatch,
+  deleteNeedsSelectionMessage,
+  requireQueryVector,
+} from './store-guards.js';

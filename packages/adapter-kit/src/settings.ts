@@ -41,3 +41,25 @@ export function loadSetting(options: LoadSettingOptions): string {
     message: `${options.description} is missing. Pass it as the \`${options.settingName}\` option or set the ${options.environmentVariableName} environment variable.`,
   });
 }
+
+/** {@link loadOptionalSetting} for one adapter: `(value, settingName, environmentVariableName)`. */
+export type OptionalSettingLoader = (
+  value: string | undefined,
+  settingName: string,
+  environmentVariableName: string,
+) => string | undefined;
+
+/** Binds {@link loadOptionalSetting} to one adapter (and environment), for its several settings. */
+export function optionalSettingLoader(
+  source: string,
+  environment?: SettingsEnvironment,
+): OptionalSettingLoader {
+  return (value, settingName, environmentVariableName) =>
+    loadOptionalSetting({
+      value,
+      settingName,
+      environmentVariableName,
+      source,
+      ...(environment ? { environment } : {}),
+    });
+}

@@ -1,4 +1,4 @@
-import type { GraphEntity, GraphRelation } from '@engram/core';
+import { sampleGraphEntity, sampleGraphRelation } from '@engram/core/testing';
 import { describe, expect, it } from 'vitest';
 import { relationPageConditions, scopeClauses } from './embedded-cypher-queries.js';
 import {
@@ -9,30 +9,8 @@ import {
   tripleFromStoredProperties,
 } from './embedded-cypher-records.js';
 
-const entity: GraphEntity = {
-  id: 'e1',
-  name: 'alice',
-  type: 'person',
-  embedding: [1, 0.5, -0],
-  userId: 'alice',
-  mentions: 2,
-  metadata: { note: 'café', nested: { n: 1 } },
-  createdAt: '2024-01-01T00:00:00.000Z',
-  updatedAt: '2024-01-02T00:00:00.000Z',
-};
-
-const relation: GraphRelation = {
-  id: 'r1',
-  sourceId: 'e1',
-  relationship: 'works_at',
-  destinationId: 'e2',
-  userId: 'alice',
-  agentId: 'travel',
-  mentions: 1,
-  createdAt: '2024-01-01T00:00:00.000Z',
-  updatedAt: '2024-01-01T00:00:00.000Z',
-  invalidatedAt: null,
-};
+const entity = sampleGraphEntity({ embedding: [1, 0.5, -0] });
+const relation = sampleGraphRelation();
 
 describe('stored properties of entities and relations', () => {
   it('stores absent fields as null and metadata as JSON text', () => {

@@ -1,4 +1,5 @@
 import { graphExtractionSchemaName, graphInvalidationSchemaName } from '../graph-memory.js';
+import type { GraphEntity, GraphRelation } from '../graph-store.js';
 import type { LLM, LLMGenerateOptions, LLMGenerateResult } from '../llm.js';
 import { extractionSchemaName, reconcileSchemaName } from '../prompts.js';
 
@@ -104,4 +105,43 @@ export function isGraphInvalidationRequest(options: LLMGenerateOptions): boolean
     options.responseFormat?.type === 'json' &&
     options.responseFormat.name === graphInvalidationSchemaName
   );
+}
+
+/**
+ * A sample graph entity for store tests: `e1`, the person "alice" in user scope `alice`, with a
+ * small embedding and nested metadata (including a non-ASCII string). `overrides` replace fields.
+ */
+export function sampleGraphEntity(overrides: Partial<GraphEntity> = {}): GraphEntity {
+  return {
+    id: 'e1',
+    name: 'alice',
+    type: 'person',
+    embedding: [1, 0.5, 0],
+    userId: 'alice',
+    mentions: 2,
+    metadata: { note: 'café', nested: { n: 1 } },
+    createdAt: '2024-01-01T00:00:00.000Z',
+    updatedAt: '2024-01-02T00:00:00.000Z',
+    ...overrides,
+  };
+}
+
+/**
+ * A sample graph relation for store tests: `r1`, `e1 works_at e2`, valid, in the scope of user
+ * `alice` and agent `travel`. `overrides` replace fields.
+ */
+export function sampleGraphRelation(overrides: Partial<GraphRelation> = {}): GraphRelation {
+  return {
+    id: 'r1',
+    sourceId: 'e1',
+    relationship: 'works_at',
+    destinationId: 'e2',
+    userId: 'alice',
+    agentId: 'travel',
+    mentions: 1,
+    createdAt: '2024-01-01T00:00:00.000Z',
+    updatedAt: '2024-01-01T00:00:00.000Z',
+    invalidatedAt: null,
+    ...overrides,
+  };
 }
