@@ -113,4 +113,15 @@ describe('lifecycle', () => {
     expect(lifecycle.closed).toBe(true);
     await expect(lifecycle.run('query', undefined, async () => 1)).rejects.toThrow(ClosedError);
   });
+
+  it('reports a failed close once and resolves later closes', async () => {
+    const lifecycle = createLifecycle({
+      source: 'test',
+      onClose: () => {
+        throw new Error('socket stuck');
+      },
+    });
+    await expect(lifecycle.close()).rejects.toThrow('socket stuck');
+    await expect(lifecycle.close()).resolves.toBeUndefined();
+  });
 });

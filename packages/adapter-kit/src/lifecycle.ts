@@ -24,7 +24,10 @@ export interface Lifecycle {
   check(signal?: AbortSignal): void;
   /** Runs one backend call: checks first, then maps any non-Engram error it throws. */
   run<T>(action: string, signal: AbortSignal | undefined, body: () => Promise<T>): Promise<T>;
-  /** Marks the object closed and runs `onClose` once; later calls wait for the same promise. */
+  /**
+   * Marks the object closed and runs `onClose` once; later calls wait for it and resolve even
+   * when it failed (the first call reports the failure).
+   */
   close(): Promise<void>;
 }
 
@@ -57,7 +60,9 @@ export function createLifecycle(options: LifecycleOptions): Lifecycle {
       }
     },
     close() {
-      closing ??= Promise.resolve().then(() => options.onClose?.());
+      // The first close reports a failure to release; later ones resolve, as close did before.
+      if (closing) return closing.catch(() => undefined);
+      closing = Promise.resolve().then(() => options.onClose?.());
       return closing;
     },
   };
