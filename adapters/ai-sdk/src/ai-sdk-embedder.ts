@@ -7,7 +7,7 @@ import {
   throwIfAborted,
 } from '@engram/core';
 import { type EmbeddingModel, embedMany } from 'ai';
-import { aiSDKSource, toEngramError } from './ai-sdk-errors.js';
+import { aiSDKSource, toAISDKError } from './ai-sdk-errors.js';
 import type { AISDKProviderOptions } from './ai-sdk-llm.js';
 
 /** Options of {@link createAISDKEmbedder}. */
@@ -87,10 +87,10 @@ export function createAISDKEmbedder(options: AISDKEmbedderOptions): Embedder {
           : { providerOptions: resolvedProviderOptions as never }),
       });
     } catch (error) {
-      throw toEngramError(error, `${provider} ${modelId} embed`, abortSignal);
+      throw toAISDKError(error, `${provider} ${modelId} embed`, abortSignal);
     }
     if (result.embeddings.length !== values.length) {
-      throw toEngramError(
+      throw toAISDKError(
         new Error(`expected ${values.length} embeddings, got ${result.embeddings.length}`),
         `${provider} ${modelId} embed`,
         abortSignal,

@@ -14,7 +14,7 @@ function isAbort(error: unknown, abortSignal: AbortSignal | undefined): boolean 
  * Turns whatever the AI SDK threw into an Engram error. Retry exhaustion is unwrapped so the
  * retryable flag reflects the last HTTP failure, which is what a caller's own retry policy needs.
  */
-export function toEngramError(
+export function toAISDKError(
   error: unknown,
   action: string,
   abortSignal: AbortSignal | undefined,

@@ -14,7 +14,7 @@ import {
   type ToolSet,
   tool,
 } from 'ai';
-import { isStrictCompatibleSchema, toEngramError } from './ai-sdk-errors.js';
+import { isStrictCompatibleSchema, toAISDKError } from './ai-sdk-errors.js';
 
 /** Provider-specific options, keyed by provider name, as the AI SDK takes them. */
 export type AISDKProviderOptions = Record<string, Record<string, unknown>>;
@@ -131,7 +131,7 @@ export function createAISDKLLM(options: AISDKLLMOptions): LLM {
             : { providerOptions: callProviderOptions as never }),
         });
       } catch (error) {
-        throw toEngramError(error, `${provider} ${modelId} generate`, call.abortSignal);
+        throw toAISDKError(error, `${provider} ${modelId} generate`, call.abortSignal);
       }
 
       const text = result.text;

@@ -1,6 +1,6 @@
 import type { Reranker, RerankOptions, RerankResult } from '@engram/core';
 import { type RerankingModel, rerank } from 'ai';
-import { toEngramError } from './ai-sdk-errors.js';
+import { toAISDKError } from './ai-sdk-errors.js';
 import type { AISDKProviderOptions } from './ai-sdk-llm.js';
 
 /** Options of {@link createAISDKReranker}. */
@@ -42,7 +42,7 @@ export function createAISDKReranker(options: AISDKRerankerOptions): Reranker {
           })),
         };
       } catch (error) {
-        throw toEngramError(error, `${provider} ${modelId} rerank`, abortSignal);
+        throw toAISDKError(error, `${provider} ${modelId} rerank`, abortSignal);
       }
     },
   };

@@ -1,6 +1,6 @@
 import { AdapterCallError, InvalidArgumentError } from '@engram/core';
 import { describe, expect, it } from 'vitest';
-import { isRetryableKuzuError, toKuzuCallError } from './kuzu-errors.js';
+import { isRetryableKuzuError, toKuzuError } from './kuzu-errors.js';
 
 describe('Kuzu errors', () => {
   it.each([
@@ -9,7 +9,7 @@ describe('Kuzu errors', () => {
     ['Binder exception: Table Entity does not exist.', false],
     ['Parser exception: Invalid input', false],
   ])('%s -> retryable %s', (message, retryable) => {
-    const wrapped = toKuzuCallError(new Error(message), 'list');
+    const wrapped = toKuzuError(new Error(message), 'list');
     expect(AdapterCallError.isInstance(wrapped)).toBe(true);
     expect((wrapped as AdapterCallError).isRetryable).toBe(retryable);
     expect(isRetryableKuzuError(new Error(message))).toBe(retryable);
@@ -19,6 +19,6 @@ describe('Kuzu errors', () => {
 
   it('passes Engram errors through', () => {
     const error = new InvalidArgumentError({ source: 'kuzu', message: 'no' });
-    expect(toKuzuCallError(error, 'list')).toBe(error);
+    expect(toKuzuError(error, 'list')).toBe(error);
   });
 });

@@ -23,6 +23,6 @@ export function isRetryableKuzuError(error: unknown): boolean {
 }
 
 /** Turns an engine error into an `AdapterCallError`; Engram errors pass through unchanged. */
-export function toKuzuCallError(error: unknown, action: string): EngramError {
+export function toKuzuError(error: unknown, action: string): EngramError {
   return toAdapterCallError(error, { source, action, isRetryable: isRetryableKuzuError(error) });
 }

@@ -35,7 +35,7 @@ import {
   upsertEntityStatement,
   upsertRelationStatement,
 } from './kuzu-cypher.js';
-import { toKuzuCallError } from './kuzu-errors.js';
+import { toKuzuError } from './kuzu-errors.js';
 
 const source = 'kuzu';
 const checks = graphArguments(source);
@@ -277,7 +277,7 @@ export function createKuzuGraphStore(options: KuzuGraphStoreOptions): GraphStore
   return defineGraphStore({
     provider: source,
     capabilities: { nativeVectorIndex: false },
-    toError: toKuzuCallError,
+    toError: toKuzuError,
     async onClose() {
       await queue.idle();
       const current = opened ?? (await opening?.catch(() => undefined));
@@ -287,7 +287,7 @@ export function createKuzuGraphStore(options: KuzuGraphStoreOptions): GraphStore
         await current.connection.close();
         if (ownsDatabase) await current.database.close();
       } catch (error) {
-        throw toKuzuCallError(error, 'close');
+        throw toKuzuError(error, 'close');
       }
     },
     methods: () => ({

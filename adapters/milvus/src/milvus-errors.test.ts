@@ -1,20 +1,20 @@
 import { AdapterCallError, InvalidArgumentError, NotFoundError } from '@engram/core';
 import { describe, expect, it } from 'vitest';
-import { MilvusStatusError, toEngramError } from './milvus-errors.js';
+import { MilvusStatusError, toMilvusError } from './milvus-errors.js';
 
-describe('toEngramError', () => {
+describe('toMilvusError', () => {
   it('turns a missing collection into NotFoundError', () => {
     const status = {
       error_code: 'CollectionNotExists',
       code: 100,
       reason: 'collection not found[database=default][collection=memories]',
     };
-    const error = toEngramError(new MilvusStatusError('query', status), 'query', 'memories');
+    const error = toMilvusError(new MilvusStatusError('query', status), 'query', 'memories');
     expect(NotFoundError.isInstance(error)).toBe(true);
     expect(error.source).toBe('milvus');
     expect(error.cause).toBeDefined();
     // the SDK sometimes throws the whole response object
-    expect(NotFoundError.isInstance(toEngramError({ status }, 'upsert', 'memories'))).toBe(true);
+    expect(NotFoundError.isInstance(toMilvusError({ status }, 'upsert', 'memories'))).toBe(true);
   });
 
   it.each([
@@ -54,7 +54,7 @@ describe('toEngramError', () => {
     ],
     ['a programming error', new TypeError('boom'), false],
   ])('classifies %s (retryable: %s)', (_, thrown, retryable) => {
-    const error = toEngramError(thrown, 'call', 'memories');
+    const error = toMilvusError(thrown, 'call', 'memories');
     expect(AdapterCallError.isInstance(error)).toBe(true);
     expect((error as AdapterCallError).isRetryable).toBe(retryable);
     expect(error.prefixedMessage.startsWith('[engram/milvus] ')).toBe(true);
@@ -67,7 +67,7 @@ describe('toEngramError', () => {
       code: 1100,
       reason: 'the length (70011) of json field (metadata) exceeds max length (65536)',
     });
-    const error = toEngramError(thrown, 'upsert', 'memories');
+    const error = toMilvusError(thrown, 'upsert', 'memories');
     expect(InvalidArgumentError.isInstance(error)).toBe(true);
     expect(error.message).toContain('65536');
     expect(error.cause).toBe(thrown);

@@ -106,7 +106,7 @@ export function errorIsCollectionNotLoaded(error: unknown): boolean {
  * `NotFoundError`, a rejected parameter `InvalidArgumentError`, everything else `AdapterCallError`, retryable for lost connections, timeouts,
  * rate limits and servers that are not ready.
  */
-export function toEngramError(error: unknown, action: string, collection?: string): EngramError {
+export function toMilvusError(error: unknown, action: string, collection?: string): EngramError {
   if (EngramError.isInstance(error)) return error;
   const status = statusOf(error);
   if (status) {

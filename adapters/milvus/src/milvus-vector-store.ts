@@ -38,7 +38,7 @@ import {
   errorIsCollectionNotLoaded,
   isCollectionMissing,
   source,
-  toEngramError,
+  toMilvusError,
 } from './milvus-errors.js';
 import {
   metadataField,
@@ -275,7 +275,7 @@ export function createMilvusVectorStore(options: MilvusVectorStoreOptions = {}):
     } catch (error) {
       if (collection !== undefined && errorIsCollectionMissing(error))
         collections.delete(collection);
-      throw toEngramError(error, action, collection);
+      throw toMilvusError(error, action, collection);
     }
   }
 
@@ -526,7 +526,7 @@ export function createMilvusVectorStore(options: MilvusVectorStoreOptions = {}):
       metric: 'cosine',
       atomicHistory: false,
     },
-    toError: (error, action) => toEngramError(error, action),
+    toError: (error, action) => toMilvusError(error, action),
     onClose: async () => {
       collections.clear();
       if (!ownsClient || !client) return;

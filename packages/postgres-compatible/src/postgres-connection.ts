@@ -1,4 +1,4 @@
-import { toPostgresCallError } from './postgres-errors.js';
+import { toPostgresError } from './postgres-errors.js';
 
 /** What the helpers need of a node-postgres `Client` or `Pool`: `query`. */
 export interface PostgresQueryable {
@@ -64,7 +64,7 @@ export function holdPool<Pool extends PostgresPool<PostgresPoolClient>>(options:
       try {
         await owned?.end();
       } catch (error) {
-        throw toPostgresCallError(error, options.source, 'close');
+        throw toPostgresError(error, options.source, 'close');
       }
     },
   };

@@ -5,7 +5,7 @@ import {
   isUndefinedTable,
   postgresErrorMapper,
   sqlState,
-  toPostgresCallError,
+  toPostgresError,
 } from './postgres-errors.js';
 
 function withCode(code: string, message = 'failed') {
@@ -36,10 +36,10 @@ describe('isRetryablePostgresError', () => {
   });
 });
 
-describe('toPostgresCallError', () => {
+describe('toPostgresError', () => {
   it('wraps driver errors with the action, the code, the source and the cause', () => {
     const cause = withCode('53300', 'sorry, too many clients already');
-    const error = toPostgresCallError(cause, 'pgvector', 'query');
+    const error = toPostgresError(cause, 'pgvector', 'query');
     expect(AdapterCallError.isInstance(error)).toBe(true);
     expect(error.prefixedMessage).toBe(
       '[engram/pgvector] query failed (53300): sorry, too many clients already',
@@ -54,7 +54,7 @@ describe('toPostgresCallError', () => {
 
   it('passes Engram errors through', () => {
     const error = new NotFoundError({ source: 'pgvector', message: 'missing' });
-    expect(toPostgresCallError(error, 'pgvector', 'get')).toBe(error);
+    expect(toPostgresError(error, 'pgvector', 'get')).toBe(error);
   });
 
   it('reads SQLSTATEs and recognizes an undefined table', () => {

@@ -44,7 +44,7 @@ export function isRetryablePostgresError(error: unknown): boolean {
  * Turns a node-postgres error into an `AdapterCallError` of `source`: `<action> failed
  * (<code>): <message>`, retryable by {@link isRetryablePostgresError}. Engram errors pass through.
  */
-export function toPostgresCallError(error: unknown, source: string, action: string): EngramError {
+export function toPostgresError(error: unknown, source: string, action: string): EngramError {
   const code = (error as { code?: unknown } | null)?.code;
   return toAdapterCallError(error, {
     source,
@@ -58,7 +58,7 @@ export function toPostgresCallError(error: unknown, source: string, action: stri
 export function postgresErrorMapper(
   source: string,
 ): (error: unknown, action: string) => EngramError {
-  return (error, action) => toPostgresCallError(error, source, action);
+  return (error, action) => toPostgresError(error, source, action);
 }
 
 /** Whether the error is SQLSTATE 42P01, a table that does not exist (dropped behind our back). */
