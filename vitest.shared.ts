@@ -24,10 +24,18 @@ function reporters(kind: string): TestOptions['reporters'] {
   return ['default', ['json', { outputFile: join(directory, `${name}-${kind}.json`) }]];
 }
 
-/** Unit tests beside the code (`src/**\/*.test.ts`); no server. */
+/**
+ * Unit tests beside the code (`src/**\/*.test.ts`); no server. The timeout only catches a hung
+ * test: on a loaded two-core machine a test that takes 2 s alone can take several times that.
+ */
 export function unitTestConfig(test: TestOptions = {}) {
   return defineConfig({
-    test: { include: ['src/**/*.test.ts'], reporters: reporters('unit'), ...test },
+    test: {
+      include: ['src/**/*.test.ts'],
+      testTimeout: 30_000,
+      reporters: reporters('unit'),
+      ...test,
+    },
   });
 }
 

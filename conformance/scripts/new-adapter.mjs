@@ -77,16 +77,12 @@ const files = {
     2,
   )}\n`,
   [join(packageDirectory, 'tsconfig.json')]: `${JSON.stringify(
-    {
-      extends: '../../tsconfig.base.json',
-      compilerOptions: { rootDir: 'src', outDir: 'dist' },
-      include: ['src'],
-    },
+    { extends: '../../tsconfig.package.json' },
     null,
     2,
   )}\n`,
   [join(packageDirectory, 'tsconfig.build.json')]: `${JSON.stringify(
-    { extends: './tsconfig.json', exclude: ['src/**/*.test.ts'] },
+    { extends: '../../tsconfig.package-build.json' },
     null,
     2,
   )}\n`,
