@@ -4,15 +4,16 @@ import {
   assertRecords,
   assertVectorLength,
   chunk,
+  collectionDimensionMismatch,
   defaultDataDirectory,
   defineVectorStore,
+  deleteNeedsSelectionMessage,
   isRetryableNetworkError,
   loadOptionalSetting,
   toAdapterCallError,
 } from '@engram/adapter-kit';
 import {
   type CallOptions,
-  DimensionMismatchError,
   decodeCursor,
   encodeCursor,
   type FilterExpression,
@@ -101,10 +102,6 @@ interface TableHandle extends TableShape {
 
 const maxBatchSize = 10_000;
 const idsPerStatement = 1_000;
-
-/** Deleting needs a target: a whole collection is emptied with `dropCollection`. */
-const deleteNeedsTarget =
-  'delete needs ids, a non-empty scope or a filter; use dropCollection to empty a collection.';
 
 /** The default database directory: `lancedb` under `ENGRAM_HOME`, else under `~/.engram`. */
 export function defaultLanceDBUri(): string {
@@ -277,11 +274,11 @@ export function createLanceDBVectorStore(
         handle = await handleOf(collection);
       }
       if (handle.dimensions !== dimensions) {
-        throw new DimensionMismatchError({
+        throw collectionDimensionMismatch({
           source,
-          expected: handle.dimensions,
-          actual: dimensions,
-          message: `Collection "${collection}" holds ${handle.dimensions}-dimensional vectors, not ${dimensions}. Use the embedder it was created with, or another collection.`,
+          collection,
+          existing: handle.dimensions,
+          requested: dimensions,
         });
       }
     },
@@ -386,7 +383,7 @@ export function createLanceDBVectorStore(
       }
       const { where, scope } = whereOf(handle, options.scope, options.filter);
       if (!options.filter && Object.keys(scope).length === 0) {
-        throw new InvalidArgumentError({ source, message: deleteNeedsTarget });
+        throw new InvalidArgumentError({ source, message: deleteNeedsSelectionMessage });
       }
       const result = await write(handle, () => handle.table.delete(where ?? 'true'));
       return { deleted: result.numDeletedRows };

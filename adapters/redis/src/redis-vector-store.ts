@@ -2,12 +2,13 @@ import {
   assertPositiveInteger,
   assertRecords,
   assertVectorLength,
+  collectionDimensionMismatch,
   defineVectorStore,
+  deleteNeedsSelectionMessage,
   toAdapterCallError,
 } from '@engram/adapter-kit';
 import {
   AdapterCallError,
-  DimensionMismatchError,
   decodeCursor,
   EngramError,
   encodeCursor,
@@ -77,10 +78,6 @@ interface CollectionInfo {
 }
 
 const deletePage = 1_000;
-
-/** Deleting needs a target: a whole collection is emptied with `dropCollection`. */
-const deleteNeedsTarget =
-  'delete needs ids, a non-empty scope or a filter; use dropCollection to empty a collection.';
 
 function missingCollection(collection: string, cause?: unknown): NotFoundError {
   return new NotFoundError({
@@ -232,11 +229,11 @@ export function createRedisVectorStore(options: RedisVectorStoreOptions = {}): V
           if (!info) throw missingCollection(collection);
         }
         if (info.dimensions !== dimensions) {
-          throw new DimensionMismatchError({
+          throw collectionDimensionMismatch({
             source,
-            expected: info.dimensions,
-            actual: dimensions,
-            message: `Collection "${collection}" holds ${info.dimensions}-dimensional vectors, not ${dimensions}. Use the embedder it was created with, or another collection.`,
+            collection,
+            existing: info.dimensions,
+            requested: dimensions,
           });
         }
       },
@@ -351,7 +348,7 @@ export function createRedisVectorStore(options: RedisVectorStoreOptions = {}): V
           }
           const scope = normalizeScope(options.scope, { source });
           if (!options.filter && Object.keys(scope).length === 0) {
-            throw new InvalidArgumentError({ source, message: deleteNeedsTarget });
+            throw new InvalidArgumentError({ source, message: deleteNeedsSelectionMessage });
           }
           const filter = await translate(client, info, options);
           if (filter === false) return { deleted: 0 };

@@ -5,13 +5,13 @@ import {
   assertRecords,
   assertVectorLength,
   chunk,
+  collectionDimensionMismatch,
   defaultDataDirectory,
   defineVectorStore,
   toAdapterCallError,
 } from '@engram/adapter-kit';
 import {
   type CommitOptions,
-  DimensionMismatchError,
   decodeCursor,
   encodeCursor,
   type FilterExpression,
@@ -491,11 +491,11 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
           return dimensionsOf(collection);
         });
         if (existing !== dimensions) {
-          throw new DimensionMismatchError({
+          throw collectionDimensionMismatch({
             source,
-            expected: existing,
-            actual: dimensions,
-            message: `Collection "${collection}" holds ${existing}-dimensional vectors, not ${dimensions}. Use the embedder it was created with, or another collection.`,
+            collection,
+            existing: existing,
+            requested: dimensions,
           });
         }
       },

@@ -3,12 +3,13 @@ import {
   assertRecords,
   assertVectorLength,
   chunk,
+  collectionDimensionMismatch,
   defineVectorStore,
+  deleteNeedsSelectionMessage,
   toAdapterCallError,
 } from '@engram/adapter-kit';
 import {
   AdapterCallError,
-  DimensionMismatchError,
   decodeCursor,
   EngramError,
   encodeCursor,
@@ -69,10 +70,6 @@ const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 const nilUuid = '00000000-0000-0000-0000-000000000000';
 /** Weaviate refuses to return more than QUERY_MAXIMUM_RESULTS (default 10,000) per request. */
 const deletePage = 5_000;
-
-/** Deleting needs a target: a whole collection is emptied with `dropCollection`. */
-const deleteNeedsTarget =
-  'delete needs ids, a non-empty scope or a filter; use dropCollection to empty a collection.';
 
 function missingCollection(collection: string, cause?: unknown): NotFoundError {
   return new NotFoundError({
@@ -252,11 +249,11 @@ export function createWeaviateVectorStore(options: WeaviateVectorStoreOptions = 
         const client = await connect();
         const check = (info: CollectionInfo) => {
           if (info.dimensions === dimensions) return;
-          throw new DimensionMismatchError({
+          throw collectionDimensionMismatch({
             source,
-            expected: info.dimensions,
-            actual: dimensions,
-            message: `Collection "${collection}" holds ${info.dimensions}-dimensional vectors, not ${dimensions}. Use the embedder it was created with, or another collection.`,
+            collection,
+            existing: info.dimensions,
+            requested: dimensions,
           });
         };
         const cached = infos.get(collection);
@@ -377,7 +374,7 @@ export function createWeaviateVectorStore(options: WeaviateVectorStoreOptions = 
           }
           const scope = normalizeScope(options.scope, { source });
           if (!options.filter && Object.keys(scope).length === 0) {
-            throw new InvalidArgumentError({ source, message: deleteNeedsTarget });
+            throw new InvalidArgumentError({ source, message: deleteNeedsSelectionMessage });
           }
           const filter = await translate(client, info, options);
           if (filter === false) return { deleted: 0 };

@@ -2,11 +2,12 @@ import {
   assertPositiveInteger,
   assertRecords,
   assertVectorLength,
+  collectionDimensionMismatch,
   defineVectorStore,
+  deleteNeedsSelectionMessage,
   type Lifecycle,
 } from '@engram/adapter-kit';
 import {
-  DimensionMismatchError,
   decodeCursor,
   encodeCursor,
   type FilterExpression,
@@ -326,11 +327,11 @@ export function createElasticsearchCompatibleVectorStore<VendorClient extends Cl
           dimensionsByIndex.delete(index);
           const existing = await dimensionsOf(collection, index, abortSignal);
           if (existing !== dimensions) {
-            throw new DimensionMismatchError({
+            throw collectionDimensionMismatch({
               source,
-              expected: existing,
-              actual: dimensions,
-              message: `Collection "${collection}" holds ${existing}-dimensional vectors, not ${dimensions}. Use the embedder it was created with, or another collection.`,
+              collection,
+              existing: existing,
+              requested: dimensions,
             });
           }
         },
@@ -426,8 +427,7 @@ export function createElasticsearchCompatibleVectorStore<VendorClient extends Cl
           if (!options.filter && Object.keys(scope).length === 0) {
             throw new InvalidArgumentError({
               source,
-              message:
-                'delete needs ids, a non-empty scope or a filter; use dropCollection to empty a collection.',
+              message: deleteNeedsSelectionMessage,
             });
           }
           const query = selection({ scope, filter: options.filter });
