@@ -469,6 +469,19 @@ describe('engram serve: operations', () => {
       arguments: { id, user_id: 'mcp-user' },
     });
     expect(deniedDelete.result.isError).toBe(true);
+    // Another user's id answers exactly as a missing id does.
+    const otherUser = await call(alpha.key, 8, 'tools/call', {
+      name: 'delete_memory',
+      arguments: { id, user_id: 'someone-else' },
+    });
+    const missing = await call(alpha.key, 9, 'tools/call', {
+      name: 'delete_memory',
+      arguments: { id: 'no-such-id', user_id: 'someone-else' },
+    });
+    expect(otherUser.result.isError).toBe(true);
+    expect(otherUser.result.content![0]!.text.replace(id, 'no-such-id')).toBe(
+      missing.result.content![0]!.text,
+    );
     const deleted = await call(alpha.key, 7, 'tools/call', {
       name: 'delete_memory',
       arguments: { id, user_id: 'mcp-user' },
