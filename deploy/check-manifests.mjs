@@ -217,6 +217,29 @@ function checkContainerSecurity(name, pod) {
   }
 }
 
+/** Metrics are scraped on their own port, which the Service does not expose. */
+function checkMetrics(documents, configMap) {
+  const port = configMap?.data?.ENGRAM_METRICS_PORT;
+  check(port !== undefined, 'ConfigMap: ENGRAM_METRICS_PORT');
+  check(configMap?.data?.ENGRAM_METRICS_PROJECT_LABELS === 'false', 'ConfigMap: no project labels');
+  for (const deployment of byKind(documents, 'Deployment')) {
+    const component = deployment.metadata.labels?.['app.kubernetes.io/component'];
+    const annotations = deployment.spec.template.metadata.annotations ?? {};
+    const [container] = deployment.spec.template.spec.containers;
+    const metricsPort = (container.ports ?? []).find((entry) => entry.name === 'metrics');
+    check(String(metricsPort?.containerPort) === port, `${component}: metrics container port`);
+    check(annotations['prometheus.io/port'] === port, `${component}: scrapes the metrics port`);
+  }
+  for (const service of byKind(documents, 'Service')) {
+    check(
+      !(service.spec.ports ?? []).some(
+        (entry) => String(entry.targetPort) === port || entry.targetPort === 'metrics',
+      ),
+      'Service: does not expose the metrics port',
+    );
+  }
+}
+
 function checkRendered(mode, file) {
   const documents = parseFile(file);
   const [api] = byKind(documents, 'Deployment', 'api');
@@ -232,6 +255,7 @@ function checkRendered(mode, file) {
   const [configMap] = byKind(documents, 'ConfigMap');
   check(configMap?.data?.ENGRAM_HOME === '/var/lib/engram', 'ConfigMap: ENGRAM_HOME');
   check(byKind(documents, 'Service').length === 1, 'rendered: one Service');
+  checkMetrics(documents, configMap);
   const workers = byKind(documents, 'Deployment', 'worker');
   const hpas = byKind(documents, 'HorizontalPodAutoscaler');
   const ingresses = byKind(documents, 'Ingress');

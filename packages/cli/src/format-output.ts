@@ -23,8 +23,33 @@ export async function writeWithBackpressure(stream: OutputStream, chunk: string)
   }
 }
 
+const namedEscapes: Record<string, string> = { '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+// Control characters (C0, DEL, C1), line and paragraph separators, bidirectional overrides and
+// isolates, and lone surrogates: what can move the cursor, retitle or reprogram a terminal, or
+// make text read differently from what it is.
+const unprintable =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+  /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * A string safe to write to a terminal: every character that is not printable is shown as an
+ * escape (`\x1b`, `\n`, `\u202e`), so a stored string cannot move the cursor, change the
+ * terminal or hide text.
+ */
+export function escapeForTerminal(text: string): string {
+  return text.replace(unprintable, (character) => {
+    const named = namedEscapes[character];
+    if (named) return named;
+    const code = character.charCodeAt(0);
+    return code < 0x100
+      ? `\\x${code.toString(16).padStart(2, '0')}`
+      : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
 function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
+  return escapeForTerminal(text.replace(/\s+/g, ' ').trim());
 }
 
 function truncate(text: string, width: number): string {
@@ -69,7 +94,11 @@ export function formatSearchResults(results: SearchResultItem[], terminalWidth?:
   if (results.length === 0) return 'No matching memories.\n';
   return formatTable(
     ['SCORE', 'ID', 'MEMORY'],
-    results.map((result) => [result.score.toFixed(3), result.id, oneLine(result.memory)]),
+    results.map((result) => [
+      result.score.toFixed(3),
+      escapeForTerminal(result.id),
+      oneLine(result.memory),
+    ]),
     terminalWidth,
   );
 }
@@ -82,7 +111,7 @@ export function formatRelations(
   if (!relations || relations.length === 0) return '';
   const lines = relations.map((relation) => {
     const score = relation.score === undefined ? '' : `${relation.score.toFixed(3)}  `;
-    return `  ${score}${relation.source} -[${relation.relationship}]-> ${relation.destination}\n`;
+    return `  ${score}${oneLine(relation.source)} -[${oneLine(relation.relationship)}]-> ${oneLine(relation.destination)}\n`;
   });
   return `\n${title}:\n${lines.join('')}`;
 }
@@ -92,7 +121,11 @@ export function formatMemoryList(items: MemoryItem[], terminalWidth?: number): s
   if (items.length === 0) return 'No memories.\n';
   return formatTable(
     ['ID', 'UPDATED', 'MEMORY'],
-    items.map((item) => [item.id, shortDate(item.updatedAt), oneLine(item.memory)]),
+    items.map((item) => [
+      escapeForTerminal(item.id),
+      oneLine(shortDate(item.updatedAt)),
+      oneLine(item.memory),
+    ]),
     terminalWidth,
   );
 }
@@ -106,7 +139,7 @@ export function formatChanges(changes: MemoryChange[]): string {
         change.event === 'UPDATE' && change.previousMemory !== undefined
           ? `${oneLine(change.previousMemory)} -> ${oneLine(change.memory)}`
           : oneLine(change.memory);
-      return `${change.event.padEnd(6)}  ${change.id}  ${text}\n`;
+      return `${oneLine(change.event).padEnd(6)}  ${escapeForTerminal(change.id)}  ${text}\n`;
     })
     .join('');
 }
@@ -121,7 +154,9 @@ export function formatMemory(item: MemoryItem): string {
     ['created', item.createdAt],
     ['updated', item.updatedAt],
   ];
-  return fields.map(([name, value]) => `${`${name}:`.padEnd(10)}${value}\n`).join('');
+  return fields
+    .map(([name, value]) => `${`${name}:`.padEnd(10)}${escapeForTerminal(value)}\n`)
+    .join('');
 }
 
 /** The history of one memory, oldest first. */
@@ -136,13 +171,20 @@ export function formatHistory(events: HistoryEvent[], terminalWidth?: number): s
           : event.event === 'DELETE'
             ? oneLine(event.previousText ?? '')
             : oneLine(event.newText ?? '');
-      return [shortDate(event.createdAt), event.event, change];
+      return [oneLine(shortDate(event.createdAt)), oneLine(event.event), change];
     }),
     terminalWidth,
   );
 }
 
-/** A JSON document on one line. */
+/**
+ * A JSON document on one line. `JSON.stringify` escapes C0 controls and lone surrogates; the
+ * other characters a terminal acts on are escaped too, which leaves the JSON equal.
+ */
 export function formatJson(value: unknown): string {
-  return `${JSON.stringify(value)}\n`;
+  const text = JSON.stringify(value).replace(
+    /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
+    (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+  return `${text}\n`;
 }

@@ -159,4 +159,38 @@ describe('importJsonl', () => {
       }),
     ).rejects.toThrow(/Cannot read .*missing\.jsonl/);
   });
+
+  it('reports ids that a later line of the same file replaced', async () => {
+    const stderr = capture();
+    const path = await file([
+      '{"id":"m-1","text":"first version"}',
+      '{"id":"m-2","text":"other"}',
+      '{"id":"m-1","text":"second version"}',
+      '{"id":"m-3","text":"third"}',
+      '{"id":"m-1","text":"last version"}',
+    ]);
+    const summary = await importJsonl(memory, {
+      file: path,
+      scope: { userId: 'alice' },
+      infer: false,
+      batchSize: 256,
+      stderr,
+    });
+    expect(summary).toMatchObject({
+      imported: 5,
+      skipped: 0,
+      replaced: [
+        { id: 'm-1', line: 3, replacedLine: 1 },
+        { id: 'm-1', line: 5, replacedLine: 3 },
+      ],
+    });
+    expect(stderr.text()).toContain('line 3: id "m-1" replaces the memory of line 1');
+    expect(stderr.text()).toContain('line 5: id "m-1" replaces the memory of line 3');
+    const alice = await memory.list({ userId: 'alice' });
+    expect(alice.results.map((item) => item.memory).sort()).toEqual([
+      'last version',
+      'other',
+      'third',
+    ]);
+  });
 });

@@ -9,7 +9,7 @@ import {
   normalizeScope,
   type Scope,
 } from '@engram/core';
-import type { OutputStream } from './format-output.js';
+import { escapeForTerminal, type OutputStream } from './format-output.js';
 import { plainMessage, usageError } from './parse-options.js';
 
 /** Options of {@link importJsonl}. */
@@ -36,14 +36,26 @@ export interface SkippedLine {
   message: string;
 }
 
+/** A line whose id an earlier line of the same file had imported: the later one replaced it. */
+export interface ReplacedLine {
+  /** The memory id both lines name. */
+  id: string;
+  /** 1-based number of the line that replaced the memory. */
+  line: number;
+  /** 1-based number of the earlier line whose memory was replaced. */
+  replacedLine: number;
+}
+
 /** What {@link importJsonl} did. */
 export interface ImportSummary {
-  /** Memories stored. */
+  /** Lines stored (a line that replaced an earlier line's memory counts too). */
   imported: number;
   /** Lines skipped as invalid. */
   skipped: number;
   /** Each skipped line with its reason. */
   errors: SkippedLine[];
+  /** Each line that replaced the memory of an earlier line with the same id. */
+  replaced: ReplacedLine[];
 }
 
 interface PendingItem {
@@ -170,7 +182,9 @@ export async function importJsonl(
   }
   const input = fromStdin ? (options.stdin ?? process.stdin) : createReadStream(options.file);
   const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
-  const summary: ImportSummary = { imported: 0, skipped: 0, errors: [] };
+  const summary: ImportSummary = { imported: 0, skipped: 0, errors: [], replaced: [] };
+  // The line that last stored each id the file names.
+  const storedIds = new Map<string, number>();
   const progress = new ProgressBar(options.stderr, size);
   let bytes = 0;
 
@@ -178,13 +192,28 @@ export async function importJsonl(
     progress.clear();
     summary.skipped += 1;
     summary.errors.push({ line, message });
-    options.stderr.write(`line ${line}: ${message}; skipped\n`);
+    options.stderr.write(`line ${line}: ${escapeForTerminal(message)}; skipped\n`);
+  };
+
+  const noteStored = (stored: PendingItem[]) => {
+    for (const { line, item } of stored) {
+      if (item.id === undefined) continue;
+      const earlier = storedIds.get(item.id);
+      storedIds.set(item.id, line);
+      if (earlier === undefined) continue;
+      progress.clear();
+      summary.replaced.push({ id: item.id, line, replacedLine: earlier });
+      options.stderr.write(
+        `warning: line ${line}: id ${escapeForTerminal(JSON.stringify(item.id))} replaces the memory of line ${earlier}\n`,
+      );
+    }
   };
 
   const storeBatch = async (batch: PendingItem[]) => {
     try {
       const result = await memory.import(batch.map((pending) => pending.item));
       summary.imported += result.results.length;
+      noteStored(batch);
       return;
     } catch (error) {
       if (!InvalidArgumentError.isInstance(error)) throw error;
@@ -231,6 +260,13 @@ export async function importJsonl(
       if (options.infer) {
         await storeInferred({ line: lineNumber, item: parsed });
       } else {
+        // One import call refuses an id twice: a repeated id starts a new batch, so the later
+        // line is stored after (and replaces) the earlier one.
+        const id = parsed.id;
+        if (id !== undefined && batch.some((pending) => pending.item.id === id)) {
+          await storeBatch(batch);
+          batch = [];
+        }
         batch.push({ line: lineNumber, item: parsed });
         if (batch.length >= options.batchSize) {
           await storeBatch(batch);

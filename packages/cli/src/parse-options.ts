@@ -1,4 +1,10 @@
-import { InvalidArgumentError, type JsonValue, normalizeScope, type Scope } from '@engram/core';
+import {
+  checkThreshold,
+  InvalidArgumentError,
+  type JsonValue,
+  normalizeScope,
+  type Scope,
+} from '@engram/core';
 
 const source = 'cli';
 
@@ -44,6 +50,13 @@ export function parseDecimal(flag: string, value: string): number {
   const parsed = value.trim() === '' ? Number.NaN : Number(value);
   if (!Number.isFinite(parsed)) usageError(`${flag} must be a number, e.g. 0.3, got "${value}".`);
   return parsed;
+}
+
+/** Parses `--threshold`: a similarity from 0 to 1, refused in the words of the engine and the API. */
+export function parseThreshold(value: string): number {
+  const threshold = parseDecimal('--threshold', value);
+  checkThreshold(threshold);
+  return threshold;
 }
 
 /** Scope flags as commander hands them over. */

@@ -12,8 +12,7 @@ afterAll(() => {
 
 // One store shared by every invocation, as one data directory would be; the engine's close must
 // not end it between commands.
-function harness() {
-  const store = createInMemoryStore();
+function harness(store = createInMemoryStore()) {
   const shared = { ...store, close: async () => {} };
   const dataDir = mkdtempSync(join(tmpdir(), 'engram-cli-unit-'));
   directories.push(dataDir);
@@ -157,5 +156,95 @@ describe('runCli with an injected store', () => {
     expect(help.stdout).toContain('Usage: engram');
     const version = await engram('--version');
     expect(version).toMatchObject({ code: 0, stdout: expect.stringMatching(/^\d+\.\d+\.\d+\n$/) });
+  });
+
+  it('checks the scope given to get, update, delete and history', async () => {
+    const engram = harness();
+    const added = await engram('add', 'Alice likes tea', '--user', 'alice', '--json');
+    const id = JSON.parse(added.stdout).results[0].id as string;
+    for (const argv of [
+      ['get', id, '--user', 'bob'],
+      ['update', id, '--text', 'Bob likes tea', '--user', 'bob'],
+      ['history', id, '--user', 'bob'],
+      ['delete', id, '--user', 'bob'],
+    ]) {
+      const refused = await engram(...argv);
+      expect(refused.code, argv.join(' ')).toBe(1);
+      expect(refused.stderr, argv.join(' ')).toContain(`No memory with id "${id}"`);
+    }
+    expect((await engram('get', id, '--user', 'alice')).stdout).toContain('Alice likes tea');
+    expect((await engram('history', id, '--user', 'alice')).code).toBe(0);
+    const updated = await engram('update', id, '--text', 'Alice likes coffee', '--user', 'alice');
+    expect(updated.code).toBe(0);
+    expect((await engram('delete', id, '--user', 'alice', '--agent', 'x')).code).toBe(1);
+    expect((await engram('delete', id, '--user', 'alice')).code).toBe(0);
+  });
+
+  it('refuses control characters with exit code 2, naming the character', async () => {
+    const engram = harness();
+    const refused = await engram('add', 'ring the bell\u0007', '--user', 'alice');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('U+0007 (BEL) at character 14');
+    expect(refused.stderr).not.toContain('\u0007');
+    const metadata = await engram('add', 'x', '--user', 'a', '--metadata', '{"a":"\\u001b[2J"}');
+    expect(metadata.code).toBe(2);
+    expect(metadata.stderr).toContain('metadata.a contains U+001B (ESC)');
+  });
+
+  it('escapes what it prints, so a stored string cannot drive the terminal', async () => {
+    const store = createInMemoryStore();
+    const engram = harness(store);
+    await engram('list', '--user', 'mallory');
+    // Written past the engine, as an older version or another client could have.
+    const now = new Date().toISOString();
+    await store.upsert({
+      collection: 'memories',
+      records: [
+        {
+          id: 'id\u001b]0;owned\u0007',
+          text: 'clears \u001b[2J the \u009b screen \u202e and \r overwrites',
+          hash: 'h',
+          userId: 'mallory',
+          metadata: { note: 'bell\u0007' },
+          vector: Array.from({ length: 384 }, () => 0.05),
+          createdAt: now,
+          updatedAt: now,
+        },
+      ],
+    });
+    for (const argv of [
+      ['list', '--user', 'mallory'],
+      ['search', 'screen', '--user', 'mallory'],
+      ['get', 'id\u001b]0;owned\u0007'],
+      ['list', '--user', 'mallory', '--json'],
+    ]) {
+      const shown = await engram(...argv);
+      expect(shown.code, argv[0]).toBe(0);
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+      expect(shown.stdout, argv[0]).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/);
+      expect(shown.stdout, argv[0]).toMatch(/\\(x1b|u001b)/);
+    }
+  });
+
+  it('refuses a threshold outside 0..1 with the message of the API', async () => {
+    const engram = harness();
+    for (const value of ['1.5', '-0.2']) {
+      const refused = await engram('search', 'tea', '--user', 'alice', '--threshold', value);
+      expect(refused.code).toBe(2);
+      // Word for word what the API answers with its 400.
+      expect(refused.stderr).toContain(
+        `threshold must be a number from 0 to 1 (a similarity, e.g. 0.3), got ${value}.`,
+      );
+    }
+    expect((await engram('search', 'tea', '--user', 'alice', '--threshold', '0.5')).code).toBe(0);
+  });
+
+  it('fails on the history of an unknown id, as the API answers 404', async () => {
+    const engram = harness();
+    const unknown = await engram('history', 'never-existed');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('No memory with id "never-existed"');
+    const json = await engram('history', 'never-existed', '--json');
+    expect(JSON.parse(json.stderr)).toMatchObject({ error: { code: 'not_found' } });
   });
 });

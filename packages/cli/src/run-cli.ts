@@ -24,6 +24,7 @@ import { Command, CommanderError } from 'commander';
 import { formatDemo, runDemo } from './demo-command.js';
 import { exportJsonl } from './export-command.js';
 import {
+  escapeForTerminal,
   formatChanges,
   formatHistory,
   formatJson,
@@ -35,9 +36,9 @@ import {
 } from './format-output.js';
 import { importJsonl } from './import-command.js';
 import {
-  parseDecimal,
   parseInteger,
   parseJsonObject,
+  parseThreshold,
   type ScopeFlags,
   scopeFromFlags,
   usageError,
@@ -216,8 +217,11 @@ Without a key, memories are stored as given and search runs offline.`,
             ...(flags.infer === false ? { infer: false } : {}),
           }),
         );
-        if (!json)
-          for (const warning of result.warnings ?? []) stderr.write(`warning: ${warning}\n`);
+        if (!json) {
+          for (const warning of result.warnings ?? []) {
+            stderr.write(`warning: ${escapeForTerminal(warning)}\n`);
+          }
+        }
         print(
           () =>
             formatChanges(result.results) +
@@ -236,8 +240,10 @@ Without a key, memories are stored as given and search runs offline.`,
   )
     .option('--limit <n>', 'number of results (default 10)', limitOption())
     .option('--filter <json>', 'metadata filter, e.g. \'{"topic":"food"}\'', filterOption)
-    .option('--threshold <n>', 'leave out results with a lower similarity', (value) =>
-      parseDecimal('--threshold', value),
+    .option(
+      '--threshold <n>',
+      'leave out results with a lower similarity (from 0 to 1)',
+      parseThreshold,
     )
     .action(
       async (
@@ -308,49 +314,54 @@ Without a key, memories are stored as given and search runs offline.`,
       },
     );
 
-  program
-    .command('get')
-    .description('show one memory')
-    .argument('<id>', 'memory id')
-    .action(async (id: string, _flags: unknown, command: Command) => {
-      const item = await withMemory(command, (memory) => memory.get(id));
-      if (!item) throw new NotFoundError({ source: 'cli', message: `No memory with id "${id}".` });
-      print(() => formatMemory(item), item);
-    });
+  addScopeOptions(
+    program
+      .command('get')
+      .description('show one memory (with --user/--agent/--run: only if it belongs to them)')
+      .argument('<id>', 'memory id'),
+  ).action(async (id: string, flags: ScopeFlags, command: Command) => {
+    const scope = scopeFromFlags(flags, { required: false });
+    const item = await withMemory(command, (memory) => memory.get(id, scope));
+    if (!item) throw new NotFoundError({ source: 'cli', message: `No memory with id "${id}".` });
+    print(() => formatMemory(item), item);
+  });
 
-  program
-    .command('update')
-    .description("change a memory's text and/or merge metadata")
-    .argument('<id>', 'memory id')
+  addScopeOptions(
+    program
+      .command('update')
+      .description("change a memory's text and/or merge metadata")
+      .argument('<id>', 'memory id'),
+  )
     .option('--text <text>', 'new text (the memory is re-embedded)')
     .option('--metadata <json>', 'JSON object merged into the metadata', jsonOption('--metadata'))
     .action(
       async (
         id: string,
-        flags: { text?: string; metadata?: MemoryItem['metadata'] },
+        flags: ScopeFlags & { text?: string; metadata?: MemoryItem['metadata'] },
         command: Command,
       ) => {
         if (flags.text === undefined && flags.metadata === undefined) {
           usageError('update needs --text <text> and/or --metadata <json>.');
         }
+        const scope = scopeFromFlags(flags, { required: false });
         const item = await withMemory(command, (memory) =>
           memory.update(id, {
+            ...scope,
             ...(flags.text === undefined ? {} : { text: flags.text }),
             ...(flags.metadata ? { metadata: flags.metadata } : {}),
           }),
         );
-        print(() => `Updated ${item.id}\n${formatMemory(item)}`, item);
+        print(() => `Updated ${escapeForTerminal(item.id)}\n${formatMemory(item)}`, item);
       },
     );
 
-  program
-    .command('delete')
-    .description('delete one memory')
-    .argument('<id>', 'memory id')
-    .action(async (id: string, _flags: unknown, command: Command) => {
-      const result = await withMemory(command, (memory) => memory.delete(id));
-      print(() => `Deleted ${id}\n`, result);
-    });
+  addScopeOptions(
+    program.command('delete').description('delete one memory').argument('<id>', 'memory id'),
+  ).action(async (id: string, flags: ScopeFlags, command: Command) => {
+    const scope = scopeFromFlags(flags, { required: false });
+    const result = await withMemory(command, (memory) => memory.delete(id, scope));
+    print(() => `Deleted ${escapeForTerminal(id)}\n`, result);
+  });
 
   addScopeOptions(
     program.command('delete-all').description('delete every memory of a scope'),
@@ -363,14 +374,16 @@ Without a key, memories are stored as given and search runs offline.`,
     );
   });
 
-  program
-    .command('history')
-    .description('show every change of one memory')
-    .argument('<id>', 'memory id')
-    .action(async (id: string, _flags: unknown, command: Command) => {
-      const events = await withMemory(command, (memory) => memory.history(id));
-      print(() => formatHistory(events, width()), { results: events });
-    });
+  addScopeOptions(
+    program
+      .command('history')
+      .description('show every change of one memory')
+      .argument('<id>', 'memory id'),
+  ).action(async (id: string, flags: ScopeFlags, command: Command) => {
+    const scope = scopeFromFlags(flags, { required: false });
+    const events = await withMemory(command, (memory) => memory.history(id, scope));
+    print(() => formatHistory(events, width()), { results: events });
+  });
 
   addScopeOptions(
     program
@@ -409,9 +422,10 @@ Without a key, memories are stored as given and search runs offline.`,
             stdin: context.stdin,
           }),
         );
+        const replaced = summary.replaced.length;
         print(
           () =>
-            `Imported ${summary.imported} ${summary.imported === 1 ? 'memory' : 'memories'}, skipped ${summary.skipped} ${summary.skipped === 1 ? 'line' : 'lines'}.\n`,
+            `Imported ${summary.imported} ${summary.imported === 1 ? 'memory' : 'memories'}, skipped ${summary.skipped} ${summary.skipped === 1 ? 'line' : 'lines'}${replaced > 0 ? `; ${replaced} replaced ${replaced === 1 ? 'a memory' : 'memories'} of an earlier line` : ''}.\n`,
           summary,
         );
         if (summary.imported === 0 && summary.skipped > 0) exitCode = exitUsage;
@@ -478,7 +492,7 @@ Without a key, memories are stored as given and search runs offline.`,
     if (json) {
       stderr.write(formatJson({ error: { code, message } }));
     } else {
-      stderr.write(`error: ${message}\n`);
+      stderr.write(`error: ${escapeForTerminal(message)}\n`);
       if (env.ENGRAM_DEBUG && error instanceof Error && error.stack)
         stderr.write(`${error.stack}\n`);
     }

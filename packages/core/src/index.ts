@@ -105,9 +105,16 @@ export type {
 export type { GenerateJsonOptions } from './llm-json.js';
 export { generateJson } from './llm-json.js';
 export { Memory } from './memory.js';
+export {
+  checkMetadata,
+  checkThreshold,
+  normalizeMessages,
+  thresholdMessage,
+} from './memory-input.js';
 export type {
   AddOptions,
   AddResult,
+  ByIdOptions,
   ImportItem,
   ListMemoriesOptions,
   ListMemoriesResult,
@@ -149,5 +156,17 @@ export {
   scopeOf,
 } from './scope.js';
 export { cosineSimilarity } from './similarity.js';
-export { keywordTokens, keywordWords, normalizeText, stem, textHash, tokenize } from './text.js';
+export type { UnsafeCharacter } from './text.js';
+export {
+  describeCodePoint,
+  findUnsafeCharacter,
+  isControlCharacter,
+  keywordTokens,
+  keywordWords,
+  normalizeText,
+  stem,
+  textHash,
+  tokenize,
+  unsafeCharacterMessage,
+} from './text.js';
 export type * from './vector-store.js';

@@ -8,6 +8,7 @@ import {
 import type { ImportItem, MemoryOptions, UpdateOptions } from './memory-types.js';
 import type { Message } from './prompts.js';
 import { normalizeScope, type Scope } from './scope.js';
+import { unsafeCharacterMessage } from './text.js';
 import type { JsonValue, VectorStore } from './vector-store.js';
 
 const source = 'core';
@@ -18,6 +19,10 @@ const maxMetadataCharacters = 64_000;
 export const maxMemoryCharacters = 20_000;
 /** Largest page size and result count. */
 export const maxLimit = 1000;
+
+/** What `messages` may be, for error messages. */
+const messagesShape =
+  'a string or an array of { role: "user" | "assistant" | "system", content: string } objects';
 
 /** Throws the engine's `InvalidArgumentError`. */
 export function invalid(message: string, cause?: unknown): never {
@@ -40,6 +45,12 @@ export function checkId(id: unknown): string {
   return id;
 }
 
+/** Refuses a string holding control characters (but tab and newline) or lone surrogates. */
+export function checkSafeText(text: string, name: string): void {
+  const problem = unsafeCharacterMessage(text, name);
+  if (problem) invalid(problem);
+}
+
 /** A memory text, trimmed. */
 export function checkText(text: unknown, name: string): string {
   if (typeof text !== 'string' || text.trim().length === 0) {
@@ -50,7 +61,23 @@ export function checkText(text: unknown, name: string): string {
       `${name} is ${text.length} characters long; at most ${maxMemoryCharacters} are allowed.`,
     );
   }
+  checkSafeText(text, name);
   return text.trim();
+}
+
+function checkMetadataStrings(value: JsonValue, path: string): void {
+  if (typeof value === 'string') {
+    checkSafeText(value, path);
+  } else if (Array.isArray(value)) {
+    value.forEach((entry, index) => {
+      checkMetadataStrings(entry, `${path}[${index}]`);
+    });
+  } else if (value !== null && typeof value === 'object') {
+    for (const [key, entry] of Object.entries(value)) {
+      checkSafeText(key, `${path} key`);
+      checkMetadataStrings(entry, `${path}.${key}`);
+    }
+  }
 }
 
 /** A copy of the metadata as plain JSON. */
@@ -68,19 +95,29 @@ export function checkMetadata(metadata: unknown): Record<string, JsonValue> {
   if (serialized.length > maxMetadataCharacters) {
     invalid('metadata must serialize to at most 64,000 characters.');
   }
-  return JSON.parse(serialized) as Record<string, JsonValue>;
+  const copy = JSON.parse(serialized) as Record<string, JsonValue>;
+  checkMetadataStrings(copy, 'metadata');
+  return copy;
 }
 
 function checkMessage(message: Message, index: number): void {
-  if (message == null || typeof message !== 'object') {
-    invalid(`messages[${index}] must be an object {role, content}.`);
+  if (message == null || typeof message !== 'object' || Array.isArray(message)) {
+    invalid(`messages[${index}] must be an object; messages must be ${messagesShape}.`);
   }
   if (!['user', 'assistant', 'system'].includes(message.role)) {
     invalid(
-      `messages[${index}].role must be "user", "assistant" or "system", got ${JSON.stringify(message.role)}.`,
+      `messages[${index}].role must be "user", "assistant" or "system", got ${JSON.stringify(message.role) ?? 'nothing'}; messages must be ${messagesShape}.`,
     );
   }
-  if (typeof message.content !== 'string') invalid(`messages[${index}].content must be a string.`);
+  if (typeof message.content !== 'string') {
+    invalid(`messages[${index}].content must be a string; messages must be ${messagesShape}.`);
+  }
+}
+
+function describeType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
 /** The conversation of an `add`: a string becomes one user message. */
@@ -90,9 +127,15 @@ export function normalizeMessages(input: unknown): Message[] {
       ? [{ role: 'user', content: input }]
       : Array.isArray(input)
         ? (input as Message[])
-        : invalid('messages must be a string or an array of {role, content} objects.');
-  if (messages.length === 0) invalid('messages must not be empty.');
+        : invalid(`messages must be ${messagesShape}; got ${describeType(input)}.`);
+  if (messages.length === 0) invalid(`messages must not be empty; send ${messagesShape}.`);
   messages.forEach(checkMessage);
+  if (typeof input === 'string') checkSafeText(input, 'messages');
+  else {
+    for (const [index, message] of messages.entries()) {
+      checkSafeText(message.content, `messages[${index}].content`);
+    }
+  }
   if (messages.every((message) => message.content.trim().length === 0)) {
     invalid('messages contain no text.');
   }
@@ -116,10 +159,18 @@ export function checkQuery(query: unknown): string {
   return query;
 }
 
-/** A similarity threshold, when given. */
+/** The message of an out-of-range similarity threshold; the API and the CLI say the same. */
+export function thresholdMessage(threshold: unknown): string {
+  return `threshold must be a number from 0 to 1 (a similarity, e.g. 0.3), got ${typeof threshold === 'number' ? String(threshold) : JSON.stringify(threshold)}.`;
+}
+
+/** A similarity threshold from 0 to 1, when given. */
 export function checkThreshold(threshold: unknown): void {
-  if (threshold !== undefined && (typeof threshold !== 'number' || !Number.isFinite(threshold))) {
-    invalid('threshold must be a finite number, e.g. 0.3.');
+  if (
+    threshold !== undefined &&
+    (typeof threshold !== 'number' || !(threshold >= 0 && threshold <= 1))
+  ) {
+    invalid(thresholdMessage(threshold));
   }
 }
 

@@ -158,8 +158,19 @@ export interface ListMemoriesResult {
   relations?: RelationItem[];
 }
 
+/**
+ * Options of the calls on one memory by id (`get`, `update`, `delete`, `history`). A scope given
+ * here must match the memory's (every field given, as in `list`); an id of another scope is
+ * answered exactly as a missing one, so an application can enforce per-user access and ids of
+ * other users cannot be probed.
+ */
+export interface ByIdOptions extends Scope {
+  /** Cancels the call. */
+  abortSignal?: AbortSignal;
+}
+
 /** Options of {@link Memory.update}. */
-export interface UpdateOptions {
+export interface UpdateOptions extends Scope {
   /** New text; the memory is re-embedded. */
   text?: string;
   /** Merged into the existing metadata (top-level keys replace). */

@@ -20,6 +20,7 @@ import { toMemoryItem } from './memory-item.js';
 import type {
   AddOptions,
   AddResult,
+  ByIdOptions,
   ImportItem,
   ListMemoriesOptions,
   ListMemoriesResult,
@@ -31,7 +32,7 @@ import type {
   UpdateOptions,
 } from './memory-types.js';
 import type { Message } from './prompts.js';
-import { normalizeScope, scopeOf } from './scope.js';
+import { matchesScope, normalizeScope, type Scope, scopeOf } from './scope.js';
 import { searchMemories } from './search-memories.js';
 import { textHash } from './text.js';
 import type { StoredRecord } from './vector-store.js';
@@ -42,6 +43,10 @@ interface SignalOptions {
 }
 
 const signalOf = (abortSignal: AbortSignal | undefined) => (abortSignal ? { abortSignal } : {});
+
+// The same answer for a missing id and for an id of another scope: ids cannot be probed.
+const noMemory = (id: string) =>
+  new NotFoundError({ source: 'core', message: `No memory with id "${id}".` });
 
 /**
  * Long-term memory for an AI application: `add` conversations, `search` what matters for the
@@ -76,29 +81,31 @@ export class Memory {
     return this.#engine;
   }
 
-  async #existing(engine: MemoryEngine, id: string, abortSignal?: AbortSignal) {
+  async #existing(engine: MemoryEngine, id: string, scope: Scope, abortSignal?: AbortSignal) {
     const [record] = await engine.store.get({
       collection: this.#collection,
       ids: [id],
       includeVectors: true,
       ...signalOf(abortSignal),
     });
-    if (!record) throw new NotFoundError({ source: 'core', message: `No memory with id "${id}".` });
+    if (!record || !matchesScope(record, scope)) throw noMemory(id);
     return record;
   }
 
   /** Runs `work` on the current record of a memory, holding its scope's lock. */
   async #changeOne<T>(
     id: string,
-    abortSignal: AbortSignal | undefined,
+    options: ByIdOptions,
     work: (engine: MemoryEngine, current: StoredRecord) => Promise<T>,
   ): Promise<T> {
     checkId(id);
+    const scope = normalizeScope(options);
+    const { abortSignal } = options;
     const engine = await this.#ready();
-    const first = await this.#existing(engine, id, abortSignal);
+    const first = await this.#existing(engine, id, scope, abortSignal);
     // The record is read again under the lock: another change may have come first.
     return engine.writer.inScope(first, async () =>
-      work(engine, await this.#existing(engine, id, abortSignal)),
+      work(engine, await this.#existing(engine, id, scope, abortSignal)),
     );
   }
 
@@ -140,16 +147,20 @@ export class Memory {
     return searchMemories(await this.#ready(), { query, scope, limit, options });
   }
 
-  /** One memory by id, or `null` when there is none. */
-  async get(id: string, options: SignalOptions = {}): Promise<MemoryItem | null> {
+  /**
+   * One memory by id, or `null` when there is none (or, when a scope is given, when the memory
+   * belongs to another scope).
+   */
+  async get(id: string, options: ByIdOptions = {}): Promise<MemoryItem | null> {
     checkId(id);
+    const scope = normalizeScope(options);
     const engine = await this.#ready();
     const [record] = await engine.store.get({
       collection: this.#collection,
       ids: [id],
       ...signalOf(options.abortSignal),
     });
-    return record ? toMemoryItem(record) : null;
+    return record && matchesScope(record, scope) ? toMemoryItem(record) : null;
   }
 
   /** One page of a scope's memories, in a stable order; pass `nextCursor` back for the next. */
@@ -178,11 +189,14 @@ export class Memory {
     };
   }
 
-  /** Changes a memory's text (re-embedding it) and/or merges metadata; records the change. */
+  /**
+   * Changes a memory's text (re-embedding it) and/or merges metadata; records the change. Throws
+   * `NotFoundError` when there is no such memory (in the scope, when one is given).
+   */
   async update(id: string, options: UpdateOptions): Promise<MemoryItem> {
     checkId(id);
     const { text, metadata } = checkUpdate(options);
-    return this.#changeOne(id, options.abortSignal, async (engine, current) => {
+    return this.#changeOne(id, options, async (engine, current) => {
       const [vector] =
         text !== undefined && text !== current.text
           ? await engine.embed([text], 'document', options.abortSignal)
@@ -204,9 +218,12 @@ export class Memory {
     });
   }
 
-  /** Deletes one memory and records the deletion. Throws `NotFoundError` when there is none. */
-  async delete(id: string, options: SignalOptions = {}): Promise<{ id: string; deleted: true }> {
-    return this.#changeOne(id, options.abortSignal, async (engine, current) => {
+  /**
+   * Deletes one memory and records the deletion. Throws `NotFoundError` when there is none (in
+   * the scope, when one is given).
+   */
+  async delete(id: string, options: ByIdOptions = {}): Promise<{ id: string; deleted: true }> {
+    return this.#changeOne(id, options, async (engine, current) => {
       const changes = engine.writer.changes();
       changes.delete(current);
       await engine.writer.write(changes, options.abortSignal);
@@ -241,11 +258,24 @@ export class Memory {
     });
   }
 
-  /** Every recorded change of one memory, oldest first. */
-  async history(id: string, options: SignalOptions = {}): Promise<HistoryEvent[]> {
+  /**
+   * Every recorded change of one memory, oldest first. Throws `NotFoundError` when the id has
+   * neither a memory nor an event, or (when a scope is given) belongs to another scope.
+   */
+  async history(id: string, options: ByIdOptions = {}): Promise<HistoryEvent[]> {
     checkId(id);
+    const scope = normalizeScope(options);
+    const signal = signalOf(options.abortSignal);
     const engine = await this.#ready();
-    return engine.history.byMemory({ memoryId: id, ...signalOf(options.abortSignal) });
+    const events = await engine.history.byMemory({ memoryId: id, ...signal });
+    const needsRecord = events.length === 0 || Object.keys(scope).length > 0;
+    const [record] = needsRecord
+      ? await engine.store.get({ collection: this.#collection, ids: [id], ...signal })
+      : [];
+    // A deleted memory is known by its events, which carry its scope.
+    const owner = record ?? events.at(-1);
+    if (!owner || !matchesScope(owner, scope)) throw noMemory(id);
+    return events;
   }
 
   /** Forgets a scope completely: its memories and their history. Other scopes are untouched. */

@@ -65,3 +65,81 @@ export function textHash(text: string): string {
   const low = fnv1a(normalized, 0x01000193).toString(16).padStart(8, '0');
   return high + low;
 }
+
+const c0Names =
+  'NUL SOH STX ETX EOT ENQ ACK BEL BS HT LF VT FF CR SO SI DLE DC1 DC2 DC3 DC4 NAK SYN ETB CAN EM SUB ESC FS GS RS US'.split(
+    ' ',
+  );
+const c1Names =
+  'PAD HOP BPH NBH IND NEL SSA ESA HTS HTJ VTS PLD PLU RI SS2 SS3 DCS PU1 PU2 STS CCH MW SPA EPA SOS SGCI SCI CSI ST OSC PM APC'.split(
+    ' ',
+  );
+
+/** `U+0007 (BEL)`: a code point as written in error messages. */
+export function describeCodePoint(codePoint: number): string {
+  const hex = `U+${codePoint.toString(16).toUpperCase().padStart(4, '0')}`;
+  const name =
+    codePoint < 0x20
+      ? c0Names[codePoint]
+      : codePoint === 0x7f
+        ? 'DEL'
+        : codePoint >= 0x80 && codePoint < 0xa0
+          ? c1Names[codePoint - 0x80]
+          : undefined;
+  return name ? `${hex} (${name})` : hex;
+}
+
+/** A control character (C0, DEL or C1). */
+export function isControlCharacter(codePoint: number): boolean {
+  return codePoint < 0x20 || (codePoint >= 0x7f && codePoint < 0xa0);
+}
+
+/** Where a string stops being safe to store and show: the first offending code point. */
+export interface UnsafeCharacter {
+  /** The code point (a lone surrogate's own value for those). */
+  codePoint: number;
+  /** 1-based position, counted in characters (code points). */
+  position: number;
+  /** `control` for a control character, `surrogate` for a lone UTF-16 surrogate. */
+  kind: 'control' | 'surrogate';
+}
+
+/**
+ * The first character of `text` that memory text may not hold: a control character other than
+ * tab and newline (a carriage return only as part of `\r\n`), or a lone surrogate (the string is
+ * not well-formed Unicode). Such characters move a terminal's cursor, rewrite what it shows, or
+ * break the UTF-8 every store and client expects.
+ */
+export function findUnsafeCharacter(text: string): UnsafeCharacter | undefined {
+  let position = 0;
+  for (let index = 0; index < text.length; index++) {
+    position += 1;
+    const unit = text.charCodeAt(index);
+    if (unit >= 0xd800 && unit <= 0xdfff) {
+      const next = text.charCodeAt(index + 1);
+      if (unit <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+        index += 1;
+        continue;
+      }
+      return { codePoint: unit, position, kind: 'surrogate' };
+    }
+    if (!isControlCharacter(unit) || unit === 0x09 || unit === 0x0a) continue;
+    if (unit === 0x0d && text.charCodeAt(index + 1) === 0x0a) continue;
+    return { codePoint: unit, position, kind: 'control' };
+  }
+  return undefined;
+}
+
+/**
+ * What is wrong with `text` as a stored string, as an error message that starts with `name`, or
+ * `undefined` when nothing is: e.g. `text contains U+0007 (BEL) at character 12; remove control
+ * characters (tab and newline are allowed).`
+ */
+export function unsafeCharacterMessage(text: string, name: string): string | undefined {
+  const found = findUnsafeCharacter(text);
+  if (!found) return undefined;
+  const where = `${describeCodePoint(found.codePoint)} at character ${found.position}`;
+  return found.kind === 'surrogate'
+    ? `${name} is not well-formed Unicode: lone surrogate ${where}; send valid UTF-8 (or UTF-16) text.`
+    : `${name} contains ${where}; remove control characters (tab and newline are allowed).`;
+}

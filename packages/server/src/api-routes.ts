@@ -1,8 +1,9 @@
-import { type MemoryItem, normalizeScope } from '@engram/core';
+import { checkMetadata, type MemoryItem, normalizeMessages, normalizeScope } from '@engram/core';
 import { type OpenAPIHono, z } from '@hono/zod-openapi';
 import {
   addRequestSchema,
   addResultSchema,
+  byIdScopeQuerySchema,
   deleteAllResultSchema,
   deleteResultSchema,
   exportQuerySchema,
@@ -85,7 +86,7 @@ const getRoute = authenticatedRoute({
   path: '/v1/memories/{id}',
   tags: ['memories'],
   summary: 'One memory',
-  request: { params: idParamsSchema },
+  request: { params: idParamsSchema, query: byIdScopeQuerySchema },
   responses: { 200: json(memoryItemSchema, 'The memory.'), ...notFound },
 });
 
@@ -94,7 +95,7 @@ const updateRoute = authenticatedRoute({
   path: '/v1/memories/{id}',
   tags: ['memories'],
   summary: "Change a memory's text and/or merge metadata",
-  request: { params: idParamsSchema, ...body(updateRequestSchema) },
+  request: { params: idParamsSchema, query: byIdScopeQuerySchema, ...body(updateRequestSchema) },
   responses: {
     200: json(memoryItemSchema, 'The memory after the change.'),
     ...notFound,
@@ -106,7 +107,7 @@ const deleteRoute = authenticatedRoute({
   path: '/v1/memories/{id}',
   tags: ['memories'],
   summary: 'Delete one memory',
-  request: { params: idParamsSchema },
+  request: { params: idParamsSchema, query: byIdScopeQuerySchema },
   responses: { 200: json(deleteResultSchema, 'Deleted.'), ...notFound },
 });
 
@@ -124,7 +125,7 @@ const historyRoute = authenticatedRoute({
   path: '/v1/memories/{id}/history',
   tags: ['memories'],
   summary: 'Every change of one memory, oldest first',
-  request: { params: idParamsSchema },
+  request: { params: idParamsSchema, query: byIdScopeQuerySchema },
   responses: { 200: json(historyResponseSchema, 'The changes.'), ...notFound },
 });
 
@@ -175,7 +176,10 @@ export function registerApiRoutes(app: OpenAPIHono<AppEnv>, context: AppContext)
     const input = c.req.valid('json');
     const data = addJobData(project, input, scopeOf(input));
     if (input.async) {
+      // Checked now, so that bad input is a 400 rather than a failed job.
       normalizeScope(data.options, { required: true });
+      normalizeMessages(data.messages);
+      checkMetadata(data.options.metadata);
       const jobId = await context.jobs.enqueue(data);
       return c.json({ jobId, status: 'queued' as const, statusUrl: `/v1/jobs/${jobId}` }, 202);
     }
@@ -211,7 +215,8 @@ export function registerApiRoutes(app: OpenAPIHono<AppEnv>, context: AppContext)
 
   app.openapi(getRoute, async (c) => {
     const { project } = c.get('identity');
-    return c.json(await requireMemory(context, project, c.req.valid('param').id), 200);
+    const { id } = c.req.valid('param');
+    return c.json(await requireMemory(context, project, id, scopeOf(c.req.valid('query'))), 200);
   });
 
   app.openapi(updateRoute, async (c) => {
@@ -219,12 +224,20 @@ export function registerApiRoutes(app: OpenAPIHono<AppEnv>, context: AppContext)
     const change = c.req.valid('json');
     const nothingToChange = 'Send "text" and/or "metadata" to change.';
     const { id } = c.req.valid('param');
-    return c.json(await updateProjectMemory(context, project, id, change, nothingToChange), 200);
+    const scope = scopeOf(c.req.valid('query'));
+    return c.json(
+      await updateProjectMemory(context, project, id, change, nothingToChange, scope),
+      200,
+    );
   });
 
   app.openapi(deleteRoute, async (c) => {
     const { project } = c.get('identity');
-    return c.json(await deleteProjectMemory(context, project, c.req.valid('param').id), 200);
+    const { id } = c.req.valid('param');
+    return c.json(
+      await deleteProjectMemory(context, project, id, scopeOf(c.req.valid('query'))),
+      200,
+    );
   });
 
   app.openapi(deleteAllRoute, async (c) => {
@@ -235,7 +248,8 @@ export function registerApiRoutes(app: OpenAPIHono<AppEnv>, context: AppContext)
 
   app.openapi(historyRoute, async (c) => {
     const { project } = c.get('identity');
-    const events = await projectHistory(context, project, c.req.valid('param').id);
+    const { id } = c.req.valid('param');
+    const events = await projectHistory(context, project, id, scopeOf(c.req.valid('query')));
     return c.json({ results: events }, 200);
   });
 

@@ -47,12 +47,25 @@ export const messageSchema = z
   })
   .openapi('Message');
 
+/** What `messages` may be; the engine's own words, so the API and the engine agree. */
+export const messagesShapeMessage =
+  'messages must be a string or an array of { role: "user" | "assistant" | "system", content: string } objects';
+
 const messagesSchema = z
-  .union([z.string().min(1).max(maxMessageCharacters), z.array(messageSchema).min(1).max(1000)])
+  .union([z.string().min(1).max(maxMessageCharacters), z.array(messageSchema).min(1).max(1000)], {
+    error: `${messagesShapeMessage} (1 to 1000 messages, at most ${maxMessageCharacters} characters in all)`,
+  })
   .openapi({
     description: 'A text, or a conversation as `{role, content}` messages.',
     example: [{ role: 'user', content: 'I am vegetarian and allergic to peanuts.' }],
   });
+
+// The range is checked by the engine, so the API's 400 says what the engine (and the CLI) says.
+const thresholdSchema = z.number().optional().openapi({
+  minimum: 0,
+  maximum: 1,
+  description: 'Leave out results whose similarity is below this, from 0 to 1.',
+});
 
 const scopeFields = {
   userId: scopeId('userId').optional().openapi({ example: 'alice' }),
@@ -68,6 +81,27 @@ const scopeFieldsSnake = {
 
 export const scopeQuerySchema = z.object(scopeFields);
 export const scopeQuerySnakeSchema = z.object(scopeFieldsSnake);
+
+/**
+ * The optional scope of a route on one memory: given, the memory must belong to it, else the
+ * answer is the 404 of a missing id.
+ */
+export const byIdScopeQuerySchema = z.object({
+  userId: scopeFields.userId.openapi({
+    description: 'Only answer when the memory belongs to this user (else 404).',
+  }),
+  agentId: scopeFields.agentId,
+  runId: scopeFields.runId,
+});
+
+/** {@link byIdScopeQuerySchema} with mem0's snake_case names. */
+export const byIdScopeQuerySnakeSchema = z.object({
+  user_id: scopeFieldsSnake.user_id.openapi({
+    description: 'Only answer when the memory belongs to this user (else 404).',
+  }),
+  agent_id: scopeFieldsSnake.agent_id,
+  run_id: scopeFieldsSnake.run_id,
+});
 
 export const addRequestSchema = z
   .object({
@@ -140,7 +174,7 @@ export const searchRequestSchema = z
     ...scopeFields,
     filters: filters.optional(),
     limit: z.number().int().min(1).max(1000).optional(),
-    threshold: z.number().min(-1).max(1).optional(),
+    threshold: thresholdSchema,
     keywordSearch: z.boolean().optional(),
     rerank: z.boolean().optional(),
   })
@@ -289,7 +323,7 @@ export const mem0SearchRequestSchema = z
     ...scopeFieldsSnake,
     filters: filters.optional(),
     limit: z.number().int().min(1).max(1000).optional(),
-    threshold: z.number().min(-1).max(1).optional(),
+    threshold: thresholdSchema,
   })
   .openapi('Mem0SearchRequest');
 

@@ -1,6 +1,19 @@
-import { InvalidArgumentError } from '@engram/core';
+import { AdapterCallError, InvalidArgumentError } from '@engram/core';
 import { describe, expect, it } from 'vitest';
-import { createMemoryJobQueue } from './job-queue.js';
+import { createMemoryJobQueue, type JobLogger } from './job-queue.js';
+
+function recordingLogger() {
+  const lines: Array<{
+    level: 'warn' | 'error';
+    fields: Record<string, unknown>;
+    message: string;
+  }> = [];
+  const logger: JobLogger = {
+    warn: (fields, message) => lines.push({ level: 'warn', fields: { ...fields }, message }),
+    error: (fields, message) => lines.push({ level: 'error', fields: { ...fields }, message }),
+  };
+  return { logger, lines };
+}
 
 const data = { project: 'alpha', messages: 'hello', options: { userId: 'alice' } };
 
@@ -59,5 +72,60 @@ describe('createMemoryJobQueue', () => {
     await queue.close();
     expect(done).toEqual(['one', 'two']);
     await expect(queue.enqueue(data)).rejects.toThrow(/closed/);
+  });
+
+  it('logs each failed attempt and the job given up, with id, project, attempt and error', async () => {
+    const { logger, lines } = recordingLogger();
+    const queue = createMemoryJobQueue({ attempts: 2, backoffMs: 1, logger });
+    await queue.startWorkers(1, async () => {
+      throw new AdapterCallError({ message: 'upstream down (HTTP 503)', isRetryable: true });
+    });
+    const id = await queue.enqueue(data);
+    expect(await settled(queue, id)).toMatchObject({ status: 'failed', attempts: 2 });
+    expect(lines).toEqual([
+      {
+        level: 'warn',
+        message: 'job attempt failed: will retry',
+        fields: {
+          jobId: id,
+          project: 'alpha',
+          attempt: 1,
+          attempts: 2,
+          error: { code: 'adapter_call', message: 'upstream down (HTTP 503)' },
+        },
+      },
+      {
+        level: 'error',
+        message: 'job failed: given up',
+        fields: {
+          jobId: id,
+          project: 'alpha',
+          attempt: 2,
+          attempts: 2,
+          permanent: false,
+          error: { code: 'adapter_call', message: 'upstream down (HTTP 503)' },
+        },
+      },
+    ]);
+    await queue.close();
+  });
+
+  it('does not retry an upstream error that is not retryable (a 401)', async () => {
+    const { logger, lines } = recordingLogger();
+    const queue = createMemoryJobQueue({ attempts: 5, backoffMs: 1, logger });
+    let calls = 0;
+    await queue.startWorkers(1, async () => {
+      calls += 1;
+      throw new AdapterCallError({ message: 'generate failed (HTTP 401): bad key' });
+    });
+    const id = await queue.enqueue(data);
+    expect(await settled(queue, id)).toMatchObject({ status: 'failed', attempts: 1 });
+    expect(calls).toBe(1);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({
+      level: 'error',
+      fields: { jobId: id, attempt: 1, permanent: true, error: { code: 'adapter_call' } },
+    });
+    await queue.close();
   });
 });

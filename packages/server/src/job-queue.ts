@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  AdapterCallError,
   type AddResult,
   InvalidArgumentError,
   type JsonValue,
@@ -59,21 +60,71 @@ export interface JobQueue {
   close(timeoutMs?: number): Promise<void>;
 }
 
+/** Where the queues report failed attempts: a pino logger, or anything with its two methods. */
+export interface JobLogger {
+  warn(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+}
+
 /** Options shared by both queues. */
 export interface JobQueueOptions {
   /** Attempts per job. */
   attempts: number;
   /** First retry delay in ms; doubles with every attempt. */
   backoffMs: number;
+  /** Receives one line per failed attempt and one per job given up. Default: none. */
+  logger?: JobLogger;
 }
 
-/** Errors that retrying cannot fix. */
+/**
+ * Errors that retrying cannot fix: bad input, and calls a database or model API refused for
+ * good (an `AdapterCallError` not marked retryable, e.g. a provider's 400, 401, 403, 404 or 422;
+ * 429 and 5xx are retryable and retried).
+ */
 export function isPermanentJobError(error: unknown): boolean {
   return (
     InvalidArgumentError.isInstance(error) ||
     NotFoundError.isInstance(error) ||
-    UnsupportedFunctionalityError.isInstance(error)
+    UnsupportedFunctionalityError.isInstance(error) ||
+    (AdapterCallError.isInstance(error) && !error.isRetryable)
   );
+}
+
+/** What a failed attempt of a job was. */
+export interface FailedAttempt {
+  jobId: string;
+  project: string;
+  /** 1-based number of the attempt that failed. */
+  attempt: number;
+  /** Attempts the job may make in all. */
+  attempts: number;
+  /** Whether the job is given up (no attempt follows). */
+  givenUp: boolean;
+  error: unknown;
+}
+
+/**
+ * Logs a failed attempt (a warning, with the retry to come) or a job given up (an error), with
+ * the job id, project, attempt and the error's code and message.
+ */
+export function logFailedAttempt(logger: JobLogger | undefined, failure: FailedAttempt): void {
+  if (!logger) return;
+  const { code, message } = jobError(failure.error);
+  const fields = {
+    jobId: failure.jobId,
+    project: failure.project,
+    attempt: failure.attempt,
+    attempts: failure.attempts,
+    error: { code, message },
+  };
+  if (failure.givenUp) {
+    logger.error(
+      { ...fields, permanent: isPermanentJobError(failure.error) },
+      'job failed: given up',
+    );
+  } else {
+    logger.warn(fields, 'job attempt failed: will retry');
+  }
 }
 
 /** The code and message a failed job reports. */
@@ -135,7 +186,16 @@ export function createMemoryJobQueue(options: JobQueueOptions): JobQueue {
       delete job.info.error;
     } catch (error) {
       job.info.error = jobError(error);
-      if (isPermanentJobError(error) || job.info.attempts >= options.attempts || closed) {
+      const givenUp = isPermanentJobError(error) || job.info.attempts >= options.attempts || closed;
+      logFailedAttempt(options.logger, {
+        jobId: job.info.id,
+        project: job.data.project,
+        attempt: job.info.attempts,
+        attempts: options.attempts,
+        givenUp,
+        error,
+      });
+      if (givenUp) {
         job.info.status = 'failed';
         job.info.finishedAt = new Date().toISOString();
         return;

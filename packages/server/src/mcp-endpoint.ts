@@ -2,9 +2,9 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import { z } from 'zod';
-import { requireMemory } from './api-routes.js';
 import { type AppContext, type AppEnv, runAdd } from './app-context.js';
-import { ApiError, answerForError } from './http-errors.js';
+import { answerForError } from './http-errors.js';
+import { deleteProjectMemory } from './route-kit.js';
 
 function packageVersion(): string {
   return '0.1.0';
@@ -139,14 +139,10 @@ export function createProjectMcpServer(context: AppContext, project: string): Mc
       description: 'Delete one memory of a user by id.',
       inputSchema: { id: z.string().min(1).max(256), user_id: userId },
     },
-    guard(async (input: { id: string; user_id: string }) => {
-      const item = await requireMemory(context, project, input.id);
-      if (item.userId !== input.user_id) {
-        throw new ApiError(404, 'not_found', `No memory with id "${input.id}" for this user.`);
-      }
-      const memory = await context.projects.memory(project);
-      return memory.delete(input.id);
-    }),
+    // Another user's id gets the answer of a missing one, so ids cannot be probed.
+    guard((input: { id: string; user_id: string }) =>
+      deleteProjectMemory(context, project, input.id, { userId: input.user_id }),
+    ),
   );
 
   return server;

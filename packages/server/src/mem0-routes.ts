@@ -1,6 +1,7 @@
 import type { HistoryEvent, MemoryItem, Scope } from '@engram/core';
 import type { OpenAPIHono, z } from '@hono/zod-openapi';
 import {
+  byIdScopeQuerySnakeSchema,
   idParamsSchema,
   mem0AddRequestSchema,
   mem0AddResultSchema,
@@ -94,7 +95,7 @@ const getRoute = authenticatedRoute({
   path: '/memories/{id}',
   tags,
   summary: 'Get a memory (mem0 shape)',
-  request: { params: idParamsSchema },
+  request: { params: idParamsSchema, query: byIdScopeQuerySnakeSchema },
   responses: { 200: json(mem0MemorySchema, 'The memory.'), ...notFound },
 });
 
@@ -112,7 +113,11 @@ const updateRoute = authenticatedRoute({
   path: '/memories/{id}',
   tags,
   summary: 'Update a memory (mem0 shape)',
-  request: { params: idParamsSchema, ...body(mem0UpdateRequestSchema) },
+  request: {
+    params: idParamsSchema,
+    query: byIdScopeQuerySnakeSchema,
+    ...body(mem0UpdateRequestSchema),
+  },
   responses: { 200: json(messageResponseSchema, 'Updated.'), ...notFound },
 });
 
@@ -121,7 +126,7 @@ const historyRoute = authenticatedRoute({
   path: '/memories/{id}/history',
   tags,
   summary: 'Get memory history (mem0 shape)',
-  request: { params: idParamsSchema },
+  request: { params: idParamsSchema, query: byIdScopeQuerySnakeSchema },
   responses: {
     200: json(mem0HistoryResponseSchema, 'The changes.'),
     ...notFound,
@@ -133,7 +138,7 @@ const deleteRoute = authenticatedRoute({
   path: '/memories/{id}',
   tags,
   summary: 'Delete a memory (mem0 shape)',
-  request: { params: idParamsSchema },
+  request: { params: idParamsSchema, query: byIdScopeQuerySnakeSchema },
   responses: { 200: json(messageResponseSchema, 'Deleted.'), ...notFound },
 });
 
@@ -178,7 +183,8 @@ export function registerMem0Routes(app: OpenAPIHono<AppEnv>, context: AppContext
 
   app.openapi(getRoute, async (c) => {
     const { project } = c.get('identity');
-    const item = await requireMemory(context, project, c.req.valid('param').id);
+    const { id } = c.req.valid('param');
+    const item = await requireMemory(context, project, id, scopeOfSnake(c.req.valid('query')));
     return c.json(toMem0Memory(item), 200);
   });
 
@@ -205,19 +211,22 @@ export function registerMem0Routes(app: OpenAPIHono<AppEnv>, context: AppContext
     const input = c.req.valid('json');
     const change = { text: input.text ?? input.data, metadata: input.metadata };
     const nothingToChange = 'Send "text" (or "data") and/or "metadata" to change.';
-    await updateProjectMemory(context, project, id, change, nothingToChange);
+    const scope = scopeOfSnake(c.req.valid('query'));
+    await updateProjectMemory(context, project, id, change, nothingToChange, scope);
     return c.json({ message: 'Memory updated successfully!' }, 200);
   });
 
   app.openapi(historyRoute, async (c) => {
     const { project } = c.get('identity');
-    const events = await projectHistory(context, project, c.req.valid('param').id);
+    const { id } = c.req.valid('param');
+    const events = await projectHistory(context, project, id, scopeOfSnake(c.req.valid('query')));
     return c.json(events.map(toMem0History), 200);
   });
 
   app.openapi(deleteRoute, async (c) => {
     const { project } = c.get('identity');
-    await deleteProjectMemory(context, project, c.req.valid('param').id);
+    const { id } = c.req.valid('param');
+    await deleteProjectMemory(context, project, id, scopeOfSnake(c.req.valid('query')));
     return c.json({ message: 'Memory deleted successfully' }, 200);
   });
 

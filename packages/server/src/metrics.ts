@@ -18,12 +18,22 @@ export interface ServerMetrics {
 
 const latencyBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
+/** Options of {@link createServerMetrics}. */
+export interface ServerMetricsOptions {
+  /**
+   * Label `engram_vector_count` with project names. Off by default: a scrape then shows one
+   * total, so whoever reads the metrics does not learn which customers exist.
+   */
+  projectLabels?: boolean;
+}
+
 /**
  * Creates the metrics. `countVectors` is called on every scrape to set `engram_vector_count`
- * per open project.
+ * (per open project with `projectLabels`, else their total).
  */
 export function createServerMetrics(
   countVectors?: () => Promise<Array<{ project: string; count: number }>>,
+  options: ServerMetricsOptions = {},
 ): ServerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -85,15 +95,20 @@ export function createServerMetrics(
     }),
     vectorCount: new Gauge({
       name: 'engram_vector_count',
-      help: 'Memories stored, per project opened by this process.',
-      labelNames: ['project'],
+      help: options.projectLabels
+        ? 'Memories stored, per project opened by this process.'
+        : 'Memories stored in the projects opened by this process.',
+      labelNames: options.projectLabels ? ['project'] : [],
       registers,
       async collect() {
         if (!countVectors) return;
         this.reset();
-        for (const { project, count } of await countVectors().catch(() => [])) {
-          this.set({ project }, count);
+        const counts = await countVectors().catch(() => []);
+        if (!options.projectLabels) {
+          this.set(counts.reduce((total, { count }) => total + count, 0));
+          return;
         }
+        for (const { project, count } of counts) this.set({ project }, count);
       },
     }),
   };

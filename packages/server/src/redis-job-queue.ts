@@ -9,6 +9,7 @@ import {
   type JobQueue,
   type JobQueueOptions,
   jobError,
+  logFailedAttempt,
 } from './job-queue.js';
 
 /** Options of {@link createRedisJobQueue}. */
@@ -88,7 +89,19 @@ export function createRedisJobQueue(options: RedisJobQueueOptions): JobQueue {
             return await processor(job.data);
           } catch (error) {
             const { code, message } = jobError(error);
-            if (isPermanentJobError(error)) throw new UnrecoverableError(`${code}: ${message}`);
+            const permanent = isPermanentJobError(error);
+            // attemptsMade counts the attempts that finished before this one.
+            const attempt = job.attemptsMade + 1;
+            const attempts = job.opts.attempts ?? 1;
+            logFailedAttempt(options.logger, {
+              jobId: job.id ?? 'unknown',
+              project: job.data.project,
+              attempt,
+              attempts,
+              givenUp: permanent || attempt >= attempts,
+              error,
+            });
+            if (permanent) throw new UnrecoverableError(`${code}: ${message}`);
             throw new Error(`${code}: ${message}`);
           }
         },

@@ -1,4 +1,11 @@
-import type { HistoryEvent, MemoryItem, Scope, SearchOptions, SearchResult } from '@engram/core';
+import {
+  type HistoryEvent,
+  type MemoryItem,
+  NotFoundError,
+  type Scope,
+  type SearchOptions,
+  type SearchResult,
+} from '@engram/core';
 import { createRoute, type RouteConfig, type z } from '@hono/zod-openapi';
 import { errorSchema } from './api-schemas.js';
 import type { AppContext } from './app-context.js';
@@ -92,33 +99,42 @@ export function addJobData(
   };
 }
 
-/** The memory of a project by id, or a 404 (also for ids that belong to other projects). */
+const noMemory = (id: string) =>
+  new ApiError(404, 'not_found', `No memory with id "${id}" in this project.`);
+
+/**
+ * The memory of a project by id, or a 404 (also for ids that belong to other projects and, when
+ * a scope is given, to other scopes: the same answer, so ids cannot be probed).
+ */
 export async function requireMemory(
   context: AppContext,
   project: string,
   id: string,
+  scope: Scope = {},
 ): Promise<MemoryItem> {
   const memory = await context.projects.memory(project);
-  const item = await memory.get(id);
-  if (!item) throw new ApiError(404, 'not_found', `No memory with id "${id}" in this project.`);
+  const item = await memory.get(id, scope);
+  if (!item) throw noMemory(id);
   return item;
 }
 
-/** History of a memory of the project; a 404 when the id is unknown to the project. */
+/** History of a memory of the project (and of the scope, when given); a 404 when unknown. */
 export async function projectHistory(
   context: AppContext,
   project: string,
   id: string,
+  scope: Scope = {},
 ): Promise<HistoryEvent[]> {
   const memory = await context.projects.memory(project);
   // A history store shared by several projects cannot tell them apart: only memories that
   // exist in this project's collection are answered.
-  if (context.projects.sharedHistory) await requireMemory(context, project, id);
-  const events = await memory.history(id);
-  if (events.length === 0) {
-    throw new ApiError(404, 'not_found', `No memory with id "${id}" in this project.`);
+  if (context.projects.sharedHistory) await requireMemory(context, project, id, scope);
+  try {
+    return await memory.history(id, scope);
+  } catch (error) {
+    if (NotFoundError.isInstance(error)) throw noMemory(id);
+    throw error;
   }
-  return events;
 }
 
 /** Searches the project's memories, counted and timed by the server's metrics. */
@@ -149,13 +165,15 @@ export async function updateProjectMemory(
   id: string,
   change: { text?: string | undefined; metadata?: Record<string, unknown> | undefined },
   nothingToChange: string,
+  scope: Scope = {},
 ): Promise<MemoryItem> {
   if (change.text === undefined && change.metadata === undefined) {
     throw new ApiError(400, 'invalid_argument', nothingToChange);
   }
-  await requireMemory(context, project, id);
+  await requireMemory(context, project, id, scope);
   const memory = await context.projects.memory(project);
   return memory.update(id, {
+    ...scope,
     ...(change.text === undefined ? {} : { text: change.text }),
     ...(change.metadata === undefined
       ? {}
@@ -163,9 +181,14 @@ export async function updateProjectMemory(
   });
 }
 
-/** Deletes a memory of the project; a 404 when the project has no such memory. */
-export async function deleteProjectMemory(context: AppContext, project: string, id: string) {
-  await requireMemory(context, project, id);
+/** Deletes a memory of the project (and of the scope, when given); a 404 when there is none. */
+export async function deleteProjectMemory(
+  context: AppContext,
+  project: string,
+  id: string,
+  scope: Scope = {},
+) {
+  await requireMemory(context, project, id, scope);
   const memory = await context.projects.memory(project);
-  return memory.delete(id);
+  return memory.delete(id, scope);
 }

@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import type { Context, MiddlewareHandler } from 'hono';
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { matchedRoutes } from 'hono/route';
@@ -36,6 +36,66 @@ function presentedKey(c: Context): string | undefined {
   }
   const apiKey = c.req.header('x-api-key');
   return apiKey?.trim() || undefined;
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+/**
+ * Answers `/metrics` in the Prometheus format, to a caller with the metrics token when one is
+ * configured. Without a token, `open` decides: the metrics port and `--insecure-local` are
+ * open, the API port is not (project activity is nobody else's business).
+ */
+async function answerMetrics(c: Context, context: AppContext, open: boolean): Promise<Response> {
+  const { token, port } = context.config.metrics;
+  if (token !== undefined) {
+    const header = c.req.header('authorization') ?? '';
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!match || !sameSecret(match[1]!, token)) {
+      throw new ApiError(
+        401,
+        'unauthorized',
+        'Send the metrics token as "Authorization: Bearer <token>" (ENGRAM_METRICS_TOKEN; in Prometheus, `authorization: { credentials_file: ... }`).',
+        { 'WWW-Authenticate': 'Bearer realm="engram-metrics"' },
+      );
+    }
+  } else if (!open) {
+    throw new ApiError(
+      404,
+      'not_found',
+      port === undefined
+        ? 'Metrics are not served on the API port without a token: set ENGRAM_METRICS_TOKEN (then scrape with "Authorization: Bearer <token>") or ENGRAM_METRICS_PORT (a port of their own).'
+        : `Metrics are served on the metrics port (${port}), not on the API port.`,
+    );
+  }
+  const text = await context.metrics.registry.metrics();
+  return c.body(text, 200, { 'Content-Type': context.metrics.registry.contentType });
+}
+
+/** Error answers outside the OpenAPI routes, in the API's error shape. */
+function answerError(error: unknown, c: Context, context: AppContext): Response {
+  const answer = answerForError(error);
+  if (answer.serverFault) {
+    (c.var.logger ?? context.logger).error({ err: error }, 'request failed');
+  }
+  for (const [name, value] of Object.entries(answer.headers)) c.header(name, value);
+  // The rest of an oversized body is never read, so the connection cannot carry another request.
+  if (answer.status === 413) c.header('Connection', 'close');
+  return c.json(errorBody(answer.code, answer.message), answer.status as 400);
+}
+
+/**
+ * The application of the metrics port (`ENGRAM_METRICS_PORT`): `/metrics` only, behind the
+ * metrics token when one is configured.
+ */
+export function createMetricsApp(context: AppContext): Hono {
+  const app = new Hono();
+  app.get('/metrics', (c) => answerMetrics(c, context, true));
+  app.notFound((c) => c.json(errorBody('not_found', 'Only /metrics is served on this port.'), 404));
+  app.onError((error, c) => answerError(error, c, context));
+  return app;
 }
 
 function routeLabel(c: Context): string {
@@ -217,17 +277,18 @@ export function createServerApp(context: AppContext): OpenAPIHono<AppEnv> {
       path: '/metrics',
       tags: ['operations'],
       summary: 'Prometheus metrics',
+      description:
+        'Needs the metrics token (`ENGRAM_METRICS_TOKEN`) as `Authorization: Bearer <token>`; without one configured, metrics are served only on the metrics port (`ENGRAM_METRICS_PORT`), or here with `--insecure-local`.',
       responses: {
         200: {
           content: { 'text/plain': { schema: z.string() } },
           description: 'Metrics in the Prometheus text format.',
         },
+        401: { description: 'The metrics token is missing or wrong.' },
+        404: { description: 'Metrics are not served on this port.' },
       },
     }),
-    async (c) => {
-      const text = await metrics.registry.metrics();
-      return c.body(text, 200, { 'Content-Type': metrics.registry.contentType }) as never;
-    },
+    (c) => answerMetrics(c, context, config.insecureLocal) as never,
   );
 
   registerApiRoutes(app, context);
@@ -261,14 +322,7 @@ export function createServerApp(context: AppContext): OpenAPIHono<AppEnv> {
         status >= 400 && status < 500 ? status : 400,
       );
     }
-    const answer = answerForError(error);
-    if (answer.serverFault) {
-      (c.var.logger ?? context.logger).error({ err: error }, 'request failed');
-    }
-    for (const [name, value] of Object.entries(answer.headers)) c.header(name, value);
-    // The rest of an oversized body is never read, so the connection cannot carry another request.
-    if (answer.status === 413) c.header('Connection', 'close');
-    return c.json(errorBody(answer.code, answer.message), answer.status as 400);
+    return answerError(error, c, context);
   });
 
   return app;

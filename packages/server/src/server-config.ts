@@ -46,6 +46,15 @@ export const serverConfigFileSchema = z
       .strict()
       .optional(),
     bodyLimitBytes: integer(1024, 100 * 1024 * 1024).optional(),
+    metrics: z
+      .object({
+        token: z.string().min(16).optional(),
+        port: integer(0, 65_535).optional(),
+        host: z.string().min(1).optional(),
+        projectLabels: z.boolean().optional(),
+      })
+      .strict()
+      .optional(),
     shutdownTimeoutMs: integer(0, 600_000).optional(),
     queue: z
       .object({
@@ -118,10 +127,31 @@ export interface ServerConfig {
     /** How long a worker holds a job before another may take it over. Default 30 s. */
     lockDurationMs: number;
   };
+  /** Who may read Prometheus metrics, and what they show. */
+  metrics: MetricsConfig;
   /** OpenTelemetry OTLP endpoint; tracing is on only when set. */
   otlpEndpoint?: string;
   /** Environment handed to adapters and model resolution. */
   env: Environment;
+}
+
+/**
+ * Where `/metrics` is served. Metrics are never open on the API port: they need the token there,
+ * or a separate port that is not exposed beside the API (a Kubernetes Service or compose file
+ * publishes only the API port).
+ */
+export interface MetricsConfig {
+  /**
+   * Bearer token for `/metrics` (`Authorization: Bearer <token>`, Prometheus'
+   * `authorization.credentials`), on the API port and the metrics port. At least 16 characters.
+   */
+  token?: string;
+  /** A separate port that serves only `/metrics` (without a token unless one is set). */
+  port?: number;
+  /** Interface of the metrics port. Default: the API's host. */
+  host: string;
+  /** Label per-project metrics (`engram_vector_count`) with project names. Default false: totals only. */
+  projectLabels: boolean;
 }
 
 /** Flags that override the file and the environment. */
@@ -187,6 +217,14 @@ function envNumber(env: Environment, name: string) {
   return parsed;
 }
 
+function envBoolean(env: Environment, name: string): boolean | undefined {
+  const value = env[name]?.trim().toLowerCase();
+  if (value === undefined || value === '') return undefined;
+  if (['1', 'true', 'yes', 'on'].includes(value)) return true;
+  if (['0', 'false', 'no', 'off'].includes(value)) return false;
+  fail(`${name} must be true or false, got "${env[name]}".`);
+}
+
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
@@ -242,6 +280,12 @@ export function loadServerConfig(
   const llm = nonEmpty(env.ENGRAM_LLM) ?? file.llm;
   const embedder = nonEmpty(env.ENGRAM_EMBEDDER) ?? file.embedder;
   const otlpEndpoint = nonEmpty(env.OTEL_EXPORTER_OTLP_ENDPOINT);
+  const metricsToken = nonEmpty(env.ENGRAM_METRICS_TOKEN) ?? file.metrics?.token;
+  if (metricsToken !== undefined && metricsToken.length < 16) {
+    fail('ENGRAM_METRICS_TOKEN must be at least 16 characters long (e.g. `openssl rand -hex 32`).');
+  }
+  const metricsPort = envInteger(env, 'ENGRAM_METRICS_PORT', 0, 65_535) ?? file.metrics?.port;
+  const metricsHost = nonEmpty(env.ENGRAM_METRICS_HOST) ?? file.metrics?.host;
   const config: ServerConfig = {
     host,
     port,
@@ -274,6 +318,13 @@ export function loadServerConfig(
         envInteger(env, 'ENGRAM_JOB_LOCK_MS', 1000, 3_600_000) ??
         file.queue?.lockDurationMs ??
         30_000,
+    },
+    metrics: {
+      ...(metricsToken ? { token: metricsToken } : {}),
+      ...(metricsPort === undefined ? {} : { port: metricsPort }),
+      host: insecureLocal ? '127.0.0.1' : (metricsHost ?? host),
+      projectLabels:
+        envBoolean(env, 'ENGRAM_METRICS_PROJECT_LABELS') ?? file.metrics?.projectLabels ?? false,
     },
     ...(otlpEndpoint ? { otlpEndpoint } : {}),
     env: {

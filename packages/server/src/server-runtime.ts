@@ -9,7 +9,7 @@ import { createServerMetrics, type ServerMetrics } from './metrics.js';
 import { createProjectMemories, type ProjectMemories } from './project-memories.js';
 import { createRateLimiter } from './rate-limiter.js';
 import { createRedisJobQueue } from './redis-job-queue.js';
-import { createServerApp } from './server-app.js';
+import { createMetricsApp, createServerApp } from './server-app.js';
 import type { ServerConfig } from './server-config.js';
 import { startTracing } from './tracing.js';
 
@@ -54,8 +54,8 @@ export function createLogger(level: ServerConfig['logLevel']): Logger {
   });
 }
 
-function createJobQueue(config: ServerConfig): JobQueue {
-  const common = { attempts: config.queue.attempts, backoffMs: config.queue.backoffMs };
+function createJobQueue(config: ServerConfig, logger: Logger): JobQueue {
+  const common = { attempts: config.queue.attempts, backoffMs: config.queue.backoffMs, logger };
   return config.queue.redisUrl
     ? createRedisJobQueue({
         ...common,
@@ -64,6 +64,31 @@ function createJobQueue(config: ServerConfig): JobQueue {
         lockDurationMs: config.queue.lockDurationMs,
       })
     : createMemoryJobQueue(common);
+}
+
+/**
+ * Listens on the metrics port when one is configured (`ENGRAM_METRICS_PORT`); resolves with a
+ * function that stops it.
+ */
+async function listenMetrics(context: AppContext): Promise<() => Promise<void>> {
+  const { port, host } = context.config.metrics;
+  if (port === undefined) return async () => {};
+  const app = createMetricsApp(context);
+  const server = createAdaptorServer({ fetch: app.fetch, hostname: host }) as Server;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  context.logger.info({ host: address.address, port: address.port }, 'metrics listening');
+  return () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
 }
 
 /** A running `engram serve`. */
@@ -88,10 +113,13 @@ async function openShared(config: ServerConfig, logger: Logger): Promise<Shared>
     ? await startTracing(config.otlpEndpoint, logger)
     : async () => {};
   let projects: ProjectMemories | undefined;
-  const metrics = createServerMetrics(() => projects?.counts() ?? Promise.resolve([]));
+  const metrics = createServerMetrics(
+    () => projects?.counts() ?? Promise.resolve([]),
+    config.metrics,
+  );
   projects = createProjectMemories(config, metrics);
   const models = await projects.describe();
-  const jobs = createJobQueue(config);
+  const jobs = createJobQueue(config, logger);
   logger.info(
     {
       dataDir: config.dataDir,
@@ -145,6 +173,7 @@ export async function startServer(
     state,
   };
   await jobs.startWorkers(config.queue.inProcessWorkers, (data) => runAdd(context, data, 'async'));
+  const stopMetrics = await listenMetrics(context);
   const app = createServerApp(context);
   const server = createAdaptorServer({ fetch: app.fetch, hostname: config.host }) as Server;
   server.keepAliveTimeout = 5000;
@@ -172,6 +201,7 @@ export async function startServer(
       server.closeIdleConnections();
       await closed;
       clearTimeout(timeout);
+      await stopMetrics();
       await jobs.close(config.shutdownTimeoutMs);
       await projects.close();
       keys.close();
@@ -224,6 +254,7 @@ export async function startWorker(
   const { metrics, projects, jobs } = shared;
   const context = { config, projects, metrics, logger } as AppContext;
   await jobs.ping();
+  const stopMetrics = await listenMetrics(context);
   await jobs.startWorkers(concurrency, async (data) => {
     const started = performance.now();
     const result = await runAdd(context, data, 'async');
@@ -242,6 +273,7 @@ export async function startWorker(
   const close = () => {
     closing ??= (async () => {
       logger.info('worker stopping: finishing jobs in hand');
+      await stopMetrics();
       await jobs.close(config.shutdownTimeoutMs);
       await projects.close();
       await shared.stopTracing();

@@ -19,12 +19,15 @@ let dataDir: { path: string; dispose(): Promise<void> };
 let server: EngramServer;
 let alpha: { id: string; key: string };
 let beta: { id: string; key: string };
+const metricsToken = 'metrics-token-for-the-service-test';
 
 beforeAll(async () => {
   dataDir = await temporaryDataDir();
   alpha = createKey(dataDir.path, 'alpha');
   beta = createKey(dataDir.path, 'beta');
-  server = await startEngramServer(dataDir.path);
+  server = await startEngramServer(dataDir.path, {
+    env: { ENGRAM_METRICS_TOKEN: metricsToken, ENGRAM_METRICS_PORT: '0' },
+  });
 });
 
 afterAll(async () => {
@@ -376,7 +379,10 @@ describe('engram serve: operations', () => {
       expect(openapi.paths, path).toHaveProperty([path]);
     }
 
-    const metrics = await server.request('/metrics');
+    expect((await server.request('/metrics')).status).toBe(401);
+    expect((await server.request('/metrics', { key: alpha.key })).status).toBe(401);
+    const metrics = await server.request('/metrics', { key: metricsToken });
+    expect(metrics.status).toBe(200);
     expect(metrics.headers.get('content-type')).toContain('text/plain');
     for (const name of [
       'engram_add_latency_seconds',
@@ -393,10 +399,23 @@ describe('engram serve: operations', () => {
       expect(metrics.text, name).toContain(`# TYPE ${name} `);
     }
     expect(metrics.text).toMatch(/engram_searches_total [1-9]/);
-    expect(metrics.text).toMatch(/engram_vector_count\{project="alpha"\} \d+/);
+    // Totals only: a scrape does not tell which projects exist.
+    expect(metrics.text).toMatch(/engram_vector_count \d+/);
+    expect(metrics.text).not.toContain('alpha');
     expect(metrics.text).toMatch(
       /engram_requests_total\{method="POST",route="\/v1\/search",status="200"\} \d+/,
     );
+
+    // The metrics port answers /metrics (with the token, as it is set) and nothing else.
+    const listening = await server.waitForLog((line) => line.msg === 'metrics listening');
+    const metricsUrl = `http://127.0.0.1:${listening.port as number}`;
+    expect((await fetch(`${metricsUrl}/metrics`)).status).toBe(401);
+    const scraped = await fetch(`${metricsUrl}/metrics`, {
+      headers: { Authorization: `Bearer ${metricsToken}` },
+    });
+    expect(scraped.status).toBe(200);
+    expect(await scraped.text()).toContain('# TYPE engram_searches_total counter');
+    expect((await fetch(`${metricsUrl}/v1/memories`)).status).toBe(404);
   });
 
   it('exposes add, search, list and delete as MCP tools scoped by the key', async () => {
@@ -450,6 +469,19 @@ describe('engram serve: operations', () => {
       arguments: { id, user_id: 'mcp-user' },
     });
     expect(deniedDelete.result.isError).toBe(true);
+    // Another user's id answers exactly as a missing id does.
+    const otherUser = await call(alpha.key, 8, 'tools/call', {
+      name: 'delete_memory',
+      arguments: { id, user_id: 'someone-else' },
+    });
+    const missing = await call(alpha.key, 9, 'tools/call', {
+      name: 'delete_memory',
+      arguments: { id: 'no-such-id', user_id: 'someone-else' },
+    });
+    expect(otherUser.result.isError).toBe(true);
+    expect(otherUser.result.content![0]!.text.replace(id, 'no-such-id')).toBe(
+      missing.result.content![0]!.text,
+    );
     const deleted = await call(alpha.key, 7, 'tools/call', {
       name: 'delete_memory',
       arguments: { id, user_id: 'mcp-user' },

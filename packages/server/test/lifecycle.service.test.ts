@@ -68,9 +68,12 @@ describe('engram serve: graceful shutdown', () => {
       await expect(fetch(`${server.url}/healthz`)).rejects.toThrow();
       expect(server.logs.some((line) => line.msg === 'stopped')).toBe(true);
 
-      const metricsAfter = await startEngramServer(directory.path, { env: llmEnvironment() });
+      const metricsToken = 'metrics-token-after-restart';
+      const metricsAfter = await startEngramServer(directory.path, {
+        env: { ...llmEnvironment(), ENGRAM_METRICS_TOKEN: metricsToken },
+      });
       try {
-        const metrics = await metricsAfter.request('/metrics');
+        const metrics = await metricsAfter.request('/metrics', { key: metricsToken });
         expect(metrics.status).toBe(200);
       } finally {
         await metricsAfter.stop();
@@ -148,6 +151,63 @@ describe('async ingestion on Redis (BullMQ)', () => {
         await server.stop();
       }
     } finally {
+      await directory.dispose();
+    }
+  });
+
+  it('a worker gives up at once on a 401 from the model, and logs the job with its error', async () => {
+    const redisUrl = startTestRedis();
+    const directory = await temporaryDataDir();
+    // The provider knows another key: every call is answered 401.
+    const refusing = await startFakeOpenAI({ apiKey: 'the-right-key' });
+    try {
+      const { key } = createKey(directory.path, 'alpha');
+      const config = `${directory.path}/engram.yaml`;
+      await writeFile(
+        config,
+        `queue:\n  name: test-${randomUUID()}\n  backoffMs: 100\n  attempts: 3\n`,
+      );
+      const env = {
+        ...llmEnvironment(),
+        OPENAI_BASE_URL: refusing.url,
+        OPENAI_API_KEY: 'a-revoked-key',
+        REDIS_URL: redisUrl,
+        ENGRAM_INPROCESS_WORKERS: '0',
+      };
+      const server = await startEngramServer(directory.path, { env, args: ['--config', config] });
+      const worker = spawnEngram(['--data-dir', directory.path, 'worker', '--config', config], env);
+      try {
+        await worker.waitForLog((line) => line.msg === 'worker started');
+        const accepted = await server.request('/v1/memories', {
+          method: 'POST',
+          key,
+          body: { messages: 'please remember: Likes rooibos', userId: 'bob', async: true },
+        });
+        const { jobId, statusUrl } = accepted.body as { jobId: string; statusUrl: string };
+        const job = await eventually(async () => {
+          const body = (await server.request(statusUrl, { key })).body as { status: string };
+          return body.status === 'failed' ? body : undefined;
+        });
+        expect(job).toMatchObject({ status: 'failed', attempts: 1 });
+        const given = await worker.waitForLog((line) => line.msg === 'job failed: given up');
+        expect(given).toMatchObject({
+          jobId,
+          project: 'alpha',
+          attempt: 1,
+          attempts: 3,
+          permanent: true,
+          error: { code: 'adapter_call', message: expect.stringContaining('401') },
+        });
+        expect(
+          refusing.requests.filter((request) => request.path.endsWith('/chat/completions')),
+        ).toHaveLength(1);
+        expect(worker.logs.filter((line) => String(line.msg).startsWith('job '))).toHaveLength(1);
+      } finally {
+        expect(await worker.stop()).toBe(0);
+        await server.stop();
+      }
+    } finally {
+      await refusing.close();
       await directory.dispose();
     }
   });
