@@ -120,6 +120,7 @@ export type {
   SearchResultItem,
   UpdateOptions,
 } from './memory-types.js';
+export { checkNamespace } from './namespace.js';
 export { decodeCursor, encodeCursor } from './pagination.js';
 export type {
   ExistingMemory,

@@ -236,7 +236,7 @@ export class Memory {
         deleted += page.records.length;
         cursor = page.nextCursor;
       } while (cursor);
-      await engine.graphStore?.deleteScope({ scope, ...signal });
+      await engine.graph?.deleteScope(scope, options.abortSignal);
       return { deleted };
     });
   }
@@ -260,7 +260,7 @@ export class Memory {
         ...signal,
       });
       await engine.history.deleteScope({ scope, ...signal });
-      await engine.graphStore?.deleteScope({ scope, ...signal });
+      await engine.graph?.deleteScope(scope, options.abortSignal);
       return { deleted };
     });
   }
