@@ -25,6 +25,7 @@ export type {
 } from './environment-components.js';
 export {
   componentsFromEnvironment,
+  defaultCollection,
   resolveEmbedderFromEnvironment,
   resolveLLMFromEnvironment,
 } from './environment-components.js';
