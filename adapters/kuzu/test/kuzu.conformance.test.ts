@@ -11,7 +11,6 @@ import {
   graphRelation as relation,
 } from '@engram/conformance';
 
-
 import { DimensionMismatchError, type GraphEntity, InvalidArgumentError } from '@engram/core';
 import { afterAll, expect } from 'vitest';
 import { createKuzuGraphStore, isRetryableKuzuError } from '../src/index.js';
