@@ -4,7 +4,13 @@ import { newId } from './support.js';
 /** The creation and update time of every fixture. */
 export const fixtureTime = '2024-05-01T00:00:00.000Z';
 
-/** A graph entity in a scope, with a fresh id and one mention; `fields` override the rest. */
+/** The namespace of fixtures that name none. */
+export const fixtureNamespace = 'conformance';
+
+/**
+ * A graph entity in a scope (and {@link fixtureNamespace}), with a fresh id and one mention;
+ * `fields` override the rest.
+ */
 export function graphEntity(
   scope: Scope,
   name: string,
@@ -16,6 +22,7 @@ export function graphEntity(
     name,
     type: 'person',
     embedding,
+    namespace: fixtureNamespace,
     ...scope,
     mentions: 1,
     createdAt: fixtureTime,
@@ -24,22 +31,28 @@ export function graphEntity(
   };
 }
 
-/** A valid relation between two entities of a scope, with a fresh id. */
+/**
+ * A valid relation between two entities of a scope, with a fresh id, in the source entity's
+ * namespace; `fields` override the rest.
+ */
 export function graphRelation(
   scope: Scope,
   source: GraphEntity,
   relationship: string,
   destination: GraphEntity,
+  fields: Partial<GraphRelation> = {},
 ): GraphRelation {
   return {
     id: newId(),
     sourceId: source.id,
     relationship,
     destinationId: destination.id,
+    namespace: source.namespace,
     ...scope,
     mentions: 1,
     createdAt: fixtureTime,
     updatedAt: fixtureTime,
     invalidatedAt: null,
+    ...fields,
   };
 }

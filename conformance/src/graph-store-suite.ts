@@ -9,9 +9,11 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import {
   graphEntity as entity,
+  fixtureNamespace as namespace,
   graphRelation as relation,
   fixtureTime as time,
 } from './graph-fixtures.js';
+import { namespaceIsolationSection } from './graph-store-namespaces.js';
 import type { ServerOrigin, TestBody } from './harness.js';
 import { defaultTimeout, randomSuffix, storeHolder, suiteTitle, testRegistrar } from './support.js';
 
@@ -46,8 +48,9 @@ function unitVector(dimensions: number, axis: number, tilt = 0): number[] {
 
 /**
  * Registers the shared `GraphStore` conformance suite: round trips, similarity within a scope,
- * soft invalidation, scope isolation (property-based), deleteScope, idempotent re-upsert,
- * concurrency and close. Every test uses scope ids of its own, so suites can share a server.
+ * soft invalidation, scope and namespace isolation (property-based), deleteScope, idempotent
+ * re-upsert, concurrency and close. Every test uses scope ids of its own, so suites can share a
+ * server.
  */
 export function describeGraphStore(harness: GraphStoreHarness): void {
   const dimensions = harness.dimensions ?? 8;
@@ -76,7 +79,7 @@ export function describeGraphStore(harness: GraphStoreHarness): void {
         const works = relation(scope, alice, 'works_at', acme);
         await current().upsertEntities({ entities: [alice, acme] });
         await current().upsertRelations({ relations: [works] });
-        const page = await current().list({ scope, limit: 10 });
+        const page = await current().list({ namespace, scope, limit: 10 });
         expect(page.triples).toHaveLength(1);
         const [triple] = page.triples;
         expect(triple!.relation).toMatchObject({
@@ -94,7 +97,12 @@ export function describeGraphStore(harness: GraphStoreHarness): void {
           mentions: 1,
         });
         expect(triple!.destination).toMatchObject({ id: acme.id, name: 'acme', type: 'company' });
-        const neighbours = await current().neighbours({ scope, entityIds: [acme.id], limit: 10 });
+        const neighbours = await current().neighbours({
+          namespace,
+          scope,
+          entityIds: [acme.id],
+          limit: 10,
+        });
         expect(neighbours.map((found) => found.relation.id)).toEqual([works.id]);
       });
 
@@ -109,7 +117,7 @@ export function describeGraphStore(harness: GraphStoreHarness): void {
         }
         await current().upsertRelations({ relations: [{ ...knows, mentions: 4 }] });
         await current().upsertEntities({ entities: [{ ...alice, mentions: 7 }] });
-        const page = await current().list({ scope, limit: 10 });
+        const page = await current().list({ namespace, scope, limit: 10 });
         expect(page.triples).toHaveLength(1);
         expect(page.triples[0]!.relation.mentions).toBe(4);
         expect(page.triples[0]!.source.mentions).toBe(7);
@@ -127,7 +135,12 @@ export function describeGraphStore(harness: GraphStoreHarness): void {
         const seen: string[] = [];
         let cursor: string | undefined;
         do {
-          const page = await current().list({ scope, limit: 5, ...(cursor ? { cursor } : {}) });
+          const page = await current().list({
+            namespace,
+            scope,
+            limit: 5,
+            ...(cursor ? { cursor } : {}),
+          });
           seen.push(...page.triples.map((triple) => triple.relation.id));
           cursor = page.nextCursor;
         } while (cursor);
@@ -144,6 +157,7 @@ export function describeGraphStore(harness: GraphStoreHarness): void {
         const foreign = entity(other, 'foreign', unitVector(dimensions, 0));
         await current().upsertEntities({ entities: [near, far, foreign] });
         const found = await current().findSimilarEntities({
+          namespace,
           scope,
           embedding: unitVector(dimensions, 0),
           topK: 5,
@@ -152,6 +166,7 @@ export function describeGraphStore(harness: GraphStoreHarness): void {
         expect(found[0]!.score).toBeCloseTo(1 / Math.hypot(1, 0.1), 3);
         expect(found[1]!.score).toBeCloseTo(0, 3);
         const thresholded = await current().findSimilarEntities({
+          namespace,
           scope,
           embedding: unitVector(dimensions, 0),
           topK: 5,
@@ -172,12 +187,22 @@ export function describeGraphStore(harness: GraphStoreHarness): void {
         await current().upsertEntities({ entities: [alice, oslo, bergen] });
         await current().upsertRelations({ relations: [old, now] });
         const at = '2024-06-01T12:00:00.000Z';
-        await current().invalidateRelations({ scope, relationIds: [old.id], at });
-        const valid = await current().list({ scope, limit: 10 });
+        await current().invalidateRelations({ namespace, scope, relationIds: [old.id], at });
+        const valid = await current().list({ namespace, scope, limit: 10 });
         expect(valid.triples.map((triple) => triple.relation.id)).toEqual([now.id]);
-        const neighbours = await current().neighbours({ scope, entityIds: [alice.id], limit: 10 });
+        const neighbours = await current().neighbours({
+          namespace,
+          scope,
+          entityIds: [alice.id],
+          limit: 10,
+        });
         expect(neighbours.map((triple) => triple.relation.id)).toEqual([now.id]);
-        const everything = await current().list({ scope, limit: 10, includeInvalidated: true });
+        const everything = await current().list({
+          namespace,
+          scope,
+          limit: 10,
+          includeInvalidated: true,
+        });
         const kept = everything.triples.find((triple) => triple.relation.id === old.id);
         expect(kept?.relation.invalidatedAt).toBe(at);
       });
@@ -190,8 +215,15 @@ export function describeGraphStore(harness: GraphStoreHarness): void {
         const theirs = relation(other, a, 'knows', b);
         await current().upsertEntities({ entities: [a, b] });
         await current().upsertRelations({ relations: [theirs] });
-        await current().invalidateRelations({ scope, relationIds: [theirs.id], at: time });
-        expect((await current().list({ scope: other, limit: 10 })).triples).toHaveLength(1);
+        await current().invalidateRelations({
+          namespace,
+          scope,
+          relationIds: [theirs.id],
+          at: time,
+        });
+        expect((await current().list({ namespace, scope: other, limit: 10 })).triples).toHaveLength(
+          1,
+        );
       });
     });
 
@@ -232,11 +264,12 @@ export function describeGraphStore(harness: GraphStoreHarness): void {
               await current().upsertRelations({ relations: created.map((item) => item.edge) });
               const probeScope = tag(probe);
               const expected = created.filter((item) => matchesScope(item.scope, probeScope));
-              const listed = await current().list({ scope: probeScope, limit: 100 });
+              const listed = await current().list({ namespace, scope: probeScope, limit: 100 });
               expect(listed.triples.map((triple) => triple.relation.id).sort()).toEqual(
                 expected.map((item) => item.edge.id).sort(),
               );
               const similar = await current().findSimilarEntities({
+                namespace,
                 scope: probeScope,
                 embedding: unitVector(dimensions, 0),
                 topK: 100,
@@ -246,6 +279,7 @@ export function describeGraphStore(harness: GraphStoreHarness): void {
               );
               for (const match of similar) expect(allowed.has(match.entity.id)).toBe(true);
               const neighbours = await current().neighbours({
+                namespace,
                 scope: probeScope,
                 entityIds: created.map((item) => item.source.id),
                 limit: 100,
@@ -253,15 +287,20 @@ export function describeGraphStore(harness: GraphStoreHarness): void {
               expect(neighbours.map((triple) => triple.relation.id).sort()).toEqual(
                 expected.map((item) => item.edge.id).sort(),
               );
-              await current().deleteScope({ scope: probeScope });
+              await current().deleteScope({ namespace, scope: probeScope });
               for (const item of created) {
-                const remaining = await current().list({ scope: item.scope, limit: 100 });
+                const remaining = await current().list({
+                  namespace,
+                  scope: item.scope,
+                  limit: 100,
+                });
                 const stillThere = remaining.triples.some(
                   (triple) => triple.relation.id === item.edge.id,
                 );
                 expect(stillThere).toBe(!matchesScope(item.scope, probeScope));
               }
-              for (const item of created) await current().deleteScope({ scope: item.scope });
+              for (const item of created)
+                await current().deleteScope({ namespace, scope: item.scope });
             },
           ),
           { numRuns: 12 },
@@ -270,12 +309,21 @@ export function describeGraphStore(harness: GraphStoreHarness): void {
 
       test('calls without a scope are refused with InvalidArgumentError', async () => {
         const error = await current()
-          .deleteScope({ scope: {} })
+          .deleteScope({ namespace, scope: {} })
           .then(
             () => undefined,
             (caught: unknown) => caught,
           );
         expect(InvalidArgumentError.isInstance(error)).toBe(true);
+      });
+    });
+
+    describe('namespace isolation', () => {
+      namespaceIsolationSection({
+        store: current,
+        test,
+        dimensions,
+        timeout: harness.timeout ?? defaultTimeout,
       });
     });
 
@@ -290,10 +338,15 @@ export function describeGraphStore(harness: GraphStoreHarness): void {
             await current().upsertRelations({
               relations: [relation(scope, source, 'r', destination)],
             });
-            await current().findSimilarEntities({ scope, embedding: source.embedding, topK: 3 });
+            await current().findSimilarEntities({
+              namespace,
+              scope,
+              embedding: source.embedding,
+              topK: 3,
+            });
           }),
         );
-        const listed = await current().list({ scope, limit: 200 });
+        const listed = await current().list({ namespace, scope, limit: 200 });
         expect(listed.triples).toHaveLength(50);
       });
     });
@@ -303,7 +356,7 @@ export function describeGraphStore(harness: GraphStoreHarness): void {
         const own = await harness.create();
         await own.ensureSchema({ dimensions });
         await own.close();
-        const error = await own.list({ scope: user('closed'), limit: 1 }).then(
+        const error = await own.list({ namespace, scope: user('closed'), limit: 1 }).then(
           () => undefined,
           (caught: unknown) => caught,
         );

@@ -8,9 +8,11 @@ import {
   deleteRelationQuery,
   deleteScopeQueries,
   invalidateRelationsQuery,
+  legacyNamespaceQueries,
   listQuery,
   neighboursQuery,
   parseAgtype,
+  placePattern,
   scopeEntitiesQuery,
   scopePattern,
   updateEntityQuery,
@@ -25,8 +27,13 @@ describe('the Cypher the AGE store sends', () => {
     [
       'a new entity (absent fields left out of the map)',
       createEntityQuery(entity),
-      /^CREATE \(e:Entity \{id: \$id, name: \$name, type: \$type, embedding: \$embedding, userId: \$userId, mentions: \$mentions, metadata: \$metadata, createdAt: \$createdAt, updatedAt: \$updatedAt\}\) RETURN e\.id$/,
-      { id: 'e1', embedding: [1, 0.5, 0], metadata: '{"note":"café","nested":{"n":1}}' },
+      /^CREATE \(e:Entity \{id: \$id, name: \$name, type: \$type, embedding: \$embedding, namespace: \$namespace, userId: \$userId, mentions: \$mentions, metadata: \$metadata, createdAt: \$createdAt, updatedAt: \$updatedAt\}\) RETURN e\.id$/,
+      {
+        id: 'e1',
+        embedding: [1, 0.5, 0],
+        namespace: 'memories',
+        metadata: '{"note":"café","nested":{"n":1}}',
+      },
     ],
     [
       'an entity update (absent fields set to null, which removes them)',
@@ -37,8 +44,8 @@ describe('the Cypher the AGE store sends', () => {
     [
       'a new relation between stored entities',
       createRelationQuery(relation),
-      /^MATCH \(a:Entity \{id: \$sourceId\}\), \(b:Entity \{id: \$destinationId\}\) CREATE \(a\)-\[r:RELATES \{id: \$id, relationship: \$relationship, userId: \$userId, agentId: \$agentId, mentions: \$mentions, createdAt: \$createdAt, updatedAt: \$updatedAt\}\]->\(b\) RETURN r\.id$/,
-      { sourceId: 'e1', destinationId: 'e2', agentId: 'travel' },
+      /^MATCH \(a:Entity \{id: \$sourceId\}\), \(b:Entity \{id: \$destinationId\}\) CREATE \(a\)-\[r:RELATES \{id: \$id, relationship: \$relationship, namespace: \$namespace, userId: \$userId, agentId: \$agentId, mentions: \$mentions, createdAt: \$createdAt, updatedAt: \$updatedAt\}\]->\(b\) RETURN r\.id$/,
+      { sourceId: 'e1', destinationId: 'e2', namespace: 'memories', agentId: 'travel' },
     ],
     [
       'a relation update',
@@ -54,39 +61,68 @@ describe('the Cypher the AGE store sends', () => {
     ],
     [
       'the scope’s entities',
-      scopeEntitiesQuery({ userId: 'u', runId: 'r' }),
-      /^MATCH \(e:Entity \{userId: \$scope_userId, runId: \$scope_runId\}\) RETURN properties\(e\)$/,
-      { scope_userId: 'u', scope_runId: 'r' },
+      scopeEntitiesQuery({ namespace: 'p_a', scope: { userId: 'u', runId: 'r' } }),
+      /^MATCH \(e:Entity \{namespace: \$scope_namespace, userId: \$scope_userId, runId: \$scope_runId\}\) RETURN properties\(e\)$/,
+      { scope_namespace: 'p_a', scope_userId: 'u', scope_runId: 'r' },
     ],
     [
       'neighbours',
-      neighboursQuery({ scope: { userId: 'u' }, entityIds: ['e1'], limit: 10 }),
-      /^MATCH \(a:Entity\)-\[r:RELATES \{userId: \$scope_userId\}\]->\(b:Entity\) WHERE r\.invalidatedAt IS NULL AND \(a\.id IN \$entityIds OR b\.id IN \$entityIds\) RETURN properties\(r\), properties\(a\), properties\(b\) ORDER BY r\.id LIMIT \$limit$/,
+      neighboursQuery({ namespace: 'p_a', scope: { userId: 'u' }, entityIds: ['e1'], limit: 10 }),
+      /^MATCH \(a:Entity\)-\[r:RELATES \{namespace: \$scope_namespace, userId: \$scope_userId\}\]->\(b:Entity\) WHERE r\.invalidatedAt IS NULL AND \(a\.id IN \$entityIds OR b\.id IN \$entityIds\) RETURN properties\(r\), properties\(a\), properties\(b\) ORDER BY r\.id LIMIT \$limit$/,
       { entityIds: ['e1'], limit: 10 },
     ],
     [
       'an invalidation',
-      invalidateRelationsQuery({ scope: { agentId: 'a' }, relationIds: ['r1'], at: 'now' }),
-      /^MATCH \(\)-\[r:RELATES \{agentId: \$scope_agentId\}\]->\(\) WHERE r\.id IN \$relationIds AND r\.invalidatedAt IS NULL SET r\.invalidatedAt = \$at, r\.updatedAt = \$at RETURN r\.id$/,
+      invalidateRelationsQuery({
+        namespace: 'p_a',
+        scope: { agentId: 'a' },
+        relationIds: ['r1'],
+        at: 'now',
+      }),
+      /^MATCH \(\)-\[r:RELATES \{namespace: \$scope_namespace, agentId: \$scope_agentId\}\]->\(\) WHERE r\.id IN \$relationIds AND r\.invalidatedAt IS NULL SET r\.invalidatedAt = \$at, r\.updatedAt = \$at RETURN r\.id$/,
       { relationIds: ['r1'], at: 'now' },
     ],
     [
       'a first page of valid relations',
-      listQuery({ scope: { userId: 'u' }, limit: 5 }),
-      /\{userId: \$scope_userId\}\]->\(b:Entity\) WHERE r\.invalidatedAt IS NULL RETURN .* ORDER BY r\.id LIMIT \$limit$/,
+      listQuery({ namespace: 'p_a', scope: { userId: 'u' }, limit: 5 }),
+      /\{namespace: \$scope_namespace, userId: \$scope_userId\}\]->\(b:Entity\) WHERE r\.invalidatedAt IS NULL RETURN .* ORDER BY r\.id LIMIT \$limit$/,
       { limit: 6 },
     ],
     [
       'a later page with invalidated relations',
-      listQuery({ scope: { userId: 'u' }, limit: 5, after: 'r9', includeInvalidated: true }),
+      listQuery({
+        namespace: 'p_a',
+        scope: { userId: 'u' },
+        limit: 5,
+        after: 'r9',
+        includeInvalidated: true,
+      }),
       /->\(b:Entity\) WHERE r\.id > \$after RETURN/,
       { limit: 6, after: 'r9' },
     ],
     [
       'deleting a scope’s entities',
-      deleteScopeQueries({ userId: 'u' }).deleteEntities,
-      /^MATCH \(e:Entity \{userId: \$scope_userId\}\) WITH e, e\.id AS id DETACH DELETE e RETURN count\(id\)$/,
-      { scope_userId: 'u' },
+      deleteScopeQueries({ namespace: 'p_a', scope: { userId: 'u' } }).deleteEntities,
+      /^MATCH \(e:Entity \{namespace: \$scope_namespace, userId: \$scope_userId\}\) WITH e, e\.id AS id DETACH DELETE e RETURN count\(id\)$/,
+      { scope_namespace: 'p_a', scope_userId: 'u' },
+    ],
+    [
+      'the place pattern: the namespace, then the scope',
+      { ...placePattern({ namespace: 'p_a', scope: { agentId: 'a' } }), columns: [] },
+      /^\{namespace: \$scope_namespace, agentId: \$scope_agentId\}$/,
+      { scope_namespace: 'p_a', scope_agentId: 'a' },
+    ],
+    [
+      'legacy vertices get the default namespace',
+      legacyNamespaceQueries('memories')[0]!,
+      /^MATCH \(e:Entity\) WHERE e\.namespace IS NULL SET e\.namespace = \$namespace RETURN count\(e\)$/,
+      { namespace: 'memories' },
+    ],
+    [
+      'legacy edges get the default namespace',
+      legacyNamespaceQueries('memories')[1]!,
+      /^MATCH \(\)-\[r:RELATES\]->\(\) WHERE r\.namespace IS NULL SET r\.namespace = \$namespace RETURN count\(r\)$/,
+      { namespace: 'memories' },
     ],
   ];
 
@@ -97,10 +133,11 @@ describe('the Cypher the AGE store sends', () => {
   });
 
   it('wraps Cypher in one SQL statement whose only parameter is the agtype map', () => {
-    expect(cypherSql('engram', scopeEntitiesQuery({ userId: 'u' }))).toBe(
-      "SELECT * FROM ag_catalog.cypher('engram', $$ MATCH (e:Entity {userId: $scope_userId}) RETURN properties(e) $$, $1) AS (entity ag_catalog.agtype)",
+    const query = scopeEntitiesQuery({ namespace: 'p_a', scope: { userId: 'u' } });
+    expect(cypherSql('engram', query)).toBe(
+      "SELECT * FROM ag_catalog.cypher('engram', $$ MATCH (e:Entity {namespace: $scope_namespace, userId: $scope_userId}) RETURN properties(e) $$, $1) AS (entity ag_catalog.agtype)",
     );
-    expect(() => cypherSql("x'); DROP TABLE y; --", scopeEntitiesQuery({ userId: 'u' }))).toThrow();
+    expect(() => cypherSql("x'); DROP TABLE y; --", query)).toThrow();
   });
 
   it('never splices a value into the text', () => {
@@ -109,7 +146,7 @@ describe('the Cypher the AGE store sends', () => {
       createEntityQuery({ ...entity, id: hostile, name: hostile, userId: hostile }),
       updateEntityQuery({ ...entity, metadata: { [hostile]: hostile } }),
       createRelationQuery({ ...relation, relationship: hostile }),
-      listQuery({ scope: { userId: hostile }, limit: 1, after: hostile }),
+      listQuery({ namespace: hostile, scope: { userId: hostile }, limit: 1, after: hostile }),
       scopePattern({ userId: hostile, agentId: hostile, runId: hostile }),
     ];
     for (const query of queries) expect(query.text).not.toContain(hostile);

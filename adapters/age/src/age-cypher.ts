@@ -1,5 +1,7 @@
 import type { GraphEntity, GraphRelation, JsonValue, Scope } from '@engram/core';
 import {
+  type GraphPlace,
+  placeClauses,
   type RelationPageOptions,
   relationPageConditions,
   scopeClauses,
@@ -55,6 +57,41 @@ export function scopePattern(scope: Scope): { text: string; parameters: Record<s
     (field, parameter) => `${field}: ${parameter}`,
   );
   return { text: `{${clauses.join(', ')}}`, parameters };
+}
+
+/**
+ * The property map pattern "in the namespace, and every field of the scope matches exactly",
+ * e.g. `{namespace: $scope_namespace, userId: $scope_userId}`, answered by the GIN index.
+ */
+export function placePattern(place: GraphPlace): {
+  text: string;
+  parameters: Record<string, string>;
+} {
+  const { clauses, parameters } = placeClauses(
+    place.namespace,
+    place.scope,
+    (field, parameter) => `${field}: ${parameter}`,
+  );
+  return { text: `{${clauses.join(', ')}}`, parameters };
+}
+
+/**
+ * Gives vertices and edges written before graph stores kept namespaces the `namespace` given
+ * (core's default collection). Idempotent.
+ */
+export function legacyNamespaceQueries(namespace: string): AgeQuery[] {
+  return [
+    {
+      text: `MATCH (e:${entityLabel}) WHERE e.namespace IS NULL SET e.namespace = $namespace RETURN count(e)`,
+      parameters: { namespace },
+      columns: ['count'],
+    },
+    {
+      text: `MATCH ()-[r:${relationLabel}]->() WHERE r.namespace IS NULL SET r.namespace = $namespace RETURN count(r)`,
+      parameters: { namespace },
+      columns: ['count'],
+    },
+  ];
 }
 
 /** Ids of the stored entities among these (ids must be non-empty). */
@@ -160,9 +197,9 @@ export function updateRelationQuery(relation: GraphRelation): AgeQuery {
   };
 }
 
-/** Every entity of the scope (the similarity is computed exactly by the caller). */
-export function scopeEntitiesQuery(scope: Scope): AgeQuery {
-  const pattern = scopePattern(scope);
+/** Every entity of the place (the similarity is computed exactly by the caller). */
+export function scopeEntitiesQuery(place: GraphPlace): AgeQuery {
+  const pattern = placePattern(place);
   return {
     text: `MATCH (e:${entityLabel} ${pattern.text}) RETURN properties(e)`,
     parameters: pattern.parameters,
@@ -173,13 +210,11 @@ export function scopeEntitiesQuery(scope: Scope): AgeQuery {
 const tripleColumns = ['relation', 'source', 'destination'];
 const tripleReturn = 'RETURN properties(r), properties(a), properties(b) ORDER BY r.id';
 
-/** Valid relations of the scope touching any of the entities (ids must be non-empty). */
-export function neighboursQuery(options: {
-  scope: Scope;
-  entityIds: string[];
-  limit: number;
-}): AgeQuery {
-  const pattern = scopePattern(options.scope);
+/** Valid relations of the place touching any of the entities (ids must be non-empty). */
+export function neighboursQuery(
+  options: GraphPlace & { entityIds: string[]; limit: number },
+): AgeQuery {
+  const pattern = placePattern(options);
   return {
     text:
       `MATCH (a:${entityLabel})-[r:${relationLabel} ${pattern.text}]->(b:${entityLabel}) ` +
@@ -190,13 +225,11 @@ export function neighboursQuery(options: {
   };
 }
 
-/** Marks the scope's valid relations with these ids invalid (ids must be non-empty). */
-export function invalidateRelationsQuery(options: {
-  scope: Scope;
-  relationIds: string[];
-  at: string;
-}): AgeQuery {
-  const pattern = scopePattern(options.scope);
+/** Marks the place's valid relations with these ids invalid (ids must be non-empty). */
+export function invalidateRelationsQuery(
+  options: GraphPlace & { relationIds: string[]; at: string },
+): AgeQuery {
+  const pattern = placePattern(options);
   return {
     text:
       `MATCH ()-[r:${relationLabel} ${pattern.text}]->() ` +
@@ -207,9 +240,9 @@ export function invalidateRelationsQuery(options: {
   };
 }
 
-/** One page of the scope's relations by id, one row more than the page to tell if more follow. */
-export function listQuery(options: RelationPageOptions & { scope: Scope }): AgeQuery {
-  const pattern = scopePattern(options.scope);
+/** One page of the place's relations by id, one row more than the page to tell if more follow. */
+export function listQuery(options: RelationPageOptions & GraphPlace): AgeQuery {
+  const pattern = placePattern(options);
   const page = relationPageConditions(options);
   const where = page.conditions.length > 0 ? `WHERE ${page.conditions.join(' AND ')} ` : '';
   return {
@@ -221,19 +254,20 @@ export function listQuery(options: RelationPageOptions & { scope: Scope }): AgeQ
   };
 }
 
-/** Deletes the scope's relations, then its entities; each returns how many it deleted. */
-export function deleteScopeQueries(scope: Scope): {
+/** Deletes the place's relations, then its entities; each returns how many it deleted. */
+export function deleteScopeQueries(place: GraphPlace): {
   deleteRelations: AgeQuery;
   deleteEntities: AgeQuery;
 } {
-  const pattern = scopePattern(scope);
+  const pattern = placePattern(place);
   return {
     deleteRelations: {
       text: `MATCH ()-[r:${relationLabel} ${pattern.text}]->() WITH r, r.id AS id DELETE r RETURN count(id)`,
       parameters: pattern.parameters,
       columns: ['count'],
     },
-    // DETACH also removes relations of another scope that still point at the entity.
+    // DETACH also removes relations of another scope (of the same namespace) that still point
+    // at the entity.
     deleteEntities: {
       text: `MATCH (e:${entityLabel} ${pattern.text}) WITH e, e.id AS id DETACH DELETE e RETURN count(id)`,
       parameters: pattern.parameters,

@@ -19,13 +19,27 @@ describe('createAgeGraphStore', () => {
     }
   });
 
-  it('refuses an empty scope before connecting', async () => {
+  it('refuses an empty scope or namespace before connecting', async () => {
     const store = createAgeGraphStore({ connectionString: 'postgres://x@127.0.0.1:1/x' });
     for (const call of [
-      () => store.deleteScope({ scope: {} }),
-      () => store.list({ scope: {}, limit: 1 }),
-      () => store.findSimilarEntities({ scope: {}, embedding: [1], topK: 1 }),
-      () => store.invalidateRelations({ scope: { runId: ' ' }, relationIds: ['r'], at: 'now' }),
+      () => store.deleteScope({ namespace: 'p_a', scope: {} }),
+      () => store.deleteScope({ namespace: '', scope: { userId: 'u' } }),
+      () => store.list({ namespace: 'p_a', scope: {}, limit: 1 }),
+      () => store.findSimilarEntities({ namespace: 'p_a', scope: {}, embedding: [1], topK: 1 }),
+      () =>
+        store.findSimilarEntities({
+          namespace: ' ',
+          scope: { userId: 'u' },
+          embedding: [1],
+          topK: 1,
+        }),
+      () =>
+        store.invalidateRelations({
+          namespace: 'p_a',
+          scope: { runId: ' ' },
+          relationIds: ['r'],
+          at: 'now',
+        }),
     ]) {
       await expect(call()).rejects.toSatisfy((error) => InvalidArgumentError.isInstance(error));
     }
@@ -37,9 +51,9 @@ describe('createAgeGraphStore', () => {
     const store = createAgeGraphStore({ pool });
     await store.close();
     await store.close();
-    await expect(store.list({ scope: { userId: 'u' }, limit: 1 })).rejects.toSatisfy((error) =>
-      ClosedError.isInstance(error),
-    );
+    await expect(
+      store.list({ namespace: 'p_a', scope: { userId: 'u' }, limit: 1 }),
+    ).rejects.toSatisfy((error) => ClosedError.isInstance(error));
     expect(pool.ending).toBe(false);
     await pool.end();
   });

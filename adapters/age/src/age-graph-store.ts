@@ -2,6 +2,7 @@ import { defineGraphStore, loadOptionalSetting } from '@engram/adapter-kit';
 import {
   type CallOptions,
   cosineSimilarity,
+  defaultCollection,
   type GraphStore,
   InvalidArgumentError,
 } from '@engram/core';
@@ -35,6 +36,7 @@ import {
   graphNamePattern,
   invalidateRelationsQuery,
   labelIndexSql,
+  legacyNamespaceQueries,
   listQuery,
   neighboursQuery,
   parseAgtype,
@@ -106,7 +108,10 @@ function tripleFrom(row: Row) {
 
 /**
  * The graph store on Apache AGE: entities are `Entity` vertices and relations `RELATES` edges
- * of one AGE graph, queried with Cypher whose values always travel as the agtype parameter map.
+ * of one AGE graph, each carrying its namespace and scope (matched by every query, through the
+ * label tables' GIN indexes), queried with Cypher whose values always travel as the agtype
+ * parameter map. Opening the graph gives what was stored before namespaces the default
+ * collection's.
  * AGE has no vector index, so entity similarity is an exact cosine over the scope's entities.
  * Writes take a transaction-scoped advisory lock of the graph, since AGE has no unique
  * constraints to keep two writers from creating the same id twice.
@@ -208,6 +213,8 @@ export function createAgeGraphStore(options: AgeGraphStoreOptions = {}): GraphSt
         for (const label of [entityLabel, relationLabel]) {
           await client.query(labelIndexSql(graphName, label));
         }
+        // What was stored before namespaces belongs to the default collection's Memory.
+        for (const query of legacyNamespaceQueries(defaultCollection)) await cypher(client, query);
       }),
     ),
   );
@@ -243,6 +250,7 @@ export function createAgeGraphStore(options: AgeGraphStoreOptions = {}): GraphSt
         async upsertEntities(callOptions) {
           const entities = latestById(callOptions.entities);
           if (entities.length === 0) return;
+          checks.namespaces(entities);
           dimensions ??= entities[0]!.embedding.length;
           for (const entity of entities) {
             checks.embedding(entity.embedding, dimensions, `The embedding of entity ${entity.id}`);
@@ -265,6 +273,7 @@ export function createAgeGraphStore(options: AgeGraphStoreOptions = {}): GraphSt
         async upsertRelations(callOptions) {
           const relations = latestById(callOptions.relations);
           if (relations.length === 0) return;
+          checks.namespaces(relations);
           await write(callOptions, async (client) => {
             const stored = await cypher(
               client,
@@ -289,12 +298,12 @@ export function createAgeGraphStore(options: AgeGraphStoreOptions = {}): GraphSt
         },
 
         async findSimilarEntities(callOptions) {
-          const { scope, topK } = checks.similarEntities(callOptions);
+          const { namespace, scope, topK } = checks.similarEntities(callOptions);
           const query = callOptions.embedding;
           checks.embedding(query, dimensions, 'The query embedding');
           if (topK === 0) return [];
           const rows = await read(callOptions, (client) =>
-            cypher(client, scopeEntitiesQuery(scope)),
+            cypher(client, scopeEntitiesQuery({ namespace, scope })),
           );
           return rows
             .map((row) => entityFromStoredProperties(row.entity as Properties))
@@ -312,13 +321,13 @@ export function createAgeGraphStore(options: AgeGraphStoreOptions = {}): GraphSt
         },
 
         async neighbours(callOptions) {
-          const { scope, entityIds, limit } = checks.neighbours(callOptions);
+          const { namespace, scope, entityIds, limit } = checks.neighbours(callOptions);
           if (entityIds.length === 0 || limit === 0) {
             await read(callOptions, async () => {});
             return [];
           }
           const rows = await read(callOptions, (client) =>
-            cypher(client, neighboursQuery({ scope, entityIds, limit })),
+            cypher(client, neighboursQuery({ namespace, scope, entityIds, limit })),
           );
           return rows.map(tripleFrom);
         },
@@ -338,7 +347,7 @@ export function createAgeGraphStore(options: AgeGraphStoreOptions = {}): GraphSt
         },
 
         async deleteScope(callOptions) {
-          const queries = deleteScopeQueries(checks.scope(callOptions.scope));
+          const queries = deleteScopeQueries(checks.place(callOptions));
           return write(callOptions, async (client) => {
             const [relations] = await cypher(client, queries.deleteRelations);
             const [entities] = await cypher(client, queries.deleteEntities);

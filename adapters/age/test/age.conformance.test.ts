@@ -19,6 +19,8 @@ import { createAgeGraphStore } from '../src/index.js';
 const { url: connectionString, ...server } = providedServer();
 const graphName = 'engram_conformance';
 const axis = (index: number) => axisVector(8, index);
+// The namespace of the conformance fixtures.
+const namespace = 'conformance';
 
 describeGraphStore({
   name: 'age',
@@ -36,7 +38,7 @@ describeGraphStore({
       const b = entity(scope, 'b', axis(1));
       await store().upsertEntities({ entities: [a, b] });
       await store().upsertRelations({ relations: [relation(scope, a, hostile, b)] });
-      const [triple] = (await store().list({ scope, limit: 10 })).triples;
+      const [triple] = (await store().list({ namespace, scope, limit: 10 })).triples;
       expect(triple?.relation.relationship).toBe(hostile);
       expect(triple?.source).toMatchObject({
         name: hostile,
@@ -44,7 +46,7 @@ describeGraphStore({
         agentId: hostile,
         metadata: { [hostile]: hostile },
       });
-      expect((await store().deleteScope({ scope })).deleted).toBe(3);
+      expect((await store().deleteScope({ namespace, scope })).deleted).toBe(3);
     });
 
     test('a relation re-upserted between other entities moves', async () => {
@@ -58,7 +60,7 @@ describeGraphStore({
       await store().upsertEntities({ entities: [a, b, c] });
       await store().upsertRelations({ relations: [edge] });
       await store().upsertRelations({ relations: [{ ...edge, destinationId: c.id, mentions: 2 }] });
-      const page = await store().list({ scope, limit: 10 });
+      const page = await store().list({ namespace, scope, limit: 10 });
       expect(
         page.triples.map((triple) => [
           triple.relation.id,
@@ -79,7 +81,7 @@ describeGraphStore({
         .upsertRelations({ relations: [good, orphan] })
         .catch((caught: unknown) => caught);
       expect(InvalidArgumentError.isInstance(error)).toBe(true);
-      expect((await store().list({ scope, limit: 10 })).triples).toEqual([]);
+      expect((await store().list({ namespace, scope, limit: 10 })).triples).toEqual([]);
     });
 
     test('two stores writing the same entity at once leave one vertex', async () => {
@@ -94,7 +96,12 @@ describeGraphStore({
             }),
           ),
         );
-        const found = await store().findSimilarEntities({ scope, embedding: axis(0), topK: 10 });
+        const found = await store().findSimilarEntities({
+          namespace,
+          scope,
+          embedding: axis(0),
+          topK: 10,
+        });
         expect(found).toHaveLength(1);
       } finally {
         await other.close();
@@ -103,7 +110,12 @@ describeGraphStore({
 
     test('a query embedding of another length is a DimensionMismatchError', async () => {
       const error = await store()
-        .findSimilarEntities({ scope: { userId: 'dims' }, embedding: [1, 0], topK: 1 })
+        .findSimilarEntities({
+          namespace,
+          scope: { userId: 'dims' },
+          embedding: [1, 0],
+          topK: 1,
+        })
         .catch((caught: unknown) => caught);
       expect(DimensionMismatchError.isInstance(error)).toBe(true);
     });
@@ -114,7 +126,9 @@ describeGraphStore({
       const client = new pg.Client({ connectionString });
       await client.connect();
       try {
-        expect(await own.list({ scope: { userId: 'nobody' }, limit: 5 })).toEqual({ triples: [] });
+        expect(await own.list({ namespace, scope: { userId: 'nobody' }, limit: 5 })).toEqual({
+          triples: [],
+        });
         const labels = await client.query(
           'SELECT l.name FROM ag_catalog.ag_label l JOIN ag_catalog.ag_graph g ON g.graphid = l.graph WHERE g.name = $1 ORDER BY 1',
           [name],
@@ -142,12 +156,44 @@ describeGraphStore({
         connectionTimeoutMs: 2_000,
       });
       const error = await own
-        .list({ scope: { userId: 'x' }, limit: 1 })
+        .list({ namespace, scope: { userId: 'x' }, limit: 1 })
         .catch((caught: unknown) => caught);
       expect(AdapterCallError.isInstance(error)).toBe(true);
       expect((error as AdapterCallError).isRetryable).toBe(true);
       expect((error as AdapterCallError).source).toBe('age');
       await own.close();
+    });
+
+    test('opening a graph from before namespaces gives it the default collection', async () => {
+      const name = `engram_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+      const client = new pg.Client({ connectionString });
+      await client.connect();
+      const legacy = (text: string) =>
+        client.query(
+          `SELECT * FROM ag_catalog.cypher('${name}', $$ ${text} $$) AS (result ag_catalog.agtype)`,
+        );
+      const upgraded = createAgeGraphStore({ connectionString, graphName: name });
+      try {
+        await client.query("LOAD 'age'");
+        await client.query('SELECT ag_catalog.create_graph($1)', [name]);
+        // The shape this store wrote before vertices and edges carried a namespace.
+        await legacy(
+          "CREATE (a:Entity {id: 'a', name: 'alice', type: 'person', embedding: [1.0, 0.0], userId: 'alice', mentions: 1, createdAt: 't', updatedAt: 't'})-[r:RELATES {id: 'r', relationship: 'works_at', userId: 'alice', mentions: 1, createdAt: 't', updatedAt: 't'}]->(b:Entity {id: 'b', name: 'acme', type: 'company', embedding: [0.0, 1.0], userId: 'alice', mentions: 1, createdAt: 't', updatedAt: 't'}) RETURN r",
+        );
+        const scope = { userId: 'alice' };
+        const listed = await upgraded.list({ namespace: 'memories', scope, limit: 10 });
+        expect(listed.triples.map((triple) => triple.relation.id)).toEqual(['r']);
+        expect(listed.triples[0]!.relation.namespace).toBe('memories');
+        expect(listed.triples[0]!.destination.namespace).toBe('memories');
+        expect((await upgraded.list({ namespace: 'p_b', scope, limit: 10 })).triples).toEqual([]);
+        expect(await upgraded.deleteScope({ namespace: 'memories', scope })).toEqual({
+          deleted: 3,
+        });
+      } finally {
+        await upgraded.close();
+        await client.query('SELECT ag_catalog.drop_graph($1, true)', [name]).catch(() => {});
+        await client.end();
+      }
     });
   },
 });

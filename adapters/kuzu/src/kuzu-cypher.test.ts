@@ -1,6 +1,7 @@
 import { sampleGraphEntity, sampleGraphRelation } from '@engram/core/testing';
 import { describe, expect, it } from 'vitest';
 import {
+  addNamespaceColumnStatement,
   deleteScopeStatements,
   embeddingLiteral,
   entityTableStatement,
@@ -8,6 +9,7 @@ import {
   type KuzuStatement,
   listStatement,
   neighboursStatement,
+  placeCondition,
   scopeCondition,
   similarEntitiesStatement,
   upsertEntityStatement,
@@ -33,9 +35,21 @@ describe('the Cypher the Kuzu store sends', () => {
       { scope_userId: 'u', scope_agentId: 'a', scope_runId: 'r' },
     ],
     [
+      'a namespace and scope',
+      placeCondition('e', { namespace: 'p_a', scope: { userId: 'alice' } }),
+      /^e\.namespace = \$scope_namespace AND e\.userId = \$scope_userId$/,
+      { scope_namespace: 'p_a', scope_userId: 'alice' },
+    ],
+    [
+      'the namespace column for a database from before namespaces',
+      addNamespaceColumnStatement('Entity', 'memories'),
+      /^ALTER TABLE Entity ADD namespace STRING DEFAULT 'memories'$/,
+      {},
+    ],
+    [
       'the entity table',
       entityTableStatement(384),
-      /CREATE NODE TABLE IF NOT EXISTS Entity\(.*embedding DOUBLE\[384\].*PRIMARY KEY \(id\)\)/,
+      /CREATE NODE TABLE IF NOT EXISTS Entity\(.*embedding DOUBLE\[384\], namespace STRING, .*PRIMARY KEY \(id\)\)/,
       {},
     ],
     [
@@ -45,6 +59,7 @@ describe('the Cypher the Kuzu store sends', () => {
       {
         id: 'e1',
         embedding: '[1,0.5,-0]',
+        namespace: 'memories',
         userId: 'alice',
         agentId: null,
         runId: null,
@@ -60,6 +75,7 @@ describe('the Cypher the Kuzu store sends', () => {
         id: 'r1',
         sourceId: 'e1',
         destinationId: 'e2',
+        namespace: 'memories',
         agentId: 'travel',
         runId: null,
         invalidatedAt: null,
@@ -68,18 +84,26 @@ describe('the Cypher the Kuzu store sends', () => {
     [
       'a similarity lookup with a threshold',
       similarEntitiesStatement({
+        namespace: 'p_a',
         scope: { userId: 'alice' },
         embedding: [0.25, 1],
         topK: 5,
         threshold: 0.7,
         dimensions: 2,
       }),
-      /^MATCH \(e:Entity\) WHERE e\.userId = \$scope_userId WITH e, array_cosine_similarity\(e\.embedding, CAST\(\$embedding AS DOUBLE\[2\]\)\) AS score WHERE score >= \$threshold RETURN e, score ORDER BY score DESC, e\.id LIMIT \$topK$/,
-      { scope_userId: 'alice', embedding: '[0.25,1]', threshold: 0.7, topK: 5 },
+      /^MATCH \(e:Entity\) WHERE e\.namespace = \$scope_namespace AND e\.userId = \$scope_userId WITH e, array_cosine_similarity\(e\.embedding, CAST\(\$embedding AS DOUBLE\[2\]\)\) AS score WHERE score >= \$threshold RETURN e, score ORDER BY score DESC, e\.id LIMIT \$topK$/,
+      {
+        scope_namespace: 'p_a',
+        scope_userId: 'alice',
+        embedding: '[0.25,1]',
+        threshold: 0.7,
+        topK: 5,
+      },
     ],
     [
       'a similarity lookup with an all-zero query',
       similarEntitiesStatement({
+        namespace: 'p_a',
         scope: { runId: 'r' },
         embedding: [0, 0],
         topK: 3,
@@ -90,33 +114,49 @@ describe('the Cypher the Kuzu store sends', () => {
     ],
     [
       'neighbours',
-      neighboursStatement({ scope: { userId: 'alice' }, entityIds: ['e1'], limit: 10 }),
-      /WHERE r\.userId = \$scope_userId AND r\.invalidatedAt IS NULL AND \(a\.id IN CAST\(\$entityIds AS STRING\[\]\) OR b\.id IN CAST\(\$entityIds AS STRING\[\]\)\) RETURN r, a, b ORDER BY r\.id LIMIT \$limit$/,
+      neighboursStatement({
+        namespace: 'p_a',
+        scope: { userId: 'alice' },
+        entityIds: ['e1'],
+        limit: 10,
+      }),
+      /WHERE r\.namespace = \$scope_namespace AND r\.userId = \$scope_userId AND r\.invalidatedAt IS NULL AND \(a\.id IN CAST\(\$entityIds AS STRING\[\]\) OR b\.id IN CAST\(\$entityIds AS STRING\[\]\)\) RETURN r, a, b ORDER BY r\.id LIMIT \$limit$/,
       { entityIds: ['e1'], limit: 10 },
     ],
     [
       'an invalidation',
-      invalidateRelationsStatement({ scope: { agentId: 'a' }, relationIds: ['r1'], at: 'now' }),
-      /WHERE r\.id IN CAST\(\$relationIds AS STRING\[\]\) AND r\.agentId = \$scope_agentId AND r\.invalidatedAt IS NULL SET r\.invalidatedAt = \$at, r\.updatedAt = \$at$/,
+      invalidateRelationsStatement({
+        namespace: 'p_a',
+        scope: { agentId: 'a' },
+        relationIds: ['r1'],
+        at: 'now',
+      }),
+      /WHERE r\.id IN CAST\(\$relationIds AS STRING\[\]\) AND r\.namespace = \$scope_namespace AND r\.agentId = \$scope_agentId AND r\.invalidatedAt IS NULL SET r\.invalidatedAt = \$at, r\.updatedAt = \$at$/,
       { relationIds: ['r1'], at: 'now', scope_agentId: 'a' },
     ],
     [
       'a first page of valid relations',
-      listStatement({ scope: { userId: 'u' }, limit: 5 }),
-      /WHERE r\.userId = \$scope_userId AND r\.invalidatedAt IS NULL RETURN r, a, b ORDER BY r\.id LIMIT \$limit$/,
+      listStatement({ namespace: 'p_a', scope: { userId: 'u' }, limit: 5 }),
+      /WHERE r\.namespace = \$scope_namespace AND r\.userId = \$scope_userId AND r\.invalidatedAt IS NULL RETURN r, a, b ORDER BY r\.id LIMIT \$limit$/,
       { limit: 6 },
     ],
     [
       'a later page with invalidated relations',
-      listStatement({ scope: { userId: 'u' }, limit: 5, after: 'r9', includeInvalidated: true }),
-      /WHERE r\.userId = \$scope_userId AND r\.id > \$after RETURN/,
+      listStatement({
+        namespace: 'p_a',
+        scope: { userId: 'u' },
+        limit: 5,
+        after: 'r9',
+        includeInvalidated: true,
+      }),
+      /WHERE r\.namespace = \$scope_namespace AND r\.userId = \$scope_userId AND r\.id > \$after RETURN/,
       { limit: 6, after: 'r9' },
     ],
     [
       'deleting a scope’s entities',
-      deleteScopeStatements({ userId: 'u' }).deleteEntities,
-      /^MATCH \(e:Entity\) WHERE e\.userId = \$scope_userId DETACH DELETE e$/,
-      { scope_userId: 'u' },
+      deleteScopeStatements({ namespace: 'p_a', scope: { userId: 'u' } }).deleteEntities,
+      /^MATCH \(e:Entity\) WHERE e\.namespace = \$scope_namespace AND e\.userId = \$scope_userId DETACH DELETE e$/,
+      { scope_namespace: 'p_a', scope_userId: 'u' },
     ],
   ];
 
@@ -134,7 +174,7 @@ describe('the Cypher the Kuzu store sends', () => {
     const statements = [
       upsertEntityStatement({ ...entity, id: hostile, name: hostile, userId: hostile }, 3),
       upsertRelationStatement({ ...relation, relationship: hostile }),
-      listStatement({ scope: { userId: hostile }, limit: 1, after: hostile }),
+      listStatement({ namespace: hostile, scope: { userId: hostile }, limit: 1, after: hostile }),
     ];
     for (const statement of statements) expect(statement.text).not.toContain(hostile);
   });

@@ -1,5 +1,7 @@
 import type { GraphEntity, GraphRelation, Scope } from '@engram/core';
 import {
+  type GraphPlace,
+  placeClauses,
   type RelationPageOptions,
   relationPageConditions,
   scopeClauses,
@@ -21,8 +23,8 @@ export const entityTable = 'Entity';
 /** Name of the relationship table of relations. */
 export const relationTable = 'RELATES';
 
-const entityColumns = `id STRING, name STRING, type STRING, embedding DOUBLE[%d], userId STRING, agentId STRING, runId STRING, mentions INT64, metadata STRING, createdAt STRING, updatedAt STRING, PRIMARY KEY (id)`;
-const relationColumns = `FROM ${entityTable} TO ${entityTable}, id STRING, relationship STRING, userId STRING, agentId STRING, runId STRING, mentions INT64, createdAt STRING, updatedAt STRING, invalidatedAt STRING`;
+const entityColumns = `id STRING, name STRING, type STRING, embedding DOUBLE[%d], namespace STRING, userId STRING, agentId STRING, runId STRING, mentions INT64, metadata STRING, createdAt STRING, updatedAt STRING, PRIMARY KEY (id)`;
+const relationColumns = `FROM ${entityTable} TO ${entityTable}, id STRING, relationship STRING, namespace STRING, userId STRING, agentId STRING, runId STRING, mentions INT64, createdAt STRING, updatedAt STRING, invalidatedAt STRING`;
 
 /**
  * The node table of entities. Embeddings are a fixed-size `DOUBLE[N]` array, which
@@ -48,6 +50,25 @@ export function entityTableInfoStatement(): KuzuStatement {
   return { text: `CALL table_info('${entityTable}') RETURN *`, parameters: {} };
 }
 
+/** Reads the columns of the relation table, to learn whether it has the namespace column yet. */
+export function relationTableInfoStatement(): KuzuStatement {
+  return { text: `CALL table_info('${relationTable}') RETURN *`, parameters: {} };
+}
+
+/**
+ * Adds the namespace column to a table created before graph stores kept namespaces; every
+ * existing node or edge gets `namespace` (core's default collection). `namespace` must be a
+ * collection name (letters, digits, `_`, `-`): Kuzu takes no parameter in a DEFAULT.
+ */
+export function addNamespaceColumnStatement(table: string, namespace: string): KuzuStatement {
+  if (!/^[A-Za-z][A-Za-z0-9_-]*$/.test(namespace))
+    throw new Error(`invalid namespace ${namespace}`);
+  return {
+    text: `ALTER TABLE ${table} ADD namespace STRING DEFAULT '${namespace}'`,
+    parameters: {},
+  };
+}
+
 /** Lists the tables of the database. */
 export function showTablesStatement(): KuzuStatement {
   return { text: 'CALL show_tables() RETURN *', parameters: {} };
@@ -60,6 +81,19 @@ export function showTablesStatement(): KuzuStatement {
 export function scopeCondition(variable: string, scope: Scope): KuzuStatement {
   const { clauses, parameters } = scopeClauses(
     scope,
+    (field, parameter) => `${variable}.${field} = ${parameter}`,
+  );
+  return { text: clauses.join(' AND '), parameters };
+}
+
+/**
+ * The condition "in the namespace, and every field of the scope matches exactly" on the node or
+ * relationship bound to `variable`. The scope is expected to be non-empty and normalized.
+ */
+export function placeCondition(variable: string, place: GraphPlace): KuzuStatement {
+  const { clauses, parameters } = placeClauses(
+    place.namespace,
+    place.scope,
     (field, parameter) => `${variable}.${field} = ${parameter}`,
   );
   return { text: clauses.join(' AND '), parameters };
@@ -79,7 +113,8 @@ export function upsertEntityStatement(entity: GraphEntity, dimensions: number): 
   return {
     text:
       `MERGE (e:${entityTable} {id: $id}) SET e.name = $name, e.type = $type, ` +
-      `e.embedding = CAST($embedding AS DOUBLE[${dimensions}]), e.userId = $userId, ` +
+      `e.embedding = CAST($embedding AS DOUBLE[${dimensions}]), e.namespace = $namespace, ` +
+      'e.userId = $userId, ' +
       'e.agentId = $agentId, e.runId = $runId, e.mentions = CAST($mentions AS INT64), ' +
       'e.metadata = $metadata, e.createdAt = $createdAt, e.updatedAt = $updatedAt',
     parameters: {
@@ -119,7 +154,7 @@ export function upsertRelationStatement(relation: GraphRelation): KuzuStatement 
     text:
       `MATCH (a:${entityTable} {id: $sourceId}), (b:${entityTable} {id: $destinationId}) ` +
       `MERGE (a)-[r:${relationTable} {id: $id}]->(b) SET r.relationship = $relationship, ` +
-      'r.userId = $userId, r.agentId = $agentId, r.runId = $runId, ' +
+      'r.namespace = $namespace, r.userId = $userId, r.agentId = $agentId, r.runId = $runId, ' +
       'r.mentions = CAST($mentions AS INT64), r.createdAt = $createdAt, r.updatedAt = $updatedAt, ' +
       'r.invalidatedAt = $invalidatedAt RETURN r.id AS id',
     parameters: {
@@ -131,17 +166,18 @@ export function upsertRelationStatement(relation: GraphRelation): KuzuStatement 
 }
 
 /**
- * The scope's entities most similar to the embedding by exact cosine similarity, best first,
+ * The place's entities most similar to the embedding by exact cosine similarity, best first,
  * ties by id. An all-zero query scores 0 against everything (as core's `cosineSimilarity` says).
  */
-export function similarEntitiesStatement(options: {
-  scope: Scope;
-  embedding: readonly number[];
-  topK: number;
-  threshold?: number | undefined;
-  dimensions: number;
-}): KuzuStatement {
-  const scope = scopeCondition('e', options.scope);
+export function similarEntitiesStatement(
+  options: GraphPlace & {
+    embedding: readonly number[];
+    topK: number;
+    threshold?: number | undefined;
+    dimensions: number;
+  },
+): KuzuStatement {
+  const scope = placeCondition('e', options);
   const zero = options.embedding.every((value) => value === 0);
   const score = zero
     ? 'CAST(0 AS DOUBLE)'
@@ -160,13 +196,11 @@ export function similarEntitiesStatement(options: {
 
 const triple = 'RETURN r, a, b ORDER BY r.id';
 
-/** Valid relations of the scope touching any of the entities (ids must be non-empty). */
-export function neighboursStatement(options: {
-  scope: Scope;
-  entityIds: string[];
-  limit: number;
-}): KuzuStatement {
-  const scope = scopeCondition('r', options.scope);
+/** Valid relations of the place touching any of the entities (ids must be non-empty). */
+export function neighboursStatement(
+  options: GraphPlace & { entityIds: string[]; limit: number },
+): KuzuStatement {
+  const scope = placeCondition('r', options);
   return {
     text:
       `MATCH (a:${entityTable})-[r:${relationTable}]->(b:${entityTable}) WHERE ${scope.text} ` +
@@ -176,13 +210,11 @@ export function neighboursStatement(options: {
   };
 }
 
-/** Marks the scope's valid relations with these ids invalid (ids must be non-empty). */
-export function invalidateRelationsStatement(options: {
-  scope: Scope;
-  relationIds: string[];
-  at: string;
-}): KuzuStatement {
-  const scope = scopeCondition('r', options.scope);
+/** Marks the place's valid relations with these ids invalid (ids must be non-empty). */
+export function invalidateRelationsStatement(
+  options: GraphPlace & { relationIds: string[]; at: string },
+): KuzuStatement {
+  const scope = placeCondition('r', options);
   return {
     text:
       `MATCH ()-[r:${relationTable}]->() WHERE r.id IN CAST($relationIds AS STRING[]) AND ${scope.text} ` +
@@ -191,9 +223,9 @@ export function invalidateRelationsStatement(options: {
   };
 }
 
-/** One page of the scope's relations by id, one row more than the page to tell if more follow. */
-export function listStatement(options: RelationPageOptions & { scope: Scope }): KuzuStatement {
-  const scope = scopeCondition('r', options.scope);
+/** One page of the place's relations by id, one row more than the page to tell if more follow. */
+export function listStatement(options: RelationPageOptions & GraphPlace): KuzuStatement {
+  const scope = placeCondition('r', options);
   const page = relationPageConditions(options);
   const conditions = [scope.text, ...page.conditions].join(' AND ');
   return {
@@ -202,15 +234,15 @@ export function listStatement(options: RelationPageOptions & { scope: Scope }): 
   };
 }
 
-/** Counts, then deletes, the scope's relations and entities (in this order). */
-export function deleteScopeStatements(scope: Scope): {
+/** Counts, then deletes, the place's relations and entities (in this order). */
+export function deleteScopeStatements(place: GraphPlace): {
   countRelations: KuzuStatement;
   deleteRelations: KuzuStatement;
   countEntities: KuzuStatement;
   deleteEntities: KuzuStatement;
 } {
-  const onRelation = scopeCondition('r', scope);
-  const onEntity = scopeCondition('e', scope);
+  const onRelation = placeCondition('r', place);
+  const onEntity = placeCondition('e', place);
   const relations = `MATCH ()-[r:${relationTable}]->() WHERE ${onRelation.text}`;
   const entities = `MATCH (e:${entityTable}) WHERE ${onEntity.text}`;
   return {
@@ -223,8 +255,9 @@ export function deleteScopeStatements(scope: Scope): {
       text: `${entities} RETURN count(e) AS count`,
       parameters: onEntity.parameters,
     },
-    // DETACH also removes relations of another scope that still point at the entity, which
-    // would otherwise block the delete.
+    // DETACH also removes relations of another scope (of the same namespace: relations join
+    // entities of one namespace) that still point at the entity, which would otherwise block
+    // the delete.
     deleteEntities: { text: `${entities} DETACH DELETE e`, parameters: onEntity.parameters },
   };
 }

@@ -24,13 +24,16 @@ describe('createKuzuGraphStore', () => {
     expect(() => createKuzuGraphStore({})).toThrow(InvalidArgumentError);
   });
 
-  it('refuses an empty scope before touching the database', async () => {
+  it('refuses an empty scope or namespace before touching the database', async () => {
     const store = createKuzuGraphStore({ path: '/nonexistent/never' });
     for (const call of [
-      () => store.deleteScope({ scope: {} }),
-      () => store.list({ scope: {}, limit: 1 }),
-      () => store.findSimilarEntities({ scope: {}, embedding: [1], topK: 1 }),
-      () => store.neighbours({ scope: { userId: '' }, entityIds: ['a'], limit: 1 }),
+      () => store.deleteScope({ namespace: 'p_a', scope: {} }),
+      () => store.deleteScope({ namespace: '', scope: { userId: 'u' } }),
+      () => store.list({ namespace: 'p_a', scope: {}, limit: 1 }),
+      () => store.list({ namespace: ' ', scope: { userId: 'u' }, limit: 1 }),
+      () => store.findSimilarEntities({ namespace: 'p_a', scope: {}, embedding: [1], topK: 1 }),
+      () =>
+        store.neighbours({ namespace: 'p_a', scope: { userId: '' }, entityIds: ['a'], limit: 1 }),
     ]) {
       await expect(call()).rejects.toSatisfy((error) => InvalidArgumentError.isInstance(error));
     }
@@ -40,7 +43,15 @@ describe('createKuzuGraphStore', () => {
     const store = createKuzuGraphStore({ path: ':memory:' });
     await store.ensureSchema({ dimensions: 2 });
     const scope = { userId: 'alice' };
-    const base = { type: 'person', ...scope, mentions: 1, createdAt: time, updatedAt: time };
+    const namespace = 'p_a';
+    const base = {
+      type: 'person',
+      namespace,
+      ...scope,
+      mentions: 1,
+      createdAt: time,
+      updatedAt: time,
+    };
     await store.upsertEntities({
       entities: [
         { ...base, id: 'a', name: 'alice', embedding: [1, 0] },
@@ -54,6 +65,7 @@ describe('createKuzuGraphStore', () => {
           sourceId: 'a',
           relationship: 'knows',
           destinationId: 'b',
+          namespace,
           ...scope,
           mentions: 1,
           createdAt: time,
@@ -62,12 +74,12 @@ describe('createKuzuGraphStore', () => {
         },
       ],
     });
-    const page = await store.list({ scope, limit: 10 });
+    const page = await store.list({ namespace, scope, limit: 10 });
     expect(page.triples.map((triple) => triple.relation.relationship)).toEqual(['knows']);
-    expect(await store.deleteScope({ scope })).toEqual({ deleted: 3 });
+    expect(await store.deleteScope({ namespace, scope })).toEqual({ deleted: 3 });
     await store.close();
     await store.close();
-    await expect(store.list({ scope, limit: 1 })).rejects.toSatisfy((error) =>
+    await expect(store.list({ namespace, scope, limit: 1 })).rejects.toSatisfy((error) =>
       ClosedError.isInstance(error),
     );
   });

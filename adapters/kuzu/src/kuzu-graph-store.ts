@@ -5,6 +5,7 @@ import {
   AdapterCallError,
   type CallOptions,
   DimensionMismatchError,
+  defaultCollection,
   type GraphStore,
   InvalidArgumentError,
   throwIfAborted,
@@ -18,6 +19,7 @@ import {
   triplePage,
 } from '@engram/cypher-compatible';
 import {
+  addNamespaceColumnStatement,
   deleteRelationBetweenStatement,
   deleteScopeStatements,
   entityTable,
@@ -29,6 +31,7 @@ import {
   neighboursStatement,
   relationEndpointsStatement,
   relationTable,
+  relationTableInfoStatement,
   relationTableStatement,
   showTablesStatement,
   similarEntitiesStatement,
@@ -121,18 +124,13 @@ function dimensionsOfType(type: unknown): number | undefined {
 }
 
 /**
- * The embedded graph store: entities and relations in a Kuzu database on disk. Entity
- * similarity is exact cosine similarity over the scope's entities (`array_cosine_similarity`),
- * computed inside the engine. Every statement runs on one connection, one at a time: Kuzu runs
- * one write transaction at a time, and its Node binding is not safe with concurrent writers on
- * several connections.
- */
-/**
- * The embedded graph store: entities and relations in a Kuzu database on disk. Entity
- * similarity is exact cosine similarity over the scope's entities (`array_cosine_similarity`),
- * computed inside the engine. Every statement runs on one connection, one at a time: Kuzu runs
- * one write transaction at a time, and its Node binding is not safe with concurrent writers on
- * several connections.
+ * The embedded graph store: entities and relations in a Kuzu database on disk, each carrying its
+ * namespace and scope, which every statement filters by. Entity similarity is exact cosine
+ * similarity over the scope's entities (`array_cosine_similarity`), computed inside the engine.
+ * A database created before namespaces gets the namespace column on first use, holding the
+ * default collection's name for what it already stores. Every statement runs on one connection,
+ * one at a time: Kuzu runs one write transaction at a time, and its Node binding is not safe
+ * with concurrent writers on several connections.
  */
 export function createKuzuGraphStore(options: KuzuGraphStoreOptions): GraphStore {
   if (!options || (options.path === undefined && options.database === undefined)) {
@@ -246,7 +244,17 @@ export function createKuzuGraphStore(options: KuzuGraphStoreOptions): GraphStore
         message: `The ${entityTable} table has no fixed-size embedding column; was it created by another program?`,
       });
     }
-    if (!tables.has(relationTable)) await rows(current, relationTableStatement());
+    if (!columns.some((column) => column.name === 'namespace')) {
+      await rows(current, addNamespaceColumnStatement(entityTable, defaultCollection));
+    }
+    if (!tables.has(relationTable)) {
+      await rows(current, relationTableStatement());
+    } else {
+      const relationColumns = await rows(current, relationTableInfoStatement());
+      if (!relationColumns.some((column) => column.name === 'namespace')) {
+        await rows(current, addNamespaceColumnStatement(relationTable, defaultCollection));
+      }
+    }
     dimensions = found;
     return found;
   }
@@ -299,6 +307,7 @@ export function createKuzuGraphStore(options: KuzuGraphStoreOptions): GraphStore
       async upsertEntities(callOptions) {
         const { entities } = callOptions;
         if (entities.length === 0) return;
+        checks.namespaces(entities);
         await exclusive(callOptions, async (current) => {
           const length =
             (await schema(current)) ?? (await createSchema(current, entities[0]!.embedding.length));
@@ -315,6 +324,7 @@ export function createKuzuGraphStore(options: KuzuGraphStoreOptions): GraphStore
       async upsertRelations(callOptions) {
         const { relations } = callOptions;
         if (relations.length === 0) return;
+        checks.namespaces(relations);
         await exclusive(callOptions, async (current) => {
           if ((await schema(current)) === undefined) {
             throw new InvalidArgumentError({
@@ -347,7 +357,7 @@ export function createKuzuGraphStore(options: KuzuGraphStoreOptions): GraphStore
       },
 
       async findSimilarEntities(callOptions) {
-        const { scope, topK } = checks.similarEntities(callOptions);
+        const { namespace, scope, topK } = checks.similarEntities(callOptions);
         return exclusive(callOptions, async (current) => {
           const length = await schema(current);
           if (length === undefined || topK === 0) return [];
@@ -355,6 +365,7 @@ export function createKuzuGraphStore(options: KuzuGraphStoreOptions): GraphStore
           const found = await rows(
             current,
             similarEntitiesStatement({
+              namespace,
               scope,
               embedding: callOptions.embedding,
               topK,
@@ -402,7 +413,7 @@ export function createKuzuGraphStore(options: KuzuGraphStoreOptions): GraphStore
       },
 
       async deleteScope(callOptions) {
-        const statements = deleteScopeStatements(checks.scope(callOptions.scope));
+        const statements = deleteScopeStatements(checks.place(callOptions));
         return exclusive(callOptions, async (current) => {
           if ((await schema(current)) === undefined) return { deleted: 0 };
           return transaction(current, async () => {

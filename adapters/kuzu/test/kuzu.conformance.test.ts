@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,11 +10,14 @@ import {
   graphEntity as entity,
   graphRelation as relation,
 } from '@engram/conformance';
+
 import { DimensionMismatchError, type GraphEntity, InvalidArgumentError } from '@engram/core';
 import { afterAll, expect } from 'vitest';
 import { createKuzuGraphStore, isRetryableKuzuError } from '../src/index.js';
 
 const run = promisify(execFile);
+// The namespace of the conformance fixtures.
+const namespace = 'conformance';
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const directory = mkdtempSync(join(tmpdir(), 'engram-kuzu-conformance-'));
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
@@ -40,6 +43,27 @@ async function countInAnotherProcess(path: string): Promise<number> {
   return Number(stdout.trim());
 }
 
+/** Writes a graph the way this store did before namespaces, from another Node process. */
+async function writeLegacyGraph(path: string): Promise<void> {
+  const script = `
+    const kuzu = require('kuzu');
+    (async () => {
+      const database = new kuzu.Database(process.argv[1]);
+      const connection = new kuzu.Connection(database);
+      for (const text of [
+        'CREATE NODE TABLE Entity(id STRING, name STRING, type STRING, embedding DOUBLE[2], userId STRING, agentId STRING, runId STRING, mentions INT64, metadata STRING, createdAt STRING, updatedAt STRING, PRIMARY KEY (id))',
+        'CREATE REL TABLE RELATES(FROM Entity TO Entity, id STRING, relationship STRING, userId STRING, agentId STRING, runId STRING, mentions INT64, createdAt STRING, updatedAt STRING, invalidatedAt STRING)',
+        "CREATE (:Entity {id: 'a', name: 'alice', type: 'person', embedding: [1.0, 0.0], userId: 'alice', mentions: 1, createdAt: 't', updatedAt: 't'})",
+        "CREATE (:Entity {id: 'b', name: 'acme', type: 'company', embedding: [0.0, 1.0], userId: 'alice', mentions: 1, createdAt: 't', updatedAt: 't'})",
+        "MATCH (a:Entity {id: 'a'}), (b:Entity {id: 'b'}) CREATE (a)-[:RELATES {id: 'r', relationship: 'works_at', userId: 'alice', mentions: 1, createdAt: 't', updatedAt: 't'}]->(b)",
+      ]) (await connection.query(text)).close();
+      await connection.close();
+      await database.close();
+    })().catch((error) => { console.error(error.message); process.exit(1); });
+  `;
+  await run(process.execPath, ['-e', script, path], { cwd: packageRoot });
+}
+
 describeGraphStore({
   name: 'kuzu',
   create: () => createKuzuGraphStore({ path: newPath() }),
@@ -50,7 +74,7 @@ describeGraphStore({
       const embedding = [1, 0.1, -0, 3e-310, 0.30000000000000004, -2, 1e21, 0.5];
       const stored = entity(scope, 'exact', embedding);
       await store().upsertEntities({ entities: [stored] });
-      const [match] = await store().findSimilarEntities({ scope, embedding, topK: 1 });
+      const [match] = await store().findSimilarEntities({ namespace, scope, embedding, topK: 1 });
       expect(match?.entity.embedding).toEqual(embedding);
       expect(match?.score).toBeCloseTo(1, 9);
     });
@@ -61,12 +85,14 @@ describeGraphStore({
       const other = entity(scope, 'axis', [1, 0, 0, 0, 0, 0, 0, 0]);
       await store().upsertEntities({ entities: [stored, other] });
       const found = await store().findSimilarEntities({
+        namespace,
         scope,
         embedding: [0, 0, 0, 0, 0, 0, 0, 0],
         topK: 5,
       });
       expect(found.map((match) => match.score)).toEqual([0, 0]);
       const axis = await store().findSimilarEntities({
+        namespace,
         scope,
         embedding: other.embedding,
         topK: 5,
@@ -86,7 +112,7 @@ describeGraphStore({
       await store().upsertEntities({ entities: [a, b, c] });
       await store().upsertRelations({ relations: [edge] });
       await store().upsertRelations({ relations: [{ ...edge, destinationId: c.id }] });
-      const page = await store().list({ scope, limit: 10 });
+      const page = await store().list({ namespace, scope, limit: 10 });
       expect(page.triples.map((triple) => [triple.relation.id, triple.destination.id])).toEqual([
         [edge.id, c.id],
       ]);
@@ -102,12 +128,17 @@ describeGraphStore({
       await expect(store().upsertRelations({ relations: [good, orphan] })).rejects.toSatisfy(
         (error) => InvalidArgumentError.isInstance(error),
       );
-      expect((await store().list({ scope, limit: 10 })).triples).toEqual([]);
+      expect((await store().list({ namespace, scope, limit: 10 })).triples).toEqual([]);
     });
 
     test('a query embedding of another length is a DimensionMismatchError', async () => {
       const error = await store()
-        .findSimilarEntities({ scope: { userId: 'dims' }, embedding: [1, 0], topK: 1 })
+        .findSimilarEntities({
+          namespace,
+          scope: { userId: 'dims' },
+          embedding: [1, 0],
+          topK: 1,
+        })
         .catch((caught: unknown) => caught);
       expect(DimensionMismatchError.isInstance(error)).toBe(true);
     });
@@ -132,6 +163,7 @@ describeGraphStore({
       const reopened = createKuzuGraphStore({ path });
       try {
         const found = await reopened.findSimilarEntities({
+          namespace,
           scope,
           embedding: [1, 0, 0, 0, 0, 0, 0, 0],
           topK: 5,
@@ -143,6 +175,34 @@ describeGraphStore({
         expect(DimensionMismatchError.isInstance(mismatch)).toBe(true);
       } finally {
         await reopened.close();
+      }
+    }, 60_000);
+
+    test('a database from before namespaces gives its graph the default collection', async () => {
+      const path = newPath();
+      mkdirSync(dirname(path), { recursive: true });
+      await writeLegacyGraph(path);
+      const upgraded = createKuzuGraphStore({ path });
+      try {
+        await upgraded.ensureSchema({ dimensions: 2 });
+        const scope = { userId: 'alice' };
+        const listed = await upgraded.list({ namespace: 'memories', scope, limit: 10 });
+        expect(listed.triples.map((triple) => triple.relation.id)).toEqual(['r']);
+        expect(listed.triples[0]!.relation.namespace).toBe('memories');
+        expect(listed.triples[0]!.source.namespace).toBe('memories');
+        expect((await upgraded.list({ namespace: 'p_b', scope, limit: 10 })).triples).toEqual([]);
+        const similar = await upgraded.findSimilarEntities({
+          namespace: 'memories',
+          scope,
+          embedding: [1, 0],
+          topK: 5,
+        });
+        expect(similar.map((match) => match.entity.id)).toEqual(['a', 'b']);
+        expect(await upgraded.deleteScope({ namespace: 'memories', scope })).toEqual({
+          deleted: 3,
+        });
+      } finally {
+        await upgraded.close();
       }
     }, 60_000);
   },

@@ -6,6 +6,7 @@ describe('memgraph schema statements', () => {
     expect(schemaStatements().map((statement) => statement.text)).toEqual([
       'CREATE INDEX ON :EngramEntity(id)',
       'CREATE CONSTRAINT ON (n:EngramEntity) ASSERT n.id IS UNIQUE',
+      'CREATE INDEX ON :EngramEntity(namespace)',
       'CREATE INDEX ON :EngramEntity(userId)',
       'CREATE INDEX ON :EngramEntity(agentId)',
       'CREATE INDEX ON :EngramEntity(runId)',

@@ -7,7 +7,7 @@ export { entityLabel, relationType };
 export type MemgraphStatement = CypherStatement;
 
 /**
- * Label-property indexes and the unique id constraint. Memgraph has no `IF NOT EXISTS`: creating
+ * Label-property indexes (id, namespace, scope fields) and the unique id constraint. Memgraph has no `IF NOT EXISTS`: creating
  * an existing index or constraint is answered with a notification, and the store also tolerates
  * an "already exists" error. They must run outside explicit transactions.
  */
@@ -18,7 +18,7 @@ export function schemaStatements(): MemgraphStatement[] {
       text: `CREATE CONSTRAINT ON (n:${entityLabel}) ASSERT n.id IS UNIQUE`,
       parameters: {},
     },
-    ...scopeFields.map((field) => ({
+    ...['namespace', ...scopeFields].map((field) => ({
       text: `CREATE INDEX ON :${entityLabel}(${field})`,
       parameters: {},
     })),

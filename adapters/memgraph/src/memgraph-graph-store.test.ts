@@ -4,15 +4,26 @@ import { describe, expect, it } from 'vitest';
 import { toMemgraphError } from './memgraph-errors.js';
 import { createMemgraphGraphStore } from './memgraph-graph-store.js';
 
-/** A stand-in driver (not a server) whose sessions fail with the given message. */
+/**
+ * A stand-in driver (not a server) whose schema statements fail with the given message; other
+ * statements, run in write transactions, answer no rows.
+ */
 function failingDriver(message: string) {
   const texts: string[] = [];
+  const written: string[] = [];
   const run = async (text: string) => {
     texts.push(text);
     throw Object.assign(new Error(message), { code: 'Memgraph.ClientError.MemgraphError' });
   };
-  const session = () => ({ run, close: async () => {} });
-  return { driver: { session, close: async () => {} } as unknown as Driver, texts };
+  const executeWrite = (work: (transaction: unknown) => Promise<unknown>) =>
+    work({
+      run: async (text: string) => {
+        written.push(text);
+        return { records: [] };
+      },
+    });
+  const session = () => ({ run, executeWrite, close: async () => {} });
+  return { driver: { session, close: async () => {} } as unknown as Driver, texts, written };
 }
 
 // The store's logic is tested in @engram/cypher-compatible; these tests cover the driver wiring.
@@ -21,7 +32,9 @@ describe('createMemgraphGraphStore (no server)', () => {
     const env = { MEMGRAPH_URL: 'bolt://127.0.0.1:1' };
     const store = createMemgraphGraphStore({ env, driverConfig: { maxTransactionRetryTime: 0 } });
     expect([store.provider, store.capabilities.nativeVectorIndex]).toEqual(['memgraph', false]);
-    await expect(store.list({ scope: { userId: 'u' }, limit: 1 })).rejects.toSatisfy(
+    await expect(
+      store.list({ namespace: 'memories', scope: { userId: 'u' }, limit: 1 }),
+    ).rejects.toSatisfy(
       (error: AdapterCallError) =>
         AdapterCallError.isInstance(error) &&
         error.isRetryable &&
@@ -34,7 +47,12 @@ describe('createMemgraphGraphStore (no server)', () => {
   it('ensureSchema runs every statement outside transactions and tolerates existing ones', async () => {
     const existing = failingDriver('Index already exists.');
     await createMemgraphGraphStore({ driver: existing.driver }).ensureSchema({ dimensions: 8 });
-    expect(existing.texts).toHaveLength(5);
+    expect(existing.texts).toHaveLength(6);
+    // Then nodes and edges stored before namespaces get the default collection's.
+    expect(existing.written).toEqual([
+      expect.stringMatching(/n\.namespace IS NULL SET n\.namespace = \$namespace/),
+      expect.stringMatching(/edge\.namespace IS NULL SET edge\.namespace = \$namespace/),
+    ]);
     const broken = failingDriver('permission denied');
     const error = await createMemgraphGraphStore({ driver: broken.driver })
       .ensureSchema({ dimensions: 8 })

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { schemaStatements, vectorIndexDimensionsStatement } from './neo4j-cypher.js';
 
 describe('neo4j schema statements', () => {
-  it('unique ids, scope indexes on nodes and edges, vector index only when asked', () => {
+  it('unique ids, namespace and scope indexes on nodes and edges, vector index only when asked', () => {
     const plain = schemaStatements().map((statement) => statement.text);
     expect(plain).toContain(
       'CREATE CONSTRAINT engram_entity_id IF NOT EXISTS FOR (n:EngramEntity) REQUIRE n.id IS UNIQUE',
@@ -10,7 +10,7 @@ describe('neo4j schema statements', () => {
     expect(plain).toContain(
       'CREATE CONSTRAINT engram_relation_id IF NOT EXISTS FOR ()-[r:RELATES]-() REQUIRE r.id IS UNIQUE',
     );
-    for (const field of ['userId', 'agentId', 'runId']) {
+    for (const field of ['namespace', 'userId', 'agentId', 'runId']) {
       expect(plain.some((text) => text.includes(`ON (n.${field})`))).toBe(true);
       expect(plain.some((text) => text.includes(`ON (r.${field})`))).toBe(true);
     }

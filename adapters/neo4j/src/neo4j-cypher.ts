@@ -11,7 +11,10 @@ export { entityLabel, relationType, vectorIndexName };
 /** One Cypher statement and its parameters. Values only ever travel as parameters. */
 export type Neo4jStatement = CypherStatement;
 
-/** Constraints and indexes; each statement is idempotent (`IF NOT EXISTS`). */
+/**
+ * Constraints and indexes (unique ids; the namespace and each scope field on nodes and edges);
+ * each statement is idempotent (`IF NOT EXISTS`).
+ */
 export function schemaStatements(vectorIndex?: { dimensions: number }): Neo4jStatement[] {
   const statements: Neo4jStatement[] = [
     {
@@ -22,7 +25,7 @@ export function schemaStatements(vectorIndex?: { dimensions: number }): Neo4jSta
       text: `CREATE CONSTRAINT engram_relation_id IF NOT EXISTS FOR ()-[r:${relationType}]-() REQUIRE r.id IS UNIQUE`,
       parameters: {},
     },
-    ...scopeFields.flatMap((field) => [
+    ...['namespace', ...scopeFields].flatMap((field) => [
       {
         text: `CREATE INDEX engram_entity_${field} IF NOT EXISTS FOR (n:${entityLabel}) ON (n.${field})`,
         parameters: {},

@@ -11,7 +11,9 @@ describe('createNeo4jGraphStore (no server)', () => {
       driverConfig: { maxTransactionRetryTime: 0 },
     });
     expect(store.provider).toBe('neo4j');
-    const error = await store.list({ scope: { userId: 'u' }, limit: 1 }).catch((caught) => caught);
+    const error = await store
+      .list({ namespace: 'memories', scope: { userId: 'u' }, limit: 1 })
+      .catch((caught) => caught);
     expect(AdapterCallError.isInstance(error)).toBe(true);
     expect(error).toMatchObject({ isRetryable: true, source: 'neo4j', cause: expect.anything() });
     await store.close();

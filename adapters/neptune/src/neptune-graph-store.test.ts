@@ -54,6 +54,7 @@ function entity(id: string, embedding: number[], fields: Partial<GraphEntity> = 
     name: id,
     type: 'person',
     embedding,
+    namespace: 'p_acme',
     userId: 'alice',
     mentions: 1,
     createdAt: time,
@@ -68,6 +69,7 @@ function relation(id: string, fields: Partial<GraphRelation> = {}): GraphRelatio
     sourceId: 'a',
     relationship: 'knows',
     destinationId: 'b',
+    namespace: 'p_acme',
     userId: 'alice',
     mentions: 1,
     createdAt: time,
@@ -102,7 +104,8 @@ describe('neptune graph store against a fake client (not a real server)', () => 
     expect(sent).toHaveLength(1);
     expect(sent[0]!.query).toBe(
       'UNWIND $entities AS entity MERGE (n:EngramEntity {id: entity.id}) SET n.name = entity.name, ' +
-        'n.type = entity.type, n.embedding = entity.embedding, n.userId = entity.userId, ' +
+        'n.type = entity.type, n.embedding = entity.embedding, n.namespace = entity.namespace, ' +
+        'n.userId = entity.userId, ' +
         'n.agentId = entity.agentId, n.runId = entity.runId, n.mentions = entity.mentions, ' +
         'n.metadata = entity.metadata, n.createdAt = entity.createdAt, n.updatedAt = entity.updatedAt',
     );
@@ -113,6 +116,7 @@ describe('neptune graph store against a fake client (not a real server)', () => 
           name: 'a',
           type: 'person',
           embedding: '[0.5,1]',
+          namespace: 'p_acme',
           userId: 'alice',
           agentId: 'bot',
           runId: null,
@@ -180,15 +184,16 @@ describe('neptune graph store against a fake client (not a real server)', () => 
     );
     const store = createNeptuneGraphStore({ client });
     const found = await store.findSimilarEntities({
+      namespace: 'p_acme',
       scope: { userId: 'alice', runId: 'r1' },
       embedding: [1, 0],
       topK: 2,
       threshold: 0.5,
     });
     expect(sent[0]!.query).toBe(
-      'MATCH (n:EngramEntity) WHERE n.userId = $userId AND n.runId = $runId RETURN properties(n) AS entity',
+      'MATCH (n:EngramEntity) WHERE n.namespace = $namespace AND n.userId = $userId AND n.runId = $runId RETURN properties(n) AS entity',
     );
-    expect(sent[0]!.parameters).toEqual({ userId: 'alice', runId: 'r1' });
+    expect(sent[0]!.parameters).toEqual({ namespace: 'p_acme', userId: 'alice', runId: 'r1' });
     expect(found.map((match) => match.entity.id)).toEqual(['same', 'near']);
     expect(found[0]!.score).toBe(1);
     expect(found[1]!.score).toBeCloseTo(1 / Math.hypot(1, 0.1), 12);
@@ -207,6 +212,7 @@ describe('neptune graph store against a fake client (not a real server)', () => 
     ]);
     const store = createNeptuneGraphStore({ client });
     const found = await store.findSimilarEntities({
+      namespace: 'p_acme',
       scope: { userId: 'alice' },
       embedding: [1],
       topK: 1,
@@ -222,61 +228,98 @@ describe('neptune graph store against a fake client (not a real server)', () => 
     }));
     const { client, sent } = fakeClient(() => rows);
     const store = createNeptuneGraphStore({ client });
-    const page = await store.list({ scope: { userId: 'alice' }, limit: 2 });
+    const page = await store.list({ namespace: 'p_acme', scope: { userId: 'alice' }, limit: 2 });
     expect(sent[0]!.query).toMatch(
-      /WHERE edge\.userId = \$userId AND edge\.invalidatedAt IS NULL RETURN .* ORDER BY edge\.id ASC LIMIT \$limit$/,
+      /WHERE edge\.namespace = \$namespace AND edge\.userId = \$userId AND edge\.invalidatedAt IS NULL RETURN .* ORDER BY edge\.id ASC LIMIT \$limit$/,
     );
-    expect(sent[0]!.parameters).toEqual({ userId: 'alice', limit: 3 });
+    expect(sent[0]!.parameters).toEqual({ namespace: 'p_acme', userId: 'alice', limit: 3 });
     expect(page.triples.map((triple) => triple.relation.id)).toEqual(['r1', 'r2']);
     expect(page.triples[0]!.relation.invalidatedAt).toBeNull();
     expect(page.nextCursor).toBeDefined();
     await store.list({
+      namespace: 'p_acme',
       scope: { userId: 'alice' },
       limit: 2,
       cursor: page.nextCursor!,
       includeInvalidated: true,
     });
-    expect(sent[1]!.query).toMatch(/WHERE edge\.userId = \$userId AND edge\.id > \$after RETURN/);
-    expect(sent[1]!.parameters).toEqual({ userId: 'alice', after: 'r2', limit: 3 });
+    expect(sent[1]!.query).toMatch(
+      /WHERE edge\.namespace = \$namespace AND edge\.userId = \$userId AND edge\.id > \$after RETURN/,
+    );
+    expect(sent[1]!.parameters).toEqual({
+      namespace: 'p_acme',
+      userId: 'alice',
+      after: 'r2',
+      limit: 3,
+    });
     const error = await rejection(
-      store.list({ scope: { userId: 'alice' }, limit: 2, cursor: '!' }),
+      store.list({ namespace: 'p_acme', scope: { userId: 'alice' }, limit: 2, cursor: '!' }),
     );
     expect(InvalidArgumentError.isInstance(error)).toBe(true);
   });
 
-  it('neighbours, invalidate and deleteScope filter by the scope with parameters', async () => {
+  it('neighbours, invalidate, deleteScope and list filter by namespace and scope with parameters', async () => {
     const { client, sent } = fakeClient((request) =>
       request.query.includes('deleted') ? [{ deleted: 2 }] : [],
     );
     const store = createNeptuneGraphStore({ client });
     const hostile = "alice' OR 1=1 //";
-    await store.neighbours({ scope: { userId: hostile }, entityIds: ['a'], limit: 5 });
-    await store.invalidateRelations({ scope: { userId: hostile }, relationIds: ['r1'], at: time });
-    const { deleted } = await store.deleteScope({ scope: { userId: hostile, agentId: 'bot' } });
+    await store.neighbours({
+      namespace: 'p_acme',
+      scope: { userId: hostile },
+      entityIds: ['a'],
+      limit: 5,
+    });
+    await store.invalidateRelations({
+      namespace: 'p_acme',
+      scope: { userId: hostile },
+      relationIds: ['r1'],
+      at: time,
+    });
+    const { deleted } = await store.deleteScope({
+      namespace: 'p_acme',
+      scope: { userId: hostile, agentId: 'bot' },
+    });
     expect(deleted).toBe(4);
     expect(sent.map((request) => request.query)).toEqual([
       expect.stringMatching(
-        /WHERE edge\.userId = \$userId AND edge\.invalidatedAt IS NULL AND \(source\.id IN \$entityIds OR destination\.id IN \$entityIds\)/,
+        /WHERE edge\.namespace = \$namespace AND edge\.userId = \$userId AND edge\.invalidatedAt IS NULL AND \(source\.id IN \$entityIds OR destination\.id IN \$entityIds\)/,
       ),
       expect.stringMatching(
-        /edge\.id IN \$relationIds AND edge\.userId = \$userId AND edge\.invalidatedAt IS NULL SET edge\.invalidatedAt = \$at, edge\.updatedAt = \$at$/,
+        /edge\.id IN \$relationIds AND edge\.namespace = \$namespace AND edge\.userId = \$userId AND edge\.invalidatedAt IS NULL SET edge\.invalidatedAt = \$at, edge\.updatedAt = \$at$/,
       ),
       expect.stringMatching(
-        /^MATCH \(\)-\[edge:RELATES\]->\(\) WHERE edge\.userId = \$userId AND edge\.agentId = \$agentId/,
+        /^MATCH \(\)-\[edge:RELATES\]->\(\) WHERE edge\.namespace = \$namespace AND edge\.userId = \$userId AND edge\.agentId = \$agentId/,
       ),
       expect.stringMatching(
-        /^MATCH \(n:EngramEntity\) WHERE n\.userId = \$userId AND n\.agentId = \$agentId .*DETACH DELETE doomed/,
+        /^MATCH \(n:EngramEntity\) WHERE n\.namespace = \$namespace AND n\.userId = \$userId AND n\.agentId = \$agentId .*DETACH DELETE doomed/,
       ),
     ]);
     for (const request of sent) expect(request.query).not.toContain(hostile);
-    expect(sent[0]!.parameters).toEqual({ userId: hostile, entityIds: ['a'], limit: 5 });
-    expect(sent[1]!.parameters).toEqual({ userId: hostile, relationIds: ['r1'], at: time });
-    expect(sent[2]!.parameters).toEqual({ userId: hostile, agentId: 'bot' });
+    expect(sent[0]!.parameters).toEqual({
+      namespace: 'p_acme',
+      userId: hostile,
+      entityIds: ['a'],
+      limit: 5,
+    });
+    expect(sent[1]!.parameters).toEqual({
+      namespace: 'p_acme',
+      userId: hostile,
+      relationIds: ['r1'],
+      at: time,
+    });
+    expect(sent[2]!.parameters).toEqual({ namespace: 'p_acme', userId: hostile, agentId: 'bot' });
+    sent.length = 0;
+    await store.list({ namespace: hostile, scope: { userId: 'alice' }, limit: 1 });
+    expect(sent[0]!.query).not.toContain(hostile);
+    expect(sent[0]!.parameters).toMatchObject({ namespace: hostile, userId: 'alice' });
   });
 
   it('needs an endpoint, but only when first used', async () => {
     const store = createNeptuneGraphStore({ env: {} });
-    const error = await rejection(store.list({ scope: { userId: 'alice' }, limit: 1 }));
+    const error = await rejection(
+      store.list({ namespace: 'p_acme', scope: { userId: 'alice' }, limit: 1 }),
+    );
     expect(InvalidArgumentError.isInstance(error)).toBe(true);
     expect((error as Error).message).toMatch(/NEPTUNE_ENDPOINT/);
   });
@@ -288,7 +331,9 @@ describe('neptune graph store against a fake client (not a real server)', () => 
     });
     const { client } = fakeClient(() => throttled);
     const store = createNeptuneGraphStore({ client });
-    const error = await rejection(store.list({ scope: { userId: 'alice' }, limit: 1 }));
+    const error = await rejection(
+      store.list({ namespace: 'p_acme', scope: { userId: 'alice' }, limit: 1 }),
+    );
     expect(AdapterCallError.isInstance(error)).toBe(true);
     expect((error as AdapterCallError).isRetryable).toBe(true);
     expect((error as AdapterCallError).source).toBe('neptune');

@@ -113,9 +113,15 @@ async function resolveEmbeddedStore(wiring: Wiring) {
   return descriptor.create({ env: wiring.env, dataDir: wiring.dataDir });
 }
 
-/** The collection named by `ENGRAM_COLLECTION`, else `memories`. */
+/**
+ * The collection of a `Memory` when neither its options nor `ENGRAM_COLLECTION` name one. Graph
+ * stores also give it to entities and relations written before they carried a namespace.
+ */
+export const defaultCollection = 'memories';
+
+/** The collection named by `ENGRAM_COLLECTION`, else {@link defaultCollection}. */
 export function collectionFromEnvironment(env: Environment): string {
-  return env.ENGRAM_COLLECTION ?? 'memories';
+  return env.ENGRAM_COLLECTION ?? defaultCollection;
 }
 
 /** What {@link componentsFromEnvironment} returns: every component decided. */

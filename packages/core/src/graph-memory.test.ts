@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createMemoryFromEnvironment } from './create-memory-from-environment.js';
+import { InvalidArgumentError } from './errors.js';
+import { GraphMemory } from './graph-memory.js';
 import { createHashEmbedder } from './hash-embedder.js';
 import { createInMemoryGraphStore } from './in-memory-graph-store.js';
 import { createInMemoryStore } from './in-memory-vector-store.js';
@@ -81,6 +83,7 @@ describe('graph memory', () => {
     const memory = new Memory({
       vectorStore: createInMemoryStore(),
       graphStore,
+      collection: 'memories',
       graphThreshold: 0.6,
       llm,
       embedder: createHashEmbedder(),
@@ -110,6 +113,7 @@ describe('graph memory', () => {
       aliceRelations.map((r) => `${r.source} ${r.relationship} ${r.destination}`).sort(),
     ).toEqual(['alice lives_in bergen', 'alice works_at acme']);
     const all = await graphStore.list({
+      namespace: 'memories',
       scope: { userId: 'alice' },
       limit: 100,
       includeInvalidated: true,
@@ -138,6 +142,58 @@ describe('graph memory', () => {
     expect((await memory.list({ userId: 'bob' })).relations).toHaveLength(1);
   });
 
+  it('keeps collections apart in one graph store, even for the same user', async () => {
+    const graphStore = createInMemoryGraphStore();
+    const vectorStore = createInMemoryStore();
+    const llm = graphModel(
+      {
+        'I work at Acme': [['alice', 'works_at', 'acme']],
+        'I live in Oslo': [['alice', 'lives_in', 'oslo']],
+        'I moved to Bergen': [['alice', 'lives_in', 'bergen']],
+      },
+      (existing) => existing.filter((relation) => relation.includes('lives_in')),
+    );
+    const open = (collection: string) =>
+      new Memory({
+        vectorStore,
+        graphStore,
+        collection,
+        graphThreshold: 0.6,
+        llm,
+        embedder: createHashEmbedder(),
+      });
+    const projectA = open('p_a');
+    const projectB = open('p_b');
+    const described = (
+      relations: { source: string; relationship: string; destination: string }[] = [],
+    ) => relations.map((r) => `${r.source} ${r.relationship} ${r.destination}`).sort();
+
+    await projectA.add('I work at Acme', { userId: 'alice' });
+    await projectA.add('I live in Oslo', { userId: 'alice' });
+    const moved = await projectB.add('I moved to Bergen', { userId: 'alice' });
+    // B never saw A's "lives in Oslo", so there is nothing of B's to invalidate.
+    expect(moved.relations?.invalidated).toEqual([]);
+
+    expect(described((await projectA.list({ userId: 'alice' })).relations)).toEqual([
+      'alice lives_in oslo',
+      'alice works_at acme',
+    ]);
+    expect(described((await projectB.list({ userId: 'alice' })).relations)).toEqual([
+      'alice lives_in bergen',
+    ]);
+    const search = await projectB.search('where does alice work?', { userId: 'alice' });
+    expect(described(search.relations)).toEqual(['alice lives_in bergen']);
+
+    await projectB.deleteAll({ userId: 'alice' });
+    expect((await projectB.list({ userId: 'alice' })).relations).toEqual([]);
+    expect(described((await projectA.list({ userId: 'alice' })).relations)).toEqual([
+      'alice lives_in oslo',
+      'alice works_at acme',
+    ]);
+    await projectA.reset({ userId: 'alice' });
+    expect((await projectA.list({ userId: 'alice' })).relations).toEqual([]);
+  });
+
   it('keeps the vector path working when graph extraction fails', async () => {
     const llm = createScriptedLLM({
       fallback: (options: LLMGenerateOptions) => {
@@ -155,6 +211,22 @@ describe('graph memory', () => {
     expect(result.results.map((change) => change.memory)).toEqual(['Likes tea']);
     expect(result.relations).toEqual({ added: [], invalidated: [] });
     expect(result.warnings?.join(' ')).toContain('engram_graph');
+  });
+
+  it('refuses an empty namespace', () => {
+    for (const namespace of ['', ' ']) {
+      expect(
+        () =>
+          new GraphMemory({
+            store: createInMemoryGraphStore(),
+            namespace,
+            embed: async (values) => values.map(() => [1]),
+            threshold: 0.7,
+            now: () => new Date(),
+            retries: 0,
+          }),
+      ).toThrow(InvalidArgumentError);
+    }
   });
 
   it('is selected by ENGRAM_GRAPH=memory', async () => {

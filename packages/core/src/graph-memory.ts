@@ -3,6 +3,7 @@ import { scoreBM25 } from './bm25.js';
 import type { GraphEntity, GraphRelation, GraphStore, GraphTriple } from './graph-store.js';
 import type { JSONSchema, LLM, LLMMessage } from './llm.js';
 import { type GenerateJsonOptions, generateJson } from './llm-json.js';
+import { checkNamespace } from './namespace.js';
 import { type Message, transcript } from './prompts.js';
 import { type Scope, scopeOf } from './scope.js';
 import { cosineSimilarity } from './similarity.js';
@@ -171,13 +172,22 @@ function parseExtraction(value: unknown): Extracted | undefined {
 
 /** Settings of {@link GraphMemory}. */
 export interface GraphMemoryOptions {
+  /** Where entities and relations are kept. */
   store: GraphStore;
+  /**
+   * The namespace of every entity, relation and call: the `Memory`'s collection. Two memories
+   * with different collections never see each other's graph, even for the same user.
+   */
+  namespace: string;
   /** Extracts entities and relations; without one, `add` leaves the graph alone. */
   llm?: LLM;
+  /** Embeds entity names and queries. */
   embed: (values: string[], purpose: 'document' | 'query') => Promise<number[][]>;
   /** Similarity above which a new entity merges into an existing one. Default 0.7. */
   threshold: number;
+  /** The clock of timestamps. */
   now: () => Date;
+  /** Retries of an unusable LLM answer. */
   retries: number;
 }
 
@@ -187,7 +197,11 @@ export interface GraphMemoryOptions {
  * history), count mentions. At most two LLM calls per `add` (plus retries of unusable answers).
  */
 export class GraphMemory {
-  constructor(private readonly options: GraphMemoryOptions) {}
+  readonly #namespace: string;
+
+  constructor(private readonly options: GraphMemoryOptions) {
+    this.#namespace = checkNamespace(options.namespace, { source: 'core' });
+  }
 
   #json<T>(
     request: Pick<GenerateJsonOptions<T>, 'messages' | 'schemaName' | 'schema' | 'shape' | 'parse'>,
@@ -240,12 +254,14 @@ export class GraphMemory {
     ];
     const embeddings = await this.options.embed(names, 'document');
     const timestamp = now.toISOString();
+    const namespace = this.#namespace;
     const ownScope = scopeOf(scope);
     const resolved = new Map<string, GraphEntity>();
     const touchedExisting = new Set<string>();
     for (const [index, name] of names.entries()) {
       const embedding = embeddings[index]!;
       const [match] = await store.findSimilarEntities({
+        namespace,
         scope: ownScope,
         embedding,
         topK: 1,
@@ -272,6 +288,7 @@ export class GraphMemory {
             name,
             type: types.get(name) ?? (name === user ? 'person' : 'entity'),
             embedding,
+            namespace,
             ...ownScope,
             mentions: 1,
             createdAt: timestamp,
@@ -285,6 +302,7 @@ export class GraphMemory {
       touchedExisting.size === 0
         ? []
         : await store.neighbours({
+            namespace,
             scope: ownScope,
             entityIds: [...touchedExisting],
             limit: 200,
@@ -336,6 +354,7 @@ export class GraphMemory {
       }
       if (invalidated.length > 0) {
         await store.invalidateRelations({
+          namespace,
           scope: ownScope,
           relationIds: invalidated.map((triple) => triple.relation.id),
           at: timestamp,
@@ -357,6 +376,7 @@ export class GraphMemory {
             sourceId: triple.source.id,
             relationship: triple.relationship,
             destinationId: triple.destination.id,
+            namespace,
             ...ownScope,
             mentions: 1,
             createdAt: timestamp,
@@ -391,8 +411,10 @@ export class GraphMemory {
   ): Promise<RelationItem[]> {
     const { store } = this.options;
     const signal = abortSignal ? { abortSignal } : {};
+    const namespace = this.#namespace;
     const ownScope = scopeOf(scope);
     const similar = await store.findSimilarEntities({
+      namespace,
       scope: ownScope,
       embedding: queryVector,
       topK: 10,
@@ -401,6 +423,7 @@ export class GraphMemory {
     const user = normalizeEntityName(scope.userId ?? scope.agentId ?? scope.runId ?? 'user');
     const [userVector] = await this.options.embed([user], 'document');
     const [self] = await store.findSimilarEntities({
+      namespace,
       scope: ownScope,
       embedding: userVector!,
       topK: 1,
@@ -411,6 +434,7 @@ export class GraphMemory {
     const seeds = [...similarity.keys(), ...(self ? [self.entity.id] : [])];
     if (seeds.length === 0) return [];
     const triples = await store.neighbours({
+      namespace,
       scope: ownScope,
       entityIds: [...new Set(seeds)],
       limit: 500,
@@ -439,10 +463,20 @@ export class GraphMemory {
   /** The scope's valid relations, up to `limit`. */
   async list(scope: Scope, limit: number, abortSignal?: AbortSignal): Promise<RelationItem[]> {
     const page = await this.options.store.list({
+      namespace: this.#namespace,
       scope: scopeOf(scope),
       limit,
       ...(abortSignal ? { abortSignal } : {}),
     });
     return page.triples.map((triple) => toItem(triple));
+  }
+
+  /** Deletes the scope's entities and relations (of this namespace only). */
+  async deleteScope(scope: Scope, abortSignal?: AbortSignal): Promise<{ deleted: number }> {
+    return this.options.store.deleteScope({
+      namespace: this.#namespace,
+      scope: scopeOf(scope),
+      ...(abortSignal ? { abortSignal } : {}),
+    });
   }
 }

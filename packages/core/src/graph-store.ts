@@ -11,28 +11,50 @@ export interface GraphEntity {
   type: string;
   /** Embedding of the name, used to merge "Alice" and "alice smith". */
   embedding: number[];
-  /** Scope the node belongs to; every query filters by it. */
+  /**
+   * The namespace the node belongs to: the `Memory`'s collection (`p_<project>` in the server).
+   * Every query filters by it before the scope, so equal scope ids never meet across namespaces.
+   */
+  namespace: string;
+  /** Scope the node belongs to: the user. Every query filters by the scope fields given. */
   userId?: string;
+  /** Scope the node belongs to: the agent. */
   agentId?: string;
+  /** Scope the node belongs to: the run. */
   runId?: string;
   /** How many times the entity was mentioned. */
   mentions: number;
+  /** Free-form JSON about the entity. */
   metadata?: Record<string, JsonValue>;
+  /** ISO-8601 creation time. */
   createdAt: string;
+  /** ISO-8601 time of the last change. */
   updatedAt: string;
 }
 
 /** A directed edge: `source -[relationship]-> destination`. */
 export interface GraphRelation {
+  /** Unique id. */
   id: string;
+  /** Id of the entity the relation starts at. */
   sourceId: string;
+  /** Short snake_case verb phrase, e.g. `works_at`. */
   relationship: string;
+  /** Id of the entity the relation points to. */
   destinationId: string;
+  /** The namespace the edge belongs to, the same as its endpoints'. */
+  namespace: string;
+  /** Scope the edge belongs to: the user. */
   userId?: string;
+  /** Scope the edge belongs to: the agent. */
   agentId?: string;
+  /** Scope the edge belongs to: the run. */
   runId?: string;
+  /** How many times the relation was mentioned. */
   mentions: number;
+  /** ISO-8601 creation time. */
   createdAt: string;
+  /** ISO-8601 time of the last change. */
   updatedAt: string;
   /** When the relation was invalidated (soft-deleted); null while valid. */
   invalidatedAt: string | null;
@@ -40,8 +62,11 @@ export interface GraphRelation {
 
 /** A relation with its endpoints' names, as returned to callers. */
 export interface GraphTriple {
+  /** The edge. */
   relation: GraphRelation;
+  /** The entity the edge starts at. */
   source: GraphEntity;
+  /** The entity the edge points to. */
   destination: GraphEntity;
 }
 
@@ -53,10 +78,18 @@ export interface GraphStoreCapabilities {
 
 /**
  * Storage primitives of graph memory. The algorithm (extraction, merging, invalidation) lives
- * once in core. Every call that takes a scope requires a non-empty one (InvalidArgumentError
- * otherwise) and never reads or touches another scope's nodes and edges. `findSimilarEntities`
- * scores are cosine similarities, best first; `neighbours` and `list` leave out invalidated
- * relations (unless `includeInvalidated`).
+ * once in core.
+ *
+ * Every call that reads or deletes takes a `namespace` (the `Memory`'s collection; one per
+ * project in the server) and a scope. Both are required: an empty namespace or scope is refused
+ * with `InvalidArgumentError`. A call never reads or touches another namespace's nodes and
+ * edges, even when their scope ids are the same (user `alice` of one project is not user
+ * `alice` of another), and never another scope's within its namespace. Entities and relations
+ * carry their namespace; upserting one with an empty namespace is refused the same way. Ids are
+ * unique across namespaces.
+ *
+ * `findSimilarEntities` scores are cosine similarities, best first; `neighbours` and `list`
+ * leave out invalidated relations (unless `includeInvalidated`).
  */
 export interface GraphStore {
   readonly specificationVersion: 'v1';
@@ -68,29 +101,49 @@ export interface GraphStore {
   upsertEntities(options: CallOptions & { entities: GraphEntity[] }): Promise<void>;
   /** Inserts or replaces relations by id. */
   upsertRelations(options: CallOptions & { relations: GraphRelation[] }): Promise<void>;
-  /** Entities of the scope most similar to the embedding, best first, with similarity scores. */
+  /** Entities of the namespace's scope most similar to the embedding, best first, with scores. */
   findSimilarEntities(
-    options: CallOptions & { scope: Scope; embedding: number[]; topK: number; threshold?: number },
+    options: CallOptions & {
+      namespace: string;
+      scope: Scope;
+      embedding: number[];
+      topK: number;
+      threshold?: number;
+    },
   ): Promise<{ entity: GraphEntity; score: number }[]>;
-  /** Valid relations touching the given entities (both directions), within the scope. */
+  /** Valid relations of the namespace's scope touching the given entities (both directions). */
   neighbours(
-    options: CallOptions & { scope: Scope; entityIds: string[]; limit: number },
+    options: CallOptions & { namespace: string; scope: Scope; entityIds: string[]; limit: number },
   ): Promise<GraphTriple[]>;
-  /** Marks relations invalid at the given time; they stay for history but leave answers. */
+  /**
+   * Marks the namespace's scope's relations with these ids invalid at the given time; they stay
+   * for history but leave answers. Ids of other namespaces or scopes are ignored.
+   */
   invalidateRelations(
-    options: CallOptions & { scope: Scope; relationIds: string[]; at: string },
+    options: CallOptions & {
+      namespace: string;
+      scope: Scope;
+      relationIds: string[];
+      at: string;
+    },
   ): Promise<void>;
-  /** Valid relations of the scope, paginated. */
+  /** Valid relations of the namespace's scope, paginated. */
   list(
     options: CallOptions & {
+      namespace: string;
       scope: Scope;
       limit: number;
       cursor?: string;
       includeInvalidated?: boolean;
     },
   ): Promise<{ triples: GraphTriple[]; nextCursor?: string }>;
-  /** Deletes every entity and relation of the scope, and nothing of any other scope. */
-  deleteScope(options: CallOptions & { scope: Scope }): Promise<{ deleted: number }>;
+  /**
+   * Deletes every entity and relation of the scope in the namespace, and nothing of any other
+   * scope or namespace; answers how many entities and relations it deleted.
+   */
+  deleteScope(
+    options: CallOptions & { namespace: string; scope: Scope },
+  ): Promise<{ deleted: number }>;
   /** Releases connections. Later calls throw `ClosedError`. Idempotent. */
   close(): Promise<void>;
   /** Same as `close()`. */

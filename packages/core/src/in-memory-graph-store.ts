@@ -1,5 +1,6 @@
 import { ClosedError, InvalidArgumentError, throwIfAborted } from './errors.js';
 import type { GraphEntity, GraphRelation, GraphStore, GraphTriple } from './graph-store.js';
+import { checkNamespace } from './namespace.js';
 import { decodeCursor, encodeCursor } from './pagination.js';
 import { matchesScope, normalizeScope, type Scope } from './scope.js';
 import { cosineSimilarity } from './similarity.js';
@@ -9,7 +10,8 @@ const source = 'memory-graph';
 
 /**
  * The reference graph store: entities and relations in process memory, similarity by exact
- * cosine. The semantics every graph adapter must match.
+ * cosine, every read and delete within one namespace and scope. The semantics every graph
+ * adapter must match.
  */
 export function createInMemoryGraphStore(): GraphStore {
   const entities = new Map<string, GraphEntity>();
@@ -22,12 +24,17 @@ export function createInMemoryGraphStore(): GraphStore {
     throwIfAborted(options.abortSignal, source);
   }
 
-  function requiredScope(scope: Scope): Scope {
-    const normalized = normalizeScope(scope, { source });
-    if (Object.keys(normalized).length === 0) {
+  /** A predicate "in the namespace and the scope", after checking both. */
+  function placeOf(options: {
+    namespace: string;
+    scope: Scope;
+  }): (item: { namespace: string } & Scope) => boolean {
+    const namespace = checkNamespace(options.namespace, { source });
+    const scope = normalizeScope(options.scope, { source });
+    if (Object.keys(scope).length === 0) {
       throw new InvalidArgumentError({ source, message: 'A non-empty scope is required.' });
     }
-    return normalized;
+    return (item) => item.namespace === namespace && matchesScope(item, scope);
   }
 
   function triple(relation: GraphRelation): GraphTriple | undefined {
@@ -52,20 +59,22 @@ export function createInMemoryGraphStore(): GraphStore {
 
     async upsertEntities(options) {
       open(options);
+      for (const entity of options.entities) checkNamespace(entity.namespace, { source });
       for (const entity of options.entities) entities.set(entity.id, structuredClone(entity));
     },
 
     async upsertRelations(options) {
       open(options);
+      for (const relation of options.relations) checkNamespace(relation.namespace, { source });
       for (const relation of options.relations)
         relations.set(relation.id, structuredClone(relation));
     },
 
     async findSimilarEntities(options) {
       open(options);
-      const scope = requiredScope(options.scope);
+      const inPlace = placeOf(options);
       return [...entities.values()]
-        .filter((entity) => matchesScope(entity, scope))
+        .filter(inPlace)
         .map((entity) => ({ entity, score: cosineSimilarity(options.embedding, entity.embedding) }))
         .filter((match) => options.threshold === undefined || match.score >= options.threshold)
         .sort(
@@ -77,11 +86,11 @@ export function createInMemoryGraphStore(): GraphStore {
 
     async neighbours(options) {
       open(options);
-      const scope = requiredScope(options.scope);
+      const inPlace = placeOf(options);
       const wanted = new Set(options.entityIds);
       const result: GraphTriple[] = [];
       for (const relation of [...relations.values()].sort((a, b) => (a.id < b.id ? -1 : 1))) {
-        if (relation.invalidatedAt !== null || !matchesScope(relation, scope)) continue;
+        if (relation.invalidatedAt !== null || !inPlace(relation)) continue;
         if (!wanted.has(relation.sourceId) && !wanted.has(relation.destinationId)) continue;
         const found = triple(relation);
         if (found) result.push(found);
@@ -92,10 +101,10 @@ export function createInMemoryGraphStore(): GraphStore {
 
     async invalidateRelations(options) {
       open(options);
-      const scope = requiredScope(options.scope);
+      const inPlace = placeOf(options);
       for (const id of options.relationIds) {
         const relation = relations.get(id);
-        if (relation && matchesScope(relation, scope) && relation.invalidatedAt === null) {
+        if (relation && inPlace(relation) && relation.invalidatedAt === null) {
           relation.invalidatedAt = options.at;
           relation.updatedAt = options.at;
         }
@@ -104,12 +113,12 @@ export function createInMemoryGraphStore(): GraphStore {
 
     async list(options) {
       open(options);
-      const scope = requiredScope(options.scope);
+      const inPlace = placeOf(options);
       const after = decodeCursor(options.cursor, source);
       const matching = [...relations.values()]
         .filter(
           (relation) =>
-            matchesScope(relation, scope) &&
+            inPlace(relation) &&
             (options.includeInvalidated || relation.invalidatedAt === null) &&
             (after === undefined || relation.id > after),
         )
@@ -125,16 +134,16 @@ export function createInMemoryGraphStore(): GraphStore {
 
     async deleteScope(options) {
       open(options);
-      const scope = requiredScope(options.scope);
+      const inPlace = placeOf(options);
       let deleted = 0;
       for (const [id, relation] of relations) {
-        if (matchesScope(relation, scope)) {
+        if (inPlace(relation)) {
           relations.delete(id);
           deleted++;
         }
       }
       for (const [id, entity] of entities) {
-        if (matchesScope(entity, scope)) {
+        if (inPlace(entity)) {
           entities.delete(id);
           deleted++;
         }

@@ -25,6 +25,7 @@ export type {
 } from './environment-components.js';
 export {
   componentsFromEnvironment,
+  defaultCollection,
   resolveEmbedderFromEnvironment,
   resolveLLMFromEnvironment,
 } from './environment-components.js';
@@ -127,6 +128,7 @@ export type {
   SearchResultItem,
   UpdateOptions,
 } from './memory-types.js';
+export { checkNamespace } from './namespace.js';
 export { decodeCursor, encodeCursor } from './pagination.js';
 export type {
   ExistingMemory,

@@ -133,6 +133,7 @@ export async function openMemoryEngine(
     await graphStore.ensureSchema({ dimensions: embedder.dimensions });
     graph = new GraphMemory({
       store: graphStore,
+      namespace: collection,
       ...(llm ? { llm } : {}),
       embed: (values, purpose) => embed(values, purpose),
       threshold: options.graphThreshold ?? 0.7,

@@ -253,7 +253,7 @@ export class Memory {
         deleted += page.records.length;
         cursor = page.nextCursor;
       } while (cursor);
-      await engine.graphStore?.deleteScope({ scope, ...signal });
+      await engine.graph?.deleteScope(scope, options.abortSignal);
       return { deleted };
     });
   }
@@ -290,7 +290,7 @@ export class Memory {
         ...signal,
       });
       await engine.history.deleteScope({ scope, ...signal });
-      await engine.graphStore?.deleteScope({ scope, ...signal });
+      await engine.graph?.deleteScope(scope, options.abortSignal);
       return { deleted };
     });
   }

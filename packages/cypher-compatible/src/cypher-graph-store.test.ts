@@ -58,6 +58,7 @@ function entity(id: string, embedding: number[]): GraphEntity {
     name: id,
     type: 't',
     embedding,
+    namespace: 'p_a',
     userId: 'u',
     mentions: 1,
     createdAt: time,
@@ -66,7 +67,13 @@ function entity(id: string, embedding: number[]): GraphEntity {
 }
 
 function relation(id: string): GraphRelation {
-  const fields = { sourceId: 'a', relationship: 'knows', destinationId: 'b', userId: 'u' };
+  const fields = {
+    sourceId: 'a',
+    relationship: 'knows',
+    destinationId: 'b',
+    namespace: 'p_a',
+    userId: 'u',
+  };
   return { id, ...fields, mentions: 1, createdAt: time, updatedAt: time, invalidatedAt: null };
 }
 
@@ -78,12 +85,21 @@ function rejection(promise: Promise<unknown>): Promise<unknown> {
 }
 
 describe('createCypherGraphStore against a fake connection', () => {
-  it('refuses an empty scope and bad sizes before any statement', async () => {
+  it('refuses an empty scope or namespace and bad sizes before any statement', async () => {
     const { store, transactions } = fakeStore();
     for (const call of [
-      store.deleteScope({ scope: {} }),
-      store.list({ scope: { userId: 'u' }, limit: 0 }),
-      store.findSimilarEntities({ scope: { userId: 'u' }, embedding: [1], topK: 1.5 }),
+      store.deleteScope({ namespace: 'p_a', scope: {} }),
+      store.deleteScope({ namespace: '', scope: { userId: 'u' } }),
+      store.list({ namespace: ' ', scope: { userId: 'u' }, limit: 1 }),
+      store.upsertEntities({ entities: [{ ...entity('a', [1]), namespace: '' }] }),
+      store.upsertRelations({ relations: [{ ...relation('r1'), namespace: '' }] }),
+      store.list({ namespace: 'p_a', scope: { userId: 'u' }, limit: 0 }),
+      store.findSimilarEntities({
+        namespace: 'p_a',
+        scope: { userId: 'u' },
+        embedding: [1],
+        topK: 1.5,
+      }),
       store.ensureSchema({ dimensions: -1 }),
       store.upsertEntities({ entities: [entity('a', [Number.NaN])] }),
     ]) {
@@ -99,22 +115,49 @@ describe('createCypherGraphStore against a fake connection', () => {
     const controller = new AbortController();
     controller.abort();
     const aborted = await rejection(
-      store.list({ scope: { userId: 'u' }, limit: 1, abortSignal: controller.signal }),
+      store.list({
+        namespace: 'p_a',
+        scope: { userId: 'u' },
+        limit: 1,
+        abortSignal: controller.signal,
+      }),
     );
     expect(AbortedError.isInstance(aborted)).toBe(true);
     await store.close();
     await store[Symbol.asyncDispose]();
     expect(closes).toBe(1);
-    const closed = await rejection(store.list({ scope: { userId: 'u' }, limit: 1 }));
+    const closed = await rejection(
+      store.list({ namespace: 'p_a', scope: { userId: 'u' }, limit: 1 }),
+    );
     expect(ClosedError.isInstance(closed)).toBe(true);
     expect(transactions).toHaveLength(0);
   });
 
   it('maps what the connection throws, naming the call', async () => {
     const { store } = fakeStore(() => new Error('boom'));
-    const error = await rejection(store.list({ scope: { userId: 'u' }, limit: 1 }));
+    const error = await rejection(
+      store.list({ namespace: 'p_a', scope: { userId: 'u' }, limit: 1 }),
+    );
     expect(AdapterCallError.isInstance(error)).toBe(true);
     expect((error as AdapterCallError).prefixedMessage).toBe('[engram/test] list failed: boom');
+  });
+
+  it('ensureSchema runs the schema, then gives legacy nodes and edges the default namespace', async () => {
+    const schema: number[] = [];
+    const { store, transactions } = fakeStore(undefined, {
+      ensureSchema: async ({ dimensions }) => void schema.push(dimensions),
+    });
+    await store.ensureSchema({ dimensions: 3 });
+    expect(schema).toEqual([3]);
+    expect(transactions).toHaveLength(1);
+    expect(transactions[0]!.mode).toBe('write');
+    expect(transactions[0]!.statements.map((statement) => statement.parameters)).toEqual([
+      { namespace: 'memories' },
+      { namespace: 'memories' },
+    ]);
+    expect(transactions[0]!.statements.map((statement) => statement.text).join(' ')).toMatch(
+      /n\.namespace IS NULL SET n\.namespace = \$namespace.*edge\.namespace IS NULL SET edge\.namespace = \$namespace/,
+    );
   });
 
   it('writes entities in one transaction, in batches, and nothing for an empty list', async () => {
@@ -158,7 +201,7 @@ describe('createCypherGraphStore against a fake connection', () => {
       { approximateSearchAbove: 3 },
     );
     expect(store.capabilities.nativeVectorIndex).toBe(true);
-    const query = { scope: { userId: 'u' }, embedding: [1], topK: 1 };
+    const query = { namespace: 'p_a', scope: { userId: 'u' }, embedding: [1], topK: 1 };
     expect(await store.findSimilarEntities(query)).toEqual([
       { entity: entity('a', [1]), score: 0.5 },
     ]);
@@ -196,6 +239,7 @@ describe('createCypherGraphStore against a fake connection', () => {
       },
     );
     const found = await store.findSimilarEntities({
+      namespace: 'p_a',
       scope: { userId: 'u' },
       embedding: [1, 0],
       topK: 5,
@@ -216,18 +260,33 @@ describe('createCypherGraphStore against a fake connection', () => {
     const { store, transactions } = fakeStore((statement) =>
       statement.text.includes('deleted') ? [{ deleted: 2 }] : ['r1', 'r2', 'r3'].map(triple),
     );
-    const page = await store.list({ scope: { userId: 'u' }, limit: 2 });
+    const page = await store.list({ namespace: 'p_a', scope: { userId: 'u' }, limit: 2 });
     expect(page.triples.map((item) => item.relation.id)).toEqual(['r1', 'r2']);
-    await store.list({ scope: { userId: 'u' }, limit: 2, cursor: page.nextCursor! });
+    await store.list({
+      namespace: 'p_a',
+      scope: { userId: 'u' },
+      limit: 2,
+      cursor: page.nextCursor!,
+    });
     expect(transactions[1]!.statements[0]!.parameters).toEqual({
+      namespace: 'p_a',
       userId: 'u',
       after: 'r2',
       limit: 3,
     });
-    expect(await store.deleteScope({ scope: { userId: 'u' } })).toEqual({ deleted: 4 });
+    expect(await store.deleteScope({ namespace: 'p_a', scope: { userId: 'u' } })).toEqual({
+      deleted: 4,
+    });
     expect(transactions[2]!.mode).toBe('write');
-    expect(await store.neighbours({ scope: { userId: 'u' }, entityIds: [], limit: 1 })).toEqual([]);
-    await store.invalidateRelations({ scope: { userId: 'u' }, relationIds: [], at: time });
+    expect(
+      await store.neighbours({ namespace: 'p_a', scope: { userId: 'u' }, entityIds: [], limit: 1 }),
+    ).toEqual([]);
+    await store.invalidateRelations({
+      namespace: 'p_a',
+      scope: { userId: 'u' },
+      relationIds: [],
+      at: time,
+    });
     expect(transactions).toHaveLength(3);
   });
 });

@@ -1,7 +1,9 @@
 import { assertPositiveInteger, defineGraphStore, type ErrorMapper } from '@engram/adapter-kit';
 import {
+  checkNamespace,
   cosineSimilarity,
   decodeCursor,
+  defaultCollection,
   encodeCursor,
   type GraphEntity,
   type GraphStore,
@@ -23,8 +25,10 @@ import {
   type CypherStatement,
   countEntitiesStatement,
   deleteScopeStatements,
+  type GraphPlace,
   indexedSimilarEntitiesStatement,
   invalidateStatement,
+  legacyNamespaceStatements,
   listStatement,
   missingEndpointsStatement,
   neighboursStatement,
@@ -100,8 +104,10 @@ export function rankBySimilarity(
 /**
  * A graph store over any Cypher backend: entities are `:EngramEntity` nodes and relations
  * `[:RELATES]` edges (the relationship name is a property, so every statement stays
- * parameterised), both carrying the scope fields, which every statement filters by. The adapter
- * brings the connection, its schema statements and its dialect.
+ * parameterised), both carrying their namespace and scope fields, which every statement filters
+ * by. `ensureSchema` gives nodes and edges stored without a namespace (before namespaces
+ * existed) the default collection's. The adapter brings the connection, its schema statements
+ * and its dialect.
  */
 export function createCypherGraphStore(options: CypherGraphStoreOptions): GraphStore {
   const { provider: source, dialect, connection, approximateSearchAbove, batchSize } = options;
@@ -112,15 +118,16 @@ export function createCypherGraphStore(options: CypherGraphStoreOptions): GraphS
     approximateSearchAbove !== undefined && dialect.similarity === 'vector-function';
   if (batchSize !== undefined) assertPositiveInteger(batchSize, 'batchSize', source);
 
-  function requiredScope(scope: Scope): Scope {
-    const normalized = normalizeScope(scope, { source });
-    if (Object.keys(normalized).length === 0) {
+  function requiredPlace(options: { namespace: string; scope: Scope }): GraphPlace {
+    const namespace = checkNamespace(options.namespace, { source });
+    const scope = normalizeScope(options.scope, { source });
+    if (Object.keys(scope).length === 0) {
       throw new InvalidArgumentError({
         source,
         message: 'A non-empty scope (userId, agentId or runId) is required.',
       });
     }
-    return normalized;
+    return { namespace, scope };
   }
 
   const read = <T>(work: (run: CypherRun) => Promise<T>, abortSignal?: AbortSignal) =>
@@ -139,7 +146,7 @@ export function createCypherGraphStore(options: CypherGraphStoreOptions): GraphS
   async function findSimilar(query: SimilarEntitiesQuery, abortSignal?: AbortSignal) {
     const { similarity } = dialect;
     if (similarity === 'client') {
-      const rows = await read((run) => run(scopeEntitiesStatement(query.scope)), abortSignal);
+      const rows = await read((run) => run(scopeEntitiesStatement(query)), abortSignal);
       return rankBySimilarity(
         rows.map((row) => entityFromProperties(row.entity)),
         query,
@@ -147,7 +154,7 @@ export function createCypherGraphStore(options: CypherGraphStoreOptions): GraphS
     }
     const exact = () => similar(similarEntitiesStatement(query, similarity), abortSignal);
     if (!vectorIndex || approximateSearchAbove === undefined) return exact();
-    const [counted] = await read((run) => run(countEntitiesStatement(query.scope)), abortSignal);
+    const [counted] = await read((run) => run(countEntitiesStatement(query)), abortSignal);
     if (numberFromCypher(counted?.count ?? 0) <= approximateSearchAbove) return exact();
     const candidates = Math.min(Math.max(query.topK * 20, 200), 10_000);
     const matches = await similar(
@@ -168,11 +175,17 @@ export function createCypherGraphStore(options: CypherGraphStoreOptions): GraphS
       async ensureSchema({ dimensions, abortSignal }) {
         assertPositiveInteger(dimensions, 'dimensions', source);
         await options.ensureSchema?.({ dimensions, ...(abortSignal ? { abortSignal } : {}) });
+        // Nodes and edges from before namespaces belong to the default collection's Memory.
+        await write(async (run) => {
+          for (const statement of legacyNamespaceStatements(defaultCollection))
+            await run(statement);
+        }, abortSignal);
       },
 
       async upsertEntities({ entities, abortSignal }) {
         if (entities.length === 0) return;
         for (const entity of entities) {
+          checkNamespace(entity.namespace, { source });
           if (!Array.isArray(entity.embedding) || !entity.embedding.every(Number.isFinite)) {
             throw new InvalidArgumentError({
               source,
@@ -190,6 +203,7 @@ export function createCypherGraphStore(options: CypherGraphStoreOptions): GraphS
 
       async upsertRelations({ relations, abortSignal }) {
         if (relations.length === 0) return;
+        for (const relation of relations) checkNamespace(relation.namespace, { source });
         const properties = relations.map((relation) => relationProperties(relation, dialect));
         await write(async (run) => {
           const missing = await run(missingEndpointsStatement(relations));
@@ -207,33 +221,33 @@ export function createCypherGraphStore(options: CypherGraphStoreOptions): GraphS
       },
 
       async findSimilarEntities({ abortSignal, ...query }) {
-        const scope = requiredScope(query.scope);
+        const place = requiredPlace(query);
         assertPositiveInteger(query.topK, 'topK', source);
-        return findSimilar({ ...query, scope }, abortSignal);
+        return findSimilar({ ...query, ...place }, abortSignal);
       },
 
       async neighbours({ abortSignal, ...request }) {
-        const scope = requiredScope(request.scope);
+        const place = requiredPlace(request);
         assertPositiveInteger(request.limit, 'limit', source);
         if (request.entityIds.length === 0) return [];
-        const statement = neighboursStatement({ ...request, scope }, dialect);
+        const statement = neighboursStatement({ ...request, ...place }, dialect);
         const rows = await read((run) => run(statement), abortSignal);
         return rows.map(tripleFromRow);
       },
 
       async invalidateRelations({ abortSignal, ...request }) {
-        const scope = requiredScope(request.scope);
+        const place = requiredPlace(request);
         if (request.relationIds.length === 0) return;
-        const statement = invalidateStatement({ ...request, scope });
+        const statement = invalidateStatement({ ...request, ...place });
         await write((run) => run(statement), abortSignal);
       },
 
       async list({ abortSignal, limit, cursor, includeInvalidated, ...request }) {
-        const scope = requiredScope(request.scope);
+        const place = requiredPlace(request);
         assertPositiveInteger(limit, 'limit', source);
         const after = decodeCursor(cursor, source);
         const statement = listStatement({
-          scope,
+          ...place,
           limit,
           ...(after === undefined ? {} : { after }),
           ...(includeInvalidated ? { includeInvalidated: true } : {}),
@@ -248,7 +262,7 @@ export function createCypherGraphStore(options: CypherGraphStoreOptions): GraphS
       },
 
       async deleteScope({ abortSignal, ...request }) {
-        const statements = deleteScopeStatements(requiredScope(request.scope), dialect);
+        const statements = deleteScopeStatements(requiredPlace(request), dialect);
         return write(async (run) => {
           const [relations] = await run(statements.relations);
           const [entities] = await run(statements.entities);

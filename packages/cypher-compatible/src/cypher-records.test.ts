@@ -22,6 +22,7 @@ const entity: GraphEntity = {
   name: 'alice',
   type: 'person',
   embedding: [0.5, -1],
+  namespace: 'p_a',
   userId: 'u',
   mentions: 2,
   metadata: { note: 'café ✓', nested: { list: [1, null] } },
@@ -34,6 +35,7 @@ const relation: GraphRelation = {
   sourceId: 's',
   relationship: 'knows',
   destinationId: 'd',
+  namespace: 'p_a',
   runId: 'r',
   mentions: 1,
   createdAt: time,
@@ -66,6 +68,7 @@ describe('Cypher records', () => {
       name: 'alice',
       type: 'person',
       embedding: '[0.5,-1]',
+      namespace: 'p_a',
       userId: 'u',
       agentId: 'bot',
       runId: null,
@@ -75,7 +78,8 @@ describe('Cypher records', () => {
       updatedAt: time,
     });
     const properties = relationProperties(relation, neptune);
-    expect(Object.keys(properties)).toHaveLength(11);
+    expect(Object.keys(properties)).toHaveLength(12);
+    expect(properties.namespace).toBe('p_a');
     expect(properties.invalidatedAt).toBeNull();
     expect(properties.userId).toBeNull();
   });

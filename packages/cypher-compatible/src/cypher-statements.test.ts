@@ -26,6 +26,26 @@ const cases: {
     parameters: { userId: hostile, agentId: 'a', runId: 'r' },
   },
   {
+    name: 'place condition: the namespace first, then the scope',
+    statement: cypher.placeCondition('n', { namespace: hostile, scope: { userId: 'alice' } }),
+    text: [/^n\.namespace = \$namespace AND n\.userId = \$userId$/],
+    parameters: { namespace: hostile, userId: 'alice' },
+  },
+  {
+    name: 'legacy nodes get the default namespace',
+    statement: cypher.legacyNamespaceStatements('memories')[0]!,
+    text: [/^MATCH \(n:EngramEntity\) WHERE n\.namespace IS NULL SET n\.namespace = \$namespace/],
+    parameters: { namespace: 'memories' },
+  },
+  {
+    name: 'legacy edges get the default namespace',
+    statement: cypher.legacyNamespaceStatements('memories')[1]!,
+    text: [
+      /^MATCH \(\)-\[edge:RELATES\]->\(\) WHERE edge\.namespace IS NULL SET edge\.namespace = \$namespace/,
+    ],
+    parameters: { namespace: 'memories' },
+  },
+  {
     name: 'bolt: upsert entities replaces the property map by id',
     statement: cypher.upsertEntitiesStatement([{ id: 'e1', name: hostile }], bolt),
     text: [
@@ -37,7 +57,7 @@ const cases: {
     name: 'neptune: upsert entities sets every property by name',
     statement: cypher.upsertEntitiesStatement([{ id: 'e1' }], neptune),
     text: [
-      /^UNWIND \$entities AS entity MERGE \(n:EngramEntity \{id: entity\.id\}\) SET n\.name = entity\.name, n\.type = entity\.type, n\.embedding = entity\.embedding, n\.userId = entity\.userId, n\.agentId = entity\.agentId, n\.runId = entity\.runId, n\.mentions = entity\.mentions, n\.metadata = entity\.metadata, n\.createdAt = entity\.createdAt, n\.updatedAt = entity\.updatedAt$/,
+      /^UNWIND \$entities AS entity MERGE \(n:EngramEntity \{id: entity\.id\}\) SET n\.name = entity\.name, n\.type = entity\.type, n\.embedding = entity\.embedding, n\.namespace = entity\.namespace, n\.userId = entity\.userId, n\.agentId = entity\.agentId, n\.runId = entity\.runId, n\.mentions = entity\.mentions, n\.metadata = entity\.metadata, n\.createdAt = entity\.createdAt, n\.updatedAt = entity\.updatedAt$/,
     ],
     parameters: { entities: [{ id: 'e1' }] },
   },
@@ -52,41 +72,61 @@ const cases: {
   {
     name: 'vector function: exact cosine within the scope, mapped from (1 + cos) / 2',
     statement: cypher.similarEntitiesStatement(
-      { scope: { userId: 'alice', runId: 'r1' }, embedding: [1, 0], topK: 3, threshold: 0.5 },
+      {
+        namespace: 'p_a',
+        scope: { userId: 'alice', runId: 'r1' },
+        embedding: [1, 0],
+        topK: 3,
+        threshold: 0.5,
+      },
       'vector-function',
     ),
     text: [
-      /^MATCH \(n:EngramEntity\) WHERE n\.userId = \$userId AND n\.runId = \$runId AND size\(n\.embedding\) = size\(\$embedding\)/,
+      /^MATCH \(n:EngramEntity\) WHERE n\.namespace = \$namespace AND n\.userId = \$userId AND n\.runId = \$runId AND size\(n\.embedding\) = size\(\$embedding\)/,
       /2 \* vector\.similarity\.cosine\(n\.embedding, \$embedding\) - 1/,
       /any\(value IN n\.embedding WHERE value <> 0\)/,
       /WHERE score >= \$threshold/,
       /ORDER BY score DESC, n\.id ASC LIMIT \$topK$/,
     ],
-    parameters: { userId: 'alice', runId: 'r1', embedding: [1, 0], topK: 3, threshold: 0.5 },
+    parameters: {
+      namespace: 'p_a',
+      userId: 'alice',
+      runId: 'r1',
+      embedding: [1, 0],
+      topK: 3,
+      threshold: 0.5,
+    },
   },
   {
     name: 'vector function: an all-zero query scores 0 without calling cosine',
     statement: cypher.similarEntitiesStatement(
-      { scope: { agentId: 'a' }, embedding: [0, 0], topK: 2 },
+      { namespace: 'p_a', scope: { agentId: 'a' }, embedding: [0, 0], topK: 2 },
       'vector-function',
     ),
     text: [/WITH n, 0\.0 AS score RETURN/, /n\.agentId = \$agentId/],
-    parameters: { agentId: 'a', embedding: [0, 0], topK: 2 },
+    parameters: { namespace: 'p_a', agentId: 'a', embedding: [0, 0], topK: 2 },
   },
   {
     name: 'arithmetic: cosine in Cypher within the scope, threshold before LIMIT',
     statement: cypher.similarEntitiesStatement(
-      { scope: { userId: 'alice', agentId: 'a' }, embedding: [3, 4], topK: 3, threshold: 0.5 },
+      {
+        namespace: 'p_a',
+        scope: { userId: 'alice', agentId: 'a' },
+        embedding: [3, 4],
+        topK: 3,
+        threshold: 0.5,
+      },
       'arithmetic',
     ),
     text: [
-      /^MATCH \(n:EngramEntity\) WHERE n\.userId = \$userId AND n\.agentId = \$agentId AND size\(n\.embedding\) = size\(\$embedding\)/,
+      /^MATCH \(n:EngramEntity\) WHERE n\.namespace = \$namespace AND n\.userId = \$userId AND n\.agentId = \$agentId AND size\(n\.embedding\) = size\(\$embedding\)/,
       /reduce\(dot = 0\.0, i IN range\(0, size\(\$embedding\) - 1\) \| dot \+ n\.embedding\[i\] \* \$embedding\[i\]\)/,
       /CASE WHEN norm = 0 OR \$queryNormSquared = 0 THEN 0\.0 ELSE dot \/ sqrt\(norm \* \$queryNormSquared\) END/,
       /WHERE score >= \$threshold RETURN/,
       /ORDER BY score DESC, n\.id ASC LIMIT \$topK$/,
     ],
     parameters: {
+      namespace: 'p_a',
       userId: 'alice',
       agentId: 'a',
       embedding: [3, 4],
@@ -98,6 +138,7 @@ const cases: {
   {
     name: 'indexed similarity filters by the scope after the index',
     statement: cypher.indexedSimilarEntitiesStatement({
+      namespace: 'p_a',
       scope: { userId: 'u' },
       embedding: [1],
       topK: 2,
@@ -105,9 +146,10 @@ const cases: {
     }),
     text: [
       /^CALL db\.index\.vector\.queryNodes\(\$index, \$candidates, \$embedding\)/,
-      /2 \* indexScore - 1 AS score WHERE n\.userId = \$userId RETURN/,
+      /2 \* indexScore - 1 AS score WHERE n\.namespace = \$namespace AND n\.userId = \$userId RETURN/,
     ],
     parameters: {
+      namespace: 'p_a',
       userId: 'u',
       index: 'engram_entity_embedding',
       candidates: 200,
@@ -118,87 +160,105 @@ const cases: {
   {
     name: 'bolt neighbours start from the id index, valid relations of the scope only',
     statement: cypher.neighboursStatement(
-      { scope: { userId: 'u' }, entityIds: ['e1', 'e2'], limit: 7 },
+      { namespace: 'p_a', scope: { userId: 'u' }, entityIds: ['e1', 'e2'], limit: 7 },
       bolt,
     ),
     text: [
       /^MATCH \(touched:EngramEntity\) WHERE touched\.id IN \$entityIds/,
-      /MATCH \(touched\)-\[edge:RELATES\]-\(\) WHERE edge\.userId = \$userId AND edge\.invalidatedAt IS NULL/,
+      /MATCH \(touched\)-\[edge:RELATES\]-\(\) WHERE edge\.namespace = \$namespace AND edge\.userId = \$userId AND edge\.invalidatedAt IS NULL/,
       /WITH DISTINCT edge RETURN properties\(edge\) AS relation, properties\(startNode\(edge\)\) AS source/,
       /ORDER BY edge\.id ASC LIMIT \$limit$/,
     ],
-    parameters: { userId: 'u', entityIds: ['e1', 'e2'], limit: 7 },
+    parameters: { namespace: 'p_a', userId: 'u', entityIds: ['e1', 'e2'], limit: 7 },
   },
   {
     name: 'neptune neighbours: valid relations of the scope, both directions',
     statement: cypher.neighboursStatement(
-      { scope: { userId: 'u' }, entityIds: ['e1'], limit: 10 },
+      { namespace: 'p_a', scope: { userId: 'u' }, entityIds: ['e1'], limit: 10 },
       neptune,
     ),
     text: [
-      /WHERE edge\.userId = \$userId AND edge\.invalidatedAt IS NULL/,
+      /WHERE edge\.namespace = \$namespace AND edge\.userId = \$userId AND edge\.invalidatedAt IS NULL/,
       /\(source\.id IN \$entityIds OR destination\.id IN \$entityIds\)/,
       /ORDER BY edge\.id ASC LIMIT \$limit$/,
     ],
-    parameters: { userId: 'u', entityIds: ['e1'], limit: 10 },
+    parameters: { namespace: 'p_a', userId: 'u', entityIds: ['e1'], limit: 10 },
   },
   {
     name: 'invalidate only valid relations of the scope',
-    statement: cypher.invalidateStatement({ scope: { userId: 'u' }, relationIds: ['r1'], at: 't' }),
+    statement: cypher.invalidateStatement({
+      namespace: 'p_a',
+      scope: { userId: 'u' },
+      relationIds: ['r1'],
+      at: 't',
+    }),
     text: [
-      /edge\.id IN \$relationIds AND edge\.userId = \$userId AND edge\.invalidatedAt IS NULL/,
+      /edge\.id IN \$relationIds AND edge\.namespace = \$namespace AND edge\.userId = \$userId AND edge\.invalidatedAt IS NULL/,
       /SET edge\.invalidatedAt = \$at, edge\.updatedAt = \$at$/,
     ],
-    parameters: { userId: 'u', relationIds: ['r1'], at: 't' },
+    parameters: { namespace: 'p_a', userId: 'u', relationIds: ['r1'], at: 't' },
   },
   {
     name: 'list: first page asks for one more row',
-    statement: cypher.listStatement({ scope: { userId: 'u' }, limit: 5 }),
-    text: [/WHERE edge\.userId = \$userId AND edge\.invalidatedAt IS NULL RETURN/],
-    parameters: { userId: 'u', limit: 6 },
+    statement: cypher.listStatement({ namespace: 'p_a', scope: { userId: 'u' }, limit: 5 }),
+    text: [
+      /WHERE edge\.namespace = \$namespace AND edge\.userId = \$userId AND edge\.invalidatedAt IS NULL RETURN/,
+    ],
+    parameters: { namespace: 'p_a', userId: 'u', limit: 6 },
   },
   {
     name: 'list: after a cursor, with invalidated relations',
     statement: cypher.listStatement({
+      namespace: 'p_a',
       scope: { userId: 'u' },
       limit: 5,
       after: 'r9',
       includeInvalidated: true,
     }),
-    text: [/WHERE edge\.userId = \$userId AND edge\.id > \$after RETURN/],
-    parameters: { userId: 'u', after: 'r9', limit: 6 },
+    text: [
+      /WHERE edge\.namespace = \$namespace AND edge\.userId = \$userId AND edge\.id > \$after RETURN/,
+    ],
+    parameters: { namespace: 'p_a', userId: 'u', after: 'r9', limit: 6 },
   },
   {
     name: 'bolt delete scope: relations, counted before deletion',
-    statement: cypher.deleteScopeStatements({ userId: 'u' }, bolt).relations,
+    statement: cypher.deleteScopeStatements({ namespace: 'p_a', scope: { userId: 'u' } }, bolt)
+      .relations,
     text: [
-      /^MATCH \(\)-\[edge:RELATES\]->\(\) WHERE edge\.userId = \$userId WITH collect\(edge\) AS edges/,
+      /^MATCH \(\)-\[edge:RELATES\]->\(\) WHERE edge\.namespace = \$namespace AND edge\.userId = \$userId WITH collect\(edge\) AS edges/,
       /FOREACH \(doomed IN edges \| DELETE doomed\) RETURN size\(edges\) AS deleted$/,
     ],
-    parameters: { userId: 'u' },
+    parameters: { namespace: 'p_a', userId: 'u' },
   },
   {
     name: 'bolt delete scope: entities, detached',
-    statement: cypher.deleteScopeStatements({ userId: 'u', runId: 'r' }, bolt).entities,
+    statement: cypher.deleteScopeStatements(
+      { namespace: 'p_a', scope: { userId: 'u', runId: 'r' } },
+      bolt,
+    ).entities,
     text: [
-      /WHERE n\.userId = \$userId AND n\.runId = \$runId WITH collect\(n\) AS nodes/,
+      /WHERE n\.namespace = \$namespace AND n\.userId = \$userId AND n\.runId = \$runId WITH collect\(n\) AS nodes/,
       /FOREACH \(doomed IN nodes \| DETACH DELETE doomed\) RETURN size\(nodes\) AS deleted$/,
     ],
-    parameters: { userId: 'u', runId: 'r' },
+    parameters: { namespace: 'p_a', userId: 'u', runId: 'r' },
   },
   {
     name: 'neptune delete scope: relations unwound, no FOREACH',
-    statement: cypher.deleteScopeStatements({ userId: 'u' }, neptune).relations,
+    statement: cypher.deleteScopeStatements({ namespace: 'p_a', scope: { userId: 'u' } }, neptune)
+      .relations,
     text: [
       /WITH collect\(edge\) AS edges, count\(edge\) AS deleted UNWIND edges AS doomed DELETE doomed RETURN DISTINCT deleted$/,
     ],
-    parameters: { userId: 'u' },
+    parameters: { namespace: 'p_a', userId: 'u' },
   },
   {
     name: 'neptune delete scope: entities, detached',
-    statement: cypher.deleteScopeStatements({ agentId: 'a' }, neptune).entities,
-    text: [/^MATCH \(n:EngramEntity\) WHERE n\.agentId = \$agentId .*DETACH DELETE doomed/],
-    parameters: { agentId: 'a' },
+    statement: cypher.deleteScopeStatements({ namespace: 'p_a', scope: { agentId: 'a' } }, neptune)
+      .entities,
+    text: [
+      /^MATCH \(n:EngramEntity\) WHERE n\.namespace = \$namespace AND n\.agentId = \$agentId .*DETACH DELETE doomed/,
+    ],
+    parameters: { namespace: 'p_a', agentId: 'a' },
   },
 ];
 

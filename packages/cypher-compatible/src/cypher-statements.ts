@@ -22,6 +22,7 @@ export const entityPropertyNames = [
   'name',
   'type',
   'embedding',
+  'namespace',
   ...scopeFields,
   'mentions',
   'metadata',
@@ -35,6 +36,7 @@ export const relationPropertyNames = [
   'relationship',
   'sourceId',
   'destinationId',
+  'namespace',
   ...scopeFields,
   'mentions',
   'createdAt',
@@ -62,6 +64,47 @@ export function scopeCondition(variable: string, scope: Scope): CypherStatement 
     text: fields.map((field) => `${variable}.${field} = $${field}`).join(' AND '),
     parameters: Object.fromEntries(fields.map((field) => [field, scope[field]])),
   };
+}
+
+/** Where a call reads or deletes: a namespace, and a non-empty scope within it. */
+export interface GraphPlace {
+  /** The namespace (a `Memory`'s collection); matched exactly. */
+  namespace: string;
+  /** The scope within the namespace; every field given must match. */
+  scope: Scope;
+}
+
+/**
+ * `variable.namespace = $namespace AND variable.userId = $userId AND ...`: the namespace first,
+ * so that no statement ever matches across namespaces.
+ */
+export function placeCondition(variable: string, place: GraphPlace): CypherStatement {
+  const scope = scopeCondition(variable, place.scope);
+  return {
+    text: `${variable}.namespace = $namespace AND ${scope.text}`,
+    parameters: { namespace: place.namespace, ...scope.parameters },
+  };
+}
+
+/**
+ * Gives nodes and edges written before graph stores kept namespaces the `namespace` given (core's
+ * default collection), so they stay readable from a `Memory` of that collection. Idempotent.
+ */
+export function legacyNamespaceStatements(namespace: string): CypherStatement[] {
+  return [
+    {
+      text:
+        `MATCH (n:${entityLabel}) WHERE n.namespace IS NULL ` +
+        'SET n.namespace = $namespace RETURN count(n) AS updated',
+      parameters: { namespace },
+    },
+    {
+      text:
+        `MATCH ()-[edge:${relationType}]->() WHERE edge.namespace IS NULL ` +
+        'SET edge.namespace = $namespace RETURN count(edge) AS updated',
+      parameters: { namespace },
+    },
+  ];
 }
 
 function assignments(variable: string, row: string, names: readonly string[]): string {
@@ -147,9 +190,7 @@ export function writeRelationsStatements(
 }
 
 /** What an entity lookup by similarity asks for. */
-export interface SimilarEntitiesQuery {
-  /** The scope searched; every field given must match. */
-  scope: Scope;
+export interface SimilarEntitiesQuery extends GraphPlace {
   /** The query embedding. */
   embedding: number[];
   /** How many entities at most. */
@@ -166,7 +207,7 @@ function thresholdParameter(threshold: number | undefined) {
 }
 
 /**
- * Exact cosine similarity within the scope, computed by the server; an all-zero vector scores 0,
+ * Exact cosine similarity within the place, computed by the server; an all-zero vector scores 0,
  * as in core's reference. `vector-function`: Neo4j's `vector.similarity.cosine` answers
  * (1 + cosine) / 2 and rejects all-zero vectors, so the score is mapped back and zero vectors are
  * kept away from it. `arithmetic`: the formula and summation order of core's `cosineSimilarity`,
@@ -176,7 +217,7 @@ export function similarEntitiesStatement(
   query: SimilarEntitiesQuery,
   similarity: 'vector-function' | 'arithmetic',
 ): CypherStatement {
-  const scope = scopeCondition('n', query.scope);
+  const scope = placeCondition('n', query);
   const queryNormSquared = query.embedding.reduce((sum, value) => sum + value * value, 0);
   const score =
     similarity === 'arithmetic'
@@ -206,12 +247,12 @@ export function similarEntitiesStatement(
 
 /**
  * Approximate lookup through the vector index: `candidates` nearest entities of every scope,
- * then the scope filter. Used only for scopes larger than `approximateSearchAbove`.
+ * then the namespace and scope filter. Used only for scopes larger than `approximateSearchAbove`.
  */
 export function indexedSimilarEntitiesStatement(
   query: SimilarEntitiesQuery & { candidates: number },
 ): CypherStatement {
-  const scope = scopeCondition('n', query.scope);
+  const scope = placeCondition('n', query);
   return {
     text:
       'CALL db.index.vector.queryNodes($index, $candidates, $embedding) YIELD node AS n, score AS indexScore ' +
@@ -229,18 +270,18 @@ export function indexedSimilarEntitiesStatement(
   };
 }
 
-/** Number of entities in the scope (decides between exact scan and the vector index). */
-export function countEntitiesStatement(scope: Scope): CypherStatement {
-  const condition = scopeCondition('n', scope);
+/** Number of entities in the place (decides between exact scan and the vector index). */
+export function countEntitiesStatement(place: GraphPlace): CypherStatement {
+  const condition = placeCondition('n', place);
   return {
     text: `MATCH (n:${entityLabel}) WHERE ${condition.text} RETURN count(n) AS count`,
     parameters: condition.parameters,
   };
 }
 
-/** Every entity of the scope with its embedding, for stores that rank them in the client. */
-export function scopeEntitiesStatement(scope: Scope): CypherStatement {
-  const condition = scopeCondition('n', scope);
+/** Every entity of the place with its embedding, for stores that rank them in the client. */
+export function scopeEntitiesStatement(place: GraphPlace): CypherStatement {
+  const condition = placeCondition('n', place);
   return {
     text: `MATCH (n:${entityLabel}) WHERE ${condition.text} RETURN properties(n) AS entity`,
     parameters: condition.parameters,
@@ -256,10 +297,10 @@ const tripleReturn =
  * relation id. On Bolt the match starts from the id index of the named entities.
  */
 export function neighboursStatement(
-  options: { scope: Scope; entityIds: string[]; limit: number },
+  options: GraphPlace & { entityIds: string[]; limit: number },
   dialect: CypherDialect,
 ): CypherStatement {
-  const scope = scopeCondition('edge', options.scope);
+  const scope = placeCondition('edge', options);
   const text =
     dialect.flavour === 'bolt'
       ? `MATCH (touched:${entityLabel}) WHERE touched.id IN $entityIds ` +
@@ -277,13 +318,11 @@ export function neighboursStatement(
   };
 }
 
-/** Marks the scope's still-valid relations with these ids invalid. */
-export function invalidateStatement(options: {
-  scope: Scope;
-  relationIds: string[];
-  at: string;
-}): CypherStatement {
-  const scope = scopeCondition('edge', options.scope);
+/** Marks the place's still-valid relations with these ids invalid. */
+export function invalidateStatement(
+  options: GraphPlace & { relationIds: string[]; at: string },
+): CypherStatement {
+  const scope = placeCondition('edge', options);
   return {
     text:
       `MATCH ()-[edge:${relationType}]->() WHERE edge.id IN $relationIds AND ${scope.text} ` +
@@ -292,14 +331,11 @@ export function invalidateStatement(options: {
   };
 }
 
-/** One page of the scope's relations after the cursor id; asks for one more to detect a next page. */
-export function listStatement(options: {
-  scope: Scope;
-  limit: number;
-  after?: string;
-  includeInvalidated?: boolean;
-}): CypherStatement {
-  const scope = scopeCondition('edge', options.scope);
+/** One page of the place's relations after the cursor id; asks for one more to detect a next page. */
+export function listStatement(
+  options: GraphPlace & { limit: number; after?: string; includeInvalidated?: boolean },
+): CypherStatement {
+  const scope = placeCondition('edge', options);
   const conditions = [scope.text];
   if (!options.includeInvalidated) conditions.push('edge.invalidatedAt IS NULL');
   if (options.after !== undefined) conditions.push('edge.id > $after');
@@ -316,16 +352,16 @@ export function listStatement(options: {
 }
 
 /**
- * Deletes the scope's relations, then its entities (with any edge still attached), each
+ * Deletes the place's relations, then its entities (with any edge still attached), each
  * answering `deleted`. Collected and counted before deletion, since Memgraph forbids reading a
  * deleted object afterwards; Neptune has no `FOREACH`, so it unwinds the collection instead.
  */
 export function deleteScopeStatements(
-  scope: Scope,
+  place: GraphPlace,
   dialect: CypherDialect,
 ): { relations: CypherStatement; entities: CypherStatement } {
-  const edge = scopeCondition('edge', scope);
-  const node = scopeCondition('n', scope);
+  const edge = placeCondition('edge', place);
+  const node = placeCondition('n', place);
   const remove = (items: string, item: string, detach: string) =>
     dialect.flavour === 'bolt'
       ? `WITH collect(${item}) AS ${items} FOREACH (doomed IN ${items} | ${detach}DELETE doomed) ` +

@@ -23,6 +23,20 @@ describe('graph store arguments', () => {
     expect(() => checks.scope({ runId: ' ' })).toThrow(InvalidArgumentError);
   });
 
+  it('needs a non-blank namespace, on calls and on what is upserted', () => {
+    expect(checks.place({ namespace: 'p_a', scope: { userId: 'u' } })).toEqual({
+      namespace: 'p_a',
+      scope: { userId: 'u' },
+    });
+    for (const namespace of ['', '  ', undefined as unknown as string]) {
+      expect(() => checks.namespace(namespace)).toThrow(InvalidArgumentError);
+      expect(() => checks.place({ namespace, scope: { userId: 'u' } })).toThrow(
+        InvalidArgumentError,
+      );
+      expect(() => checks.namespaces([{ id: 'e1', namespace }])).toThrow(InvalidArgumentError);
+    }
+  });
+
   it('takes whole counts, Infinity as no limit', () => {
     expect(checks.count(0, 'topK', { allowZero: true })).toBe(0);
     expect(checks.count(Number.POSITIVE_INFINITY, 'limit', { allowZero: false })).toBe(
@@ -44,9 +58,22 @@ describe('graph store arguments', () => {
 
   it('reads call options into checked arguments', () => {
     expect(
-      checks.neighbours({ scope: { userId: 'u' }, entityIds: ['a', 'a', 'b'], limit: 3 }),
-    ).toEqual({ scope: { userId: 'u' }, entityIds: ['a', 'b'], limit: 3 });
-    expect(checks.list({ scope: { userId: 'u' }, limit: 2, cursor: encodeCursor('r1') })).toEqual({
+      checks.neighbours({
+        namespace: 'p_a',
+        scope: { userId: 'u' },
+        entityIds: ['a', 'a', 'b'],
+        limit: 3,
+      }),
+    ).toEqual({ namespace: 'p_a', scope: { userId: 'u' }, entityIds: ['a', 'b'], limit: 3 });
+    expect(
+      checks.list({
+        namespace: 'p_a',
+        scope: { userId: 'u' },
+        limit: 2,
+        cursor: encodeCursor('r1'),
+      }),
+    ).toEqual({
+      namespace: 'p_a',
       scope: { userId: 'u' },
       limit: 2,
       after: 'r1',
@@ -84,6 +111,7 @@ describe('graph store helpers', () => {
         sourceId: 'a',
         relationship: 'knows',
         destinationId: 'b',
+        namespace: 'p_a',
         mentions: 1,
         createdAt: '',
         updatedAt: '',

@@ -1,4 +1,5 @@
 import {
+  checkNamespace,
   DimensionMismatchError,
   decodeCursor,
   encodeCursor,
@@ -20,6 +21,12 @@ type OptionsOf<Method extends keyof GraphStore> = GraphStore[Method] extends (
 export interface GraphArguments {
   /** A normalized scope; throws `InvalidArgumentError` when it names no user, agent or run. */
   scope(scope: Scope): Scope;
+  /** The namespace; throws `InvalidArgumentError` when it is empty or blank. */
+  namespace(namespace: string): string;
+  /** The checked namespace and scope of `deleteScope` (and of any call that has both). */
+  place(options: { namespace: string; scope: Scope }): { namespace: string; scope: Scope };
+  /** Throws `InvalidArgumentError` when an entity or relation to upsert has no namespace. */
+  namespaces(items: readonly { id: string; namespace: string }[]): void;
   /** A count (`topK`, `limit`, `dimensions`): an integer, `Infinity` meaning no limit. */
   count(value: number, name: string, options: { allowZero: boolean }): number;
   /**
@@ -28,21 +35,28 @@ export interface GraphArguments {
    */
   embedding(embedding: readonly number[], expected: number | undefined, what: string): void;
   /** The checked arguments of `findSimilarEntities`. */
-  similarEntities(options: OptionsOf<'findSimilarEntities'>): { scope: Scope; topK: number };
+  similarEntities(options: OptionsOf<'findSimilarEntities'>): {
+    namespace: string;
+    scope: Scope;
+    topK: number;
+  };
   /** The checked arguments of `neighbours`, entity ids without repeats. */
   neighbours(options: OptionsOf<'neighbours'>): {
+    namespace: string;
     scope: Scope;
     entityIds: string[];
     limit: number;
   };
   /** The checked arguments of `invalidateRelations`, relation ids without repeats. */
   invalidateRelations(options: OptionsOf<'invalidateRelations'>): {
+    namespace: string;
     scope: Scope;
     relationIds: string[];
     at: string;
   };
   /** The checked arguments of `list`, the cursor decoded into the id the page starts after. */
   list(options: OptionsOf<'list'>): {
+    namespace: string;
     scope: Scope;
     limit: number;
     after: string | undefined;
@@ -75,8 +89,19 @@ export function graphArguments(source: string): GraphArguments {
     return value;
   }
 
+  const namespace = (value: string) => checkNamespace(value, { source });
+  const place = (options: { namespace: string; scope: Scope }) => ({
+    namespace: namespace(options.namespace),
+    scope: scope(options.scope),
+  });
+
   return {
     scope,
+    namespace,
+    place,
+    namespaces(items) {
+      for (const item of items) namespace(item.namespace);
+    },
     count,
     embedding(embedding, expected, what) {
       if (expected !== undefined && embedding.length !== expected) {
@@ -95,21 +120,21 @@ export function graphArguments(source: string): GraphArguments {
       }
     },
     similarEntities: (options) => ({
-      scope: scope(options.scope),
+      ...place(options),
       topK: count(options.topK, 'topK', { allowZero: true }),
     }),
     neighbours: (options) => ({
-      scope: scope(options.scope),
+      ...place(options),
       limit: count(options.limit, 'limit', { allowZero: true }),
       entityIds: [...new Set(options.entityIds)],
     }),
     invalidateRelations: (options) => ({
-      scope: scope(options.scope),
+      ...place(options),
       relationIds: [...new Set(options.relationIds)],
       at: options.at,
     }),
     list: (options) => ({
-      scope: scope(options.scope),
+      ...place(options),
       limit: count(options.limit, 'limit', { allowZero: false }),
       after: decodeCursor(options.cursor, source),
       includeInvalidated: options.includeInvalidated ?? false,

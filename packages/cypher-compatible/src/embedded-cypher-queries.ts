@@ -20,6 +20,22 @@ export function scopeClauses(
   return { clauses, parameters };
 }
 
+/**
+ * Like {@link scopeClauses}, with the namespace first (bound to `$scope_namespace`): the clauses
+ * of "in this namespace, and every field of the scope matches".
+ */
+export function placeClauses(
+  namespace: string,
+  scope: Scope,
+  clause: (field: string, parameter: string) => string,
+): { clauses: string[]; parameters: Record<string, string> } {
+  const fields = scopeClauses(scope, clause);
+  return {
+    clauses: [clause('namespace', '$scope_namespace'), ...fields.clauses],
+    parameters: { scope_namespace: namespace, ...fields.parameters },
+  };
+}
+
 /** Options of {@link relationPageConditions}: one page of a scope's relations by id. */
 export interface RelationPageOptions {
   /** Relations on the page. */

@@ -1,6 +1,6 @@
 import { sampleGraphEntity, sampleGraphRelation } from '@engram/core/testing';
 import { describe, expect, it } from 'vitest';
-import { relationPageConditions, scopeClauses } from './embedded-cypher-queries.js';
+import { placeClauses, relationPageConditions, scopeClauses } from './embedded-cypher-queries.js';
 import {
   entityFromStoredProperties,
   relationFromStoredProperties,
@@ -15,6 +15,7 @@ const relation = sampleGraphRelation();
 describe('stored properties of entities and relations', () => {
   it('stores absent fields as null and metadata as JSON text', () => {
     expect(storedEntityProperties(entity)).toMatchObject({
+      namespace: 'memories',
       agentId: null,
       runId: null,
       metadata: '{"note":"café","nested":{"n":1}}',
@@ -47,6 +48,15 @@ describe('Cypher pieces', () => {
     ).toEqual({
       clauses: ['e.userId = $scope_userId', 'e.runId = $scope_runId'],
       parameters: { scope_userId: 'u', scope_runId: 'r' },
+    });
+  });
+
+  it('puts the namespace first, bound to $scope_namespace', () => {
+    expect(
+      placeClauses('p_a', { userId: 'u' }, (field, parameter) => `${field}: ${parameter}`),
+    ).toEqual({
+      clauses: ['namespace: $scope_namespace', 'userId: $scope_userId'],
+      parameters: { scope_namespace: 'p_a', scope_userId: 'u' },
     });
   });
 

@@ -21,6 +21,8 @@ export type StoredEntityProperties = {
   type: string;
   /** The embedding as given. */
   embedding: number[];
+  /** The namespace (a `Memory`'s collection). */
+  namespace: string;
   /** Scope: user, or null. */
   userId: string | null;
   /** Scope: agent, or null. */
@@ -43,6 +45,8 @@ export type StoredRelationProperties = {
   id: string;
   /** What the relation says, e.g. `works_at`. */
   relationship: string;
+  /** The namespace (a `Memory`'s collection). */
+  namespace: string;
   /** Scope: user, or null. */
   userId: string | null;
   /** Scope: agent, or null. */
@@ -72,6 +76,7 @@ export function storedEntityProperties(entity: GraphEntity): StoredEntityPropert
     name: entity.name,
     type: entity.type,
     embedding: entity.embedding,
+    namespace: entity.namespace,
     ...storedScope(entity),
     mentions: entity.mentions,
     metadata: entity.metadata === undefined ? null : JSON.stringify(entity.metadata),
@@ -85,6 +90,7 @@ export function storedRelationProperties(relation: GraphRelation): StoredRelatio
   return {
     id: relation.id,
     relationship: relation.relationship,
+    namespace: relation.namespace,
     ...storedScope(relation),
     mentions: relation.mentions,
     createdAt: relation.createdAt,
@@ -116,6 +122,7 @@ export function entityFromStoredProperties(properties: Properties): GraphEntity 
     name: String(properties.name ?? ''),
     type: String(properties.type ?? ''),
     embedding: Array.isArray(properties.embedding) ? (properties.embedding as number[]) : [],
+    namespace: String(properties.namespace ?? ''),
     ...scopeOf(properties),
     mentions: Number(properties.mentions ?? 0),
     ...(metadata === undefined
@@ -137,6 +144,7 @@ export function relationFromStoredProperties(
     sourceId,
     relationship: String(properties.relationship ?? ''),
     destinationId,
+    namespace: String(properties.namespace ?? ''),
     ...scopeOf(properties),
     mentions: Number(properties.mentions ?? 0),
     createdAt: String(properties.createdAt ?? ''),

@@ -32,6 +32,7 @@ export {
 } from './cypher-records.js';
 export type {
   CypherStatement,
+  GraphPlace,
   RelationEndpoints,
   SimilarEntitiesQuery,
 } from './cypher-statements.js';
@@ -42,9 +43,11 @@ export {
   entityPropertyNames,
   indexedSimilarEntitiesStatement,
   invalidateStatement,
+  legacyNamespaceStatements,
   listStatement,
   missingEndpointsStatement,
   neighboursStatement,
+  placeCondition,
   relationPropertyNames,
   relationType,
   scopeCondition,
@@ -64,6 +67,7 @@ export {
   triplePage,
 } from './embedded-cypher-graph-store.js';
 export {
+  placeClauses,
   type RelationPageOptions,
   relationPageConditions,
   scopeClauses,

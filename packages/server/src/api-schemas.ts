@@ -141,9 +141,36 @@ export const memoryChangeSchema = z
   })
   .openapi('MemoryChange');
 
+export const relationSchema = z
+  .object({
+    id: z.string(),
+    source: z.string().openapi({ example: 'alice' }),
+    relationship: z.string().openapi({ example: 'works_at' }),
+    destination: z.string().openapi({ example: 'acme' }),
+    score: z.number().optional().openapi({
+      description: 'Relevance to the search query (search only), higher is better.',
+    }),
+  })
+  .openapi('Relation', {
+    description:
+      "A relation of the scope's knowledge graph, `source -[relationship]-> destination`. Graph memory is on when the server runs with ENGRAM_GRAPH; each project has its own graph.",
+  });
+
+export const graphChangesSchema = z
+  .object({
+    added: z.array(relationSchema),
+    invalidated: z.array(relationSchema).openapi({
+      description: 'Relations the new messages contradict; kept for history, left out of answers.',
+    }),
+  })
+  .openapi('GraphChanges');
+
 export const addResultSchema = z
   .object({
     results: z.array(memoryChangeSchema),
+    relations: graphChangesSchema.optional().openapi({
+      description: 'What graph memory changed; present when graph memory is on.',
+    }),
     warnings: z.array(z.string()).optional(),
   })
   .openapi('AddResult');
@@ -189,7 +216,13 @@ export const searchResultSchema = memoryItemSchema
   .openapi('SearchResult');
 
 export const searchResponseSchema = z
-  .object({ results: z.array(searchResultSchema) })
+  .object({
+    results: z.array(searchResultSchema),
+    relations: z.array(relationSchema).optional().openapi({
+      description:
+        'Graph relations of the scope that match the query, best first; present when graph memory is on.',
+    }),
+  })
   .openapi('SearchResponse');
 
 export const listQuerySchema = z.object({
@@ -199,7 +232,14 @@ export const listQuerySchema = z.object({
 });
 
 export const listResponseSchema = z
-  .object({ results: z.array(memoryItemSchema), nextCursor: z.string().optional() })
+  .object({
+    results: z.array(memoryItemSchema),
+    nextCursor: z.string().optional(),
+    relations: z.array(relationSchema).optional().openapi({
+      description:
+        "The scope's valid graph relations, on the first page only (up to `limit`); present when graph memory is on.",
+    }),
+  })
   .openapi('MemoryPage');
 
 export const updateRequestSchema = z

@@ -109,7 +109,7 @@ export function isGraphInvalidationRequest(options: LLMGenerateOptions): boolean
 
 /**
  * A sample graph entity for store tests: `e1`, the person "alice" in user scope `alice`, with a
- * small embedding and nested metadata (including a non-ASCII string). `overrides` replace fields.
+ * small embedding and nested metadata (including a non-ASCII string), in namespace `memories`. `overrides` replace fields.
  */
 export function sampleGraphEntity(overrides: Partial<GraphEntity> = {}): GraphEntity {
   return {
@@ -117,6 +117,7 @@ export function sampleGraphEntity(overrides: Partial<GraphEntity> = {}): GraphEn
     name: 'alice',
     type: 'person',
     embedding: [1, 0.5, 0],
+    namespace: 'memories',
     userId: 'alice',
     mentions: 2,
     metadata: { note: 'café', nested: { n: 1 } },
@@ -128,7 +129,7 @@ export function sampleGraphEntity(overrides: Partial<GraphEntity> = {}): GraphEn
 
 /**
  * A sample graph relation for store tests: `r1`, `e1 works_at e2`, valid, in the scope of user
- * `alice` and agent `travel`. `overrides` replace fields.
+ * `alice` and agent `travel` of namespace `memories`. `overrides` replace fields.
  */
 export function sampleGraphRelation(overrides: Partial<GraphRelation> = {}): GraphRelation {
   return {
@@ -136,6 +137,7 @@ export function sampleGraphRelation(overrides: Partial<GraphRelation> = {}): Gra
     sourceId: 'e1',
     relationship: 'works_at',
     destinationId: 'e2',
+    namespace: 'memories',
     userId: 'alice',
     agentId: 'travel',
     mentions: 1,
