@@ -245,7 +245,11 @@ export class Memory {
   async history(id: string, options: SignalOptions = {}): Promise<HistoryEvent[]> {
     checkId(id);
     const engine = await this.#ready();
-    return engine.history.byMemory({ memoryId: id, ...signalOf(options.abortSignal) });
+    return engine.history.byMemory({
+      namespace: engine.collection,
+      memoryId: id,
+      ...signalOf(options.abortSignal),
+    });
   }
 
   /** Forgets a scope completely: its memories and their history. Other scopes are untouched. */
@@ -259,7 +263,7 @@ export class Memory {
         scope,
         ...signal,
       });
-      await engine.history.deleteScope({ scope, ...signal });
+      await engine.history.deleteScope({ namespace: engine.collection, scope, ...signal });
       await engine.graphStore?.deleteScope({ scope, ...signal });
       return { deleted };
     });
