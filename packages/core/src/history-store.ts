@@ -67,3 +67,15 @@ export interface HistoryStore {
   /** Same as `close()`, for `await using history = ...`. */
   [Symbol.asyncDispose](): Promise<void>;
 }
+
+/** Where a `Memory` keeps its history, as `Memory.describeHistory()` reports it. */
+export interface HistoryDescription {
+  /** Provider of the history store: the vector store's own (`sqlite`, `pgvector`) or another. */
+  provider: string;
+  /**
+   * Whether the history outlives the process. False for history kept in process memory (the
+   * `memory` provider): the fallback when the vector store keeps no history and no history store
+   * is given, lost on exit and different in every process.
+   */
+  durable: boolean;
+}

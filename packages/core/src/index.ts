@@ -88,7 +88,12 @@ export {
   checkHistoryEventNamespaces,
   checkHistoryNamespace,
 } from './history-namespace.js';
-export type { HistoryEvent, HistoryEventType, HistoryStore } from './history-store.js';
+export type {
+  HistoryDescription,
+  HistoryEvent,
+  HistoryEventType,
+  HistoryStore,
+} from './history-store.js';
 export { createInMemoryGraphStore } from './in-memory-graph-store.js';
 export { createInMemoryHistoryStore } from './in-memory-history-store.js';
 export type { InMemoryStore } from './in-memory-vector-store.js';

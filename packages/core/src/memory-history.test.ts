@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { InvalidArgumentError } from './errors.js';
 import { createHashEmbedder } from './hash-embedder.js';
 import { createInMemoryHistoryStore } from './in-memory-history-store.js';
 import { createInMemoryStore } from './in-memory-vector-store.js';
 import { Memory } from './memory.js';
+import type { VectorStore } from './vector-store.js';
 
 /** Every component given, so that nothing is read from the environment. */
 const offline = { embedder: createHashEmbedder(), graphStore: null, llm: null };
@@ -41,4 +43,37 @@ describe('history separated by collection', () => {
       expect(await globex.get(sharedId)).toMatchObject({ memory: 'Globex: likes coffee' });
     });
   }
+});
+
+/** The reference store seen as a vector store that keeps no history of its own. */
+function storeWithoutHistory(): VectorStore {
+  const { commit: _commit, byMemory: _byMemory, ...store } = createInMemoryStore();
+  return { ...store, capabilities: { ...store.capabilities, atomicHistory: false } };
+}
+
+describe('where history is kept', () => {
+  it('says whether the history outlives the process', async () => {
+    const fallback = new Memory({ vectorStore: storeWithoutHistory(), ...offline });
+    expect(await fallback.describeHistory()).toEqual({ provider: 'memory', durable: false });
+    const durableStore = { ...createInMemoryHistoryStore(), provider: 'audit-log' };
+    const given = new Memory({
+      vectorStore: storeWithoutHistory(),
+      historyStore: durableStore,
+      ...offline,
+    });
+    expect(await given.describeHistory()).toEqual({ provider: 'audit-log', durable: true });
+  });
+
+  it('with requireDurableHistory, refuses to keep history in process memory', async () => {
+    for (const options of [
+      { vectorStore: storeWithoutHistory() },
+      { vectorStore: storeWithoutHistory(), historyStore: createInMemoryHistoryStore() },
+      { vectorStore: createInMemoryStore() },
+    ]) {
+      const memory = new Memory({ ...options, ...offline, requireDurableHistory: true });
+      const error = await memory.add('likes tea', { userId: 'alice' }).catch((caught) => caught);
+      expect(InvalidArgumentError.isInstance(error), String(error)).toBe(true);
+      expect((error as Error).message).toContain('historyStore');
+    }
+  });
 });

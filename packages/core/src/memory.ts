@@ -1,7 +1,7 @@
 import { addMemories, storeVerbatim } from './add-memories.js';
 import { collectionFromEnvironment } from './environment-components.js';
 import { ClosedError, NotFoundError } from './errors.js';
-import type { HistoryEvent } from './history-store.js';
+import type { HistoryDescription, HistoryEvent } from './history-store.js';
 import { checkComponentVersions, type MemoryEngine, openMemoryEngine } from './memory-engine.js';
 import {
   checkFilter,
@@ -239,6 +239,15 @@ export class Memory {
       await engine.graphStore?.deleteScope({ scope, ...signal });
       return { deleted };
     });
+  }
+
+  /**
+   * Where the history is kept and whether it outlives the process; opens the stores. A history
+   * kept in process memory (`durable: false`) is lost on exit and differs per process.
+   */
+  async describeHistory(): Promise<HistoryDescription> {
+    const engine = await this.#ready();
+    return { provider: engine.history.provider, durable: engine.historyDurable };
   }
 
   /** Every recorded change of one memory, oldest first. */

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Environment } from '@engram/core';
@@ -16,10 +16,14 @@ afterAll(async () => {
   for (const directory of directories) rmSync(directory, { recursive: true, force: true });
 });
 
-/** Project engines of a fresh data directory, configured by `env`. */
-function projectsOf(env: Environment) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'engram-project-history-'));
-  directories.push(dataDir);
+function temporaryDirectory() {
+  const directory = mkdtempSync(join(tmpdir(), 'engram-project-history-'));
+  directories.push(directory);
+  return directory;
+}
+
+/** Project engines of a data directory (a fresh one by default), configured by `env`. */
+function projectsOf(env: Environment, dataDir = temporaryDirectory()) {
   const config = loadServerConfig(
     { dataDir },
     { ENGRAM_LLM: 'none', ENGRAM_EMBEDDER: 'hash', ...env },
@@ -45,6 +49,66 @@ describe('history of a project', () => {
     const events = await projectHistory(context, 'alpha', added!.id);
     expect(events.map((event) => event.event)).toEqual(['ADD', 'DELETE']);
     expect(events[0]).not.toHaveProperty('namespace');
+    await expect(projectHistory(context, 'beta', added!.id)).rejects.toMatchObject({
+      status: 404,
+    });
+  });
+});
+
+describe('which history store the server uses', () => {
+  it('refuses history in process memory, naming the setting to change', () => {
+    const dataDir = temporaryDirectory();
+    expect(() => loadServerConfig({ dataDir }, { ENGRAM_HISTORY_STORE: 'memory' })).toThrow(
+      /ENGRAM_HISTORY_STORE=memory .*lost on restart/,
+    );
+    const file = join(dataDir, 'engram.yaml');
+    writeFileSync(file, 'historyStore:\n  provider: memory\n');
+    expect(() => loadServerConfig({ dataDir, configFile: file }, {})).toThrow(
+      /historyStore\.provider/,
+    );
+  });
+
+  it('uses the embedded store of each project, and says so', async () => {
+    const { projects } = projectsOf({});
+    expect((await projects.describe()).historyStore).toBe(
+      "the vector store's own (sqlite, one file per project)",
+    );
+    const memory = await projects.memory('alpha');
+    expect(await memory.describeHistory()).toEqual({ provider: 'sqlite', durable: true });
+  });
+
+  it('with ENGRAM_HISTORY_STORE=sqlite, keeps a history file per project that outlives the process', async () => {
+    const env = { ENGRAM_HISTORY_STORE: 'sqlite' };
+    const first = projectsOf(env);
+    expect((await first.projects.describe()).historyStore).toBe(
+      `sqlite, one file per project in ${join(first.dataDir, 'history')}`,
+    );
+    const alpha = await first.projects.memory('alpha');
+    const [added] = (await alpha.add('likes tea', { userId: 'u', infer: false })).results;
+    await first.projects.close();
+    expect(existsSync(join(first.dataDir, 'history', 'alpha.db'))).toBe(true);
+
+    const second = projectsOf(env, first.dataDir);
+    const events = await projectHistory(second.context, 'alpha', added!.id);
+    expect(events.map((event) => [event.event, event.newText])).toEqual([['ADD', 'likes tea']]);
+    await expect(projectHistory(second.context, 'beta', added!.id)).rejects.toMatchObject({
+      status: 404,
+    });
+  });
+
+  it('with ENGRAM_HISTORY_STORE=sqlite and a URL, keeps one history file at that path', async () => {
+    const path = join(temporaryDirectory(), 'audit.db');
+    const { projects, context } = projectsOf({
+      ENGRAM_HISTORY_STORE: 'sqlite',
+      ENGRAM_HISTORY_STORE_URL: path,
+    });
+    expect((await projects.describe()).historyStore).toBe(
+      `sqlite, one file for every project: ${path}`,
+    );
+    const alpha = await projects.memory('alpha');
+    const [added] = (await alpha.add('likes tea', { userId: 'u', infer: false })).results;
+    expect(existsSync(path)).toBe(true);
+    expect(await projectHistory(context, 'alpha', added!.id)).toHaveLength(1);
     await expect(projectHistory(context, 'beta', added!.id)).rejects.toMatchObject({
       status: 404,
     });
