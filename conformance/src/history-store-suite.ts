@@ -7,6 +7,7 @@ import {
 } from '@engram/core';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import type { HistoryStoreHarness, HistoryStoreTestContext } from './harness.js';
+import { historyNamespaceSection } from './history-store-namespaces.js';
 import {
   caught,
   defaultTimeout,
@@ -25,9 +26,13 @@ function nextTime(): string {
   return new Date(clock).toISOString();
 }
 
+/** Namespace of the suite's events; the isolation tests use namespaces of their own. */
+const suiteNamespace = `history-${randomSuffix(8)}`;
+
 function event(fields: Partial<HistoryEvent> & Pick<HistoryEvent, 'event'>): HistoryEvent {
   return {
     id: newId(),
+    namespace: suiteNamespace,
     memoryId: newId(),
     previousText: null,
     newText: null,
@@ -40,11 +45,12 @@ async function byScopeAll(
   store: HistoryStore,
   scope: Scope,
   limit: number,
+  namespace = suiteNamespace,
 ): Promise<{ events: HistoryEvent[]; pages: number }> {
   const events: HistoryEvent[] = [];
   let cursor: string | undefined;
   for (let pages = 1; pages < 10_000; pages++) {
-    const page = await store.byScope({ scope, limit, ...(cursor ? { cursor } : {}) });
+    const page = await store.byScope({ namespace, scope, limit, ...(cursor ? { cursor } : {}) });
     expect(page.events.length).toBeLessThanOrEqual(limit);
     events.push(...page.events);
     if (!page.nextCursor) return { events, pages };
@@ -113,16 +119,26 @@ export function describeHistoryStore(harness: HistoryStoreHarness): void {
         });
         await store.current().append({ events: [added, other] });
         await store.current().append({ events: [updated, deleted] });
-        expect(await store.current().byMemory({ memoryId })).toEqual([added, updated, deleted]);
-        expect(await store.current().byMemory({ memoryId: otherMemoryId })).toEqual([other]);
-        const [stored] = await store.current().byMemory({ memoryId: otherMemoryId });
+        expect(await store.current().byMemory({ namespace: suiteNamespace, memoryId })).toEqual([
+          added,
+          updated,
+          deleted,
+        ]);
+        expect(
+          await store.current().byMemory({ namespace: suiteNamespace, memoryId: otherMemoryId }),
+        ).toEqual([other]);
+        const [stored] = await store
+          .current()
+          .byMemory({ namespace: suiteNamespace, memoryId: otherMemoryId });
         for (const field of ['agentId', 'runId', 'actor', 'detail'] as const) {
           expect(stored?.[field], `${field} of an event without one`).toBeUndefined();
         }
       });
 
       test('byMemory of an unknown memory returns nothing', async () => {
-        expect(await store.current().byMemory({ memoryId: newId() })).toEqual([]);
+        expect(
+          await store.current().byMemory({ namespace: suiteNamespace, memoryId: newId() }),
+        ).toEqual([]);
       });
 
       test('INFERENCE_FAILED events without a memory are kept and found by scope', async () => {
@@ -135,7 +151,11 @@ export function describeHistoryStore(harness: HistoryStoreHarness): void {
           userId,
         });
         await store.current().append({ events: [failed] });
-        const page = await store.current().byScope({ scope: { userId }, limit: 10 });
+        const page = await store.current().byScope({
+          namespace: suiteNamespace,
+          scope: { userId },
+          limit: 10,
+        });
         expect(page.events).toEqual([failed]);
         expect(page.nextCursor).toBeUndefined();
       });
@@ -154,7 +174,12 @@ export function describeHistoryStore(harness: HistoryStoreHarness): void {
         expect(read).toEqual(events);
         expect(pages).toBe(5);
         const error = await caught(() =>
-          store.current().byScope({ scope: { userId }, limit: 5, cursor: '%%%not-a-cursor%%%' }),
+          store.current().byScope({
+            namespace: suiteNamespace,
+            scope: { userId },
+            limit: 5,
+            cursor: '%%%not-a-cursor%%%',
+          }),
         );
         expect(InvalidArgumentError.isInstance(error), String(error)).toBe(true);
       });
@@ -214,12 +239,18 @@ export function describeHistoryStore(harness: HistoryStoreHarness): void {
         await store.current().append({
           events: [doomed[0]!, survivors[0]!, doomed[1]!, ...survivors.slice(1)],
         });
-        expect(await store.current().deleteScope({ scope: { userId: user } })).toEqual({
+        expect(
+          await store.current().deleteScope({ namespace: suiteNamespace, scope: { userId: user } }),
+        ).toEqual({
           deleted: 2,
         });
         expect((await byScopeAll(store.current(), { userId: user }, 10)).events).toEqual([]);
         for (const doomedEvent of doomed) {
-          expect(await store.current().byMemory({ memoryId: doomedEvent.memoryId! })).toEqual([]);
+          expect(
+            await store
+              .current()
+              .byMemory({ namespace: suiteNamespace, memoryId: doomedEvent.memoryId! }),
+          ).toEqual([]);
         }
         expect((await byScopeAll(store.current(), { agentId: agent }, 10)).events).toEqual(
           survivors.slice(1),
@@ -227,7 +258,9 @@ export function describeHistoryStore(harness: HistoryStoreHarness): void {
         expect((await byScopeAll(store.current(), { userId: kept }, 10)).events).toEqual(
           survivors.slice(0, 2),
         );
-        expect(await store.current().deleteScope({ scope: { userId: user } })).toEqual({
+        expect(
+          await store.current().deleteScope({ namespace: suiteNamespace, scope: { userId: user } }),
+        ).toEqual({
           deleted: 0,
         });
       });
@@ -237,12 +270,16 @@ export function describeHistoryStore(harness: HistoryStoreHarness): void {
         const kept = event({ event: 'ADD', userId, newText: 'kept' });
         await store.current().append({ events: [kept] });
         for (const scope of [{}, { userId: undefined }] as Scope[]) {
-          const error = await caught(() => store.current().deleteScope({ scope }));
+          const error = await caught(() =>
+            store.current().deleteScope({ namespace: suiteNamespace, scope }),
+          );
           expect(InvalidArgumentError.isInstance(error), String(error)).toBe(true);
         }
         expect((await byScopeAll(store.current(), { userId }, 10)).events).toEqual([kept]);
       });
     });
+
+    describe('namespaces', () => historyNamespaceSection(context));
 
     if (harness.additionalTests) {
       const additionalTests = harness.additionalTests;

@@ -12,6 +12,8 @@ import {
 } from '@engram/adapter-kit';
 import {
   type CommitOptions,
+  checkHistoryEventNamespaces,
+  checkHistoryNamespace,
   decodeCursor,
   encodeCursor,
   type FilterExpression,
@@ -33,7 +35,7 @@ import {
 import Database from 'better-sqlite3';
 import { translateSqliteFilter } from './sqlite-filter.js';
 import { type HistoryRow, historyParameters, insertHistorySql, toEvent } from './sqlite-history.js';
-import { schemaSql, schemaVersion } from './sqlite-schema.js';
+import { historyNamespaceMigrationSql, schemaSql, schemaVersion } from './sqlite-schema.js';
 import {
   bestIndices,
   type CachedScope,
@@ -229,6 +231,10 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
       if (installedSchemaVersion(opened) < schemaVersion) {
         opened
           .transaction(() => {
+            // Another process may have migrated while this one waited for the write lock.
+            const installed = installedSchemaVersion(opened);
+            if (installed >= schemaVersion) return;
+            if (installed === 1) opened.exec(historyNamespaceMigrationSql);
             opened.exec(schemaSql);
             opened
               .prepare(
@@ -336,6 +342,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
   }
 
   function appendEvents(events: readonly HistoryEvent[]) {
+    checkHistoryEventNamespaces(events, source);
     const insert = statement(insertHistorySql);
     for (const event of events) insert.run(...historyParameters(event));
   }
@@ -600,21 +607,27 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
         writeTransaction(() => appendEvents(events));
       },
 
-      async byMemory({ memoryId }) {
+      async byMemory({ namespace, memoryId }) {
         const rows = statement(
-          'SELECT * FROM engram_history WHERE memory_id = ? ORDER BY sequence',
-        ).all(memoryId) as HistoryRow[];
+          'SELECT * FROM engram_history WHERE namespace = ? AND memory_id = ? ORDER BY sequence',
+        ).all(checkHistoryNamespace(namespace, source), memoryId) as HistoryRow[];
         return rows.map(toEvent);
       },
 
-      async byScope({ scope: scopeInput, limit, cursor }) {
+      async byScope({ namespace, scope: scopeInput, limit, cursor }) {
+        checkHistoryNamespace(namespace, source);
         const scope = normalizeScope(scopeInput, { required: true, source });
         const after = Number(decodeCursor(cursor, source) ?? 0);
         const { conditions, parameters } = scopeConditions(scope);
         const pageSize = Math.max(0, Math.floor(limit));
         const rows = statement(
-          `SELECT * FROM engram_history WHERE ${['sequence > ?', ...conditions].join(' AND ')} ORDER BY sequence LIMIT ?`,
-        ).all(Number.isFinite(after) ? after : 0, ...parameters, pageSize + 1) as HistoryRow[];
+          `SELECT * FROM engram_history WHERE ${['namespace = ?', 'sequence > ?', ...conditions].join(' AND ')} ORDER BY sequence LIMIT ?`,
+        ).all(
+          namespace,
+          Number.isFinite(after) ? after : 0,
+          ...parameters,
+          pageSize + 1,
+        ) as HistoryRow[];
         const page = rows.slice(0, pageSize);
         const last = page.at(-1);
         return {
@@ -625,7 +638,8 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
         };
       },
 
-      async deleteScope({ scope: scopeInput }) {
+      async deleteScope({ namespace, scope: scopeInput }) {
+        checkHistoryNamespace(namespace, source);
         const scope = normalizeScope(scopeInput, { source });
         const { conditions, parameters } = scopeConditions(scope);
         if (conditions.length === 0) {
@@ -634,8 +648,10 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
             message: 'deleteScope needs a non-empty scope.',
           });
         }
-        const remove = statement(`DELETE FROM engram_history WHERE ${conditions.join(' AND ')}`);
-        return { deleted: writeTransaction(() => remove.run(...parameters).changes) };
+        const remove = statement(
+          `DELETE FROM engram_history WHERE namespace = ? AND ${conditions.join(' AND ')}`,
+        );
+        return { deleted: writeTransaction(() => remove.run(namespace, ...parameters).changes) };
       },
     }),
   });

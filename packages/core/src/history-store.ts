@@ -8,6 +8,11 @@ export type HistoryEventType = 'ADD' | 'UPDATE' | 'DELETE' | 'INFERENCE_FAILED';
 export interface HistoryEvent {
   /** Unique event id. */
   id: string;
+  /**
+   * What the event belongs to beyond its scope: the collection of the memory (in the server, the
+   * project). Reads and deletes name one namespace and never return or touch another's events.
+   */
+  namespace: string;
   /** The memory changed; for `INFERENCE_FAILED`, null. */
   memoryId: string | null;
   /** What happened. */
@@ -28,27 +33,49 @@ export interface HistoryEvent {
   createdAt: string;
 }
 
-/** Append-only audit log of memory changes. */
+/**
+ * Append-only audit log of memory changes, separated by namespace: every read and delete names
+ * one namespace (a non-empty string, else `InvalidArgumentError`) and sees only its events, so
+ * several collections or projects can share one store.
+ */
 export interface HistoryStore {
   /** Contract version. */
   readonly specificationVersion: 'v1';
   /** Adapter name. */
   readonly provider: string;
-  /** Appends events, in order. */
+  /**
+   * Appends events, in order. An event without a non-empty `namespace` throws
+   * `InvalidArgumentError` and nothing is appended.
+   */
   append(options: CallOptions & { events: HistoryEvent[] }): Promise<void>;
-  /** Every event of one memory, oldest first. */
-  byMemory(options: CallOptions & { memoryId: string }): Promise<HistoryEvent[]>;
-  /** Events of a scope, oldest first, paginated. */
+  /** Every event of one memory in one namespace, oldest first. */
+  byMemory(options: CallOptions & { namespace: string; memoryId: string }): Promise<HistoryEvent[]>;
+  /** Events of a scope in one namespace, oldest first, paginated. */
   byScope(
-    options: CallOptions & { scope: Scope; limit: number; cursor?: string },
+    options: CallOptions & { namespace: string; scope: Scope; limit: number; cursor?: string },
   ): Promise<{ events: HistoryEvent[]; nextCursor?: string }>;
   /**
-   * Deletes every event whose scope matches (used by `reset`); returns how many. An empty scope
-   * throws `InvalidArgumentError` rather than deleting everything.
+   * Deletes every event of the namespace whose scope matches (used by `reset`); returns how
+   * many. Other namespaces keep theirs. An empty scope throws `InvalidArgumentError` rather than
+   * deleting everything.
    */
-  deleteScope(options: CallOptions & { scope: Scope }): Promise<{ deleted: number }>;
+  deleteScope(
+    options: CallOptions & { namespace: string; scope: Scope },
+  ): Promise<{ deleted: number }>;
   /** Releases handles. Later calls throw `ClosedError`. Idempotent. */
   close(): Promise<void>;
   /** Same as `close()`, for `await using history = ...`. */
   [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** Where a `Memory` keeps its history, as `Memory.describeHistory()` reports it. */
+export interface HistoryDescription {
+  /** Provider of the history store: the vector store's own (`sqlite`, `pgvector`) or another. */
+  provider: string;
+  /**
+   * Whether the history outlives the process. False for history kept in process memory (the
+   * `memory` provider): the fallback when the vector store keeps no history and no history store
+   * is given, lost on exit and different in every process.
+   */
+  durable: boolean;
 }

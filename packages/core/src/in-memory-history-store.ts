@@ -1,10 +1,14 @@
 import { ClosedError, InvalidArgumentError, throwIfAborted } from './errors.js';
+import { checkHistoryEventNamespaces, checkHistoryNamespace } from './history-namespace.js';
 import type { HistoryEvent, HistoryStore } from './history-store.js';
 import { decodeCursor, encodeCursor } from './pagination.js';
 import { matchesScope, normalizeScope } from './scope.js';
 import type { CallOptions } from './vector-store.js';
 
-/** History kept in process memory: the reference `HistoryStore`. */
+/**
+ * History kept in process memory: the reference `HistoryStore`. It lasts as long as the process,
+ * so it suits tests and short-lived applications, not an audit trail.
+ */
 export function createInMemoryHistoryStore(): HistoryStore {
   let events: (HistoryEvent & { sequence: number })[] = [];
   let sequence = 0;
@@ -25,18 +29,21 @@ export function createInMemoryHistoryStore(): HistoryStore {
     async append(options) {
       open(options);
       const added = options.events;
+      checkHistoryEventNamespaces(added, 'memory');
       for (const event of added) events.push({ ...structuredClone(event), sequence: ++sequence });
     },
     async byMemory(options) {
       open(options);
       const { memoryId } = options;
+      const namespace = checkHistoryNamespace(options.namespace, 'memory');
       return events
-        .filter((event) => event.memoryId === memoryId)
+        .filter((event) => event.namespace === namespace && event.memoryId === memoryId)
         .map(({ sequence: _, ...event }) => event);
     },
     async byScope(options) {
       open(options);
       const { scope, limit, cursor } = options;
+      const namespace = checkHistoryNamespace(options.namespace, 'memory');
       const normalized = normalizeScope(scope, { required: true, source: 'memory' });
       const after = Number(decodeCursor(cursor, 'memory') ?? 0);
       if (!Number.isInteger(after)) {
@@ -46,7 +53,10 @@ export function createInMemoryHistoryStore(): HistoryStore {
         });
       }
       const matching = events.filter(
-        (event) => event.sequence > after && matchesScope(event, normalized),
+        (event) =>
+          event.sequence > after &&
+          event.namespace === namespace &&
+          matchesScope(event, normalized),
       );
       const page = matching.slice(0, limit);
       const last = page.at(-1);
@@ -60,6 +70,7 @@ export function createInMemoryHistoryStore(): HistoryStore {
     async deleteScope(options) {
       open(options);
       const { scope } = options;
+      const namespace = checkHistoryNamespace(options.namespace, 'memory');
       const normalized = normalizeScope(scope, { source: 'memory' });
       if (Object.keys(normalized).length === 0) {
         throw new InvalidArgumentError({
@@ -68,7 +79,9 @@ export function createInMemoryHistoryStore(): HistoryStore {
         });
       }
       const before = events.length;
-      events = events.filter((event) => !matchesScope(event, normalized));
+      events = events.filter(
+        (event) => event.namespace !== namespace || !matchesScope(event, normalized),
+      );
       return { deleted: before - events.length };
     },
     async close() {

@@ -85,7 +85,16 @@ export type {
 } from './graph-store.js';
 export type { HashEmbedderOptions } from './hash-embedder.js';
 export { createHashEmbedder } from './hash-embedder.js';
-export type { HistoryEvent, HistoryEventType, HistoryStore } from './history-store.js';
+export {
+  checkHistoryEventNamespaces,
+  checkHistoryNamespace,
+} from './history-namespace.js';
+export type {
+  HistoryDescription,
+  HistoryEvent,
+  HistoryEventType,
+  HistoryStore,
+} from './history-store.js';
 export { createInMemoryGraphStore } from './in-memory-graph-store.js';
 export { createInMemoryHistoryStore } from './in-memory-history-store.js';
 export type { InMemoryStore } from './in-memory-vector-store.js';

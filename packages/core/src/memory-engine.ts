@@ -1,7 +1,7 @@
 import { assertSpecificationVersion } from './adapter-descriptor.js';
 import type { Embedder } from './embedder.js';
 import { componentsFromEnvironment } from './environment-components.js';
-import { AdapterCallError, DimensionMismatchError } from './errors.js';
+import { AdapterCallError, DimensionMismatchError, InvalidArgumentError } from './errors.js';
 import { GraphMemory } from './graph-memory.js';
 import type { GraphStore } from './graph-store.js';
 import type { HistoryStore } from './history-store.js';
@@ -20,6 +20,8 @@ export interface MemoryEngine {
   readonly collection: string;
   readonly store: VectorStore;
   readonly history: HistoryStore;
+  /** Whether the history outlives the process (it is not kept in process memory). */
+  readonly historyDurable: boolean;
   readonly embedder: Embedder;
   readonly llm: LLM | undefined;
   readonly reranker: Reranker | undefined;
@@ -104,6 +106,18 @@ async function ensureCollection(store: VectorStore, collection: string, embedder
   }
 }
 
+/** Provider of the in-process reference stores, whose history ends with the process. */
+const inMemoryProvider = 'memory';
+
+/** The history store given, else the vector store's own, else history in process memory. */
+function historyOf(options: MemoryOptions, store: VectorStore): HistoryStore {
+  if (options.historyStore) return options.historyStore;
+  if (store.capabilities.atomicHistory && 'byMemory' in store) {
+    return store as unknown as HistoryStore;
+  }
+  return createInMemoryHistoryStore();
+}
+
 /**
  * Opens the engine of a `Memory`: components left out come from the environment, the history
  * defaults to the store itself when it keeps history atomically, the collection (and the graph
@@ -118,11 +132,14 @@ export async function openMemoryEngine(
   const store = options.vectorStore!;
   const embedder = options.embedder!;
   const llm = options.llm ?? undefined;
-  const history =
-    options.historyStore ??
-    (store.capabilities.atomicHistory && 'byMemory' in store
-      ? (store as unknown as HistoryStore)
-      : createInMemoryHistoryStore());
+  const history = historyOf(options, store);
+  const historyDurable = history.provider !== inMemoryProvider;
+  if (options.requireDurableHistory && !historyDurable) {
+    throw new InvalidArgumentError({
+      source: 'core',
+      message: `The history would be kept in process memory (the vector store "${store.provider}" keeps none of its own), so it would be lost on exit; pass a durable historyStore (e.g. the sqlite or pgvector adapter's), or leave requireDurableHistory off.`,
+    });
+  }
   await ensureCollection(store, collection, embedder);
   const now = () => options.now?.() ?? new Date();
   const embed = (values: string[], purpose: EmbeddingPurpose, abortSignal?: AbortSignal) =>
@@ -145,6 +162,7 @@ export async function openMemoryEngine(
     collection,
     store,
     history,
+    historyDurable,
     embedder,
     llm,
     reranker: options.reranker,

@@ -18,9 +18,16 @@ export interface MemoryOptions {
   vectorStore?: VectorStore;
   /**
    * Where the audit history lives. Default: the vector store itself when it keeps history
-   * atomically (SQLite, in-memory), else an in-memory history.
+   * atomically (SQLite, pgvector, in-memory), else history in process memory, which is lost on
+   * exit (`describeHistory()` says which one is in use; `requireDurableHistory` refuses it).
    */
   historyStore?: HistoryStore;
+  /**
+   * Refuse to open (`InvalidArgumentError`) rather than keep the history in process memory:
+   * for services whose audit trail must survive a restart and be the same in every replica.
+   * Default false.
+   */
+  requireDurableHistory?: boolean;
   /** Turns texts into vectors. Default: `ENGRAM_EMBEDDER`, OpenAI when `OPENAI_API_KEY` is set, else the offline hash embedder. */
   embedder?: Embedder;
   /** Extracts and reconciles facts. `null` turns inference off. Default: `ENGRAM_LLM`, or OpenAI when `OPENAI_API_KEY` is set, else none. */

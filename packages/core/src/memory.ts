@@ -1,7 +1,7 @@
 import { addMemories, storeVerbatim } from './add-memories.js';
 import { collectionFromEnvironment } from './environment-components.js';
 import { ClosedError, NotFoundError } from './errors.js';
-import type { HistoryEvent } from './history-store.js';
+import type { HistoryDescription, HistoryEvent } from './history-store.js';
 import { checkComponentVersions, type MemoryEngine, openMemoryEngine } from './memory-engine.js';
 import {
   checkFilter,
@@ -259,6 +259,15 @@ export class Memory {
   }
 
   /**
+   * Where the history is kept and whether it outlives the process; opens the stores. A history
+   * kept in process memory (`durable: false`) is lost on exit and differs per process.
+   */
+  async describeHistory(): Promise<HistoryDescription> {
+    const engine = await this.#ready();
+    return { provider: engine.history.provider, durable: engine.historyDurable };
+  }
+
+  /**
    * Every recorded change of one memory, oldest first. Throws `NotFoundError` when the id has
    * neither a memory nor an event, or (when a scope is given) belongs to another scope.
    */
@@ -267,7 +276,11 @@ export class Memory {
     const scope = normalizeScope(options);
     const signal = signalOf(options.abortSignal);
     const engine = await this.#ready();
-    const events = await engine.history.byMemory({ memoryId: id, ...signal });
+    const events = await engine.history.byMemory({
+      namespace: engine.collection,
+      memoryId: id,
+      ...signal,
+    });
     const needsRecord = events.length === 0 || Object.keys(scope).length > 0;
     const [record] = needsRecord
       ? await engine.store.get({ collection: this.#collection, ids: [id], ...signal })
@@ -289,7 +302,7 @@ export class Memory {
         scope,
         ...signal,
       });
-      await engine.history.deleteScope({ scope, ...signal });
+      await engine.history.deleteScope({ namespace: engine.collection, scope, ...signal });
       await engine.graph?.deleteScope(scope, options.abortSignal);
       return { deleted };
     });

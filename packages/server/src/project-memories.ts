@@ -20,17 +20,15 @@ import type { ServerConfig, StoreConfig } from './server-config.js';
 export interface ProjectMemories {
   /** The `Memory` of a project; its collection is `p_<project>`. */
   memory(project: string): Promise<Memory>;
-  /**
-   * Whether history must be checked against the project's collection before it is returned:
-   * true when several projects share one history store.
-   */
-  readonly sharedHistory: boolean;
   /** Throws when the configured stores cannot be reached. */
   check(): Promise<void>;
   /** Memories per project opened by this process. */
   counts(): Promise<Array<{ project: string; count: number }>>;
-  /** The embedder and LLM in use, for logs. */
-  describe(): Promise<{ vectorStore: string; embedder: string; llm: string }>;
+  /**
+   * The stores and models in use, for the startup log. Creates the configured stores (which
+   * connects to nothing yet), so a store that cannot be had fails here, before the server listens.
+   */
+  describe(): Promise<{ vectorStore: string; historyStore: string; embedder: string; llm: string }>;
   close(): Promise<void>;
 }
 
@@ -66,9 +64,31 @@ async function createConfiguredStore<Kind extends 'vector' | 'history'>(
 }
 
 /**
+ * Where the projects' history lives, decided once from the configuration: a store every project
+ * shares (namespaced by the project's collection), the vector store's own, or one SQLite file
+ * per project. Never process memory.
+ */
+type HistoryPlan =
+  | { kind: 'shared'; store: HistoryStore; description: string }
+  | { kind: 'vector store'; description: string }
+  | { kind: 'file per project'; directory: string; store: StoreConfig; description: string };
+
+/** The SQLite history file of each project, in `<dataDir>/history`. */
+function historyFilePerProject(config: ServerConfig, store?: StoreConfig): HistoryPlan {
+  const directory = join(config.dataDir, 'history');
+  return {
+    kind: 'file per project',
+    directory,
+    store: store ?? { provider: 'sqlite', options: {} },
+    description: `sqlite, one file per project in ${directory}`,
+  };
+}
+
+/**
  * Opens project engines as configured. With the embedded SQLite store each project gets its
  * own database file (`<dataDir>/projects/<project>.db`), so memories and history never share
- * a table; other stores hold one collection per project.
+ * a table; other stores hold one collection per project. History is always durable: see
+ * {@link HistoryPlan}.
  */
 export function createProjectMemories(
   config: ServerConfig,
@@ -79,7 +99,7 @@ export function createProjectMemories(
   const stores = new Map<string, VectorStore>();
   let models: Promise<{ embedder: Embedder; llm: LLM | undefined }> | undefined;
   let shared:
-    | Promise<{ store?: VectorStore; history?: HistoryStore; dimensions: number }>
+    | Promise<{ store?: VectorStore; history: HistoryPlan; dimensions: number }>
     | undefined;
 
   function loadModels() {
@@ -97,16 +117,48 @@ export function createProjectMemories(
     return models;
   }
 
+  async function planHistory(store: VectorStore | undefined): Promise<HistoryPlan> {
+    const configured = config.historyStore;
+    if (configured) {
+      if (configured.provider === 'sqlite' && !configured.url && !configured.options.path) {
+        return historyFilePerProject(config, configured);
+      }
+      // A SQLite history named with a URL is one file, shared by the projects, at that path.
+      const sqlitePath = configured.provider === 'sqlite' && configured.url;
+      const history = await createConfiguredStore('history', configured, {
+        env: config.env,
+        dataDir: config.dataDir,
+        ...(sqlitePath ? { options: { path: sqlitePath } } : {}),
+      });
+      return {
+        kind: 'shared',
+        store: history,
+        description: sqlitePath
+          ? `sqlite, one file for every project: ${sqlitePath}`
+          : configured.provider,
+      };
+    }
+    if (!store) {
+      return {
+        kind: 'vector store',
+        description: "the vector store's own (sqlite, one file per project)",
+      };
+    }
+    if (store.capabilities.atomicHistory && 'byMemory' in store) {
+      return { kind: 'vector store', description: `the vector store's own (${store.provider})` };
+    }
+    return historyFilePerProject(config);
+  }
+
   function loadShared() {
     shared ??= (async () => {
       const { embedder } = await loadModels();
       const settings = { env: config.env, dataDir: config.dataDir };
-      const history = config.historyStore
-        ? await createConfiguredStore('history', config.historyStore, settings)
-        : undefined;
-      if (embedded) return { ...(history ? { history } : {}), dimensions: embedder.dimensions };
-      const store = await createConfiguredStore('vector', config.vectorStore, settings);
-      return { store, ...(history ? { history } : {}), dimensions: embedder.dimensions };
+      const store = embedded
+        ? undefined
+        : await createConfiguredStore('vector', config.vectorStore, settings);
+      const history = await planHistory(store);
+      return { ...(store ? { store } : {}), history, dimensions: embedder.dimensions };
     })();
     shared.catch(() => {
       shared = undefined;
@@ -114,31 +166,47 @@ export function createProjectMemories(
     return shared;
   }
 
+  /** A project's own SQLite file in `directory`, through the adapter's descriptor of `kind`. */
+  async function projectFile<Kind extends 'vector' | 'history'>(
+    kind: Kind,
+    store: StoreConfig,
+    directory: string,
+    project: string,
+  ) {
+    await mkdir(directory, { recursive: true });
+    return createConfiguredStore(kind, store, {
+      env: config.env,
+      dataDir: directory,
+      options: { path: join(directory, `${project}.db`) },
+    });
+  }
+
   async function open(project: string): Promise<Memory> {
     const { embedder, llm } = await loadModels();
     const { store, history } = await loadShared();
-    let vectorStore = store;
-    if (!vectorStore) {
-      const directory = join(config.dataDir, 'projects');
-      await mkdir(directory, { recursive: true });
-      vectorStore = await createConfiguredStore(
+    const vectorStore =
+      store ??
+      (await projectFile(
         'vector',
         {
           ...config.vectorStore,
           options: { vectorCacheSize: 1_000_000, ...config.vectorStore.options },
         },
-        {
-          env: config.env,
-          dataDir: directory,
-          options: { path: join(directory, `${project}.db`) },
-        },
-      );
-    }
+        join(config.dataDir, 'projects'),
+        project,
+      ));
     stores.set(project, vectorStore);
+    const historyStore =
+      history.kind === 'shared'
+        ? history.store
+        : history.kind === 'file per project'
+          ? await projectFile('history', history.store, history.directory, project)
+          : undefined;
     // Only graph memory is left to the environment (ENGRAM_GRAPH), as for the CLI.
     return createMemoryFromEnvironment(config.env, {
       vectorStore,
-      ...(history ? { historyStore: history } : {}),
+      ...(historyStore ? { historyStore } : {}),
+      requireDurableHistory: true,
       embedder,
       llm: llm ?? null,
       collection: projectCollection(project),
@@ -149,7 +217,6 @@ export function createProjectMemories(
   }
 
   return {
-    sharedHistory: !embedded || config.historyStore !== undefined,
     memory(project) {
       let memory = memories.get(project);
       if (!memory) {
@@ -185,8 +252,10 @@ export function createProjectMemories(
     },
     async describe() {
       const { embedder, llm } = await loadModels();
+      const { history } = await loadShared();
       return {
         vectorStore: embedded ? 'sqlite (one file per project)' : config.vectorStore.provider,
+        historyStore: history.description,
         embedder: `${embedder.provider}:${embedder.modelId}`,
         llm: llm ? `${llm.provider}:${llm.modelId}` : 'none',
       };
@@ -201,7 +270,7 @@ export function createProjectMemories(
       }
       const sharedStores = await shared?.catch(() => undefined);
       await sharedStores?.store?.close();
-      await sharedStores?.history?.close();
+      if (sharedStores?.history.kind === 'shared') await sharedStores.history.store.close();
     },
   };
 }

@@ -118,19 +118,20 @@ export async function requireMemory(
   return item;
 }
 
+/** A history event as the API answers it: the namespace is the project's own, left out. */
+export type ProjectHistoryEvent = Omit<HistoryEvent, 'namespace'>;
+
 /** History of a memory of the project (and of the scope, when given); a 404 when unknown. */
 export async function projectHistory(
   context: AppContext,
   project: string,
   id: string,
   scope: Scope = {},
-): Promise<HistoryEvent[]> {
+): Promise<ProjectHistoryEvent[]> {
   const memory = await context.projects.memory(project);
-  // A history store shared by several projects cannot tell them apart: only memories that
-  // exist in this project's collection are answered.
-  if (context.projects.sharedHistory) await requireMemory(context, project, id, scope);
   try {
-    return await memory.history(id, scope);
+    const events = await memory.history(id, scope);
+    return events.map(({ namespace: _namespace, ...event }) => event);
   } catch (error) {
     if (NotFoundError.isInstance(error)) throw noMemory(id);
     throw error;

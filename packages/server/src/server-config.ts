@@ -100,7 +100,13 @@ export interface ServerConfig {
   insecureLocal: boolean;
   /** Where memories live. Default the embedded SQLite store, one file per project. */
   vectorStore: StoreConfig;
-  /** Where history lives, when not in the vector store. */
+  /**
+   * Where history lives, when named (`ENGRAM_HISTORY_STORE`, or `historyStore` in the file):
+   * `sqlite` without a URL or path keeps one file per project in `<dataDir>/history`; others
+   * (e.g. `pgvector` with a URL) are shared by every project, separated by namespace. Unset:
+   * the vector store's own history when it keeps one, else the SQLite file per project.
+   * `memory` is refused.
+   */
   historyStore?: StoreConfig;
   /** LLM name (`openai:<model>`, `ollama:<model>`, `none`); default from the environment. */
   llm?: string;
@@ -261,6 +267,14 @@ export function loadServerConfig(
   if (historyProvider !== undefined && !/^[a-z0-9][a-z0-9-]*$/.test(historyProvider)) {
     fail(
       `ENGRAM_HISTORY_STORE must be an adapter name such as sqlite or pgvector, got "${historyProvider}".`,
+    );
+  }
+  if (historyProvider === 'memory') {
+    const setting = nonEmpty(env.ENGRAM_HISTORY_STORE)
+      ? 'ENGRAM_HISTORY_STORE=memory'
+      : 'historyStore.provider: memory (configuration file)';
+    fail(
+      `${setting} would keep history in process memory: lost on restart and different in every replica. Leave it unset (the vector store's own history, else a SQLite file per project in <dataDir>/history), or name a durable store such as sqlite or pgvector.`,
     );
   }
   const historyUrl = nonEmpty(env.ENGRAM_HISTORY_STORE_URL) ?? file.historyStore?.url;

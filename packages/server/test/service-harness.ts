@@ -23,6 +23,7 @@ export function childEnvironment(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessE
     'ENGRAM_VECTOR_STORE',
     'ENGRAM_VECTOR_STORE_URL',
     'ENGRAM_HISTORY_STORE',
+    'ENGRAM_HISTORY_STORE_URL',
   ]) {
     delete env[name];
   }
@@ -78,11 +79,16 @@ export interface EngramProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Spawns the built command with arguments. */
-export function spawnEngram(args: string[], env: NodeJS.ProcessEnv = {}): EngramProcess {
+/** Spawns the built command with arguments (in `cwd`, else this process's directory). */
+export function spawnEngram(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  cwd?: string,
+): EngramProcess {
   const child = spawn(process.execPath, [bin, ...args], {
     env: childEnvironment(env),
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(cwd ? { cwd } : {}),
   });
   const logs: Array<Record<string, unknown>> = [];
   let raw = '';
@@ -160,11 +166,12 @@ export interface EngramServer extends EngramProcess {
 /** Starts `serve` on 127.0.0.1 and a free port, and waits until it listens. */
 export async function startEngramServer(
   dataDir: string,
-  { env = {}, args = [] }: { env?: NodeJS.ProcessEnv; args?: string[] } = {},
+  { env = {}, args = [], cwd }: { env?: NodeJS.ProcessEnv; args?: string[]; cwd?: string } = {},
 ): Promise<EngramServer> {
   const process = spawnEngram(
     ['--data-dir', dataDir, 'serve', '--host', '127.0.0.1', '--port', '0', ...args],
     env,
+    cwd,
   );
   const listening = await process.waitForLog((line) => line.msg === 'listening');
   const url = `http://127.0.0.1:${listening.port as number}`;
