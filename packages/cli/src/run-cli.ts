@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
   createHashEmbedder,
   createMemoryFromEnvironment,
+  createPrivateDirectory,
   defaultDataDirectory,
   describeError,
   EngramError,
@@ -141,7 +142,7 @@ export async function runCli(argv: string[], overrides: Partial<CliContext> = {}
 
   // Adapter packages named by the environment resolve from the CLI's own dependencies first.
   const openMemory = async (dataDir: string, extra: MemoryFromEnvironmentOptions = {}) => {
-    await mkdir(dataDir, { recursive: true });
+    createPrivateDirectory(dataDir);
     return context.createMemory(env, {
       dataDir,
       importModule: (specifier) => import(specifier),

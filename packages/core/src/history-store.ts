@@ -28,6 +28,16 @@ export interface HistoryEvent {
   createdAt: string;
 }
 
+/** Which events {@link HistoryStore.eraseTexts} erases. */
+export interface EraseTextsOptions {
+  /** Events of these memories. */
+  memoryIds?: string[];
+  /** Events whose scope matches (the same matching as `byScope`). */
+  scope?: Scope;
+  /** Only events created before this ISO-8601 time. */
+  before?: string;
+}
+
 /** Append-only audit log of memory changes. */
 export interface HistoryStore {
   /** Contract version. */
@@ -47,6 +57,14 @@ export interface HistoryStore {
    * throws `InvalidArgumentError` rather than deleting everything.
    */
   deleteScope(options: CallOptions & { scope: Scope }): Promise<{ deleted: number }>;
+  /**
+   * Erases the texts of events: sets `previousText` and `newText` to null and keeps every other
+   * field (id, event kind, memory id, scope, actor, detail, time). `memoryIds` and/or `scope`
+   * select the events (both: events matching both); `before` keeps only events created before
+   * that ISO-8601 time. Giving none of the three throws `InvalidArgumentError` rather than
+   * erasing everything. Returns how many events held a text that is now erased.
+   */
+  eraseTexts(options: CallOptions & EraseTextsOptions): Promise<{ erased: number }>;
   /** Releases handles. Later calls throw `ClosedError`. Idempotent. */
   close(): Promise<void>;
   /** Same as `close()`, for `await using history = ...`. */

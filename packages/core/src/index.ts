@@ -17,7 +17,11 @@ export type { BM25Options } from './bm25.js';
 export { scoreBM25 } from './bm25.js';
 export type { MemoryFromEnvironmentOptions } from './create-memory-from-environment.js';
 export { createMemoryFromEnvironment } from './create-memory-from-environment.js';
-export { defaultDataDirectory } from './data-directory.js';
+export {
+  createPrivateDirectory,
+  createPrivateFile,
+  defaultDataDirectory,
+} from './data-directory.js';
 export type { Embedder, EmbedOptions, EmbedResult } from './embedder.js';
 export type {
   EnvironmentWiringOptions,
@@ -84,9 +88,14 @@ export type {
 } from './graph-store.js';
 export type { HashEmbedderOptions } from './hash-embedder.js';
 export { createHashEmbedder } from './hash-embedder.js';
-export type { HistoryEvent, HistoryEventType, HistoryStore } from './history-store.js';
+export type {
+  EraseTextsOptions,
+  HistoryEvent,
+  HistoryEventType,
+  HistoryStore,
+} from './history-store.js';
 export { createInMemoryGraphStore } from './in-memory-graph-store.js';
-export { createInMemoryHistoryStore } from './in-memory-history-store.js';
+export { createInMemoryHistoryStore, eraseSelection } from './in-memory-history-store.js';
 export type { InMemoryStore } from './in-memory-vector-store.js';
 export { createInMemoryStore, createInMemoryVectorStore } from './in-memory-vector-store.js';
 export { parseModelJson } from './json-repair.js';

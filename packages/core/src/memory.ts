@@ -112,6 +112,7 @@ export class Memory {
     const normalized = normalizeMessages(messages);
     const metadata = checkMetadata(options.metadata);
     const engine = await this.#ready();
+    engine.requireMatchingDimensions();
     const infer = options.infer ?? engine.llm !== undefined;
     if (infer && !engine.llm) {
       invalid(

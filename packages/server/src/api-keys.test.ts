@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidArgumentError, NotFoundError } from '@engram/core';
@@ -62,6 +62,18 @@ describe('openApiKeyStore', () => {
     for (const project of ['', 'Alpha', 'a b', '../x', 'x'.repeat(49)]) {
       expect(() => keys.create({ project }), project).toThrow(InvalidArgumentError);
     }
+    keys.close();
+  });
+
+  it('creates the key file 0600 in a 0700 directory it makes', () => {
+    const directory = mkdtempSync(join(tmpdir(), 'engram-keys-'));
+    directories.push(directory);
+    const path = apiKeyStorePath(join(directory, 'data'));
+    const keys = openApiKeyStore(path);
+    keys.create({ project: 'alpha' });
+    const mode = (file: string) => (statSync(file).mode & 0o777).toString(8);
+    expect(mode(join(directory, 'data'))).toBe('700');
+    for (const file of [path, `${path}-wal`, `${path}-shm`]) expect(mode(file), file).toBe('600');
     keys.close();
   });
 });

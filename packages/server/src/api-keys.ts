@@ -1,7 +1,11 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { InvalidArgumentError, NotFoundError } from '@engram/core';
+import {
+  createPrivateDirectory,
+  createPrivateFile,
+  InvalidArgumentError,
+  NotFoundError,
+} from '@engram/core';
 import Database from 'better-sqlite3';
 
 const source = 'server';
@@ -86,7 +90,8 @@ export function apiKeyStorePath(dataDir: string): string {
  * constant time.
  */
 export function openApiKeyStore(path: string): ApiKeyStore {
-  mkdirSync(dirname(path), { recursive: true });
+  createPrivateDirectory(dirname(path));
+  createPrivateFile(path);
   const database = new Database(path);
   database.pragma('journal_mode = WAL');
   database.pragma('busy_timeout = 5000');

@@ -1,8 +1,9 @@
-import { access, constants, mkdir } from 'node:fs/promises';
+import { access, constants } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   type AdapterComponents,
   createMemoryFromEnvironment,
+  createPrivateDirectory,
   type Embedder,
   EngramError,
   type HistoryStore,
@@ -120,7 +121,7 @@ export function createProjectMemories(
     let vectorStore = store;
     if (!vectorStore) {
       const directory = join(config.dataDir, 'projects');
-      await mkdir(directory, { recursive: true });
+      createPrivateDirectory(directory);
       vectorStore = await createConfiguredStore(
         'vector',
         {
@@ -160,7 +161,7 @@ export function createProjectMemories(
       return memory;
     },
     async check() {
-      await mkdir(config.dataDir, { recursive: true });
+      createPrivateDirectory(config.dataDir);
       await access(config.dataDir, constants.W_OK);
       const { store, dimensions } = await loadShared();
       if (store) {
