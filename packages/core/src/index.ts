@@ -22,6 +22,7 @@ export {
   createPrivateFile,
   defaultDataDirectory,
 } from './data-directory.js';
+export { parseDuration } from './duration.js';
 export type { Embedder, EmbedOptions, EmbedResult } from './embedder.js';
 export type {
   EnvironmentWiringOptions,
@@ -117,12 +118,15 @@ export { Memory } from './memory.js';
 export type {
   AddOptions,
   AddResult,
+  DeleteAllOptions,
+  DeleteOptions,
   ImportItem,
   ListMemoriesOptions,
   ListMemoriesResult,
   MemoryChange,
   MemoryItem,
   MemoryOptions,
+  PruneHistoryOptions,
   ScopedOptions,
   SearchOptions,
   SearchResult,

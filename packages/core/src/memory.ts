@@ -1,6 +1,7 @@
 import { addMemories, storeVerbatim } from './add-memories.js';
+import { parseDuration } from './duration.js';
 import { collectionFromEnvironment } from './environment-components.js';
-import { ClosedError, NotFoundError } from './errors.js';
+import { ClosedError, InvalidArgumentError, NotFoundError } from './errors.js';
 import type { HistoryEvent } from './history-store.js';
 import { checkComponentVersions, type MemoryEngine, openMemoryEngine } from './memory-engine.js';
 import {
@@ -20,11 +21,14 @@ import { toMemoryItem } from './memory-item.js';
 import type {
   AddOptions,
   AddResult,
+  DeleteAllOptions,
+  DeleteOptions,
   ImportItem,
   ListMemoriesOptions,
   ListMemoriesResult,
   MemoryItem,
   MemoryOptions,
+  PruneHistoryOptions,
   ScopedOptions,
   SearchOptions,
   SearchResult,
@@ -59,6 +63,9 @@ export class Memory {
     this.#collection = options.collection ?? collectionFromEnvironment(process.env);
     checkMemoryOptions(options, this.#collection);
     checkComponentVersions(options);
+    if (options.historyTextRetention !== undefined) {
+      parseDuration(options.historyTextRetention, 'historyTextRetention');
+    }
   }
 
   #ready(): Promise<MemoryEngine> {
@@ -205,19 +212,31 @@ export class Memory {
     });
   }
 
-  /** Deletes one memory and records the deletion. Throws `NotFoundError` when there is none. */
-  async delete(id: string, options: SignalOptions = {}): Promise<{ id: string; deleted: true }> {
+  /**
+   * Deletes one memory and records the deletion. With `erase`, the texts of the memory's history
+   * events are erased too. Throws `NotFoundError` when there is none.
+   */
+  async delete(id: string, options: DeleteOptions = {}): Promise<{ id: string; deleted: true }> {
+    const erase = options.erase === true;
     return this.#changeOne(id, options.abortSignal, async (engine, current) => {
+      // Erased first: if the delete then fails, the call can simply be repeated.
+      if (erase) {
+        await engine.history.eraseTexts({ memoryIds: [id], ...signalOf(options.abortSignal) });
+      }
       const changes = engine.writer.changes();
-      changes.delete(current);
+      changes.delete(current, { erase });
       await engine.writer.write(changes, options.abortSignal);
       return { id, deleted: true as const };
     });
   }
 
-  /** Deletes every memory of a scope (every page, nothing outside it), recording each deletion. */
-  async deleteAll(options: ScopedOptions): Promise<{ deleted: number }> {
+  /**
+   * Deletes every memory of a scope (every page, nothing outside it), recording each deletion.
+   * With `erase`, every history event of the scope loses its texts too.
+   */
+  async deleteAll(options: DeleteAllOptions): Promise<{ deleted: number }> {
     const scope = normalizeScope(options, { required: true });
+    const erase = options.erase === true;
     const engine = await this.#ready();
     const signal = signalOf(options.abortSignal);
     return engine.writer.inScope(scope, async () => {
@@ -231,15 +250,43 @@ export class Memory {
           ...(cursor ? { cursor } : {}),
           ...signal,
         });
+        if (erase && page.records.length > 0) {
+          const memoryIds = page.records.map((record) => record.id);
+          await engine.history.eraseTexts({ memoryIds, ...signal });
+        }
         const changes = engine.writer.changes();
-        for (const record of page.records) changes.delete(record);
+        for (const record of page.records) changes.delete(record, { erase });
         await engine.writer.write(changes, options.abortSignal);
         deleted += page.records.length;
         cursor = page.nextCursor;
       } while (cursor);
+      // The scope's other events: memories deleted before, inputs the model could not process.
+      if (erase) await engine.history.eraseTexts({ scope, ...signal });
       await engine.graphStore?.deleteScope({ scope, ...signal });
       return { deleted };
     });
+  }
+
+  /**
+   * Erases the texts of history events older than `olderThan`, else the `historyTextRetention`
+   * option (the events themselves stay). Returns how many events lost their texts.
+   */
+  async pruneHistory(options: PruneHistoryOptions = {}): Promise<{ erased: number }> {
+    const age = options.olderThan ?? this.#options.historyTextRetention;
+    if (age === undefined) {
+      throw new InvalidArgumentError({
+        source: 'core',
+        message:
+          'pruneHistory needs an age: pass olderThan (e.g. "90d") or set the historyTextRetention option.',
+      });
+    }
+    const milliseconds = parseDuration(
+      age,
+      options.olderThan === undefined ? 'historyTextRetention' : 'olderThan',
+    );
+    const engine = await this.#ready();
+    const before = new Date(engine.now().getTime() - milliseconds).toISOString();
+    return engine.history.eraseTexts({ before, ...signalOf(options.abortSignal) });
   }
 
   /** Every recorded change of one memory, oldest first. */
