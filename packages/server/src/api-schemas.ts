@@ -69,6 +69,21 @@ const scopeFieldsSnake = {
 export const scopeQuerySchema = z.object(scopeFields);
 export const scopeQuerySnakeSchema = z.object(scopeFieldsSnake);
 
+const eraseField = {
+  erase: z.enum(['true', 'false']).optional().openapi({
+    description:
+      '`true` also erases the texts of the history events (they keep id, kind, scope, actor and time).',
+  }),
+};
+
+export const eraseQuerySchema = z.object(eraseField);
+export const scopeEraseQuerySchema = z.object({ ...scopeFields, ...eraseField });
+export const scopeEraseQuerySnakeSchema = z.object({ ...scopeFieldsSnake, ...eraseField });
+
+export const resetRequestSchema = z.object(scopeFields).strict().openapi('ResetRequest', {
+  description: 'The scope to forget: at least one of userId, agentId, runId.',
+});
+
 export const addRequestSchema = z
   .object({
     messages: messagesSchema,

@@ -69,11 +69,13 @@ async function createConfiguredStore<Kind extends 'vector' | 'history'>(
 /**
  * Opens project engines as configured. With the embedded SQLite store each project gets its
  * own database file (`<dataDir>/projects/<project>.db`), so memories and history never share
- * a table; other stores hold one collection per project.
+ * a table; other stores hold one collection per project. `now` is the clock of the history
+ * (for tests).
  */
 export function createProjectMemories(
   config: ServerConfig,
   metrics: ServerMetrics,
+  { now }: { now?: () => Date } = {},
 ): ProjectMemories {
   const embedded = config.vectorStore.provider === 'sqlite' && !config.vectorStore.url;
   const memories = new Map<string, Promise<Memory>>();
@@ -144,6 +146,10 @@ export function createProjectMemories(
       llm: llm ?? null,
       collection: projectCollection(project),
       actor: `project:${project}`,
+      ...(config.historyTextRetentionMs === undefined
+        ? {}
+        : { historyTextRetention: config.historyTextRetentionMs }),
+      ...(now ? { now } : {}),
       dataDir: config.dataDir,
       importModule: importFromServer,
     });

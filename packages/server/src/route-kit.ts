@@ -163,9 +163,17 @@ export async function updateProjectMemory(
   });
 }
 
-/** Deletes a memory of the project; a 404 when the project has no such memory. */
-export async function deleteProjectMemory(context: AppContext, project: string, id: string) {
+/**
+ * Deletes a memory of the project (with `erase`, also the texts of its history); a 404 when the
+ * project has no such memory.
+ */
+export async function deleteProjectMemory(
+  context: AppContext,
+  project: string,
+  id: string,
+  erase: 'true' | 'false' | undefined,
+) {
   await requireMemory(context, project, id);
   const memory = await context.projects.memory(project);
-  return memory.delete(id);
+  return memory.delete(id, { erase: erase === 'true' });
 }

@@ -83,6 +83,7 @@ describe('createServerApp', () => {
       '/v1/memories',
       '/v1/memories/{id}',
       '/v1/memories/{id}/history',
+      '/v1/reset',
       '/v1/search',
     ]);
     expect(document.paths['/v1/memories']!.post!.security).toEqual([
