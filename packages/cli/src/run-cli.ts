@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import {
   createHashEmbedder,
   createMemoryFromEnvironment,
@@ -16,6 +17,7 @@ import {
   type MemoryFromEnvironmentOptions,
   type MemoryItem,
   NotFoundError,
+  parseDuration,
   type RelationItem,
   type Scope,
   UnsupportedFunctionalityError,
@@ -111,6 +113,29 @@ function addScopeOptions(command: Command): Command {
     .option('--user <id>', 'user the memories belong to')
     .option('--agent <id>', 'agent (assistant, persona) holding the memories')
     .option('--run <id>', 'one conversation or session');
+}
+
+function countOf(count: number, one: string, many: string): string {
+  return `${count} ${count === 1 ? one : many}`;
+}
+
+/** `user "alice"`, `user "alice" and agent "travel"`, ... */
+function describeScope(scope: Scope): string {
+  const names = { userId: 'user', agentId: 'agent', runId: 'run' } as const;
+  return Object.entries(scope)
+    .map(([field, id]) => `${names[field as keyof typeof names]} ${JSON.stringify(id)}`)
+    .join(' and ');
+}
+
+/** The next line of standard input ('' at its end). */
+async function readLine(stdin: NodeJS.ReadableStream): Promise<string> {
+  const lines = createInterface({ input: stdin, terminal: false });
+  try {
+    for await (const line of lines) return line;
+    return '';
+  } finally {
+    lines.close();
+  }
 }
 
 function exitCodeOf(error: unknown): number {
@@ -348,29 +373,90 @@ Without a key, memories are stored as given and search runs offline.`,
     .command('delete')
     .description('delete one memory')
     .argument('<id>', 'memory id')
-    .action(async (id: string, _flags: unknown, command: Command) => {
-      const result = await withMemory(command, (memory) => memory.delete(id));
-      print(() => `Deleted ${id}\n`, result);
+    .option('--erase', 'also erase the texts of its history events (the events stay)')
+    .action(async (id: string, flags: { erase?: boolean }, command: Command) => {
+      const erase = flags.erase === true;
+      const result = await withMemory(command, (memory) => memory.delete(id, { erase }));
+      print(() => `Deleted ${id}${erase ? ' and erased the texts of its history.' : ''}\n`, result);
+    });
+
+  addScopeOptions(program.command('delete-all').description('delete every memory of a scope'))
+    .option('--erase', "also erase the texts of the scope's history events (the events stay)")
+    .action(async (flags: ScopeFlags & { erase?: boolean }, command: Command) => {
+      const scope = scopeFromFlags(flags, { required: true });
+      const erase = flags.erase === true;
+      const result = await withMemory(command, (memory) => memory.deleteAll({ ...scope, erase }));
+      print(
+        () =>
+          `Deleted ${countOf(result.deleted, 'memory', 'memories')}${erase ? ' and erased the texts of their history' : ''}.\n`,
+        result,
+      );
     });
 
   addScopeOptions(
-    program.command('delete-all').description('delete every memory of a scope'),
-  ).action(async (flags: ScopeFlags, command: Command) => {
-    const scope = scopeFromFlags(flags, { required: true });
-    const result = await withMemory(command, (memory) => memory.deleteAll(scope));
-    print(
-      () => `Deleted ${result.deleted} ${result.deleted === 1 ? 'memory' : 'memories'}.\n`,
-      result,
-    );
-  });
+    program
+      .command('reset')
+      .description('forget a scope completely: its memories, their whole history and its graph'),
+  )
+    .option('--yes', 'do not ask for confirmation')
+    .action(async (flags: ScopeFlags & { yes?: boolean }, command: Command) => {
+      const scope = scopeFromFlags(flags, { required: true });
+      const label = describeScope(scope);
+      if (!flags.yes) {
+        if ((context.stdin as { isTTY?: boolean }).isTTY !== true) {
+          usageError(
+            'reset deletes for good and asks for confirmation, but standard input is not a terminal: add --yes to reset without asking.',
+          );
+        }
+        stderr.write(
+          `Forget every memory of ${label} and its whole history? This cannot be undone. Type "yes" to confirm: `,
+        );
+        if (!/^y(es)?$/i.test((await readLine(context.stdin)).trim())) {
+          stderr.write('Nothing was reset.\n');
+          exitCode = exitFailure;
+          return;
+        }
+      }
+      const result = await withMemory(command, (memory) => memory.reset(scope));
+      print(
+        () =>
+          `Reset ${label}: deleted ${countOf(result.deleted, 'memory', 'memories')} and its history.\n`,
+        result,
+      );
+    });
 
-  program
+  const historyCommand = program
     .command('history')
-    .description('show every change of one memory')
+    .description('show every change of one memory; `history prune` erases old texts')
     .argument('<id>', 'memory id')
     .action(async (id: string, _flags: unknown, command: Command) => {
       const events = await withMemory(command, (memory) => memory.history(id));
       print(() => formatHistory(events, width()), { results: events });
+    });
+
+  historyCommand
+    .command('prune')
+    .description(
+      'erase the texts of history events older than an age (the events stay), once; default $ENGRAM_HISTORY_TEXT_RETENTION',
+    )
+    .option('--older-than <age>', 'e.g. 90d, 12h, 30m')
+    .action(async (flags: { olderThan?: string }, command: Command) => {
+      const olderThan = flags.olderThan ?? env.ENGRAM_HISTORY_TEXT_RETENTION?.trim();
+      if (!olderThan) {
+        usageError(
+          'history prune needs an age: --older-than 90d, or set ENGRAM_HISTORY_TEXT_RETENTION.',
+        );
+      }
+      parseDuration(
+        olderThan,
+        flags.olderThan === undefined ? 'ENGRAM_HISTORY_TEXT_RETENTION' : '--older-than',
+      );
+      const result = await withMemory(command, (memory) => memory.pruneHistory({ olderThan }));
+      print(
+        () =>
+          `Erased the texts of ${countOf(result.erased, 'history event', 'history events')} older than ${olderThan}.\n`,
+        result,
+      );
     });
 
   addScopeOptions(
