@@ -10,6 +10,7 @@ import {
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import type { HistoryStoreHarness, HistoryStoreTestContext } from './harness.js';
+import { historyNamespaceSection } from './history-store-namespaces.js';
 import {
   caught,
   defaultTimeout,
@@ -28,9 +29,13 @@ function nextTime(): string {
   return new Date(clock).toISOString();
 }
 
+/** Namespace of the suite's events; the isolation tests use namespaces of their own. */
+const suiteNamespace = `history-${randomSuffix(8)}`;
+
 function event(fields: Partial<HistoryEvent> & Pick<HistoryEvent, 'event'>): HistoryEvent {
   return {
     id: newId(),
+    namespace: suiteNamespace,
     memoryId: newId(),
     previousText: null,
     newText: null,
@@ -43,11 +48,12 @@ async function byScopeAll(
   store: HistoryStore,
   scope: Scope,
   limit: number,
+  namespace = suiteNamespace,
 ): Promise<{ events: HistoryEvent[]; pages: number }> {
   const events: HistoryEvent[] = [];
   let cursor: string | undefined;
   for (let pages = 1; pages < 10_000; pages++) {
-    const page = await store.byScope({ scope, limit, ...(cursor ? { cursor } : {}) });
+    const page = await store.byScope({ namespace, scope, limit, ...(cursor ? { cursor } : {}) });
     expect(page.events.length).toBeLessThanOrEqual(limit);
     events.push(...page.events);
     if (!page.nextCursor) return { events, pages };
@@ -116,16 +122,26 @@ export function describeHistoryStore(harness: HistoryStoreHarness): void {
         });
         await store.current().append({ events: [added, other] });
         await store.current().append({ events: [updated, deleted] });
-        expect(await store.current().byMemory({ memoryId })).toEqual([added, updated, deleted]);
-        expect(await store.current().byMemory({ memoryId: otherMemoryId })).toEqual([other]);
-        const [stored] = await store.current().byMemory({ memoryId: otherMemoryId });
+        expect(await store.current().byMemory({ namespace: suiteNamespace, memoryId })).toEqual([
+          added,
+          updated,
+          deleted,
+        ]);
+        expect(
+          await store.current().byMemory({ namespace: suiteNamespace, memoryId: otherMemoryId }),
+        ).toEqual([other]);
+        const [stored] = await store
+          .current()
+          .byMemory({ namespace: suiteNamespace, memoryId: otherMemoryId });
         for (const field of ['agentId', 'runId', 'actor', 'detail'] as const) {
           expect(stored?.[field], `${field} of an event without one`).toBeUndefined();
         }
       });
 
       test('byMemory of an unknown memory returns nothing', async () => {
-        expect(await store.current().byMemory({ memoryId: newId() })).toEqual([]);
+        expect(
+          await store.current().byMemory({ namespace: suiteNamespace, memoryId: newId() }),
+        ).toEqual([]);
       });
 
       test('INFERENCE_FAILED events without a memory are kept and found by scope', async () => {
@@ -138,7 +154,11 @@ export function describeHistoryStore(harness: HistoryStoreHarness): void {
           userId,
         });
         await store.current().append({ events: [failed] });
-        const page = await store.current().byScope({ scope: { userId }, limit: 10 });
+        const page = await store.current().byScope({
+          namespace: suiteNamespace,
+          scope: { userId },
+          limit: 10,
+        });
         expect(page.events).toEqual([failed]);
         expect(page.nextCursor).toBeUndefined();
       });
@@ -157,7 +177,12 @@ export function describeHistoryStore(harness: HistoryStoreHarness): void {
         expect(read).toEqual(events);
         expect(pages).toBe(5);
         const error = await caught(() =>
-          store.current().byScope({ scope: { userId }, limit: 5, cursor: '%%%not-a-cursor%%%' }),
+          store.current().byScope({
+            namespace: suiteNamespace,
+            scope: { userId },
+            limit: 5,
+            cursor: '%%%not-a-cursor%%%',
+          }),
         );
         expect(InvalidArgumentError.isInstance(error), String(error)).toBe(true);
       });
@@ -217,12 +242,18 @@ export function describeHistoryStore(harness: HistoryStoreHarness): void {
         await store.current().append({
           events: [doomed[0]!, survivors[0]!, doomed[1]!, ...survivors.slice(1)],
         });
-        expect(await store.current().deleteScope({ scope: { userId: user } })).toEqual({
+        expect(
+          await store.current().deleteScope({ namespace: suiteNamespace, scope: { userId: user } }),
+        ).toEqual({
           deleted: 2,
         });
         expect((await byScopeAll(store.current(), { userId: user }, 10)).events).toEqual([]);
         for (const doomedEvent of doomed) {
-          expect(await store.current().byMemory({ memoryId: doomedEvent.memoryId! })).toEqual([]);
+          expect(
+            await store
+              .current()
+              .byMemory({ namespace: suiteNamespace, memoryId: doomedEvent.memoryId! }),
+          ).toEqual([]);
         }
         expect((await byScopeAll(store.current(), { agentId: agent }, 10)).events).toEqual(
           survivors.slice(1),
@@ -230,7 +261,9 @@ export function describeHistoryStore(harness: HistoryStoreHarness): void {
         expect((await byScopeAll(store.current(), { userId: kept }, 10)).events).toEqual(
           survivors.slice(0, 2),
         );
-        expect(await store.current().deleteScope({ scope: { userId: user } })).toEqual({
+        expect(
+          await store.current().deleteScope({ namespace: suiteNamespace, scope: { userId: user } }),
+        ).toEqual({
           deleted: 0,
         });
       });
@@ -240,12 +273,16 @@ export function describeHistoryStore(harness: HistoryStoreHarness): void {
         const kept = event({ event: 'ADD', userId, newText: 'kept' });
         await store.current().append({ events: [kept] });
         for (const scope of [{}, { userId: undefined }] as Scope[]) {
-          const error = await caught(() => store.current().deleteScope({ scope }));
+          const error = await caught(() =>
+            store.current().deleteScope({ namespace: suiteNamespace, scope }),
+          );
           expect(InvalidArgumentError.isInstance(error), String(error)).toBe(true);
         }
         expect((await byScopeAll(store.current(), { userId }, 10)).events).toEqual([kept]);
       });
     });
+
+    describe('namespaces', () => historyNamespaceSection(context));
 
     describe('eraseTexts', () => eraseTextsTests(context));
 
@@ -285,13 +322,54 @@ function eraseTextsTests({ store, uniqueId, test }: HistoryStoreTestContext): vo
       event({ memoryId: otherMemoryId, event: 'ADD', newText: 'Likes tea', userId }),
     ];
     await store().append({ events });
-    expect(await store().eraseTexts({ memoryIds: [memoryId] })).toEqual({ erased: 2 });
-    expect(await store().byMemory({ memoryId })).toEqual(events.slice(0, 2).map(erasedCopy));
-    expect(await store().byMemory({ memoryId: otherMemoryId })).toEqual([events[2]]);
-    expect(await store().eraseTexts({ memoryIds: [memoryId] }), 'nothing left to erase').toEqual({
+    expect(await store().eraseTexts({ namespace: suiteNamespace, memoryIds: [memoryId] })).toEqual({
+      erased: 2,
+    });
+    expect(await store().byMemory({ namespace: suiteNamespace, memoryId })).toEqual(
+      events.slice(0, 2).map(erasedCopy),
+    );
+    expect(await store().byMemory({ namespace: suiteNamespace, memoryId: otherMemoryId })).toEqual([
+      events[2],
+    ]);
+    expect(
+      await store().eraseTexts({ namespace: suiteNamespace, memoryIds: [memoryId] }),
+      'nothing left to erase',
+    ).toEqual({
       erased: 0,
     });
-    expect(await store().eraseTexts({ memoryIds: [] })).toEqual({ erased: 0 });
+    expect(await store().eraseTexts({ namespace: suiteNamespace, memoryIds: [] })).toEqual({
+      erased: 0,
+    });
+  });
+
+  test('eraseTexts never touches another namespace, whatever it selects', async () => {
+    const userId = uniqueId('erase-namespace');
+    const memoryId = newId();
+    const otherNamespace = `${suiteNamespace}-other`;
+    const mine = event({ memoryId, event: 'ADD', newText: 'mine', userId });
+    const theirs = event({
+      memoryId,
+      event: 'ADD',
+      newText: 'theirs',
+      userId,
+      namespace: otherNamespace,
+    });
+    await store().append({ events: [theirs, mine] });
+    const selections = [
+      { memoryIds: [memoryId] },
+      { scope: { userId } },
+      { before: new Date(Date.parse(mine.createdAt) + 1).toISOString() },
+    ];
+    for (const selection of selections) {
+      await store().eraseTexts({ namespace: suiteNamespace, ...selection });
+      expect(
+        await store().byMemory({ namespace: otherNamespace, memoryId }),
+        JSON.stringify(selection),
+      ).toEqual([theirs]);
+    }
+    expect(await store().byMemory({ namespace: suiteNamespace, memoryId })).toEqual([
+      erasedCopy(mine),
+    ]);
   });
 
   test('eraseTexts by scope erases that scope only, INFERENCE_FAILED included', async () => {
@@ -310,12 +388,16 @@ function eraseTextsTests({ store, uniqueId, test }: HistoryStoreTestContext): vo
     await store().append({
       events: [doomed[0]!, kept[0]!, doomed[1]!, ...kept.slice(1), doomed[2]!],
     });
-    expect(await store().eraseTexts({ scope: { userId: user } })).toEqual({ erased: 3 });
+    expect(
+      await store().eraseTexts({ namespace: suiteNamespace, scope: { userId: user } }),
+    ).toEqual({ erased: 3 });
     expect((await byScopeAll(store(), { userId: user }, 10)).events).toEqual(
       doomed.map(erasedCopy),
     );
     for (const survivor of kept) {
-      expect(await store().byMemory({ memoryId: survivor.memoryId! })).toEqual([survivor]);
+      expect(
+        await store().byMemory({ namespace: suiteNamespace, memoryId: survivor.memoryId! }),
+      ).toEqual([survivor]);
     }
   });
 
@@ -347,12 +429,17 @@ function eraseTextsTests({ store, uniqueId, test }: HistoryStoreTestContext): vo
     await store().append({ events: [old, recent, otherScope] });
     expect(
       await store().eraseTexts({
+        namespace: suiteNamespace,
         memoryIds: [memoryId],
         scope: { userId },
         before: '2020-02-01T00:00:00+00:00',
       }),
     ).toEqual({ erased: 1 });
-    expect(await store().byMemory({ memoryId })).toEqual([erasedCopy(old), recent, otherScope]);
+    expect(await store().byMemory({ namespace: suiteNamespace, memoryId })).toEqual([
+      erasedCopy(old),
+      recent,
+      otherScope,
+    ]);
     const ancient = event({
       event: 'ADD',
       newText: 'ancient',
@@ -360,32 +447,37 @@ function eraseTextsTests({ store, uniqueId, test }: HistoryStoreTestContext): vo
       createdAt: '1970-01-02T00:00:00.000Z',
     });
     await store().append({ events: [ancient] });
-    await store().eraseTexts({ before: '1970-01-03T00:00:00.000Z' });
-    expect(await store().byMemory({ memoryId: ancient.memoryId! })).toEqual([erasedCopy(ancient)]);
-    expect(await store().byMemory({ memoryId }), 'before alone spares newer events').toEqual([
-      erasedCopy(old),
-      recent,
-      otherScope,
-    ]);
+    await store().eraseTexts({ namespace: suiteNamespace, before: '1970-01-03T00:00:00.000Z' });
+    expect(
+      await store().byMemory({ namespace: suiteNamespace, memoryId: ancient.memoryId! }),
+    ).toEqual([erasedCopy(ancient)]);
+    expect(
+      await store().byMemory({ namespace: suiteNamespace, memoryId }),
+      'before alone spares newer events',
+    ).toEqual([erasedCopy(old), recent, otherScope]);
   });
 
   test('eraseTexts without a selection, with an empty scope or a bad time erases nothing', async () => {
     const userId = uniqueId('erase-refused');
     const kept = event({ event: 'ADD', newText: 'kept', userId });
     await store().append({ events: [kept] });
-    const refused: EraseTextsOptions[] = [
-      {},
-      { scope: {} },
-      { scope: { userId: undefined } } as EraseTextsOptions,
-      { scope: { userId }, before: 'last tuesday' },
-    ];
+    const refused = [
+      { namespace: suiteNamespace },
+      { namespace: suiteNamespace, scope: {} },
+      { namespace: suiteNamespace, scope: { userId: undefined } },
+      { namespace: suiteNamespace, scope: { userId }, before: 'last tuesday' },
+      { scope: { userId } },
+      { namespace: '', scope: { userId } },
+    ] as EraseTextsOptions[];
     for (const options of refused) {
       const error = await caught(() => store().eraseTexts(options));
       expect(InvalidArgumentError.isInstance(error), `${JSON.stringify(options)}: ${error}`).toBe(
         true,
       );
     }
-    expect(await store().byMemory({ memoryId: kept.memoryId! })).toEqual([kept]);
+    expect(await store().byMemory({ namespace: suiteNamespace, memoryId: kept.memoryId! })).toEqual(
+      [kept],
+    );
   });
 
   const scopeArbitrary = fc
@@ -432,6 +524,7 @@ function eraseTextsTests({ store, uniqueId, test }: HistoryStoreTestContext): vo
           );
           await store().append({ events });
           const options: EraseTextsOptions = {
+            namespace: suiteNamespace,
             scope: tagged(selection.scope),
             ...(selection.memories
               ? { memoryIds: selection.memories.map((memory) => `${tag}m${memory}`) }
@@ -445,7 +538,7 @@ function eraseTextsTests({ store, uniqueId, test }: HistoryStoreTestContext): vo
           const { erased } = await store().eraseTexts(options);
           expect(erased, JSON.stringify(options)).toBe(events.filter(selected).length);
           for (const memory of new Set(events.map((candidate) => candidate.memoryId!))) {
-            expect(await store().byMemory({ memoryId: memory })).toEqual(
+            expect(await store().byMemory({ namespace: suiteNamespace, memoryId: memory })).toEqual(
               expected.filter((candidate) => candidate.memoryId === memory),
             );
           }

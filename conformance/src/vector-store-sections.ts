@@ -549,9 +549,15 @@ export function closeSection(context: VectorStoreTestContext) {
   });
 }
 
-function historyEvent(memoryId: string, event: HistoryEvent['event'], text: string): HistoryEvent {
+function historyEvent(
+  namespace: string,
+  memoryId: string,
+  event: HistoryEvent['event'],
+  text: string,
+): HistoryEvent {
   return {
     id: newId(),
+    namespace,
     memoryId,
     event,
     previousText: event === 'ADD' ? null : 'before',
@@ -584,17 +590,23 @@ export function atomicHistorySection(context: VectorStoreTestContext) {
       makeRecord(dimensions, { text: 'second', userId: 'committer' }),
     ];
     const events = [
-      historyEvent(added[0]!.id, 'ADD', 'first'),
-      historyEvent(added[1]!.id, 'ADD', 'second'),
-      historyEvent(existing.id, 'DELETE', ''),
+      historyEvent(collection, added[0]!.id, 'ADD', 'first'),
+      historyEvent(collection, added[1]!.id, 'ADD', 'second'),
+      historyEvent(collection, existing.id, 'DELETE', ''),
     ];
     await store().commit!({ collection, upsert: added, delete: [existing.id], history: events });
     expect(await store().get({ collection, ids: [existing.id] })).toEqual([]);
     expect(sortedIds(await listAll(store(), { collection }))).toEqual(sortedIds(added));
     const history = historyOf(store());
-    expect(await history.byMemory({ memoryId: added[0]!.id })).toEqual([events[0]]);
-    expect(await history.byMemory({ memoryId: added[1]!.id })).toEqual([events[1]]);
-    expect(await history.byMemory({ memoryId: existing.id })).toEqual([events[2]]);
+    expect(await history.byMemory({ namespace: collection, memoryId: added[0]!.id })).toEqual([
+      events[0],
+    ]);
+    expect(await history.byMemory({ namespace: collection, memoryId: added[1]!.id })).toEqual([
+      events[1],
+    ]);
+    expect(await history.byMemory({ namespace: collection, memoryId: existing.id })).toEqual([
+      events[2],
+    ]);
   });
 
   test('a commit that fails applies nothing', async (context) => {
@@ -605,12 +617,14 @@ export function atomicHistorySection(context: VectorStoreTestContext) {
     await store().upsert({ collection, records: [existing] });
     const good = makeRecord(dimensions, { userId: 'committer' });
     const bad = makeRecord(dimensions, { vector: randomUnitVector(dimensions + 1) });
-    const event = historyEvent(good.id, 'ADD', 'never');
+    const event = historyEvent(collection, good.id, 'ADD', 'never');
     await caught(() =>
       store().commit!({ collection, upsert: [good, bad], delete: [existing.id], history: [event] }),
     );
     expect(sortedIds(await listAll(store(), { collection }))).toEqual([existing.id]);
-    expect(await historyOf(store()).byMemory({ memoryId: good.id })).toEqual([]);
+    expect(await historyOf(store()).byMemory({ namespace: collection, memoryId: good.id })).toEqual(
+      [],
+    );
   });
 
   test('commit is absent when atomicHistory is false', async (context) => {

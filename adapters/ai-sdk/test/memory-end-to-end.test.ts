@@ -105,7 +105,11 @@ describe('Memory over the OpenAI wire format, configured from the environment', 
     );
     const result = await broken.add('My locker code is 4711', { userId: 'carol' });
     expect(result.results).toEqual([]);
-    const { events } = await store.byScope({ scope: { userId: 'carol' }, limit: 10 });
+    const { events } = await store.byScope({
+      namespace: 'memories',
+      scope: { userId: 'carol' },
+      limit: 10,
+    });
     expect(events.map((event) => event.event)).toEqual(['INFERENCE_FAILED']);
     expect(events[0]!.newText).toContain('4711');
     await broken.close();

@@ -1,4 +1,6 @@
 import {
+  checkHistoryEventNamespaces,
+  checkHistoryNamespace,
   decodeCursor,
   encodeCursor,
   eraseSelection,
@@ -7,9 +9,11 @@ import {
   InvalidArgumentError,
   normalizeScope,
 } from '@engram/core';
+import { qualifiedName } from '@engram/postgres-compatible';
 import type pg from 'pg';
 import type { PgvectorParameter } from './pgvector-filter.js';
 import { type HistoryRow, historyColumns, scopeConditions, toEvent } from './pgvector-rows.js';
+import { historyNamespaceColumnSql, historyTableSql, sharedTableNames } from './pgvector-schema.js';
 
 const source = 'pgvector';
 
@@ -23,8 +27,63 @@ export interface PgvectorHistoryTable {
   ready: () => Promise<void>;
 }
 
-/** Throws `InvalidArgumentError` unless every event has an id and a creation time. */
+/**
+ * Creates the history table and its indexes, or brings a table created before namespaces to
+ * the current shape (inside the caller's transaction, which holds the table's DDL lock).
+ */
+export async function prepareHistoryTable(
+  db: Pick<pg.ClientBase, 'query'>,
+  names: { schema: string; prefix: string },
+): Promise<void> {
+  const [createTable, ...indexes] = historyTableSql(names.schema, names.prefix);
+  await db.query(createTable!);
+  const table = qualifiedName(names.schema, sharedTableNames(names.prefix).history);
+  const column = await db.query(
+    "SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = 'namespace' AND NOT attisdropped",
+    [table],
+  );
+  if (!column.rowCount) {
+    await db.query(historyNamespaceColumnSql(names.schema, names.prefix));
+    await backfillNamespaces(db, table, names);
+  }
+  for (const sql of indexes) await db.query(sql);
+}
+
+/**
+ * Gives the events of an older table the collection of their memory when exactly one collection
+ * holds it; when the database has only one collection, every event gets it. The rest keep no
+ * namespace, so no read or delete selects them. `''` marks a memory found in two collections
+ * while the collections are walked.
+ */
+async function backfillNamespaces(
+  db: Pick<pg.ClientBase, 'query'>,
+  table: string,
+  names: { schema: string; prefix: string },
+): Promise<void> {
+  const registry = qualifiedName(names.schema, sharedTableNames(names.prefix).collections);
+  const present = await db.query('SELECT 1 WHERE to_regclass($1) IS NOT NULL', [registry]);
+  if (!present.rowCount) return;
+  const { rows } = await db.query<{ name: string; table_name: string }>(
+    `SELECT name, table_name FROM ${registry} ORDER BY name`,
+  );
+  for (const { name, table_name } of rows) {
+    await db.query(
+      `UPDATE ${table} SET namespace = CASE WHEN namespace IS NULL THEN $1 ELSE '' END
+       WHERE memory_id IN (SELECT id FROM ${qualifiedName(names.schema, table_name)})`,
+      [name],
+    );
+  }
+  if (rows.length === 1) {
+    await db.query(`UPDATE ${table} SET namespace = $1 WHERE namespace IS NULL`, [rows[0]!.name]);
+  }
+  await db.query(`UPDATE ${table} SET namespace = NULL WHERE namespace = ''`);
+}
+
+/**
+ * Throws `InvalidArgumentError` unless every event has an id, a namespace and a creation time.
+ */
 export function checkEvents(events: readonly HistoryEvent[]): void {
+  checkHistoryEventNamespaces(events, source);
   for (const event of events) {
     if (typeof event.id !== 'string' || event.id.length === 0) {
       throw new InvalidArgumentError({ source, message: 'Every history event needs an id.' });
@@ -49,15 +108,17 @@ export async function appendEvents(
     events.map((event) => read(event) ?? null);
   await db.query(
     `INSERT INTO ${table}
-       (id, memory_id, event, previous_text, new_text, user_id, agent_id, run_id, actor, detail, created_at)
-     SELECT input.id, input.memory_id, input.event, input.previous_text, input.new_text,
-       input.user_id, input.agent_id, input.run_id, input.actor, input.detail, input.created_at
+       (id, namespace, memory_id, event, previous_text, new_text, user_id, agent_id, run_id, actor, detail, created_at)
+     SELECT input.id, input.namespace, input.memory_id, input.event, input.previous_text,
+       input.new_text, input.user_id, input.agent_id, input.run_id, input.actor, input.detail,
+       input.created_at
      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-       $7::text[], $8::text[], $9::text[], $10::text[], $11::text[]) WITH ORDINALITY
-       AS input(id, memory_id, event, previous_text, new_text, user_id, agent_id, run_id, actor, detail, created_at, position)
+       $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[]) WITH ORDINALITY
+       AS input(id, namespace, memory_id, event, previous_text, new_text, user_id, agent_id, run_id, actor, detail, created_at, position)
      ORDER BY input.position`,
     [
       column((event) => event.id),
+      column((event) => event.namespace),
       column((event) => event.memoryId),
       column((event) => event.event),
       column((event) => event.previousText),
@@ -84,16 +145,18 @@ export function pgvectorHistoryMethods(
       await appendEvents(pool(), table, events);
     },
 
-    async byMemory({ memoryId }) {
+    async byMemory({ namespace, memoryId }) {
+      checkHistoryNamespace(namespace, source);
       await ready();
       const { rows } = await pool().query<HistoryRow>(
-        `SELECT ${historyColumns} FROM ${table} WHERE memory_id = $1 ORDER BY sequence`,
-        [memoryId],
+        `SELECT ${historyColumns} FROM ${table} WHERE namespace = $1 AND memory_id = $2 ORDER BY sequence`,
+        [namespace, memoryId],
       );
       return rows.map(toEvent);
     },
 
-    async byScope({ scope: scopeInput, limit, cursor }) {
+    async byScope({ namespace, scope: scopeInput, limit, cursor }) {
+      checkHistoryNamespace(namespace, source);
       const scope = normalizeScope(scopeInput, { required: true, source });
       const after = Number(decodeCursor(cursor, source) ?? 0);
       if (!Number.isSafeInteger(after) || after < 0) {
@@ -104,8 +167,8 @@ export function pgvectorHistoryMethods(
       }
       await ready();
       const pageSize = Math.max(0, Math.floor(limit));
-      const parameters: PgvectorParameter[] = [String(after)];
-      const conditions = ['sequence > $1', ...scopeConditions(scope, parameters)];
+      const parameters: PgvectorParameter[] = [namespace, String(after)];
+      const conditions = ['namespace = $1', 'sequence > $2', ...scopeConditions(scope, parameters)];
       const { rows } = await pool().query<HistoryRow>(
         `SELECT ${historyColumns} FROM ${table} WHERE ${conditions.join(' AND ')}
          ORDER BY sequence LIMIT $${parameters.push(pageSize + 1)}`,
@@ -119,15 +182,15 @@ export function pgvectorHistoryMethods(
       };
     },
 
-    async deleteScope({ scope: scopeInput }) {
-      const parameters: PgvectorParameter[] = [];
+    async deleteScope({ namespace, scope: scopeInput }) {
+      const parameters: PgvectorParameter[] = [checkHistoryNamespace(namespace, source)];
       const conditions = scopeConditions(normalizeScope(scopeInput, { source }), parameters);
       if (conditions.length === 0) {
         throw new InvalidArgumentError({ source, message: 'deleteScope needs a non-empty scope.' });
       }
       await ready();
       const result = await pool().query(
-        `DELETE FROM ${table} WHERE ${conditions.join(' AND ')}`,
+        `DELETE FROM ${table} WHERE namespace = $1 AND ${conditions.join(' AND ')}`,
         parameters,
       );
       return { deleted: result.rowCount ?? 0 };
@@ -135,9 +198,12 @@ export function pgvectorHistoryMethods(
 
     async eraseTexts(options) {
       eraseSelection(options, source);
-      const { memoryIds, scope, before } = options;
-      const parameters: PgvectorParameter[] = [];
-      const conditions = scopeConditions(normalizeScope(scope, { source }), parameters);
+      const { namespace, memoryIds, scope, before } = options;
+      const parameters: PgvectorParameter[] = [namespace];
+      const conditions = [
+        'namespace = $1',
+        ...scopeConditions(normalizeScope(scope, { source }), parameters),
+      ];
       if (memoryIds !== undefined) {
         conditions.push(`memory_id = ANY($${parameters.push([...new Set(memoryIds)])}::text[])`);
       }

@@ -7,7 +7,7 @@ const memoryColumns =
 
 /** The columns of a history event, named as the event's fields, and its append order. */
 export const historyColumns =
-  'sequence, id, memory_id AS "memoryId", event, previous_text AS "previousText", new_text AS "newText", user_id AS "userId", agent_id AS "agentId", run_id AS "runId", actor, detail, created_at AS "createdAt"';
+  'sequence, id, namespace, memory_id AS "memoryId", event, previous_text AS "previousText", new_text AS "newText", user_id AS "userId", agent_id AS "agentId", run_id AS "runId", actor, detail, created_at AS "createdAt"';
 
 const optionalRecordFields = ['hash', 'userId', 'agentId', 'runId'] as const;
 const optionalEventFields = ['userId', 'agentId', 'runId', 'actor', 'detail'] as const;

@@ -110,15 +110,20 @@ export function collectionsTableSql(schema: string, prefix: string): string {
 
 /**
  * The history table: one row per event, ordered by an identity sequence (append order breaks
- * equal timestamps), with an index per scope field and per memory.
+ * equal timestamps), with an index per scope field and per memory, each led by the namespace.
+ * A table created before namespaces existed gets the column from {@link historyNamespaceColumnSql}
+ * first, then these indexes; its old indexes are dropped.
  */
 export function historyTableSql(schema: string, prefix: string): string[] {
   const name = sharedTableNames(prefix).history;
   const table = qualifiedName(schema, name);
+  const index = (suffix: string, columns: string) =>
+    `CREATE INDEX IF NOT EXISTS ${quoteIdentifier(`${name}_${suffix}`)} ON ${table} (${columns}, sequence)`;
   return [
     `CREATE TABLE IF NOT EXISTS ${table} (
   sequence bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   id text NOT NULL,
+  namespace text,
   memory_id text,
   event text NOT NULL,
   previous_text text,
@@ -130,11 +135,19 @@ export function historyTableSql(schema: string, prefix: string): string[] {
   detail text,
   created_at text NOT NULL
 )`,
-    `CREATE INDEX IF NOT EXISTS ${quoteIdentifier(`${name}_memory`)} ON ${table} (memory_id, sequence)`,
-    `CREATE INDEX IF NOT EXISTS ${quoteIdentifier(`${name}_user`)} ON ${table} (user_id, sequence)`,
-    `CREATE INDEX IF NOT EXISTS ${quoteIdentifier(`${name}_agent`)} ON ${table} (agent_id, sequence)`,
-    `CREATE INDEX IF NOT EXISTS ${quoteIdentifier(`${name}_run`)} ON ${table} (run_id, sequence)`,
+    index('ns_memory', 'namespace, memory_id'),
+    index('ns_user', 'namespace, user_id'),
+    index('ns_agent', 'namespace, agent_id'),
+    index('ns_run', 'namespace, run_id'),
+    ...['memory', 'user', 'agent', 'run'].map(
+      (suffix) => `DROP INDEX IF EXISTS ${qualifiedName(schema, `${name}_${suffix}`)}`,
+    ),
   ];
+}
+
+/** Adds the namespace column to a history table created before it existed. */
+export function historyNamespaceColumnSql(schema: string, prefix: string): string {
+  return `ALTER TABLE ${qualifiedName(schema, sharedTableNames(prefix).history)} ADD COLUMN namespace text`;
 }
 
 /** Where the pgvector extension lives; its type, operator class and operators are qualified. */

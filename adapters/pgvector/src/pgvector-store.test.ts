@@ -99,9 +99,18 @@ describe('createPgvectorStore', () => {
     for (const call of [
       () => store.ensureCollection({ collection: 'memories', dimensions: 0 }),
       () => store.ensureCollection({ collection: '', dimensions: 8 }),
-      () => store.deleteScope({ scope: {} }),
-      () => store.byScope({ scope: {}, limit: 10 }),
-      () => store.byScope({ scope: { userId: 'alice' }, limit: 10, cursor: 'not a cursor' }),
+      () => store.deleteScope({ namespace: 'memories', scope: {} }),
+      () => store.byScope({ namespace: 'memories', scope: {}, limit: 10 }),
+      () =>
+        store.byScope({
+          namespace: 'memories',
+          scope: { userId: 'alice' },
+          limit: 10,
+          cursor: 'not a cursor',
+        }),
+      () => store.byScope({ namespace: '', scope: { userId: 'alice' }, limit: 10 }),
+      () => store.byMemory({ namespace: '', memoryId: 'm' }),
+      () => store.deleteScope({ namespace: '', scope: { userId: 'alice' } }),
     ]) {
       const error = await rejection(call());
       expect(InvalidArgumentError.isInstance(error), String(error)).toBe(true);
@@ -122,7 +131,7 @@ describe('createPgvectorStore', () => {
       () => store.query({ collection: 'c', vector: [1, 0, 0], topK: 1 }),
       () => store.count({ collection: 'c' }),
       () => store.append({ events: [] }),
-      () => store.byMemory({ memoryId: 'm' }),
+      () => store.byMemory({ namespace: 'memories', memoryId: 'm' }),
       () => store.commit({ collection: 'c', upsert: [], delete: [], history: [] }),
     ];
     for (const call of calls) {

@@ -38,7 +38,12 @@ import {
 } from '@engram/postgres-compatible';
 import pg from 'pg';
 import { type PgvectorParameter, translatePgvectorFilter } from './pgvector-filter.js';
-import { appendEvents, checkEvents, pgvectorHistoryMethods } from './pgvector-history.js';
+import {
+  appendEvents,
+  checkEvents,
+  pgvectorHistoryMethods,
+  prepareHistoryTable,
+} from './pgvector-history.js';
 import { type MemoryRow, scopeConditions, selectColumns, toRecord } from './pgvector-rows.js';
 import {
   checkCollectionName,
@@ -48,7 +53,6 @@ import {
   collectionsTableSql,
   collectionTableName,
   collectionTableSql,
-  historyTableSql,
   maxIndexedDimensions,
   sharedTableNames,
   type VectorExtension,
@@ -325,7 +329,10 @@ export function createPgvectorStore(options: PgvectorVectorStoreOptions = {}): P
 
   const historyReady = onceSucceeded(async () => {
     await schemaReady();
-    await lockedDdl(tables.history, historyTableSql(schema, prefix));
+    await inTransaction('BEGIN', async (client) => {
+      await lock(client, tables.history);
+      await prepareHistoryTable(client, { schema, prefix });
+    });
   });
 
   async function findExtension(db: Queryable): Promise<VectorExtension | undefined> {

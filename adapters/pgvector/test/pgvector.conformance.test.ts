@@ -164,6 +164,7 @@ describeVectorStore({
       const rejected = record(kept.vector, { userId: 'rb', metadata: { bad: 'nul \u0000 here' } });
       const event: HistoryEvent = {
         id: randomUUID(),
+        namespace: collection,
         memoryId: added.id,
         event: 'ADD',
         previousText: null,
@@ -181,7 +182,9 @@ describeVectorStore({
       expect((await store().list({ collection, limit: 10 })).records.map((r) => r.id)).toEqual([
         kept.id,
       ]);
-      expect(await (store() as PgvectorStore).byMemory({ memoryId: added.id })).toEqual([]);
+      expect(
+        await (store() as PgvectorStore).byMemory({ namespace: collection, memoryId: added.id }),
+      ).toEqual([]);
     });
 
     test('collection names of any case and characters get their own tables', async () => {
@@ -321,8 +324,120 @@ describeVectorStore({
   },
 });
 
+/**
+ * A schema written by a version without history namespaces: memories in two collections (or
+ * one), and a history table without the `namespace` column, as that version created it.
+ */
+async function versionOneSchema(collections: Record<string, string[]>, events: VersionOneEvent[]) {
+  const schema = `engram_v1_${randomUUID().slice(0, 8)}`;
+  const store = createPgvectorStore({ connectionString, schema });
+  for (const [collection, ids] of Object.entries(collections)) {
+    await store.ensureCollection({ collection, dimensions: 3 });
+    await store.upsert({
+      collection,
+      records: ids.map((id) => record([1, 0, 0], { id, userId: 'alice' })),
+    });
+  }
+  await store.close();
+  const pool = new pg.Pool({ connectionString, max: 1 });
+  try {
+    const table = `"${schema}"."engram_history"`;
+    await pool.query(`CREATE TABLE ${table} (
+      sequence bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, id text NOT NULL, memory_id text,
+      event text NOT NULL, previous_text text, new_text text, user_id text, agent_id text,
+      run_id text, actor text, detail text, created_at text NOT NULL)`);
+    for (const column of ['memory_id', 'user_id', 'agent_id', 'run_id']) {
+      const index = `engram_history_${column.replace('_id', '')}`;
+      await pool.query(`CREATE INDEX "${index}" ON ${table} (${column}, sequence)`);
+    }
+    for (const [id, memoryId] of events) {
+      await pool.query(
+        `INSERT INTO ${table} (id, memory_id, event, new_text, user_id, created_at)
+         VALUES ($1, $2, $3, $4, 'alice', $5)`,
+        [
+          id,
+          memoryId,
+          memoryId ? 'ADD' : 'INFERENCE_FAILED',
+          `text ${id}`,
+          new Date().toISOString(),
+        ],
+      );
+    }
+  } finally {
+    await pool.end();
+  }
+  return schema;
+}
+
+type VersionOneEvent = [id: string, memoryId: string | null];
+
+async function dropSchema(schema: string) {
+  const pool = new pg.Pool({ connectionString, max: 1 });
+  await pool.query(`DROP SCHEMA "${schema}" CASCADE`).finally(() => pool.end());
+}
+
 describeHistoryStore({
   name: 'pgvector history',
   create: () => createPgvectorStore({ connectionString }),
   ...server,
+  additionalTests: ({ test }) => {
+    test('a history table without namespaces gets them from the memories', async () => {
+      const [x, y, gone] = [randomUUID(), randomUUID(), randomUUID()];
+      const schema = await versionOneSchema({ p_acme: [x], p_globex: [y] }, [
+        ['1', x],
+        ['2', y],
+        ['3', gone],
+        ['4', null],
+      ]);
+      const store = createPgvectorStore({ connectionString, schema });
+      try {
+        const ids = async (namespace: string, memoryId: string) =>
+          (await store.byMemory({ namespace, memoryId })).map((event) => event.id);
+        expect(await ids('p_acme', x)).toEqual(['1']);
+        expect(await ids('p_globex', x)).toEqual([]);
+        expect(await ids('p_globex', y)).toEqual(['2']);
+        expect((await store.byMemory({ namespace: 'p_acme', memoryId: x }))[0]?.namespace).toBe(
+          'p_acme',
+        );
+        for (const namespace of ['p_acme', 'p_globex']) {
+          expect(await ids(namespace, gone)).toEqual([]);
+          const page = await store.byScope({ namespace, scope: { userId: 'alice' }, limit: 10 });
+          expect(page.events).toHaveLength(1);
+        }
+      } finally {
+        await store.close();
+        await dropSchema(schema);
+      }
+    });
+
+    test('with one collection, every event of a table without namespaces belongs to it', async () => {
+      const [kept, gone] = [randomUUID(), randomUUID()];
+      const schema = await versionOneSchema({ memories: [kept] }, [
+        ['1', kept],
+        ['2', gone],
+        ['3', null],
+      ]);
+      const store = createPgvectorStore({ connectionString, schema });
+      try {
+        const page = await store.byScope({
+          namespace: 'memories',
+          scope: { userId: 'alice' },
+          limit: 10,
+        });
+        expect(page.events.map((event) => [event.id, event.namespace])).toEqual([
+          ['1', 'memories'],
+          ['2', 'memories'],
+          ['3', 'memories'],
+        ]);
+        const second = createPgvectorStore({ connectionString, schema });
+        expect(
+          (await second.byMemory({ namespace: 'memories', memoryId: gone })).map((e) => e.id),
+        ).toEqual(['2']);
+        await second.close();
+      } finally {
+        await store.close();
+        await dropSchema(schema);
+      }
+    });
+  },
 });

@@ -1,7 +1,7 @@
 import type { HistoryEvent } from '@engram/core';
 
 /** A row of `engram_history`; the nullable columns hold what an event may leave out. */
-export type HistoryRow = Record<'id' | 'created_at', string> &
+export type HistoryRow = Record<'id' | 'namespace' | 'created_at', string> &
   Record<
     | 'memory_id'
     | 'previous_text'
@@ -24,13 +24,14 @@ const optionalFields = [
 ] as const;
 
 /** `INSERT` of one event; its parameters come from {@link historyParameters}. */
-export const insertHistorySql = `INSERT INTO engram_history (id, memory_id, event, previous_text, new_text, user_id, agent_id, run_id, actor, detail, created_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+export const insertHistorySql = `INSERT INTO engram_history (id, namespace, memory_id, event, previous_text, new_text, user_id, agent_id, run_id, actor, detail, created_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
 /** The parameters of {@link insertHistorySql} for one event. */
 export function historyParameters(event: HistoryEvent) {
   return [
     event.id,
+    event.namespace,
     event.memoryId ?? null,
     event.event,
     event.previousText ?? null,
@@ -44,6 +45,7 @@ export function historyParameters(event: HistoryEvent) {
 export function toEvent(row: HistoryRow): HistoryEvent {
   const event: HistoryEvent = {
     id: row.id,
+    namespace: row.namespace,
     memoryId: row.memory_id,
     event: row.event,
     previousText: row.previous_text,

@@ -2,7 +2,7 @@
  * Version recorded in `engram_meta` once the schema below exists. `PRAGMA user_version` is left
  * alone: a database passed in by the application may use it for its own tables.
  */
-export const schemaVersion = 1;
+export const schemaVersion = 2;
 
 /**
  * Tables of one Engram database. Memories of every collection share one table whose scope
@@ -61,6 +61,7 @@ END;
 CREATE TABLE IF NOT EXISTS engram_history (
   sequence INTEGER PRIMARY KEY AUTOINCREMENT,
   id TEXT NOT NULL,
+  namespace TEXT,
   memory_id TEXT,
   event TEXT NOT NULL,
   previous_text TEXT,
@@ -72,8 +73,31 @@ CREATE TABLE IF NOT EXISTS engram_history (
   detail TEXT,
   created_at TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS engram_history_memory ON engram_history (memory_id);
-CREATE INDEX IF NOT EXISTS engram_history_user ON engram_history (user_id);
-CREATE INDEX IF NOT EXISTS engram_history_agent ON engram_history (agent_id);
-CREATE INDEX IF NOT EXISTS engram_history_run ON engram_history (run_id);
+CREATE INDEX IF NOT EXISTS engram_history_namespace_memory ON engram_history (namespace, memory_id);
+CREATE INDEX IF NOT EXISTS engram_history_namespace_user ON engram_history (namespace, user_id);
+CREATE INDEX IF NOT EXISTS engram_history_namespace_agent ON engram_history (namespace, agent_id);
+CREATE INDEX IF NOT EXISTS engram_history_namespace_run ON engram_history (namespace, run_id);
+`;
+
+/**
+ * From version 1 to 2: history events get the namespace (collection) of their memory. Events of
+ * a memory that still exists in exactly one collection take that collection; the rest take the
+ * database's only collection when it has just one, and otherwise stay without a namespace,
+ * which no read or delete selects. Runs before {@link schemaSql}, which creates the new indexes.
+ */
+export const historyNamespaceMigrationSql = `
+ALTER TABLE engram_history ADD COLUMN namespace TEXT;
+CREATE INDEX engram_memories_id_migration ON engram_memories (id);
+UPDATE engram_history SET namespace = (
+  SELECT min(memories.collection) FROM engram_memories AS memories
+  WHERE memories.id = engram_history.memory_id
+  HAVING count(DISTINCT memories.collection) = 1
+) WHERE memory_id IS NOT NULL;
+UPDATE engram_history SET namespace = (SELECT min(name) FROM engram_collections)
+WHERE namespace IS NULL AND (SELECT count(*) FROM engram_collections) = 1;
+DROP INDEX engram_memories_id_migration;
+DROP INDEX IF EXISTS engram_history_memory;
+DROP INDEX IF EXISTS engram_history_user;
+DROP INDEX IF EXISTS engram_history_agent;
+DROP INDEX IF EXISTS engram_history_run;
 `;

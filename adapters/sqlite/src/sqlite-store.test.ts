@@ -30,6 +30,7 @@ function record(id: string, vector: number[], text: string, extra: Partial<Vecto
 function event(id: string, memoryId: string | null, extra: Partial<HistoryEvent> = {}) {
   return {
     id,
+    namespace: 'memories',
     memoryId,
     event: 'ADD' as const,
     previousText: null,
@@ -283,7 +284,9 @@ describe('createSqliteStore', () => {
         filter: { op: 'eq', field: 'bad field', value: 1 },
       }),
     ).rejects.toBeInstanceOf(InvalidArgumentError);
-    await expect(store.deleteScope({ scope: {} })).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(store.deleteScope({ namespace: 'memories', scope: {} })).rejects.toBeInstanceOf(
+      InvalidArgumentError,
+    );
     const aborted = new AbortController();
     aborted.abort();
     await expect(
@@ -295,7 +298,7 @@ describe('createSqliteStore', () => {
       () => store.query({ collection: 'memories', vector: [1, 0, 0], topK: 1 }),
       () => store.count({ collection: 'memories' }),
       () => store.append({ events: [] }),
-      () => store.byMemory({ memoryId: 'a' }),
+      () => store.byMemory({ namespace: 'memories', memoryId: 'a' }),
     ]) {
       await expect(call()).rejects.toBeInstanceOf(ClosedError);
     }
@@ -372,33 +375,46 @@ describe('createSqliteStore', () => {
     expect((await reopened.get({ collection: 'memories', ids: ['a', 'b'] }))[0]?.text).toBe(
       'Alice is allergic to tree nuts',
     );
-    expect((await reopened.byMemory({ memoryId: 'b' })).map((entry) => entry.id)).toEqual([
-      '2',
-      '4',
-    ]);
-    expect((await reopened.byMemory({ memoryId: 'b' }))[0]).toEqual(
+    expect(
+      (await reopened.byMemory({ namespace: 'memories', memoryId: 'b' })).map((entry) => entry.id),
+    ).toEqual(['2', '4']);
+    expect((await reopened.byMemory({ namespace: 'memories', memoryId: 'b' }))[0]).toEqual(
       event('2', 'b', { userId: 'alice', agentId: 'chef', actor: 'engine' }),
     );
-    const page = await reopened.byScope({ scope: { userId: 'alice' }, limit: 2 });
+    const page = await reopened.byScope({
+      namespace: 'memories',
+      scope: { userId: 'alice' },
+      limit: 2,
+    });
     expect(page.events.map((entry) => entry.id)).toEqual(['1', '2']);
     const rest = await reopened.byScope({
+      namespace: 'memories',
       scope: { userId: 'alice' },
       limit: 2,
       cursor: page.nextCursor,
     });
     expect(rest.events.map((entry) => entry.id)).toEqual(['4', '5']);
     expect(rest.nextCursor).toBeUndefined();
-    await expect(reopened.byScope({ scope: {}, limit: 2 })).rejects.toBeInstanceOf(
-      InvalidArgumentError,
-    );
+    await expect(
+      reopened.byScope({ namespace: 'memories', scope: {}, limit: 2 }),
+    ).rejects.toBeInstanceOf(InvalidArgumentError);
     await reopened.append({
       events: [event('6', null, { event: 'INFERENCE_FAILED', runId: 'r' })],
     });
-    expect(await reopened.deleteScope({ scope: { userId: 'alice', agentId: 'chef' } })).toEqual({
+    expect(
+      await reopened.deleteScope({
+        namespace: 'memories',
+        scope: { userId: 'alice', agentId: 'chef' },
+      }),
+    ).toEqual({
       deleted: 2,
     });
-    expect(await reopened.deleteScope({ scope: { userId: 'alice' } })).toEqual({ deleted: 2 });
-    expect((await reopened.byScope({ scope: { runId: 'r' }, limit: 10 })).events).toHaveLength(1);
+    expect(
+      await reopened.deleteScope({ namespace: 'memories', scope: { userId: 'alice' } }),
+    ).toEqual({ deleted: 2 });
+    expect(
+      (await reopened.byScope({ namespace: 'memories', scope: { runId: 'r' }, limit: 10 })).events,
+    ).toHaveLength(1);
     await reopened.close();
   });
 

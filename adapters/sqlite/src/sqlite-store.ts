@@ -11,6 +11,8 @@ import {
 } from '@engram/adapter-kit';
 import {
   type CommitOptions,
+  checkHistoryEventNamespaces,
+  checkHistoryNamespace,
   createPrivateDirectory,
   createPrivateFile,
   decodeCursor,
@@ -35,7 +37,7 @@ import {
 import Database from 'better-sqlite3';
 import { translateSqliteFilter } from './sqlite-filter.js';
 import { type HistoryRow, historyParameters, insertHistorySql, toEvent } from './sqlite-history.js';
-import { schemaSql, schemaVersion } from './sqlite-schema.js';
+import { historyNamespaceMigrationSql, schemaSql, schemaVersion } from './sqlite-schema.js';
 import {
   bestIndices,
   type CachedScope,
@@ -235,6 +237,10 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
       if (installedSchemaVersion(opened) < schemaVersion) {
         opened
           .transaction(() => {
+            // Another process may have migrated while this one waited for the write lock.
+            const installed = installedSchemaVersion(opened);
+            if (installed >= schemaVersion) return;
+            if (installed === 1) opened.exec(historyNamespaceMigrationSql);
             opened.exec(schemaSql);
             opened
               .prepare(
@@ -342,6 +348,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
   }
 
   function appendEvents(events: readonly HistoryEvent[]) {
+    checkHistoryEventNamespaces(events, source);
     const insert = statement(insertHistorySql);
     for (const event of events) insert.run(...historyParameters(event));
   }
@@ -606,21 +613,27 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
         writeTransaction(() => appendEvents(events));
       },
 
-      async byMemory({ memoryId }) {
+      async byMemory({ namespace, memoryId }) {
         const rows = statement(
-          'SELECT * FROM engram_history WHERE memory_id = ? ORDER BY sequence',
-        ).all(memoryId) as HistoryRow[];
+          'SELECT * FROM engram_history WHERE namespace = ? AND memory_id = ? ORDER BY sequence',
+        ).all(checkHistoryNamespace(namespace, source), memoryId) as HistoryRow[];
         return rows.map(toEvent);
       },
 
-      async byScope({ scope: scopeInput, limit, cursor }) {
+      async byScope({ namespace, scope: scopeInput, limit, cursor }) {
+        checkHistoryNamespace(namespace, source);
         const scope = normalizeScope(scopeInput, { required: true, source });
         const after = Number(decodeCursor(cursor, source) ?? 0);
         const { conditions, parameters } = scopeConditions(scope);
         const pageSize = Math.max(0, Math.floor(limit));
         const rows = statement(
-          `SELECT * FROM engram_history WHERE ${['sequence > ?', ...conditions].join(' AND ')} ORDER BY sequence LIMIT ?`,
-        ).all(Number.isFinite(after) ? after : 0, ...parameters, pageSize + 1) as HistoryRow[];
+          `SELECT * FROM engram_history WHERE ${['namespace = ?', 'sequence > ?', ...conditions].join(' AND ')} ORDER BY sequence LIMIT ?`,
+        ).all(
+          namespace,
+          Number.isFinite(after) ? after : 0,
+          ...parameters,
+          pageSize + 1,
+        ) as HistoryRow[];
         const page = rows.slice(0, pageSize);
         const last = page.at(-1);
         return {
@@ -631,7 +644,8 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
         };
       },
 
-      async deleteScope({ scope: scopeInput }) {
+      async deleteScope({ namespace, scope: scopeInput }) {
+        checkHistoryNamespace(namespace, source);
         const scope = normalizeScope(scopeInput, { source });
         const { conditions, parameters } = scopeConditions(scope);
         if (conditions.length === 0) {
@@ -640,14 +654,18 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
             message: 'deleteScope needs a non-empty scope.',
           });
         }
-        const remove = statement(`DELETE FROM engram_history WHERE ${conditions.join(' AND ')}`);
-        return { deleted: writeTransaction(() => remove.run(...parameters).changes) };
+        const remove = statement(
+          `DELETE FROM engram_history WHERE namespace = ? AND ${conditions.join(' AND ')}`,
+        );
+        return { deleted: writeTransaction(() => remove.run(namespace, ...parameters).changes) };
       },
 
       async eraseTexts(options) {
         eraseSelection(options, source);
-        const { memoryIds, scope, before } = options;
+        const { namespace, memoryIds, scope, before } = options;
         const { conditions, parameters } = scopeConditions(normalizeScope(scope, { source }));
+        conditions.unshift('namespace = ?');
+        parameters.unshift(namespace);
         if (before !== undefined) {
           conditions.push('julianday(created_at) < julianday(?)');
           parameters.push(new Date(before).toISOString());

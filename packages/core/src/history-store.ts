@@ -8,6 +8,11 @@ export type HistoryEventType = 'ADD' | 'UPDATE' | 'DELETE' | 'INFERENCE_FAILED';
 export interface HistoryEvent {
   /** Unique event id. */
   id: string;
+  /**
+   * What the event belongs to beyond its scope: the collection of the memory (in the server, the
+   * project). Reads and deletes name one namespace and never return or touch another's events.
+   */
+  namespace: string;
   /** The memory changed; for `INFERENCE_FAILED`, null. */
   memoryId: string | null;
   /** What happened. */
@@ -30,6 +35,8 @@ export interface HistoryEvent {
 
 /** Which events {@link HistoryStore.eraseTexts} erases. */
 export interface EraseTextsOptions {
+  /** The namespace whose events are erased; other namespaces are never touched. */
+  namespace: string;
   /** Events of these memories. */
   memoryIds?: string[];
   /** Events whose scope matches (the same matching as `byScope`). */
@@ -38,27 +45,37 @@ export interface EraseTextsOptions {
   before?: string;
 }
 
-/** Append-only audit log of memory changes. */
+/**
+ * Append-only audit log of memory changes, separated by namespace: every read and delete names
+ * one namespace (a non-empty string, else `InvalidArgumentError`) and sees only its events, so
+ * several collections or projects can share one store.
+ */
 export interface HistoryStore {
   /** Contract version. */
   readonly specificationVersion: 'v1';
   /** Adapter name. */
   readonly provider: string;
-  /** Appends events, in order. */
+  /**
+   * Appends events, in order. An event without a non-empty `namespace` throws
+   * `InvalidArgumentError` and nothing is appended.
+   */
   append(options: CallOptions & { events: HistoryEvent[] }): Promise<void>;
-  /** Every event of one memory, oldest first. */
-  byMemory(options: CallOptions & { memoryId: string }): Promise<HistoryEvent[]>;
-  /** Events of a scope, oldest first, paginated. */
+  /** Every event of one memory in one namespace, oldest first. */
+  byMemory(options: CallOptions & { namespace: string; memoryId: string }): Promise<HistoryEvent[]>;
+  /** Events of a scope in one namespace, oldest first, paginated. */
   byScope(
-    options: CallOptions & { scope: Scope; limit: number; cursor?: string },
+    options: CallOptions & { namespace: string; scope: Scope; limit: number; cursor?: string },
   ): Promise<{ events: HistoryEvent[]; nextCursor?: string }>;
   /**
-   * Deletes every event whose scope matches (used by `reset`); returns how many. An empty scope
-   * throws `InvalidArgumentError` rather than deleting everything.
+   * Deletes every event of the namespace whose scope matches (used by `reset`); returns how
+   * many. Other namespaces keep theirs. An empty scope throws `InvalidArgumentError` rather than
+   * deleting everything.
    */
-  deleteScope(options: CallOptions & { scope: Scope }): Promise<{ deleted: number }>;
+  deleteScope(
+    options: CallOptions & { namespace: string; scope: Scope },
+  ): Promise<{ deleted: number }>;
   /**
-   * Erases the texts of events: sets `previousText` and `newText` to null and keeps every other
+   * Erases the texts of events of the namespace: sets `previousText` and `newText` to null and keeps every other
    * field (id, event kind, memory id, scope, actor, detail, time). `memoryIds` and/or `scope`
    * select the events (both: events matching both); `before` keeps only events created before
    * that ISO-8601 time. Giving none of the three throws `InvalidArgumentError` rather than

@@ -1,4 +1,5 @@
 import { ClosedError, InvalidArgumentError, throwIfAborted } from './errors.js';
+import { checkHistoryEventNamespaces, checkHistoryNamespace } from './history-namespace.js';
 import type { EraseTextsOptions, HistoryEvent, HistoryStore } from './history-store.js';
 import { decodeCursor, encodeCursor } from './pagination.js';
 import { matchesScope, normalizeScope } from './scope.js';
@@ -6,13 +7,15 @@ import type { CallOptions } from './vector-store.js';
 
 /**
  * The events `eraseTexts` selects, as a predicate: the reference semantics the adapters' queries
- * follow. Throws `InvalidArgumentError` when nothing selects, or a field is malformed.
+ * follow. Throws `InvalidArgumentError` without a namespace, when nothing selects, or when a
+ * field is malformed.
  */
 export function eraseSelection(
   options: EraseTextsOptions,
   source: string,
 ): (event: HistoryEvent) => boolean {
   const { memoryIds, scope, before } = options;
+  const namespace = checkHistoryNamespace(options.namespace, source);
   const refuse = (message: string): never => {
     throw new InvalidArgumentError({ source, message });
   };
@@ -37,12 +40,16 @@ export function eraseSelection(
   }
   const ids = memoryIds === undefined ? undefined : new Set(memoryIds);
   return (event) =>
+    event.namespace === namespace &&
     (ids === undefined || (event.memoryId !== null && ids.has(event.memoryId))) &&
     (normalized === undefined || matchesScope(event, normalized)) &&
     (beforeTime === undefined || Date.parse(event.createdAt) < beforeTime);
 }
 
-/** History kept in process memory: the reference `HistoryStore`. */
+/**
+ * History kept in process memory: the reference `HistoryStore`. It lasts as long as the process,
+ * so it suits tests and short-lived applications, not an audit trail.
+ */
 export function createInMemoryHistoryStore(): HistoryStore {
   let events: (HistoryEvent & { sequence: number })[] = [];
   let sequence = 0;
@@ -63,18 +70,21 @@ export function createInMemoryHistoryStore(): HistoryStore {
     async append(options) {
       open(options);
       const added = options.events;
+      checkHistoryEventNamespaces(added, 'memory');
       for (const event of added) events.push({ ...structuredClone(event), sequence: ++sequence });
     },
     async byMemory(options) {
       open(options);
       const { memoryId } = options;
+      const namespace = checkHistoryNamespace(options.namespace, 'memory');
       return events
-        .filter((event) => event.memoryId === memoryId)
+        .filter((event) => event.namespace === namespace && event.memoryId === memoryId)
         .map(({ sequence: _, ...event }) => event);
     },
     async byScope(options) {
       open(options);
       const { scope, limit, cursor } = options;
+      const namespace = checkHistoryNamespace(options.namespace, 'memory');
       const normalized = normalizeScope(scope, { required: true, source: 'memory' });
       const after = Number(decodeCursor(cursor, 'memory') ?? 0);
       if (!Number.isInteger(after)) {
@@ -84,7 +94,10 @@ export function createInMemoryHistoryStore(): HistoryStore {
         });
       }
       const matching = events.filter(
-        (event) => event.sequence > after && matchesScope(event, normalized),
+        (event) =>
+          event.sequence > after &&
+          event.namespace === namespace &&
+          matchesScope(event, normalized),
       );
       const page = matching.slice(0, limit);
       const last = page.at(-1);
@@ -98,6 +111,7 @@ export function createInMemoryHistoryStore(): HistoryStore {
     async deleteScope(options) {
       open(options);
       const { scope } = options;
+      const namespace = checkHistoryNamespace(options.namespace, 'memory');
       const normalized = normalizeScope(scope, { source: 'memory' });
       if (Object.keys(normalized).length === 0) {
         throw new InvalidArgumentError({
@@ -106,7 +120,9 @@ export function createInMemoryHistoryStore(): HistoryStore {
         });
       }
       const before = events.length;
-      events = events.filter((event) => !matchesScope(event, normalized));
+      events = events.filter(
+        (event) => event.namespace !== namespace || !matchesScope(event, normalized),
+      );
       return { deleted: before - events.length };
     },
     async eraseTexts(options) {

@@ -7,6 +7,7 @@ import {
   throwIfAborted,
 } from './errors.js';
 import { filterOperators, matchesFilter } from './filter.js';
+import { checkHistoryEventNamespaces } from './history-namespace.js';
 import type { HistoryEvent, HistoryStore } from './history-store.js';
 import { createInMemoryHistoryStore } from './in-memory-history-store.js';
 import { decodeCursor, encodeCursor } from './pagination.js';
@@ -244,6 +245,7 @@ export function createInMemoryStore(): InMemoryStore {
       open(options.abortSignal);
       const collection = collectionOf(options.collection);
       checkRecords(collection, options.upsert);
+      checkHistoryEventNamespaces(options.history, 'memory');
       for (const id of options.delete) collection.records.delete(id);
       for (const record of options.upsert)
         collection.records.set(record.id, structuredClone(record));

@@ -89,6 +89,10 @@ export type {
 } from './graph-store.js';
 export type { HashEmbedderOptions } from './hash-embedder.js';
 export { createHashEmbedder } from './hash-embedder.js';
+export {
+  checkHistoryEventNamespaces,
+  checkHistoryNamespace,
+} from './history-namespace.js';
 export type {
   EraseTextsOptions,
   HistoryEvent,

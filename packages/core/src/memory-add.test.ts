@@ -146,7 +146,11 @@ describe('Memory.add with an LLM', () => {
     );
     expect(result.results).toEqual([]);
     expect(result.warnings?.at(-1)).toContain('INFERENCE_FAILED');
-    const { events } = await store.byScope({ scope: { userId: 'alice' }, limit: 10 });
+    const { events } = await store.byScope({
+      namespace: 'memories',
+      scope: { userId: 'alice' },
+      limit: 10,
+    });
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ event: 'INFERENCE_FAILED', memoryId: null, userId: 'alice' });
     expect(events[0]!.newText).toContain('passport number ends in 1234');
@@ -159,7 +163,11 @@ describe('Memory.add with an LLM', () => {
     });
     const memory = new Memory({ vectorStore: store, llm, ...offline });
     await expect(memory.add('remember me', { userId: 'alice' })).rejects.toThrow('quota exceeded');
-    const { events } = await store.byScope({ scope: { userId: 'alice' }, limit: 10 });
+    const { events } = await store.byScope({
+      namespace: 'memories',
+      scope: { userId: 'alice' },
+      limit: 10,
+    });
     expect(events.map((event) => event.event)).toEqual(['INFERENCE_FAILED']);
   });
 

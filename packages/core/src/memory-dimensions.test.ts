@@ -61,6 +61,9 @@ describe('a collection written by another embedder', () => {
     await expectMismatch(after.import([{ userId: 'alice', text: 'Alice likes jazz' }]));
     await expectMismatch(after.update(ids[0]!, { text: 'Alice likes green tea' }));
     expect((await after.get(ids[0]!))?.memory).toBe('Alice likes tea');
-    expect((await store.byScope({ scope: { userId: 'alice' }, limit: 10 })).events).toHaveLength(3);
+    expect(
+      (await store.byScope({ namespace: 'memories', scope: { userId: 'alice' }, limit: 10 }))
+        .events,
+    ).toHaveLength(3);
   });
 });

@@ -11,6 +11,9 @@ const offline = { embedder: createHashEmbedder(), graphStore: null };
 
 const day = 24 * 60 * 60 * 1000;
 
+/** The collection of a Memory given none: the namespace of its history. */
+const namespace = 'memories';
+
 /** What erasure must keep of an event: everything but the texts. */
 const withoutTexts = (event: HistoryEvent) => ({ ...event, previousText: null, newText: null });
 
@@ -19,6 +22,7 @@ async function scopeEvents(store: ReturnType<typeof createInMemoryStore>, userId
   let cursor: string | undefined;
   do {
     const page = await store.byScope({
+      namespace,
       scope: { userId },
       limit: 500,
       ...(cursor ? { cursor } : {}),
@@ -82,7 +86,7 @@ describe('erasure', () => {
     ]);
     const untouched = [
       ...(await scopeEvents(store, 'bob')),
-      ...(await store.byScope({ scope: { agentId: 'alice' }, limit: 10 })).events,
+      ...(await store.byScope({ namespace, scope: { agentId: 'alice' }, limit: 10 })).events,
     ];
     const before = await scopeEvents(store, 'alice');
 
@@ -100,8 +104,22 @@ describe('erasure', () => {
     });
     expect([
       ...(await scopeEvents(store, 'bob')),
-      ...(await store.byScope({ scope: { agentId: 'alice' }, limit: 10 })).events,
+      ...(await store.byScope({ namespace, scope: { agentId: 'alice' }, limit: 10 })).events,
     ]).toEqual(untouched);
+  });
+
+  it('erases in its own collection only, when collections share one history', async () => {
+    const store = createInMemoryStore();
+    const mine = new Memory({ vectorStore: store, llm: null, collection: 'mine', ...offline });
+    const theirs = new Memory({ vectorStore: store, llm: null, collection: 'theirs', ...offline });
+    const [kept] = (await theirs.add('Their alice fact', { userId: 'alice' })).results;
+    const [erased] = (await mine.add('My alice fact', { userId: 'alice' })).results;
+    await mine.deleteAll({ userId: 'alice', erase: true });
+    await mine.pruneHistory({ olderThan: '0s' });
+    expect(
+      (await mine.history(erased!.id)).map((event) => event.previousText ?? event.newText),
+    ).toEqual([null, null]);
+    expect((await theirs.history(kept!.id))[0]!.newText).toBe('Their alice fact');
   });
 
   it('reset removes the scope’s INFERENCE_FAILED events with the rest of its history', async () => {

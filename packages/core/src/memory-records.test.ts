@@ -86,7 +86,10 @@ describe('get, list, update, delete, deleteAll, reset, history, export', () => {
     await memory.add('alice fact', { userId: 'alice' });
     const [bobFact] = (await memory.add('bob fact', { userId: 'bob' })).results;
     await memory.reset({ userId: 'alice' });
-    expect((await store.byScope({ scope: { userId: 'alice' }, limit: 10 })).events).toEqual([]);
+    expect(
+      (await store.byScope({ namespace: 'memories', scope: { userId: 'alice' }, limit: 10 }))
+        .events,
+    ).toEqual([]);
     expect(await memory.history(bobFact!.id)).toHaveLength(1);
     expect((await memory.list({ userId: 'bob' })).results).toHaveLength(1);
   });

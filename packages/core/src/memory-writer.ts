@@ -30,10 +30,12 @@ export class ChangeSet {
   /** The changes, as `add` and `import` report them. */
   readonly results: MemoryChange[] = [];
 
+  readonly #namespace: string;
   readonly #actor: string;
   readonly #now: () => Date;
 
-  constructor(options: { actor: string; now: () => Date }) {
+  constructor(options: { collection: string; actor: string; now: () => Date }) {
+    this.#namespace = options.collection;
     this.#actor = options.actor;
     this.#now = options.now;
   }
@@ -103,7 +105,7 @@ export class ChangeSet {
     return this.upsert.length === 0 && this.remove.length === 0 && this.events.length === 0;
   }
 
-  /** A history event of the scope's fields, stamped with the actor and the time. */
+  /** A history event of the scope's fields, stamped with the collection, the actor and the time. */
   #change(
     scope: Scope,
     change: Pick<HistoryEvent, 'event' | 'memoryId' | 'previousText' | 'newText' | 'detail'>,
@@ -111,6 +113,7 @@ export class ChangeSet {
     const { detail, ...fields } = change;
     return {
       id: randomUUID(),
+      namespace: this.#namespace,
       ...fields,
       ...scopeOf(scope),
       actor: this.#actor,
@@ -133,7 +136,7 @@ export class MemoryWriter {
     this.#options = options;
   }
 
-  /** An empty change set whose events carry the actor and the time. */
+  /** An empty change set whose events carry the collection, the actor and the time. */
   changes(): ChangeSet {
     return new ChangeSet(this.#options);
   }

@@ -221,7 +221,11 @@ export class Memory {
     return this.#changeOne(id, options.abortSignal, async (engine, current) => {
       // Erased first: if the delete then fails, the call can simply be repeated.
       if (erase) {
-        await engine.history.eraseTexts({ memoryIds: [id], ...signalOf(options.abortSignal) });
+        await engine.history.eraseTexts({
+          namespace: engine.collection,
+          memoryIds: [id],
+          ...signalOf(options.abortSignal),
+        });
       }
       const changes = engine.writer.changes();
       changes.delete(current, { erase });
@@ -252,7 +256,7 @@ export class Memory {
         });
         if (erase && page.records.length > 0) {
           const memoryIds = page.records.map((record) => record.id);
-          await engine.history.eraseTexts({ memoryIds, ...signal });
+          await engine.history.eraseTexts({ namespace: engine.collection, memoryIds, ...signal });
         }
         const changes = engine.writer.changes();
         for (const record of page.records) changes.delete(record, { erase });
@@ -261,7 +265,8 @@ export class Memory {
         cursor = page.nextCursor;
       } while (cursor);
       // The scope's other events: memories deleted before, inputs the model could not process.
-      if (erase) await engine.history.eraseTexts({ scope, ...signal });
+      if (erase)
+        await engine.history.eraseTexts({ namespace: engine.collection, scope, ...signal });
       await engine.graphStore?.deleteScope({ scope, ...signal });
       return { deleted };
     });
@@ -286,14 +291,22 @@ export class Memory {
     );
     const engine = await this.#ready();
     const before = new Date(engine.now().getTime() - milliseconds).toISOString();
-    return engine.history.eraseTexts({ before, ...signalOf(options.abortSignal) });
+    return engine.history.eraseTexts({
+      namespace: engine.collection,
+      before,
+      ...signalOf(options.abortSignal),
+    });
   }
 
   /** Every recorded change of one memory, oldest first. */
   async history(id: string, options: SignalOptions = {}): Promise<HistoryEvent[]> {
     checkId(id);
     const engine = await this.#ready();
-    return engine.history.byMemory({ memoryId: id, ...signalOf(options.abortSignal) });
+    return engine.history.byMemory({
+      namespace: engine.collection,
+      memoryId: id,
+      ...signalOf(options.abortSignal),
+    });
   }
 
   /** Forgets a scope completely: its memories and their history. Other scopes are untouched. */
@@ -307,7 +320,7 @@ export class Memory {
         scope,
         ...signal,
       });
-      await engine.history.deleteScope({ scope, ...signal });
+      await engine.history.deleteScope({ namespace: engine.collection, scope, ...signal });
       await engine.graphStore?.deleteScope({ scope, ...signal });
       return { deleted };
     });

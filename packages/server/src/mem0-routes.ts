@@ -1,4 +1,4 @@
-import type { HistoryEvent, MemoryItem, Scope } from '@engram/core';
+import type { MemoryItem, Scope } from '@engram/core';
 import type { OpenAPIHono, z } from '@hono/zod-openapi';
 import {
   eraseQuerySchema,
@@ -24,6 +24,7 @@ import {
   deleteProjectMemory,
   json,
   notFound,
+  type ProjectHistoryEvent,
   projectHistory,
   requireMemory,
   scopeOf,
@@ -57,7 +58,7 @@ export function toMem0Memory(item: MemoryItem): z.infer<typeof mem0MemorySchema>
   };
 }
 
-function toMem0History(event: HistoryEvent) {
+function toMem0History(event: ProjectHistoryEvent) {
   return {
     id: event.id,
     memory_id: event.memoryId,

@@ -21,11 +21,6 @@ import type { ServerConfig, StoreConfig } from './server-config.js';
 export interface ProjectMemories {
   /** The `Memory` of a project; its collection is `p_<project>`. */
   memory(project: string): Promise<Memory>;
-  /**
-   * Whether history must be checked against the project's collection before it is returned:
-   * true when several projects share one history store.
-   */
-  readonly sharedHistory: boolean;
   /** Throws when the configured stores cannot be reached. */
   check(): Promise<void>;
   /** Memories per project opened by this process. */
@@ -156,7 +151,6 @@ export function createProjectMemories(
   }
 
   return {
-    sharedHistory: !embedded || config.historyStore !== undefined,
     memory(project) {
       let memory = memories.get(project);
       if (!memory) {

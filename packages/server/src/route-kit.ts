@@ -104,21 +104,23 @@ export async function requireMemory(
   return item;
 }
 
+/** A history event as the API answers it: the namespace is the project's own, left out. */
+export type ProjectHistoryEvent = Omit<HistoryEvent, 'namespace'>;
+
 /** History of a memory of the project; a 404 when the id is unknown to the project. */
 export async function projectHistory(
   context: AppContext,
   project: string,
   id: string,
-): Promise<HistoryEvent[]> {
+): Promise<ProjectHistoryEvent[]> {
   const memory = await context.projects.memory(project);
-  // A history store shared by several projects cannot tell them apart: only memories that
-  // exist in this project's collection are answered.
-  if (context.projects.sharedHistory) await requireMemory(context, project, id);
+  // History is kept per project (its collection), so the events of a deleted memory stay
+  // readable by its project and by no other.
   const events = await memory.history(id);
   if (events.length === 0) {
     throw new ApiError(404, 'not_found', `No memory with id "${id}" in this project.`);
   }
-  return events;
+  return events.map(({ namespace: _namespace, ...event }) => event);
 }
 
 /** Searches the project's memories, counted and timed by the server's metrics. */

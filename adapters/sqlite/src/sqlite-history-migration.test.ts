@@ -1,0 +1,145 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createSqliteStore } from './sqlite-store.js';
+
+const schemaV1 = readFileSync(
+  join(dirname(fileURLToPath(import.meta.url)), '..', 'test', 'fixtures', 'schema-v1.sql'),
+  'utf8',
+);
+const directory = mkdtempSync(join(tmpdir(), 'engram-sqlite-migration-'));
+afterAll(() => rmSync(directory, { recursive: true, force: true }));
+let files = 0;
+const now = '2025-01-01T00:00:00.000Z';
+
+/** A database written by version 1: memories per collection, history without a namespace. */
+function versionOneDatabase(
+  memories: Array<[collection: string, id: string]>,
+  history: Array<[id: string, memoryId: string | null]>,
+): string {
+  const path = join(directory, `v1-${++files}.db`);
+  const database = new Database(path);
+  database.exec(schemaV1);
+  const collections = new Set(memories.map(([collection]) => collection));
+  for (const collection of collections) {
+    database
+      .prepare('INSERT INTO engram_collections (name, dimensions, created_at) VALUES (?, 3, ?)')
+      .run(collection, now);
+  }
+  const insertMemory = database.prepare(
+    `INSERT INTO engram_memories (collection, id, text, user_id, metadata, vector, created_at, updated_at)
+     VALUES (?, ?, ?, 'alice', '{}', ?, ?, ?)`,
+  );
+  for (const [collection, id] of memories) {
+    insertMemory.run(
+      collection,
+      id,
+      `text of ${id}`,
+      Buffer.from(new Float32Array(3).buffer),
+      now,
+      now,
+    );
+  }
+  const insertEvent = database.prepare(
+    `INSERT INTO engram_history (id, memory_id, event, previous_text, new_text, user_id, created_at)
+     VALUES (?, ?, ?, NULL, ?, 'alice', ?)`,
+  );
+  for (const [id, memoryId] of history) {
+    insertEvent.run(id, memoryId, memoryId ? 'ADD' : 'INFERENCE_FAILED', `text ${id}`, now);
+  }
+  database.close();
+  return path;
+}
+
+describe('opening a version 1 database gives its history a namespace', () => {
+  it('with one collection, every event belongs to it, deleted memories included', async () => {
+    const path = versionOneDatabase(
+      [['memories', 'kept']],
+      [
+        ['1', 'kept'],
+        ['2', 'deleted'],
+        ['3', null],
+      ],
+    );
+    const store = createSqliteStore({ path });
+    const namespace = 'memories';
+    expect(await store.byMemory({ namespace, memoryId: 'kept' })).toEqual([
+      expect.objectContaining({ id: '1', namespace }),
+    ]);
+    expect(await store.byMemory({ namespace, memoryId: 'deleted' })).toEqual([
+      expect.objectContaining({ id: '2', namespace }),
+    ]);
+    const page = await store.byScope({ namespace, scope: { userId: 'alice' }, limit: 10 });
+    expect(page.events.map((event) => [event.id, event.namespace])).toEqual([
+      ['1', namespace],
+      ['2', namespace],
+      ['3', namespace],
+    ]);
+    expect(await store.byMemory({ namespace: 'other', memoryId: 'kept' })).toEqual([]);
+    await store.close();
+  });
+
+  it('with several collections, events follow their memory; the rest belong to none', async () => {
+    const path = versionOneDatabase(
+      [
+        ['p_acme', 'x'],
+        ['p_globex', 'y'],
+      ],
+      [
+        ['1', 'x'],
+        ['2', 'y'],
+        ['3', 'gone'],
+        ['4', null],
+      ],
+    );
+    const store = createSqliteStore({ path });
+    expect((await store.byMemory({ namespace: 'p_acme', memoryId: 'x' })).map((e) => e.id)).toEqual(
+      ['1'],
+    );
+    expect(await store.byMemory({ namespace: 'p_acme', memoryId: 'y' })).toEqual([]);
+    expect(
+      (await store.byMemory({ namespace: 'p_globex', memoryId: 'y' })).map((e) => e.id),
+    ).toEqual(['2']);
+    for (const namespace of ['p_acme', 'p_globex']) {
+      expect(await store.byMemory({ namespace, memoryId: 'gone' })).toEqual([]);
+      const page = await store.byScope({ namespace, scope: { userId: 'alice' }, limit: 10 });
+      expect(page.events).toHaveLength(1);
+    }
+    expect(await store.deleteScope({ namespace: 'p_acme', scope: { userId: 'alice' } })).toEqual({
+      deleted: 1,
+    });
+    await store.close();
+
+    // Migrated once: reopening keeps the namespaces and appends with one.
+    const reopened = createSqliteStore({ path });
+    await reopened.append({
+      events: [
+        {
+          id: '5',
+          namespace: 'p_acme',
+          memoryId: 'x',
+          event: 'UPDATE',
+          previousText: 'text 1',
+          newText: 'new',
+          userId: 'alice',
+          createdAt: now,
+        },
+      ],
+    });
+    expect(
+      (await reopened.byMemory({ namespace: 'p_acme', memoryId: 'x' })).map((e) => e.id),
+    ).toEqual(['5']);
+    expect(
+      (await reopened.byMemory({ namespace: 'p_globex', memoryId: 'y' })).map((e) => e.id),
+    ).toEqual(['2']);
+    await reopened.close();
+    const raw = new Database(path, { readonly: true });
+    expect(
+      raw.prepare("SELECT value FROM engram_meta WHERE key = 'schema_version'").pluck().get(),
+    ).toBe('2');
+    raw.close();
+  });
+});
