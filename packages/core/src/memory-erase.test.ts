@@ -14,6 +14,14 @@ const day = 24 * 60 * 60 * 1000;
 /** The collection of a Memory given none: the namespace of its history. */
 const namespace = 'memories';
 
+/** A Memory whose model never answers usably: every add keeps its input as INFERENCE_FAILED. */
+const withFailingModel = (store: ReturnType<typeof createInMemoryStore>) =>
+  new Memory({
+    vectorStore: store,
+    llm: createScriptedLLM({ fallback: 'not json at all' }),
+    ...offline,
+  });
+
 /** What erasure must keep of an event: everything but the texts. */
 const withoutTexts = (event: HistoryEvent) => ({ ...event, previousText: null, newText: null });
 
@@ -69,11 +77,7 @@ describe('erasure', () => {
 
   it('deleteAll with erase erases the scope’s texts, INFERENCE_FAILED inputs included, and nothing else', async () => {
     const store = createInMemoryStore();
-    const failing = new Memory({
-      vectorStore: store,
-      llm: createScriptedLLM({ fallback: 'not json at all' }),
-      ...offline,
-    });
+    const failing = withFailingModel(store);
     await failing.add('My passport number ends in 1234', { userId: 'alice' });
     const memory = new Memory({ vectorStore: store, llm: null, ...offline });
     const [early] = (await memory.add('Alice was deleted before', { userId: 'alice' })).results;
@@ -124,11 +128,7 @@ describe('erasure', () => {
 
   it('reset removes the scope’s INFERENCE_FAILED events with the rest of its history', async () => {
     const store = createInMemoryStore();
-    const failing = new Memory({
-      vectorStore: store,
-      llm: createScriptedLLM({ fallback: 'not json at all' }),
-      ...offline,
-    });
+    const failing = withFailingModel(store);
     await failing.add('My passport number ends in 1234', { userId: 'alice' });
     await failing.add('Bob input', { userId: 'bob' });
     await failing.reset({ userId: 'alice' });
