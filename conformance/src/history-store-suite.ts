@@ -1,10 +1,13 @@
 import {
+  type EraseTextsOptions,
+  eraseSelection,
   type HistoryEvent,
   type HistoryStore,
   InvalidArgumentError,
   matchesScope,
   type Scope,
 } from '@engram/core';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import type { HistoryStoreHarness, HistoryStoreTestContext } from './harness.js';
 import { historyNamespaceSection } from './history-store-namespaces.js';
@@ -281,9 +284,267 @@ export function describeHistoryStore(harness: HistoryStoreHarness): void {
 
     describe('namespaces', () => historyNamespaceSection(context));
 
+    describe('eraseTexts', () => eraseTextsTests(context));
+
     if (harness.additionalTests) {
       const additionalTests = harness.additionalTests;
       describe('additional', () => additionalTests(context));
     }
+  });
+}
+
+/** The event with its texts erased, every other field kept. */
+const erasedCopy = (kept: HistoryEvent): HistoryEvent => ({
+  ...kept,
+  previousText: null,
+  newText: null,
+});
+
+/** `eraseTexts`: erases exactly what it selects and keeps every other field of the events. */
+function eraseTextsTests({ store, uniqueId, test }: HistoryStoreTestContext): void {
+  test('eraseTexts by memory ids nulls their texts and keeps every other field', async () => {
+    const userId = uniqueId('erase-ids');
+    const memoryId = newId();
+    const otherMemoryId = newId();
+    const events = [
+      event({ memoryId, event: 'ADD', newText: 'Lives at 12 Rue X', userId, actor: 'user' }),
+      event({
+        memoryId,
+        event: 'UPDATE',
+        previousText: 'Lives at 12 Rue X',
+        newText: 'Lives at 3 Rue Y',
+        userId,
+        agentId: 'agent/a',
+        runId: 'run:1',
+        actor: 'engine',
+        detail: 'reconciled',
+      }),
+      event({ memoryId: otherMemoryId, event: 'ADD', newText: 'Likes tea', userId }),
+    ];
+    await store().append({ events });
+    expect(await store().eraseTexts({ namespace: suiteNamespace, memoryIds: [memoryId] })).toEqual({
+      erased: 2,
+    });
+    expect(await store().byMemory({ namespace: suiteNamespace, memoryId })).toEqual(
+      events.slice(0, 2).map(erasedCopy),
+    );
+    expect(await store().byMemory({ namespace: suiteNamespace, memoryId: otherMemoryId })).toEqual([
+      events[2],
+    ]);
+    expect(
+      await store().eraseTexts({ namespace: suiteNamespace, memoryIds: [memoryId] }),
+      'nothing left to erase',
+    ).toEqual({
+      erased: 0,
+    });
+    expect(await store().eraseTexts({ namespace: suiteNamespace, memoryIds: [] })).toEqual({
+      erased: 0,
+    });
+  });
+
+  test('eraseTexts never touches another namespace, whatever it selects', async () => {
+    const userId = uniqueId('erase-namespace');
+    const memoryId = newId();
+    const otherNamespace = `${suiteNamespace}-other`;
+    const mine = event({ memoryId, event: 'ADD', newText: 'mine', userId });
+    const theirs = event({
+      memoryId,
+      event: 'ADD',
+      newText: 'theirs',
+      userId,
+      namespace: otherNamespace,
+    });
+    await store().append({ events: [theirs, mine] });
+    const selections = [
+      { memoryIds: [memoryId] },
+      { scope: { userId } },
+      { before: new Date(Date.parse(mine.createdAt) + 1).toISOString() },
+    ];
+    for (const selection of selections) {
+      await store().eraseTexts({ namespace: suiteNamespace, ...selection });
+      expect(
+        await store().byMemory({ namespace: otherNamespace, memoryId }),
+        JSON.stringify(selection),
+      ).toEqual([theirs]);
+    }
+    expect(await store().byMemory({ namespace: suiteNamespace, memoryId })).toEqual([
+      erasedCopy(mine),
+    ]);
+  });
+
+  test('eraseTexts by scope erases that scope only, INFERENCE_FAILED included', async () => {
+    const user = uniqueId('erase-scope');
+    const agent = uniqueId('agent');
+    const doomed = [
+      event({ event: 'ADD', newText: 'one', userId: user }),
+      event({ event: 'DELETE', previousText: 'two', userId: user, agentId: agent }),
+      event({ memoryId: null, event: 'INFERENCE_FAILED', newText: 'raw input', userId: user }),
+    ];
+    const kept = [
+      event({ event: 'ADD', newText: 'three', userId: `${user}-other` }),
+      event({ event: 'ADD', newText: 'four', userId: user.toUpperCase() }),
+      event({ event: 'ADD', newText: 'five', agentId: agent }),
+    ];
+    await store().append({
+      events: [doomed[0]!, kept[0]!, doomed[1]!, ...kept.slice(1), doomed[2]!],
+    });
+    expect(
+      await store().eraseTexts({ namespace: suiteNamespace, scope: { userId: user } }),
+    ).toEqual({ erased: 3 });
+    expect((await byScopeAll(store(), { userId: user }, 10)).events).toEqual(
+      doomed.map(erasedCopy),
+    );
+    for (const survivor of kept) {
+      expect(
+        await store().byMemory({ namespace: suiteNamespace, memoryId: survivor.memoryId! }),
+      ).toEqual([survivor]);
+    }
+  });
+
+  test('eraseTexts with before erases only older events; with ids and scope, both must match', async () => {
+    const userId = uniqueId('erase-before');
+    const memoryId = newId();
+    const old = event({
+      memoryId,
+      event: 'ADD',
+      newText: 'old',
+      userId,
+      createdAt: '2020-01-01T00:00:00.000Z',
+    });
+    const recent = event({
+      memoryId,
+      event: 'UPDATE',
+      previousText: 'old',
+      newText: 'recent',
+      userId,
+      createdAt: '2020-03-01T00:00:00.000Z',
+    });
+    const otherScope = event({
+      memoryId,
+      event: 'DELETE',
+      previousText: 'recent',
+      userId: `${userId}-other`,
+      createdAt: '2020-01-02T00:00:00.000Z',
+    });
+    await store().append({ events: [old, recent, otherScope] });
+    expect(
+      await store().eraseTexts({
+        namespace: suiteNamespace,
+        memoryIds: [memoryId],
+        scope: { userId },
+        before: '2020-02-01T00:00:00+00:00',
+      }),
+    ).toEqual({ erased: 1 });
+    expect(await store().byMemory({ namespace: suiteNamespace, memoryId })).toEqual([
+      erasedCopy(old),
+      recent,
+      otherScope,
+    ]);
+    const ancient = event({
+      event: 'ADD',
+      newText: 'ancient',
+      userId,
+      createdAt: '1970-01-02T00:00:00.000Z',
+    });
+    await store().append({ events: [ancient] });
+    await store().eraseTexts({ namespace: suiteNamespace, before: '1970-01-03T00:00:00.000Z' });
+    expect(
+      await store().byMemory({ namespace: suiteNamespace, memoryId: ancient.memoryId! }),
+    ).toEqual([erasedCopy(ancient)]);
+    expect(
+      await store().byMemory({ namespace: suiteNamespace, memoryId }),
+      'before alone spares newer events',
+    ).toEqual([erasedCopy(old), recent, otherScope]);
+  });
+
+  test('eraseTexts without a selection, with an empty scope or a bad time erases nothing', async () => {
+    const userId = uniqueId('erase-refused');
+    const kept = event({ event: 'ADD', newText: 'kept', userId });
+    await store().append({ events: [kept] });
+    const refused = [
+      { namespace: suiteNamespace },
+      { namespace: suiteNamespace, scope: {} },
+      { namespace: suiteNamespace, scope: { userId: undefined } },
+      { namespace: suiteNamespace, scope: { userId }, before: 'last tuesday' },
+      { scope: { userId } },
+      { namespace: '', scope: { userId } },
+    ] as EraseTextsOptions[];
+    for (const options of refused) {
+      const error = await caught(() => store().eraseTexts(options));
+      expect(InvalidArgumentError.isInstance(error), `${JSON.stringify(options)}: ${error}`).toBe(
+        true,
+      );
+    }
+    expect(await store().byMemory({ namespace: suiteNamespace, memoryId: kept.memoryId! })).toEqual(
+      [kept],
+    );
+  });
+
+  const scopeArbitrary = fc
+    .record(
+      {
+        userId: fc.constantFrom('alice', 'Alice', 'bob', 'alice%'),
+        agentId: fc.constantFrom('travel', 'a_b', 'a-b'),
+        runId: fc.constantFrom('run-1', 'run*'),
+      },
+      { requiredKeys: [] },
+    )
+    .filter((scope) => Object.keys(scope).length > 0);
+
+  test('eraseTexts agrees with the reference selection on random events and selections', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ scope: scopeArbitrary, memory: fc.nat(5), day: fc.nat(9) }), {
+          minLength: 1,
+          maxLength: 12,
+        }),
+        fc.record(
+          {
+            scope: scopeArbitrary,
+            memories: fc.uniqueArray(fc.nat(5), { maxLength: 3 }),
+            day: fc.nat(10),
+          },
+          { requiredKeys: ['scope'] },
+        ),
+        async (seeds, selection) => {
+          // Each run tags its scopes and memory ids, so runs never see each other's events.
+          const tag = `${uniqueId('erase-property')}:`;
+          const tagged = (scope: Scope): Scope =>
+            Object.fromEntries(Object.entries(scope).map(([field, id]) => [field, `${tag}${id}`]));
+          const day = (index: number) => new Date(Date.UTC(2021, 0, 1 + index)).toISOString();
+          const events = seeds.map((seed, index) =>
+            event({
+              memoryId: `${tag}m${seed.memory}`,
+              event: 'UPDATE',
+              previousText: `before ${index}`,
+              newText: `after ${index}`,
+              createdAt: day(seed.day),
+              ...tagged(seed.scope),
+            }),
+          );
+          await store().append({ events });
+          const options: EraseTextsOptions = {
+            namespace: suiteNamespace,
+            scope: tagged(selection.scope),
+            ...(selection.memories
+              ? { memoryIds: selection.memories.map((memory) => `${tag}m${memory}`) }
+              : {}),
+            ...(selection.day === undefined ? {} : { before: day(selection.day) }),
+          };
+          const selected = eraseSelection(options, 'conformance');
+          const expected = events.map((candidate) =>
+            selected(candidate) ? erasedCopy(candidate) : candidate,
+          );
+          const { erased } = await store().eraseTexts(options);
+          expect(erased, JSON.stringify(options)).toBe(events.filter(selected).length);
+          for (const memory of new Set(events.map((candidate) => candidate.memoryId!))) {
+            expect(await store().byMemory({ namespace: suiteNamespace, memoryId: memory })).toEqual(
+              expected.filter((candidate) => candidate.memoryId === memory),
+            );
+          }
+        },
+      ),
+      { numRuns: 15 },
+    );
   });
 }

@@ -3,6 +3,7 @@ import {
   checkHistoryNamespace,
   decodeCursor,
   encodeCursor,
+  eraseSelection,
   type HistoryEvent,
   type HistoryStore,
   InvalidArgumentError,
@@ -135,7 +136,7 @@ export async function appendEvents(
 /** The history store's calls on the history table; the store's lifecycle wraps them. */
 export function pgvectorHistoryMethods(
   history: PgvectorHistoryTable,
-): Pick<HistoryStore, 'append' | 'byMemory' | 'byScope' | 'deleteScope'> {
+): Pick<HistoryStore, 'append' | 'byMemory' | 'byScope' | 'deleteScope' | 'eraseTexts'> {
   const { pool, table, ready } = history;
   return {
     async append({ events }) {
@@ -193,6 +194,31 @@ export function pgvectorHistoryMethods(
         parameters,
       );
       return { deleted: result.rowCount ?? 0 };
+    },
+
+    async eraseTexts(options) {
+      eraseSelection(options, source);
+      const { namespace, memoryIds, scope, before } = options;
+      const parameters: PgvectorParameter[] = [namespace];
+      const conditions = [
+        'namespace = $1',
+        ...scopeConditions(normalizeScope(scope, { source }), parameters),
+      ];
+      if (memoryIds !== undefined) {
+        conditions.push(`memory_id = ANY($${parameters.push([...new Set(memoryIds)])}::text[])`);
+      }
+      if (before !== undefined) {
+        conditions.push(
+          `created_at::timestamptz < $${parameters.push(new Date(before).toISOString())}::timestamptz`,
+        );
+      }
+      conditions.push('(previous_text IS NOT NULL OR new_text IS NOT NULL)');
+      await ready();
+      const result = await pool().query(
+        `UPDATE ${table} SET previous_text = NULL, new_text = NULL WHERE ${conditions.join(' AND ')}`,
+        parameters,
+      );
+      return { erased: result.rowCount ?? 0 };
     },
   };
 }

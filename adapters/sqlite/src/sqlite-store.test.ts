@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -458,5 +458,26 @@ describe('createSqliteStore', () => {
     expect(database.open).toBe(true);
     expect(database.prepare('SELECT count(*) FROM engram_memories').pluck().get()).toBe(2500);
     database.close();
+  });
+
+  it('creates the database and its -wal/-shm files 0600 in a 0700 directory it makes', async () => {
+    const made = join(directory, 'made', 'by-engram');
+    const path = join(made, 'engram.db');
+    const store = createSqliteStore({ path });
+    await store.ensureCollection({ collection: 'modes', dimensions: 2 });
+    await store.upsert({ collection: 'modes', records: [record('a', [1, 0], 'private')] });
+    const mode = (file: string) => (statSync(file).mode & 0o777).toString(8);
+    expect(mode(join(directory, 'made'))).toBe('700');
+    expect(mode(made)).toBe('700');
+    for (const file of [path, `${path}-wal`, `${path}-shm`]) expect(mode(file), file).toBe('600');
+    await store.close();
+
+    const userMade = join(directory, 'user-made');
+    mkdirSync(userMade, { mode: 0o755 });
+    const other = createSqliteStore({ path: join(userMade, 'engram.db') });
+    await other.ensureCollection({ collection: 'modes', dimensions: 2 });
+    expect(mode(userMade), 'a directory the user made keeps its mode').toBe('755');
+    expect(mode(join(userMade, 'engram.db'))).toBe('600');
+    await other.close();
   });
 });

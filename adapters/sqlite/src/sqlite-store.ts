@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import {
   assertPositiveInteger,
@@ -14,8 +13,11 @@ import {
   type CommitOptions,
   checkHistoryEventNamespaces,
   checkHistoryNamespace,
+  createPrivateDirectory,
+  createPrivateFile,
   decodeCursor,
   encodeCursor,
+  eraseSelection,
   type FilterExpression,
   filterOperators,
   type HistoryEvent,
@@ -59,7 +61,8 @@ export interface SqliteStoreOptions {
   /**
    * Database file, or `':memory:'` for a private in-process database. Default:
    * `engram.db` in `ENGRAM_HOME`, or in `~/.engram` when that variable is unset. The directory is
-   * created on first use.
+   * created on first use (0700), the file and its -wal/-shm files readable by their owner only
+   * (0600).
    */
   path?: string;
   /**
@@ -222,7 +225,10 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
       if (options.database) {
         opened = options.database;
       } else {
-        if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true });
+        if (path !== ':memory:' && path !== '') {
+          createPrivateDirectory(dirname(path));
+          createPrivateFile(path);
+        }
         opened = new Database(path, { timeout: busyTimeoutMs });
       }
       opened.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
@@ -652,6 +658,34 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
           `DELETE FROM engram_history WHERE namespace = ? AND ${conditions.join(' AND ')}`,
         );
         return { deleted: writeTransaction(() => remove.run(namespace, ...parameters).changes) };
+      },
+
+      async eraseTexts(options) {
+        eraseSelection(options, source);
+        const { namespace, memoryIds, scope, before } = options;
+        const { conditions, parameters } = scopeConditions(normalizeScope(scope, { source }));
+        conditions.unshift('namespace = ?');
+        parameters.unshift(namespace);
+        if (before !== undefined) {
+          conditions.push('julianday(created_at) < julianday(?)');
+          parameters.push(new Date(before).toISOString());
+        }
+        conditions.push('(previous_text IS NOT NULL OR new_text IS NOT NULL)');
+        const sql = `UPDATE engram_history SET previous_text = NULL, new_text = NULL WHERE ${conditions.join(' AND ')}`;
+        if (memoryIds === undefined) {
+          return { erased: writeTransaction(() => statement(sql).run(...parameters).changes) };
+        }
+        return {
+          erased: writeTransaction(() => {
+            let erased = 0;
+            for (const slice of chunk([...new Set(memoryIds)], idsPerStatement)) {
+              erased += statement(
+                `${sql} AND memory_id IN (${slice.map(() => '?').join(', ')})`,
+              ).run(...parameters, ...slice).changes;
+            }
+            return erased;
+          }),
+        };
       },
     }),
   });

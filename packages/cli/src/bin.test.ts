@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -357,5 +357,47 @@ describe('the engram command (built, real SQLite store)', () => {
     expect(unknownFlag.code).toBe(2);
     expect(unknownFlag.stderr).toContain("unknown option '--everything'");
     expect(unknownFlag.stderr).toContain('Usage: engram list');
+  });
+
+  it('keeps its data private and deletes data written by an embedder no longer configured', async () => {
+    const privateDir = join(root, 'private', 'data');
+    const stored = json<{ results: Item[] }>(
+      await engram(privateDir, ['add', 'Lives at 12 Rue X', '--user', 'zoe', '--json']),
+    );
+    json(await engram(privateDir, ['add', 'Likes tea', '--user', 'zoe', '--json']));
+    const mode = async (path: string) => ((await stat(path)).mode & 0o777).toString(8);
+    expect(await mode(join(root, 'private'))).toBe('700');
+    expect(await mode(privateDir)).toBe('700');
+    // The -wal and -shm files are gone once the last connection closes; the store's own test
+    // checks them while open.
+    const files = (await readdir(privateDir)).filter((file) => file.startsWith('engram.db'));
+    expect(files).toContain('engram.db');
+    for (const file of files) expect(await mode(join(privateDir, file)), file).toBe('600');
+
+    const other = (args: string[]) =>
+      spawnEngram(['--data-dir', privateDir, ...args], { env: { ENGRAM_EMBEDDER: 'hash:128' } });
+    const listed = json<{ results: Item[] }>(await other(['list', '--user', 'zoe', '--json']));
+    expect(listed.results).toHaveLength(2);
+    const refused = await other(['add', 'Likes jazz', '--user', 'zoe']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('ENGRAM_EMBEDDER');
+    json(await other(['delete', stored.results[0]!.id, '--erase', '--json']));
+    expect(
+      json<{ deleted: number }>(await other(['delete-all', '--user', 'zoe', '--json'])),
+    ).toEqual({
+      deleted: 1,
+    });
+    const events = json<{
+      results: Array<{ previousText: string | null; newText: string | null }>;
+    }>(await other(['history', stored.results[0]!.id, '--json']));
+    expect(events.results.map((event) => [event.previousText, event.newText])).toEqual([
+      [null, null],
+      [null, null],
+    ]);
+    const reset = await other(['reset', '--user', 'zoe']);
+    expect(reset.code, 'no terminal and no --yes').toBe(2);
+    expect(json(await other(['reset', '--user', 'zoe', '--yes', '--json']))).toEqual({
+      deleted: 0,
+    });
   });
 });

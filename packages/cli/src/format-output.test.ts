@@ -44,6 +44,7 @@ describe('formatters escape stored strings', () => {
       formatHistory([
         {
           id: hostile,
+          namespace: 'memories',
           memoryId: hostile,
           event: 'UPDATE',
           previousText: hostile,

@@ -1,9 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createHashEmbedder, createInMemoryStore, createMemoryFromEnvironment } from '@engram/core';
+import { Readable } from 'node:stream';
+import {
+  createHashEmbedder,
+  createInMemoryStore,
+  createMemoryFromEnvironment,
+  type HistoryEvent,
+} from '@engram/core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from './run-cli.js';
+import { type CliContext, runCli } from './run-cli.js';
 
 const directories: string[] = [];
 afterAll(() => {
@@ -11,12 +17,12 @@ afterAll(() => {
 });
 
 // One store shared by every invocation, as one data directory would be; the engine's close must
-// not end it between commands.
+// not end it between commands. `run` also takes what a call reads (stdin, extra environment).
 function harness(store = createInMemoryStore()) {
   const shared = { ...store, close: async () => {} };
   const dataDir = mkdtempSync(join(tmpdir(), 'engram-cli-unit-'));
   directories.push(dataDir);
-  return async (...argv: string[]) => {
+  const run = async (argv: string[], extra: Pick<Partial<CliContext>, 'stdin' | 'env'> = {}) => {
     let stdout = '';
     let stderr = '';
     const code = await runCli(['--data-dir', dataDir, ...argv], {
@@ -32,7 +38,8 @@ function harness(store = createInMemoryStore()) {
           return true;
         },
       },
-      env: { ENGRAM_LLM: 'none' },
+      env: { ENGRAM_LLM: 'none', ...extra.env },
+      ...(extra.stdin ? { stdin: extra.stdin } : {}),
       createMemory: (env, options) =>
         createMemoryFromEnvironment(env, {
           ...options,
@@ -42,6 +49,7 @@ function harness(store = createInMemoryStore()) {
     });
     return { code, stdout, stderr };
   };
+  return Object.assign((...argv: string[]) => run(argv), { run, store });
 }
 
 describe('runCli with an injected store', () => {
@@ -246,5 +254,111 @@ describe('runCli with an injected store', () => {
     expect(unknown.stderr).toContain('No memory with id "never-existed"');
     const json = await engram('history', 'never-existed', '--json');
     expect(JSON.parse(json.stderr)).toMatchObject({ error: { code: 'not_found' } });
+  });
+});
+
+/** Standard input as a terminal (or not) that answers one line. */
+function terminal(answer: string, isTTY = true): NodeJS.ReadableStream {
+  return Object.assign(Readable.from([`${answer}\n`]), { isTTY });
+}
+
+async function added(engram: ReturnType<typeof harness>, text: string, user: string) {
+  const result = await engram('add', text, '--user', user, '--json');
+  expect(result).toMatchObject({ code: 0, stderr: '' });
+  return JSON.parse(result.stdout).results[0].id as string;
+}
+
+async function history(engram: ReturnType<typeof harness>, id: string): Promise<HistoryEvent[]> {
+  const result = await engram('history', id, '--json');
+  expect(result.code).toBe(0);
+  return JSON.parse(result.stdout).results;
+}
+
+const texts = (events: HistoryEvent[]) =>
+  events.map((event) => [event.previousText, event.newText]);
+
+describe('erasure from the command line', () => {
+  it('delete --erase and delete-all --erase leave history events without texts', async () => {
+    const engram = harness();
+    const secret = await added(engram, 'Alice lives at 12 Rue X', 'alice');
+    await engram('update', secret, '--text', 'Alice lives at 3 Rue Y');
+    const kept = await added(engram, 'Bob likes tea', 'bob');
+    expect((await engram('delete', secret, '--erase')).stdout).toBe(
+      `Deleted ${secret} and erased the texts of its history.\n`,
+    );
+    expect(texts(await history(engram, secret))).toEqual([
+      [null, null],
+      [null, null],
+      [null, null],
+    ]);
+    expect((await history(engram, secret)).map((event) => event.event)).toEqual([
+      'ADD',
+      'UPDATE',
+      'DELETE',
+    ]);
+
+    const ids = [await added(engram, 'a one', 'carol'), await added(engram, 'a two', 'carol')];
+    const all = await engram('delete-all', '--user', 'carol', '--erase');
+    expect(all.stdout).toBe('Deleted 2 memories and erased the texts of their history.\n');
+    for (const id of ids)
+      expect(texts(await history(engram, id))).toEqual([
+        [null, null],
+        [null, null],
+      ]);
+    expect(texts(await history(engram, kept))).toEqual([[null, 'Bob likes tea']]);
+  });
+
+  it('reset asks on a terminal, refuses without one unless --yes, and forgets the scope', async () => {
+    const engram = harness();
+    const id = await added(engram, 'Dave fact', 'dave');
+    const other = await added(engram, 'Erin fact', 'erin');
+
+    const refused = await engram.run(['reset', '--user', 'dave'], {
+      stdin: terminal('yes', false),
+    });
+    expect(refused).toMatchObject({ code: 2, stdout: '' });
+    expect(refused.stderr).toContain('--yes');
+
+    const declined = await engram.run(['reset', '--user', 'dave'], { stdin: terminal('no') });
+    expect(declined.code).toBe(1);
+    expect(declined.stderr).toContain('Forget every memory of user "dave"');
+    expect(declined.stderr).toContain('Nothing was reset.');
+    expect(await history(engram, id)).toHaveLength(1);
+
+    const confirmed = await engram.run(['reset', '--user', 'dave'], { stdin: terminal('yes') });
+    expect(confirmed).toMatchObject({
+      code: 0,
+      stdout: 'Reset user "dave": deleted 1 memory and its history.\n',
+    });
+    // Neither the memory nor an event is left: the id is unknown, as the API answers 404.
+    const forgotten = await engram('history', id);
+    expect(forgotten.code).toBe(1);
+    expect(forgotten.stderr).toContain('No memory with id');
+
+    const scripted = await engram.run(['reset', '--user', 'erin', '--yes', '--json'], {
+      stdin: terminal('', false),
+    });
+    expect(JSON.parse(scripted.stdout)).toEqual({ deleted: 1 });
+    expect((await engram('get', other)).code).toBe(1);
+    expect((await engram('reset', '--yes')).code).toBe(2);
+  });
+
+  it('history prune erases texts older than --older-than or ENGRAM_HISTORY_TEXT_RETENTION', async () => {
+    const engram = harness();
+    const id = await added(engram, 'Frank fact', 'frank');
+    expect(await engram('history', 'prune', '--older-than', '1d')).toMatchObject({
+      code: 0,
+      stdout: 'Erased the texts of 0 history events older than 1d.\n',
+    });
+    const missing = await engram('history', 'prune');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('ENGRAM_HISTORY_TEXT_RETENTION');
+    expect((await engram('history', 'prune', '--older-than', 'soon')).code).toBe(2);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const pruned = await engram.run(['history', 'prune', '--json'], {
+      env: { ENGRAM_HISTORY_TEXT_RETENTION: '0s' },
+    });
+    expect(JSON.parse(pruned.stdout)).toEqual({ erased: 1 });
+    expect(texts(await history(engram, id))).toEqual([[null, null]]);
   });
 });

@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import {
   createHashEmbedder,
   createMemoryFromEnvironment,
+  createPrivateDirectory,
   defaultDataDirectory,
   describeError,
   EngramError,
@@ -15,6 +17,7 @@ import {
   type MemoryFromEnvironmentOptions,
   type MemoryItem,
   NotFoundError,
+  parseDuration,
   type RelationItem,
   type Scope,
   UnsupportedFunctionalityError,
@@ -113,6 +116,29 @@ function addScopeOptions(command: Command): Command {
     .option('--run <id>', 'one conversation or session');
 }
 
+function countOf(count: number, one: string, many: string): string {
+  return `${count} ${count === 1 ? one : many}`;
+}
+
+/** `user "alice"`, `user "alice" and agent "travel"`, ... */
+function describeScope(scope: Scope): string {
+  const names = { userId: 'user', agentId: 'agent', runId: 'run' } as const;
+  return Object.entries(scope)
+    .map(([field, id]) => `${names[field as keyof typeof names]} ${JSON.stringify(id)}`)
+    .join(' and ');
+}
+
+/** The next line of standard input ('' at its end). */
+async function readLine(stdin: NodeJS.ReadableStream): Promise<string> {
+  const lines = createInterface({ input: stdin, terminal: false });
+  try {
+    for await (const line of lines) return line;
+    return '';
+  } finally {
+    lines.close();
+  }
+}
+
 function exitCodeOf(error: unknown): number {
   return InvalidArgumentError.isInstance(error) || UnsupportedFunctionalityError.isInstance(error)
     ? exitUsage
@@ -142,7 +168,7 @@ export async function runCli(argv: string[], overrides: Partial<CliContext> = {}
 
   // Adapter packages named by the environment resolve from the CLI's own dependencies first.
   const openMemory = async (dataDir: string, extra: MemoryFromEnvironmentOptions = {}) => {
-    await mkdir(dataDir, { recursive: true });
+    createPrivateDirectory(dataDir);
     return context.createMemory(env, {
       dataDir,
       importModule: (specifier) => import(specifier),
@@ -357,33 +383,99 @@ Without a key, memories are stored as given and search runs offline.`,
 
   addScopeOptions(
     program.command('delete').description('delete one memory').argument('<id>', 'memory id'),
-  ).action(async (id: string, flags: ScopeFlags, command: Command) => {
-    const scope = scopeFromFlags(flags, { required: false });
-    const result = await withMemory(command, (memory) => memory.delete(id, scope));
-    print(() => `Deleted ${escapeForTerminal(id)}\n`, result);
-  });
+  )
+    .option('--erase', 'also erase the texts of its history events (the events stay)')
+    .action(async (id: string, flags: ScopeFlags & { erase?: boolean }, command: Command) => {
+      const scope = scopeFromFlags(flags, { required: false });
+      const erase = flags.erase === true;
+      const result = await withMemory(command, (memory) => memory.delete(id, { ...scope, erase }));
+      print(
+        () =>
+          `Deleted ${escapeForTerminal(id)}${erase ? ' and erased the texts of its history.' : ''}\n`,
+        result,
+      );
+    });
 
-  addScopeOptions(
-    program.command('delete-all').description('delete every memory of a scope'),
-  ).action(async (flags: ScopeFlags, command: Command) => {
-    const scope = scopeFromFlags(flags, { required: true });
-    const result = await withMemory(command, (memory) => memory.deleteAll(scope));
-    print(
-      () => `Deleted ${result.deleted} ${result.deleted === 1 ? 'memory' : 'memories'}.\n`,
-      result,
-    );
-  });
+  addScopeOptions(program.command('delete-all').description('delete every memory of a scope'))
+    .option('--erase', "also erase the texts of the scope's history events (the events stay)")
+    .action(async (flags: ScopeFlags & { erase?: boolean }, command: Command) => {
+      const scope = scopeFromFlags(flags, { required: true });
+      const erase = flags.erase === true;
+      const result = await withMemory(command, (memory) => memory.deleteAll({ ...scope, erase }));
+      print(
+        () =>
+          `Deleted ${countOf(result.deleted, 'memory', 'memories')}${erase ? ' and erased the texts of their history' : ''}.\n`,
+        result,
+      );
+    });
 
   addScopeOptions(
     program
+      .command('reset')
+      .description('forget a scope completely: its memories, their whole history and its graph'),
+  )
+    .option('--yes', 'do not ask for confirmation')
+    .action(async (flags: ScopeFlags & { yes?: boolean }, command: Command) => {
+      const scope = scopeFromFlags(flags, { required: true });
+      const label = describeScope(scope);
+      if (!flags.yes) {
+        if ((context.stdin as { isTTY?: boolean }).isTTY !== true) {
+          usageError(
+            'reset deletes for good and asks for confirmation, but standard input is not a terminal: add --yes to reset without asking.',
+          );
+        }
+        stderr.write(
+          `Forget every memory of ${label} and its whole history? This cannot be undone. Type "yes" to confirm: `,
+        );
+        if (!/^y(es)?$/i.test((await readLine(context.stdin)).trim())) {
+          stderr.write('Nothing was reset.\n');
+          exitCode = exitFailure;
+          return;
+        }
+      }
+      const result = await withMemory(command, (memory) => memory.reset(scope));
+      print(
+        () =>
+          `Reset ${label}: deleted ${countOf(result.deleted, 'memory', 'memories')} and its history.\n`,
+        result,
+      );
+    });
+
+  const historyCommand = addScopeOptions(
+    program
       .command('history')
-      .description('show every change of one memory')
+      .description('show every change of one memory; `history prune` erases old texts')
       .argument('<id>', 'memory id'),
   ).action(async (id: string, flags: ScopeFlags, command: Command) => {
     const scope = scopeFromFlags(flags, { required: false });
     const events = await withMemory(command, (memory) => memory.history(id, scope));
     print(() => formatHistory(events, width()), { results: events });
   });
+
+  historyCommand
+    .command('prune')
+    .description(
+      'erase the texts of history events older than an age (the events stay), once; default $ENGRAM_HISTORY_TEXT_RETENTION',
+    )
+    .option('--older-than <age>', 'e.g. 90d, 12h, 30m')
+    .action(async (flags: { olderThan?: string }, command: Command) => {
+      const olderThan = flags.olderThan ?? env.ENGRAM_HISTORY_TEXT_RETENTION?.trim();
+      if (!olderThan) {
+        usageError(
+          'history prune needs an age: --older-than 90d, or set ENGRAM_HISTORY_TEXT_RETENTION.',
+        );
+      }
+      parseDuration(
+        olderThan,
+        flags.olderThan === undefined ? 'ENGRAM_HISTORY_TEXT_RETENTION' : '--older-than',
+      );
+      const result = await withMemory(command, (memory) => memory.pruneHistory({ olderThan }));
+      print(
+        () =>
+          `Erased the texts of ${countOf(result.erased, 'history event', 'history events')} older than ${olderThan}.\n`,
+        result,
+      );
+    });
 
   addScopeOptions(
     program

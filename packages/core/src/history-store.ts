@@ -33,6 +33,18 @@ export interface HistoryEvent {
   createdAt: string;
 }
 
+/** Which events {@link HistoryStore.eraseTexts} erases. */
+export interface EraseTextsOptions {
+  /** The namespace whose events are erased; other namespaces are never touched. */
+  namespace: string;
+  /** Events of these memories. */
+  memoryIds?: string[];
+  /** Events whose scope matches (the same matching as `byScope`). */
+  scope?: Scope;
+  /** Only events created before this ISO-8601 time. */
+  before?: string;
+}
+
 /**
  * Append-only audit log of memory changes, separated by namespace: every read and delete names
  * one namespace (a non-empty string, else `InvalidArgumentError`) and sees only its events, so
@@ -62,6 +74,14 @@ export interface HistoryStore {
   deleteScope(
     options: CallOptions & { namespace: string; scope: Scope },
   ): Promise<{ deleted: number }>;
+  /**
+   * Erases the texts of events of the namespace: sets `previousText` and `newText` to null and keeps every other
+   * field (id, event kind, memory id, scope, actor, detail, time). `memoryIds` and/or `scope`
+   * select the events (both: events matching both); `before` keeps only events created before
+   * that ISO-8601 time. Giving none of the three throws `InvalidArgumentError` rather than
+   * erasing everything. Returns how many events held a text that is now erased.
+   */
+  eraseTexts(options: CallOptions & EraseTextsOptions): Promise<{ erased: number }>;
   /** Releases handles. Later calls throw `ClosedError`. Idempotent. */
   close(): Promise<void>;
   /** Same as `close()`, for `await using history = ...`. */

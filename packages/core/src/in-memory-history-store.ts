@@ -1,9 +1,50 @@
 import { ClosedError, InvalidArgumentError, throwIfAborted } from './errors.js';
 import { checkHistoryEventNamespaces, checkHistoryNamespace } from './history-namespace.js';
-import type { HistoryEvent, HistoryStore } from './history-store.js';
+import type { EraseTextsOptions, HistoryEvent, HistoryStore } from './history-store.js';
 import { decodeCursor, encodeCursor } from './pagination.js';
 import { matchesScope, normalizeScope } from './scope.js';
 import type { CallOptions } from './vector-store.js';
+
+/**
+ * The events `eraseTexts` selects, as a predicate: the reference semantics the adapters' queries
+ * follow. Throws `InvalidArgumentError` without a namespace, when nothing selects, or when a
+ * field is malformed.
+ */
+export function eraseSelection(
+  options: EraseTextsOptions,
+  source: string,
+): (event: HistoryEvent) => boolean {
+  const { memoryIds, scope, before } = options;
+  const namespace = checkHistoryNamespace(options.namespace, source);
+  const refuse = (message: string): never => {
+    throw new InvalidArgumentError({ source, message });
+  };
+  if (
+    memoryIds !== undefined &&
+    (!Array.isArray(memoryIds) || memoryIds.some((id) => typeof id !== 'string'))
+  ) {
+    refuse('memoryIds must be an array of memory ids.');
+  }
+  const normalized = scope === undefined ? undefined : normalizeScope(scope, { source });
+  if (normalized && Object.keys(normalized).length === 0) {
+    refuse(
+      'eraseTexts needs a non-empty scope; leave scope out to select by memoryIds or before only.',
+    );
+  }
+  const beforeTime = before === undefined ? undefined : Date.parse(before);
+  if (beforeTime !== undefined && Number.isNaN(beforeTime)) {
+    refuse(`before must be an ISO-8601 time, got ${JSON.stringify(before)}.`);
+  }
+  if (memoryIds === undefined && normalized === undefined && beforeTime === undefined) {
+    refuse('eraseTexts needs memoryIds, a scope or a before time; it never erases every event.');
+  }
+  const ids = memoryIds === undefined ? undefined : new Set(memoryIds);
+  return (event) =>
+    event.namespace === namespace &&
+    (ids === undefined || (event.memoryId !== null && ids.has(event.memoryId))) &&
+    (normalized === undefined || matchesScope(event, normalized)) &&
+    (beforeTime === undefined || Date.parse(event.createdAt) < beforeTime);
+}
 
 /**
  * History kept in process memory: the reference `HistoryStore`. It lasts as long as the process,
@@ -83,6 +124,18 @@ export function createInMemoryHistoryStore(): HistoryStore {
         (event) => event.namespace !== namespace || !matchesScope(event, normalized),
       );
       return { deleted: before - events.length };
+    },
+    async eraseTexts(options) {
+      open(options);
+      const select = eraseSelection(options, 'memory');
+      let erased = 0;
+      for (const event of events) {
+        if (!select(event)) continue;
+        if (event.previousText !== null || event.newText !== null) erased++;
+        event.previousText = null;
+        event.newText = null;
+      }
+      return { erased };
     },
     async close() {
       closed = true;

@@ -268,6 +268,10 @@ export function createInMemoryStore(): InMemoryStore {
       open(options.abortSignal);
       return history.deleteScope(options);
     },
+    eraseTexts: (options) => {
+      open(options.abortSignal);
+      return history.eraseTexts(options);
+    },
 
     async close() {
       closed = true;

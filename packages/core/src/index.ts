@@ -17,7 +17,12 @@ export type { BM25Options } from './bm25.js';
 export { scoreBM25 } from './bm25.js';
 export type { MemoryFromEnvironmentOptions } from './create-memory-from-environment.js';
 export { createMemoryFromEnvironment } from './create-memory-from-environment.js';
-export { defaultDataDirectory } from './data-directory.js';
+export {
+  createPrivateDirectory,
+  createPrivateFile,
+  defaultDataDirectory,
+} from './data-directory.js';
+export { parseDuration } from './duration.js';
 export type { Embedder, EmbedOptions, EmbedResult } from './embedder.js';
 export type {
   EnvironmentWiringOptions,
@@ -90,13 +95,14 @@ export {
   checkHistoryNamespace,
 } from './history-namespace.js';
 export type {
+  EraseTextsOptions,
   HistoryDescription,
   HistoryEvent,
   HistoryEventType,
   HistoryStore,
 } from './history-store.js';
 export { createInMemoryGraphStore } from './in-memory-graph-store.js';
-export { createInMemoryHistoryStore } from './in-memory-history-store.js';
+export { createInMemoryHistoryStore, eraseSelection } from './in-memory-history-store.js';
 export type { InMemoryStore } from './in-memory-vector-store.js';
 export { createInMemoryStore, createInMemoryVectorStore } from './in-memory-vector-store.js';
 export { parseModelJson } from './json-repair.js';
@@ -125,12 +131,15 @@ export type {
   AddOptions,
   AddResult,
   ByIdOptions,
+  DeleteAllOptions,
+  DeleteOptions,
   ImportItem,
   ListMemoriesOptions,
   ListMemoriesResult,
   MemoryChange,
   MemoryItem,
   MemoryOptions,
+  PruneHistoryOptions,
   ScopedOptions,
   SearchOptions,
   SearchResult,

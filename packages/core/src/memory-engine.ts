@@ -33,7 +33,12 @@ export interface MemoryEngine {
   readonly llmRetries: number;
   readonly prompts: { extraction?: string; reconcile?: string };
   readonly now: () => Date;
-  /** Embeds texts in batches the embedder accepts. */
+  /**
+   * Throws the `DimensionMismatchError` when the collection holds vectors of another length than
+   * the embedder makes. Reading and deleting never need it; adding, searching and re-embedding do.
+   */
+  requireMatchingDimensions(): void;
+  /** Embeds texts in batches the embedder accepts; throws as `requireMatchingDimensions` does. */
   embed(
     values: string[],
     purpose: EmbeddingPurpose,
@@ -91,12 +96,22 @@ async function embedInBatches(
   return embeddings;
 }
 
-async function ensureCollection(store: VectorStore, collection: string, embedder: Embedder) {
+/**
+ * Ensures the collection; a collection of another vector length is returned as the error to throw
+ * when vectors are needed, so that data written by an embedder no longer configured can still be
+ * listed and deleted.
+ */
+async function ensureCollection(
+  store: VectorStore,
+  collection: string,
+  embedder: Embedder,
+): Promise<DimensionMismatchError | undefined> {
   try {
     await store.ensureCollection({ collection, dimensions: embedder.dimensions });
+    return undefined;
   } catch (error) {
     if (!DimensionMismatchError.isInstance(error)) throw error;
-    throw new DimensionMismatchError({
+    return new DimensionMismatchError({
       source: 'core',
       expected: error.expected,
       actual: error.actual,
@@ -140,14 +155,20 @@ export async function openMemoryEngine(
       message: `The history would be kept in process memory (the vector store "${store.provider}" keeps none of its own), so it would be lost on exit; pass a durable historyStore (e.g. the sqlite or pgvector adapter's), or leave requireDurableHistory off.`,
     });
   }
-  await ensureCollection(store, collection, embedder);
+  const mismatch = await ensureCollection(store, collection, embedder);
+  const requireMatchingDimensions = () => {
+    if (mismatch) throw mismatch;
+  };
   const now = () => options.now?.() ?? new Date();
-  const embed = (values: string[], purpose: EmbeddingPurpose, abortSignal?: AbortSignal) =>
-    embedInBatches(embedder, values, { purpose, abortSignal });
+  const embed = async (values: string[], purpose: EmbeddingPurpose, abortSignal?: AbortSignal) => {
+    requireMatchingDimensions();
+    return embedInBatches(embedder, values, { purpose, abortSignal });
+  };
   const graphStore = options.graphStore ?? undefined;
   let graph: GraphMemory | undefined;
   if (graphStore) {
-    await graphStore.ensureSchema({ dimensions: embedder.dimensions });
+    // With the wrong embedder the graph is only read and deleted, like the collection.
+    if (!mismatch) await graphStore.ensureSchema({ dimensions: embedder.dimensions });
     graph = new GraphMemory({
       store: graphStore,
       namespace: collection,
@@ -176,6 +197,7 @@ export async function openMemoryEngine(
     llmRetries: options.llmRetries ?? 1,
     prompts: options.prompts ?? {},
     now,
+    requireMatchingDimensions,
     embed,
   };
 }

@@ -55,6 +55,12 @@ export interface MemoryOptions {
   candidatesPerFact?: number;
   /** Extra attempts after an unusable LLM answer. Default 1. */
   llmRetries?: number;
+  /**
+   * How long history events keep their texts: `90d`, `12h`, ... or milliseconds. `pruneHistory`
+   * erases the texts of older events (the events stay). Default: kept until the memory is
+   * deleted with `erase` or its scope is reset.
+   */
+  historyTextRetention?: string | number;
   /** Who is recorded as making changes in the history. Default `engine`. */
   actor?: string;
   /** Clock, for tests. */
@@ -101,6 +107,32 @@ export interface MemoryChange {
 
 /** Scope ids plus the cancellation signal, shared by most calls. */
 export interface ScopedOptions extends Scope {
+  /** Cancels the call. */
+  abortSignal?: AbortSignal;
+}
+
+/** Options of {@link Memory.delete}. */
+export interface DeleteOptions extends ByIdOptions {
+  /**
+   * Also erase the texts of the memory's history events (they keep their id, kind, scope, actor,
+   * detail and time). Default false: the history keeps what the memory said.
+   */
+  erase?: boolean;
+}
+
+/** Options of {@link Memory.deleteAll}. */
+export interface DeleteAllOptions extends ScopedOptions {
+  /**
+   * Also erase the texts of every history event of the scope, the inputs kept by
+   * `INFERENCE_FAILED` events included. Default false.
+   */
+  erase?: boolean;
+}
+
+/** Options of {@link Memory.pruneHistory}. */
+export interface PruneHistoryOptions {
+  /** Erase the texts of events older than this (`90d`, `12h`, ... or milliseconds). Default: the `historyTextRetention` option. */
+  olderThan?: string | number;
   /** Cancels the call. */
   abortSignal?: AbortSignal;
 }

@@ -73,14 +73,14 @@ export class ChangeSet {
     });
   }
 
-  /** A memory deleted. */
-  delete(record: StoredRecord): void {
+  /** A memory deleted; with `erase`, its event does not keep the text. */
+  delete(record: StoredRecord, { erase = false }: { erase?: boolean } = {}): void {
     this.remove.push(record.id);
     this.events.push(
       this.#change(record, {
         memoryId: record.id,
         event: 'DELETE',
-        previousText: record.text,
+        previousText: erase ? null : record.text,
         newText: null,
       }),
     );

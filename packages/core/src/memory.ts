@@ -1,6 +1,7 @@
 import { addMemories, storeVerbatim } from './add-memories.js';
+import { parseDuration } from './duration.js';
 import { collectionFromEnvironment } from './environment-components.js';
-import { ClosedError, NotFoundError } from './errors.js';
+import { ClosedError, InvalidArgumentError, NotFoundError } from './errors.js';
 import type { HistoryDescription, HistoryEvent } from './history-store.js';
 import { checkComponentVersions, type MemoryEngine, openMemoryEngine } from './memory-engine.js';
 import {
@@ -21,11 +22,14 @@ import type {
   AddOptions,
   AddResult,
   ByIdOptions,
+  DeleteAllOptions,
+  DeleteOptions,
   ImportItem,
   ListMemoriesOptions,
   ListMemoriesResult,
   MemoryItem,
   MemoryOptions,
+  PruneHistoryOptions,
   ScopedOptions,
   SearchOptions,
   SearchResult,
@@ -64,6 +68,9 @@ export class Memory {
     this.#collection = options.collection ?? collectionFromEnvironment(process.env);
     checkMemoryOptions(options, this.#collection);
     checkComponentVersions(options);
+    if (options.historyTextRetention !== undefined) {
+      parseDuration(options.historyTextRetention, 'historyTextRetention');
+    }
   }
 
   #ready(): Promise<MemoryEngine> {
@@ -119,6 +126,7 @@ export class Memory {
     const normalized = normalizeMessages(messages);
     const metadata = checkMetadata(options.metadata);
     const engine = await this.#ready();
+    engine.requireMatchingDimensions();
     const infer = options.infer ?? engine.llm !== undefined;
     if (infer && !engine.llm) {
       invalid(
@@ -219,21 +227,35 @@ export class Memory {
   }
 
   /**
-   * Deletes one memory and records the deletion. Throws `NotFoundError` when there is none (in
-   * the scope, when one is given).
+   * Deletes one memory and records the deletion. With `erase`, the texts of the memory's history
+   * events are erased too. Throws `NotFoundError` when there is none (in the scope, when one is
+   * given).
    */
-  async delete(id: string, options: ByIdOptions = {}): Promise<{ id: string; deleted: true }> {
+  async delete(id: string, options: DeleteOptions = {}): Promise<{ id: string; deleted: true }> {
+    const erase = options.erase === true;
     return this.#changeOne(id, options, async (engine, current) => {
+      // Erased first: if the delete then fails, the call can simply be repeated.
+      if (erase) {
+        await engine.history.eraseTexts({
+          namespace: engine.collection,
+          memoryIds: [id],
+          ...signalOf(options.abortSignal),
+        });
+      }
       const changes = engine.writer.changes();
-      changes.delete(current);
+      changes.delete(current, { erase });
       await engine.writer.write(changes, options.abortSignal);
       return { id, deleted: true as const };
     });
   }
 
-  /** Deletes every memory of a scope (every page, nothing outside it), recording each deletion. */
-  async deleteAll(options: ScopedOptions): Promise<{ deleted: number }> {
+  /**
+   * Deletes every memory of a scope (every page, nothing outside it), recording each deletion.
+   * With `erase`, every history event of the scope loses its texts too.
+   */
+  async deleteAll(options: DeleteAllOptions): Promise<{ deleted: number }> {
     const scope = normalizeScope(options, { required: true });
+    const erase = options.erase === true;
     const engine = await this.#ready();
     const signal = signalOf(options.abortSignal);
     return engine.writer.inScope(scope, async () => {
@@ -247,14 +269,47 @@ export class Memory {
           ...(cursor ? { cursor } : {}),
           ...signal,
         });
+        if (erase && page.records.length > 0) {
+          const memoryIds = page.records.map((record) => record.id);
+          await engine.history.eraseTexts({ namespace: engine.collection, memoryIds, ...signal });
+        }
         const changes = engine.writer.changes();
-        for (const record of page.records) changes.delete(record);
+        for (const record of page.records) changes.delete(record, { erase });
         await engine.writer.write(changes, options.abortSignal);
         deleted += page.records.length;
         cursor = page.nextCursor;
       } while (cursor);
+      // The scope's other events: memories deleted before, inputs the model could not process.
+      if (erase)
+        await engine.history.eraseTexts({ namespace: engine.collection, scope, ...signal });
       await engine.graph?.deleteScope(scope, options.abortSignal);
       return { deleted };
+    });
+  }
+
+  /**
+   * Erases the texts of history events older than `olderThan`, else the `historyTextRetention`
+   * option (the events themselves stay). Returns how many events lost their texts.
+   */
+  async pruneHistory(options: PruneHistoryOptions = {}): Promise<{ erased: number }> {
+    const age = options.olderThan ?? this.#options.historyTextRetention;
+    if (age === undefined) {
+      throw new InvalidArgumentError({
+        source: 'core',
+        message:
+          'pruneHistory needs an age: pass olderThan (e.g. "90d") or set the historyTextRetention option.',
+      });
+    }
+    const milliseconds = parseDuration(
+      age,
+      options.olderThan === undefined ? 'historyTextRetention' : 'olderThan',
+    );
+    const engine = await this.#ready();
+    const before = new Date(engine.now().getTime() - milliseconds).toISOString();
+    return engine.history.eraseTexts({
+      namespace: engine.collection,
+      before,
+      ...signalOf(options.abortSignal),
     });
   }
 

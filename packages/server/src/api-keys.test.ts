@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidArgumentError, NotFoundError } from '@engram/core';
@@ -62,6 +62,37 @@ describe('openApiKeyStore', () => {
     for (const project of ['', 'Alpha', 'a b', '../x', 'x'.repeat(49)]) {
       expect(() => keys.create({ project }), project).toThrow(InvalidArgumentError);
     }
+    keys.close();
+  });
+
+  it('creates the key file 0600 in a 0700 directory it makes', () => {
+    const directory = mkdtempSync(join(tmpdir(), 'engram-keys-'));
+    directories.push(directory);
+    const path = apiKeyStorePath(join(directory, 'data'));
+    const keys = openApiKeyStore(path);
+    keys.create({ project: 'alpha' });
+    const mode = (file: string) => (statSync(file).mode & 0o777).toString(8);
+    expect(mode(join(directory, 'data'))).toBe('700');
+    for (const file of [path, `${path}-wal`, `${path}-shm`]) expect(mode(file), file).toBe('600');
+    keys.close();
+  });
+
+  it('marks admin keys, and opens a key file from before admin keys with its keys non-admin', () => {
+    const directory = mkdtempSync(join(tmpdir(), 'engram-keys-'));
+    directories.push(directory);
+    const path = apiKeyStorePath(directory);
+    const old = new Database(path);
+    old.exec(`CREATE TABLE engram_api_keys (id TEXT PRIMARY KEY, project TEXT NOT NULL, name TEXT,
+      hash BLOB NOT NULL, created_at TEXT NOT NULL, revoked_at TEXT)`);
+    old.close();
+    const keys = openApiKeyStore(path);
+    const member = keys.create({ project: 'alpha' });
+    const admin = keys.create({ project: 'alpha', admin: true });
+    expect(admin.admin).toBe(true);
+    expect(keys.verify(admin.key)).toEqual({ keyId: admin.id, project: 'alpha', admin: true });
+    expect(keys.verify(member.key)).toEqual({ keyId: member.id, project: 'alpha' });
+    const listed = new Map(keys.list().map((key) => [key.id, key.admin]));
+    expect([listed.get(member.id), listed.get(admin.id)]).toEqual([undefined, true]);
     keys.close();
   });
 });

@@ -1,7 +1,11 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { InvalidArgumentError, NotFoundError } from '@engram/core';
+import {
+  createPrivateDirectory,
+  createPrivateFile,
+  InvalidArgumentError,
+  NotFoundError,
+} from '@engram/core';
 import Database from 'better-sqlite3';
 
 const source = 'server';
@@ -21,6 +25,8 @@ export interface ApiKeyInfo {
   createdAt: string;
   /** ISO-8601 time of revocation, when revoked. */
   revokedAt: string | null;
+  /** Present on admin keys, which may also reset whole scopes (`POST /v1/reset`). */
+  admin?: true;
 }
 
 /** A newly created key: `key` is shown once and never stored. */
@@ -31,14 +37,18 @@ export interface CreatedApiKey extends ApiKeyInfo {
 
 /** The project and key id an accepted key belongs to. */
 export interface ApiKeyIdentity {
+  /** Public id of the key. */
   keyId: string;
+  /** Project whose memories the key reads and writes. */
   project: string;
+  /** Present when the key is an admin key of the project. */
+  admin?: true;
 }
 
 /** Where API keys live: a small SQLite file, only SHA-256 hashes of the keys. */
 export interface ApiKeyStore {
   /** Creates a key for a project. The returned `key` is the only copy. */
-  create(options: { project: string; name?: string }): CreatedApiKey;
+  create(options: { project: string; name?: string; admin?: boolean }): CreatedApiKey;
   /** Every key, revoked ones included, oldest first. */
   list(): ApiKeyInfo[];
   /** Revokes a key; it stops working at once. Throws `NotFoundError` for an unknown id. */
@@ -57,6 +67,7 @@ interface KeyRow {
   hash: Buffer;
   created_at: string;
   revoked_at: string | null;
+  admin: number;
 }
 
 const keyPattern = /^engram_(k_[0-9a-f]{12})_([A-Za-z0-9_-]{43})$/;
@@ -72,6 +83,7 @@ function toInfo(row: KeyRow): ApiKeyInfo {
     name: row.name,
     createdAt: row.created_at,
     revokedAt: row.revoked_at,
+    ...(row.admin ? { admin: true as const } : {}),
   };
 }
 
@@ -86,7 +98,8 @@ export function apiKeyStorePath(dataDir: string): string {
  * constant time.
  */
 export function openApiKeyStore(path: string): ApiKeyStore {
-  mkdirSync(dirname(path), { recursive: true });
+  createPrivateDirectory(dirname(path));
+  createPrivateFile(path);
   const database = new Database(path);
   database.pragma('journal_mode = WAL');
   database.pragma('busy_timeout = 5000');
@@ -97,12 +110,20 @@ export function openApiKeyStore(path: string): ApiKeyStore {
       name TEXT,
       hash BLOB NOT NULL,
       created_at TEXT NOT NULL,
-      revoked_at TEXT
+      revoked_at TEXT,
+      admin INTEGER NOT NULL DEFAULT 0
     )`);
+  const columns = database.prepare('PRAGMA table_info(engram_api_keys)').all() as {
+    name: string;
+  }[];
+  // Key files written before admin keys existed get the column; their keys stay non-admin.
+  if (!columns.some((column) => column.name === 'admin')) {
+    database.exec('ALTER TABLE engram_api_keys ADD COLUMN admin INTEGER NOT NULL DEFAULT 0');
+  }
   const byId = database.prepare<[string], KeyRow>('SELECT * FROM engram_api_keys WHERE id = ?');
 
   return {
-    create({ project, name }) {
+    create({ project, name, admin = false }) {
       if (!projectNamePattern.test(project)) {
         throw new InvalidArgumentError({
           source,
@@ -117,10 +138,18 @@ export function openApiKeyStore(path: string): ApiKeyStore {
       const createdAt = new Date().toISOString();
       database
         .prepare(
-          'INSERT INTO engram_api_keys (id, project, name, hash, created_at) VALUES (?, ?, ?, ?, ?)',
+          'INSERT INTO engram_api_keys (id, project, name, hash, created_at, admin) VALUES (?, ?, ?, ?, ?, ?)',
         )
-        .run(id, project, name ?? null, hashKey(key), createdAt);
-      return { id, key, project, name: name ?? null, createdAt, revokedAt: null };
+        .run(id, project, name ?? null, hashKey(key), createdAt, admin ? 1 : 0);
+      return {
+        id,
+        key,
+        project,
+        name: name ?? null,
+        createdAt,
+        revokedAt: null,
+        ...(admin ? { admin: true as const } : {}),
+      };
     },
     list() {
       return database
@@ -147,7 +176,11 @@ export function openApiKeyStore(path: string): ApiKeyStore {
       const expected = row?.hash ?? Buffer.alloc(digest.length);
       const equal = timingSafeEqual(digest, expected);
       if (!row || !equal || row.revoked_at) return undefined;
-      return { keyId: row.id, project: row.project };
+      return {
+        keyId: row.id,
+        project: row.project,
+        ...(row.admin ? { admin: true as const } : {}),
+      };
     },
     activeCount() {
       return database

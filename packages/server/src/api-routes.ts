@@ -3,6 +3,7 @@ import { type OpenAPIHono, z } from '@hono/zod-openapi';
 import {
   addRequestSchema,
   addResultSchema,
+  byIdEraseQuerySchema,
   byIdScopeQuerySchema,
   deleteAllResultSchema,
   deleteResultSchema,
@@ -16,7 +17,8 @@ import {
   listQuerySchema,
   listResponseSchema,
   memoryItemSchema,
-  scopeQuerySchema,
+  resetRequestSchema,
+  scopeEraseQuerySchema,
   searchRequestSchema,
   searchResponseSchema,
   updateRequestSchema,
@@ -107,7 +109,8 @@ const deleteRoute = authenticatedRoute({
   path: '/v1/memories/{id}',
   tags: ['memories'],
   summary: 'Delete one memory',
-  request: { params: idParamsSchema, query: byIdScopeQuerySchema },
+  description: 'With `erase=true`, the texts of its history events are erased too.',
+  request: { params: idParamsSchema, query: byIdEraseQuerySchema },
   responses: { 200: json(deleteResultSchema, 'Deleted.'), ...notFound },
 });
 
@@ -116,8 +119,24 @@ const deleteAllRoute = authenticatedRoute({
   path: '/v1/memories',
   tags: ['memories'],
   summary: 'Delete every memory of a scope',
-  request: { query: scopeQuerySchema },
+  description:
+    'With `erase=true`, every history event of the scope loses its texts too (inputs of failed inferences included).',
+  request: { query: scopeEraseQuerySchema },
   responses: { 200: json(deleteAllResultSchema, 'How many were deleted.') },
+});
+
+const resetRoute = authenticatedRoute({
+  method: 'post',
+  path: '/v1/reset',
+  tags: ['memories'],
+  summary: 'Forget a scope completely (admin keys only)',
+  description:
+    "Deletes the scope's memories, its whole history and its graph relations in the key's project. Needs an admin key (`engram keys create --project <name> --admin`).",
+  request: body(resetRequestSchema),
+  responses: {
+    200: json(deleteAllResultSchema, 'How many memories were deleted.'),
+    403: errorResponse('The key is not an admin key.'),
+  },
 });
 
 const historyRoute = authenticatedRoute({
@@ -234,16 +253,31 @@ export function registerApiRoutes(app: OpenAPIHono<AppEnv>, context: AppContext)
   app.openapi(deleteRoute, async (c) => {
     const { project } = c.get('identity');
     const { id } = c.req.valid('param');
-    return c.json(
-      await deleteProjectMemory(context, project, id, scopeOf(c.req.valid('query'))),
-      200,
-    );
+    const { erase, ...scope } = c.req.valid('query');
+    return c.json(await deleteProjectMemory(context, project, id, scopeOf(scope), erase), 200);
   });
 
   app.openapi(deleteAllRoute, async (c) => {
     const { project } = c.get('identity');
+    const input = c.req.valid('query');
     const memory = await context.projects.memory(project);
-    return c.json(await memory.deleteAll(scopeOf(c.req.valid('query'))), 200);
+    return c.json(
+      await memory.deleteAll({ ...scopeOf(input), erase: input.erase === 'true' }),
+      200,
+    );
+  });
+
+  app.openapi(resetRoute, async (c) => {
+    const { project, admin } = c.get('identity');
+    if (!admin) {
+      throw new ApiError(
+        403,
+        'forbidden',
+        'Resetting a scope needs an admin key of this project: create one with `engram keys create --project <name> --admin`.',
+      );
+    }
+    const memory = await context.projects.memory(project);
+    return c.json(await memory.reset(scopeOf(c.req.valid('json'))), 200);
   });
 
   app.openapi(historyRoute, async (c) => {

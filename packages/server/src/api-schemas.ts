@@ -103,6 +103,26 @@ export const byIdScopeQuerySnakeSchema = z.object({
   run_id: scopeFieldsSnake.run_id,
 });
 
+const eraseField = {
+  erase: z.enum(['true', 'false']).optional().openapi({
+    description:
+      '`true` also erases the texts of the history events (they keep id, kind, scope, actor and time).',
+  }),
+};
+
+export const eraseQuerySchema = z.object(eraseField);
+export const scopeEraseQuerySchema = z.object({ ...scopeFields, ...eraseField });
+export const scopeEraseQuerySnakeSchema = z.object({ ...scopeFieldsSnake, ...eraseField });
+
+/** {@link byIdScopeQuerySchema} with `erase`, for deleting one memory. */
+export const byIdEraseQuerySchema = byIdScopeQuerySchema.extend(eraseField);
+/** {@link byIdScopeQuerySnakeSchema} with `erase`. */
+export const byIdEraseQuerySnakeSchema = byIdScopeQuerySnakeSchema.extend(eraseField);
+
+export const resetRequestSchema = z.object(scopeFields).strict().openapi('ResetRequest', {
+  description: 'The scope to forget: at least one of userId, agentId, runId.',
+});
+
 export const addRequestSchema = z
   .object({
     messages: messagesSchema,

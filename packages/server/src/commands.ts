@@ -117,15 +117,17 @@ export function addServerCommands(program: Command, context: ServerCommandContex
     .description('create an API key for a project; the key is printed once')
     .requiredOption('--project <project>', 'project whose memories the key reads and writes')
     .option('--name <name>', 'label, e.g. the application using the key')
-    .action((flags: { project: string; name?: string }, command: Command) =>
+    .option('--admin', 'the key may also reset whole scopes of the project (POST /v1/reset)')
+    .action((flags: { project: string; name?: string; admin?: boolean }, command: Command) =>
       withKeyStore(command, (store, globals) => {
         const created = store.create({
           project: flags.project,
           ...(flags.name === undefined ? {} : { name: flags.name }),
+          ...(flags.admin ? { admin: true } : {}),
         });
         print(
           globals,
-          `Created API key ${created.id} for project "${created.project}".\n` +
+          `Created ${created.admin ? 'admin ' : ''}API key ${created.id} for project "${created.project}".\n` +
             `Key (shown only now, store it safely):\n${created.key}\n`,
           created,
         );
@@ -140,7 +142,7 @@ export function addServerCommands(program: Command, context: ServerCommandContex
         const list = store.list();
         const lines = list.map(
           (key) =>
-            `${key.id}  ${key.project}  ${key.revokedAt ? `revoked ${key.revokedAt}` : 'active'}  ${key.createdAt}${key.name ? `  ${key.name}` : ''}\n`,
+            `${key.id}  ${key.project}  ${key.revokedAt ? `revoked ${key.revokedAt}` : 'active'}${key.admin ? '  admin' : ''}  ${key.createdAt}${key.name ? `  ${key.name}` : ''}\n`,
         );
         print(globals, lines.length > 0 ? lines.join('') : 'No API keys.\n', { results: list });
       }),

@@ -16,6 +16,7 @@ export type ApiErrorCode =
   | 'unsupported_functionality'
   | 'not_found'
   | 'unauthorized'
+  | 'forbidden'
   | 'payload_too_large'
   | 'rate_limited'
   | 'method_not_allowed'

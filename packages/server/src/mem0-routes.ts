@@ -1,6 +1,7 @@
 import type { MemoryItem, Scope } from '@engram/core';
 import type { OpenAPIHono, z } from '@hono/zod-openapi';
 import {
+  byIdEraseQuerySnakeSchema,
   byIdScopeQuerySnakeSchema,
   idParamsSchema,
   mem0AddRequestSchema,
@@ -13,7 +14,7 @@ import {
   mem0SearchResponseSchema,
   mem0UpdateRequestSchema,
   messageResponseSchema,
-  scopeQuerySnakeSchema,
+  scopeEraseQuerySnakeSchema,
 } from './api-schemas.js';
 import { type AppContext, type AppEnv, runAdd } from './app-context.js';
 import {
@@ -139,7 +140,8 @@ const deleteRoute = authenticatedRoute({
   path: '/memories/{id}',
   tags,
   summary: 'Delete a memory (mem0 shape)',
-  request: { params: idParamsSchema, query: byIdScopeQuerySnakeSchema },
+  description: 'With `erase=true`, the texts of its history events are erased too.',
+  request: { params: idParamsSchema, query: byIdEraseQuerySnakeSchema },
   responses: { 200: json(messageResponseSchema, 'Deleted.'), ...notFound },
 });
 
@@ -148,7 +150,8 @@ const deleteAllRoute = authenticatedRoute({
   path: '/memories',
   tags,
   summary: 'Delete every memory of a scope (mem0 shape)',
-  request: { query: scopeQuerySnakeSchema },
+  description: 'With `erase=true`, every history event of the scope loses its texts too.',
+  request: { query: scopeEraseQuerySnakeSchema },
   responses: { 200: json(messageResponseSchema, 'Deleted.') },
 });
 
@@ -227,14 +230,16 @@ export function registerMem0Routes(app: OpenAPIHono<AppEnv>, context: AppContext
   app.openapi(deleteRoute, async (c) => {
     const { project } = c.get('identity');
     const { id } = c.req.valid('param');
-    await deleteProjectMemory(context, project, id, scopeOfSnake(c.req.valid('query')));
+    const { erase, ...scope } = c.req.valid('query');
+    await deleteProjectMemory(context, project, id, scopeOfSnake(scope), erase);
     return c.json({ message: 'Memory deleted successfully' }, 200);
   });
 
   app.openapi(deleteAllRoute, async (c) => {
     const { project } = c.get('identity');
     const memory = await context.projects.memory(project);
-    await memory.deleteAll(scopeOfSnake(c.req.valid('query')));
+    const input = c.req.valid('query');
+    await memory.deleteAll({ ...scopeOfSnake(input), erase: input.erase === 'true' });
     return c.json({ message: 'All relevant memories deleted' }, 200);
   });
 }

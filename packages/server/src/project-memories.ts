@@ -1,8 +1,9 @@
-import { access, constants, mkdir } from 'node:fs/promises';
+import { access, constants } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   type AdapterComponents,
   createMemoryFromEnvironment,
+  createPrivateDirectory,
   type Embedder,
   EngramError,
   type HistoryStore,
@@ -88,11 +89,12 @@ function historyFilePerProject(config: ServerConfig, store?: StoreConfig): Histo
  * Opens project engines as configured. With the embedded SQLite store each project gets its
  * own database file (`<dataDir>/projects/<project>.db`), so memories and history never share
  * a table; other stores hold one collection per project. History is always durable: see
- * {@link HistoryPlan}.
+ * {@link HistoryPlan}. `now` is the clock of the history (for tests).
  */
 export function createProjectMemories(
   config: ServerConfig,
   metrics: ServerMetrics,
+  { now }: { now?: () => Date } = {},
 ): ProjectMemories {
   const embedded = config.vectorStore.provider === 'sqlite' && !config.vectorStore.url;
   const memories = new Map<string, Promise<Memory>>();
@@ -173,7 +175,7 @@ export function createProjectMemories(
     directory: string,
     project: string,
   ) {
-    await mkdir(directory, { recursive: true });
+    createPrivateDirectory(directory);
     return createConfiguredStore(kind, store, {
       env: config.env,
       dataDir: directory,
@@ -211,6 +213,10 @@ export function createProjectMemories(
       llm: llm ?? null,
       collection: projectCollection(project),
       actor: `project:${project}`,
+      ...(config.historyTextRetentionMs === undefined
+        ? {}
+        : { historyTextRetention: config.historyTextRetentionMs }),
+      ...(now ? { now } : {}),
       dataDir: config.dataDir,
       importModule: importFromServer,
     });
@@ -227,7 +233,7 @@ export function createProjectMemories(
       return memory;
     },
     async check() {
-      await mkdir(config.dataDir, { recursive: true });
+      createPrivateDirectory(config.dataDir);
       await access(config.dataDir, constants.W_OK);
       const { store, dimensions } = await loadShared();
       if (store) {

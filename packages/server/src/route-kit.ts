@@ -182,14 +182,18 @@ export async function updateProjectMemory(
   });
 }
 
-/** Deletes a memory of the project (and of the scope, when given); a 404 when there is none. */
+/**
+ * Deletes a memory of the project (and of the scope, when given; with `erase`, also the texts
+ * of its history); a 404 when there is none.
+ */
 export async function deleteProjectMemory(
   context: AppContext,
   project: string,
   id: string,
   scope: Scope = {},
+  erase: 'true' | 'false' | undefined = undefined,
 ) {
   await requireMemory(context, project, id, scope);
   const memory = await context.projects.memory(project);
-  return memory.delete(id, scope);
+  return memory.delete(id, { ...scope, erase: erase === 'true' });
 }

@@ -1,10 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { HistoryEvent } from '@engram/core';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiKeyStorePath, openApiKeyStore } from './api-keys.js';
 import type { AppContext } from './app-context.js';
+import { pruneProjectHistories, scheduleHistoryRetention } from './history-retention.js';
 import { createMemoryJobQueue } from './job-queue.js';
 import { createServerMetrics } from './metrics.js';
 import { createProjectMemories } from './project-memories.js';
@@ -17,21 +19,28 @@ let context: AppContext;
 let app: ReturnType<typeof createServerApp>;
 let alphaKey: string;
 let betaKey: string;
+let adminKey: string;
+let dataDir: string;
+const day = 24 * 60 * 60 * 1000;
+let time = Date.parse('2025-01-01T00:00:00.000Z');
 
 beforeAll(() => {
   directory = mkdtempSync(join(tmpdir(), 'engram-app-'));
+  // Created by the server, so that its modes can be checked.
+  dataDir = join(directory, 'data');
   const config = loadServerConfig(
-    { dataDir: directory },
-    { ENGRAM_LLM: 'none', ENGRAM_EMBEDDER: 'hash' },
+    { dataDir },
+    { ENGRAM_LLM: 'none', ENGRAM_EMBEDDER: 'hash', ENGRAM_HISTORY_TEXT_RETENTION: '30d' },
   );
-  const keys = openApiKeyStore(apiKeyStorePath(directory));
+  const keys = openApiKeyStore(apiKeyStorePath(dataDir));
   alphaKey = keys.create({ project: 'alpha' }).key;
-  betaKey = keys.create({ project: 'beta' }).key;
+  betaKey = keys.create({ project: 'beta', admin: true }).key;
+  adminKey = keys.create({ project: 'alpha', admin: true }).key;
   const metrics = createServerMetrics();
   context = {
     config,
     keys,
-    projects: createProjectMemories(config, metrics),
+    projects: createProjectMemories(config, metrics, { now: () => new Date(time) }),
     jobs: createMemoryJobQueue({ attempts: 1, backoffMs: 1 }),
     metrics,
     logger: pino({ level: 'silent' }),
@@ -83,6 +92,7 @@ describe('createServerApp', () => {
       '/v1/memories',
       '/v1/memories/{id}',
       '/v1/memories/{id}/history',
+      '/v1/reset',
       '/v1/search',
     ]);
     expect(document.paths['/v1/memories']!.post!.security).toEqual([
@@ -126,6 +136,139 @@ describe('createServerApp', () => {
       expect(await answer.json()).toMatchObject({ checks: { server: 'shutting down' } });
     } finally {
       context.state.shuttingDown = false;
+    }
+  });
+});
+
+async function add(text: string, scope: Record<string, string>, key = alphaKey) {
+  const answer = await call('/v1/memories', {
+    method: 'POST',
+    key,
+    body: { messages: text, ...scope },
+  });
+  expect(answer.status).toBe(200);
+  return ((await answer.json()) as { results: Array<{ id: string }> }).results[0]!.id;
+}
+
+async function history(id: string, key = alphaKey): Promise<HistoryEvent[]> {
+  const answer = await call(`/v1/memories/${id}/history`, { key });
+  expect(answer.status).toBe(200);
+  return ((await answer.json()) as { results: HistoryEvent[] }).results;
+}
+
+const mode = (path: string) => (statSync(path).mode & 0o777).toString(8);
+
+describe('erasure over the API', () => {
+  it('creates the data directory, the key file and project databases private', async () => {
+    await add('private fact', { userId: 'modes' });
+    expect(mode(dataDir)).toBe('700');
+    expect(mode(join(dataDir, 'projects'))).toBe('700');
+    expect(mode(apiKeyStorePath(dataDir))).toBe('600');
+    for (const suffix of ['', '-wal', '-shm']) {
+      expect(mode(join(dataDir, 'projects', `alpha.db${suffix}`)), suffix).toBe('600');
+    }
+  });
+
+  it('DELETE /v1/memories/{id}?erase=true leaves events without texts', async () => {
+    const id = await add('Alice lives at 12 Rue X', { userId: 'alice' });
+    const patched = await call(`/v1/memories/${id}`, {
+      method: 'PATCH',
+      body: { text: 'Alice lives at 3 Rue Y' },
+    });
+    expect(patched.status).toBe(200);
+    const kept = await add('Alice likes tea', { userId: 'alice' });
+    expect((await call(`/v1/memories/${id}?erase=true`, { method: 'DELETE' })).status).toBe(200);
+    const events = await history(id);
+    expect(events.map((event) => [event.event, event.previousText, event.newText])).toEqual([
+      ['ADD', null, null],
+      ['UPDATE', null, null],
+      ['DELETE', null, null],
+    ]);
+    expect(
+      events.every((event) => event.userId === 'alice' && event.actor === 'project:alpha'),
+    ).toBe(true);
+    expect((await history(kept))[0]!.newText).toBe('Alice likes tea');
+    expect((await call(`/v1/memories/${id}?erase=maybe`, { method: 'DELETE' })).status).toBe(400);
+  });
+
+  it('DELETE /v1/memories?userId=...&erase=true and the mem0 routes erase too', async () => {
+    const ids = [await add('b one', { userId: 'bob' }), await add('b two', { userId: 'bob' })];
+    const carol = await add('carol fact', { userId: 'carol' });
+    const answer = await call('/v1/memories?userId=bob&erase=true', { method: 'DELETE' });
+    expect(await answer.json()).toEqual({ deleted: 2 });
+    for (const id of ids) {
+      expect(
+        (await history(id)).every((event) => event.newText === null && event.previousText === null),
+      ).toBe(true);
+    }
+    expect((await history(carol))[0]!.newText).toBe('carol fact');
+
+    const dave = await add('dave fact', { userId: 'dave' });
+    expect((await call(`/memories/${dave}?erase=true`, { method: 'DELETE' })).status).toBe(200);
+    expect((await history(dave)).map((event) => event.newText ?? event.previousText)).toEqual([
+      null,
+      null,
+    ]);
+    const erin = await add('erin fact', { userId: 'erin' });
+    expect((await call('/memories?user_id=erin&erase=true', { method: 'DELETE' })).status).toBe(
+      200,
+    );
+    expect((await history(erin)).map((event) => event.newText ?? event.previousText)).toEqual([
+      null,
+      null,
+    ]);
+    expect((await history(carol))[0]!.newText).toBe('carol fact');
+  });
+
+  it('POST /v1/reset needs an admin key and forgets one scope of the key’s project', async () => {
+    const id = await add('frank fact', { userId: 'frank' });
+    const betaId = await add('beta frank fact', { userId: 'frank' }, betaKey);
+    const refused = await call('/v1/reset', { method: 'POST', body: { userId: 'frank' } });
+    expect(refused.status).toBe(403);
+    expect(await refused.json()).toMatchObject({
+      error: { code: 'forbidden', message: expect.stringContaining('--admin') },
+    });
+    expect((await call(`/v1/memories/${id}`)).status).toBe(200);
+
+    const empty = await call('/v1/reset', { method: 'POST', key: adminKey, body: {} });
+    expect(empty.status).toBe(400);
+    const reset = await call('/v1/reset', {
+      method: 'POST',
+      key: adminKey,
+      body: { userId: 'frank' },
+    });
+    expect(reset.status).toBe(200);
+    expect(await reset.json()).toEqual({ deleted: 1 });
+    expect((await call(`/v1/memories/${id}`)).status).toBe(404);
+    expect((await call(`/v1/memories/${id}/history`)).status).toBe(404);
+    expect((await history(betaId, betaKey))[0]!.newText).toBe('beta frank fact');
+  });
+
+  it('prunes history texts older than ENGRAM_HISTORY_TEXT_RETENTION in every project', async () => {
+    const old = await add('old fact', { userId: 'grace' });
+    const betaOld = await add('old beta fact', { userId: 'grace' }, betaKey);
+    time += 20 * day;
+    const recent = await add('recent fact', { userId: 'grace' });
+    time += 15 * day;
+    const erased = await pruneProjectHistories(context);
+    expect(erased.alpha).toBeGreaterThanOrEqual(1);
+    expect(erased.beta).toBeGreaterThanOrEqual(1);
+    expect((await history(old))[0]!.newText).toBeNull();
+    expect((await history(betaOld, betaKey))[0]!.newText).toBeNull();
+    expect((await history(recent))[0]!.newText).toBe('recent fact');
+  });
+
+  it('runs the retention at start and on its interval until stopped', async () => {
+    const old = await add('scheduled old fact', { userId: 'heidi' });
+    time += 31 * day;
+    const stop = scheduleHistoryRetention(context, 20);
+    try {
+      await expect.poll(async () => (await history(old))[0]!.newText).toBeNull();
+      const later = await add('scheduled later fact', { userId: 'heidi' });
+      time += 31 * day;
+      await expect.poll(async () => (await history(later))[0]!.newText).toBeNull();
+    } finally {
+      stop();
     }
   });
 });

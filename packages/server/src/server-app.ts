@@ -169,7 +169,8 @@ export function createServerApp(context: AppContext): OpenAPIHono<AppEnv> {
     const key = presentedKey(c);
     if (key === undefined) {
       if (config.insecureLocal) {
-        c.set('identity', { keyId: 'local', project: 'default' });
+        // Local trial mode has one user, who may also reset scopes.
+        c.set('identity', { keyId: 'local', project: 'default', admin: true });
       } else {
         throw new ApiError(
           401,

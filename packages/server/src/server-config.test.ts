@@ -76,4 +76,27 @@ describe('loadServerConfig', () => {
       rmSync(directory, { recursive: true, force: true });
     }
   });
+
+  it('reads the history text retention from the environment or the file', () => {
+    expect(loadServerConfig({}, {}).historyTextRetentionMs).toBeUndefined();
+    expect(
+      loadServerConfig({}, { ENGRAM_HISTORY_TEXT_RETENTION: '90d' }).historyTextRetentionMs,
+    ).toBe(90 * 24 * 60 * 60 * 1000);
+    expect(
+      loadServerConfig({}, { ENGRAM_HISTORY_TEXT_RETENTION: 'off' }).historyTextRetentionMs,
+    ).toBeUndefined();
+    expect(() => loadServerConfig({}, { ENGRAM_HISTORY_TEXT_RETENTION: 'soon' })).toThrow(
+      /ENGRAM_HISTORY_TEXT_RETENTION.*90d/,
+    );
+    const directory = mkdtempSync(join(tmpdir(), 'engram-config-'));
+    try {
+      const file = join(directory, 'engram.yaml');
+      writeFileSync(file, 'historyTextRetention: 12h\n');
+      expect(loadServerConfig({ configFile: file }, {}).historyTextRetentionMs).toBe(
+        12 * 60 * 60 * 1000,
+      );
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
 });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
-import { type Environment, InvalidArgumentError } from '@engram/core';
+import { type Environment, InvalidArgumentError, parseDuration } from '@engram/core';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
@@ -55,6 +55,7 @@ export const serverConfigFileSchema = z
       })
       .strict()
       .optional(),
+    historyTextRetention: z.string().min(1).optional(),
     shutdownTimeoutMs: integer(0, 600_000).optional(),
     queue: z
       .object({
@@ -114,6 +115,11 @@ export interface ServerConfig {
   embedder?: string;
   /** Per-key token bucket: sustained rate and burst size. */
   rateLimit: { requestsPerSecond: number; burst: number };
+  /**
+   * How long history events keep their texts, in milliseconds (`ENGRAM_HISTORY_TEXT_RETENTION`,
+   * e.g. `90d`); older texts are erased hourly. Default: kept.
+   */
+  historyTextRetentionMs?: number;
   /** Largest request body accepted, in bytes. Default 1 MiB. */
   bodyLimitBytes: number;
   /** How long shutdown waits for requests and jobs in flight. Default 25 s. */
@@ -300,6 +306,12 @@ export function loadServerConfig(
   }
   const metricsPort = envInteger(env, 'ENGRAM_METRICS_PORT', 0, 65_535) ?? file.metrics?.port;
   const metricsHost = nonEmpty(env.ENGRAM_METRICS_HOST) ?? file.metrics?.host;
+  const retention =
+    nonEmpty(env.ENGRAM_HISTORY_TEXT_RETENTION) ?? nonEmpty(file.historyTextRetention);
+  const historyTextRetentionMs =
+    retention === undefined || retention === 'off'
+      ? undefined
+      : parseDuration(retention, 'ENGRAM_HISTORY_TEXT_RETENTION (historyTextRetention)');
   const config: ServerConfig = {
     host,
     port,
@@ -318,6 +330,7 @@ export function loadServerConfig(
       burst:
         envInteger(env, 'ENGRAM_RATE_LIMIT_BURST', 1, 1_000_000) ?? file.rateLimit?.burst ?? 100,
     },
+    ...(historyTextRetentionMs === undefined ? {} : { historyTextRetentionMs }),
     bodyLimitBytes: file.bodyLimitBytes ?? 1024 * 1024,
     shutdownTimeoutMs:
       envInteger(env, 'ENGRAM_SHUTDOWN_TIMEOUT_MS', 0, 600_000) ?? file.shutdownTimeoutMs ?? 25_000,

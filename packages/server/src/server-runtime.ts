@@ -4,6 +4,7 @@ import { createAdaptorServer } from '@hono/node-server';
 import { type Logger, pino } from 'pino';
 import { type ApiKeyStore, apiKeyStorePath, openApiKeyStore } from './api-keys.js';
 import { type AppContext, runAdd } from './app-context.js';
+import { scheduleHistoryRetention } from './history-retention.js';
 import { createMemoryJobQueue, type JobQueue } from './job-queue.js';
 import { createServerMetrics, type ServerMetrics } from './metrics.js';
 import { createProjectMemories, type ProjectMemories } from './project-memories.js';
@@ -174,6 +175,7 @@ export async function startServer(
   };
   await jobs.startWorkers(config.queue.inProcessWorkers, (data) => runAdd(context, data, 'async'));
   const stopMetrics = await listenMetrics(context);
+  const stopRetention = scheduleHistoryRetention(context);
   const app = createServerApp(context);
   const server = createAdaptorServer({ fetch: app.fetch, hostname: config.host }) as Server;
   server.keepAliveTimeout = 5000;
@@ -191,6 +193,7 @@ export async function startServer(
   const close = () => {
     closing ??= (async () => {
       state.shuttingDown = true;
+      stopRetention();
       logger.info('shutting down: finishing requests in flight');
       const timeout = setTimeout(() => {
         logger.warn('shutdown timeout reached: closing remaining connections');
