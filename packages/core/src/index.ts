@@ -148,6 +148,13 @@ export {
   scopeKey,
   scopeOf,
 } from './scope.js';
+export type {
+  LeaseLockBackend,
+  LeaseScopeLockOptions,
+  ScopeLock,
+  ScopeLockOptions,
+} from './scope-lock.js';
+export { createLeaseScopeLock, scopeLockKey, sortedLockKeys } from './scope-lock.js';
 export { cosineSimilarity } from './similarity.js';
 export { keywordTokens, keywordWords, normalizeText, stem, textHash, tokenize } from './text.js';
 export type * from './vector-store.js';
