@@ -11,9 +11,11 @@ import {
   type Memory,
   resolveEmbedderFromEnvironment,
   resolveLLMFromEnvironment,
+  type ScopeLock,
   type VectorStore,
 } from '@engram/core';
 import { instrumentEmbedder, instrumentLLM, type ServerMetrics } from './metrics.js';
+import { createRedisScopeLock } from './redis-scope-lock.js';
 import type { ServerConfig, StoreConfig } from './server-config.js';
 
 /** The engine of every project, opened on first use. */
@@ -30,7 +32,12 @@ export interface ProjectMemories {
   /** Memories per project opened by this process. */
   counts(): Promise<Array<{ project: string; count: number }>>;
   /** The embedder and LLM in use, for logs. */
-  describe(): Promise<{ vectorStore: string; embedder: string; llm: string }>;
+  describe(): Promise<{
+    vectorStore: string;
+    embedder: string;
+    llm: string;
+    scopeLock: string;
+  }>;
   close(): Promise<void>;
 }
 
@@ -81,6 +88,13 @@ export function createProjectMemories(
   let shared:
     | Promise<{ store?: VectorStore; history?: HistoryStore; dimensions: number }>
     | undefined;
+  // Several servers and workers share REDIS_URL: adds of one scope take turns through it unless
+  // the vector store has a lock of its own. One lock serves every project; it closes last.
+  const redisLock = config.queue.redisUrl
+    ? createRedisScopeLock({ url: config.queue.redisUrl })
+    : undefined;
+  const lockFor = (store: VectorStore): { scopeLock?: ScopeLock } =>
+    !store.scopeLock && redisLock ? { scopeLock: { ...redisLock, close: async () => {} } } : {};
 
   function loadModels() {
     models ??= (async () => {
@@ -141,11 +155,25 @@ export function createProjectMemories(
       ...(history ? { historyStore: history } : {}),
       embedder,
       llm: llm ?? null,
+      ...lockFor(vectorStore),
       collection: projectCollection(project),
       actor: `project:${project}`,
       dataDir: config.dataDir,
       importModule: importFromServer,
     });
+  }
+
+  /** Which lock orders adds across processes, for the configuration log. */
+  async function scopeLockName(): Promise<string> {
+    const own = embedded
+      ? config.vectorStore.options.scopeLock === false
+        ? undefined
+        : 'sqlite'
+      : await loadShared().then(
+          (loaded) => loaded.store?.scopeLock?.provider,
+          () => undefined,
+        );
+    return own ?? (redisLock ? 'redis' : 'none (adds take turns within each process only)');
   }
 
   return {
@@ -189,6 +217,7 @@ export function createProjectMemories(
         vectorStore: embedded ? 'sqlite (one file per project)' : config.vectorStore.provider,
         embedder: `${embedder.provider}:${embedder.modelId}`,
         llm: llm ? `${llm.provider}:${llm.modelId}` : 'none',
+        scopeLock: await scopeLockName(),
       };
     },
     async close() {
@@ -202,6 +231,7 @@ export function createProjectMemories(
       const sharedStores = await shared?.catch(() => undefined);
       await sharedStores?.store?.close();
       await sharedStores?.history?.close();
+      await redisLock?.close();
     },
   };
 }
