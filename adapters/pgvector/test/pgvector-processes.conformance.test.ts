@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { providedServer } from '@engram/conformance';
+import { holdsTakeTurns, readLockLog, runNodeScript } from '@engram/conformance/processes';
 import { AbortedError } from '@engram/core';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,37 +16,8 @@ const fixtures = fileURLToPath(new URL('fixtures/', import.meta.url));
 const built = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 const directory = mkdtempSync(join(tmpdir(), 'engram-pgvector-processes-'));
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
-
-function run(script: string, args: string[], env: NodeJS.ProcessEnv = {}) {
-  const child = spawn(process.execPath, [join(fixtures, script), ...args], {
-    env: { ...process.env, PGVECTOR_URL: url, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    output += chunk;
-  });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-    output += chunk;
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-  const printed = async (text: string) => {
-    while (!output.includes(text)) {
-      if (child.exitCode !== null) throw new Error(`exited early: ${output}`);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-  };
-  return { child, exited, printed, output: () => output };
-}
-
-function holds(log: string) {
-  return readFileSync(log, 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => line.split(' '))
-    .map(([event, pid, time]) => ({ event: event!, pid: pid!, time: Number(time) }))
-    .sort((left, right) => left.time - right.time);
-}
+const run = (script: string, args: string[], env: NodeJS.ProcessEnv = {}) =>
+  runNodeScript(join(fixtures, script), args, { PGVECTOR_URL: url, ...env });
 
 describe.skipIf(skip !== undefined)('pgvector scope lock across processes', () => {
   beforeAll(() => {
@@ -88,12 +59,9 @@ describe.skipIf(skip !== undefined)('pgvector scope lock across processes', () =
     );
     const codes = await Promise.all(holders.map((holder) => holder.exited));
     expect(codes, holders.map((holder) => holder.output()).join('\n')).toEqual([0, 0, 0]);
-    const events = holds(log);
+    const events = readLockLog(log);
     expect(events).toHaveLength(18);
-    for (const [index, entry] of events.entries()) {
-      expect(entry.event).toBe(index % 2 === 0 ? 'enter' : 'leave');
-      if (index % 2 === 1) expect(entry.pid).toBe(events[index - 1]!.pid);
-    }
+    expect(holdsTakeTurns(events), JSON.stringify(events)).toBe(true);
   });
 
   it('releases the keys of a process killed while holding them as its session ends', async () => {
@@ -107,7 +75,7 @@ describe.skipIf(skip !== undefined)('pgvector scope lock across processes', () =
     const killedAt = Date.now();
     const next = run('lock-holder.mjs', [key, '10', '1'], { LOCK_LOG: log });
     expect(await next.exited, next.output()).toBe(0);
-    const entered = holds(log).filter((entry) => entry.event === 'enter');
+    const entered = readLockLog(log).filter((entry) => entry.event === 'enter');
     expect(entered).toHaveLength(2);
     expect(entered[1]!.time - killedAt).toBeLessThan(5000);
   });

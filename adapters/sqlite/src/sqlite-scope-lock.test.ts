@@ -1,46 +1,17 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { holdsTakeTurns, readLockLog, runNodeScript } from '@engram/conformance/processes';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createSqliteStore } from './sqlite-store.js';
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), '..', 'test', 'fixtures');
+const run = (script: string, args: string[], env: NodeJS.ProcessEnv = {}) =>
+  runNodeScript(join(fixtures, script), args, env);
 const directory = mkdtempSync(join(tmpdir(), 'engram-sqlite-lock-'));
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
-
-function run(script: string, args: string[], env: NodeJS.ProcessEnv = {}) {
-  const child = spawn(process.execPath, [join(fixtures, script), ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    output += chunk;
-  });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-    output += chunk;
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-  const printed = async (text: string) => {
-    while (!output.includes(text)) {
-      if (child.exitCode !== null) throw new Error(`exited early: ${output}`);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-  };
-  return { child, exited, printed, output: () => output };
-}
-
-/** Enter and leave times per process, from the log the holders append to. */
-function holds(log: string) {
-  const lines = readFileSync(log, 'utf8').trim().split('\n');
-  return lines
-    .map((line) => line.split(' '))
-    .map(([event, pid, time]) => ({ event: event!, pid: pid!, time: Number(time) }))
-    .sort((left, right) => left.time - right.time);
-}
 
 describe('the SQLite scope lock across processes', () => {
   it('four processes adding the same fact for one user at once store it once', async () => {
@@ -74,12 +45,9 @@ describe('the SQLite scope lock across processes', () => {
     );
     const codes = await Promise.all(holders.map((holder) => holder.exited));
     expect(codes, holders.map((holder) => holder.output()).join('\n')).toEqual([0, 0, 0]);
-    const events = holds(log);
+    const events = readLockLog(log);
     expect(events).toHaveLength(18);
-    for (const [index, entry] of events.entries()) {
-      expect(entry.event).toBe(index % 2 === 0 ? 'enter' : 'leave');
-      if (index % 2 === 1) expect(entry.pid).toBe(events[index - 1]!.pid);
-    }
+    expect(holdsTakeTurns(events), JSON.stringify(events)).toBe(true);
   });
 
   it('hands the key of a process killed while holding it to the next one once the lease expires', async () => {
@@ -93,7 +61,7 @@ describe('the SQLite scope lock across processes', () => {
     const killedAt = Date.now();
     const next = run('lock-holder.mjs', [path, 'k', '10', '1000', '1'], { LOCK_LOG: log });
     expect(await next.exited, next.output()).toBe(0);
-    const [first, second] = holds(log);
+    const [first, second] = readLockLog(log);
     expect(first!.event).toBe('enter');
     expect(second).toMatchObject({ event: 'enter' });
     expect(second!.time - killedAt).toBeLessThan(1000 + 3000);
