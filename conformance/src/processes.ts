@@ -137,32 +137,23 @@ export async function addInChild(options: AddInChildOptions): Promise<void> {
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
-/** Options of {@link holdLockInChild}. */
-export interface HoldLockInChildOptions {
-  /** The lock every process shares a backend of. */
-  scopeLock: ScopeLock;
-  /** The key to hold. */
-  key: string;
-  /** How long to hold it each round. */
-  holdMs: number;
-  /** How many times to take it. */
-  rounds: number;
-  /** File to append `enter`/`leave` lines to (see {@link readLockLog}). */
-  log: string;
-}
-
-/** In a child process: takes a key `rounds` times, logging entering and leaving; prints `holding`. */
-export async function holdLockInChild(options: HoldLockInChildOptions): Promise<void> {
+/**
+ * In a child process: takes a key `rounds` times and holds it `holdMs` each time, appending
+ * `enter`/`leave` lines to the file named by `LOCK_LOG` (see {@link readLockLog}) and printing
+ * `holding` once inside. `args` are the script's arguments `<key> <hold ms> <rounds>`.
+ */
+export async function holdLockInChild(scopeLock: ScopeLock, args: string[]): Promise<void> {
+  const [key, holdMs, rounds] = args;
+  const log = process.env.LOCK_LOG;
+  if (!key || !log)
+    throw new Error('Usage: LOCK_LOG=<file> node <script> ... <key> <hold ms> <rounds>');
   const stamp = (event: string) =>
-    appendFileSync(
-      options.log,
-      `${event} ${process.pid} ${performance.timeOrigin + performance.now()}\n`,
-    );
-  for (let round = 0; round < options.rounds; round++) {
-    await options.scopeLock.withLocks({ keys: [options.key] }, async () => {
+    appendFileSync(log, `${event} ${process.pid} ${performance.timeOrigin + performance.now()}\n`);
+  for (let round = 0; round < Number(rounds); round++) {
+    await scopeLock.withLocks({ keys: [key] }, async () => {
       stamp('enter');
       process.stdout.write('holding\n');
-      await sleep(options.holdMs);
+      await sleep(Number(holdMs));
       stamp('leave');
     });
   }

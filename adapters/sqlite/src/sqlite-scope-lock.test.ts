@@ -41,7 +41,7 @@ describe('the SQLite scope lock across processes', () => {
     const log = join(directory, 'turns.log');
     writeFileSync(log, '');
     const holders = [0, 1, 2].map(() =>
-      run('lock-holder.mjs', [path, 'p|u:alice|a:|r:', '50', '10000', '3'], { LOCK_LOG: log }),
+      run('lock-holder.mjs', [path, '10000', 'p|u:alice|a:|r:', '50', '3'], { LOCK_LOG: log }),
     );
     const codes = await Promise.all(holders.map((holder) => holder.exited));
     expect(codes, holders.map((holder) => holder.output()).join('\n')).toEqual([0, 0, 0]);
@@ -54,12 +54,12 @@ describe('the SQLite scope lock across processes', () => {
     const path = join(directory, 'crash.db');
     const log = join(directory, 'crash.log');
     writeFileSync(log, '');
-    const crashed = run('lock-holder.mjs', [path, 'k', '60000', '1000', '1'], { LOCK_LOG: log });
+    const crashed = run('lock-holder.mjs', [path, '1000', 'k', '60000', '1'], { LOCK_LOG: log });
     await crashed.printed('holding');
     crashed.child.kill('SIGKILL');
     await crashed.exited;
     const killedAt = Date.now();
-    const next = run('lock-holder.mjs', [path, 'k', '10', '1000', '1'], { LOCK_LOG: log });
+    const next = run('lock-holder.mjs', [path, '1000', 'k', '10', '1'], { LOCK_LOG: log });
     expect(await next.exited, next.output()).toBe(0);
     const [first, second] = readLockLog(log);
     expect(first!.event).toBe('enter');

@@ -2,12 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createEmbedderFromName, createLLMFromName } from '@engram/ai-sdk';
-import { KeyedMutex, Memory } from '@engram/core';
+import { KeyedMutex } from '@engram/core';
 import { startFakeOpenAI } from '@engram/fake-openai';
-import { createSqliteStore } from '@engram/sqlite';
 import type { BenchContext, WorkloadReport } from './context.js';
 import { benchChat } from './fake-model.js';
+import { createBenchMemory } from './pipeline.js';
 import { loadLine, markdownTable, runHeader } from './report.js';
 import { formatMs, summarize } from './stats.js';
 
@@ -25,16 +24,7 @@ type Ordering = 'whole add' | 'reconcile only';
 /** Wall time of `adds` parallel adds for one user, on a fresh store, in ms. */
 async function burst(url: string, ordering: Ordering): Promise<number> {
   const directory = mkdtempSync(join(tmpdir(), 'engram-bench-burst-'));
-  const env = { OPENAI_API_KEY: 'bench', OPENAI_BASE_URL: url };
-  const memory = new Memory({
-    vectorStore: createSqliteStore({ path: join(directory, 'engram.db') }),
-    llm: createLLMFromName('openai:gpt-4.1-mini', { env, maxRetries: 2 }),
-    embedder: createEmbedderFromName(`openai:text-embedding-3-small?dimensions=${dimensions}`, {
-      env,
-      maxRetries: 2,
-    }),
-    graphStore: null,
-  });
+  const memory = createBenchMemory(url, directory);
   const queue = new KeyedMutex();
   try {
     // A first add opens the store and leaves a memory, so that every add of the burst reconciles.
