@@ -6,6 +6,8 @@ export type {
   PgvectorParameter,
 } from './pgvector-filter.js';
 export { translatePgvectorFilter } from './pgvector-filter.js';
+export type { PgvectorScopeLockOptions } from './pgvector-scope-lock.js';
+export { createPgvectorScopeLock } from './pgvector-scope-lock.js';
 export type {
   PgvectorStore,
   PgvectorStoreOptions,

@@ -58,6 +58,7 @@ import {
   type VectorExtension,
   vectorFeatures,
 } from './pgvector-schema.js';
+import { createPgvectorScopeLock } from './pgvector-scope-lock.js';
 
 const source = 'pgvector';
 
@@ -114,6 +115,15 @@ export interface PgvectorVectorStoreOptions {
    * failing with a retryable error. Default 30,000.
    */
   connectionTimeoutMs?: number;
+  /**
+   * Give the store a lock (`store.scopeLock`, PostgreSQL session advisory locks) that makes adds
+   * of one scope take turns across every process and replica using the database, so a fact
+   * added by two of them at once is stored once. Its sessions come from a second pool with the
+   * same settings and `maxConnections`; a process that dies releases its locks with its
+   * connections. Advisory locks need real sessions: behind PgBouncer in transaction mode, set
+   * this to `false` and give the engine another lock. Default true.
+   */
+  scopeLock?: boolean;
 }
 
 /** Same options as {@link PgvectorVectorStoreOptions}. */
@@ -284,12 +294,34 @@ export function createPgvectorStore(options: PgvectorVectorStoreOptions = {}): P
     },
   });
   const pool = () => pools.get();
+  // Lock sessions wait and hold their connections: they get their own pool (see scopeLock).
+  const lockPools = holdPool({
+    source,
+    create: () =>
+      new pg.Pool({
+        ...pool().options,
+        max: maxConnections,
+        connectionTimeoutMillis: connectionTimeoutMs,
+        keepAlive: true,
+        application_name: 'engram-locks',
+      }),
+  });
+  const scopeLock =
+    options.scopeLock === false
+      ? undefined
+      : createPgvectorScopeLock({
+          pool: () => lockPools.get(),
+          cancelPool: pool,
+          prefix: `engram:${schema}:${prefix}:scope:`,
+        });
 
   const lifecycle = createLifecycle({
     source,
     toError: postgresErrorMapper(source),
-    onClose() {
+    async onClose() {
       collections.clear();
+      await scopeLock?.close();
+      await lockPools.end();
       return pools.end();
     },
   });
@@ -730,7 +762,12 @@ export function createPgvectorStore(options: PgvectorVectorStoreOptions = {}): P
 
   return defineComponent<PgvectorStore>(
     lifecycle,
-    { specificationVersion: 'v1', provider: source, capabilities },
+    {
+      specificationVersion: 'v1',
+      provider: source,
+      capabilities,
+      ...(scopeLock ? { scopeLock } : {}),
+    },
     methods,
   );
 }

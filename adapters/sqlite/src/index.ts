@@ -1,5 +1,7 @@
 export { engramAdapters } from './sqlite-adapter.js';
 export type { SqliteFilterClause } from './sqlite-filter.js';
 export { sqliteJsonPath, translateSqliteFilter } from './sqlite-filter.js';
+export type { SqliteScopeLockOptions } from './sqlite-scope-lock.js';
+export { createSqliteScopeLock } from './sqlite-scope-lock.js';
 export type { SqliteStore, SqliteStoreOptions } from './sqlite-store.js';
 export { createSqliteStore, defaultSqlitePath } from './sqlite-store.js';

@@ -38,6 +38,7 @@ import Database from 'better-sqlite3';
 import { translateSqliteFilter } from './sqlite-filter.js';
 import { type HistoryRow, historyParameters, insertHistorySql, toEvent } from './sqlite-history.js';
 import { historyNamespaceMigrationSql, schemaSql, schemaVersion } from './sqlite-schema.js';
+import { createSqliteScopeLock } from './sqlite-scope-lock.js';
 import {
   bestIndices,
   type CachedScope,
@@ -78,6 +79,18 @@ export interface SqliteStoreOptions {
    * empty it. Default 8,000,000 (32 MB; 20 scopes of 1,000 vectors of 384 dimensions).
    */
   vectorCacheSize?: number;
+  /**
+   * Give the store a lock (`store.scopeLock`, a table in the same file) that makes adds of one
+   * scope take turns across every process using the file, so a fact added by two processes at
+   * once is stored once. Set `false` only when another lock covers every process (e.g. the
+   * server's Redis lock). Not used for `':memory:'`, which no other process can open. Default true.
+   */
+  scopeLock?: boolean;
+  /**
+   * Lease of a scope lock: the longest a process that crashed while holding one keeps other
+   * processes waiting. Renewed while held. Default 10,000 ms.
+   */
+  lockLeaseMs?: number;
 }
 
 /** The SQLite store: a vector store with keyword search that is also the history store. */
@@ -217,6 +230,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
   const statements = new Map<string, Statement>();
   let database: SqliteDatabase | undefined;
   let dataVersion: number | undefined;
+  let closed = false;
 
   function openDatabase(): SqliteDatabase {
     if (database) return database;
@@ -475,6 +489,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
     },
     toError,
     onClose() {
+      closed = true;
       cache.clear();
       statements.clear();
       const opened = database;
@@ -689,5 +704,12 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
       },
     }),
   });
-  return Object.assign(store as SqliteStore, { path });
+  const shared = path !== ':memory:' && path !== '' && options.scopeLock !== false;
+  const scopeLock = shared
+    ? createSqliteScopeLock({
+        database: () => (closed ? undefined : openDatabase()),
+        ...(options.lockLeaseMs === undefined ? {} : { leaseMs: options.lockLeaseMs }),
+      })
+    : undefined;
+  return Object.assign(store as SqliteStore, { path, ...(scopeLock ? { scopeLock } : {}) });
 }

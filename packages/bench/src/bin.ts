@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runBurst } from './burst.js';
 import type { BenchContext, WorkloadReport } from './context.js';
 import { runPipeline } from './pipeline.js';
 import { runQuality } from './quality.js';
@@ -16,6 +17,7 @@ const workloads: Record<string, (context: BenchContext) => Promise<WorkloadRepor
   mem0: (context) => runPipeline(context, { peers: true }),
   locomo: runQuality,
   service: runService,
+  burst: runBurst,
 };
 
 const usage = `Usage: pnpm bench [workload ...] [options]
@@ -26,6 +28,8 @@ Workloads (default: all of them, in this order):
   mem0       the same pipeline side by side with mem0 (npm mem0ai/oss and PyPI mem0ai)
   locomo     retrieval quality on LoCoMo (recall@5 and @10 of the evidence turns)
   service    engram serve under load (autocannon): search and add at 1, 16, 64 connections
+  burst      20 parallel adds for one user, model latency 50 and 300 ms (--size: latencies,
+             --queries: repetitions), whole adds per scope in turn against reconcile only
 
 Options:
   --size 10k,100k   sizes to run (memories stored); default depends on the workload

@@ -78,11 +78,15 @@ async function timed(work: () => Promise<unknown>): Promise<number> {
   return performance.now() - start;
 }
 
-function engramSystem(url: string, directory: string): PipelineSystem {
+/**
+ * Engram as the benchmarks run it: the SQLite store in `directory`, the AI SDK OpenAI LLM and
+ * embedder against the (fake) server at `url`.
+ */
+export function createBenchMemory(url: string, directory: string): Memory {
   const env = { OPENAI_API_KEY: 'bench', OPENAI_BASE_URL: url };
   // Retries stay on (the SDK default): Node's server closes idle keep-alive sockets after 5 s,
   // and a request racing that close fails once and must be retried, as with the real API.
-  const memory = new Memory({
+  return new Memory({
     vectorStore: createSqliteStore({ path: join(directory, 'engram.db') }),
     llm: createLLMFromName('openai:gpt-4.1-mini', { env, maxRetries: 2 }),
     embedder: createEmbedderFromName(`openai:text-embedding-3-small?dimensions=${dimensions}`, {
@@ -90,6 +94,10 @@ function engramSystem(url: string, directory: string): PipelineSystem {
       maxRetries: 2,
     }),
   });
+}
+
+function engramSystem(url: string, directory: string): PipelineSystem {
+  const memory = createBenchMemory(url, directory);
   return {
     name: 'Engram',
     note: '@engram/sqlite store, @engram/ai-sdk OpenAI LLM and embedder',

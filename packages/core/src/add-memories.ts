@@ -204,12 +204,17 @@ async function applyChanges(
   return changes.results;
 }
 
+/** Facts of one conversation, embedded: what an add prepares before it takes the scope's lock. */
+type PreparedFacts =
+  | { facts: string[]; vectors: number[][]; warnings: string[] }
+  | { result: AddResult };
+
 /**
- * With the LLM: extract facts (one call), embed them (one batch), fetch the scope's related
- * memories, reconcile (one call, short temporary ids), plan and apply the changes. When no fact
- * can be had, the input is kept in the history as an `INFERENCE_FAILED` event.
+ * Extracts facts (one call) and embeds them (one batch). Needs no lock, so concurrent adds of
+ * one scope do this in parallel. When no fact can be had, the input is kept in the history as
+ * an `INFERENCE_FAILED` event.
  */
-async function addInferred(engine: MemoryEngine, request: AddRequest): Promise<AddResult> {
+async function prepareFacts(engine: MemoryEngine, request: AddRequest): Promise<PreparedFacts> {
   const { messages, scope, abortSignal } = request;
   const warnings: string[] = [];
   const keepInput = async (detail: string) => {
@@ -239,11 +244,26 @@ async function addInferred(engine: MemoryEngine, request: AddRequest): Promise<A
     warnings.push(
       'No facts could be extracted; the input was kept in the history (event INFERENCE_FAILED).',
     );
-    return { results: [], warnings };
+    return { result: { results: [], warnings } };
   }
-  if (facts.length === 0) return withWarnings([], warnings);
+  if (facts.length === 0) return { result: withWarnings([], warnings) };
+  return { facts, vectors: await engine.embed(facts, 'document', abortSignal), warnings };
+}
 
-  const vectors = await engine.embed(facts, 'document', abortSignal);
+/**
+ * Under the scope's lock: fetches the scope's memories related to the facts, reconciles (one
+ * call, short temporary ids), plans and applies the changes. Reading what is stored only once
+ * the lock is held is what keeps two concurrent adds of one fact from both adding it.
+ */
+async function reconcileAndApply(
+  engine: MemoryEngine,
+  request: AddRequest,
+  prepared: PreparedFacts,
+): Promise<AddResult> {
+  if ('result' in prepared) return prepared.result;
+  const { facts, vectors } = prepared;
+  const { scope, abortSignal } = request;
+  const warnings = [...prepared.warnings];
   const embeddings = new Map(facts.map((fact, index) => [normalizeText(fact), vectors[index]!]));
   const related = await Promise.all(
     vectors.map((vector) =>
@@ -270,23 +290,40 @@ async function addInferred(engine: MemoryEngine, request: AddRequest): Promise<A
 }
 
 /**
- * Remembers a conversation: verbatim, or through the LLM, with graph memory beside it when
- * configured (a graph failure becomes a warning, never a failed add).
+ * Remembers a conversation: verbatim (under the scope's lock), or through the LLM, where
+ * extraction and embedding run before the lock and only the reconcile-and-apply step (with graph
+ * memory beside it, when configured) holds it. A graph failure becomes a warning, never a failed
+ * add.
  */
 export async function addMemories(engine: MemoryEngine, request: AddRequest): Promise<AddResult> {
-  if (!request.infer) return addVerbatim(engine, request);
+  const { scope, abortSignal } = request;
+  if (!request.infer) {
+    return engine.writer.inScope(scope, () => addVerbatim(engine, request), abortSignal);
+  }
+  const prepared = await prepareFacts(engine, request);
   const { graph } = engine;
-  if (!graph) return addInferred(engine, request);
+  if (!graph) {
+    return engine.writer.inScope(
+      scope,
+      () => reconcileAndApply(engine, request, prepared),
+      abortSignal,
+    );
+  }
   const graphWarnings: string[] = [];
-  const [result, relations] = await Promise.all([
-    addInferred(engine, request),
-    graph
-      .add(request.messages, request.scope, graphWarnings, request.abortSignal)
-      .catch((error: unknown): GraphChanges => {
-        graphWarnings.push(`Graph memory was not updated: ${(error as Error).message}`);
-        return { added: [], invalidated: [] };
-      }),
-  ]);
+  const [result, relations] = await engine.writer.inScope(
+    scope,
+    () =>
+      Promise.all([
+        reconcileAndApply(engine, request, prepared),
+        graph
+          .add(request.messages, scope, graphWarnings, abortSignal)
+          .catch((error: unknown): GraphChanges => {
+            graphWarnings.push(`Graph memory was not updated: ${(error as Error).message}`);
+            return { added: [], invalidated: [] };
+          }),
+      ]),
+    abortSignal,
+  );
   const warnings = [...(result.warnings ?? []), ...graphWarnings];
   return { ...result, relations, ...(warnings.length > 0 ? { warnings } : {}) };
 }

@@ -175,6 +175,13 @@ export {
   scopeKey,
   scopeOf,
 } from './scope.js';
+export type {
+  LeaseLockBackend,
+  LeaseScopeLockOptions,
+  ScopeLock,
+  ScopeLockOptions,
+} from './scope-lock.js';
+export { createLeaseScopeLock, scopeLockKey, sortedLockKeys } from './scope-lock.js';
 export { cosineSimilarity } from './similarity.js';
 export type { UnsafeCharacter } from './text.js';
 export {

@@ -248,6 +248,32 @@ describe('Memory.add with an LLM', () => {
     expect(maxInFlight).toBe(3);
   });
 
+  it('overlaps the extraction calls of 20 parallel adds of one scope, while their reconciles never overlap', async () => {
+    const running = { extraction: 0, reconcile: 0 };
+    const most = { extraction: 0, reconcile: 0 };
+    const delay = () => new Promise((resolve) => setTimeout(resolve, 20));
+    const { memory, llm } = memoryWith({
+      fallback: async (options: LLMGenerateOptions) => {
+        const kind = isExtractionRequest(options) ? 'extraction' : 'reconcile';
+        running[kind]++;
+        most[kind] = Math.max(most[kind], running[kind]);
+        await delay();
+        running[kind]--;
+        return ruleBasedAnswer(options);
+      },
+    });
+    await Promise.all(
+      Array.from({ length: 20 }, (_, index) =>
+        memory.add(`Likes tea. Fact ${index % 4}`, { userId: 'alice' }),
+      ),
+    );
+    expect(most.extraction).toBeGreaterThanOrEqual(10);
+    expect(llm.calls.filter(isReconcileRequest).length).toBeGreaterThan(0);
+    expect(most.reconcile).toBe(1);
+    const texts = (await memory.list({ userId: 'alice' })).results.map((item) => item.memory);
+    expect(texts.sort()).toEqual(['Fact 0', 'Fact 1', 'Fact 2', 'Fact 3', 'Likes tea']);
+  });
+
   it("never reconciles against another scope's memories", async () => {
     const { memory, llm } = memoryWith({ fallback: ruleBasedAnswer });
     await memory.add('Likes tea', { userId: 'alice' });

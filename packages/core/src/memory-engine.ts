@@ -10,6 +10,7 @@ import type { LLM } from './llm.js';
 import type { MemoryOptions } from './memory-types.js';
 import { MemoryWriter } from './memory-writer.js';
 import type { Reranker } from './reranker.js';
+import type { ScopeLock } from './scope-lock.js';
 import type { VectorStore } from './vector-store.js';
 
 /** Some models embed queries and documents differently. */
@@ -28,6 +29,8 @@ export interface MemoryEngine {
   readonly graphStore: GraphStore | undefined;
   readonly graph: GraphMemory | undefined;
   readonly writer: MemoryWriter;
+  /** The cross-process lock the writer holds: the option, else the store's own, else none. */
+  readonly scopeLock: ScopeLock | undefined;
   readonly keywordWeight: number;
   readonly candidatesPerFact: number;
   readonly llmRetries: number;
@@ -53,6 +56,7 @@ const componentNames = [
   'llm',
   'graphStore',
   'reranker',
+  'scopeLock',
 ] as const;
 
 /** Refuses every component given whose contract version this core does not speak. */
@@ -165,6 +169,7 @@ export async function openMemoryEngine(
     return embedInBatches(embedder, values, { purpose, abortSignal });
   };
   const graphStore = options.graphStore ?? undefined;
+  const scopeLock = options.scopeLock === null ? undefined : (options.scopeLock ?? store.scopeLock);
   let graph: GraphMemory | undefined;
   if (graphStore) {
     // With the wrong embedder the graph is only read and deleted, like the collection.
@@ -189,7 +194,15 @@ export async function openMemoryEngine(
     reranker: options.reranker,
     graphStore,
     graph,
-    writer: new MemoryWriter({ store, history, collection, actor: options.actor ?? 'engine', now }),
+    writer: new MemoryWriter({
+      store,
+      history,
+      collection,
+      actor: options.actor ?? 'engine',
+      now,
+      scopeLock,
+    }),
+    scopeLock,
     // The hash embedder is itself lexical and weak on meaning: keyword relevance carries most of
     // the signal (measured on LoCoMo, docs/benchmarks.md). Neural embedders get an even split.
     keywordWeight: options.keywordWeight ?? (embedder.provider === 'hash' ? 0.8 : 0.5),

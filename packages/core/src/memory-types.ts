@@ -6,6 +6,7 @@ import type { HistoryStore } from './history-store.js';
 import type { LLM } from './llm.js';
 import type { Reranker } from './reranker.js';
 import type { Scope } from './scope.js';
+import type { ScopeLock } from './scope-lock.js';
 import type { JsonValue, VectorStore } from './vector-store.js';
 
 /**
@@ -34,6 +35,13 @@ export interface MemoryOptions {
   llm?: LLM | null;
   /** Optional second stage of `search`. */
   reranker?: Reranker;
+  /**
+   * Makes changes of one scope take turns across every process that shares the stores (e.g. a
+   * Redis lock for several servers on one vector store). `null` keeps the ordering within this
+   * process only. Default: the vector store's own lock (`vectorStore.scopeLock`: SQLite on a
+   * file, pgvector), else none. Closed with the Memory.
+   */
+  scopeLock?: ScopeLock | null;
   /**
    * Keeps a knowledge graph of entities and relations beside the vectors (needs an LLM to
    * extract them). `null` turns it off. Default: `ENGRAM_GRAPH` (`kuzu` for the embedded one), else none.

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { HistoryEvent, HistoryStore } from './history-store.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import type { MemoryChange } from './memory-types.js';
-import { type Scope, scopeKey, scopeOf } from './scope.js';
+import { type Scope, scopeOf } from './scope.js';
+import { type ScopeLock, scopeLockKey } from './scope-lock.js';
 import type { StoredRecord, VectorRecord, VectorStore } from './vector-store.js';
 
 /** What a {@link MemoryWriter} writes to and records. */
@@ -17,6 +18,11 @@ export interface MemoryWriterOptions {
   actor: string;
   /** Clock of the history events. */
   now: () => Date;
+  /**
+   * Held (behind the in-process queue) around every change of a scope, so that processes
+   * sharing the stores take turns too. Without it, changes are ordered within this process only.
+   */
+  scopeLock?: ScopeLock | undefined;
 }
 
 /** Records, deletions and history events of one write, with the changes reported to the caller. */
@@ -126,7 +132,8 @@ export class ChangeSet {
 /**
  * Writes memories and their history events: in one atomic commit when the store keeps the
  * history itself, else records first, then deletions, then events. Changes of one scope run one
- * at a time, in arrival order.
+ * at a time: in arrival order within this process, and one process at a time when a
+ * {@link ScopeLock} is given.
  */
 export class MemoryWriter {
   readonly #options: MemoryWriterOptions;
@@ -141,16 +148,23 @@ export class MemoryWriter {
     return new ChangeSet(this.#options);
   }
 
-  /** Runs `work` while holding the scope's lock. */
-  inScope<T>(scope: Scope, work: () => Promise<T>): Promise<T> {
-    return this.#locks.run(scopeKey(scopeOf(scope)), work);
+  /** Runs `work` while holding the scope's lock, in this process and across processes. */
+  inScope<T>(scope: Scope, work: () => Promise<T>, abortSignal?: AbortSignal): Promise<T> {
+    return this.inScopes([scope], work, abortSignal);
   }
 
   /** Runs `work` while holding the locks of every scope given. */
-  inScopes<T>(scopes: readonly Scope[], work: () => Promise<T>): Promise<T> {
-    return this.#locks.runAll(
-      scopes.map((scope) => scopeKey(scopeOf(scope))),
-      work,
+  inScopes<T>(
+    scopes: readonly Scope[],
+    work: () => Promise<T>,
+    abortSignal?: AbortSignal,
+  ): Promise<T> {
+    const { collection, scopeLock } = this.#options;
+    const keys = scopes.map((scope) => scopeLockKey(collection, scope));
+    return this.#locks.runAll(keys, () =>
+      scopeLock
+        ? scopeLock.withLocks({ keys, ...(abortSignal ? { abortSignal } : {}) }, work)
+        : work(),
     );
   }
 

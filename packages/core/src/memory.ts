@@ -119,7 +119,9 @@ export class Memory {
   /**
    * Remembers a conversation. With an LLM, extracts durable facts and reconciles them with what
    * the scope already holds (ADD, UPDATE, DELETE or leave alone); without one, or with
-   * `infer: false`, stores each message as a memory. Adds for the same scope run one at a time.
+   * `infer: false`, stores each message as a memory. Concurrent adds of one scope extract and
+   * embed in parallel; their reconcile-and-write steps take turns (across processes too when a
+   * scope lock is configured), so a fact added twice at once is stored once.
    */
   async add(messages: string | Message[], options: AddOptions): Promise<AddResult> {
     const scope = normalizeScope(options, { required: true });
@@ -140,7 +142,7 @@ export class Memory {
       infer,
       abortSignal: options.abortSignal,
     };
-    return engine.writer.inScope(scope, () => addMemories(engine, request));
+    return addMemories(engine, request);
   }
 
   /**
@@ -381,8 +383,10 @@ export class Memory {
     const checked = checkImportItems(items);
     if (checked.length === 0) return { results: [] };
     const engine = await this.#ready();
-    return engine.writer.inScopes(checked.map(scopeOf), () =>
-      storeVerbatim(engine, checked, options.abortSignal),
+    return engine.writer.inScopes(
+      checked.map(scopeOf),
+      () => storeVerbatim(engine, checked, options.abortSignal),
+      options.abortSignal,
     );
   }
 
@@ -395,6 +399,9 @@ export class Memory {
     await engine.store.close();
     if ((engine.history as unknown) !== engine.store) await engine.history.close();
     await engine.graphStore?.close();
+    if (engine.scopeLock && engine.scopeLock !== engine.store.scopeLock) {
+      await engine.scopeLock.close();
+    }
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -1,6 +1,7 @@
 import type { FilterExpression, FilterOperator } from './filter.js';
 import type { HistoryEvent } from './history-store.js';
 import type { Scope } from './scope.js';
+import type { ScopeLock } from './scope-lock.js';
 
 /** A JSON value, as stored in metadata. */
 export type JsonValue =
@@ -190,6 +191,12 @@ export interface VectorStore {
    * `capabilities.atomicHistory` is true (the store is also the history store).
    */
   commit?(options: CommitOptions): Promise<void>;
+  /**
+   * The store's own cross-process lock, when the backend can hold one (SQLite on a file,
+   * Postgres): the engine takes it around each scope's reconcile-and-write step unless the
+   * application passes another (`MemoryOptions.scopeLock`). Closed with the store.
+   */
+  readonly scopeLock?: ScopeLock;
   /** Releases connections and handles. Later calls throw `ClosedError`. Idempotent. */
   close(): Promise<void>;
   /** Same as `close()`, for `await using store = ...`. */

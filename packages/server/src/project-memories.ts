@@ -12,9 +12,11 @@ import {
   type Memory,
   resolveEmbedderFromEnvironment,
   resolveLLMFromEnvironment,
+  type ScopeLock,
   type VectorStore,
 } from '@engram/core';
 import { instrumentEmbedder, instrumentLLM, type ServerMetrics } from './metrics.js';
+import { createRedisScopeLock } from './redis-scope-lock.js';
 import type { ServerConfig, StoreConfig } from './server-config.js';
 
 /** The engine of every project, opened on first use. */
@@ -26,10 +28,17 @@ export interface ProjectMemories {
   /** Memories per project opened by this process. */
   counts(): Promise<Array<{ project: string; count: number }>>;
   /**
-   * The stores and models in use, for the startup log. Creates the configured stores (which
-   * connects to nothing yet), so a store that cannot be had fails here, before the server listens.
+   * The stores, models and scope lock in use, for the startup log. Creates the configured stores
+   * (which connects to nothing yet), so a store that cannot be had fails here, before the server
+   * listens.
    */
-  describe(): Promise<{ vectorStore: string; historyStore: string; embedder: string; llm: string }>;
+  describe(): Promise<{
+    vectorStore: string;
+    historyStore: string;
+    embedder: string;
+    llm: string;
+    scopeLock: string;
+  }>;
   close(): Promise<void>;
 }
 
@@ -103,6 +112,13 @@ export function createProjectMemories(
   let shared:
     | Promise<{ store?: VectorStore; history: HistoryPlan; dimensions: number }>
     | undefined;
+  // Several servers and workers share REDIS_URL: adds of one scope take turns through it unless
+  // the vector store has a lock of its own. One lock serves every project; it closes last.
+  const redisLock = config.queue.redisUrl
+    ? createRedisScopeLock({ url: config.queue.redisUrl })
+    : undefined;
+  const lockFor = (store: VectorStore): { scopeLock?: ScopeLock } =>
+    !store.scopeLock && redisLock ? { scopeLock: { ...redisLock, close: async () => {} } } : {};
 
   function loadModels() {
     models ??= (async () => {
@@ -211,6 +227,7 @@ export function createProjectMemories(
       requireDurableHistory: true,
       embedder,
       llm: llm ?? null,
+      ...lockFor(vectorStore),
       collection: projectCollection(project),
       actor: `project:${project}`,
       ...(config.historyTextRetentionMs === undefined
@@ -220,6 +237,19 @@ export function createProjectMemories(
       dataDir: config.dataDir,
       importModule: importFromServer,
     });
+  }
+
+  /** Which lock orders adds across processes, for the configuration log. */
+  async function scopeLockName(): Promise<string> {
+    const own = embedded
+      ? config.vectorStore.options.scopeLock === false
+        ? undefined
+        : 'sqlite'
+      : await loadShared().then(
+          (loaded) => loaded.store?.scopeLock?.provider,
+          () => undefined,
+        );
+    return own ?? (redisLock ? 'redis' : 'none (adds take turns within each process only)');
   }
 
   return {
@@ -264,6 +294,7 @@ export function createProjectMemories(
         historyStore: history.description,
         embedder: `${embedder.provider}:${embedder.modelId}`,
         llm: llm ? `${llm.provider}:${llm.modelId}` : 'none',
+        scopeLock: await scopeLockName(),
       };
     },
     async close() {
@@ -277,6 +308,7 @@ export function createProjectMemories(
       const sharedStores = await shared?.catch(() => undefined);
       await sharedStores?.store?.close();
       if (sharedStores?.history.kind === 'shared') await sharedStores.history.store.close();
+      await redisLock?.close();
     },
   };
 }

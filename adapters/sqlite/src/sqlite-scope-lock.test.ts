@@ -1,0 +1,88 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { holdsTakeTurns, readLockLog, runNodeScript } from '@engram/conformance/processes';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createSqliteStore } from './sqlite-store.js';
+
+const fixtures = join(dirname(fileURLToPath(import.meta.url)), '..', 'test', 'fixtures');
+const run = (script: string, args: string[], env: NodeJS.ProcessEnv = {}) =>
+  runNodeScript(join(fixtures, script), args, env);
+const directory = mkdtempSync(join(tmpdir(), 'engram-sqlite-lock-'));
+afterAll(() => rmSync(directory, { recursive: true, force: true }));
+
+describe('the SQLite scope lock across processes', () => {
+  it('four processes adding the same fact for one user at once store it once', async () => {
+    const path = join(directory, 'adds.db');
+    // With a memory already there, each add asks the model to reconcile before it writes.
+    expect(await run('adder.mjs', [path, 'alice', 'Lives in Oslo']).exited).toBe(0);
+    const startAt = String(Date.now() + 2500);
+    const adders = [0, 1, 2, 3].map(() =>
+      run('adder.mjs', [path, 'alice', 'Likes green tea'], { START_AT: startAt }),
+    );
+    const codes = await Promise.all(adders.map((adder) => adder.exited));
+    expect(codes, adders.map((adder) => adder.output()).join('\n')).toEqual([0, 0, 0, 0]);
+    const database = new Database(path, { readonly: true });
+    try {
+      const texts = database
+        .prepare("SELECT text FROM engram_memories WHERE user_id = 'alice' ORDER BY text")
+        .pluck()
+        .all();
+      expect(texts).toEqual(['Likes green tea', 'Lives in Oslo']);
+    } finally {
+      database.close();
+    }
+  });
+
+  it('lets one process at a time hold a key', async () => {
+    const path = join(directory, 'turns.db');
+    const log = join(directory, 'turns.log');
+    writeFileSync(log, '');
+    const holders = [0, 1, 2].map(() =>
+      run('lock-holder.mjs', [path, '10000', 'p|u:alice|a:|r:', '50', '3'], { LOCK_LOG: log }),
+    );
+    const codes = await Promise.all(holders.map((holder) => holder.exited));
+    expect(codes, holders.map((holder) => holder.output()).join('\n')).toEqual([0, 0, 0]);
+    const events = readLockLog(log);
+    expect(events).toHaveLength(18);
+    expect(holdsTakeTurns(events), JSON.stringify(events)).toBe(true);
+  });
+
+  it('hands the key of a process killed while holding it to the next one once the lease expires', async () => {
+    const path = join(directory, 'crash.db');
+    const log = join(directory, 'crash.log');
+    writeFileSync(log, '');
+    const crashed = run('lock-holder.mjs', [path, '1000', 'k', '60000', '1'], { LOCK_LOG: log });
+    await crashed.printed('holding');
+    crashed.child.kill('SIGKILL');
+    await crashed.exited;
+    const killedAt = Date.now();
+    const next = run('lock-holder.mjs', [path, '1000', 'k', '10', '1'], { LOCK_LOG: log });
+    expect(await next.exited, next.output()).toBe(0);
+    const [first, second] = readLockLog(log);
+    expect(first!.event).toBe('enter');
+    expect(second).toMatchObject({ event: 'enter' });
+    // The lease (1 s) runs from taking the key, a moment before the first "enter" was logged.
+    expect(second!.time - first!.time).toBeGreaterThanOrEqual(900);
+    expect(second!.time - killedAt).toBeLessThan(1000 + 5000);
+  });
+});
+
+describe('the SQLite store scope lock', () => {
+  it('is there for a file, and not for :memory: or with scopeLock: false', async () => {
+    const store = createSqliteStore({ path: join(directory, 'own.db') });
+    expect(store.scopeLock?.provider).toBe('sqlite');
+    await store.ensureCollection({ collection: 'memories', dimensions: 2 });
+    expect(await store.scopeLock!.withLocks({ keys: ['b', 'a'] }, async () => 'done')).toBe('done');
+    await store.close();
+    await expect(store.scopeLock!.withLocks({ keys: ['a'] }, async () => 1)).rejects.toThrow(
+      /closed/,
+    );
+    expect(createSqliteStore({ path: ':memory:' }).scopeLock).toBeUndefined();
+    expect(
+      createSqliteStore({ path: join(directory, 'off.db'), scopeLock: false }).scopeLock,
+    ).toBeUndefined();
+  });
+});

@@ -1,0 +1,93 @@
+import { toAdapterCallError } from '@engram/adapter-kit';
+import { ClosedError, createLeaseScopeLock, type ScopeLock } from '@engram/core';
+import type Database from 'better-sqlite3';
+
+const source = 'sqlite';
+
+/** Options of {@link createSqliteScopeLock}. */
+export interface SqliteScopeLockOptions {
+  /** The open database (opened on first use), or `undefined` once its store is closed. */
+  database: () => Database.Database | undefined;
+  /** How long a crashed holder keeps its keys. Default 10,000 ms. */
+  leaseMs?: number;
+}
+
+const tableSql = `CREATE TABLE IF NOT EXISTS engram_locks (
+  key TEXT PRIMARY KEY,
+  owner TEXT NOT NULL,
+  expires_at INTEGER NOT NULL
+)`;
+
+// One statement is one write transaction: it takes the key when it is free, expired, or already
+// this owner's, and changes nothing otherwise.
+const acquireSql = `INSERT INTO engram_locks (key, owner, expires_at) VALUES (?, ?, ?)
+  ON CONFLICT (key) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
+  WHERE engram_locks.expires_at <= ? OR engram_locks.owner = excluded.owner`;
+
+const isBusy = (error: unknown) =>
+  /^SQLITE_(BUSY|LOCKED)/.test(String((error as { code?: unknown } | null)?.code ?? ''));
+
+/**
+ * A scope lock every process sharing one database file respects: a key is a row of
+ * `engram_locks` with its owner's token and a lease, taken by one write statement (SQLite runs
+ * one writer at a time, so two processes cannot both take it), renewed while the work runs and
+ * deleted by its owner. A holder that crashes leaves its row behind; once the lease has passed,
+ * the next process takes it over. Leases compare wall-clock times of the processes, which share
+ * the machine since they share the file.
+ */
+export function createSqliteScopeLock(options: SqliteScopeLockOptions): ScopeLock {
+  let prepared: Database.Database | undefined;
+
+  function run<T>(action: string, work: (database: Database.Database) => T): T {
+    const database = options.database();
+    if (!database) {
+      throw new ClosedError({ source, message: 'The store was closed; create a new one.' });
+    }
+    try {
+      if (prepared !== database) {
+        database.exec(tableSql);
+        prepared = database;
+      }
+      return work(database);
+    } catch (error) {
+      throw toAdapterCallError(error, { source, action, isRetryable: isBusy(error) });
+    }
+  }
+
+  return createLeaseScopeLock({
+    provider: source,
+    ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }),
+    backend: {
+      async tryAcquire(key, token, leaseMs) {
+        const now = Date.now();
+        try {
+          return run(
+            'Taking a scope lock',
+            (database) =>
+              database.prepare(acquireSql).run(key, token, now + leaseMs, now).changes === 1,
+          );
+        } catch (error) {
+          // Another process writing for longer than the busy timeout: the key is busy too.
+          if (isBusy((error as { cause?: unknown }).cause)) return false;
+          throw error;
+        }
+      },
+      async renew(key, token, leaseMs) {
+        return run(
+          'Renewing a scope lock',
+          (database) =>
+            database
+              .prepare('UPDATE engram_locks SET expires_at = ? WHERE key = ? AND owner = ?')
+              .run(Date.now() + leaseMs, key, token).changes === 1,
+        );
+      },
+      async release(key, token) {
+        // A closed store cannot delete its rows; their leases expire instead.
+        if (!options.database()) return;
+        run('Releasing a scope lock', (database) =>
+          database.prepare('DELETE FROM engram_locks WHERE key = ? AND owner = ?').run(key, token),
+        );
+      },
+    },
+  });
+}
