@@ -104,6 +104,18 @@ async function resolveGraphStore(wiring: Wiring): Promise<GraphStore | undefined
   return descriptor.create({ env: wiring.env, dataDir: wiring.dataDir });
 }
 
+/**
+ * The graph store named by `ENGRAM_GRAPH` (`kuzu`, `neo4j`, ..., `memory`), or `undefined` for
+ * none. For a process that serves several collections from one graph (the server): graph stores
+ * keep collections apart by namespace, and an embedded one must be opened once per process.
+ */
+export function graphStoreFromEnvironment(
+  env: Environment,
+  options: EnvironmentWiringOptions = {},
+): Promise<GraphStore | undefined> {
+  return resolveGraphStore(wiringOf(env, options));
+}
+
 /** The embedded default store, `@engram/sqlite`, in the data directory. */
 async function resolveEmbeddedStore(wiring: Wiring) {
   const descriptor = await loadAdapter('vector', 'sqlite', {

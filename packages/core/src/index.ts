@@ -31,6 +31,7 @@ export type {
 export {
   componentsFromEnvironment,
   defaultCollection,
+  graphStoreFromEnvironment,
   resolveEmbedderFromEnvironment,
   resolveLLMFromEnvironment,
 } from './environment-components.js';

@@ -6,6 +6,8 @@ import {
   createPrivateDirectory,
   type Embedder,
   EngramError,
+  type GraphStore,
+  graphStoreFromEnvironment,
   type HistoryStore,
   type LLM,
   loadAdapter,
@@ -110,7 +112,12 @@ export function createProjectMemories(
   const stores = new Map<string, VectorStore>();
   let models: Promise<{ embedder: Embedder; llm: LLM | undefined }> | undefined;
   let shared:
-    | Promise<{ store?: VectorStore; history: HistoryPlan; dimensions: number }>
+    | Promise<{
+        store?: VectorStore;
+        graph?: GraphStore;
+        history: HistoryPlan;
+        dimensions: number;
+      }>
     | undefined;
   // Several servers and workers share REDIS_URL: adds of one scope take turns through it unless
   // the vector store has a lock of its own. One lock serves every project; it closes last.
@@ -176,7 +183,18 @@ export function createProjectMemories(
         ? undefined
         : await createConfiguredStore('vector', config.vectorStore, settings);
       const history = await planHistory(store);
-      return { ...(store ? { store } : {}), history, dimensions: embedder.dimensions };
+      // One graph for every project, kept apart by namespace: an embedded graph (Kuzu) must not
+      // be opened once per project in one process.
+      const graph = await graphStoreFromEnvironment(config.env, {
+        dataDir: config.dataDir,
+        importModule: importFromServer,
+      });
+      return {
+        ...(store ? { store } : {}),
+        ...(graph ? { graph } : {}),
+        history,
+        dimensions: embedder.dimensions,
+      };
     })();
     shared.catch(() => {
       shared = undefined;
@@ -201,7 +219,7 @@ export function createProjectMemories(
 
   async function open(project: string): Promise<Memory> {
     const { embedder, llm } = await loadModels();
-    const { store, history } = await loadShared();
+    const { store, graph, history } = await loadShared();
     const vectorStore =
       store ??
       (await projectFile(
@@ -220,9 +238,9 @@ export function createProjectMemories(
         : history.kind === 'file per project'
           ? await projectFile('history', history.store, history.directory, project)
           : undefined;
-    // Only graph memory is left to the environment (ENGRAM_GRAPH), as for the CLI.
     return createMemoryFromEnvironment(config.env, {
       vectorStore,
+      graphStore: graph ?? null,
       ...(historyStore ? { historyStore } : {}),
       requireDurableHistory: true,
       embedder,
@@ -307,6 +325,7 @@ export function createProjectMemories(
       }
       const sharedStores = await shared?.catch(() => undefined);
       await sharedStores?.store?.close();
+      await sharedStores?.graph?.close();
       if (sharedStores?.history.kind === 'shared') await sharedStores.history.store.close();
       await redisLock?.close();
     },
