@@ -139,3 +139,70 @@ export async function openBackendTarget(
   if ('unavailable' in server) return { unavailable: server.unavailable };
   return { origin: server.origin, directory: '', url: server.url, release: server.stop };
 }
+
+/** What a backend row needs to reach its store through the adapter's public factory. */
+export interface BackendDefinition {
+  /** Row name, and the `--backends` name. */
+  name: string;
+  /** Folder under `adapters/` whose built `dist/index.js` exports the factory. */
+  adapter: string;
+  /** Name of the factory export, e.g. `createPgvectorVectorStore`. */
+  factory: string;
+  /** Folder under `conformance/services/` of its server; absent for embedded stores. */
+  service?: string;
+  /** The index settings the row runs with (the factory's defaults, which are the recommended ones). */
+  settings: string;
+  /** Factory options, from the server URL or the scratch directory of an embedded store. */
+  options: (target: { url?: string; directory: string }) => Record<string, unknown>;
+}
+
+/** The part of a result row that says whether and against what it ran. */
+export interface BackendRowStatus {
+  /** Why the row has no figures (could not start, failed at a step); absent when it ran. */
+  unavailable?: string;
+  /** Where the store came from: embedded, environment, already running, started. */
+  origin?: string;
+}
+
+/**
+ * Opens a backend's server or directory and its store, runs `work` on it, and always cleans up
+ * (`cleanup`, `close`, then stops a server it started). A failure becomes the row's
+ * `unavailable`, naming the step `work` last announced through `step`.
+ */
+export async function runBackendRow<Store extends { close(): Promise<void> }>(
+  context: BenchContext,
+  backend: BackendDefinition,
+  row: BackendRowStatus,
+  work: (store: Store, step: (name: string) => void) => Promise<void>,
+  cleanup: (store: Store) => Promise<void>,
+): Promise<void> {
+  const target = await openBackendTarget(context, backend.service, backend.name);
+  if ('unavailable' in target) {
+    row.unavailable = `server could not be started: ${target.unavailable}`;
+    return;
+  }
+  row.origin = target.origin;
+  let current = 'loading the adapter';
+  let store: Store | undefined;
+  try {
+    const factory = await loadAdapterExport<(options: Record<string, unknown>) => Store>(
+      context.root,
+      backend.adapter,
+      backend.factory,
+    );
+    store = factory(backend.options({ url: target.url, directory: target.directory }));
+    await work(store, (name) => {
+      current = name;
+    });
+  } catch (error) {
+    row.unavailable = `failed while ${current}: ${(error as Error).message.split('\n')[0]}`;
+  } finally {
+    if (store) {
+      await cleanup(store).catch(() => {});
+      await store.close().catch(() => {});
+    }
+    await target.release().catch((error: Error) => {
+      context.log(`  ${backend.name}: stopping the server failed: ${error.message}`);
+    });
+  }
+}

@@ -1,30 +1,23 @@
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { GraphEntity, GraphStore } from '@engram/core';
-import { loadAdapterExport, openBackendTarget } from './backend-servers.js';
+import { type BackendDefinition, type BackendRowStatus, runBackendRow } from './backend-servers.js';
 import type { ClusteredCorpus } from './clustered.js';
 import type { BenchContext } from './context.js';
 import { loadLine, markdownTable } from './report.js';
 import { formatCount, formatMs, formatRate, type Summary, summarize } from './stats.js';
 
-/** How the workload reaches one graph backend through its adapter's public factory. */
-interface GraphBackend {
-  name: string;
-  factory: string;
-  service?: string;
-  settings: string;
-  options: (target: { url?: string; directory: string }) => Record<string, unknown>;
-}
-
-const graphBackends: readonly GraphBackend[] = [
+const graphBackends: readonly BackendDefinition[] = [
   {
     name: 'kuzu',
+    adapter: 'kuzu',
     factory: 'createKuzuGraphStore',
     settings: 'embedded; exact cosine (`array_cosine_similarity`) over the scope, in the engine',
     options: ({ directory }) => ({ path: join(directory, 'graph') }),
   },
   {
     name: 'age',
+    adapter: 'age',
     factory: 'createAgeGraphStore',
     service: 'age',
     settings:
@@ -33,6 +26,7 @@ const graphBackends: readonly GraphBackend[] = [
   },
   {
     name: 'neo4j',
+    adapter: 'neo4j',
     factory: 'createNeo4jGraphStore',
     service: 'neo4j',
     settings:
@@ -42,14 +36,12 @@ const graphBackends: readonly GraphBackend[] = [
 ];
 
 /** One row of the graph table. */
-export interface GraphBackendResult {
+export interface GraphBackendResult extends BackendRowStatus {
   backend: string;
   /** Entities upserted. */
   size: number;
   dimensions: number;
   settings: string;
-  unavailable?: string;
-  origin?: string;
   /** Entities per user. */
   entitiesPerScope?: number;
   upsertPerSecond?: number;
@@ -63,79 +55,66 @@ const batchSize = 100;
 
 async function measureGraph(
   context: BenchContext,
-  backend: GraphBackend,
+  backend: BackendDefinition,
   input: { corpus: ClusteredCorpus; entities: number; users: number; queries: number },
   row: GraphBackendResult,
 ) {
-  const target = await openBackendTarget(context, backend.service, backend.name);
-  if ('unavailable' in target) {
-    row.unavailable = `server could not be started: ${target.unavailable}`;
-    return;
-  }
-  row.origin = target.origin;
-  let store: GraphStore | undefined;
-  let stage = 'loading the adapter';
   const users = new Set<string>();
-  try {
-    const factory = await loadAdapterExport<(options: Record<string, unknown>) => GraphStore>(
-      context.root,
-      backend.name,
-      backend.factory,
-    );
-    store = factory(backend.options({ url: target.url, directory: target.directory }));
-    stage = 'creating the schema';
-    await store.ensureSchema({ dimensions: input.corpus.dimensions });
-    stage = 'upserting entities';
-    const now = new Date().toISOString();
-    let upsertMs = 0;
-    for (let offset = 0; offset < input.entities; offset += batchSize) {
-      const entities: GraphEntity[] = [];
-      for (let index = offset; index < Math.min(input.entities, offset + batchSize); index++) {
-        const user = `bench-user-${index % input.users}`;
-        users.add(user);
-        entities.push({
-          id: `bench-entity-${index}`,
-          name: `entity ${index}`,
-          type: 'thing',
-          embedding: Array.from(input.corpus.memory(index).vector),
+  await runBackendRow<GraphStore>(
+    context,
+    backend,
+    row,
+    async (store, stage) => {
+      stage('creating the schema');
+      await store.ensureSchema({ dimensions: input.corpus.dimensions });
+      stage('upserting entities');
+      const now = new Date().toISOString();
+      let upsertMs = 0;
+      for (let offset = 0; offset < input.entities; offset += batchSize) {
+        const entities: GraphEntity[] = [];
+        for (let index = offset; index < Math.min(input.entities, offset + batchSize); index++) {
+          const user = `bench-user-${index % input.users}`;
+          users.add(user);
+          entities.push({
+            id: `bench-entity-${index}`,
+            name: `entity ${index}`,
+            type: 'thing',
+            embedding: Array.from(input.corpus.memory(index).vector),
+            namespace,
+            userId: user,
+            mentions: 1,
+            createdAt: now,
+            updatedAt: now,
+          });
+        }
+        const start = performance.now();
+        await store.upsertEntities({ entities });
+        upsertMs += performance.now() - start;
+      }
+      row.upsertPerSecond = input.entities / (upsertMs / 1000);
+      stage('similar-entity lookups');
+      const samples: number[] = [];
+      for (let index = -Math.min(10, input.queries); index < input.queries; index++) {
+        const query = input.corpus.query(Math.abs(index) + (index < 0 ? 1_000 : 0));
+        const start = performance.now();
+        await store.findSimilarEntities({
           namespace,
-          userId: user,
-          mentions: 1,
-          createdAt: now,
-          updatedAt: now,
+          scope: { userId: `bench-user-${Math.abs(index) % input.users}` },
+          embedding: Array.from(query.vector),
+          topK: 5,
         });
+        if (index >= 0) samples.push(performance.now() - start);
       }
-      const start = performance.now();
-      await store.upsertEntities({ entities });
-      upsertMs += performance.now() - start;
-    }
-    row.upsertPerSecond = input.entities / (upsertMs / 1000);
-    stage = 'similar-entity lookups';
-    const samples: number[] = [];
-    for (let index = -Math.min(10, input.queries); index < input.queries; index++) {
-      const query = input.corpus.query(Math.abs(index) + (index < 0 ? 1_000 : 0));
-      const start = performance.now();
-      await store.findSimilarEntities({
-        namespace,
-        scope: { userId: `bench-user-${Math.abs(index) % input.users}` },
-        embedding: Array.from(query.vector),
-        topK: 5,
-      });
-      if (index >= 0) samples.push(performance.now() - start);
-    }
-    row.similar = summarize(samples);
-  } catch (error) {
-    row.unavailable = `failed while ${stage}: ${(error as Error).message.split('\n')[0]}`;
-  } finally {
-    if (store) {
-      for (const userId of users) {
-        await store.deleteScope({ namespace, scope: { userId } }).catch(() => {});
-      }
-      await store.close().catch(() => {});
-    }
-    await target.release().catch(() => {});
-  }
+      row.similar = summarize(samples);
+    },
+    async (store) => {
+      for (const userId of users) await store.deleteScope({ namespace, scope: { userId } });
+    },
+  );
 }
+
+/** Names of the graph backends, in table order. */
+export const graphBackendNames = graphBackends.map((backend) => backend.name);
 
 /** The graph stores' table: entity upserts and similar-entity lookups, as graph memory makes. */
 export async function runGraphBackends(

@@ -3,13 +3,13 @@ import { launcherFailure } from './backend-servers.js';
 import {
   type BackendResult,
   benchRecordId,
-  exactTopK,
   mergeResults,
   previousBackendResults,
   selectBackends,
   vectorBackends,
 } from './backends.js';
 import { createClusteredCorpus } from './clustered.js';
+import { exactTopK } from './exact-top-k.js';
 
 const row = (backend: string, size: number, dimensions: number, load = '1.00 -> 1.00') =>
   ({ backend, size, dimensions, settings: '', ranAt: '2026-12-01 00:00', load }) as BackendResult;

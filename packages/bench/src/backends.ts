@@ -2,28 +2,22 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { VectorRecord, VectorStore } from '@engram/core';
-import { loadAdapterExport, openBackendTarget } from './backend-servers.js';
-import { type GraphBackendResult, graphTable, runGraphBackends } from './backends-graph.js';
+import { type BackendDefinition, type BackendRowStatus, runBackendRow } from './backend-servers.js';
+import {
+  type GraphBackendResult,
+  graphBackendNames,
+  graphTable,
+  runGraphBackends,
+} from './backends-graph.js';
 import { type ClusteredCorpus, createClusteredCorpus } from './clustered.js';
 import type { BenchContext, WorkloadReport } from './context.js';
+import { exactTopK } from './exact-top-k.js';
 import { loadLine, markdownTable, runHeader } from './report.js';
-import { recallAtK } from './scale.js';
+import { recallAtK, timeQueries } from './scale.js';
 import { formatCount, formatMs, formatRate, type Summary, summarize } from './stats.js';
 
 /** How the workload reaches one vector backend through its adapter's public factory. */
-export interface VectorBackend {
-  /** Row name, and the `--backends` name. */
-  name: string;
-  /** Folder under `adapters/` whose built `dist/index.js` exports the factory. */
-  adapter: string;
-  /** Name of the factory export, e.g. `createPgvectorVectorStore`. */
-  factory: string;
-  /** Folder under `conformance/services/` of its server; absent for embedded stores. */
-  service?: string;
-  /** The index settings the row runs with (the factory's defaults, which are the recommended ones). */
-  settings: string;
-  /** Factory options, from the server URL or the scratch directory of an embedded store. */
-  options: (target: { url?: string; directory: string }) => Record<string, unknown>;
+export interface VectorBackend extends BackendDefinition {
   /** Runs the store's own index build after ingest (LanceDB's `optimize`). */
   optimizeAfterIngest?: boolean;
 }
@@ -111,19 +105,21 @@ export const vectorBackends: readonly VectorBackend[] = [
   },
 ];
 
+/** Every `--backends` name: the vector stores, then the graph stores. */
+export const backendNames = [
+  ...vectorBackends.map((backend) => backend.name),
+  ...graphBackendNames,
+];
+
 /** Names of the backends that need no server: the only ones `--smoke` runs. */
 export const embeddedBackendNames = ['sqlite', 'lancedb', 'kuzu'];
 
 /** One row of the backends table: a backend at one size and vector length. */
-export interface BackendResult {
+export interface BackendResult extends BackendRowStatus {
   backend: string;
   size: number;
   dimensions: number;
   settings: string;
-  /** Why the row has no figures (could not start, failed at a stage); absent when it ran. */
-  unavailable?: string;
-  /** Where the server came from: embedded, environment, already running, started. */
-  origin?: string;
   batchSize?: number;
   /** Records per second over the `upsert` calls alone. */
   ingestPerSecond?: number;
@@ -162,33 +158,6 @@ export function selectBackends(requested: readonly string[] | undefined, known: 
   return known.filter((name) => requested.includes(name));
 }
 
-/** Corpus indexes of the exact top-k of each query, by dot product over every memory. */
-export function exactTopK(
-  corpus: Pick<ClusteredCorpus, 'memory'>,
-  size: number,
-  queries: readonly Float32Array[],
-  k: number,
-): number[][] {
-  const best = queries.map(() => [] as { index: number; score: number }[]);
-  const floor = queries.map(() => -Infinity);
-  for (let index = 0; index < size; index++) {
-    const { vector } = corpus.memory(index);
-    for (const [queryIndex, query] of queries.entries()) {
-      let dot = 0;
-      for (let dimension = 0; dimension < query.length; dimension++) {
-        dot += query[dimension]! * vector[dimension]!;
-      }
-      if (dot <= floor[queryIndex]!) continue;
-      const list = best[queryIndex]!;
-      list.push({ index, score: dot });
-      list.sort((left, right) => right.score - left.score);
-      if (list.length > k) list.pop();
-      if (list.length === k) floor[queryIndex] = list[k - 1]!.score;
-    }
-  }
-  return best.map((list) => list.map((entry) => entry.index));
-}
-
 function toRecord(corpus: ClusteredCorpus, index: number, now: string): VectorRecord {
   const item = corpus.memory(index);
   return {
@@ -200,18 +169,6 @@ function toRecord(corpus: ClusteredCorpus, index: number, now: string): VectorRe
     createdAt: now,
     updatedAt: now,
   };
-}
-
-async function timeQueries(count: number, run: (index: number) => Promise<unknown>) {
-  const warmup = Math.min(10, count);
-  for (let index = 0; index < warmup; index++) await run(count + index);
-  const samples: number[] = [];
-  for (let index = 0; index < count; index++) {
-    const start = performance.now();
-    await run(index);
-    samples.push(performance.now() - start);
-  }
-  return summarize(samples);
 }
 
 /** What one size of the workload measures, shared by every backend row. */
@@ -279,114 +236,98 @@ async function measureBackend(
   row: BackendResult,
 ): Promise<void> {
   const { corpus, size } = workload;
-  let stage = 'loading the adapter';
-  const target = await openBackendTarget(context, backend.service, backend.name);
-  if ('unavailable' in target) {
-    row.unavailable = `server could not be started: ${target.unavailable}`;
-    return;
-  }
-  row.origin = target.origin;
   const collection = `bench_${Date.now().toString(36)}`;
-  let store: VectorStore | undefined;
-  try {
-    const factory = await loadAdapterExport<(options: Record<string, unknown>) => VectorStore>(
-      context.root,
-      backend.adapter,
-      backend.factory,
-    );
-    store = factory(backend.options({ url: target.url, directory: target.directory }));
-    stage = 'creating the collection';
-    await store.ensureCollection({ collection, dimensions: corpus.dimensions });
-    const batchSize = store.capabilities.maxBatchSize;
-    row.batchSize = batchSize;
+  await runBackendRow<VectorStore>(
+    context,
+    backend,
+    row,
+    async (store, stage) => {
+      stage('creating the collection');
+      await store.ensureCollection({ collection, dimensions: corpus.dimensions });
+      const batchSize = store.capabilities.maxBatchSize;
+      row.batchSize = batchSize;
 
-    stage = 'ingesting';
-    const now = new Date().toISOString();
-    let ingestMs = 0;
-    for (let offset = 0; offset < size; offset += batchSize) {
-      const records: VectorRecord[] = [];
-      for (let index = offset; index < Math.min(size, offset + batchSize); index++) {
-        records.push(toRecord(corpus, index, now));
+      stage('ingesting');
+      const now = new Date().toISOString();
+      let ingestMs = 0;
+      for (let offset = 0; offset < size; offset += batchSize) {
+        const records: VectorRecord[] = [];
+        for (let index = offset; index < Math.min(size, offset + batchSize); index++) {
+          records.push(toRecord(corpus, index, now));
+        }
+        const start = performance.now();
+        await store.upsert({ collection, records });
+        ingestMs += performance.now() - start;
+        if (offset > 0 && (offset / batchSize) % 50 === 0) {
+          context.log(
+            `    ${backend.name}: ${formatCount(offset)} of ${formatCount(size)} upserted`,
+          );
+        }
       }
-      const start = performance.now();
-      await store.upsert({ collection, records });
-      ingestMs += performance.now() - start;
-      if (offset > 0 && (offset / batchSize) % 50 === 0) {
-        context.log(`    ${backend.name}: ${formatCount(offset)} of ${formatCount(size)} upserted`);
+      row.ingestPerSecond = size / (ingestMs / 1000);
+      stage('waiting for every record to be counted');
+      row.settleSeconds = await waitForCount(store, collection, size);
+      const optimize = (store as { optimize?: (options: { collection: string }) => Promise<void> })
+        .optimize;
+      if (backend.optimizeAfterIngest && optimize) {
+        stage('building the index');
+        const start = performance.now();
+        await optimize.call(store, { collection });
+        row.indexSeconds = (performance.now() - start) / 1000;
       }
-    }
-    row.ingestPerSecond = size / (ingestMs / 1000);
-    stage = 'waiting for every record to be counted';
-    row.settleSeconds = await waitForCount(store, collection, size);
-    const optimize = (store as { optimize?: (options: { collection: string }) => Promise<void> })
-      .optimize;
-    if (backend.optimizeAfterIngest && optimize) {
-      stage = 'building the index';
-      const start = performance.now();
-      await optimize.call(store, { collection });
-      row.indexSeconds = (performance.now() - start) / 1000;
-    }
 
-    stage = 'scoped vector queries';
-    const scoped = Array.from({ length: workload.scopedQueries + 10 }, (_, index) =>
-      corpus.query(index),
-    );
-    const queryAt = (index: number) => scoped[index % scoped.length]!;
-    const vectorQuery = (index: number) =>
-      store!.query({
-        collection,
-        vector: Array.from(queryAt(index).vector),
-        topK: 10,
-        scope: { userId: queryAt(index).userId },
-      });
-    row.scopedVector = await timeQueries(workload.scopedQueries, vectorQuery);
-    stage = 'scoped hybrid queries';
-    row.scopedHybrid = store.capabilities.keywordSearch
-      ? await timeQueries(workload.scopedQueries, (index) =>
-          Promise.all([
-            vectorQuery(index),
-            store!.query({
-              collection,
-              text: queryAt(index).text,
-              topK: 10,
-              scope: { userId: queryAt(index).userId },
-            }),
-          ]),
-        )
-      : null;
-
-    stage = 'unscoped queries';
-    const samples: number[] = [];
-    const recalls: number[] = [];
-    for (const [index, vector] of workload.unscopedVectors.entries()) {
-      const start = performance.now();
-      const matches = await store.query({ collection, vector: Array.from(vector), topK: 10 });
-      samples.push(performance.now() - start);
-      const truth = workload.exact[index]!.map(benchRecordId);
-      recalls.push(
-        recallAtK(
-          matches.map((match) => match.record.id),
-          truth,
-          10,
-        ),
+      stage('scoped vector queries');
+      const scoped = Array.from({ length: workload.scopedQueries + 10 }, (_, index) =>
+        corpus.query(index),
       );
-    }
-    row.unscoped = summarize(samples);
-    row.recall = recalls.reduce((sum, value) => sum + value, 0) / Math.max(1, recalls.length);
+      const queryAt = (index: number) => scoped[index % scoped.length]!;
+      const vectorQuery = (index: number) =>
+        store.query({
+          collection,
+          vector: Array.from(queryAt(index).vector),
+          topK: 10,
+          scope: { userId: queryAt(index).userId },
+        });
+      row.scopedVector = await timeQueries(workload.scopedQueries, vectorQuery);
+      stage('scoped hybrid queries');
+      row.scopedHybrid = store.capabilities.keywordSearch
+        ? await timeQueries(workload.scopedQueries, (index) =>
+            Promise.all([
+              vectorQuery(index),
+              store.query({
+                collection,
+                text: queryAt(index).text,
+                topK: 10,
+                scope: { userId: queryAt(index).userId },
+              }),
+            ]),
+          )
+        : null;
 
-    stage = 'measuring the time until a write is searchable';
-    Object.assign(row, await measureVisibility(store, collection, workload));
-  } catch (error) {
-    row.unavailable = `failed while ${stage}: ${(error as Error).message.split('\n')[0]}`;
-  } finally {
-    if (store) {
-      await store.dropCollection({ collection }).catch(() => {});
-      await store.close().catch(() => {});
-    }
-    await target.release().catch((error: Error) => {
-      context.log(`  ${backend.name}: stopping the server failed: ${error.message}`);
-    });
-  }
+      stage('unscoped queries');
+      const samples: number[] = [];
+      const recalls: number[] = [];
+      for (const [index, vector] of workload.unscopedVectors.entries()) {
+        const start = performance.now();
+        const matches = await store.query({ collection, vector: Array.from(vector), topK: 10 });
+        samples.push(performance.now() - start);
+        const truth = workload.exact[index]!.map(benchRecordId);
+        recalls.push(
+          recallAtK(
+            matches.map((match) => match.record.id),
+            truth,
+            10,
+          ),
+        );
+      }
+      row.unscoped = summarize(samples);
+      row.recall = recalls.reduce((sum, value) => sum + value, 0) / Math.max(1, recalls.length);
+
+      stage('measuring the time until a write is searchable');
+      Object.assign(row, await measureVisibility(store, collection, workload));
+    },
+    (store) => store.dropCollection({ collection }),
+  );
 }
 
 const dataMarker = /<!-- backends-data: (.*?) -->/;
@@ -481,12 +422,12 @@ function vectorTable(rows: readonly BackendResult[]): string {
   );
 }
 
-function groupBy<T extends { size: number; dimensions: number }>(rows: readonly T[]) {
+function groupBy<T extends { size: number; dimensions: number }>(rows: readonly T[], noun: string) {
   const groups = new Map<string, T[]>();
   for (const row of [...rows].sort(
     (left, right) => left.size - right.size || left.dimensions - right.dimensions,
   )) {
-    const key = `${formatCount(row.size)} memories x ${row.dimensions} dimensions`;
+    const key = `${formatCount(row.size)} ${noun} x ${row.dimensions} dimensions`;
     groups.set(key, [...(groups.get(key) ?? []), row]);
   }
   return groups;
@@ -497,14 +438,12 @@ export async function runBackends(context: BenchContext): Promise<WorkloadReport
   const loadBefore = loadLine();
   const dimensions = context.dimensions ?? 384;
   const sizes = context.sizes ?? [context.smoke ? 1000 : 10_000];
-  const vectorNames = vectorBackends.map((backend) => backend.name);
-  const graphNames = ['kuzu', 'age', 'neo4j'];
   const requested = context.smoke
     ? (context.backends ?? embeddedBackendNames).filter((name) =>
         embeddedBackendNames.includes(name),
       )
     : context.backends;
-  const selected = selectBackends(requested, [...vectorNames, ...graphNames]);
+  const selected = selectBackends(requested, backendNames);
   const results: BackendResult[] = [];
   const graphResults: GraphBackendResult[] = [];
   for (const size of sizes) {
@@ -545,7 +484,7 @@ export async function runBackends(context: BenchContext): Promise<WorkloadReport
       context.log(vectorTable([row]).split('\n').at(-1)!);
       results.push(row);
     }
-    const graphSelected = graphNames.filter((name) => selected.includes(name));
+    const graphSelected = graphBackendNames.filter((name) => selected.includes(name));
     if (graphSelected.length > 0) {
       graphResults.push(
         ...(await runGraphBackends(context, { corpus, size, names: graphSelected })),
@@ -560,12 +499,12 @@ export async function runBackends(context: BenchContext): Promise<WorkloadReport
   const vectorRows = mergeResults(results, earlier.vector);
   const graphRows = mergeResults(graphResults, earlier.graph);
   const sections: string[] = [runHeader(context.command, loadBefore), ''];
-  for (const [title, rows] of groupBy(vectorRows)) {
+  for (const [title, rows] of groupBy(vectorRows, 'memories')) {
     sections.push(`**Vector stores, ${title}**`, '', vectorTable(rows), '');
   }
   if (graphRows.length > 0) {
-    for (const [title, rows] of groupBy(graphRows)) {
-      sections.push(`**Graph stores, entities from ${title}**`, '', graphTable(rows), '');
+    for (const [title, rows] of groupBy(graphRows, 'entities')) {
+      sections.push(`**Graph stores, ${title}**`, '', graphTable(rows), '');
     }
   }
   sections.push(

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runBackends } from './backends.js';
+import { backendNames, runBackends } from './backends.js';
 import { runBurst } from './burst.js';
 import type { BenchContext, WorkloadReport } from './context.js';
 import { runPipeline } from './pipeline.js';
@@ -42,7 +42,8 @@ Options:
   --queries N       searches per measurement
   --dimensions N    vector length of the backends workload (default 384)
   --backends a,b    backends to run (default: all): sqlite, lancedb, pgvector, milvus,
-                    elasticsearch, weaviate, redis, chroma, kuzu, age, neo4j
+                    elasticsearch, weaviate, redis, chroma (vector stores), kuzu, age,
+                    neo4j (graph stores)
   --keep-servers    leave the servers the backends workload started running
   --smoke           tiny sizes, seconds per workload: checks that the programs still work
   --no-write        print only; do not update docs/benchmarks.md
@@ -98,6 +99,12 @@ async function main() {
       process.exitCode = 2;
       return;
     }
+  }
+  const unknownBackend = backends?.find((name) => !backendNames.includes(name));
+  if (unknownBackend !== undefined) {
+    console.error(`Unknown backend "${unknownBackend}" (known: ${backendNames.join(', ')}).`);
+    process.exitCode = 2;
+    return;
   }
   const names = selected.length > 0 ? selected : Object.keys(workloads);
   const root = findRoot();
