@@ -134,6 +134,8 @@ export interface BackendResult extends BackendRowStatus {
   recall?: number;
   /** Milliseconds from an upsert returning to a query returning the record. */
   visibility?: Summary;
+  /** Milliseconds of the one-record `upsert` calls of the visibility probes. */
+  singleUpsert?: Summary;
   /** Visibility probes that never saw their record within the time limit. */
   visibilityTimeouts?: number;
   /** When the row ran (UTC, minutes), and the 1-minute load average before and after. */
@@ -188,12 +190,15 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 async function measureVisibility(store: VectorStore, collection: string, workload: Workload) {
   const { corpus, size } = workload;
   const samples: number[] = [];
+  const upserts: number[] = [];
   let timeouts = 0;
   for (let probe = 0; probe < workload.visibilityProbes; probe++) {
     const index = size + probe;
     const record = toRecord(corpus, index, new Date().toISOString());
+    const upsertStart = performance.now();
     await store.upsert({ collection, records: [record] });
     const start = performance.now();
+    upserts.push(start - upsertStart);
     for (;;) {
       const matches = await store.query({
         collection,
@@ -213,7 +218,11 @@ async function measureVisibility(store: VectorStore, collection: string, workloa
       await pause(2);
     }
   }
-  return { visibility: summarize(samples), visibilityTimeouts: timeouts };
+  return {
+    visibility: summarize(samples),
+    singleUpsert: summarize(upserts),
+    visibilityTimeouts: timeouts,
+  };
 }
 
 async function waitForCount(store: VectorStore, collection: string, size: number) {
@@ -376,7 +385,8 @@ function vectorTable(rows: readonly BackendResult[]): string {
       'scoped hybrid p50 / p95 ms',
       'unscoped p50 / p95 ms',
       'recall@10',
-      'write to searchable, median / max ms',
+      'one-record upsert p50 / p95 ms',
+      'upsert returned to searchable, median / max ms',
       'run (UTC), load before -> after',
       'index settings',
     ],
@@ -385,6 +395,7 @@ function vectorTable(rows: readonly BackendResult[]): string {
         return [
           row.backend,
           `not measured: ${row.unavailable}`,
+          '',
           '',
           '',
           '',
@@ -414,6 +425,7 @@ function vectorTable(rows: readonly BackendResult[]): string {
         row.scopedHybrid === null ? 'no keyword search' : pair(row.scopedHybrid),
         `${pair(row.unscoped)} (${row.unscoped?.count ?? 0} q)`,
         row.recall === undefined ? 'n/a' : row.recall.toFixed(3),
+        pair(row.singleUpsert),
         visibility,
         `${row.ranAt}, ${row.load}`,
         row.settings,
