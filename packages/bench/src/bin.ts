@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { backendNames, runBackends } from './backends.js';
 import { runBurst } from './burst.js';
 import type { BenchContext, WorkloadReport } from './context.js';
 import { runPipeline } from './pipeline.js';
@@ -18,6 +19,7 @@ const workloads: Record<string, (context: BenchContext) => Promise<WorkloadRepor
   locomo: runQuality,
   service: runService,
   burst: runBurst,
+  backends: runBackends,
 };
 
 const usage = `Usage: pnpm bench [workload ...] [options]
@@ -30,10 +32,19 @@ Workloads (default: all of them, in this order):
   service    engram serve under load (autocannon): search and add at 1, 16, 64 connections
   burst      20 parallel adds for one user, model latency 50 and 300 ms (--size: latencies,
              --queries: repetitions), whole adds per scope in turn against reconcile only
+  backends   the same data and queries against every vector store that runs here (servers
+             started by conformance/services/<name>/launcher.sh), and the graph stores:
+             ingest/s, scoped and hybrid query p50/p95, unscoped p95 and recall@10, time
+             until a write is searchable (default --size 10k; --smoke: embedded stores only)
 
 Options:
   --size 10k,100k   sizes to run (memories stored); default depends on the workload
   --queries N       searches per measurement
+  --dimensions N    vector length of the backends workload (default 384)
+  --backends a,b    backends to run (default: all): sqlite, lancedb, pgvector, milvus,
+                    elasticsearch, weaviate, redis, chroma (vector stores), kuzu, age,
+                    neo4j (graph stores)
+  --keep-servers    leave the servers the backends workload started running
   --smoke           tiny sizes, seconds per workload: checks that the programs still work
   --no-write        print only; do not update docs/benchmarks.md
   --output FILE     write the sections into FILE instead of docs/benchmarks.md
@@ -61,6 +72,9 @@ async function main() {
   let smoke = false;
   let write = true;
   let output: string | undefined;
+  let dimensions: number | undefined;
+  let backends: string[] | undefined;
+  let keepServers = false;
   for (let index = 0; index < args.length; index++) {
     const arg = args[index]!;
     if (arg === '--smoke') smoke = true;
@@ -72,6 +86,12 @@ async function main() {
       sizes = arg.slice('--size='.length).split(',').map(parseSize);
     } else if (arg === '--queries') {
       queries = parseSize(args[++index] ?? '');
+    } else if (arg === '--dimensions') {
+      dimensions = parseSize(args[++index] ?? '');
+    } else if (arg === '--backends') {
+      backends = (args[++index] ?? '').split(',').filter(Boolean);
+    } else if (arg === '--keep-servers') {
+      keepServers = true;
     } else if (arg in workloads || arg === 'all') {
       if (arg !== 'all') selected.push(arg);
     } else {
@@ -79,6 +99,12 @@ async function main() {
       process.exitCode = 2;
       return;
     }
+  }
+  const unknownBackend = backends?.find((name) => !backendNames.includes(name));
+  if (unknownBackend !== undefined) {
+    console.error(`Unknown backend "${unknownBackend}" (known: ${backendNames.join(', ')}).`);
+    process.exitCode = 2;
+    return;
   }
   const names = selected.length > 0 ? selected : Object.keys(workloads);
   const root = findRoot();
@@ -94,6 +120,9 @@ async function main() {
       smoke,
       sizes,
       queries,
+      dimensions,
+      backends,
+      keepServers,
       command,
       documentPath,
       root,

@@ -8,6 +8,12 @@ export interface BenchContext {
   queries: number | undefined;
   /** The command line as a user would type it, for the report. */
   command: string;
+  /** Vector length from `--dimensions`, for the workloads that take one. */
+  dimensions?: number;
+  /** Backend names from `--backends`, for the backends workload. */
+  backends?: string[];
+  /** Leave servers started for the run running (`--keep-servers`). */
+  keepServers?: boolean;
   /** Where results go (null: print only). */
   documentPath: string | null;
   /** The repository root. */

@@ -6,6 +6,7 @@ import { type Embedder, type ImportItem, Memory, textHash, type VectorRecord } f
 import { createSqliteStore } from '@engram/sqlite';
 import { type ClusteredCorpus, createClusteredCorpus } from './clustered.js';
 import type { BenchContext, WorkloadReport } from './context.js';
+import { exactTopK } from './exact-top-k.js';
 import { loadLine, markdownTable, runHeader } from './report.js';
 import {
   formatBytes,
@@ -107,7 +108,7 @@ export function previousResults(document: string): SizeResult[] {
   }
 }
 
-async function timeQueries(count: number, run: (index: number) => Promise<unknown>) {
+export async function timeQueries(count: number, run: (index: number) => Promise<unknown>) {
   const warmup = Math.min(10, count);
   for (let index = 0; index < warmup; index++) await run(index + 1_000_000);
   const samples: number[] = [];
@@ -121,24 +122,7 @@ async function timeQueries(count: number, run: (index: number) => Promise<unknow
 
 /** Exact top-10 of each query by regenerating every memory: no index, no store. */
 function exactTopTen(corpus: ClusteredCorpus, size: number, queries: Float32Array[]): string[][] {
-  const best = queries.map(() => [] as { id: string; score: number }[]);
-  const floor = queries.map(() => -Infinity);
-  for (let index = 0; index < size; index++) {
-    const { vector } = corpus.memory(index);
-    for (const [queryIndex, query] of queries.entries()) {
-      let dot = 0;
-      for (let dimension = 0; dimension < query.length; dimension++) {
-        dot += query[dimension]! * vector[dimension]!;
-      }
-      if (dot <= floor[queryIndex]!) continue;
-      const list = best[queryIndex]!;
-      list.push({ id: `m${index}`, score: dot });
-      list.sort((left, right) => right.score - left.score);
-      if (list.length > 10) list.pop();
-      if (list.length === 10) floor[queryIndex] = list[9]!.score;
-    }
-  }
-  return best.map((list) => list.map((entry) => entry.id));
+  return exactTopK(corpus, size, queries, 10).map((list) => list.map((index) => `m${index}`));
 }
 
 async function runSize(
