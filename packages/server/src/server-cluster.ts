@@ -75,9 +75,6 @@ export interface ClusterLinks {
  */
 export function connectClusterWorker(index: number, registry: Registry): ClusterLinks {
   const workers = Number(process.env[workerCountVariable] ?? '1');
-  // Constructing one makes prom-client answer the primary's metric requests from this process.
-  new AggregatorRegistry();
-  AggregatorRegistry.setRegistries([registry]);
   const waiting = new Map<number, (value: Envelope) => void>();
   let counter = 0;
   let localJobs: JobQueue | undefined;
@@ -98,6 +95,8 @@ export function connectClusterWorker(index: number, registry: Registry): Cluster
   };
   process.on('message', (message: unknown) => {
     if (!isEnvelope(message)) return;
+    const part = (fields: Record<string, unknown>) =>
+      process.send?.({ engram: 'part', id: message.id, ...fields });
     if (message.engram === 'answer') {
       waiting.get(message.id)?.(message);
     } else if (message.engram === 'job-lookup') {
@@ -105,8 +104,13 @@ export function connectClusterWorker(index: number, registry: Registry): Cluster
         ? localJobs.get(String(message.jobId), String(message.project))
         : Promise.resolve(undefined);
       lookup.then(
-        (info) => process.send?.({ engram: 'job-found', id: message.id, info: info ?? null }),
-        () => process.send?.({ engram: 'job-found', id: message.id, info: null }),
+        (info) => part({ info: info ?? null }),
+        () => part({ info: null }),
+      );
+    } else if (message.engram === 'metrics-collect') {
+      registry.getMetricsAsJSON().then(
+        (metrics) => part({ metrics }),
+        () => part({ metrics: [] }),
       );
     }
   });
@@ -159,11 +163,24 @@ export function connectClusterWorker(index: number, registry: Registry): Cluster
   };
 }
 
-/** Token buckets of the whole cluster, kept by the primary; workers take leases of tokens. */
-function createLeaseBuckets(config: ServerConfig, workers: number) {
-  const { requestsPerSecond, burst } = config.rateLimit;
-  const limiter = createRateLimiter({ requestsPerSecond, burst });
-  return (keyId: string) => {
+/** A lease of rate-limit tokens: the decision for one request, and the tokens lent with it. */
+export interface RateLimitLease extends RateLimitDecision {
+  /** Tokens taken from the bucket, this request's included (0 when refused). */
+  granted: number;
+}
+
+/**
+ * The token buckets of a whole cluster, kept by the primary. Each request a worker cannot pay
+ * from its lease takes one token and borrows up to `remaining / (2 x workers)` more, so a
+ * generous limit costs few messages and a nearly empty bucket lends one token at a time.
+ */
+export function createRateLimitLeases(
+  rateLimit: ServerConfig['rateLimit'],
+  workers: number,
+  now?: () => number,
+): (keyId: string) => RateLimitLease {
+  const limiter = createRateLimiter(rateLimit, now);
+  return (keyId) => {
     const first = limiter.take(keyId);
     if (!first.allowed) return { ...first, granted: 0 };
     let granted = 1;
@@ -204,71 +221,92 @@ export async function startServerCluster(
       keys.close();
     }
   }
-  const aggregator = new AggregatorRegistry();
-  const takeLease = createLeaseBuckets(config, workers);
-  const lookups = new Map<number, { pending: number; answered: boolean; reply: Worker; id: number }>();
-  let lookupCounter = 0;
+  const takeLease = createRateLimitLeases(config.rateLimit, workers);
   let stopping = false;
   const byIndex = new Map<number, Worker>();
-  const indexOf = new Map<Worker, number>();
+  const ready = new Set<Worker>();
   const send = (worker: Worker, message: Record<string, unknown>) => {
     if (worker.isConnected()) worker.send(message);
   };
 
+  // Questions the primary puts to its listening workers, by id: each answer goes to `onPart`.
+  const gatherings = new Map<
+    number,
+    { pending: number; onPart(part: Envelope): void; done(): void }
+  >();
+  let gatheringCounter = 0;
+  /** Asks every listening worker but `except`; `done` runs once all answered or time ran out. */
+  const gather = (
+    question: Record<string, unknown>,
+    except: Worker | undefined,
+    onPart: (part: Envelope) => void,
+    done: () => void,
+  ) => {
+    const asked = [...ready].filter((worker) => worker !== except && worker.isConnected());
+    if (asked.length === 0) {
+      done();
+      return;
+    }
+    const id = ++gatheringCounter;
+    const timer = setTimeout(() => {
+      if (gatherings.delete(id)) done();
+    }, answerTimeoutMs - 500);
+    timer.unref();
+    gatherings.set(id, {
+      pending: asked.length,
+      onPart,
+      done: () => {
+        clearTimeout(timer);
+        gatherings.delete(id);
+        done();
+      },
+    });
+    for (const worker of asked) send(worker, { ...question, id });
+  };
+
   const onMessage = (worker: Worker, message: unknown) => {
     if (!isEnvelope(message)) return;
+    const answer = (fields: Record<string, unknown>) =>
+      send(worker, { engram: 'answer', id: message.id, ...fields });
     switch (message.engram) {
       case 'rate-take':
-        send(worker, {
-          engram: 'answer',
-          id: message.id,
-          decision: takeLease(String(message.keyId)),
-        });
+        answer({ decision: takeLease(String(message.keyId)) });
         return;
-      case 'metrics':
-        aggregator.clusterMetrics().then(
-          (text) => send(worker, { engram: 'answer', id: message.id, text }),
-          (error: Error) => send(worker, { engram: 'answer', id: message.id, error: error.message }),
+      case 'metrics': {
+        const parts: unknown[][] = [];
+        gather(
+          { engram: 'metrics-collect' },
+          undefined,
+          (part) => parts.push(part.metrics as unknown[]),
+          () => {
+            AggregatorRegistry.aggregate(parts as never)
+              .metrics()
+              .then(
+                (text) => answer({ text }),
+                (error: Error) => answer({ error: error.message }),
+              );
+          },
         );
-        return;
-      case 'job-get': {
-        const others = [...byIndex.values()].filter(
-          (other) => other !== worker && other.isConnected(),
-        );
-        if (others.length === 0) {
-          send(worker, { engram: 'answer', id: message.id, info: null });
-          return;
-        }
-        const id = ++lookupCounter;
-        lookups.set(id, { pending: others.length, answered: false, reply: worker, id: message.id });
-        for (const other of others) {
-          send(other, {
-            engram: 'job-lookup',
-            id,
-            jobId: message.jobId,
-            project: message.project,
-          });
-        }
-        setTimeout(() => {
-          const lookup = lookups.get(id);
-          if (!lookup) return;
-          lookups.delete(id);
-          if (!lookup.answered) send(lookup.reply, { engram: 'answer', id: lookup.id, info: null });
-        }, answerTimeoutMs - 500).unref();
         return;
       }
-      case 'job-found': {
-        const lookup = lookups.get(message.id);
-        if (!lookup) return;
-        lookup.pending -= 1;
-        if (message.info && !lookup.answered) {
-          lookup.answered = true;
-          send(lookup.reply, { engram: 'answer', id: lookup.id, info: message.info });
-        }
-        if (lookup.pending === 0) {
-          lookups.delete(message.id);
-          if (!lookup.answered) send(lookup.reply, { engram: 'answer', id: lookup.id, info: null });
-        }
+      case 'job-get': {
+        let found: unknown = null;
+        gather(
+          { engram: 'job-lookup', jobId: message.jobId, project: message.project },
+          worker,
+          (part) => {
+            found ??= part.info ?? null;
+          },
+          () => answer({ info: found }),
+        );
+        return;
+      }
+      case 'part': {
+        const gathering = gatherings.get(message.id);
+        if (!gathering) return;
+        gathering.onPart(message);
+        gathering.pending -= 1;
+        if (gathering.pending === 0) gathering.done();
         return;
       }
       default:
@@ -283,16 +321,16 @@ export async function startServerCluster(
         [workerCountVariable]: String(workers),
       });
       byIndex.set(index, worker);
-      indexOf.set(worker, index);
       let listening = false;
       worker.on('message', (message: unknown) => {
         if (isEnvelope(message) && message.engram === 'ready' && !listening) {
           listening = true;
+          ready.add(worker);
           resolve();
         }
       });
       worker.once('exit', (code, signal) => {
-        indexOf.delete(worker);
+        ready.delete(worker);
         if (byIndex.get(index) === worker) byIndex.delete(index);
         if (!listening) {
           reject(new Error(`Server worker ${index} exited with ${code ?? signal} while starting.`));
@@ -301,7 +339,8 @@ export async function startServerCluster(
         if (stopping) return;
         logger.error({ worker: index, code, signal }, 'server worker died: starting another');
         setTimeout(() => {
-          if (!stopping) fork(index).catch((error) => logger.error({ err: error }, 'restart failed'));
+          if (!stopping)
+            fork(index).catch((error) => logger.error({ err: error }, 'restart failed'));
         }, 1000).unref();
       });
     });
@@ -315,25 +354,22 @@ export async function startServerCluster(
         (worker) =>
           new Promise<number>((resolve) => {
             if (worker.isDead()) resolve(worker.process.exitCode ?? 0);
-            else worker.once('exit', (code) => resolve(code ?? 1));
+            // A worker stopped by the signal before it set up its own shutdown is stopped too.
+            else
+              worker.once('exit', (code, signal) =>
+                resolve(signal === 'SIGTERM' ? 0 : (code ?? 1)),
+              );
           }),
       );
       for (const worker of running) if (!worker.isDead()) worker.process.kill('SIGTERM');
       const codes = await Promise.all(exits);
       cluster.off('message', onMessage);
-      if (codes.some((code) => code !== 0)) throw new Error('A server worker failed to stop cleanly.');
+      if (codes.some((code) => code !== 0))
+        throw new Error('A server worker failed to stop cleanly.');
       logger.info('stopped');
     })();
     return closing;
   };
-
-  try {
-    await Promise.all(Array.from({ length: workers }, (_, index) => fork(index)));
-  } catch (error) {
-    await close().catch(() => {});
-    throw error;
-  }
-  logger.info({ workers, host: config.host }, 'cluster started');
 
   const onSignal = (signal: NodeJS.Signals) => {
     logger.info({ signal }, 'signal received: stopping the server workers');
@@ -347,5 +383,13 @@ export async function startServerCluster(
   };
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
+  try {
+    await Promise.all(Array.from({ length: workers }, (_, index) => fork(index)));
+  } catch (error) {
+    await close().catch(() => {});
+    throw error;
+  }
+  logger.info({ workers, host: config.host }, 'cluster started');
+
   return { close };
 }

@@ -319,8 +319,7 @@ export function loadServerConfig(
     retention === undefined || retention === 'off'
       ? undefined
       : parseDuration(retention, 'ENGRAM_HISTORY_TEXT_RETENTION (historyTextRetention)');
-  const workers =
-    overrides.workers ?? envInteger(env, 'ENGRAM_WORKERS', 1, 64) ?? file.workers;
+  const workers = overrides.workers ?? envInteger(env, 'ENGRAM_WORKERS', 1, 64) ?? file.workers;
   const config: ServerConfig = {
     host,
     port,

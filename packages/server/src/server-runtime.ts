@@ -10,8 +10,8 @@ import { createServerMetrics, type ServerMetrics } from './metrics.js';
 import { createProjectMemories, type ProjectMemories } from './project-memories.js';
 import { createRateLimiter } from './rate-limiter.js';
 import { createRedisJobQueue } from './redis-job-queue.js';
-import { type ClusterLinks, clusterWorkerIndex, connectClusterWorker } from './server-cluster.js';
 import { createMetricsApp, createServerApp } from './server-app.js';
+import { type ClusterLinks, clusterWorkerIndex, connectClusterWorker } from './server-cluster.js';
 import type { ServerConfig } from './server-config.js';
 import { startTracing } from './tracing.js';
 
