@@ -6,6 +6,7 @@ import { apiKeyStorePath, openApiKeyStore } from './api-keys.js';
 import type { JobInfo, JobQueue } from './job-queue.js';
 import { createRateLimiter, type RateLimitDecision } from './rate-limiter.js';
 import type { ServerConfig } from './server-config.js';
+import { exitOnSignals } from './shutdown-signals.js';
 
 /** Environment variable that tells a forked process which worker of the cluster it is. */
 const workerIndexVariable = 'ENGRAM_CLUSTER_WORKER_INDEX';
@@ -371,18 +372,7 @@ export async function startServerCluster(
     return closing;
   };
 
-  const onSignal = (signal: NodeJS.Signals) => {
-    logger.info({ signal }, 'signal received: stopping the server workers');
-    close().then(
-      () => process.exit(0),
-      (error) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
+  exitOnSignals(logger, 'signal received: stopping the server workers', close);
   try {
     await Promise.all(Array.from({ length: workers }, (_, index) => fork(index)));
   } catch (error) {

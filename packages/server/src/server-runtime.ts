@@ -13,6 +13,7 @@ import { createRedisJobQueue } from './redis-job-queue.js';
 import { createMetricsApp, createServerApp } from './server-app.js';
 import { type ClusterLinks, clusterWorkerIndex, connectClusterWorker } from './server-cluster.js';
 import type { ServerConfig } from './server-config.js';
+import { exitOnSignals } from './shutdown-signals.js';
 import { startTracing } from './tracing.js';
 
 /** Hides the password of a URL such as `redis://:secret@host:6379`. */
@@ -222,20 +223,7 @@ export async function startServer(
     return closing;
   };
 
-  if (handleSignals) {
-    const onSignal = (signal: NodeJS.Signals) => {
-      logger.info({ signal }, 'signal received');
-      close().then(
-        () => process.exit(0),
-        (error) => {
-          logger.error({ err: error }, 'shutdown failed');
-          process.exit(1);
-        },
-      );
-    };
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
-  }
+  if (handleSignals) exitOnSignals(logger, 'signal received', close);
   return { host: address.address, port: address.port, close };
 }
 
