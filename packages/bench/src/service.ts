@@ -1,7 +1,7 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
@@ -14,6 +14,8 @@ import { loadLine, markdownTable, runHeader } from './report.js';
 import { formatCount, formatMs, percentile } from './stats.js';
 
 const project = 'bench';
+/** Lets the benchmark read the server's metrics on the API port. */
+const metricsToken = 'engram-bench-metrics-token';
 const connections = [1, 16, 64];
 /** Target of the workload: searches per second, with p95 under this many ms. */
 const targetRate = 1000;
@@ -40,6 +42,11 @@ function serverEnvironment(dataDir: string): NodeJS.ProcessEnv {
     // Far above what two cores can serve: the rate limiter must not be what is measured.
     ENGRAM_RATE_LIMIT_RPS: '1000000',
     ENGRAM_RATE_LIMIT_BURST: '1000000',
+    ENGRAM_METRICS_TOKEN: metricsToken,
+    // ENGRAM_BENCH_WORKERS=<n>: server processes (default: the server's own, one per core).
+    ...(process.env.ENGRAM_BENCH_WORKERS
+      ? { ENGRAM_WORKERS: process.env.ENGRAM_BENCH_WORKERS }
+      : {}),
   };
 }
 
@@ -210,7 +217,10 @@ async function load(
 
 /** Sum and count of a Prometheus histogram, from the server's `/metrics`. */
 async function histogram(url: string, name: string): Promise<{ sum: number; count: number }> {
-  const text = await (await fetch(`${url}/metrics`)).text();
+  const response = await fetch(`${url}/metrics`, {
+    headers: { authorization: `Bearer ${metricsToken}` },
+  });
+  const text = await response.text();
   const value = (suffix: string) => {
     let total = 0;
     for (const line of text.split('\n')) {
@@ -230,6 +240,7 @@ export async function runService(context: BenchContext): Promise<WorkloadReport>
   const size = context.sizes?.at(-1) ?? (context.smoke ? 2000 : 100_000);
   const seconds = context.smoke ? 1 : 10;
   const users = Math.max(1, Math.round(size / 100));
+  const workers = Number(process.env.ENGRAM_BENCH_WORKERS ?? availableParallelism());
   const data = createPipelineData({ users });
   const dataDir = mkdtempSync(join(tmpdir(), 'engram-bench-service-'));
   const results: LoadResult[] = [];
@@ -267,7 +278,7 @@ export async function runService(context: BenchContext): Promise<WorkloadReport>
         ? (after.sum - before.sum) / (after.count - before.count)
         : Number.NaN;
     notes.push(
-      `- Time inside \`Memory.search\` (server metric \`engram_search_latency_seconds\`, mean over the search rows): ${formatMs(engine * 1000)} ms per search. The server answers on one Node.js thread and the search runs on it (SQLite calls are synchronous), so it serves at most about ${Number.isFinite(engine) ? Math.round(1 / engine).toLocaleString('en-US') : 'n/a'} searches/s before HTTP, validation, JSON and logging, whatever the number of connections.`,
+      `- Time inside \`Memory.search\` (server metric \`engram_search_latency_seconds\`, mean over the search rows): ${formatMs(engine * 1000)} ms per search. Each of the ${workers} server process${workers === 1 ? '' : 'es'} answers on one Node.js thread and the search runs on it (SQLite calls are synchronous), so ${workers === 1 ? 'it serves' : 'together they serve'} at most about ${Number.isFinite(engine) ? Math.round(workers / engine).toLocaleString('en-US') : 'n/a'} searches/s before HTTP, validation, JSON and logging (and fewer while the load generator shares the cores), whatever the number of connections.`,
     );
     for (const count of connections) {
       const result = await load(server.url, key, 'add', count, seconds, add);
@@ -324,7 +335,7 @@ export async function runService(context: BenchContext): Promise<WorkloadReport>
   const markdown = [
     runHeader(context.command, loadBefore),
     '',
-    `${formatCount(size)} memories of ${formatCount(users)} users in the embedded store (\`projects/${project}.db\`), \`engram serve\` with \`ENGRAM_LLM=none\`, \`ENGRAM_EMBEDDER=hash\`, default logging (JSON lines to a file); autocannon in another process, ${seconds} s per row, a random user and question per search (\`limit: 10\`), a new fact per add (adds run after the searches and grow the store).`,
+    `${formatCount(size)} memories of ${formatCount(users)} users in the embedded store (\`projects/${project}.db\`), \`engram serve\` (${workers} process${workers === 1 ? '' : 'es'}, \`ENGRAM_WORKERS\`) with \`ENGRAM_LLM=none\`, \`ENGRAM_EMBEDDER=hash\`, default logging (JSON lines to a file); autocannon in another process, ${seconds} s per row, a random user and question per search (\`limit: 10\`), a new fact per add (adds run after the searches and grow the store).`,
     '',
     table,
     '',

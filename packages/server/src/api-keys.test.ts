@@ -19,6 +19,22 @@ function store() {
 }
 
 describe('openApiKeyStore', () => {
+  it('stops accepting a remembered key as soon as another process revokes it', () => {
+    const { path, keys } = store();
+    const created = keys.create({ project: 'alpha' });
+    expect(keys.verify(created.key)).toEqual({ keyId: created.id, project: 'alpha' });
+    expect(keys.verify(created.key)).toEqual({ keyId: created.id, project: 'alpha' });
+    const other = openApiKeyStore(path);
+    other.revoke(created.id);
+    other.close();
+    expect(keys.verify(created.key)).toBeUndefined();
+    const again = keys.create({ project: 'alpha' });
+    expect(keys.verify(again.key)).toEqual({ keyId: again.id, project: 'alpha' });
+    keys.revoke(again.id);
+    expect(keys.verify(again.key)).toBeUndefined();
+    keys.close();
+  });
+
   it('creates keys that verify to their project, and stores only a hash', () => {
     const { path, keys } = store();
     const created = keys.create({ project: 'alpha', name: 'web app' });

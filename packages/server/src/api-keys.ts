@@ -121,6 +121,12 @@ export function openApiKeyStore(path: string): ApiKeyStore {
     database.exec('ALTER TABLE engram_api_keys ADD COLUMN admin INTEGER NOT NULL DEFAULT 0');
   }
   const byId = database.prepare<[string], KeyRow>('SELECT * FROM engram_api_keys WHERE id = ?');
+  // Verified keys are remembered until the file changes (a key created or revoked by this or
+  // any other process): `data_version` moves on every commit of another connection.
+  const dataVersion = database.prepare('PRAGMA data_version').pluck();
+  const verified = new Map<string, ApiKeyIdentity>();
+  let verifiedVersion: unknown;
+  const forget = () => verified.clear();
 
   return {
     create({ project, name, admin = false }) {
@@ -141,6 +147,7 @@ export function openApiKeyStore(path: string): ApiKeyStore {
           'INSERT INTO engram_api_keys (id, project, name, hash, created_at, admin) VALUES (?, ?, ?, ?, ?, ?)',
         )
         .run(id, project, name ?? null, hashKey(key), createdAt, admin ? 1 : 0);
+      forget();
       return {
         id,
         key,
@@ -165,22 +172,34 @@ export function openApiKeyStore(path: string): ApiKeyStore {
         database
           .prepare('UPDATE engram_api_keys SET revoked_at = ? WHERE id = ?')
           .run(row.revoked_at, id);
+        forget();
       }
       return toInfo(row);
     },
     verify(key) {
-      const match = keyPattern.exec(key);
+      const version = dataVersion.get();
+      if (version !== verifiedVersion) {
+        verified.clear();
+        verifiedVersion = version;
+      }
       // A digest is computed either way, so a malformed key costs the same as a wrong one.
       const digest = hashKey(key);
+      const cacheKey = digest.toString('base64');
+      const known = verified.get(cacheKey);
+      if (known) return known;
+      const match = keyPattern.exec(key);
       const row = match ? byId.get(match[1]!) : undefined;
       const expected = row?.hash ?? Buffer.alloc(digest.length);
       const equal = timingSafeEqual(digest, expected);
       if (!row || !equal || row.revoked_at) return undefined;
-      return {
+      const identity: ApiKeyIdentity = {
         keyId: row.id,
         project: row.project,
         ...(row.admin ? { admin: true as const } : {}),
       };
+      if (verified.size >= 10_000) verified.clear();
+      verified.set(cacheKey, identity);
+      return identity;
     },
     activeCount() {
       return database

@@ -4,7 +4,7 @@ import type { ApiKeyIdentity, ApiKeyStore } from './api-keys.js';
 import type { AddJobData, JobQueue } from './job-queue.js';
 import type { ServerMetrics } from './metrics.js';
 import type { ProjectMemories } from './project-memories.js';
-import type { RateLimiter } from './rate-limiter.js';
+import type { RateLimitDecision, RateLimiter } from './rate-limiter.js';
 import type { ServerConfig } from './server-config.js';
 
 /** Everything the HTTP handlers use. */
@@ -16,6 +16,13 @@ export interface AppContext {
   metrics: ServerMetrics;
   logger: Logger;
   limiter: RateLimiter;
+  /**
+   * Set when several server processes share the port: rate-limit tokens come from the
+   * cluster-wide buckets instead of `limiter`.
+   */
+  takeToken?: (keyId: string) => Promise<RateLimitDecision>;
+  /** Set when several server processes share the port: the metrics of all of them. */
+  scrapeMetrics?: () => Promise<string>;
   /** Set once shutdown begins: readiness fails so load balancers stop sending traffic. */
   state: { shuttingDown: boolean };
 }

@@ -29,6 +29,7 @@ function wholeNumberOption(flag: string, min: number, max: number) {
 
 const parsePort = wholeNumberOption('--port', 0, 65_535);
 const parseConcurrency = wholeNumberOption('--concurrency', 1, 64);
+const parseWorkers = wholeNumberOption('--workers', 1, 64);
 
 /** The server configuration from the file, the environment and these flags. */
 async function configOf(
@@ -79,19 +80,41 @@ export function addServerCommands(program: Command, context: ServerCommandContex
       '--insecure-local',
       'accept requests without an API key (project "default"), on 127.0.0.1 only',
     )
+    .option(
+      '--workers <n>',
+      'server processes sharing the port (default $ENGRAM_WORKERS, else one per core)',
+      parseWorkers,
+    )
     .action(
       async (
-        flags: { host?: string; port?: number; config?: string; insecureLocal?: boolean },
+        flags: {
+          host?: string;
+          port?: number;
+          config?: string;
+          insecureLocal?: boolean;
+          workers?: number;
+        },
         command: Command,
       ) => {
-        const { startServer } = await import('./server-runtime.js');
+        const { createLogger, startServer } = await import('./server-runtime.js');
+        const { clusterWorkerIndex, resolveWorkerCount, startServerCluster } = await import(
+          './server-cluster.js'
+        );
         const config = await configOf(command, env, {
           ...(flags.host === undefined ? {} : { host: flags.host }),
           ...(flags.port === undefined ? {} : { port: flags.port }),
           ...(flags.config === undefined ? {} : { configFile: flags.config }),
           ...(flags.insecureLocal ? { insecureLocal: true } : {}),
+          ...(flags.workers === undefined ? {} : { workers: flags.workers }),
         });
-        await startServer(config);
+        const { workers, reason } = resolveWorkerCount(config);
+        if (workers === 1 || clusterWorkerIndex() !== undefined) {
+          const logger = createLogger(config.logLevel);
+          if (reason) logger.info({ workers }, `one server process: ${reason}`);
+          await startServer(config, { logger });
+          return;
+        }
+        await startServerCluster(config, workers, createLogger(config.logLevel));
       },
     );
 

@@ -100,6 +100,8 @@ export function createServerMetrics(
         : 'Memories stored in the projects opened by this process.',
       labelNames: options.projectLabels ? ['project'] : [],
       registers,
+      // Server processes of one cluster count the same stores: the largest count, not the sum.
+      aggregator: 'max',
       async collect() {
         if (!countVectors) return;
         this.reset();

@@ -70,7 +70,7 @@ async function answerMetrics(c: Context, context: AppContext, open: boolean): Pr
         : `Metrics are served on the metrics port (${port}), not on the API port.`,
     );
   }
-  const text = await context.metrics.registry.metrics();
+  const text = await (context.scrapeMetrics?.() ?? context.metrics.registry.metrics());
   return c.body(text, 200, { 'Content-Type': context.metrics.registry.contentType });
 }
 
@@ -188,7 +188,9 @@ export function createServerApp(context: AppContext): OpenAPIHono<AppEnv> {
       }
       c.set('identity', identity);
     }
-    const decision = limiter.take(c.var.identity.keyId);
+    const decision = context.takeToken
+      ? await context.takeToken(c.var.identity.keyId)
+      : limiter.take(c.var.identity.keyId);
     if (!decision.allowed) {
       throw new ApiError(
         429,

@@ -57,6 +57,7 @@ export const serverConfigFileSchema = z
       .optional(),
     historyTextRetention: z.string().min(1).optional(),
     shutdownTimeoutMs: integer(0, 600_000).optional(),
+    workers: integer(1, 64).optional(),
     queue: z
       .object({
         redisUrl: z.string().min(1).optional(),
@@ -124,6 +125,11 @@ export interface ServerConfig {
   bodyLimitBytes: number;
   /** How long shutdown waits for requests and jobs in flight. Default 25 s. */
   shutdownTimeoutMs: number;
+  /**
+   * Server processes sharing the port (`--workers`, `ENGRAM_WORKERS`, `workers` in the file).
+   * Unset: one per available core (one with an embedded Kuzu graph).
+   */
+  workers?: number;
   /** Asynchronous ingestion. */
   queue: {
     /** Redis for BullMQ; without it jobs run in an in-process queue. */
@@ -173,6 +179,7 @@ export interface ServerConfigOverrides {
   configFile?: string;
   insecureLocal?: boolean;
   dataDir?: string;
+  workers?: number;
 }
 
 function fail(message: string, cause?: unknown): never {
@@ -312,6 +319,7 @@ export function loadServerConfig(
     retention === undefined || retention === 'off'
       ? undefined
       : parseDuration(retention, 'ENGRAM_HISTORY_TEXT_RETENTION (historyTextRetention)');
+  const workers = overrides.workers ?? envInteger(env, 'ENGRAM_WORKERS', 1, 64) ?? file.workers;
   const config: ServerConfig = {
     host,
     port,
@@ -334,6 +342,7 @@ export function loadServerConfig(
     bodyLimitBytes: file.bodyLimitBytes ?? 1024 * 1024,
     shutdownTimeoutMs:
       envInteger(env, 'ENGRAM_SHUTDOWN_TIMEOUT_MS', 0, 600_000) ?? file.shutdownTimeoutMs ?? 25_000,
+    ...(workers === undefined ? {} : { workers }),
     queue: {
       ...(redisUrl ? { redisUrl } : {}),
       name: file.queue?.name ?? 'engram-add',

@@ -11,7 +11,9 @@ import { createProjectMemories, type ProjectMemories } from './project-memories.
 import { createRateLimiter } from './rate-limiter.js';
 import { createRedisJobQueue } from './redis-job-queue.js';
 import { createMetricsApp, createServerApp } from './server-app.js';
+import { type ClusterLinks, clusterWorkerIndex, connectClusterWorker } from './server-cluster.js';
 import type { ServerConfig } from './server-config.js';
+import { exitOnSignals } from './shutdown-signals.js';
 import { startTracing } from './tracing.js';
 
 /** Hides the password of a URL such as `redis://:secret@host:6379`. */
@@ -161,7 +163,11 @@ export async function startServer(
     await shared?.jobs.close(0);
     throw error;
   }
-  const { metrics, projects, jobs } = shared;
+  const { metrics, projects } = shared;
+  const workerIndex = clusterWorkerIndex();
+  const links: ClusterLinks | undefined =
+    workerIndex === undefined ? undefined : connectClusterWorker(workerIndex, metrics.registry);
+  const jobs = links ? links.jobs(shared.jobs) : shared.jobs;
   const state = { shuttingDown: false };
   const context: AppContext = {
     config,
@@ -171,11 +177,13 @@ export async function startServer(
     metrics,
     logger,
     limiter: createRateLimiter(config.rateLimit),
+    ...(links ? { takeToken: links.takeToken, scrapeMetrics: links.scrapeMetrics } : {}),
     state,
   };
   await jobs.startWorkers(config.queue.inProcessWorkers, (data) => runAdd(context, data, 'async'));
   const stopMetrics = await listenMetrics(context);
-  const stopRetention = scheduleHistoryRetention(context);
+  // One worker of a cluster prunes history; the others would only repeat its work.
+  const stopRetention = links && links.index > 0 ? () => {} : scheduleHistoryRetention(context);
   const app = createServerApp(context);
   const server = createAdaptorServer({ fetch: app.fetch, hostname: config.host }) as Server;
   server.keepAliveTimeout = 5000;
@@ -188,6 +196,7 @@ export async function startServer(
   });
   const address = server.address() as AddressInfo;
   logger.info({ host: address.address, port: address.port }, 'listening');
+  links?.ready();
 
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -214,20 +223,7 @@ export async function startServer(
     return closing;
   };
 
-  if (handleSignals) {
-    const onSignal = (signal: NodeJS.Signals) => {
-      logger.info({ signal }, 'signal received');
-      close().then(
-        () => process.exit(0),
-        (error) => {
-          logger.error({ err: error }, 'shutdown failed');
-          process.exit(1);
-        },
-      );
-    };
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
-  }
+  if (handleSignals) exitOnSignals(logger, 'signal received', close);
   return { host: address.address, port: address.port, close };
 }
 

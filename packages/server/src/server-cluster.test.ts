@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { createRateLimitLeases, resolveWorkerCount } from './server-cluster.js';
+import { loadServerConfig } from './server-config.js';
+
+describe('resolveWorkerCount', () => {
+  it('takes ENGRAM_WORKERS, and runs one process with an embedded Kuzu graph', () => {
+    expect(resolveWorkerCount(loadServerConfig({}, { ENGRAM_WORKERS: '3' }))).toEqual({
+      workers: 3,
+    });
+    expect(resolveWorkerCount(loadServerConfig({ workers: 2 }, {})).workers).toBe(2);
+    const kuzu = resolveWorkerCount(
+      loadServerConfig({}, { ENGRAM_WORKERS: '4', ENGRAM_GRAPH: 'kuzu' }),
+    );
+    expect(kuzu.workers).toBe(1);
+    expect(kuzu.reason).toContain('ENGRAM_GRAPH=kuzu');
+    expect(resolveWorkerCount(loadServerConfig({}, {})).workers).toBeGreaterThanOrEqual(1);
+  });
+
+  it('refuses a worker count out of range', () => {
+    expect(() => loadServerConfig({}, { ENGRAM_WORKERS: '0' })).toThrow(/ENGRAM_WORKERS/);
+    expect(() => loadServerConfig({}, { ENGRAM_WORKERS: 'many' })).toThrow(/ENGRAM_WORKERS/);
+  });
+});
+
+describe('createRateLimitLeases', () => {
+  it('never lends more tokens than the bucket holds, and one at a time when it is low', () => {
+    const time = 0;
+    const take = createRateLimitLeases({ requestsPerSecond: 1, burst: 3 }, 2, () => time);
+    const leases = [take('k'), take('k'), take('k'), take('k')];
+    expect(leases.map((lease) => lease.allowed)).toEqual([true, true, true, false]);
+    expect(leases.map((lease) => lease.granted)).toEqual([1, 1, 1, 0]);
+    expect(leases[3]!.retryAfterSeconds).toBeGreaterThan(0);
+  });
+
+  it('lends a share of a generous bucket, so workers seldom ask', () => {
+    const take = createRateLimitLeases({ requestsPerSecond: 1000, burst: 1000 }, 2, () => 0);
+    const first = take('k');
+    expect(first.allowed).toBe(true);
+    expect(first.granted).toBeGreaterThan(200);
+    expect(first.granted).toBeLessThanOrEqual(251);
+    let lent = first.granted;
+    for (;;) {
+      const lease = take('k');
+      if (!lease.allowed) break;
+      lent += lease.granted;
+    }
+    expect(lent).toBe(1000);
+  });
+});

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { createKey, runKeys, startEngramServer, temporaryDataDir } from './service-harness.js';
+
+const metricsToken = 'cluster-metrics-token-0123456789';
+
+describe('engram serve --workers 2: one service from several processes', () => {
+  it('shares jobs, metrics, rate limits and key revocation, and stops every process', async () => {
+    const directory = await temporaryDataDir();
+    try {
+      const alpha = createKey(directory.path, 'alpha');
+      const server = await startEngramServer(directory.path, {
+        args: ['--workers', '2'],
+        env: {
+          ENGRAM_METRICS_TOKEN: metricsToken,
+          ENGRAM_RATE_LIMIT_RPS: '0.01',
+          ENGRAM_RATE_LIMIT_BURST: '30',
+        },
+      });
+      try {
+        await server.waitForLog((line) => line.msg === 'cluster started');
+        const pids = new Set(
+          server.logs.filter((line) => line.msg === 'listening').map((line) => line.pid),
+        );
+        expect(pids.size).toBe(2);
+
+        const accepted = await server.request('/v1/memories', {
+          method: 'POST',
+          key: alpha.key,
+          body: { messages: 'I live in Porto', userId: 'clustered', async: true },
+        });
+        expect(accepted.status).toBe(202);
+        const { statusUrl } = accepted.body as { statusUrl: string };
+        // Connections go to the processes in turn: every lookup must find the job.
+        for (let attempt = 0; attempt < 6; attempt++) {
+          const job = await server.request(statusUrl, { key: alpha.key });
+          expect(job.status).toBe(200);
+        }
+
+        const metrics = await server.request('/metrics', { key: metricsToken });
+        expect(metrics.status).toBe(200);
+        const answered = /engram_requests_total\{[^}]*route="\/v1\/jobs\/:id"[^}]*\} (\d+)/.exec(
+          metrics.text,
+        );
+        expect(Number(answered?.[1])).toBe(6);
+
+        // 30 tokens for the whole service, not 30 per process.
+        const statuses: number[] = [];
+        for (let attempt = 0; attempt < 30; attempt++) {
+          statuses.push(
+            (await server.request('/v1/memories?userId=clustered', { key: alpha.key })).status,
+          );
+        }
+        expect(statuses.filter((status) => status === 429).length).toBeGreaterThan(0);
+        expect(statuses.filter((status) => status === 200).length).toBeLessThanOrEqual(23);
+
+        const other = createKey(directory.path, 'beta');
+        expect((await server.request('/v1/memories?userId=x', { key: other.key })).status).toBe(
+          200,
+        );
+        expect(runKeys(directory.path, ['keys', 'revoke', other.id]).code).toBe(0);
+        for (let attempt = 0; attempt < 4; attempt++) {
+          expect((await server.request('/v1/memories?userId=x', { key: other.key })).status).toBe(
+            401,
+          );
+        }
+      } finally {
+        expect(await server.stop('SIGTERM')).toBe(0);
+      }
+      expect(server.logs.filter((line) => line.msg === 'stopped').length).toBe(3);
+    } finally {
+      await directory.dispose();
+    }
+  });
+});
