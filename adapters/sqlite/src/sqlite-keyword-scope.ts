@@ -1,0 +1,304 @@
+/**
+ * Keyword relevance of a small scope computed from the scope's own rows, so that a user-scoped
+ * search costs the size of the scope rather than the number of documents in the collection that
+ * share a common word with the query. Tokens follow the FTS5 tokenizer the keyword index uses
+ * (`porter unicode61 remove_diacritics 2`), so a word matches here exactly when it matches there.
+ */
+
+const porterMaxBytes = 64;
+
+function isVowel(character: string, previousIsConsonant: boolean): boolean {
+  return (
+    character === 'a' ||
+    character === 'e' ||
+    character === 'i' ||
+    character === 'o' ||
+    character === 'u' ||
+    (previousIsConsonant && character === 'y')
+  );
+}
+
+/** Consonant flags of a stem: `y` is a vowel after a consonant, as in Porter's definition. */
+function consonants(stem: string): boolean[] {
+  const flags: boolean[] = [];
+  let previous = false;
+  for (const character of stem) {
+    previous = !isVowel(character, previous);
+    flags.push(previous);
+  }
+  return flags;
+}
+
+/** Porter's measure m: the number of vowel-consonant sequences of the stem. */
+function measure(stem: string): number {
+  const flags = consonants(stem);
+  let count = 0;
+  let index = 0;
+  while (index < flags.length && flags[index]) index++;
+  while (index < flags.length) {
+    while (index < flags.length && !flags[index]) index++;
+    if (index === flags.length) break;
+    while (index < flags.length && flags[index]) index++;
+    count++;
+  }
+  return count;
+}
+
+/** Whether the stem holds a vowel; here (unlike in the measure) any `y` but the first counts. */
+function hasVowel(stem: string): boolean {
+  for (let index = 0; index < stem.length; index++) {
+    if (isVowel(stem[index]!, index > 0)) return true;
+  }
+  return false;
+}
+
+/** `*o`: the stem ends consonant-vowel-consonant, the last not w, x or y. */
+function endsCvc(stem: string): boolean {
+  const last = stem.at(-1);
+  if (last === undefined || last === 'w' || last === 'x' || last === 'y') return false;
+  const flags = consonants(stem);
+  const length = flags.length;
+  // Positions before the start count as vowels, as in SQLite's bit mask.
+  const at = (index: number) => (index >= 0 ? flags[index]! : false);
+  return at(length - 1) && !at(length - 2) && at(length - 3);
+}
+
+type Rule = readonly [suffix: string, replacement: string];
+
+/** The longest listed suffix the word ends with decides; its rule applies when `when` holds. */
+function replaceSuffix(word: string, rules: readonly Rule[], when: (stem: string) => boolean) {
+  for (const [suffix, replacement] of rules) {
+    if (word.length > suffix.length && word.endsWith(suffix)) {
+      const stem = word.slice(0, -suffix.length);
+      return when(stem) ? stem + replacement : word;
+    }
+  }
+  return word;
+}
+
+const step2: Rule[] = (
+  [
+    ['ational', 'ate'],
+    ['tional', 'tion'],
+    ['enci', 'ence'],
+    ['anci', 'ance'],
+    ['izer', 'ize'],
+    ['logi', 'log'],
+    ['bli', 'ble'],
+    ['alli', 'al'],
+    ['entli', 'ent'],
+    ['eli', 'e'],
+    ['ousli', 'ous'],
+    ['ization', 'ize'],
+    ['ation', 'ate'],
+    ['ator', 'ate'],
+    ['alism', 'al'],
+    ['iveness', 'ive'],
+    ['fulness', 'ful'],
+    ['ousness', 'ous'],
+    ['aliti', 'al'],
+    ['iviti', 'ive'],
+    ['biliti', 'ble'],
+  ] as Rule[]
+).sort((left, right) => right[0].length - left[0].length);
+const step3: readonly Rule[] = [
+  ['icate', 'ic'],
+  ['ative', ''],
+  ['alize', 'al'],
+  ['iciti', 'ic'],
+  ['ical', 'ic'],
+  ['ful', ''],
+  ['ness', ''],
+];
+const step4Suffixes = [
+  'al',
+  'ance',
+  'ence',
+  'er',
+  'ic',
+  'able',
+  'ible',
+  'ant',
+  'ement',
+  'ment',
+  'ent',
+  'ion',
+  'ou',
+  'ism',
+  'ate',
+  'iti',
+  'ous',
+  'ive',
+  'ize',
+].sort((left, right) => right.length - left.length);
+
+function step1a(word: string): string {
+  if (!word.endsWith('s')) return word;
+  if (word.endsWith('sses') && word.length > 4) return word.slice(0, -2);
+  if (word.endsWith('ies') && word.length > 3) return word.slice(0, -2);
+  if (word.endsWith('es')) return word.slice(0, -1);
+  return word.endsWith('ss') ? word : word.slice(0, -1);
+}
+
+function step1b(word: string): string {
+  if (word.endsWith('eed') && word.length > 3) {
+    return measure(word.slice(0, -3)) > 0 ? word.slice(0, -1) : word;
+  }
+  let stem: string | undefined;
+  if (word.endsWith('ed') && word.length > 2 && hasVowel(word.slice(0, -2))) {
+    stem = word.slice(0, -2);
+  } else if (word.endsWith('ing') && word.length > 3 && hasVowel(word.slice(0, -3))) {
+    stem = word.slice(0, -3);
+  }
+  if (stem === undefined) return word;
+  for (const [suffix, replacement] of [
+    ['at', 'ate'],
+    ['bl', 'ble'],
+    ['iz', 'ize'],
+  ] as const) {
+    if (stem.length > suffix.length && stem.endsWith(suffix)) {
+      return stem + replacement.slice(suffix.length);
+    }
+  }
+  const last = stem.at(-1)!;
+  if (
+    stem.length > 1 &&
+    !isVowel(last, false) &&
+    last !== 'l' &&
+    last !== 's' &&
+    last !== 'z' &&
+    last === stem.at(-2)
+  ) {
+    return stem.slice(0, -1);
+  }
+  return measure(stem) === 1 && endsCvc(stem) ? `${stem}e` : stem;
+}
+
+function step4(word: string): string {
+  for (const suffix of step4Suffixes) {
+    if (word.length > suffix.length && word.endsWith(suffix)) {
+      const stem = word.slice(0, -suffix.length);
+      if (measure(stem) <= 1) return word;
+      if (suffix === 'ion' && !(stem.endsWith('s') || stem.endsWith('t'))) return word;
+      return stem;
+    }
+  }
+  return word;
+}
+
+/**
+ * The Porter stem of a lowercase token, as SQLite's FTS5 `porter` tokenizer computes it: on the
+ * token's UTF-8 bytes, where every byte of a non-ASCII character counts as a consonant.
+ */
+export function porterStem(token: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range
+  if (/^[\u0000-\u007f]*$/.test(token)) return porterStemBytes(token);
+  const bytes = Buffer.from(token, 'utf8').toString('latin1');
+  return Buffer.from(porterStemBytes(bytes), 'latin1').toString('utf8');
+}
+
+function porterStemBytes(token: string): string {
+  if (token.length < 3 || token.length > porterMaxBytes) return token;
+  let word = step1b(step1a(token));
+  if (word.endsWith('y') && hasVowel(word.slice(0, -1))) word = `${word.slice(0, -1)}i`;
+  word = replaceSuffix(word, step2, (stem) => measure(stem) > 0);
+  word = replaceSuffix(word, step3, (stem) => measure(stem) > 0);
+  word = step4(word);
+  if (word.endsWith('e')) {
+    const stem = word.slice(0, -1);
+    const stemMeasure = measure(stem);
+    if (stemMeasure > 1 || (stemMeasure === 1 && !endsCvc(stem))) word = stem;
+  }
+  if (word.length > 1 && word.endsWith('ll') && measure(word.slice(0, -1)) > 1) {
+    word = word.slice(0, -1);
+  }
+  return word;
+}
+
+/** The tokens FTS5's `unicode61 remove_diacritics 2` tokenizer makes of a text, before stemming. */
+export function fts5Words(text: string): string[] {
+  const lower = text.toLowerCase();
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range
+  if (/^[\u0000-\u007f]*$/.test(lower)) return lower.match(/[a-z0-9]+/g) ?? [];
+  const folded = lower.normalize('NFD').replace(/\p{Mn}+/gu, '');
+  return folded.match(/[\p{L}\p{N}\p{Co}]+/gu) ?? [];
+}
+
+const stems = new Map<string, string>();
+const maxCachedStems = 100_000;
+
+/** The tokens the keyword index holds for a text: {@link fts5Words}, Porter-stemmed. */
+export function fts5Tokens(text: string): string[] {
+  const words = fts5Words(text);
+  for (let index = 0; index < words.length; index++) {
+    const word = words[index]!;
+    let stem = stems.get(word);
+    if (stem === undefined) {
+      // A vocabulary is small next to the texts it is spread over, so stems repeat.
+      if (stems.size >= maxCachedStems) stems.clear();
+      stem = porterStem(word);
+      stems.set(word, stem);
+    }
+    words[index] = stem;
+  }
+  return words;
+}
+
+/** A row of the scope: its position in the caller's list and its text. */
+export interface ScopeDocument {
+  text: string;
+}
+
+/** Options of {@link scoreScopeBM25}. */
+export interface ScopeBM25Options {
+  /** The query's words (unstemmed, without stop words), each searched as a phrase. */
+  terms: readonly string[];
+  /** Every document of the scope: document frequencies and lengths come from them. */
+  documents: readonly ScopeDocument[];
+}
+
+const k1 = 1.2;
+const b = 0.75;
+
+function occurrences(tokens: readonly string[], phrase: readonly string[]): number {
+  let count = 0;
+  outer: for (let start = 0; start + phrase.length <= tokens.length; start++) {
+    for (let offset = 0; offset < phrase.length; offset++) {
+      if (tokens[start + offset] !== phrase[offset]) continue outer;
+    }
+    count++;
+  }
+  return count;
+}
+
+/**
+ * BM25 of each document of a scope for the query's words, with FTS5's formula (k1 1.2, b 0.75,
+ * document length in tokens, an idf of `ln((N - n + 0.5) / (n + 0.5))` kept above zero) and the
+ * statistics of the scope itself. 0 for a document that holds none of the words.
+ */
+export function scoreScopeBM25(options: ScopeBM25Options): number[] {
+  const phrases = [...new Set(options.terms)]
+    .map((term) => fts5Tokens(term))
+    .filter((phrase) => phrase.length > 0);
+  const documents = options.documents.map((document) => fts5Tokens(document.text));
+  if (phrases.length === 0 || documents.length === 0) return documents.map(() => 0);
+  const frequencies = documents.map((tokens) =>
+    phrases.map((phrase) => occurrences(tokens, phrase)),
+  );
+  const averageLength =
+    documents.reduce((sum, tokens) => sum + tokens.length, 0) / documents.length || 1;
+  const idf = phrases.map((_, index) => {
+    const containing = frequencies.filter((counts) => counts[index]! > 0).length;
+    const value = Math.log((documents.length - containing + 0.5) / (containing + 0.5));
+    return value > 0 ? value : 1e-6;
+  });
+  return frequencies.map((counts, documentIndex) => {
+    const lengthNorm = 1 - b + (b * documents[documentIndex]!.length) / averageLength;
+    let score = 0;
+    for (const [index, frequency] of counts.entries()) {
+      if (frequency > 0)
+        score += (idf[index]! * frequency * (k1 + 1)) / (frequency + k1 * lengthNorm);
+    }
+    return score;
+  });
+}
