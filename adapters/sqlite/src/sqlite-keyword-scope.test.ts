@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { fts5Tokens, porterStem, scoreScopeBM25 } from './sqlite-keyword-scope.js';
+import { fts5Averages, fts5Tokens, porterStem, scoreScopeBM25 } from './sqlite-keyword-scope.js';
 
 /** The tokens SQLite's own FTS5 tokenizer makes of each text, read back through fts5vocab. */
 function sqliteTokens(texts: readonly string[]): string[][] {
@@ -116,6 +116,22 @@ describe('scoreScopeBM25', () => {
       const scores = scoreScopeBM25({ terms, documents: texts.map((text) => ({ text })) });
       for (const row of rows) expect(scores[row.rowid - 1]).toBeCloseTo(row.score, 9);
       expect(scores.filter((score) => score > 0)).toHaveLength(rows.length);
+    } finally {
+      database.close();
+    }
+  });
+});
+
+describe('fts5Averages', () => {
+  it('reads the row and token counts of an FTS5 index', () => {
+    const database = new Database(':memory:');
+    try {
+      database.exec('CREATE VIRTUAL TABLE notes USING fts5(text)');
+      const insert = database.prepare('INSERT INTO notes (text) VALUES (?)');
+      for (let index = 0; index < 300; index++) insert.run(`word `.repeat(index % 7));
+      const record = database.prepare('SELECT block FROM notes_data WHERE id = 1').pluck().get();
+      expect(fts5Averages(record as Buffer)).toEqual({ documents: 300, tokens: 897 });
+      expect(fts5Averages(new Uint8Array())).toEqual({ documents: 0, tokens: 0 });
     } finally {
       database.close();
     }

@@ -244,17 +244,30 @@ export function fts5Tokens(text: string): string[] {
   return words;
 }
 
-/** A row of the scope: its position in the caller's list and its text. */
+/** A row of the scope: its text. */
 export interface ScopeDocument {
+  /** The text the keyword index holds for the row. */
   text: string;
+}
+
+/** Statistics of the whole keyword index, so that a scope's rows score as the index scores them. */
+export interface KeywordStatistics {
+  /** Rows in the index. */
+  documents: number;
+  /** Mean row length in tokens. */
+  averageLength: number;
+  /** Rows of the index that hold a query word (`tokens` are its {@link fts5Tokens}). */
+  frequency(word: string, tokens: readonly string[]): number;
 }
 
 /** Options of {@link scoreScopeBM25}. */
 export interface ScopeBM25Options {
   /** The query's words (unstemmed, without stop words), each searched as a phrase. */
   terms: readonly string[];
-  /** Every document of the scope: document frequencies and lengths come from them. */
+  /** Every document of the scope. */
   documents: readonly ScopeDocument[];
+  /** Statistics of the index the scope belongs to; without them, the scope's own. */
+  statistics?: KeywordStatistics | undefined;
 }
 
 const k1 = 1.2;
@@ -272,33 +285,63 @@ function occurrences(tokens: readonly string[], phrase: readonly string[]): numb
 }
 
 /**
- * BM25 of each document of a scope for the query's words, with FTS5's formula (k1 1.2, b 0.75,
- * document length in tokens, an idf of `ln((N - n + 0.5) / (n + 0.5))` kept above zero) and the
- * statistics of the scope itself. 0 for a document that holds none of the words.
+ * BM25 of each document of a scope for the query's words, computed as FTS5's `bm25()` computes
+ * it (k1 1.2, b 0.75, lengths in tokens, an idf of `ln((N - n + 0.5) / (n + 0.5))` kept above
+ * zero), from the index's statistics when given. 0 for a document that holds none of the words.
  */
 export function scoreScopeBM25(options: ScopeBM25Options): number[] {
-  const phrases = [...new Set(options.terms)]
-    .map((term) => fts5Tokens(term))
-    .filter((phrase) => phrase.length > 0);
+  const words = [...new Set(options.terms)]
+    .map((word) => ({ word, phrase: fts5Tokens(word) }))
+    .filter(({ phrase }) => phrase.length > 0);
   const documents = options.documents.map((document) => fts5Tokens(document.text));
-  if (phrases.length === 0 || documents.length === 0) return documents.map(() => 0);
+  if (words.length === 0 || documents.length === 0) return documents.map(() => 0);
   const frequencies = documents.map((tokens) =>
-    phrases.map((phrase) => occurrences(tokens, phrase)),
+    words.map(({ phrase }) => occurrences(tokens, phrase)),
   );
+  const { statistics } = options;
+  const count = Math.max(statistics?.documents ?? 0, documents.length);
   const averageLength =
-    documents.reduce((sum, tokens) => sum + tokens.length, 0) / documents.length || 1;
-  const idf = phrases.map((_, index) => {
-    const containing = frequencies.filter((counts) => counts[index]! > 0).length;
-    const value = Math.log((documents.length - containing + 0.5) / (containing + 0.5));
+    statistics?.averageLength ||
+    documents.reduce((sum, tokens) => sum + tokens.length, 0) / documents.length ||
+    1;
+  const idf = words.map(({ word, phrase }, index) => {
+    let containing = frequencies.filter((counts) => counts[index]! > 0).length;
+    // The index holds the scope, so it cannot hold fewer (a cached count may be a little old).
+    if (statistics) containing = Math.max(containing, statistics.frequency(word, phrase));
+    const value = Math.log((count - containing + 0.5) / (containing + 0.5));
     return value > 0 ? value : 1e-6;
   });
   return frequencies.map((counts, documentIndex) => {
     const lengthNorm = 1 - b + (b * documents[documentIndex]!.length) / averageLength;
     let score = 0;
     for (const [index, frequency] of counts.entries()) {
-      if (frequency > 0)
+      if (frequency > 0) {
         score += (idf[index]! * frequency * (k1 + 1)) / (frequency + k1 * lengthNorm);
+      }
     }
     return score;
   });
+}
+
+/**
+ * Rows and tokens of an FTS5 index, from its "averages" record (row 1 of `<table>_data`): SQLite
+ * varints, the row count and then the token count of each column.
+ */
+export function fts5Averages(record: Uint8Array): { documents: number; tokens: number } {
+  const values: number[] = [];
+  let offset = 0;
+  while (offset < record.length && values.length < 2) {
+    let value = 0;
+    for (let byteIndex = 0; byteIndex < 9 && offset < record.length; byteIndex++) {
+      const byte = record[offset++]!;
+      if (byteIndex === 8) {
+        value = value * 256 + byte;
+        break;
+      }
+      value = value * 128 + (byte & 0x7f);
+      if ((byte & 0x80) === 0) break;
+    }
+    values.push(value);
+  }
+  return { documents: values[0] ?? 0, tokens: values[1] ?? 0 };
 }

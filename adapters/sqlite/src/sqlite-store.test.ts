@@ -211,7 +211,7 @@ describe('createSqliteStore', () => {
     await store.close();
   });
 
-  it('scores a small scope from its own rows as the full-text index scores the same rows', async () => {
+  it('scores a small scope from its own rows as the full-text index scores them', async () => {
     const database = new Database(':memory:');
     const store = createSqliteStore({ database });
     await store.ensureCollection({ collection: 'memories', dimensions: 3 });
@@ -222,20 +222,30 @@ describe('createSqliteStore', () => {
       'She runs every morning before work',
       'Nothing about sport here',
     ];
+    const others = ['Paris marathon results', 'running late', 'paris paris paris', 'a quiet day'];
     await store.upsert({
       collection: 'memories',
-      records: texts.map((text, index) => record(`t${index}`, [1, index, 0], text)),
+      records: [
+        ...texts.map((text, index) => record(`t${index}`, [1, index, 0], text, { userId: 'me' })),
+        ...others.map((text, index) => record(`o${index}`, [0, 1, 0], text, { userId: 'other' })),
+      ],
     });
     const query = 'running marathons in Paris';
-    const matches = await store.query({ collection: 'memories', text: query, topK: 10 });
-    // The whole (small) collection is the scope, so both paths see the same statistics.
+    const matches = await store.query({
+      collection: 'memories',
+      text: query,
+      topK: 10,
+      scope: { userId: 'me' },
+    });
+    // Statistics of the whole index, as the full-text index's own bm25() uses.
     const indexed = database
       .prepare(
         `SELECT memory.id, -bm25(engram_memories_fts) AS score FROM engram_memories_fts
          JOIN engram_memories AS memory ON memory.row_id = engram_memories_fts.rowid
-         WHERE engram_memories_fts MATCH ? ORDER BY score DESC, memory.id`,
+         WHERE engram_memories_fts MATCH ? AND memory.user_id = 'me' ORDER BY score DESC, memory.id`,
       )
       .all('"running" OR "marathons" OR "paris"') as { id: string; score: number }[];
+    expect(indexed.length).toBeGreaterThan(2);
     expect(matches.map((match) => match.record.id)).toEqual(indexed.map((row) => row.id));
     for (const [index, match] of matches.entries()) {
       expect(match.score).toBeCloseTo(indexed[index]!.score, 9);
@@ -246,6 +256,7 @@ describe('createSqliteStore', () => {
       text: query,
       topK: 1,
       includeVectors: true,
+      scope: { userId: 'me' },
     });
     const best = Number(indexed[0]!.id.slice(1));
     expect(withVectors.map((match) => match.record.vector)).toEqual([[1, best, 0]]);

@@ -37,7 +37,7 @@ import {
 import Database from 'better-sqlite3';
 import { translateSqliteFilter } from './sqlite-filter.js';
 import { type HistoryRow, historyParameters, insertHistorySql, toEvent } from './sqlite-history.js';
-import { scoreScopeBM25 } from './sqlite-keyword-scope.js';
+import { fts5Averages, type KeywordStatistics, scoreScopeBM25 } from './sqlite-keyword-scope.js';
 import { historyNamespaceMigrationSql, schemaSql, schemaVersion } from './sqlite-schema.js';
 import { createSqliteScopeLock } from './sqlite-scope-lock.js';
 import {
@@ -151,6 +151,15 @@ const idsPerStatement = 500;
  * full-text index (about 6 µs a row on a 2-core machine, so at most a few ms).
  */
 const maxScopeKeywordRows = 1000;
+/**
+ * Document frequencies of an index of at least this many rows are kept and reused until its row
+ * count moves by 1%: counting one walks every row holding the word (a few ms for a common word at
+ * a million rows). Smaller indexes are counted on every search.
+ */
+/** Per-connection fts5vocab table over the keyword index: a word's document frequency. */
+const vocabularyTable = 'engram_memories_fts_terms';
+const minCachedFrequencyRows = 10_000;
+const maxCachedFrequencies = 10_000;
 
 function installedSchemaVersion(database: SqliteDatabase): number {
   const hasMeta = database
@@ -234,6 +243,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
   const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
   const cache = new ScopeCache(options.vectorCacheSize ?? 8_000_000);
   const statements = new Map<string, Statement>();
+  const frequencies = new Map<string, { documents: number; rows: number }>();
   let database: SqliteDatabase | undefined;
   let dataVersion: number | undefined;
   let closed = false;
@@ -270,6 +280,14 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
           })
           .immediate();
       }
+    } catch (error) {
+      throw toError(error, `Opening the database "${path}"`);
+    }
+    try {
+      // Per connection (temp), so that the file's schema stays as it is.
+      opened.exec(
+        `CREATE VIRTUAL TABLE IF NOT EXISTS temp.${vocabularyTable} USING fts5vocab(main, engram_memories_fts, 'row')`,
+      );
     } catch (error) {
       throw toError(error, `Opening the database "${path}"`);
     }
@@ -482,6 +500,41 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
       .map((row) => ({ record: toRecord(row, options.includeVectors), score: row.score }));
   }
 
+  /** The keyword index's row and token counts, and its document frequencies (cached when large). */
+  function keywordStatistics(): KeywordStatistics | undefined {
+    const record = statement('SELECT block FROM engram_memories_fts_data WHERE id = 1')
+      .pluck()
+      .get() as Buffer | undefined;
+    const { documents, tokens } = record ? fts5Averages(record) : { documents: 0, tokens: 0 };
+    if (documents === 0) return undefined;
+    return {
+      documents,
+      averageLength: tokens / documents,
+      frequency(word, phrase) {
+        const cached = frequencies.get(word);
+        if (cached && Math.abs(documents - cached.rows) <= cached.rows / 100) {
+          return cached.documents;
+        }
+        const containing = (
+          phrase.length === 1
+            ? statement(`SELECT doc FROM temp.${vocabularyTable} WHERE term = ?`)
+                .pluck()
+                .get(phrase[0])
+            : statement(
+                'SELECT count(*) FROM engram_memories_fts WHERE engram_memories_fts MATCH ?',
+              )
+                .pluck()
+                .get(`"${word}"`)
+        ) as number | undefined;
+        if (documents >= minCachedFrequencyRows) {
+          if (frequencies.size >= maxCachedFrequencies) frequencies.clear();
+          frequencies.set(word, { documents: containing ?? 0, rows: documents });
+        }
+        return containing ?? 0;
+      },
+    };
+  }
+
   /**
    * Keyword matches of a small scope, scored over the scope's own rows read through its index:
    * cost grows with the scope, not with the collection (a common word of a million documents
@@ -492,7 +545,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
     const rows = statement(
       `SELECT ${selectColumns(options.includeVectors)} FROM engram_memories WHERE ${where.sql}`,
     ).all(...where.parameters) as MemoryRow[];
-    const scores = scoreScopeBM25({ terms, documents: rows });
+    const scores = scoreScopeBM25({ terms, documents: rows, statistics: keywordStatistics() });
     const matches: { row: MemoryRow; score: number }[] = [];
     for (const [index, row] of rows.entries()) {
       if (scores[index]! > 0) matches.push({ row, score: scores[index]! });
@@ -537,6 +590,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
       closed = true;
       cache.clear();
       statements.clear();
+      frequencies.clear();
       const opened = database;
       database = undefined;
       if (!opened || options.database) return;
