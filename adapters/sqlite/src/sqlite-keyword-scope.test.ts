@@ -1,6 +1,15 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { fts5Averages, fts5Tokens, porterStem, scoreScopeBM25 } from './sqlite-keyword-scope.js';
+import {
+  approximateProbe,
+  createKeywordTokenizer,
+  createSqliteCharacterProbe,
+  fts5Averages,
+  porterStem,
+  scoreScopeBM25,
+} from './sqlite-keyword-scope.js';
+
+const tokenizer = createKeywordTokenizer(approximateProbe);
 
 /** The tokens SQLite's own FTS5 tokenizer makes of each text, read back through fts5vocab. */
 function sqliteTokens(texts: readonly string[]): string[][] {
@@ -57,7 +66,23 @@ describe('the keyword tokens of a scope', () => {
       ...stems.map((stem) => suffixes.map((suffix) => stem + suffix).join(' ')),
     ];
     const expected = sqliteTokens(texts);
-    expect(texts.map(fts5Tokens)).toEqual(expected);
+    const database = new Database(':memory:');
+    const exact = createKeywordTokenizer(createSqliteCharacterProbe(database));
+    expect(exact.tokenize(texts)).toEqual(expected);
+    // Every character of the Basic Multilingual Plane and a sample of the others, in words.
+    const characters: string[] = [];
+    for (let code = 0x80; code < 0x30000; code += code < 0x10000 ? 1 : 7) {
+      if (code < 0xd800 || code > 0xdfff) characters.push(String.fromCodePoint(code));
+    }
+    const words = Array.from(
+      { length: Math.ceil(characters.length / 5) },
+      (_, index) => `x${characters.slice(index * 5, index * 5 + 5).join('q')}ing Ab`,
+    );
+    const unicodeTexts = Array.from({ length: Math.ceil(words.length / 50) }, (_, index) =>
+      words.slice(index * 50, index * 50 + 50).join(' '),
+    );
+    expect(exact.tokenize(unicodeTexts)).toEqual(sqliteTokens(unicodeTexts));
+    database.close();
   });
 
   it('stem short and long tokens as FTS5 does (not at all)', () => {
@@ -76,17 +101,18 @@ describe('scoreScopeBM25', () => {
   ].map((text) => ({ text }));
 
   it('ranks the rare word above the common one and scores non-matching documents 0', () => {
-    const scores = scoreScopeBM25({ terms: ['axolotls', 'coffee'], documents });
+    const scores = scoreScopeBM25({ terms: ['axolotls', 'coffee'], documents, tokenizer });
     expect(scores[0]).toBeGreaterThan(scores[1]!);
     expect(scores[1]).toBeGreaterThan(0);
-    expect(scoreScopeBM25({ terms: ['sushi'], documents })).toEqual([0, 0, 0, 0]);
-    expect(scoreScopeBM25({ terms: [], documents })).toEqual([0, 0, 0, 0]);
+    expect(scoreScopeBM25({ terms: ['sushi'], documents, tokenizer })).toEqual([0, 0, 0, 0]);
+    expect(scoreScopeBM25({ terms: [], documents, tokenizer })).toEqual([0, 0, 0, 0]);
   });
 
   it('counts a word that splits into several tokens as a phrase', () => {
     const scores = scoreScopeBM25({
       terms: ['e-mail'],
       documents: [{ text: 'send an e-mail' }, { text: 'mail the e form' }],
+      tokenizer,
     });
     expect(scores[0]).toBeGreaterThan(0);
     expect(scores[1]).toBe(0);
@@ -113,7 +139,11 @@ describe('scoreScopeBM25', () => {
       const rows = database
         .prepare('SELECT rowid, -bm25(notes) AS score FROM notes WHERE notes MATCH ?')
         .all(terms.map((term) => `"${term}"`).join(' OR ')) as { rowid: number; score: number }[];
-      const scores = scoreScopeBM25({ terms, documents: texts.map((text) => ({ text })) });
+      const scores = scoreScopeBM25({
+        terms,
+        documents: texts.map((text) => ({ text })),
+        tokenizer,
+      });
       for (const row of rows) expect(scores[row.rowid - 1]).toBeCloseTo(row.score, 9);
       expect(scores.filter((score) => score > 0)).toHaveLength(rows.length);
     } finally {

@@ -1,3 +1,5 @@
+import type Database from 'better-sqlite3';
+
 /**
  * Keyword relevance of a small scope computed from the scope's own rows, so that a user-scoped
  * search costs the size of the scope rather than the number of documents in the collection that
@@ -215,34 +217,143 @@ function porterStemBytes(token: string): string {
   return word;
 }
 
-/** The tokens FTS5's `unicode61 remove_diacritics 2` tokenizer makes of a text, before stemming. */
-export function fts5Words(text: string): string[] {
-  const lower = text.toLowerCase();
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range
-  if (/^[\u0000-\u007f]*$/.test(lower)) return lower.match(/[a-z0-9]+/g) ?? [];
-  const folded = lower.normalize('NFD').replace(/\p{Mn}+/gu, '');
-  return folded.match(/[\p{L}\p{N}\p{Co}]+/gu) ?? [];
+/**
+ * What FTS5's `unicode61 remove_diacritics 2` tokenizer makes of each of some non-ASCII
+ * characters: the text it folds the character to inside a token (case and diacritics removed,
+ * possibly empty), or `null` when the character separates tokens.
+ */
+export type CharacterProbe = (characters: readonly string[]) => Map<string, string | null>;
+
+/** The ASCII characters of a token, folded as unicode61 folds them; `null` for a separator. */
+function asciiFold(code: number): string | null {
+  if (code >= 0x61 && code <= 0x7a) return String.fromCharCode(code);
+  if (code >= 0x41 && code <= 0x5a) return String.fromCharCode(code + 32);
+  if (code >= 0x30 && code <= 0x39) return String.fromCharCode(code);
+  return null;
 }
 
 const stems = new Map<string, string>();
 const maxCachedStems = 100_000;
 
-/** The tokens the keyword index holds for a text: {@link fts5Words}, Porter-stemmed. */
-export function fts5Tokens(text: string): string[] {
-  const words = fts5Words(text);
-  for (let index = 0; index < words.length; index++) {
-    const word = words[index]!;
-    let stem = stems.get(word);
-    if (stem === undefined) {
-      // A vocabulary is small next to the texts it is spread over, so stems repeat.
-      if (stems.size >= maxCachedStems) stems.clear();
-      stem = porterStem(word);
-      stems.set(word, stem);
-    }
-    words[index] = stem;
+function stemOf(word: string): string {
+  let stem = stems.get(word);
+  if (stem === undefined) {
+    // A vocabulary is small next to the texts it is spread over, so stems repeat.
+    if (stems.size >= maxCachedStems) stems.clear();
+    stem = porterStem(word);
+    stems.set(word, stem);
   }
-  return words;
+  return stem;
 }
+
+/** Splits texts into tokens as the keyword index's tokenizer does. */
+export interface KeywordTokenizer {
+  /** The Porter-stemmed tokens of each text, in order. */
+  tokenize(texts: readonly string[]): string[][];
+}
+
+/**
+ * The tokenizer of the keyword index (`porter unicode61 remove_diacritics 2`) in JavaScript.
+ * ASCII is folded here; how unicode61 folds or separates any other character is asked of SQLite
+ * itself (`probe`) once per character, so that Unicode tables of SQLite's own version decide.
+ */
+export function createKeywordTokenizer(probe: CharacterProbe): KeywordTokenizer {
+  const folds = new Map<string, string | null>();
+  const maxCachedFolds = 100_000;
+
+  function words(text: string): string[] {
+    const found: string[] = [];
+    let current = '';
+    for (const character of text) {
+      const code = character.codePointAt(0)!;
+      const fold = code < 0x80 ? asciiFold(code) : folds.get(character);
+      if (fold === null || fold === undefined) {
+        if (current) found.push(current);
+        current = '';
+      } else {
+        current += fold;
+      }
+    }
+    if (current) found.push(current);
+    return found;
+  }
+
+  return {
+    tokenize(texts) {
+      const unknown = new Set<string>();
+      for (const text of texts) {
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range
+        if (/^[\u0000-\u007f]*$/.test(text)) continue;
+        for (const character of text) {
+          if (character.codePointAt(0)! >= 0x80 && !folds.has(character)) unknown.add(character);
+        }
+      }
+      if (unknown.size > 0) {
+        if (folds.size + unknown.size > maxCachedFolds) folds.clear();
+        for (const [character, fold] of probe([...unknown])) folds.set(character, fold);
+      }
+      return texts.map((text) => words(text).map(stemOf));
+    },
+  };
+}
+
+const probeTable = 'engram_tokenizer_probe';
+
+/**
+ * A probe that asks SQLite's unicode61 tokenizer (a contentless FTS5 table and its fts5vocab
+ * table, both temporary, so per connection) what it makes of `a<character>b`: one token
+ * `a<fold>b`, or the two tokens `a` and `b` around a separator.
+ */
+export function createSqliteCharacterProbe(database: Database.Database): CharacterProbe {
+  return (characters) => {
+    database.exec(`
+      CREATE VIRTUAL TABLE IF NOT EXISTS temp.${probeTable} USING fts5(
+        text, content = '', tokenize = 'unicode61 remove_diacritics 2'
+      );
+      CREATE VIRTUAL TABLE IF NOT EXISTS temp.${probeTable}_terms USING fts5vocab(temp, ${probeTable}, 'instance');
+    `);
+    const folds = new Map<string, string | null>();
+    database.transaction(() => {
+      const insert = database.prepare(`INSERT INTO temp.${probeTable} (rowid, text) VALUES (?, ?)`);
+      for (const [index, character] of characters.entries()) {
+        insert.run(index + 1, `a${character}b`);
+      }
+      const rows = database
+        .prepare(`SELECT doc, term FROM temp.${probeTable}_terms ORDER BY doc, offset`)
+        .raw()
+        .all() as [number, string][];
+      const terms = characters.map((): string[] => []);
+      for (const [doc, term] of rows) terms[doc - 1]?.push(term);
+      for (const [index, character] of characters.entries()) {
+        const found = terms[index]!;
+        folds.set(character, found.length === 1 ? found[0]!.slice(1, -1) : null);
+      }
+      database
+        .prepare(`INSERT INTO temp.${probeTable} (${probeTable}) VALUES ('delete-all')`)
+        .run();
+    })();
+    return folds;
+  };
+}
+
+/**
+ * A probe that answers from JavaScript's Unicode tables, for tests and callers without SQLite:
+ * letters, numbers and private-use characters are token characters, marks fold to nothing.
+ */
+export const approximateProbe: CharacterProbe = (characters) =>
+  new Map(
+    characters.map((character) => {
+      if (/^\p{Mn}$/u.test(character)) return [character, ''];
+      if (!/^[\p{L}\p{N}\p{Co}]$/u.test(character)) return [character, null];
+      return [
+        character,
+        character
+          .toLowerCase()
+          .normalize('NFD')
+          .replace(/\p{Mn}+/gu, ''),
+      ];
+    }),
+  );
 
 /** A row of the scope: its text. */
 export interface ScopeDocument {
@@ -256,7 +367,7 @@ export interface KeywordStatistics {
   documents: number;
   /** Mean row length in tokens. */
   averageLength: number;
-  /** Rows of the index that hold a query word (`tokens` are its {@link fts5Tokens}). */
+  /** Rows of the index that hold a query word (`tokens` are its tokens). */
   frequency(word: string, tokens: readonly string[]): number;
 }
 
@@ -268,6 +379,8 @@ export interface ScopeBM25Options {
   documents: readonly ScopeDocument[];
   /** Statistics of the index the scope belongs to; without them, the scope's own. */
   statistics?: KeywordStatistics | undefined;
+  /** The index's tokenizer. */
+  tokenizer: KeywordTokenizer;
 }
 
 const k1 = 1.2;
@@ -290,10 +403,15 @@ function occurrences(tokens: readonly string[], phrase: readonly string[]): numb
  * zero), from the index's statistics when given. 0 for a document that holds none of the words.
  */
 export function scoreScopeBM25(options: ScopeBM25Options): number[] {
-  const words = [...new Set(options.terms)]
-    .map((word) => ({ word, phrase: fts5Tokens(word) }))
+  const terms = [...new Set(options.terms)];
+  const tokens = options.tokenizer.tokenize([
+    ...terms,
+    ...options.documents.map((document) => document.text),
+  ]);
+  const words = terms
+    .map((word, index) => ({ word, phrase: tokens[index]! }))
     .filter(({ phrase }) => phrase.length > 0);
-  const documents = options.documents.map((document) => fts5Tokens(document.text));
+  const documents = tokens.slice(terms.length);
   if (words.length === 0 || documents.length === 0) return documents.map(() => 0);
   const frequencies = documents.map((tokens) =>
     words.map(({ phrase }) => occurrences(tokens, phrase)),
@@ -316,7 +434,8 @@ export function scoreScopeBM25(options: ScopeBM25Options): number[] {
     let score = 0;
     for (const [index, frequency] of counts.entries()) {
       if (frequency > 0) {
-        score += (idf[index]! * frequency * (k1 + 1)) / (frequency + k1 * lengthNorm);
+        // FTS5's order of operations, so that equal scores stay equal to the last bit.
+        score += idf[index]! * ((frequency * (k1 + 1)) / (frequency + k1 * lengthNorm));
       }
     }
     return score;

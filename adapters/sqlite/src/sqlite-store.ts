@@ -37,7 +37,14 @@ import {
 import Database from 'better-sqlite3';
 import { translateSqliteFilter } from './sqlite-filter.js';
 import { type HistoryRow, historyParameters, insertHistorySql, toEvent } from './sqlite-history.js';
-import { fts5Averages, type KeywordStatistics, scoreScopeBM25 } from './sqlite-keyword-scope.js';
+import {
+  createKeywordTokenizer,
+  createSqliteCharacterProbe,
+  fts5Averages,
+  type KeywordStatistics,
+  type KeywordTokenizer,
+  scoreScopeBM25,
+} from './sqlite-keyword-scope.js';
 import { historyNamespaceMigrationSql, schemaSql, schemaVersion } from './sqlite-schema.js';
 import { createSqliteScopeLock } from './sqlite-scope-lock.js';
 import {
@@ -244,6 +251,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
   const cache = new ScopeCache(options.vectorCacheSize ?? 8_000_000);
   const statements = new Map<string, Statement>();
   const frequencies = new Map<string, { documents: number; rows: number }>();
+  let tokenizer: KeywordTokenizer | undefined;
   let database: SqliteDatabase | undefined;
   let dataVersion: number | undefined;
   let closed = false;
@@ -545,7 +553,13 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
     const rows = statement(
       `SELECT ${selectColumns(options.includeVectors)} FROM engram_memories WHERE ${where.sql}`,
     ).all(...where.parameters) as MemoryRow[];
-    const scores = scoreScopeBM25({ terms, documents: rows, statistics: keywordStatistics() });
+    tokenizer ??= createKeywordTokenizer(createSqliteCharacterProbe(openDatabase()));
+    const scores = scoreScopeBM25({
+      terms,
+      documents: rows,
+      statistics: keywordStatistics(),
+      tokenizer,
+    });
     const matches: { row: MemoryRow; score: number }[] = [];
     for (const [index, row] of rows.entries()) {
       if (scores[index]! > 0) matches.push({ row, score: scores[index]! });
@@ -591,6 +605,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
       cache.clear();
       statements.clear();
       frequencies.clear();
+      tokenizer = undefined;
       const opened = database;
       database = undefined;
       if (!opened || options.database) return;
