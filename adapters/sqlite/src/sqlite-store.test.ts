@@ -264,6 +264,53 @@ describe('createSqliteStore', () => {
     database.close();
   });
 
+  it('reuses the document frequencies of a large index until its row count moves by 1%', async () => {
+    const database = new Database(':memory:');
+    const store = createSqliteStore({ database });
+    await store.ensureCollection({ collection: 'memories', dimensions: 1 });
+    const filler = (from: number, count: number, text: (index: number) => string) =>
+      Array.from({ length: count }, (_, offset) =>
+        record(`n${from + offset}`, [1], text(from + offset), {
+          userId: `u${(from + offset) % 50}`,
+        }),
+      );
+    await store.upsert({
+      collection: 'memories',
+      records: [
+        ...filler(0, 10_000, (index) => `note ${index} ${index % 10 === 0 ? 'kayak' : 'walk'}`),
+        record('mine', [1], 'kayak trip with a kayak', { userId: 'me' }),
+      ],
+    });
+    const indexScore = () =>
+      database
+        .prepare(
+          `SELECT -bm25(engram_memories_fts) FROM engram_memories_fts JOIN engram_memories AS memory
+           ON memory.row_id = engram_memories_fts.rowid WHERE engram_memories_fts MATCH '"kayak"' AND memory.id = 'mine'`,
+        )
+        .pluck()
+        .get() as number;
+    const search = async () =>
+      (
+        await store.query({
+          collection: 'memories',
+          text: 'kayak',
+          topK: 1,
+          scope: { userId: 'me' },
+        })
+      )[0]!.score;
+    expect(await search()).toBeCloseTo(indexScore(), 9);
+    // 50 more rows, half a percent: the cached count of "kayak" stays in use.
+    await store.upsert({ collection: 'memories', records: filler(20_000, 50, () => 'kayak') });
+    const stale = await search();
+    expect(stale).not.toBeCloseTo(indexScore(), 6);
+    expect(Math.abs(stale - indexScore()) / indexScore()).toBeLessThan(0.05);
+    // Past 1%, it is counted again.
+    await store.upsert({ collection: 'memories', records: filler(30_000, 100, () => 'paddle') });
+    expect(await search()).toBeCloseTo(indexScore(), 9);
+    await store.close();
+    database.close();
+  });
+
   it('keeps keyword search within the scope, small or large', async () => {
     const store = createSqliteStore({ path: ':memory:' });
     await store.ensureCollection({ collection: 'memories', dimensions: 2 });
