@@ -211,6 +211,142 @@ describe('createSqliteStore', () => {
     await store.close();
   });
 
+  it('scores a small scope from its own rows as the full-text index scores them', async () => {
+    const database = new Database(':memory:');
+    const store = createSqliteStore({ database });
+    await store.ensureCollection({ collection: 'memories', dimensions: 3 });
+    const texts = [
+      'Running shoes for the marathon',
+      'The marathon runners ran through Paris',
+      'Paris in the spring, then Rome',
+      'She runs every morning before work',
+      'Nothing about sport here',
+    ];
+    const others = ['Paris marathon results', 'running late', 'paris paris paris', 'a quiet day'];
+    await store.upsert({
+      collection: 'memories',
+      records: [
+        ...texts.map((text, index) => record(`t${index}`, [1, index, 0], text, { userId: 'me' })),
+        ...others.map((text, index) => record(`o${index}`, [0, 1, 0], text, { userId: 'other' })),
+      ],
+    });
+    const query = 'running marathons in Paris';
+    const matches = await store.query({
+      collection: 'memories',
+      text: query,
+      topK: 10,
+      scope: { userId: 'me' },
+    });
+    // Statistics of the whole index, as the full-text index's own bm25() uses.
+    const indexed = database
+      .prepare(
+        `SELECT memory.id, -bm25(engram_memories_fts) AS score FROM engram_memories_fts
+         JOIN engram_memories AS memory ON memory.row_id = engram_memories_fts.rowid
+         WHERE engram_memories_fts MATCH ? AND memory.user_id = 'me' ORDER BY score DESC, memory.id`,
+      )
+      .all('"running" OR "marathons" OR "paris"') as { id: string; score: number }[];
+    expect(indexed.length).toBeGreaterThan(2);
+    expect(matches.map((match) => match.record.id)).toEqual(indexed.map((row) => row.id));
+    for (const [index, match] of matches.entries()) {
+      expect(match.score).toBeCloseTo(indexed[index]!.score, 9);
+      expect(match.record.vector).toBeUndefined();
+    }
+    const withVectors = await store.query({
+      collection: 'memories',
+      text: query,
+      topK: 1,
+      includeVectors: true,
+      scope: { userId: 'me' },
+    });
+    const best = Number(indexed[0]!.id.slice(1));
+    expect(withVectors.map((match) => match.record.vector)).toEqual([[1, best, 0]]);
+    await store.close();
+    database.close();
+  });
+
+  it('reuses the document frequencies of a large index until its row count moves by 1%', async () => {
+    const database = new Database(':memory:');
+    const store = createSqliteStore({ database });
+    await store.ensureCollection({ collection: 'memories', dimensions: 1 });
+    const filler = (from: number, count: number, text: (index: number) => string) =>
+      Array.from({ length: count }, (_, offset) =>
+        record(`n${from + offset}`, [1], text(from + offset), {
+          userId: `u${(from + offset) % 50}`,
+        }),
+      );
+    await store.upsert({
+      collection: 'memories',
+      records: [
+        ...filler(0, 10_000, (index) => `note ${index} ${index % 10 === 0 ? 'kayak' : 'walk'}`),
+        record('mine', [1], 'kayak trip with a kayak', { userId: 'me' }),
+      ],
+    });
+    const indexScore = () =>
+      database
+        .prepare(
+          `SELECT -bm25(engram_memories_fts) FROM engram_memories_fts JOIN engram_memories AS memory
+           ON memory.row_id = engram_memories_fts.rowid WHERE engram_memories_fts MATCH '"kayak"' AND memory.id = 'mine'`,
+        )
+        .pluck()
+        .get() as number;
+    const search = async () =>
+      (
+        await store.query({
+          collection: 'memories',
+          text: 'kayak',
+          topK: 1,
+          scope: { userId: 'me' },
+        })
+      )[0]!.score;
+    expect(await search()).toBeCloseTo(indexScore(), 9);
+    // 50 more rows, half a percent: the cached count of "kayak" stays in use.
+    await store.upsert({ collection: 'memories', records: filler(20_000, 50, () => 'kayak') });
+    const stale = await search();
+    expect(stale).not.toBeCloseTo(indexScore(), 6);
+    expect(Math.abs(stale - indexScore()) / indexScore()).toBeLessThan(0.05);
+    // Past 1%, it is counted again.
+    await store.upsert({ collection: 'memories', records: filler(30_000, 100, () => 'paddle') });
+    expect(await search()).toBeCloseTo(indexScore(), 9);
+    await store.close();
+    database.close();
+  });
+
+  it('keeps keyword search within the scope, small or large', async () => {
+    const store = createSqliteStore({ path: ':memory:' });
+    await store.ensureCollection({ collection: 'memories', dimensions: 2 });
+    // More rows than a scope scored from its own rows may hold: this scope goes through the index.
+    const crowd = Array.from({ length: 1001 }, (_, index) =>
+      record(`crowd-${index}`, [1, 0], `crowd note ${index} about axolotl care`, {
+        userId: 'crowd',
+      }),
+    );
+    const few = [
+      record('few-1', [1, 0], 'my axolotl is called Bob', { userId: 'few', agentId: 'pet' }),
+      record('few-2', [1, 0], 'feeding the axolotl worms and axolotl pellets', {
+        userId: 'few',
+        metadata: { kind: 'food' },
+      }),
+      record('few-3', [1, 0], 'nothing to see', { userId: 'few' }),
+    ];
+    await store.upsert({ collection: 'memories', records: [...crowd, ...few] });
+    const search = (scope: { userId?: string; agentId?: string }, extra = {}) =>
+      store.query({ collection: 'memories', text: 'axolotl', topK: 5, scope, ...extra });
+    const small = await search({ userId: 'few' });
+    expect(small.map((match) => match.record.id)).toEqual(['few-2', 'few-1']);
+    expect(small[0]!.score).toBeGreaterThan(small[1]!.score);
+    const large = await search({ userId: 'crowd' });
+    expect(large).toHaveLength(5);
+    for (const match of large) expect(match.record.userId).toBe('crowd');
+    expect((await search({ agentId: 'pet' })).map((match) => match.record.id)).toEqual(['few-1']);
+    const filtered = await search(
+      { userId: 'few' },
+      { filter: { field: 'kind', op: 'eq', value: 'food' } },
+    );
+    expect(filtered.map((match) => match.record.id)).toEqual(['few-2']);
+    expect(await search({ userId: 'nobody' })).toEqual([]);
+    await store.close();
+  });
+
   it('pages with cursors, deletes by scope and filter, drops collections', async () => {
     const store = createSqliteStore({ path: temporaryPath() });
     await store.ensureCollection({ collection: 'memories', dimensions: 3 });

@@ -136,6 +136,60 @@ describe('search', () => {
     expect(results[0]!.keywordScore).toBeUndefined();
   });
 
+  it('fetches vectors only for keyword hits that can still rank, with the same results', async () => {
+    const store = createInMemoryStore();
+    const fetched: string[] = [];
+    const counting: typeof store = Object.assign(Object.create(store) as typeof store, {
+      async get(options: Parameters<typeof store.get>[0]) {
+        if (options.includeVectors) fetched.push(...options.ids);
+        return store.get(options);
+      },
+    });
+    const words = ['apple', 'river', 'stone', 'cloud', 'maple', 'tiger', 'ocean', 'piano'];
+    const texts = Array.from(
+      { length: 160 },
+      (_, index) =>
+        `${words[index % 8]} ${words[(index * 3) % 7]} note ${index} ${index % 5 === 0 ? 'apple river' : ''}`,
+    );
+    const identity = {
+      specificationVersion: 'v1' as const,
+      provider: 'test',
+      modelId: 'identity',
+      async rerank({ documents }: { documents: string[] }) {
+        return { results: documents.map((_, index) => ({ index, score: -index })) };
+      },
+    };
+    const pruned = new Memory({ vectorStore: counting, llm: null, ...offline });
+    const complete = new Memory({
+      vectorStore: counting,
+      llm: null,
+      ...offline,
+      reranker: identity,
+    });
+    await pruned.import(texts.map((text) => ({ userId: 'u', text })));
+    const strip = (items: { id: string; score: number; keywordScore?: number }[]) =>
+      items.map(({ id, score, keywordScore }) => ({ id, score, keywordScore }));
+    let completeFetches = 0;
+    let prunedFetches = 0;
+    for (const [query, options] of [
+      ['apple river', { limit: 5 }],
+      ['apple river stone', { limit: 10 }],
+      ['piano note', { limit: 3, threshold: 0.1 }],
+      ['ocean', { limit: 1, threshold: 0.9 }],
+    ] as const) {
+      fetched.length = 0;
+      // A reranker sees every candidate, so nothing is left out of that search.
+      const expected = await complete.search(query, { userId: 'u', ...options });
+      completeFetches += fetched.length;
+      fetched.length = 0;
+      const actual = await pruned.search(query, { userId: 'u', ...options });
+      prunedFetches += fetched.length;
+      expect(strip(actual.results)).toEqual(strip(expected.results));
+    }
+    expect(completeFetches).toBeGreaterThan(10);
+    expect(prunedFetches).toBeLessThan(completeFetches / 2);
+  });
+
   it('uses a configured reranker', async () => {
     const memory = new Memory({
       vectorStore: createInMemoryStore(),

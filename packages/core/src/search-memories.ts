@@ -53,6 +53,54 @@ async function similaritiesOfKeywordHits(
   );
 }
 
+/** Slack for similarities computed twice (by the store in float32, here in float64). */
+const similarityEpsilon = 1e-6;
+
+/**
+ * The keyword-only hits that could still rank among the first `limit` results, so that only their
+ * vectors are fetched. When the vector query returned a full `topK`, a record it left out is no
+ * more similar than its last match; a hit whose best possible fused score is below the `limit`-th
+ * fused score of the vector matches (those that pass the threshold) cannot be returned. Keeps
+ * every hit when a reranker will see all candidates.
+ */
+function rankableKeywordHits(
+  keywordOnly: VectorMatch[],
+  context: {
+    vectorMatches: VectorMatch[];
+    keywordMatches: VectorMatch[];
+    keywordWeight: number;
+    topK: number;
+    limit: number;
+    threshold: number | undefined;
+    reranks: boolean;
+  },
+): VectorMatch[] {
+  const { vectorMatches, keywordWeight, threshold } = context;
+  if (context.reranks || keywordOnly.length === 0 || vectorMatches.length < context.topK) {
+    return keywordOnly;
+  }
+  const bestSimilarity = Math.min(...vectorMatches.map((match) => match.score)) + similarityEpsilon;
+  if (threshold !== undefined && bestSimilarity < threshold) return [];
+  const ranked = fuseScores({
+    similarities: vectorMatches.map(scored),
+    keywordScores: context.keywordMatches.map(scored),
+    keywordWeight,
+  }).filter(
+    (entry) =>
+      entry.similarity !== undefined && (threshold === undefined || entry.similarity >= threshold),
+  );
+  const cutoff = ranked[context.limit - 1]?.score;
+  if (cutoff === undefined) return keywordOnly;
+  const bestKeyword = Math.max(0, ...context.keywordMatches.map((match) => match.score));
+  return keywordOnly.filter(
+    (match) =>
+      (1 - keywordWeight) * bestSimilarity +
+        (bestKeyword > 0 ? (keywordWeight * match.score) / bestKeyword : 0) +
+        similarityEpsilon >=
+      cutoff,
+  );
+}
+
 async function rerank(
   engine: MemoryEngine,
   request: SearchRequest,
@@ -117,8 +165,20 @@ export async function searchMemories(
     ? (nativeKeywordMatches ?? keywordMatchesInCore(query, vectorMatches))
     : [];
 
+  const keywordWeight = useKeywords ? engine.keywordWeight : 0;
   const records = new Map(vectorMatches.map((match) => [match.record.id, match.record]));
-  const keywordOnly = keywordMatches.filter((match) => !records.has(match.record.id));
+  const keywordOnly = rankableKeywordHits(
+    keywordMatches.filter((match) => !records.has(match.record.id)),
+    {
+      vectorMatches,
+      keywordMatches,
+      keywordWeight,
+      topK: base.topK,
+      limit,
+      threshold: options.threshold,
+      reranks: Boolean(engine.reranker) && options.rerank !== false,
+    },
+  );
   for (const match of keywordOnly) records.set(match.record.id, match.record);
   const similarities = [
     ...vectorMatches.map(scored),
@@ -131,8 +191,9 @@ export async function searchMemories(
   const fused = fuseScores({
     similarities,
     keywordScores: keywordMatches.map(scored),
-    keywordWeight: useKeywords ? engine.keywordWeight : 0,
+    keywordWeight,
   })
+    .filter((entry) => records.has(entry.id))
     .filter(
       (entry) => options.threshold === undefined || (entry.similarity ?? 0) >= options.threshold,
     )
