@@ -167,7 +167,7 @@ export function createSqliteAnnIndex(settings: SqliteAnnIndexSettings): SqliteAn
     const select = settings
       .database()
       .prepare(
-        `SELECT row_id, vector FROM engram_memories WHERE collection = ? AND row_id IN (${rowIds.map(() => '?').join(', ')})`,
+        `SELECT row_id, vector FROM engram_memories NOT INDEXED WHERE collection = ? AND row_id IN (${rowIds.map(() => '?').join(', ')})`,
       )
       .raw();
     const present = new Map<number, Buffer>();

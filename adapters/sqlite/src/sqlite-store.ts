@@ -492,8 +492,9 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
     const candidates = await ann.candidates(options.collection, dimensions, query, topK);
     if (!candidates || candidates.length === 0) return undefined;
     const where = whereClause(options.collection, undefined, options.filter);
+    // NOT INDEXED: the planner otherwise walks the collection index and tests every row id.
     const rows = statement(
-      `SELECT ${selectColumns(true)} FROM engram_memories WHERE ${where.sql} AND row_id IN (${candidates.map(() => '?').join(', ')})`,
+      `SELECT ${selectColumns(true)} FROM engram_memories NOT INDEXED WHERE ${where.sql} AND row_id IN (${candidates.map(() => '?').join(', ')})`,
     ).all(...where.parameters, ...candidates) as MemoryRow[];
     if (rows.length < topK) return undefined;
     const queryNorm = norm(query);
