@@ -128,6 +128,19 @@ describe('the approximate index of unscoped vector queries', () => {
     await store.close();
   });
 
+  it('applies a bulk write to a loaded index on the next unscoped query', async () => {
+    const path = temporaryPath();
+    const store = await filled(path, 300);
+    const target = randomVectors(1, 16, 19)[0]!;
+    await topIds(store, target);
+    const bulk = randomVectors(400, 16, 23);
+    bulk[250] = target;
+    await store.upsert({ collection, records: records(bulk, 'bulk') });
+    expect(stateOf(path).changes).toBe(400);
+    expect((await topIds(store, target))[0]).toBe('bulk000250');
+    await store.close();
+  });
+
   it('replays the changes another process wrote after the index was saved', async () => {
     const path = temporaryPath();
     const first = await filled(path, 300);

@@ -86,7 +86,10 @@ export interface SqliteAnnIndex {
     vector: Float32Array,
     count: number,
   ): Promise<number[] | undefined>;
-  /** Applies the collection's logged changes to its index, if one is loaded (after a write). */
+  /**
+   * After a write: applies the collection's logged changes to its index when one is loaded and
+   * they are few; more wait for the next unscoped query.
+   */
   afterWrite(collection: string): void;
   /** SQL run inside `dropCollection`'s transaction: forgets the collection's index state. */
   dropState(collection: string): void;
@@ -97,6 +100,7 @@ export interface SqliteAnnIndex {
 }
 
 const pageSize = 10_000;
+const eagerChanges = 100;
 let usearchModule: UsearchModule | null | undefined;
 
 /** The `usearch` package, or `null` when its native module does not load on this platform. */
@@ -376,7 +380,17 @@ export function createSqliteAnnIndex(settings: SqliteAnnIndexSettings): SqliteAn
 
     afterWrite(collection) {
       const entry = loaded.get(collection);
-      if (entry) serialized(collection, entry.dimensions).catch(() => undefined);
+      if (!entry || closed) return;
+      // Small writes (an add) are applied at once; a bulk import is applied by the next
+      // unscoped query instead, so that it does not run at the speed of graph inserts.
+      const pending = settings
+        .database()
+        .prepare(
+          'SELECT count(*) FROM (SELECT 1 FROM engram_ann_changes WHERE collection = ? AND sequence > ? LIMIT ?)',
+        )
+        .pluck()
+        .get(collection, entry.mark, eagerChanges + 1) as number;
+      if (pending <= eagerChanges) serialized(collection, entry.dimensions).catch(() => undefined);
     },
 
     dropState(collection) {
