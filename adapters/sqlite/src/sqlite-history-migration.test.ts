@@ -139,7 +139,15 @@ describe('opening a version 1 database gives its history a namespace', () => {
     const raw = new Database(path, { readonly: true });
     expect(
       raw.prepare("SELECT value FROM engram_meta WHERE key = 'schema_version'").pluck().get(),
-    ).toBe('2');
+    ).toBe('3');
+    expect(
+      raw
+        .prepare(
+          "SELECT name FROM sqlite_master WHERE name IN ('engram_ann_state', 'engram_ann_changes') ORDER BY name",
+        )
+        .pluck()
+        .all(),
+    ).toEqual(['engram_ann_changes', 'engram_ann_state']);
     raw.close();
   });
 });

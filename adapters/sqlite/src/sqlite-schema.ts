@@ -2,7 +2,45 @@
  * Version recorded in `engram_meta` once the schema below exists. `PRAGMA user_version` is left
  * alone: a database passed in by the application may use it for its own tables.
  */
-export const schemaVersion = 2;
+export const schemaVersion = 3;
+
+/**
+ * State of the vector (ANN) index of each collection that has one, and the log of row changes
+ * since the index file was last saved. Triggers write the log inside the writing transaction,
+ * only for collections with an index, so an index that is behind the table (another process
+ * wrote, or this one crashed before saving) is brought up to date by replaying the log.
+ * `saved_through` is the last change the saved index file holds (-1 while none is saved); the
+ * log keeps what came after. `file_bytes` is the saved file's size: a file of another size is
+ * damaged or foreign and is rebuilt rather than loaded.
+ * Added in schema version 3; every statement is idempotent, so older databases get it on open.
+ */
+const annIndexSchemaSql = `
+CREATE TABLE IF NOT EXISTS engram_ann_state (
+  collection TEXT PRIMARY KEY,
+  saved_through INTEGER NOT NULL,
+  file_bytes INTEGER
+);
+CREATE TABLE IF NOT EXISTS engram_ann_changes (
+  sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+  collection TEXT NOT NULL,
+  row_id INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS engram_ann_changes_collection ON engram_ann_changes (collection, sequence);
+CREATE TRIGGER IF NOT EXISTS engram_ann_insert AFTER INSERT ON engram_memories
+WHEN EXISTS (SELECT 1 FROM engram_ann_state WHERE collection = new.collection) BEGIN
+  INSERT INTO engram_ann_changes (collection, row_id) VALUES (new.collection, new.row_id);
+END;
+CREATE TRIGGER IF NOT EXISTS engram_ann_delete AFTER DELETE ON engram_memories
+WHEN EXISTS (SELECT 1 FROM engram_ann_state WHERE collection = old.collection) BEGIN
+  INSERT INTO engram_ann_changes (collection, row_id) VALUES (old.collection, old.row_id);
+END;
+CREATE TRIGGER IF NOT EXISTS engram_ann_update AFTER UPDATE OF vector, collection ON engram_memories
+WHEN EXISTS (SELECT 1 FROM engram_ann_state WHERE collection IN (old.collection, new.collection)) BEGIN
+  INSERT INTO engram_ann_changes (collection, row_id) VALUES (old.collection, old.row_id);
+  INSERT INTO engram_ann_changes (collection, row_id)
+    SELECT new.collection, new.row_id WHERE new.collection IS NOT old.collection;
+END;
+`;
 
 /**
  * Tables of one Engram database. Memories of every collection share one table whose scope
@@ -77,7 +115,7 @@ CREATE INDEX IF NOT EXISTS engram_history_namespace_memory ON engram_history (na
 CREATE INDEX IF NOT EXISTS engram_history_namespace_user ON engram_history (namespace, user_id);
 CREATE INDEX IF NOT EXISTS engram_history_namespace_agent ON engram_history (namespace, agent_id);
 CREATE INDEX IF NOT EXISTS engram_history_namespace_run ON engram_history (namespace, run_id);
-`;
+${annIndexSchemaSql}`;
 
 /**
  * From version 1 to 2: history events get the namespace (collection) of their memory. Events of

@@ -35,6 +35,7 @@ import {
   type VectorStore,
 } from '@engram/core';
 import Database from 'better-sqlite3';
+import { createSqliteAnnIndex, type SqliteAnnIndexOptions } from './sqlite-ann-index.js';
 import { translateSqliteFilter } from './sqlite-filter.js';
 import { type HistoryRow, historyParameters, insertHistorySql, toEvent } from './sqlite-history.js';
 import {
@@ -99,6 +100,13 @@ export interface SqliteStoreOptions {
    * processes waiting. Renewed while held. Default 10,000 ms.
    */
   lockLeaseMs?: number;
+  /**
+   * The approximate (HNSW) index that answers vector queries without a scope in a large
+   * collection: its settings, or `false` to scan every row instead (exact, slow past ~20,000
+   * memories). Scoped queries are always exact. Default: on, built on the first unscoped query
+   * of a collection of 10,000 memories or more and saved beside the database file.
+   */
+  annIndex?: false | SqliteAnnIndexOptions;
 }
 
 /** The SQLite store: a vector store with keyword search that is also the history store. */
@@ -255,6 +263,17 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
   let database: SqliteDatabase | undefined;
   let dataVersion: number | undefined;
   let closed = false;
+  const persistent = options.database
+    ? !options.database.memory
+    : path !== ':memory:' && path !== '';
+  const ann =
+    options.annIndex === false
+      ? undefined
+      : createSqliteAnnIndex({
+          ...options.annIndex,
+          database: () => openDatabase(),
+          path: persistent ? path : undefined,
+        });
 
   function openDatabase(): SqliteDatabase {
     if (database) return database;
@@ -487,6 +506,50 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
     return matches;
   }
 
+  /**
+   * An unscoped vector query answered from the approximate index: its candidates are scored
+   * exactly from the table, which also applies the filter. `undefined` when the collection is
+   * searched exactly instead, or when the filter leaves fewer than `topK` of the candidates.
+   */
+  async function annVectorQuery(
+    options: QueryOptions,
+    dimensions: number,
+  ): Promise<VectorMatch[] | undefined> {
+    const topK = Math.max(0, Math.floor(options.topK));
+    if (!ann || topK === 0 || Object.keys(normalizeScope(options.scope, { source })).length > 0) {
+      return undefined;
+    }
+    assertVectorLength(options.vector!, dimensions, { source, what: 'The query vector' });
+    const query = Float32Array.from(options.vector!);
+    const candidates = await ann.candidates(options.collection, dimensions, query, topK);
+    if (!candidates || candidates.length === 0) return undefined;
+    const where = whereClause(options.collection, undefined, options.filter);
+    // NOT INDEXED: the planner otherwise walks the collection index and tests every row id.
+    const rows = statement(
+      `SELECT ${selectColumns(true)} FROM engram_memories NOT INDEXED WHERE ${where.sql} AND row_id IN (${candidates.map(() => '?').join(', ')})`,
+    ).all(...where.parameters, ...candidates) as MemoryRow[];
+    if (rows.length < topK) return undefined;
+    const queryNorm = norm(query);
+    const scores = Float64Array.from(rows, (row) => {
+      const vector = toFloats(row.vector);
+      const rowNorm = norm(vector);
+      let dot = 0;
+      for (let dimension = 0; dimension < dimensions; dimension++) {
+        dot += query[dimension]! * vector[dimension]!;
+      }
+      return rowNorm === 0 ? 0 : dot / (queryNorm * rowNorm);
+    });
+    const best = bestIndices(
+      scores,
+      rows.map((row) => row.id),
+      topK,
+    );
+    return best.map((index) => ({
+      record: toRecord(rows[index]!, options.includeVectors),
+      score: scores[index]!,
+    }));
+  }
+
   /** Keyword matches from the full-text index: cost grows with the documents holding the words. */
   function indexKeywordQuery(options: QueryOptions, terms: readonly string[]): VectorMatch[] {
     const where = whereClause(options.collection, options.scope, options.filter, 'memory.');
@@ -601,6 +664,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
     },
     toError,
     onClose() {
+      if (database) ann?.close();
       closed = true;
       cache.clear();
       statements.clear();
@@ -656,11 +720,14 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
             writeRecords(collection, batch);
           });
         }
+        ann?.afterWrite(collection);
       },
 
       async query(options) {
         const dimensions = dimensionsOf(options.collection);
-        if (options.vector) return vectorQuery(options, dimensions);
+        if (options.vector) {
+          return (await annVectorQuery(options, dimensions)) ?? vectorQuery(options, dimensions);
+        }
         if (options.text !== undefined) return keywordQuery(options);
         throw new InvalidArgumentError({ source, message: 'query needs a vector or a text.' });
       },
@@ -685,10 +752,16 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
       async delete(options) {
         dimensionsOf(options.collection);
         const { ids } = options;
-        if (ids) return { deleted: writeTransaction(() => deleteIds(options.collection, ids)) };
-        const where = whereClause(options.collection, options.scope, options.filter);
-        const remove = statement(`DELETE FROM engram_memories WHERE ${where.sql}`);
-        return { deleted: writeTransaction(() => remove.run(...where.parameters).changes) };
+        let deleted: number;
+        if (ids) {
+          deleted = writeTransaction(() => deleteIds(options.collection, ids));
+        } else {
+          const where = whereClause(options.collection, options.scope, options.filter);
+          const remove = statement(`DELETE FROM engram_memories WHERE ${where.sql}`);
+          deleted = writeTransaction(() => remove.run(...where.parameters).changes);
+        }
+        ann?.afterWrite(options.collection);
+        return { deleted };
       },
 
       async list(options) {
@@ -725,7 +798,9 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
         writeTransaction(() => {
           statement('DELETE FROM engram_memories WHERE collection = ?').run(collection);
           statement('DELETE FROM engram_collections WHERE name = ?').run(collection);
+          ann?.dropState(collection);
         });
+        ann?.forget(collection);
       },
 
       async commit(options) {
@@ -736,6 +811,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
           writeRecords(options.collection, options.upsert);
           appendEvents(options.history);
         });
+        ann?.afterWrite(options.collection);
       },
 
       async append({ events }) {

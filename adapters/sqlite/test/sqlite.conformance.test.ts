@@ -13,3 +13,16 @@ const createStore = () => createSqliteStore({ path: join(directory, `store-${++f
 describeVectorStore({ name: 'sqlite', create: createStore, server: 'embedded' });
 
 describeHistoryStore({ name: 'sqlite history', create: createStore, server: 'embedded' });
+
+// Every unscoped vector query through the approximate index, however small the collection.
+const createIndexedStore = () =>
+  createSqliteStore({
+    path: join(directory, `store-${++files}.db`),
+    annIndex: { minimumSize: 1 },
+  });
+
+describeVectorStore({
+  name: 'sqlite (approximate index)',
+  create: createIndexedStore,
+  server: 'embedded',
+});
