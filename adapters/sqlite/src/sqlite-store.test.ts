@@ -460,6 +460,19 @@ describe('createSqliteStore', () => {
     database.close();
   });
 
+  it('sizes the page cache when asked and keeps statement journals in memory', async () => {
+    const borrowed = new Database(':memory:');
+    const defaultCache = borrowed.pragma('cache_size', { simple: true });
+    const left = createSqliteStore({ database: borrowed });
+    await left.ensureCollection({ collection: 'memories', dimensions: 2 });
+    expect(borrowed.pragma('cache_size', { simple: true })).toBe(defaultCache);
+    expect(borrowed.pragma('temp_store', { simple: true })).toBe(2);
+    const sized = createSqliteStore({ database: borrowed, pageCacheMiB: 8 });
+    await sized.count({ collection: 'memories' });
+    expect(borrowed.pragma('cache_size', { simple: true })).toBe(-8192);
+    borrowed.close();
+  });
+
   it('writes many rows per statement: repeated ids, history order and keywords stay right', async () => {
     const store = createSqliteStore({ path: temporaryPath() });
     await store.ensureCollection({ collection: 'memories', dimensions: 2 });
