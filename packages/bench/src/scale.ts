@@ -213,24 +213,31 @@ async function runSize(
     rmSync(storePath, { force: true });
     rmSync(`${storePath}-wal`, { force: true });
     rmSync(`${storePath}-shm`, { force: true });
+    const footprint = () => ({
+      rssBytes: process.memoryUsage().rss,
+      peakRssBytes: process.resourceUsage().maxRSS * 1024,
+      fileBytes: fileSize(path),
+    });
+    const result = (
+      searches: Pick<
+        SizeResult,
+        'scopedSearch' | 'scopedVector' | 'unscoped' | 'unscopedQueries' | 'recall'
+      >,
+      measured: ReturnType<typeof footprint>,
+    ): SizeResult => ({
+      size,
+      users: options.users,
+      importSeconds,
+      storeSeconds,
+      storeCount,
+      ...searches,
+      ...measured,
+      totalSeconds: (performance.now() - started) / 1000,
+    });
     if (options.ingestOnly) {
       const none = summarize([]);
-      return {
-        size,
-        users: options.users,
-        importSeconds,
-        storeSeconds,
-        storeCount,
-        scopedSearch: none,
-        scopedVector: none,
-        unscoped: none,
-        unscopedQueries: 0,
-        recall: Number.NaN,
-        rssBytes: process.memoryUsage().rss,
-        peakRssBytes: process.resourceUsage().maxRSS * 1024,
-        fileBytes: fileSize(path),
-        totalSeconds: (performance.now() - started) / 1000,
-      };
+      const searches = { scopedSearch: none, scopedVector: none, unscoped: none };
+      return result({ ...searches, unscopedQueries: 0, recall: Number.NaN }, footprint());
     }
 
     // 3. Searches. Query vectors are registered with the embedder, so embedding costs nothing.
@@ -264,30 +271,14 @@ async function runSize(
       found[index] = matches.map((match) => match.record.id);
     }
     const unscoped = summarize(unscopedSamples);
-    const rssBytes = process.memoryUsage().rss;
-    const peakRssBytes = process.resourceUsage().maxRSS * 1024;
-    const fileBytes = fileSize(path);
+    const measured = footprint();
     await reader.close();
 
     const exact = exactTopTen(corpus, size, unscopedVectors);
     const recalls = exact.map((truth, index) => recallAtK(found[index]!, truth, 10));
     const recall = recalls.reduce((sum, value) => sum + value, 0) / Math.max(1, recalls.length);
-    return {
-      size,
-      users: options.users,
-      importSeconds,
-      storeSeconds,
-      storeCount,
-      scopedSearch,
-      scopedVector,
-      unscoped,
-      unscopedQueries: options.unscopedQueries,
-      recall,
-      rssBytes,
-      peakRssBytes,
-      fileBytes,
-      totalSeconds: (performance.now() - started) / 1000,
-    };
+    const unscopedQueries = options.unscopedQueries;
+    return result({ scopedSearch, scopedVector, unscoped, unscopedQueries, recall }, measured);
   } finally {
     await memory.close();
     rmSync(directory, { recursive: true, force: true });
