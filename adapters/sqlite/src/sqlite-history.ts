@@ -1,4 +1,5 @@
 import type { HistoryEvent } from '@engram/core';
+import { valuesList } from './sqlite-rows.js';
 
 /** A row of `engram_history`; the nullable columns hold what an event may leave out. */
 export type HistoryRow = Record<'id' | 'namespace' | 'created_at', string> &
@@ -23,9 +24,11 @@ const optionalFields = [
   ['detail', 'detail'],
 ] as const;
 
-/** `INSERT` of one event; its parameters come from {@link historyParameters}. */
-export const insertHistorySql = `INSERT INTO engram_history (id, namespace, memory_id, event, previous_text, new_text, user_id, agent_id, run_id, actor, detail, created_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+/** `INSERT` of `rows` events; the parameters of each come from {@link historyParameters}. */
+export function insertHistorySql(rows = 1): string {
+  return `INSERT INTO engram_history (id, namespace, memory_id, event, previous_text, new_text, user_id, agent_id, run_id, actor, detail, created_at)
+VALUES ${valuesList(rows, 12)}`;
+}
 
 /** The parameters of {@link insertHistorySql} for one event. */
 export function historyParameters(event: HistoryEvent) {

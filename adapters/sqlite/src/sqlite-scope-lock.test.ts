@@ -85,4 +85,27 @@ describe('the SQLite store scope lock', () => {
       createSqliteStore({ path: join(directory, 'off.db'), scopeLock: false }).scopeLock,
     ).toBeUndefined();
   });
+
+  it('releases every key of a lock at once, to its owner only', async () => {
+    const path = join(directory, 'release.db');
+    const store = createSqliteStore({ path });
+    const keys = Array.from({ length: 200 }, (_, index) => `scope-${index}`);
+    const rows = () => {
+      const database = new Database(path, { readonly: true });
+      try {
+        return database.prepare('SELECT count(*) FROM engram_locks').pluck().get();
+      } finally {
+        database.close();
+      }
+    };
+    expect(await store.scopeLock!.withLocks({ keys }, async () => rows())).toBe(200);
+    expect(rows()).toBe(0);
+    // Another owner's row is left alone.
+    const other = new Database(path);
+    other.prepare("INSERT INTO engram_locks VALUES ('scope-0', 'someone else', 0)").run();
+    other.close();
+    await store.scopeLock!.withLocks({ keys: ['scope-1'] }, async () => undefined);
+    expect(rows()).toBe(1);
+    await store.close();
+  });
 });

@@ -24,6 +24,13 @@ const acquireSql = `INSERT INTO engram_locks (key, owner, expires_at) VALUES (?,
   ON CONFLICT (key) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
   WHERE engram_locks.expires_at <= ? OR engram_locks.owner = excluded.owner`;
 
+interface Release {
+  key: string;
+  token: string;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
 const isBusy = (error: unknown) =>
   /^SQLITE_(BUSY|LOCKED)/.test(String((error as { code?: unknown } | null)?.code ?? ''));
 
@@ -37,6 +44,7 @@ const isBusy = (error: unknown) =>
  */
 export function createSqliteScopeLock(options: SqliteScopeLockOptions): ScopeLock {
   let prepared: Database.Database | undefined;
+  let releases: Release[] | undefined;
 
   function run<T>(action: string, work: (database: Database.Database) => T): T {
     const database = options.database();
@@ -51,6 +59,31 @@ export function createSqliteScopeLock(options: SqliteScopeLockOptions): ScopeLoc
       return work(database);
     } catch (error) {
       throw toAdapterCallError(error, { source, action, isRetryable: isBusy(error) });
+    }
+  }
+
+  // Releases asked for in one turn of the event loop (a lock releases all its keys at once)
+  // share one write transaction instead of one each.
+  function releaseQueued() {
+    const batch = releases ?? [];
+    releases = undefined;
+    // A closed store cannot delete its rows; their leases expire instead.
+    if (!options.database()) {
+      for (const release of batch) release.resolve();
+      return;
+    }
+    try {
+      run('Releasing scope locks', (database) => {
+        const remove = database.prepare('DELETE FROM engram_locks WHERE key = ? AND owner = ?');
+        database
+          .transaction(() => {
+            for (const release of batch) remove.run(release.key, release.token);
+          })
+          .immediate();
+      });
+      for (const release of batch) release.resolve();
+    } catch (error) {
+      for (const release of batch) release.reject(error);
     }
   }
 
@@ -84,9 +117,13 @@ export function createSqliteScopeLock(options: SqliteScopeLockOptions): ScopeLoc
       async release(key, token) {
         // A closed store cannot delete its rows; their leases expire instead.
         if (!options.database()) return;
-        run('Releasing a scope lock', (database) =>
-          database.prepare('DELETE FROM engram_locks WHERE key = ? AND owner = ?').run(key, token),
-        );
+        await new Promise<void>((resolve, reject) => {
+          if (!releases) {
+            releases = [];
+            queueMicrotask(releaseQueued);
+          }
+          releases.push({ key, token, resolve, reject });
+        });
       },
     },
   });

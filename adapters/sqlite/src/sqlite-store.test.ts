@@ -596,6 +596,60 @@ describe('createSqliteStore', () => {
     database.close();
   });
 
+  it('sizes the page cache when asked and keeps statement journals in memory', async () => {
+    const borrowed = new Database(':memory:');
+    const defaultCache = borrowed.pragma('cache_size', { simple: true });
+    const left = createSqliteStore({ database: borrowed });
+    await left.ensureCollection({ collection: 'memories', dimensions: 2 });
+    expect(borrowed.pragma('cache_size', { simple: true })).toBe(defaultCache);
+    expect(borrowed.pragma('temp_store', { simple: true })).toBe(2);
+    const sized = createSqliteStore({ database: borrowed, pageCacheMiB: 8 });
+    await sized.count({ collection: 'memories' });
+    expect(borrowed.pragma('cache_size', { simple: true })).toBe(-8192);
+    borrowed.close();
+  });
+
+  it('writes many rows per statement: repeated ids, history order and keywords stay right', async () => {
+    const store = createSqliteStore({ path: temporaryPath() });
+    await store.ensureCollection({ collection: 'memories', dimensions: 2 });
+    // 150 rows span several multi-row statements plus a shorter last one; ids repeat within one.
+    const batch = Array.from({ length: 150 }, (_, index) =>
+      record(`m${index % 100}`, [index, 1], `note ${index} word${index}`, {
+        userId: `user-${index % 3}`,
+      }),
+    );
+    await store.commit({
+      collection: 'memories',
+      upsert: batch,
+      delete: [],
+      history: batch.map((entry, index) => event(`e${index}`, entry.id, { userId: entry.userId })),
+    });
+    expect(await store.count({ collection: 'memories' })).toBe(100);
+    const [updated] = await store.get({
+      collection: 'memories',
+      ids: ['m10'],
+      includeVectors: true,
+    });
+    expect(updated).toMatchObject({ text: 'note 110 word110', userId: 'user-2', vector: [110, 1] });
+    const keyword = (text: string) =>
+      store
+        .query({ collection: 'memories', text, topK: 5 })
+        .then((matches) => matches.map((match) => match.record.id));
+    expect(await keyword('word110')).toEqual(['m10']);
+    expect(await keyword('word10')).toEqual([]);
+    const events = await store.byMemory({ namespace: 'memories', memoryId: 'm10' });
+    expect(events.map((entry) => entry.id)).toEqual(['e10', 'e110']);
+    const page = await store.byScope({
+      namespace: 'memories',
+      scope: { userId: 'user-0' },
+      limit: 100,
+    });
+    expect(page.events.map((entry) => entry.id)).toEqual(
+      Array.from({ length: 50 }, (_, index) => `e${index * 3}`),
+    );
+    await store.close();
+  });
+
   it('creates the database and its -wal/-shm files 0600 in a 0700 directory it makes', async () => {
     const made = join(directory, 'made', 'by-engram');
     const path = join(made, 'engram.db');

@@ -47,6 +47,7 @@ Options:
   --keep-servers    leave the servers the backends workload started running
   --smoke           tiny sizes, seconds per workload: checks that the programs still work
   --no-write        print only; do not update docs/benchmarks.md
+  --ingest-only     scale: time the ingest only (no searches; print only)
   --output FILE     write the sections into FILE instead of docs/benchmarks.md
   --help`;
 
@@ -70,6 +71,7 @@ async function main() {
   let sizes: number[] | undefined;
   let queries: number | undefined;
   let smoke = false;
+  let ingestOnly = false;
   let write = true;
   let output: string | undefined;
   let dimensions: number | undefined;
@@ -79,6 +81,7 @@ async function main() {
     const arg = args[index]!;
     if (arg === '--smoke') smoke = true;
     else if (arg === '--no-write') write = false;
+    else if (arg === '--ingest-only') ingestOnly = true;
     else if (arg === '--output') output = args[++index];
     else if (arg === '--size' || arg === '--sizes') {
       sizes = (args[++index] ?? '').split(',').map(parseSize);
@@ -109,11 +112,14 @@ async function main() {
   const names = selected.length > 0 ? selected : Object.keys(workloads);
   const root = findRoot();
   // Smoke runs prove the programs work; their numbers mean nothing, so they never reach the doc.
-  const documentPath = output
-    ? resolve(output)
-    : write && !smoke
-      ? resolve(root, 'docs', 'benchmarks.md')
-      : null;
+  // Nor do ingest-only runs, whose tables leave the searches out.
+  const documentPath = ingestOnly
+    ? null
+    : output
+      ? resolve(output)
+      : write && !smoke
+        ? resolve(root, 'docs', 'benchmarks.md')
+        : null;
   const command = ['pnpm bench', ...args.filter((arg) => arg !== '--no-write')].join(' ');
   for (const name of names) {
     const context: BenchContext = {
@@ -123,6 +129,7 @@ async function main() {
       dimensions,
       backends,
       keepServers,
+      ingestOnly,
       command,
       documentPath,
       root,

@@ -6,6 +6,8 @@ export interface BenchContext {
   sizes: number[] | undefined;
   /** Query count from `--queries`, when given. */
   queries: number | undefined;
+  /** `--ingest-only`: the scale workload times its ingest and skips the searches. */
+  ingestOnly?: boolean;
   /** The command line as a user would type it, for the report. */
   command: string;
   /** Vector length from `--dimensions`, for the workloads that take one. */

@@ -128,7 +128,13 @@ function exactTopTen(corpus: ClusteredCorpus, size: number, queries: Float32Arra
 async function runSize(
   context: BenchContext,
   size: number,
-  options: { users: number; scopedQueries: number; unscopedQueries: number; storeLimit: number },
+  options: {
+    users: number;
+    scopedQueries: number;
+    unscopedQueries: number;
+    storeLimit: number;
+    ingestOnly: boolean;
+  },
 ): Promise<SizeResult> {
   const started = performance.now();
   const directory = mkdtempSync(join(tmpdir(), 'engram-bench-scale-'));
@@ -191,6 +197,32 @@ async function runSize(
     rmSync(storePath, { force: true });
     rmSync(`${storePath}-wal`, { force: true });
     rmSync(`${storePath}-shm`, { force: true });
+    const footprint = () => ({
+      rssBytes: process.memoryUsage().rss,
+      peakRssBytes: process.resourceUsage().maxRSS * 1024,
+      fileBytes: fileSize(path),
+    });
+    const result = (
+      searches: Pick<
+        SizeResult,
+        'scopedSearch' | 'scopedVector' | 'unscoped' | 'unscopedQueries' | 'recall'
+      >,
+      measured: ReturnType<typeof footprint>,
+    ): SizeResult => ({
+      size,
+      users: options.users,
+      importSeconds,
+      storeSeconds,
+      storeCount,
+      ...searches,
+      ...measured,
+      totalSeconds: (performance.now() - started) / 1000,
+    });
+    if (options.ingestOnly) {
+      const none = summarize([]);
+      const searches = { scopedSearch: none, scopedVector: none, unscoped: none };
+      return result({ ...searches, unscopedQueries: 0, recall: Number.NaN }, footprint());
+    }
 
     // 3. Searches. Query vectors are registered with the embedder, so embedding costs nothing.
     const scopedQueries = Array.from({ length: options.scopedQueries + 10 }, (_, index) =>
@@ -223,34 +255,36 @@ async function runSize(
       found[index] = matches.map((match) => match.record.id);
     }
     const unscoped = summarize(unscopedSamples);
-    const rssBytes = process.memoryUsage().rss;
-    const peakRssBytes = process.resourceUsage().maxRSS * 1024;
-    const fileBytes = fileSize(path);
+    const measured = footprint();
     await reader.close();
 
     const exact = exactTopTen(corpus, size, unscopedVectors);
     const recalls = exact.map((truth, index) => recallAtK(found[index]!, truth, 10));
     const recall = recalls.reduce((sum, value) => sum + value, 0) / Math.max(1, recalls.length);
-    return {
-      size,
-      users: options.users,
-      importSeconds,
-      storeSeconds,
-      storeCount,
-      scopedSearch,
-      scopedVector,
-      unscoped,
-      unscopedQueries: options.unscopedQueries,
-      recall,
-      rssBytes,
-      peakRssBytes,
-      fileBytes,
-      totalSeconds: (performance.now() - started) / 1000,
-    };
+    const unscopedQueries = options.unscopedQueries;
+    return result({ scopedSearch, scopedVector, unscoped, unscopedQueries, recall }, measured);
   } finally {
     await memory.close();
     rmSync(directory, { recursive: true, force: true });
   }
+}
+
+/** The ingest rows alone, for `--ingest-only` runs (printed, never written to the page). */
+function ingestTable(results: readonly SizeResult[], loadBefore: string): string {
+  return [
+    `Ingest only; load average (1/5/15 min) ${loadBefore} before, ${loadLine()} after.`,
+    '',
+    markdownTable(
+      ['size', '1-min load before -> after', '`Memory.import`', '`store.upsert`', 'file'],
+      results.map((result) => [
+        formatCount(result.size),
+        result.load ?? '?',
+        formatRate(result.size / result.importSeconds),
+        formatRate(result.storeCount / result.storeSeconds),
+        formatBytes(result.fileBytes),
+      ]),
+    ),
+  ].join('\n');
 }
 
 const met = (ok: boolean) => (ok ? 'met' : '**missed**');
@@ -270,6 +304,7 @@ export async function runScale(context: BenchContext): Promise<WorkloadReport> {
       scopedQueries: context.queries ?? (context.smoke ? 20 : size >= 1_000_000 ? 200 : 500),
       unscopedQueries: context.smoke ? 5 : size >= 1_000_000 ? 10 : size >= 100_000 ? 20 : 50,
       storeLimit: context.smoke ? size : 1_000_000,
+      ingestOnly: context.ingestOnly === true,
     });
     result.ranAt = new Date().toISOString().slice(0, 16).replace('T', ' ');
     result.load = `${loadBefore} -> ${loadLine().split(' / ')[0]}`;
@@ -277,6 +312,11 @@ export async function runScale(context: BenchContext): Promise<WorkloadReport> {
     const row = (label: string, value: string) => context.log(`  ${label.padEnd(34)} ${value}`);
     row('import via Memory.import', formatRate(result.size / result.importSeconds));
     row('store.upsert', formatRate(result.storeCount / result.storeSeconds));
+    if (context.ingestOnly) {
+      row('file', formatBytes(result.fileBytes));
+      row('wall time of this size', `${result.totalSeconds.toFixed(0)} s`);
+      continue;
+    }
     row(
       'scoped Memory.search p50/p95 ms',
       `${formatMs(result.scopedSearch.median)} / ${formatMs(result.scopedSearch.p95)}`,
@@ -295,6 +335,7 @@ export async function runScale(context: BenchContext): Promise<WorkloadReport> {
     row('wall time of this size', `${result.totalSeconds.toFixed(0)} s`);
   }
 
+  if (context.ingestOnly) return { key: 'scale', markdown: ingestTable(results, loadBefore) };
   const earlier =
     context.documentPath && existsSync(context.documentPath)
       ? previousResults(readFileSync(context.documentPath, 'utf8')).filter(
