@@ -108,4 +108,25 @@ describe('the SQLite store scope lock', () => {
     expect(rows()).toBe(1);
     await store.close();
   });
+
+  it('takes the keys of a lock in one transaction, or none when one is held', async () => {
+    const path = join(directory, 'many.db');
+    const store = createSqliteStore({ path });
+    await store.scopeLock!.withLocks({ keys: ['a'] }, async () => undefined);
+    const other = new Database(path);
+    const held = Date.now() + 300;
+    other.prepare("INSERT INTO engram_locks VALUES ('scope-b', 'someone else', ?)").run(held);
+    const owners = () =>
+      other.prepare('SELECT key FROM engram_locks ORDER BY key').pluck().all() as string[];
+    let seen: string[] = [];
+    // scope-b is busy until its lease passes: the lock waits, then holds all three.
+    await store.scopeLock!.withLocks({ keys: ['scope-c', 'scope-b', 'scope-a'] }, async () => {
+      seen = owners();
+    });
+    expect(Date.now()).toBeGreaterThanOrEqual(held);
+    expect(seen).toEqual(['scope-a', 'scope-b', 'scope-c']);
+    expect(owners()).toEqual([]);
+    other.close();
+    await store.close();
+  });
 });

@@ -31,6 +31,9 @@ interface Release {
   reject: (error: unknown) => void;
 }
 
+/** Thrown inside the transaction that takes several keys when one is held: rolls it back. */
+const busyKey = new Error('A scope lock key is held by another owner.');
+
 const isBusy = (error: unknown) =>
   /^SQLITE_(BUSY|LOCKED)/.test(String((error as { code?: unknown } | null)?.code ?? ''));
 
@@ -101,6 +104,31 @@ export function createSqliteScopeLock(options: SqliteScopeLockOptions): ScopeLoc
           );
         } catch (error) {
           // Another process writing for longer than the busy timeout: the key is busy too.
+          if (isBusy((error as { cause?: unknown }).cause)) return false;
+          throw error;
+        }
+      },
+      async tryAcquireMany(keys, token, leaseMs) {
+        const now = Date.now();
+        try {
+          return run('Taking scope locks', (database) => {
+            const acquire = database.prepare(acquireSql);
+            const taken = database.transaction(() => {
+              for (const key of keys) {
+                if (acquire.run(key, token, now + leaseMs, now).changes !== 1) {
+                  throw busyKey;
+                }
+              }
+            });
+            try {
+              taken.immediate();
+              return true;
+            } catch (error) {
+              if (error === busyKey) return false;
+              throw error;
+            }
+          });
+        } catch (error) {
           if (isBusy((error as { cause?: unknown }).cause)) return false;
           throw error;
         }

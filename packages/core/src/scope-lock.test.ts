@@ -40,6 +40,47 @@ function sharedLeases() {
 const sleep = (milliseconds: number) => new Promise((resolve) => setTimeout(resolve, milliseconds));
 
 describe('createLeaseScopeLock', () => {
+  it('takes free keys in one step when the backend can, and falls back to one by one', async () => {
+    const { backend, leases } = sharedLeases();
+    const many: string[][] = [];
+    const withMany: LeaseLockBackend = {
+      ...backend,
+      async tryAcquireMany(keys, token, leaseMs) {
+        many.push([...keys]);
+        const now = Date.now();
+        const busy = keys.some((key) => {
+          const lease = leases.get(key);
+          return lease && lease.token !== token && lease.expiresAt > now;
+        });
+        if (busy) return false;
+        for (const key of keys) leases.set(key, { token, expiresAt: now + leaseMs });
+        return true;
+      },
+    };
+    const lock = createLeaseScopeLock({ provider: 'test', backend: withMany });
+    const single: string[] = [];
+    const counting: LeaseLockBackend = {
+      ...withMany,
+      async tryAcquire(key, token, leaseMs) {
+        single.push(key);
+        return backend.tryAcquire(key, token, leaseMs);
+      },
+    };
+    expect(await lock.withLocks({ keys: ['b', 'a', 'c'] }, async () => [...leases.keys()])).toEqual(
+      ['a', 'b', 'c'],
+    );
+    expect(many).toEqual([['a', 'b', 'c']]);
+    expect(leases.size).toBe(0);
+
+    // One key held elsewhere: nothing is kept from the failed attempt; the keys come one by one.
+    await backend.tryAcquire('b', 'someone-else', 80);
+    const patient = createLeaseScopeLock({ provider: 'test', backend: counting });
+    expect(await patient.withLocks({ keys: ['c', 'b', 'a'] }, async () => 'ran')).toBe('ran');
+    expect(single[0]).toBe('a');
+    expect(single).toContain('b');
+    expect(leases.size).toBe(0);
+  });
+
   it('lets one holder at a time run under a key, across lock instances sharing a backend', async () => {
     const { backend } = sharedLeases();
     const locks = [0, 1, 2].map(() => createLeaseScopeLock({ provider: 'test', backend }));

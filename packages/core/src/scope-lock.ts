@@ -52,6 +52,12 @@ export function sortedLockKeys(keys: readonly string[]): string[] {
 export interface LeaseLockBackend {
   /** Takes `key` for `token` unless another token holds an unexpired lease; true when taken. */
   tryAcquire(key: string, token: string, leaseMs: number): Promise<boolean>;
+  /**
+   * Takes every key for `token` in one atomic step, or none of them; true when all were taken.
+   * Optional: a lock over several keys (a bulk import's scopes) then costs one round trip
+   * instead of one per key when nobody else holds them.
+   */
+  tryAcquireMany?(keys: readonly string[], token: string, leaseMs: number): Promise<boolean>;
   /** Extends the lease of `key` when `token` still holds it; false when it does not. */
   renew(key: string, token: string, leaseMs: number): Promise<boolean>;
   /** Gives `key` up when `token` holds it (and only then). */
@@ -134,7 +140,13 @@ export function createLeaseScopeLock(options: LeaseScopeLockOptions): ScopeLock 
       const token = randomUUID();
       const held: string[] = [];
       try {
-        for (const key of sorted) {
+        // All at once when they are free; else one by one in sorted order, holding nothing from
+        // the failed attempt, so the no-deadlock order still holds.
+        if (sorted.length > 1 && backend.tryAcquireMany) {
+          throwIfAborted(abortSignal, provider);
+          if (await backend.tryAcquireMany(sorted, token, leaseMs)) held.push(...sorted);
+        }
+        for (const key of held.length > 0 ? [] : sorted) {
           await acquire(key, token, abortSignal);
           held.push(key);
         }
