@@ -16,6 +16,8 @@ const workloads: Record<string, (context: BenchContext) => Promise<WorkloadRepor
   scale: runScale,
   pipeline: (context) => runPipeline(context, { peers: false }),
   mem0: (context) => runPipeline(context, { peers: true }),
+  'mem0-latency': (context) =>
+    runPipeline(context, { peers: true, latency: { llmMs: 300, embeddingMs: 20 } }),
   locomo: runQuality,
   service: runService,
   burst: runBurst,
@@ -28,6 +30,9 @@ Workloads (default: all of them, in this order):
   scale      the embedded store at 10k, 100k and 1M memories (ingest, search, RSS, file size)
   pipeline   add and search through a local fake OpenAI server: calls, tokens, overhead
   mem0       the same pipeline side by side with mem0 (npm mem0ai/oss and PyPI mem0ai)
+  mem0-latency
+             the same, with the fake server answering as a hosted API would (LLM 300 ms,
+             embeddings 20 ms): what a user waits for, not just overhead
   locomo     retrieval quality on LoCoMo (recall@5 and @10 of the evidence turns)
   service    engram serve under load (autocannon): search and add at 1, 16, 64 connections
   burst      20 parallel adds for one user, model latency 50 and 300 ms (--size: latencies,

@@ -38,6 +38,8 @@ subscribe('http.server.response.finish', (message) => {
 const dimensions = Number(process.argv[2] ?? 384);
 const server = await startFakeOpenAI({
   embeddingDimensions: dimensions,
+  latencyMs: Number(process.argv[3] ?? 0),
+  embeddingLatencyMs: Number(process.argv[4] ?? 0),
   chat: (request) => {
     stats.chatCalls++;
     const answer = benchChat(request);

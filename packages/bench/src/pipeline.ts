@@ -25,10 +25,22 @@ interface FakeServer {
   close(): Promise<void>;
 }
 
-async function startFakeServerProcess(): Promise<FakeServer> {
-  const child: ChildProcess = fork(join(here, 'fake-server-process.js'), [String(dimensions)], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+/** Model latency the fake server emulates, as a hosted API would answer. */
+export interface EmulatedLatency {
+  /** Delay of every chat completion, ms. */
+  llmMs: number;
+  /** Delay of every embeddings call, ms. */
+  embeddingMs: number;
+}
+
+async function startFakeServerProcess(
+  latency: EmulatedLatency = { llmMs: 0, embeddingMs: 0 },
+): Promise<FakeServer> {
+  const child: ChildProcess = fork(
+    join(here, 'fake-server-process.js'),
+    [String(dimensions), String(latency.llmMs), String(latency.embeddingMs)],
+    { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+  );
   let nextId = 0;
   const waiting = new Map<number, (stats: ServerStats) => void>();
   const url = await new Promise<string>((resolve, reject) => {
@@ -364,14 +376,14 @@ const pair = (summary: Summary) => `${formatMs(summary.median)} / ${formatMs(sum
  */
 export async function runPipeline(
   context: BenchContext,
-  options: { peers: boolean },
+  options: { peers: boolean; latency?: EmulatedLatency },
 ): Promise<WorkloadReport> {
   const loadBefore = loadLine();
   // mem0's searches scan its whole store, seconds per call at 10k: 100k is opt-in for peers.
   const sizes =
     context.sizes ??
     (context.smoke ? [200] : options.peers ? [1000, 10_000] : [1000, 10_000, 100_000]);
-  const server = await startFakeServerProcess();
+  const server = await startFakeServerProcess(options.latency);
   const results: SystemResult[] = [];
   const skipped: string[] = [];
   try {
@@ -435,7 +447,14 @@ export async function runPipeline(
     calls(result.search),
     String(Math.round(result.search.embeddingTokens)),
   ]);
-  const sections = [runHeader(context.command, loadBefore), '', markdownTable(headers, rows)];
+  const sections = [runHeader(context.command, loadBefore), ''];
+  if (options.latency) {
+    sections.push(
+      `The fake server waits ${options.latency.llmMs} ms before each chat completion and ${options.latency.embeddingMs} ms before each embeddings answer, as a hosted API would; overhead still excludes the server's time, latency included.`,
+      '',
+    );
+  }
+  sections.push(markdownTable(headers, rows));
   if (options.peers) {
     const ratioRows: string[][] = [];
     for (const result of results) {
@@ -480,5 +499,6 @@ export async function runPipeline(
     process.exitCode = 1;
     context.log('smoke: a peer did not run (see above)');
   }
-  return { key: options.peers ? 'mem0' : 'pipeline', markdown: sections.join('\n') };
+  const key = options.peers ? (options.latency ? 'mem0-latency' : 'mem0') : 'pipeline';
+  return { key, markdown: sections.join('\n') };
 }

@@ -12,6 +12,8 @@ Options:
   --api-key <key>     require "Authorization: Bearer <key>"
   --dimensions <n>    embedding length when a request sets none (default 384)
   --latency <ms>      delay before every answer (default 0)
+  --embedding-latency <ms>
+                      delay before embeddings answers instead (default: --latency)
   --echo              answer with the last user message instead of a fixed text
   --help              show this help
 `;
@@ -33,6 +35,7 @@ const { values } = parseArgs({
     'api-key': { type: 'string' },
     dimensions: { type: 'string' },
     latency: { type: 'string' },
+    'embedding-latency': { type: 'string' },
     echo: { type: 'boolean' },
     help: { type: 'boolean' },
   },
@@ -48,6 +51,9 @@ const server = await startFakeOpenAI({
   port: integer('port', values.port, 8787),
   embeddingDimensions: integer('dimensions', values.dimensions, 384),
   latencyMs: integer('latency', values.latency, 0),
+  ...(values['embedding-latency'] === undefined
+    ? {}
+    : { embeddingLatencyMs: integer('embedding-latency', values['embedding-latency'], 0) }),
   chat: values.echo ? echoChat : fixedTextChat,
   ...(values.host === undefined ? {} : { host: values.host }),
   ...(values['api-key'] === undefined ? {} : { apiKey: values['api-key'] }),

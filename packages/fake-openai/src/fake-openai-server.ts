@@ -68,6 +68,11 @@ export interface FakeOpenAIOptions {
   apiKey?: string;
   /** Delay before every answer, in milliseconds. Default 0. */
   latencyMs?: number;
+  /**
+   * Delay before every embeddings answer, in milliseconds, instead of `latencyMs` (a hosted
+   * embeddings API answers faster than a chat model). Default: `latencyMs`.
+   */
+  embeddingLatencyMs?: number;
   /** Model ids listed by `GET /v1/models`. */
   models?: string[];
 }
@@ -149,6 +154,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
   const chat = options.chat ?? fixedTextChat;
   const defaultDimensions = options.embeddingDimensions ?? 384;
   const latencyMs = options.latencyMs ?? 0;
+  const embeddingLatencyMs = options.embeddingLatencyMs ?? latencyMs;
   const models = options.models ?? defaultModels;
   const host = options.host ?? '127.0.0.1';
   const requests: FakeRecordedRequest[] = [];
@@ -487,7 +493,8 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     }
     requests.push({ method, path, body, headers: { ...incoming.headers } });
 
-    if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
+    const delay = path.endsWith('/embeddings') ? embeddingLatencyMs : latencyMs;
+    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
 
     const failure = failures.shift();
     if (failure !== undefined) {
