@@ -9,7 +9,7 @@ export type {
   EngramMemoryPhase,
   MemoryLike,
 } from './ai-sdk-memory-middleware.js';
-export { engramMemory } from './ai-sdk-memory-middleware.js';
+export { engramMemory, selectMemories } from './ai-sdk-memory-middleware.js';
 export type {
   AddMemoryInput,
   EngramTools,
