@@ -1,5 +1,5 @@
 import type { FilterInput, Memory, Scope, SearchResultItem } from '@engram/core';
-import { InvalidArgumentError, normalizeScope } from '@engram/core';
+import { InvalidArgumentError, normalizeScope, scopeOf } from '@engram/core';
 import type { CallbackManagerForRetrieverRun } from '@langchain/core/callbacks/manager';
 import { Document } from '@langchain/core/documents';
 import { BaseRetriever, type BaseRetrieverInput } from '@langchain/core/retrievers';
@@ -40,6 +40,7 @@ export interface EngramRetrieverInput extends BaseRetrieverInput, Scope {
 export function memoryToDocument(result: SearchResultItem): Document<EngramDocumentMetadata> {
   const metadata: EngramDocumentMetadata = {
     ...result.metadata,
+    ...scopeOf(result),
     memoryId: result.id,
     score: result.score,
     createdAt: result.createdAt,
@@ -47,9 +48,6 @@ export function memoryToDocument(result: SearchResultItem): Document<EngramDocum
   };
   if (result.keywordScore !== undefined) metadata.keywordScore = result.keywordScore;
   if (result.rerankScore !== undefined) metadata.rerankScore = result.rerankScore;
-  if (result.userId !== undefined) metadata.userId = result.userId;
-  if (result.agentId !== undefined) metadata.agentId = result.agentId;
-  if (result.runId !== undefined) metadata.runId = result.runId;
   return new Document({ id: result.id, pageContent: result.memory, metadata });
 }
 
