@@ -3,6 +3,21 @@ export type { AISDKEmbedderOptions } from './ai-sdk-embedder.js';
 export { createAISDKEmbedder } from './ai-sdk-embedder.js';
 export type { AISDKLLMOptions, AISDKProviderOptions } from './ai-sdk-llm.js';
 export { createAISDKLLM } from './ai-sdk-llm.js';
+export type {
+  EngramMemoryMiddleware,
+  EngramMemoryOptions,
+  EngramMemoryPhase,
+  MemoryLike,
+} from './ai-sdk-memory-middleware.js';
+export { engramMemory, selectMemories } from './ai-sdk-memory-middleware.js';
+export type {
+  AddMemoryInput,
+  EngramTools,
+  EngramToolsOptions,
+  FoundMemory,
+  SearchMemoriesInput,
+} from './ai-sdk-memory-tools.js';
+export { engramTools } from './ai-sdk-memory-tools.js';
 export type { ModelNameOptions, ModelPrefix } from './ai-sdk-model-names.js';
 export {
   createEmbedderFromName,

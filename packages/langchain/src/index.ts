@@ -1,0 +1,2 @@
+export type { EngramDocumentMetadata, EngramRetrieverInput } from './langchain-retriever.js';
+export { EngramRetriever, memoryToDocument } from './langchain-retriever.js';
