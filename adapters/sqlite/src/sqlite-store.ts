@@ -47,7 +47,13 @@ import {
   scoreScopeBM25,
 } from './sqlite-keyword-scope.js';
 import { rowsPerInsert, valuesList } from './sqlite-rows.js';
-import { historyNamespaceMigrationSql, schemaSql, schemaVersion } from './sqlite-schema.js';
+import {
+  buildLeaseMigrationSql,
+  historyNamespaceMigrationSql,
+  replacedIndexesSql,
+  schemaSql,
+  schemaVersion,
+} from './sqlite-schema.js';
 import { createSqliteScopeLock } from './sqlite-scope-lock.js';
 import {
   bestIndices,
@@ -111,8 +117,9 @@ export interface SqliteStoreOptions {
   /**
    * The approximate (HNSW) index that answers vector queries without a scope in a large
    * collection: its settings, or `false` to scan every row instead (exact, slow past ~20,000
-   * memories). Scoped queries are always exact. Default: on, built on the first unscoped query
-   * of a collection of 10,000 memories or more and saved beside the database file.
+   * memories). Scoped queries are always exact. Default: on, built in the background (a worker
+   * thread) once a collection holds 10,000 memories or more, and saved beside the database file;
+   * unscoped queries scan exactly until it is ready. `store.buildIndex` waits for it.
    */
   annIndex?: false | SqliteAnnIndexOptions;
 }
@@ -122,6 +129,16 @@ export type SqliteStore = VectorStore &
   HistoryStore & {
     /** Applies upserts, deletes and history events in one transaction. */
     commit(options: CommitOptions): Promise<void>;
+    /**
+     * Builds the approximate index of a collection's unscoped vector queries now (or waits for
+     * the build under way, in this process or another), loads it and brings it up to date: call
+     * it after a bulk import or at start to have fast unscoped queries from the first one.
+     * Resolves to the vectors the index holds; 0 when the collection is smaller than
+     * `annIndex.minimumSize`, or the index is turned off or cannot load on this platform.
+     */
+    buildIndex(options: { collection: string; abortSignal?: AbortSignal }): Promise<{
+      size: number;
+    }>;
     /** The database file (or `':memory:'`) the store uses. */
     readonly path: string;
     /** Closes the store, like `close()`. */
@@ -291,6 +308,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
           ...options.annIndex,
           database: () => openDatabase(),
           path: persistent ? path : undefined,
+          busyTimeoutMs,
         });
 
   function openDatabase(): SqliteDatabase {
@@ -323,6 +341,8 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
             const installed = installedSchemaVersion(opened);
             if (installed >= schemaVersion) return;
             if (installed === 1) opened.exec(historyNamespaceMigrationSql);
+            if (installed === 3) opened.exec(buildLeaseMigrationSql);
+            opened.exec(replacedIndexesSql);
             opened.exec(schemaSql);
             opened
               .prepare(
@@ -344,6 +364,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
       throw toError(error, `Opening the database "${path}"`);
     }
     database = opened;
+    ann?.opened();
     return opened;
   }
 
@@ -543,13 +564,13 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
     }
     assertVectorLength(options.vector!, dimensions, { source, what: 'The query vector' });
     const query = Float32Array.from(options.vector!);
-    const candidates = await ann.candidates(options.collection, dimensions, query, topK);
+    const candidates = ann.candidates(options.collection, dimensions, query, topK);
     if (!candidates || candidates.length === 0) return undefined;
     const where = whereClause(options.collection, undefined, options.filter);
     // NOT INDEXED: the planner otherwise walks the collection index and tests every row id.
     const rows = statement(
-      `SELECT ${selectColumns(true)} FROM engram_memories NOT INDEXED WHERE ${where.sql} AND row_id IN (${candidates.map(() => '?').join(', ')})`,
-    ).all(...where.parameters, ...candidates) as MemoryRow[];
+      `SELECT ${selectColumns(true)} FROM engram_memories NOT INDEXED WHERE ${where.sql} AND row_id IN (SELECT value FROM json_each(?))`,
+    ).all(...where.parameters, JSON.stringify(candidates)) as MemoryRow[];
     if (rows.length < topK) return undefined;
     const queryNorm = norm(query);
     const scores = Float64Array.from(rows, (row) => {
@@ -742,7 +763,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
             writeRecords(collection, batch);
           });
         }
-        ann?.afterWrite(collection);
+        ann?.afterWrite(collection, records.length);
       },
 
       async query(options) {
@@ -782,7 +803,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
           const remove = statement(`DELETE FROM engram_memories WHERE ${where.sql}`);
           deleted = writeTransaction(() => remove.run(...where.parameters).changes);
         }
-        ann?.afterWrite(options.collection);
+        ann?.afterWrite(options.collection, deleted);
         return { deleted };
       },
 
@@ -825,6 +846,11 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
         ann?.forget(collection);
       },
 
+      async buildIndex({ collection }) {
+        const dimensions = dimensionsOf(collection);
+        return { size: ann ? await ann.build(collection, dimensions) : 0 };
+      },
+
       async commit(options) {
         checkRecords(dimensionsOf(options.collection), options.upsert);
         writeTransaction(() => {
@@ -833,7 +859,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
           writeRecords(options.collection, options.upsert);
           appendEvents(options.history);
         });
-        ann?.afterWrite(options.collection);
+        ann?.afterWrite(options.collection, options.upsert.length + options.delete.length);
       },
 
       async append({ events }) {
