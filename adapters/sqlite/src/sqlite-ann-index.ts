@@ -93,12 +93,6 @@ export interface SqliteAnnIndexSettings extends SqliteAnnIndexOptions {
   busyTimeoutMs?: number;
 }
 
-/** An index's candidates for one query. */
-export interface AnnCandidates {
-  /** Row ids of about `count` nearest rows of the whole collection. */
-  rowIds: number[];
-}
-
 /** The approximate vector index of every collection of one store. */
 export interface SqliteAnnIndex {
   /**

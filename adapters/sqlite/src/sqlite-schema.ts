@@ -146,16 +146,16 @@ DROP INDEX IF EXISTS engram_history_agent;
 DROP INDEX IF EXISTS engram_history_run;
 `;
 
-/**
- * From version 3 to 4: the build lease of the vector index, and list indexes that end in the id
- * (created by {@link schemaSql}) in place of the agent and run indexes they cover. Runs before it.
- */
+/** From version 3 to 4: the build lease of the vector index. Runs before {@link schemaSql}. */
 export const buildLeaseMigrationSql = `
 ALTER TABLE engram_ann_state ADD COLUMN build_owner TEXT;
 ALTER TABLE engram_ann_state ADD COLUMN build_expires_at INTEGER;
 `;
 
-/** From any version before 4: indexes replaced by ones that end in the id. */
+/**
+ * From any version before 4: the agent and run indexes, replaced by ones that end in the id
+ * (created by {@link schemaSql}), which serve scoped searches as well and scoped lists too.
+ */
 export const replacedIndexesSql = `
 DROP INDEX IF EXISTS engram_memories_agent;
 DROP INDEX IF EXISTS engram_memories_run;

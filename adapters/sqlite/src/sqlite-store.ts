@@ -656,28 +656,39 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
    */
   function scopeKeywordQuery(options: QueryOptions, terms: readonly string[]): VectorMatch[] {
     const where = whereClause(options.collection, options.scope, options.filter);
-    const rows = statement(
-      `SELECT ${selectColumns(options.includeVectors)} FROM engram_memories WHERE ${where.sql}`,
-    ).all(...where.parameters) as MemoryRow[];
+    // Scored from the texts alone; the other columns are read for the returned rows only (turning
+    // ten columns of every row of the scope into JavaScript values cost more than the scoring).
+    const rows = statement(`SELECT row_id, id, text FROM engram_memories WHERE ${where.sql}`)
+      .raw()
+      .all(...where.parameters) as [number, string, string][];
     tokenizer ??= createKeywordTokenizer(createSqliteCharacterProbe(openDatabase()));
     const scores = scoreScopeBM25({
       terms,
-      documents: rows,
+      documents: rows.map(([, , text]) => ({ text })),
       statistics: keywordStatistics(),
       tokenizer,
     });
-    const matches: { row: MemoryRow; score: number }[] = [];
-    for (const [index, row] of rows.entries()) {
-      if (scores[index]! > 0) matches.push({ row, score: scores[index]! });
+    const matches: { rowId: number; id: string; score: number }[] = [];
+    for (const [index, [rowId, id]] of rows.entries()) {
+      if (scores[index]! > 0) matches.push({ rowId, id, score: scores[index]! });
     }
-    return matches
+    const best = matches
       .sort(
         (left, right) =>
-          right.score - left.score ||
-          (left.row.id < right.row.id ? -1 : left.row.id > right.row.id ? 1 : 0),
+          right.score - left.score || (left.id < right.id ? -1 : left.id > right.id ? 1 : 0),
       )
-      .slice(0, Math.floor(options.topK))
-      .map(({ row, score }) => ({ record: toRecord(row, options.includeVectors), score }));
+      .slice(0, Math.floor(options.topK));
+    if (best.length === 0) return [];
+    const byRowId = new Map<number, MemoryRow>();
+    for (const row of statement(
+      `SELECT ${selectColumns(options.includeVectors)} FROM engram_memories WHERE row_id IN (SELECT value FROM json_each(?))`,
+    ).all(JSON.stringify(best.map((match) => match.rowId))) as MemoryRow[]) {
+      byRowId.set(row.row_id, row);
+    }
+    return best.flatMap(({ rowId, score }) => {
+      const row = byRowId.get(rowId);
+      return row ? [{ record: toRecord(row, options.includeVectors), score }] : [];
+    });
   }
 
   function keywordQuery(options: QueryOptions): VectorMatch[] {
