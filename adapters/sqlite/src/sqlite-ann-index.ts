@@ -141,6 +141,11 @@ const sliceMs = 20;
 const buildLeaseMs = 30_000;
 /** After a failed build, how long until the next one is tried, in ms. */
 const retryAfterMs = 60_000;
+/**
+ * Least time between two background catch-ups of a saved index, in ms: during a long bulk import
+ * each one rewrites the whole file, so they are spaced out rather than run back to back.
+ */
+const catchUpEveryMs = 60_000;
 
 /** The index file of a collection: beside the database, named by a hash of the collection. */
 export function annIndexPath(databasePath: string, collection: string): string {
@@ -199,6 +204,7 @@ export function createSqliteAnnIndex(settings: SqliteAnnIndexSettings): SqliteAn
   const loaded = new Map<string, LoadedIndex>();
   const jobs = new Map<string, BuildJob>();
   const failedAt = new Map<string, number>();
+  const finishedAt = new Map<string, number>();
   const smallCollections = new Map<string, { counted: number; written: number }>();
   const owner = `${hostname()}:${process.pid}:${randomUUID()}`;
   let temporaries = 0;
@@ -395,6 +401,7 @@ export function createSqliteAnnIndex(settings: SqliteAnnIndexSettings): SqliteAn
       })
       .finally(() => {
         clearInterval(renewal);
+        finishedAt.set(collection, Date.now());
         if (job.temporary) rmSync(job.temporary, { force: true });
         jobs.delete(collection);
         if (!closed) releaseLease(collection);
@@ -430,6 +437,9 @@ export function createSqliteAnnIndex(settings: SqliteAnnIndexSettings): SqliteAn
       ...(savedFileMatches(collection, state) ? { base: { file, mark: expected } } : {}),
     };
     const worker = new Worker(script, { workerData: work });
+    // A background build does not keep the process alive (a command that imported memories
+    // exits at once; the next process takes the build over); one that is awaited does.
+    worker.unref();
     job.worker = worker;
     const result = await new Promise<AnnBuildResult>((resolve, reject) => {
       worker.once('message', resolve);
@@ -487,6 +497,7 @@ export function createSqliteAnnIndex(settings: SqliteAnnIndexSettings): SqliteAn
     } else if (state.saved_through < 0 || !savedFileMatches(collection, state)) {
       if (leaseFree(state)) startBuild(collection, dimensions);
     } else if (
+      Date.now() - (finishedAt.get(collection) ?? 0) >= catchUpEveryMs &&
       leaseFree(state) &&
       backlog(collection, state.saved_through, sliceLimit + 1) > sliceLimit
     ) {
@@ -578,6 +589,7 @@ export function createSqliteAnnIndex(settings: SqliteAnnIndexSettings): SqliteAn
         if (closed || !loadUsearch()) return 0;
         const job = jobs.get(collection);
         if (job) {
+          job.worker?.ref();
           await job.promise;
           if (job.error !== undefined) throw job.error;
           continue;
