@@ -210,7 +210,6 @@ describe('opening a version 3 database', () => {
     expect(indexes).toEqual([
       'engram_memories_agent_id',
       'engram_memories_run_id',
-      'engram_memories_user',
       'engram_memories_user_id',
     ]);
     const plan = (sql: string) =>
@@ -228,6 +227,17 @@ describe('opening a version 3 database', () => {
       expect(detail).toContain(index);
       expect(detail).not.toContain('TEMP B-TREE');
     }
+    // A scope of user and agent is read through the user's index, not the agent's (which may
+    // hold every user's rows): the store writes the other fields with a unary plus.
+    expect(
+      (
+        raw
+          .prepare(
+            'EXPLAIN QUERY PLAN SELECT id FROM engram_memories WHERE collection = ? AND user_id = ? AND +agent_id = ?',
+          )
+          .all('m', 'user1', 'agent') as { detail: string }[]
+      )[0]!.detail,
+    ).toContain('engram_memories_user_id');
     raw.close();
   });
 });

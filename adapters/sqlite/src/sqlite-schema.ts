@@ -80,7 +80,6 @@ CREATE TABLE IF NOT EXISTS engram_memories (
   updated_at TEXT NOT NULL,
   UNIQUE (collection, id)
 );
-CREATE INDEX IF NOT EXISTS engram_memories_user ON engram_memories (collection, user_id, agent_id, run_id);
 CREATE INDEX IF NOT EXISTS engram_memories_user_id ON engram_memories (collection, user_id, id);
 CREATE INDEX IF NOT EXISTS engram_memories_agent_id ON engram_memories (collection, agent_id, id);
 CREATE INDEX IF NOT EXISTS engram_memories_run_id ON engram_memories (collection, run_id, id);
@@ -153,10 +152,12 @@ ALTER TABLE engram_ann_state ADD COLUMN build_expires_at INTEGER;
 `;
 
 /**
- * From any version before 4: the agent and run indexes, replaced by ones that end in the id
- * (created by {@link schemaSql}), which serve scoped searches as well and scoped lists too.
+ * From any version before 4: the scope indexes, replaced by one per scope column that ends in the
+ * id (created by {@link schemaSql}): as many indexes for writes to keep up, and they serve scoped
+ * searches as well as scoped lists.
  */
 export const replacedIndexesSql = `
+DROP INDEX IF EXISTS engram_memories_user;
 DROP INDEX IF EXISTS engram_memories_agent;
 DROP INDEX IF EXISTS engram_memories_run;
 `;

@@ -237,10 +237,15 @@ function toError(error: unknown, action: string) {
 function scopeConditions(scope: Scope, alias = '') {
   const conditions: string[] = [];
   const parameters: Parameter[] = [];
+  // Each scope column has its own index; without statistics SQLite may pick any of them. The
+  // narrowest one given is meant (a run is one session, an agent may serve every user): a unary
+  // `+` keeps the others from being used as the index.
+  const indexed =
+    scope.runId !== undefined ? 'runId' : scope.userId !== undefined ? 'userId' : 'agentId';
   for (const [field, column] of Object.entries(scopeColumns)) {
     const value = scope[field as keyof Scope];
     if (value === undefined) continue;
-    conditions.push(`${alias}${column} = ?`);
+    conditions.push(`${field === indexed ? '' : '+'}${alias}${column} = ?`);
     parameters.push(value);
   }
   return { conditions, parameters };
