@@ -1,6 +1,8 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { VectorRecord } from '@engram/core';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -48,6 +50,13 @@ async function filled(path: string, count: number, dimensions = 16, minimumSize 
   return store;
 }
 
+/** A filled store whose index is built and loaded. */
+async function indexed(path: string, count: number, dimensions = 16, minimumSize = 100) {
+  const store = await filled(path, count, dimensions, minimumSize);
+  expect((await store.buildIndex({ collection })).size).toBe(count);
+  return store;
+}
+
 const topIds = async (
   store: ReturnType<typeof createSqliteStore>,
   vector: number[],
@@ -57,6 +66,17 @@ const topIds = async (
   (await store.query({ collection, vector, topK, ...(filter ? { filter } : {}) })).map(
     (match) => match.record.id,
   );
+
+const builderScript = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '..',
+  'test',
+  'fixtures',
+  'index-builder.mjs',
+);
+
+const temporaryFiles = (path: string) =>
+  readdirSync(dirname(path)).filter((name) => name.endsWith('.tmp'));
 
 function stateOf(path: string) {
   const database = new Database(path, { readonly: true });
@@ -74,7 +94,7 @@ describe('the approximate index of unscoped vector queries', () => {
   it('finds the exact top 10 of random vectors at 10k with recall of at least 0.95', async () => {
     const path = temporaryPath();
     const dimensions = 32;
-    const store = await filled(path, 10_000, dimensions, 10_000);
+    const store = await indexed(path, 10_000, dimensions, 10_000);
     const exact = createSqliteStore({ path, annIndex: false });
     const queries = randomVectors(50, dimensions, 99);
     let found = 0;
@@ -99,9 +119,8 @@ describe('the approximate index of unscoped vector queries', () => {
 
   it('sees upserts, updates and deletes at once, and keeps filters and scopes exact', async () => {
     const path = temporaryPath();
-    const store = await filled(path, 300);
+    const store = await indexed(path, 300);
     const target = randomVectors(1, 16, 5)[0]!;
-    await topIds(store, target);
     await store.upsert({ collection, records: records([target], 'new') });
     expect((await topIds(store, target))[0]).toBe('new000000');
     expect((await store.query({ collection, vector: target, topK: 1 }))[0]!.score).toBeCloseTo(
@@ -130,9 +149,8 @@ describe('the approximate index of unscoped vector queries', () => {
 
   it('applies a bulk write to a loaded index on the next unscoped query', async () => {
     const path = temporaryPath();
-    const store = await filled(path, 300);
+    const store = await indexed(path, 300);
     const target = randomVectors(1, 16, 19)[0]!;
-    await topIds(store, target);
     const bulk = randomVectors(400, 16, 23);
     bulk[250] = target;
     await store.upsert({ collection, records: records(bulk, 'bulk') });
@@ -143,9 +161,8 @@ describe('the approximate index of unscoped vector queries', () => {
 
   it('replays the changes another process wrote after the index was saved', async () => {
     const path = temporaryPath();
-    const first = await filled(path, 300);
+    const first = await indexed(path, 300);
     const target = randomVectors(1, 16, 11)[0]!;
-    await topIds(first, target);
     await first.close();
     const other = createSqliteStore({ path, annIndex: false });
     await other.upsert({ collection, records: records([target], 'late') });
@@ -164,9 +181,8 @@ describe('the approximate index of unscoped vector queries', () => {
 
   it('repairs an index that was not saved before a crash, or whose file is damaged', async () => {
     const path = temporaryPath();
-    const crashed = await filled(path, 300);
+    const crashed = await indexed(path, 300);
     const target = randomVectors(1, 16, 13)[0]!;
-    await topIds(crashed, target);
     // Written and applied in memory, but never saved: the process dies before closing.
     await crashed.upsert({ collection, records: records([target], 'unsaved') });
     expect((await topIds(crashed, target))[0]).toBe('unsaved000000');
@@ -182,8 +198,7 @@ describe('the approximate index of unscoped vector queries', () => {
 
   it('drops the index with its collection, and is not built when turned off or small', async () => {
     const path = temporaryPath();
-    const store = await filled(path, 300);
-    await topIds(store, randomVectors(1, 16, 3)[0]!);
+    const store = await indexed(path, 300);
     expect(existsSync(annIndexPath(path, collection))).toBe(true);
     await store.dropCollection({ collection });
     expect(existsSync(annIndexPath(path, collection))).toBe(false);
@@ -205,11 +220,94 @@ describe('the approximate index of unscoped vector queries', () => {
   });
 
   it('keeps an in-memory database working and its change log pruned', async () => {
-    const store = await filled(':memory:', 300);
+    const store = await indexed(':memory:', 300);
     const target = randomVectors(1, 16, 17)[0]!;
-    await topIds(store, target);
     await store.upsert({ collection, records: records([target], 'fresh') });
     expect((await topIds(store, target))[0]).toBe('fresh000000');
     await store.close();
+  });
+
+  it('builds in the background once a collection is large enough, answering exactly meanwhile', async () => {
+    const path = temporaryPath();
+    const exact = createSqliteStore({ path, annIndex: false });
+    const store = await filled(path, 2000, 16, 1000);
+    // The upsert started the build (it holds the lease); nothing is installed before it reports.
+    const [state] = stateOf(path).state as { saved_through: number; build_owner: string }[];
+    expect(state?.saved_through).toBe(-1);
+    expect(state?.build_owner).toBeTruthy();
+    expect(existsSync(annIndexPath(path, collection))).toBe(false);
+    for (const seed of [31, 32, 33]) {
+      const query = randomVectors(1, 16, seed)[0]!;
+      expect(await topIds(store, query, 10)).toEqual(await topIds(exact, query, 10));
+    }
+    expect((await store.buildIndex({ collection })).size).toBe(2000);
+    expect(existsSync(annIndexPath(path, collection))).toBe(true);
+    expect(temporaryFiles(path)).toEqual([]);
+    const target = randomVectors(1, 16, 34)[0]!;
+    await store.upsert({ collection, records: records([target], 'after') });
+    expect((await topIds(store, target))[0]).toBe('after000000');
+    await store.close();
+    await exact.close();
+    expect(stateOf(path).state).toMatchObject([{ build_owner: null }]);
+  });
+
+  it('leaves a usable store when a process is killed mid-build, and finishes the build', async () => {
+    const path = temporaryPath();
+    const seeded = createSqliteStore({ path, annIndex: false });
+    await seeded.ensureCollection({ collection, dimensions: 16 });
+    await seeded.upsert({ collection, records: records(randomVectors(20_000, 16, 41)) });
+    await seeded.close();
+    const child = spawn(process.execPath, [builderScript, path], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    await new Promise<void>((resolve, reject) => {
+      let output = '';
+      let errors = '';
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+        errors += chunk;
+      });
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        output += chunk;
+        if (output.includes('building')) resolve();
+      });
+      child.on('exit', () => reject(new Error(`builder exited early: ${errors}`)));
+    });
+    child.kill('SIGKILL');
+    await exited;
+    // What a builder killed while writing leaves behind.
+    writeFileSync(`${annIndexPath(path, collection)}.99999.1.tmp`, 'half an index');
+
+    const exact = createSqliteStore({ path, annIndex: false });
+    const store = createSqliteStore({ path, annIndex: { minimumSize: 100 } });
+    const query = randomVectors(1, 16, 43)[0]!;
+    expect(await topIds(store, query, 10)).toEqual(await topIds(exact, query, 10));
+    expect((await store.buildIndex({ collection })).size).toBe(20_000);
+    expect(temporaryFiles(path)).toEqual([]);
+    const target = randomVectors(1, 16, 44)[0]!;
+    await store.upsert({ collection, records: records([target], 'later') });
+    expect((await topIds(store, target))[0]).toBe('later000000');
+    await store.close();
+    await exact.close();
+  });
+
+  it('catches up an index that is far behind the table, without blocking queries', async () => {
+    const path = temporaryPath();
+    const first = await indexed(path, 300);
+    await first.close();
+    const other = createSqliteStore({ path, annIndex: false });
+    const target = randomVectors(1, 16, 51)[0]!;
+    const bulk = randomVectors(1000, 16, 52);
+    bulk[700] = target;
+    await other.upsert({ collection, records: records(bulk, 'bulk') });
+    await other.close();
+    expect(stateOf(path).changes).toBe(1000);
+    const reopened = createSqliteStore({ path, annIndex: { minimumSize: 100 } });
+    // Answered before the catch-up is done: the changed rows are scored beside the index's.
+    expect((await topIds(reopened, target))[0]).toBe('bulk000700');
+    expect((await reopened.buildIndex({ collection })).size).toBe(1300);
+    expect((await topIds(reopened, target))[0]).toBe('bulk000700');
+    await reopened.close();
+    expect(stateOf(path).changes).toBe(0);
   });
 });

@@ -1,8 +1,34 @@
-import { createHash } from 'node:crypto';
-import { chmodSync, renameSync, rmSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { createHash, randomUUID } from 'node:crypto';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  fsyncSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
+import { hostname } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
-import { toFloats } from './sqlite-vectors.js';
+import {
+  type AnnBuildJob,
+  type AnnBuildResult,
+  type AnnIndexShape,
+  applyRows,
+  changedRows,
+  flushFile,
+  lastChange,
+  loadUsearch,
+  newUsearchIndex,
+  rowPages,
+  type UsearchIndex,
+  type UsearchModule,
+} from './sqlite-ann-build.js';
 
 type SqliteDatabase = Database.Database;
 
@@ -30,31 +56,6 @@ export interface SqliteAnnIndexOptions {
   quantization?: 'f32' | 'f16' | 'i8';
 }
 
-/** The parts of the `usearch` package this module uses. */
-interface UsearchModule {
-  Index: new (config: {
-    dimensions: number;
-    metric: unknown;
-    quantization: unknown;
-    connectivity: number;
-    expansion_add: number;
-    expansion_search: number;
-  }) => UsearchIndex;
-  MetricKind: { Cos: unknown };
-  ScalarKind: Record<'F32' | 'F16' | 'I8', unknown>;
-}
-
-interface UsearchIndex {
-  add(keys: bigint | BigUint64Array, vectors: Float32Array, threads?: number): void;
-  search(vector: Float32Array, k: number, threads: number): { keys: BigUint64Array };
-  contains(key: bigint): boolean;
-  remove(key: bigint): number;
-  size(): number;
-  dimensions(): number;
-  save(path: string): void;
-  load(path: string): void;
-}
-
 interface LoadedIndex {
   index: UsearchIndex;
   dimensions: number;
@@ -64,6 +65,22 @@ interface LoadedIndex {
   savedMark: number;
   /** Changes applied since then. */
   unsaved: number;
+  /** A catch-up running in slices between other work, if any. */
+  catchUp?: Promise<void> | undefined;
+}
+
+interface StateRow {
+  saved_through: number;
+  file_bytes: number | null;
+  build_owner: string | null;
+  build_expires_at: number | null;
+}
+
+interface BuildJob {
+  promise: Promise<void>;
+  worker?: Worker;
+  temporary?: string;
+  error?: unknown;
 }
 
 /** Options of {@link createSqliteAnnIndex}. */
@@ -72,48 +89,63 @@ export interface SqliteAnnIndexSettings extends SqliteAnnIndexOptions {
   database: () => SqliteDatabase;
   /** The database file, beside which index files are saved; `undefined` keeps indexes in memory. */
   path: string | undefined;
+  /** How long a background build's reads wait for a lock, in ms. Default 5000. */
+  busyTimeoutMs?: number;
 }
 
 /** The approximate vector index of every collection of one store. */
 export interface SqliteAnnIndex {
   /**
-   * Row ids of about `count` nearest rows of the whole collection, or `undefined` when the
-   * collection is searched exactly (too small, index unavailable, or a zero query vector).
+   * Row ids of about `count` nearest rows of the whole collection (and of rows changed since the
+   * index last caught up), or `undefined` when the collection is searched exactly: too small,
+   * index not built yet (a build is then started in the background), or a zero query vector.
    */
   candidates(
     collection: string,
     dimensions: number,
     vector: Float32Array,
     count: number,
-  ): Promise<number[] | undefined>;
+  ): number[] | undefined;
   /**
-   * After a write: applies the collection's logged changes to its index when one is loaded and
-   * they are few; more wait for the next unscoped query.
+   * Builds the collection's index (or waits for the build under way, here or in another
+   * process), loads it and brings it up to date. Resolves to the number of vectors it holds; 0
+   * when the collection is below `minimumSize` or no index can be had.
    */
-  afterWrite(collection: string): void;
+  build(collection: string, dimensions: number): Promise<number>;
+  /**
+   * After a write of `written` records: applies the collection's logged changes to its loaded
+   * index when they are few, and starts a background build when the collection has grown to
+   * `minimumSize`.
+   */
+  afterWrite(collection: string, written: number): void;
+  /** After the database is opened: starts builds of indexes that are missing or far behind. */
+  opened(): void;
   /** SQL run inside `dropCollection`'s transaction: forgets the collection's index state. */
   dropState(collection: string): void;
   /** Drops the collection's index from memory and disk (after `dropCollection` committed). */
   forget(collection: string): void;
-  /** Saves every index with unsaved changes; called on close. */
+  /** Stops background builds and saves every index with unsaved changes; called on close. */
   close(): void;
 }
 
 const pageSize = 10_000;
+/** Changes applied at once after a write or before a query; more are applied in the background. */
 const eagerChanges = 100;
-let usearchModule: UsearchModule | null | undefined;
-
-/** The `usearch` package, or `null` when its native module does not load on this platform. */
-function loadUsearch(): UsearchModule | null {
-  if (usearchModule !== undefined) return usearchModule;
-  try {
-    // The package's ESM entry cannot locate its prebuilt binary; its CommonJS entry can.
-    usearchModule = createRequire(import.meta.url)('usearch') as UsearchModule;
-  } catch {
-    usearchModule = null;
-  }
-  return usearchModule;
-}
+/** Most changed rows a query adds to the index's candidates while a catch-up runs. */
+const unionLimit = 5_000;
+/** Backlogs larger than this are applied to the saved file by a worker instead of in slices. */
+const sliceLimit = 20_000;
+/** Longest stretch of catch-up work between two turns of the event loop, in ms. */
+const sliceMs = 20;
+/** Lease of a background build: how long a crashed builder keeps others from building. */
+const buildLeaseMs = 30_000;
+/** After a failed build, how long until the next one is tried, in ms. */
+const retryAfterMs = 60_000;
+/**
+ * Least time between two background catch-ups of a saved index, in ms: during a long bulk import
+ * each one rewrites the whole file, so they are spaced out rather than run back to back.
+ */
+const catchUpEveryMs = 60_000;
 
 /** The index file of a collection: beside the database, named by a hash of the collection. */
 export function annIndexPath(databasePath: string, collection: string): string {
@@ -122,136 +154,153 @@ export function annIndexPath(databasePath: string, collection: string): string {
 }
 
 const yieldToEventLoop = () => new Promise((resolve) => setImmediate(resolve));
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The compiled worker script; under a TypeScript test runner, the package's built copy. */
+function workerScript(): URL | undefined {
+  for (const candidate of ['./sqlite-ann-worker.js', '../dist/sqlite-ann-worker.js']) {
+    const url = new URL(candidate, import.meta.url);
+    if (existsSync(fileURLToPath(url))) return url;
+  }
+  return undefined;
+}
+
+function flushDirectory(directory: string) {
+  try {
+    const descriptor = openSync(directory, 'r');
+    try {
+      fsyncSync(descriptor);
+    } finally {
+      closeSync(descriptor);
+    }
+  } catch {
+    // Not every platform can open a directory; the rename itself is still atomic there.
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as { code?: unknown }).code === 'EPERM';
+  }
+}
 
 /**
- * Creates the approximate index of a store: one HNSW index (from `usearch`) per collection,
- * built on the first unscoped query of a collection of `minimumSize` memories or more, kept in
- * step with the table through the change log that triggers write in the same transaction as the
- * rows, saved beside the database file (on close, after a build, and after many changes), and
- * brought up to date on load by replaying the changes logged after the save.
+ * Creates the approximate index of a store: one HNSW index (from `usearch`) per collection of
+ * `minimumSize` memories or more. It is built in the background (a worker thread with its own
+ * read-only connection, one process at a time under a lease in `engram_ann_state`) once a
+ * collection reaches that size, when a database is opened without it, or on `build`; until it
+ * is ready, unscoped queries scan exactly. The built file is flushed to disk and moved into place
+ * together with its mark, so a half-written file is never loaded. The index is kept in step with
+ * the table through the change log that triggers write in the same transaction as the rows,
+ * saved beside the database file (on close, after a build, and after many changes), and brought
+ * up to date on load by replaying the changes logged after the save.
  */
 export function createSqliteAnnIndex(settings: SqliteAnnIndexSettings): SqliteAnnIndex {
   const minimumSize = settings.minimumSize ?? 10_000;
   const candidatesPerQuery = settings.candidates ?? 64;
   const loaded = new Map<string, LoadedIndex>();
-  const pending = new Map<string, Promise<LoadedIndex | undefined>>();
+  const jobs = new Map<string, BuildJob>();
+  const failedAt = new Map<string, number>();
+  const finishedAt = new Map<string, number>();
+  const smallCollections = new Map<string, { counted: number; written: number }>();
+  const owner = `${hostname()}:${process.pid}:${randomUUID()}`;
+  let temporaries = 0;
   let closed = false;
 
-  function newIndex(usearch: UsearchModule, dimensions: number): UsearchIndex {
-    const quantization = (settings.quantization ?? 'f16').toUpperCase() as 'F32' | 'F16' | 'I8';
-    return new usearch.Index({
+  const database = () => settings.database();
+
+  function shape(dimensions: number): AnnIndexShape {
+    return {
       dimensions,
-      metric: usearch.MetricKind.Cos,
-      quantization: usearch.ScalarKind[quantization],
       connectivity: settings.connectivity ?? 32,
-      expansion_add: settings.expansionAdd ?? 128,
-      expansion_search: candidatesPerQuery,
-    });
-  }
-
-  function savedThrough(collection: string): number | undefined {
-    const row = settings
-      .database()
-      .prepare('SELECT saved_through FROM engram_ann_state WHERE collection = ?')
-      .pluck()
-      .get(collection) as number | undefined;
-    return row;
-  }
-
-  function lastChange(): number {
-    return settings
-      .database()
-      .prepare('SELECT coalesce(max(sequence), 0) FROM engram_ann_changes')
-      .pluck()
-      .get() as number;
-  }
-
-  /** Puts the current vectors of `rowIds` into the index, and takes out rows that are gone. */
-  function applyRows(collection: string, entry: LoadedIndex, rowIds: readonly number[]) {
-    const select = settings
-      .database()
-      .prepare(
-        `SELECT row_id, vector FROM engram_memories NOT INDEXED WHERE collection = ? AND row_id IN (${rowIds.map(() => '?').join(', ')})`,
-      )
-      .raw();
-    const present = new Map<number, Buffer>();
-    for (const [rowId, blob] of select.iterate(collection, ...rowIds) as IterableIterator<
-      [number, Buffer]
-    >) {
-      present.set(rowId, blob);
-    }
-    for (const rowId of rowIds) {
-      const key = BigInt(rowId);
-      if (entry.index.contains(key)) entry.index.remove(key);
-      const blob = present.get(rowId);
-      if (blob) entry.index.add(key, toFloats(blob), 1);
-    }
-  }
-
-  /** Replays the changes logged after the index's mark. */
-  async function catchUp(collection: string, entry: LoadedIndex) {
-    const changes = settings
-      .database()
-      .prepare(
-        'SELECT sequence, row_id FROM engram_ann_changes WHERE collection = ? AND sequence > ? ORDER BY sequence',
-      )
-      .raw()
-      .all(collection, entry.mark) as [number, number][];
-    if (changes.length === 0) return;
-    const rowIds = [...new Set(changes.map(([, rowId]) => rowId))];
-    for (let start = 0; start < rowIds.length; start += 500) {
-      if (start > 0 && start % pageSize === 0) {
-        await yieldToEventLoop();
-        if (closed) return;
-      }
-      applyRows(collection, entry, rowIds.slice(start, start + 500));
-    }
-    entry.mark = changes.at(-1)![0];
-    entry.unsaved += rowIds.length;
-    if (entry.unsaved >= Math.max(pageSize, entry.index.size() / 10)) save(collection, entry);
-  }
-
-  /** Builds the index from every row of the collection, in pages, yielding between them. */
-  async function build(collection: string, dimensions: number, usearch: UsearchModule) {
-    const database = settings.database();
-    database
-      .prepare(
-        'INSERT INTO engram_ann_state (collection, saved_through) VALUES (?, -1) ON CONFLICT (collection) DO UPDATE SET saved_through = -1',
-      )
-      .run(collection);
-    // Changes logged after this mark are replayed afterwards, so pages may be read outside one
-    // transaction: a row changed during the build is fixed by its logged change.
-    const entry: LoadedIndex = {
-      index: newIndex(usearch, dimensions),
-      dimensions,
-      mark: lastChange(),
-      savedMark: -1,
-      unsaved: 0,
+      expansionAdd: settings.expansionAdd ?? 128,
+      expansionSearch: candidatesPerQuery,
+      quantization: settings.quantization ?? 'f16',
     };
-    const page = database
+  }
+
+  function readState(collection: string): StateRow | undefined {
+    return database()
       .prepare(
-        'SELECT row_id, vector FROM engram_memories WHERE collection = ? AND row_id > ? ORDER BY row_id LIMIT ?',
+        'SELECT saved_through, file_bytes, build_owner, build_expires_at FROM engram_ann_state WHERE collection = ?',
       )
-      .raw();
-    let after = -1;
-    for (;;) {
-      const rows = page.all(collection, after, pageSize) as [number, Buffer][];
-      if (rows.length === 0) break;
-      const keys = new BigUint64Array(rows.length);
-      const vectors = new Float32Array(rows.length * dimensions);
-      for (const [index, [rowId, blob]] of rows.entries()) {
-        keys[index] = BigInt(rowId);
-        vectors.set(toFloats(blob), index * dimensions);
-      }
-      entry.index.add(keys, vectors, 1);
-      after = rows.at(-1)![0];
-      await yieldToEventLoop();
-      if (closed) return undefined;
-    }
-    entry.unsaved = entry.index.size();
-    await catchUp(collection, entry);
-    save(collection, entry);
-    return entry;
+      .get(collection) as StateRow | undefined;
+  }
+
+  /** Whether no live builder holds the collection's build lease. */
+  function leaseFree(state: StateRow): boolean {
+    if (state.build_owner === null || state.build_owner === owner) return true;
+    if ((state.build_expires_at ?? 0) <= Date.now()) return true;
+    // A builder on this machine that died (killed mid-build) frees the lease at once.
+    const [host, pid] = state.build_owner.split(':');
+    return host === hostname() && Number(pid) !== process.pid && !processAlive(Number(pid));
+  }
+
+  /** Takes the build lease (creating the state, so writes are logged from now on). */
+  function takeLease(collection: string): { expected: number } | undefined {
+    return database()
+      .transaction(() => {
+        const state = readState(collection);
+        if (state && !leaseFree(state)) return undefined;
+        const expires = Date.now() + buildLeaseMs;
+        if (!state) {
+          database()
+            .prepare(
+              'INSERT INTO engram_ann_state (collection, saved_through, build_owner, build_expires_at) VALUES (?, -1, ?, ?)',
+            )
+            .run(collection, owner, expires);
+          return { expected: -1 };
+        }
+        database()
+          .prepare(
+            'UPDATE engram_ann_state SET build_owner = ?, build_expires_at = ? WHERE collection = ?',
+          )
+          .run(owner, expires, collection);
+        return { expected: state.saved_through };
+      })
+      .immediate();
+  }
+
+  function renewLease(collection: string) {
+    database()
+      .prepare(
+        'UPDATE engram_ann_state SET build_expires_at = ? WHERE collection = ? AND build_owner = ?',
+      )
+      .run(Date.now() + buildLeaseMs, collection, owner);
+  }
+
+  function releaseLease(collection: string) {
+    database()
+      .prepare(
+        'UPDATE engram_ann_state SET build_owner = NULL, build_expires_at = NULL WHERE collection = ? AND build_owner = ?',
+      )
+      .run(collection, owner);
+  }
+
+  function collectionSize(collection: string): number {
+    return database()
+      .prepare('SELECT count(*) FROM (SELECT 1 FROM engram_memories WHERE collection = ? LIMIT ?)')
+      .pluck()
+      .get(collection, minimumSize) as number;
+  }
+
+  function backlog(collection: string, after: number, limit: number): number {
+    return database()
+      .prepare(
+        'SELECT count(*) FROM (SELECT 1 FROM engram_ann_changes WHERE collection = ? AND sequence > ? LIMIT ?)',
+      )
+      .pluck()
+      .get(collection, after, limit) as number;
+  }
+
+  /** Whether the saved file of the collection is the one its state records. */
+  function savedFileMatches(collection: string, state: StateRow | undefined): boolean {
+    if (!settings.path || !state || state.saved_through < 0) return false;
+    const file = annIndexPath(settings.path, collection);
+    return statSync(file, { throwIfNoEntry: false })?.size === state.file_bytes;
   }
 
   /** The saved index of the collection, if its file loads and matches the collection. */
@@ -259,93 +308,229 @@ export function createSqliteAnnIndex(settings: SqliteAnnIndexSettings): SqliteAn
     collection: string,
     dimensions: number,
     usearch: UsearchModule,
-    mark: number,
+    state: StateRow,
   ): LoadedIndex | undefined {
-    if (!settings.path) return undefined;
-    const file = annIndexPath(settings.path, collection);
-    const expectedBytes = settings
-      .database()
-      .prepare('SELECT file_bytes FROM engram_ann_state WHERE collection = ?')
-      .pluck()
-      .get(collection) as number | null | undefined;
     // Loading a damaged file can take the native reader many seconds before it fails.
-    if (statSync(file, { throwIfNoEntry: false })?.size !== expectedBytes) return undefined;
+    if (!settings.path || !savedFileMatches(collection, state)) return undefined;
     try {
-      const index = newIndex(usearch, dimensions);
-      index.load(file);
+      const index = newUsearchIndex(usearch, shape(dimensions));
+      index.load(annIndexPath(settings.path, collection));
       if (index.dimensions() !== dimensions) return undefined;
+      const mark = state.saved_through;
       return { index, dimensions, mark, savedMark: mark, unsaved: 0 };
     } catch {
       return undefined;
     }
   }
 
-  /** The collection's index, loaded or built and up to date, or `undefined` to scan instead. */
-  async function ready(collection: string, dimensions: number): Promise<LoadedIndex | undefined> {
+  /** The loaded index of the collection, loading its saved file when it has one. */
+  function usable(collection: string, dimensions: number, state: StateRow | undefined) {
     const usearch = loadUsearch();
     if (!usearch || closed) return undefined;
-    const saved = savedThrough(collection);
     let entry = loaded.get(collection);
-    // The state is gone (the collection was dropped), or the log was pruned past this copy.
-    if (entry && (saved === undefined || entry.mark < saved || entry.dimensions !== dimensions)) {
+    // The state is gone (the collection was dropped), or a newer file was saved.
+    if (
+      entry &&
+      (state === undefined || entry.mark < state.saved_through || entry.dimensions !== dimensions)
+    ) {
       loaded.delete(collection);
       entry = undefined;
     }
-    if (!entry && saved !== undefined && saved >= 0) {
-      entry = loadSaved(collection, dimensions, usearch, saved);
+    if (!entry && state && state.saved_through >= 0) {
+      entry = loadSaved(collection, dimensions, usearch, state);
       if (entry) loaded.set(collection, entry);
     }
-    if (entry) {
-      await catchUp(collection, entry);
-      return entry;
-    }
-    const size = settings
-      .database()
-      .prepare('SELECT count(*) FROM (SELECT 1 FROM engram_memories WHERE collection = ? LIMIT ?)')
-      .pluck()
-      .get(collection, minimumSize) as number;
-    if (size < minimumSize) return undefined;
-    const built = await build(collection, dimensions, usearch);
-    if (built && !closed) loaded.set(collection, built);
-    return built;
+    return entry;
   }
 
-  /** Runs one load, build or catch-up per collection at a time; callers share it. */
-  function serialized(collection: string, dimensions: number) {
-    const running = pending.get(collection);
-    const next = (running ?? Promise.resolve(undefined))
-      .catch(() => undefined)
-      .then(() => ready(collection, dimensions));
-    const tracked = next.finally(() => {
-      if (pending.get(collection) === tracked) pending.delete(collection);
+  function catchUpNow(collection: string, entry: LoadedIndex) {
+    const target = lastChange(database());
+    const rowIds = changedRows(database(), collection, entry.mark, target);
+    applyRows(database(), collection, entry.index, rowIds);
+    finishCatchUp(collection, entry, target, rowIds.length);
+  }
+
+  function finishCatchUp(collection: string, entry: LoadedIndex, target: number, rows: number) {
+    entry.mark = Math.max(entry.mark, target);
+    entry.unsaved += rows;
+    if (entry.unsaved >= Math.max(pageSize, entry.index.size() / 10)) save(collection, entry);
+  }
+
+  /** Applies the logged changes in slices of a few ms, letting other work run in between. */
+  function catchUpInBackground(collection: string, entry: LoadedIndex): Promise<void> {
+    entry.catchUp ??= (async () => {
+      const target = lastChange(database());
+      const rowIds = changedRows(database(), collection, entry.mark, target);
+      let sliceStart = performance.now();
+      for (let start = 0; start < rowIds.length; start += 64) {
+        if (performance.now() - sliceStart > sliceMs) {
+          await yieldToEventLoop();
+          if (closed || loaded.get(collection) !== entry) return;
+          sliceStart = performance.now();
+        }
+        applyRows(database(), collection, entry.index, rowIds.slice(start, start + 64));
+      }
+      finishCatchUp(collection, entry, target, rowIds.length);
+    })().finally(() => {
+      entry.catchUp = undefined;
     });
-    pending.set(collection, tracked);
-    return tracked;
+    return entry.catchUp;
+  }
+
+  /** Starts a background build unless one runs or another process holds the lease. */
+  function startBuild(collection: string, dimensions: number, force = false): boolean {
+    if (closed || jobs.has(collection) || !loadUsearch()) return false;
+    if (!force && Date.now() - (failedAt.get(collection) ?? 0) < retryAfterMs) return false;
+    const taken = takeLease(collection);
+    if (!taken) return false;
+    const state = readState(collection);
+    const script = settings.path ? workerScript() : undefined;
+    const job: BuildJob = { promise: Promise.resolve() };
+    const renewal = setInterval(() => {
+      if (!closed) renewLease(collection);
+    }, buildLeaseMs / 3);
+    renewal.unref();
+    const run =
+      script && settings.path
+        ? buildInWorker(collection, dimensions, script, settings.path, taken.expected, state, job)
+        : buildHere(collection, dimensions);
+    job.promise = run
+      .catch((error: unknown) => {
+        job.error = error;
+        failedAt.set(collection, Date.now());
+      })
+      .finally(() => {
+        clearInterval(renewal);
+        finishedAt.set(collection, Date.now());
+        if (job.temporary) rmSync(job.temporary, { force: true });
+        jobs.delete(collection);
+        if (!closed) releaseLease(collection);
+      });
+    jobs.set(collection, job);
+    return true;
+  }
+
+  async function buildInWorker(
+    collection: string,
+    dimensions: number,
+    script: URL,
+    path: string,
+    expected: number,
+    state: StateRow | undefined,
+    job: BuildJob,
+  ) {
+    const file = annIndexPath(path, collection);
+    // Leftovers of builders that died; this process holds the lease now.
+    const prefix = `${basename(file)}.`;
+    for (const name of readdirSync(dirname(file))) {
+      if (name.startsWith(prefix) && name.endsWith('.tmp')) {
+        rmSync(join(dirname(file), name), { force: true });
+      }
+    }
+    job.temporary = `${file}.${process.pid}.${++temporaries}.tmp`;
+    const work: AnnBuildJob = {
+      path,
+      collection,
+      shape: shape(dimensions),
+      temporary: job.temporary,
+      busyTimeoutMs: settings.busyTimeoutMs ?? 5000,
+      ...(savedFileMatches(collection, state) ? { base: { file, mark: expected } } : {}),
+    };
+    const worker = new Worker(script, { workerData: work });
+    // A background build does not keep the process alive (a command that imported memories
+    // exits at once; the next process takes the build over); one that is awaited does.
+    worker.unref();
+    job.worker = worker;
+    const result = await new Promise<AnnBuildResult>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`The index build stopped (exit ${code}).`)));
+    });
+    await worker.terminate();
+    if (closed) return;
+    const temporary = job.temporary;
+    // Moved into place with its mark in one write transaction, unless the saved index changed
+    // meanwhile (the collection was dropped, or another process saved a newer one).
+    database()
+      .transaction(() => {
+        const current = readState(collection);
+        if (!current || current.saved_through !== expected) return;
+        renameSync(temporary, file);
+        flushDirectory(dirname(file));
+        prune(collection, result.mark, statSync(file).size);
+      })
+      .immediate();
+  }
+
+  /** Builds on this thread in slices (a database in memory, which a worker cannot open). */
+  async function buildHere(collection: string, dimensions: number) {
+    const usearch = loadUsearch()!;
+    // Changes logged after this mark are replayed afterwards, so pages may be read outside one
+    // transaction: a row changed during the build is fixed by its logged change.
+    const entry: LoadedIndex = {
+      index: newUsearchIndex(usearch, shape(dimensions)),
+      dimensions,
+      mark: lastChange(database()),
+      savedMark: -1,
+      unsaved: 0,
+    };
+    let sliceStart = performance.now();
+    for (const page of rowPages(database(), collection, dimensions, 64)) {
+      entry.index.add(page.keys, page.vectors, 1);
+      if (performance.now() - sliceStart > sliceMs) {
+        await yieldToEventLoop();
+        if (closed || !readState(collection)) return;
+        sliceStart = performance.now();
+      }
+    }
+    entry.unsaved = entry.index.size();
+    loaded.set(collection, entry);
+    await catchUpInBackground(collection, entry);
+    save(collection, entry);
+  }
+
+  /** Starts what the collection's index needs: a first build, a takeover, or a large catch-up. */
+  function considerBuild(collection: string, dimensions: number, state: StateRow | undefined) {
+    if (jobs.has(collection)) return;
+    if (!state) {
+      if (collectionSize(collection) >= minimumSize) startBuild(collection, dimensions);
+    } else if (state.saved_through < 0 || !savedFileMatches(collection, state)) {
+      if (leaseFree(state)) startBuild(collection, dimensions);
+    } else if (
+      Date.now() - (finishedAt.get(collection) ?? 0) >= catchUpEveryMs &&
+      leaseFree(state) &&
+      backlog(collection, state.saved_through, sliceLimit + 1) > sliceLimit
+    ) {
+      startBuild(collection, dimensions);
+    }
   }
 
   /**
-   * Writes the index to a temporary file, then, holding the write lock, moves it into place and
-   * records its mark and prunes the log, unless another process saved a newer one meanwhile.
+   * Writes the index to a temporary file, flushes it, then, holding the write lock, moves it into
+   * place and records its mark and prunes the log, unless another process saved a newer one.
    */
   function save(collection: string, entry: LoadedIndex) {
     if (entry.mark === entry.savedMark) return;
-    const database = settings.database();
     if (!settings.path) {
-      database.transaction(() => prune(collection, entry.mark)).immediate();
+      database()
+        .transaction(() => prune(collection, entry.mark))
+        .immediate();
       entry.savedMark = entry.mark;
       entry.unsaved = 0;
       return;
     }
     const file = annIndexPath(settings.path, collection);
-    const temporary = `${file}.${process.pid}.tmp`;
+    const temporary = `${file}.${process.pid}.${++temporaries}.tmp`;
     try {
       entry.index.save(temporary);
       chmodSync(temporary, 0o600);
-      const moved = database
+      flushFile(temporary);
+      const moved = database()
         .transaction(() => {
-          const current = savedThrough(collection);
+          const current = readState(collection)?.saved_through;
           if (current === undefined || current >= entry.mark) return false;
           renameSync(temporary, file);
+          flushDirectory(dirname(file));
           prune(collection, entry.mark, statSync(file).size);
           return true;
         })
@@ -360,52 +545,147 @@ export function createSqliteAnnIndex(settings: SqliteAnnIndexSettings): SqliteAn
   }
 
   function prune(collection: string, mark: number, fileBytes: number | null = null) {
-    const database = settings.database();
-    database
+    database()
       .prepare('UPDATE engram_ann_state SET saved_through = ?, file_bytes = ? WHERE collection = ?')
       .run(mark, fileBytes, collection);
-    database
+    database()
       .prepare('DELETE FROM engram_ann_changes WHERE collection = ? AND sequence <= ?')
       .run(collection, mark);
   }
 
   return {
-    async candidates(collection, dimensions, vector, count) {
+    candidates(collection, dimensions, vector, count) {
       if (!vector.some((value) => value !== 0)) return undefined;
-      const entry = await serialized(collection, dimensions);
-      if (!entry || entry.index.size() < minimumSize) return undefined;
+      const state = readState(collection);
+      const entry = usable(collection, dimensions, state);
+      if (!entry) {
+        if (!closed && loadUsearch()) considerBuild(collection, dimensions, state);
+        return undefined;
+      }
+      if (!entry.catchUp) {
+        const pending = backlog(collection, entry.mark, sliceLimit + 1);
+        if (pending > sliceLimit && savedFileMatches(collection, state)) {
+          considerBuild(collection, dimensions, state);
+        } else if (pending > eagerChanges) {
+          catchUpInBackground(collection, entry).catch(() => undefined);
+        } else if (pending > 0) {
+          catchUpNow(collection, entry);
+        }
+      }
+      if (entry.index.size() < minimumSize) return undefined;
+      // Rows changed since the index's mark are scored exactly beside its candidates.
+      const changed =
+        backlog(collection, entry.mark, unionLimit + 1) === 0
+          ? []
+          : changedRows(database(), collection, entry.mark);
+      if (changed.length > unionLimit) return undefined;
       const found = entry.index.search(vector, Math.max(count, candidatesPerQuery), 1);
-      return Array.from(found.keys, Number);
+      const rowIds = Array.from(found.keys, Number);
+      return changed.length === 0 ? rowIds : [...new Set([...rowIds, ...changed])];
     },
 
-    afterWrite(collection) {
+    async build(collection, dimensions) {
+      for (;;) {
+        if (closed || !loadUsearch()) return 0;
+        const job = jobs.get(collection);
+        if (job) {
+          job.worker?.ref();
+          await job.promise;
+          if (job.error !== undefined) throw job.error;
+          continue;
+        }
+        const state = readState(collection);
+        const entry = usable(collection, dimensions, state);
+        if (entry) {
+          while (backlog(collection, entry.mark, 1) > 0 && loaded.get(collection) === entry) {
+            await catchUpInBackground(collection, entry);
+          }
+          if (loaded.get(collection) !== entry) continue;
+          return entry.index.size() >= minimumSize ? entry.index.size() : 0;
+        }
+        if (!state && collectionSize(collection) < minimumSize) return 0;
+        // Another process builds: its saved file is loaded once it is in place.
+        if (!startBuild(collection, dimensions, true)) await sleep(100);
+      }
+    },
+
+    afterWrite(collection, written) {
+      if (closed || !loadUsearch()) return;
       const entry = loaded.get(collection);
-      if (!entry || closed) return;
-      // Small writes (an add) are applied at once; a bulk import is applied by the next
-      // unscoped query instead, so that it does not run at the speed of graph inserts.
-      const pending = settings
-        .database()
-        .prepare(
-          'SELECT count(*) FROM (SELECT 1 FROM engram_ann_changes WHERE collection = ? AND sequence > ? LIMIT ?)',
-        )
+      if (entry) {
+        // Small writes (an add) are applied at once; a bulk import is applied by the next
+        // unscoped query, in the background, so that ingest does not run at graph-insert speed.
+        if (!entry.catchUp && backlog(collection, entry.mark, eagerChanges + 1) <= eagerChanges) {
+          catchUpNow(collection, entry);
+        }
+        return;
+      }
+      if (jobs.has(collection)) return;
+      const small = smallCollections.get(collection);
+      if (small && small.counted + small.written + written < minimumSize) {
+        small.written += written;
+        return;
+      }
+      const state = readState(collection);
+      if (!state) {
+        const size = collectionSize(collection);
+        if (size < minimumSize) {
+          smallCollections.set(collection, { counted: size, written: 0 });
+          return;
+        }
+      }
+      smallCollections.delete(collection);
+      const dimensions = database()
+        .prepare('SELECT dimensions FROM engram_collections WHERE name = ?')
         .pluck()
-        .get(collection, entry.mark, eagerChanges + 1) as number;
-      if (pending <= eagerChanges) serialized(collection, entry.dimensions).catch(() => undefined);
+        .get(collection) as number | undefined;
+      if (dimensions !== undefined) considerBuild(collection, dimensions, state);
+    },
+
+    opened() {
+      setImmediate(() => {
+        if (closed || !loadUsearch()) return;
+        try {
+          const collections = database()
+            .prepare('SELECT name, dimensions FROM engram_collections')
+            .raw()
+            .all() as [string, number][];
+          for (const [collection, dimensions] of collections) {
+            considerBuild(collection, dimensions, readState(collection));
+          }
+        } catch {
+          // The store was closed meanwhile, or the file is busy: the next query or write retries.
+        }
+      });
     },
 
     dropState(collection) {
-      const database = settings.database();
-      database.prepare('DELETE FROM engram_ann_state WHERE collection = ?').run(collection);
-      database.prepare('DELETE FROM engram_ann_changes WHERE collection = ?').run(collection);
+      database().prepare('DELETE FROM engram_ann_state WHERE collection = ?').run(collection);
+      database().prepare('DELETE FROM engram_ann_changes WHERE collection = ?').run(collection);
     },
 
     forget(collection) {
       loaded.delete(collection);
+      smallCollections.delete(collection);
+      const job = jobs.get(collection);
+      job?.worker?.terminate().catch(() => undefined);
       if (settings.path) rmSync(annIndexPath(settings.path, collection), { force: true });
     },
 
     close() {
       closed = true;
+      for (const [collection, job] of jobs) {
+        const temporary = job.temporary;
+        job.worker
+          ?.terminate()
+          .catch(() => undefined)
+          .then(() => temporary && rmSync(temporary, { force: true }));
+        try {
+          releaseLease(collection);
+        } catch {
+          // The lease expires instead.
+        }
+      }
       for (const [collection, entry] of loaded) save(collection, entry);
       loaded.clear();
     },

@@ -139,7 +139,7 @@ describe('opening a version 1 database gives its history a namespace', () => {
     const raw = new Database(path, { readonly: true });
     expect(
       raw.prepare("SELECT value FROM engram_meta WHERE key = 'schema_version'").pluck().get(),
-    ).toBe('3');
+    ).toBe('4');
     expect(
       raw
         .prepare(
@@ -148,6 +148,96 @@ describe('opening a version 1 database gives its history a namespace', () => {
         .pluck()
         .all(),
     ).toEqual(['engram_ann_changes', 'engram_ann_state']);
+    raw.close();
+  });
+});
+
+const schemaV3 = readFileSync(
+  join(dirname(fileURLToPath(import.meta.url)), '..', 'test', 'fixtures', 'schema-v3.sql'),
+  'utf8',
+);
+
+describe('opening a version 3 database', () => {
+  it('adds the build lease of the vector index and scoped list indexes that end in the id', async () => {
+    const path = join(directory, `v3-${++files}.db`);
+    const database = new Database(path);
+    database.exec(schemaV3);
+    database
+      .prepare("INSERT INTO engram_collections (name, dimensions, created_at) VALUES ('m', 3, ?)")
+      .run(now);
+    database
+      .prepare("INSERT INTO engram_ann_state (collection, saved_through) VALUES ('m', 7)")
+      .run();
+    const insert = database.prepare(
+      `INSERT INTO engram_memories (collection, id, text, user_id, agent_id, metadata, vector, created_at, updated_at)
+       VALUES ('m', ?, 'text', ?, 'agent', '{}', ?, ?, ?)`,
+    );
+    for (let index = 0; index < 30; index++) {
+      insert.run(
+        `id${String(index).padStart(2, '0')}`,
+        `user${index % 3}`,
+        Buffer.alloc(12),
+        now,
+        now,
+      );
+    }
+    database.close();
+
+    const store = createSqliteStore({ path, annIndex: false });
+    const page = await store.list({ collection: 'm', scope: { userId: 'user1' }, limit: 4 });
+    expect(page.records.map((record) => record.id)).toEqual(['id01', 'id04', 'id07', 'id10']);
+    await store.close();
+
+    const raw = new Database(path, { readonly: true });
+    expect(
+      raw.prepare("SELECT value FROM engram_meta WHERE key = 'schema_version'").pluck().get(),
+    ).toBe('4');
+    expect(raw.prepare('SELECT * FROM engram_ann_state').all()).toEqual([
+      {
+        collection: 'm',
+        saved_through: 7,
+        file_bytes: null,
+        build_owner: null,
+        build_expires_at: null,
+      },
+    ]);
+    const indexes = raw
+      .prepare(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'engram_memories' AND sql IS NOT NULL ORDER BY name",
+      )
+      .pluck()
+      .all();
+    expect(indexes).toEqual([
+      'engram_memories_agent_id',
+      'engram_memories_run_id',
+      'engram_memories_user_id',
+    ]);
+    const plan = (sql: string) =>
+      (raw.prepare(`EXPLAIN QUERY PLAN ${sql}`).all('m', 'x', 10) as { detail: string }[])
+        .map((row) => row.detail)
+        .join(' | ');
+    for (const [column, index] of [
+      ['user_id', 'engram_memories_user_id'],
+      ['agent_id', 'engram_memories_agent_id'],
+      ['run_id', 'engram_memories_run_id'],
+    ]) {
+      const detail = plan(
+        `SELECT id FROM engram_memories WHERE collection = ? AND ${column} = ? ORDER BY id LIMIT ?`,
+      );
+      expect(detail).toContain(index);
+      expect(detail).not.toContain('TEMP B-TREE');
+    }
+    // A scope of user and agent is read through the user's index, not the agent's (which may
+    // hold every user's rows): the store writes the other fields with a unary plus.
+    expect(
+      (
+        raw
+          .prepare(
+            'EXPLAIN QUERY PLAN SELECT id FROM engram_memories WHERE collection = ? AND user_id = ? AND +agent_id = ?',
+          )
+          .all('m', 'user1', 'agent') as { detail: string }[]
+      )[0]!.detail,
+    ).toContain('engram_memories_user_id');
     raw.close();
   });
 });

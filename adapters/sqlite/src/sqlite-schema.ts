@@ -2,7 +2,7 @@
  * Version recorded in `engram_meta` once the schema below exists. `PRAGMA user_version` is left
  * alone: a database passed in by the application may use it for its own tables.
  */
-export const schemaVersion = 3;
+export const schemaVersion = 4;
 
 /**
  * State of the vector (ANN) index of each collection that has one, and the log of row changes
@@ -11,14 +11,18 @@ export const schemaVersion = 3;
  * wrote, or this one crashed before saving) is brought up to date by replaying the log.
  * `saved_through` is the last change the saved index file holds (-1 while none is saved); the
  * log keeps what came after. `file_bytes` is the saved file's size: a file of another size is
- * damaged or foreign and is rebuilt rather than loaded.
- * Added in schema version 3; every statement is idempotent, so older databases get it on open.
+ * damaged or foreign and is rebuilt rather than loaded. `build_owner` and `build_expires_at` are
+ * the lease of the process building the index in the background, so that one process builds it.
+ * Added in schema version 3 (the lease in 4); every statement is idempotent, so older databases
+ * get it on open.
  */
 const annIndexSchemaSql = `
 CREATE TABLE IF NOT EXISTS engram_ann_state (
   collection TEXT PRIMARY KEY,
   saved_through INTEGER NOT NULL,
-  file_bytes INTEGER
+  file_bytes INTEGER,
+  build_owner TEXT,
+  build_expires_at INTEGER
 );
 CREATE TABLE IF NOT EXISTS engram_ann_changes (
   sequence INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -45,7 +49,8 @@ END;
 /**
  * Tables of one Engram database. Memories of every collection share one table whose scope
  * columns are indexed together with the collection, so a scoped search reads only that scope's
- * rows. The keyword index is an external-content FTS5 table kept in sync by triggers, which run
+ * rows; each scope column also has an index ending in the id, so that a scoped `list` (ordered by
+ * id) starts from the scope instead of walking the collection. The keyword index is an external-content FTS5 table kept in sync by triggers, which run
  * inside the writing statement's transaction.
  */
 export const schemaSql = `
@@ -75,9 +80,9 @@ CREATE TABLE IF NOT EXISTS engram_memories (
   updated_at TEXT NOT NULL,
   UNIQUE (collection, id)
 );
-CREATE INDEX IF NOT EXISTS engram_memories_user ON engram_memories (collection, user_id, agent_id, run_id);
-CREATE INDEX IF NOT EXISTS engram_memories_agent ON engram_memories (collection, agent_id, run_id);
-CREATE INDEX IF NOT EXISTS engram_memories_run ON engram_memories (collection, run_id);
+CREATE INDEX IF NOT EXISTS engram_memories_user_id ON engram_memories (collection, user_id, id);
+CREATE INDEX IF NOT EXISTS engram_memories_agent_id ON engram_memories (collection, agent_id, id);
+CREATE INDEX IF NOT EXISTS engram_memories_run_id ON engram_memories (collection, run_id, id);
 
 CREATE VIRTUAL TABLE IF NOT EXISTS engram_memories_fts USING fts5(
   text,
@@ -138,4 +143,21 @@ DROP INDEX IF EXISTS engram_history_memory;
 DROP INDEX IF EXISTS engram_history_user;
 DROP INDEX IF EXISTS engram_history_agent;
 DROP INDEX IF EXISTS engram_history_run;
+`;
+
+/** From version 3 to 4: the build lease of the vector index. Runs before {@link schemaSql}. */
+export const buildLeaseMigrationSql = `
+ALTER TABLE engram_ann_state ADD COLUMN build_owner TEXT;
+ALTER TABLE engram_ann_state ADD COLUMN build_expires_at INTEGER;
+`;
+
+/**
+ * From any version before 4: the scope indexes, replaced by one per scope column that ends in the
+ * id (created by {@link schemaSql}): as many indexes for writes to keep up, and they serve scoped
+ * searches as well as scoped lists.
+ */
+export const replacedIndexesSql = `
+DROP INDEX IF EXISTS engram_memories_user;
+DROP INDEX IF EXISTS engram_memories_agent;
+DROP INDEX IF EXISTS engram_memories_run;
 `;

@@ -47,7 +47,13 @@ import {
   scoreScopeBM25,
 } from './sqlite-keyword-scope.js';
 import { rowsPerInsert, valuesList } from './sqlite-rows.js';
-import { historyNamespaceMigrationSql, schemaSql, schemaVersion } from './sqlite-schema.js';
+import {
+  buildLeaseMigrationSql,
+  historyNamespaceMigrationSql,
+  replacedIndexesSql,
+  schemaSql,
+  schemaVersion,
+} from './sqlite-schema.js';
 import { createSqliteScopeLock } from './sqlite-scope-lock.js';
 import {
   bestIndices,
@@ -111,8 +117,9 @@ export interface SqliteStoreOptions {
   /**
    * The approximate (HNSW) index that answers vector queries without a scope in a large
    * collection: its settings, or `false` to scan every row instead (exact, slow past ~20,000
-   * memories). Scoped queries are always exact. Default: on, built on the first unscoped query
-   * of a collection of 10,000 memories or more and saved beside the database file.
+   * memories). Scoped queries are always exact. Default: on, built in the background (a worker
+   * thread) once a collection holds 10,000 memories or more, and saved beside the database file;
+   * unscoped queries scan exactly until it is ready. `store.buildIndex` waits for it.
    */
   annIndex?: false | SqliteAnnIndexOptions;
 }
@@ -122,6 +129,16 @@ export type SqliteStore = VectorStore &
   HistoryStore & {
     /** Applies upserts, deletes and history events in one transaction. */
     commit(options: CommitOptions): Promise<void>;
+    /**
+     * Builds the approximate index of a collection's unscoped vector queries now (or waits for
+     * the build under way, in this process or another), loads it and brings it up to date: call
+     * it after a bulk import or at start to have fast unscoped queries from the first one.
+     * Resolves to the vectors the index holds; 0 when the collection is smaller than
+     * `annIndex.minimumSize`, or the index is turned off or cannot load on this platform.
+     */
+    buildIndex(options: { collection: string; abortSignal?: AbortSignal }): Promise<{
+      size: number;
+    }>;
     /** The database file (or `':memory:'`) the store uses. */
     readonly path: string;
     /** Closes the store, like `close()`. */
@@ -220,10 +237,15 @@ function toError(error: unknown, action: string) {
 function scopeConditions(scope: Scope, alias = '') {
   const conditions: string[] = [];
   const parameters: Parameter[] = [];
+  // Each scope column has its own index; without statistics SQLite may pick any of them. The
+  // narrowest one given is meant (a run is one session, an agent may serve every user): a unary
+  // `+` keeps the others from being used as the index.
+  const indexed =
+    scope.runId !== undefined ? 'runId' : scope.userId !== undefined ? 'userId' : 'agentId';
   for (const [field, column] of Object.entries(scopeColumns)) {
     const value = scope[field as keyof Scope];
     if (value === undefined) continue;
-    conditions.push(`${alias}${column} = ?`);
+    conditions.push(`${field === indexed ? '' : '+'}${alias}${column} = ?`);
     parameters.push(value);
   }
   return { conditions, parameters };
@@ -291,6 +313,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
           ...options.annIndex,
           database: () => openDatabase(),
           path: persistent ? path : undefined,
+          busyTimeoutMs,
         });
 
   function openDatabase(): SqliteDatabase {
@@ -323,6 +346,8 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
             const installed = installedSchemaVersion(opened);
             if (installed >= schemaVersion) return;
             if (installed === 1) opened.exec(historyNamespaceMigrationSql);
+            if (installed === 3) opened.exec(buildLeaseMigrationSql);
+            opened.exec(replacedIndexesSql);
             opened.exec(schemaSql);
             opened
               .prepare(
@@ -344,6 +369,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
       throw toError(error, `Opening the database "${path}"`);
     }
     database = opened;
+    ann?.opened();
     return opened;
   }
 
@@ -543,13 +569,13 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
     }
     assertVectorLength(options.vector!, dimensions, { source, what: 'The query vector' });
     const query = Float32Array.from(options.vector!);
-    const candidates = await ann.candidates(options.collection, dimensions, query, topK);
+    const candidates = ann.candidates(options.collection, dimensions, query, topK);
     if (!candidates || candidates.length === 0) return undefined;
     const where = whereClause(options.collection, undefined, options.filter);
     // NOT INDEXED: the planner otherwise walks the collection index and tests every row id.
     const rows = statement(
-      `SELECT ${selectColumns(true)} FROM engram_memories NOT INDEXED WHERE ${where.sql} AND row_id IN (${candidates.map(() => '?').join(', ')})`,
-    ).all(...where.parameters, ...candidates) as MemoryRow[];
+      `SELECT ${selectColumns(true)} FROM engram_memories NOT INDEXED WHERE ${where.sql} AND row_id IN (SELECT value FROM json_each(?))`,
+    ).all(...where.parameters, JSON.stringify(candidates)) as MemoryRow[];
     if (rows.length < topK) return undefined;
     const queryNorm = norm(query);
     const scores = Float64Array.from(rows, (row) => {
@@ -635,28 +661,39 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
    */
   function scopeKeywordQuery(options: QueryOptions, terms: readonly string[]): VectorMatch[] {
     const where = whereClause(options.collection, options.scope, options.filter);
-    const rows = statement(
-      `SELECT ${selectColumns(options.includeVectors)} FROM engram_memories WHERE ${where.sql}`,
-    ).all(...where.parameters) as MemoryRow[];
+    // Scored from the texts alone; the other columns are read for the returned rows only (turning
+    // ten columns of every row of the scope into JavaScript values cost more than the scoring).
+    const rows = statement(`SELECT row_id, id, text FROM engram_memories WHERE ${where.sql}`)
+      .raw()
+      .all(...where.parameters) as [number, string, string][];
     tokenizer ??= createKeywordTokenizer(createSqliteCharacterProbe(openDatabase()));
     const scores = scoreScopeBM25({
       terms,
-      documents: rows,
+      documents: rows.map(([, , text]) => ({ text })),
       statistics: keywordStatistics(),
       tokenizer,
     });
-    const matches: { row: MemoryRow; score: number }[] = [];
-    for (const [index, row] of rows.entries()) {
-      if (scores[index]! > 0) matches.push({ row, score: scores[index]! });
+    const matches: { rowId: number; id: string; score: number }[] = [];
+    for (const [index, [rowId, id]] of rows.entries()) {
+      if (scores[index]! > 0) matches.push({ rowId, id, score: scores[index]! });
     }
-    return matches
+    const best = matches
       .sort(
         (left, right) =>
-          right.score - left.score ||
-          (left.row.id < right.row.id ? -1 : left.row.id > right.row.id ? 1 : 0),
+          right.score - left.score || (left.id < right.id ? -1 : left.id > right.id ? 1 : 0),
       )
-      .slice(0, Math.floor(options.topK))
-      .map(({ row, score }) => ({ record: toRecord(row, options.includeVectors), score }));
+      .slice(0, Math.floor(options.topK));
+    if (best.length === 0) return [];
+    const byRowId = new Map<number, MemoryRow>();
+    for (const row of statement(
+      `SELECT ${selectColumns(options.includeVectors)} FROM engram_memories WHERE row_id IN (SELECT value FROM json_each(?))`,
+    ).all(JSON.stringify(best.map((match) => match.rowId))) as MemoryRow[]) {
+      byRowId.set(row.row_id, row);
+    }
+    return best.flatMap(({ rowId, score }) => {
+      const row = byRowId.get(rowId);
+      return row ? [{ record: toRecord(row, options.includeVectors), score }] : [];
+    });
   }
 
   function keywordQuery(options: QueryOptions): VectorMatch[] {
@@ -742,7 +779,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
             writeRecords(collection, batch);
           });
         }
-        ann?.afterWrite(collection);
+        ann?.afterWrite(collection, records.length);
       },
 
       async query(options) {
@@ -782,7 +819,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
           const remove = statement(`DELETE FROM engram_memories WHERE ${where.sql}`);
           deleted = writeTransaction(() => remove.run(...where.parameters).changes);
         }
-        ann?.afterWrite(options.collection);
+        ann?.afterWrite(options.collection, deleted);
         return { deleted };
       },
 
@@ -825,6 +862,11 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
         ann?.forget(collection);
       },
 
+      async buildIndex({ collection }) {
+        const dimensions = dimensionsOf(collection);
+        return { size: ann ? await ann.build(collection, dimensions) : 0 };
+      },
+
       async commit(options) {
         checkRecords(dimensionsOf(options.collection), options.upsert);
         writeTransaction(() => {
@@ -833,7 +875,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
           writeRecords(options.collection, options.upsert);
           appendEvents(options.history);
         });
-        ann?.afterWrite(options.collection);
+        ann?.afterWrite(options.collection, options.upsert.length + options.delete.length);
       },
 
       async append({ events }) {

@@ -14,12 +14,21 @@ describeVectorStore({ name: 'sqlite', create: createStore, server: 'embedded' })
 
 describeHistoryStore({ name: 'sqlite history', create: createStore, server: 'embedded' });
 
-// Every unscoped vector query through the approximate index, however small the collection.
-const createIndexedStore = () =>
-  createSqliteStore({
+// Every unscoped vector query through the approximate index, however small the collection: each
+// query waits for the index (built in the background otherwise) to be ready and up to date.
+const createIndexedStore = () => {
+  const store = createSqliteStore({
     path: join(directory, `store-${++files}.db`),
     annIndex: { minimumSize: 1 },
   });
+  return {
+    ...store,
+    async query(options: Parameters<typeof store.query>[0]) {
+      if (options.vector && !options.scope) await store.buildIndex(options);
+      return store.query(options);
+    },
+  };
+};
 
 describeVectorStore({
   name: 'sqlite (approximate index)',
