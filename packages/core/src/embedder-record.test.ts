@@ -21,7 +21,8 @@ function dataDirectory(): string {
   return directory;
 }
 afterEach(() => {
-  for (const directory of directories.splice(0)) rmSync(directory, { recursive: true, force: true });
+  for (const directory of directories.splice(0))
+    rmSync(directory, { recursive: true, force: true });
 });
 
 /** A local model stand-in: `prepare` fails when `unavailable` says why. */
@@ -101,7 +102,7 @@ describe('a data directory remembers its embedder', () => {
     expect(fake.imported).not.toContain('@engram/transformers');
   });
 
-  it('refuses another embedder, naming both and how to switch', async () => {
+  it('refuses to embed with another embedder, naming both and how to switch', async () => {
     const dataDir = dataDirectory();
     const fake = packages();
     const memory = await createMemoryFromEnvironment(
@@ -110,27 +111,34 @@ describe('a data directory remembers its embedder', () => {
     );
     await memory.add('I love hiking', { userId: 'alice', infer: false });
     await memory.close();
-    const refused = componentsFromEnvironment(
+    const other = await createMemoryFromEnvironment(
       { ENGRAM_HOME: dataDir, ENGRAM_EMBEDDER: 'hash:64' },
-      { importModule: fake.importModule },
+      { importModule: fake.importModule, llm: null },
     );
+    const refused = other.add('I love ramen', { userId: 'alice', infer: false });
     await expect(refused).rejects.toThrow(EmbedderMismatchError);
     await expect(refused).rejects.toThrow(
       /embedded with hash:hash-384-n3 \(384 dimensions\), but hash:hash-64-n3 \(64 dimensions\).*ENGRAM_EMBEDDER=hash again/,
     );
+    await expect(other.search('hiking', { userId: 'alice' })).rejects.toThrow(
+      EmbedderMismatchError,
+    );
+    await other.close();
     // A component given in code is checked too.
-    await expect(
-      componentsFromEnvironment(
-        { ENGRAM_HOME: dataDir },
-        { importModule: fake.importModule, embedder: fakeLocalEmbedder() },
-      ),
-    ).rejects.toThrow(EmbedderMismatchError);
+    const given = await componentsFromEnvironment(
+      { ENGRAM_HOME: dataDir },
+      { importModule: fake.importModule, embedder: fakeLocalEmbedder() },
+    );
+    await expect(given.embedder.embed({ values: ['x'], purpose: 'query' })).rejects.toThrow(
+      EmbedderMismatchError,
+    );
     // Another collection is free to use another embedder.
-    const other = await componentsFromEnvironment(
+    const notes = await componentsFromEnvironment(
       { ENGRAM_HOME: dataDir, ENGRAM_EMBEDDER: 'hash:64', ENGRAM_COLLECTION: 'notes' },
       { importModule: fake.importModule },
     );
-    expect(other.embedder.dimensions).toBe(64);
+    await notes.embedder.embed({ values: ['x'], purpose: 'document' });
+    expect(readEmbedderRecords(dataDir).notes?.dimensions).toBe(64);
   });
 
   it('keeps the hash embedder for data written before embedders were recorded', async () => {
@@ -161,16 +169,19 @@ describe('the default embedder', () => {
   it.each([
     ['not installed', undefined, /needs the package @engram\/transformers/],
     ['not available', 'fetch failed: no network', /no network/],
-  ])('is the hash embedder, with one line saying why, when the model is %s', async (_, reason, why) => {
-    const notices: string[] = [];
-    const fake = packages(reason ? { local: fakeLocalEmbedder(reason) } : {});
-    const embedder = await resolveEmbedderFromEnvironment(
-      {},
-      { importModule: fake.importModule, notice: (line) => notices.push(line) },
-    );
-    expect(embedder.provider).toBe('hash');
-    expect(notices).toHaveLength(1);
-    expect(notices[0]).toMatch(why);
-    expect(notices[0]).toMatch(/ENGRAM_MODELS_DIR/);
-  });
+  ])(
+    'is the hash embedder, with one line saying why, when the model is %s',
+    async (_, reason, why) => {
+      const notices: string[] = [];
+      const fake = packages(reason ? { local: fakeLocalEmbedder(reason) } : {});
+      const embedder = await resolveEmbedderFromEnvironment(
+        {},
+        { importModule: fake.importModule, notice: (line) => notices.push(line) },
+      );
+      expect(embedder.provider).toBe('hash');
+      expect(notices).toHaveLength(1);
+      expect(notices[0]).toMatch(why);
+      expect(notices[0]).toMatch(/ENGRAM_MODELS_DIR/);
+    },
+  );
 });

@@ -131,8 +131,9 @@ export function recordEmbedder(
 }
 
 /**
- * The embedder, recording itself in the data directory the first time it embeds texts to store,
- * so that a collection's vectors never come from two embedders.
+ * The embedder, checked against the data directory's record before its first call and recording
+ * itself the first time it embeds texts to store, so that a collection's vectors never come from
+ * two embedders.
  */
 export function recordingEmbedder(
   embedder: Embedder,
@@ -140,6 +141,7 @@ export function recordingEmbedder(
   collection: string,
   name: string | undefined,
 ): Embedder {
+  let checked = false;
   let recorded = false;
   return {
     specificationVersion: embedder.specificationVersion,
@@ -148,6 +150,10 @@ export function recordingEmbedder(
     dimensions: embedder.dimensions,
     maxEmbeddingsPerCall: embedder.maxEmbeddingsPerCall,
     async embed(options: EmbedOptions) {
+      if (!checked) {
+        assertRecordedEmbedder(dataDir, collection, embedder);
+        checked = true;
+      }
       if (!recorded && options.purpose === 'document') {
         recordEmbedder(dataDir, collection, embedder, name);
         recorded = true;

@@ -1,12 +1,7 @@
 import { loadAdapter } from './adapter-descriptor.js';
 import { defaultDataDirectory } from './data-directory.js';
 import type { Embedder } from './embedder.js';
-import {
-  assertRecordedEmbedder,
-  hasUnrecordedData,
-  readEmbedderRecords,
-  recordingEmbedder,
-} from './embedder-record.js';
+import { hasUnrecordedData, readEmbedderRecords, recordingEmbedder } from './embedder-record.js';
 import { describeError, InvalidArgumentError } from './errors.js';
 import type { GraphStore } from './graph-store.js';
 import { createHashEmbedder } from './hash-embedder.js';
@@ -149,7 +144,9 @@ async function localOrHashEmbedder(
   let reason: string;
   try {
     const embedder = await loadLocalEmbedder('local', wiring);
-    await (embedder as { prepare?: () => Promise<void> }).prepare?.();
+    const local = embedder as { isModelAvailable?: () => boolean; prepare?: () => Promise<void> };
+    // A model on disk loads on first use; one to fetch is fetched now, so a failure can fall back.
+    if (!(local.isModelAvailable?.() ?? false)) await local.prepare?.();
     return { embedder, name: 'local' };
   } catch (error) {
     reason = describeError(error);
@@ -182,7 +179,8 @@ async function resolveNamedEmbedder(
       return { embedder: createHashEmbedder(), name: 'hash' };
     }
   }
-  if (env.OPENAI_API_KEY) return { embedder: await loadModel('embedder', undefined, wiring), name: undefined };
+  if (env.OPENAI_API_KEY)
+    return { embedder: await loadModel('embedder', undefined, wiring), name: undefined };
   return localOrHashEmbedder(wiring, options.notice ?? stderrNotice);
 }
 
@@ -272,18 +270,17 @@ export async function componentsFromEnvironment(
   const wiring = wiringOf(env, given);
   const collection = options.collection ?? collectionFromEnvironment(env);
   const embedded = !options.vectorStore;
-  let embedder = options.embedder;
-  if (!embedder) {
-    const resolved = await resolveNamedEmbedder(env, {
-      ...(wiring.importModule ? { importModule: wiring.importModule } : {}),
-      ...(embedded ? { dataDir: wiring.dataDir, collection } : {}),
-    });
-    // The embedded store's collection remembers its embedder once it holds vectors.
-    embedder = embedded
-      ? recordingEmbedder(resolved.embedder, wiring.dataDir, collection, resolved.name)
-      : resolved.embedder;
-  }
-  if (embedded) assertRecordedEmbedder(wiring.dataDir, collection, embedder);
+  const resolved: NamedEmbedder = options.embedder
+    ? { embedder: options.embedder, name: undefined }
+    : await resolveNamedEmbedder(env, {
+        ...(wiring.importModule ? { importModule: wiring.importModule } : {}),
+        ...(embedded ? { dataDir: wiring.dataDir, collection } : {}),
+      });
+  // The embedded store's collection remembers its embedder once it holds vectors, and refuses to
+  // embed with another; reading, deleting and history need no embedder and keep working.
+  const embedder = embedded
+    ? recordingEmbedder(resolved.embedder, wiring.dataDir, collection, resolved.name)
+    : resolved.embedder;
   // `llm` and `graphStore` present but null (or undefined) turn them off; absent means "ask the environment".
   const llm =
     'llm' in options

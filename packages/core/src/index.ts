@@ -31,6 +31,7 @@ export {
   embedderRecordFile,
   readEmbedderRecords,
   recordEmbedder,
+  recordingEmbedder,
 } from './embedder-record.js';
 export type {
   EmbedderFromEnvironmentOptions,

@@ -12,6 +12,7 @@ import {
   type LLM,
   loadAdapter,
   type Memory,
+  recordingEmbedder,
   resolveEmbedderFromEnvironment,
   resolveLLMFromEnvironment,
   type ScopeLock,
@@ -129,7 +130,10 @@ export function createProjectMemories(
 
   function loadModels() {
     models ??= (async () => {
-      const embedder = await resolveEmbedderFromEnvironment(config.env, importFromServer);
+      const embedder = await resolveEmbedderFromEnvironment(config.env, {
+        importModule: importFromServer,
+        ...(embedded ? { dataDir: config.dataDir } : {}),
+      });
       const llm = await resolveLLMFromEnvironment(config.env, importFromServer);
       return {
         embedder: instrumentEmbedder(embedder, metrics),
@@ -243,7 +247,10 @@ export function createProjectMemories(
       graphStore: graph ?? null,
       ...(historyStore ? { historyStore } : {}),
       requireDurableHistory: true,
-      embedder,
+      // Each project's file remembers its embedder: another one later is refused, not mixed in.
+      embedder: store
+        ? embedder
+        : recordingEmbedder(embedder, config.dataDir, projectCollection(project), undefined),
       llm: llm ?? null,
       ...lockFor(vectorStore),
       collection: projectCollection(project),
