@@ -1,7 +1,9 @@
+import { localModelsForTests } from '@engram/adapter-kit/testing';
 import { createHashEmbedder, createInMemoryStore, Memory } from '@engram/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLlamaCppLLM } from '../src/index.js';
-import { modelsDir, skipNote } from './models-dir.js';
+
+const { modelsDir, skipNote } = localModelsForTests();
 
 const factsSchema = {
   type: 'object',

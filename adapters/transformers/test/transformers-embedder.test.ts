@@ -4,11 +4,13 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { localModelsForTests } from '@engram/adapter-kit/testing';
 import { createInMemoryStore, EngramError, Memory } from '@engram/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTransformersEmbedder, locateTransformersModel } from '../src/index.js';
 import { resolveTransformersModel } from '../src/transformers-models.js';
-import { modelsDir, skipNote } from './models-dir.js';
+
+const { modelsDir, skipNote } = localModelsForTests();
 
 const hiking = 'I love hiking in the Swiss Alps every summer';
 const ramen = 'My favourite food is spicy ramen';
