@@ -155,6 +155,23 @@ describe('a data directory remembers its embedder', () => {
 });
 
 describe('the default embedder', () => {
+  it('is recorded as soon as the local model is chosen for a new data directory', async () => {
+    const dataDir = dataDirectory();
+    const fake = packages({ local: fakeLocalEmbedder() });
+    await componentsFromEnvironment({ ENGRAM_HOME: dataDir }, { importModule: fake.importModule });
+    // A read creates the database; the next run must still take the local model.
+    writeFileSync(join(dataDir, 'engram.db'), '');
+    expect(readEmbedderRecords(dataDir).memories).toMatchObject({
+      name: 'local',
+      provider: 'transformers',
+    });
+    const again = await componentsFromEnvironment(
+      { ENGRAM_HOME: dataDir },
+      { importModule: fake.importModule },
+    );
+    expect(again.embedder.provider).toBe('transformers');
+  });
+
   it('is the local model when it can be had', async () => {
     const notices: string[] = [];
     const fake = packages({ local: fakeLocalEmbedder() });

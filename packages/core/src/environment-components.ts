@@ -1,7 +1,12 @@
 import { loadAdapter } from './adapter-descriptor.js';
 import { defaultDataDirectory } from './data-directory.js';
 import type { Embedder } from './embedder.js';
-import { hasUnrecordedData, readEmbedderRecords, recordingEmbedder } from './embedder-record.js';
+import {
+  hasUnrecordedData,
+  readEmbedderRecords,
+  recordEmbedder,
+  recordingEmbedder,
+} from './embedder-record.js';
 import { describeError, InvalidArgumentError } from './errors.js';
 import type { GraphStore } from './graph-store.js';
 import { createHashEmbedder } from './hash-embedder.js';
@@ -281,6 +286,11 @@ export async function componentsFromEnvironment(
   const embedder = embedded
     ? recordingEmbedder(resolved.embedder, wiring.dataDir, collection, resolved.name)
     : resolved.embedder;
+  // Recorded now, not at the first add: a database file created by a read in between would
+  // otherwise pass for data written before records existed, which keeps the hash embedder.
+  if (embedded && resolved.name !== undefined && isLocalName(resolved.name)) {
+    recordEmbedder(wiring.dataDir, collection, resolved.embedder, resolved.name);
+  }
   // `llm` and `graphStore` present but null (or undefined) turn them off; absent means "ask the environment".
   const llm =
     'llm' in options
