@@ -50,16 +50,17 @@ export function readEmbedderRecords(dataDir: string): Record<string, EmbedderRec
  * used the hash embedder unless OPENAI_API_KEY was set, and keep doing so.
  */
 export function hasUnrecordedData(dataDir: string): boolean {
-  const databases = (directory: string) => {
+  // The embedded store's files: `engram.db`, and the server's `projects/<project>.db`.
+  const projects = () => {
     try {
-      return readdirSync(directory).some((name) => name.endsWith('.db'));
+      return readdirSync(join(dataDir, 'projects')).some((name) => name.endsWith('.db'));
     } catch {
       return false;
     }
   };
   return (
     !existsSync(join(dataDir, embedderRecordFile)) &&
-    (databases(dataDir) || databases(join(dataDir, 'projects')))
+    (existsSync(join(dataDir, 'engram.db')) || projects())
   );
 }
 

@@ -12,6 +12,8 @@ import {
   type LLM,
   loadAdapter,
   type Memory,
+  readEmbedderRecords,
+  recordEmbedder,
   recordingEmbedder,
   resolveEmbedderFromEnvironment,
   resolveLLMFromEnvironment,
@@ -236,6 +238,16 @@ export function createProjectMemories(
         project,
       ));
     stores.set(project, vectorStore);
+    const collection = projectCollection(project);
+    // A local model is recorded as soon as a project opens with it: a project file created by a
+    // read would otherwise pass for data written before records existed (those keep hash).
+    if (
+      !store &&
+      embedder.provider === 'transformers' &&
+      !readEmbedderRecords(config.dataDir)[collection]
+    ) {
+      recordEmbedder(config.dataDir, collection, embedder);
+    }
     const historyStore =
       history.kind === 'shared'
         ? history.store
@@ -250,10 +262,10 @@ export function createProjectMemories(
       // Each project's file remembers its embedder: another one later is refused, not mixed in.
       embedder: store
         ? embedder
-        : recordingEmbedder(embedder, config.dataDir, projectCollection(project), undefined),
+        : recordingEmbedder(embedder, config.dataDir, collection, undefined),
       llm: llm ?? null,
       ...lockFor(vectorStore),
-      collection: projectCollection(project),
+      collection,
       actor: `project:${project}`,
       ...(config.historyTextRetentionMs === undefined
         ? {}
