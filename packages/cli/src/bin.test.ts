@@ -19,6 +19,9 @@ function childEnvironment(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, ENGRAM_LLM: 'none' };
   for (const name of ['OPENAI_API_KEY', 'ENGRAM_EMBEDDER', 'ENGRAM_HOME', 'ENGRAM_COLLECTION'])
     delete env[name];
+  // The default embedder is the local model: from ENGRAM_MODELS_DIR when set (CI sets it), never
+  // fetched from the hub by a test; without it, the hash embedder, named so that no notice is said.
+  if (!process.env.ENGRAM_MODELS_DIR) env.ENGRAM_EMBEDDER = 'hash';
   return env;
 }
 

@@ -216,8 +216,9 @@ export async function runCli(argv: string[], overrides: Partial<CliContext> = {}
     .addHelpText(
       'after',
       `
-Configuration: ENGRAM_HOME (data directory), ENGRAM_EMBEDDER (hash, openai:<model>, ...),
-ENGRAM_LLM (openai:<model>, ollama:<model>, none), OPENAI_API_KEY.
+Configuration: ENGRAM_HOME (data directory), ENGRAM_EMBEDDER (local, local:<model>, hash,
+openai:<model>, ...), ENGRAM_MODELS_DIR (local models), ENGRAM_LLM (openai:<model>,
+ollama:<model>, local:<gguf>, none), OPENAI_API_KEY.
 Without a key, memories are stored as given and search runs offline.`,
     );
 

@@ -77,8 +77,8 @@ export function defineAdapter<Kind extends AdapterKind>(
 
 /** The descriptors a loaded adapter package exports. */
 export function adapterDescriptorsOf(module: Record<string, unknown>): AdapterDescriptor[] {
-  const many = module.engramAdapters;
-  const one = module.engramAdapter;
+  const many = module?.engramAdapters;
+  const one = module?.engramAdapter;
   const list = Array.isArray(many) ? many : one === undefined ? [] : [one];
   return list.filter(
     (entry): entry is AdapterDescriptor =>

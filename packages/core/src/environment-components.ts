@@ -1,7 +1,13 @@
 import { loadAdapter } from './adapter-descriptor.js';
 import { defaultDataDirectory } from './data-directory.js';
 import type { Embedder } from './embedder.js';
-import { InvalidArgumentError } from './errors.js';
+import {
+  hasUnrecordedData,
+  readEmbedderRecords,
+  recordEmbedder,
+  recordingEmbedder,
+} from './embedder-record.js';
+import { describeError, InvalidArgumentError } from './errors.js';
 import type { GraphStore } from './graph-store.js';
 import { createHashEmbedder } from './hash-embedder.js';
 import { createInMemoryGraphStore } from './in-memory-graph-store.js';
@@ -50,7 +56,8 @@ async function loadModel<Kind extends 'llm' | 'embedder'>(
 }
 
 /**
- * The LLM named by the environment: `ENGRAM_LLM` (`openai:<model>`, `ollama:<model>`, or `none`),
+ * The LLM named by the environment: `ENGRAM_LLM` (`openai:<model>`, `ollama:<model>`,
+ * `local:<GGUF path or file name in ENGRAM_MODELS_DIR>` served by `@engram/llama-cpp`, or `none`),
  * else OpenAI's default small model when `OPENAI_API_KEY` is set, else none.
  */
 export async function resolveLLMFromEnvironment(
@@ -61,29 +68,143 @@ export async function resolveLLMFromEnvironment(
   if (name === 'none' || name === '' || (name === undefined && !env.OPENAI_API_KEY)) {
     return undefined;
   }
-  return loadModel('llm', name, wiringOf(env, importModule ? { importModule } : {}));
+  const wiring = wiringOf(env, importModule ? { importModule } : {});
+  if (name !== undefined && isLocalName(name)) {
+    const descriptor = await loadAdapter('llm', 'llama-cpp', {
+      purpose: `ENGRAM_LLM=${name}`,
+      ...(importModule ? { importModule } : {}),
+    });
+    return descriptor.create({ env, dataDir: wiring.dataDir, model: name });
+  }
+  return loadModel('llm', name, wiring);
+}
+
+/** Options of {@link resolveEmbedderFromEnvironment}. */
+export interface EmbedderFromEnvironmentOptions {
+  /** Imports adapter packages from the caller's location (the CLI and server pass their own). */
+  importModule?: ImportModule;
+  /** A data directory whose recorded embedder wins over the defaults. */
+  dataDir?: string;
+  /** The collection whose recorded embedder to follow; default any recorded one. */
+  collection?: string;
+  /**
+   * Receives the one line said when the hash embedder stands in for the local model. Default:
+   * stderr, once per process.
+   */
+  notice?: (line: string) => void;
+}
+
+/** An embedder with the name that configures it again, when it has one. */
+interface NamedEmbedder {
+  embedder: Embedder;
+  name: string | undefined;
+}
+
+let noticeGiven = false;
+
+function stderrNotice(line: string): void {
+  if (noticeGiven) return;
+  noticeGiven = true;
+  process.stderr.write(`${line}\n`);
+}
+
+function hashEmbedderNamed(name: string): Embedder {
+  const dimensions = name.includes(':') ? Number(name.split(':')[1]) : undefined;
+  if (dimensions !== undefined && !Number.isInteger(dimensions)) {
+    throw new InvalidArgumentError({
+      message: `ENGRAM_EMBEDDER=${name}: write hash or hash:<dimensions>, e.g. hash:384.`,
+    });
+  }
+  return createHashEmbedder(dimensions === undefined ? {} : { dimensions });
+}
+
+function isLocalName(name: string): boolean {
+  return name === 'local' || name.startsWith('local:');
+}
+
+/** `local` and `local:<model>` are served by `@engram/transformers`. */
+async function loadLocalEmbedder(name: string, wiring: Wiring): Promise<Embedder> {
+  const descriptor = await loadAdapter('embedder', 'transformers', {
+    purpose: `ENGRAM_EMBEDDER=${name}`,
+    ...(wiring.importModule ? { importModule: wiring.importModule } : {}),
+  });
+  return descriptor.create({ env: wiring.env, dataDir: wiring.dataDir, model: name });
+}
+
+async function embedderNamed(name: string, wiring: Wiring): Promise<Embedder> {
+  if (name.startsWith('hash')) return hashEmbedderNamed(name);
+  if (isLocalName(name)) return loadLocalEmbedder(name, wiring);
+  return loadModel('embedder', name, wiring);
 }
 
 /**
- * The embedder named by the environment: `ENGRAM_EMBEDDER` (`hash`, `hash:<dimensions>`,
- * `openai:<model>`, `ollama:<model>`), else OpenAI's default when `OPENAI_API_KEY` is set, else
- * the offline hash embedder.
+ * The zero-setup default: the local sentence-embedding model when `@engram/transformers` is
+ * installed and its model is on this machine or can be fetched, else the hash embedder with one
+ * line saying why and how to get the model.
+ */
+async function localOrHashEmbedder(
+  wiring: Wiring,
+  notice: (line: string) => void,
+): Promise<NamedEmbedder> {
+  let reason: string;
+  try {
+    const embedder = await loadLocalEmbedder('local', wiring);
+    const local = embedder as { isModelAvailable?: () => boolean; prepare?: () => Promise<void> };
+    // A model on disk loads on first use; one to fetch is fetched now, so a failure can fall back.
+    if (!(local.isModelAvailable?.() ?? false)) await local.prepare?.();
+    return { embedder, name: 'local' };
+  } catch (error) {
+    reason = describeError(error);
+  }
+  notice(
+    `[engram] Search matches words, not meaning: using the hash embedder because the local model is not available (${reason}). Install @engram/transformers and let it fetch all-MiniLM-L6-v2 once, or point ENGRAM_MODELS_DIR at a copy; set ENGRAM_EMBEDDER=hash to keep the hash embedder without this notice.`,
+  );
+  return { embedder: createHashEmbedder(), name: 'hash' };
+}
+
+async function resolveNamedEmbedder(
+  env: Environment,
+  options: EmbedderFromEnvironmentOptions,
+): Promise<NamedEmbedder> {
+  const wiring = wiringOf(env, {
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    ...(options.importModule ? { importModule: options.importModule } : {}),
+  });
+  const configured = env.ENGRAM_EMBEDDER?.trim() || undefined;
+  if (configured) return { embedder: await embedderNamed(configured, wiring), name: configured };
+  if (options.dataDir) {
+    const records = readEmbedderRecords(options.dataDir);
+    const record = options.collection
+      ? records[options.collection]
+      : Object.values(records).find((entry) => entry.name);
+    if (record?.name) {
+      return { embedder: await embedderNamed(record.name, wiring), name: record.name };
+    }
+    if (!env.OPENAI_API_KEY && hasUnrecordedData(options.dataDir)) {
+      return { embedder: createHashEmbedder(), name: 'hash' };
+    }
+  }
+  if (env.OPENAI_API_KEY)
+    return { embedder: await loadModel('embedder', undefined, wiring), name: undefined };
+  return localOrHashEmbedder(wiring, options.notice ?? stderrNotice);
+}
+
+/**
+ * The embedder named by the environment: `ENGRAM_EMBEDDER` (`local`, `local:<model>`, `hash`,
+ * `hash:<dimensions>`, `openai:<model>`, `ollama:<model>`); else the one the data directory
+ * recorded for the collection; else OpenAI's default when `OPENAI_API_KEY` is set; else the
+ * local model (`@engram/transformers`), or the offline hash embedder when that cannot be had.
+ * Data written before embedders were recorded keeps the hash embedder.
  */
 export async function resolveEmbedderFromEnvironment(
   env: Environment,
-  importModule?: ImportModule,
+  options?: ImportModule | EmbedderFromEnvironmentOptions,
 ): Promise<Embedder> {
-  const name = env.ENGRAM_EMBEDDER?.trim();
-  if (name?.startsWith('hash') || (!name && !env.OPENAI_API_KEY)) {
-    const dimensions = name?.includes(':') ? Number(name.split(':')[1]) : undefined;
-    if (dimensions !== undefined && !Number.isInteger(dimensions)) {
-      throw new InvalidArgumentError({
-        message: `ENGRAM_EMBEDDER=${name}: write hash or hash:<dimensions>, e.g. hash:384.`,
-      });
-    }
-    return createHashEmbedder(dimensions === undefined ? {} : { dimensions });
-  }
-  return loadModel('embedder', name, wiringOf(env, importModule ? { importModule } : {}));
+  const resolved = await resolveNamedEmbedder(
+    env,
+    typeof options === 'function' ? { importModule: options } : (options ?? {}),
+  );
+  return resolved.embedder;
 }
 
 /** The graph store named by `ENGRAM_GRAPH` (`kuzu`, `neo4j`, ..., `memory`, `none`), else none. */
@@ -152,8 +273,24 @@ export async function componentsFromEnvironment(
 ): Promise<ResolvedMemoryOptions> {
   const { dataDir: _dataDir, importModule: _importModule, ...options } = given;
   const wiring = wiringOf(env, given);
-  const embedder =
-    options.embedder ?? (await resolveEmbedderFromEnvironment(env, wiring.importModule));
+  const collection = options.collection ?? collectionFromEnvironment(env);
+  const embedded = !options.vectorStore;
+  const resolved: NamedEmbedder = options.embedder
+    ? { embedder: options.embedder, name: undefined }
+    : await resolveNamedEmbedder(env, {
+        ...(wiring.importModule ? { importModule: wiring.importModule } : {}),
+        ...(embedded ? { dataDir: wiring.dataDir, collection } : {}),
+      });
+  // The embedded store's collection remembers its embedder once it holds vectors, and refuses to
+  // embed with another; reading, deleting and history need no embedder and keep working.
+  const embedder = embedded
+    ? recordingEmbedder(resolved.embedder, wiring.dataDir, collection, resolved.name)
+    : resolved.embedder;
+  // Recorded now, not at the first add: a database file created by a read in between would
+  // otherwise pass for data written before records existed, which keeps the hash embedder.
+  if (embedded && resolved.name !== undefined && isLocalName(resolved.name)) {
+    recordEmbedder(wiring.dataDir, collection, resolved.embedder, resolved.name);
+  }
   // `llm` and `graphStore` present but null (or undefined) turn them off; absent means "ask the environment".
   const llm =
     'llm' in options
@@ -170,6 +307,6 @@ export async function componentsFromEnvironment(
     embedder,
     llm,
     graphStore,
-    collection: options.collection ?? collectionFromEnvironment(env),
+    collection,
   };
 }

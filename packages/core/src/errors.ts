@@ -163,6 +163,34 @@ export class DimensionMismatchError extends EngramError {
   }
 }
 
+/** Options of {@link EmbedderMismatchError}. */
+export interface EmbedderMismatchErrorOptions extends EngramErrorOptions {
+  /** The embedder the data was written with, `<provider>:<model>`. */
+  recorded: string;
+  /** The embedder configured now, `<provider>:<model>`. */
+  configured: string;
+}
+
+/**
+ * A collection's vectors were written by one embedder and another is configured now: their
+ * vectors cannot be compared, so nothing is read or written until the choice is made explicit.
+ */
+export class EmbedderMismatchError extends EngramError {
+  /** The embedder the data was written with, `<provider>:<model>`. */
+  readonly recorded: string;
+  /** The embedder configured now, `<provider>:<model>`. */
+  readonly configured: string;
+  constructor(options: EmbedderMismatchErrorOptions) {
+    super(options, 'embedder_mismatch');
+    this.name = 'EmbedderMismatchError';
+    this.recorded = options.recorded;
+    this.configured = options.configured;
+  }
+  static override isInstance(error: unknown): error is EmbedderMismatchError {
+    return hasMarker(error, 'embedder_mismatch');
+  }
+}
+
 /** The store or engine was used after `close()`. */
 export class ClosedError extends EngramError {
   constructor(options: EngramErrorOptions) {

@@ -24,7 +24,17 @@ export {
 } from './data-directory.js';
 export { parseDuration } from './duration.js';
 export type { Embedder, EmbedOptions, EmbedResult } from './embedder.js';
+export type { EmbedderRecord } from './embedder-record.js';
+export {
+  assertRecordedEmbedder,
+  embedderIdentity,
+  embedderRecordFile,
+  readEmbedderRecords,
+  recordEmbedder,
+  recordingEmbedder,
+} from './embedder-record.js';
 export type {
+  EmbedderFromEnvironmentOptions,
   EnvironmentWiringOptions,
   ResolvedMemoryOptions,
 } from './environment-components.js';
@@ -38,6 +48,7 @@ export {
 export type {
   AdapterCallErrorOptions,
   DimensionMismatchErrorOptions,
+  EmbedderMismatchErrorOptions,
   EngramErrorOptions,
   LLMOutputErrorOptions,
 } from './errors.js';
@@ -47,6 +58,7 @@ export {
   ClosedError,
   DimensionMismatchError,
   describeError,
+  EmbedderMismatchError,
   EngramError,
   InvalidArgumentError,
   LLMOutputError,

@@ -29,7 +29,11 @@ export interface MemoryOptions {
    * Default false.
    */
   requireDurableHistory?: boolean;
-  /** Turns texts into vectors. Default: `ENGRAM_EMBEDDER`, OpenAI when `OPENAI_API_KEY` is set, else the offline hash embedder. */
+  /**
+   * Turns texts into vectors. Default: `ENGRAM_EMBEDDER`, else the embedder the data directory
+   * recorded for the collection, else OpenAI when `OPENAI_API_KEY` is set, else the local model
+   * (`@engram/transformers`) when it can be had, else the offline hash embedder.
+   */
   embedder?: Embedder;
   /** Extracts and reconciles facts. `null` turns inference off. Default: `ENGRAM_LLM`, or OpenAI when `OPENAI_API_KEY` is set, else none. */
   llm?: LLM | null;

@@ -12,6 +12,9 @@ import {
   type LLM,
   loadAdapter,
   type Memory,
+  readEmbedderRecords,
+  recordEmbedder,
+  recordingEmbedder,
   resolveEmbedderFromEnvironment,
   resolveLLMFromEnvironment,
   type ScopeLock,
@@ -129,7 +132,10 @@ export function createProjectMemories(
 
   function loadModels() {
     models ??= (async () => {
-      const embedder = await resolveEmbedderFromEnvironment(config.env, importFromServer);
+      const embedder = await resolveEmbedderFromEnvironment(config.env, {
+        importModule: importFromServer,
+        ...(embedded ? { dataDir: config.dataDir } : {}),
+      });
       const llm = await resolveLLMFromEnvironment(config.env, importFromServer);
       return {
         embedder: instrumentEmbedder(embedder, metrics),
@@ -232,6 +238,16 @@ export function createProjectMemories(
         project,
       ));
     stores.set(project, vectorStore);
+    const collection = projectCollection(project);
+    // A local model is recorded as soon as a project opens with it: a project file created by a
+    // read would otherwise pass for data written before records existed (those keep hash).
+    if (
+      !store &&
+      embedder.provider === 'transformers' &&
+      !readEmbedderRecords(config.dataDir)[collection]
+    ) {
+      recordEmbedder(config.dataDir, collection, embedder);
+    }
     const historyStore =
       history.kind === 'shared'
         ? history.store
@@ -243,10 +259,13 @@ export function createProjectMemories(
       graphStore: graph ?? null,
       ...(historyStore ? { historyStore } : {}),
       requireDurableHistory: true,
-      embedder,
+      // Each project's file remembers its embedder: another one later is refused, not mixed in.
+      embedder: store
+        ? embedder
+        : recordingEmbedder(embedder, config.dataDir, collection, undefined),
       llm: llm ?? null,
       ...lockFor(vectorStore),
-      collection: projectCollection(project),
+      collection,
       actor: `project:${project}`,
       ...(config.historyTextRetentionMs === undefined
         ? {}

@@ -231,3 +231,32 @@ export function valuesAlongPath(
     return options.keepArrays ? [value, ...value] : value;
   });
 }
+
+/** Where a test finds the local models `pnpm models` assembles, and why it skips without them. */
+export interface LocalModelsForTests {
+  /** `ENGRAM_MODELS_DIR`, when set. */
+  modelsDir: string | undefined;
+  /** Empty, or ` (skipped: ...)` to put in the title of the tests that need the models. */
+  skipNote: string;
+}
+
+/**
+ * `ENGRAM_MODELS_DIR` for tests of real local models: they skip without it, saying why, except
+ * under `CI=true`, where a missing directory is an error.
+ */
+export function localModelsForTests(
+  env: Record<string, string | undefined> = process.env,
+): LocalModelsForTests {
+  const modelsDir = env.ENGRAM_MODELS_DIR?.trim() || undefined;
+  if (!modelsDir && env.CI === 'true') {
+    throw new Error(
+      'ENGRAM_MODELS_DIR is not set under CI=true: run `pnpm models` and export its last line (.ci/run does).',
+    );
+  }
+  return {
+    modelsDir,
+    skipNote: modelsDir
+      ? ''
+      : ' (skipped: ENGRAM_MODELS_DIR is not set; run `pnpm models` and export its last line)',
+  };
+}
