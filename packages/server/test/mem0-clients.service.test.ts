@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { extractionSchemaName } from '@engram/core';
+import { type FakeChatRequest, type FakeOpenAIServer, startFakeOpenAI } from '@engram/fake-openai';
 import type { MemoryClient as MemoryClientType } from 'mem0ai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensurePythonMem0, pythonMem0Version } from './python-mem0.js';
@@ -17,23 +19,45 @@ const { MemoryClient, AuthenticationError, MemoryNotFoundError, ValidationError 
   'mem0ai'
 );
 
+/** Extraction: each user line becomes the fact "Fact: <line>". Reconciliation: new facts are added. */
+function chat(request: FakeChatRequest): unknown {
+  const format = request.responseFormat as { json_schema?: { name?: string } } | undefined;
+  const content = String(request.messages.at(-1)?.content ?? '');
+  if (format?.json_schema?.name === extractionSchemaName) {
+    return { facts: [...content.matchAll(/^user: (.*)$/gm)].map((match) => `Fact: ${match[1]}`) };
+  }
+  const [, facts] = /\n\nNew facts:\n(.*)$/s.exec(content) ?? [];
+  return {
+    memory: (JSON.parse(facts ?? '[]') as string[]).map((text) => ({ event: 'ADD', id: '', text })),
+  };
+}
+
+let fake: FakeOpenAIServer;
 let dataDir: { path: string; dispose(): Promise<void> };
 let server: EngramServer;
 let alpha: { key: string };
 let beta: { key: string };
 
 beforeAll(async () => {
+  fake = await startFakeOpenAI({ chat });
   dataDir = await temporaryDataDir();
   alpha = createKey(dataDir.path, 'alpha');
   beta = createKey(dataDir.path, 'beta');
   server = await startEngramServer(dataDir.path, {
-    env: { ENGRAM_RATE_LIMIT_RPS: '100000', ENGRAM_RATE_LIMIT_BURST: '100000' },
+    env: {
+      ENGRAM_LLM: 'openai:gpt-4.1-mini',
+      OPENAI_API_KEY: 'sk-test',
+      OPENAI_BASE_URL: fake.url,
+      ENGRAM_RATE_LIMIT_RPS: '100000',
+      ENGRAM_RATE_LIMIT_BURST: '100000',
+    },
   });
 });
 
 afterAll(async () => {
   await server?.stop();
   await dataDir?.dispose();
+  await fake?.close();
 });
 
 interface PlatformMemory {
@@ -79,10 +103,16 @@ describe('npm mem0ai MemoryClient against engram serve', () => {
       const answer = await server.request(`/v1/event/${queued.eventId}/`, {
         headers: { Authorization: `Token ${alpha.key}` },
       });
-      const body = answer.body as { status: string; results: Array<{ id: string }> };
+      const body = answer.body as {
+        status: string;
+        results: Array<{ id: string; data: { memory: string } }>;
+      };
       return body.status === 'SUCCEEDED' || body.status === 'FAILED' ? body : undefined;
     });
     expect(event.status).toBe('SUCCEEDED');
+    expect(event.results.map((change) => change.data.memory)).toEqual([
+      'Fact: I play chess on Sundays',
+    ]);
     ids.chess = event.results[0]!.id;
     const other = await server.request(`/v1/event/${queued.eventId}/`, {
       headers: { Authorization: `Token ${beta.key}` },

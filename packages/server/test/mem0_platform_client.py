@@ -84,7 +84,7 @@ def add_async():
             break
         time.sleep(0.2)
     check(event["status"] == "SUCCEEDED", f"event {event}")
-    check(event["results"][0]["data"]["memory"] == "My sister lives in Lisbon", f"event {event}")
+    check(event["results"][0]["data"]["memory"] == "Fact: My sister lives in Lisbon", f"event {event}")
     state["family"] = event["results"][0]["id"]
 
 
