@@ -119,6 +119,9 @@ describe('mem0 platform routes', () => {
     expect(summary.status).toBe(501);
     expect(summary.body.detail).toContain('POST /v1/summary/');
     expect((await call('/v2/memories/', { method: 'POST', body: {} })).status).toBe(501);
+    const wrongMethod = await call('/v1/batch/', { method: 'POST', body: {} });
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.body.detail).toContain('PUT, DELETE');
     const missing = await call('/v1/nothing');
     expect(missing.status).toBe(404);
     expect(missing.body).toMatchObject({ error: { code: 'not_found' } });

@@ -268,10 +268,39 @@ const batchDeleteRoute = platformRoute({
   responses: { 200: json(platformMessageSchema, 'Deleted.'), ...notFound },
 });
 
+const platformRoutes = [
+  pingRoute,
+  addRoute,
+  eventRoute,
+  searchRoute,
+  listRoute,
+  getRoute,
+  updateRoute,
+  deleteRoute,
+  historyRoute,
+  deleteAllRoute,
+  batchUpdateRoute,
+  batchDeleteRoute,
+].map((route) => ({
+  method: route.method.toUpperCase(),
+  pattern: new RegExp(`^${route.path.replace(/\{[^}]+\}/g, '[^/]+')}$`),
+}));
+
 function notImplemented(c: Context<AppEnv>): Response {
   const { method, path } = c.req;
   if (!isMem0PlatformPath(path)) {
     throw new ApiError(404, 'not_found', `No route ${method} ${path}; see /openapi.json.`);
+  }
+  const allowed = platformRoutes
+    .filter((route) => route.pattern.test(path))
+    .map((route) => route.method);
+  if (allowed.length > 0) {
+    throw new ApiError(
+      405,
+      'method_not_allowed',
+      `${path} answers ${allowed.join(', ')}, not ${method}.`,
+      { Allow: allowed.join(', ') },
+    );
   }
   const message = `${method} ${path} is a mem0 platform route Engram does not implement (Engram serves ping, add, search, list, get, update, delete, delete all, history, batch update and delete, and add events); see /openapi.json.`;
   return c.json(mem0ErrorBody('not_implemented', message), 501);
@@ -376,7 +405,7 @@ export function registerMem0PlatformRoutes(app: OpenAPIHono<AppEnv>, context: Ap
     refuseUnsupported(input, ['categories', 'reference_date']);
     const selection = requireScope(
       translateMem0Filters(
-        input.metadata
+        input.metadata && Object.keys(input.metadata).length > 0
           ? { AND: [input.filters ?? {}, { metadata: input.metadata }] }
           : input.filters,
         {
