@@ -94,6 +94,30 @@ describe('mem0 platform routes', () => {
     expect(refused.body).toMatchObject({ code: 'unauthorized', detail: expect.any(String) });
   });
 
+  it('counts "Token <key>" requests against the key\'s rate limit, answering 429 in mem0\'s shape', async () => {
+    const strict = createRateLimiter({ requestsPerSecond: 0.001, burst: 1 });
+    const seen: string[] = [];
+    context.takeToken = async (keyId) => {
+      seen.push(keyId);
+      return strict.take(keyId);
+    };
+    try {
+      expect((await call('/v1/ping/')).status).toBe(200);
+      const limited = await app.request('/v3/memories/', {
+        method: 'POST',
+        headers: { Authorization: `Token ${alphaKey}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ filters: { user_id: 'u' } }),
+      });
+      expect(limited.status).toBe(429);
+      expect(limited.headers.get('Retry-After')).not.toBeNull();
+      expect(await limited.json()).toMatchObject({ code: 'rate_limited' });
+      expect((await call('/v1/memories?userId=u')).status).toBe(429);
+      expect(new Set(seen).size).toBe(1);
+    } finally {
+      delete context.takeToken;
+    }
+  });
+
   it("answers errors in mem0's shape on platform paths only", async () => {
     const platform = await call('/v3/memories/search/', { method: 'POST', body: { query: '' } });
     expect(platform.status).toBe(400);
