@@ -205,7 +205,7 @@ describe(`PyPI mem0ai ${pythonMem0Version} MemoryClient against engram serve`, (
   const outcomes = new Map<string, { ok: boolean; error?: string }>();
 
   beforeAll(async () => {
-    const python = ensurePythonMem0();
+    const python = await ensurePythonMem0();
     const script = fileURLToPath(new URL('./mem0_platform_client.py', import.meta.url));
     const child = spawn(python, [script, server.url, alpha.key, beta.key], {
       env: { ...process.env, MEM0_TELEMETRY: 'false', MEM0_DIR: dataDir.path },
