@@ -86,14 +86,23 @@ describe('createServerApp', () => {
       '/metrics',
       '/readyz',
       '/search',
+      '/v1/batch/',
+      '/v1/event/{event_id}/',
       '/v1/export',
       '/v1/import',
       '/v1/jobs/{id}',
       '/v1/memories',
+      '/v1/memories/',
       '/v1/memories/{id}',
       '/v1/memories/{id}/history',
+      '/v1/memories/{memory_id}/',
+      '/v1/memories/{memory_id}/history/',
+      '/v1/ping/',
       '/v1/reset',
       '/v1/search',
+      '/v3/memories/',
+      '/v3/memories/add/',
+      '/v3/memories/search/',
     ]);
     expect(document.paths['/v1/memories']!.post!.security).toEqual([
       { bearerAuth: [] },
@@ -102,6 +111,7 @@ describe('createServerApp', () => {
     expect(Object.keys(document.components.securitySchemes)).toEqual([
       'bearerAuth',
       'apiKeyHeader',
+      'tokenAuth',
     ]);
     expect(document.components.schemas).toHaveProperty('AddRequest');
   });

@@ -8,6 +8,11 @@ import { registerApiRoutes } from './api-routes.js';
 import type { AppContext, AppEnv } from './app-context.js';
 import { ApiError, answerForError } from './http-errors.js';
 import { registerMcpRoute } from './mcp-endpoint.js';
+import {
+  isMem0PlatformPath,
+  mem0ErrorBody,
+  registerMem0PlatformRoutes,
+} from './mem0-platform-routes.js';
 import { registerMem0Routes } from './mem0-routes.js';
 import { withSpan } from './tracing.js';
 
@@ -25,6 +30,11 @@ function describeZodError(error: z.ZodError): string {
 
 function errorBody(code: string, message: string) {
   return { error: { code, message } };
+}
+
+/** The error body of a request: mem0's shape on the mem0 platform routes, else the API's. */
+function errorBodyFor(c: Context, code: string, message: string) {
+  return isMem0PlatformPath(c.req.path) ? mem0ErrorBody(code, message) : errorBody(code, message);
 }
 
 /** The API key sent as `Authorization: Bearer <key>` (or `Token <key>`) or `X-API-Key`. */
@@ -83,7 +93,7 @@ function answerError(error: unknown, c: Context, context: AppContext): Response 
   for (const [name, value] of Object.entries(answer.headers)) c.header(name, value);
   // The rest of an oversized body is never read, so the connection cannot carry another request.
   if (answer.status === 413) c.header('Connection', 'close');
-  return c.json(errorBody(answer.code, answer.message), answer.status as 400);
+  return c.json(errorBodyFor(c, answer.code, answer.message), answer.status as 400);
 }
 
 /**
@@ -113,7 +123,7 @@ export function createServerApp(context: AppContext): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({
     defaultHook: (result, c) => {
       if (!result.success) {
-        return c.json(errorBody('invalid_argument', describeZodError(result.error)), 400);
+        return c.json(errorBodyFor(c, 'invalid_argument', describeZodError(result.error)), 400);
       }
     },
   });
@@ -202,7 +212,16 @@ export function createServerApp(context: AppContext): OpenAPIHono<AppEnv> {
     c.header('X-RateLimit-Remaining', String(decision.remaining));
     await next();
   };
-  for (const path of ['/v1/*', '/memories', '/memories/*', '/search', '/mcp']) {
+  for (const path of [
+    '/v1/*',
+    '/v2/*',
+    '/v3/*',
+    '/api/*',
+    '/memories',
+    '/memories/*',
+    '/search',
+    '/mcp',
+  ]) {
     app.use(path, authenticate);
   }
 
@@ -296,6 +315,7 @@ export function createServerApp(context: AppContext): OpenAPIHono<AppEnv> {
 
   registerApiRoutes(app, context);
   registerMem0Routes(app, context);
+  registerMem0PlatformRoutes(app, context);
   registerMcpRoute(app, context);
 
   app.doc31('/openapi.json', {
@@ -321,7 +341,7 @@ export function createServerApp(context: AppContext): OpenAPIHono<AppEnv> {
       const code =
         status === 413 ? 'payload_too_large' : status === 401 ? 'unauthorized' : 'invalid_argument';
       return c.json(
-        errorBody(code, error.message || 'The request is malformed.'),
+        errorBodyFor(c, code, error.message || 'The request is malformed.'),
         status >= 400 && status < 500 ? status : 400,
       );
     }
