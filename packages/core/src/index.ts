@@ -34,6 +34,7 @@ export {
   graphStoreFromEnvironment,
   resolveEmbedderFromEnvironment,
   resolveLLMFromEnvironment,
+  resolveRerankerFromEnvironment,
 } from './environment-components.js';
 export type {
   AdapterCallErrorOptions,
