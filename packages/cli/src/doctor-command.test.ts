@@ -24,7 +24,12 @@ async function doctor(env: Record<string, string>, flags: string[] = ['--json'])
   let stdout = '';
   const code = await runCli(['doctor', ...flags, '--data-dir', directory], {
     env,
-    stdout: { write: (chunk: string) => ((stdout += chunk), true) } as never,
+    stdout: {
+      write: (chunk: string) => {
+        stdout += chunk;
+        return true;
+      },
+    } as never,
     stderr: { write: () => true } as never,
   });
   return { code, stdout };
