@@ -128,7 +128,10 @@ describe('createServerApp', () => {
   });
 
   it('fails readiness while shutting down', async () => {
-    expect((await app.request('/readyz')).status).toBe(200);
+    const ready = await app.request('/readyz');
+    expect(ready.status).toBe(200);
+    // The models are probed once and reported beside the checks.
+    expect(await ready.json()).toMatchObject({ models: { embedder: 'ok', llm: 'off' } });
     context.state.shuttingDown = true;
     try {
       const answer = await app.request('/readyz');
