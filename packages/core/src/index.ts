@@ -198,4 +198,5 @@ export {
   tokenize,
   unsafeCharacterMessage,
 } from './text.js';
+export type { OperationUsage } from './usage-meter.js';
 export type * from './vector-store.js';

@@ -7,6 +7,7 @@ import type { LLM } from './llm.js';
 import type { Reranker } from './reranker.js';
 import type { Scope } from './scope.js';
 import type { ScopeLock } from './scope-lock.js';
+import type { OperationUsage } from './usage-meter.js';
 import type { JsonValue, VectorStore } from './vector-store.js';
 
 /**
@@ -161,6 +162,8 @@ export interface AddResult {
   relations?: GraphChanges;
   /** Problems that did not stop the call, e.g. an LLM answer that had to be repaired or dropped. */
   warnings?: string[];
+  /** Model calls and tokens this add cost, as the providers reported them. */
+  usage?: OperationUsage;
 }
 
 /** Options of {@link Memory.search}. */
@@ -183,6 +186,8 @@ export interface SearchResult {
   results: SearchResultItem[];
   /** Matching graph relations, when graph memory is configured. */
   relations?: RelationItem[];
+  /** Model calls and tokens this search cost, as the providers reported them. */
+  usage?: OperationUsage;
 }
 
 /** Options of {@link Memory.list}. */

@@ -39,6 +39,7 @@ import type { Message } from './prompts.js';
 import { matchesScope, normalizeScope, type Scope, scopeOf } from './scope.js';
 import { searchMemories } from './search-memories.js';
 import { textHash } from './text.js';
+import { withUsage } from './usage-meter.js';
 import type { StoredRecord } from './vector-store.js';
 
 /** Options of the calls that take nothing but a cancellation signal. */
@@ -142,7 +143,7 @@ export class Memory {
       infer,
       abortSignal: options.abortSignal,
     };
-    return addMemories(engine, request);
+    return withUsage(() => addMemories(engine, request));
   }
 
   /**
@@ -154,7 +155,8 @@ export class Memory {
     checkQuery(query);
     const limit = checkLimit(options.limit, 10);
     checkThreshold(options.threshold);
-    return searchMemories(await this.#ready(), { query, scope, limit, options });
+    const engine = await this.#ready();
+    return withUsage(() => searchMemories(engine, { query, scope, limit, options }));
   }
 
   /**

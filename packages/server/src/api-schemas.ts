@@ -185,6 +185,18 @@ export const graphChangesSchema = z
   })
   .openapi('GraphChanges');
 
+export const usageSchema = z
+  .object({
+    llmCalls: z.number().int(),
+    inputTokens: z.number().int(),
+    outputTokens: z.number().int(),
+    embeddingCalls: z.number().int(),
+    embeddingTokens: z.number().int(),
+  })
+  .openapi('Usage', {
+    description: 'Model calls and tokens the operation cost, as the providers reported them.',
+  });
+
 export const addResultSchema = z
   .object({
     results: z.array(memoryChangeSchema),
@@ -192,6 +204,7 @@ export const addResultSchema = z
       description: 'What graph memory changed; present when graph memory is on.',
     }),
     warnings: z.array(z.string()).optional(),
+    usage: usageSchema.optional(),
   })
   .openapi('AddResult');
 
@@ -242,6 +255,7 @@ export const searchResponseSchema = z
       description:
         'Graph relations of the scope that match the query, best first; present when graph memory is on.',
     }),
+    usage: usageSchema.optional(),
   })
   .openapi('SearchResponse');
 
