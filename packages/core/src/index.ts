@@ -168,6 +168,7 @@ export {
 export type { Environment, ImportModule } from './providers.js';
 export { loadAdapterPackage } from './providers.js';
 export type { Reranker, RerankOptions, RerankResult } from './reranker.js';
+export type { RewriteQueryOption } from './rewrite-query.js';
 export type { Scope, ScopeField } from './scope.js';
 export {
   matchesScope,

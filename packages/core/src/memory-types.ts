@@ -5,6 +5,7 @@ import type { GraphStore } from './graph-store.js';
 import type { HistoryStore } from './history-store.js';
 import type { LLM } from './llm.js';
 import type { Reranker } from './reranker.js';
+import type { RewriteQueryOption } from './rewrite-query.js';
 import type { Scope } from './scope.js';
 import type { ScopeLock } from './scope-lock.js';
 import type { OperationUsage } from './usage-meter.js';
@@ -178,6 +179,12 @@ export interface SearchOptions extends ScopedOptions {
   keywordSearch?: boolean;
   /** Run the configured reranker. Default true when one is configured. */
   rerank?: boolean;
+  /**
+   * Rewrite a conversational question into a standalone query with one small LLM call before
+   * searching (its tokens are in `usage`). `true`, or `{ conversation }` with the chat the
+   * question came from, so references ("what did she say about it?") can be resolved. Default off.
+   */
+  rewriteQuery?: RewriteQueryOption;
 }
 
 /** Result of {@link Memory.search}. */
@@ -188,6 +195,8 @@ export interface SearchResult {
   relations?: RelationItem[];
   /** Model calls and tokens this search cost, as the providers reported them. */
   usage?: OperationUsage;
+  /** The query searched for, when `rewriteQuery` rewrote it. */
+  rewrittenQuery?: string;
 }
 
 /** Options of {@link Memory.list}. */

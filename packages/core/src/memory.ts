@@ -36,6 +36,7 @@ import type {
   UpdateOptions,
 } from './memory-types.js';
 import type { Message } from './prompts.js';
+import { rewriteQuery } from './rewrite-query.js';
 import { matchesScope, normalizeScope, type Scope, scopeOf } from './scope.js';
 import { searchMemories } from './search-memories.js';
 import { textHash } from './text.js';
@@ -156,7 +157,13 @@ export class Memory {
     const limit = checkLimit(options.limit, 10);
     checkThreshold(options.threshold);
     const engine = await this.#ready();
-    return withUsage(() => searchMemories(engine, { query, scope, limit, options }));
+    const rewrite = options.rewriteQuery;
+    return withUsage(async () => {
+      if (!rewrite) return searchMemories(engine, { query, scope, limit, options });
+      const rewritten = await rewriteQuery(engine.llm, query, rewrite, options.abortSignal);
+      const result = await searchMemories(engine, { query: rewritten, scope, limit, options });
+      return { ...result, rewrittenQuery: rewritten };
+    });
   }
 
   /**

@@ -49,4 +49,38 @@ describe('usage of an operation', () => {
     });
     await memory.close();
   });
+
+  it('rewriteQuery: one small LLM call, its tokens reported, off by default', async () => {
+    const prompts: string[] = [];
+    const llm: LLM = {
+      specificationVersion: 'v1',
+      provider: 'test',
+      modelId: 'rewriter',
+      async generate({ messages }) {
+        prompts.push(messages.map((message) => message.content).join('\n'));
+        return {
+          text: '"Where does Alice go hiking?"',
+          usage: { inputTokens: 40, outputTokens: 6 },
+        };
+      },
+    };
+    const memory = new Memory({
+      vectorStore: createInMemoryStore(),
+      embedder: createHashEmbedder(),
+      llm,
+      graphStore: null,
+    });
+    await memory.add('Alice goes hiking in the Alps', { userId: 'alice', infer: false });
+    const plain = await memory.search('where does she go?', { userId: 'alice' });
+    expect(plain.usage?.llmCalls).toBe(0);
+    expect(plain.rewrittenQuery).toBeUndefined();
+    const rewritten = await memory.search('where does she go?', {
+      userId: 'alice',
+      rewriteQuery: { conversation: [{ role: 'user', content: 'Tell me about Alice.' }] },
+    });
+    expect(rewritten.rewrittenQuery).toBe('Where does Alice go hiking?');
+    expect(rewritten.usage).toMatchObject({ llmCalls: 1, inputTokens: 40, outputTokens: 6 });
+    expect(prompts.at(-1)).toContain('user: Tell me about Alice.');
+    await memory.close();
+  });
 });

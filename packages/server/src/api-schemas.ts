@@ -237,6 +237,10 @@ export const searchRequestSchema = z
     threshold: thresholdSchema,
     keywordSearch: z.boolean().optional(),
     rerank: z.boolean().optional(),
+    rewriteQuery: z.boolean().optional().openapi({
+      description:
+        'Rewrite a conversational question into a standalone query with one small LLM call first (needs an LLM; its tokens are in usage). Default false.',
+    }),
   })
   .openapi('SearchRequest');
 
@@ -256,6 +260,9 @@ export const searchResponseSchema = z
         'Graph relations of the scope that match the query, best first; present when graph memory is on.',
     }),
     usage: usageSchema.optional(),
+    rewrittenQuery: z.string().optional().openapi({
+      description: 'The query searched for, when rewriteQuery rewrote it.',
+    }),
   })
   .openapi('SearchResponse');
 
