@@ -28,8 +28,9 @@ export interface ProjectMemories {
   /** Throws when the configured stores cannot be reached. */
   check(): Promise<void>;
   /**
-   * One tiny call to the embedder and the LLM, as `engram doctor` makes: `ok` or what failed,
-   * per model. Answers are cached for a minute, so probes cost the providers next to nothing.
+   * One tiny call to the embedder and the LLM, as `engram doctor` makes: `ok`, `off` or what
+   * failed, per model (`checking` until the first answer). Answers the last result at once and
+   * refreshes it in the background at most once a minute, so probes cost next to nothing.
    */
   checkModels?(): Promise<Record<string, string>>;
   /** Memories per project opened by this process. */
@@ -275,7 +276,11 @@ export function createProjectMemories(
     return own ?? (redisLock ? 'redis' : 'none (adds take turns within each process only)');
   }
 
-  let modelChecks: { at: number; result: Promise<Record<string, string>> } | undefined;
+  let modelChecks: { at: number; result: Record<string, string>; probing: boolean } = {
+    at: Number.NEGATIVE_INFINITY,
+    result: { embedder: 'checking', llm: 'checking' },
+    probing: false,
+  };
   async function probeModels(): Promise<Record<string, string>> {
     const outcome = async (call: () => Promise<unknown>) => {
       try {
@@ -309,11 +314,15 @@ export function createProjectMemories(
 
   return {
     checkModels() {
+      // Stale-while-revalidate: a readiness probe never waits for a model provider.
       const now = Date.now();
-      if (!modelChecks || now - modelChecks.at > 60_000) {
-        modelChecks = { at: now, result: probeModels() };
+      if (!modelChecks.probing && now - modelChecks.at > 60_000) {
+        modelChecks.probing = true;
+        void probeModels().then((result) => {
+          modelChecks = { at: Date.now(), result, probing: false };
+        });
       }
-      return modelChecks.result;
+      return Promise.resolve(modelChecks.result);
     },
     memory(project) {
       let memory = memories.get(project);

@@ -238,7 +238,7 @@ export function createServerApp(context: AppContext): OpenAPIHono<AppEnv> {
     checks: z.record(z.string(), z.string()),
     models: z.record(z.string(), z.string()).optional().openapi({
       description:
-        'One tiny call to the embedder and the LLM (cached for a minute): `ok`, `off`, or what failed. Reported, but a model provider outage does not take replicas out of service.',
+        'The last result of one tiny call to the embedder and the LLM, refreshed in the background at most once a minute: `ok`, `off`, `checking`, or what failed. Reported, but a model provider outage does not take replicas out of service.',
     }),
   });
   app.openapi(
