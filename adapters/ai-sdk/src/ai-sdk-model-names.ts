@@ -22,6 +22,7 @@ import {
   loadProvider,
 } from './ai-sdk-provider-loader.js';
 import { createAISDKReranker } from './ai-sdk-reranker.js';
+import { retryEmbedder, retryLLM, retryReranker } from './ai-sdk-retry.js';
 
 /** The LLM used when none is named: `openai:gpt-4.1-mini`. */
 export const defaultLLMName = 'openai:gpt-4.1-mini';
@@ -98,7 +99,10 @@ export interface ModelNameOptions {
    * `AWS_REGION`, ...), and `ENGRAM_EMBEDDER_DIMENSIONS`. Defaults to `process.env`.
    */
   env?: Record<string, string | undefined>;
-  /** Retries the AI SDK makes on retryable failures (429, 5xx, lost connections). Default 2. */
+  /**
+   * Retries after a 429 (waiting as `Retry-After` says, up to a minute), a 5xx or a lost
+   * connection; other failures are not retried. Default 2.
+   */
   maxRetries?: number;
   /** API key of this model; wins over every environment variable. */
   apiKey?: string;
@@ -339,9 +343,8 @@ function missingModel(prefix: string, kind: string): never {
   });
 }
 
-function retries(options: ModelNameOptions) {
-  return options.maxRetries === undefined ? {} : { maxRetries: options.maxRetries };
-}
+// Retries are this package's (429, 5xx, lost connections only; see ai-sdk-retry.ts), not the SDK's.
+const retries = (_options: ModelNameOptions) => ({ maxRetries: 0 });
 
 function parseDimensions(value: string, where: string): number {
   const dimensions = Number(value);
@@ -380,16 +383,20 @@ export function createLLMFromName(name: string, options: ModelNameOptions = {}):
   rejectUnknownParameters(name, parameters, []);
   if (!isCatalogPrefix(prefix)) {
     const provider = builtInProvider(prefix, 'llm', options, env);
-    return createAISDKLLM({ model: provider.chat(modelId), ...retries(options) });
+    return retryLLM(
+      createAISDKLLM({ model: provider.chat(modelId), ...retries(options) }),
+      options.maxRetries,
+    );
   }
   const { entry, load } = catalogProvider(prefix, 'llm', options, env);
-  return lazyLLM({ provider: prefix, modelId }, async () => {
+  const llm = lazyLLM({ provider: prefix, modelId }, async () => {
     const provider = await load();
     const model = entry.languageModel
       ? entry.languageModel(provider, modelId)
       : (provider.languageModel?.(modelId) ?? missingModel(prefix, 'language'));
     return createAISDKLLM({ model: model as LanguageModel, ...retries(options) });
   });
+  return retryLLM(llm, options.maxRetries);
 }
 
 /**
@@ -423,7 +430,7 @@ export function createEmbedderFromName(name: string, options: ModelNameOptions =
   if (!isCatalogPrefix(prefix)) {
     const provider = builtInProvider(prefix, 'embedder', options, env);
     const shortens = prefix === 'openai' && modelId.startsWith('text-embedding-3');
-    return createAISDKEmbedder({
+    const embedder = createAISDKEmbedder({
       model: provider.embedding(modelId),
       dimensions,
       ...(explicit !== undefined && shortens
@@ -431,26 +438,31 @@ export function createEmbedderFromName(name: string, options: ModelNameOptions =
         : {}),
       ...retries(options),
     });
+    return retryEmbedder(embedder, options.maxRetries);
   }
   const { entry, load } = catalogProvider(prefix, 'embedder', options, env);
   const maxEmbeddingsPerCall = entry.maxEmbeddingsPerCall?.(modelId) ?? 96;
-  return lazyEmbedder({ provider: prefix, modelId, dimensions, maxEmbeddingsPerCall }, async () => {
-    const provider = await load();
-    const model =
-      provider.embeddingModel?.(modelId) ??
-      provider.textEmbeddingModel?.(modelId) ??
-      missingModel(prefix, 'embedding');
-    const embeddingOptions = entry.embeddingOptions;
-    return createAISDKEmbedder({
-      model: model as EmbeddingModel,
-      dimensions,
-      maxEmbeddingsPerCall,
-      ...(embeddingOptions === undefined
-        ? {}
-        : { providerOptions: (purpose) => embeddingOptions(modelId, purpose, explicit) }),
-      ...retries(options),
-    });
-  });
+  const embedder = lazyEmbedder(
+    { provider: prefix, modelId, dimensions, maxEmbeddingsPerCall },
+    async () => {
+      const provider = await load();
+      const model =
+        provider.embeddingModel?.(modelId) ??
+        provider.textEmbeddingModel?.(modelId) ??
+        missingModel(prefix, 'embedding');
+      const embeddingOptions = entry.embeddingOptions;
+      return createAISDKEmbedder({
+        model: model as EmbeddingModel,
+        dimensions,
+        maxEmbeddingsPerCall,
+        ...(embeddingOptions === undefined
+          ? {}
+          : { providerOptions: (purpose) => embeddingOptions(modelId, purpose, explicit) }),
+        ...retries(options),
+      });
+    },
+  );
+  return retryEmbedder(embedder, options.maxRetries);
 }
 
 /**
@@ -489,7 +501,7 @@ export function createRerankerFromName(name: string, options: ModelNameOptions =
     return missingModel(prefix, 'reranking');
   }
   const { load } = catalogProvider(prefix, 'reranker', options, env);
-  return lazyReranker({ provider: prefix, modelId }, async () => {
+  const reranker = lazyReranker({ provider: prefix, modelId }, async () => {
     const provider = await load();
     const model =
       provider.rerankingModel?.(modelId) ??
@@ -497,4 +509,5 @@ export function createRerankerFromName(name: string, options: ModelNameOptions =
       missingModel(prefix, 'reranking');
     return createAISDKReranker({ model: model as RerankingModel, ...retries(options) });
   });
+  return retryReranker(reranker, options.maxRetries);
 }

@@ -473,6 +473,53 @@ describe('rerankers against local servers speaking each API (not the hosted serv
   });
 });
 
+describe('retries of models built by name', () => {
+  async function compatible() {
+    const server = await serve(openAIChatReply);
+    const llm = createLLMFromName('openai-compatible:qwen2.5-7b', {
+      env: { ENGRAM_LLM_BASE_URL: `${server.url}/v1` },
+    });
+    return { server, llm };
+  }
+  const ask = (llm: ReturnType<typeof createLLMFromName>) =>
+    llm.generate({ messages: [{ role: 'user', content: 'x' }] }).catch((caught: unknown) => caught);
+
+  it.each([408, 409, 400])('%i is not retried', async (status) => {
+    const { server, llm } = await compatible();
+    server.failNext(1, { status, headers: { 'retry-after': '0' }, body: openAIError(status) });
+    expect(AdapterCallError.isInstance(await ask(llm))).toBe(true);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('a Retry-After beyond a minute is not waited for: a retryable error at once', async () => {
+    const { server, llm } = await compatible();
+    server.failNext(1, { status: 429, headers: { 'retry-after': '3600' }, body: openAIError(429) });
+    const error = await ask(llm);
+    expect(AdapterCallError.isInstance(error)).toBe(true);
+    expect((error as AdapterCallError).isRetryable).toBe(true);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('retry-after-ms is honoured and maxRetries bounds the budget', async () => {
+    const server = await serve(openAIChatReply);
+    const llm = createLLMFromName('openai-compatible:qwen2.5-7b', {
+      env: { ENGRAM_LLM_BASE_URL: `${server.url}/v1` },
+      maxRetries: 4,
+    });
+    server.failNext(5, { status: 503, headers: { 'retry-after-ms': '1' }, body: openAIError(503) });
+    expect(AdapterCallError.isInstance(await ask(llm))).toBe(true);
+    expect(server.requests).toHaveLength(5);
+  });
+
+  it('a lost connection: a retryable error once the retries are spent', async () => {
+    const { server, llm } = await compatible();
+    await server.close();
+    const error = await ask(llm);
+    expect(AdapterCallError.isInstance(error)).toBe(true);
+    expect((error as AdapterCallError).isRetryable).toBe(true);
+  });
+});
+
 describe('settings per role', () => {
   it('OpenAI for the LLM, a self-hosted embedding server for the embedder', async () => {
     const llmServer = await serve(openAIChatReply);
