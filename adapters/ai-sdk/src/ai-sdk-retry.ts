@@ -93,13 +93,13 @@ function policyOf(maxRetries: number | undefined): RetryPolicy {
   return { ...defaults, ...(maxRetries === undefined ? {} : { maxRetries }) };
 }
 
+// The components wrapped here are this package's own plain objects, so spreading keeps them whole.
+
 /** The LLM, retried per {@link retryDelay} within `maxRetries`. */
 export function retryLLM(llm: LLM, maxRetries?: number): LLM {
   const policy = policyOf(maxRetries);
   return {
-    specificationVersion: 'v1',
-    provider: llm.provider,
-    modelId: llm.modelId,
+    ...llm,
     generate: (options) => retrying(policy, options.abortSignal, () => llm.generate(options)),
   };
 }
@@ -108,11 +108,7 @@ export function retryLLM(llm: LLM, maxRetries?: number): LLM {
 export function retryEmbedder(embedder: Embedder, maxRetries?: number): Embedder {
   const policy = policyOf(maxRetries);
   return {
-    specificationVersion: 'v1',
-    provider: embedder.provider,
-    modelId: embedder.modelId,
-    dimensions: embedder.dimensions,
-    maxEmbeddingsPerCall: embedder.maxEmbeddingsPerCall,
+    ...embedder,
     embed: (options) => retrying(policy, options.abortSignal, () => embedder.embed(options)),
   };
 }
@@ -121,9 +117,7 @@ export function retryEmbedder(embedder: Embedder, maxRetries?: number): Embedder
 export function retryReranker(reranker: Reranker, maxRetries?: number): Reranker {
   const policy = policyOf(maxRetries);
   return {
-    specificationVersion: 'v1',
-    provider: reranker.provider,
-    modelId: reranker.modelId,
+    ...reranker,
     rerank: (options) => retrying(policy, options.abortSignal, () => reranker.rerank(options)),
   };
 }
