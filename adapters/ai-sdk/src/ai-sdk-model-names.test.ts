@@ -130,8 +130,11 @@ describe('by-name configuration', () => {
   });
 
   it('lists the supported prefixes for an unknown or missing one', () => {
-    expect(() => createLLMFromName('anthropic:claude-sonnet-4-5', { env: {} })).toThrow(
-      /Unknown provider 'anthropic'.*'openai:', 'ollama:'/,
+    expect(() => createLLMFromName('acme:model-1', { env: {} })).toThrow(
+      /Unknown provider 'acme'.*'openai:', 'ollama:', 'anthropic:'/,
+    );
+    expect(() => createEmbedderFromName('anthropic:claude-sonnet-4-5', { env: {} })).toThrow(
+      /Unknown provider 'anthropic' in embedder name/,
     );
     expect(() => createEmbedderFromName('text-embedding-3-small', { env: {} })).toThrow(
       /expected '<provider>:<model>'.*'openai:', 'ollama:'/,

@@ -18,14 +18,20 @@ export type {
   SearchMemoriesInput,
 } from './ai-sdk-memory-tools.js';
 export { engramTools } from './ai-sdk-memory-tools.js';
+export type { LLMRerankerOptions } from './ai-sdk-llm-reranker.js';
+export { createLLMReranker } from './ai-sdk-llm-reranker.js';
 export type { ModelNameOptions, ModelPrefix } from './ai-sdk-model-names.js';
 export {
   createEmbedderFromName,
   createLLMFromName,
+  createRerankerFromName,
   defaultEmbedderName,
   defaultLLMName,
+  defaultRerankerName,
   knownEmbeddingDimensions,
   supportedModelPrefixes,
 } from './ai-sdk-model-names.js';
+export type { ModelRole } from './ai-sdk-provider-catalog.js';
+export type { ImportPackage } from './ai-sdk-provider-loader.js';
 export type { AISDKRerankerOptions } from './ai-sdk-reranker.js';
 export { createAISDKReranker } from './ai-sdk-reranker.js';

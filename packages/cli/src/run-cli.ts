@@ -25,6 +25,7 @@ import {
 import { addServerCommands } from '@engram/server/commands';
 import { Command, CommanderError } from 'commander';
 import { formatDemo, runDemo } from './demo-command.js';
+import { formatDoctorReport, runDoctor } from './doctor-command.js';
 import { exportJsonl } from './export-command.js';
 import {
   escapeForTerminal,
@@ -217,8 +218,9 @@ export async function runCli(argv: string[], overrides: Partial<CliContext> = {}
       'after',
       `
 Configuration: ENGRAM_HOME (data directory), ENGRAM_EMBEDDER (local, local:<model>, hash,
-openai:<model>, ...), ENGRAM_MODELS_DIR (local models), ENGRAM_LLM (openai:<model>,
-ollama:<model>, local:<gguf>, none), OPENAI_API_KEY.
+<provider>:<model>, ...), ENGRAM_MODELS_DIR (local models), ENGRAM_LLM (<provider>:<model>, e.g.
+anthropic:claude-sonnet-4-5, local:<gguf>, or none), ENGRAM_RERANKER,
+ENGRAM_<ROLE>_API_KEY / _BASE_URL / _OPTIONS, OPENAI_API_KEY. engram doctor checks them.
 Without a key, memories are stored as given and search runs offline.`,
     );
 
@@ -543,6 +545,22 @@ Without a key, memories are stored as given and search runs offline.`,
           output,
         });
       }
+    });
+
+  program
+    .command('doctor')
+    .description('check the configured LLM, embedder, reranker and stores with one tiny call each')
+    .action(async (_flags: unknown, command: Command) => {
+      const { dataDir } = command.optsWithGlobals<GlobalFlags>();
+      const directory = resolve(dataDir ?? defaultDataDirectory(env));
+      createPrivateDirectory(directory);
+      const report = await runDoctor({
+        env,
+        dataDir: directory,
+        importModule: (specifier) => import(specifier),
+      });
+      print(() => formatDoctorReport(report), report);
+      if (!report.ok) exitCode = exitFailure;
     });
 
   program

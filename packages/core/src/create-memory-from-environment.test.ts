@@ -64,6 +64,43 @@ describe('componentsFromEnvironment', () => {
     ]);
   });
 
+  it('builds the reranker ENGRAM_RERANKER names through the ai-sdk package; none when unset', async () => {
+    const reranker = {
+      specificationVersion: 'v1' as const,
+      provider: 'cohere',
+      modelId: 'rerank-v3.5',
+      rerank: async () => ({ results: [] }),
+    };
+    const models: string[] = [];
+    const importModule = async (specifier: string) =>
+      specifier === '@engram/ai-sdk'
+        ? {
+            engramAdapters: [
+              defineAdapter({
+                kind: 'reranker',
+                name: 'ai-sdk',
+                description: 'fake',
+                create: ({ model }) => {
+                  models.push(model ?? '');
+                  return reranker;
+                },
+              }),
+            ],
+          }
+        : fakePackages().importModule(specifier);
+    const named = await componentsFromEnvironment(
+      { ENGRAM_RERANKER: 'cohere:rerank-v3.5' },
+      { importModule, llm: null, graphStore: null },
+    );
+    expect(named.reranker).toBe(reranker);
+    expect(models).toEqual(['cohere:rerank-v3.5']);
+    const unset = await componentsFromEnvironment(
+      {},
+      { importModule, llm: null, graphStore: null },
+    );
+    expect(unset.reranker).toBeUndefined();
+  });
+
   it('keeps what is given, null included, and asks the environment for nothing else', async () => {
     const fake = fakePackages();
     const vectorStore = createInMemoryStore();

@@ -14,6 +14,7 @@ import { createInMemoryGraphStore } from './in-memory-graph-store.js';
 import type { LLM } from './llm.js';
 import type { MemoryOptions } from './memory-types.js';
 import type { Environment, ImportModule } from './providers.js';
+import type { Reranker } from './reranker.js';
 
 /** Where adapters named by the environment come from and where embedded ones keep their files. */
 export interface EnvironmentWiringOptions {
@@ -37,13 +38,18 @@ function wiringOf(env: Environment, options: EnvironmentWiringOptions = {}): Wir
   };
 }
 
-/** `@engram/ai-sdk` serves every model named `<provider>:<model>`. */
-async function loadModel<Kind extends 'llm' | 'embedder'>(
+/**
+ * `@engram/ai-sdk` serves every model named `<provider>:<model>`; it reads each role's own
+ * settings (`ENGRAM_LLM_BASE_URL`, `ENGRAM_EMBEDDER_API_KEY`, `ENGRAM_RERANKER_OPTIONS`, ...)
+ * and each provider's usual variables from the environment it is given.
+ */
+async function loadModel<Kind extends 'llm' | 'embedder' | 'reranker'>(
   kind: Kind,
   model: string | undefined,
   wiring: Wiring,
 ) {
-  const variable = kind === 'llm' ? 'ENGRAM_LLM' : 'ENGRAM_EMBEDDER';
+  const variable =
+    kind === 'llm' ? 'ENGRAM_LLM' : kind === 'embedder' ? 'ENGRAM_EMBEDDER' : 'ENGRAM_RERANKER';
   const descriptor = await loadAdapter(kind, 'ai-sdk', {
     purpose: `${variable} / OPENAI_API_KEY`,
     ...(wiring.importModule ? { importModule: wiring.importModule } : {}),
@@ -207,6 +213,19 @@ export async function resolveEmbedderFromEnvironment(
   return resolved.embedder;
 }
 
+/**
+ * The reranker named by `ENGRAM_RERANKER` (`cohere:rerank-v3.5`, `voyage:rerank-2.5`,
+ * `llm:<provider>:<model>`, ...), else none.
+ */
+export async function resolveRerankerFromEnvironment(
+  env: Environment,
+  importModule?: ImportModule,
+): Promise<Reranker | undefined> {
+  const name = env.ENGRAM_RERANKER?.trim();
+  if (!name || name === 'none') return undefined;
+  return loadModel('reranker', name, wiringOf(env, importModule ? { importModule } : {}));
+}
+
 /** The graph store named by `ENGRAM_GRAPH` (`kuzu`, `neo4j`, ..., `memory`, `none`), else none. */
 async function resolveGraphStore(wiring: Wiring): Promise<GraphStore | undefined> {
   const name = wiring.env.ENGRAM_GRAPH?.trim().toLowerCase();
@@ -263,8 +282,8 @@ export type ResolvedMemoryOptions = MemoryOptions &
 
 /**
  * The components `given` leaves out, from the environment: the one place that reads
- * `ENGRAM_HOME`, `ENGRAM_COLLECTION`, `ENGRAM_LLM`, `ENGRAM_EMBEDDER`, `ENGRAM_GRAPH` and
- * `OPENAI_API_KEY`, and turns adapter names into components through their descriptors. A
+ * `ENGRAM_HOME`, `ENGRAM_COLLECTION`, `ENGRAM_LLM`, `ENGRAM_EMBEDDER`, `ENGRAM_RERANKER`,
+ * `ENGRAM_GRAPH` and `OPENAI_API_KEY`, and turns adapter names into components through their descriptors. A
  * component given (or `null` for the LLM and the graph) is kept as it is.
  */
 export async function componentsFromEnvironment(
@@ -296,6 +315,10 @@ export async function componentsFromEnvironment(
     'llm' in options
       ? (options.llm ?? null)
       : ((await resolveLLMFromEnvironment(env, wiring.importModule)) ?? null);
+  const reranker =
+    'reranker' in options
+      ? options.reranker
+      : await resolveRerankerFromEnvironment(env, wiring.importModule);
   const vectorStore = options.vectorStore ?? (await resolveEmbeddedStore(wiring));
   const graphStore =
     'graphStore' in options
@@ -306,6 +329,7 @@ export async function componentsFromEnvironment(
     vectorStore,
     embedder,
     llm,
+    ...(reranker ? { reranker } : {}),
     graphStore,
     collection,
   };

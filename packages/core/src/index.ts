@@ -44,6 +44,7 @@ export {
   graphStoreFromEnvironment,
   resolveEmbedderFromEnvironment,
   resolveLLMFromEnvironment,
+  resolveRerankerFromEnvironment,
 } from './environment-components.js';
 export type {
   AdapterCallErrorOptions,
@@ -179,6 +180,7 @@ export {
 export type { Environment, ImportModule } from './providers.js';
 export { loadAdapterPackage } from './providers.js';
 export type { Reranker, RerankOptions, RerankResult } from './reranker.js';
+export type { RewriteQueryOption } from './rewrite-query.js';
 export type { Scope, ScopeField } from './scope.js';
 export {
   matchesScope,
@@ -209,4 +211,5 @@ export {
   tokenize,
   unsafeCharacterMessage,
 } from './text.js';
+export type { OperationUsage } from './usage-meter.js';
 export type * from './vector-store.js';

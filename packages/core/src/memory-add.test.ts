@@ -173,7 +173,11 @@ describe('Memory.add with an LLM', () => {
 
   it('stores nothing for an empty fact list', async () => {
     const { memory } = memoryWith([{ facts: [] }]);
-    expect(await memory.add('hi!', { userId: 'alice' })).toEqual({ results: [] });
+    expect(await memory.add('hi!', { userId: 'alice' })).toEqual({
+      results: [],
+      // One extraction call and nothing embedded: the cost is reported with the result.
+      usage: expect.objectContaining({ llmCalls: 1, embeddingCalls: 0 }),
+    });
   });
 
   it('treats hallucinated ids safely: UPDATE of an unknown id becomes ADD, DELETE of one is ignored', async () => {

@@ -11,6 +11,7 @@ import type { MemoryOptions } from './memory-types.js';
 import { MemoryWriter } from './memory-writer.js';
 import type { Reranker } from './reranker.js';
 import type { ScopeLock } from './scope-lock.js';
+import { meterEmbedder, meterLLM } from './usage-meter.js';
 import type { VectorStore } from './vector-store.js';
 
 /** Some models embed queries and documents differently. */
@@ -149,8 +150,9 @@ export async function openMemoryEngine(
   const options = incomplete(given) ? await componentsFromEnvironment(process.env, given) : given;
   checkComponentVersions(options);
   const store = options.vectorStore!;
-  const embedder = options.embedder!;
-  const llm = options.llm ?? undefined;
+  // Metered, so each add and search can report what its model calls cost.
+  const embedder = meterEmbedder(options.embedder!);
+  const llm = options.llm ? meterLLM(options.llm) : undefined;
   const history = historyOf(options, store);
   const historyDurable = history.provider !== inMemoryProvider;
   if (options.requireDurableHistory && !historyDurable) {

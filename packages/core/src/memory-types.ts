@@ -5,8 +5,10 @@ import type { GraphStore } from './graph-store.js';
 import type { HistoryStore } from './history-store.js';
 import type { LLM } from './llm.js';
 import type { Reranker } from './reranker.js';
+import type { RewriteQueryOption } from './rewrite-query.js';
 import type { Scope } from './scope.js';
 import type { ScopeLock } from './scope-lock.js';
+import type { OperationUsage } from './usage-meter.js';
 import type { JsonValue, VectorStore } from './vector-store.js';
 
 /**
@@ -165,6 +167,8 @@ export interface AddResult {
   relations?: GraphChanges;
   /** Problems that did not stop the call, e.g. an LLM answer that had to be repaired or dropped. */
   warnings?: string[];
+  /** Model calls and tokens this add cost, as the providers reported them. */
+  usage?: OperationUsage;
 }
 
 /** Options of {@link Memory.search}. */
@@ -179,6 +183,12 @@ export interface SearchOptions extends ScopedOptions {
   keywordSearch?: boolean;
   /** Run the configured reranker. Default true when one is configured. */
   rerank?: boolean;
+  /**
+   * Rewrite a conversational question into a standalone query with one small LLM call before
+   * searching (its tokens are in `usage`). `true`, or `{ conversation }` with the chat the
+   * question came from, so references ("what did she say about it?") can be resolved. Default off.
+   */
+  rewriteQuery?: RewriteQueryOption;
 }
 
 /** Result of {@link Memory.search}. */
@@ -187,6 +197,10 @@ export interface SearchResult {
   results: SearchResultItem[];
   /** Matching graph relations, when graph memory is configured. */
   relations?: RelationItem[];
+  /** Model calls and tokens this search cost, as the providers reported them. */
+  usage?: OperationUsage;
+  /** The query searched for, when `rewriteQuery` rewrote it. */
+  rewrittenQuery?: string;
 }
 
 /** Options of {@link Memory.list}. */

@@ -36,9 +36,11 @@ import type {
   UpdateOptions,
 } from './memory-types.js';
 import type { Message } from './prompts.js';
+import { rewriteQuery } from './rewrite-query.js';
 import { matchesScope, normalizeScope, type Scope, scopeOf } from './scope.js';
 import { searchMemories } from './search-memories.js';
 import { textHash } from './text.js';
+import { withUsage } from './usage-meter.js';
 import type { StoredRecord } from './vector-store.js';
 
 /** Options of the calls that take nothing but a cancellation signal. */
@@ -142,7 +144,7 @@ export class Memory {
       infer,
       abortSignal: options.abortSignal,
     };
-    return addMemories(engine, request);
+    return withUsage(() => addMemories(engine, request));
   }
 
   /**
@@ -154,7 +156,14 @@ export class Memory {
     checkQuery(query);
     const limit = checkLimit(options.limit, 10);
     checkThreshold(options.threshold);
-    return searchMemories(await this.#ready(), { query, scope, limit, options });
+    const engine = await this.#ready();
+    const rewrite = options.rewriteQuery;
+    return withUsage(async () => {
+      if (!rewrite) return searchMemories(engine, { query, scope, limit, options });
+      const rewritten = await rewriteQuery(engine.llm, query, rewrite, options.abortSignal);
+      const result = await searchMemories(engine, { query: rewritten, scope, limit, options });
+      return { ...result, rewrittenQuery: rewritten };
+    });
   }
 
   /**

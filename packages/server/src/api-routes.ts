@@ -216,6 +216,7 @@ export function registerApiRoutes(app: OpenAPIHono<AppEnv>, context: AppContext)
         threshold: input.threshold,
         keywordSearch: input.keywordSearch,
         rerank: input.rerank,
+        rewriteQuery: input.rewriteQuery,
       }),
     });
     return c.json(result, 200);

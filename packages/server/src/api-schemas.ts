@@ -185,6 +185,18 @@ export const graphChangesSchema = z
   })
   .openapi('GraphChanges');
 
+export const usageSchema = z
+  .object({
+    llmCalls: z.number().int(),
+    inputTokens: z.number().int(),
+    outputTokens: z.number().int(),
+    embeddingCalls: z.number().int(),
+    embeddingTokens: z.number().int(),
+  })
+  .openapi('Usage', {
+    description: 'Model calls and tokens the operation cost, as the providers reported them.',
+  });
+
 export const addResultSchema = z
   .object({
     results: z.array(memoryChangeSchema),
@@ -192,6 +204,7 @@ export const addResultSchema = z
       description: 'What graph memory changed; present when graph memory is on.',
     }),
     warnings: z.array(z.string()).optional(),
+    usage: usageSchema.optional(),
   })
   .openapi('AddResult');
 
@@ -224,6 +237,10 @@ export const searchRequestSchema = z
     threshold: thresholdSchema,
     keywordSearch: z.boolean().optional(),
     rerank: z.boolean().optional(),
+    rewriteQuery: z.boolean().optional().openapi({
+      description:
+        'Rewrite a conversational question into a standalone query with one small LLM call first (needs an LLM; its tokens are in usage). Default false.',
+    }),
   })
   .openapi('SearchRequest');
 
@@ -241,6 +258,10 @@ export const searchResponseSchema = z
     relations: z.array(relationSchema).optional().openapi({
       description:
         'Graph relations of the scope that match the query, best first; present when graph memory is on.',
+    }),
+    usage: usageSchema.optional(),
+    rewrittenQuery: z.string().optional().openapi({
+      description: 'The query searched for, when rewriteQuery rewrote it.',
     }),
   })
   .openapi('SearchResponse');

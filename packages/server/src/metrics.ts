@@ -12,6 +12,7 @@ export interface ServerMetrics {
   memoriesAdded: Counter;
   searches: Counter;
   llmTokens: Counter<'kind'>;
+  embeddingTokens: Counter;
   llmErrors: Counter;
   vectorCount: Gauge<'project'>;
 }
@@ -88,6 +89,11 @@ export function createServerMetrics(
       labelNames: ['kind'],
       registers,
     }),
+    embeddingTokens: new Counter({
+      name: 'engram_embedding_tokens_used_total',
+      help: 'Embedding tokens reported by the provider.',
+      registers,
+    }),
     llmErrors: new Counter({
       name: 'engram_llm_api_errors_total',
       help: 'LLM calls that failed.',
@@ -116,7 +122,7 @@ export function createServerMetrics(
   };
 }
 
-/** Wraps an embedder so that each call is timed. */
+/** Wraps an embedder so that each call is timed and its tokens counted. */
 export function instrumentEmbedder(embedder: Embedder, metrics: ServerMetrics): Embedder {
   return {
     specificationVersion: embedder.specificationVersion,
@@ -127,7 +133,9 @@ export function instrumentEmbedder(embedder: Embedder, metrics: ServerMetrics): 
     async embed(options) {
       const stop = metrics.embeddingLatency.startTimer({ purpose: options.purpose });
       try {
-        return await embedder.embed(options);
+        const result = await embedder.embed(options);
+        if (result.usage?.tokens) metrics.embeddingTokens.inc(result.usage.tokens);
+        return result;
       } finally {
         stop();
       }

@@ -30,6 +30,12 @@ export interface ProjectMemories {
   memory(project: string): Promise<Memory>;
   /** Throws when the configured stores cannot be reached. */
   check(): Promise<void>;
+  /**
+   * One tiny call to the embedder and the LLM, as `engram doctor` makes: `ok`, `off` or what
+   * failed, per model (`checking` until the first answer). Answers the last result at once and
+   * refreshes it in the background at most once a minute, so probes cost next to nothing.
+   */
+  checkModels?(): Promise<Record<string, string>>;
   /** Memories per project opened by this process. */
   counts(): Promise<Array<{ project: string; count: number }>>;
   /**
@@ -289,7 +295,54 @@ export function createProjectMemories(
     return own ?? (redisLock ? 'redis' : 'none (adds take turns within each process only)');
   }
 
+  let modelChecks: { at: number; result: Record<string, string>; probing: boolean } = {
+    at: Number.NEGATIVE_INFINITY,
+    result: { embedder: 'checking', llm: 'checking' },
+    probing: false,
+  };
+  async function probeModels(): Promise<Record<string, string>> {
+    const outcome = async (call: () => Promise<unknown>) => {
+      try {
+        await call();
+        return 'ok';
+      } catch (error) {
+        return (error instanceof Error ? error.message : String(error)).slice(0, 300);
+      }
+    };
+    let loaded: Awaited<ReturnType<typeof loadModels>>;
+    try {
+      loaded = await loadModels();
+    } catch (error) {
+      const failure = await outcome(() => Promise.reject(error));
+      return { embedder: failure, llm: failure };
+    }
+    const { embedder, llm } = loaded;
+    const [embedding, answer] = await Promise.all([
+      outcome(() => embedder.embed({ values: ['readiness'], purpose: 'query' })),
+      llm
+        ? outcome(() =>
+            llm.generate({
+              messages: [{ role: 'user', content: 'Reply with the word OK.' }],
+              maxOutputTokens: 5,
+            }),
+          )
+        : Promise.resolve('off'),
+    ]);
+    return { embedder: embedding, llm: answer };
+  }
+
   return {
+    checkModels() {
+      // Stale-while-revalidate: a readiness probe never waits for a model provider.
+      const now = Date.now();
+      if (!modelChecks.probing && now - modelChecks.at > 60_000) {
+        modelChecks.probing = true;
+        void probeModels().then((result) => {
+          modelChecks = { at: Date.now(), result, probing: false };
+        });
+      }
+      return Promise.resolve(modelChecks.result);
+    },
     memory(project) {
       let memory = memories.get(project);
       if (!memory) {

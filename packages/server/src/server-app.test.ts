@@ -138,7 +138,15 @@ describe('createServerApp', () => {
   });
 
   it('fails readiness while shutting down', async () => {
-    expect((await app.request('/readyz')).status).toBe(200);
+    // The models are probed in the background and reported beside the checks once answered.
+    let models: Record<string, string> = {};
+    for (let attempt = 0; attempt < 200 && models.embedder !== 'ok'; attempt++) {
+      const ready = await app.request('/readyz');
+      expect(ready.status).toBe(200);
+      models = ((await ready.json()) as { models: Record<string, string> }).models;
+      if (models.embedder !== 'ok') await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    expect(models).toEqual({ embedder: 'ok', llm: 'off' });
     context.state.shuttingDown = true;
     try {
       const answer = await app.request('/readyz');

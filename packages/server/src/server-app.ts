@@ -255,6 +255,10 @@ export function createServerApp(context: AppContext): OpenAPIHono<AppEnv> {
   const readiness = z.object({
     status: z.enum(['ready', 'unavailable']),
     checks: z.record(z.string(), z.string()),
+    models: z.record(z.string(), z.string()).optional().openapi({
+      description:
+        'The last result of one tiny call to the embedder and the LLM, refreshed in the background at most once a minute: `ok`, `off`, `checking`, or what failed. Reported, but a model provider outage does not take replicas out of service.',
+    }),
   });
   app.openapi(
     createRoute({
@@ -280,16 +284,18 @@ export function createServerApp(context: AppContext): OpenAPIHono<AppEnv> {
           checks[name] = (error instanceof Error ? error.message : String(error)).slice(0, 300);
         }
       };
-      await Promise.all([
+      const [models] = await Promise.all([
+        context.projects.checkModels?.(),
         run('keys', () => keys.activeCount()),
         run('store', () => context.projects.check()),
         run('queue', () => context.jobs.ping()),
       ]);
       if (state.shuttingDown) checks.server = 'shutting down';
       const ready = Object.values(checks).every((value) => value === 'ok');
+      const body = { checks, ...(models ? { models } : {}) };
       return ready
-        ? c.json({ status: 'ready' as const, checks }, 200)
-        : c.json({ status: 'unavailable' as const, checks }, 503);
+        ? c.json({ status: 'ready' as const, ...body }, 200)
+        : c.json({ status: 'unavailable' as const, ...body }, 503);
     },
   );
 

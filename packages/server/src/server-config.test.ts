@@ -49,6 +49,48 @@ describe('loadServerConfig', () => {
     }
   });
 
+  it('reads each model role with its own base URL, key and options; variables win', () => {
+    const directory = mkdtempSync(join(tmpdir(), 'engram-config-'));
+    try {
+      const file = join(directory, 'engram.yaml');
+      writeFileSync(
+        file,
+        [
+          'llm: anthropic:claude-sonnet-4-5',
+          'embedder:',
+          '  model: openai-compatible:bge-m3',
+          '  baseUrl: http://embeddings.internal/v1',
+          '  apiKey: embedding-key',
+          'reranker:',
+          '  model: amazon-bedrock:amazon.rerank-v1:0',
+          '  options:',
+          '    region: eu-west-1',
+          '',
+        ].join('\n'),
+      );
+      const config = loadServerConfig(
+        {},
+        {
+          ENGRAM_CONFIG: file,
+          ENGRAM_HOME: directory,
+          ENGRAM_EMBEDDER_API_KEY: 'from-environment',
+        },
+      );
+      expect(config.llm).toBe('anthropic:claude-sonnet-4-5');
+      expect(config.embedder).toBe('openai-compatible:bge-m3');
+      expect(config.reranker).toBe('amazon-bedrock:amazon.rerank-v1:0');
+      expect(config.env).toMatchObject({
+        ENGRAM_LLM: 'anthropic:claude-sonnet-4-5',
+        ENGRAM_EMBEDDER_BASE_URL: 'http://embeddings.internal/v1',
+        ENGRAM_EMBEDDER_API_KEY: 'from-environment',
+        ENGRAM_RERANKER: 'amazon-bedrock:amazon.rerank-v1:0',
+        ENGRAM_RERANKER_OPTIONS: '{"region":"eu-west-1"}',
+      });
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+
   it('binds to 127.0.0.1 with insecureLocal, whatever the host', () => {
     expect(loadServerConfig({ insecureLocal: true, host: '0.0.0.0' }, {}).host).toBe('127.0.0.1');
   });

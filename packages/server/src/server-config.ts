@@ -11,6 +11,22 @@ const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 
 const integer = (minimum: number, maximum: number) => z.number().int().min(minimum).max(maximum);
 
+/**
+ * A model in the configuration file: a name (`anthropic:claude-sonnet-4-5`), or the name with
+ * the role's own base URL, key and provider settings.
+ */
+const modelSetting = z.union([
+  z.string().min(1),
+  z
+    .object({
+      model: z.string().min(1),
+      baseUrl: z.string().min(1).optional(),
+      apiKey: z.string().min(1).optional(),
+      options: z.record(z.string(), z.unknown()).optional(),
+    })
+    .strict(),
+]);
+
 /** Schema of the configuration file (YAML or JSON); every field is optional. */
 export const serverConfigFileSchema = z
   .object({
@@ -36,8 +52,9 @@ export const serverConfigFileSchema = z
       })
       .strict()
       .optional(),
-    llm: z.string().min(1).optional(),
-    embedder: z.string().min(1).optional(),
+    llm: modelSetting.optional(),
+    embedder: modelSetting.optional(),
+    reranker: modelSetting.optional(),
     rateLimit: z
       .object({
         requestsPerSecond: z.number().positive().max(1_000_000).optional(),
@@ -114,6 +131,8 @@ export interface ServerConfig {
   llm?: string;
   /** Embedder name (`hash`, `openai:<model>`, ...); default from the environment. */
   embedder?: string;
+  /** Reranker name (`cohere:rerank-v3.5`, `llm:<provider>:<model>`, ...); default none. */
+  reranker?: string;
   /** Per-key token bucket: sustained rate and burst size. */
   rateLimit: { requestsPerSecond: number; burst: number };
   /**
@@ -244,6 +263,32 @@ function envBoolean(env: Environment, name: string): boolean | undefined {
   fail(`${name} must be true or false, got "${env[name]}".`);
 }
 
+type ModelSetting = z.infer<typeof modelSetting>;
+
+const roleOfSetting = (setting: 'llm' | 'embedder' | 'reranker') =>
+  setting === 'llm' ? 'LLM' : setting === 'embedder' ? 'EMBEDDER' : 'RERANKER';
+
+/** A model of the file as the `ENGRAM_<ROLE>*` variables the model wiring reads. */
+function modelFromFile(
+  setting: ModelSetting | undefined,
+  role: 'llm' | 'embedder' | 'reranker' = 'llm',
+): Record<string, string> {
+  if (setting === undefined) return {};
+  const prefix = `ENGRAM_${roleOfSetting(role)}`;
+  if (typeof setting === 'string') return { [prefix]: setting };
+  return {
+    [prefix]: setting.model,
+    ...(setting.baseUrl ? { [`${prefix}_BASE_URL`]: setting.baseUrl } : {}),
+    ...(setting.apiKey ? { [`${prefix}_API_KEY`]: setting.apiKey } : {}),
+    ...(setting.options ? { [`${prefix}_OPTIONS`]: JSON.stringify(setting.options) } : {}),
+  };
+}
+
+/** The entries of `values` whose variable `env` leaves unset or empty. */
+function unsetIn(env: Environment, values: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(values).filter(([name]) => !nonEmpty(env[name])));
+}
+
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
@@ -304,8 +349,14 @@ export function loadServerConfig(
   const requestedHost = overrides.host ?? nonEmpty(env.ENGRAM_HOST) ?? file.host;
   const host = insecureLocal ? '127.0.0.1' : (requestedHost ?? '0.0.0.0');
   const redisUrl = nonEmpty(env.REDIS_URL) ?? file.queue?.redisUrl;
-  const llm = nonEmpty(env.ENGRAM_LLM) ?? file.llm;
-  const embedder = nonEmpty(env.ENGRAM_EMBEDDER) ?? file.embedder;
+  const models = {
+    LLM: modelFromFile(file.llm, 'llm'),
+    EMBEDDER: modelFromFile(file.embedder, 'embedder'),
+    RERANKER: modelFromFile(file.reranker, 'reranker'),
+  };
+  const llm = nonEmpty(env.ENGRAM_LLM) ?? models.LLM.ENGRAM_LLM;
+  const embedder = nonEmpty(env.ENGRAM_EMBEDDER) ?? models.EMBEDDER.ENGRAM_EMBEDDER;
+  const reranker = nonEmpty(env.ENGRAM_RERANKER) ?? models.RERANKER.ENGRAM_RERANKER;
   const otlpEndpoint = nonEmpty(env.OTEL_EXPORTER_OTLP_ENDPOINT);
   const metricsToken = nonEmpty(env.ENGRAM_METRICS_TOKEN) ?? file.metrics?.token;
   if (metricsToken !== undefined && metricsToken.length < 16) {
@@ -332,6 +383,7 @@ export function loadServerConfig(
     ...(historyStore ? { historyStore } : {}),
     ...(llm ? { llm } : {}),
     ...(embedder ? { embedder } : {}),
+    ...(reranker ? { reranker } : {}),
     rateLimit: {
       requestsPerSecond:
         envNumber(env, 'ENGRAM_RATE_LIMIT_RPS') ?? file.rateLimit?.requestsPerSecond ?? 50,
@@ -363,10 +415,13 @@ export function loadServerConfig(
         envBoolean(env, 'ENGRAM_METRICS_PROJECT_LABELS') ?? file.metrics?.projectLabels ?? false,
     },
     ...(otlpEndpoint ? { otlpEndpoint } : {}),
+    // The file's model settings become the variables the model wiring reads; set variables win.
     env: {
       ...env,
+      ...unsetIn(env, { ...models.LLM, ...models.EMBEDDER, ...models.RERANKER }),
       ...(llm ? { ENGRAM_LLM: llm } : {}),
       ...(embedder ? { ENGRAM_EMBEDDER: embedder } : {}),
+      ...(reranker ? { ENGRAM_RERANKER: reranker } : {}),
     },
   };
   if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) {
