@@ -6,11 +6,11 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
-import { createHashEmbedder, textHash, type VectorRecord } from '@engram/core';
+import { createHashEmbedder } from '@engram/core';
 import { createSqliteStore } from '@engram/sqlite';
 import autocannon from 'autocannon';
 import type { BenchContext, WorkloadReport } from './context.js';
-import { createPipelineData, type PipelineData } from './pipeline-data.js';
+import { createPipelineData, type PipelineData, userRecord } from './pipeline-data.js';
 import { loadLine, markdownTable, runHeader } from './report.js';
 import { formatCount, formatMs, percentile } from './stats.js';
 
@@ -80,16 +80,9 @@ async function preload(
         values: items.map((item) => item.text),
         purpose: 'document',
       });
-      const records: VectorRecord[] = items.map((item, index) => ({
-        id: randomUUID(),
-        vector: embeddings[index]!,
-        text: item.text,
-        hash: textHash(item.text),
-        userId: item.userId,
-        metadata: {},
-        createdAt: now,
-        updatedAt: now,
-      }));
+      const records = items.map((item, index) =>
+        userRecord(randomUUID(), item, embeddings[index]!, now),
+      );
       await store.upsert({ collection, records });
       const stored = offset + records.length;
       if (stored % 100_000 < batchSize && stored < size) {
