@@ -109,6 +109,39 @@ describe('the SQLite store scope lock', () => {
     await store.close();
   });
 
+  it('takes keys asked for in one turn together, each holder on its own', async () => {
+    const store = createSqliteStore({ path: join(directory, 'turn.db') });
+    const lock = store.scopeLock!;
+    let started = 0;
+    let allStarted!: () => void;
+    const everyoneIn = new Promise<void>((resolve) => {
+      allStarted = resolve;
+    });
+    // Fifty holders of different keys hold them at the same time.
+    await Promise.all(
+      Array.from({ length: 50 }, (_, index) =>
+        lock.withLocks({ keys: [`scope-${index}`] }, async () => {
+          started += 1;
+          if (started === 50) allStarted();
+          await everyoneIn;
+        }),
+      ),
+    );
+    // Two holders of one key asked for in the same turn still take turns.
+    let inside = 0;
+    let overlapped = false;
+    const hold = () =>
+      lock.withLocks({ keys: ['scope-same'] }, async () => {
+        inside += 1;
+        if (inside > 1) overlapped = true;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        inside -= 1;
+      });
+    await Promise.all([hold(), hold(), hold()]);
+    expect(overlapped).toBe(false);
+    await store.close();
+  });
+
   it('takes the keys of a lock in one transaction, or none when one is held', async () => {
     const path = join(directory, 'many.db');
     const store = createSqliteStore({ path });

@@ -31,6 +31,14 @@ interface Release {
   reject: (error: unknown) => void;
 }
 
+interface Acquire {
+  key: string;
+  token: string;
+  leaseMs: number;
+  resolve: (taken: boolean) => void;
+  reject: (error: unknown) => void;
+}
+
 /** Thrown inside the transaction that takes several keys when one is held: rolls it back. */
 const busyKey = new Error('A scope lock key is held by another owner.');
 
@@ -48,6 +56,7 @@ const isBusy = (error: unknown) =>
 export function createSqliteScopeLock(options: SqliteScopeLockOptions): ScopeLock {
   let prepared: Database.Database | undefined;
   let releases: Release[] | undefined;
+  let acquires: Acquire[] | undefined;
 
   function run<T>(action: string, work: (database: Database.Database) => T): T {
     const database = options.database();
@@ -90,23 +99,47 @@ export function createSqliteScopeLock(options: SqliteScopeLockOptions): ScopeLoc
     }
   }
 
+  // Keys asked for in one turn of the event loop (concurrent adds of different scopes) are taken
+  // in one write transaction; each still succeeds or fails on its own.
+  function acquireQueued() {
+    const batch = acquires ?? [];
+    acquires = undefined;
+    const now = Date.now();
+    try {
+      const taken = run('Taking scope locks', (database) => {
+        const acquire = database.prepare(acquireSql);
+        return database
+          .transaction(() =>
+            batch.map(
+              ({ key, token, leaseMs }) =>
+                acquire.run(key, token, now + leaseMs, now).changes === 1,
+            ),
+          )
+          .immediate();
+      });
+      for (const [index, request] of batch.entries()) request.resolve(taken[index]!);
+    } catch (error) {
+      // Another process writing for longer than the busy timeout: the keys are busy too.
+      const busy = isBusy((error as { cause?: unknown }).cause);
+      for (const request of batch) {
+        if (busy) request.resolve(false);
+        else request.reject(error);
+      }
+    }
+  }
+
   return createLeaseScopeLock({
     provider: source,
     ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }),
     backend: {
-      async tryAcquire(key, token, leaseMs) {
-        const now = Date.now();
-        try {
-          return run(
-            'Taking a scope lock',
-            (database) =>
-              database.prepare(acquireSql).run(key, token, now + leaseMs, now).changes === 1,
-          );
-        } catch (error) {
-          // Another process writing for longer than the busy timeout: the key is busy too.
-          if (isBusy((error as { cause?: unknown }).cause)) return false;
-          throw error;
-        }
+      tryAcquire(key, token, leaseMs) {
+        return new Promise<boolean>((resolve, reject) => {
+          if (!acquires) {
+            acquires = [];
+            setImmediate(acquireQueued);
+          }
+          acquires.push({ key, token, leaseMs, resolve, reject });
+        });
       },
       async tryAcquireMany(keys, token, leaseMs) {
         const now = Date.now();

@@ -1,4 +1,25 @@
+import { textHash, type VectorRecord } from '@engram/core';
 import { createRandom } from './random.js';
+
+/** A user's memory as the store keeps it, written at `now`, for the store-path preloads. */
+export function userRecord(
+  id: string,
+  item: { userId: string; text: string },
+  vector: number[],
+  now: string,
+): VectorRecord {
+  const { userId, text } = item;
+  return {
+    id,
+    vector,
+    text,
+    hash: textHash(text),
+    userId,
+    metadata: {},
+    createdAt: now,
+    updatedAt: now,
+  };
+}
 
 const attributes = [
   'Lives in',

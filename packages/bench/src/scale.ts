@@ -2,11 +2,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { type Embedder, type ImportItem, Memory, textHash, type VectorRecord } from '@engram/core';
+import { type Embedder, type ImportItem, Memory, type VectorRecord } from '@engram/core';
 import { createSqliteStore } from '@engram/sqlite';
 import { type ClusteredCorpus, createClusteredCorpus } from './clustered.js';
 import type { BenchContext, WorkloadReport } from './context.js';
 import { exactTopK } from './exact-top-k.js';
+import { userRecord } from './pipeline-data.js';
 import { loadLine, markdownTable, runHeader } from './report.js';
 import {
   formatBytes,
@@ -190,16 +191,7 @@ async function runSize(
       const records: VectorRecord[] = [];
       for (let index = offset; index < Math.min(storeCount, offset + batchSize); index++) {
         const item = corpus.memory(index);
-        records.push({
-          id: `m${index}`,
-          vector: Array.from(item.vector),
-          text: item.text,
-          hash: textHash(item.text),
-          userId: item.userId,
-          metadata: {},
-          createdAt: now,
-          updatedAt: now,
-        });
+        records.push(userRecord(`m${index}`, item, Array.from(item.vector), now));
       }
       const start = performance.now();
       await store.upsert({ collection, records });

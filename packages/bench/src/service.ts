@@ -1,15 +1,16 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
-import { createHashEmbedder, Memory } from '@engram/core';
+import { createHashEmbedder } from '@engram/core';
 import { createSqliteStore } from '@engram/sqlite';
 import autocannon from 'autocannon';
 import type { BenchContext, WorkloadReport } from './context.js';
-import { createPipelineData, type PipelineData } from './pipeline-data.js';
+import { createPipelineData, type PipelineData, userRecord } from './pipeline-data.js';
 import { loadLine, markdownTable, runHeader } from './report.js';
 import { formatCount, formatMs, percentile } from './stats.js';
 
@@ -17,8 +18,8 @@ const project = 'bench';
 /** Lets the benchmark read the server's metrics on the API port. */
 const metricsToken = 'engram-bench-metrics-token';
 const connections = [1, 16, 64];
-/** Target of the workload: searches per second, with p95 under this many ms. */
-const targetRate = 1000;
+/** Target of the workload: searches per second (500 from 1M memories on), with p95 under 50 ms. */
+const targetRate = (size: number) => (size >= 1_000_000 ? 500 : 1000);
 const targetP95 = 50;
 
 /** The `engram` command of this workspace (`@engram/cli`). */
@@ -52,26 +53,44 @@ function serverEnvironment(dataDir: string): NodeJS.ProcessEnv {
 
 /**
  * Stores the memories the way the server keeps them: `<data-dir>/projects/<project>.db`,
- * collection `p_<project>`, the same offline hash embedder (`ENGRAM_EMBEDDER=hash`).
+ * collection `p_<project>`, the same offline hash embedder (`ENGRAM_EMBEDDER=hash`). Written
+ * through the store path (`store.upsert` of embedded records, no history events), which
+ * prepares 1M memories in minutes where `Memory.import` or HTTP would take far longer.
  */
-async function preload(dataDir: string, data: PipelineData, size: number): Promise<void> {
+async function preload(
+  dataDir: string,
+  data: PipelineData,
+  size: number,
+  log: (line: string) => void,
+): Promise<void> {
   const directory = join(dataDir, 'projects');
   mkdirSync(directory, { recursive: true });
-  const memory = new Memory({
-    vectorStore: createSqliteStore({ path: join(directory, `${project}.db`) }),
-    embedder: createHashEmbedder(),
-    llm: null,
-    collection: `p_${project}`,
-  });
+  const store = createSqliteStore({ path: join(directory, `${project}.db`), scopeLock: false });
+  const embedder = createHashEmbedder();
+  const collection = `p_${project}`;
+  const batchSize = embedder.maxEmbeddingsPerCall;
+  const now = new Date().toISOString();
   try {
-    for (let offset = 0; offset < size; offset += 5000) {
+    await store.ensureCollection({ collection, dimensions: embedder.dimensions });
+    for (let offset = 0; offset < size; offset += batchSize) {
       const items = [];
-      for (let index = offset; index < Math.min(size, offset + 5000); index++)
+      for (let index = offset; index < Math.min(size, offset + batchSize); index++)
         items.push(data.memory(index));
-      await memory.import(items);
+      const { embeddings } = await embedder.embed({
+        values: items.map((item) => item.text),
+        purpose: 'document',
+      });
+      const records = items.map((item, index) =>
+        userRecord(randomUUID(), item, embeddings[index]!, now),
+      );
+      await store.upsert({ collection, records });
+      const stored = offset + records.length;
+      if (stored % 100_000 < batchSize && stored < size) {
+        log(`  stored ${formatCount(stored)} of ${formatCount(size)}...`);
+      }
     }
   } finally {
-    await memory.close();
+    await store.close();
   }
 }
 
@@ -249,7 +268,7 @@ export async function runService(context: BenchContext): Promise<WorkloadReport>
   try {
     context.log(`service: storing ${formatCount(size)} memories of ${formatCount(users)} users`);
     const started = performance.now();
-    await preload(dataDir, data, size);
+    await preload(dataDir, data, size, context.log);
     context.log(`  stored in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     const key = await createKey(dataDir);
     server = await startServer(dataDir);
@@ -301,7 +320,7 @@ export async function runService(context: BenchContext): Promise<WorkloadReport>
     context.log('smoke: some requests failed (see the table)');
   }
   const searches = results.filter((result) => result.route === 'search');
-  const met = searches.find((result) => result.rate >= targetRate && result.p95 < targetP95);
+  const met = searches.find((result) => result.rate >= targetRate(size) && result.p95 < targetP95);
   const best = [...searches].sort((left, right) => right.rate - left.rate)[0];
   const verdict = met
     ? `met: ${met.rate.toFixed(0)} searches/s at p95 ${formatMs(met.p95)} ms with ${met.connections} connections`
@@ -339,7 +358,7 @@ export async function runService(context: BenchContext): Promise<WorkloadReport>
     '',
     table,
     '',
-    `Target, at least ${targetRate.toLocaleString('en-US')} searches/s at p95 under ${targetP95} ms: ${verdict}.`,
+    `Target, at least ${targetRate(size).toLocaleString('en-US')} searches/s at p95 under ${targetP95} ms: ${verdict}.`,
     '',
     ...notes,
   ].join('\n');

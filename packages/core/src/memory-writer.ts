@@ -25,6 +25,17 @@ export interface MemoryWriterOptions {
   scopeLock?: ScopeLock | undefined;
 }
 
+/** Records one commit of several change sets may hold before the next set starts a commit of its own. */
+const groupLimit = 1000;
+
+/** A change set waiting for the commit it shares with the others written in the same turn. */
+interface PendingWrite {
+  changes: ChangeSet;
+  abortSignal: AbortSignal | undefined;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
 /** Records, deletions and history events of one write, with the changes reported to the caller. */
 export class ChangeSet {
   /** Records to write. */
@@ -138,6 +149,7 @@ export class ChangeSet {
 export class MemoryWriter {
   readonly #options: MemoryWriterOptions;
   readonly #locks = new KeyedMutex();
+  #pending: PendingWrite[] | undefined;
 
   constructor(options: MemoryWriterOptions) {
     this.#options = options;
@@ -168,14 +180,23 @@ export class MemoryWriter {
     );
   }
 
-  /** Writes a change set; does nothing when it is empty. */
+  /**
+   * Writes a change set; does nothing when it is empty. With an atomic commit, the change sets
+   * written in one turn of the event loop (concurrent adds of different scopes) share one commit.
+   */
   async write(changes: ChangeSet, abortSignal?: AbortSignal): Promise<void> {
     if (changes.empty) return;
     const { store, history, collection } = this.#options;
     const { upsert, remove, events } = changes;
     const signal = abortSignal ? { abortSignal } : {};
     if (store.commit && store.capabilities.atomicHistory && (history as unknown) === store) {
-      await store.commit({ collection, upsert, delete: remove, history: events, ...signal });
+      await new Promise<void>((resolve, reject) => {
+        if (!this.#pending) {
+          this.#pending = [];
+          setImmediate(() => void this.#commitPending());
+        }
+        this.#pending.push({ changes, abortSignal, resolve, reject });
+      });
       return;
     }
     const batchSize = store.capabilities.maxBatchSize;
@@ -188,5 +209,67 @@ export class MemoryWriter {
     }
     if (remove.length > 0) await store.delete({ collection, ids: remove, ...signal });
     if (events.length > 0) await history.append({ events, ...signal });
+  }
+
+  /** Commits the waiting change sets: in groups of disjoint ids, each group one commit. */
+  async #commitPending(): Promise<void> {
+    const pending = this.#pending ?? [];
+    this.#pending = undefined;
+    let group: PendingWrite[] = [];
+    let ids = new Set<string>();
+    let records = 0;
+    for (const write of pending) {
+      const touched = [...write.changes.upsert.map((record) => record.id), ...write.changes.remove];
+      const overlaps = touched.some((id) => ids.has(id));
+      if (group.length > 0 && (overlaps || records + write.changes.upsert.length > groupLimit)) {
+        await this.#commitGroup(group);
+        group = [];
+        ids = new Set();
+        records = 0;
+      }
+      group.push(write);
+      for (const id of touched) ids.add(id);
+      records += write.changes.upsert.length;
+    }
+    if (group.length > 0) await this.#commitGroup(group);
+  }
+
+  /** One commit for the group; when it fails, each change set on its own, so one bad set fails alone. */
+  async #commitGroup(group: PendingWrite[]): Promise<void> {
+    const { store, collection } = this.#options;
+    const commit = store.commit!.bind(store);
+    const alone = async ({ changes, abortSignal, resolve, reject }: PendingWrite) => {
+      try {
+        await commit({
+          collection,
+          upsert: changes.upsert,
+          delete: changes.remove,
+          history: changes.events,
+          ...(abortSignal ? { abortSignal } : {}),
+        });
+        resolve();
+      } catch (error) {
+        reject(error);
+      }
+    };
+    const ready = group.filter((write) => !write.abortSignal?.aborted);
+    for (const write of group) if (write.abortSignal?.aborted) await alone(write);
+    if (ready.length === 1) {
+      await alone(ready[0]!);
+      return;
+    }
+    if (ready.length === 0) return;
+    try {
+      await commit({
+        collection,
+        upsert: ready.flatMap((write) => write.changes.upsert),
+        delete: ready.flatMap((write) => write.changes.remove),
+        history: ready.flatMap((write) => write.changes.events),
+      });
+    } catch {
+      for (const write of ready) await alone(write);
+      return;
+    }
+    for (const write of ready) write.resolve();
   }
 }

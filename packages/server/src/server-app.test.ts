@@ -116,6 +116,47 @@ describe('createServerApp', () => {
     expect(document.components.schemas).toHaveProperty('AddRequest');
   });
 
+  it('refuses a body over the limit with 413, whether its length is declared or streamed', async () => {
+    const limit = context.config.bodyLimitBytes;
+    const oversized = JSON.stringify({ messages: 'x'.repeat(limit), userId: 'alice' });
+    const headers = { Authorization: `Bearer ${alphaKey}`, 'Content-Type': 'application/json' };
+    const stream = (text: string) => {
+      const bytes = new TextEncoder().encode(text);
+      return new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (let start = 0; start < bytes.length; start += 65_536) {
+            controller.enqueue(bytes.subarray(start, start + 65_536));
+          }
+          controller.close();
+        },
+      });
+    };
+    const declared = await app.request('/v1/memories', {
+      method: 'POST',
+      headers: { ...headers, 'Content-Length': String(Buffer.byteLength(oversized)) },
+      body: oversized,
+    });
+    expect(declared.status).toBe(413);
+    expect(((await declared.json()) as { error: { code: string } }).error.code).toBe(
+      'payload_too_large',
+    );
+    const streamed = await app.request('/v1/memories', {
+      method: 'POST',
+      headers,
+      body: stream(oversized),
+      duplex: 'half',
+    } as RequestInit);
+    expect(streamed.status).toBe(413);
+    const small = JSON.stringify({ messages: 'Likes tea', userId: 'body-limit' });
+    const accepted = await app.request('/v1/memories', {
+      method: 'POST',
+      headers,
+      body: stream(small),
+      duplex: 'half',
+    } as RequestInit);
+    expect(accepted.status).toBe(200);
+  });
+
   it('adds and reads back within a project, and answers 404 to another project', async () => {
     const added = await call('/v1/memories', {
       method: 'POST',

@@ -108,6 +108,32 @@ export function createMetricsApp(context: AppContext): Hono {
   return app;
 }
 
+/**
+ * Refuses bodies over `maxSize` bytes. A request that declares its length is judged by its
+ * headers alone: hono's `bodyLimit` first asks for the body stream, which on Node.js builds a
+ * full web `Request` per request. Bodies of unknown length still go through `bodyLimit`.
+ */
+function limitBodySize(maxSize: number): MiddlewareHandler {
+  const tooLarge = () => {
+    throw new ApiError(
+      413,
+      'payload_too_large',
+      `The request body is larger than ${maxSize} bytes; send less per request (e.g. split an import).`,
+    );
+  };
+  const streamed = bodyLimit({ maxSize, onError: tooLarge });
+  return (c, next) => {
+    const method = c.req.method;
+    if (method === 'GET' || method === 'HEAD') return next();
+    const headers = c.req.raw.headers;
+    const length = headers.get('content-length');
+    if (length !== null && !headers.has('transfer-encoding')) {
+      return Number.parseInt(length || '0', 10) > maxSize ? tooLarge() : next();
+    }
+    return streamed(c, next);
+  };
+}
+
 function routeLabel(c: Context): string {
   const routes = matchedRoutes(c).filter((route) => route.method !== 'ALL');
   return routes.at(-1)?.path ?? 'unmatched';
@@ -161,19 +187,7 @@ export function createServerApp(context: AppContext): OpenAPIHono<AppEnv> {
     }
   });
 
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: config.bodyLimitBytes,
-      onError: () => {
-        throw new ApiError(
-          413,
-          'payload_too_large',
-          `The request body is larger than ${config.bodyLimitBytes} bytes; send less per request (e.g. split an import).`,
-        );
-      },
-    }),
-  );
+  app.use('*', limitBodySize(config.bodyLimitBytes));
 
   const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
     const key = presentedKey(c);
