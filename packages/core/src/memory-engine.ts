@@ -11,6 +11,7 @@ import type { MemoryOptions } from './memory-types.js';
 import { MemoryWriter } from './memory-writer.js';
 import type { Reranker } from './reranker.js';
 import type { ScopeLock } from './scope-lock.js';
+import { defaultSearchThreshold } from './search-threshold.js';
 import type { VectorStore } from './vector-store.js';
 
 /** Some models embed queries and documents differently. */
@@ -32,6 +33,8 @@ export interface MemoryEngine {
   /** The cross-process lock the writer holds: the option, else the store's own, else none. */
   readonly scopeLock: ScopeLock | undefined;
   readonly keywordWeight: number;
+  /** Default similarity cut-off of `search`. */
+  readonly searchThreshold: number;
   readonly candidatesPerFact: number;
   readonly llmRetries: number;
   readonly prompts: { extraction?: string; reconcile?: string };
@@ -206,6 +209,7 @@ export async function openMemoryEngine(
     // The hash embedder is itself lexical and weak on meaning: keyword relevance carries most of
     // the signal (measured on LoCoMo, docs/benchmarks.md). Neural embedders get an even split.
     keywordWeight: options.keywordWeight ?? (embedder.provider === 'hash' ? 0.8 : 0.5),
+    searchThreshold: options.searchThreshold ?? defaultSearchThreshold(embedder),
     candidatesPerFact: options.candidatesPerFact ?? 5,
     llmRetries: options.llmRetries ?? 1,
     prompts: options.prompts ?? {},

@@ -207,6 +207,14 @@ export function checkMemoryOptions(options: MemoryOptions, collection: string): 
   ) {
     invalid(`keywordWeight must be a number from 0 to 1, got ${keywordWeight}.`);
   }
+  if (options.searchThreshold !== undefined) {
+    const { searchThreshold } = options;
+    if (!(typeof searchThreshold === 'number' && searchThreshold >= 0 && searchThreshold <= 1)) {
+      invalid(
+        `searchThreshold must be a number from 0 to 1 (a similarity), got ${searchThreshold}.`,
+      );
+    }
+  }
   for (const [name, value] of [
     ['candidatesPerFact', options.candidatesPerFact],
     ['llmRetries', options.llmRetries],
