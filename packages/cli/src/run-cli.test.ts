@@ -102,6 +102,33 @@ describe('runCli with an injected store', () => {
     });
   });
 
+  it('prints scores in the order of the results, and explains them with --explain', async () => {
+    const engram = harness();
+    for (const text of [
+      'I love hiking in the Swiss Alps every summer',
+      'My favourite food is spicy ramen',
+      'Hiking boots need new laces',
+    ]) {
+      await engram('add', text, '--user', 'alice');
+    }
+    const found = await engram('search', 'hiking in the Alps', '--user', 'alice');
+    const scores = found.stdout
+      .split('\n')
+      .slice(1)
+      .filter((line) => /^\d/.test(line))
+      .map((line) => Number(line.split(/\s+/)[0]));
+    expect(scores.length).toBeGreaterThan(1);
+    expect(scores).toEqual([...scores].sort((left, right) => right - left));
+    const explained = await engram('search', 'hiking in the Alps', '--user', 'alice', '--explain');
+    expect(explained.stdout).toMatch(/ranked by fusion, cut-off 0\.1/);
+    expect(explained.stdout).toMatch(/keyword\s+raw [\d.]+ {2}normalized 1\.000/);
+    const json = JSON.parse(
+      (await engram('search', 'hiking', '--user', 'alice', '--explain', '--json')).stdout,
+    );
+    expect(json.results[0].explanation.contributions[0].signal).toBe('vector');
+    expect(json.results[0].scores.fused).toBe(json.results[0].score);
+  });
+
   it('pages through list with cursors and --all', async () => {
     const engram = harness();
     for (const text of ['one', 'two', 'three']) await engram('add', text, '--user', 'u');
@@ -222,7 +249,7 @@ describe('runCli with an injected store', () => {
     });
     for (const argv of [
       ['list', '--user', 'mallory'],
-      ['search', 'screen', '--user', 'mallory'],
+      ['search', 'screen', '--user', 'mallory', '--threshold', '0'],
       ['get', 'id\u001b]0;owned\u0007'],
       ['list', '--user', 'mallory', '--json'],
     ]) {

@@ -216,6 +216,7 @@ export function registerApiRoutes(app: OpenAPIHono<AppEnv>, context: AppContext)
         threshold: input.threshold,
         keywordSearch: input.keywordSearch,
         rerank: input.rerank,
+        explain: input.explain,
       }),
     });
     return c.json(result, 200);
