@@ -268,7 +268,7 @@ describe('runCli with an injected store', () => {
       expect(refused.code).toBe(2);
       // Word for word what the API answers with its 400.
       expect(refused.stderr).toContain(
-        `threshold must be a number from 0 to 1 (a similarity, e.g. 0.3), got ${value}.`,
+        `threshold must be a number from 0 to 1 (a relevance score, e.g. 0.3; 0 turns the cut-off off), got ${value}.`,
       );
     }
     expect((await engram('search', 'tea', '--user', 'alice', '--threshold', '0.5')).code).toBe(0);
