@@ -120,7 +120,7 @@ describe('runCli with an injected store', () => {
     expect(scores.length).toBeGreaterThan(1);
     expect(scores).toEqual([...scores].sort((left, right) => right - left));
     const explained = await engram('search', 'hiking in the Alps', '--user', 'alice', '--explain');
-    expect(explained.stdout).toMatch(/ranked by fusion, cut-off 0\.1/);
+    expect(explained.stdout).toMatch(/score [\d.]+ \(ranked by fusion\)/);
     expect(explained.stdout).toMatch(/keyword\s+raw [\d.]+ {2}normalized 1\.000/);
     const json = JSON.parse(
       (await engram('search', 'hiking', '--user', 'alice', '--explain', '--json')).stdout,
@@ -268,7 +268,7 @@ describe('runCli with an injected store', () => {
       expect(refused.code).toBe(2);
       // Word for word what the API answers with its 400.
       expect(refused.stderr).toContain(
-        `threshold must be a number from 0 to 1 (a relevance score, e.g. 0.3; 0 turns the cut-off off), got ${value}.`,
+        `threshold must be a number from 0 to 1 (a similarity, e.g. 0.3; 0 turns the cut-off off), got ${value}.`,
       );
     }
     expect((await engram('search', 'tea', '--user', 'alice', '--threshold', '0.5')).code).toBe(0);

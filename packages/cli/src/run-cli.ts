@@ -268,7 +268,7 @@ Without a key, memories are stored as given and search runs offline.`,
     .option('--filter <json>', 'metadata filter, e.g. \'{"topic":"food"}\'', filterOption)
     .option(
       '--threshold <n>',
-      'leave out results with a lower fused score (from 0 to 1; 0 turns the default cut-off off)',
+      'leave out results with a lower vector similarity (from 0 to 1; 0 turns the default cut-off off)',
       parseThreshold,
     )
     .option('--explain', "show each signal's raw value, normalized value, weight and contribution")

@@ -161,7 +161,7 @@ export function checkQuery(query: unknown): string {
 
 /** The message of an out-of-range threshold; the API and the CLI say the same. */
 export function thresholdMessage(threshold: unknown): string {
-  return `threshold must be a number from 0 to 1 (a relevance score, e.g. 0.3; 0 turns the cut-off off), got ${typeof threshold === 'number' ? String(threshold) : JSON.stringify(threshold)}.`;
+  return `threshold must be a number from 0 to 1 (a similarity, e.g. 0.3; 0 turns the cut-off off), got ${typeof threshold === 'number' ? String(threshold) : JSON.stringify(threshold)}.`;
 }
 
 /** A relevance threshold from 0 to 1, when given. */
@@ -211,7 +211,7 @@ export function checkMemoryOptions(options: MemoryOptions, collection: string): 
     const { searchThreshold } = options;
     if (!(typeof searchThreshold === 'number' && searchThreshold >= 0 && searchThreshold <= 1)) {
       invalid(
-        `searchThreshold must be a number from 0 to 1 (a relevance score), got ${searchThreshold}.`,
+        `searchThreshold must be a number from 0 to 1 (a similarity), got ${searchThreshold}.`,
       );
     }
   }

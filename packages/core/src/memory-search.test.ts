@@ -4,6 +4,7 @@ import { createHashEmbedder } from './hash-embedder.js';
 import { createInMemoryStore } from './in-memory-vector-store.js';
 import { Memory } from './memory.js';
 import type { SearchResultItem } from './memory-types.js';
+import { defaultSearchThreshold } from './search-threshold.js';
 import type { JsonValue } from './vector-store.js';
 
 /** Every component given, so that nothing is read from the environment. */
@@ -250,20 +251,26 @@ describe('search', () => {
   });
 
   it('leaves out unrelated memories by default; threshold 0 turns the cut-off off', async () => {
-    const memory = await seeded();
-    const unrelated = await memory.search('quantum chromodynamics lecture', { userId: 'alice' });
+    const strict = { ...createHashEmbedder(), defaultSearchThreshold: 0.3 };
+    const memory = new Memory({ vectorStore: createInMemoryStore(), llm: null, embedder: strict });
+    await memory.import([
+      { userId: 'u', text: 'Loves hiking in the Alps' },
+      { userId: 'u', text: 'Is allergic to peanuts' },
+    ]);
+    const unrelated = await memory.search('quantum chromodynamics lecture', { userId: 'u' });
     expect(unrelated.results).toEqual([]);
     const all = await memory.search('quantum chromodynamics lecture', {
-      userId: 'alice',
+      userId: 'u',
       threshold: 0,
     });
-    expect(all.results).toHaveLength(4);
-    const related = await memory.search('peanut allergy', { userId: 'alice', explain: true });
-    expect(related.results[0]!.explanation!.threshold).toBe(0.1);
+    expect(all.results).toHaveLength(2);
+    const related = await memory.search('hiking in the Alps', { userId: 'u', explain: true });
+    expect(related.results.map((item) => item.memory)).toEqual(['Loves hiking in the Alps']);
+    expect(related.results[0]!.explanation!.threshold).toBe(0.3);
     const lenient = new Memory({
       vectorStore: createInMemoryStore(),
       llm: null,
-      ...offline,
+      embedder: strict,
       searchThreshold: 0,
     });
     await lenient.import([{ userId: 'u', text: 'Loves hiking in the Alps' }]);
@@ -271,6 +278,18 @@ describe('search', () => {
       1,
     );
     expect(() => new Memory({ ...offline, searchThreshold: 2 })).toThrow('searchThreshold must be');
+  });
+
+  it('knows the cut-off of the embedders it knows, and none for the others', () => {
+    const named = (provider: string, modelId: string) => ({
+      ...createHashEmbedder(),
+      provider,
+      modelId,
+    });
+    expect(defaultSearchThreshold(createHashEmbedder())).toBe(0);
+    expect(defaultSearchThreshold(named('transformers', 'Xenova/all-MiniLM-L6-v2'))).toBe(0.2);
+    expect(defaultSearchThreshold(named('openai', 'text-embedding-3-small'))).toBe(0.2);
+    expect(defaultSearchThreshold(named('acme', 'acme-embed-1'))).toBe(0);
   });
 
   it('finds Chinese, Japanese and emoji words inside sentences', async () => {

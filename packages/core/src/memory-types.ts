@@ -56,9 +56,10 @@ export interface MemoryOptions {
    */
   keywordWeight?: number;
   /**
-   * Default relevance cut-off of `search`: results whose fused score (`scores.fused`) is below it
-   * are left out (a call's `threshold` overrides it; 0 turns it off). Default: the embedder's
-   * (`defaultSearchThreshold`; see `searchThresholds` for the models Engram knows, 0 for others).
+   * Default relevance cut-off of `search`: results whose vector similarity (`scores.vector`) is
+   * below it are left out (a call's `threshold` overrides it; 0 turns it off). Default: the
+   * embedder's (`defaultSearchThreshold`; see `searchThresholds` for the models Engram knows,
+   * 0 for others).
    */
   searchThreshold?: number;
   /** Collection (table, index) name in the vector store. Default `ENGRAM_COLLECTION` or `memories`. */
@@ -99,14 +100,13 @@ export interface MemoryItem extends Scope {
 
 /** The signals behind a search result's score. */
 export interface SearchScores {
-  /** Vector similarity to the query (1 = same direction). */
+  /** Vector similarity to the query (1 = same direction); what `threshold` applies to. */
   vector: number;
   /** Keyword (BM25-style) relevance as the store scored it, when the memory matched the query's words. */
   keyword?: number;
   /**
    * Weighted fusion of the two: `(1 - keywordWeight) * vector + keywordWeight * keyword / best
-   * keyword of the query`. What orders the results when no reranker runs, and what `threshold`
-   * applies to.
+   * keyword of the query`. What orders the results when no reranker runs.
    */
   fused: number;
   /** The reranker's score, when a reranker ran; it orders the results then. */
@@ -131,7 +131,7 @@ export interface ScoreContribution {
 export interface ScoreExplanation {
   /** What ordered the results: the fused score, or the reranker (which then replaces it). */
   rankedBy: 'fusion' | 'rerank';
-  /** The cut-off of the fused score that applied (0: none). */
+  /** The similarity cut-off that applied (0: none). */
   threshold: number;
   /** Each signal: vector similarity, keyword relevance (when keyword search ran), reranker. */
   contributions: ScoreContribution[];
@@ -223,10 +223,8 @@ export interface SearchOptions extends ScopedOptions {
   /** Number of results. Default 10, at most 1000. */
   limit?: number;
   /**
-   * Leave out results whose fused score (`scores.fused`: vector similarity and keyword relevance
-   * weighted by `keywordWeight`; the similarity itself with `keywordSearch: false`) is below this,
-   * from 0 to 1; 0 turns the cut-off off. Default: the Memory's `searchThreshold`, which depends
-   * on the embedder.
+   * Leave out results whose vector similarity (`scores.vector`) is below this, from 0 to 1; 0
+   * turns the cut-off off. Default: the Memory's `searchThreshold`, which depends on the embedder.
    */
   threshold?: number;
   /** Add each result's `explanation`: every signal's raw and normalized value, weight and contribution. */

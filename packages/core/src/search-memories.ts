@@ -39,7 +39,7 @@ function keywordMatchesInCore(query: string, vectorMatches: VectorMatch[]): Vect
 
 /**
  * Similarities of the keyword hits the vector query did not return: their vectors are fetched
- * (only theirs), so that every result carries a similarity (`scores.vector`) and a complete fused score.
+ * (only theirs), so that every result carries a similarity (`scores.vector`), what `threshold` applies to.
  */
 async function similaritiesOfKeywordHits(
   engine: MemoryEngine,
@@ -67,9 +67,9 @@ const similarityEpsilon = 1e-6;
 /**
  * The keyword-only hits that could still rank among the first `limit` results, so that only their
  * vectors are fetched. When the vector query returned a full `topK`, a record it left out is no
- * more similar than its last match; a hit whose best possible fused score is below the threshold,
- * or below the `limit`-th fused score of the vector matches that pass it, cannot be returned.
- * Keeps every hit when a reranker will see all candidates.
+ * more similar than its last match; a hit whose best possible fused score is below the `limit`-th
+ * fused score of the vector matches (those that pass the threshold) cannot be returned. Keeps
+ * every hit when a reranker will see all candidates.
  */
 function rankableKeywordHits(
   keywordOnly: VectorMatch[],
@@ -83,18 +83,22 @@ function rankableKeywordHits(
     reranks: boolean;
   },
 ): VectorMatch[] {
-  const { vectorMatches, keywordWeight } = context;
+  const { vectorMatches, keywordWeight, threshold } = context;
   if (context.reranks || keywordOnly.length === 0 || vectorMatches.length < context.topK) {
     return keywordOnly;
   }
-  const threshold = context.threshold ?? Number.NEGATIVE_INFINITY;
   const bestSimilarity = Math.min(...vectorMatches.map((match) => match.score)) + similarityEpsilon;
+  if (threshold !== undefined && bestSimilarity < threshold) return [];
   const ranked = fuseScores({
     similarities: vectorMatches.map(scored),
     keywordScores: context.keywordMatches.map(scored),
     keywordWeight,
-  }).filter((entry) => entry.similarity !== undefined && entry.score >= threshold);
-  const cutoff = Math.max(ranked[context.limit - 1]?.score ?? threshold, threshold);
+  }).filter(
+    (entry) =>
+      entry.similarity !== undefined && (threshold === undefined || entry.similarity >= threshold),
+  );
+  const cutoff = ranked[context.limit - 1]?.score;
+  if (cutoff === undefined) return keywordOnly;
   const bestKeyword = Math.max(0, ...context.keywordMatches.map((match) => match.score));
   return keywordOnly.filter(
     (match) =>
@@ -191,7 +195,7 @@ function toResult(entry: RankedEntry, explanation: ScoreExplanation | undefined)
  * Hybrid search of one scope: the vector query and the keyword query (native full-text search,
  * or BM25 in core over the vector candidates) run together with the graph search, their scores
  * are fused ({@link fuseScores}), the threshold (the call's, else the Memory's default cut-off)
- * applies to the fused score, then the reranker runs. Each result's `score` is what ordered it.
+ * applies to similarity, then the reranker runs. Each result's `score` is what ordered it.
  */
 export async function searchMemories(
   engine: MemoryEngine,
@@ -251,7 +255,7 @@ export async function searchMemories(
     keywordWeight,
   })
     .filter((entry) => records.has(entry.id))
-    .filter((entry) => threshold === undefined || entry.score >= threshold)
+    .filter((entry) => threshold === undefined || (entry.similarity ?? 0) >= threshold)
     .map((entry) => ({ ...entry, record: records.get(entry.id)! }));
   const ranked = await rerank(engine, request, fused);
   const explanation = options.explain

@@ -65,7 +65,7 @@ const thresholdSchema = z.number().optional().openapi({
   minimum: 0,
   maximum: 1,
   description:
-    "Leave out results whose fused score (`scores.fused`, the similarity itself with `keywordSearch: false`) is below this, from 0 to 1. Default: the embedder's relevance cut-off (see the README's search section); 0 turns it off.",
+    "Leave out results whose vector similarity (`scores.vector`) is below this, from 0 to 1. Default: the embedder's relevance cut-off (0.2 for all-MiniLM-L6-v2 and OpenAI text-embedding-3, none for the hash embedder; see the README's search section); 0 turns it off.",
 });
 
 const scopeFields = {
@@ -235,14 +235,15 @@ export const searchRequestSchema = z
 export const searchScoresSchema = z
   .object({
     vector: z.number().openapi({
-      description: 'Vector similarity to the query (1 = same direction).',
+      description:
+        'Vector similarity to the query (1 = same direction); what `threshold` applies to.',
     }),
     keyword: z.number().optional().openapi({
       description: "Keyword (BM25-style) relevance, when the memory matched the query's words.",
     }),
     fused: z.number().openapi({
       description:
-        '`(1 - keywordWeight) * vector + keywordWeight * keyword / best keyword of the query`: the order without a reranker, and what `threshold` applies to.',
+        '`(1 - keywordWeight) * vector + keywordWeight * keyword / best keyword of the query`: the order without a reranker.',
     }),
     rerank: z.number().optional().openapi({
       description: "The reranker's score, when a reranker ran; it orders the results then.",
@@ -255,7 +256,7 @@ export const scoreExplanationSchema = z
     rankedBy: z.enum(['fusion', 'rerank']),
     threshold: z
       .number()
-      .openapi({ description: 'The cut-off of the fused score that applied (0: none).' }),
+      .openapi({ description: 'The similarity cut-off that applied (0: none).' }),
     contributions: z.array(
       z.object({
         signal: z.enum(['vector', 'keyword', 'rerank']),
