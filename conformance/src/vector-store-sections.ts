@@ -463,7 +463,7 @@ export function concurrencySection(context: VectorStoreTestContext) {
 }
 
 export function keywordSearchSection(context: VectorStoreTestContext) {
-  const { test, store, createCollection, dimensions } = context;
+  const { test, store, createCollection, dimensions, harness } = context;
   test('query({ text }) ranks the record holding the rare words first, within the scope', async (context) => {
     if (!store().capabilities.keywordSearch) {
       context.skip('the store does not declare keywordSearch');
@@ -505,6 +505,7 @@ export function keywordSearchSection(context: VectorStoreTestContext) {
     if (!store().capabilities.keywordSearch) {
       context.skip('the store does not declare keywordSearch');
     }
+    if (harness.keywordTextGap) context.skip(harness.keywordTextGap);
     const collection = await createCollection('keyword_cjk');
     // Records and queries in the form the engine hands them over: the keyword text beside the text.
     const memory = (text: string) =>
