@@ -5,6 +5,7 @@ import {
   type HistoryStore,
   InvalidArgumentError,
   type JsonValue,
+  keywordText,
   type StoredRecord,
   UnsupportedFunctionalityError,
   type VectorRecord,
@@ -462,7 +463,7 @@ export function concurrencySection(context: VectorStoreTestContext) {
 }
 
 export function keywordSearchSection(context: VectorStoreTestContext) {
-  const { test, store, createCollection, dimensions } = context;
+  const { test, store, createCollection, dimensions, harness } = context;
   test('query({ text }) ranks the record holding the rare words first, within the scope', async (context) => {
     if (!store().capabilities.keywordSearch) {
       context.skip('the store does not declare keywordSearch');
@@ -498,6 +499,38 @@ export function keywordSearchSection(context: VectorStoreTestContext) {
     expect(matches.map((match) => match.record.id)).not.toContain(decoy.id);
     for (const match of matches) expect(match.record.userId).toBe('reader');
     expectDescending(matches.map((match) => match.score));
+  });
+
+  test('query({ text }) finds a Chinese and a Japanese memory by one word', async (context) => {
+    if (!store().capabilities.keywordSearch) {
+      context.skip('the store does not declare keywordSearch');
+    }
+    if (harness.keywordTextGap) context.skip(harness.keywordTextGap);
+    const collection = await createCollection('keyword_cjk');
+    // Records and queries in the form the engine hands them over: the keyword text beside the text.
+    const memory = (text: string) =>
+      makeRecord(dimensions, { userId: 'reader', text, keywordText: keywordText(text) });
+    const chinese = memory('我最喜欢吃四川火锅');
+    const japanese = memory('私は東京に住んでいます');
+    const others = [
+      memory('我每天早上喝咖啡'),
+      memory('週末は京都で写真を撮ります'),
+      memory('Loves hiking in the Swiss Alps'),
+    ];
+    await store().upsert({ collection, records: [chinese, japanese, ...others] });
+    for (const [word, expected] of [
+      ['火锅', chinese],
+      ['東京', japanese],
+    ] as const) {
+      const matches = await store().query({
+        collection,
+        text: keywordText(word),
+        topK: 3,
+        scope: { userId: 'reader' },
+      });
+      expect(matches[0]?.record.id, `"${word}" finds "${expected.text}"`).toBe(expected.id);
+      expect(matches[0]?.record.text).toBe(expected.text);
+    }
   });
 
   test('query({ text }) throws UnsupportedFunctionalityError without keywordSearch', async (context) => {

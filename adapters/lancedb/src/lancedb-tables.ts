@@ -1,5 +1,11 @@
 import { createRequire } from 'node:module';
-import type { JsonValue, Scope, StoredRecord, VectorRecord } from '@engram/core';
+import {
+  type JsonValue,
+  keywordText,
+  type Scope,
+  type StoredRecord,
+  type VectorRecord,
+} from '@engram/core';
 import type { Table } from '@lancedb/lancedb';
 import {
   flattenLanceDBMetadata,
@@ -54,6 +60,15 @@ export interface TableShape {
   hasTextIndex: boolean;
 }
 
+/**
+ * The column keyword search indexes: `keyword_text` (the text with the words of unspaced scripts
+ * separated and emoji spelled, core's `keywordText`) in tables made since it exists, `text` in
+ * older ones.
+ */
+export function keywordColumn(columns: ReadonlySet<string>): 'keyword_text' | 'text' {
+  return columns.has('keyword_text') ? 'keyword_text' : 'text';
+}
+
 /** Reads a table's vector size, columns and whether its text has a full-text index. */
 export async function describeTable(table: Table): Promise<TableShape> {
   const schema = await table.schema();
@@ -61,11 +76,13 @@ export async function describeTable(table: Table): Promise<TableShape> {
     | { listSize?: number }
     | undefined;
   const indices = await table.listIndices();
+  const columns = new Set(schema.fields.map((field) => field.name));
+  const indexed = keywordColumn(columns);
   return {
     dimensions: vectorType?.listSize ?? 0,
-    columns: new Set(schema.fields.map((field) => field.name)),
+    columns,
     hasTextIndex: indices.some(
-      (index) => index.columns.includes('text') && index.indexType === 'FTS',
+      (index) => index.columns.includes(indexed) && index.indexType === 'FTS',
     ),
   };
 }
@@ -90,6 +107,7 @@ export function tableSchema(dimensions: number) {
     field('metadata'),
     field('created_at'),
     field('updated_at'),
+    field('keyword_text', true),
   ]);
 }
 
@@ -111,9 +129,13 @@ export function metadataField(name: string) {
   return new arrow.Field(name, types[kind as LanceDBMetadataColumnKind](), true);
 }
 
-/** The row of a record: its columns and its flattened metadata. */
-export function toRow(record: VectorRecord): Record<string, unknown> {
+/**
+ * The row of a record: its columns and its flattened metadata, and the keyword form of its text
+ * when the table has a column for it.
+ */
+export function toRow(record: VectorRecord, withKeywordText = true): Record<string, unknown> {
   return {
+    ...(withKeywordText ? { keyword_text: record.keywordText ?? keywordText(record.text) } : {}),
     id: record.id,
     vector: record.vector,
     text: record.text,

@@ -29,6 +29,7 @@ import type { Connection, Table } from '@lancedb/lancedb';
 import { lanceDBString, translateLanceDBFilter } from './lancedb-filter.js';
 import {
   describeTable,
+  keywordColumn,
   loadModules,
   metadataField,
   type Row,
@@ -216,7 +217,10 @@ export function createLanceDBVectorStore(
     const { lancedb } = loadModules();
     await write(handle, async () => {
       if (handle.hasTextIndex) return;
-      await handle.table.createIndex('text', { config: lancedb.Index.fts(), replace: false });
+      await handle.table.createIndex(keywordColumn(handle.columns), {
+        config: lancedb.Index.fts(),
+        replace: false,
+      });
       handle.hasTextIndex = true;
     }).catch(async (error: unknown) => {
       // another process may have created it first
@@ -265,7 +269,7 @@ export function createLanceDBVectorStore(
         const connection = await connect();
         try {
           const table = await connection.createEmptyTable(collection, tableSchema(dimensions));
-          await table.createIndex('text', { config: loadModules().lancedb.Index.fts() });
+          await table.createIndex('keyword_text', { config: loadModules().lancedb.Index.fts() });
           table.close();
         } catch (createError) {
           // created meanwhile by another store or process: use theirs
@@ -296,7 +300,8 @@ export function createLanceDBVectorStore(
       }
       if (records.length === 0) return;
       const latest = new Map(records.map((record) => [record.id, record]));
-      const rows = [...latest.values()].map(toRow);
+      const withKeywordText = handle.columns.has('keyword_text');
+      const rows = [...latest.values()].map((record) => toRow(record, withKeywordText));
       await write(handle, async () => {
         await addColumns(handle, rows);
         // Every row names every column, so a replaced record keeps nothing of its old version.
@@ -342,7 +347,7 @@ export function createLanceDBVectorStore(
       await ensureTextIndex(handle);
       let search = handle.table
         .query()
-        .fullTextSearch(options.text, { columns: 'text' })
+        .fullTextSearch(options.text, { columns: keywordColumn(handle.columns) })
         .limit(options.topK)
         .select([...selected(includeVectors), '_score']);
       if (where) search = search.where(where);
@@ -440,8 +445,10 @@ export function createLanceDBVectorStore(
             await handle.table.createIndex(column, { config: lancedb.Index.btree() });
           }
         }
-        if (!indexed('text')) {
-          await handle.table.createIndex('text', { config: lancedb.Index.fts() });
+        if (!indexed(keywordColumn(handle.columns))) {
+          await handle.table.createIndex(keywordColumn(handle.columns), {
+            config: lancedb.Index.fts(),
+          });
         }
         if (!indexed('vector') && (await handle.table.countRows()) >= vectorIndexThreshold) {
           await handle.table.createIndex('vector', {

@@ -47,6 +47,40 @@ END;
 `;
 
 /**
+ * Triggers that keep the keyword index in step with the memories. The index holds each row's
+ * `keyword_text` (the text with the words of unspaced scripts separated and emoji spelled, see
+ * core's `keywordText`) or, when that is NULL (the same as the text, or a row written by an older
+ * version), its `text`. Deleting from the index needs the text it indexed, which is why the
+ * keyword form is stored rather than computed again.
+ */
+function keywordTriggersSql(create: string): string {
+  const indexed = (row: 'new' | 'old') => `coalesce(${row}.keyword_text, ${row}.text)`;
+  return `${create} engram_memories_fts_insert AFTER INSERT ON engram_memories BEGIN
+  INSERT INTO engram_memories_fts (rowid, text) VALUES (new.row_id, ${indexed('new')});
+END;
+${create} engram_memories_fts_delete AFTER DELETE ON engram_memories BEGIN
+  INSERT INTO engram_memories_fts (engram_memories_fts, rowid, text) VALUES ('delete', old.row_id, ${indexed('old')});
+END;
+${create} engram_memories_fts_update AFTER UPDATE OF text, keyword_text ON engram_memories BEGIN
+  INSERT INTO engram_memories_fts (engram_memories_fts, rowid, text) VALUES ('delete', old.row_id, ${indexed('old')});
+  INSERT INTO engram_memories_fts (rowid, text) VALUES (new.row_id, ${indexed('new')});
+END;`;
+}
+
+/**
+ * Adds the `keyword_text` column to a database made before it existed and makes the keyword
+ * index's triggers use it. The rows whose keyword form differs from their text are then given it
+ * (an UPDATE, so the trigger re-indexes them).
+ */
+export const keywordTextMigrationSql = `
+ALTER TABLE engram_memories ADD COLUMN keyword_text TEXT;
+DROP TRIGGER IF EXISTS engram_memories_fts_insert;
+DROP TRIGGER IF EXISTS engram_memories_fts_delete;
+DROP TRIGGER IF EXISTS engram_memories_fts_update;
+${keywordTriggersSql('CREATE TRIGGER')}
+`;
+
+/**
  * Tables of one Engram database. Memories of every collection share one table whose scope
  * columns are indexed together with the collection, so a scoped search reads only that scope's
  * rows; each scope column also has an index ending in the id, so that a scoped `list` (ordered by
@@ -78,6 +112,7 @@ CREATE TABLE IF NOT EXISTS engram_memories (
   vector BLOB NOT NULL,
   created_at TEXT NOT NULL,
   updated_at TEXT NOT NULL,
+  keyword_text TEXT,
   UNIQUE (collection, id)
 );
 CREATE INDEX IF NOT EXISTS engram_memories_user_id ON engram_memories (collection, user_id, id);
@@ -90,17 +125,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS engram_memories_fts USING fts5(
   content_rowid = 'row_id',
   tokenize = 'porter unicode61 remove_diacritics 2'
 );
-CREATE TRIGGER IF NOT EXISTS engram_memories_fts_insert AFTER INSERT ON engram_memories BEGIN
-  INSERT INTO engram_memories_fts (rowid, text) VALUES (new.row_id, new.text);
-END;
-CREATE TRIGGER IF NOT EXISTS engram_memories_fts_delete AFTER DELETE ON engram_memories BEGIN
-  INSERT INTO engram_memories_fts (engram_memories_fts, rowid, text) VALUES ('delete', old.row_id, old.text);
-END;
-CREATE TRIGGER IF NOT EXISTS engram_memories_fts_update AFTER UPDATE OF text ON engram_memories BEGIN
-  INSERT INTO engram_memories_fts (engram_memories_fts, rowid, text) VALUES ('delete', old.row_id, old.text);
-  INSERT INTO engram_memories_fts (rowid, text) VALUES (new.row_id, new.text);
-END;
-
+${keywordTriggersSql('CREATE TRIGGER IF NOT EXISTS')}
 CREATE TABLE IF NOT EXISTS engram_history (
   sequence INTEGER PRIMARY KEY AUTOINCREMENT,
   id TEXT NOT NULL,

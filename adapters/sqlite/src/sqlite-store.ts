@@ -23,6 +23,7 @@ import {
   type HistoryEvent,
   type HistoryStore,
   InvalidArgumentError,
+  keywordText,
   keywordWords,
   NotFoundError,
   normalizeScope,
@@ -50,6 +51,7 @@ import { rowsPerInsert, valuesList } from './sqlite-rows.js';
 import {
   buildLeaseMigrationSql,
   historyNamespaceMigrationSql,
+  keywordTextMigrationSql,
   replacedIndexesSql,
   schemaSql,
   schemaVersion,
@@ -201,14 +203,51 @@ const vocabularyTable = 'engram_memories_fts_terms';
 const minCachedFrequencyRows = 10_000;
 const maxCachedFrequencies = 10_000;
 
-/** The upsert of `rows` records into `engram_memories`, eleven parameters per record. */
+/** The upsert of `rows` records into `engram_memories`, twelve parameters per record. */
 function upsertSql(rows: number): string {
-  return `INSERT INTO engram_memories (collection, id, text, hash, user_id, agent_id, run_id, metadata, vector, created_at, updated_at)
-    VALUES ${valuesList(rows, 11)}
+  return `INSERT INTO engram_memories (collection, id, text, hash, user_id, agent_id, run_id, metadata, vector, created_at, updated_at, keyword_text)
+    VALUES ${valuesList(rows, 12)}
     ON CONFLICT (collection, id) DO UPDATE SET
-      text = excluded.text, hash = excluded.hash, user_id = excluded.user_id,
+      text = excluded.text, keyword_text = excluded.keyword_text, hash = excluded.hash, user_id = excluded.user_id,
       agent_id = excluded.agent_id, run_id = excluded.run_id, metadata = excluded.metadata,
       vector = excluded.vector, created_at = excluded.created_at, updated_at = excluded.updated_at`;
+}
+
+/** What the keyword index holds for a record when that is not its text (NULL then). */
+function keywordFormOf(record: VectorRecord): string | null {
+  const indexed = record.keywordText ?? keywordText(record.text);
+  return indexed === record.text ? null : indexed;
+}
+
+/**
+ * Gives a database made before the keyword form existed its `keyword_text` column and triggers,
+ * and re-indexes the rows whose keyword form differs from their text (Chinese, Japanese, emoji).
+ */
+function migrateKeywordText(database: SqliteDatabase): void {
+  const hasColumn = (database.pragma('table_info(engram_memories)') as { name: string }[]).some(
+    (column) => column.name === 'keyword_text',
+  );
+  if (hasColumn) return;
+  database
+    .transaction(() => {
+      const columns = database.pragma('table_info(engram_memories)') as { name: string }[];
+      if (columns.some((column) => column.name === 'keyword_text')) return;
+      database.exec(keywordTextMigrationSql);
+      const update = database.prepare(
+        'UPDATE engram_memories SET keyword_text = ? WHERE row_id = ?',
+      );
+      const rows = database
+        .prepare('SELECT row_id, text FROM engram_memories')
+        .raw()
+        .iterate() as IterableIterator<[number, string]>;
+      const changed: [string, number][] = [];
+      for (const [rowId, text] of rows) {
+        const indexed = keywordText(text);
+        if (indexed !== text) changed.push([indexed, rowId]);
+      }
+      for (const [indexed, rowId] of changed) update.run(indexed, rowId);
+    })
+    .immediate();
 }
 
 function installedSchemaVersion(database: SqliteDatabase): number {
@@ -357,6 +396,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
           })
           .immediate();
       }
+      migrateKeywordText(opened);
     } catch (error) {
       throw toError(error, `Opening the database "${path}"`);
     }
@@ -446,6 +486,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
           toBlob(record.vector),
           record.createdAt,
           record.updatedAt,
+          keywordFormOf(record),
         );
       }
       statement(upsertSql(rows.length)).run(...parameters);
@@ -669,7 +710,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
     tokenizer ??= createKeywordTokenizer(createSqliteCharacterProbe(openDatabase()));
     const scores = scoreScopeBM25({
       terms,
-      documents: rows.map(([, , text]) => ({ text })),
+      documents: rows.map(([, , text]) => ({ text: keywordText(text) })),
       statistics: keywordStatistics(),
       tokenizer,
     });

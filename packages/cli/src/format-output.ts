@@ -89,18 +89,40 @@ function scopeLabel(item: { userId?: string; agentId?: string; runId?: string })
     .join(' ');
 }
 
-/** `search` results as a table, best first. */
-export function formatSearchResults(results: SearchResultItem[], terminalWidth?: number): string {
+/**
+ * `search` results as a table, best first: the score that ordered them, then the vector
+ * similarity and keyword relevance behind it. With `explain`, each result is followed by one line
+ * per signal: raw value, normalized value, weight and contribution.
+ */
+export function formatSearchResults(
+  results: SearchResultItem[],
+  terminalWidth?: number,
+  { explain = false }: { explain?: boolean } = {},
+): string {
   if (results.length === 0) return 'No matching memories.\n';
-  return formatTable(
-    ['SCORE', 'ID', 'MEMORY'],
+  const table = formatTable(
+    ['SCORE', 'VECTOR', 'KEYWORD', 'ID', 'MEMORY'],
     results.map((result) => [
       result.score.toFixed(3),
+      result.scores.vector.toFixed(3),
+      result.keywordScore === undefined ? '-' : result.keywordScore.toFixed(3),
       escapeForTerminal(result.id),
       oneLine(result.memory),
     ]),
     terminalWidth,
   );
+  if (!explain) return table;
+  const lines = results.map((result) => {
+    const explanation = result.explanation;
+    if (!explanation) return '';
+    const signals = explanation.contributions.map(
+      (part) =>
+        `  ${part.signal.padEnd(8)} raw ${part.raw.toFixed(3)}  normalized ${part.normalized.toFixed(3)}  weight ${part.weight.toFixed(2)}  contribution ${part.contribution.toFixed(3)}\n`,
+    );
+    const cutoff = explanation.threshold > 0 ? `, cut-off ${explanation.threshold}` : '';
+    return `${escapeForTerminal(result.id)}: score ${result.score.toFixed(3)} (ranked by ${explanation.rankedBy}${cutoff})\n${signals.join('')}`;
+  });
+  return `${table}\n${lines.join('')}`;
 }
 
 /** Graph relations, `source -[relationship]-> destination`, best first when scored. */

@@ -102,6 +102,33 @@ describe('runCli with an injected store', () => {
     });
   });
 
+  it('prints scores in the order of the results, and explains them with --explain', async () => {
+    const engram = harness();
+    for (const text of [
+      'I love hiking in the Swiss Alps every summer',
+      'My favourite food is spicy ramen',
+      'Hiking boots need new laces',
+    ]) {
+      await engram('add', text, '--user', 'alice');
+    }
+    const found = await engram('search', 'hiking in the Alps', '--user', 'alice');
+    const scores = found.stdout
+      .split('\n')
+      .slice(1)
+      .filter((line) => /^\d/.test(line))
+      .map((line) => Number(line.split(/\s+/)[0]));
+    expect(scores.length).toBeGreaterThan(1);
+    expect(scores).toEqual([...scores].sort((left, right) => right - left));
+    const explained = await engram('search', 'hiking in the Alps', '--user', 'alice', '--explain');
+    expect(explained.stdout).toMatch(/score [\d.]+ \(ranked by fusion\)/);
+    expect(explained.stdout).toMatch(/keyword\s+raw [\d.]+ {2}normalized 1\.000/);
+    const json = JSON.parse(
+      (await engram('search', 'hiking', '--user', 'alice', '--explain', '--json')).stdout,
+    );
+    expect(json.results[0].explanation.contributions[0].signal).toBe('vector');
+    expect(json.results[0].scores.fused).toBe(json.results[0].score);
+  });
+
   it('pages through list with cursors and --all', async () => {
     const engram = harness();
     for (const text of ['one', 'two', 'three']) await engram('add', text, '--user', 'u');
@@ -222,7 +249,7 @@ describe('runCli with an injected store', () => {
     });
     for (const argv of [
       ['list', '--user', 'mallory'],
-      ['search', 'screen', '--user', 'mallory'],
+      ['search', 'screen', '--user', 'mallory', '--threshold', '0'],
       ['get', 'id\u001b]0;owned\u0007'],
       ['list', '--user', 'mallory', '--json'],
     ]) {
@@ -241,7 +268,7 @@ describe('runCli with an injected store', () => {
       expect(refused.code).toBe(2);
       // Word for word what the API answers with its 400.
       expect(refused.stderr).toContain(
-        `threshold must be a number from 0 to 1 (a similarity, e.g. 0.3), got ${value}.`,
+        `threshold must be a number from 0 to 1 (a similarity, e.g. 0.3; 0 turns the cut-off off), got ${value}.`,
       );
     }
     expect((await engram('search', 'tea', '--user', 'alice', '--threshold', '0.5')).code).toBe(0);

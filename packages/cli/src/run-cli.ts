@@ -271,13 +271,19 @@ Without a key, memories are stored as given and search runs offline.`,
     .option('--filter <json>', 'metadata filter, e.g. \'{"topic":"food"}\'', filterOption)
     .option(
       '--threshold <n>',
-      'leave out results with a lower similarity (from 0 to 1)',
+      'leave out results with a lower vector similarity (from 0 to 1; 0 turns the default cut-off off)',
       parseThreshold,
     )
+    .option('--explain', "show each signal's raw value, normalized value, weight and contribution")
     .action(
       async (
         query: string,
-        flags: ScopeFlags & { limit?: number; filter?: FilterInput; threshold?: number },
+        flags: ScopeFlags & {
+          limit?: number;
+          filter?: FilterInput;
+          threshold?: number;
+          explain?: boolean;
+        },
         command: Command,
       ) => {
         const scope = scopeFromFlags(flags, { required: true });
@@ -287,10 +293,13 @@ Without a key, memories are stored as given and search runs offline.`,
             ...(flags.limit === undefined ? {} : { limit: flags.limit }),
             ...(flags.filter ? { filters: flags.filter } : {}),
             ...(flags.threshold === undefined ? {} : { threshold: flags.threshold }),
+            ...(flags.explain ? { explain: true } : {}),
           }),
         );
         print(
-          () => formatSearchResults(result.results, width()) + formatRelations(result.relations),
+          () =>
+            formatSearchResults(result.results, width(), { explain: flags.explain === true }) +
+            formatRelations(result.relations),
           result,
         );
       },

@@ -27,5 +27,11 @@ export interface Embedder {
   readonly dimensions: number;
   /** Largest batch one call accepts; callers split bigger ones. */
   readonly maxEmbeddingsPerCall: number;
+  /**
+   * Default relevance cut-off of `search` for this model's vectors: the similarity below which a
+   * memory is unrelated to the query (see `defaultSearchThreshold`). Optional; without it core
+   * uses its own value for the models it knows, else no cut-off.
+   */
+  readonly defaultSearchThreshold?: number;
   embed(options: EmbedOptions): Promise<EmbedResult>;
 }

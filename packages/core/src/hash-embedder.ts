@@ -1,6 +1,6 @@
 import type { Embedder, EmbedOptions, EmbedResult } from './embedder.js';
 import { InvalidArgumentError, throwIfAborted } from './errors.js';
-import { fnv1a, keywordTokens, tokenize } from './text.js';
+import { fnv1a, unsegmentedKeywordTokens, unsegmentedTokens } from './text.js';
 
 /** Options of {@link createHashEmbedder}. */
 export interface HashEmbedderOptions {
@@ -41,8 +41,8 @@ export function createHashEmbedder(options: HashEmbedderOptions = {}): Embedder 
 
   function embedOne(text: string): number[] {
     const vector = new Float64Array(dimensions);
-    const words = keywordTokens(text);
-    const tokens = words.length > 0 ? words : tokenize(text);
+    const words = unsegmentedKeywordTokens(text);
+    const tokens = words.length > 0 ? words : unsegmentedTokens(text);
     for (let index = 0; index < tokens.length; index++) {
       const word = tokens[index]!;
       add(vector, `w:${word}`, wordWeight);

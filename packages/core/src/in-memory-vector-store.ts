@@ -77,6 +77,8 @@ export function createInMemoryStore(): InMemoryStore {
   function output(record: VectorRecord, includeVectors: boolean | undefined): StoredRecord {
     const copy = structuredClone(record) as StoredRecord;
     if (!includeVectors) delete copy.vector;
+    // Core's BM25 segments the text itself; the keyword form is not part of what is stored.
+    delete copy.keywordText;
     return copy;
   }
 

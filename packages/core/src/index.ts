@@ -155,9 +155,12 @@ export type {
   MemoryOptions,
   PruneHistoryOptions,
   ScopedOptions,
+  ScoreContribution,
+  ScoreExplanation,
   SearchOptions,
   SearchResult,
   SearchResultItem,
+  SearchScores,
   UpdateOptions,
 } from './memory-types.js';
 export { checkNamespace } from './namespace.js';
@@ -197,12 +200,14 @@ export type {
   ScopeLockOptions,
 } from './scope-lock.js';
 export { createLeaseScopeLock, scopeLockKey, sortedLockKeys } from './scope-lock.js';
+export { defaultSearchThreshold, searchThresholds } from './search-threshold.js';
 export { cosineSimilarity } from './similarity.js';
 export type { UnsafeCharacter } from './text.js';
 export {
   describeCodePoint,
   findUnsafeCharacter,
   isControlCharacter,
+  keywordText,
   keywordTokens,
   keywordWords,
   normalizeText,

@@ -12,6 +12,7 @@ import { MemoryWriter } from './memory-writer.js';
 import type { Reranker } from './reranker.js';
 import type { ScopeLock } from './scope-lock.js';
 import { meterEmbedder, meterLLM } from './usage-meter.js';
+import { defaultSearchThreshold } from './search-threshold.js';
 import type { VectorStore } from './vector-store.js';
 
 /** Some models embed queries and documents differently. */
@@ -33,6 +34,8 @@ export interface MemoryEngine {
   /** The cross-process lock the writer holds: the option, else the store's own, else none. */
   readonly scopeLock: ScopeLock | undefined;
   readonly keywordWeight: number;
+  /** Default similarity cut-off of `search`. */
+  readonly searchThreshold: number;
   readonly candidatesPerFact: number;
   readonly llmRetries: number;
   readonly prompts: { extraction?: string; reconcile?: string };
@@ -208,6 +211,7 @@ export async function openMemoryEngine(
     // The hash embedder is itself lexical and weak on meaning: keyword relevance carries most of
     // the signal (measured on LoCoMo, docs/benchmarks.md). Neural embedders get an even split.
     keywordWeight: options.keywordWeight ?? (embedder.provider === 'hash' ? 0.8 : 0.5),
+    searchThreshold: options.searchThreshold ?? defaultSearchThreshold(embedder),
     candidatesPerFact: options.candidatesPerFact ?? 5,
     llmRetries: options.llmRetries ?? 1,
     prompts: options.prompts ?? {},

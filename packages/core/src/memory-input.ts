@@ -159,12 +159,12 @@ export function checkQuery(query: unknown): string {
   return query;
 }
 
-/** The message of an out-of-range similarity threshold; the API and the CLI say the same. */
+/** The message of an out-of-range threshold; the API and the CLI say the same. */
 export function thresholdMessage(threshold: unknown): string {
-  return `threshold must be a number from 0 to 1 (a similarity, e.g. 0.3), got ${typeof threshold === 'number' ? String(threshold) : JSON.stringify(threshold)}.`;
+  return `threshold must be a number from 0 to 1 (a similarity, e.g. 0.3; 0 turns the cut-off off), got ${typeof threshold === 'number' ? String(threshold) : JSON.stringify(threshold)}.`;
 }
 
-/** A similarity threshold from 0 to 1, when given. */
+/** A relevance threshold from 0 to 1, when given. */
 export function checkThreshold(threshold: unknown): void {
   if (
     threshold !== undefined &&
@@ -206,6 +206,14 @@ export function checkMemoryOptions(options: MemoryOptions, collection: string): 
     !(typeof keywordWeight === 'number' && keywordWeight >= 0 && keywordWeight <= 1)
   ) {
     invalid(`keywordWeight must be a number from 0 to 1, got ${keywordWeight}.`);
+  }
+  if (options.searchThreshold !== undefined) {
+    const { searchThreshold } = options;
+    if (!(typeof searchThreshold === 'number' && searchThreshold >= 0 && searchThreshold <= 1)) {
+      invalid(
+        `searchThreshold must be a number from 0 to 1 (a similarity), got ${searchThreshold}.`,
+      );
+    }
   }
   for (const [name, value] of [
     ['candidatesPerFact', options.candidatesPerFact],

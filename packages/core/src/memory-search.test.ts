@@ -3,6 +3,8 @@ import { InvalidArgumentError, NotFoundError } from './errors.js';
 import { createHashEmbedder } from './hash-embedder.js';
 import { createInMemoryStore } from './in-memory-vector-store.js';
 import { Memory } from './memory.js';
+import type { SearchResultItem } from './memory-types.js';
+import { defaultSearchThreshold } from './search-threshold.js';
 import type { JsonValue } from './vector-store.js';
 
 /** Every component given, so that nothing is read from the environment. */
@@ -31,7 +33,9 @@ describe('validation', () => {
     await memory.add('star', { userId: '*', infer: false });
     await memory.add('plain', { userId: 'plain-user', infer: false });
     expect(
-      (await memory.search('plain', { userId: '*' })).results.map((item) => item.memory),
+      (await memory.search('plain', { userId: '*', threshold: 0 })).results.map(
+        (item) => item.memory,
+      ),
     ).toEqual(['star']);
   });
 
@@ -91,6 +95,7 @@ describe('search', () => {
     const memory = await seeded();
     const shorthand = await memory.search('what does she do', {
       userId: 'alice',
+      threshold: 0,
       filters: { priority: { gte: 2 } },
     });
     expect(
@@ -100,6 +105,7 @@ describe('search', () => {
     ).toBe(true);
     const ast = await memory.search('anything', {
       userId: 'alice',
+      threshold: 0,
       filters: { op: 'in', field: 'category', values: ['hobby', 'family'] },
     });
     expect(ast.results.map((item) => item.metadata.category).sort()).toEqual(['family', 'hobby']);
@@ -120,7 +126,7 @@ describe('search', () => {
       { userId: 'u', text: 'zebra stripes pattern' },
       { userId: 'u', text: 'the quick brown fox jumps over the lazy dog near the river' },
     ]);
-    const { results } = await memory.search('zebra', { userId: 'u' });
+    const { results } = await memory.search('zebra', { userId: 'u', threshold: 0 });
     expect(results[0]!.memory).toBe('zebra stripes pattern');
     expect(results[0]!.keywordScore).toBeGreaterThan(0);
     expect(results[1]!.keywordScore).toBeUndefined();
@@ -167,8 +173,14 @@ describe('search', () => {
       reranker: identity,
     });
     await pruned.import(texts.map((text) => ({ userId: 'u', text })));
-    const strip = (items: { id: string; score: number; keywordScore?: number }[]) =>
-      items.map(({ id, score, keywordScore }) => ({ id, score, keywordScore }));
+    // The reranker's order is the fused one here, so only `score` (the reranker's) differs.
+    const strip = (items: SearchResultItem[]) =>
+      items.map(({ id, scores }) => ({
+        id,
+        vector: scores.vector,
+        keyword: scores.keyword,
+        fused: scores.fused,
+      }));
     let completeFetches = 0;
     let prunedFetches = 0;
     for (const [query, options] of [
@@ -210,5 +222,92 @@ describe('search', () => {
     ]);
     const { results } = await memory.search('alpha one', { userId: 'u' });
     expect(results[0]!.rerankScore).toBe(1);
+  });
+
+  it('scores each result with what ordered it, the signals beside it', async () => {
+    const memory = await seeded();
+    const { results } = await memory.search('allergic nurse piano', { userId: 'alice' });
+    expect(results.length).toBeGreaterThan(1);
+    for (const [index, item] of results.entries()) {
+      expect(item.score).toBe(item.scores.fused);
+      if (index > 0) expect(item.score).toBeLessThanOrEqual(results[index - 1]!.score);
+      expect(item.scores.keyword).toBe(item.keywordScore);
+    }
+  });
+
+  it('explains each signal: raw, normalized, weight, contribution', async () => {
+    const memory = await seeded();
+    const { results } = await memory.search('peanut allergy', { userId: 'alice', explain: true });
+    const [first] = results;
+    expect(first!.explanation!.rankedBy).toBe('fusion');
+    const [vector, keyword] = first!.explanation!.contributions;
+    expect(vector).toMatchObject({ signal: 'vector', raw: first!.scores.vector });
+    expect(vector!.weight).toBeCloseTo(0.2, 10);
+    expect(keyword).toMatchObject({ signal: 'keyword', raw: first!.keywordScore, weight: 0.8 });
+    expect(keyword!.normalized).toBe(1);
+    expect(vector!.contribution + keyword!.contribution).toBeCloseTo(first!.score, 10);
+    const plain = await memory.search('peanut allergy', { userId: 'alice' });
+    expect(plain.results[0]!.explanation).toBeUndefined();
+  });
+
+  it('leaves out unrelated memories by default; threshold 0 turns the cut-off off', async () => {
+    const strict = { ...createHashEmbedder(), defaultSearchThreshold: 0.3 };
+    const memory = new Memory({ vectorStore: createInMemoryStore(), llm: null, embedder: strict });
+    await memory.import([
+      { userId: 'u', text: 'Loves hiking in the Alps' },
+      { userId: 'u', text: 'Is allergic to peanuts' },
+    ]);
+    const unrelated = await memory.search('quantum chromodynamics lecture', { userId: 'u' });
+    expect(unrelated.results).toEqual([]);
+    const all = await memory.search('quantum chromodynamics lecture', {
+      userId: 'u',
+      threshold: 0,
+    });
+    expect(all.results).toHaveLength(2);
+    const related = await memory.search('hiking in the Alps', { userId: 'u', explain: true });
+    expect(related.results.map((item) => item.memory)).toEqual(['Loves hiking in the Alps']);
+    expect(related.results[0]!.explanation!.threshold).toBe(0.3);
+    const lenient = new Memory({
+      vectorStore: createInMemoryStore(),
+      llm: null,
+      embedder: strict,
+      searchThreshold: 0,
+    });
+    await lenient.import([{ userId: 'u', text: 'Loves hiking in the Alps' }]);
+    expect((await lenient.search('quantum chromodynamics', { userId: 'u' })).results).toHaveLength(
+      1,
+    );
+    expect(() => new Memory({ ...offline, searchThreshold: 2 })).toThrow('searchThreshold must be');
+  });
+
+  it('knows the cut-off of the embedders it knows, and none for the others', () => {
+    const named = (provider: string, modelId: string) => ({
+      ...createHashEmbedder(),
+      provider,
+      modelId,
+    });
+    expect(defaultSearchThreshold(createHashEmbedder())).toBe(0);
+    expect(defaultSearchThreshold(named('transformers', 'Xenova/all-MiniLM-L6-v2'))).toBe(0.2);
+    expect(defaultSearchThreshold(named('openai', 'text-embedding-3-small'))).toBe(0.2);
+    expect(defaultSearchThreshold(named('acme', 'acme-embed-1'))).toBe(0);
+  });
+
+  it('finds Chinese, Japanese and emoji words inside sentences', async () => {
+    const memory = new Memory({ vectorStore: createInMemoryStore(), llm: null, ...offline });
+    await memory.import([
+      { userId: 'u', text: '我最喜欢吃四川火锅' },
+      { userId: 'u', text: '私は東京に住んでいます' },
+      { userId: 'u', text: 'Dinner tonight: 🍜 with friends' },
+      { userId: 'u', text: 'Loves hiking in the Alps' },
+    ]);
+    for (const [query, expected] of [
+      ['火锅', '我最喜欢吃四川火锅'],
+      ['東京', '私は東京に住んでいます'],
+      ['🍜', 'Dinner tonight: 🍜 with friends'],
+    ]) {
+      const { results } = await memory.search(query!, { userId: 'u', threshold: 0 });
+      expect(results[0]!.memory).toBe(expected);
+      expect(results[0]!.keywordScore).toBeGreaterThan(0);
+    }
   });
 });

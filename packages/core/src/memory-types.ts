@@ -61,6 +61,13 @@ export interface MemoryOptions {
    * any other.
    */
   keywordWeight?: number;
+  /**
+   * Default relevance cut-off of `search`: results whose vector similarity (`scores.vector`) is
+   * below it are left out (a call's `threshold` overrides it; 0 turns it off). Default: the
+   * embedder's (`defaultSearchThreshold`; see `searchThresholds` for the models Engram knows,
+   * 0 for others).
+   */
+  searchThreshold?: number;
   /** Collection (table, index) name in the vector store. Default `ENGRAM_COLLECTION` or `memories`. */
   collection?: string;
   /** Replaces the default system prompts; `{today}` in the extraction prompt becomes the date. */
@@ -97,14 +104,60 @@ export interface MemoryItem extends Scope {
   updatedAt: string;
 }
 
+/** The signals behind a search result's score. */
+export interface SearchScores {
+  /** Vector similarity to the query (1 = same direction); what `threshold` applies to. */
+  vector: number;
+  /** Keyword (BM25-style) relevance as the store scored it, when the memory matched the query's words. */
+  keyword?: number;
+  /**
+   * Weighted fusion of the two: `(1 - keywordWeight) * vector + keywordWeight * keyword / best
+   * keyword of the query`. What orders the results when no reranker runs.
+   */
+  fused: number;
+  /** The reranker's score, when a reranker ran; it orders the results then. */
+  rerank?: number;
+}
+
+/** One signal's part in a search result's score (`explain: true`). */
+export interface ScoreContribution {
+  /** Which signal. */
+  signal: 'vector' | 'keyword' | 'rerank';
+  /** Its value as computed (similarity, BM25 score, reranker score); 0 when the memory did not match. */
+  raw: number;
+  /** The value fused: the similarity itself, the keyword score divided by the query's best one. */
+  normalized: number;
+  /** Its weight in the fusion (`keywordWeight` and its complement; 1 for the reranker). */
+  weight: number;
+  /** `weight * normalized`: what it adds to the score. */
+  contribution: number;
+}
+
+/** How a search result's score came about (`explain: true`). */
+export interface ScoreExplanation {
+  /** What ordered the results: the fused score, or the reranker (which then replaces it). */
+  rankedBy: 'fusion' | 'rerank';
+  /** The similarity cut-off that applied (0: none). */
+  threshold: number;
+  /** Each signal: vector similarity, keyword relevance (when keyword search ran), reranker. */
+  contributions: ScoreContribution[];
+}
+
 /** A search result. */
 export interface SearchResultItem extends MemoryItem {
-  /** Vector similarity to the query, higher is better (1 = same direction). */
+  /**
+   * The score the results are ordered by, higher is better: the fused score of vector similarity
+   * and keyword relevance (`scores.fused`), or the reranker's (`scores.rerank`) when one ran.
+   */
   score: number;
-  /** Keyword (BM25) relevance when the memory matched the query's words. */
+  /** The signals behind `score`. */
+  scores: SearchScores;
+  /** Keyword (BM25) relevance when the memory matched the query's words (same as `scores.keyword`). */
   keywordScore?: number;
-  /** Reranker score when a reranker ran. */
+  /** Reranker score when a reranker ran (same as `scores.rerank`). */
   rerankScore?: number;
+  /** Each signal's raw value, normalized value, weight and contribution; with `explain: true`. */
+  explanation?: ScoreExplanation;
 }
 
 /** One change made by `add`. */
@@ -177,8 +230,13 @@ export interface SearchOptions extends ScopedOptions {
   filters?: FilterInput;
   /** Number of results. Default 10, at most 1000. */
   limit?: number;
-  /** Leave out results whose similarity is below this. */
+  /**
+   * Leave out results whose vector similarity (`scores.vector`) is below this, from 0 to 1; 0
+   * turns the cut-off off. Default: the Memory's `searchThreshold`, which depends on the embedder.
+   */
   threshold?: number;
+  /** Add each result's `explanation`: every signal's raw and normalized value, weight and contribution. */
+  explain?: boolean;
   /** Fuse keyword relevance with vector similarity. Default true. */
   keywordSearch?: boolean;
   /** Run the configured reranker. Default true when one is configured. */

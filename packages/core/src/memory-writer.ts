@@ -4,6 +4,7 @@ import { KeyedMutex } from './keyed-mutex.js';
 import type { MemoryChange } from './memory-types.js';
 import { type Scope, scopeOf } from './scope.js';
 import { type ScopeLock, scopeLockKey } from './scope-lock.js';
+import { keywordText } from './text.js';
 import type { StoredRecord, VectorRecord, VectorStore } from './vector-store.js';
 
 /** What a {@link MemoryWriter} writes to and records. */
@@ -36,6 +37,13 @@ interface PendingWrite {
   reject: (error: unknown) => void;
 }
 
+/** The record with the keyword form of its text, when that differs from the text. */
+function withKeywordText(record: VectorRecord): VectorRecord {
+  const { keywordText: _previous, ...rest } = record;
+  const indexed = keywordText(record.text);
+  return indexed === record.text ? rest : { ...rest, keywordText: indexed };
+}
+
 /** Records, deletions and history events of one write, with the changes reported to the caller. */
 export class ChangeSet {
   /** Records to write. */
@@ -59,7 +67,7 @@ export class ChangeSet {
 
   /** A new memory. */
   add(record: VectorRecord): void {
-    this.upsert.push(record);
+    this.upsert.push(withKeywordText(record));
     this.events.push(
       this.#change(record, {
         memoryId: record.id,
@@ -73,7 +81,7 @@ export class ChangeSet {
 
   /** A memory whose text or metadata changed; `previousText` is what it said before. */
   update(record: VectorRecord, previousText: string): void {
-    this.upsert.push(record);
+    this.upsert.push(withKeywordText(record));
     this.events.push(
       this.#change(record, {
         memoryId: record.id,

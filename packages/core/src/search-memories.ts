@@ -3,9 +3,17 @@ import { type FusedScore, fuseScores, type ScoredId } from './fuse-scores.js';
 import type { MemoryEngine } from './memory-engine.js';
 import { checkFilter, maxLimit } from './memory-input.js';
 import { toMemoryItem } from './memory-item.js';
-import type { SearchOptions, SearchResult, SearchResultItem } from './memory-types.js';
+import type {
+  ScoreContribution,
+  ScoreExplanation,
+  SearchOptions,
+  SearchResult,
+  SearchResultItem,
+  SearchScores,
+} from './memory-types.js';
 import type { Scope } from './scope.js';
 import { cosineSimilarity } from './similarity.js';
+import { keywordText } from './text.js';
 import type { StoredRecord, VectorMatch } from './vector-store.js';
 
 /** A checked search: the query, its scope and result count, and the caller's options. */
@@ -31,7 +39,7 @@ function keywordMatchesInCore(query: string, vectorMatches: VectorMatch[]): Vect
 
 /**
  * Similarities of the keyword hits the vector query did not return: their vectors are fetched
- * (only theirs), so that every result carries a similarity, what `score` and `threshold` mean.
+ * (only theirs), so that every result carries a similarity (`scores.vector`), what `threshold` applies to.
  */
 async function similaritiesOfKeywordHits(
   engine: MemoryEngine,
@@ -104,8 +112,8 @@ function rankableKeywordHits(
 async function rerank(
   engine: MemoryEngine,
   request: SearchRequest,
-  ranked: (FusedScore & { record: StoredRecord })[],
-): Promise<(FusedScore & { record: StoredRecord; rerankScore?: number })[]> {
+  ranked: RankedEntry[],
+): Promise<RankedEntry[]> {
   const { reranker } = engine;
   if (!reranker || request.options.rerank === false || ranked.length === 0) return ranked;
   const reranked = await reranker.rerank({
@@ -119,24 +127,75 @@ async function rerank(
     .map((result) => ({ ...ranked[result.index]!, rerankScore: result.score }));
 }
 
-function toResult(entry: FusedScore & { record: StoredRecord; rerankScore?: number }) {
+interface RankedEntry extends FusedScore {
+  record: StoredRecord;
+  rerankScore?: number;
+}
+
+/** How a result's score was made, signal by signal. */
+function explain(
+  entry: RankedEntry,
+  context: { keywordWeight: number; bestKeyword: number; threshold: number; keywords: boolean },
+): ScoreExplanation {
+  const similarity = entry.similarity ?? 0;
+  const contributions: ScoreContribution[] = [
+    {
+      signal: 'vector',
+      raw: similarity,
+      normalized: similarity,
+      weight: 1 - context.keywordWeight,
+      contribution: (1 - context.keywordWeight) * similarity,
+    },
+  ];
+  if (context.keywords) {
+    const raw = entry.keywordScore ?? 0;
+    const normalized = context.bestKeyword > 0 ? raw / context.bestKeyword : 0;
+    contributions.push({
+      signal: 'keyword',
+      raw,
+      normalized,
+      weight: context.keywordWeight,
+      contribution: context.keywordWeight * normalized,
+    });
+  }
+  if (entry.rerankScore !== undefined) {
+    const raw = entry.rerankScore;
+    contributions.push({ signal: 'rerank', raw, normalized: raw, weight: 1, contribution: raw });
+  }
+  return {
+    rankedBy: entry.rerankScore === undefined ? 'fusion' : 'rerank',
+    threshold: context.threshold,
+    contributions,
+  };
+}
+
+function toResult(entry: RankedEntry, explanation: ScoreExplanation | undefined) {
   const { vector: _vector, ...record } = entry.record;
   const { id, memory, ...rest } = toMemoryItem(record);
   const { keywordScore, rerankScore } = entry;
+  const scores: SearchScores = {
+    vector: entry.similarity ?? 0,
+    ...(keywordScore === undefined ? {} : { keyword: keywordScore }),
+    fused: entry.score,
+    ...(rerankScore === undefined ? {} : { rerank: rerankScore }),
+  };
   return {
     id,
     memory,
-    score: entry.similarity ?? 0,
+    score: rerankScore ?? entry.score,
+    scores,
     ...rest,
     ...(keywordScore === undefined ? {} : { keywordScore }),
     ...(rerankScore === undefined ? {} : { rerankScore }),
+    ...(explanation ? { explanation } : {}),
   } satisfies SearchResultItem;
 }
 
 /**
  * Hybrid search of one scope: the vector query and the keyword query (native full-text search,
  * or BM25 in core over the vector candidates) run together with the graph search, their scores
- * are fused ({@link fuseScores}), the threshold applies to similarity, then the reranker runs.
+ * are fused ({@link fuseScores}), the threshold (the call's, else the Memory's default cut-off)
+ * applies to similarity, then the reranker runs. Each result's `score` is what ordered it.
  */
 export async function searchMemories(
   engine: MemoryEngine,
@@ -157,7 +216,7 @@ export async function searchMemories(
   const [vectorMatches, nativeKeywordMatches, relations] = await Promise.all([
     store.query({ ...base, vector: queryVector! }),
     useKeywords && store.capabilities.keywordSearch
-      ? store.query({ ...base, text: query })
+      ? store.query({ ...base, text: keywordText(query) })
       : undefined,
     graph?.search(query, queryVector!, scope, limit, options.abortSignal),
   ]);
@@ -166,6 +225,8 @@ export async function searchMemories(
     : [];
 
   const keywordWeight = useKeywords ? engine.keywordWeight : 0;
+  const cutoff = options.threshold ?? engine.searchThreshold;
+  const threshold = cutoff > 0 ? cutoff : undefined;
   const records = new Map(vectorMatches.map((match) => [match.record.id, match.record]));
   const keywordOnly = rankableKeywordHits(
     keywordMatches.filter((match) => !records.has(match.record.id)),
@@ -175,7 +236,7 @@ export async function searchMemories(
       keywordWeight,
       topK: base.topK,
       limit,
-      threshold: options.threshold,
+      threshold,
       reranks: Boolean(engine.reranker) && options.rerank !== false,
     },
   );
@@ -194,13 +255,21 @@ export async function searchMemories(
     keywordWeight,
   })
     .filter((entry) => records.has(entry.id))
-    .filter(
-      (entry) => options.threshold === undefined || (entry.similarity ?? 0) >= options.threshold,
-    )
+    .filter((entry) => threshold === undefined || (entry.similarity ?? 0) >= threshold)
     .map((entry) => ({ ...entry, record: records.get(entry.id)! }));
   const ranked = await rerank(engine, request, fused);
+  const explanation = options.explain
+    ? {
+        keywordWeight,
+        bestKeyword: Math.max(0, ...keywordMatches.map((match) => match.score)),
+        threshold: threshold ?? 0,
+        keywords: useKeywords,
+      }
+    : undefined;
   return {
-    results: ranked.slice(0, limit).map(toResult),
+    results: ranked
+      .slice(0, limit)
+      .map((entry) => toResult(entry, explanation && explain(entry, explanation))),
     ...(relations ? { relations } : {}),
   };
 }

@@ -3,7 +3,7 @@ import { scoreBM25 } from './bm25.js';
 import { createHashEmbedder } from './hash-embedder.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { cosineSimilarity } from './similarity.js';
-import { keywordTokens, textHash } from './text.js';
+import { keywordText, keywordTokens, textHash, tokenize } from './text.js';
 
 describe('keyword tokens and hashes', () => {
   it('lowercases, drops function words and strips common suffixes', () => {
@@ -81,5 +81,25 @@ describe('KeyedMutex', () => {
     expect(results.map((result) => result.status)).toEqual(['rejected', 'fulfilled', 'fulfilled']);
     expect(order.indexOf('end a1')).toBeLessThan(order.indexOf('start a2'));
     expect(order.indexOf('start b1')).toBeLessThan(order.indexOf('end a1'));
+  });
+});
+
+describe('tokenize and keywordText in every language', () => {
+  it('splits Chinese and Japanese into words and keeps emoji as tokens', () => {
+    expect(tokenize('我最喜欢吃四川火锅')).toContain('火锅');
+    expect(tokenize('私は東京に住んでいます')).toContain('東京');
+    expect(tokenize('Ramen 🍜!')).toEqual(['ramen', 'emoji1f35c']);
+    expect(tokenize('हिंदी भाषा')).toEqual(['हिंदी', 'भाषा']);
+  });
+
+  it('leaves text without unspaced scripts or emoji as it is', () => {
+    const text = "Caroline: I went to the LGBTQ support group, didn't I?";
+    expect(keywordText(text)).toBe(text);
+  });
+
+  it('spaces out the words of unspaced scripts and spells emoji', () => {
+    const indexed = keywordText('私は東京に住んでいます。Dinner: 🍜');
+    expect(indexed.split(/\s+/)).toEqual(expect.arrayContaining(['東京', 'emoji1f35c']));
+    expect(tokenize(indexed)).toEqual(tokenize('私は東京に住んでいます。Dinner: 🍜'));
   });
 });

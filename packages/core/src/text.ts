@@ -6,8 +6,69 @@ const stopwords = new Set(
   ).split(' '),
 );
 
-/** Lowercases, applies Unicode compatibility normalization and splits into word tokens. */
+/** Scripts written without spaces between words: their runs are split into words by a segmenter. */
+const unspacedScript =
+  /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}]/u;
+const wordOrEmoji = /[\p{L}\p{N}\p{M}]+|\p{Extended_Pictographic}/gu;
+const needsKeywordForm =
+  /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}\p{Extended_Pictographic}]/u;
+
+let wordSegmenter: Intl.Segmenter | undefined;
+
+/**
+ * The words of a run of letters: the run itself, or, for scripts written without spaces
+ * (Chinese, Japanese, Thai, ...), the words `Intl.Segmenter` finds in it.
+ */
+function wordsOfRun(run: string): string[] {
+  if (!unspacedScript.test(run)) return [run];
+  wordSegmenter ??= new Intl.Segmenter(undefined, { granularity: 'word' });
+  const words: string[] = [];
+  for (const { segment, isWordLike } of wordSegmenter.segment(run)) {
+    if (isWordLike) words.push(segment);
+  }
+  return words;
+}
+
+/** An emoji as a word every full-text analyzer keeps: `🍜` is `emoji1f35c`. */
+function emojiWord(emoji: string): string {
+  return `emoji${emoji.codePointAt(0)!.toString(16)}`;
+}
+
+/**
+ * Lowercases, applies Unicode compatibility normalization and splits into word tokens. Runs of
+ * scripts written without spaces (Chinese, Japanese, Thai, ...) are split into words by
+ * `Intl.Segmenter`; each emoji is a token of its own (`emoji1f35c` for 🍜).
+ */
 export function tokenize(text: string): string[] {
+  const tokens: string[] = [];
+  for (const [run] of text.normalize('NFKC').toLowerCase().matchAll(wordOrEmoji)) {
+    if (/^\p{Extended_Pictographic}$/u.test(run)) tokens.push(emojiWord(run));
+    else tokens.push(...wordsOfRun(run));
+  }
+  return tokens;
+}
+
+/**
+ * The text as full-text engines should index it: runs of scripts written without spaces are
+ * split into space-separated words and each emoji becomes a word (as {@link tokenize} splits
+ * them), so that an analyzer that splits on spaces and punctuation (FTS5 `unicode61`, Postgres,
+ * Elasticsearch, ...) finds a Chinese or Japanese word inside a sentence. Other text is returned
+ * unchanged.
+ */
+export function keywordText(text: string): string {
+  if (!needsKeywordForm.test(text)) return text;
+  return text.replace(wordOrEmoji, (run) => {
+    if (!needsKeywordForm.test(run)) return run;
+    if (/^\p{Extended_Pictographic}$/u.test(run)) return ` ${emojiWord(run)} `;
+    return ` ${wordsOfRun(run.normalize('NFKC')).join(' ')} `;
+  });
+}
+
+/**
+ * Word tokens as {@link tokenize} made them before scripts without spaces were segmented and
+ * emoji kept: what the hash embedder hashes, so that vectors it made before stay comparable.
+ */
+export function unsegmentedTokens(text: string): string[] {
   return (
     text
       .normalize('NFKC')
@@ -41,6 +102,13 @@ export function keywordWords(text: string): string[] {
 /** Stemmed word tokens without common English function words; what core's BM25 counts. */
 export function keywordTokens(text: string): string[] {
   return keywordWords(text).map(stem);
+}
+
+/** {@link keywordTokens} over {@link unsegmentedTokens}, for the hash embedder. */
+export function unsegmentedKeywordTokens(text: string): string[] {
+  return unsegmentedTokens(text)
+    .filter((token) => !stopwords.has(token))
+    .map(stem);
 }
 
 /** Collapses whitespace and case so that trivially different texts hash the same. */

@@ -20,6 +20,13 @@ export interface VectorRecord {
   vector: number[];
   /** The memory text; what keyword search indexes. */
   text: string;
+  /**
+   * The text as keyword search should index it, when it differs from `text`: words of scripts
+   * written without spaces (Chinese, Japanese, Thai, ...) separated by spaces and emoji spelled
+   * as words (core's `keywordText`). The engine sets it; a store with native keyword search
+   * indexes it in place of `text` (queries arrive in the same form). Stores need not return it.
+   */
+  keywordText?: string;
   /** Hash of the normalized text, used to skip exact duplicates. */
   hash?: string;
   /** The user the memory belongs to. */

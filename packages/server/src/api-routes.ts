@@ -217,6 +217,7 @@ export function registerApiRoutes(app: OpenAPIHono<AppEnv>, context: AppContext)
         keywordSearch: input.keywordSearch,
         rerank: input.rerank,
         rewriteQuery: input.rewriteQuery,
+        explain: input.explain,
       }),
     });
     return c.json(result, 200);

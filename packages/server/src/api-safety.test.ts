@@ -170,7 +170,7 @@ describe('the API and the engine say the same', () => {
       });
       expect(answer.status).toBe(400);
       expect(answer.body.error!.message).toBe(
-        'threshold must be a number from 0 to 1 (a similarity, e.g. 0.3), got -0.5.',
+        'threshold must be a number from 0 to 1 (a similarity, e.g. 0.3; 0 turns the cut-off off), got -0.5.',
       );
     }
   });

@@ -64,7 +64,8 @@ const messagesSchema = z
 const thresholdSchema = z.number().optional().openapi({
   minimum: 0,
   maximum: 1,
-  description: 'Leave out results whose similarity is below this, from 0 to 1.',
+  description:
+    "Leave out results whose vector similarity (`scores.vector`) is below this, from 0 to 1. Default: the embedder's relevance cut-off (0.2 for all-MiniLM-L6-v2 and OpenAI text-embedding-3, none for the hash embedder; see the README's search section); 0 turns it off.",
 });
 
 const scopeFields = {
@@ -240,15 +241,60 @@ export const searchRequestSchema = z
     rewriteQuery: z.boolean().optional().openapi({
       description:
         'Rewrite a conversational question into a standalone query with one small LLM call first (needs an LLM; its tokens are in usage). Default false.',
+    explain: z.boolean().optional().openapi({
+      description:
+        "Add each result's `explanation`: every signal's raw value, normalized value, weight and contribution.",
     }),
   })
   .openapi('SearchRequest');
 
+export const searchScoresSchema = z
+  .object({
+    vector: z.number().openapi({
+      description:
+        'Vector similarity to the query (1 = same direction); what `threshold` applies to.',
+    }),
+    keyword: z.number().optional().openapi({
+      description: "Keyword (BM25-style) relevance, when the memory matched the query's words.",
+    }),
+    fused: z.number().openapi({
+      description:
+        '`(1 - keywordWeight) * vector + keywordWeight * keyword / best keyword of the query`: the order without a reranker.',
+    }),
+    rerank: z.number().optional().openapi({
+      description: "The reranker's score, when a reranker ran; it orders the results then.",
+    }),
+  })
+  .openapi('SearchScores');
+
+export const scoreExplanationSchema = z
+  .object({
+    rankedBy: z.enum(['fusion', 'rerank']),
+    threshold: z
+      .number()
+      .openapi({ description: 'The similarity cut-off that applied (0: none).' }),
+    contributions: z.array(
+      z.object({
+        signal: z.enum(['vector', 'keyword', 'rerank']),
+        raw: z.number(),
+        normalized: z.number(),
+        weight: z.number(),
+        contribution: z.number(),
+      }),
+    ),
+  })
+  .openapi('ScoreExplanation');
+
 export const searchResultSchema = memoryItemSchema
   .extend({
-    score: z.number(),
-    keywordScore: z.number().optional(),
-    rerankScore: z.number().optional(),
+    score: z.number().openapi({
+      description:
+        'The score the results are ordered by: `scores.fused`, or `scores.rerank` when a reranker ran.',
+    }),
+    scores: searchScoresSchema,
+    keywordScore: z.number().optional().openapi({ description: 'Same as `scores.keyword`.' }),
+    rerankScore: z.number().optional().openapi({ description: 'Same as `scores.rerank`.' }),
+    explanation: scoreExplanationSchema.optional(),
   })
   .openapi('SearchResult');
 

@@ -170,6 +170,31 @@ describe('createServerApp', () => {
     expect((await call(`/v1/memories/${id}/history`, { key: betaKey })).status).toBe(404);
   });
 
+  it('searches with scores in the order of the results, explained on request', async () => {
+    for (const text of ['drinks green tea every morning', 'tea with milk, no sugar']) {
+      await call('/v1/memories', { method: 'POST', body: { messages: text, userId: 'scores' } });
+    }
+    const answer = await call('/v1/search', {
+      method: 'POST',
+      body: { query: 'green tea', userId: 'scores', explain: true },
+    });
+    expect(answer.status).toBe(200);
+    const { results } = (await answer.json()) as {
+      results: Array<{
+        score: number;
+        scores: { vector: number; fused: number };
+        explanation: { contributions: Array<{ signal: string }> };
+      }>;
+    };
+    expect(results.length).toBeGreaterThan(1);
+    expect(results[0]!.score).toBe(results[0]!.scores.fused);
+    expect(results[0]!.score).toBeGreaterThanOrEqual(results[1]!.score);
+    expect(results[0]!.explanation.contributions.map((part) => part.signal)).toEqual([
+      'vector',
+      'keyword',
+    ]);
+  });
+
   it('maps validation failures to 400 with the field named', async () => {
     const answer = await call('/v1/search', { method: 'POST', body: { query: '', userId: 'u' } });
     expect(answer.status).toBe(400);
