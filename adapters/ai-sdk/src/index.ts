@@ -3,6 +3,8 @@ export type { AISDKEmbedderOptions } from './ai-sdk-embedder.js';
 export { createAISDKEmbedder } from './ai-sdk-embedder.js';
 export type { AISDKLLMOptions, AISDKProviderOptions } from './ai-sdk-llm.js';
 export { createAISDKLLM } from './ai-sdk-llm.js';
+export type { LLMRerankerOptions } from './ai-sdk-llm-reranker.js';
+export { createLLMReranker } from './ai-sdk-llm-reranker.js';
 export type {
   EngramMemoryMiddleware,
   EngramMemoryOptions,
@@ -18,8 +20,6 @@ export type {
   SearchMemoriesInput,
 } from './ai-sdk-memory-tools.js';
 export { engramTools } from './ai-sdk-memory-tools.js';
-export type { LLMRerankerOptions } from './ai-sdk-llm-reranker.js';
-export { createLLMReranker } from './ai-sdk-llm-reranker.js';
 export type { ModelNameOptions, ModelPrefix } from './ai-sdk-model-names.js';
 export {
   createEmbedderFromName,

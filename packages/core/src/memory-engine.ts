@@ -11,8 +11,8 @@ import type { MemoryOptions } from './memory-types.js';
 import { MemoryWriter } from './memory-writer.js';
 import type { Reranker } from './reranker.js';
 import type { ScopeLock } from './scope-lock.js';
-import { meterEmbedder, meterLLM } from './usage-meter.js';
 import { defaultSearchThreshold } from './search-threshold.js';
+import { meterEmbedder, meterLLM } from './usage-meter.js';
 import type { VectorStore } from './vector-store.js';
 
 /** Some models embed queries and documents differently. */

@@ -241,6 +241,7 @@ export const searchRequestSchema = z
     rewriteQuery: z.boolean().optional().openapi({
       description:
         'Rewrite a conversational question into a standalone query with one small LLM call first (needs an LLM; its tokens are in usage). Default false.',
+    }),
     explain: z.boolean().optional().openapi({
       description:
         "Add each result's `explanation`: every signal's raw value, normalized value, weight and contribution.",
