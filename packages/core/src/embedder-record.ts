@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from
 import { join } from 'node:path';
 import { createPrivateDirectory } from './data-directory.js';
 import type { Embedder, EmbedOptions } from './embedder.js';
+import { embedderProperties } from './embedder.js';
 import { EmbedderMismatchError, EngramError } from './errors.js';
 
 /** What a data directory remembers about the embedder that wrote one collection's vectors. */
@@ -145,11 +146,7 @@ export function recordingEmbedder(
   let checked = false;
   let recorded = false;
   return {
-    specificationVersion: embedder.specificationVersion,
-    provider: embedder.provider,
-    modelId: embedder.modelId,
-    dimensions: embedder.dimensions,
-    maxEmbeddingsPerCall: embedder.maxEmbeddingsPerCall,
+    ...embedderProperties(embedder),
     async embed(options: EmbedOptions) {
       if (!checked) {
         assertRecordedEmbedder(dataDir, collection, embedder);

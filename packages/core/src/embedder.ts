@@ -35,3 +35,20 @@ export interface Embedder {
   readonly defaultSearchThreshold?: number;
   embed(options: EmbedOptions): Promise<EmbedResult>;
 }
+
+/**
+ * Everything an embedder declares except `embed`: for wrappers (metering, metrics, checks) that
+ * must pass on optional fields such as `defaultSearchThreshold` as well as the required ones.
+ */
+export function embedderProperties(embedder: Embedder): Omit<Embedder, 'embed'> {
+  return {
+    specificationVersion: embedder.specificationVersion,
+    provider: embedder.provider,
+    modelId: embedder.modelId,
+    dimensions: embedder.dimensions,
+    maxEmbeddingsPerCall: embedder.maxEmbeddingsPerCall,
+    ...(embedder.defaultSearchThreshold === undefined
+      ? {}
+      : { defaultSearchThreshold: embedder.defaultSearchThreshold }),
+  };
+}

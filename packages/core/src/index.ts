@@ -24,6 +24,7 @@ export {
 } from './data-directory.js';
 export { parseDuration } from './duration.js';
 export type { Embedder, EmbedOptions, EmbedResult } from './embedder.js';
+export { embedderProperties } from './embedder.js';
 export type { EmbedderRecord } from './embedder-record.js';
 export {
   assertRecordedEmbedder,

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Embedder } from './embedder.js';
+import { embedderProperties } from './embedder.js';
 import type { LLM } from './llm.js';
 
 /** What one `add` or `search` cost in model calls and tokens, as the providers reported them. */
@@ -40,11 +41,7 @@ export function meterLLM(llm: LLM): LLM {
 /** An embedder that adds each call's reported tokens to the operation running it. */
 export function meterEmbedder(embedder: Embedder): Embedder {
   return {
-    specificationVersion: embedder.specificationVersion,
-    provider: embedder.provider,
-    modelId: embedder.modelId,
-    dimensions: embedder.dimensions,
-    maxEmbeddingsPerCall: embedder.maxEmbeddingsPerCall,
+    ...embedderProperties(embedder),
     async embed(options) {
       const result = await embedder.embed(options);
       const usage = current.getStore();

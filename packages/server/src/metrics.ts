@@ -1,4 +1,5 @@
 import type { Embedder, LLM } from '@engram/core';
+import { embedderProperties } from '@engram/core';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Prometheus metrics of one server or worker process. */
@@ -125,11 +126,7 @@ export function createServerMetrics(
 /** Wraps an embedder so that each call is timed and its tokens counted. */
 export function instrumentEmbedder(embedder: Embedder, metrics: ServerMetrics): Embedder {
   return {
-    specificationVersion: embedder.specificationVersion,
-    provider: embedder.provider,
-    modelId: embedder.modelId,
-    dimensions: embedder.dimensions,
-    maxEmbeddingsPerCall: embedder.maxEmbeddingsPerCall,
+    ...embedderProperties(embedder),
     async embed(options) {
       const stop = metrics.embeddingLatency.startTimer({ purpose: options.purpose });
       try {
