@@ -243,6 +243,7 @@ describe('selectMemories', () => {
     createdAt,
     updatedAt: createdAt,
     score: 1,
+    scores: { vector: 1, fused: 1 },
   });
 
   it('takes the best first within the budget, then orders oldest first', () => {
