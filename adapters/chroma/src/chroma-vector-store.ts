@@ -109,6 +109,23 @@ function toChromaError(error: unknown, action: string): EngramError {
   });
 }
 
+/**
+ * Chroma 1.x answers a query that races the first flush of a fresh collection's HNSW segment
+ * with "Error creating hnsw segment reader: Nothing found on disk" (seen under concurrent upserts
+ * and queries); the same query succeeds moments later, so it is retried a few times.
+ */
+async function whileSegmentUnflushed<T>(query: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await query();
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (attempt >= 5 || !message.includes('hnsw segment reader')) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+    }
+  }
+}
+
 function collectionMissing(name: string, cause: unknown): NotFoundError {
   return new NotFoundError({
     source,
@@ -394,17 +411,19 @@ export function createChromaVectorStore(options: ChromaVectorStoreOptions = {}):
             const what = 'The query vector';
             assertVectorLength(vector, handle.dimensions, { source, what, collection });
           }
-          const result = await handle.collection.query({
-            queryEmbeddings: [vector],
-            nResults: topK,
-            ...(where ? { where } : {}),
-            include: [
-              'documents',
-              'metadatas',
-              'distances',
-              ...(includeVectors ? (['embeddings'] as const) : []),
-            ] as never,
-          });
+          const result = await whileSegmentUnflushed(() =>
+            handle.collection.query({
+              queryEmbeddings: [vector],
+              nResults: topK,
+              ...(where ? { where } : {}),
+              include: [
+                'documents',
+                'metadatas',
+                'distances',
+                ...(includeVectors ? (['embeddings'] as const) : []),
+              ] as never,
+            }),
+          );
           return (result.ids[0] ?? []).map((id, index) => ({
             record: fromChroma(
               id,
