@@ -18,10 +18,12 @@ describe('engram serve --workers 2: one service from several processes', () => {
       });
       try {
         await server.waitForLog((line) => line.msg === 'cluster started');
-        const pids = new Set(
-          server.logs.filter((line) => line.msg === 'listening').map((line) => line.pid),
-        );
-        expect(pids.size).toBe(2);
+        // Each process writes its log lines once per event-loop turn, so a worker's "listening"
+        // line may reach the output after the primary's "cluster started".
+        const listeningPids = () =>
+          new Set(server.logs.filter((line) => line.msg === 'listening').map((line) => line.pid));
+        await server.waitForLog(() => listeningPids().size >= 2);
+        expect(listeningPids().size).toBe(2);
 
         const accepted = await server.request('/v1/memories', {
           method: 'POST',
