@@ -4,6 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { backendNames, runBackends } from './backends.js';
 import { runBurst } from './burst.js';
+import { runCapacity, writeFigures } from './capacity.js';
 import type { BenchContext, WorkloadReport } from './context.js';
 import { runPipeline } from './pipeline.js';
 import { runQuality } from './quality.js';
@@ -22,6 +23,7 @@ const workloads: Record<string, (context: BenchContext) => Promise<WorkloadRepor
   service: runService,
   burst: runBurst,
   backends: runBackends,
+  capacity: runCapacity,
 };
 
 const usage = `Usage: pnpm bench [workload ...] [options]
@@ -41,6 +43,8 @@ Workloads (default: all of them, in this order):
              started by conformance/services/<name>/launcher.sh), and the graph stores:
              ingest/s, scoped and hybrid query p50/p95, unscoped p95 and recall@10, time
              until a write is searchable (default --size 10k; --smoke: embedded stores only)
+  capacity   the capacity model (@engram/capacity) against measurement: 1M predicted from the
+             smaller sizes' figures; refreshes its figures file and the tiers of docs/scaling.md
 
 Options:
   --size 10k,100k   sizes to run (memories stored); default depends on the workload
@@ -146,6 +150,8 @@ async function main() {
     if (documentPath) {
       writeSection(documentPath, report.key, report.markdown);
       console.log(`(written to ${documentPath}, section "${report.key}")`);
+      // The capacity model reads its figures from the project's own benchmark document only.
+      if (documentPath === resolve(root, 'docs', 'benchmarks.md')) writeFigures(root, documentPath);
     }
   }
 }

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -64,6 +64,15 @@ function createLookupEmbedder(dimensions: number) {
   return { embedder, vectors };
 }
 
+/** The saved approximate-index files (`<database>.<digest>.hnsw`) in a directory. */
+function indexFileBytes(directory: string): number {
+  let total = 0;
+  for (const name of readdirSync(directory)) {
+    if (name.endsWith('.hnsw')) total += statSync(join(directory, name)).size;
+  }
+  return total;
+}
+
 function fileSize(path: string): number {
   let total = 0;
   for (const suffix of ['', '-wal', '-shm']) {
@@ -97,6 +106,8 @@ interface SizeResult {
    * rest of the background build that started during the ingest. Absent in older results.
    */
   indexReadyMs?: number;
+  /** The saved HNSW index files beside the database, bytes. Absent in older results. */
+  indexBytes?: number;
   recall: number;
   rssBytes: number;
   peakRssBytes: number;
@@ -210,7 +221,7 @@ async function runSize(
       searches: Pick<
         SizeResult,
         'scopedSearch' | 'scopedVector' | 'unscoped' | 'unscopedQueries' | 'recall'
-      > & { firstUnscopedMs?: number; indexReadyMs?: number },
+      > & { firstUnscopedMs?: number; indexReadyMs?: number; indexBytes?: number },
       measured: ReturnType<typeof footprint>,
     ): SizeResult => ({
       size,
@@ -285,6 +296,7 @@ async function runSize(
         unscopedQueries,
         firstUnscopedMs,
         indexReadyMs,
+        indexBytes: indexFileBytes(directory),
         recall,
       },
       measured,
@@ -414,6 +426,10 @@ export async function runScale(context: BenchContext): Promise<WorkloadReport> {
       ),
     ],
     ['unscoped recall@10 vs exact', ...cells((r) => r.recall.toFixed(3))],
+    [
+      'saved HNSW index file',
+      ...cells((r) => (r.indexBytes === undefined ? 'not measured' : formatBytes(r.indexBytes))),
+    ],
     [
       'RSS after searches / peak RSS',
       ...cells((r) => `${formatBytes(r.rssBytes)} / ${formatBytes(r.peakRssBytes)}`),

@@ -47,6 +47,7 @@ import {
   scopeFromFlags,
   usageError,
 } from './parse-options.js';
+import { formatPlan, type PlanFlags, planFromFlags } from './plan-command.js';
 
 /** What the CLI reads from and writes to; every field defaults to the real process. */
 export interface CliContext {
@@ -570,6 +571,33 @@ Without a key, memories are stored as given and search runs offline.`,
       });
       print(() => formatDoctorReport(report), report);
       if (!report.ok) exitCode = exitFailure;
+    });
+
+  program
+    .command('plan')
+    .description(
+      'size a deployment (replicas, workers, store disk and RAM, tokens, cost) from measured figures',
+    )
+    .option('--memories <n>', 'memories stored, e.g. 1M (or --users with --memories-per-user)')
+    .option('--users <n>', 'users (scopes), e.g. 10k')
+    .option('--memories-per-user <n>', 'memories per user (default 100)')
+    .option('--adds-per-day <n>', 'add calls per day, e.g. 50k (default 0)')
+    .option('--searches-per-second <n>', 'searches per second at the busiest time (default 1)')
+    .option('--dimensions <n>', 'vector length (default 1536)')
+    .option('--backend <name>', 'vector store: sqlite, pgvector, qdrant, ... (default sqlite)')
+    .option('--llm <name>', 'LLM by name, or none (default openai:gpt-4.1-mini)')
+    .option('--embedder <name>', 'embedder by name (default openai:text-embedding-3-small)')
+    .option('--peak-factor <x>', "busiest hour's adds over the day's average (default 3)")
+    .option('--cores-per-replica <n>', 'cores of one API replica (default 2)')
+    .option('--node-memory <GiB>', 'RAM of the largest store node you would run (default 64)')
+    .option('--tokens-per-add <n>', 'LLM tokens per add when your turns are longer than ours')
+    .option('--worker-concurrency <n>', 'adds one worker runs at once (default 2)')
+    .option('--cloud <name>', 'prices of aws, gcp or azure (default aws)')
+    .option('--prices <file>', 'a JSON price table whose entries replace the shipped ones')
+    .option('--figures <file>', 'a figures file other than the one shipped (pnpm bench writes it)')
+    .action((flags: PlanFlags) => {
+      const plan = planFromFlags(flags);
+      print(() => `${formatPlan(plan)}\n`, plan);
     });
 
   program
