@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { type Embedder, type ImportItem, Memory, type VectorRecord } from '@engram/core';
 import { createSqliteStore } from '@engram/sqlite';
+import Database from 'better-sqlite3';
 import { type ClusteredCorpus, createClusteredCorpus } from './clustered.js';
 import type { BenchContext, WorkloadReport } from './context.js';
 import { exactTopK } from './exact-top-k.js';
@@ -64,6 +65,45 @@ function createLookupEmbedder(dimensions: number) {
   return { embedder, vectors };
 }
 
+/** Bytes of the database file by what they hold. */
+export interface FileParts {
+  /** The memories table: ids, texts, metadata, vectors. */
+  rows: number;
+  /** The FTS5 keyword index. */
+  keyword: number;
+  /** History events and their indexes. */
+  history: number;
+  /** The memories table's other indexes (id, scopes). */
+  indexes: number;
+  /** Everything else (schema, locks, state). */
+  other: number;
+}
+
+/** What each part of the database file takes, from SQLite's dbstat table. */
+function fileParts(path: string): FileParts {
+  const database = new Database(path, { readonly: true });
+  try {
+    const parts: FileParts = { rows: 0, keyword: 0, history: 0, indexes: 0, other: 0 };
+    const rows = database
+      .prepare('SELECT name, SUM(pgsize) AS bytes FROM dbstat GROUP BY name')
+      .all() as { name: string; bytes: number }[];
+    for (const { name, bytes } of rows) {
+      if (name === 'engram_memories') parts.rows += bytes;
+      else if (name.startsWith('engram_memories_fts')) parts.keyword += bytes;
+      else if (name.startsWith('engram_history')) parts.history += bytes;
+      else if (
+        name.startsWith('engram_memories_') ||
+        name === 'sqlite_autoindex_engram_memories_1'
+      ) {
+        parts.indexes += bytes;
+      } else parts.other += bytes;
+    }
+    return parts;
+  } finally {
+    database.close();
+  }
+}
+
 /** The saved approximate-index files (`<database>.<digest>.hnsw`) in a directory. */
 function indexFileBytes(directory: string): number {
   let total = 0;
@@ -108,6 +148,8 @@ interface SizeResult {
   indexReadyMs?: number;
   /** The saved HNSW index files beside the database, bytes. Absent in older results. */
   indexBytes?: number;
+  /** The database file's bytes by part (SQLite's dbstat). Absent in older results. */
+  fileParts?: FileParts;
   recall: number;
   rssBytes: number;
   peakRssBytes: number;
@@ -221,7 +263,12 @@ async function runSize(
       searches: Pick<
         SizeResult,
         'scopedSearch' | 'scopedVector' | 'unscoped' | 'unscopedQueries' | 'recall'
-      > & { firstUnscopedMs?: number; indexReadyMs?: number; indexBytes?: number },
+      > & {
+        firstUnscopedMs?: number;
+        indexReadyMs?: number;
+        indexBytes?: number;
+        fileParts?: FileParts;
+      },
       measured: ReturnType<typeof footprint>,
     ): SizeResult => ({
       size,
@@ -297,6 +344,7 @@ async function runSize(
         firstUnscopedMs,
         indexReadyMs,
         indexBytes: indexFileBytes(directory),
+        fileParts: fileParts(path),
         recall,
       },
       measured,
@@ -426,6 +474,16 @@ export async function runScale(context: BenchContext): Promise<WorkloadReport> {
       ),
     ],
     ['unscoped recall@10 vs exact', ...cells((r) => r.recall.toFixed(3))],
+    [
+      'database file by part: rows / keyword index / history / other indexes',
+      ...cells((r) =>
+        r.fileParts === undefined
+          ? 'not measured'
+          : [r.fileParts.rows, r.fileParts.keyword, r.fileParts.history, r.fileParts.indexes]
+              .map(formatBytes)
+              .join(' / '),
+      ),
+    ],
     [
       'saved HNSW index file',
       ...cells((r) => (r.indexBytes === undefined ? 'not measured' : formatBytes(r.indexBytes))),

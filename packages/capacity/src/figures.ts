@@ -12,6 +12,10 @@ export type MetricName =
   | 'bytes-per-memory'
   | 'peak-rss-bytes'
   | 'index-bytes-per-memory'
+  | 'row-bytes-per-memory'
+  | 'keyword-index-bytes-per-memory'
+  | 'history-bytes-per-memory'
+  | 'secondary-index-bytes-per-memory'
   | 'index-ready-seconds'
   | 'write-visible-ms'
   | 'service-searches-per-second'
@@ -92,6 +96,10 @@ const units: Record<MetricName, string> = {
   'bytes-per-memory': 'bytes',
   'peak-rss-bytes': 'bytes',
   'index-bytes-per-memory': 'bytes',
+  'row-bytes-per-memory': 'bytes',
+  'keyword-index-bytes-per-memory': 'bytes',
+  'history-bytes-per-memory': 'bytes',
+  'secondary-index-bytes-per-memory': 'bytes',
   'index-ready-seconds': 's',
   'write-visible-ms': 'ms',
   'service-searches-per-second': 'requests/s',
@@ -186,6 +194,7 @@ function scaleFigures(block: Block, push: (figure: Omit<Figure, 'unit'>) => void
         fileBytes: number;
         indexReadyMs?: number;
         indexBytes?: number;
+        fileParts?: { rows: number; keyword: number; history: number; indexes: number };
         ranAt: string;
         load: string;
       }[]

@@ -282,6 +282,18 @@ export function planDeployment(
       ? `${basisOf(perMemory)}, at 384 dimensions, plus 4 bytes per extra dimension${backend === 'sqlite' ? '' : `; not measured on ${backend}`}`
       : 'no bytes-per-memory figure',
   );
+  const parts = (['row', 'keyword-index', 'history', 'secondary-index'] as const).map((part) =>
+    findFigure(figures, { metric: `${part}-bytes-per-memory`, backend: 'sqlite', size: memories }),
+  );
+  if (parts.every((part) => part !== undefined)) {
+    const [rows, keyword, history, indexes] = parts.map((part) => part!.value * memories);
+    line(
+      'store',
+      'database file by part',
+      `rows ${bytes(rows! + (dimensions - 384) * 4 * memories)}, keyword index ${bytes(keyword!)}, history ${bytes(history!)}, scope and id indexes ${bytes(indexes!)}`,
+      `${basisOf(parts[0]!)} and the same run's keyword-index, history and secondary-index bytes`,
+    );
+  }
   // RAM per memory: the saved index file's bytes per memory when measured (the index is held in
   // RAM as saved), else the peak RSS growth between the two largest sizes measured.
   const indexFile = findFigure(figures, {
