@@ -5,6 +5,9 @@
 //   node deploy/check-manifests.mjs compose <file>          docker-compose.yml wiring
 //   node deploy/check-manifests.mjs dockerfile <file>       Dockerfile essentials
 //   node deploy/check-manifests.mjs rendered <mode> <file>  a `helm template` output
+//   node deploy/check-manifests.mjs monitoring              the Grafana dashboard against its JSON
+//                                                           schema, and every metric it and the
+//                                                           alert rules use is one the server exports
 //
 // Uses the `yaml` package of the workspace (a dependency of @engram/server); nothing is fetched.
 import { existsSync, readFileSync } from 'node:fs';
@@ -300,6 +303,19 @@ function checkRendered(mode, file) {
       'no-worker: the API runs the jobs',
     );
   }
+  if (mode === 'monitoring') {
+    const dashboards = byKind(documents, 'ConfigMap').filter(
+      (map) => map.metadata.labels?.grafana_dashboard === '1',
+    );
+    check(dashboards.length === 1, 'monitoring: one dashboard ConfigMap for the Grafana sidecar');
+    const json = dashboards[0]?.data?.['engram.json'];
+    check(json && JSON.parse(json).uid === 'engram-overview', 'monitoring: the dashboard JSON');
+    const [rule] = byKind(documents, 'PrometheusRule');
+    check(
+      rule?.spec?.groups?.[0]?.rules?.some((entry) => entry.alert === 'EngramHighErrorRate'),
+      'monitoring: PrometheusRule with the alert rules',
+    );
+  }
   if (mode === 'existing-secret') {
     check(byKind(documents, 'Secret').length === 0, 'existing-secret: the chart makes no Secret');
     const refs = api?.spec.template.spec.containers[0].envFrom ?? [];
@@ -309,6 +325,54 @@ function checkRendered(mode, file) {
     );
   }
   return documents.length;
+}
+
+/** The dashboard against its schema, its layout, and the metrics it and the rules refer to. */
+function checkMonitoring() {
+  const dashboardFile = join(root, 'deploy/helm/engram/files/grafana-dashboard.json');
+  const rulesFile = join(root, 'deploy/helm/engram/files/prometheus-rules.yaml');
+  const dashboard = JSON.parse(readFileSync(dashboardFile, 'utf8'));
+  const schema = JSON.parse(
+    readFileSync(join(root, 'deploy/grafana/dashboard.schema.json'), 'utf8'),
+  );
+  const Ajv = createRequire(join(root, 'package.json'))('ajv');
+  const validate = new (Ajv.default ?? Ajv)({ allErrors: true, strict: false }).compile(schema);
+  check(
+    validate(dashboard),
+    `dashboard schema: ${(validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`).join('; ')}`,
+  );
+  const ids = dashboard.panels.map((panel) => panel.id);
+  check(new Set(ids).size === ids.length, 'dashboard: panel ids are unique');
+  for (const panel of dashboard.panels) {
+    check(panel.gridPos.x + panel.gridPos.w <= 24, `dashboard: panel ${panel.id} fits 24 columns`);
+  }
+  // Every engram_* series must be one the server exports (histograms add _bucket/_count/_sum).
+  const exported = new Set(
+    [
+      ...readFileSync(join(root, 'packages/server/src/metrics.ts'), 'utf8').matchAll(
+        /name: '(engram_\w+)'/g,
+      ),
+    ].map((match) => match[1]),
+  );
+  const [rules] = parseFile(rulesFile);
+  const expressions = [
+    ...dashboard.panels.flatMap((panel) => panel.targets.map((target) => target.expr)),
+    ...rules.groups.flatMap((group) => group.rules.map((rule) => rule.expr)),
+  ];
+  for (const expression of expressions) {
+    for (const [name] of expression.matchAll(/\bengram_\w+/g)) {
+      const base = name.replace(/_(bucket|count|sum)$/, '');
+      check(
+        exported.has(name) || exported.has(base),
+        `metric ${name} is not exported by the server`,
+      );
+    }
+  }
+  check(
+    rules.groups[0].rules.some((rule) => rule.alert === 'EngramSearchLatencyHigh'),
+    'rules: latency alert',
+  );
+  return dashboard.panels.length;
 }
 
 const [command, ...args] = process.argv.slice(2);
@@ -323,11 +387,13 @@ try {
   } else if (command === 'dockerfile') {
     checkDockerfile(args[0]);
     summary = 'Dockerfile lint';
+  } else if (command === 'monitoring') {
+    summary = `Grafana dashboard (${checkMonitoring()} panels) and alert rules`;
   } else if (command === 'rendered') {
     const count = checkRendered(args[0], args[1]);
     summary = `helm template (${args[0]}): ${count} manifests`;
   } else {
-    console.error('usage: check-manifests.mjs yaml|compose|dockerfile|rendered ...');
+    console.error('usage: check-manifests.mjs yaml|compose|dockerfile|rendered|monitoring ...');
     process.exit(2);
   }
 } catch (error) {

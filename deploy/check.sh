@@ -64,6 +64,23 @@ else
   skip "docker compose config: no compose CLI here (docker compose plugin or docker-compose)"
 fi
 
+echo "== monitoring (Grafana dashboard, Prometheus alert rules)"
+if ! command -v promtool > /dev/null 2>&1 && [[ $(id -u) -eq 0 ]] && command -v apt-get > /dev/null 2>&1; then
+  # Debian's prometheus package carries promtool; its service is not started here (no systemd).
+  echo "installing promtool from Debian's prometheus package"
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus; } \
+    > "$work/apt-prometheus.log" 2>&1 || tail -5 "$work/apt-prometheus.log"
+fi
+if command -v promtool > /dev/null 2>&1; then
+  step "promtool check rules" promtool check rules deploy/prometheus/engram-alerts.yaml
+  step "promtool test rules (each alert fires on its series)" promtool test rules deploy/prometheus/engram-alerts.test.yaml
+elif [[ ${ENGRAM_REQUIRE_PROMTOOL:-} == 1 ]]; then
+  fail "promtool is not available (Debian's prometheus package)"
+else
+  skip "promtool checks: no promtool here (Debian's prometheus package)"
+fi
+node deploy/check-manifests.mjs monitoring && pass "Grafana dashboard schema and metric names" || fail "Grafana dashboard schema and metric names"
+
 echo "== helm"
 helm_dir="$services_home/helm/$helm_version"
 helm="$helm_dir/bin/helm"
@@ -103,6 +120,7 @@ if [[ -x "$helm" ]]; then
   render full "${full[@]}"
   render no-worker --set worker.enabled=false
   render existing-secret --set secrets.existingSecret=engram-secrets
+  render monitoring --set metrics.grafanaDashboard.enabled=true --set metrics.prometheusRule.enabled=true
   "$helm" template engram "$chart" --kube-version "$kube_version" --set autoscaling.enabled=true \
     --set autoscaling.targetCPUUtilizationPercentage=150 > /dev/null 2> "$work/bad.err" || true
   if grep -q "targetCPUUtilizationPercentage must be from 1 to 100" "$work/bad.err"; then

@@ -1,6 +1,7 @@
 import { AdapterCallError, InvalidArgumentError } from '@engram/core';
 import { describe, expect, it } from 'vitest';
 import { createMemoryJobQueue, type JobLogger } from './job-queue.js';
+import { createServerMetrics } from './metrics.js';
 
 function recordingLogger() {
   const lines: Array<{
@@ -27,6 +28,32 @@ async function settled(queue: ReturnType<typeof createMemoryJobQueue>, id: strin
 }
 
 describe('createMemoryJobQueue', () => {
+  it('counts jobs by state for engram_queue_jobs', async () => {
+    const queue = createMemoryJobQueue({ attempts: 1, backoffMs: 5 });
+    await queue.enqueue(data);
+    await queue.enqueue(data);
+    expect(await queue.counts!()).toEqual({ waiting: 2, active: 0, delayed: 0, failed: 0 });
+    const metrics = createServerMetrics();
+    metrics.countJobs = () => queue.counts!();
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('engram_queue_jobs{state="waiting"} 2');
+    let release = () => {};
+    const running = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await queue.startWorkers(1, async () => {
+      await running;
+      return { results: [] };
+    });
+    for (let attempt = 0; attempt < 100; attempt++) {
+      if ((await queue.counts!()).active === 1) break;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(await queue.counts!()).toMatchObject({ waiting: 1, active: 1 });
+    release();
+    await queue.close();
+  });
+
   it('retries failed attempts with backoff until one succeeds', async () => {
     const queue = createMemoryJobQueue({ attempts: 3, backoffMs: 5 });
     let calls = 0;

@@ -41,6 +41,9 @@ export interface JobInfo {
   error?: { code: string; message: string };
 }
 
+/** States `engram_queue_jobs` reports. */
+export type JobState = 'waiting' | 'active' | 'delayed' | 'failed';
+
 /** Runs one job; throwing retries it (with backoff) unless the error is the caller's fault. */
 export type AddJobProcessor = (data: AddJobData) => Promise<AddResult>;
 
@@ -54,6 +57,8 @@ export interface JobQueue {
   get(id: string, project: string): Promise<JobInfo | undefined>;
   /** Starts `concurrency` workers in this process. */
   startWorkers(concurrency: number, processor: AddJobProcessor): Promise<void>;
+  /** Jobs by state right now (`waiting`, `active`, `delayed`, `failed`), for the metrics. */
+  counts?(): Promise<Partial<Record<JobState, number>>>;
   /** Throws when the queue's backend cannot be reached. */
   ping(): Promise<void>;
   /** Stops taking jobs, waits for running ones (up to `timeoutMs`), and disconnects. */
@@ -234,6 +239,20 @@ export function createMemoryJobQueue(options: JobQueueOptions): JobQueue {
       const job = jobs.get(id);
       if (!job || job.data.project !== project) return undefined;
       return structuredClone(job.info);
+    },
+    async counts() {
+      const counts = { waiting: 0, active: 0, delayed: 0, failed: 0 };
+      for (const { info } of jobs.values()) {
+        if (info.status === 'running') counts.active += 1;
+        else if (info.status === 'failed') counts.failed += 1;
+      }
+      // Retries wait in timers until due; the rest of the queued jobs wait for a worker.
+      counts.waiting = pending.length;
+      counts.delayed = Math.max(
+        0,
+        [...jobs.values()].filter(({ info }) => info.status === 'queued').length - pending.length,
+      );
+      return counts;
     },
     async startWorkers(concurrency, processor) {
       for (let index = 0; index < concurrency; index++) {

@@ -16,6 +16,10 @@ export interface ServerMetrics {
   embeddingTokens: Counter;
   llmErrors: Counter;
   vectorCount: Gauge<'project'>;
+  /** Asynchronous add jobs by state, read from the queue on each scrape. */
+  queueJobs: Gauge<'state'>;
+  /** Set once the job queue exists: what `engram_queue_jobs` reports. */
+  countJobs?: () => Promise<Partial<Record<string, number>>>;
 }
 
 const latencyBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -40,7 +44,7 @@ export function createServerMetrics(
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
-  return {
+  const metrics: ServerMetrics = {
     registry,
     addLatency: new Histogram({
       name: 'engram_add_latency_seconds',
@@ -120,7 +124,24 @@ export function createServerMetrics(
         for (const { project, count } of counts) this.set({ project }, count);
       },
     }),
+    queueJobs: new Gauge({
+      name: 'engram_queue_jobs',
+      help: 'Asynchronous add jobs by state (waiting, active, delayed, failed).',
+      labelNames: ['state'],
+      registers,
+      // Every process of a cluster sees the same queue: the largest count, not the sum.
+      aggregator: 'max',
+      async collect() {
+        if (!metrics.countJobs) return;
+        const counts = await metrics.countJobs().catch(() => ({}));
+        this.reset();
+        for (const [state, count] of Object.entries(counts)) {
+          if (count !== undefined) this.set({ state }, count);
+        }
+      },
+    }),
   };
+  return metrics;
 }
 
 /** Wraps an embedder so that each call is timed and its tokens counted. */

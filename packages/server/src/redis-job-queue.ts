@@ -61,6 +61,15 @@ export function createRedisJobQueue(options: RedisJobQueueOptions): JobQueue {
       });
       return id;
     },
+    async counts() {
+      const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed');
+      return {
+        waiting: counts.waiting ?? 0,
+        active: counts.active ?? 0,
+        delayed: counts.delayed ?? 0,
+        failed: counts.failed ?? 0,
+      };
+    },
     async get(id, project) {
       const job: Job<AddJobData, AddResult> | undefined = await queue.getJob(id);
       if (!job || job.data.project !== project) return undefined;

@@ -158,6 +158,7 @@ async function openShared(config: ServerConfig, logger: Logger): Promise<Shared>
   projects = createProjectMemories(config, metrics);
   const models = await projects.describe();
   const jobs = createJobQueue(config, logger);
+  if (jobs.counts) metrics.countJobs = () => jobs.counts!();
   logger.info(
     {
       dataDir: config.dataDir,
