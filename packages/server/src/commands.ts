@@ -85,6 +85,8 @@ export function addServerCommands(program: Command, context: ServerCommandContex
       'server processes sharing the port (default $ENGRAM_WORKERS, else one per core)',
       parseWorkers,
     )
+    .option('--tls-cert <file>', 'serve HTTPS: PEM certificate chain (default $ENGRAM_TLS_CERT)')
+    .option('--tls-key <file>', 'serve HTTPS: PEM private key (default $ENGRAM_TLS_KEY)')
     .action(
       async (
         flags: {
@@ -93,6 +95,8 @@ export function addServerCommands(program: Command, context: ServerCommandContex
           config?: string;
           insecureLocal?: boolean;
           workers?: number;
+          tlsCert?: string;
+          tlsKey?: string;
         },
         command: Command,
       ) => {
@@ -106,6 +110,8 @@ export function addServerCommands(program: Command, context: ServerCommandContex
           ...(flags.config === undefined ? {} : { configFile: flags.config }),
           ...(flags.insecureLocal ? { insecureLocal: true } : {}),
           ...(flags.workers === undefined ? {} : { workers: flags.workers }),
+          ...(flags.tlsCert === undefined ? {} : { tlsCert: flags.tlsCert }),
+          ...(flags.tlsKey === undefined ? {} : { tlsKey: flags.tlsKey }),
         });
         const { workers, reason } = resolveWorkerCount(config);
         if (workers === 1 || clusterWorkerIndex() !== undefined) {

@@ -91,6 +91,35 @@ describe('loadServerConfig', () => {
     }
   });
 
+  it('serves TLS only with both readable PEM files, TLS 1.3 at least by default', () => {
+    const directory = mkdtempSync(join(tmpdir(), 'engram-config-'));
+    try {
+      const cert = join(directory, 'cert.pem');
+      const key = join(directory, 'key.pem');
+      writeFileSync(cert, 'certificate');
+      writeFileSync(key, 'key');
+      expect(loadServerConfig({ tlsCert: cert, tlsKey: key }, {}).tls).toEqual({
+        cert,
+        key,
+        minVersion: 'TLSv1.3',
+      });
+      const env = { ENGRAM_TLS_CERT: cert, ENGRAM_TLS_KEY: key, ENGRAM_TLS_MIN_VERSION: 'TLSv1.2' };
+      expect(loadServerConfig({}, env).tls?.minVersion).toBe('TLSv1.2');
+      expect(loadServerConfig({}, {}).tls).toBeUndefined();
+      expect(() => loadServerConfig({ tlsKey: key }, {})).toThrow(
+        /--tls-cert \(ENGRAM_TLS_CERT\) is missing: TLS needs both/,
+      );
+      expect(() =>
+        loadServerConfig({ tlsCert: cert, tlsKey: join(directory, 'nope.pem') }, {}),
+      ).toThrow(/--tls-key .*nope\.pem: the file cannot be read/);
+      expect(() => loadServerConfig({}, { ...env, ENGRAM_TLS_MIN_VERSION: 'TLSv1.0' })).toThrow(
+        'ENGRAM_TLS_MIN_VERSION must be TLSv1.2 or TLSv1.3, got "TLSv1.0".',
+      );
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+
   it('binds to 127.0.0.1 with insecureLocal, whatever the host', () => {
     expect(loadServerConfig({ insecureLocal: true, host: '0.0.0.0' }, {}).host).toBe('127.0.0.1');
   });

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import { type Environment, InvalidArgumentError, parseDuration } from '@engram/core';
@@ -72,6 +72,14 @@ export const serverConfigFileSchema = z
       })
       .strict()
       .optional(),
+    tls: z
+      .object({
+        cert: z.string().min(1).optional(),
+        key: z.string().min(1).optional(),
+        minVersion: z.enum(['TLSv1.2', 'TLSv1.3']).optional(),
+      })
+      .strict()
+      .optional(),
     historyTextRetention: z.string().min(1).optional(),
     shutdownTimeoutMs: integer(0, 600_000).optional(),
     workers: integer(1, 64).optional(),
@@ -117,6 +125,11 @@ export interface ServerConfig {
   logLevel: (typeof logLevels)[number];
   /** Run without API keys, on 127.0.0.1 only. */
   insecureLocal: boolean;
+  /**
+   * Serve HTTPS directly (for deployments without an ingress or proxy): PEM certificate chain and
+   * private key files, read at start; TLS 1.3 at least unless `minVersion` says TLSv1.2.
+   */
+  tls?: { cert: string; key: string; minVersion: 'TLSv1.2' | 'TLSv1.3' };
   /** Where memories live. Default the embedded SQLite store, one file per project. */
   vectorStore: StoreConfig;
   /**
@@ -172,6 +185,37 @@ export interface ServerConfig {
   env: Environment;
 }
 
+/** `--tls-cert`/`--tls-key` (or ENGRAM_TLS_CERT/KEY, or `tls` in the file): both or neither. */
+function tlsConfig(
+  overrides: ServerConfigOverrides,
+  env: Environment,
+  file: { cert?: string; key?: string; minVersion?: 'TLSv1.2' | 'TLSv1.3' } | undefined,
+): ServerConfig['tls'] {
+  const cert = overrides.tlsCert ?? nonEmpty(env.ENGRAM_TLS_CERT) ?? file?.cert;
+  const key = overrides.tlsKey ?? nonEmpty(env.ENGRAM_TLS_KEY) ?? file?.key;
+  if (cert === undefined && key === undefined) return undefined;
+  if (cert === undefined || key === undefined) {
+    fail(
+      `${cert === undefined ? '--tls-cert (ENGRAM_TLS_CERT)' : '--tls-key (ENGRAM_TLS_KEY)'} is missing: TLS needs both the certificate chain and the private key (PEM files), or neither for plain HTTP behind a proxy that terminates TLS.`,
+    );
+  }
+  for (const [flag, path] of [
+    ['--tls-cert', cert],
+    ['--tls-key', key],
+  ] as const) {
+    try {
+      accessSync(resolve(path), constants.R_OK);
+    } catch (error) {
+      fail(`${flag} ${path}: the file cannot be read (${(error as Error).message}).`, error);
+    }
+  }
+  const minVersion = nonEmpty(env.ENGRAM_TLS_MIN_VERSION) ?? file?.minVersion ?? 'TLSv1.3';
+  if (minVersion !== 'TLSv1.2' && minVersion !== 'TLSv1.3') {
+    fail(`ENGRAM_TLS_MIN_VERSION must be TLSv1.2 or TLSv1.3, got "${minVersion}".`);
+  }
+  return { cert: resolve(cert), key: resolve(key), minVersion };
+}
+
 /**
  * Where `/metrics` is served. Metrics are never open on the API port: they need the token there,
  * or a separate port that is not exposed beside the API (a Kubernetes Service or compose file
@@ -199,6 +243,10 @@ export interface ServerConfigOverrides {
   insecureLocal?: boolean;
   dataDir?: string;
   workers?: number;
+  /** `--tls-cert`: PEM certificate chain file. */
+  tlsCert?: string;
+  /** `--tls-key`: PEM private key file. */
+  tlsKey?: string;
 }
 
 function fail(message: string, cause?: unknown): never {
@@ -371,6 +419,7 @@ export function loadServerConfig(
       ? undefined
       : parseDuration(retention, 'ENGRAM_HISTORY_TEXT_RETENTION (historyTextRetention)');
   const workers = overrides.workers ?? envInteger(env, 'ENGRAM_WORKERS', 1, 64) ?? file.workers;
+  const tls = tlsConfig(overrides, env, file.tls);
   const config: ServerConfig = {
     host,
     port,
@@ -379,6 +428,7 @@ export function loadServerConfig(
     ),
     logLevel: logLevel as ServerConfig['logLevel'],
     insecureLocal,
+    ...(tls ? { tls } : {}),
     vectorStore,
     ...(historyStore ? { historyStore } : {}),
     ...(llm ? { llm } : {}),

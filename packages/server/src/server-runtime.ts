@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import { type DestinationStream, type Logger, pino } from 'pino';
@@ -221,7 +223,20 @@ export async function startServer(
   // One worker of a cluster prunes history; the others would only repeat its work.
   const stopRetention = links && links.index > 0 ? () => {} : scheduleHistoryRetention(context);
   const app = createServerApp(context);
-  const server = createAdaptorServer({ fetch: app.fetch, hostname: config.host }) as Server;
+  const server = (
+    config.tls
+      ? createAdaptorServer({
+          fetch: app.fetch,
+          hostname: config.host,
+          createServer: createHttpsServer,
+          serverOptions: {
+            cert: readFileSync(config.tls.cert),
+            key: readFileSync(config.tls.key),
+            minVersion: config.tls.minVersion,
+          },
+        })
+      : createAdaptorServer({ fetch: app.fetch, hostname: config.host })
+  ) as Server;
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -231,7 +246,14 @@ export async function startServer(
     });
   });
   const address = server.address() as AddressInfo;
-  logger.info({ host: address.address, port: address.port }, 'listening');
+  logger.info(
+    {
+      host: address.address,
+      port: address.port,
+      ...(config.tls ? { tls: config.tls.minVersion } : {}),
+    },
+    'listening',
+  );
   links?.ready();
 
   let closing: Promise<void> | undefined;
