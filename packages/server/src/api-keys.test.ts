@@ -22,14 +22,22 @@ describe('openApiKeyStore', () => {
   it('stops accepting a remembered key as soon as another process revokes it', () => {
     const { path, keys } = store();
     const created = keys.create({ project: 'alpha' });
-    expect(keys.verify(created.key)).toEqual({ keyId: created.id, project: 'alpha' });
-    expect(keys.verify(created.key)).toEqual({ keyId: created.id, project: 'alpha' });
+    expect(keys.verify(created.key)).toEqual({
+      keyId: created.id,
+      project: 'alpha',
+      access: 'write',
+    });
+    expect(keys.verify(created.key)).toEqual({
+      keyId: created.id,
+      project: 'alpha',
+      access: 'write',
+    });
     const other = openApiKeyStore(path);
     other.revoke(created.id);
     other.close();
     expect(keys.verify(created.key)).toBeUndefined();
     const again = keys.create({ project: 'alpha' });
-    expect(keys.verify(again.key)).toEqual({ keyId: again.id, project: 'alpha' });
+    expect(keys.verify(again.key)).toEqual({ keyId: again.id, project: 'alpha', access: 'write' });
     keys.revoke(again.id);
     expect(keys.verify(again.key)).toBeUndefined();
     keys.close();
@@ -39,7 +47,11 @@ describe('openApiKeyStore', () => {
     const { path, keys } = store();
     const created = keys.create({ project: 'alpha', name: 'web app' });
     expect(created.key).toMatch(/^engram_k_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/);
-    expect(keys.verify(created.key)).toEqual({ keyId: created.id, project: 'alpha' });
+    expect(keys.verify(created.key)).toEqual({
+      keyId: created.id,
+      project: 'alpha',
+      access: 'write',
+    });
     expect(keys.list()).toEqual([
       {
         id: created.id,
@@ -47,6 +59,7 @@ describe('openApiKeyStore', () => {
         name: 'web app',
         createdAt: created.createdAt,
         revokedAt: null,
+        access: 'write',
       },
     ]);
     keys.close();
@@ -105,10 +118,24 @@ describe('openApiKeyStore', () => {
     const member = keys.create({ project: 'alpha' });
     const admin = keys.create({ project: 'alpha', admin: true });
     expect(admin.admin).toBe(true);
-    expect(keys.verify(admin.key)).toEqual({ keyId: admin.id, project: 'alpha', admin: true });
-    expect(keys.verify(member.key)).toEqual({ keyId: member.id, project: 'alpha' });
+    expect(keys.verify(admin.key)).toEqual({
+      keyId: admin.id,
+      project: 'alpha',
+      admin: true,
+      access: 'admin',
+    });
+    expect(keys.verify(member.key)).toEqual({
+      keyId: member.id,
+      project: 'alpha',
+      access: 'write',
+    });
     const listed = new Map(keys.list().map((key) => [key.id, key.admin]));
     expect([listed.get(member.id), listed.get(admin.id)]).toEqual([undefined, true]);
+    const reader = keys.create({ project: 'alpha', access: 'read' });
+    expect(keys.verify(reader.key)?.access).toBe('read');
+    expect(() => keys.create({ project: 'alpha', access: 'owner' as 'read' })).toThrow(
+      'access must be one of read, write, admin, got "owner".',
+    );
     keys.close();
   });
 });

@@ -27,6 +27,19 @@ export interface ApiKeyInfo {
   revokedAt: string | null;
   /** Present on admin keys, which may also reset whole scopes (`POST /v1/reset`). */
   admin?: true;
+  /** What the key may do: `read` (get, list, search, history), `write` (also add, update, delete), `admin` (also reset, and other admin routes). */
+  access: Access;
+}
+
+/** Access levels, each including the ones before it. */
+export const accessLevels = ['read', 'write', 'admin'] as const;
+
+/** What a key or token may do. */
+export type Access = (typeof accessLevels)[number];
+
+/** Whether `granted` includes `needed`. */
+export function allows(granted: Access, needed: Access): boolean {
+  return accessLevels.indexOf(granted) >= accessLevels.indexOf(needed);
 }
 
 /** A newly created key: `key` is shown once and never stored. */
@@ -43,12 +56,20 @@ export interface ApiKeyIdentity {
   project: string;
   /** Present when the key is an admin key of the project. */
   admin?: true;
+  /** What the key or token may do. */
+  access: Access;
 }
 
 /** Where API keys live: a small SQLite file, only SHA-256 hashes of the keys. */
 export interface ApiKeyStore {
   /** Creates a key for a project. The returned `key` is the only copy. */
-  create(options: { project: string; name?: string; admin?: boolean }): CreatedApiKey;
+  create(options: {
+    project: string;
+    name?: string;
+    admin?: boolean;
+    /** Default `write`; `admin` is the same as `admin: true`. */
+    access?: Access;
+  }): CreatedApiKey;
   /** Every key, revoked ones included, oldest first. */
   list(): ApiKeyInfo[];
   /** Revokes a key; it stops working at once. Throws `NotFoundError` for an unknown id. */
@@ -68,12 +89,18 @@ interface KeyRow {
   created_at: string;
   revoked_at: string | null;
   admin: number;
+  access: string | null;
 }
 
 const keyPattern = /^engram_(k_[0-9a-f]{12})_([A-Za-z0-9_-]{43})$/;
 
 function hashKey(key: string): Buffer {
   return createHash('sha256').update(key, 'utf8').digest();
+}
+
+function accessOf(row: KeyRow): Access {
+  if (row.admin) return 'admin';
+  return row.access === 'read' ? 'read' : 'write';
 }
 
 function toInfo(row: KeyRow): ApiKeyInfo {
@@ -84,6 +111,7 @@ function toInfo(row: KeyRow): ApiKeyInfo {
     createdAt: row.created_at,
     revokedAt: row.revoked_at,
     ...(row.admin ? { admin: true as const } : {}),
+    access: accessOf(row),
   };
 }
 
@@ -120,6 +148,10 @@ export function openApiKeyStore(path: string): ApiKeyStore {
   if (!columns.some((column) => column.name === 'admin')) {
     database.exec('ALTER TABLE engram_api_keys ADD COLUMN admin INTEGER NOT NULL DEFAULT 0');
   }
+  // Keys written before access levels existed read and write (or are admin keys).
+  if (!columns.some((column) => column.name === 'access')) {
+    database.exec('ALTER TABLE engram_api_keys ADD COLUMN access TEXT');
+  }
   const byId = database.prepare<[string], KeyRow>('SELECT * FROM engram_api_keys WHERE id = ?');
   // Verified keys are remembered until the file changes (a key created or revoked by this or
   // any other process): `data_version` moves on every commit of another connection.
@@ -129,7 +161,14 @@ export function openApiKeyStore(path: string): ApiKeyStore {
   const forget = () => verified.clear();
 
   return {
-    create({ project, name, admin = false }) {
+    create({ project, name, admin: adminFlag = false, access = adminFlag ? 'admin' : 'write' }) {
+      if (!(accessLevels as readonly string[]).includes(access)) {
+        throw new InvalidArgumentError({
+          source,
+          message: `access must be one of ${accessLevels.join(', ')}, got ${JSON.stringify(access)}.`,
+        });
+      }
+      const admin = access === 'admin';
       if (!projectNamePattern.test(project)) {
         throw new InvalidArgumentError({
           source,
@@ -144,9 +183,9 @@ export function openApiKeyStore(path: string): ApiKeyStore {
       const createdAt = new Date().toISOString();
       database
         .prepare(
-          'INSERT INTO engram_api_keys (id, project, name, hash, created_at, admin) VALUES (?, ?, ?, ?, ?, ?)',
+          'INSERT INTO engram_api_keys (id, project, name, hash, created_at, admin, access) VALUES (?, ?, ?, ?, ?, ?, ?)',
         )
-        .run(id, project, name ?? null, hashKey(key), createdAt, admin ? 1 : 0);
+        .run(id, project, name ?? null, hashKey(key), createdAt, admin ? 1 : 0, access);
       forget();
       return {
         id,
@@ -156,6 +195,7 @@ export function openApiKeyStore(path: string): ApiKeyStore {
         createdAt,
         revokedAt: null,
         ...(admin ? { admin: true as const } : {}),
+        access,
       };
     },
     list() {
@@ -196,6 +236,7 @@ export function openApiKeyStore(path: string): ApiKeyStore {
         keyId: row.id,
         project: row.project,
         ...(row.admin ? { admin: true as const } : {}),
+        access: accessOf(row),
       };
       if (verified.size >= 10_000) verified.clear();
       verified.set(cacheKey, identity);

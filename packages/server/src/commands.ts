@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { defaultDataDirectory } from '@engram/core';
 import { type Command, InvalidArgumentError } from 'commander';
-import type { ApiKeyStore } from './api-keys.js';
+import { type Access, type ApiKeyStore, accessLevels } from './api-keys.js';
 import type { ServerConfigOverrides } from './server-config.js';
 
 /** Where the server commands write and which environment they read. */
@@ -30,6 +30,13 @@ function wholeNumberOption(flag: string, min: number, max: number) {
 const parsePort = wholeNumberOption('--port', 0, 65_535);
 const parseConcurrency = wholeNumberOption('--concurrency', 1, 64);
 const parseWorkers = wholeNumberOption('--workers', 1, 64);
+
+function parseAccess(value: string): Access {
+  if (!(accessLevels as readonly string[]).includes(value)) {
+    throw new InvalidArgumentError(`must be read, write or admin, got "${value}".`);
+  }
+  return value as Access;
+}
 
 /** The server configuration from the file, the environment and these flags. */
 async function configOf(
@@ -147,20 +154,30 @@ export function addServerCommands(program: Command, context: ServerCommandContex
     .requiredOption('--project <project>', 'project whose memories the key reads and writes')
     .option('--name <name>', 'label, e.g. the application using the key')
     .option('--admin', 'the key may also reset whole scopes of the project (POST /v1/reset)')
-    .action((flags: { project: string; name?: string; admin?: boolean }, command: Command) =>
-      withKeyStore(command, (store, globals) => {
-        const created = store.create({
-          project: flags.project,
-          ...(flags.name === undefined ? {} : { name: flags.name }),
-          ...(flags.admin ? { admin: true } : {}),
-        });
-        print(
-          globals,
-          `Created ${created.admin ? 'admin ' : ''}API key ${created.id} for project "${created.project}".\n` +
-            `Key (shown only now, store it safely):\n${created.key}\n`,
-          created,
-        );
-      }),
+    .option(
+      '--access <level>',
+      'read (get, list, search, history), write (default: also add, update, delete) or admin',
+      parseAccess,
+    )
+    .action(
+      (
+        flags: { project: string; name?: string; admin?: boolean; access?: Access },
+        command: Command,
+      ) =>
+        withKeyStore(command, (store, globals) => {
+          const created = store.create({
+            project: flags.project,
+            ...(flags.name === undefined ? {} : { name: flags.name }),
+            ...(flags.admin ? { admin: true } : {}),
+            ...(flags.access === undefined || flags.admin ? {} : { access: flags.access }),
+          });
+          print(
+            globals,
+            `Created ${created.access === 'write' ? '' : `${created.access} `}API key ${created.id} for project "${created.project}".\n` +
+              `Key (shown only now, store it safely):\n${created.key}\n`,
+            created,
+          );
+        }),
     );
 
   keys
@@ -171,7 +188,7 @@ export function addServerCommands(program: Command, context: ServerCommandContex
         const list = store.list();
         const lines = list.map(
           (key) =>
-            `${key.id}  ${key.project}  ${key.revokedAt ? `revoked ${key.revokedAt}` : 'active'}${key.admin ? '  admin' : ''}  ${key.createdAt}${key.name ? `  ${key.name}` : ''}\n`,
+            `${key.id}  ${key.project}  ${key.revokedAt ? `revoked ${key.revokedAt}` : 'active'}  ${key.access}  ${key.createdAt}${key.name ? `  ${key.name}` : ''}\n`,
         );
         print(globals, lines.length > 0 ? lines.join('') : 'No API keys.\n', { results: list });
       }),

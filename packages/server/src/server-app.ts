@@ -4,6 +4,13 @@ import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { matchedRoutes } from 'hono/route';
+import {
+  createTokenVerifier,
+  looksLikeJwt,
+  neededAccess,
+  TokenRefusedError,
+} from './access-tokens.js';
+import { allows } from './api-keys.js';
 import { registerApiRoutes } from './api-routes.js';
 import type { AppContext, AppEnv } from './app-context.js';
 import { ApiError, answerForError } from './http-errors.js';
@@ -189,18 +196,33 @@ export function createServerApp(context: AppContext): OpenAPIHono<AppEnv> {
 
   app.use('*', limitBodySize(config.bodyLimitBytes));
 
+  const verifyToken = config.oidc ? createTokenVerifier(config.oidc) : undefined;
   const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
     const key = presentedKey(c);
     if (key === undefined) {
       if (config.insecureLocal) {
         // Local trial mode has one user, who may also reset scopes.
-        c.set('identity', { keyId: 'local', project: 'default', admin: true });
+        c.set('identity', { keyId: 'local', project: 'default', admin: true, access: 'admin' });
       } else {
         throw new ApiError(
           401,
           'unauthorized',
           'Send an API key as "Authorization: Bearer <key>" or "X-API-Key: <key>" (create one with `engram keys create --project <name>`).',
           { 'WWW-Authenticate': 'Bearer realm="engram"' },
+        );
+      }
+    } else if (verifyToken && looksLikeJwt(key)) {
+      try {
+        c.set('identity', await verifyToken(key));
+      } catch (error) {
+        if (!(error instanceof TokenRefusedError)) throw error;
+        throw new ApiError(
+          error.status,
+          error.status === 401 ? 'unauthorized' : 'forbidden',
+          error.message,
+          {
+            'WWW-Authenticate': `Bearer realm="engram", error="${error.status === 401 ? 'invalid_token' : 'insufficient_scope'}"`,
+          },
         );
       }
     } else {
@@ -211,6 +233,15 @@ export function createServerApp(context: AppContext): OpenAPIHono<AppEnv> {
         });
       }
       c.set('identity', identity);
+    }
+    const needed = neededAccess(c.req.method, c.req.path);
+    if (!allows(c.var.identity.access, needed)) {
+      throw new ApiError(
+        403,
+        'forbidden',
+        `This ${c.var.identity.keyId.startsWith('oidc:') ? 'token' : 'key'} has ${c.var.identity.access} access; ${c.req.method} ${c.req.path} needs ${needed}. ${needed === 'admin' ? 'Use an admin key (`engram keys create --project <name> --admin`)' : `Use a key with ${needed} access (\`engram keys create --project <name> --access ${needed}\`)`} or a token granting engram:${needed}.`,
+        { 'WWW-Authenticate': 'Bearer realm="engram", error="insufficient_scope"' },
+      );
     }
     const decision = context.takeToken
       ? await context.takeToken(c.var.identity.keyId)

@@ -4,6 +4,7 @@ import { extname, join, resolve } from 'node:path';
 import { type Environment, InvalidArgumentError, parseDuration } from '@engram/core';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import type { OidcConfig } from './access-tokens.js';
 
 const source = 'server';
 
@@ -130,6 +131,8 @@ export interface ServerConfig {
    * private key files, read at start; TLS 1.3 at least unless `minVersion` says TLSv1.2.
    */
   tls?: { cert: string; key: string; minVersion: 'TLSv1.2' | 'TLSv1.3' };
+  /** OAuth2 / OIDC bearer tokens accepted beside API keys (`ENGRAM_OIDC_ISSUER`, ...). */
+  oidc?: OidcConfig;
   /** Where memories live. Default the embedded SQLite store, one file per project. */
   vectorStore: StoreConfig;
   /**
@@ -183,6 +186,34 @@ export interface ServerConfig {
   otlpEndpoint?: string;
   /** Environment handed to adapters and model resolution. */
   env: Environment;
+}
+
+/** OIDC settings from ENGRAM_OIDC_*: an issuer turns them on and needs an audience. */
+function oidcConfig(env: Environment): OidcConfig | undefined {
+  const issuer = nonEmpty(env.ENGRAM_OIDC_ISSUER);
+  if (issuer === undefined) return undefined;
+  const audience = nonEmpty(env.ENGRAM_OIDC_AUDIENCE);
+  if (audience === undefined) {
+    fail(
+      'ENGRAM_OIDC_AUDIENCE is missing: tokens are accepted only for a named audience (the client id or API identifier your issuer puts in "aud").',
+    );
+  }
+  for (const [name, value] of [
+    ['ENGRAM_OIDC_ISSUER', issuer],
+    ['ENGRAM_OIDC_JWKS_URL', nonEmpty(env.ENGRAM_OIDC_JWKS_URL)],
+  ] as const) {
+    if (value !== undefined && !/^https?:\/\/\S+$/.test(value)) {
+      fail(`${name} must be an http(s) URL, got "${value}".`);
+    }
+  }
+  const jwksUrl = nonEmpty(env.ENGRAM_OIDC_JWKS_URL);
+  return {
+    issuer,
+    audience,
+    ...(jwksUrl ? { jwksUrl } : {}),
+    projectClaim: nonEmpty(env.ENGRAM_OIDC_PROJECT_CLAIM) ?? 'engram_project',
+    accessClaim: nonEmpty(env.ENGRAM_OIDC_ACCESS_CLAIM) ?? 'scope',
+  };
 }
 
 /** `--tls-cert`/`--tls-key` (or ENGRAM_TLS_CERT/KEY, or `tls` in the file): both or neither. */
@@ -420,6 +451,7 @@ export function loadServerConfig(
       : parseDuration(retention, 'ENGRAM_HISTORY_TEXT_RETENTION (historyTextRetention)');
   const workers = overrides.workers ?? envInteger(env, 'ENGRAM_WORKERS', 1, 64) ?? file.workers;
   const tls = tlsConfig(overrides, env, file.tls);
+  const oidc = oidcConfig(env);
   const config: ServerConfig = {
     host,
     port,
@@ -429,6 +461,7 @@ export function loadServerConfig(
     logLevel: logLevel as ServerConfig['logLevel'],
     insecureLocal,
     ...(tls ? { tls } : {}),
+    ...(oidc ? { oidc } : {}),
     vectorStore,
     ...(historyStore ? { historyStore } : {}),
     ...(llm ? { llm } : {}),
