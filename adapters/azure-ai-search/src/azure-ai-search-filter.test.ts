@@ -1,3 +1,4 @@
+import { orderedHex } from '@engram/adapter-kit';
 import {
   portableFilterCases,
   portableFilterDocuments,
@@ -19,7 +20,6 @@ import {
   azureAiSearchFilterFields,
   maxFilterStringLength,
   odataString,
-  orderedHex,
   scalarToken,
   translateAzureAiSearchFilter,
 } from './azure-ai-search-filter.js';

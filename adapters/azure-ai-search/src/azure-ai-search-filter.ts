@@ -5,6 +5,7 @@ import {
   joinFilterNodes,
   maxFilterPathDepth,
   negateFilterNode,
+  orderedHex,
 } from '@engram/adapter-kit';
 import {
   type FilterExpression,
@@ -66,19 +67,6 @@ const source = 'azure-ai-search';
  * Range bounds must then be shorter than the prefix, which keeps comparisons exact.
  */
 export const maxFilterStringLength = 1000;
-
-/**
- * A string as 4-digit hex per UTF-16 code unit: ASCII digits and `a-f` sort the same under any
- * ordinal or culture collation, and fixed-width digits keep JavaScript's code-unit order (a
- * prefix sorts first), so Azure's string comparison orders them exactly as core does.
- */
-export function orderedHex(value: string): string {
-  let hex = '';
-  for (let index = 0; index < value.length; index++) {
-    hex += value.charCodeAt(index).toString(16).padStart(4, '0');
-  }
-  return hex;
-}
 
 function stringToken(value: string): string {
   if (value.length <= maxFilterStringLength) return `s:${value}`;

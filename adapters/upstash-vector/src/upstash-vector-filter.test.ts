@@ -1,3 +1,4 @@
+import { orderedHex } from '@engram/adapter-kit';
 import {
   portableFilterCases,
   portableFilterDocuments,
@@ -16,7 +17,6 @@ import {
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  orderedHex,
   pathKey,
   scalarToken,
   translateUpstashVectorFilter,

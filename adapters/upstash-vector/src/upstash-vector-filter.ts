@@ -3,6 +3,7 @@ import {
   filterableKeyPattern,
   joinFilterNodes,
   maxFilterPathDepth,
+  orderedHex,
 } from '@engram/adapter-kit';
 import {
   type FilterExpression,
@@ -41,18 +42,6 @@ export const upstashVectorFilterOperators: readonly FilterOperator[] = filterOpe
 );
 
 const source = 'upstash-vector';
-
-/**
- * A string as 4-digit lowercase hex per UTF-16 code unit. Every literal this adapter sends is
- * hex (no quoting or escaping questions), and fixed-width hex digits sort as the code units do.
- */
-export function orderedHex(value: string): string {
-  let hex = '';
-  for (let index = 0; index < value.length; index++) {
-    hex += value.charCodeAt(index).toString(16).padStart(4, '0');
-  }
-  return hex;
-}
 
 /** The metadata key of a dotted path inside `n` and `s`: an identifier whatever the path holds. */
 export function pathKey(path: string): string {

@@ -1,5 +1,6 @@
 // Request-shape tests against a protocol model of Upstash Vector's REST API on 127.0.0.1 (see
 // upstash-vector-server.test-support.ts), driving the official client: NOT a real index.
+import { orderedHex } from '@engram/adapter-kit';
 import {
   AdapterCallError,
   ClosedError,
@@ -9,7 +10,7 @@ import {
   type VectorRecord,
 } from '@engram/core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { orderedHex, pathKey } from './upstash-vector-filter.js';
+import { pathKey } from './upstash-vector-filter.js';
 import {
   startUpstashVectorModel,
   type UpstashVectorModel,

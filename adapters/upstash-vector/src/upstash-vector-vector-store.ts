@@ -7,6 +7,7 @@ import {
   chunk,
   defineVectorStore,
   optionalSettingLoader,
+  orderedHex,
   requireQueryVector,
 } from '@engram/adapter-kit';
 import {
@@ -24,7 +25,6 @@ import {
 import { Index } from '@upstash/vector';
 import { toUpstashVectorError } from './upstash-vector-errors.js';
 import {
-  orderedHex,
   translateUpstashVectorFilter,
   type UpstashVectorFilterFields,
   upstashVectorFilterFields,
