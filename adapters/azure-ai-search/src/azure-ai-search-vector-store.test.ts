@@ -176,6 +176,11 @@ describe('AzureAiSearchVectorStore requests (protocol model of the REST API, not
       queryType: 'simple',
     });
     expect(escapeSimpleQuery('a+b (c) "d" e*')).toBe('a\\+b \\(c\\) \\"d\\" e\\*');
+    model.requests.length = 0;
+    expect(await store.query({ collection: 'memories', text: ' -*? ', topK: 2 })).toEqual([]);
+    expect(model.requests.filter((request) => request.path.endsWith('search.post.search'))).toEqual(
+      [],
+    );
   });
 
   it('pages with key order and a key cursor, counts with $count, gets and deletes by key', async () => {

@@ -422,6 +422,8 @@ export function createAzureAiSearchVectorStore(
           assertVectorLength(vector, dimensions, { source, what: 'The query vector', collection });
         }
         if (selection === false || topK < 1) return [];
+        // Simple syntax reads an empty query as "everything"; a text without words matches nothing.
+        if (!vector && !/[\p{L}\p{N}]/u.test(text!)) return [];
         const response = vector
           ? await search.search(undefined, {
               ...(selection ? { filter: selection } : {}),

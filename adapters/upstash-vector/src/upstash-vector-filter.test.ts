@@ -85,6 +85,9 @@ describe('translateUpstashVectorFilter', () => {
     expect(() =>
       translateUpstashVectorFilter({ op: 'contains', field: 'tags', value: 'x' }),
     ).toThrow(UnsupportedFunctionalityError);
+    expect(() => translateUpstashVectorFilter({ op: 'gt', field: 'n', value: 1e21 })).toThrow(
+      UnsupportedFunctionalityError,
+    );
   });
 
   it('random nested filters select what matchesFilter selects (against the model, both readings)', () => {

@@ -120,6 +120,12 @@ function translate(filter: FilterExpression, negated: boolean): Node {
       const isNumber = typeof filter.value === 'number';
       const key = `${isNumber ? 'n' : 's'}.${pathKey(filter.field)}`;
       const literal = isNumber ? String(filter.value) : `'${orderedHex(String(filter.value))}'`;
+      if (isNumber && /e/i.test(literal)) {
+        throw new UnsupportedFunctionalityError({
+          source,
+          message: `"${filter.op}" on "${filter.field}" compares with ${literal}, which has no plain decimal form of the same value, and the documented filter syntax has no exponent notation. Use a bound between 1e-7 and 1e21 in magnitude.`,
+        });
+      }
       const comparison = `${key} ${symbol[op]} ${literal}`;
       // Written out so as not to depend on how a comparison treats a missing key.
       return negated
