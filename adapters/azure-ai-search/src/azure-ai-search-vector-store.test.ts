@@ -4,6 +4,7 @@ import {
   AdapterCallError,
   ClosedError,
   DimensionMismatchError,
+  decodeCursor,
   InvalidArgumentError,
   NotFoundError,
   type VectorRecord,
@@ -16,8 +17,6 @@ import {
 import {
   azureAiSearchKey,
   createAzureAiSearchVectorStore,
-  decodeAzureAiSearchCursor,
-  encodeAzureAiSearchCursor,
   escapeSimpleQuery,
 } from './azure-ai-search-vector-store.js';
 
@@ -192,7 +191,7 @@ describe('AzureAiSearchVectorStore requests (protocol model of the REST API, not
     });
     const first = await store.list({ collection: 'memories', limit: 2 });
     expect(first.records.map((item) => item.id)).toEqual(['a', 'b']);
-    expect(decodeAzureAiSearchCursor(first.nextCursor)).toBe('b');
+    expect(decodeCursor(first.nextCursor)).toBe('b');
     expect(last('/docs/search.post.search').body).toMatchObject({ orderby: 'key asc', top: 3 });
     const second = await store.list({
       collection: 'memories',
@@ -219,7 +218,6 @@ describe('AzureAiSearchVectorStore requests (protocol model of the REST API, not
     await expect(
       store.list({ collection: 'memories', limit: 2, cursor: 'bm9wZQ' }),
     ).rejects.toSatisfy((error: unknown) => InvalidArgumentError.isInstance(error));
-    expect(decodeAzureAiSearchCursor(encodeAzureAiSearchCursor('=x'))).toBe('=x');
   });
 
   it('maps a missing index to NotFoundError and its drop to a no-op', async () => {

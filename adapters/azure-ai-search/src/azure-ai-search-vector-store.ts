@@ -16,6 +16,8 @@ import {
   optionalSettingLoader,
 } from '@engram/adapter-kit';
 import {
+  decodeCursor,
+  encodeCursor,
   type FilterExpression,
   InvalidArgumentError,
   NotFoundError,
@@ -208,28 +210,6 @@ export function azureAiSearchSelection(
   }
   if (conditions.length === 0) return undefined;
   return conditions.length === 1 ? conditions[0] : conditions.map((c) => `(${c})`).join(' and ');
-}
-
-/** Encodes a list position: the key of the last record of a page. */
-export function encodeAzureAiSearchCursor(after: string): string {
-  return Buffer.from(JSON.stringify({ after }), 'utf8').toString('base64url');
-}
-
-/** Decodes {@link encodeAzureAiSearchCursor}; `InvalidArgumentError` for anything else. */
-export function decodeAzureAiSearchCursor(cursor: string | undefined): string | undefined {
-  if (cursor === undefined || cursor === '') return undefined;
-  try {
-    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as {
-      after?: unknown;
-    };
-    if (typeof parsed.after === 'string') return parsed.after;
-  } catch {
-    // reported below
-  }
-  throw new InvalidArgumentError({
-    source,
-    message: 'cursor is not valid; pass the nextCursor of a previous page unchanged.',
-  });
 }
 
 /** Backslash-escapes the operators of Azure's simple query syntax, so text is matched as words. */
@@ -501,7 +481,7 @@ export function createAzureAiSearchVectorStore(
 
       async list({ collection, limit, cursor, scope, filter, includeVectors }) {
         assertPositiveInteger(limit, 'limit', source);
-        const after = decodeAzureAiSearchCursor(cursor);
+        const after = decodeCursor(cursor, source);
         const selection = azureAiSearchSelection(scope, filter);
         const { search } = await handleOf(collection);
         if (selection === false) return { records: [] };
@@ -510,7 +490,7 @@ export function createAzureAiSearchVectorStore(
           .slice(0, limit)
           .map((document) => fromAzureAiSearchDocument(document, includeVectors));
         return documents.length > limit
-          ? { records, nextCursor: encodeAzureAiSearchCursor(documents[limit - 1]!.key!) }
+          ? { records, nextCursor: encodeCursor(documents[limit - 1]!.key!) }
           : { records };
       },
 

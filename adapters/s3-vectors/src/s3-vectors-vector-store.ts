@@ -21,6 +21,8 @@ import {
   requireQueryVector,
 } from '@engram/adapter-kit';
 import {
+  decodeCursor,
+  encodeCursor,
   type FilterExpression,
   InvalidArgumentError,
   NotFoundError,
@@ -128,24 +130,17 @@ export function s3VectorsSelection(
 
 type Cursor = { token: string } | { after: string };
 
-/** Encodes a list position: ListVectors' token, or the last key of a filtered page. */
+/** Encodes a list position: the service's own page token, or the last id of a filtered page. */
 export function encodeS3VectorsCursor(cursor: Cursor): string {
-  return Buffer.from(JSON.stringify(cursor), 'utf8').toString('base64url');
+  return encodeCursor('token' in cursor ? `t:${cursor.token}` : `a:${cursor.after}`);
 }
 
 /** Decodes {@link encodeS3VectorsCursor}; `InvalidArgumentError` for anything else. */
 export function decodeS3VectorsCursor(cursor: string | undefined): Cursor | undefined {
-  if (cursor === undefined || cursor === '') return undefined;
-  try {
-    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<
-      string,
-      unknown
-    >;
-    if (typeof parsed.token === 'string') return { token: parsed.token };
-    if (typeof parsed.after === 'string') return { after: parsed.after };
-  } catch {
-    // reported below
-  }
+  const position = decodeCursor(cursor, source);
+  if (position === undefined) return undefined;
+  if (position.startsWith('t:')) return { token: position.slice(2) };
+  if (position.startsWith('a:')) return { after: position.slice(2) };
   throw new InvalidArgumentError({
     source,
     message: 'cursor is not valid; pass the nextCursor of a previous page unchanged.',

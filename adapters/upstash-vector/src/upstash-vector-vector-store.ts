@@ -11,6 +11,8 @@ import {
   requireQueryVector,
 } from '@engram/adapter-kit';
 import {
+  decodeCursor,
+  encodeCursor,
   type FilterExpression,
   InvalidArgumentError,
   normalizeScope,
@@ -115,24 +117,17 @@ export function upstashVectorSelection(
 
 type Cursor = { range: string } | { after: string };
 
-/** Encodes a list position: Upstash's range cursor, or the last id of a filtered page. */
+/** Encodes a list position: the service's own page token, or the last id of a filtered page. */
 export function encodeUpstashVectorCursor(cursor: Cursor): string {
-  return Buffer.from(JSON.stringify(cursor), 'utf8').toString('base64url');
+  return encodeCursor('range' in cursor ? `t:${cursor.range}` : `a:${cursor.after}`);
 }
 
 /** Decodes {@link encodeUpstashVectorCursor}; `InvalidArgumentError` for anything else. */
 export function decodeUpstashVectorCursor(cursor: string | undefined): Cursor | undefined {
-  if (cursor === undefined || cursor === '') return undefined;
-  try {
-    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<
-      string,
-      unknown
-    >;
-    if (typeof parsed.range === 'string') return { range: parsed.range };
-    if (typeof parsed.after === 'string') return { after: parsed.after };
-  } catch {
-    // reported below
-  }
+  const position = decodeCursor(cursor, source);
+  if (position === undefined) return undefined;
+  if (position.startsWith('t:')) return { range: position.slice(2) };
+  if (position.startsWith('a:')) return { after: position.slice(2) };
   throw new InvalidArgumentError({
     source,
     message: 'cursor is not valid; pass the nextCursor of a previous page unchanged.',
