@@ -5,6 +5,7 @@ import {
   type FilterNode,
   joinFilterNodes,
   negateFilterNode,
+  orderedHex,
   setAtPath,
   stringOrderKey,
 } from './index.js';
@@ -86,5 +87,13 @@ describe('filter projections', () => {
     expect(stringOrderKey('abcdefgh', 2)).toHaveLength(2);
     expect(stringOrderKey('abcdefgh', 8, 1)).toHaveLength(1);
     expect(stringOrderKey('a', 8)).toEqual([('a'.charCodeAt(0) + 1) * 65_537 * 65_537]);
+  });
+});
+
+describe('orderedHex', () => {
+  it('spells UTF-16 code units as fixed-width hex that sorts as the strings do', () => {
+    expect(orderedHex("a'Z")).toBe('00610027005a');
+    const values = ['', 'a', 'ab', 'B', 'a\u0000', '\uffff', '😀', '東京'];
+    expect(values.map(orderedHex).sort()).toEqual([...values].sort().map(orderedHex));
   });
 });

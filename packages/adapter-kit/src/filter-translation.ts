@@ -114,3 +114,17 @@ export function chunkwiseOrder<Clause>(
     ordered.push(joinFilterNodes('and', equalUpTo(chunks.length), options.and));
   return joinFilterNodes('or', ordered, options.or);
 }
+
+/**
+ * A string as 4-digit lowercase hex per UTF-16 code unit, for backends whose filter literals or
+ * string order cannot be trusted: hex digits need no quoting and sort the same under any ordinal
+ * or culture collation, and fixed-width digits keep JavaScript's code-unit order (a prefix sorts
+ * first), so a range over the hex is a range over the strings.
+ */
+export function orderedHex(value: string): string {
+  let hex = '';
+  for (let index = 0; index < value.length; index++) {
+    hex += value.charCodeAt(index).toString(16).padStart(4, '0');
+  }
+  return hex;
+}

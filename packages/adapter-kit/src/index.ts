@@ -11,6 +11,7 @@ export {
   joinFilterNodes,
   maxFilterPathDepth,
   negateFilterNode,
+  orderedHex,
   setAtPath,
   stringOrderKey,
 } from './filter-translation.js';

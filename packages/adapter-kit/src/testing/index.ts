@@ -187,6 +187,43 @@ export const portableFilterSampleBounds: readonly (string | number)[] = [
   '東',
 ];
 
+/**
+ * `count` random nested filters (every operator but `contains`, up to three levels of `and`,
+ * `or` and `not`) over the sample fields, scalars and bounds, the same for the same `seed`: for
+ * comparing a translation with core's `matchesFilter` without a property-testing library.
+ */
+export function randomPortableFilters(count: number, seed = 1): FilterExpression[] {
+  let state = seed >>> 0 || 1;
+  const next = () => {
+    // xorshift32: small, deterministic, good enough to pick test cases
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) / 2 ** 32;
+  };
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
+  const scalar = (): string | number | boolean =>
+    next() < 0.15 ? next() < 0.5 : pick(portableFilterSampleScalars);
+  const leaf = (): FilterExpression => {
+    const field = pick(portableFilterSampleFields);
+    const kind = pick(['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'nin', 'exists'] as const);
+    if (kind === 'exists') return { op: kind, field };
+    if (kind === 'in' || kind === 'nin') {
+      return { op: kind, field, values: Array.from({ length: Math.floor(next() * 5) }, scalar) };
+    }
+    if (kind === 'eq' || kind === 'ne') return { op: kind, field, value: scalar() };
+    return { op: kind, field, value: pick(portableFilterSampleBounds) };
+  };
+  const node = (depth: number): FilterExpression => {
+    const roll = next();
+    if (depth >= 3 || roll < 0.45) return leaf();
+    if (roll < 0.6) return { op: 'not', filter: node(depth + 1) };
+    const filters = Array.from({ length: 1 + Math.floor(next() * 3) }, () => node(depth + 1));
+    return { op: roll < 0.8 ? 'and' : 'or', filters };
+  };
+  return Array.from({ length: count }, () => node(0));
+}
+
 /** The ids of `documents` (default {@link portableFilterDocuments}) that `selects` keeps. */
 export function selectedIds(
   selects: (metadata: Record<string, JsonValue>) => boolean,

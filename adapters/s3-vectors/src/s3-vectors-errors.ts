@@ -1,0 +1,45 @@
+import { isRetryableNetworkError, toAdapterCallError } from '@engram/adapter-kit';
+import { EngramError, NotFoundError } from '@engram/core';
+
+const source = 's3-vectors';
+
+/** The HTTP status of an AWS SDK error, when the service answered. */
+export function s3VectorsErrorStatus(error: unknown): number | undefined {
+  const status = (error as { $metadata?: { httpStatusCode?: unknown } } | null)?.$metadata
+    ?.httpStatusCode;
+  if (typeof status === 'number') return status;
+  const name = (error as { name?: unknown } | null)?.name;
+  if (name === 'NotFoundException') return 404;
+  if (name === 'ConflictException') return 409;
+  return undefined;
+}
+
+/** Whether a failed call may succeed when repeated: lost connections, timeouts, 408, 429, 5xx. */
+export function isRetryableS3VectorsError(error: unknown): boolean {
+  if ((error as { $retryable?: unknown } | null)?.$retryable) return true;
+  const name = (error as { name?: unknown } | null)?.name;
+  if (name === 'TooManyRequestsException' || name === 'ServiceUnavailableException') return true;
+  return isRetryableNetworkError(error, s3VectorsErrorStatus(error));
+}
+
+/**
+ * Turns anything the S3 Vectors client throws into an Engram error: a missing index or bucket
+ * into `NotFoundError`, everything else into `AdapterCallError`.
+ */
+export function toS3VectorsError(error: unknown, action: string): EngramError {
+  if (EngramError.isInstance(error)) return error;
+  const status = s3VectorsErrorStatus(error);
+  if (status === 404) {
+    return new NotFoundError({
+      source,
+      message: `${action}: the S3 Vectors index (or its vector bucket) does not exist; create the bucket, then call ensureCollection.`,
+      cause: error,
+    });
+  }
+  return toAdapterCallError(error, {
+    source,
+    action,
+    ...(status === undefined ? {} : { status: `HTTP ${status}` }),
+    isRetryable: isRetryableS3VectorsError(error),
+  });
+}
