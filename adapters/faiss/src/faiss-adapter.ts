@@ -7,9 +7,9 @@ export const engramAdapter = defineAdapter({
   kind: 'vector',
   name: 'faiss',
   description: 'Embedded FAISS index files beside a SQLite metadata store (FTS5 keyword search)',
-  create: ({ dataDir, options }) =>
+  create: ({ env, dataDir, options }) =>
     createFaissVectorStore({
-      path: process.env.FAISS_PATH ?? join(dataDir, 'faiss'),
+      path: env.FAISS_PATH ?? join(dataDir, 'faiss'),
       ...((options ?? {}) as FaissVectorStoreOptions),
     }),
 });
