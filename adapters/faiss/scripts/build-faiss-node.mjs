@@ -36,7 +36,7 @@ function run(command, args) {
 }
 
 function systemFaissVersion() {
-  const result = spawnSync('dpkg-query', ['-W', '-f=${Version}', 'libfaiss-dev'], {
+  const result = spawnSync('dpkg-query', ['-W', `-f=${'${Version}'}`, 'libfaiss-dev'], {
     encoding: 'utf8',
   });
   return result.status === 0 && result.stdout ? result.stdout.trim() : undefined;
