@@ -36,10 +36,10 @@ function run(command, args) {
 }
 
 function systemFaissVersion() {
-  const result = spawnSync('dpkg-query', ['-W', `-f=${'${Version}'}`, 'libfaiss-dev'], {
-    encoding: 'utf8',
-  });
-  return result.status === 0 && result.stdout ? result.stdout.trim() : undefined;
+  // Prints `libfaiss-dev<TAB><version>`, the version empty when the package is not installed.
+  const result = spawnSync('dpkg-query', ['-W', 'libfaiss-dev'], { encoding: 'utf8' });
+  const version = result.status === 0 ? result.stdout.trim().split('\t')[1] : undefined;
+  return version || undefined;
 }
 
 function installSystemFaiss() {
