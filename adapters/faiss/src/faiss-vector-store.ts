@@ -59,7 +59,7 @@ export interface FaissVectorStoreOptions {
   /**
    * A vector query whose scope and filter select at most this many records is answered by exact
    * scoring of those records' vectors (from the metadata store) instead of a FAISS search that
-   * skips the records the filter leaves out. Default 10,000.
+   * skips the records the filter leaves out. Default 2,000.
    */
   exactSearchThreshold?: number;
   /**
@@ -99,10 +99,15 @@ function normalized(vector: ArrayLike<number>): number[] {
   return Array.from(vector, (value) => (norm > 0 ? value / norm : 0));
 }
 
-function dot(left: readonly number[], right: readonly number[]): number {
-  let sum = 0;
-  for (let index = 0; index < left.length; index++) sum += left[index]! * right[index]!;
-  return sum;
+/** Cosine similarity of a unit-length query and a stored vector (0 for a zero vector). */
+function cosineToUnit(unit: readonly number[], vector: Float32Array): number {
+  let product = 0;
+  let norm = 0;
+  for (let index = 0; index < vector.length; index++) {
+    product += unit[index]! * vector[index]!;
+    norm += vector[index]! * vector[index]!;
+  }
+  return norm > 0 ? product / Math.sqrt(norm) : 0;
 }
 
 function byScore(left: { score: number; id: string }, right: { score: number; id: string }) {
@@ -127,7 +132,7 @@ export function createFaissVectorStore(options: FaissVectorStoreOptions = {}): F
   const exactSearchThreshold = integerOption(
     'exactSearchThreshold',
     options.exactSearchThreshold,
-    10_000,
+    2_000,
   );
   const indexWriteInterval = integerOption('indexWriteInterval', options.indexWriteInterval, 1_000);
   let directory: string | undefined;
@@ -362,7 +367,7 @@ export function createFaissVectorStore(options: FaissVectorStoreOptions = {}): F
         hits = [];
         const rows = rowsByIds(options.collection, [...candidates], true);
         for (const row of rows.values()) {
-          hits.push({ id: row.id, score: dot(query, normalized(blobVector(row.vector!))) });
+          hits.push({ id: row.id, score: cosineToUnit(query, blobVector(row.vector!)) });
         }
       } else {
         // A flat index is exact: widening k until enough candidates are found gives exact results.
