@@ -25,7 +25,7 @@ afterEach(() => {
 });
 
 describe('createSupabaseStore', () => {
-  it('does no I/O in the factory, is named supabase and has no session lock by default', () => {
+  it('does no I/O in the factory, is named supabase and has a lease-based scope lock', () => {
     const pool = fakePool();
     const store = createSupabaseStore({ pool });
     expect(pool.query).not.toHaveBeenCalled();
@@ -38,8 +38,8 @@ describe('createSupabaseStore', () => {
       metric: 'cosine',
       atomicHistory: true,
     });
-    expect(store.scopeLock).toBeUndefined();
-    expect(createSupabaseStore({ pool, scopeLock: true }).scopeLock?.provider).toBe('supabase');
+    expect(store.scopeLock?.provider).toBe('supabase');
+    expect(createSupabaseStore({ pool, scopeLock: false }).scopeLock).toBeUndefined();
   });
 
   it('sets up the database as Supabase does: extensions schema, row level security, SUPABASE_DB_URL', () => {
@@ -48,7 +48,7 @@ describe('createSupabaseStore', () => {
       urlVariables: ['SUPABASE_DB_URL', 'DATABASE_URL'],
       extensionSchema: 'extensions',
       rowLevelSecurity: true,
-      scopeLock: false,
+      scopeLockKind: 'lease',
     });
     expect(supabaseSettings({ extensionSchema: 'vectors' }).extensionSchema).toBe('vectors');
   });

@@ -19,11 +19,11 @@ export interface SupabaseStoreOptions extends PgvectorVectorStoreOptions {
    */
   extensionSchema?: string;
   /**
-   * Session advisory locks that make adds of one scope take turns across processes
-   * (`store.scopeLock`). They need a session of their own: through the transaction pooler they
-   * would be taken and released on different server connections. Default false; set true only
-   * with a direct or session-pooler connection string, or give the engine another lock (the
-   * server's Redis lock).
+   * Give the store a lock (`store.scopeLock`) that makes adds of one scope take turns across
+   * every process and replica using the database, so a fact added by two of them at once is
+   * stored once. It keeps leased rows in `<prefix>locks` (one statement per step, so it works
+   * through the transaction pooler, where session advisory locks cannot); a process that dies
+   * holds its keys until the lease ends (10 s). Default true.
    */
   scopeLock?: boolean;
 }
@@ -38,7 +38,7 @@ export function supabaseSettings(options: SupabaseStoreOptions = {}): PostgresVe
     urlVariables: ['SUPABASE_DB_URL', 'DATABASE_URL'],
     extensionSchema: options.extensionSchema ?? 'extensions',
     rowLevelSecurity: true,
-    scopeLock: false,
+    scopeLockKind: 'lease',
   };
 }
 
@@ -48,7 +48,7 @@ export function supabaseSettings(options: SupabaseStoreOptions = {}): PostgresVe
  * enabled (no policy: the owner, `postgres`, and `service_role` read and write; `anon` and
  * `authenticated` see nothing until a policy allows it), and statements safe behind the
  * transaction pooler (no session state, no named prepared statements, no advisory lock held
- * across calls). Nothing is connected until the first call.
+ * across calls; the scope lock leases rows instead). Nothing is connected until the first call.
  */
 export function createSupabaseStore(options: SupabaseStoreOptions = {}): SupabaseStore {
   return createPostgresVectorStore(options, supabaseSettings(options));

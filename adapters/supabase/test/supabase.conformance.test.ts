@@ -122,7 +122,23 @@ describeVectorStore({
       const { pool, statements, named } = recordingPool();
       const own = createSupabaseStore({ pool });
       try {
-        expect(own.scopeLock).toBeUndefined();
+        const order: string[] = [];
+        let releaseFirst = () => {};
+        const first = own.scopeLock!.withLocks({ keys: ['pooled|user:a'] }, async () => {
+          order.push('first in');
+          await new Promise<void>((resolve) => {
+            releaseFirst = resolve;
+          });
+          order.push('first out');
+        });
+        while (order.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+        const second = own.scopeLock!.withLocks({ keys: ['pooled|user:a'] }, async () => {
+          order.push('second in');
+        });
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        releaseFirst();
+        await Promise.all([first, second]);
+        expect(order).toEqual(['first in', 'first out', 'second in']);
         const collection = `engram_conformance_pooler_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
         await own.ensureCollection({ collection, dimensions });
         const records = Array.from({ length: 3 }, (_, index) =>

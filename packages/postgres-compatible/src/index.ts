@@ -13,6 +13,8 @@ export type {
   PgvectorParameter,
 } from './postgres-jsonb-filter.js';
 export { translatePgvectorFilter } from './postgres-jsonb-filter.js';
+export type { PostgresLeaseScopeLockOptions } from './postgres-lease-lock.js';
+export { createPostgresLeaseScopeLock } from './postgres-lease-lock.js';
 export type { PgvectorScopeLockOptions } from './postgres-scope-lock.js';
 export { createPgvectorScopeLock } from './postgres-scope-lock.js';
 export type {

@@ -37,6 +37,7 @@ import {
 } from './postgres-history.js';
 import { qualifiedName, quoteIdentifier } from './postgres-identifiers.js';
 import { type PgvectorParameter, translatePgvectorFilter } from './postgres-jsonb-filter.js';
+import { createPostgresLeaseScopeLock, leaseTableSql } from './postgres-lease-lock.js';
 import { createPgvectorScopeLock } from './postgres-scope-lock.js';
 import {
   type MemoryRow,
@@ -157,8 +158,15 @@ export interface PostgresVectorStoreSettings {
    * tables' owner and roles with BYPASSRLS (Supabase's `service_role`) read or write them.
    */
   rowLevelSecurity?: boolean;
-  /** Whether the store has its session advisory `scopeLock` when the options do not say. */
+  /** Whether the store has a `scopeLock` when the options do not say. Default true. */
   scopeLock?: boolean;
+  /**
+   * How the scope lock holds its keys: `session`, PostgreSQL session advisory locks (released the
+   * moment a holder's connection ends; needs real sessions), or `lease`, leased rows in
+   * `<prefix>locks` (works through a transaction pooler; a crashed holder's keys free up when
+   * the lease ends). Default `session`.
+   */
+  scopeLockKind?: 'session' | 'lease';
 }
 
 /** The settings of `@engram/pgvector`. */
@@ -348,15 +356,25 @@ export function createPostgresVectorStore(
         application_name: 'engram-locks',
       }),
   });
+  const locksTable = qualifiedName(schema, `${prefix}locks`);
+  const leaseTableReady = onceSucceeded(async () => {
+    await schemaReady();
+    await lockedDdl(`${prefix}locks`, [
+      leaseTableSql(locksTable),
+      ...rowLevelSecuritySql(locksTable),
+    ]);
+  });
   const scopeLock =
     (options.scopeLock ?? settings.scopeLock) === false
       ? undefined
-      : createPgvectorScopeLock({
-          pool: () => lockPools.get(),
-          cancelPool: pool,
-          prefix: `engram:${schema}:${prefix}:scope:`,
-          source,
-        });
+      : settings.scopeLockKind === 'lease'
+        ? createPostgresLeaseScopeLock({ pool, table: locksTable, ready: leaseTableReady, source })
+        : createPgvectorScopeLock({
+            pool: () => lockPools.get(),
+            cancelPool: pool,
+            prefix: `engram:${schema}:${prefix}:scope:`,
+            source,
+          });
 
   const lifecycle = createLifecycle({
     source,
