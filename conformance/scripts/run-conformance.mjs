@@ -120,6 +120,13 @@ function summarize(run) {
   return { adapter: run.adapter, origin, sections, skipReasons };
 }
 
+/** The `matrixNote` of `conformance/services/<adapter>/service.json`, if any. */
+function serviceNote(adapter) {
+  const file = join(root, 'conformance', 'services', adapter, 'service.json');
+  if (!existsSync(file)) return undefined;
+  return JSON.parse(readFileSync(file, 'utf8')).matrixNote;
+}
+
 function lastError(output) {
   const lines = output.split('\n').filter((line) => /error|Error|failed/.test(line));
   return (lines.at(-1) ?? 'the run failed before any test reported').trim().slice(0, 300);
@@ -195,6 +202,8 @@ async function main() {
     const reasons = [...(summary.skipReasons ?? [])];
     if (summary.error) lines.push(`- **${summary.adapter}**: run failed: ${summary.error}`);
     for (const reason of reasons) lines.push(`- **${summary.adapter}**: ${reason}`);
+    const note = serviceNote(summary.adapter);
+    if (note) lines.push(`- **${summary.adapter}**: ${note}`);
   }
   writeFileSync(join(root, 'conformance', 'MATRIX.md'), `${lines.join('\n')}\n`);
   console.log(`Wrote conformance/MATRIX.md (${summaries.length} adapters).`);

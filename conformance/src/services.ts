@@ -47,6 +47,8 @@ export interface ServiceDefinition {
   nativeLauncher: boolean;
   /** Why there is no native launcher, shown in the matrix. */
   nativeUnavailableReason?: string;
+  /** What the matrix should say about how the server stands in for the real product. */
+  matrixNote?: string;
   /** How to start it with Testcontainers; the image comes from the folder's one-line Dockerfile. */
   container?: ContainerDefinition;
 }

@@ -1,5 +1,6 @@
 import { defineAdapter } from '@engram/core';
-import { createPgvectorStore, type PgvectorVectorStoreOptions } from './pgvector-store.js';
+import type { PgvectorVectorStoreOptions } from '@engram/postgres-compatible';
+import { createPgvectorStore } from './pgvector-stores.js';
 
 function create({ options }: { options?: Record<string, unknown> }) {
   return createPgvectorStore((options ?? {}) as PgvectorVectorStoreOptions);

@@ -1,7 +1,7 @@
 import { ClosedError, type EngramError, filterOperators, InvalidArgumentError } from '@engram/core';
 import type pg from 'pg';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createPgvectorStore, createPgvectorVectorStore } from './pgvector-store.js';
+import { createPgvectorStore, createPgvectorVectorStore } from './pgvector-stores.js';
 
 // No server here: these tests cover what happens before (or instead of) talking to PostgreSQL.
 // Everything that reaches the database runs in test/pgvector.conformance.test.ts.

@@ -9,13 +9,22 @@ import {
   InvalidArgumentError,
   normalizeScope,
 } from '@engram/core';
-import { qualifiedName } from '@engram/postgres-compatible';
 import type pg from 'pg';
-import type { PgvectorParameter } from './pgvector-filter.js';
-import { type HistoryRow, historyColumns, scopeConditions, toEvent } from './pgvector-rows.js';
-import { historyNamespaceColumnSql, historyTableSql, sharedTableNames } from './pgvector-schema.js';
+import { qualifiedName } from './postgres-identifiers.js';
+import type { PgvectorParameter } from './postgres-jsonb-filter.js';
+import {
+  type HistoryRow,
+  historyColumns,
+  scopeConditions,
+  toEvent,
+} from './postgres-vector-rows.js';
+import {
+  historyNamespaceColumnSql,
+  historyTableSql,
+  sharedTableNames,
+} from './postgres-vector-schema.js';
 
-const source = 'pgvector';
+const defaultSource = 'pgvector';
 
 /** Where the history lives and how to reach it. */
 export interface PgvectorHistoryTable {
@@ -25,6 +34,8 @@ export interface PgvectorHistoryTable {
   table: string;
   /** Creates the table and its indexes once. */
   ready: () => Promise<void>;
+  /** The adapter, for errors. Default `pgvector`. */
+  source?: string;
 }
 
 /**
@@ -82,7 +93,7 @@ async function backfillNamespaces(
 /**
  * Throws `InvalidArgumentError` unless every event has an id, a namespace and a creation time.
  */
-export function checkEvents(events: readonly HistoryEvent[]): void {
+export function checkEvents(events: readonly HistoryEvent[], source = defaultSource): void {
   checkHistoryEventNamespaces(events, source);
   for (const event of events) {
     if (typeof event.id !== 'string' || event.id.length === 0) {
@@ -137,10 +148,10 @@ export async function appendEvents(
 export function pgvectorHistoryMethods(
   history: PgvectorHistoryTable,
 ): Pick<HistoryStore, 'append' | 'byMemory' | 'byScope' | 'deleteScope' | 'eraseTexts'> {
-  const { pool, table, ready } = history;
+  const { pool, table, ready, source = defaultSource } = history;
   return {
     async append({ events }) {
-      checkEvents(events);
+      checkEvents(events, source);
       await ready();
       await appendEvents(pool(), table, events);
     },

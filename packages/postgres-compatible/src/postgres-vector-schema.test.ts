@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '@engram/core';
-import { quoteIdentifier } from '@engram/postgres-compatible';
 import { describe, expect, it } from 'vitest';
+import { quoteIdentifier } from './postgres-identifiers.js';
 import {
   checkCollectionName,
   checkSchemaName,
@@ -9,7 +9,7 @@ import {
   collectionTableName,
   collectionTableSql,
   vectorFeatures,
-} from './pgvector-schema.js';
+} from './postgres-vector-schema.js';
 
 function invalid(action: () => unknown) {
   try {

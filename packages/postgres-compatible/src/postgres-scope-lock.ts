@@ -5,10 +5,8 @@ import {
   sortedLockKeys,
   throwIfAborted,
 } from '@engram/core';
-import { sqlState, toPostgresError } from '@engram/postgres-compatible';
 import type pg from 'pg';
-
-const source = 'pgvector';
+import { sqlState, toPostgresError } from './postgres-errors.js';
 
 /** Options of {@link createPgvectorScopeLock}. */
 export interface PgvectorScopeLockOptions {
@@ -22,6 +20,8 @@ export interface PgvectorScopeLockOptions {
   cancelPool: () => pg.Pool;
   /** Prefix of every key, so that installations with other schemas or table prefixes do not wait for each other. */
   prefix: string;
+  /** The adapter, for errors and `provider`. Default `pgvector`. */
+  source?: string;
 }
 
 /**
@@ -32,6 +32,7 @@ export interface PgvectorScopeLockOptions {
  * transaction mode, point the store at PostgreSQL itself or use another lock.
  */
 export function createPgvectorScopeLock(options: PgvectorScopeLockOptions): ScopeLock {
+  const source = options.source ?? 'pgvector';
   let closed = false;
 
   /** Waits for `key`; an abort cancels the waiting statement from another connection. */

@@ -1,5 +1,5 @@
 import type { HistoryEvent, Scope, StoredRecord } from '@engram/core';
-import type { PgvectorParameter } from './pgvector-filter.js';
+import type { PgvectorParameter } from './postgres-jsonb-filter.js';
 
 /** The columns of a memory, named as the record's fields. */
 const memoryColumns =

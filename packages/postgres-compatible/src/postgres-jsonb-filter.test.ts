@@ -1,6 +1,6 @@
 import { type FilterExpression, InvalidArgumentError } from '@engram/core';
 import { describe, expect, it } from 'vitest';
-import { type PgvectorParameter, translatePgvectorFilter } from './pgvector-filter.js';
+import { type PgvectorParameter, translatePgvectorFilter } from './postgres-jsonb-filter.js';
 
 // The SQL each operator becomes. Its semantics are checked against a real PostgreSQL by the
 // conformance suite (test/pgvector.conformance.test.ts); this table pins the statement shape and

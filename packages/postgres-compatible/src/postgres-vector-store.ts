@@ -26,25 +26,25 @@ import {
   type VectorStore,
   type VectorStoreCapabilities,
 } from '@engram/core';
-import {
-  holdPool,
-  isUndefinedTable,
-  onceSucceeded,
-  postgresErrorMapper,
-  qualifiedName,
-  quoteIdentifier,
-  transaction,
-  withPoolClient,
-} from '@engram/postgres-compatible';
 import pg from 'pg';
-import { type PgvectorParameter, translatePgvectorFilter } from './pgvector-filter.js';
+import { holdPool, onceSucceeded, transaction, withPoolClient } from './postgres-connection.js';
+import { isUndefinedTable, postgresErrorMapper } from './postgres-errors.js';
 import {
   appendEvents,
   checkEvents,
   pgvectorHistoryMethods,
   prepareHistoryTable,
-} from './pgvector-history.js';
-import { type MemoryRow, scopeConditions, selectColumns, toRecord } from './pgvector-rows.js';
+} from './postgres-history.js';
+import { qualifiedName, quoteIdentifier } from './postgres-identifiers.js';
+import { type PgvectorParameter, translatePgvectorFilter } from './postgres-jsonb-filter.js';
+import { createPostgresLeaseScopeLock, leaseTableSql } from './postgres-lease-lock.js';
+import { createPgvectorScopeLock } from './postgres-scope-lock.js';
+import {
+  type MemoryRow,
+  scopeConditions,
+  selectColumns,
+  toRecord,
+} from './postgres-vector-rows.js';
 import {
   checkCollectionName,
   checkSchemaName,
@@ -57,12 +57,9 @@ import {
   sharedTableNames,
   type VectorExtension,
   vectorFeatures,
-} from './pgvector-schema.js';
-import { createPgvectorScopeLock } from './pgvector-scope-lock.js';
+} from './postgres-vector-schema.js';
 
-const source = 'pgvector';
-
-/** Options of {@link createPgvectorStore} and {@link createPgvectorVectorStore}. */
+/** Options of {@link createPostgresVectorStore} (and of `@engram/pgvector`'s `createPgvectorStore`). */
 export interface PgvectorVectorStoreOptions {
   /**
    * PostgreSQL connection string, e.g. `postgres://user:password@host:5432/database`.
@@ -141,6 +138,43 @@ export type PgvectorStore = VectorStore &
     [Symbol.asyncDispose](): Promise<void>;
   };
 
+/**
+ * How a backend built on this store differs from plain PostgreSQL + pgvector (`@engram/pgvector`):
+ * its name, where its connection string comes from and how its database is set up.
+ */
+export interface PostgresVectorStoreSettings {
+  /** The adapter: the prefix of its errors and the store's `provider`. */
+  source: string;
+  /** Environment variables that may hold the connection string, tried in order. */
+  urlVariables: readonly string[];
+  /**
+   * Schema to create the `vector` extension in when the database lacks it (Supabase keeps
+   * extensions in `extensions`). Default: the database's first schema on the search path.
+   * Wherever the extension is, its type and operators are written schema-qualified.
+   */
+  extensionSchema?: string;
+  /**
+   * Enable row level security on every table the store creates. With no policy, only the
+   * tables' owner and roles with BYPASSRLS (Supabase's `service_role`) read or write them.
+   */
+  rowLevelSecurity?: boolean;
+  /** Whether the store has a `scopeLock` when the options do not say. Default true. */
+  scopeLock?: boolean;
+  /**
+   * How the scope lock holds its keys: `session`, PostgreSQL session advisory locks (released the
+   * moment a holder's connection ends; needs real sessions), or `lease`, leased rows in
+   * `<prefix>locks` (works through a transaction pooler; a crashed holder's keys free up when
+   * the lease ends). Default `session`.
+   */
+  scopeLockKind?: 'session' | 'lease';
+}
+
+/** The settings of `@engram/pgvector`. */
+export const pgvectorSettings: PostgresVectorStoreSettings = {
+  source: 'pgvector',
+  urlVariables: ['PGVECTOR_URL', 'DATABASE_URL'],
+};
+
 /** What the kit adds around the backend calls, or what they need not give. */
 type StoreDescription =
   | 'specificationVersion'
@@ -169,7 +203,13 @@ const maxBatchSize = 1000;
 const maxDimensions = 16_000;
 const maxKeywordTerms = 64;
 
-function integerOption(name: string, value: number | undefined, fallback: number, min = 1) {
+function integerOption(
+  source: string,
+  name: string,
+  value: number | undefined,
+  fallback: number,
+  min = 1,
+) {
   const result = value ?? fallback;
   if (!Number.isInteger(result) || result < min) {
     throw new InvalidArgumentError({
@@ -184,7 +224,7 @@ function vectorLiteral(vector: readonly number[]): string {
   return `[${vector.join(',')}]`;
 }
 
-function checkRecords(dimensions: number, records: readonly VectorRecord[]) {
+function checkRecords(source: string, dimensions: number, records: readonly VectorRecord[]) {
   assertRecords(records, { source, dimensions });
   for (const record of records) {
     if (typeof record.text !== 'string') {
@@ -197,7 +237,7 @@ function checkRecords(dimensions: number, records: readonly VectorRecord[]) {
   }
 }
 
-function checkQueryVector(vector: readonly number[], dimensions: number) {
+function checkQueryVector(source: string, vector: readonly number[], dimensions: number) {
   assertVectorLength(vector, dimensions, { source, what: 'The query vector' });
   if (!vector.every((value) => typeof value === 'number' && Number.isFinite(value))) {
     throw new InvalidArgumentError({
@@ -218,10 +258,13 @@ function latestById(records: readonly VectorRecord[]): VectorRecord[] {
 }
 
 /** Scope columns equal to the scope's ids, and the filter, ANDed; `true` when neither is given. */
-function whereClause(options: {
-  scope?: Scope | undefined;
-  filter?: FilterExpression | undefined;
-}) {
+function whereClause(
+  source: string,
+  options: {
+    scope?: Scope | undefined;
+    filter?: FilterExpression | undefined;
+  },
+) {
   const scopeParameters: PgvectorParameter[] = [];
   const conditions = scopeConditions(normalizeScope(options.scope, { source }), scopeParameters);
   const filter = options.filter
@@ -239,27 +282,36 @@ function whereClause(options: {
  * Creates the PostgreSQL store. Nothing is connected until the first call: then the schema,
  * the collections registry (and, on first history use, the history table) are created if
  * missing, and `ensureCollection` creates the `vector` extension if it is not there yet.
+ * Every statement is a single statement or part of a transaction on one client, and locks
+ * taken for DDL are transaction-scoped, so the store works behind a transaction pooler
+ * (PgBouncer, Supavisor) once `scopeLock` is off.
  */
-export function createPgvectorStore(options: PgvectorVectorStoreOptions = {}): PgvectorStore {
-  const schema = checkSchemaName(options.schema ?? 'public');
-  const prefix = checkTablePrefix(options.tablePrefix ?? 'engram_');
-  const textSearchConfig = checkTextSearchConfig(options.textSearchConfig ?? 'english');
+export function createPostgresVectorStore(
+  options: PgvectorVectorStoreOptions = {},
+  settings: PostgresVectorStoreSettings = pgvectorSettings,
+): PgvectorStore {
+  const { source } = settings;
+  const schema = checkSchemaName(options.schema ?? 'public', source);
+  const prefix = checkTablePrefix(options.tablePrefix ?? 'engram_', source);
+  const textSearchConfig = checkTextSearchConfig(options.textSearchConfig ?? 'english', source);
   const exactSearchThreshold = integerOption(
+    source,
     'exactSearchThreshold',
     options.exactSearchThreshold,
     2_000,
     0,
   );
-  const efSearch = Math.min(1000, integerOption('efSearch', options.efSearch, 40));
+  const efSearch = Math.min(1000, integerOption(source, 'efSearch', options.efSearch, 40));
   const hnsw = {
-    m: Math.min(100, integerOption('hnswM', options.hnswM, 16, 2)),
+    m: Math.min(100, integerOption(source, 'hnswM', options.hnswM, 16, 2)),
     efConstruction: Math.min(
       1000,
-      integerOption('hnswEfConstruction', options.hnswEfConstruction, 64, 4),
+      integerOption(source, 'hnswEfConstruction', options.hnswEfConstruction, 64, 4),
     ),
   };
-  const maxConnections = integerOption('maxConnections', options.maxConnections, 10);
+  const maxConnections = integerOption(source, 'maxConnections', options.maxConnections, 10);
   const connectionTimeoutMs = integerOption(
+    source,
     'connectionTimeoutMs',
     options.connectionTimeoutMs,
     30_000,
@@ -276,13 +328,11 @@ export function createPgvectorStore(options: PgvectorVectorStoreOptions = {}): P
       const connectionString =
         options.connectionString ??
         options.url ??
-        process.env.PGVECTOR_URL ??
-        process.env.DATABASE_URL;
+        settings.urlVariables.map((name) => process.env[name]).find(Boolean);
       if (!connectionString && !process.env.PGHOST) {
         throw new InvalidArgumentError({
           source,
-          message:
-            'No PostgreSQL server given: pass connectionString or pool, or set PGVECTOR_URL (or DATABASE_URL).',
+          message: `No PostgreSQL server given: pass connectionString or pool, or set ${settings.urlVariables.join(' (or ')}${')'.repeat(settings.urlVariables.length - 1)}.`,
         });
       }
       return new pg.Pool({
@@ -306,14 +356,25 @@ export function createPgvectorStore(options: PgvectorVectorStoreOptions = {}): P
         application_name: 'engram-locks',
       }),
   });
+  const locksTable = qualifiedName(schema, `${prefix}locks`);
+  const leaseTableReady = onceSucceeded(async () => {
+    await schemaReady();
+    await lockedDdl(`${prefix}locks`, [
+      leaseTableSql(locksTable),
+      ...rowLevelSecuritySql(locksTable),
+    ]);
+  });
   const scopeLock =
-    options.scopeLock === false
+    (options.scopeLock ?? settings.scopeLock) === false
       ? undefined
-      : createPgvectorScopeLock({
-          pool: () => lockPools.get(),
-          cancelPool: pool,
-          prefix: `engram:${schema}:${prefix}:scope:`,
-        });
+      : settings.scopeLockKind === 'lease'
+        ? createPostgresLeaseScopeLock({ pool, table: locksTable, ready: leaseTableReady, source })
+        : createPgvectorScopeLock({
+            pool: () => lockPools.get(),
+            cancelPool: pool,
+            prefix: `engram:${schema}:${prefix}:scope:`,
+            source,
+          });
 
   const lifecycle = createLifecycle({
     source,
@@ -325,6 +386,11 @@ export function createPgvectorStore(options: PgvectorVectorStoreOptions = {}): P
       return pools.end();
     },
   });
+
+  /** `ENABLE ROW LEVEL SECURITY` for a table the store created, when the settings ask for it. */
+  function rowLevelSecuritySql(table: string): string[] {
+    return settings.rowLevelSecurity ? [`ALTER TABLE ${table} ENABLE ROW LEVEL SECURITY`] : [];
+  }
 
   function inTransaction<T>(begin: string, work: (client: pg.PoolClient) => Promise<T>) {
     return withPoolClient<pg.PoolClient, T>(pool(), (client) =>
@@ -356,7 +422,10 @@ export function createPgvectorStore(options: PgvectorVectorStoreOptions = {}): P
 
   const collectionsReady = onceSucceeded(async () => {
     await schemaReady();
-    await lockedDdl(tables.collections, [collectionsTableSql(schema, prefix)]);
+    await lockedDdl(tables.collections, [
+      collectionsTableSql(schema, prefix),
+      ...rowLevelSecuritySql(collectionsTable),
+    ]);
   });
 
   const historyReady = onceSucceeded(async () => {
@@ -364,6 +433,7 @@ export function createPgvectorStore(options: PgvectorVectorStoreOptions = {}): P
     await inTransaction('BEGIN', async (client) => {
       await lock(client, tables.history);
       await prepareHistoryTable(client, { schema, prefix });
+      for (const sql of rowLevelSecuritySql(historyTable)) await client.query(sql);
     });
   });
 
@@ -382,7 +452,13 @@ export function createPgvectorStore(options: PgvectorVectorStoreOptions = {}): P
     if (found) return found;
     return inTransaction('BEGIN', async (client) => {
       await lock(client, 'extension');
-      await client.query('CREATE EXTENSION IF NOT EXISTS vector');
+      if (settings.extensionSchema) {
+        const extensionSchema = quoteIdentifier(settings.extensionSchema);
+        await client.query(`CREATE SCHEMA IF NOT EXISTS ${extensionSchema}`);
+        await client.query(`CREATE EXTENSION IF NOT EXISTS vector WITH SCHEMA ${extensionSchema}`);
+      } else {
+        await client.query('CREATE EXTENSION IF NOT EXISTS vector');
+      }
       const created = await findExtension(client);
       if (!created) throw new Error('CREATE EXTENSION vector left no extension behind.');
       return created;
@@ -414,7 +490,7 @@ export function createPgvectorStore(options: PgvectorVectorStoreOptions = {}): P
   }
 
   async function collectionInfo(collection: string): Promise<CollectionInfo> {
-    checkCollectionName(collection);
+    checkCollectionName(collection, source);
     const cached = collections.get(collection);
     if (cached) return cached;
     let row: CollectionRow | undefined;
@@ -473,6 +549,7 @@ export function createPgvectorStore(options: PgvectorVectorStoreOptions = {}): P
         hnsw: features.hnsw ? hnsw : undefined,
       });
       for (const sql of statements) await client.query(sql);
+      for (const sql of rowLevelSecuritySql(qualifiedName(schema, table))) await client.query(sql);
       await client.query(
         `INSERT INTO ${collectionsTable} (name, table_name, dimensions, text_search_config) VALUES ($1, $2, $3, $4)`,
         [collection, table, dimensions, textSearchConfig],
@@ -518,8 +595,8 @@ export function createPgvectorStore(options: PgvectorVectorStoreOptions = {}): P
 
   async function vectorQuery(info: CollectionInfo, options: QueryOptions, topK: number) {
     const vector = options.vector!;
-    checkQueryVector(vector, info.dimensions);
-    const where = whereClause(options);
+    checkQueryVector(source, vector, info.dimensions);
+    const where = whereClause(source, options);
     if (topK === 0) return [];
     const extension = await vectorExtension();
     const features = vectorFeatures(extension.version);
@@ -582,7 +659,7 @@ export function createPgvectorStore(options: PgvectorVectorStoreOptions = {}): P
   }
 
   async function keywordQuery(info: CollectionInfo, options: QueryOptions, topK: number) {
-    const where = whereClause(options);
+    const where = whereClause(source, options);
     // Words only (letters and digits), OR-ed: BM25-style ranking of records holding any of them,
     // and nothing in the text can be read as tsquery syntax.
     const terms = [...new Set(tokenize(options.text ?? ''))].slice(0, maxKeywordTerms);
@@ -614,7 +691,7 @@ export function createPgvectorStore(options: PgvectorVectorStoreOptions = {}): P
 
   const methods: Omit<PgvectorStore, StoreDescription> = {
     async ensureCollection({ collection, dimensions }) {
-      checkCollectionName(collection);
+      checkCollectionName(collection, source);
       if (!Number.isInteger(dimensions) || dimensions <= 0 || dimensions > maxDimensions) {
         throw new InvalidArgumentError({
           source,
@@ -633,7 +710,7 @@ export function createPgvectorStore(options: PgvectorVectorStoreOptions = {}): P
 
     async upsert({ collection, records }) {
       await onCollection(collection, async (info) => {
-        checkRecords(info.dimensions, records);
+        checkRecords(source, info.dimensions, records);
         const unique = latestById(records);
         if (unique.length === 0) return;
         if (unique.length <= maxBatchSize) {
@@ -678,7 +755,7 @@ export function createPgvectorStore(options: PgvectorVectorStoreOptions = {}): P
           );
           return { deleted: result.rowCount ?? 0 };
         }
-        const where = whereClause(options);
+        const where = whereClause(source, options);
         assertDeleteSelection(where.selective, source);
         const result = await pool().query(
           `DELETE FROM ${info.table} WHERE ${where.sql}`,
@@ -691,7 +768,7 @@ export function createPgvectorStore(options: PgvectorVectorStoreOptions = {}): P
     async list(options) {
       return onCollection(options.collection, async (info) => {
         const after = decodeCursor(options.cursor, source);
-        const where = whereClause(options);
+        const where = whereClause(source, options);
         const limit = Math.max(0, Math.floor(options.limit));
         const parameters = [...where.parameters];
         const afterSql = after === undefined ? '' : ` AND id > $${parameters.push(after)}`;
@@ -711,7 +788,7 @@ export function createPgvectorStore(options: PgvectorVectorStoreOptions = {}): P
 
     async count(options) {
       return onCollection(options.collection, async (info) => {
-        const where = whereClause(options);
+        const where = whereClause(source, options);
         const result = await pool().query<{ total: string }>(
           `SELECT count(*) AS total FROM ${info.table} WHERE ${where.sql}`,
           where.parameters,
@@ -721,7 +798,7 @@ export function createPgvectorStore(options: PgvectorVectorStoreOptions = {}): P
     },
 
     async dropCollection({ collection }) {
-      checkCollectionName(collection);
+      checkCollectionName(collection, source);
       collections.delete(collection);
       await inTransaction('BEGIN', async (client) => {
         const registry = await client.query<{ found: string | null }>(
@@ -742,8 +819,8 @@ export function createPgvectorStore(options: PgvectorVectorStoreOptions = {}): P
 
     async commit(options) {
       await onCollection(options.collection, async (info) => {
-        checkRecords(info.dimensions, options.upsert);
-        checkEvents(options.history);
+        checkRecords(source, info.dimensions, options.upsert);
+        checkEvents(options.history, source);
         await historyReady();
         const unique = latestById(options.upsert);
         const doomed = [...new Set(options.delete)];
@@ -757,7 +834,7 @@ export function createPgvectorStore(options: PgvectorVectorStoreOptions = {}): P
       });
     },
 
-    ...pgvectorHistoryMethods({ pool, table: historyTable, ready: historyReady }),
+    ...pgvectorHistoryMethods({ pool, table: historyTable, ready: historyReady, source }),
   };
 
   return defineComponent<PgvectorStore>(
@@ -770,24 +847,4 @@ export function createPgvectorStore(options: PgvectorVectorStoreOptions = {}): P
     },
     methods,
   );
-}
-
-/**
- * Creates the PostgreSQL store seen as a vector store. It is the same object as
- * {@link createPgvectorStore} returns (also a history store, with `commit`), so one
- * configuration serves both roles.
- */
-export function createPgvectorVectorStore(options: PgvectorVectorStoreOptions = {}): PgvectorStore {
-  return createPgvectorStore(options);
-}
-
-/**
- * Creates the PostgreSQL store seen as a history store, for configurations that name a separate
- * history store (`ENGRAM_HISTORY_STORE=pgvector`). Also the same object as
- * {@link createPgvectorStore} returns.
- */
-export function createPgvectorHistoryStore(
-  options: PgvectorVectorStoreOptions = {},
-): PgvectorStore {
-  return createPgvectorStore(options);
 }

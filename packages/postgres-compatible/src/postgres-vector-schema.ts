@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { InvalidArgumentError } from '@engram/core';
-import { qualifiedName, quoteIdentifier } from '@engram/postgres-compatible';
+import { qualifiedName, quoteIdentifier } from './postgres-identifiers.js';
 
-const source = 'pgvector';
+const defaultSource = 'pgvector';
 
 /** PostgreSQL truncates identifiers longer than this many bytes. */
 const maxIdentifierLength = 63;
@@ -12,7 +12,7 @@ const maxTableNameLength = 54;
 export const maxIndexedDimensions = 2000;
 
 /** Checks the table prefix option: lowercase letters, digits and `_`, at most 20 characters. */
-export function checkTablePrefix(prefix: string): string {
+export function checkTablePrefix(prefix: string, source = defaultSource): string {
   if (!/^[a-z_][a-z0-9_]{0,19}$/.test(prefix)) {
     throw new InvalidArgumentError({
       source,
@@ -23,7 +23,7 @@ export function checkTablePrefix(prefix: string): string {
 }
 
 /** Checks the schema option: a non-empty name PostgreSQL keeps whole. */
-export function checkSchemaName(schema: string): string {
+export function checkSchemaName(schema: string, source = defaultSource): string {
   if (
     typeof schema !== 'string' ||
     schema.length === 0 ||
@@ -42,7 +42,7 @@ export function checkSchemaName(schema: string): string {
  * Checks a text search configuration name (`english`, `simple`, `pg_catalog.german`): it is
  * written into the generated column's definition, where no parameter can be bound.
  */
-export function checkTextSearchConfig(config: string): string {
+export function checkTextSearchConfig(config: string, source = defaultSource): string {
   if (!/^([a-z_][a-z0-9_]*\.)?[a-z_][a-z0-9_]*$/.test(config)) {
     throw new InvalidArgumentError({
       source,
@@ -53,7 +53,7 @@ export function checkTextSearchConfig(config: string): string {
 }
 
 /** Checks a collection name: any non-empty string without NUL of at most 255 characters. */
-export function checkCollectionName(collection: unknown): string {
+export function checkCollectionName(collection: unknown, source = defaultSource): string {
   if (
     typeof collection !== 'string' ||
     collection.length === 0 ||

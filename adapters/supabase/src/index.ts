@@ -1,0 +1,8 @@
+export { engramAdapters } from './supabase-adapter.js';
+export type { SupabaseStore, SupabaseStoreOptions } from './supabase-store.js';
+export {
+  createSupabaseHistoryStore,
+  createSupabaseStore,
+  createSupabaseVectorStore,
+  supabaseSettings,
+} from './supabase-store.js';
