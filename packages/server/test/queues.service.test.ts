@@ -55,7 +55,16 @@ describe('async adds through RabbitMQ, and engram maintenance', () => {
       const maintenance = (args: string[]) =>
         execFileSync(
           process.execPath,
-          [bin, '--data-dir', directory.path, 'maintenance', 'dedupe', '--project', 'alpha', ...args],
+          [
+            bin,
+            '--data-dir',
+            directory.path,
+            'maintenance',
+            'dedupe',
+            '--project',
+            'alpha',
+            ...args,
+          ],
           { env: childEnvironment(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
         );
       const dry = maintenance(['--dry-run']);
