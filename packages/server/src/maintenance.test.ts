@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
+import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiKeyStore, apiKeyStorePath, openApiKeyStore } from './api-keys.js';
 import {
@@ -9,6 +10,7 @@ import {
   pagedMaintenanceJob,
   registerMaintenanceJob,
   runMaintenanceJob,
+  scheduleMaintenance,
 } from './maintenance.js';
 import { createServerMetrics } from './metrics.js';
 import { createProjectMemories, type ProjectMemories } from './project-memories.js';
@@ -104,5 +106,35 @@ describe('maintenance jobs', () => {
     expect(Object.fromEntries(maintenanceSchedule({}, config))).toEqual({
       'history-retention': 60 * 60 * 1000,
     });
+  });
+  it('the worker runs a scheduled job at once, logs it and counts it in its metrics', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const recording = pino(
+      { level: 'info' },
+      { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) },
+    );
+    const registry = new Registry();
+    const stop = scheduleMaintenance(
+      { config, keys, projects, logger: recording },
+      new Map([['dedupe', 60 * 60 * 1000]]),
+      registry,
+    );
+    try {
+      for (
+        let poll = 0;
+        poll < 400 && !lines.some((line) => line.msg === 'maintenance done');
+        poll++
+      ) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      expect(lines.find((line) => line.msg === 'maintenance done')).toMatchObject({
+        job: 'dedupe',
+      });
+      expect(await registry.metrics()).toMatch(
+        /engram_maintenance_runs_total\{job="dedupe",outcome="done"\} 1/,
+      );
+    } finally {
+      stop();
+    }
   });
 });

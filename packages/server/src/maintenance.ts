@@ -1,6 +1,7 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { InvalidArgumentError, type JsonValue, type Memory, parseDuration } from '@engram/core';
+import { Counter, type Registry } from 'prom-client';
 import type { AppContext } from './app-context.js';
 
 /** How far a maintenance job is, for the CLI's bar and the worker's logs. */
@@ -321,12 +322,29 @@ export function maintenanceSchedule(
 
 /**
  * Runs the scheduled jobs in the worker, one at a time, each resuming an interrupted run;
- * logs progress at most every 10 s and a line per finished run. Returns the function that stops it.
+ * logs progress at most every 10 s and a line per finished run, and, given a registry, counts
+ * runs and items in `engram_maintenance_runs_total{job,outcome}` and
+ * `engram_maintenance_items_total{job,kind}` (kind `examined` or `changed`). Returns the
+ * function that stops it.
  */
 export function scheduleMaintenance(
   context: Pick<AppContext, 'config' | 'keys' | 'projects' | 'logger'>,
   schedule: MaintenanceSchedule,
+  registry?: Registry,
 ): () => void {
+  const registers = registry ? [registry] : [];
+  const runs = new Counter({
+    name: 'engram_maintenance_runs_total',
+    help: 'Maintenance job runs, by job and outcome (done, failed).',
+    labelNames: ['job', 'outcome'],
+    registers,
+  });
+  const items = new Counter({
+    name: 'engram_maintenance_items_total',
+    help: 'Items maintenance jobs examined and changed.',
+    labelNames: ['job', 'kind'],
+    registers,
+  });
   const timers: NodeJS.Timeout[] = [];
   let chain = Promise.resolve();
   const run = (job: string) => {
@@ -344,11 +362,17 @@ export function scheduleMaintenance(
             context.logger.info(progress, 'maintenance progress');
           },
         });
+        for (const outcome of Object.values(outcomes)) {
+          items.inc({ job, kind: 'examined' }, outcome.done);
+          items.inc({ job, kind: 'changed' }, outcome.changed);
+        }
+        runs.inc({ job, outcome: 'done' });
         context.logger.info(
           { job, outcomes, durationMs: Math.round(performance.now() - started) },
           'maintenance done',
         );
       } catch (error) {
+        runs.inc({ job, outcome: 'failed' });
         context.logger.error({ err: error, job }, 'maintenance failed');
       }
     });

@@ -348,7 +348,7 @@ export async function startWorker(
   const schedule = maintenanceSchedule(config.env, config);
   const keys = schedule.size > 0 ? openApiKeyStore(apiKeyStorePath(config.dataDir)) : undefined;
   const stopMaintenance = keys
-    ? scheduleMaintenance({ config, keys, projects, logger }, schedule)
+    ? scheduleMaintenance({ config, keys, projects, logger }, schedule, metrics.registry)
     : () => {};
   logger.info({ concurrency, maintenance: Object.fromEntries(schedule) }, 'worker started');
   let closing: Promise<void> | undefined;
