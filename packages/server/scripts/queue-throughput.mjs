@@ -4,6 +4,8 @@
 // OpenAI-compatible server (no latency), the embedder the hash embedder, the store SQLite.
 // Prints a table; run after `pnpm --filter @engram/server build`:
 //   REDIS_URL=... RABBITMQ_URL=... SQS_ENDPOINT=... node packages/server/scripts/queue-throughput.mjs [jobs]
+// ENGRAM_BENCH_LLM_LATENCY_MS gives the model a latency per call (default 0);
+// ENGRAM_BENCH_DEDUPE=0 skips the duplicate-merge pass.
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,7 +24,9 @@ process.env.AWS_ACCESS_KEY_ID ??= 'test';
 process.env.AWS_SECRET_ACCESS_KEY ??= 'test';
 process.env.AWS_REGION ??= 'us-east-1';
 
+const latencyMs = Number(process.env.ENGRAM_BENCH_LLM_LATENCY_MS ?? 0);
 const fake = await startFakeOpenAI({
+  latencyMs,
   chat(request) {
     const format = request.responseFormat;
     const text = JSON.stringify(request.messages);
@@ -95,6 +99,12 @@ for (const [backend, env] of backends) {
   }
 }
 
+console.log(`| queue | consumers | jobs | adds/s (model latency ${latencyMs} ms) |`);
+console.log('| --- | --- | --- | --- |');
+for (const row of rows) console.log(`| ${row.join(' | ')} |`);
+await fake.close();
+if (process.env.ENGRAM_BENCH_DEDUPE === '0') process.exit(0);
+
 // The duplicate-merge pass over 10,000 memories of 100 users, one in ten an exact repeat.
 const directory = mkdtempSync(join(tmpdir(), 'engram-dedupe-bench-'));
 const config = loadServerConfig(
@@ -122,11 +132,6 @@ do {
 const seconds = (performance.now() - started) / 1000;
 await projects.close();
 rmSync(directory, { recursive: true, force: true });
-await fake.close();
-
-console.log('| queue | consumers | jobs | adds/s |');
-console.log('| --- | --- | --- | --- |');
-for (const row of rows) console.log(`| ${row.join(' | ')} |`);
 console.log('');
 console.log(
   `dedupe: ${scanned} memories scanned, ${merged} merged in ${seconds.toFixed(1)} s (${(scanned / seconds).toFixed(0)} memories/s)`,

@@ -88,6 +88,7 @@ function createBullmqTransport(
   queue: Queue<AddJobData, AddResult>,
 ): QueueTransport {
   const workers: Worker<AddJobData, AddResult>[] = [];
+  const workerConnections: Redis[] = [];
   return {
     kind: 'redis',
     async send({ id, data }) {
@@ -100,6 +101,8 @@ function createBullmqTransport(
       });
     },
     async consume(concurrency, handler) {
+      const workerConnection = connection.duplicate();
+      workerConnections.push(workerConnection);
       const worker = new Worker<AddJobData, AddResult>(
         options.name,
         (job) =>
@@ -118,7 +121,7 @@ function createBullmqTransport(
             }).catch(reject);
           }),
         {
-          connection: connection.duplicate(),
+          connection: workerConnection,
           concurrency,
           lockDuration: options.lockDurationMs,
           stalledInterval: Math.max(1000, Math.floor(options.lockDurationMs / 2)),
@@ -140,6 +143,7 @@ function createBullmqTransport(
       ]);
       await Promise.all(workers.map((worker) => worker.close(true).catch(() => {})));
       await queue.close().catch(() => {});
+      for (const workerConnection of workerConnections) workerConnection.disconnect();
       connection.disconnect();
     },
   };
