@@ -68,13 +68,16 @@ export function createSqsTransport(options: SqsTransportOptions): QueueTransport
     return opened;
   }
 
-  async function deliveryOf(raw: SqsMessage): Promise<QueueDelivery> {
+  /** A delivery; `settle` stops renewing its visibility before the outcome is sent. */
+  async function deliveryOf(raw: SqsMessage, settle: () => void): Promise<QueueDelivery> {
     const sqs = await import('@aws-sdk/client-sqs');
     const { client, url, deadUrl } = await open();
     const message = JSON.parse(raw.Body ?? '{}') as QueueMessage;
     const handle = raw.ReceiptHandle!;
-    const remove = () =>
-      client.send(new sqs.DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: handle }));
+    const remove = () => {
+      settle();
+      return client.send(new sqs.DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: handle }));
+    };
     return {
       ...message,
       attempt: Number(raw.Attributes?.ApproximateReceiveCount ?? 1),
@@ -82,6 +85,7 @@ export function createSqsTransport(options: SqsTransportOptions): QueueTransport
         await remove();
       },
       async retry(delayMs) {
+        settle();
         await client.send(
           new sqs.ChangeMessageVisibilityCommand({
             QueueUrl: url,
@@ -156,7 +160,7 @@ export function createSqsTransport(options: SqsTransportOptions): QueueTransport
       }
       for (const raw of received) {
         const release = holdVisible(raw.ReceiptHandle!);
-        const work = deliveryOf(raw)
+        const work = deliveryOf(raw, release)
           .then(handler)
           .catch(() => {
             // Unsettled: the message reappears when its visibility timeout expires.
