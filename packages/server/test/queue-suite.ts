@@ -39,7 +39,8 @@ const data = (text: string, userId = 'alice'): AddJobData => ({
  * killed with SIGKILL mid-job, and an add delivered twice storing its facts once.
  */
 export function describeJobQueue(harness: QueueHarness): void {
-  describe(`JobQueue ${harness.name} [server: ${harness.server}]`, () => {
+  // Generous: a loaded machine slows every round trip; the checks themselves never time anything.
+  describe(`JobQueue ${harness.name} [server: ${harness.server}]`, { timeout: 180_000 }, () => {
     let directory: { path: string; dispose(): Promise<void> };
     const open: JobQueue[] = [];
 

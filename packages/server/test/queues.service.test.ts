@@ -13,7 +13,7 @@ import {
   temporaryDataDir,
 } from './service-harness.js';
 
-describe('async adds through RabbitMQ, and engram maintenance', () => {
+describe('async adds through RabbitMQ, and engram maintenance', { timeout: 240_000 }, () => {
   it('engram serve queues on RabbitMQ, engram worker runs the job; dedupe merges the repeat', async () => {
     const { url } = queueServer('rabbitmq', 'RABBITMQ_URL');
     const directory = await temporaryDataDir();
