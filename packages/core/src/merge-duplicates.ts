@@ -45,6 +45,8 @@ export interface MergeDuplicatesResult {
   pairs: DuplicatePair[];
   /** Present when more memories follow: pass it back as `cursor`. */
   nextCursor?: string;
+  /** Memories in the collection when the pass began: given by the first call (no `cursor`). */
+  total?: number;
 }
 
 /** Neighbours examined per memory. */
@@ -76,6 +78,9 @@ export async function mergeDuplicatePage(
     ...(options.cursor ? { cursor: options.cursor } : {}),
     ...signal,
   });
+  const total = options.cursor
+    ? undefined
+    : await engine.store.count({ collection: engine.collection, ...signal });
   const removed = new Set<string>();
   const pairs: DuplicatePair[] = [];
   for (const record of page.records) {
@@ -117,6 +122,7 @@ export async function mergeDuplicatePage(
   return {
     scanned: page.records.length,
     pairs,
+    ...(total === undefined ? {} : { total }),
     ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
   };
 }

@@ -18,6 +18,13 @@ export interface MaintenanceCommandOptions
   stderr: { write(text: string): unknown; isTTY?: boolean };
 }
 
+/** `[#####---------------]  25%` */
+export function progressBar(done: number, total: number, width = 20): string {
+  const share = Math.min(1, total === 0 ? 1 : done / total);
+  const filled = Math.round(share * width);
+  return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(Math.round(share * 100)).padStart(3)}%`;
+}
+
 /**
  * `engram maintenance <job>`: runs a job once with the server's configuration, a progress line on
  * stderr (redrawn in place on a terminal, at most one line per second otherwise).
@@ -37,11 +44,12 @@ export async function runMaintenanceCommand(
       { config, keys, projects, logger },
       {
         ...run,
-        onProgress: ({ job, project, done, changed }) => {
+        onProgress: ({ job, project, done, changed, total }) => {
           const now = Date.now();
           if (now - last < (stderr.isTTY ? 100 : 1000)) return;
           last = now;
-          const line = `${job} ${project}: ${done} examined, ${changed} ${run.dryRun ? 'to change' : 'changed'}`;
+          const counts = `${done} examined, ${changed} ${run.dryRun ? 'to change' : 'changed'}`;
+          const line = `${job} ${project} ${total ? `${progressBar(done, total)} ` : ''}${counts}`;
           stderr.write(stderr.isTTY ? `\r\x1b[2K${line}` : `${line}\n`);
           drawn = true;
         },

@@ -12,6 +12,7 @@ import {
   runMaintenanceJob,
   scheduleMaintenance,
 } from './maintenance.js';
+import { progressBar } from './maintenance-command.js';
 import { createServerMetrics } from './metrics.js';
 import { createProjectMemories, type ProjectMemories } from './project-memories.js';
 import { loadServerConfig, type ServerConfig } from './server-config.js';
@@ -51,12 +52,22 @@ afterAll(async () => {
 describe('maintenance jobs', () => {
   it('dedupe --dry-run lists the pairs of each project and changes nothing; a run merges them', async () => {
     const lines: string[] = [];
+    const progress: unknown[] = [];
     const context = { config, keys, projects, logger };
     const dry = await runMaintenanceJob(context, {
       job: 'dedupe',
       dryRun: true,
       onReport: (line) => lines.push(line),
+      onProgress: (update) => progress.push(update),
     });
+    expect(progress).toContainEqual({
+      job: 'dedupe',
+      project: 'alpha',
+      done: 3,
+      changed: 1,
+      total: 3,
+    });
+    expect(progressBar(1, 4, 8)).toBe('[##------]  25%');
     expect(dry).toEqual({ alpha: { done: 3, changed: 1 }, beta: { done: 1, changed: 0 } });
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^alpha\texact\t/);

@@ -14,6 +14,8 @@ export interface MaintenanceProgress {
   done: number;
   /** Items changed so far in this project (merged, deleted, erased, re-embedded). */
   changed: number;
+  /** Items the job expects to examine in this project, when it knows. */
+  total?: number;
 }
 
 /** What a maintenance job gets for one project. */
@@ -28,8 +30,8 @@ export interface MaintenanceJobContext {
   checkpoint: JsonValue | undefined;
   /** Records how far the job is, so a later `--resume` (or the worker's next run) goes on from there. */
   saveCheckpoint(checkpoint: JsonValue): Promise<void>;
-  /** Reports progress. */
-  progress(done: number, changed: number): void;
+  /** Reports progress; `total` when the job knows how many items there are. */
+  progress(done: number, changed: number, total?: number): void;
   /** Only report what would change (jobs that support it, such as `dedupe`). */
   dryRun: boolean;
   /** Receives a line per finding of a dry run (e.g. a duplicate pair). */
@@ -74,6 +76,8 @@ export interface MaintenancePage {
   changed: number;
   /** Present when more follow. */
   nextCursor?: string;
+  /** How many items there are in all, when known (the first page is enough). */
+  total?: number;
 }
 
 /**
@@ -98,10 +102,12 @@ export function pagedMaintenanceJob(
         cursor?: string;
         done?: number;
         changed?: number;
+        total?: number;
       };
       let cursor = saved.cursor;
       let done = saved.done ?? 0;
       let changed = saved.changed ?? 0;
+      let total = saved.total;
       do {
         const answer = await page(
           context.memory,
@@ -110,9 +116,17 @@ export function pagedMaintenanceJob(
         );
         done += answer.done;
         changed += answer.changed;
+        total = answer.total ?? total;
         cursor = answer.nextCursor;
-        context.progress(done, changed);
-        if (cursor) await context.saveCheckpoint({ cursor, done, changed });
+        context.progress(done, changed, total);
+        if (cursor) {
+          await context.saveCheckpoint({
+            cursor,
+            done,
+            changed,
+            ...(total === undefined ? {} : { total }),
+          });
+        }
       } while (cursor);
       return { done, changed };
     },
@@ -171,6 +185,7 @@ export const dedupeJob: MaintenanceJob = pagedMaintenanceJob(
       done: result.scanned,
       changed: result.pairs.length,
       ...(result.nextCursor ? { nextCursor: result.nextCursor } : {}),
+      ...(result.total === undefined ? {} : { total: result.total }),
     };
   },
 );
@@ -268,7 +283,14 @@ export async function runMaintenanceJob(
         Object.assign(checkpoint, { project, state, updatedAt: new Date().toISOString() });
         await writeCheckpoint(path, checkpoint);
       },
-      progress: (done, changed) => options.onProgress?.({ job: job.name, project, done, changed }),
+      progress: (done, changed, total) =>
+        options.onProgress?.({
+          job: job.name,
+          project,
+          done,
+          changed,
+          ...(total === undefined ? {} : { total }),
+        }),
       dryRun: options.dryRun ?? false,
       report: (line) => options.onReport?.(line),
       settings: options.settings ?? {},
