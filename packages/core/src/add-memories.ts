@@ -6,6 +6,7 @@ import { generateJson } from './llm-json.js';
 import type { MemoryEngine } from './memory-engine.js';
 import { checkText, invalid } from './memory-input.js';
 import type { AddResult, ImportItem, MemoryChange } from './memory-types.js';
+import { appliedMemoryId } from './memory-writer.js';
 import {
   type PlannedChange,
   parseReconcileAnswer,
@@ -28,6 +29,8 @@ export interface AddRequest {
   scope: Scope;
   metadata: Record<string, JsonValue>;
   infer: boolean;
+  /** Applies the add at most once per key (see `AddOptions.idempotencyKey`). */
+  idempotencyKey?: string | undefined;
   abortSignal?: AbortSignal | undefined;
 }
 
@@ -46,6 +49,7 @@ export async function storeVerbatim(
   engine: MemoryEngine,
   items: ImportItem[],
   abortSignal?: AbortSignal,
+  applied?: { key: string; scope: Scope },
 ): Promise<AddResult> {
   const givenIds = items.flatMap((item) => (item.id === undefined ? [] : [item.id]));
   const found =
@@ -97,6 +101,7 @@ export async function storeVerbatim(
     if (previous) changes.update(record, previous.text);
     else changes.add(record);
   }
+  if (applied) changes.applied(applied.key, applied.scope);
   await engine.writer.write(changes, abortSignal);
   return { results: changes.results };
 }
@@ -110,7 +115,43 @@ function addVerbatim(engine: MemoryEngine, request: AddRequest): Promise<AddResu
     text: checkText(message.content, `messages[${index}].content`),
     metadata: messages.length > 1 ? { ...metadata, role: message.role } : metadata,
   }));
-  return storeVerbatim(engine, items, request.abortSignal);
+  const key = request.idempotencyKey;
+  return storeVerbatim(engine, items, request.abortSignal, key ? { key, scope } : undefined);
+}
+
+/**
+ * What an earlier add with this idempotency key changed, read from its `APPLIED` event (under
+ * the scope's lock, so it cannot race the write of that event); `undefined` when there was none.
+ */
+async function appliedBefore(
+  engine: MemoryEngine,
+  key: string | undefined,
+  abortSignal?: AbortSignal,
+): Promise<AddResult | undefined> {
+  if (key === undefined) return undefined;
+  const [marker] = await engine.history.byMemory({
+    namespace: engine.collection,
+    memoryId: appliedMemoryId(key),
+    ...(abortSignal ? { abortSignal } : {}),
+  });
+  if (!marker) return undefined;
+  const recorded = JSON.parse(marker.detail ?? '[]') as Array<Pick<MemoryChange, 'id' | 'event'>>;
+  const ids = recorded.flatMap((change) => (change.event === 'DELETE' ? [] : [change.id]));
+  const found =
+    ids.length === 0
+      ? []
+      : await engine.store.get({
+          collection: engine.collection,
+          ids,
+          ...(abortSignal ? { abortSignal } : {}),
+        });
+  const texts = new Map(found.map((record) => [record.id, record.text]));
+  return {
+    results: recorded.map((change) => ({ ...change, memory: texts.get(change.id) ?? '' })),
+    warnings: [
+      `An add with idempotency key "${key}" was already applied; nothing was changed again.`,
+    ],
+  };
 }
 
 /** The model's decisions about new facts; on failure, every fact is treated as new. */
@@ -157,7 +198,7 @@ async function applyChanges(
     embeddings: Map<string, number[]>;
   },
 ): Promise<MemoryChange[]> {
-  const { changes: plan, embeddings, scope, metadata, abortSignal } = request;
+  const { changes: plan, embeddings, scope, metadata, abortSignal, idempotencyKey } = request;
   const missing = [
     ...new Set(
       plan.flatMap((change) =>
@@ -200,6 +241,7 @@ async function applyChanges(
       });
     }
   }
+  if (idempotencyKey !== undefined) changes.applied(idempotencyKey, scope);
   await engine.writer.write(changes, abortSignal);
   return changes.results;
 }
@@ -296,34 +338,29 @@ async function reconcileAndApply(
  * add.
  */
 export async function addMemories(engine: MemoryEngine, request: AddRequest): Promise<AddResult> {
-  const { scope, abortSignal } = request;
-  if (!request.infer) {
-    return engine.writer.inScope(scope, () => addVerbatim(engine, request), abortSignal);
-  }
-  const prepared = await prepareFacts(engine, request);
-  const { graph } = engine;
-  if (!graph) {
-    return engine.writer.inScope(
+  const { scope, abortSignal, idempotencyKey } = request;
+  const once = <T>(work: () => Promise<T>) =>
+    engine.writer.inScope(
       scope,
-      () => reconcileAndApply(engine, request, prepared),
+      async () => (await appliedBefore(engine, idempotencyKey, abortSignal)) ?? work(),
       abortSignal,
     );
-  }
+  if (!request.infer) return once(() => addVerbatim(engine, request));
+  const prepared = await prepareFacts(engine, request);
+  const { graph } = engine;
+  if (!graph) return once(() => reconcileAndApply(engine, request, prepared));
   const graphWarnings: string[] = [];
-  const [result, relations] = await engine.writer.inScope(
-    scope,
-    () =>
-      Promise.all([
-        reconcileAndApply(engine, request, prepared),
-        graph
-          .add(request.messages, scope, graphWarnings, abortSignal)
-          .catch((error: unknown): GraphChanges => {
-            graphWarnings.push(`Graph memory was not updated: ${(error as Error).message}`);
-            return { added: [], invalidated: [] };
-          }),
-      ]),
-    abortSignal,
-  );
-  const warnings = [...(result.warnings ?? []), ...graphWarnings];
-  return { ...result, relations, ...(warnings.length > 0 ? { warnings } : {}) };
+  return once(async () => {
+    const [result, relations] = await Promise.all([
+      reconcileAndApply(engine, request, prepared),
+      graph
+        .add(request.messages, scope, graphWarnings, abortSignal)
+        .catch((error: unknown): GraphChanges => {
+          graphWarnings.push(`Graph memory was not updated: ${(error as Error).message}`);
+          return { added: [], invalidated: [] };
+        }),
+    ]);
+    const warnings = [...(result.warnings ?? []), ...graphWarnings];
+    return { ...result, relations, ...(warnings.length > 0 ? { warnings } : {}) };
+  });
 }

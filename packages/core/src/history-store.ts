@@ -1,8 +1,13 @@
 import type { Scope } from './scope.js';
 import type { CallOptions } from './vector-store.js';
 
-/** What happened to a memory. `INFERENCE_FAILED` keeps the input of an `add` the LLM could not process. */
-export type HistoryEventType = 'ADD' | 'UPDATE' | 'DELETE' | 'INFERENCE_FAILED';
+/**
+ * What happened to a memory. `INFERENCE_FAILED` keeps the input of an `add` the LLM could not
+ * process. `APPLIED` marks an `add` made with an `idempotencyKey` (its `memoryId` is
+ * `applied:<key>`, its `detail` the ids and kinds of the changes), written with the changes, so
+ * a repeated add with that key changes nothing.
+ */
+export type HistoryEventType = 'ADD' | 'UPDATE' | 'DELETE' | 'INFERENCE_FAILED' | 'APPLIED';
 
 /** One change, append-only. */
 export interface HistoryEvent {

@@ -164,6 +164,11 @@ export type {
   SearchScores,
   UpdateOptions,
 } from './memory-types.js';
+export type {
+  DuplicatePair,
+  MergeDuplicatesOptions,
+  MergeDuplicatesResult,
+} from './merge-duplicates.js';
 export { checkNamespace } from './namespace.js';
 export { decodeCursor, encodeCursor } from './pagination.js';
 export type {

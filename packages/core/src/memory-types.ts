@@ -210,6 +210,13 @@ export interface AddOptions extends ScopedOptions {
   metadata?: Record<string, JsonValue>;
   /** Extract and reconcile facts with the LLM. Default: true when an LLM is configured. */
   infer?: boolean;
+  /**
+   * Makes the add apply at most once: a queue job's id, for example. The key is recorded in the
+   * history with the changes (checked and written under the scope's lock, in one commit where
+   * the store commits atomically); a later add with the same key in the same scope changes
+   * nothing and answers the first one's changes, with a warning.
+   */
+  idempotencyKey?: string;
 }
 
 /** Result of {@link Memory.add}. */

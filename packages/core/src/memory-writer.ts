@@ -26,6 +26,11 @@ export interface MemoryWriterOptions {
   scopeLock?: ScopeLock | undefined;
 }
 
+/** The history `memoryId` under which an add with an idempotency key is recorded. */
+export function appliedMemoryId(key: string): string {
+  return `applied:${key}`;
+}
+
 /** Records one commit of several change sets may hold before the next set starts a commit of its own. */
 const groupLimit = 1000;
 
@@ -121,6 +126,23 @@ export class ChangeSet {
         previousText: null,
         newText: input,
         detail,
+      }),
+    );
+  }
+
+  /**
+   * Marks the changes as those of an add with an idempotency key: an `APPLIED` event whose
+   * `memoryId` is `applied:<key>` and whose `detail` lists the ids and kinds of the changes.
+   */
+  applied(key: string, scope: Scope): void {
+    const changes = this.results.map((result) => ({ id: result.id, event: result.event }));
+    this.events.push(
+      this.#change(scope, {
+        memoryId: appliedMemoryId(key),
+        event: 'APPLIED',
+        previousText: null,
+        newText: null,
+        detail: JSON.stringify(changes),
       }),
     );
   }

@@ -35,6 +35,11 @@ import type {
   SearchResult,
   UpdateOptions,
 } from './memory-types.js';
+import {
+  type MergeDuplicatesOptions,
+  type MergeDuplicatesResult,
+  mergeDuplicatePage,
+} from './merge-duplicates.js';
 import type { Message } from './prompts.js';
 import { rewriteQuery } from './rewrite-query.js';
 import { matchesScope, normalizeScope, type Scope, scopeOf } from './scope.js';
@@ -46,6 +51,13 @@ import type { StoredRecord } from './vector-store.js';
 /** Options of the calls that take nothing but a cancellation signal. */
 interface SignalOptions {
   abortSignal?: AbortSignal;
+}
+
+function checkIdempotencyKey(key: string | undefined): string | undefined {
+  if (key !== undefined && (typeof key !== 'string' || key.length === 0 || key.length > 200)) {
+    invalid('idempotencyKey must be a non-empty string of at most 200 characters, e.g. a job id.');
+  }
+  return key;
 }
 
 const signalOf = (abortSignal: AbortSignal | undefined) => (abortSignal ? { abortSignal } : {});
@@ -142,6 +154,7 @@ export class Memory {
       scope,
       metadata,
       infer,
+      idempotencyKey: checkIdempotencyKey(options.idempotencyKey),
       abortSignal: options.abortSignal,
     };
     return withUsage(() => addMemories(engine, request));
@@ -397,6 +410,21 @@ export class Memory {
       () => storeVerbatim(engine, checked, options.abortSignal),
       options.abortSignal,
     );
+  }
+
+  /**
+   * One page of the duplicate-merge pass over the whole collection: memories of one scope with
+   * the same text, or vectors at least `threshold` alike, are merged into the older one (its
+   * metadata gains the other's keys) and the younger deleted, with history events. Never merges
+   * across scopes. Call again with `nextCursor` until it is absent; `dryRun` only reports pairs.
+   */
+  async mergeDuplicates(options: MergeDuplicatesOptions = {}): Promise<MergeDuplicatesResult> {
+    const threshold = options.threshold ?? 0.95;
+    checkThreshold(threshold);
+    const limit = checkLimit(options.limit, 200);
+    const engine = await this.#ready();
+    engine.requireMatchingDimensions();
+    return mergeDuplicatePage(engine, { ...options, threshold, limit });
   }
 
   /** Closes the stores. Later calls throw `ClosedError`. */

@@ -349,7 +349,7 @@ export const historyEventSchema = z
   .object({
     id: z.string(),
     memoryId: z.string().nullable(),
-    event: z.enum(['ADD', 'UPDATE', 'DELETE', 'INFERENCE_FAILED']),
+    event: z.enum(['ADD', 'UPDATE', 'DELETE', 'INFERENCE_FAILED', 'APPLIED']),
     previousText: z.string().nullable(),
     newText: z.string().nullable(),
     userId: z.string().optional(),

@@ -1,7 +1,7 @@
 import type { AddResult, Memory } from '@engram/core';
 import type { Logger } from 'pino';
 import type { ApiKeyIdentity, ApiKeyStore } from './api-keys.js';
-import type { AddJobData, JobQueue } from './job-queue.js';
+import type { AddJobData, JobQueue, JobRun } from './job-queue.js';
 import type { ServerMetrics } from './metrics.js';
 import type { ProjectMemories } from './project-memories.js';
 import type { RateLimitDecision, RateLimiter } from './rate-limiter.js';
@@ -36,16 +36,23 @@ export interface AppEnv {
   };
 }
 
-/** Runs an add for a project, recording its latency and the memories it created. */
+/**
+ * Runs an add for a project, recording its latency and the memories it created. A queued job's
+ * id is the add's idempotency key: a job delivered twice stores its facts once.
+ */
 export async function runAdd(
   context: AppContext,
   data: AddJobData,
   mode: 'sync' | 'async',
+  job?: JobRun,
 ): Promise<AddResult> {
   const memory: Memory = await context.projects.memory(data.project);
   const stop = context.metrics.addLatency.startTimer({ mode });
   try {
-    const result = await memory.add(data.messages, data.options);
+    const result = await memory.add(data.messages, {
+      ...data.options,
+      ...(job ? { idempotencyKey: `job:${job.id}` } : {}),
+    });
     const added = result.results.filter((change) => change.event === 'ADD').length;
     if (added > 0) context.metrics.memoriesAdded.inc(added);
     return result;

@@ -7,6 +7,8 @@ import type { ServerConfigOverrides } from './server-config.js';
 /** Where the server commands write and which environment they read. */
 export interface ServerCommandContext {
   stdout: { write(text: string): unknown };
+  /** Where progress bars go. Default: the process's standard error. */
+  stderr?: { write(text: string): unknown; isTTY?: boolean };
   env: Record<string, string | undefined>;
 }
 
@@ -143,6 +145,51 @@ export function addServerCommands(program: Command, context: ServerCommandContex
       });
       await startWorker(config, { concurrency: flags.concurrency ?? 2 });
     });
+
+  program
+    .command('maintenance')
+    .description(
+      'run a maintenance job once over every project (or --project): history-retention, dedupe, and others registered (expiry, reembed)',
+    )
+    .argument('<job>', 'job name, e.g. dedupe')
+    .option('--config <file>', 'YAML or JSON configuration file (default $ENGRAM_CONFIG)')
+    .option('--project <project>', 'only this project')
+    .option('--resume', 'go on from where an interrupted run of this job stopped')
+    .option('--dry-run', 'only list what would change (dedupe: the duplicate pairs)')
+    .option('--threshold <similarity>', 'dedupe: vector similarity from which memories merge')
+    .action(
+      async (
+        job: string,
+        flags: {
+          config?: string;
+          project?: string;
+          resume?: boolean;
+          dryRun?: boolean;
+          threshold?: string;
+        },
+        command: Command,
+      ) => {
+        const { runMaintenanceCommand } = await import('./maintenance-command.js');
+        const config = await configOf(command, env, {
+          ...(flags.config === undefined ? {} : { configFile: flags.config }),
+        });
+        const outcomes = await runMaintenanceCommand(config, {
+          job,
+          ...(flags.project === undefined ? {} : { project: flags.project }),
+          resume: flags.resume === true,
+          dryRun: flags.dryRun === true,
+          settings: flags.threshold === undefined ? {} : { threshold: flags.threshold },
+          stdout,
+          stderr: context.stderr ?? process.stderr,
+        });
+        const globals = command.optsWithGlobals<GlobalFlags>();
+        const lines = Object.entries(outcomes).map(
+          ([project, outcome]) =>
+            `${project}: ${outcome.done} examined, ${outcome.changed} ${flags.dryRun ? 'would change' : 'changed'}\n`,
+        );
+        print(globals, lines.join('') || 'No projects.\n', { job, projects: outcomes });
+      },
+    );
 
   const keys = program
     .command('keys')

@@ -1,14 +1,8 @@
 import type { AppContext } from './app-context.js';
+import { knownProjects } from './maintenance.js';
 
 /** How often the server erases history texts past the retention. */
 export const historyPruneIntervalMs = 60 * 60 * 1000;
-
-/** The projects that may hold memories: those of the API keys (and `default` in local mode). */
-function knownProjects(context: Pick<AppContext, 'config' | 'keys'>): string[] {
-  const projects = new Set(context.keys.list().map((key) => key.project));
-  if (context.config.insecureLocal) projects.add('default');
-  return [...projects].sort();
-}
 
 /**
  * Erases the texts of history events older than the configured retention in every project;

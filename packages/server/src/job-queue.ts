@@ -44,13 +44,24 @@ export interface JobInfo {
 /** States `engram_queue_jobs` reports. */
 export type JobState = 'waiting' | 'active' | 'delayed' | 'failed';
 
-/** Runs one job; throwing retries it (with backoff) unless the error is the caller's fault. */
-export type AddJobProcessor = (data: AddJobData) => Promise<AddResult>;
+/** Which job a processor runs. */
+export interface JobRun {
+  /** Job id: the idempotency key of its add, so a job delivered twice applies once. */
+  id: string;
+  /** 1-based attempt. */
+  attempt: number;
+}
 
-/** A queue of asynchronous adds: in-process, or BullMQ on Redis. Same interface either way. */
+/** Runs one job; throwing retries it (with backoff) unless the error is the caller's fault. */
+export type AddJobProcessor = (data: AddJobData, job: JobRun) => Promise<AddResult>;
+
+/**
+ * A queue of asynchronous adds: in-process, BullMQ on Redis, RabbitMQ or SQS. Same interface
+ * every way.
+ */
 export interface JobQueue {
-  /** `memory` or `redis`. */
-  readonly kind: 'memory' | 'redis';
+  /** `memory`, `redis` (BullMQ), `rabbitmq` or `sqs`. */
+  readonly kind: 'memory' | 'redis' | 'rabbitmq' | 'sqs';
   /** Queues a job; resolves with its id. */
   enqueue(data: AddJobData): Promise<string>;
   /** A job of the project, or `undefined` (also for other projects' jobs). */
@@ -185,7 +196,10 @@ export function createMemoryJobQueue(options: JobQueueOptions): JobQueue {
     job.info.status = 'running';
     job.info.attempts += 1;
     try {
-      job.info.result = await processor(job.data);
+      job.info.result = await processor(job.data, {
+        id: job.info.id,
+        attempt: job.info.attempts,
+      });
       job.info.status = 'completed';
       job.info.finishedAt = new Date().toISOString();
       delete job.info.error;

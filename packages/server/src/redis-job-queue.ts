@@ -1,16 +1,12 @@
-import { randomUUID } from 'node:crypto';
 import type { AddResult } from '@engram/core';
 import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
+import type { AddJobData, JobInfo, JobQueue, JobQueueOptions } from './job-queue.js';
 import {
-  type AddJobData,
-  isPermanentJobError,
-  type JobInfo,
-  type JobQueue,
-  type JobQueueOptions,
-  jobError,
-  logFailedAttempt,
-} from './job-queue.js';
+  createTransportJobQueue,
+  type JobStatusStore,
+  type QueueTransport,
+} from './queue-transport.js';
 
 /** Options of {@link createRedisJobQueue}. */
 export interface RedisJobQueueOptions extends JobQueueOptions {
@@ -35,7 +31,8 @@ function statusOf(state: string): JobInfo['status'] {
 /**
  * BullMQ on Redis: jobs survive restarts, any number of `engram worker` processes take them,
  * failed attempts are retried with exponential backoff, and a job whose worker died is picked
- * up again once its lock expires.
+ * up again once its lock expires. BullMQ keeps each job's state itself (the failed set is the
+ * dead-letter queue), so no other status store is needed.
  */
 export function createRedisJobQueue(options: RedisJobQueueOptions): JobQueue {
   const connection = new Redis(options.url, {
@@ -46,21 +43,13 @@ export function createRedisJobQueue(options: RedisJobQueueOptions): JobQueue {
   connection.on('error', () => {});
   const queue = new Queue<AddJobData, AddResult>(options.name, { connection });
   queue.on('error', () => {});
-  const workers: Worker<AddJobData, AddResult>[] = [];
-
+  const jobs = createTransportJobQueue({
+    ...options,
+    transport: createBullmqTransport(options, connection, queue),
+    statuses: bullmqStatuses(queue),
+  });
   return {
-    kind: 'redis',
-    async enqueue(data) {
-      const id = randomUUID();
-      await queue.add('add', data, {
-        jobId: id,
-        attempts: options.attempts,
-        backoff: { type: 'exponential', delay: options.backoffMs },
-        removeOnComplete: { age: 24 * 60 * 60, count: 100_000 },
-        removeOnFail: { age: 7 * 24 * 60 * 60 },
-      });
-      return id;
-    },
+    ...jobs,
     async counts() {
       const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed');
       return {
@@ -70,6 +59,13 @@ export function createRedisJobQueue(options: RedisJobQueueOptions): JobQueue {
         failed: counts.failed ?? 0,
       };
     },
+  };
+}
+
+/** Job states read from BullMQ, which records them as it moves jobs; writes are no-ops. */
+function bullmqStatuses(queue: Queue<AddJobData, AddResult>): JobStatusStore {
+  return {
+    async record() {},
     async get(id, project) {
       const job: Job<AddJobData, AddResult> | undefined = await queue.getJob(id);
       if (!job || job.data.project !== project) return undefined;
@@ -89,33 +85,55 @@ export function createRedisJobQueue(options: RedisJobQueueOptions): JobQueue {
       }
       return info;
     },
-    async startWorkers(concurrency, processor) {
-      if (concurrency === 0) return;
+    async close() {},
+  };
+}
+
+/**
+ * BullMQ as a {@link QueueTransport}: the processor waits for the delivery's outcome; `ack`
+ * completes the job with its result, `retry` fails the attempt (BullMQ's exponential backoff,
+ * the same formula, schedules the next), `deadLetter` fails it for good.
+ */
+function createBullmqTransport(
+  options: RedisJobQueueOptions,
+  connection: Redis,
+  queue: Queue<AddJobData, AddResult>,
+): QueueTransport {
+  const workers: Worker<AddJobData, AddResult>[] = [];
+  const workerConnections: Redis[] = [];
+  return {
+    kind: 'redis',
+    async send({ id, data }) {
+      await queue.add('add', data, {
+        jobId: id,
+        attempts: options.attempts,
+        backoff: { type: 'exponential', delay: options.backoffMs },
+        removeOnComplete: { age: 24 * 60 * 60, count: 100_000 },
+        removeOnFail: { age: 7 * 24 * 60 * 60 },
+      });
+    },
+    async consume(concurrency, handler) {
+      const workerConnection = connection.duplicate();
+      workerConnections.push(workerConnection);
       const worker = new Worker<AddJobData, AddResult>(
         options.name,
-        async (job) => {
-          try {
-            return await processor(job.data);
-          } catch (error) {
-            const { code, message } = jobError(error);
-            const permanent = isPermanentJobError(error);
-            // attemptsMade counts the attempts that finished before this one.
-            const attempt = job.attemptsMade + 1;
-            const attempts = job.opts.attempts ?? 1;
-            logFailedAttempt(options.logger, {
-              jobId: job.id ?? 'unknown',
-              project: job.data.project,
-              attempt,
-              attempts,
-              givenUp: permanent || attempt >= attempts,
-              error,
-            });
-            if (permanent) throw new UnrecoverableError(`${code}: ${message}`);
-            throw new Error(`${code}: ${message}`);
-          }
-        },
+        (job) =>
+          new Promise<AddResult>((resolve, reject) => {
+            handler({
+              id: job.id ?? 'unknown',
+              data: job.data,
+              // attemptsMade counts the attempts that finished before this one; attemptsStarted
+              // also counts those whose worker died (stalled jobs taken over).
+              attempt: Math.max(job.attemptsMade + 1, job.attemptsStarted),
+              ack: async (result) => resolve(result),
+              retry: async (_delayMs, { code, message }) =>
+                reject(new Error(`${code}: ${message}`)),
+              deadLetter: async ({ code, message }) =>
+                reject(new UnrecoverableError(`${code}: ${message}`)),
+            }).catch(reject);
+          }),
         {
-          connection: connection.duplicate(),
+          connection: workerConnection,
           concurrency,
           lockDuration: options.lockDurationMs,
           stalledInterval: Math.max(1000, Math.floor(options.lockDurationMs / 2)),
@@ -130,13 +148,14 @@ export function createRedisJobQueue(options: RedisJobQueueOptions): JobQueue {
       if (connection.status === 'wait') await connection.connect();
       await connection.ping();
     },
-    async close(timeoutMs = 30_000) {
+    async close(timeoutMs) {
       await Promise.race([
         Promise.all(workers.map((worker) => worker.close())),
         new Promise((resolve) => setTimeout(resolve, timeoutMs).unref()),
       ]);
       await Promise.all(workers.map((worker) => worker.close(true).catch(() => {})));
       await queue.close().catch(() => {});
+      for (const workerConnection of workerConnections) workerConnection.disconnect();
       connection.disconnect();
     },
   };

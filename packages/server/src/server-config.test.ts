@@ -170,4 +170,20 @@ describe('loadServerConfig', () => {
       rmSync(directory, { recursive: true, force: true });
     }
   });
+  it('selects the queue with ENGRAM_QUEUE and names the URL each one needs', () => {
+    expect(loadServerConfig({}, {}).queue.backend).toBe('memory');
+    expect(loadServerConfig({}, { REDIS_URL: 'redis://h:6379' }).queue.backend).toBe('bullmq');
+    expect(
+      loadServerConfig({}, { ENGRAM_QUEUE: 'rabbitmq', RABBITMQ_URL: 'amqp://h:5672' }).queue,
+    ).toMatchObject({ backend: 'rabbitmq', rabbitmqUrl: 'amqp://h:5672' });
+    expect(
+      loadServerConfig({}, { ENGRAM_QUEUE: 'sqs', SQS_ENDPOINT: 'http://h:9324' }).queue,
+    ).toMatchObject({ backend: 'sqs', sqsEndpoint: 'http://h:9324' });
+    expect(() => loadServerConfig({}, { ENGRAM_QUEUE: 'rabbitmq' })).toThrow(/RABBITMQ_URL/);
+    expect(() => loadServerConfig({}, { ENGRAM_QUEUE: 'bullmq' })).toThrow(/REDIS_URL/);
+    expect(() => loadServerConfig({}, { ENGRAM_QUEUE: 'kafka' })).toThrow(/ENGRAM_QUEUE/);
+    expect(() =>
+      loadServerConfig({}, { ENGRAM_QUEUE: 'rabbitmq', RABBITMQ_URL: 'http://h' }),
+    ).toThrow(/amqp:\/\//);
+  });
 });

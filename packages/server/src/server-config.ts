@@ -86,7 +86,10 @@ export const serverConfigFileSchema = z
     workers: integer(1, 64).optional(),
     queue: z
       .object({
+        backend: z.enum(['memory', 'bullmq', 'rabbitmq', 'sqs']).optional(),
         redisUrl: z.string().min(1).optional(),
+        rabbitmqUrl: z.string().min(1).optional(),
+        sqsEndpoint: z.string().min(1).optional(),
         name: z
           .string()
           .regex(/^[A-Za-z0-9_-]{1,64}$/)
@@ -167,8 +170,24 @@ export interface ServerConfig {
   workers?: number;
   /** Asynchronous ingestion. */
   queue: {
-    /** Redis for BullMQ; without it jobs run in an in-process queue. */
+    /**
+     * Which queue carries asynchronous adds (`ENGRAM_QUEUE`): `bullmq` (Redis), `rabbitmq`,
+     * `sqs`, or `memory` (in-process, lost on restart). Default `bullmq` when `REDIS_URL` is
+     * set, else `memory`.
+     */
+    backend: 'memory' | 'bullmq' | 'rabbitmq' | 'sqs';
+    /**
+     * Redis (`REDIS_URL`): BullMQ's queue, the cross-process scope lock, and where RabbitMQ and
+     * SQS job states are kept (else in `<dataDir>/jobs.db`, shared by one machine's processes).
+     */
     redisUrl?: string;
+    /** RabbitMQ (`RABBITMQ_URL`, `amqp://user:password@host:5672/vhost`). */
+    rabbitmqUrl?: string;
+    /**
+     * Endpoint of an SQS-compatible server (`SQS_ENDPOINT`); unset with `sqs`: AWS SQS of
+     * `AWS_REGION`, with the AWS SDK's credentials.
+     */
+    sqsEndpoint?: string;
     /** Queue name. Default `engram-add`. */
     name: string;
     /** Workers this process runs (0: only enqueue; run `engram worker` elsewhere). Default 2. */
@@ -428,6 +447,22 @@ export function loadServerConfig(
   const requestedHost = overrides.host ?? nonEmpty(env.ENGRAM_HOST) ?? file.host;
   const host = insecureLocal ? '127.0.0.1' : (requestedHost ?? '0.0.0.0');
   const redisUrl = nonEmpty(env.REDIS_URL) ?? file.queue?.redisUrl;
+  const rabbitmqUrl = nonEmpty(env.RABBITMQ_URL) ?? file.queue?.rabbitmqUrl;
+  const sqsEndpoint = nonEmpty(env.SQS_ENDPOINT) ?? file.queue?.sqsEndpoint;
+  const backend =
+    nonEmpty(env.ENGRAM_QUEUE) ?? file.queue?.backend ?? (redisUrl ? 'bullmq' : 'memory');
+  if (!['memory', 'bullmq', 'rabbitmq', 'sqs'].includes(backend)) {
+    fail(`ENGRAM_QUEUE must be bullmq, rabbitmq, sqs or memory, got "${backend}".`);
+  }
+  if (backend === 'bullmq' && !redisUrl) {
+    fail('ENGRAM_QUEUE=bullmq needs REDIS_URL (e.g. redis://127.0.0.1:6379).');
+  }
+  if (backend === 'rabbitmq' && !rabbitmqUrl) {
+    fail('ENGRAM_QUEUE=rabbitmq needs RABBITMQ_URL (e.g. amqp://guest:guest@127.0.0.1:5672).');
+  }
+  if (rabbitmqUrl && !/^amqps?:\/\//.test(rabbitmqUrl)) {
+    fail(`RABBITMQ_URL must start with amqp:// or amqps://, got "${rabbitmqUrl}".`);
+  }
   const models = {
     LLM: modelFromFile(file.llm, 'llm'),
     EMBEDDER: modelFromFile(file.embedder, 'embedder'),
@@ -479,7 +514,10 @@ export function loadServerConfig(
       envInteger(env, 'ENGRAM_SHUTDOWN_TIMEOUT_MS', 0, 600_000) ?? file.shutdownTimeoutMs ?? 25_000,
     ...(workers === undefined ? {} : { workers }),
     queue: {
+      backend: backend as ServerConfig['queue']['backend'],
       ...(redisUrl ? { redisUrl } : {}),
+      ...(rabbitmqUrl ? { rabbitmqUrl } : {}),
+      ...(sqsEndpoint ? { sqsEndpoint } : {}),
       name: file.queue?.name ?? 'engram-add',
       inProcessWorkers:
         envInteger(env, 'ENGRAM_INPROCESS_WORKERS', 0, 64) ?? file.queue?.inProcessWorkers ?? 2,

@@ -2,20 +2,26 @@ import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
 import { type DestinationStream, type Logger, pino } from 'pino';
 import { type ApiKeyStore, apiKeyStorePath, openApiKeyStore } from './api-keys.js';
 import { type AppContext, runAdd } from './app-context.js';
 import { scheduleHistoryRetention } from './history-retention.js';
 import { createMemoryJobQueue, type JobQueue } from './job-queue.js';
+import { createRedisJobStatusStore, createSqliteJobStatusStore } from './job-status-store.js';
+import { maintenanceSchedule, scheduleMaintenance } from './maintenance.js';
 import { createServerMetrics, type ServerMetrics } from './metrics.js';
 import { createProjectMemories, type ProjectMemories } from './project-memories.js';
+import { createTransportJobQueue } from './queue-transport.js';
+import { createRabbitmqTransport } from './rabbitmq-queue-transport.js';
 import { createRateLimiter } from './rate-limiter.js';
 import { createRedisJobQueue } from './redis-job-queue.js';
 import { createMetricsApp, createServerApp } from './server-app.js';
 import { type ClusterLinks, clusterWorkerIndex, connectClusterWorker } from './server-cluster.js';
 import type { ServerConfig } from './server-config.js';
 import { exitOnSignals } from './shutdown-signals.js';
+import { createSqsTransport } from './sqs-queue-transport.js';
 import { startTracing } from './tracing.js';
 
 /** Hides the password of a URL such as `redis://:secret@host:6379`. */
@@ -94,16 +100,50 @@ export function createLogger(level: ServerConfig['logLevel']): Logger {
   );
 }
 
-function createJobQueue(config: ServerConfig, logger: Logger): JobQueue {
-  const common = { attempts: config.queue.attempts, backoffMs: config.queue.backoffMs, logger };
-  return config.queue.redisUrl
-    ? createRedisJobQueue({
-        ...common,
-        url: config.queue.redisUrl,
-        name: config.queue.name,
-        lockDurationMs: config.queue.lockDurationMs,
-      })
-    : createMemoryJobQueue(common);
+/** The queue `ENGRAM_QUEUE` names, for the API, the in-process workers and `engram worker`. */
+export function createJobQueue(config: ServerConfig, logger?: Logger): JobQueue {
+  const { queue } = config;
+  const common = {
+    attempts: queue.attempts,
+    backoffMs: queue.backoffMs,
+    ...(logger ? { logger } : {}),
+  };
+  if (queue.backend === 'memory') return createMemoryJobQueue(common);
+  if (queue.backend === 'bullmq') {
+    return createRedisJobQueue({
+      ...common,
+      url: queue.redisUrl!,
+      name: queue.name,
+      lockDurationMs: queue.lockDurationMs,
+    });
+  }
+  const statuses = queue.redisUrl
+    ? createRedisJobStatusStore(queue.redisUrl)
+    : createSqliteJobStatusStore(join(config.dataDir, 'jobs.db'));
+  const transport =
+    queue.backend === 'rabbitmq'
+      ? createRabbitmqTransport({
+          url: queue.rabbitmqUrl!,
+          name: queue.name,
+          // Beyond the attempts a failing job makes, room for a few consumers dying on it.
+          deliveryLimit: queue.attempts + 3,
+        })
+      : createSqsTransport({
+          ...(queue.sqsEndpoint ? { endpoint: queue.sqsEndpoint } : {}),
+          name: queue.name,
+          visibilityTimeoutMs: queue.lockDurationMs,
+          maxReceiveCount: queue.attempts + 3,
+        });
+  return createTransportJobQueue({ ...common, transport, statuses });
+}
+
+/** How the startup log names the queue (passwords hidden). */
+function describeQueue(config: ServerConfig): string {
+  const { queue } = config;
+  if (queue.backend === 'memory') return 'in-process';
+  if (queue.backend === 'bullmq') return `redis ${redactUrl(queue.redisUrl!)}`;
+  if (queue.backend === 'rabbitmq') return `rabbitmq ${redactUrl(queue.rabbitmqUrl!)}`;
+  return `sqs ${queue.sqsEndpoint ?? 'aws'}`;
 }
 
 /**
@@ -165,7 +205,7 @@ async function openShared(config: ServerConfig, logger: Logger): Promise<Shared>
     {
       dataDir: config.dataDir,
       ...models,
-      queue: config.queue.redisUrl ? `redis ${redactUrl(config.queue.redisUrl)}` : 'in-process',
+      queue: describeQueue(config),
       tracing: config.otlpEndpoint ? 'otlp' : 'off',
     },
     'configuration',
@@ -218,7 +258,9 @@ export async function startServer(
     ...(links ? { takeToken: links.takeToken, scrapeMetrics: links.scrapeMetrics } : {}),
     state,
   };
-  await jobs.startWorkers(config.queue.inProcessWorkers, (data) => runAdd(context, data, 'async'));
+  await jobs.startWorkers(config.queue.inProcessWorkers, (data, job) =>
+    runAdd(context, data, 'async', job),
+  );
   const stopMetrics = await listenMetrics(context);
   // One worker of a cluster prunes history; the others would only repeat its work.
   const stopRetention = links && links.index > 0 ? () => {} : scheduleHistoryRetention(context);
@@ -302,9 +344,9 @@ export async function startWorker(
     concurrency = 2,
   }: { handleSignals?: boolean; logger?: Logger; concurrency?: number } = {},
 ): Promise<RunningWorker> {
-  if (!config.queue.redisUrl) {
+  if (config.queue.backend === 'memory') {
     throw new Error(
-      'engram worker takes jobs from Redis: set REDIS_URL (e.g. redis://127.0.0.1:6379), the same as the servers that queue them.',
+      'engram worker takes jobs from a shared queue: set REDIS_URL (e.g. redis://127.0.0.1:6379), or ENGRAM_QUEUE=rabbitmq with RABBITMQ_URL, or ENGRAM_QUEUE=sqs (SQS_ENDPOINT for an SQS-compatible server), the same as the servers that queue them.',
     );
   }
   const shared = await openShared(config, logger);
@@ -312,9 +354,9 @@ export async function startWorker(
   const context = { config, projects, metrics, logger } as AppContext;
   await jobs.ping();
   const stopMetrics = await listenMetrics(context);
-  await jobs.startWorkers(concurrency, async (data) => {
+  await jobs.startWorkers(concurrency, async (data, job) => {
     const started = performance.now();
-    const result = await runAdd(context, data, 'async');
+    const result = await runAdd(context, data, 'async', job);
     logger.info(
       {
         project: data.project,
@@ -325,14 +367,22 @@ export async function startWorker(
     );
     return result;
   });
-  logger.info({ concurrency }, 'worker started');
+  // Scheduled maintenance (ENGRAM_MAINTENANCE_SCHEDULE): the projects come from the API keys.
+  const schedule = maintenanceSchedule(config.env, config);
+  const keys = schedule.size > 0 ? openApiKeyStore(apiKeyStorePath(config.dataDir)) : undefined;
+  const stopMaintenance = keys
+    ? scheduleMaintenance({ config, keys, projects, logger }, schedule, metrics.registry)
+    : () => {};
+  logger.info({ concurrency, maintenance: Object.fromEntries(schedule) }, 'worker started');
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
       logger.info('worker stopping: finishing jobs in hand');
+      stopMaintenance();
       await stopMetrics();
       await jobs.close(config.shutdownTimeoutMs);
       await projects.close();
+      keys?.close();
       await shared.stopTracing();
       logger.info('worker stopped');
     })();
