@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { filterableKeyPattern, maxFilterPathDepth } from '@engram/adapter-kit';
 import {
   type FilterExpression,
@@ -17,12 +18,27 @@ export const pathsColumn = 'm_paths';
 
 /**
  * What CQL with Storage-Attached Indexes (Cassandra 5.0) can answer exactly: equality through
- * `CONTAINS` on an indexed set, and `AND`. SAI in 5.0 has no `OR`, `NOT`, `!=` or `IN` on
- * indexed columns, and only equality on map entries, so `ne`, `in`, `nin`, `or`, `not`, the
- * range operators and substring `contains` are declared unsupported: they throw
- * `UnsupportedFunctionalityError`, and the engine filters those itself.
+ * `CONTAINS` on an indexed set, ranges on typed, SAI-indexed columns (one `double` and one
+ * `text` column per metadata path, added when a value first appears), and `AND`. SAI in 5.0 has
+ * no `OR`, `NOT`, `!=` or `IN` on indexed columns, so `ne`, `in`, `nin`, `or`, `not` and
+ * substring `contains` are declared unsupported: they throw `UnsupportedFunctionalityError`, and
+ * the engine filters those itself.
  */
-export const cassandraFilterOperators: readonly FilterOperator[] = ['eq', 'exists', 'and'];
+export const cassandraFilterOperators: readonly FilterOperator[] = [
+  'eq',
+  'gt',
+  'gte',
+  'lt',
+  'lte',
+  'exists',
+  'and',
+];
+
+/** The SAI-indexed column holding the numbers (`n_...`) or strings (`s_...`) of a metadata path. */
+export function rangeColumn(path: string, type: 'number' | 'string'): string {
+  const digest = createHash('sha256').update(path).digest('hex').slice(0, 16);
+  return `${type === 'number' ? 'n' : 's'}_${digest}`;
+}
 
 /** The tag of a scalar at a metadata path: path, type and value, so `1`, `"1"` and `true` differ. */
 export function scalarTag(path: string, value: FilterScalar): string {
@@ -35,6 +51,7 @@ export function scalarTag(path: string, value: FilterScalar): string {
 export function metadataTags(metadata: Record<string, JsonValue>) {
   const values: string[] = [];
   const paths: string[] = [];
+  const ranges = new Map<string, number | string>();
   const visit = (object: Record<string, JsonValue>, prefix: string, depth: number) => {
     for (const [key, value] of Object.entries(object)) {
       if (!filterableKeyPattern.test(key) || value === null || value === undefined) continue;
@@ -42,21 +59,29 @@ export function metadataTags(metadata: Record<string, JsonValue>) {
       paths.push(path);
       if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
         values.push(scalarTag(path, value));
+        if (typeof value !== 'boolean') {
+          ranges.set(rangeColumn(path, typeof value === 'number' ? 'number' : 'string'), value);
+        }
       } else if (!Array.isArray(value) && depth + 1 < maxFilterPathDepth) {
         visit(value, path, depth + 1);
       }
     }
   };
   visit(metadata, '', 0);
-  return { values, paths };
+  return { values, paths, ranges };
 }
 
-/** A CQL condition: `column CONTAINS ?` clauses joined by `AND`, with their bound values. */
+/** A CQL condition: clauses joined by `AND`, with their bound values. */
 export interface CassandraCondition {
-  /** The `WHERE` clauses, each with one `?`. */
+  /** The `WHERE` clauses (`m_values CONTAINS ?`, `n_... >= ?`), each with one `?`. */
   clauses: string[];
   /** The bound values, in the order of the markers. */
   params: unknown[];
+  /**
+   * Set when a clause is a string range: SAI indexes text for equality only, so Cassandra
+   * evaluates it row by row and the statement needs `ALLOW FILTERING`.
+   */
+  filtering?: boolean;
 }
 
 /** Throws `UnsupportedFunctionalityError` when the filter uses an operator CQL cannot answer. */
@@ -71,25 +96,49 @@ export function assertCassandraFilter(filter: FilterExpression): void {
   });
 }
 
+const comparisons = { gt: '>', gte: '>=', lt: '<', lte: '<=' } as const;
+
 /**
- * Translates core's portable filter into CQL conditions on the indexed tag sets. Every
- * supported operator is exact; anything else throws `UnsupportedFunctionalityError` (checked
- * first, so nothing is sent).
+ * Translates core's portable filter into CQL conditions on the indexed tag sets and range
+ * columns; `false` when it can match nothing (a range on a path whose column does not exist yet,
+ * since no record ever held such a value there). Every supported operator is exact; anything else
+ * throws `UnsupportedFunctionalityError` (checked first, so nothing is sent).
  */
-export function translateCassandraFilter(filter: FilterExpression): CassandraCondition {
+export function translateCassandraFilter(
+  filter: FilterExpression,
+  columns: ReadonlySet<string>,
+): CassandraCondition | false {
   assertCassandraFilter(filter);
   const condition: CassandraCondition = { clauses: [], params: [] };
-  const visit = (node: FilterExpression) => {
-    if (node.op === 'and') {
-      for (const child of node.filters) visit(child);
-    } else if (node.op === 'eq') {
-      condition.clauses.push(`${valuesColumn} CONTAINS ?`);
-      condition.params.push(scalarTag(node.field, node.value));
-    } else if (node.op === 'exists') {
-      condition.clauses.push(`${pathsColumn} CONTAINS ?`);
-      condition.params.push(node.field);
+  const visit = (node: FilterExpression): boolean => {
+    switch (node.op) {
+      case 'and':
+        return node.filters.every(visit);
+      case 'eq':
+        condition.clauses.push(`${valuesColumn} CONTAINS ?`);
+        condition.params.push(scalarTag(node.field, node.value));
+        return true;
+      case 'exists':
+        condition.clauses.push(`${pathsColumn} CONTAINS ?`);
+        condition.params.push(node.field);
+        return true;
+      case 'gt':
+      case 'gte':
+      case 'lt':
+      case 'lte': {
+        const column = rangeColumn(
+          node.field,
+          typeof node.value === 'number' ? 'number' : 'string',
+        );
+        if (!columns.has(column)) return false;
+        if (typeof node.value === 'string') condition.filtering = true;
+        condition.clauses.push(`${column} ${comparisons[node.op]} ?`);
+        condition.params.push(node.value);
+        return true;
+      }
+      default:
+        return false;
     }
   };
-  visit(filter);
-  return condition;
+  return visit(filter) ? condition : false;
 }

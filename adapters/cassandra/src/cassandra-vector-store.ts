@@ -126,7 +126,7 @@ export function collectionSchema(keyspace: string, table: string, dimensions: nu
   ];
 }
 
-function toRow(record: VectorRecord) {
+function toRow(record: VectorRecord, rangeColumns: readonly string[]) {
   const tags = metadataTags(record.metadata);
   return [
     record.id,
@@ -139,6 +139,7 @@ function toRow(record: VectorRecord) {
     record.updatedAt,
     tags.values,
     tags.paths,
+    ...rangeColumns.map((column) => tags.ranges.get(column) ?? null),
   ];
 }
 
@@ -171,11 +172,19 @@ function missingCollection(collection: string, cause?: unknown): NotFoundError {
   });
 }
 
-/** The `WHERE` part of a scope and a filter (empty when neither restricts). */
-export function whereClause(scope: Scope | undefined, filter: FilterExpression | undefined) {
-  const condition: CassandraCondition = filter
-    ? translateCassandraFilter(filter)
+/**
+ * The `WHERE` part of a scope and a filter (empty when neither restricts); `false` when the
+ * filter can match nothing.
+ */
+export function whereClause(
+  scope: Scope | undefined,
+  filter: FilterExpression | undefined,
+  columns: ReadonlySet<string>,
+) {
+  const condition: CassandraCondition | false = filter
+    ? translateCassandraFilter(filter, columns)
     : { clauses: [], params: [] };
+  if (condition === false) return false;
   const normalized = normalizeScope(scope, { source });
   for (const field of scopeFields) {
     if (normalized[field] === undefined) continue;
@@ -185,7 +194,14 @@ export function whereClause(scope: Scope | undefined, filter: FilterExpression |
   return {
     where: condition.clauses.length > 0 ? ` WHERE ${condition.clauses.join(' AND ')}` : '',
     params: condition.params,
+    /** Set when Cassandra must evaluate a clause row by row (see `CassandraCondition`). */
+    filtering: condition.filtering === true,
   };
+}
+
+/** A `WHERE` part followed by `ALLOW FILTERING` when it needs it, for statements without ORDER BY. */
+function filteredWhere(selection: { where: string; filtering: boolean }) {
+  return selection.filtering ? `${selection.where} ALLOW FILTERING` : selection.where;
 }
 
 const pageStateEncoding = 'base64url';
@@ -225,6 +241,8 @@ export function createCassandraVectorStore(options: CassandraVectorStoreOptions 
   }
   const consistency = cassandra.types.consistencies[options.consistency ?? 'localQuorum'];
   const dimensionsOf = new Map<string, number>();
+  const rangeColumnsOf = new Map<string, Set<string>>();
+  let schemaChanges: Promise<void> = Promise.resolve();
   let keyspaceReady: Promise<void> | undefined;
 
   function optionalKeyspace() {
@@ -269,6 +287,55 @@ export function createCassandraVectorStore(options: CassandraVectorStoreOptions 
     return dimensions || undefined;
   }
 
+  /** The range columns a collection's table has now (other processes may have added some). */
+  async function loadRangeColumns(client: CassandraClient, collection: string) {
+    const result = await execute(
+      client,
+      'SELECT column_name FROM system_schema.columns WHERE keyspace_name = ? AND table_name = ?',
+      [keyspace, tableName(collection)],
+    );
+    const columns = new Set(
+      result.rows
+        .map((row) => row.get('column_name') as string)
+        .filter((name) => /^[ns]_[0-9a-f]{16}$/.test(name)),
+    );
+    rangeColumnsOf.set(collection, columns);
+    return columns;
+  }
+
+  async function rangeColumns(client: CassandraClient, collection: string) {
+    return rangeColumnsOf.get(collection) ?? (await loadRangeColumns(client, collection));
+  }
+
+  /** Adds the typed, SAI-indexed columns of new metadata paths; one schema change at a time. */
+  function addRangeColumns(
+    client: CassandraClient,
+    collection: string,
+    missing: readonly string[],
+  ) {
+    const table = tableName(collection);
+    const change = schemaChanges.then(async () => {
+      for (const column of missing) {
+        const type = column.startsWith('n_') ? 'double' : 'text';
+        try {
+          await execute(client, `ALTER TABLE ${keyspace}.${table} ADD ${column} ${type}`, [], {
+            prepare: false,
+          });
+        } catch (error) {
+          if (!/already exist|conflicts with an existing column/i.test(String(error))) throw error;
+        }
+        await execute(
+          client,
+          `CREATE INDEX IF NOT EXISTS ${table}_${column} ON ${keyspace}.${table} (${column}) USING 'sai'`,
+          [],
+          { prepare: false },
+        );
+      }
+    });
+    schemaChanges = change.catch(() => undefined);
+    return change;
+  }
+
   /** Runs a call on an existing collection; a table dropped behind the store's back is `NotFoundError`. */
   async function onCollection<T>(
     collection: string,
@@ -282,6 +349,7 @@ export function createCassandraVectorStore(options: CassandraVectorStoreOptions 
     } catch (error) {
       if (!isUnknownTable(error)) throw error;
       dimensionsOf.delete(collection);
+      rangeColumnsOf.delete(collection);
       throw missingCollection(collection, error);
     }
   }
@@ -380,15 +448,27 @@ export function createCassandraVectorStore(options: CassandraVectorStoreOptions 
         }
       },
 
-      upsert: ({ collection, records }) =>
-        onCollection(collection, async (client, table, dimensions) => {
-          assertRecords(records, { source, dimensions, collection });
+      upsert: (options) =>
+        onCollection(options.collection, async (client, table, dimensions) => {
+          const { records } = options;
+          assertRecords(records, { source, dimensions, collection: options.collection });
           if (records.length === 0) return;
+          const needed = new Set(
+            records.flatMap((record) => [...metadataTags(record.metadata).ranges.keys()]),
+          );
+          let columns = await loadRangeColumns(client, options.collection);
+          const missing = [...needed].filter((column) => !columns.has(column));
+          if (missing.length > 0) {
+            await addRangeColumns(client, options.collection, missing);
+            columns = await loadRangeColumns(client, options.collection);
+          }
           // An INSERT writes every column (null for absent ones), so a re-upsert keeps nothing old.
+          const dynamic = [...columns].sort();
+          const names = [...insertColumns, ...dynamic];
           await executeAll(
             client,
-            `INSERT INTO ${table} (${insertColumns.join(', ')}) VALUES (${insertColumns.map(() => '?').join(', ')})`,
-            records.map(toRow),
+            `INSERT INTO ${table} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')})`,
+            records.map((record) => toRow(record, dynamic)),
           );
         }),
 
@@ -400,8 +480,13 @@ export function createCassandraVectorStore(options: CassandraVectorStoreOptions 
               'Cassandra 5.0 has no full-text ranking in CQL; query with a vector (the engine ranks keywords itself).',
           });
           assertVectorLength(vector, dimensions, { source, what: 'The query vector' });
-          const { where, params } = whereClause(options.scope, options.filter);
-          if (options.topK <= 0) return [];
+          const selection = whereClause(
+            options.scope,
+            options.filter,
+            await rangeColumns(client, options.collection),
+          );
+          if (selection === false || options.topK <= 0) return [];
+          const { where, params } = selection;
           if (options.topK > maxTopK) {
             throw new InvalidArgumentError({
               source,
@@ -412,16 +497,38 @@ export function createCassandraVectorStore(options: CassandraVectorStoreOptions 
           const columns = [...recordColumns, ...(options.includeVectors ? ['vector'] : [])].join(
             ', ',
           );
-          const result = await execute(
-            client,
-            `SELECT ${columns}, similarity_cosine(vector, ?) AS similarity FROM ${table}${where} ORDER BY vector ANN OF ? LIMIT ${options.topK}`,
-            [probe, ...params, probe],
-          );
-          // similarity_cosine is (1 + cos) / 2; scores are the cosine itself.
-          return result.rows.map((row) => ({
+          const scored = `SELECT ${columns}, similarity_cosine(vector, ?) AS similarity FROM ${table}`;
+          const toMatch = (row: cassandra.types.Row) => ({
             record: toRecord(row, options.includeVectors),
+            // similarity_cosine is (1 + cos) / 2; scores are the cosine itself.
             score: 2 * Number(row.get('similarity')) - 1,
-          }));
+          });
+          if (!selection.filtering) {
+            const result = await execute(
+              client,
+              `${scored}${where} ORDER BY vector ANN OF ? LIMIT ${options.topK}`,
+              [probe, ...params, probe],
+            );
+            return result.rows.map(toMatch);
+          }
+          // An ANN search post-filters clauses SAI cannot index, which loses matches; with a string
+          // range, Cassandra scores every row that passes the filter and the best topK are kept.
+          const matches: ReturnType<typeof toMatch>[] = [];
+          let pageState: string | undefined;
+          do {
+            const page = await execute(
+              client,
+              `${scored}${filteredWhere(selection)}`,
+              [probe, ...params],
+              {
+                fetchSize: 1_000,
+                ...(pageState ? { pageState } : {}),
+              },
+            );
+            matches.push(...page.rows.map(toMatch));
+            pageState = page.pageState ?? undefined;
+          } while (pageState);
+          return matches.sort((left, right) => right.score - left.score).slice(0, options.topK);
         }),
 
       get: ({ collection, ids, includeVectors }) =>
@@ -441,8 +548,13 @@ export function createCassandraVectorStore(options: CassandraVectorStoreOptions 
           }
           const scope = normalizeScope(options.scope, { source });
           assertDeleteSelection({ scope, filter: options.filter }, source);
-          const { where, params } = whereClause(scope, options.filter);
-          const ids = await selectIds(client, table, where, params);
+          const selection = whereClause(
+            scope,
+            options.filter,
+            await rangeColumns(client, options.collection),
+          );
+          if (selection === false) return { deleted: 0 };
+          const ids = await selectIds(client, table, filteredWhere(selection), selection.params);
           await deleteIds(client, table, ids);
           return { deleted: ids.length };
         }),
@@ -451,13 +563,20 @@ export function createCassandraVectorStore(options: CassandraVectorStoreOptions 
         onCollection(options.collection, async (client, table) => {
           assertPositiveInteger(options.limit, 'limit', source);
           const pageState = decodePageState(options.cursor);
-          const { where, params } = whereClause(options.scope, options.filter);
+          const selection = whereClause(
+            options.scope,
+            options.filter,
+            await rangeColumns(client, options.collection),
+          );
+          if (selection === false) return { records: [] };
+          const { params } = selection;
           const columns = [...recordColumns, ...(options.includeVectors ? ['vector'] : [])].join(
             ', ',
           );
           let result: cassandra.types.ResultSet;
           try {
-            result = await execute(client, `SELECT ${columns} FROM ${table}${where}`, params, {
+            const statement = `SELECT ${columns} FROM ${table}${filteredWhere(selection)}`;
+            result = await execute(client, statement, params, {
               fetchSize: options.limit,
               ...(pageState ? { pageState } : {}),
             });
@@ -474,11 +593,16 @@ export function createCassandraVectorStore(options: CassandraVectorStoreOptions 
 
       count: (options) =>
         onCollection(options.collection, async (client, table) => {
-          const { where, params } = whereClause(options.scope, options.filter);
+          const selection = whereClause(
+            options.scope,
+            options.filter,
+            await rangeColumns(client, options.collection),
+          );
+          if (selection === false) return 0;
           const result = await execute(
             client,
-            `SELECT COUNT(*) AS total FROM ${table}${where}`,
-            params,
+            `SELECT COUNT(*) AS total FROM ${table}${filteredWhere(selection)}`,
+            selection.params,
           );
           return Number(result.first()?.get('total') ?? 0);
         }),
@@ -486,6 +610,7 @@ export function createCassandraVectorStore(options: CassandraVectorStoreOptions 
       async dropCollection({ collection }) {
         const client = await connect();
         dimensionsOf.delete(collection);
+        rangeColumnsOf.delete(collection);
         await execute(client, `DROP TABLE IF EXISTS ${keyspace}.${tableName(collection)}`, [], {
           prepare: false,
         });
