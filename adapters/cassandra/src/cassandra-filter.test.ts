@@ -41,7 +41,7 @@ const cases: [string, FilterExpression, CassandraCondition | false][] = [
   [
     'a string range uses the path string column',
     { op: 'lt', field: 'nested.city', value: 'P' },
-    { clauses: [`${city} < ?`], params: ['P'] },
+    { clauses: [`${city} < ?`], params: ['P'], filtering: true },
   ],
   [
     'a range on a path no record has matches nothing',

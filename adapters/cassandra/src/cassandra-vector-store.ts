@@ -186,11 +186,9 @@ export function whereClause(
     : { clauses: [], params: [] };
   if (condition === false) return false;
   const normalized = normalizeScope(scope, { source });
-  for (const field of scopeFields) {
-    if (normalized[field] === undefined) continue;
-    condition.clauses.unshift(`${columnOf(field)} = ?`);
-    condition.params.unshift(normalized[field]);
-  }
+  const scoped = scopeFields.filter((field) => normalized[field] !== undefined);
+  condition.clauses.unshift(...scoped.map((field) => `${columnOf(field)} = ?`));
+  condition.params.unshift(...scoped.map((field) => normalized[field]));
   return {
     where: condition.clauses.length > 0 ? ` WHERE ${condition.clauses.join(' AND ')}` : '',
     params: condition.params,
