@@ -59,9 +59,23 @@ const cases: [string, FilterExpression, CassandraCondition | false][] = [
       ],
     },
     {
-      clauses: ['m_values CONTAINS ?', `${price} <= ?`, 'm_paths CONTAINS ?'],
-      params: ['b\u001fbtrue', 3, 'tags'],
+      clauses: ['m_values CONTAINS ?', 'm_paths CONTAINS ?', `${price} <= ?`],
+      params: ['b\u001fbtrue', 'tags', 3],
     },
+  ],
+  [
+    'bounds on one column merge into the tightest lower and upper bound',
+    {
+      op: 'and',
+      filters: [
+        { op: 'gt', field: 'price', value: 1 },
+        { op: 'gte', field: 'price', value: 2 },
+        { op: 'lt', field: 'price', value: 9 },
+        { op: 'lte', field: 'price', value: 9 },
+        { op: 'gte', field: 'price', value: 0 },
+      ],
+    },
+    { clauses: [`${price} >= ?`, `${price} < ?`], params: [2, 9] },
   ],
   [
     'and with a part that matches nothing matches nothing',

@@ -96,8 +96,6 @@ export function assertCassandraFilter(filter: FilterExpression): void {
   });
 }
 
-const comparisons = { gt: '>', gte: '>=', lt: '<', lte: '<=' } as const;
-
 /**
  * Translates core's portable filter into CQL conditions on the indexed tag sets and range
  * columns; `false` when it can match nothing (a range on a path whose column does not exist yet,
@@ -110,6 +108,8 @@ export function translateCassandraFilter(
 ): CassandraCondition | false {
   assertCassandraFilter(filter);
   const condition: CassandraCondition = { clauses: [], params: [] };
+  // CQL takes one lower and one upper bound per column, so bounds on one column are merged.
+  const bounds = new Map<string, { lower?: Bound; upper?: Bound }>();
   const visit = (node: FilterExpression): boolean => {
     switch (node.op) {
       case 'and':
@@ -132,13 +132,39 @@ export function translateCassandraFilter(
         );
         if (!columns.has(column)) return false;
         if (typeof node.value === 'string') condition.filtering = true;
-        condition.clauses.push(`${column} ${comparisons[node.op]} ?`);
-        condition.params.push(node.value);
+        const side = node.op.startsWith('g') ? 'lower' : 'upper';
+        const bound: Bound = { value: node.value, inclusive: node.op.endsWith('e') };
+        const current = bounds.get(column) ?? {};
+        current[side] = tighter(side, current[side], bound);
+        bounds.set(column, current);
         return true;
       }
       default:
         return false;
     }
   };
-  return visit(filter) ? condition : false;
+  if (!visit(filter)) return false;
+  for (const [column, { lower, upper }] of bounds) {
+    for (const [bound, operators] of [
+      [lower, ['>', '>=']],
+      [upper, ['<', '<=']],
+    ] as const) {
+      if (!bound) continue;
+      condition.clauses.push(`${column} ${operators[bound.inclusive ? 1 : 0]} ?`);
+      condition.params.push(bound.value);
+    }
+  }
+  return condition;
+}
+
+interface Bound {
+  value: number | string;
+  inclusive: boolean;
+}
+
+function tighter(side: 'lower' | 'upper', current: Bound | undefined, next: Bound): Bound {
+  if (!current) return next;
+  if (current.value === next.value) return current.inclusive ? next : current;
+  const nextIsHigher = next.value > current.value;
+  return (side === 'lower') === nextIsHigher ? next : current;
 }

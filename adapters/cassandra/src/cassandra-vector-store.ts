@@ -64,18 +64,6 @@ export interface CassandraVectorStoreOptions extends CassandraConnectionOptions 
 /** Cassandra answers an ANN query with at most this many rows. */
 export const maxTopK = 1_000;
 const identifierPattern = /^[a-z][a-z0-9_]{0,29}$/;
-const insertColumns = [
-  'id',
-  'vector',
-  'text',
-  'metadata',
-  'hash',
-  ...scopeColumns(),
-  'created_at',
-  'updated_at',
-  valuesColumn,
-  pathsColumn,
-];
 const recordColumns = [
   'id',
   'text',
@@ -85,6 +73,8 @@ const recordColumns = [
   'created_at',
   'updated_at',
 ];
+/** The columns of an INSERT, in the order of {@link toRow}'s values (range columns follow). */
+const insertColumns = ['vector', ...recordColumns, valuesColumn, pathsColumn];
 
 function scopeColumns() {
   return scopeFields.map((field) => columnOf(field));
@@ -129,8 +119,8 @@ export function collectionSchema(keyspace: string, table: string, dimensions: nu
 function toRow(record: VectorRecord, rangeColumns: readonly string[]) {
   const tags = metadataTags(record.metadata);
   return [
-    record.id,
     new cassandra.types.Vector(new Float32Array(record.vector), 'float'),
+    record.id,
     record.text,
     JSON.stringify(record.metadata),
     record.hash ?? null,
@@ -463,11 +453,19 @@ export function createCassandraVectorStore(options: CassandraVectorStoreOptions 
           // An INSERT writes every column (null for absent ones), so a re-upsert keeps nothing old.
           const dynamic = [...columns].sort();
           const names = [...insertColumns, ...dynamic];
-          await executeAll(
-            client,
-            `INSERT INTO ${table} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')})`,
-            records.map((record) => toRow(record, dynamic)),
-          );
+          const insert = `INSERT INTO ${table} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')})`;
+          const rows = records.map((record) => toRow(record, dynamic));
+          // A column another call has just added can be listed in the schema tables a moment
+          // before statements may name it; preparing the INSERT is retried a few times.
+          for (let attempt = 1; ; attempt++) {
+            try {
+              await executeAll(client, insert, rows);
+              return;
+            } catch (error) {
+              if (attempt >= 20 || !/undefined column name/i.test(String(error))) throw error;
+              await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+            }
+          }
         }),
 
       query: (options) =>
