@@ -31,23 +31,13 @@ log_file="$run_dir/server.log"
 url="cassandra://127.0.0.1:${port}/datacenter1"
 java_bin="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 
-ensure_tools() {
-  local missing=()
-  command -v "$java_bin" >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
-  command -v mvn >/dev/null 2>&1 || missing+=(maven)
-  [ "${#missing[@]}" -eq 0 ] && return
-  is_root || fail "missing ${missing[*]}; install them (apt-get install ${missing[*]})"
-  log "installing ${missing[*]} with apt-get"
-  apt_install "${missing[@]}"
-}
-
 install() {
   [ -n "$cassandra_version" ] || fail "pom.xml names no cassandra.version"
   if [ -f "$lib_dir/.complete" ]; then
     log "Cassandra $cassandra_version is installed in $lib_dir"
     return
   fi
-  ensure_tools
+  ensure_commands "$java_bin:openjdk-17-jre-headless" mvn:maven
   mkdir -p "$service_home"
   log "resolving Cassandra $cassandra_version from Maven Central"
   rm -rf "$lib_dir.partial"
