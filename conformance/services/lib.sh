@@ -158,6 +158,19 @@ apt_install() {
   fi
 }
 
+# Installs the Debian package of each missing command, given as `command:package` pairs
+# (e.g. `java:openjdk-17-jre-headless mvn:maven`); without root, says what to install.
+ensure_commands() {
+  local pair missing=()
+  for pair in "$@"; do
+    command -v "${pair%:*}" >/dev/null 2>&1 || missing+=("${pair##*:}")
+  done
+  [ "${#missing[@]}" -eq 0 ] && return
+  is_root || fail "missing ${missing[*]}; install them (apt-get install ${missing[*]})"
+  log "installing ${missing[*]} with apt-get"
+  apt_install "${missing[@]}"
+}
+
 # A fresh virtualenv at <venv> (from $python, default python3) with `pip install <arguments>`.
 install_venv() {
   local venv="$1"

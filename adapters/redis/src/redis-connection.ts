@@ -107,10 +107,3 @@ export function isRetryableRedisError(error: unknown): boolean {
     [...retryableNetworkCodes].some((code) => message.includes(code))
   );
 }
-
-/** Whether the query engine says the index does not exist. */
-export function isUnknownIndex(error: unknown): boolean {
-  return /unknown index name|no such index|index not found/i.test(
-    error instanceof Error ? error.message : String(error),
-  );
-}

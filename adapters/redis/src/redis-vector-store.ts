@@ -1,58 +1,18 @@
+import type { VectorStore } from '@engram/core';
 import {
-  assertPositiveInteger,
-  assertRecords,
-  assertVectorLength,
-  collectionDimensionMismatch,
-  defineVectorStore,
-  deleteNeedsSelectionMessage,
-  toAdapterCallError,
-} from '@engram/adapter-kit';
-import {
-  AdapterCallError,
-  decodeCursor,
-  EngramError,
-  encodeCursor,
-  type FilterExpression,
-  filterOperators,
-  InvalidArgumentError,
-  NotFoundError,
-  normalizeScope,
-  type Scope,
-  type StoredRecord,
-  type VectorStore,
-} from '@engram/core';
-import {
-  binaryReplies,
-  createIndexCommand,
-  encodeName,
-  expressionString,
-  hashFields,
-  pairs,
-  returnedFields,
-  scopeQuery,
-  searchResults,
-  text,
-  toBlob,
-  toRecord,
-} from './redis-commands.js';
+  createRedisCompatibleVectorStore,
+  type FtCommandClient,
+  type RedisCompatibleDialect,
+} from '@engram/redis-compatible';
+import { RESP_TYPES } from 'redis';
 import {
   createRedisConnection,
   isRetryableRedisError,
-  isUnknownIndex,
   type RedisCommandClient,
   type RedisConnectionOptions,
 } from './redis-connection.js';
-import {
-  andQueries,
-  needsValueTags,
-  type RedisFilter,
-  translateRedisFilter,
-  valuesField,
-} from './redis-filter.js';
 
 export type { RedisCommandClient } from './redis-connection.js';
-
-const source = 'redis';
 
 /** Options of {@link createRedisVectorStore}: a client, or how to reach the server. */
 export interface RedisVectorStoreOptions extends RedisConnectionOptions {
@@ -71,24 +31,26 @@ export interface RedisVectorStoreOptions extends RedisConnectionOptions {
   queryTimeoutMs?: number;
 }
 
-interface CollectionInfo {
-  index: string;
-  keyPrefix: string;
-  dimensions: number;
-}
+/** RediSearch has full-text fields and `FT.TAGVALS`: every capability. */
+export const redisDialect: RedisCompatibleDialect = {
+  source: 'redis',
+  fullText: true,
+  tagValues: true,
+};
 
-const deletePage = 1_000;
+/** Command option that returns bulk strings as Buffers, so vectors arrive as their bytes. */
+const binaryReplies = { typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer } };
 
-function missingCollection(collection: string, cause?: unknown): NotFoundError {
-  return new NotFoundError({
-    source,
-    message: `Collection "${collection}" does not exist; call ensureCollection first.`,
-    ...(cause === undefined ? {} : { cause }),
-  });
-}
-
-function queryString(filter: RedisFilter): string {
-  return filter === true ? '*' : String(filter);
+function commandClient(client: RedisCommandClient): FtCommandClient {
+  return {
+    send: (args, options) => client.sendCommand(args, options?.binary ? binaryReplies : undefined),
+    async transaction(commands) {
+      const transaction = client.multi();
+      for (const command of commands) transaction.addCommand(command);
+      const result = await transaction.exec();
+      return Array.isArray(result) ? result : null;
+    },
+  };
 }
 
 /**
@@ -97,341 +59,13 @@ function queryString(filter: RedisFilter): string {
  * field for BM25 and TAG fields for scope and metadata. The client is connected on first use.
  */
 export function createRedisVectorStore(options: RedisVectorStoreOptions = {}): VectorStore {
-  const prefix = options.keyPrefix ?? 'engram';
-  const timeout = String(options.queryTimeoutMs ?? 30_000);
-  const infos = new Map<string, CollectionInfo>();
   const connection = createRedisConnection(options);
-  const connect = () => (options.client ? Promise.resolve(options.client) : connection.client());
-
-  function names(collection: string) {
-    const encoded = encodeName(collection);
-    return { index: `${prefix}:idx:${encoded}`, keyPrefix: `${prefix}:${encoded}:` };
-  }
-
-  async function loadInfo(
-    client: RedisCommandClient,
-    collection: string,
-  ): Promise<CollectionInfo | undefined> {
-    const { index, keyPrefix } = names(collection);
-    let reply: unknown;
-    try {
-      reply = await client.sendCommand(['FT.INFO', index]);
-    } catch (error) {
-      if (isUnknownIndex(error)) return undefined;
-      throw error;
-    }
-    const attributes = pairs(reply).get('attributes');
-    let dimensions: number | undefined;
-    for (const attribute of Array.isArray(attributes) ? attributes : []) {
-      const fields = new Map(
-        [...pairs(attribute)].map(([key, value]) => [key.toLowerCase(), value]),
-      );
-      if (text(fields.get('identifier')) === 'vector') {
-        dimensions = Number(text(fields.get('dim')));
-      }
-    }
-    if (!dimensions) {
-      throw new InvalidArgumentError({
-        source,
-        message: `Index "${index}" was not created by Engram (it has no vector field).`,
-      });
-    }
-    const info = { index, keyPrefix, dimensions };
-    infos.set(collection, info);
-    return info;
-  }
-
-  /**
-   * Runs a call on an existing collection. An index dropped behind this store's back surfaces as
-   * "Unknown index name", which becomes `NotFoundError`.
-   */
-  async function onCollection<T>(
-    collection: string,
-    work: (client: RedisCommandClient, info: CollectionInfo) => Promise<T>,
-  ): Promise<T> {
-    const client = await connect();
-    try {
-      const info = infos.get(collection) ?? (await loadInfo(client, collection));
-      if (!info) throw missingCollection(collection);
-      return await work(client, info);
-    } catch (error) {
-      if (EngramError.isInstance(error) || !isUnknownIndex(error)) throw error;
-      infos.delete(collection);
-      throw missingCollection(collection, error);
-    }
-  }
-
-  /** Sends a query engine command with the store's timeout, in query dialect 2. */
-  function search(client: RedisCommandClient, args: (string | Buffer)[], binary = false) {
-    const command = [...args, 'TIMEOUT', timeout, 'DIALECT', '2'];
-    return client.sendCommand<unknown[]>(command, binary ? binaryReplies : undefined);
-  }
-
-  /** The scope and filter of a call as one query (`true`: all, `false`: none). */
-  async function translate(
-    client: RedisCommandClient,
-    info: CollectionInfo,
-    { scope, filter }: { scope?: Scope | undefined; filter?: FilterExpression | undefined },
-  ): Promise<RedisFilter> {
-    const normalized = normalizeScope(scope, { source });
-    let translated: RedisFilter = true;
-    if (filter) {
-      const valueTags = needsValueTags(filter)
-        ? ((await client.sendCommand(['FT.TAGVALS', info.index, valuesField])) as string[])
-        : undefined;
-      translated = translateRedisFilter(filter, valueTags ? { valueTags } : {});
-    }
-    return andQueries([scopeQuery(normalized), translated]);
-  }
-
-  async function readRecords(
-    client: RedisCommandClient,
-    info: CollectionInfo,
-    ids: readonly string[],
-    includeVectors: boolean | undefined,
-  ): Promise<StoredRecord[]> {
-    const replies = await Promise.all(
-      ids.map((id) => client.sendCommand(['HGETALL', `${info.keyPrefix}${id}`], binaryReplies)),
-    );
-    return replies.flatMap((reply) => {
-      const fields = Array.isArray(reply)
-        ? pairs(reply)
-        : new Map(Object.entries((reply ?? {}) as Record<string, unknown>));
-      return fields.size === 0 ? [] : [toRecord(fields, includeVectors)];
-    });
-  }
-
-  return defineVectorStore({
-    provider: source,
-    capabilities: {
-      keywordSearch: true,
-      filterOperators,
-      maxBatchSize: 1_000,
-      metric: 'cosine',
-      atomicHistory: false,
-    },
-    toError: (error, action) =>
-      toAdapterCallError(error, { source, action, isRetryable: isRetryableRedisError(error) }),
-    onClose: () => connection.close(),
-    methods: () => ({
-      async ensureCollection({ collection, dimensions }) {
-        assertPositiveInteger(dimensions, 'dimensions', source);
-        const client = await connect();
-        let info = infos.get(collection) ?? (await loadInfo(client, collection));
-        if (!info) {
-          const { index, keyPrefix } = names(collection);
-          try {
-            await client.sendCommand(createIndexCommand(index, keyPrefix, dimensions));
-          } catch (error) {
-            if (!/already exists/i.test(String(error))) throw error;
-          }
-          info = await loadInfo(client, collection);
-          if (!info) throw missingCollection(collection);
-        }
-        if (info.dimensions !== dimensions) {
-          throw collectionDimensionMismatch({
-            source,
-            collection,
-            existing: info.dimensions,
-            requested: dimensions,
-          });
-        }
-      },
-
-      upsert: ({ collection, records }) =>
-        onCollection(collection, async (client, info) => {
-          assertRecords(records, { source, dimensions: info.dimensions, collection });
-          if (records.length === 0) return;
-          // DEL then HSET in one transaction: a re-upsert must not keep fields the new record lacks.
-          const transaction = client.multi();
-          for (const record of records) {
-            const key = `${info.keyPrefix}${record.id}`;
-            transaction.addCommand(['DEL', key]);
-            transaction.addCommand(['HSET', key, ...hashFields(record)]);
-          }
-          const result = await transaction.exec();
-          if (!Array.isArray(result)) {
-            throw new AdapterCallError({
-              source,
-              message: 'upsert transaction was aborted.',
-              cause: result,
-            });
-          }
-          const failure = result.find((reply) => reply instanceof Error);
-          if (failure) throw failure;
-        }),
-
-      query: (options) =>
-        onCollection(options.collection, async (client, info) => {
-          const { vector, topK, includeVectors } = options;
-          if (!vector && options.text === undefined) {
-            throw new InvalidArgumentError({ source, message: 'query needs a vector or a text.' });
-          }
-          if (vector) {
-            assertVectorLength(vector, info.dimensions, { source, what: 'The query vector' });
-          }
-          const filter = await translate(client, info, options);
-          if (filter === false || topK <= 0) return [];
-          const fields = [...returnedFields, ...(includeVectors ? ['vector'] : [])];
-          if (vector) {
-            const knn = `(${queryString(filter)})=>[KNN $k @vector $blob AS __distance]`;
-            const reply = await search(
-              client,
-              [
-                'FT.SEARCH',
-                info.index,
-                knn,
-                'PARAMS',
-                '4',
-                'k',
-                String(topK),
-                'blob',
-                toBlob(vector),
-                'RETURN',
-                String(fields.length + 1),
-                ...fields,
-                '__distance',
-                'SORTBY',
-                '__distance',
-                'ASC',
-                'LIMIT',
-                '0',
-                String(topK),
-              ],
-              true,
-            );
-            return searchResults(reply, false).map(({ fields: values }) => ({
-              record: toRecord(values, includeVectors),
-              score: 1 - Number(text(values.get('__distance'))),
-            }));
-          }
-          const words = [
-            ...new Set((options.text ?? '').toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []),
-          ];
-          if (words.length === 0) return [];
-          const textQuery = andQueries([`@text:(${words.join(' | ')})`, filter]);
-          const reply = await search(
-            client,
-            [
-              'FT.SEARCH',
-              info.index,
-              String(textQuery),
-              'SCORER',
-              'BM25',
-              'WITHSCORES',
-              'RETURN',
-              String(fields.length),
-              ...fields,
-              'LIMIT',
-              '0',
-              String(topK),
-            ],
-            true,
-          );
-          return searchResults(reply, true)
-            .map(({ fields: values, score }) => ({
-              record: toRecord(values, includeVectors),
-              score,
-            }))
-            .filter((match) => match.score > 0);
-        }),
-
-      get: ({ collection, ids, includeVectors }) =>
-        onCollection(collection, (client, info) => readRecords(client, info, ids, includeVectors)),
-
-      delete: (options) =>
-        onCollection(options.collection, async (client, info) => {
-          if (options.ids) {
-            if (options.ids.length === 0) return { deleted: 0 };
-            const keys = [...new Set(options.ids)].map((id) => `${info.keyPrefix}${id}`);
-            return { deleted: Number(await client.sendCommand(['DEL', ...keys])) };
-          }
-          const scope = normalizeScope(options.scope, { source });
-          if (!options.filter && Object.keys(scope).length === 0) {
-            throw new InvalidArgumentError({ source, message: deleteNeedsSelectionMessage });
-          }
-          const filter = await translate(client, info, options);
-          if (filter === false) return { deleted: 0 };
-          let deleted = 0;
-          for (;;) {
-            const query = queryString(filter);
-            const page = [
-              'FT.SEARCH',
-              info.index,
-              query,
-              'NOCONTENT',
-              'LIMIT',
-              '0',
-              `${deletePage}`,
-            ];
-            const keys = (await search(client, page)).slice(1).map((key) => String(key));
-            if (keys.length === 0) return { deleted };
-            deleted += Number(await client.sendCommand(['DEL', ...keys]));
-          }
-        }),
-
-      list: (options) =>
-        onCollection(options.collection, async (client, info) => {
-          const after = decodeCursor(options.cursor, source);
-          assertPositiveInteger(options.limit, 'limit', source);
-          const filter = await translate(client, info, options);
-          if (filter === false) return { records: [] };
-          const window = String(options.limit + 1);
-          // Keyset pagination on the id: an offset would hit the query engine's result window.
-          const reply = await search(client, [
-            'FT.AGGREGATE',
-            info.index,
-            queryString(filter),
-            'LOAD',
-            '1',
-            '@id',
-            ...(after === undefined ? [] : ['FILTER', `@id > ${expressionString(after)}`]),
-            'SORTBY',
-            '2',
-            '@id',
-            'ASC',
-            'MAX',
-            window,
-            'LIMIT',
-            '0',
-            window,
-          ]);
-          const ids = reply
-            .slice(1)
-            .map((row) => text(pairs(row).get('id')))
-            .filter((id): id is string => id !== undefined);
-          const pageIds = ids.slice(0, options.limit);
-          const last = pageIds.at(-1);
-          return {
-            records: await readRecords(client, info, pageIds, options.includeVectors),
-            ...(ids.length > options.limit && last ? { nextCursor: encodeCursor(last) } : {}),
-          };
-        }),
-
-      count: (options) =>
-        onCollection(options.collection, async (client, info) => {
-          const filter = await translate(client, info, options);
-          if (filter === false) return 0;
-          const reply = await search(client, [
-            'FT.SEARCH',
-            info.index,
-            queryString(filter),
-            'LIMIT',
-            '0',
-            '0',
-          ]);
-          return Number(reply[0]);
-        }),
-
-      async dropCollection({ collection }) {
-        const client = await connect();
-        infos.delete(collection);
-        try {
-          await client.sendCommand(['FT.DROPINDEX', names(collection).index, 'DD']);
-        } catch (error) {
-          if (!isUnknownIndex(error)) throw error;
-        }
-      },
-    }),
+  return createRedisCompatibleVectorStore({
+    dialect: redisDialect,
+    connect: async () => commandClient(options.client ?? (await connection.client())),
+    close: () => connection.close(),
+    isRetryable: isRetryableRedisError,
+    ...(options.keyPrefix === undefined ? {} : { keyPrefix: options.keyPrefix }),
+    ...(options.queryTimeoutMs === undefined ? {} : { queryTimeoutMs: options.queryTimeoutMs }),
   });
 }

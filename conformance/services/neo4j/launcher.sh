@@ -31,16 +31,6 @@ url="bolt://127.0.0.1:${port}"
 java_bin="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 javac_bin="${JAVA_HOME:+$JAVA_HOME/bin/}javac"
 
-ensure_tools() {
-  local missing=()
-  command -v "$javac_bin" >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless)
-  command -v mvn >/dev/null 2>&1 || missing+=(maven)
-  [ "${#missing[@]}" -eq 0 ] && return
-  is_root || fail "missing ${missing[*]}; install them (apt-get install ${missing[*]})"
-  log "installing ${missing[*]} with apt-get"
-  apt_install "${missing[@]}"
-}
-
 source_stamp() { sha256sum "$here/EngramNeo4jServer.java" "$here/pom.xml" | sha256sum | cut -c1-16; }
 
 install() {
@@ -49,7 +39,7 @@ install() {
     log "Neo4j $neo4j_version is installed in $service_home"
     return
   fi
-  ensure_tools
+  ensure_commands "$javac_bin:openjdk-17-jdk-headless" mvn:maven
   mkdir -p "$service_home"
   if [ ! -f "$lib_dir/.complete" ]; then
     log "resolving Neo4j $neo4j_version from Maven Central"

@@ -1,5 +1,4 @@
 import { type Scope, type StoredRecord, scopeFields, type VectorRecord } from '@engram/core';
-import { RESP_TYPES } from 'redis';
 import {
   andQueries,
   elementsField,
@@ -8,10 +7,28 @@ import {
   pathsField,
   type RedisFilter,
   valuesField,
-} from './redis-filter.js';
+} from './redis-compatible-filter.js';
 
-/** Command option that returns bulk strings as Buffers, so vectors arrive as their bytes. */
-export const binaryReplies = { typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer } };
+/**
+ * The part of a Redis or Valkey client the store uses, whatever the client library: one raw
+ * command, and a MULTI/EXEC transaction.
+ */
+export interface FtCommandClient {
+  /** Sends one command; with `binary`, bulk strings come back as Buffers (vectors as their bytes). */
+  send(args: ReadonlyArray<string | Buffer>, options?: { binary?: boolean }): Promise<unknown>;
+  /**
+   * Runs the commands in one MULTI/EXEC transaction and returns their replies (an `Error` for a
+   * command that failed), or `null` when the transaction was aborted.
+   */
+  transaction(commands: ReadonlyArray<ReadonlyArray<string | Buffer>>): Promise<unknown[] | null>;
+}
+
+/** Whether the query engine says the index does not exist. */
+export function isUnknownIndex(error: unknown): boolean {
+  return /unknown index name|no such index|index not found|index with name .* not found/i.test(
+    error instanceof Error ? error.message : String(error),
+  );
+}
 
 /** The hash fields a search returns for a record without its vector. */
 export const returnedFields = [
@@ -39,9 +56,15 @@ export function encodeName(name: string): string {
 
 /**
  * `FT.CREATE` of a collection's index over HASH keys under `keyPrefix`: an HNSW cosine vector
- * field, a TEXT field for BM25 (no stop words) and TAG fields for scope, hash and metadata.
+ * field, TAG fields for scope, hash and metadata and, with `fullText`, a sortable `id` and a
+ * TEXT field for BM25 (no stop words).
  */
-export function createIndexCommand(index: string, keyPrefix: string, dimensions: number) {
+export function createIndexCommand(
+  index: string,
+  keyPrefix: string,
+  dimensions: number,
+  fullText = true,
+) {
   const tags = [
     ...exactFields.map((field) => `tag_${field}`),
     valuesField,
@@ -56,16 +79,9 @@ export function createIndexCommand(index: string, keyPrefix: string, dimensions:
     'PREFIX',
     '1',
     keyPrefix,
-    'STOPWORDS',
-    '0',
+    ...(fullText ? ['STOPWORDS', '0'] : []),
     'SCHEMA',
-    'id',
-    'TEXT',
-    'NOINDEX',
-    'SORTABLE',
-    'UNF',
-    'text',
-    'TEXT',
+    ...(fullText ? ['id', 'TEXT', 'NOINDEX', 'SORTABLE', 'UNF', 'text', 'TEXT'] : []),
     'vector',
     'VECTOR',
     'HNSW',

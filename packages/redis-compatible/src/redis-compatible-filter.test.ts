@@ -7,7 +7,7 @@ import {
   type RedisFilter,
   scalarTag,
   translateRedisFilter,
-} from './redis-filter.js';
+} from './redis-compatible-filter.js';
 
 const s = (path: string, value: string) => `${hex(path)}zs${hex(value)}`;
 const n = (path: string, value: number) => `${hex(path)}zn${hex(String(value))}`;
