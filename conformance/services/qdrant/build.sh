@@ -181,6 +181,8 @@ mkdir -p "$build"
 log "checking out qdrant $version from $source_repository into $build/src"
 checkout "$source_repository" "refs/tags/$version" "$build/src" ||
   fail "could not fetch tag $version from $source_repository (set ENGRAM_QDRANT_SOURCE to a reachable copy)"
+# manifests as tagged, so an interrupted build can start over
+git -C "$build/src" checkout -q -- .
 if [ -n "$mirror" ]; then use_mirror_for_git_dependencies; fi
 toolchain="$(choose_toolchain)"
 started=$SECONDS
