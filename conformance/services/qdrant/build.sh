@@ -108,7 +108,7 @@ rebuild_fork() {
   mkdir -p "$directory"
   cp -r "$(registry_crate "$package" "$crate_version")" "$directory/$package"
   "${git[@]}" diff "$base" "$branch" --relative="$subfolder" -- "${subfolder}src" |
-    (cd "$directory/$package" && patch -s -p1) || return 1
+    (cd "$directory/$package" && patch -s -p1 --no-backup-if-mismatch) || return 1
   echo "fork:$crate_version" >"$directory/.engram-checkout"
 }
 
