@@ -66,6 +66,21 @@ spawn_server() {
   echo $! >"$pid_file"
 }
 
+# For start: when the server recorded by an earlier call is still running (maybe still booting),
+# waits up to <timeout> seconds (polling every <interval>) for it to answer and prints its URL;
+# stops it when it does not answer. Fails when start must go on and start a server.
+resume_started() {
+  running_pid >/dev/null || return 1
+  if poll_ready "$1" "$2"; then
+    log "already running on $url"
+    echo "$url"
+    return 0
+  fi
+  log "a server is running but does not answer; restarting it"
+  stop
+  return 1
+}
+
 # For start: stops a recorded server that does not answer, then empties <folder>.
 reset_server() {
   if running_pid >/dev/null; then
@@ -145,6 +160,35 @@ report_status() {
     log "not running"
     exit "$1"
   fi
+}
+
+# As root: creates the unprivileged user <name>, with a home folder, when missing.
+ensure_service_user() {
+  is_root || return 0
+  local user="$1" home
+  if ! getent passwd "$user" >/dev/null; then
+    log "creating user $user"
+    useradd --create-home --shell /usr/sbin/nologin --user-group "$user"
+  fi
+  home="$(getent passwd "$user" | cut -d: -f6)"
+  if [ ! -d "$home" ]; then
+    mkdir -p "$home"
+    chown "$user:" "$home"
+  fi
+}
+
+# Prints the JDK folder a Java server runs with: the value of the environment variable named
+# <variable> when set, else the JDK of the java on PATH.
+jdk_home() {
+  local variable="$1" java
+  if [ -n "${!variable:-}" ]; then
+    printf '%s' "${!variable}"
+    return
+  fi
+  java="$(command -v java || true)"
+  [ -n "$java" ] ||
+    fail "no java on PATH: install a JDK 17 (apt-get install openjdk-17-jdk-headless) or set $variable"
+  dirname "$(dirname "$(readlink -f "$java")")"
 }
 
 # Installs Debian packages, waiting for another apt run's lock rather than failing on it, and

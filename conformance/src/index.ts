@@ -21,6 +21,8 @@ export type {
   ServiceResolution,
 } from './services.js';
 export {
+  launcherUnavailableReason,
+  launcherUnavailableStatus,
   loadService,
   provideService,
   runLauncher,

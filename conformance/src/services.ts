@@ -79,6 +79,27 @@ export function serviceImage(name: string): string {
   return match[1]!;
 }
 
+/**
+ * The exit status (EX_UNAVAILABLE) of a launcher that cannot provide its server on this machine
+ * (for example a server that must be built from source first and has not been): the suite is
+ * then reported as not run, with the launcher's explanation, even under `CI=true`.
+ */
+export const launcherUnavailableStatus = 69;
+
+/**
+ * When a launcher run failed with {@link launcherUnavailableStatus}, its explanation (the last
+ * line it logged, without the `[service]` prefix); otherwise `undefined`.
+ */
+export function launcherUnavailableReason(error: unknown): string | undefined {
+  const failure = error as { code?: unknown; stderr?: unknown };
+  if (failure.code !== launcherUnavailableStatus) return undefined;
+  const lines = String(failure.stderr ?? '')
+    .trim()
+    .split('\n');
+  const reason = (lines.at(-1) ?? '').replace(/^\[[^\]]+\]\s*/, '');
+  return reason || 'the native launcher says the server cannot be had here';
+}
+
 /** Runs `launcher.sh <command>` of a service and returns the last line it printed. */
 export async function runLauncher(name: string, command: 'start' | 'stop' | 'status' | 'install') {
   const script = join(servicesDirectory, name, 'launcher.sh');
@@ -134,7 +155,8 @@ export type ServiceResolution = ProvidedService | { skip: string };
  * Finds a real server for a backend, in order: the environment variable naming one; the native
  * launcher (installs from package registries and starts it on 127.0.0.1); a Testcontainers
  * container when a Docker engine is reachable. Under `CI=true`, a service with a native launcher
- * that fails to start is an error, never a skip; with `ENGRAM_REQUIRE_SERVER=1` (the GitHub
+ * that fails to start is an error, never a skip (unless the launcher exits with
+ * {@link launcherUnavailableStatus}: then its reason is reported); with `ENGRAM_REQUIRE_SERVER=1` (the GitHub
  * Actions matrix) any service without a server is an error.
  */
 export async function provideService(name: string): Promise<ServiceResolution> {
@@ -155,9 +177,14 @@ export async function provideService(name: string): Promise<ServiceResolution> {
         },
       };
     } catch (error) {
-      const message = `native launcher failed: ${(error as Error).message.split('\n').slice(0, 20).join('\n')}`;
-      if (process.env.CI === 'true') throw new Error(`[${name}] ${message}`);
-      errors.push(message);
+      const unavailable = launcherUnavailableReason(error);
+      if (unavailable) {
+        errors.push(`native launcher: ${unavailable}`);
+      } else {
+        const message = `native launcher failed: ${(error as Error).message.split('\n').slice(0, 20).join('\n')}`;
+        if (process.env.CI === 'true') throw new Error(`[${name}] ${message}`);
+        errors.push(message);
+      }
     }
   }
   if (definition.container && (await dockerAvailable())) {

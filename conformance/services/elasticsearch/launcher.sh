@@ -34,30 +34,8 @@ locate_runtime() {
 locate_runtime
 
 ensure_user() {
-  is_root || return 0
-  if ! getent passwd "$service_user" >/dev/null; then
-    log "creating user $service_user"
-    useradd --create-home --shell /usr/sbin/nologin --user-group "$service_user"
-  fi
-  local home
-  home="$(getent passwd "$service_user" | cut -d: -f6)"
-  if [ ! -d "$home" ]; then
-    mkdir -p "$home"
-    chown "$service_user:" "$home"
-  fi
+  ensure_service_user "$service_user"
   locate_runtime
-}
-
-find_java_home() {
-  if [ -n "${ES_JAVA_HOME:-}" ]; then
-    printf '%s' "$ES_JAVA_HOME"
-    return
-  fi
-  local java
-  java="$(command -v java || true)"
-  [ -n "$java" ] ||
-    fail "no java on PATH: install a JDK 17 (apt-get install openjdk-17-jdk-headless) or set ES_JAVA_HOME"
-  dirname "$(dirname "$(readlink -f "$java")")"
 }
 
 install() {
@@ -88,19 +66,10 @@ ready() {
 }
 
 start() {
-  if running_pid >/dev/null; then
-    # started by an earlier call, maybe still booting
-    if poll_ready "$startup_timeout" 2; then
-      log "already running on $url"
-      echo "$url"
-      return
-    fi
-    log "a server is running but does not answer; restarting it"
-    stop
-  fi
+  if resume_started "$startup_timeout" 2; then return; fi
   install
   local home="$runtime/elasticsearch-${version}" java_home
-  java_home="$(find_java_home)"
+  java_home="$(jdk_home ES_JAVA_HOME)"
   as_user "$service_user" mkdir -p "$runtime/data-${version}" "$runtime/logs"
   rm -f "$pid_file"
   log "starting elasticsearch $version on $url (java: $java_home)"
