@@ -29,6 +29,7 @@ import {
   type UsearchIndex,
   type UsearchModule,
 } from './sqlite-ann-build.js';
+import type { SqliteWriter } from './sqlite-writer.js';
 
 type SqliteDatabase = Database.Database;
 
@@ -91,6 +92,8 @@ export interface SqliteAnnIndexSettings extends SqliteAnnIndexOptions {
   path: string | undefined;
   /** How long a background build's reads wait for a lock, in ms. Default 5000. */
   busyTimeoutMs?: number;
+  /** The store's writer: write transactions that never wait on the event loop. */
+  writer: SqliteWriter;
 }
 
 /** The approximate vector index of every collection of one store. */
@@ -241,27 +244,26 @@ export function createSqliteAnnIndex(settings: SqliteAnnIndexSettings): SqliteAn
 
   /** Takes the build lease (creating the state, so writes are logged from now on). */
   function takeLease(collection: string): { expected: number } | undefined {
-    return database()
-      .transaction(() => {
-        const state = readState(collection);
-        if (state && !leaseFree(state)) return undefined;
-        const expires = Date.now() + buildLeaseMs;
-        if (!state) {
-          database()
-            .prepare(
-              'INSERT INTO engram_ann_state (collection, saved_through, build_owner, build_expires_at) VALUES (?, -1, ?, ?)',
-            )
-            .run(collection, owner, expires);
-          return { expected: -1 };
-        }
+    // Not now when another process writes: the next write or query tries again.
+    return settings.writer.tryWrite(() => {
+      const state = readState(collection);
+      if (state && !leaseFree(state)) return undefined;
+      const expires = Date.now() + buildLeaseMs;
+      if (!state) {
         database()
           .prepare(
-            'UPDATE engram_ann_state SET build_owner = ?, build_expires_at = ? WHERE collection = ?',
+            'INSERT INTO engram_ann_state (collection, saved_through, build_owner, build_expires_at) VALUES (?, -1, ?, ?)',
           )
-          .run(owner, expires, collection);
-        return { expected: state.saved_through };
-      })
-      .immediate();
+          .run(collection, owner, expires);
+        return { expected: -1 };
+      }
+      database()
+        .prepare(
+          'UPDATE engram_ann_state SET build_owner = ?, build_expires_at = ? WHERE collection = ?',
+        )
+        .run(owner, expires, collection);
+      return { expected: state.saved_through };
+    })?.value;
   }
 
   function renewLease(collection: string) {
@@ -451,15 +453,13 @@ export function createSqliteAnnIndex(settings: SqliteAnnIndexSettings): SqliteAn
     const temporary = job.temporary;
     // Moved into place with its mark in one write transaction, unless the saved index changed
     // meanwhile (the collection was dropped, or another process saved a newer one).
-    database()
-      .transaction(() => {
-        const current = readState(collection);
-        if (!current || current.saved_through !== expected) return;
-        renameSync(temporary, file);
-        flushDirectory(dirname(file));
-        prune(collection, result.mark, statSync(file).size);
-      })
-      .immediate();
+    await settings.writer.write(() => {
+      const current = readState(collection);
+      if (!current || current.saved_through !== expected) return;
+      renameSync(temporary, file);
+      flushDirectory(dirname(file));
+      prune(collection, result.mark, statSync(file).size);
+    });
   }
 
   /** Builds on this thread in slices (a database in memory, which a worker cannot open). */
@@ -512,9 +512,7 @@ export function createSqliteAnnIndex(settings: SqliteAnnIndexSettings): SqliteAn
   function save(collection: string, entry: LoadedIndex) {
     if (entry.mark === entry.savedMark) return;
     if (!settings.path) {
-      database()
-        .transaction(() => prune(collection, entry.mark))
-        .immediate();
+      if (!settings.writer.tryWrite(() => prune(collection, entry.mark))) return;
       entry.savedMark = entry.mark;
       entry.unsaved = 0;
       return;
@@ -525,17 +523,20 @@ export function createSqliteAnnIndex(settings: SqliteAnnIndexSettings): SqliteAn
       entry.index.save(temporary);
       chmodSync(temporary, 0o600);
       flushFile(temporary);
-      const moved = database()
-        .transaction(() => {
-          const current = readState(collection)?.saved_through;
-          if (current === undefined || current >= entry.mark) return false;
-          renameSync(temporary, file);
-          flushDirectory(dirname(file));
-          prune(collection, entry.mark, statSync(file).size);
-          return true;
-        })
-        .immediate();
-      if (!moved) rmSync(temporary, { force: true });
+      // Another process writing: the log keeps the changes until a later save.
+      const moved = settings.writer.tryWrite(() => {
+        const current = readState(collection)?.saved_through;
+        if (current === undefined || current >= entry.mark) return false;
+        renameSync(temporary, file);
+        flushDirectory(dirname(file));
+        prune(collection, entry.mark, statSync(file).size);
+        return true;
+      });
+      if (!moved) {
+        rmSync(temporary, { force: true });
+        return;
+      }
+      if (!moved.value) rmSync(temporary, { force: true });
       entry.savedMark = entry.mark;
       entry.unsaved = 0;
     } catch {

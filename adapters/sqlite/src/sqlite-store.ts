@@ -10,6 +10,7 @@ import {
   toAdapterCallError,
 } from '@engram/adapter-kit';
 import {
+  ClosedError,
   type CommitOptions,
   checkHistoryEventNamespaces,
   checkHistoryNamespace,
@@ -68,6 +69,7 @@ import {
   toBlob,
   toFloats,
 } from './sqlite-vectors.js';
+import { createSqliteWriter } from './sqlite-writer.js';
 
 const source = 'sqlite';
 
@@ -345,6 +347,13 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
   const persistent = options.database
     ? !options.database.memory
     : path !== ':memory:' && path !== '';
+  const writer = createSqliteWriter({
+    database: () => (closed ? undefined : openDatabase()),
+    busyTimeoutMs,
+    onCommit: () => cache.clear(),
+    closedError: () =>
+      new ClosedError({ source, message: 'The store was closed; create a new one.' }),
+  });
   const ann =
     options.annIndex === false
       ? undefined
@@ -353,6 +362,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
           database: () => openDatabase(),
           path: persistent ? path : undefined,
           busyTimeoutMs,
+          writer,
         });
 
   function openDatabase(): SqliteDatabase {
@@ -423,10 +433,8 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
     return prepared;
   }
 
-  function writeTransaction<T>(work: () => T): T {
-    const result = openDatabase().transaction(work).immediate();
-    cache.clear();
-    return result;
+  function writeTransaction<T>(work: () => T): Promise<T> {
+    return writer.write(work);
   }
 
   /** Drops cached vectors when another connection has committed since they were read. */
@@ -790,7 +798,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
         }
         const find = statement('SELECT dimensions FROM engram_collections WHERE name = ?');
         let existing = (find.get(collection) as { dimensions: number } | undefined)?.dimensions;
-        existing ??= writeTransaction(() => {
+        existing ??= await writeTransaction(() => {
           statement(
             'INSERT OR IGNORE INTO engram_collections (name, dimensions, created_at) VALUES (?, ?, ?)',
           ).run(collection, dimensions, new Date().toISOString());
@@ -815,7 +823,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
             await new Promise((resolve) => setImmediate(resolve));
             lifecycle.check(abortSignal);
           }
-          writeTransaction(() => {
+          await writeTransaction(() => {
             dimensionsOf(collection);
             writeRecords(collection, batch);
           });
@@ -854,11 +862,11 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
         const { ids } = options;
         let deleted: number;
         if (ids) {
-          deleted = writeTransaction(() => deleteIds(options.collection, ids));
+          deleted = await writeTransaction(() => deleteIds(options.collection, ids));
         } else {
           const where = whereClause(options.collection, options.scope, options.filter);
           const remove = statement(`DELETE FROM engram_memories WHERE ${where.sql}`);
-          deleted = writeTransaction(() => remove.run(...where.parameters).changes);
+          deleted = await writeTransaction(() => remove.run(...where.parameters).changes);
         }
         ann?.afterWrite(options.collection, deleted);
         return { deleted };
@@ -895,7 +903,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
       },
 
       async dropCollection({ collection }) {
-        writeTransaction(() => {
+        await writeTransaction(() => {
           statement('DELETE FROM engram_memories WHERE collection = ?').run(collection);
           statement('DELETE FROM engram_collections WHERE name = ?').run(collection);
           ann?.dropState(collection);
@@ -910,7 +918,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
 
       async commit(options) {
         checkRecords(dimensionsOf(options.collection), options.upsert);
-        writeTransaction(() => {
+        await writeTransaction(() => {
           dimensionsOf(options.collection);
           deleteIds(options.collection, options.delete);
           writeRecords(options.collection, options.upsert);
@@ -920,7 +928,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
       },
 
       async append({ events }) {
-        writeTransaction(() => appendEvents(events));
+        await writeTransaction(() => appendEvents(events));
       },
 
       async byMemory({ namespace, memoryId }) {
@@ -967,7 +975,9 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
         const remove = statement(
           `DELETE FROM engram_history WHERE namespace = ? AND ${conditions.join(' AND ')}`,
         );
-        return { deleted: writeTransaction(() => remove.run(namespace, ...parameters).changes) };
+        return {
+          deleted: await writeTransaction(() => remove.run(namespace, ...parameters).changes),
+        };
       },
 
       async eraseTexts(options) {
@@ -983,10 +993,12 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
         conditions.push('(previous_text IS NOT NULL OR new_text IS NOT NULL)');
         const sql = `UPDATE engram_history SET previous_text = NULL, new_text = NULL WHERE ${conditions.join(' AND ')}`;
         if (memoryIds === undefined) {
-          return { erased: writeTransaction(() => statement(sql).run(...parameters).changes) };
+          return {
+            erased: await writeTransaction(() => statement(sql).run(...parameters).changes),
+          };
         }
         return {
-          erased: writeTransaction(() => {
+          erased: await writeTransaction(() => {
             let erased = 0;
             for (const slice of chunk([...new Set(memoryIds)], idsPerStatement)) {
               erased += statement(
@@ -1003,6 +1015,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
   const scopeLock = shared
     ? createSqliteScopeLock({
         database: () => (closed ? undefined : openDatabase()),
+        write: (work) => writer.write(work),
         ...(options.lockLeaseMs === undefined ? {} : { leaseMs: options.lockLeaseMs }),
       })
     : undefined;
