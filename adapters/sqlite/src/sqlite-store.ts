@@ -46,6 +46,7 @@ import {
   fts5Averages,
   type KeywordStatistics,
   type KeywordTokenizer,
+  type ScopeDocument,
   scoreScopeBM25,
 } from './sqlite-keyword-scope.js';
 import { rowsPerInsert, valuesList } from './sqlite-rows.js';
@@ -188,6 +189,8 @@ const optionalColumns = [
   ['run_id', 'runId'],
 ] as const;
 const maxBatchSize = 1000;
+/** What the keyword index holds for a row (see `keywordFormOf`). */
+const keywordColumn = 'coalesce(keyword_text, text)';
 const maxStatements = 256;
 const idsPerStatement = 500;
 /**
@@ -528,9 +531,12 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
       .pluck()
       .get(...where.parameters) as number;
     if (size * dimensions > cache.budget) return undefined;
-    const rows = statement(`SELECT row_id, id, vector FROM engram_memories WHERE ${where.sql}`)
+    // The keyword form is read in the same pass: a scoped hybrid search needs both.
+    const rows = statement(
+      `SELECT row_id, id, vector, ${keywordColumn} FROM engram_memories WHERE ${where.sql}`,
+    )
       .raw()
-      .all(...where.parameters) as [number, string, Buffer][];
+      .all(...where.parameters) as [number, string, Buffer, string][];
     const entry = packScope(rows, dimensions);
     cache.set(key, entry);
     return entry;
@@ -708,23 +714,51 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
    * cost grows with the scope, not with the collection (a common word of a million documents
    * costs nothing here). BM25 statistics are the scope's.
    */
-  function scopeKeywordQuery(options: QueryOptions, terms: readonly string[]): VectorMatch[] {
+  function scopeKeywordQuery(
+    options: QueryOptions,
+    dimensions: number,
+    terms: readonly string[],
+  ): VectorMatch[] {
     const where = whereClause(options.collection, options.scope, options.filter);
-    // Scored from the texts alone; the other columns are read for the returned rows only (turning
-    // ten columns of every row of the scope into JavaScript values cost more than the scoring).
-    const rows = statement(`SELECT row_id, id, text FROM engram_memories WHERE ${where.sql}`)
-      .raw()
-      .all(...where.parameters) as [number, string, string][];
     tokenizer ??= createKeywordTokenizer(createSqliteCharacterProbe(openDatabase()));
+    checkDataVersion();
+    // The scope's tokens are kept beside its vectors (a scoped hybrid search asks for both), and
+    // dropped with them when the file changes.
+    const cached =
+      options.filter === undefined && cache.budget > 0
+        ? cachedScope(options.collection, dimensions, where)
+        : undefined;
+    let rowIds: ArrayLike<number>;
+    let ids: readonly string[];
+    let documents: ScopeDocument[];
+    if (cached) {
+      cached.tokens ??= tokenizer.tokenize(cached.texts);
+      const tokens = cached.tokens;
+      rowIds = cached.rowIds;
+      ids = cached.ids;
+      documents = cached.texts.map((text, index) => ({ text, tokens: tokens[index]! }));
+    } else {
+      // Scored from the texts alone; the other columns are read for the returned rows only
+      // (turning ten columns of every row of the scope into JavaScript values cost more).
+      const rows = statement(
+        `SELECT row_id, id, ${keywordColumn} FROM engram_memories WHERE ${where.sql}`,
+      )
+        .raw()
+        .all(...where.parameters) as [number, string, string][];
+      rowIds = rows.map(([rowId]) => rowId);
+      ids = rows.map(([, id]) => id);
+      documents = rows.map(([, , text]) => ({ text }));
+    }
     const scores = scoreScopeBM25({
       terms,
-      documents: rows.map(([, , text]) => ({ text: keywordText(text) })),
+      documents,
       statistics: keywordStatistics(),
       tokenizer,
     });
     const matches: { rowId: number; id: string; score: number }[] = [];
-    for (const [index, [rowId, id]] of rows.entries()) {
-      if (scores[index]! > 0) matches.push({ rowId, id, score: scores[index]! });
+    for (let index = 0; index < ids.length; index++) {
+      const score = scores[index]!;
+      if (score > 0) matches.push({ rowId: rowIds[index]!, id: ids[index]!, score });
     }
     const best = matches
       .sort(
@@ -745,7 +779,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
     });
   }
 
-  function keywordQuery(options: QueryOptions): VectorMatch[] {
+  function keywordQuery(options: QueryOptions, dimensions: number): VectorMatch[] {
     // Unstemmed words: the FTS5 porter tokenizer stems query terms the way it stemmed the text.
     const terms = [...new Set(keywordWords(options.text ?? ''))];
     if (terms.length === 0 || options.topK <= 0) return [];
@@ -757,7 +791,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
       .pluck()
       .get(...scope.parameters, maxScopeKeywordRows + 1) as number;
     return size <= maxScopeKeywordRows
-      ? scopeKeywordQuery(options, terms)
+      ? scopeKeywordQuery(options, dimensions, terms)
       : indexKeywordQuery(options, terms);
   }
 
@@ -836,7 +870,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
         if (options.vector) {
           return (await annVectorQuery(options, dimensions)) ?? vectorQuery(options, dimensions);
         }
-        if (options.text !== undefined) return keywordQuery(options);
+        if (options.text !== undefined) return keywordQuery(options, dimensions);
         throw new InvalidArgumentError({ source, message: 'query needs a vector or a text.' });
       },
 
