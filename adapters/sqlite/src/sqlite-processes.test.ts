@@ -86,6 +86,13 @@ function inspect(path: string) {
   }
 }
 
+async function expectCleanExits(children: readonly ReturnType<typeof startChild>[]) {
+  const results = await Promise.all(children.map((child) => child.exited));
+  for (const [index, result] of results.entries()) {
+    expect(result, children[index]!.errors()).toEqual({ code: 0, signal: null });
+  }
+}
+
 function kill(child: ChildProcess) {
   if (child.exitCode === null && child.pid !== undefined) child.kill('SIGKILL');
 }
@@ -95,12 +102,7 @@ describe('several processes on one file', () => {
     const path = join(directory, 'shared.db');
     const writers = [startWriter(path, 'left', 300), startWriter(path, 'right', 300)];
     try {
-      await Promise.all(writers.map((writer) => writer.printed('ready')));
-      for (const writer of writers) writer.child.stdin!.write('start\n');
-      const results = await Promise.all(writers.map((writer) => writer.exited));
-      for (const [index, result] of results.entries()) {
-        expect(result, writers[index]!.errors()).toEqual({ code: 0, signal: null });
-      }
+      await expectCleanExits(writers);
     } finally {
       for (const writer of writers) kill(writer.child);
     }
@@ -150,10 +152,7 @@ describe('several processes on one file', () => {
     try {
       await Promise.all(writers.map((writer) => writer.printed('ready')));
       for (const writer of writers) writer.child.stdin!.write('start\n');
-      const results = await Promise.all(writers.map((writer) => writer.exited));
-      for (const [index, result] of results.entries()) {
-        expect(result, writers[index]!.errors()).toEqual({ code: 0, signal: null });
-      }
+      await expectCleanExits(writers);
       for (const writer of writers) {
         const reads = Number(/reads (\d+)/.exec(writer.output())?.[1] ?? 0);
         // Each process answered reads of its own while both were writing.
