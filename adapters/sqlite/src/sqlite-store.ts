@@ -92,7 +92,10 @@ export interface SqliteStoreOptions {
    * and creates its tables in it, and leaves it open on `close()`: its owner closes it.
    */
   database?: SqliteDatabase;
-  /** How long a write waits for another connection's lock before failing, in ms. Default 5000. */
+  /**
+   * How long a write waits for another connection's write lock before failing, in ms; the wait
+   * happens between turns of the event loop, which keeps serving other calls. Default 5000.
+   */
   busyTimeoutMs?: number;
   /**
    * Most memory SQLite's page cache of this connection holds, in MiB; it fills only as large
