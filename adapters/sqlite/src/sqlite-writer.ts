@@ -67,37 +67,26 @@ export function createSqliteWriter(options: SqliteWriterOptions): SqliteWriter {
   const maxRetryDelayMs = options.maxRetryDelayMs ?? 8;
   const queue: Pending[] = [];
   let waiting = false;
-  let prepared:
-    | { database: SqliteDatabase; noWait: Statement; restore: Statement; begin: Statement }
-    | undefined;
-
-  function statements(database: SqliteDatabase) {
-    if (prepared?.database !== database) {
-      prepared = {
-        database,
-        noWait: database.prepare('PRAGMA busy_timeout = 0'),
-        restore: database.prepare(
-          `PRAGMA busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`,
-        ),
-        begin: database.prepare('BEGIN IMMEDIATE'),
-      };
-    }
-    return prepared;
-  }
+  const restoreSql = `PRAGMA busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`;
+  let prepared: { database: SqliteDatabase; begin: Statement } | undefined;
 
   /** Takes the write lock when it is free; false when another connection holds it. */
   function tryBegin(database: SqliteDatabase): boolean {
-    const { noWait, restore, begin } = statements(database);
+    if (prepared?.database !== database) {
+      prepared = { database, begin: database.prepare('BEGIN IMMEDIATE') };
+    }
     // Only the attempt runs without the busy handler: reads keep it (a checkpoint may hold them).
-    noWait.get();
+    // Run with exec, not as prepared statements: a freshly prepared PRAGMA statement's first run
+    // was seen to leave the setting as it was.
+    database.exec('PRAGMA busy_timeout = 0');
     try {
-      begin.run();
+      prepared.begin.run();
       return true;
     } catch (error) {
       if (isSqliteBusy(error)) return false;
       throw error;
     } finally {
-      restore.get();
+      database.exec(restoreSql);
     }
   }
 
@@ -120,7 +109,11 @@ export function createSqliteWriter(options: SqliteWriterOptions): SqliteWriter {
       }
       database.exec('COMMIT');
     } catch (error) {
-      if (database.inTransaction) database.exec('ROLLBACK');
+      try {
+        if (database.inTransaction) database.exec('ROLLBACK');
+      } catch {
+        // The connection has already ended the transaction; the writes fail with the first error.
+      }
       options.onCommit?.();
       for (const pending of batch) pending.reject(error);
       return;
@@ -150,13 +143,11 @@ export function createSqliteWriter(options: SqliteWriterOptions): SqliteWriter {
     try {
       let attempt = 0;
       while (queue.length > 0) {
-        const database = options.database();
-        if (!database) {
-          failAll(options.closedError());
-          return;
-        }
+        let database: SqliteDatabase | undefined;
         let begun: boolean;
         try {
+          database = options.database();
+          if (!database) throw options.closedError();
           begun = tryBegin(database);
         } catch (error) {
           failAll(error);
@@ -167,7 +158,7 @@ export function createSqliteWriter(options: SqliteWriterOptions): SqliteWriter {
           runBatch(database, queue.splice(0, maxBatch));
           continue;
         }
-        const now = Date.now();
+        const now = performance.now();
         while (queue.length > 0 && now - queue[0]!.enqueuedAt >= busyTimeoutMs) {
           queue.shift()!.reject(busyError(busyTimeoutMs));
         }
@@ -185,7 +176,7 @@ export function createSqliteWriter(options: SqliteWriterOptions): SqliteWriter {
           work,
           resolve: resolve as (value: unknown) => void,
           reject,
-          enqueuedAt: Date.now(),
+          enqueuedAt: performance.now(),
         });
         // The first attempt runs now: with the lock free, the write is done before this returns.
         if (!waiting) void drain();
