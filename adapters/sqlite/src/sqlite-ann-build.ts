@@ -40,6 +40,8 @@ export interface UsearchIndex {
   save(path: string): void;
   /** Reads the index from a file. */
   load(path: string): void;
+  /** Maps the index of a file into memory, read-only, without reading it. */
+  view(path: string): void;
 }
 
 /** What an index is built with: the collection's vector length and the HNSW settings. */

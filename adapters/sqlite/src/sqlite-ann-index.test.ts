@@ -179,6 +179,30 @@ describe('the approximate index of unscoped vector queries', () => {
     expect(stateOf(path).changes).toBe(0);
   });
 
+  it('answers from the saved file and the changes made after it, counting each row once', async () => {
+    const path = temporaryPath();
+    await (await indexed(path, 300)).close();
+    const reopened = createSqliteStore({ path, annIndex: { minimumSize: 100 } });
+    const target = randomVectors(1, 16, 61)[0]!;
+    // Rows of the saved file: one moved next to the target, one deleted.
+    await reopened.upsert({ collection, records: records([target], 'm') });
+    await reopened.delete({ collection, ids: ['m000002'] });
+    const [best] = await reopened.query({ collection, vector: target, topK: 1 });
+    expect(best!.record.id).toBe('m000000');
+    expect(best!.score).toBeCloseTo(1, 5);
+    const nearDeleted = (
+      await reopened.get({ collection, ids: ['m000003'], includeVectors: true })
+    )[0]!.vector!;
+    expect(await topIds(reopened, nearDeleted, 300)).not.toContain('m000002');
+    expect((await reopened.buildIndex({ collection })).size).toBe(299);
+    await reopened.close();
+    expect(stateOf(path).changes).toBe(0);
+    const again = createSqliteStore({ path, annIndex: { minimumSize: 100 } });
+    expect((await again.buildIndex({ collection })).size).toBe(299);
+    expect((await topIds(again, target))[0]).toBe('m000000');
+    await again.close();
+  });
+
   it('repairs an index that was not saved before a crash, or whose file is damaged', async () => {
     const path = temporaryPath();
     const crashed = await indexed(path, 300);

@@ -29,6 +29,7 @@ import {
   type UsearchIndex,
   type UsearchModule,
 } from './sqlite-ann-build.js';
+import type { SqliteWriter } from './sqlite-writer.js';
 
 type SqliteDatabase = Database.Database;
 
@@ -57,6 +58,15 @@ export interface SqliteAnnIndexOptions {
 }
 
 interface LoadedIndex {
+  /**
+   * The saved file, viewed (memory-mapped, read-only) rather than loaded: opening it costs no
+   * copy of the file on the thread that answers queries. `index` then holds only the changes
+   * applied after it, and `shadowed` the rows of the file those changes replaced or removed.
+   */
+  base?: UsearchIndex;
+  /** Row ids of `base` that changed since it was saved. */
+  shadowed: Set<number>;
+  /** The whole index, or the changes after `base` when there is one. */
   index: UsearchIndex;
   dimensions: number;
   /** The last change of `engram_ann_changes` the index holds. */
@@ -91,6 +101,8 @@ export interface SqliteAnnIndexSettings extends SqliteAnnIndexOptions {
   path: string | undefined;
   /** How long a background build's reads wait for a lock, in ms. Default 5000. */
   busyTimeoutMs?: number;
+  /** The store's writer: write transactions that never wait on the event loop. */
+  writer: SqliteWriter;
 }
 
 /** The approximate vector index of every collection of one store. */
@@ -178,6 +190,28 @@ function flushDirectory(directory: string) {
   }
 }
 
+/** Vectors the index holds: the viewed file's, less the rows changed since, plus the changes. */
+function sizeOf(entry: LoadedIndex): number {
+  return (entry.base ? entry.base.size() - entry.shadowed.size : 0) + entry.index.size();
+}
+
+/** Row ids of about `count` nearest vectors of the index (of its file and its changes). */
+function search(entry: LoadedIndex, vector: Float32Array, count: number): number[] {
+  const rowIds: number[] = [];
+  if (entry.base) {
+    // Rows changed since the file was saved are found (with their new vectors) in `index`.
+    const extra = Math.min(entry.shadowed.size, count);
+    for (const key of entry.base.search(vector, count + extra, 1).keys) {
+      const rowId = Number(key);
+      if (!entry.shadowed.has(rowId)) rowIds.push(rowId);
+    }
+  }
+  if (entry.index.size() > 0) {
+    for (const key of entry.index.search(vector, count, 1).keys) rowIds.push(Number(key));
+  }
+  return entry.base ? [...new Set(rowIds)] : rowIds;
+}
+
 function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -241,27 +275,26 @@ export function createSqliteAnnIndex(settings: SqliteAnnIndexSettings): SqliteAn
 
   /** Takes the build lease (creating the state, so writes are logged from now on). */
   function takeLease(collection: string): { expected: number } | undefined {
-    return database()
-      .transaction(() => {
-        const state = readState(collection);
-        if (state && !leaseFree(state)) return undefined;
-        const expires = Date.now() + buildLeaseMs;
-        if (!state) {
-          database()
-            .prepare(
-              'INSERT INTO engram_ann_state (collection, saved_through, build_owner, build_expires_at) VALUES (?, -1, ?, ?)',
-            )
-            .run(collection, owner, expires);
-          return { expected: -1 };
-        }
+    // Not now when another process writes: the next write or query tries again.
+    return settings.writer.tryWrite(() => {
+      const state = readState(collection);
+      if (state && !leaseFree(state)) return undefined;
+      const expires = Date.now() + buildLeaseMs;
+      if (!state) {
         database()
           .prepare(
-            'UPDATE engram_ann_state SET build_owner = ?, build_expires_at = ? WHERE collection = ?',
+            'INSERT INTO engram_ann_state (collection, saved_through, build_owner, build_expires_at) VALUES (?, -1, ?, ?)',
           )
-          .run(owner, expires, collection);
-        return { expected: state.saved_through };
-      })
-      .immediate();
+          .run(collection, owner, expires);
+        return { expected: -1 };
+      }
+      database()
+        .prepare(
+          'UPDATE engram_ann_state SET build_owner = ?, build_expires_at = ? WHERE collection = ?',
+        )
+        .run(owner, expires, collection);
+      return { expected: state.saved_through };
+    })?.value;
   }
 
   function renewLease(collection: string) {
@@ -313,11 +346,21 @@ export function createSqliteAnnIndex(settings: SqliteAnnIndexSettings): SqliteAn
     // Loading a damaged file can take the native reader many seconds before it fails.
     if (!settings.path || !savedFileMatches(collection, state)) return undefined;
     try {
-      const index = newUsearchIndex(usearch, shape(dimensions));
-      index.load(annIndexPath(settings.path, collection));
-      if (index.dimensions() !== dimensions) return undefined;
+      const base = newUsearchIndex(usearch, shape(dimensions));
+      // A view maps the file instead of reading it (a load of a 1M index blocks for about a
+      // second); the file is never written in place, only replaced by a rename.
+      base.view(annIndexPath(settings.path, collection));
+      if (base.dimensions() !== dimensions) return undefined;
       const mark = state.saved_through;
-      return { index, dimensions, mark, savedMark: mark, unsaved: 0 };
+      return {
+        base,
+        shadowed: new Set(),
+        index: newUsearchIndex(usearch, shape(dimensions)),
+        dimensions,
+        mark,
+        savedMark: mark,
+        unsaved: 0,
+      };
     } catch {
       return undefined;
     }
@@ -331,7 +374,9 @@ export function createSqliteAnnIndex(settings: SqliteAnnIndexSettings): SqliteAn
     // The state is gone (the collection was dropped), or a newer file was saved.
     if (
       entry &&
-      (state === undefined || entry.mark < state.saved_through || entry.dimensions !== dimensions)
+      (state === undefined ||
+        (entry.base ? entry.savedMark : entry.mark) < state.saved_through ||
+        entry.dimensions !== dimensions)
     ) {
       loaded.delete(collection);
       entry = undefined;
@@ -346,14 +391,25 @@ export function createSqliteAnnIndex(settings: SqliteAnnIndexSettings): SqliteAn
   function catchUpNow(collection: string, entry: LoadedIndex) {
     const target = lastChange(database());
     const rowIds = changedRows(database(), collection, entry.mark, target);
-    applyRows(database(), collection, entry.index, rowIds);
+    applyToEntry(collection, entry, rowIds);
     finishCatchUp(collection, entry, target, rowIds.length);
+  }
+
+  function applyToEntry(collection: string, entry: LoadedIndex, rowIds: readonly number[]) {
+    applyRows(database(), collection, entry.index, rowIds);
+    if (!entry.base) return;
+    for (const rowId of rowIds) {
+      if (entry.base.contains(BigInt(rowId))) entry.shadowed.add(rowId);
+    }
   }
 
   function finishCatchUp(collection: string, entry: LoadedIndex, target: number, rows: number) {
     entry.mark = Math.max(entry.mark, target);
     entry.unsaved += rows;
-    if (entry.unsaved >= Math.max(pageSize, entry.index.size() / 10)) save(collection, entry);
+    if (entry.unsaved < Math.max(pageSize, sizeOf(entry) / 10)) return;
+    // A viewed file cannot take the changes: a worker writes a new file from it and the log.
+    if (entry.base) startBuild(collection, entry.dimensions);
+    else save(collection, entry);
   }
 
   /** Applies the logged changes in slices of a few ms, letting other work run in between. */
@@ -368,7 +424,7 @@ export function createSqliteAnnIndex(settings: SqliteAnnIndexSettings): SqliteAn
           if (closed || loaded.get(collection) !== entry) return;
           sliceStart = performance.now();
         }
-        applyRows(database(), collection, entry.index, rowIds.slice(start, start + 64));
+        applyToEntry(collection, entry, rowIds.slice(start, start + 64));
       }
       finishCatchUp(collection, entry, target, rowIds.length);
     })().finally(() => {
@@ -451,15 +507,13 @@ export function createSqliteAnnIndex(settings: SqliteAnnIndexSettings): SqliteAn
     const temporary = job.temporary;
     // Moved into place with its mark in one write transaction, unless the saved index changed
     // meanwhile (the collection was dropped, or another process saved a newer one).
-    database()
-      .transaction(() => {
-        const current = readState(collection);
-        if (!current || current.saved_through !== expected) return;
-        renameSync(temporary, file);
-        flushDirectory(dirname(file));
-        prune(collection, result.mark, statSync(file).size);
-      })
-      .immediate();
+    await settings.writer.write(() => {
+      const current = readState(collection);
+      if (!current || current.saved_through !== expected) return;
+      renameSync(temporary, file);
+      flushDirectory(dirname(file));
+      prune(collection, result.mark, statSync(file).size);
+    });
   }
 
   /** Builds on this thread in slices (a database in memory, which a worker cannot open). */
@@ -468,6 +522,7 @@ export function createSqliteAnnIndex(settings: SqliteAnnIndexSettings): SqliteAn
     // Changes logged after this mark are replayed afterwards, so pages may be read outside one
     // transaction: a row changed during the build is fixed by its logged change.
     const entry: LoadedIndex = {
+      shadowed: new Set(),
       index: newUsearchIndex(usearch, shape(dimensions)),
       dimensions,
       mark: lastChange(database()),
@@ -512,9 +567,7 @@ export function createSqliteAnnIndex(settings: SqliteAnnIndexSettings): SqliteAn
   function save(collection: string, entry: LoadedIndex) {
     if (entry.mark === entry.savedMark) return;
     if (!settings.path) {
-      database()
-        .transaction(() => prune(collection, entry.mark))
-        .immediate();
+      if (!settings.writer.tryWrite(() => prune(collection, entry.mark))) return;
       entry.savedMark = entry.mark;
       entry.unsaved = 0;
       return;
@@ -522,20 +575,36 @@ export function createSqliteAnnIndex(settings: SqliteAnnIndexSettings): SqliteAn
     const file = annIndexPath(settings.path, collection);
     const temporary = `${file}.${process.pid}.${++temporaries}.tmp`;
     try {
-      entry.index.save(temporary);
+      let index = entry.index;
+      if (entry.base) {
+        // Reached on close only (a worker writes a viewed index's changes otherwise): the file
+        // and the changes are merged here, unless another process saved a newer file.
+        const state = readState(collection);
+        if (state?.saved_through !== entry.savedMark || !savedFileMatches(collection, state)) {
+          return;
+        }
+        index = newUsearchIndex(loadUsearch()!, shape(entry.dimensions));
+        index.load(file);
+        const rowIds = changedRows(database(), collection, entry.savedMark, entry.mark);
+        applyRows(database(), collection, index, rowIds);
+      }
+      index.save(temporary);
       chmodSync(temporary, 0o600);
       flushFile(temporary);
-      const moved = database()
-        .transaction(() => {
-          const current = readState(collection)?.saved_through;
-          if (current === undefined || current >= entry.mark) return false;
-          renameSync(temporary, file);
-          flushDirectory(dirname(file));
-          prune(collection, entry.mark, statSync(file).size);
-          return true;
-        })
-        .immediate();
-      if (!moved) rmSync(temporary, { force: true });
+      // Another process writing: the log keeps the changes until a later save.
+      const moved = settings.writer.tryWrite(() => {
+        const current = readState(collection)?.saved_through;
+        if (current === undefined || current >= entry.mark) return false;
+        renameSync(temporary, file);
+        flushDirectory(dirname(file));
+        prune(collection, entry.mark, statSync(file).size);
+        return true;
+      });
+      if (!moved) {
+        rmSync(temporary, { force: true });
+        return;
+      }
+      if (!moved.value) rmSync(temporary, { force: true });
       entry.savedMark = entry.mark;
       entry.unsaved = 0;
     } catch {
@@ -572,15 +641,14 @@ export function createSqliteAnnIndex(settings: SqliteAnnIndexSettings): SqliteAn
           catchUpNow(collection, entry);
         }
       }
-      if (entry.index.size() < minimumSize) return undefined;
+      if (sizeOf(entry) < minimumSize) return undefined;
       // Rows changed since the index's mark are scored exactly beside its candidates.
       const changed =
         backlog(collection, entry.mark, unionLimit + 1) === 0
           ? []
           : changedRows(database(), collection, entry.mark);
       if (changed.length > unionLimit) return undefined;
-      const found = entry.index.search(vector, Math.max(count, candidatesPerQuery), 1);
-      const rowIds = Array.from(found.keys, Number);
+      const rowIds = search(entry, vector, Math.max(count, candidatesPerQuery));
       return changed.length === 0 ? rowIds : [...new Set([...rowIds, ...changed])];
     },
 
@@ -601,7 +669,8 @@ export function createSqliteAnnIndex(settings: SqliteAnnIndexSettings): SqliteAn
             await catchUpInBackground(collection, entry);
           }
           if (loaded.get(collection) !== entry) continue;
-          return entry.index.size() >= minimumSize ? entry.index.size() : 0;
+          const size = sizeOf(entry);
+          return size >= minimumSize ? size : 0;
         }
         if (!state && collectionSize(collection) < minimumSize) return 0;
         // Another process builds: its saved file is loaded once it is in place.

@@ -359,6 +359,8 @@ export const approximateProbe: CharacterProbe = (characters) =>
 export interface ScopeDocument {
   /** The text the keyword index holds for the row. */
   text: string;
+  /** Its tokens, when already known (the tokenizer's `tokenize` of `text`). */
+  tokens?: readonly string[];
 }
 
 /** Statistics of the whole keyword index, so that a scope's rows score as the index scores them. */
@@ -406,12 +408,13 @@ export function scoreScopeBM25(options: ScopeBM25Options): number[] {
   const terms = [...new Set(options.terms)];
   const tokens = options.tokenizer.tokenize([
     ...terms,
-    ...options.documents.map((document) => document.text),
+    ...options.documents.flatMap((document) => (document.tokens ? [] : [document.text])),
   ]);
   const words = terms
     .map((word, index) => ({ word, phrase: tokens[index]! }))
     .filter(({ phrase }) => phrase.length > 0);
-  const documents = tokens.slice(terms.length);
+  let next = terms.length;
+  const documents = options.documents.map((document) => document.tokens ?? tokens[next++]!);
   if (words.length === 0 || documents.length === 0) return documents.map(() => 0);
   const frequencies = documents.map((tokens) =>
     words.map(({ phrase }) => occurrences(tokens, phrase)),

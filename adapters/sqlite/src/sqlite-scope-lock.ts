@@ -10,6 +10,12 @@ export interface SqliteScopeLockOptions {
   database: () => Database.Database | undefined;
   /** How long a crashed holder keeps its keys. Default 10,000 ms. */
   leaseMs?: number;
+  /**
+   * Runs a write transaction for the lock (the store's writer, which waits for another
+   * process's write lock without blocking the event loop). Default: `BEGIN IMMEDIATE` on
+   * `database()`, waiting in SQLite's busy handler.
+   */
+  write?: <T>(work: (database: Database.Database) => T) => Promise<T>;
 }
 
 const tableSql = `CREATE TABLE IF NOT EXISTS engram_locks (
@@ -58,25 +64,34 @@ export function createSqliteScopeLock(options: SqliteScopeLockOptions): ScopeLoc
   let releases: Release[] | undefined;
   let acquires: Acquire[] | undefined;
 
-  function run<T>(action: string, work: (database: Database.Database) => T): T {
+  function ready(): Database.Database {
     const database = options.database();
     if (!database) {
       throw new ClosedError({ source, message: 'The store was closed; create a new one.' });
     }
+    if (prepared !== database) {
+      database.exec(tableSql);
+      prepared = database;
+    }
+    return database;
+  }
+
+  /** Runs `work` in a write transaction. */
+  async function run<T>(action: string, work: (database: Database.Database) => T): Promise<T> {
     try {
-      if (prepared !== database) {
-        database.exec(tableSql);
-        prepared = database;
-      }
-      return work(database);
+      const database = ready();
+      return options.write
+        ? await options.write(work)
+        : database.transaction(() => work(database)).immediate();
     } catch (error) {
+      if (ClosedError.isInstance(error)) throw error;
       throw toAdapterCallError(error, { source, action, isRetryable: isBusy(error) });
     }
   }
 
   // Releases asked for in one turn of the event loop (a lock releases all its keys at once)
   // share one write transaction instead of one each.
-  function releaseQueued() {
+  async function releaseQueued() {
     const batch = releases ?? [];
     releases = undefined;
     // A closed store cannot delete its rows; their leases expire instead.
@@ -85,13 +100,9 @@ export function createSqliteScopeLock(options: SqliteScopeLockOptions): ScopeLoc
       return;
     }
     try {
-      run('Releasing scope locks', (database) => {
+      await run('Releasing scope locks', (database) => {
         const remove = database.prepare('DELETE FROM engram_locks WHERE key = ? AND owner = ?');
-        database
-          .transaction(() => {
-            for (const release of batch) remove.run(release.key, release.token);
-          })
-          .immediate();
+        for (const release of batch) remove.run(release.key, release.token);
       });
       for (const release of batch) release.resolve();
     } catch (error) {
@@ -101,21 +112,16 @@ export function createSqliteScopeLock(options: SqliteScopeLockOptions): ScopeLoc
 
   // Keys asked for in one turn of the event loop (concurrent adds of different scopes) are taken
   // in one write transaction; each still succeeds or fails on its own.
-  function acquireQueued() {
+  async function acquireQueued() {
     const batch = acquires ?? [];
     acquires = undefined;
-    const now = Date.now();
     try {
-      const taken = run('Taking scope locks', (database) => {
+      const taken = await run('Taking scope locks', (database) => {
         const acquire = database.prepare(acquireSql);
-        return database
-          .transaction(() =>
-            batch.map(
-              ({ key, token, leaseMs }) =>
-                acquire.run(key, token, now + leaseMs, now).changes === 1,
-            ),
-          )
-          .immediate();
+        const now = Date.now();
+        return batch.map(
+          ({ key, token, leaseMs }) => acquire.run(key, token, now + leaseMs, now).changes === 1,
+        );
       });
       for (const [index, request] of batch.entries()) request.resolve(taken[index]!);
     } catch (error) {
@@ -136,16 +142,17 @@ export function createSqliteScopeLock(options: SqliteScopeLockOptions): ScopeLoc
         return new Promise<boolean>((resolve, reject) => {
           if (!acquires) {
             acquires = [];
-            setImmediate(acquireQueued);
+            setImmediate(() => void acquireQueued());
           }
           acquires.push({ key, token, leaseMs, resolve, reject });
         });
       },
       async tryAcquireMany(keys, token, leaseMs) {
-        const now = Date.now();
         try {
-          return run('Taking scope locks', (database) => {
+          return await run('Taking scope locks', (database) => {
             const acquire = database.prepare(acquireSql);
+            const now = Date.now();
+            // A savepoint, so that a held key takes back the keys taken before it.
             const taken = database.transaction(() => {
               for (const key of keys) {
                 if (acquire.run(key, token, now + leaseMs, now).changes !== 1) {
@@ -154,7 +161,7 @@ export function createSqliteScopeLock(options: SqliteScopeLockOptions): ScopeLoc
               }
             });
             try {
-              taken.immediate();
+              taken();
               return true;
             } catch (error) {
               if (error === busyKey) return false;
@@ -181,7 +188,7 @@ export function createSqliteScopeLock(options: SqliteScopeLockOptions): ScopeLoc
         await new Promise<void>((resolve, reject) => {
           if (!releases) {
             releases = [];
-            queueMicrotask(releaseQueued);
+            queueMicrotask(() => void releaseQueued());
           }
           releases.push({ key, token, resolve, reject });
         });

@@ -10,6 +10,7 @@ import {
   toAdapterCallError,
 } from '@engram/adapter-kit';
 import {
+  ClosedError,
   type CommitOptions,
   checkHistoryEventNamespaces,
   checkHistoryNamespace,
@@ -45,6 +46,7 @@ import {
   fts5Averages,
   type KeywordStatistics,
   type KeywordTokenizer,
+  type ScopeDocument,
   scoreScopeBM25,
 } from './sqlite-keyword-scope.js';
 import { rowsPerInsert, valuesList } from './sqlite-rows.js';
@@ -68,6 +70,7 @@ import {
   toBlob,
   toFloats,
 } from './sqlite-vectors.js';
+import { createSqliteWriter } from './sqlite-writer.js';
 
 const source = 'sqlite';
 
@@ -89,7 +92,10 @@ export interface SqliteStoreOptions {
    * and creates its tables in it, and leaves it open on `close()`: its owner closes it.
    */
   database?: SqliteDatabase;
-  /** How long a write waits for another connection's lock before failing, in ms. Default 5000. */
+  /**
+   * How long a write waits for another connection's write lock before failing, in ms; the wait
+   * happens between turns of the event loop, which keeps serving other calls. Default 5000.
+   */
   busyTimeoutMs?: number;
   /**
    * Most memory SQLite's page cache of this connection holds, in MiB; it fills only as large
@@ -186,6 +192,8 @@ const optionalColumns = [
   ['run_id', 'runId'],
 ] as const;
 const maxBatchSize = 1000;
+/** What the keyword index holds for a row (see `keywordFormOf`). */
+const keywordColumn = 'coalesce(keyword_text, text)';
 const maxStatements = 256;
 const idsPerStatement = 500;
 /**
@@ -345,6 +353,13 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
   const persistent = options.database
     ? !options.database.memory
     : path !== ':memory:' && path !== '';
+  const writer = createSqliteWriter({
+    database: () => (closed ? undefined : openDatabase()),
+    busyTimeoutMs,
+    onCommit: () => cache.clear(),
+    closedError: () =>
+      new ClosedError({ source, message: 'The store was closed; create a new one.' }),
+  });
   const ann =
     options.annIndex === false
       ? undefined
@@ -353,6 +368,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
           database: () => openDatabase(),
           path: persistent ? path : undefined,
           busyTimeoutMs,
+          writer,
         });
 
   function openDatabase(): SqliteDatabase {
@@ -423,10 +439,8 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
     return prepared;
   }
 
-  function writeTransaction<T>(work: () => T): T {
-    const result = openDatabase().transaction(work).immediate();
-    cache.clear();
-    return result;
+  function writeTransaction<T>(work: () => T): Promise<T> {
+    return writer.write(work);
   }
 
   /** Drops cached vectors when another connection has committed since they were read. */
@@ -520,9 +534,12 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
       .pluck()
       .get(...where.parameters) as number;
     if (size * dimensions > cache.budget) return undefined;
-    const rows = statement(`SELECT row_id, id, vector FROM engram_memories WHERE ${where.sql}`)
+    // The keyword form is read in the same pass: a scoped hybrid search needs both.
+    const rows = statement(
+      `SELECT row_id, id, vector, ${keywordColumn} FROM engram_memories WHERE ${where.sql}`,
+    )
       .raw()
-      .all(...where.parameters) as [number, string, Buffer][];
+      .all(...where.parameters) as [number, string, Buffer, string][];
     const entry = packScope(rows, dimensions);
     cache.set(key, entry);
     return entry;
@@ -700,23 +717,51 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
    * cost grows with the scope, not with the collection (a common word of a million documents
    * costs nothing here). BM25 statistics are the scope's.
    */
-  function scopeKeywordQuery(options: QueryOptions, terms: readonly string[]): VectorMatch[] {
+  function scopeKeywordQuery(
+    options: QueryOptions,
+    dimensions: number,
+    terms: readonly string[],
+  ): VectorMatch[] {
     const where = whereClause(options.collection, options.scope, options.filter);
-    // Scored from the texts alone; the other columns are read for the returned rows only (turning
-    // ten columns of every row of the scope into JavaScript values cost more than the scoring).
-    const rows = statement(`SELECT row_id, id, text FROM engram_memories WHERE ${where.sql}`)
-      .raw()
-      .all(...where.parameters) as [number, string, string][];
     tokenizer ??= createKeywordTokenizer(createSqliteCharacterProbe(openDatabase()));
+    checkDataVersion();
+    // The scope's tokens are kept beside its vectors (a scoped hybrid search asks for both), and
+    // dropped with them when the file changes.
+    const cached =
+      options.filter === undefined && cache.budget > 0
+        ? cachedScope(options.collection, dimensions, where)
+        : undefined;
+    let rowIds: ArrayLike<number>;
+    let ids: readonly string[];
+    let documents: ScopeDocument[];
+    if (cached) {
+      cached.tokens ??= tokenizer.tokenize(cached.texts);
+      const tokens = cached.tokens;
+      rowIds = cached.rowIds;
+      ids = cached.ids;
+      documents = cached.texts.map((text, index) => ({ text, tokens: tokens[index]! }));
+    } else {
+      // Scored from the texts alone; the other columns are read for the returned rows only
+      // (turning ten columns of every row of the scope into JavaScript values cost more).
+      const rows = statement(
+        `SELECT row_id, id, ${keywordColumn} FROM engram_memories WHERE ${where.sql}`,
+      )
+        .raw()
+        .all(...where.parameters) as [number, string, string][];
+      rowIds = rows.map(([rowId]) => rowId);
+      ids = rows.map(([, id]) => id);
+      documents = rows.map(([, , text]) => ({ text }));
+    }
     const scores = scoreScopeBM25({
       terms,
-      documents: rows.map(([, , text]) => ({ text: keywordText(text) })),
+      documents,
       statistics: keywordStatistics(),
       tokenizer,
     });
     const matches: { rowId: number; id: string; score: number }[] = [];
-    for (const [index, [rowId, id]] of rows.entries()) {
-      if (scores[index]! > 0) matches.push({ rowId, id, score: scores[index]! });
+    for (let index = 0; index < ids.length; index++) {
+      const score = scores[index]!;
+      if (score > 0) matches.push({ rowId: rowIds[index]!, id: ids[index]!, score });
     }
     const best = matches
       .sort(
@@ -737,7 +782,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
     });
   }
 
-  function keywordQuery(options: QueryOptions): VectorMatch[] {
+  function keywordQuery(options: QueryOptions, dimensions: number): VectorMatch[] {
     // Unstemmed words: the FTS5 porter tokenizer stems query terms the way it stemmed the text.
     const terms = [...new Set(keywordWords(options.text ?? ''))];
     if (terms.length === 0 || options.topK <= 0) return [];
@@ -749,7 +794,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
       .pluck()
       .get(...scope.parameters, maxScopeKeywordRows + 1) as number;
     return size <= maxScopeKeywordRows
-      ? scopeKeywordQuery(options, terms)
+      ? scopeKeywordQuery(options, dimensions, terms)
       : indexKeywordQuery(options, terms);
   }
 
@@ -790,7 +835,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
         }
         const find = statement('SELECT dimensions FROM engram_collections WHERE name = ?');
         let existing = (find.get(collection) as { dimensions: number } | undefined)?.dimensions;
-        existing ??= writeTransaction(() => {
+        existing ??= await writeTransaction(() => {
           statement(
             'INSERT OR IGNORE INTO engram_collections (name, dimensions, created_at) VALUES (?, ?, ?)',
           ).run(collection, dimensions, new Date().toISOString());
@@ -815,7 +860,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
             await new Promise((resolve) => setImmediate(resolve));
             lifecycle.check(abortSignal);
           }
-          writeTransaction(() => {
+          await writeTransaction(() => {
             dimensionsOf(collection);
             writeRecords(collection, batch);
           });
@@ -828,7 +873,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
         if (options.vector) {
           return (await annVectorQuery(options, dimensions)) ?? vectorQuery(options, dimensions);
         }
-        if (options.text !== undefined) return keywordQuery(options);
+        if (options.text !== undefined) return keywordQuery(options, dimensions);
         throw new InvalidArgumentError({ source, message: 'query needs a vector or a text.' });
       },
 
@@ -854,11 +899,11 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
         const { ids } = options;
         let deleted: number;
         if (ids) {
-          deleted = writeTransaction(() => deleteIds(options.collection, ids));
+          deleted = await writeTransaction(() => deleteIds(options.collection, ids));
         } else {
           const where = whereClause(options.collection, options.scope, options.filter);
           const remove = statement(`DELETE FROM engram_memories WHERE ${where.sql}`);
-          deleted = writeTransaction(() => remove.run(...where.parameters).changes);
+          deleted = await writeTransaction(() => remove.run(...where.parameters).changes);
         }
         ann?.afterWrite(options.collection, deleted);
         return { deleted };
@@ -895,7 +940,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
       },
 
       async dropCollection({ collection }) {
-        writeTransaction(() => {
+        await writeTransaction(() => {
           statement('DELETE FROM engram_memories WHERE collection = ?').run(collection);
           statement('DELETE FROM engram_collections WHERE name = ?').run(collection);
           ann?.dropState(collection);
@@ -910,7 +955,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
 
       async commit(options) {
         checkRecords(dimensionsOf(options.collection), options.upsert);
-        writeTransaction(() => {
+        await writeTransaction(() => {
           dimensionsOf(options.collection);
           deleteIds(options.collection, options.delete);
           writeRecords(options.collection, options.upsert);
@@ -920,7 +965,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
       },
 
       async append({ events }) {
-        writeTransaction(() => appendEvents(events));
+        await writeTransaction(() => appendEvents(events));
       },
 
       async byMemory({ namespace, memoryId }) {
@@ -967,7 +1012,9 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
         const remove = statement(
           `DELETE FROM engram_history WHERE namespace = ? AND ${conditions.join(' AND ')}`,
         );
-        return { deleted: writeTransaction(() => remove.run(namespace, ...parameters).changes) };
+        return {
+          deleted: await writeTransaction(() => remove.run(namespace, ...parameters).changes),
+        };
       },
 
       async eraseTexts(options) {
@@ -983,10 +1030,12 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
         conditions.push('(previous_text IS NOT NULL OR new_text IS NOT NULL)');
         const sql = `UPDATE engram_history SET previous_text = NULL, new_text = NULL WHERE ${conditions.join(' AND ')}`;
         if (memoryIds === undefined) {
-          return { erased: writeTransaction(() => statement(sql).run(...parameters).changes) };
+          return {
+            erased: await writeTransaction(() => statement(sql).run(...parameters).changes),
+          };
         }
         return {
-          erased: writeTransaction(() => {
+          erased: await writeTransaction(() => {
             let erased = 0;
             for (const slice of chunk([...new Set(memoryIds)], idsPerStatement)) {
               erased += statement(
@@ -1003,6 +1052,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
   const scopeLock = shared
     ? createSqliteScopeLock({
         database: () => (closed ? undefined : openDatabase()),
+        write: (work) => writer.write(work),
         ...(options.lockLeaseMs === undefined ? {} : { leaseMs: options.lockLeaseMs }),
       })
     : undefined;

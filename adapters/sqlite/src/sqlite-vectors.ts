@@ -66,27 +66,36 @@ export function bestIndices(scores: Float64Array, ids: readonly string[], topK: 
   return best;
 }
 
-/** The vectors of one scope, packed, with their norms, row ids and record ids. */
+/** The vectors of one scope, packed, with their norms, row ids, record ids and keyword texts. */
 export interface CachedScope {
   rowIds: Float64Array;
   ids: string[];
   vectors: Float32Array;
   norms: Float64Array;
+  /** What the keyword index holds for each row. */
+  texts: string[];
+  /** The tokens of `texts`, once a keyword query has needed them. */
+  tokens?: string[][];
 }
 
-/** Packs the `[row_id, id, vector]` rows of a scope for repeated scoring. */
-export function packScope(rows: readonly [number, string, Buffer][], dimensions: number) {
+/** Packs the `[row_id, id, vector, keyword text]` rows of a scope for repeated scoring. */
+export function packScope(
+  rows: readonly [number, string, Buffer, string][],
+  dimensions: number,
+): CachedScope {
   const vectors = new Float32Array(rows.length * dimensions);
   const norms = new Float64Array(rows.length);
   const rowIds = new Float64Array(rows.length);
   const ids: string[] = new Array(rows.length);
-  for (const [index, [rowId, id, blob]] of rows.entries()) {
+  const texts: string[] = new Array(rows.length);
+  for (const [index, [rowId, id, blob, text]] of rows.entries()) {
     vectors.set(toFloats(blob), index * dimensions);
     norms[index] = norm(vectors, index * dimensions, dimensions);
     rowIds[index] = rowId;
     ids[index] = id;
+    texts[index] = text;
   }
-  return { rowIds, ids, vectors, norms };
+  return { rowIds, ids, vectors, norms, texts };
 }
 
 /** Cosine similarity of `query` (of norm `queryNorm`) with every vector of a packed scope. */
