@@ -123,9 +123,10 @@ function route(model: VertexAiModel, { method, path, body }: RecordedRequest): u
           )
           .map((stored) => ({
             stored,
-            distance: cosineSimilarity(stored.featureVector, query.featureVector),
+            // COSINE_DISTANCE: 1 - cosine similarity
+            distance: 1 - cosineSimilarity(stored.featureVector, query.featureVector),
           }))
-          .sort((left, right) => right.distance - left.distance)
+          .sort((left, right) => left.distance - right.distance)
           .slice(0, neighborCount)
           .map(({ stored, distance }) => ({
             datapoint: body.returnFullDatapoint ? stored : { datapointId: stored.datapointId },

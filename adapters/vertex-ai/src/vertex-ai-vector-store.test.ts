@@ -130,6 +130,13 @@ describe('VertexAiVectorStore requests (protocol model of the REST API, not the 
         numericRestricts: [{ namespace: 'n/rating', valueDouble: 3, op: 'GREATER_EQUAL' }],
       },
     });
+    const [near] = await store.query({
+      collection: 'memories',
+      vector: [1, 1, 0, 0],
+      topK: 1,
+      scope: { userId: 'alice' },
+    });
+    expect(near!.score).toBeCloseTo(Math.SQRT1_2, 6);
     const requests = model.requests.length;
     expect(
       await store.query({
@@ -174,6 +181,25 @@ describe('VertexAiVectorStore requests (protocol model of the REST API, not the 
     });
     expect(last(':removeDatapoints').body).toMatchObject({ datapointIds: ['memories/memory-1'] });
     expect([...model.datapoints.keys()]).toEqual(['memories/memory-2']);
+  });
+
+  it('refuses an index of another metric or one updated in batches', async () => {
+    const saved = model.index;
+    try {
+      model.index = { ...saved, indexUpdateMethod: 'BATCH_UPDATE' };
+      await expect(
+        newStore().ensureCollection({ collection: 'memories', dimensions: 4 }),
+      ).rejects.toThrow(InvalidArgumentError);
+      model.index = {
+        ...saved,
+        metadata: { config: { dimensions: 4, distanceMeasureType: 'SQUARED_L2_DISTANCE' } },
+      };
+      await expect(
+        newStore().ensureCollection({ collection: 'memories', dimensions: 4 }),
+      ).rejects.toThrow(InvalidArgumentError);
+    } finally {
+      model.index = saved;
+    }
   });
 
   it('refuses what Vector Search cannot enumerate', async () => {

@@ -215,11 +215,12 @@ export function createVertexAiVectorStore(options: VertexAiVectorStoreOptions = 
         message: `Index "${index.name}" uses ${distance}; this store needs an index created with COSINE_DISTANCE.`,
       });
     }
-    const update = String(index.indexUpdateMethod ?? 'STREAM_UPDATE');
-    if (update !== 'STREAM_UPDATE') {
+    const update = String(index.indexUpdateMethod ?? '');
+    // BATCH_UPDATE is 1 when the client decodes enums as numbers.
+    if (update === 'BATCH_UPDATE' || update === '1') {
       throw new InvalidArgumentError({
         source,
-        message: `Index "${index.name}" is updated by ${update}; this store upserts datapoints, so create the index with indexUpdateMethod STREAM_UPDATE.`,
+        message: `Index "${index.name}" is updated in batches; this store upserts datapoints, so create the index with indexUpdateMethod STREAM_UPDATE.`,
       });
     }
     dimensions = Number(metadata.config?.dimensions ?? 0);
@@ -302,9 +303,9 @@ export function createVertexAiVectorStore(options: VertexAiVectorStoreOptions = 
           ],
         });
         const neighbors = response.nearestNeighbors?.[0]?.neighbors ?? [];
-        // For a COSINE_DISTANCE index the service reports the cosine similarity (higher is closer).
+        // COSINE_DISTANCE is documented as 1 - cosine similarity.
         return neighbors.slice(0, topK).map((neighbor) => ({
-          score: Number(neighbor.distance ?? 0),
+          score: 1 - Number(neighbor.distance ?? 1),
           record: fromVertexAiDatapoint(neighbor.datapoint ?? {}, includeVectors),
         }));
       },
