@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { promises as fs, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
@@ -159,13 +158,13 @@ export function createDirectoryBackupTarget(directory: string): BackupTarget {
     location: directory,
     async write(name, data) {
       const path = join(directory, name);
-      await mkdir(dirname(path), { recursive: true });
-      await writeFile(`${path}.partial`, data);
-      await rename(`${path}.partial`, path);
+      await fs.mkdir(dirname(path), { recursive: true });
+      await fs.writeFile(`${path}.partial`, data);
+      await fs.rename(`${path}.partial`, path);
     },
     async read(name) {
       try {
-        return await readFile(join(directory, name));
+        return await fs.readFile(join(directory, name));
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
           throw new NotFoundError({
