@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs and runs a real SeaweedFS (S3-compatible object storage) on 127.0.0.1 without Docker:
 #   bash launcher.sh install|start|stop|status
-# The `weed` binary is built from the Go module proxy (`go install`), pinned to the version
-# below, and cached under ~/.cache/engram-seaweedfs. `start` runs master, volume, filer and the
+# The `weed` binary is built from the module's source fetched from the Go module proxy (`go
+# install` refuses it: its go.mod has replace directives, so it is built as the main module),
+# pinned to the version below, and cached under ~/.cache/engram-seaweedfs. `start` runs master, volume, filer and the
 # S3 gateway in one process (`weed server -s3`) with anonymous access.
 # Progress goes to stderr; `start` and `status` print the S3 endpoint URL as the last line of stdout.
 set -euo pipefail
@@ -25,10 +26,17 @@ url="http://127.0.0.1:${port}"
 install() {
   [ -x "$binary" ] && return 0
   command -v go >/dev/null || fail "Go is needed to build SeaweedFS (apt-get install golang, or Go 1.26 from go.dev)"
-  log "building github.com/seaweedfs/seaweedfs/weed@$version from the Go module proxy (a few minutes, once)"
-  mkdir -p "$cache/bin" "$cache/build"
-  GOBIN="$cache/build" GOFLAGS=-mod=mod go install "github.com/seaweedfs/seaweedfs/weed@${version}" >&2
-  mv "$cache/build/weed" "$binary"
+  local module="github.com/seaweedfs/seaweedfs@${version}" source_dir build="$cache/build-${version}"
+  log "building $module (weed) from the Go module proxy (several minutes, once)"
+  source_dir="$(go mod download -json "$module" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+  [ -d "$source_dir" ] || fail "go mod download $module gave no source directory"
+  rm -rf "$build"
+  mkdir -p "$cache/bin"
+  cp -r "$source_dir" "$build"
+  chmod -R u+w "$build"
+  (cd "$build" && go build -o "$binary.partial" ./weed) >&2
+  mv "$binary.partial" "$binary"
+  rm -rf "$build"
 }
 
 ready() {
