@@ -4,6 +4,7 @@ import { createAdaptorServer } from '@hono/node-server';
 import { type DestinationStream, type Logger, pino } from 'pino';
 import { type ApiKeyStore, apiKeyStorePath, openApiKeyStore } from './api-keys.js';
 import { type AppContext, runAdd } from './app-context.js';
+import { scheduleBackups } from './backup-schedule.js';
 import { scheduleHistoryRetention } from './history-retention.js';
 import { createMemoryJobQueue, type JobQueue } from './job-queue.js';
 import { createServerMetrics, type ServerMetrics } from './metrics.js';
@@ -303,9 +304,11 @@ export async function startWorker(
     return result;
   });
   logger.info({ concurrency }, 'worker started');
+  const stopBackups = scheduleBackups(context, process.env);
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
+      stopBackups();
       logger.info('worker stopping: finishing jobs in hand');
       await stopMetrics();
       await jobs.close(config.shutdownTimeoutMs);
