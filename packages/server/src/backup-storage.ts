@@ -67,13 +67,17 @@ function s3Error(error: unknown, action: string): AdapterCallError {
 /**
  * An S3 client from the environment: `ENGRAM_S3_ENDPOINT` (any S3-compatible server),
  * `ENGRAM_S3_REGION` (else `AWS_REGION`, else `us-east-1`), `ENGRAM_S3_FORCE_PATH_STYLE`
- * (default true when an endpoint is set), credentials from the AWS SDK's usual chain.
+ * (default true when an endpoint is set), credentials from `ENGRAM_S3_ACCESS_KEY_ID` and
+ * `ENGRAM_S3_SECRET_ACCESS_KEY`, else the AWS SDK's usual chain (`AWS_ACCESS_KEY_ID`, profiles, roles).
  */
 async function s3Client(env: BackupEnvironment) {
   const s3 = await loadS3();
   const endpoint = env.ENGRAM_S3_ENDPOINT?.trim() || undefined;
   const pathStyle = env.ENGRAM_S3_FORCE_PATH_STYLE?.trim().toLowerCase();
+  const accessKeyId = env.ENGRAM_S3_ACCESS_KEY_ID?.trim();
+  const secretAccessKey = env.ENGRAM_S3_SECRET_ACCESS_KEY?.trim();
   const client = new s3.S3Client({
+    ...(accessKeyId && secretAccessKey ? { credentials: { accessKeyId, secretAccessKey } } : {}),
     region: env.ENGRAM_S3_REGION?.trim() || env.AWS_REGION?.trim() || 'us-east-1',
     ...(endpoint ? { endpoint } : {}),
     forcePathStyle: pathStyle === undefined ? endpoint !== undefined : pathStyle === 'true',
