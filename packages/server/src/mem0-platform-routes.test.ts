@@ -152,7 +152,7 @@ describe('mem0 platform routes', () => {
   });
 
   it('takes expiration_date on add and update, shows it, and leaves expired memories out', async () => {
-    const added = await call('/v1/memories/', {
+    const added = await call('/v3/memories/add/', {
       method: 'POST',
       body: {
         messages: 'keeps a spare key',
@@ -171,7 +171,7 @@ describe('mem0 platform routes', () => {
     });
     expect(expired.status).toBe(200);
     expect((await call(`/v1/memories/${id}/`)).status).toBe(404);
-    const bad = await call('/v1/memories/', {
+    const bad = await call('/v3/memories/add/', {
       method: 'POST',
       body: { messages: 'x', user_id: 'expiring', infer: false, expiration_date: 'soon' },
     });
