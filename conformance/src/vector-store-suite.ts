@@ -8,6 +8,7 @@ import {
   testRegistrar,
   uniqueCollectionName,
 } from './support.js';
+import { expirySection } from './vector-store-expiry.js';
 import { filtersSection } from './vector-store-filters.js';
 import { scopeIsolationSection } from './vector-store-scope.js';
 import {
@@ -75,6 +76,7 @@ export function describeVectorStore(harness: VectorStoreHarness): void {
     describe('query', () => querySection(context));
     describe('scope isolation', () => scopeIsolationSection(context));
     describe('filters', () => filtersSection(context));
+    describe('expiry', () => expirySection(context));
     describe('pagination', () => paginationSection(context));
     describe('delete', () => deleteSection(context));
     describe('batch', () => batchSection(context));

@@ -16,6 +16,8 @@ export interface ExportLine {
   id: string;
   createdAt: string;
   updatedAt: string;
+  /** When the memory expires, when it does. */
+  expiresAt?: string;
 }
 
 /** The JSONL line for one memory. */
@@ -29,13 +31,17 @@ export function exportLine(item: MemoryItem): ExportLine {
     id: item.id,
     createdAt: item.createdAt,
     updatedAt: item.updatedAt,
+    ...(item.expiresAt === undefined ? {} : { expiresAt: item.expiresAt }),
   };
 }
 
-/** Writes every memory of a scope as JSONL to a file or a stream; returns how many. */
+/**
+ * Writes every memory of a scope (of the whole collection when `scope` is `'all'`) as JSONL to a
+ * file or a stream; returns how many.
+ */
 export async function exportJsonl(
   memory: Memory,
-  scope: Scope,
+  scope: Scope | 'all',
   target: { file: string } | { stream: OutputStream },
 ): Promise<number> {
   let fileStream: WriteStream | undefined;
@@ -50,7 +56,7 @@ export async function exportJsonl(
   let count = 0;
   let buffer = '';
   try {
-    for await (const item of memory.export(scope)) {
+    for await (const item of scope === 'all' ? memory.exportAll() : memory.export(scope)) {
       buffer += `${JSON.stringify(exportLine(item))}\n`;
       count += 1;
       if (buffer.length >= 64 * 1024) {

@@ -103,8 +103,8 @@ export function parseImportLine(text: string, defaults: Scope): ImportItem | { e
       error: 'no scope: give "userId" (or agentId/runId) in the line, or --user on the command',
     };
   }
-  const kept: Pick<ImportItem, 'id' | 'createdAt' | 'updatedAt'> = {};
-  for (const key of ['id', 'createdAt', 'updatedAt'] as const) {
+  const kept: Pick<ImportItem, 'id' | 'createdAt' | 'updatedAt' | 'expiresAt'> = {};
+  for (const key of ['id', 'createdAt', 'updatedAt', 'expiresAt'] as const) {
     const value = record[key];
     if (value === undefined || value === null) continue;
     if (typeof value !== 'string') return { error: `"${key}" must be a string` };

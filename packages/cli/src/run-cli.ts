@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import {
+  type BackupProgress,
+  checkExpiresAt,
   createHashEmbedder,
   createMemoryFromEnvironment,
   createPrivateDirectory,
@@ -69,6 +71,12 @@ export interface CliContext {
   ) => Memory | Promise<Memory>;
 }
 
+/** `--expires-at` and `--ttl` as commander hands them over. */
+interface ExpiryFlags {
+  expiresAt?: string;
+  ttl?: string;
+}
+
 interface GlobalFlags {
   dataDir?: string;
   json?: boolean;
@@ -109,6 +117,29 @@ function jsonOption(flag: string) {
 function filterOption(value: string): FilterInput {
   // The engine validates the filter's shape and reports what is wrong with it.
   return parseJsonObject('--filter', value) as FilterInput;
+}
+
+/** `--expires-at <ISO>` or `--ttl <duration>` as the engine's `expiresAt`. */
+function expiryFromFlags(
+  flags: { expiresAt?: string; ttl?: string },
+  now = Date.now(),
+): { expiresAt?: string } {
+  if (flags.expiresAt !== undefined && flags.ttl !== undefined) {
+    usageError('give --expires-at or --ttl, not both.');
+  }
+  if (flags.ttl !== undefined) {
+    return { expiresAt: new Date(now + parseDuration(flags.ttl, '--ttl')).toISOString() };
+  }
+  if (flags.expiresAt !== undefined) {
+    return { expiresAt: new Date(checkExpiresAt(flags.expiresAt, '--expires-at')).toISOString() };
+  }
+  return {};
+}
+
+function addExpiryOptions(command: Command): Command {
+  return command
+    .option('--expires-at <time>', 'forget it after this ISO-8601 time, e.g. 2030-01-31T12:00:00Z')
+    .option('--ttl <duration>', 'forget it after this long, e.g. 30d, 12h, 2s');
 }
 
 function addScopeOptions(command: Command): Command {
@@ -225,24 +256,28 @@ ENGRAM_<ROLE>_API_KEY / _BASE_URL / _OPTIONS, OPENAI_API_KEY. engram doctor chec
 Without a key, memories are stored as given and search runs offline.`,
     );
 
-  addScopeOptions(
-    program
-      .command('add')
-      .description('remember a text (with an LLM configured, extracts and reconciles facts)')
-      .argument('<text>', 'what to remember'),
+  addExpiryOptions(
+    addScopeOptions(
+      program
+        .command('add')
+        .description('remember a text (with an LLM configured, extracts and reconciles facts)')
+        .argument('<text>', 'what to remember'),
+    ),
   )
     .option('--metadata <json>', 'JSON object stored with the memory', jsonOption('--metadata'))
     .option('--no-infer', 'store the text as given, without the LLM')
     .action(
       async (
         text: string,
-        flags: ScopeFlags & { metadata?: MemoryItem['metadata']; infer?: boolean },
+        flags: ScopeFlags & ExpiryFlags & { metadata?: MemoryItem['metadata']; infer?: boolean },
         command: Command,
       ) => {
         const scope = scopeFromFlags(flags, { required: true });
+        const expiry = expiryFromFlags(flags);
         const result = await withMemory(command, (memory) =>
           memory.add(text, {
             ...scope,
+            ...expiry,
             ...(flags.metadata ? { metadata: flags.metadata } : {}),
             ...(flags.infer === false ? { infer: false } : {}),
           }),
@@ -365,27 +400,42 @@ Without a key, memories are stored as given and search runs offline.`,
     print(() => formatMemory(item), item);
   });
 
-  addScopeOptions(
-    program
-      .command('update')
-      .description("change a memory's text and/or merge metadata")
-      .argument('<id>', 'memory id'),
+  addExpiryOptions(
+    addScopeOptions(
+      program
+        .command('update')
+        .description("change a memory's text and/or merge metadata, or its expiry")
+        .argument('<id>', 'memory id'),
+    ),
   )
     .option('--text <text>', 'new text (the memory is re-embedded)')
     .option('--metadata <json>', 'JSON object merged into the metadata', jsonOption('--metadata'))
+    .option('--no-expiry', 'never forget it (clears its expiry)')
     .action(
       async (
         id: string,
-        flags: ScopeFlags & { text?: string; metadata?: MemoryItem['metadata'] },
+        flags: ScopeFlags &
+          ExpiryFlags & { text?: string; metadata?: MemoryItem['metadata']; expiry?: boolean },
         command: Command,
       ) => {
-        if (flags.text === undefined && flags.metadata === undefined) {
-          usageError('update needs --text <text> and/or --metadata <json>.');
+        const expiry = expiryFromFlags(flags);
+        const clearExpiry = flags.expiry === false;
+        if (
+          flags.text === undefined &&
+          flags.metadata === undefined &&
+          expiry.expiresAt === undefined &&
+          !clearExpiry
+        ) {
+          usageError(
+            'update needs --text <text>, --metadata <json>, --expires-at, --ttl and/or --no-expiry.',
+          );
         }
         const scope = scopeFromFlags(flags, { required: false });
         const item = await withMemory(command, (memory) =>
           memory.update(id, {
             ...scope,
+            ...expiry,
+            ...(clearExpiry ? { expiresAt: null } : {}),
             ...(flags.text === undefined ? {} : { text: flags.text }),
             ...(flags.metadata ? { metadata: flags.metadata } : {}),
           }),
@@ -540,11 +590,18 @@ Without a key, memories are stored as given and search runs offline.`,
   addScopeOptions(
     program
       .command('export')
-      .description('write every memory of a scope as JSONL (what import reads)'),
+      .description(
+        'write every memory of a scope (or, with --all, of the project) as JSONL (what import reads)',
+      ),
   )
     .option('--output <file>', 'write to this file instead of stdout')
-    .action(async (flags: ScopeFlags & { output?: string }, command: Command) => {
-      const scope = scopeFromFlags(flags, { required: true });
+    .option('--all', 'every memory of every scope')
+    .action(async (flags: ScopeFlags & { output?: string; all?: boolean }, command: Command) => {
+      const given = scopeFromFlags(flags, { required: false });
+      if (flags.all && Object.keys(given).length > 0) {
+        usageError('--all exports every scope: leave out --user, --agent and --run.');
+      }
+      const scope = flags.all ? 'all' : scopeFromFlags(flags, { required: true });
       const output = flags.output;
       const count = await withMemory(command, (memory) =>
         exportJsonl(memory, scope, output === undefined ? { stream: stdout } : { file: output }),
@@ -555,6 +612,63 @@ Without a key, memories are stored as given and search runs offline.`,
           output,
         });
       }
+    });
+
+  const progressPrinter = (verb: string) => (progress: BackupProgress) => {
+    stderr.write(
+      `${verb}: ${progress.phase === 'verify' ? 'verified' : progress.phase} ${progress.phase === 'verify' ? `${progress.parts} parts` : `${progress.records} records, ${progress.parts} parts`}\n`,
+    );
+  };
+
+  program
+    .command('backup')
+    .description(
+      'write a backup of every memory (with vectors), the history and the graph to a directory or s3://bucket/prefix',
+    )
+    .requiredOption(
+      '--to <location>',
+      'a directory, or s3://bucket/prefix (ENGRAM_S3_ENDPOINT for MinIO, R2, ...)',
+    )
+    .action(async (flags: { to: string }, command: Command) => {
+      const { openBackupTarget } = await import('@engram/server/backup');
+      const target = openBackupTarget(flags.to, env);
+      const started = performance.now();
+      const manifest = await withMemory(command, (memory) =>
+        memory.backup({ target, onProgress: progressPrinter('backup') }),
+      );
+      const seconds = (performance.now() - started) / 1000;
+      print(
+        () =>
+          `Backed up ${countOf(manifest.counts.memories, 'memory', 'memories')}, ${countOf(manifest.counts.historyEvents, 'history event', 'history events')} and ${countOf(manifest.counts.relations, 'relation', 'relations')} to ${target.location} in ${seconds.toFixed(1)} s.\n`,
+        manifest,
+      );
+    });
+
+  program
+    .command('restore')
+    .description('restore a backup written by engram backup (checks its checksums and embedder)')
+    .requiredOption('--from <location>', 'a directory, or s3://bucket/prefix')
+    .option('--into-empty-only', 'refuse unless the store holds no memories yet')
+    .action(async (flags: { from: string; intoEmptyOnly?: boolean }, command: Command) => {
+      const { openBackupTarget } = await import('@engram/server/backup');
+      const source = openBackupTarget(flags.from, env);
+      const summary = await withMemory(command, (memory) =>
+        memory.restore({
+          source,
+          ...(flags.intoEmptyOnly ? { intoEmptyOnly: true } : {}),
+          onProgress: progressPrinter('restore'),
+        }),
+      );
+      print(
+        () =>
+          `Restored ${countOf(summary.memories, 'memory', 'memories')}, ${countOf(summary.historyEvents, 'history event', 'history events')} and ${countOf(summary.graph, 'graph entry', 'graph entries')} from ${source.location}.\n`,
+        {
+          memories: summary.memories,
+          historyEvents: summary.historyEvents,
+          graph: summary.graph,
+          manifest: summary.manifest,
+        },
+      );
     });
 
   program

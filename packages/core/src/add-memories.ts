@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { AdapterCallError } from './errors.js';
+import { isExpired, withUnexpiredFilter } from './expiry.js';
 import { extractFacts } from './extract-facts.js';
 import type { GraphChanges } from './graph-memory.js';
 import { generateJson } from './llm-json.js';
@@ -307,6 +308,8 @@ async function reconcileAndApply(
   const { scope, abortSignal } = request;
   const warnings = [...prepared.warnings];
   const embeddings = new Map(facts.map((fact, index) => [normalizeText(fact), vectors[index]!]));
+  const now = engine.now();
+  const unexpired = withUnexpiredFilter(engine.store, undefined, now);
   const related = await Promise.all(
     vectors.map((vector) =>
       engine.store.query({
@@ -314,13 +317,14 @@ async function reconcileAndApply(
         vector,
         topK: engine.candidatesPerFact,
         scope,
+        ...(unexpired ? { filter: unexpired } : {}),
         ...(abortSignal ? { abortSignal } : {}),
       }),
     ),
   );
   const existing = [
     ...new Map(related.flat().map((match) => [match.record.id, match.record])).values(),
-  ];
+  ].filter((record) => !isExpired(record, now));
   const actions =
     existing.length === 0
       ? addEveryFact(facts)

@@ -68,6 +68,13 @@ export {
   throwIfAborted,
   UnsupportedFunctionalityError,
 } from './errors.js';
+export {
+  checkExpiresAt,
+  expiredFilter,
+  expiresAtField,
+  isExpired,
+  unexpiredFilter,
+} from './expiry.js';
 export type { ExtractFactsOptions } from './extract-facts.js';
 export { extractFacts, parseFacts } from './extract-facts.js';
 export type {
@@ -147,6 +154,8 @@ export type {
   AddResult,
   ByIdOptions,
   DeleteAllOptions,
+  DeleteExpiredOptions,
+  DeleteExpiredProgress,
   DeleteOptions,
   ImportItem,
   ListMemoriesOptions,
@@ -179,6 +188,21 @@ export type {
   ReconcileAction,
 } from './plan-changes.js';
 export { parseReconcileAnswer, planChanges } from './plan-changes.js';
+export type {
+  BackupManifest,
+  BackupOptions,
+  BackupPart,
+  BackupProgress,
+  BackupTarget,
+  RestoreOptions,
+  RestoreSummary,
+} from './project-backup.js';
+export {
+  BackupIntegrityError,
+  backupFormatVersion,
+  createDirectoryBackupTarget,
+  readBackupManifest,
+} from './project-backup.js';
 export type { Message } from './prompts.js';
 export {
   defaultExtractionPrompt,

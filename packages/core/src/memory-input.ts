@@ -1,4 +1,5 @@
 import { InvalidArgumentError, UnsupportedFunctionalityError } from './errors.js';
+import { checkExpiresAt, expiresAtField, withExpiry } from './expiry.js';
 import {
   type FilterExpression,
   type FilterInput,
@@ -96,6 +97,9 @@ export function checkMetadata(metadata: unknown): Record<string, JsonValue> {
     invalid('metadata must serialize to at most 64,000 characters.');
   }
   const copy = JSON.parse(serialized) as Record<string, JsonValue>;
+  if (expiresAtField in copy) {
+    invalid(`metadata key "${expiresAtField}" is reserved: set the expiry with expiresAt.`);
+  }
   checkMetadataStrings(copy, 'metadata');
   return copy;
 }
@@ -229,11 +233,23 @@ export function checkMemoryOptions(options: MemoryOptions, collection: string): 
 export function checkUpdate(options: UpdateOptions): {
   text?: string;
   metadata?: Record<string, JsonValue>;
+  expiresAt?: number | null;
 } {
-  if (options == null || (options.text === undefined && options.metadata === undefined)) {
-    invalid('update needs text and/or metadata.');
+  if (
+    options == null ||
+    (options.text === undefined &&
+      options.metadata === undefined &&
+      options.expiresAt === undefined)
+  ) {
+    invalid('update needs text, metadata and/or expiresAt.');
   }
   return {
+    ...(options.expiresAt === undefined
+      ? {}
+      : {
+          expiresAt:
+            options.expiresAt === null ? null : checkExpiresAt(options.expiresAt, 'expiresAt'),
+        }),
     ...(options.text === undefined ? {} : { text: checkText(options.text, 'text') }),
     ...(options.metadata === undefined ? {} : { metadata: checkMetadata(options.metadata) }),
   };
@@ -269,6 +285,10 @@ function checkImportItem(item: ImportItem, index: number, seenIds: Set<string>):
     if (item[field] !== undefined) {
       checked[field] = checkTime(item[field], `items[${index}].${field}`);
     }
+  }
+  if (item.expiresAt !== undefined) {
+    const expiry = checkExpiresAt(item.expiresAt, `items[${index}].expiresAt`);
+    checked.metadata = withExpiry(checked.metadata ?? {}, expiry);
   }
   return checked;
 }

@@ -82,6 +82,8 @@ export interface MemoryOptions {
    * deleted with `erase` or its scope is reset.
    */
   historyTextRetention?: string | number;
+  /** Whether `deleteExpired` erases the texts of the history events of what it deletes. Default false. */
+  eraseExpired?: boolean;
   /** Who is recorded as making changes in the history. Default `engine`. */
   actor?: string;
   /** Clock, for tests. */
@@ -102,6 +104,8 @@ export interface MemoryItem extends Scope {
   createdAt: string;
   /** ISO-8601 time of the last change. */
   updatedAt: string;
+  /** ISO-8601 time after which the memory is no longer returned (and `deleteExpired` deletes it). */
+  expiresAt?: string;
 }
 
 /** The signals behind a search result's score. */
@@ -217,6 +221,12 @@ export interface AddOptions extends ScopedOptions {
    * nothing and answers the first one's changes, with a warning.
    */
   idempotencyKey?: string;
+  /**
+   * When the memories this call creates (or updates) expire: an ISO-8601 time or a `Date`. An
+   * expired memory is no longer returned by `search`, `list`, `get` or `export`, and
+   * `deleteExpired` deletes it. Default: never.
+   */
+  expiresAt?: string | Date;
 }
 
 /** Result of {@link Memory.add}. */
@@ -305,6 +315,8 @@ export interface UpdateOptions extends Scope {
   text?: string;
   /** Merged into the existing metadata (top-level keys replace). */
   metadata?: Record<string, JsonValue>;
+  /** New expiry time (ISO-8601 or a `Date`); `null` makes the memory never expire. */
+  expiresAt?: string | Date | null;
   /** Cancels the call. */
   abortSignal?: AbortSignal;
 }
@@ -324,4 +336,26 @@ export interface ImportItem extends Scope {
   createdAt?: string;
   /** Keep this time of last change (ISO-8601). */
   updatedAt?: string;
+  /** When the memory expires (ISO-8601). Default: never. */
+  expiresAt?: string;
+}
+
+/** Progress of {@link Memory.deleteExpired}, reported after each batch. */
+export interface DeleteExpiredProgress {
+  /** Expired memories deleted so far. */
+  deleted: number;
+  /** Records looked at so far. */
+  scanned: number;
+}
+
+/** Options of {@link Memory.deleteExpired}. */
+export interface DeleteExpiredOptions {
+  /** Memories read and deleted per batch. Default 500. */
+  batchSize?: number;
+  /** Also erase the texts of the deleted memories' history events. Default: the `eraseExpired` option. */
+  erase?: boolean;
+  /** Called after each batch. */
+  onProgress?: (progress: DeleteExpiredProgress) => void;
+  /** Stops between batches (what is deleted stays deleted; run it again to go on). */
+  signal?: AbortSignal;
 }

@@ -2,6 +2,13 @@ import { addMemories, storeVerbatim } from './add-memories.js';
 import { parseDuration } from './duration.js';
 import { collectionFromEnvironment } from './environment-components.js';
 import { ClosedError, InvalidArgumentError, NotFoundError } from './errors.js';
+import {
+  checkExpiresAt,
+  expiredFilter,
+  isExpired,
+  withExpiry,
+  withUnexpiredFilter,
+} from './expiry.js';
 import type { HistoryDescription, HistoryEvent } from './history-store.js';
 import { checkComponentVersions, type MemoryEngine, openMemoryEngine } from './memory-engine.js';
 import {
@@ -23,6 +30,8 @@ import type {
   AddResult,
   ByIdOptions,
   DeleteAllOptions,
+  DeleteExpiredOptions,
+  DeleteExpiredProgress,
   DeleteOptions,
   ImportItem,
   ListMemoriesOptions,
@@ -35,14 +44,23 @@ import type {
   SearchResult,
   UpdateOptions,
 } from './memory-types.js';
+import { ChangeSet } from './memory-writer.js';
 import {
   type MergeDuplicatesOptions,
   type MergeDuplicatesResult,
   mergeDuplicatePage,
 } from './merge-duplicates.js';
+import {
+  type BackupManifest,
+  type BackupOptions,
+  backupCollection,
+  type RestoreOptions,
+  type RestoreSummary,
+  restoreCollection,
+} from './project-backup.js';
 import type { Message } from './prompts.js';
 import { rewriteQuery } from './rewrite-query.js';
-import { matchesScope, normalizeScope, type Scope, scopeOf } from './scope.js';
+import { matchesScope, normalizeScope, type Scope, scopeKey, scopeOf } from './scope.js';
 import { searchMemories } from './search-memories.js';
 import { textHash } from './text.js';
 import { withUsage } from './usage-meter.js';
@@ -140,7 +158,10 @@ export class Memory {
   async add(messages: string | Message[], options: AddOptions): Promise<AddResult> {
     const scope = normalizeScope(options, { required: true });
     const normalized = normalizeMessages(messages);
-    const metadata = checkMetadata(options.metadata);
+    const metadata = withExpiry(
+      checkMetadata(options.metadata),
+      options.expiresAt === undefined ? undefined : checkExpiresAt(options.expiresAt, 'expiresAt'),
+    );
     const engine = await this.#ready();
     engine.requireMatchingDimensions();
     const infer = options.infer ?? engine.llm !== undefined;
@@ -192,7 +213,9 @@ export class Memory {
       ids: [id],
       ...signalOf(options.abortSignal),
     });
-    return record && matchesScope(record, scope) ? toMemoryItem(record) : null;
+    return record && matchesScope(record, scope) && !isExpired(record, engine.now())
+      ? toMemoryItem(record)
+      : null;
   }
 
   /** One page of a scope's memories, in a stable order; pass `nextCursor` back for the next. */
@@ -200,7 +223,12 @@ export class Memory {
     const scope = normalizeScope(options, { required: true });
     const limit = checkLimit(options.limit, 100);
     const engine = await this.#ready();
-    const filter = checkFilter(engine.store, options.filters);
+    const now = engine.now();
+    const filter = withUnexpiredFilter(
+      engine.store,
+      checkFilter(engine.store, options.filters),
+      now,
+    );
     const page = await engine.store.list({
       collection: this.#collection,
       scope,
@@ -215,7 +243,7 @@ export class Memory {
         ? await engine.graph.list(scope, limit, options.abortSignal)
         : undefined;
     return {
-      results: page.records.map(toMemoryItem),
+      results: page.records.filter((record) => !isExpired(record, now)).map(toMemoryItem),
       ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
       ...(relations ? { relations } : {}),
     };
@@ -227,7 +255,7 @@ export class Memory {
    */
   async update(id: string, options: UpdateOptions): Promise<MemoryItem> {
     checkId(id);
-    const { text, metadata } = checkUpdate(options);
+    const { text, metadata, expiresAt } = checkUpdate(options);
     return this.#changeOne(id, options, async (engine, current) => {
       const [vector] =
         text !== undefined && text !== current.text
@@ -239,7 +267,7 @@ export class Memory {
         vector: vector!,
         text: newText,
         hash: textHash(newText),
-        metadata: { ...current.metadata, ...metadata },
+        metadata: withExpiry({ ...current.metadata, ...metadata }, expiresAt),
         updatedAt: engine.now().toISOString(),
       };
       const changes = engine.writer.changes();
@@ -338,6 +366,85 @@ export class Memory {
   }
 
   /**
+   * Deletes the memories whose `expiresAt` has passed, in batches, each deletion recorded in the
+   * history (actor `expiry`; with `erase`, or the `eraseExpired` option, the texts of their
+   * events are erased too). Safe to stop and run again: it only ever deletes what has expired.
+   */
+  async deleteExpired(options: DeleteExpiredOptions = {}): Promise<DeleteExpiredProgress> {
+    const batchSize = checkLimit(options.batchSize, 500);
+    const erase = options.erase ?? this.#options.eraseExpired === true;
+    const engine = await this.#ready();
+    const { store } = engine;
+    const now = engine.now();
+    const signal = signalOf(options.signal);
+    const inStore = store.capabilities.filterOperators.includes('lte');
+    const progress: DeleteExpiredProgress = { deleted: 0, scanned: 0 };
+    let cursor: string | undefined;
+    while (!options.signal?.aborted) {
+      const page = await store.list({
+        collection: this.#collection,
+        limit: batchSize,
+        ...(inStore ? { filter: expiredFilter(now) } : {}),
+        ...(cursor ? { cursor } : {}),
+        ...signal,
+      });
+      progress.scanned += page.records.length;
+      const expired = page.records.filter((record) => isExpired(record, now));
+      const deleted = await this.#deleteRecords(engine, expired, erase, options.signal);
+      progress.deleted += deleted;
+      options.onProgress?.({ ...progress });
+      if (!page.nextCursor) break;
+      // What the store's filter matched is gone: the first page holds the next batch (a cursor
+      // past deleted records is not stable in every store).
+      cursor = inStore && deleted > 0 ? undefined : page.nextCursor;
+    }
+    return progress;
+  }
+
+  /** Deletes records that have expired, scope by scope under each scope's lock; returns how many. */
+  async #deleteRecords(
+    engine: MemoryEngine,
+    records: StoredRecord[],
+    erase: boolean,
+    abortSignal: AbortSignal | undefined,
+  ): Promise<number> {
+    const byScope = new Map<string, StoredRecord[]>();
+    for (const record of records) {
+      const key = scopeKey(scopeOf(record));
+      byScope.set(key, [...(byScope.get(key) ?? []), record]);
+    }
+    let deleted = 0;
+    for (const group of byScope.values()) {
+      deleted += await engine.writer.inScope(group[0]!, async () => {
+        // Read again under the lock: an update may have moved the expiry since the page was read.
+        const current = await engine.store.get({
+          collection: this.#collection,
+          ids: group.map((record) => record.id),
+          ...signalOf(abortSignal),
+        });
+        const expired = current.filter((record) => isExpired(record, engine.now()));
+        if (expired.length === 0) return 0;
+        if (erase) {
+          await engine.history.eraseTexts({
+            namespace: engine.collection,
+            memoryIds: expired.map((record) => record.id),
+            ...signalOf(abortSignal),
+          });
+        }
+        const changes = new ChangeSet({
+          collection: engine.collection,
+          actor: 'expiry',
+          now: engine.now,
+        });
+        for (const record of expired) changes.delete(record, { erase });
+        await engine.writer.write(changes, abortSignal);
+        return expired.length;
+      });
+    }
+    return deleted;
+  }
+
+  /**
    * Where the history is kept and whether it outlives the process; opens the stores. A history
    * kept in process memory (`durable: false`) is lost on exit and differs per process.
    */
@@ -395,6 +502,46 @@ export class Memory {
       yield* page.results;
       cursor = page.nextCursor;
     } while (cursor);
+  }
+
+  /**
+   * Every memory of the collection (all scopes), page by page, in the store's stable order: a
+   * whole project's export. Expired memories are left out.
+   */
+  async *exportAll(options: SignalOptions = {}): AsyncGenerator<MemoryItem> {
+    const engine = await this.#ready();
+    const now = engine.now();
+    const filter = withUnexpiredFilter(engine.store, undefined, now);
+    let cursor: string | undefined;
+    do {
+      const page = await engine.store.list({
+        collection: this.#collection,
+        limit: 500,
+        ...(filter ? { filter } : {}),
+        ...(cursor ? { cursor } : {}),
+        ...signalOf(options.abortSignal),
+      });
+      for (const record of page.records) if (!isExpired(record, now)) yield toMemoryItem(record);
+      cursor = page.nextCursor;
+    } while (cursor);
+  }
+
+  /**
+   * Writes a backup of the whole collection (memories with their vectors, history, graph) to a
+   * directory or object storage, part by part with a manifest of counts and checksums; memory
+   * use does not grow with the number of memories. Returns the manifest.
+   */
+  async backup(options: BackupOptions): Promise<BackupManifest> {
+    return backupCollection(await this.#ready(), options);
+  }
+
+  /**
+   * Restores a backup written by {@link Memory.backup} into this Memory's collection, after
+   * checking its manifest, every part's checksum and the embedder (`EmbedderMismatchError` when
+   * the backup's vectors come from another one).
+   */
+  async restore(options: RestoreOptions): Promise<RestoreSummary> {
+    return restoreCollection(await this.#ready(), options);
   }
 
   /**

@@ -1,4 +1,5 @@
 import { scoreBM25 } from './bm25.js';
+import { isExpired, withUnexpiredFilter } from './expiry.js';
 import { type FusedScore, fuseScores, type ScoredId } from './fuse-scores.js';
 import type { MemoryEngine } from './memory-engine.js';
 import { checkFilter, maxLimit } from './memory-input.js';
@@ -203,7 +204,8 @@ export async function searchMemories(
 ): Promise<SearchResult> {
   const { query, scope, limit, options } = request;
   const { store, graph } = engine;
-  const filter = checkFilter(store, options.filters);
+  const now = engine.now();
+  const filter = withUnexpiredFilter(store, checkFilter(store, options.filters), now);
   const [queryVector] = await engine.embed([query], 'query', options.abortSignal);
   const base = {
     collection: engine.collection,
@@ -254,7 +256,7 @@ export async function searchMemories(
     keywordScores: keywordMatches.map(scored),
     keywordWeight,
   })
-    .filter((entry) => records.has(entry.id))
+    .filter((entry) => records.has(entry.id) && !isExpired(records.get(entry.id)!, now))
     .filter((entry) => threshold === undefined || (entry.similarity ?? 0) >= threshold)
     .map((entry) => ({ ...entry, record: records.get(entry.id)! }));
   const ranked = await rerank(engine, request, fused);

@@ -243,7 +243,7 @@ export function registerApiRoutes(app: OpenAPIHono<AppEnv>, context: AppContext)
   app.openapi(updateRoute, async (c) => {
     const { project } = c.get('identity');
     const change = c.req.valid('json');
-    const nothingToChange = 'Send "text" and/or "metadata" to change.';
+    const nothingToChange = 'Send "text", "metadata" and/or "expiresAt" to change.';
     const { id } = c.req.valid('param');
     const scope = scopeOf(c.req.valid('query'));
     return c.json(
@@ -335,7 +335,12 @@ export function registerApiRoutes(app: OpenAPIHono<AppEnv>, context: AppContext)
         ...scopeOf(item),
         text: item.text,
         ...(item.metadata ? { metadata: item.metadata as Record<string, never> } : {}),
-        ...definedFields({ id: item.id, createdAt: item.createdAt, updatedAt: item.updatedAt }),
+        ...definedFields({
+          id: item.id,
+          createdAt: item.createdAt,
+          updatedAt: item.updatedAt,
+          expiresAt: item.expiresAt,
+        }),
       })),
     );
     const added = result.results.filter((change) => change.event === 'ADD').length;

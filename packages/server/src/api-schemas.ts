@@ -136,6 +136,10 @@ export const addRequestSchema = z
     async: z.boolean().optional().openapi({
       description: 'Queue the add and answer 202 with a job id at once.',
     }),
+    expiresAt: z.iso.datetime({ offset: true }).optional().openapi({
+      description:
+        'When the memories expire (ISO-8601): afterwards search, list and get leave them out, and the expiry cleanup deletes them.',
+    }),
   })
   .openapi('AddRequest');
 
@@ -150,6 +154,7 @@ export const memoryItemSchema = z
     metadata: z.record(z.string(), z.unknown()),
     createdAt: z.string(),
     updatedAt: z.string(),
+    expiresAt: z.string().optional().openapi({ description: 'When the memory expires.' }),
   })
   .openapi('Memory');
 
@@ -334,6 +339,9 @@ export const updateRequestSchema = z
   .object({
     text: z.string().min(1).max(maxTextCharacters).regex(/\S/).optional(),
     metadata: metadata.optional(),
+    expiresAt: z.iso.datetime({ offset: true }).nullable().optional().openapi({
+      description: 'New expiry time; null makes the memory never expire.',
+    }),
   })
   .openapi('UpdateRequest');
 
@@ -385,6 +393,7 @@ export const importRequestSchema = z
           id: z.string().min(1).max(256).optional(),
           createdAt: z.iso.datetime({ offset: true }).optional(),
           updatedAt: z.iso.datetime({ offset: true }).optional(),
+          expiresAt: z.iso.datetime({ offset: true }).optional(),
         }),
       )
       .max(1000),

@@ -22,6 +22,8 @@ export interface AddJobData {
     runId?: string;
     metadata?: Record<string, JsonValue>;
     infer?: boolean;
+    /** When the memories the add creates expire (ISO-8601). */
+    expiresAt?: string;
   };
 }
 

@@ -190,8 +190,23 @@ export const dedupeJob: MaintenanceJob = pagedMaintenanceJob(
   },
 );
 
+/**
+ * `expiry`: deletes the memories whose `expiresAt` has passed, with history events (actor
+ * `expiry`) and erasure when the server erases; a second run goes on from what is left.
+ */
+export const expiryJob: MaintenanceJob = {
+  name: 'expiry',
+  description: 'delete memories whose expiresAt has passed (history events with actor "expiry")',
+  async run({ memory, progress }) {
+    const outcome = await memory.deleteExpired({
+      onProgress: ({ deleted, scanned }) => progress(scanned, deleted),
+    });
+    return { done: outcome.scanned, changed: outcome.deleted };
+  },
+};
+
 const registry = new Map<string, MaintenanceJob>(
-  [historyRetentionJob, dedupeJob].map((job) => [job.name, job]),
+  [historyRetentionJob, dedupeJob, expiryJob].map((job) => [job.name, job]),
 );
 
 /** Where the checkpoint of a job's interrupted run is kept. */

@@ -151,13 +151,40 @@ describe('mem0 platform routes', () => {
     expect(missing.body).toMatchObject({ error: { code: 'not_found' } });
   });
 
+  it('takes expiration_date on add and update, shows it, and leaves expired memories out', async () => {
+    const added = await call('/v3/memories/add/', {
+      method: 'POST',
+      body: {
+        messages: 'keeps a spare key',
+        user_id: 'expiring',
+        infer: false,
+        expiration_date: '2999-12-31',
+      },
+    });
+    expect(added.status).toBe(200);
+    const id = (added.body as { results: Array<{ id: string }> }).results[0]!.id;
+    const shown = await call(`/v1/memories/${id}/`);
+    expect(shown.body.expiration_date).toBe('3000-01-01T00:00:00.000Z');
+    const expired = await call(`/v1/memories/${id}/`, {
+      method: 'PUT',
+      body: { expiration_date: '2001-01-01T00:00:00Z' },
+    });
+    expect(expired.status).toBe(200);
+    expect((await call(`/v1/memories/${id}/`)).status).toBe(404);
+    const bad = await call('/v3/memories/add/', {
+      method: 'POST',
+      body: { messages: 'x', user_id: 'expiring', infer: false, expiration_date: 'soon' },
+    });
+    expect(bad.status).toBe(400);
+  });
+
   it('refuses what Engram does not implement, naming it', async () => {
     const add = await call('/v3/memories/add/', {
       method: 'POST',
-      body: { messages: 'x', user_id: 'u', expiration_date: '2030-01-01', timestamp: 1 },
+      body: { messages: 'x', user_id: 'u', immutable: true, timestamp: 1 },
     });
     expect(add.status).toBe(400);
-    expect(add.body.detail).toContain('expiration_date, timestamp');
+    expect(add.body.detail).toContain('timestamp, immutable');
     const noScope = await call('/v1/memories/', { method: 'DELETE' });
     expect(noScope.status).toBe(400);
     expect(noScope.body.detail).toContain('user_id');

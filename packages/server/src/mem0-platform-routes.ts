@@ -102,6 +102,21 @@ function appIdOf(item: MemoryItem): string | null {
   return typeof item.metadata.app_id === 'string' ? item.metadata.app_id : null;
 }
 
+/** mem0's `expiration_date` as an ISO time: a date is kept through its last moment (UTC). */
+function expiresAtOf(value: string | null | undefined): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  const dateOnly = /^\d{4}-\d\d-\d\d$/.test(value);
+  const time = Date.parse(dateOnly ? `${value}T00:00:00Z` : value);
+  if (Number.isNaN(time)) {
+    throw new ApiError(
+      400,
+      'invalid_argument',
+      `expiration_date must be a date such as 2030-01-31, got "${value}".`,
+    );
+  }
+  return new Date(dateOnly ? time + 24 * 60 * 60 * 1000 : time).toISOString();
+}
+
 /** A memory in the platform's shape. */
 function toPlatformMemory(item: MemoryItem): z.infer<typeof platformMemorySchema> {
   return {
@@ -116,7 +131,7 @@ function toPlatformMemory(item: MemoryItem): z.infer<typeof platformMemorySchema
     categories: [],
     created_at: item.createdAt,
     updated_at: item.updatedAt,
-    expiration_date: null,
+    expiration_date: item.expiresAt ?? null,
   };
 }
 
@@ -329,7 +344,6 @@ export function registerMem0PlatformRoutes(app: OpenAPIHono<AppEnv>, context: Ap
     const { project } = c.get('identity');
     const input = c.req.valid('json');
     refuseUnsupported(input, [
-      'expiration_date',
       'timestamp',
       'immutable',
       'structured_data_schema',
@@ -356,7 +370,12 @@ export function registerMem0PlatformRoutes(app: OpenAPIHono<AppEnv>, context: Ap
     const metadata = appId === undefined ? input.metadata : { ...input.metadata, app_id: appId };
     const data = addJobData(
       project,
-      { messages: input.messages, metadata, infer: input.infer },
+      {
+        messages: input.messages,
+        metadata,
+        infer: input.infer,
+        expiresAt: expiresAtOf(input.expiration_date),
+      },
       selection.scope,
     );
     if (Object.keys(selection.scope).length === 0) {
@@ -477,13 +496,19 @@ export function registerMem0PlatformRoutes(app: OpenAPIHono<AppEnv>, context: Ap
     const { project } = c.get('identity');
     const { memory_id: id } = c.req.valid('param');
     const input = c.req.valid('json');
-    refuseUnsupported(input, ['expiration_date', 'timestamp']);
+    refuseUnsupported(input, ['timestamp']);
     const updated = await updateProjectMemory(
       context,
       project,
       id,
-      { text: input.text, metadata: input.metadata },
-      'Send "text" and/or "metadata" to change.',
+      {
+        text: input.text,
+        metadata: input.metadata,
+        ...(input.expiration_date === undefined
+          ? {}
+          : { expiresAt: expiresAtOf(input.expiration_date) ?? null }),
+      },
+      'Send "text", "metadata" and/or "expiration_date" to change.',
     );
     return c.json(toPlatformMemory(updated), 200);
   });

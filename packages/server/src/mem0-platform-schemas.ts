@@ -18,6 +18,16 @@ const unsupported = z.unknown().optional().openapi({
   description: 'Not supported by Engram: leave it out (a value other than null is refused).',
 });
 
+const expirationDate = z
+  .string()
+  .regex(/^\d{4}-\d\d-\d\d([T ][0-9:.]+(Z|[+-]\d\d:?\d\d)?)?$/)
+  .nullable()
+  .optional()
+  .openapi({
+    description:
+      'When the memory expires: a date (`2030-01-31`: kept through that day, UTC) or an ISO-8601 time. null: never.',
+  });
+
 export const platformAddRequestSchema = z
   .object({
     messages: mem0AddRequestSchema.shape.messages,
@@ -36,7 +46,7 @@ export const platformAddRequestSchema = z
     }),
     output_format: z.string().max(16).nullable().optional(),
     version: z.string().max(16).nullable().optional(),
-    expiration_date: unsupported,
+    expiration_date: expirationDate,
     timestamp: unsupported,
     immutable: unsupported,
     structured_data_schema: unsupported,
@@ -78,7 +88,10 @@ export const platformMemorySchema = z
     categories: z.array(z.string()),
     created_at: z.string(),
     updated_at: z.string(),
-    expiration_date: z.null(),
+    expiration_date: z
+      .string()
+      .nullable()
+      .openapi({ description: 'When the memory expires (ISO-8601), or null.' }),
   })
   .openapi('Mem0PlatformMemory');
 
@@ -146,7 +159,7 @@ export const platformUpdateRequestSchema = z
   .object({
     text: z.string().min(1).max(maxTextCharacters).regex(/\S/).optional(),
     metadata: metadataSchema.optional(),
-    expiration_date: unsupported,
+    expiration_date: expirationDate,
     timestamp: unsupported,
   })
   .openapi('Mem0PlatformUpdateRequest');

@@ -85,6 +85,7 @@ export function addJobData(
     messages: AddJobData['messages'];
     metadata?: Record<string, unknown> | undefined;
     infer?: boolean | undefined;
+    expiresAt?: string | undefined;
   },
   scope: Scope,
 ): AddJobData {
@@ -95,6 +96,7 @@ export function addJobData(
       ...scope,
       ...(input.metadata ? { metadata: input.metadata as Record<string, never> } : {}),
       ...(input.infer === undefined ? {} : { infer: input.infer }),
+      ...(input.expiresAt === undefined ? {} : { expiresAt: input.expiresAt }),
     },
   };
 }
@@ -164,11 +166,19 @@ export async function updateProjectMemory(
   context: AppContext,
   project: string,
   id: string,
-  change: { text?: string | undefined; metadata?: Record<string, unknown> | undefined },
+  change: {
+    text?: string | undefined;
+    metadata?: Record<string, unknown> | undefined;
+    expiresAt?: string | null | undefined;
+  },
   nothingToChange: string,
   scope: Scope = {},
 ): Promise<MemoryItem> {
-  if (change.text === undefined && change.metadata === undefined) {
+  if (
+    change.text === undefined &&
+    change.metadata === undefined &&
+    change.expiresAt === undefined
+  ) {
     throw new ApiError(400, 'invalid_argument', nothingToChange);
   }
   await requireMemory(context, project, id, scope);
@@ -176,6 +186,7 @@ export async function updateProjectMemory(
   return memory.update(id, {
     ...scope,
     ...(change.text === undefined ? {} : { text: change.text }),
+    ...(change.expiresAt === undefined ? {} : { expiresAt: change.expiresAt }),
     ...(change.metadata === undefined
       ? {}
       : { metadata: change.metadata as Record<string, never> }),

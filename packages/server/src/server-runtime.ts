@@ -7,6 +7,7 @@ import { createAdaptorServer } from '@hono/node-server';
 import { type DestinationStream, type Logger, pino } from 'pino';
 import { type ApiKeyStore, apiKeyStorePath, openApiKeyStore } from './api-keys.js';
 import { type AppContext, runAdd } from './app-context.js';
+import { scheduleBackups } from './backup-schedule.js';
 import { scheduleHistoryRetention } from './history-retention.js';
 import { createMemoryJobQueue, type JobQueue } from './job-queue.js';
 import { createRedisJobStatusStore, createSqliteJobStatusStore } from './job-status-store.js';
@@ -374,9 +375,11 @@ export async function startWorker(
     ? scheduleMaintenance({ config, keys, projects, logger }, schedule, metrics.registry)
     : () => {};
   logger.info({ concurrency, maintenance: Object.fromEntries(schedule) }, 'worker started');
+  const stopBackups = scheduleBackups(context, process.env);
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
+      stopBackups();
       logger.info('worker stopping: finishing jobs in hand');
       stopMaintenance();
       await stopMetrics();
