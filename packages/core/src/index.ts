@@ -30,6 +30,7 @@ export {
   assertRecordedEmbedder,
   embedderIdentity,
   embedderRecordFile,
+  fileReembedState,
   readEmbedderRecords,
   recordEmbedder,
   recordingEmbedder,
@@ -183,6 +184,16 @@ export {
 } from './prompts.js';
 export type { Environment, ImportModule } from './providers.js';
 export { loadAdapterPackage } from './providers.js';
+export type {
+  ReembedCheckpoint,
+  ReembedMode,
+  ReembedOptions,
+  ReembedPhase,
+  ReembedProgress,
+  ReembedResult,
+  ReembedState,
+} from './reembed-memories.js';
+export { createInMemoryReembedState, stagingCollection } from './reembed-memories.js';
 export type { Reranker, RerankOptions, RerankResult } from './reranker.js';
 export type { RewriteQueryOption } from './rewrite-query.js';
 export type { Scope, ScopeField } from './scope.js';

@@ -9,6 +9,7 @@ import { createInMemoryHistoryStore } from './in-memory-history-store.js';
 import type { LLM } from './llm.js';
 import type { MemoryOptions } from './memory-types.js';
 import { MemoryWriter } from './memory-writer.js';
+import type { ReembedState } from './reembed-memories.js';
 import type { Reranker } from './reranker.js';
 import type { ScopeLock } from './scope-lock.js';
 import { defaultSearchThreshold } from './search-threshold.js';
@@ -20,6 +21,10 @@ export type EmbeddingPurpose = 'document' | 'query';
 
 /** The components of an open `Memory` and its settings, with defaults applied. */
 export interface MemoryEngine {
+  /** The options the engine was opened with, components from the environment filled in. */
+  readonly options: MemoryOptions;
+  /** Where `reembed` keeps its progress, when the options name a place. */
+  readonly reembedState: ReembedState | undefined;
   readonly collection: string;
   readonly store: VectorStore;
   readonly history: HistoryStore;
@@ -190,6 +195,8 @@ export async function openMemoryEngine(
     });
   }
   return {
+    options,
+    reembedState: options.reembedState,
     collection,
     store,
     history,
