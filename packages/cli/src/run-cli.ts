@@ -19,6 +19,7 @@ import {
   NotFoundError,
   parseDuration,
   type RelationItem,
+  resolveEmbedderFromEnvironment,
   type Scope,
   UnsupportedFunctionalityError,
 } from '@engram/core';
@@ -47,6 +48,7 @@ import {
   scopeFromFlags,
   usageError,
 } from './parse-options.js';
+import { ProgressBar } from './progress-bar.js';
 
 /** What the CLI reads from and writes to; every field defaults to the real process. */
 export interface CliContext {
@@ -554,6 +556,65 @@ Without a key, memories are stored as given and search runs offline.`,
           output,
         });
       }
+    });
+
+  program
+    .command('reembed')
+    .description(
+      "compute every memory's vector again with another embedder, then use it (resumable: run it again after a crash)",
+    )
+    .requiredOption(
+      '--embedder <name>',
+      'the new embedder: local, local:<model>, hash, <provider>:<model> (as ENGRAM_EMBEDDER)',
+    )
+    .option('--batch-size <n>', 'memories per batch (default 256)', (value) =>
+      parseInteger('--batch-size', value, 1, 10_000),
+    )
+    .action(async (flags: { embedder: string; batchSize?: number }, command: Command) => {
+      const { dataDir } = command.optsWithGlobals<GlobalFlags>();
+      const directory = resolve(dataDir ?? defaultDataDirectory(env));
+      const name = flags.embedder.trim();
+      const configured = env.ENGRAM_EMBEDDER?.trim();
+      const embedder = await resolveEmbedderFromEnvironment(
+        { ...env, ENGRAM_EMBEDDER: name },
+        { importModule: (specifier) => import(specifier) },
+      );
+      const memory = await openMemory(directory, { embedder });
+      const progress = new ProgressBar(stderr);
+      let said = false;
+      const result = await (async () => {
+        try {
+          return await memory.reembed({
+            embedder,
+            embedderName: name,
+            ...(flags.batchSize === undefined ? {} : { batchSize: flags.batchSize }),
+            onProgress: (step) => {
+              if (step.resumed && !said && !json) {
+                said = true;
+                progress.clear();
+                stderr.write(
+                  `Resuming the interrupted re-embedding (${step.phase}: ${step.processed} of ${step.total} done).\n`,
+                );
+              }
+              const label = { embed: 'embedded', prune: 'checked', copy: 'copied back' }[
+                step.phase
+              ];
+              progress.draw(
+                step.total > 0 ? step.processed / step.total : undefined,
+                `${step.processed.toLocaleString('en-US')} of ${step.total.toLocaleString('en-US')} ${label}`,
+              );
+            },
+          });
+        } finally {
+          progress.clear();
+          await memory.close();
+        }
+      })();
+      print(
+        () =>
+          `Re-embedded ${countOf(result.reembedded, 'memory', 'memories')} with ${result.embedder} (${result.dimensions} dimensions, ${result.mode}); it is the collection's embedder now.\n${configured && configured !== name ? `ENGRAM_EMBEDDER names ${configured}: set it to ${name}.\n` : ''}`,
+        result,
+      );
     });
 
   program

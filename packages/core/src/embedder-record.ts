@@ -107,6 +107,7 @@ export function assertRecordedEmbedder(
   dataDir: string,
   collection: string,
   embedder: Embedder,
+  name?: string,
 ): void {
   const record = readEmbedderRecords(dataDir)[collection];
   if (!record || sameEmbedder(record, embedder)) return;
@@ -116,7 +117,7 @@ export function assertRecordedEmbedder(
   throw new EmbedderMismatchError({
     recorded,
     configured,
-    message: `Collection "${collection}" in ${dataDir} was embedded with ${recorded} (${record.dimensions} dimensions), but ${configured} (${embedder.dimensions} dimensions) is configured now; their vectors cannot be compared. Use ${again} again, or re-embed the memories with the new embedder into another collection (ENGRAM_COLLECTION) or data directory (ENGRAM_HOME) and switch to it.`,
+    message: `Collection "${collection}" in ${dataDir} was embedded with ${recorded} (${record.dimensions} dimensions), but ${configured} (${embedder.dimensions} dimensions) is configured now; their vectors cannot be compared. Use ${again} again, or move the collection to the new embedder with \`engram reembed --embedder ${name ?? configurationName(embedder) ?? '<its ENGRAM_EMBEDDER name>'}\` (Memory.reembed), which re-computes every vector and records it.`,
   });
 }
 
@@ -130,7 +131,7 @@ export function recordEmbedder(
   embedder: Embedder,
   name?: string,
 ): void {
-  assertRecordedEmbedder(dataDir, collection, embedder);
+  assertRecordedEmbedder(dataDir, collection, embedder, name);
   const file = readRecordFile(dataDir);
   if (file.collections[collection]) return;
   file.collections[collection] = newRecord(embedder, name);
@@ -197,7 +198,7 @@ export function recordingEmbedder(
     ...embedderProperties(embedder),
     async embed(options: EmbedOptions) {
       if (!checked) {
-        assertRecordedEmbedder(dataDir, collection, embedder);
+        assertRecordedEmbedder(dataDir, collection, embedder, name);
         checked = true;
       }
       if (options.purpose === 'document') {
