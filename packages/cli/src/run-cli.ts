@@ -277,6 +277,10 @@ Without a key, memories are stored as given and search runs offline.`,
       parseThreshold,
     )
     .option('--explain', "show each signal's raw value, normalized value, weight and contribution")
+    .option(
+      '--rewrite-query',
+      'first turn the question into a standalone search query with one small LLM call (needs ENGRAM_LLM or OPENAI_API_KEY)',
+    )
     .action(
       async (
         query: string,
@@ -285,10 +289,16 @@ Without a key, memories are stored as given and search runs offline.`,
           filter?: FilterInput;
           threshold?: number;
           explain?: boolean;
+          rewriteQuery?: boolean;
         },
         command: Command,
       ) => {
         const scope = scopeFromFlags(flags, { required: true });
+        if (flags.rewriteQuery && !hasConfiguredLLM(env)) {
+          usageError(
+            '--rewrite-query needs an LLM: set OPENAI_API_KEY or ENGRAM_LLM (e.g. openai:gpt-4o-mini).',
+          );
+        }
         const result = await withMemory(command, (memory) =>
           memory.search(query, {
             ...scope,
@@ -296,10 +306,14 @@ Without a key, memories are stored as given and search runs offline.`,
             ...(flags.filter ? { filters: flags.filter } : {}),
             ...(flags.threshold === undefined ? {} : { threshold: flags.threshold }),
             ...(flags.explain ? { explain: true } : {}),
+            ...(flags.rewriteQuery ? { rewriteQuery: true } : {}),
           }),
         );
         print(
           () =>
+            (result.rewrittenQuery === undefined
+              ? ''
+              : `Searched for: ${escapeForTerminal(result.rewrittenQuery)}\n`) +
             formatSearchResults(result.results, width(), { explain: flags.explain === true }) +
             formatRelations(result.relations),
           result,
