@@ -369,7 +369,9 @@ describe('the engram command (built, real SQLite store)', () => {
     const moved = join(root, 'reembed');
     const withHash = (args: string[]) =>
       spawnEngram(['--data-dir', moved, ...args], { env: { ENGRAM_EMBEDDER: 'hash' } });
-    const plain = (args: string[]) => engram(moved, args);
+    // No ENGRAM_EMBEDDER: the embedder the data directory recorded is used.
+    const plain = (args: string[]) =>
+      spawnEngram(['--data-dir', moved, ...args], { env: { ENGRAM_EMBEDDER: '' } });
     for (const text of [
       'I love hiking in the Swiss Alps every summer',
       'My favourite food is spicy ramen',
@@ -436,17 +438,19 @@ describe('the engram command (built, real SQLite store)', () => {
     });
     expect(refused.stderr).toContain('is being re-embedded');
 
-    const resumed = await spawnEngram(['--data-dir', killed, 'reembed', '--embedder', newEmbedder]);
+    const recorded = (args: string[]) =>
+      spawnEngram(['--data-dir', killed, ...args], { env: { ENGRAM_EMBEDDER: '' } });
+    const resumed = await recorded(['reembed', '--embedder', newEmbedder]);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stderr).toContain('Resuming the interrupted re-embedding');
     expect(resumed.stdout).toContain('Re-embedded 400 memories');
     expect(await progressOf()).toBeUndefined();
     const listed = json<{ results: Item[] }>(
-      await engram(killed, ['list', '--user', 'kim', '--all', '--json']),
+      await recorded(['list', '--user', 'kim', '--all', '--json']),
     );
     expect(listed.results).toHaveLength(400);
     const found = json<{ results: Item[] }>(
-      await engram(killed, ['search', 'note 123 garden', '--user', 'kim', '--json']),
+      await recorded(['search', 'note 123 garden', '--user', 'kim', '--json']),
     );
     expect(found.results.map((item) => item.memory)).toContain('note 123 about the garden');
   });

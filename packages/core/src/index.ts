@@ -194,7 +194,7 @@ export type {
   ReembedState,
 } from './reembed-memories.js';
 export { createInMemoryReembedState, stagingCollection } from './reembed-memories.js';
-export type { Reranker, RerankOptions, RerankResult } from './reranker.js';
+export type { Reranker, RerankOptions, RerankResult, RerankUsage } from './reranker.js';
 export type { RewriteQueryOption } from './rewrite-query.js';
 export type { Scope, ScopeField } from './scope.js';
 export {

@@ -13,7 +13,7 @@ import type { ReembedState } from './reembed-memories.js';
 import type { Reranker } from './reranker.js';
 import type { ScopeLock } from './scope-lock.js';
 import { defaultSearchThreshold } from './search-threshold.js';
-import { meterEmbedder, meterLLM } from './usage-meter.js';
+import { meterEmbedder, meterLLM, meterReranker } from './usage-meter.js';
 import type { VectorStore } from './vector-store.js';
 
 /** Some models embed queries and documents differently. */
@@ -203,7 +203,7 @@ export async function openMemoryEngine(
     historyDurable,
     embedder,
     llm,
-    reranker: options.reranker,
+    reranker: options.reranker ? meterReranker(options.reranker) : undefined,
     graphStore,
     graph,
     writer: new MemoryWriter({
