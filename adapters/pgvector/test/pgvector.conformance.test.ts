@@ -4,6 +4,7 @@ import {
   AdapterCallError,
   type FilterExpression,
   type HistoryEvent,
+  keywordText,
   matchesFilter,
   type VectorRecord,
 } from '@engram/core';
@@ -71,8 +72,6 @@ describeVectorStore({
   name: 'pgvector',
   create: () => createPgvectorStore({ connectionString }),
   ...server,
-  keywordTextGap:
-    "the generated tsvector is to_tsvector(config, text): Postgres' parser keeps a run of Chinese or Japanese as one word; index keywordText instead",
   additionalTests: ({ test, store, createCollection, dimensions }) => {
     test('filters hold exact JSONB semantics on edge cases', async () => {
       const collection = await createCollection('filter_edges');
@@ -155,6 +154,53 @@ describeVectorStore({
       expect(matches.map((match) => match.record.id)).toEqual([peanuts.id]);
       expect(matches[0]!.score).toBeGreaterThan(0);
       expect(await store().query({ collection, text: 'the a of ?!', topK: 5 })).toEqual([]);
+    });
+
+    test('a table made before keyword_text existed is migrated and finds CJK and Korean words', async () => {
+      const collection = await createCollection('keyword_migration');
+      const vector = unit(Array.from({ length: dimensions }, () => 1));
+      const old = record(vector, { userId: 'reader', text: 'Loves hiking in the Alps' });
+      await store().upsert({ collection, records: [old] });
+      // The table as the adapter made it before: `search` over `text`, no `keyword_text`.
+      const admin = new pg.Client({ connectionString });
+      await admin.connect();
+      try {
+        const { rows } = await admin.query<{ table_name: string }>(
+          'SELECT table_name FROM engram_collections WHERE name = $1',
+          [collection],
+        );
+        const table = `"public"."${rows[0]!.table_name}"`;
+        await admin.query(`ALTER TABLE ${table} DROP COLUMN search`);
+        await admin.query(`ALTER TABLE ${table} DROP COLUMN keyword_text`);
+        await admin.query(
+          `ALTER TABLE ${table} ADD COLUMN search tsvector GENERATED ALWAYS AS (to_tsvector('english'::regconfig, text)) STORED`,
+        );
+      } finally {
+        await admin.end();
+      }
+      const reopened = createPgvectorStore({ connectionString });
+      try {
+        const texts = ['我最喜欢吃四川火锅', '저는 서울에서 일해요'];
+        const records = texts.map((text) =>
+          record(vector, { userId: 'reader', text, keywordText: keywordText(text) }),
+        );
+        await reopened.upsert({ collection, records });
+        for (const [word, expected] of [
+          ['火锅', texts[0]],
+          ['서울', texts[1]],
+          ['hiking', old.text],
+        ] as const) {
+          const matches = await reopened.query({
+            collection,
+            text: keywordText(word),
+            topK: 3,
+            scope: { userId: 'reader' },
+          });
+          expect(matches[0]?.record.text, word).toBe(expected);
+        }
+      } finally {
+        await reopened.close();
+      }
     });
 
     test('a commit the database rejects half-way applies nothing', async () => {

@@ -85,7 +85,8 @@ function incomplete(options: MemoryOptions): boolean {
   );
 }
 
-async function embedInBatches(
+/** Embeds texts in batches the embedder accepts, checking it returns one vector per text. */
+export async function embedInBatches(
   embedder: Embedder,
   values: string[],
   options: { purpose: EmbeddingPurpose; abortSignal?: AbortSignal | undefined },

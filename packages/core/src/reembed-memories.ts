@@ -1,13 +1,12 @@
 import type { Embedder } from './embedder.js';
 import { embedderIdentity } from './embedder-record.js';
 import {
-  AdapterCallError,
   DimensionMismatchError,
   InvalidArgumentError,
   NotFoundError,
   throwIfAborted,
 } from './errors.js';
-import type { MemoryEngine } from './memory-engine.js';
+import { embedInBatches, type MemoryEngine } from './memory-engine.js';
 import { withKeywordText } from './memory-writer.js';
 import { scopeOf } from './scope.js';
 import type { StoredRecord, VectorRecord, VectorStore } from './vector-store.js';
@@ -131,25 +130,11 @@ interface Run {
 
 const signalOf = (abortSignal: AbortSignal | undefined) => (abortSignal ? { abortSignal } : {});
 
-async function embedDocuments(run: Run, texts: string[]): Promise<number[][]> {
-  const { embedder } = run;
-  const vectors: number[][] = [];
-  for (let start = 0; start < texts.length; start += embedder.maxEmbeddingsPerCall) {
-    const values = texts.slice(start, start + embedder.maxEmbeddingsPerCall);
-    const result = await embedder.embed({
-      values,
-      purpose: 'document',
-      ...signalOf(run.options.abortSignal),
-    });
-    if (result.embeddings.length !== values.length) {
-      throw new AdapterCallError({
-        source: embedder.provider,
-        message: `The embedder returned ${result.embeddings.length} vectors for ${values.length} texts.`,
-      });
-    }
-    vectors.push(...result.embeddings);
-  }
-  return vectors;
+function embedDocuments(run: Run, texts: string[]): Promise<number[][]> {
+  return embedInBatches(run.embedder, texts, {
+    purpose: 'document',
+    abortSignal: run.options.abortSignal,
+  });
 }
 
 async function collectionFits(store: VectorStore, collection: string, dimensions: number) {

@@ -121,7 +121,7 @@ describe('tokenize and keywordText in every language', () => {
       ['동생의', '동생'],
       ['친구와', '친구'],
       ['부산까지', '부산'],
-    ]) {
+    ] as const) {
       expect(tokenize(word)).toEqual([word, noun]);
     }
     // A particle alone, and words of other scripts, are left as they are.
