@@ -38,8 +38,21 @@ export function encodeName(name: string): string {
 }
 
 /**
+ * The TEXT field holding core's `keywordText` of a record whose keyword form differs from its
+ * text (Chinese and Japanese words spaced out, emoji spelled, Korean nouns beside their
+ * particles): RediSearch's tokenizer splits on spaces and punctuation only. Keyword queries
+ * search it and `text` together.
+ */
+export const keywordTextField = 'keyword_text';
+
+/** `FT.ALTER` adding {@link keywordTextField} to an index created before it existed. */
+export function addKeywordTextCommand(index: string) {
+  return ['FT.ALTER', index, 'SCHEMA', 'ADD', keywordTextField, 'TEXT'];
+}
+
+/**
  * `FT.CREATE` of a collection's index over HASH keys under `keyPrefix`: an HNSW cosine vector
- * field, a TEXT field for BM25 (no stop words) and TAG fields for scope, hash and metadata.
+ * field, TEXT fields for BM25 (no stop words) and TAG fields for scope, hash and metadata.
  */
 export function createIndexCommand(index: string, keyPrefix: string, dimensions: number) {
   const tags = [
@@ -65,6 +78,8 @@ export function createIndexCommand(index: string, keyPrefix: string, dimensions:
     'SORTABLE',
     'UNF',
     'text',
+    'TEXT',
+    keywordTextField,
     'TEXT',
     'vector',
     'VECTOR',
@@ -158,6 +173,9 @@ export function hashFields(record: VectorRecord): (string | Buffer)[] {
     'updatedAt',
     record.updatedAt,
   ];
+  if (record.keywordText !== undefined && record.keywordText !== record.text) {
+    fields.push(keywordTextField, record.keywordText);
+  }
   for (const field of exactFields) {
     const value = record[field];
     if (value !== undefined) fields.push(field, value, `tag_${field}`, hex(value));

@@ -22,11 +22,13 @@ import {
   type VectorStore,
 } from '@engram/core';
 import {
+  addKeywordTextCommand,
   binaryReplies,
   createIndexCommand,
   encodeName,
   expressionString,
   hashFields,
+  keywordTextField,
   pairs,
   returnedFields,
   scopeQuery,
@@ -108,6 +110,18 @@ export function createRedisVectorStore(options: RedisVectorStoreOptions = {}): V
     return { index: `${prefix}:idx:${encoded}`, keyPrefix: `${prefix}:${encoded}:` };
   }
 
+  /**
+   * Adds the keyword text field to an index made before it existed. Records written before keep
+   * only `text` until written again; another process adding it first is fine.
+   */
+  async function addKeywordText(client: RedisCommandClient, index: string) {
+    try {
+      await client.sendCommand(addKeywordTextCommand(index));
+    } catch (error) {
+      if (!/duplicate/i.test(String((error as Error).message))) throw error;
+    }
+  }
+
   async function loadInfo(
     client: RedisCommandClient,
     collection: string,
@@ -122,6 +136,7 @@ export function createRedisVectorStore(options: RedisVectorStoreOptions = {}): V
     }
     const attributes = pairs(reply).get('attributes');
     let dimensions: number | undefined;
+    let keywordIndexed = false;
     for (const attribute of Array.isArray(attributes) ? attributes : []) {
       const fields = new Map(
         [...pairs(attribute)].map(([key, value]) => [key.toLowerCase(), value]),
@@ -129,6 +144,7 @@ export function createRedisVectorStore(options: RedisVectorStoreOptions = {}): V
       if (text(fields.get('identifier')) === 'vector') {
         dimensions = Number(text(fields.get('dim')));
       }
+      if (text(fields.get('identifier')) === keywordTextField) keywordIndexed = true;
     }
     if (!dimensions) {
       throw new InvalidArgumentError({
@@ -136,6 +152,7 @@ export function createRedisVectorStore(options: RedisVectorStoreOptions = {}): V
         message: `Index "${index}" was not created by Engram (it has no vector field).`,
       });
     }
+    if (!keywordIndexed) await addKeywordText(client, index);
     const info = { index, keyPrefix, dimensions };
     infos.set(collection, info);
     return info;
@@ -309,7 +326,10 @@ export function createRedisVectorStore(options: RedisVectorStoreOptions = {}): V
             ...new Set((options.text ?? '').toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []),
           ];
           if (words.length === 0) return [];
-          const textQuery = andQueries([`@text:(${words.join(' | ')})`, filter]);
+          const textQuery = andQueries([
+            `@text|${keywordTextField}:(${words.join(' | ')})`,
+            filter,
+          ]);
           const reply = await search(
             client,
             [
