@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { axisVector, describeVectorStore, providedServer } from '@engram/conformance';
-import { keywordText } from '@engram/core';
+import {
+  axisVector,
+  describeVectorStore,
+  expectKeywordLanguages,
+  providedServer,
+} from '@engram/conformance';
 import { expect } from 'vitest';
 import { createWeaviateVectorStore } from '../src/index.js';
 import { connectWeaviate } from '../src/weaviate-connection.js';
@@ -36,33 +40,7 @@ describeVectorStore({
           (property) => property.name !== keywordTextProperty.name,
         );
         await client.collections.create(definition as never);
-        const texts = ['我最喜欢吃四川火锅', '저는 서울에서 일해요', 'Loves hiking in the Alps'];
-        await own.upsert({
-          collection,
-          records: texts.map((text, position) => ({
-            id: randomUUID(),
-            vector: axisVector(dimensions, position),
-            text,
-            keywordText: keywordText(text),
-            userId: 'reader',
-            metadata: {},
-            createdAt: '2024-01-01T00:00:00.000Z',
-            updatedAt: '2024-01-01T00:00:00.000Z',
-          })),
-        });
-        for (const [word, expected] of [
-          ['火锅', texts[0]],
-          ['서울', texts[1]],
-          ['hiking', texts[2]],
-        ] as const) {
-          const matches = await own.query({
-            collection,
-            text: keywordText(word),
-            topK: 3,
-            scope: { userId: 'reader' },
-          });
-          expect(matches[0]?.record.text, word).toBe(expected);
-        }
+        await expectKeywordLanguages(own, collection, dimensions);
       } finally {
         await own.dropCollection({ collection }).catch(() => undefined);
         await own.close();
