@@ -151,9 +151,12 @@ if [[ "${1:-}" == --build ]]; then
     # Unreachable database: /readyz is 503 with the adapter's own error, so the adapter loaded.
     curl -s "http://127.0.0.1:$port/readyz" > "$work/readyz.json" || true
     step "built tree: @engram/pgvector is found (readyz reports the database, not a missing package)" \
-      grep -q 'engram/pgvector' "$work/readyz.json"
+      bash -c 'grep -q "engram/pgvector" "$1" || { cat "$1"; exit 1; }' _ "$work/readyz.json"
     kill "$server" 2> /dev/null || true
     wait "$server" 2> /dev/null || true
+    # A provider package of the image answers (here: a refused connection), not "not installed".
+    step "built tree: the Anthropic, Bedrock and Together AI packages load" \
+      node deploy/check-providers.mjs "$work/app"
     step "built tree: engram keys create" \
       node "$work/app/dist/bin.js" keys create --project smoke --data-dir "$work/data" --json
   else

@@ -11,6 +11,7 @@ export type {
   VectorStoreTestContext,
 } from './harness.js';
 export { describeHistoryStore } from './history-store-suite.js';
+export { expectKeywordLanguages } from './keyword-languages.js';
 export type { ProvidedServer } from './provided-server.js';
 export { providedServer } from './provided-server.js';
 export type {

@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # Builds the runtime tree of the Engram image: the `engram` command (@engram/cli with
-# @engram/server, @engram/sqlite and @engram/ai-sdk) and the store adapters named in
-# ENGRAM_ADAPTERS, with production dependencies only, into OUT_DIR.
+# @engram/server, @engram/sqlite and @engram/ai-sdk), the store adapters named in
+# ENGRAM_ADAPTERS and the model provider packages named in ENGRAM_PROVIDERS, with production
+# dependencies only, into OUT_DIR.
 #
 #   ENGRAM_ADAPTERS="pgvector neo4j" deploy/docker/build-app.sh /out
+#
+# ENGRAM_PROVIDERS defaults to every optional provider package of @engram/ai-sdk (Anthropic,
+# Google, Azure, Bedrock, Groq, Together AI, Mistral, DeepSeek, xAI, Cohere, Voyage,
+# OpenAI-compatible), at the versions its tests run against; "" installs none (OpenAI only).
 #
 # Run from the repository root with the pinned pnpm on PATH. The Dockerfile runs it in its build
 # stage; it runs the same way on a machine without Docker (deploy/check.sh --build).
@@ -49,6 +54,29 @@ for adapter in $adapters; do
   rm -rf "$out/node_modules/@engram/$adapter"
   mv "$scratch/$adapter" "$out/node_modules/@engram/$adapter"
 done
+
+# Provider packages are optional peers of @engram/ai-sdk, which imports them by name when a model
+# of theirs is configured: each is installed with its own dependencies nested inside it and
+# placed at OUT_DIR/node_modules/<package>, where that import finds it.
+providers=${ENGRAM_PROVIDERS-$(node -e '
+  const manifest = require("./adapters/ai-sdk/package.json");
+  const optional = Object.keys(manifest.peerDependenciesMeta ?? {});
+  console.log(optional.map((name) => `${name}@${manifest.devDependencies[name]}`).join(" "));
+')}
+if [[ -n "$providers" ]]; then
+  echo "== install provider packages: $providers"
+  mkdir -p "$scratch/providers"
+  echo '{"private": true}' > "$scratch/providers/package.json"
+  # shellcheck disable=SC2086
+  npm install --prefix "$scratch/providers" --omit=dev --ignore-scripts --no-audit --no-fund \
+    --install-strategy=nested $providers
+  for spec in $providers; do
+    name=${spec%@*}
+    mkdir -p "$(dirname "$out/node_modules/$name")"
+    rm -rf "${out:?}/node_modules/$name"
+    mv "$scratch/providers/node_modules/$name" "$out/node_modules/$name"
+  done
+fi
 
 # Files only needed while native packages install: kuzu ships its whole C++ source tree and the
 # binaries of every platform (about 480 MB) and copies the right one to kuzujs.node;

@@ -66,8 +66,19 @@ export function createLLMReranker(options: LLMRerankerOptions): Reranker {
         .map((document, index) => `[${index}] ${document.slice(0, maxDocumentLength)}`)
         .join('\n');
       const warnings: string[] = [];
+      let tokens = 0;
+      const counted: LLM = {
+        specificationVersion: llm.specificationVersion,
+        provider: llm.provider,
+        modelId: llm.modelId,
+        generate: async (request) => {
+          const answer = await llm.generate(request);
+          tokens += (answer.usage?.inputTokens ?? 0) + (answer.usage?.outputTokens ?? 0);
+          return answer;
+        },
+      };
       const scores = await generateJson({
-        llm,
+        llm: counted,
         messages: [
           {
             role: 'system',
@@ -94,7 +105,10 @@ export function createLLMReranker(options: LLMRerankerOptions): Reranker {
         .map((_, index) => ({ index, score: scores.get(index) ?? -1 }))
         .sort((left, right) => right.score - left.score || left.index - right.index)
         .map((entry) => ({ index: entry.index, score: Math.max(0, entry.score) }));
-      return { results: topN === undefined ? ranked : ranked.slice(0, topN) };
+      return {
+        results: topN === undefined ? ranked : ranked.slice(0, topN),
+        usage: { tokens },
+      };
     },
   };
 }

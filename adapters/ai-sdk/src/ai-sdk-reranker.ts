@@ -1,4 +1,4 @@
-import type { Reranker, RerankOptions, RerankResult } from '@engram/core';
+import type { Reranker, RerankOptions, RerankResult, RerankUsage } from '@engram/core';
 import { type RerankingModel, rerank } from 'ai';
 import { toAISDKError } from './ai-sdk-errors.js';
 import type { AISDKProviderOptions } from './ai-sdk-llm.js';
@@ -11,6 +11,29 @@ export interface AISDKRerankerOptions {
   providerOptions?: AISDKProviderOptions;
   /** Retries the AI SDK makes on retryable failures (429, 5xx, lost connections). Default 2. */
   maxRetries?: number;
+}
+
+const count = (value: unknown) =>
+  typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
+
+/**
+ * What a rerank call cost, read from the provider's response body (the AI SDK passes no usage
+ * for reranking): `usage.total_tokens` (Voyage, Together AI), `meta.billed_units.search_units`
+ * (Cohere, also on Azure AI Foundry). Bedrock's rerank response carries none.
+ */
+export function rerankUsage(body: unknown): RerankUsage | undefined {
+  if (body === null || typeof body !== 'object') return undefined;
+  const { usage, meta } = body as {
+    usage?: { total_tokens?: unknown };
+    meta?: { billed_units?: { search_units?: unknown } };
+  };
+  const tokens = count(usage?.total_tokens);
+  const searchUnits = count(meta?.billed_units?.search_units);
+  if (tokens === undefined && searchUnits === undefined) return undefined;
+  return {
+    ...(tokens === undefined ? {} : { tokens }),
+    ...(searchUnits === undefined ? {} : { searchUnits }),
+  };
 }
 
 /** An Engram {@link Reranker} backed by any Vercel AI SDK reranking model. */
@@ -35,11 +58,13 @@ export function createAISDKReranker(options: AISDKRerankerOptions): Reranker {
           ...(maxRetries === undefined ? {} : { maxRetries }),
           ...(providerOptions === undefined ? {} : { providerOptions: providerOptions as never }),
         });
+        const usage = rerankUsage(result.response.body);
         return {
           results: result.ranking.map((entry) => ({
             index: entry.originalIndex,
             score: entry.score,
           })),
+          ...(usage ? { usage } : {}),
         };
       } catch (error) {
         throw toAISDKError(error, `${provider} ${modelId} rerank`, abortSignal);

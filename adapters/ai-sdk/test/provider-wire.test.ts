@@ -424,7 +424,125 @@ describe('rerankers against local servers speaking each API (not the hosted serv
     expect(server.requests[0]?.path).toBe('/v2/rerank');
     expect(server.requests[0]?.headers.authorization).toBe('Bearer rerank-key');
     expect(server.requests[0]?.body).toMatchObject({ model: 'rerank-v3.5', query: 'q', top_n: 2 });
+    expect(result.usage).toEqual({ searchUnits: 1 });
   });
+
+  it('azure: Cohere rerank deployed on Azure AI Foundry, through cohere: and its endpoint', async () => {
+    // @ai-sdk/azure has no reranking model; Foundry serves Cohere's own rerank API.
+    const server = await serve(() => ({
+      id: 'r2',
+      results: [{ index: 0, relevance_score: 0.6 }],
+      meta: { billed_units: { search_units: 1 } },
+    }));
+    const reranker = createRerankerFromName('cohere:Cohere-rerank-v3.5', {
+      env: {
+        ENGRAM_RERANKER_API_KEY: 'foundry-key',
+        ENGRAM_RERANKER_BASE_URL: `${server.url}/providers/cohere/v2`,
+      },
+    });
+    const result = await reranker.rerank({ query: 'q', documents: ['a'] });
+    expect(result.results).toEqual([{ index: 0, score: 0.6 }]);
+    expect(server.requests[0]?.path).toBe('/providers/cohere/v2/rerank');
+    expect(server.requests[0]?.headers.authorization).toBe('Bearer foundry-key');
+    expect(server.requests[0]?.body).toMatchObject({ model: 'Cohere-rerank-v3.5', query: 'q' });
+  });
+
+  it('amazon-bedrock: a signed /rerank on the agent runtime with the model ARN', async () => {
+    const server = await serve(() => ({
+      results: [
+        { index: 1, relevanceScore: 0.8 },
+        { index: 0, relevanceScore: 0.3 },
+      ],
+    }));
+    const reranker = createRerankerFromName('amazon-bedrock:cohere.rerank-v3-5:0', {
+      env: {
+        AWS_REGION: 'us-west-2',
+        AWS_ACCESS_KEY_ID: 'AKIDTEST',
+        AWS_SECRET_ACCESS_KEY: 'secret-test',
+        ENGRAM_RERANKER_BASE_URL: server.url,
+      },
+    });
+    const result = await reranker.rerank({ query: 'q', documents: ['a', 'b'], topN: 2 });
+    expect(result.results).toEqual([
+      { index: 1, score: 0.8 },
+      { index: 0, score: 0.3 },
+    ]);
+    expect(result.usage).toBeUndefined();
+    expect(server.requests[0]?.path).toBe('/rerank');
+    expect(String(server.requests[0]?.headers.authorization)).toMatch(
+      /^AWS4-HMAC-SHA256 Credential=AKIDTEST\/\d{8}\/us-west-2\/bedrock\//,
+    );
+    expect(server.requests[0]?.body).toMatchObject({
+      queries: [{ type: 'TEXT', textQuery: { text: 'q' } }],
+      rerankingConfiguration: {
+        type: 'BEDROCK_RERANKING_MODEL',
+        bedrockRerankingConfiguration: {
+          numberOfResults: 2,
+          modelConfiguration: {
+            modelArn: 'arn:aws:bedrock:us-west-2::foundation-model/cohere.rerank-v3-5:0',
+          },
+        },
+      },
+      sources: [
+        { type: 'INLINE', inlineDocumentSource: { type: 'TEXT', textDocument: { text: 'a' } } },
+        { type: 'INLINE', inlineDocumentSource: { type: 'TEXT', textDocument: { text: 'b' } } },
+      ],
+    });
+  });
+
+  it('togetherai: /rerank with top_n, tokens from usage', async () => {
+    const server = await serve(() => ({
+      id: 'r3',
+      model: 'Salesforce/Llama-Rank-V1',
+      results: [
+        { index: 1, relevance_score: 0.9 },
+        { index: 0, relevance_score: 0.4 },
+      ],
+      usage: { prompt_tokens: 12, completion_tokens: 0, total_tokens: 12 },
+    }));
+    const reranker = createRerankerFromName('togetherai:Salesforce/Llama-Rank-V1', {
+      env: { TOGETHER_AI_API_KEY: 'test-key', ENGRAM_RERANKER_BASE_URL: `${server.url}/v1` },
+    });
+    const result = await reranker.rerank({ query: 'q', documents: ['a', 'b'], topN: 2 });
+    expect(result.results.map((entry) => entry.index)).toEqual([1, 0]);
+    expect(result.usage).toEqual({ tokens: 12 });
+    expect(server.requests[0]?.path).toBe('/v1/rerank');
+    expect(server.requests[0]?.headers.authorization).toBe('Bearer test-key');
+    expect(server.requests[0]?.body).toMatchObject({
+      model: 'Salesforce/Llama-Rank-V1',
+      query: 'q',
+      documents: ['a', 'b'],
+      top_n: 2,
+    });
+  });
+
+  it.each([
+    [401, false],
+    [429, true],
+    [500, true],
+  ] as const)(
+    'togetherai: a %i answer is an AdapterCallError (retryable: %s)',
+    async (status, retryable) => {
+      const server = await startWireServer(() => ({
+        status,
+        body: { error: { message: `status ${status}` } },
+        headers: status === 429 ? { 'retry-after': '0' } : {},
+      }));
+      servers.push(server);
+      const reranker = createRerankerFromName('togetherai:Salesforce/Llama-Rank-V1', {
+        env: {
+          TOGETHER_AI_API_KEY: 'test-key',
+          ENGRAM_RERANKER_BASE_URL: `${server.url}/v1`,
+          ENGRAM_RERANKER_OPTIONS: '{"maxRetries":0}',
+        },
+      });
+      const error = await reranker
+        .rerank({ query: 'q', documents: ['a'] })
+        .catch((caught) => caught);
+      expect(AdapterCallError.isInstance(error), String(error)).toBe(true);
+      expect((error as AdapterCallError).isRetryable).toBe(retryable);
+    },
+  );
 
   it('voyage: /rerank with top_k', async () => {
     const server = await serve(() => ({
@@ -443,6 +561,7 @@ describe('rerankers against local servers speaking each API (not the hosted serv
     expect(result.results.map((entry) => entry.index)).toEqual([0, 1]);
     expect(server.requests[0]?.path).toBe('/v1/rerank');
     expect(server.requests[0]?.body).toMatchObject({ query: 'q', model: 'rerank-2.5' });
+    expect(result.usage).toEqual({ tokens: 9 });
   });
 
   it('llm:<name>: one LLM call scores the documents', async () => {
@@ -469,6 +588,7 @@ describe('rerankers against local servers speaking each API (not the hosted serv
     });
     const result = await reranker.rerank({ query: 'q', documents: ['a', 'b', 'c'] });
     expect(result.results.map((entry) => entry.index)).toEqual([1, 0, 2]);
+    expect(result.usage).toEqual({ tokens: usage.input + usage.output });
     expect(server.requests).toHaveLength(1);
   });
 });

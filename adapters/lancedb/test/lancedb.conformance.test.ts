@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeVectorStore } from '@engram/conformance';
+import { keywordText } from '@engram/core';
 import { afterAll, expect } from 'vitest';
 import { createLanceDBVectorStore, type LanceDBVectorStore } from '../src/index.js';
 
@@ -41,6 +42,39 @@ describeVectorStore({
         expect(await store().count({ collection, scope: { userId: 'odd' } })).toBe(200);
       } finally {
         await own.close();
+      }
+    });
+
+    test('query({ text }) finds a Korean noun with its particle attached', async () => {
+      const collection = await createCollection('keyword_korean');
+      const texts = [
+        '저는 서울에서 일해요',
+        '주말에는 부산으로 여행을 가요',
+        '매일 아침 커피를 마셔요',
+      ];
+      const records = texts.map((text, index) => ({
+        id: `00000000-0000-4000-8000-${String(index).padStart(12, '0')}`,
+        vector: Array.from({ length: dimensions }, (_, axis) => Math.cos(index + axis)),
+        text,
+        keywordText: keywordText(text),
+        userId: 'reader',
+        metadata: {},
+        createdAt: '2024-01-01T00:00:00.000Z',
+        updatedAt: '2024-01-01T00:00:00.000Z',
+      }));
+      await store().upsert({ collection, records });
+      for (const [word, expected] of [
+        ['서울', texts[0]],
+        ['부산', texts[1]],
+        ['커피는', texts[2]],
+      ] as const) {
+        const matches = await store().query({
+          collection,
+          text: keywordText(word),
+          topK: 3,
+          scope: { userId: 'reader' },
+        });
+        expect(matches[0]?.record.text, word).toBe(expected);
       }
     });
   },

@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { describeHistoryStore, describeVectorStore, providedServer } from '@engram/conformance';
+import {
+  describeHistoryStore,
+  describeVectorStore,
+  expectKeywordLanguages,
+  providedServer,
+} from '@engram/conformance';
 import {
   AdapterCallError,
   type FilterExpression,
@@ -71,8 +76,6 @@ describeVectorStore({
   name: 'pgvector',
   create: () => createPgvectorStore({ connectionString }),
   ...server,
-  keywordTextGap:
-    "the generated tsvector is to_tsvector(config, text): Postgres' parser keeps a run of Chinese or Japanese as one word; index keywordText instead",
   additionalTests: ({ test, store, createCollection, dimensions }) => {
     test('filters hold exact JSONB semantics on edge cases', async () => {
       const collection = await createCollection('filter_edges');
@@ -155,6 +158,39 @@ describeVectorStore({
       expect(matches.map((match) => match.record.id)).toEqual([peanuts.id]);
       expect(matches[0]!.score).toBeGreaterThan(0);
       expect(await store().query({ collection, text: 'the a of ?!', topK: 5 })).toEqual([]);
+    });
+
+    test('a table made before keyword_text existed is migrated and finds CJK and Korean words', async () => {
+      const collection = await createCollection('keyword_migration');
+      const vector = unit(Array.from({ length: dimensions }, () => 1));
+      const old = record(vector, { userId: 'reader', text: 'Enjoys long walks by the river' });
+      await store().upsert({ collection, records: [old] });
+      // The table as the adapter made it before: `search` over `text`, no `keyword_text`.
+      const admin = new pg.Client({ connectionString });
+      await admin.connect();
+      try {
+        const { rows } = await admin.query<{ table_name: string }>(
+          'SELECT table_name FROM engram_collections WHERE name = $1',
+          [collection],
+        );
+        const table = `"public"."${rows[0]!.table_name}"`;
+        await admin.query(`ALTER TABLE ${table} DROP COLUMN search`);
+        await admin.query(`ALTER TABLE ${table} DROP COLUMN keyword_text`);
+        await admin.query(
+          `ALTER TABLE ${table} ADD COLUMN search tsvector GENERATED ALWAYS AS (to_tsvector('english'::regconfig, text)) STORED`,
+        );
+      } finally {
+        await admin.end();
+      }
+      const reopened = createPgvectorStore({ connectionString });
+      try {
+        await expectKeywordLanguages(reopened, collection, dimensions);
+        // A row written before the migration is still found through its text.
+        const walks = await reopened.query({ collection, text: 'walks', topK: 3 });
+        expect(walks.map((match) => match.record.id)).toEqual([old.id]);
+      } finally {
+        await reopened.close();
+      }
     });
 
     test('a commit the database rejects half-way applies nothing', async () => {

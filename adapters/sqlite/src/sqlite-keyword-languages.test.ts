@@ -54,6 +54,28 @@ describe('keyword search in every language', () => {
     await store.close();
   });
 
+  it('finds a Korean noun with its particle attached, in small and large scopes', async () => {
+    const store = createSqliteStore({ path: ':memory:' });
+    await store.ensureCollection({ collection: 'memories', dimensions: 3 });
+    const korean = [
+      '저는 서울에서 일해요',
+      '주말에는 부산으로 여행을 가요',
+      '매일 아침 커피를 마셔요',
+    ];
+    const records = (scope: string, copies: number) =>
+      Array.from({ length: copies }, (_, index) =>
+        record(`${scope}${index}`, `${korean[index % 3]} ${index}`, scope),
+      );
+    await store.upsert({ collection: 'memories', records: records('u', 3) });
+    await store.upsert({ collection: 'memories', records: records('large', 1002) });
+    for (const scope of ['u', 'large']) {
+      expect((await found(store, '서울', scope))[0]).toContain('서울에서');
+      expect((await found(store, '부산', scope))[0]).toContain('부산으로');
+      expect((await found(store, '커피는', scope))[0]).toContain('커피를');
+    }
+    await store.close();
+  });
+
   it('re-indexes the memories of a database written before the keyword form existed', async () => {
     const schemaV1 = readFileSync(
       join(dirname(fileURLToPath(import.meta.url)), '..', 'test', 'fixtures', 'schema-v1.sql'),

@@ -70,8 +70,6 @@ describeVectorStore({
   name: 'supabase',
   create: () => createSupabaseStore({ connectionString }),
   ...server,
-  keywordTextGap:
-    "the generated tsvector is to_tsvector(config, text), as in @engram/pgvector: Postgres' parser keeps a run of Chinese or Japanese as one word",
   additionalTests: ({ test, store, createCollection, dimensions }) => {
     test('the vector extension lives in the extensions schema and the search path does not name it', async () => {
       const client = new pg.Client({ connectionString });

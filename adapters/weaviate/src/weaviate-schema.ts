@@ -35,6 +35,20 @@ export const recordProperties = [
 ];
 
 /**
+ * The property holding core's `keywordText` of a record whose keyword form differs from its text
+ * (Chinese and Japanese words spaced out, emoji spelled, Korean nouns beside their particles):
+ * `word` tokenization keeps a run of Chinese or Japanese as one term. BM25 queries search it and
+ * `text` together. Collections made before it existed get it added when first opened.
+ */
+export const keywordTextProperty = {
+  name: 'keywordText',
+  dataType: 'text' as const,
+  tokenization: 'word' as const,
+  indexFilterable: false,
+  indexSearchable: true,
+};
+
+/**
  * The definition of the Weaviate collection behind an Engram collection: BM25 on `text`, exact
  * (`field`-tokenized) scope ids and hash, stored-only JSON, and a self-provided HNSW cosine vector.
  * The description records the collection's name and dimensions.
@@ -58,6 +72,7 @@ export function collectionDefinition(className: string, collection: string, dime
         indexFilterable: false,
         indexSearchable: true,
       },
+      keywordTextProperty,
       ...exactProperties.map(exact),
       ...['metadata', 'createdAt', 'updatedAt'].map((name) => ({
         name,
@@ -141,6 +156,9 @@ export function toObject(record: VectorRecord) {
     metadata: JSON.stringify(record.metadata),
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
+    ...(record.keywordText !== undefined && record.keywordText !== record.text
+      ? { keywordText: record.keywordText }
+      : {}),
     ...indexed.properties,
   };
   for (const field of exactProperties) {

@@ -40,6 +40,7 @@ import { toClassName } from './weaviate-names.js';
 import {
   collectionDefinition,
   dimensionsOfDescription,
+  keywordTextProperty,
   metadataPropertyDefinition,
   recordProperties,
   scopeFilter,
@@ -119,6 +120,14 @@ export function createWeaviateVectorStore(options: WeaviateVectorStoreOptions = 
       dimensions,
       properties: new Set(config.properties.map((property) => property.name)),
     };
+    if (!info.properties.has(keywordTextProperty.name)) {
+      try {
+        await client.collections.use(className).config.addProperty(keywordTextProperty as never);
+      } catch (error) {
+        if (!isAlreadyExists(error)) throw error;
+      }
+      info.properties.add(keywordTextProperty.name);
+    }
     infos.set(collection, info);
     return info;
   }
@@ -334,7 +343,7 @@ export function createWeaviateVectorStore(options: WeaviateVectorStoreOptions = 
           }
           const result = await target.query.bm25(text ?? '', {
             ...common,
-            queryProperties: ['text'],
+            queryProperties: ['text', keywordTextProperty.name],
             returnMetadata: ['score'],
           } as never);
           return result.objects

@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { axisVector, describeVectorStore, providedServer } from '@engram/conformance';
+import {
+  axisVector,
+  describeVectorStore,
+  expectKeywordLanguages,
+  providedServer,
+} from '@engram/conformance';
 import { expect } from 'vitest';
 import { createWeaviateVectorStore } from '../src/index.js';
+import { connectWeaviate } from '../src/weaviate-connection.js';
+import { toClassName } from '../src/weaviate-names.js';
+import { collectionDefinition, keywordTextProperty } from '../src/weaviate-schema.js';
 
 const { url, ...server } = providedServer();
 
@@ -19,9 +27,27 @@ describeVectorStore({
   create: () => createWeaviateVectorStore(connection(url)),
   timeout: 60_000,
   ...server,
-  keywordTextGap:
-    'BM25 runs on the text property with `word` tokenization, which keeps a run of Chinese or Japanese as one term; index keywordText instead',
   additionalTests: ({ test, store, createCollection, dimensions }) => {
+    test('a collection made before keywordText existed gets it and finds CJK and Korean words', async () => {
+      const collection = `engram_conformance_kw_migration_${randomUUID().slice(0, 8)}`;
+      const className = toClassName(collection);
+      const client = await connectWeaviate(connection(url));
+      const own = createWeaviateVectorStore(connection(url));
+      try {
+        // The collection as the adapter made it before: no keywordText property.
+        const definition = collectionDefinition(className, collection, dimensions);
+        definition.properties = definition.properties.filter(
+          (property) => property.name !== keywordTextProperty.name,
+        );
+        await client.collections.create(definition as never);
+        await expectKeywordLanguages(own, collection, dimensions);
+      } finally {
+        await own.dropCollection({ collection }).catch(() => undefined);
+        await own.close();
+        await client.close();
+      }
+    });
+
     test('scope ids and strings keep surrounding whitespace, empty strings and newlines exact', async () => {
       const collection = await createCollection('exact_text');
       const record = (userId: string, note: string) => ({

@@ -362,6 +362,99 @@ describe('the engram command (built, real SQLite store)', () => {
     expect(unknownFlag.stderr).toContain('Usage: engram list');
   });
 
+  // The local model when the test has it (CI does), else a hash embedder of another length.
+  const newEmbedder = process.env.ENGRAM_MODELS_DIR ? 'local' : 'hash:64';
+
+  it('re-embeds with another embedder and back, after which search and add work', async () => {
+    const moved = join(root, 'reembed');
+    const withHash = (args: string[]) =>
+      spawnEngram(['--data-dir', moved, ...args], { env: { ENGRAM_EMBEDDER: 'hash' } });
+    // No ENGRAM_EMBEDDER: the embedder the data directory recorded is used.
+    const plain = (args: string[]) =>
+      spawnEngram(['--data-dir', moved, ...args], { env: { ENGRAM_EMBEDDER: '' } });
+    for (const text of [
+      'I love hiking in the Swiss Alps every summer',
+      'My favourite food is spicy ramen',
+    ]) {
+      json(await withHash(['add', text, '--user', 'alice', '--json']));
+    }
+    const there = json<{ reembedded: number; mode: string }>(
+      await plain(['reembed', '--embedder', newEmbedder, '--json']),
+    );
+    expect(there).toMatchObject({ reembedded: 2, resumed: false });
+    const records = JSON.parse(await readFile(join(moved, 'embedders.json'), 'utf8'));
+    expect(records.collections.memories.name).toBe(newEmbedder);
+    const found = json<{ results: Item[] }>(
+      await plain(['search', 'what does she like to do outdoors', '--user', 'alice', '--json']),
+    );
+    if (newEmbedder === 'local') expect(found.results[0]?.memory).toContain('hiking');
+    json(await plain(['add', 'Plays the cello', '--user', 'alice', '--json']));
+    // The old embedder is refused now, and moving back to it works the same way.
+    expect((await withHash(['add', 'Likes jazz', '--user', 'alice'])).code).toBe(1);
+    const back = json<{ reembedded: number }>(
+      await plain(['reembed', '--embedder', 'hash', '--json']),
+    );
+    expect(back.reembedded).toBe(3);
+    json(await withHash(['add', 'Likes jazz', '--user', 'alice', '--json']));
+    const again = json<{ results: Item[] }>(
+      await withHash(['search', 'spicy ramen', '--user', 'alice', '--json']),
+    );
+    expect(again.results[0]?.memory).toBe('My favourite food is spicy ramen');
+  });
+
+  it('resumes a re-embedding killed mid-way', async () => {
+    const killed = join(root, 'reembed-killed');
+    const lines = Array.from({ length: 400 }, (_, index) =>
+      JSON.stringify({ text: `note ${index} about the garden`, userId: 'kim' }),
+    ).join('\n');
+    const imported = await spawnEngram(['--data-dir', killed, 'import', '-', '--json'], {
+      input: lines,
+      env: { ENGRAM_EMBEDDER: 'hash' },
+    });
+    expect(json<{ imported: number }>(imported).imported).toBe(400);
+    const recordFile = join(killed, 'embedders.json');
+    const progressOf = async () =>
+      JSON.parse(await readFile(recordFile, 'utf8')).reembedding?.memories as
+        | { processed: number; phase: string }
+        | undefined;
+    const child = spawn(
+      process.execPath,
+      [bin, '--data-dir', killed, 'reembed', '--embedder', newEmbedder, '--batch-size', '1'],
+      { env: childEnvironment(), stdio: 'ignore' },
+    );
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    // Killed once a few batches are saved: what a crash leaves behind.
+    for (;;) {
+      const saved = await progressOf();
+      if (saved && (saved.processed >= 3 || saved.phase !== 'embed')) break;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    child.kill('SIGKILL');
+    expect(await exited).toBeNull();
+    const left = await progressOf();
+    expect(left?.processed).toBeGreaterThan(0);
+    const refused = await spawnEngram(['--data-dir', killed, 'add', 'new', '--user', 'kim'], {
+      env: { ENGRAM_EMBEDDER: 'hash' },
+    });
+    expect(refused.stderr).toContain('is being re-embedded');
+
+    const recorded = (args: string[]) =>
+      spawnEngram(['--data-dir', killed, ...args], { env: { ENGRAM_EMBEDDER: '' } });
+    const resumed = await recorded(['reembed', '--embedder', newEmbedder]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toContain('Resuming the interrupted re-embedding');
+    expect(resumed.stdout).toContain('Re-embedded 400 memories');
+    expect(await progressOf()).toBeUndefined();
+    const listed = json<{ results: Item[] }>(
+      await recorded(['list', '--user', 'kim', '--all', '--json']),
+    );
+    expect(listed.results).toHaveLength(400);
+    const found = json<{ results: Item[] }>(
+      await recorded(['search', 'note 123 garden', '--user', 'kim', '--json']),
+    );
+    expect(found.results.map((item) => item.memory)).toContain('note 123 about the garden');
+  });
+
   it('keeps its data private and deletes data written by an embedder no longer configured', async () => {
     const privateDir = join(root, 'private', 'data');
     const stored = json<{ results: Item[] }>(

@@ -11,6 +11,7 @@ import {
 } from '@engram/core';
 import { escapeForTerminal, type OutputStream } from './format-output.js';
 import { plainMessage, usageError } from './parse-options.js';
+import { ProgressBar } from './progress-bar.js';
 
 /** Options of {@link importJsonl}. */
 export interface ImportJsonlOptions {
@@ -122,42 +123,16 @@ function itemMessage(error: unknown): string {
   return plainMessage(error).replace(/^items\[\d+\][.:]?\s*/, '');
 }
 
-class ProgressBar {
-  readonly #stream: OutputStream;
-  readonly #total: number | undefined;
-  #shown = false;
-  #lastDraw = 0;
-
-  constructor(stream: OutputStream, total: number | undefined) {
-    this.#stream = stream;
-    this.#total = total && total > 0 ? total : undefined;
-  }
-
-  get enabled(): boolean {
-    return this.#stream.isTTY === true;
-  }
-
-  draw(bytes: number, summary: ImportSummary, force = false): void {
-    if (!this.enabled) return;
-    const now = Date.now();
-    if (!force && now - this.#lastDraw < 100) return;
-    this.#lastDraw = now;
-    const counts = `${summary.imported.toLocaleString('en-US')} imported, ${summary.skipped} skipped`;
-    let line = counts;
-    if (this.#total) {
-      const fraction = Math.min(1, bytes / this.#total);
-      const width = 24;
-      const filled = Math.round(fraction * width);
-      line = `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(Math.round(fraction * 100)).padStart(3)}%  ${counts}`;
-    }
-    this.#stream.write(`\r\u001b[K${line}`);
-    this.#shown = true;
-  }
-
-  clear(): void {
-    if (this.#shown) this.#stream.write('\r\u001b[K');
-    this.#shown = false;
-  }
+/** The import's progress: bytes read of the file's size, when it has one. */
+function drawImport(
+  progress: ProgressBar,
+  bytes: number,
+  size: number | undefined,
+  summary: ImportSummary,
+  force = false,
+) {
+  const counts = `${summary.imported.toLocaleString('en-US')} imported, ${summary.skipped} skipped`;
+  progress.draw(size && size > 0 ? bytes / size : undefined, counts, force);
 }
 
 /**
@@ -185,7 +160,7 @@ export async function importJsonl(
   const summary: ImportSummary = { imported: 0, skipped: 0, errors: [], replaced: [] };
   // The line that last stored each id the file names.
   const storedIds = new Map<string, number>();
-  const progress = new ProgressBar(options.stderr, size);
+  const progress = new ProgressBar(options.stderr);
   let bytes = 0;
 
   const skip = (line: number, message: string) => {
@@ -273,10 +248,10 @@ export async function importJsonl(
           batch = [];
         }
       }
-      progress.draw(bytes, summary);
+      drawImport(progress, bytes, size, summary);
     }
     if (batch.length > 0) await storeBatch(batch);
-    progress.draw(bytes, summary, true);
+    drawImport(progress, bytes, size, summary, true);
   } catch (error) {
     progress.clear();
     options.stderr.write(

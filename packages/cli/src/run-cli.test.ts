@@ -7,6 +7,7 @@ import {
   createInMemoryStore,
   createMemoryFromEnvironment,
   type HistoryEvent,
+  type LLM,
 } from '@engram/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type CliContext, runCli } from './run-cli.js';
@@ -18,7 +19,7 @@ afterAll(() => {
 
 // One store shared by every invocation, as one data directory would be; the engine's close must
 // not end it between commands. `run` also takes what a call reads (stdin, extra environment).
-function harness(store = createInMemoryStore()) {
+function harness(store = createInMemoryStore(), models: { llm?: LLM } = {}) {
   const shared = { ...store, close: async () => {} };
   const dataDir = mkdtempSync(join(tmpdir(), 'engram-cli-unit-'));
   directories.push(dataDir);
@@ -45,6 +46,7 @@ function harness(store = createInMemoryStore()) {
           ...options,
           vectorStore: shared,
           embedder: createHashEmbedder(),
+          ...models,
         }),
     });
     return { code, stdout, stderr };
@@ -467,5 +469,54 @@ describe('engram backup, restore, export --all and expiry flags', () => {
     const cleared = await engram('update', id, '--no-expiry', '--json');
     expect(cleared.code).toBe(0);
     expect(JSON.parse(cleared.stdout).expiresAt).toBeUndefined();
+  });
+});
+
+describe('search --rewrite-query', () => {
+  it('searches for the rewritten query, shows it, and needs an LLM', async () => {
+    const prompts: string[] = [];
+    const llm: LLM = {
+      specificationVersion: 'v1',
+      provider: 'scripted',
+      modelId: 'rewriter',
+      async generate(options) {
+        prompts.push(JSON.stringify(options.messages));
+        return { text: 'spicy ramen', usage: { inputTokens: 20, outputTokens: 3 } };
+      },
+    };
+    const engram = harness(createInMemoryStore(), { llm });
+    const run = (env: Record<string, string>, ...argv: string[]) => engram.run(argv, { env });
+    const withLLM = { ENGRAM_LLM: 'scripted:rewriter' };
+    await run(withLLM, 'add', 'My favourite food is spicy ramen', '--user', 'al', '--no-infer');
+    await run(withLLM, 'add', 'Walks the dog at noon', '--user', 'al', '--no-infer');
+    const found = await run(withLLM, 'search', 'what was that dish?', '--user', 'al', '--json');
+    const plain = JSON.parse(found.stdout);
+    expect(plain.rewrittenQuery).toBeUndefined();
+    const rewritten = await run(
+      withLLM,
+      'search',
+      'what was that dish?',
+      '--user',
+      'al',
+      '--rewrite-query',
+      '--json',
+    );
+    const result = JSON.parse(rewritten.stdout);
+    expect(result.rewrittenQuery).toBe('spicy ramen');
+    expect(result.results[0].memory).toBe('My favourite food is spicy ramen');
+    expect(result.usage).toMatchObject({ llmCalls: 1, inputTokens: 20, outputTokens: 3 });
+    expect(prompts).toHaveLength(1);
+    const human = await run(withLLM, 'search', 'that dish', '--user', 'al', '--rewrite-query');
+    expect(human.stdout).toContain('Searched for: spicy ramen');
+    const refused = await run(
+      { ENGRAM_LLM: 'none' },
+      'search',
+      'x',
+      '--user',
+      'al',
+      '--rewrite-query',
+    );
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('--rewrite-query needs an LLM');
   });
 });

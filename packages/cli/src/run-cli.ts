@@ -21,6 +21,7 @@ import {
   NotFoundError,
   parseDuration,
   type RelationItem,
+  resolveEmbedderFromEnvironment,
   type Scope,
   UnsupportedFunctionalityError,
 } from '@engram/core';
@@ -50,6 +51,7 @@ import {
   usageError,
 } from './parse-options.js';
 import { formatPlan, type PlanFlags, planFromFlags } from './plan-command.js';
+import { ProgressBar } from './progress-bar.js';
 
 /** What the CLI reads from and writes to; every field defaults to the real process. */
 export interface CliContext {
@@ -311,6 +313,10 @@ Without a key, memories are stored as given and search runs offline.`,
       parseThreshold,
     )
     .option('--explain', "show each signal's raw value, normalized value, weight and contribution")
+    .option(
+      '--rewrite-query',
+      'first turn the question into a standalone search query with one small LLM call (needs ENGRAM_LLM or OPENAI_API_KEY)',
+    )
     .action(
       async (
         query: string,
@@ -319,10 +325,16 @@ Without a key, memories are stored as given and search runs offline.`,
           filter?: FilterInput;
           threshold?: number;
           explain?: boolean;
+          rewriteQuery?: boolean;
         },
         command: Command,
       ) => {
         const scope = scopeFromFlags(flags, { required: true });
+        if (flags.rewriteQuery && !hasConfiguredLLM(env)) {
+          usageError(
+            '--rewrite-query needs an LLM: set OPENAI_API_KEY or ENGRAM_LLM (e.g. openai:gpt-4o-mini).',
+          );
+        }
         const result = await withMemory(command, (memory) =>
           memory.search(query, {
             ...scope,
@@ -330,10 +342,14 @@ Without a key, memories are stored as given and search runs offline.`,
             ...(flags.filter ? { filters: flags.filter } : {}),
             ...(flags.threshold === undefined ? {} : { threshold: flags.threshold }),
             ...(flags.explain ? { explain: true } : {}),
+            ...(flags.rewriteQuery ? { rewriteQuery: true } : {}),
           }),
         );
         print(
           () =>
+            (result.rewrittenQuery === undefined
+              ? ''
+              : `Searched for: ${escapeForTerminal(result.rewrittenQuery)}\n`) +
             formatSearchResults(result.results, width(), { explain: flags.explain === true }) +
             formatRelations(result.relations),
           result,
@@ -668,6 +684,65 @@ Without a key, memories are stored as given and search runs offline.`,
           graph: summary.graph,
           manifest: summary.manifest,
         },
+      );
+    });
+
+  program
+    .command('reembed')
+    .description(
+      "compute every memory's vector again with another embedder, then use it (resumable: run it again after a crash)",
+    )
+    .requiredOption(
+      '--embedder <name>',
+      'the new embedder: local, local:<model>, hash, <provider>:<model> (as ENGRAM_EMBEDDER)',
+    )
+    .option('--batch-size <n>', 'memories per batch (default 256)', (value) =>
+      parseInteger('--batch-size', value, 1, 10_000),
+    )
+    .action(async (flags: { embedder: string; batchSize?: number }, command: Command) => {
+      const { dataDir } = command.optsWithGlobals<GlobalFlags>();
+      const directory = resolve(dataDir ?? defaultDataDirectory(env));
+      const name = flags.embedder.trim();
+      const configured = env.ENGRAM_EMBEDDER?.trim();
+      const embedder = await resolveEmbedderFromEnvironment(
+        { ...env, ENGRAM_EMBEDDER: name },
+        { importModule: (specifier) => import(specifier) },
+      );
+      const memory = await openMemory(directory, { embedder });
+      const progress = new ProgressBar(stderr);
+      let said = false;
+      const result = await (async () => {
+        try {
+          return await memory.reembed({
+            embedder,
+            embedderName: name,
+            ...(flags.batchSize === undefined ? {} : { batchSize: flags.batchSize }),
+            onProgress: (step) => {
+              if (step.resumed && !said && !json) {
+                said = true;
+                progress.clear();
+                stderr.write(
+                  `Resuming the interrupted re-embedding (${step.phase}: ${step.processed} of ${step.total} done).\n`,
+                );
+              }
+              const label = { embed: 'embedded', prune: 'checked', copy: 'copied back' }[
+                step.phase
+              ];
+              progress.draw(
+                step.total > 0 ? step.processed / step.total : undefined,
+                `${step.processed.toLocaleString('en-US')} of ${step.total.toLocaleString('en-US')} ${label}`,
+              );
+            },
+          });
+        } finally {
+          progress.clear();
+          await memory.close();
+        }
+      })();
+      print(
+        () =>
+          `Re-embedded ${countOf(result.reembedded, 'memory', 'memories')} with ${result.embedder} (${result.dimensions} dimensions, ${result.mode}); it is the collection's embedder now.\n${configured && configured !== name ? `ENGRAM_EMBEDDER names ${configured}: set it to ${name}.\n` : ''}`,
+        result,
       );
     });
 

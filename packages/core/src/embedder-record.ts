@@ -4,6 +4,7 @@ import { createPrivateDirectory } from './data-directory.js';
 import type { Embedder, EmbedOptions } from './embedder.js';
 import { embedderProperties } from './embedder.js';
 import { EmbedderMismatchError, EngramError } from './errors.js';
+import type { ReembedCheckpoint, ReembedState } from './reembed-memories.js';
 
 /** What a data directory remembers about the embedder that wrote one collection's vectors. */
 export interface EmbedderRecord {
@@ -24,6 +25,8 @@ export const embedderRecordFile = 'embedders.json';
 
 interface RecordFile {
   collections: Record<string, EmbedderRecord>;
+  /** Re-embeddings under way, by collection. */
+  reembedding?: Record<string, ReembedCheckpoint>;
 }
 
 /** `<provider>:<model>`, as records and errors name an embedder. */
@@ -31,19 +34,33 @@ export function embedderIdentity(embedder: Pick<Embedder, 'provider' | 'modelId'
   return `${embedder.provider}:${embedder.modelId}`;
 }
 
-/** Every record of the data directory, by collection; none when it has no record file. */
-export function readEmbedderRecords(dataDir: string): Record<string, EmbedderRecord> {
+function readRecordFile(dataDir: string): RecordFile {
   const path = join(dataDir, embedderRecordFile);
-  if (!existsSync(path)) return {};
+  if (!existsSync(path)) return { collections: {} };
   try {
     const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<RecordFile>;
-    return parsed.collections ?? {};
+    return { ...parsed, collections: parsed.collections ?? {} };
   } catch (error) {
     throw new EngramError({
       message: `${path} is not valid JSON. It records which embedder wrote each collection; restore it from a backup, or delete it if every collection uses the embedder configured now.`,
       cause: error,
     });
   }
+}
+
+function writeRecordFile(dataDir: string, body: RecordFile): void {
+  createPrivateDirectory(dataDir);
+  const path = join(dataDir, embedderRecordFile);
+  const temporary = `${path}.${process.pid}.tmp`;
+  const { reembedding, ...rest } = body;
+  const kept = reembedding && Object.keys(reembedding).length > 0 ? { reembedding } : {};
+  writeFileSync(temporary, `${JSON.stringify({ ...rest, ...kept }, null, 2)}\n`, { mode: 0o600 });
+  renameSync(temporary, path);
+}
+
+/** Every record of the data directory, by collection; none when it has no record file. */
+export function readEmbedderRecords(dataDir: string): Record<string, EmbedderRecord> {
+  return readRecordFile(dataDir).collections;
 }
 
 /**
@@ -90,6 +107,7 @@ export function assertRecordedEmbedder(
   dataDir: string,
   collection: string,
   embedder: Embedder,
+  name?: string,
 ): void {
   const record = readEmbedderRecords(dataDir)[collection];
   if (!record || sameEmbedder(record, embedder)) return;
@@ -99,7 +117,7 @@ export function assertRecordedEmbedder(
   throw new EmbedderMismatchError({
     recorded,
     configured,
-    message: `Collection "${collection}" in ${dataDir} was embedded with ${recorded} (${record.dimensions} dimensions), but ${configured} (${embedder.dimensions} dimensions) is configured now; their vectors cannot be compared. Use ${again} again, or re-embed the memories with the new embedder into another collection (ENGRAM_COLLECTION) or data directory (ENGRAM_HOME) and switch to it.`,
+    message: `Collection "${collection}" in ${dataDir} was embedded with ${recorded} (${record.dimensions} dimensions), but ${configured} (${embedder.dimensions} dimensions) is configured now; their vectors cannot be compared. Use ${again} again, or move the collection to the new embedder with \`engram reembed --embedder ${name ?? configurationName(embedder) ?? '<its ENGRAM_EMBEDDER name>'}\` (Memory.reembed), which re-computes every vector and records it.`,
   });
 }
 
@@ -113,23 +131,54 @@ export function recordEmbedder(
   embedder: Embedder,
   name?: string,
 ): void {
-  assertRecordedEmbedder(dataDir, collection, embedder);
-  const records = readEmbedderRecords(dataDir);
-  if (records[collection]) return;
+  assertRecordedEmbedder(dataDir, collection, embedder, name);
+  const file = readRecordFile(dataDir);
+  if (file.collections[collection]) return;
+  file.collections[collection] = newRecord(embedder, name);
+  writeRecordFile(dataDir, file);
+}
+
+function newRecord(embedder: Embedder, name: string | undefined): EmbedderRecord {
   const configured = name ?? configurationName(embedder);
-  records[collection] = {
+  return {
     ...(configured ? { name: configured } : {}),
     provider: embedder.provider,
     modelId: embedder.modelId,
     dimensions: embedder.dimensions,
     recordedAt: new Date().toISOString(),
   };
-  createPrivateDirectory(dataDir);
-  const path = join(dataDir, embedderRecordFile);
-  const temporary = `${path}.${process.pid}.tmp`;
-  const body: RecordFile = { collections: records };
-  writeFileSync(temporary, `${JSON.stringify(body, null, 2)}\n`, { mode: 0o600 });
-  renameSync(temporary, path);
+}
+
+/**
+ * Keeps a re-embedding's progress in the data directory's `embedders.json`; once complete, the
+ * new embedder replaces the collection's record. While one is under way, embedders built by
+ * {@link recordingEmbedder} refuse to embed texts to store in the collection.
+ */
+export function fileReembedState(dataDir: string, collection: string): ReembedState {
+  return {
+    load: () => readRecordFile(dataDir).reembedding?.[collection],
+    save(checkpoint) {
+      const file = readRecordFile(dataDir);
+      file.reembedding = { ...file.reembedding, [collection]: checkpoint };
+      writeRecordFile(dataDir, file);
+    },
+    finish(embedder, name) {
+      const file = readRecordFile(dataDir);
+      file.collections[collection] = newRecord(embedder, name);
+      if (file.reembedding) delete file.reembedding[collection];
+      writeRecordFile(dataDir, file);
+    },
+  };
+}
+
+/** Refuses to embed texts to store while the collection is being re-embedded. */
+function assertNotReembedding(dataDir: string, collection: string): void {
+  const pending = readRecordFile(dataDir).reembedding?.[collection];
+  if (!pending) return;
+  const how = pending.name ? `ENGRAM_EMBEDDER=${pending.name}` : pending.embedder;
+  throw new EngramError({
+    message: `Collection "${collection}" in ${dataDir} is being re-embedded with ${pending.embedder} (${pending.processed} memories done in its ${pending.phase} phase, started ${pending.startedAt}); new memories wait until it is complete. Finish it with \`engram reembed --embedder ${pending.name ?? '<the same embedder>'}\`, then write with ${how}.`,
+  });
 }
 
 /**
@@ -149,11 +198,12 @@ export function recordingEmbedder(
     ...embedderProperties(embedder),
     async embed(options: EmbedOptions) {
       if (!checked) {
-        assertRecordedEmbedder(dataDir, collection, embedder);
+        assertRecordedEmbedder(dataDir, collection, embedder, name);
         checked = true;
       }
-      if (!recorded && options.purpose === 'document') {
-        recordEmbedder(dataDir, collection, embedder, name);
+      if (options.purpose === 'document') {
+        assertNotReembedding(dataDir, collection);
+        if (!recorded) recordEmbedder(dataDir, collection, embedder, name);
         recorded = true;
       }
       return embedder.embed(options);

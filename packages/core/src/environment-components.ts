@@ -2,6 +2,7 @@ import { loadAdapter } from './adapter-descriptor.js';
 import { defaultDataDirectory } from './data-directory.js';
 import type { Embedder } from './embedder.js';
 import {
+  fileReembedState,
   hasUnrecordedData,
   readEmbedderRecords,
   recordEmbedder,
@@ -325,6 +326,7 @@ export async function componentsFromEnvironment(
       ? (options.graphStore ?? null)
       : ((await resolveGraphStore(wiring)) ?? null);
   return {
+    ...(embedded ? { reembedState: fileReembedState(wiring.dataDir, collection) } : {}),
     ...options,
     vectorStore,
     embedder,

@@ -30,6 +30,7 @@ export {
   assertRecordedEmbedder,
   embedderIdentity,
   embedderRecordFile,
+  fileReembedState,
   readEmbedderRecords,
   recordEmbedder,
   recordingEmbedder,
@@ -212,7 +213,17 @@ export {
 } from './prompts.js';
 export type { Environment, ImportModule } from './providers.js';
 export { loadAdapterPackage } from './providers.js';
-export type { Reranker, RerankOptions, RerankResult } from './reranker.js';
+export type {
+  ReembedCheckpoint,
+  ReembedMode,
+  ReembedOptions,
+  ReembedPhase,
+  ReembedProgress,
+  ReembedResult,
+  ReembedState,
+} from './reembed-memories.js';
+export { createInMemoryReembedState, stagingCollection } from './reembed-memories.js';
+export type { Reranker, RerankOptions, RerankResult, RerankUsage } from './reranker.js';
 export type { RewriteQueryOption } from './rewrite-query.js';
 export type { Scope, ScopeField } from './scope.js';
 export {

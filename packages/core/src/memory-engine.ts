@@ -9,10 +9,11 @@ import { createInMemoryHistoryStore } from './in-memory-history-store.js';
 import type { LLM } from './llm.js';
 import type { MemoryOptions } from './memory-types.js';
 import { MemoryWriter } from './memory-writer.js';
+import type { ReembedState } from './reembed-memories.js';
 import type { Reranker } from './reranker.js';
 import type { ScopeLock } from './scope-lock.js';
 import { defaultSearchThreshold } from './search-threshold.js';
-import { meterEmbedder, meterLLM } from './usage-meter.js';
+import { meterEmbedder, meterLLM, meterReranker } from './usage-meter.js';
 import type { VectorStore } from './vector-store.js';
 
 /** Some models embed queries and documents differently. */
@@ -20,6 +21,10 @@ export type EmbeddingPurpose = 'document' | 'query';
 
 /** The components of an open `Memory` and its settings, with defaults applied. */
 export interface MemoryEngine {
+  /** The options the engine was opened with, components from the environment filled in. */
+  readonly options: MemoryOptions;
+  /** Where `reembed` keeps its progress, when the options name a place. */
+  readonly reembedState: ReembedState | undefined;
   readonly collection: string;
   readonly store: VectorStore;
   readonly history: HistoryStore;
@@ -80,7 +85,8 @@ function incomplete(options: MemoryOptions): boolean {
   );
 }
 
-async function embedInBatches(
+/** Embeds texts in batches the embedder accepts, checking it returns one vector per text. */
+export async function embedInBatches(
   embedder: Embedder,
   values: string[],
   options: { purpose: EmbeddingPurpose; abortSignal?: AbortSignal | undefined },
@@ -190,13 +196,15 @@ export async function openMemoryEngine(
     });
   }
   return {
+    options,
+    reembedState: options.reembedState,
     collection,
     store,
     history,
     historyDurable,
     embedder,
     llm,
-    reranker: options.reranker,
+    reranker: options.reranker ? meterReranker(options.reranker) : undefined,
     graphStore,
     graph,
     writer: new MemoryWriter({

@@ -310,4 +310,23 @@ describe('search', () => {
       expect(results[0]!.keywordScore).toBeGreaterThan(0);
     }
   });
+
+  it('finds a Korean noun with its particle attached, and the other way round', async () => {
+    const memory = new Memory({ vectorStore: createInMemoryStore(), llm: null, ...offline });
+    await memory.import([
+      { userId: 'u', text: '저는 서울에서 일해요' },
+      { userId: 'u', text: '주말에는 부산으로 여행을 가요' },
+      { userId: 'u', text: '매일 아침 커피를 마셔요' },
+    ]);
+    for (const [query, expected] of [
+      ['서울', '저는 서울에서 일해요'],
+      ['부산', '주말에는 부산으로 여행을 가요'],
+      ['커피', '매일 아침 커피를 마셔요'],
+      ['커피는', '매일 아침 커피를 마셔요'],
+    ]) {
+      const { results } = await memory.search(query!, { userId: 'u', threshold: 0 });
+      expect(results[0]!.memory, query).toBe(expected);
+      expect(results[0]!.keywordScore).toBeGreaterThan(0);
+    }
+  });
 });

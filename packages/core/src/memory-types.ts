@@ -4,6 +4,7 @@ import type { GraphChanges, RelationItem } from './graph-memory.js';
 import type { GraphStore } from './graph-store.js';
 import type { HistoryStore } from './history-store.js';
 import type { LLM } from './llm.js';
+import type { ReembedState } from './reembed-memories.js';
 import type { Reranker } from './reranker.js';
 import type { RewriteQueryOption } from './rewrite-query.js';
 import type { Scope } from './scope.js';
@@ -48,6 +49,12 @@ export interface MemoryOptions {
    * file, pgvector), else none. Closed with the Memory.
    */
   scopeLock?: ScopeLock | null;
+  /**
+   * Where `reembed` keeps its progress and records the new embedder once complete. Default:
+   * the data directory's `embedders.json` for the embedded store built from the environment,
+   * else process memory (an interrupted run can be resumed by the same `Memory`).
+   */
+  reembedState?: ReembedState;
   /**
    * Keeps a knowledge graph of entities and relations beside the vectors (needs an LLM to
    * extract them). `null` turns it off. Default: `ENGRAM_GRAPH` (`kuzu` for the embedded one), else none.

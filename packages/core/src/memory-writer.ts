@@ -43,7 +43,7 @@ interface PendingWrite {
 }
 
 /** The record with the keyword form of its text, when that differs from the text. */
-function withKeywordText(record: VectorRecord): VectorRecord {
+export function withKeywordText(record: VectorRecord): VectorRecord {
   const { keywordText: _previous, ...rest } = record;
   const indexed = keywordText(record.text);
   return indexed === record.text ? rest : { ...rest, keywordText: indexed };

@@ -59,6 +59,13 @@ import {
   restoreCollection,
 } from './project-backup.js';
 import type { Message } from './prompts.js';
+import {
+  createInMemoryReembedState,
+  type ReembedOptions,
+  type ReembedResult,
+  type ReembedState,
+  reembedMemories,
+} from './reembed-memories.js';
 import { rewriteQuery } from './rewrite-query.js';
 import { matchesScope, normalizeScope, type Scope, scopeKey, scopeOf } from './scope.js';
 import { searchMemories } from './search-memories.js';
@@ -90,7 +97,8 @@ const noMemory = (id: string) =>
  * `createMemoryFromEnvironment`); the work itself lives in small modules this class calls.
  */
 export class Memory {
-  readonly #options: MemoryOptions;
+  #options: MemoryOptions;
+  #reembedState: ReembedState | undefined;
   readonly #collection: string;
   #engine: Promise<MemoryEngine> | undefined;
   #closed = false;
@@ -572,6 +580,31 @@ export class Memory {
     const engine = await this.#ready();
     engine.requireMatchingDimensions();
     return mergeDuplicatePage(engine, { ...options, threshold, limit });
+  }
+
+  /**
+   * Computes every memory's vector of the collection again with another embedder, in batches,
+   * saving progress after each (see `reembedState`), then makes it this Memory's embedder and
+   * records it as the collection's, so that `EmbedderMismatchError` no longer fires. Called again
+   * with the same embedder after a crash or an abort, it continues where it stopped. With vectors
+   * of the collection's length it replaces them in place (reads continue); otherwise it embeds
+   * into a staging collection and then recreates the collection (reads miss memories while they
+   * are copied back). Writes through embedders that check the data directory wait until it ends.
+   */
+  async reembed(options: ReembedOptions): Promise<ReembedResult> {
+    const engine = await this.#ready();
+    this.#reembedState ??= engine.reembedState ?? createInMemoryReembedState();
+    const result = await reembedMemories(engine, this.#reembedState, options);
+    // The engine opens again with the new embedder; the stores stay open and are reused.
+    this.#options = {
+      ...engine.options,
+      historyStore: engine.history,
+      scopeLock: engine.scopeLock ?? null,
+      embedder: options.embedder,
+    };
+    this.#engine = undefined;
+    await this.#ready();
+    return result;
   }
 
   /** Closes the stores. Later calls throw `ClosedError`. */

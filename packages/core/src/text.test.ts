@@ -102,4 +102,30 @@ describe('tokenize and keywordText in every language', () => {
     expect(indexed.split(/\s+/)).toEqual(expect.arrayContaining(['東京', 'emoji1f35c']));
     expect(tokenize(indexed)).toEqual(tokenize('私は東京に住んでいます。Dinner: 🍜'));
   });
+
+  it('follows a Korean word with a particle by its noun, in tokens and in the keyword text', () => {
+    expect(tokenize('서울에서 친구를 만났어요')).toEqual([
+      '서울에서',
+      '서울',
+      '친구를',
+      '친구',
+      '만났어요',
+    ]);
+    expect(keywordText('저는 서울에 살아요')).toBe('저는 저 서울에 서울 살아요');
+    for (const [word, noun] of [
+      ['학교에서', '학교'],
+      ['학교로', '학교'],
+      ['집으로', '집'],
+      ['사과를', '사과'],
+      ['책이', '책'],
+      ['동생의', '동생'],
+      ['친구와', '친구'],
+      ['부산까지', '부산'],
+    ] as const) {
+      expect(tokenize(word)).toEqual([word, noun]);
+    }
+    // A particle alone, and words of other scripts, are left as they are.
+    expect(tokenize('가')).toEqual(['가']);
+    expect(keywordText('Seoul is big')).toBe('Seoul is big');
+  });
 });

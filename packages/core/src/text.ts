@@ -16,11 +16,69 @@ const needsKeywordForm =
 let wordSegmenter: Intl.Segmenter | undefined;
 
 /**
+ * Korean particles (josa) that attach to the noun before them, longest first: `서울에서` is
+ * `서울` + `에서`. Stripping them lets `서울` find `서울에서`, `서울은` and `서울로`.
+ */
+const koreanParticles = [
+  '에게서',
+  '으로서',
+  '으로써',
+  '이라고',
+  '에서',
+  '에게',
+  '한테',
+  '께서',
+  '으로',
+  '까지',
+  '부터',
+  '처럼',
+  '보다',
+  '이랑',
+  '하고',
+  '라고',
+  '마저',
+  '조차',
+  '은',
+  '는',
+  '이',
+  '가',
+  '을',
+  '를',
+  '에',
+  '의',
+  '도',
+  '와',
+  '과',
+  '로',
+  '만',
+  '랑',
+  '께',
+];
+const hangulWord = /^\p{Script=Hangul}+$/u;
+
+/** The noun of a Korean word with a particle attached (`서울에서` -> `서울`), else none. */
+function koreanStem(word: string): string | undefined {
+  if (!hangulWord.test(word)) return undefined;
+  for (const particle of koreanParticles) {
+    if (word.length > particle.length && word.endsWith(particle)) {
+      return word.slice(0, -particle.length);
+    }
+  }
+  return undefined;
+}
+
+/** A word, and for a Korean word with a particle, its noun after it. */
+function withKoreanStem(word: string): string[] {
+  const stem = koreanStem(word);
+  return stem ? [word, stem] : [word];
+}
+
+/**
  * The words of a run of letters: the run itself, or, for scripts written without spaces
  * (Chinese, Japanese, Thai, ...), the words `Intl.Segmenter` finds in it.
  */
 function wordsOfRun(run: string): string[] {
-  if (!unspacedScript.test(run)) return [run];
+  if (!unspacedScript.test(run)) return withKoreanStem(run);
   wordSegmenter ??= new Intl.Segmenter(undefined, { granularity: 'word' });
   const words: string[] = [];
   for (const { segment, isWordLike } of wordSegmenter.segment(run)) {
@@ -37,7 +95,8 @@ function emojiWord(emoji: string): string {
 /**
  * Lowercases, applies Unicode compatibility normalization and splits into word tokens. Runs of
  * scripts written without spaces (Chinese, Japanese, Thai, ...) are split into words by
- * `Intl.Segmenter`; each emoji is a token of its own (`emoji1f35c` for 🍜).
+ * `Intl.Segmenter`; each emoji is a token of its own (`emoji1f35c` for 🍜); a Korean word with a
+ * particle attached is followed by its noun (`서울에서`, `서울`).
  */
 export function tokenize(text: string): string[] {
   const tokens: string[] = [];
@@ -52,13 +111,18 @@ export function tokenize(text: string): string[] {
  * The text as full-text engines should index it: runs of scripts written without spaces are
  * split into space-separated words and each emoji becomes a word (as {@link tokenize} splits
  * them), so that an analyzer that splits on spaces and punctuation (FTS5 `unicode61`, Postgres,
- * Elasticsearch, ...) finds a Chinese or Japanese word inside a sentence. Other text is returned
- * unchanged.
+ * Elasticsearch, ...) finds a Chinese or Japanese word inside a sentence. A Korean word with a
+ * particle attached is followed by its noun (`서울에서` -> `서울에서 서울`), so the noun alone finds
+ * it. Other text is returned unchanged.
  */
 export function keywordText(text: string): string {
-  if (!needsKeywordForm.test(text)) return text;
+  const korean = /\p{Script=Hangul}/u.test(text);
+  if (!korean && !needsKeywordForm.test(text)) return text;
   return text.replace(wordOrEmoji, (run) => {
-    if (!needsKeywordForm.test(run)) return run;
+    if (!needsKeywordForm.test(run)) {
+      const stem = korean ? koreanStem(run.normalize('NFKC')) : undefined;
+      return stem ? `${run} ${stem}` : run;
+    }
     if (/^\p{Extended_Pictographic}$/u.test(run)) return ` ${emojiWord(run)} `;
     return ` ${wordsOfRun(run.normalize('NFKC')).join(' ')} `;
   });

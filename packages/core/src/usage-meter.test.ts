@@ -3,6 +3,7 @@ import { createHashEmbedder } from './hash-embedder.js';
 import { createInMemoryStore } from './in-memory-vector-store.js';
 import type { LLM } from './llm.js';
 import { Memory } from './memory.js';
+import type { Reranker } from './reranker.js';
 
 /** An LLM that answers extraction with one fact and reconciliation with ADD, reporting tokens. */
 function countingLLM(): LLM {
@@ -46,6 +47,9 @@ describe('usage of an operation', () => {
       outputTokens: 0,
       embeddingCalls: 1,
       embeddingTokens: 0,
+      rerankCalls: 0,
+      rerankTokens: 0,
+      rerankSearchUnits: 0,
     });
     await memory.close();
   });
@@ -81,6 +85,33 @@ describe('usage of an operation', () => {
     expect(rewritten.rewrittenQuery).toBe('Where does Alice go hiking?');
     expect(rewritten.usage).toMatchObject({ llmCalls: 1, inputTokens: 40, outputTokens: 6 });
     expect(prompts.at(-1)).toContain('user: Tell me about Alice.');
+    await memory.close();
+  });
+
+  it("a reranker's tokens and search units reach the search's usage", async () => {
+    const reranker: Reranker = {
+      specificationVersion: 'v1',
+      provider: 'test',
+      modelId: 'billing',
+      async rerank({ documents }) {
+        return {
+          results: documents.map((_, index) => ({ index, score: 1 - index / 10 })),
+          usage: { tokens: 42, searchUnits: 1 },
+        };
+      },
+    };
+    const memory = new Memory({
+      vectorStore: createInMemoryStore(),
+      embedder: createHashEmbedder(),
+      llm: null,
+      graphStore: null,
+      reranker,
+    });
+    await memory.add('Likes tea', { userId: 'alice', infer: false });
+    const found = await memory.search('tea', { userId: 'alice' });
+    expect(found.usage).toMatchObject({ rerankCalls: 1, rerankTokens: 42, rerankSearchUnits: 1 });
+    const plain = await memory.search('tea', { userId: 'alice', rerank: false });
+    expect(plain.usage).toMatchObject({ rerankCalls: 0, rerankTokens: 0, rerankSearchUnits: 0 });
     await memory.close();
   });
 });

@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Embedder } from './embedder.js';
 import { embedderProperties } from './embedder.js';
 import type { LLM } from './llm.js';
+import type { Reranker } from './reranker.js';
 
 /** What one `add` or `search` cost in model calls and tokens, as the providers reported them. */
 export interface OperationUsage {
@@ -15,6 +16,12 @@ export interface OperationUsage {
   embeddingCalls: number;
   /** Tokens the embedding calls reported (0 when the provider reports none). */
   embeddingTokens: number;
+  /** Rerank calls made. */
+  rerankCalls: number;
+  /** Tokens the rerank calls reported (0 when the provider reports none). */
+  rerankTokens: number;
+  /** Search units the rerank calls reported (Cohere bills these; 0 otherwise). */
+  rerankSearchUnits: number;
 }
 
 const current = new AsyncLocalStorage<OperationUsage>();
@@ -54,6 +61,25 @@ export function meterEmbedder(embedder: Embedder): Embedder {
   };
 }
 
+/** A reranker that adds each call's reported tokens and search units to the operation running it. */
+export function meterReranker(reranker: Reranker): Reranker {
+  return {
+    specificationVersion: reranker.specificationVersion,
+    provider: reranker.provider,
+    modelId: reranker.modelId,
+    async rerank(options) {
+      const result = await reranker.rerank(options);
+      const usage = current.getStore();
+      if (usage) {
+        usage.rerankCalls += 1;
+        usage.rerankTokens += result.usage?.tokens ?? 0;
+        usage.rerankSearchUnits += result.usage?.searchUnits ?? 0;
+      }
+      return result;
+    },
+  };
+}
+
 /** Runs one operation and returns its result with the usage of the metered models it called. */
 export async function withUsage<T extends object>(
   work: () => Promise<T>,
@@ -64,6 +90,9 @@ export async function withUsage<T extends object>(
     outputTokens: 0,
     embeddingCalls: 0,
     embeddingTokens: 0,
+    rerankCalls: 0,
+    rerankTokens: 0,
+    rerankSearchUnits: 0,
   };
   const result = await current.run(usage, work);
   return { ...result, usage };

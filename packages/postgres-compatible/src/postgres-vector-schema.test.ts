@@ -80,7 +80,9 @@ describe('collectionTableSql', () => {
       hnsw: { m: 16, efConstruction: 64 },
     });
     expect(statements[0]).toContain('embedding "extensions".vector(384) NOT NULL');
-    expect(statements[0]).toContain("to_tsvector('english'::regconfig, text)");
+    expect(statements[0]).toContain(
+      "to_tsvector('english'::regconfig, coalesce(keyword_text, text))",
+    );
     expect(statements.join('\n')).toContain('USING gin (metadata jsonb_path_ops)');
     expect(statements.at(-1)).toBe(
       'CREATE INDEX "engram_memories_notes_vector" ON "public"."engram_memories_notes" USING hnsw (embedding "extensions".vector_cosine_ops) WITH (m = 16, ef_construction = 64)',

@@ -165,6 +165,35 @@ export interface HnswParameters {
 }
 
 /**
+ * The generated `tsvector` of keyword search: over `keyword_text` (core's `keywordText`: Chinese
+ * and Japanese words spaced out, emoji spelled, Korean nouns beside their particles) when the
+ * record has one, else over `text`.
+ */
+function searchColumnSql(textSearchConfig: string): string {
+  return `search tsvector GENERATED ALWAYS AS (to_tsvector('${textSearchConfig}'::regconfig, coalesce(keyword_text, text))) STORED`;
+}
+
+/**
+ * Migrates a collection table created before `keyword_text` existed: adds the column and
+ * generates `search` from it (Postgres cannot change a generated expression in place, so the
+ * column and its index are made again, which rewrites the table once). Rows written before keep
+ * their text as keyword text until they are written again (`engram reembed` rewrites them all).
+ */
+export function keywordTextMigrationSql(options: {
+  schema: string;
+  table: string;
+  textSearchConfig: string;
+}): string[] {
+  const qualified = qualifiedName(options.schema, options.table);
+  return [
+    `ALTER TABLE ${qualified} ADD COLUMN IF NOT EXISTS keyword_text text`,
+    `ALTER TABLE ${qualified} DROP COLUMN IF EXISTS search`,
+    `ALTER TABLE ${qualified} ADD COLUMN ${searchColumnSql(options.textSearchConfig)}`,
+    `CREATE INDEX IF NOT EXISTS ${quoteIdentifier(`${options.table}_search`)} ON ${qualified} USING gin (search)`,
+  ];
+}
+
+/**
  * One collection's table: scope columns indexed for exact scoped reads, metadata as JSONB with
  * a GIN index for containment filters, a generated `tsvector` with a GIN index for keyword
  * search, and the vector with an HNSW cosine index (when its length allows one).
@@ -194,7 +223,8 @@ export function collectionTableSql(options: {
   embedding ${vectorSchema}.vector(${dimensions}) NOT NULL,
   created_at text NOT NULL,
   updated_at text NOT NULL,
-  search tsvector GENERATED ALWAYS AS (to_tsvector('${textSearchConfig}'::regconfig, text)) STORED
+  keyword_text text,
+  ${searchColumnSql(textSearchConfig)}
 )`,
     `CREATE INDEX ${index('user')} ON ${qualified} (user_id, agent_id, run_id)`,
     `CREATE INDEX ${index('agent')} ON ${qualified} (agent_id, run_id)`,

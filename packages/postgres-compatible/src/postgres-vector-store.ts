@@ -53,6 +53,7 @@ import {
   collectionsTableSql,
   collectionTableName,
   collectionTableSql,
+  keywordTextMigrationSql,
   maxIndexedDimensions,
   sharedTableNames,
   type VectorExtension,
@@ -502,8 +503,38 @@ export function createPostgresVectorStore(
     }
     if (!row) throw notFound(collection);
     const info = infoOf(row);
+    await withKeywordText(collection, row);
     collections.set(collection, info);
     return info;
+  }
+
+  /**
+   * Migrates a table made before `keyword_text` existed, once, whichever process comes first; in
+   * the transaction of `locked` when it holds the collection's lock already.
+   */
+  async function withKeywordText(collection: string, row: CollectionRow, locked?: Queryable) {
+    const hasColumn = async (db: Queryable) => {
+      const result = await db.query(
+        `SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = 'keyword_text' AND NOT attisdropped`,
+        [qualifiedName(schema, row.table_name)],
+      );
+      return (result.rowCount ?? 0) > 0;
+    };
+    const migrate = async (client: Queryable) => {
+      if (await hasColumn(client)) return;
+      const statements = keywordTextMigrationSql({
+        schema,
+        table: row.table_name,
+        textSearchConfig: row.text_search_config,
+      });
+      for (const sql of statements) await client.query(sql);
+    };
+    if (locked) return migrate(locked);
+    if (await hasColumn(pool())) return;
+    await inTransaction('BEGIN', async (client) => {
+      await lock(client, `collection:${collection}`);
+      await migrate(client);
+    });
   }
 
   /** Runs work on a collection; a table dropped by another process surfaces as NotFoundError. */
@@ -535,7 +566,10 @@ export function createPostgresVectorStore(
           'SELECT to_regclass($1)::text AS found',
           [qualifiedName(schema, row.table_name)],
         );
-        if (present.rows[0]?.found) return infoOf(row);
+        if (present.rows[0]?.found) {
+          await withKeywordText(collection, row, client);
+          return infoOf(row);
+        }
         // The table was dropped by hand: forget it and create the collection again.
         await client.query(`DELETE FROM ${collectionsTable} WHERE name = $1`, [collection]);
       }
@@ -566,17 +600,20 @@ export function createPostgresVectorStore(
     const extension = await vectorExtension();
     const vectorType = `${quoteIdentifier(extension.schema)}.vector`;
     const sql = `INSERT INTO ${info.table} AS target
-        (id, text, hash, user_id, agent_id, run_id, metadata, embedding, created_at, updated_at)
+        (id, text, hash, user_id, agent_id, run_id, metadata, embedding, created_at, updated_at,
+          keyword_text)
       SELECT input.id, input.text, input.hash, input.user_id, input.agent_id, input.run_id,
-        input.metadata::jsonb, input.embedding::${vectorType}, input.created_at, input.updated_at
+        input.metadata::jsonb, input.embedding::${vectorType}, input.created_at, input.updated_at,
+        input.keyword_text
       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-        $7::text[], $8::text[], $9::text[], $10::text[])
-        AS input(id, text, hash, user_id, agent_id, run_id, metadata, embedding, created_at, updated_at)
+        $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
+        AS input(id, text, hash, user_id, agent_id, run_id, metadata, embedding, created_at, updated_at,
+          keyword_text)
       ON CONFLICT (id) DO UPDATE SET
         text = excluded.text, hash = excluded.hash, user_id = excluded.user_id,
         agent_id = excluded.agent_id, run_id = excluded.run_id, metadata = excluded.metadata,
         embedding = excluded.embedding, created_at = excluded.created_at,
-        updated_at = excluded.updated_at`;
+        updated_at = excluded.updated_at, keyword_text = excluded.keyword_text`;
     for (const batch of chunk(records, maxBatchSize)) {
       await db.query(sql, [
         batch.map((record) => record.id),
@@ -589,6 +626,11 @@ export function createPostgresVectorStore(
         batch.map((record) => vectorLiteral(record.vector)),
         batch.map((record) => record.createdAt),
         batch.map((record) => record.updatedAt),
+        batch.map((record) =>
+          record.keywordText !== undefined && record.keywordText !== record.text
+            ? record.keywordText
+            : null,
+        ),
       ]);
     }
   }

@@ -4,6 +4,7 @@ export {
   encodeName,
   hashFields,
   isUnknownIndex,
+  keywordTextField,
   searchResults,
   toRecord,
 } from './redis-compatible-commands.js';

@@ -55,9 +55,22 @@ export function encodeName(name: string): string {
 }
 
 /**
+ * The TEXT field holding core's `keywordText` of a record whose keyword form differs from its
+ * text (Chinese and Japanese words spaced out, emoji spelled, Korean nouns beside their
+ * particles): RediSearch's tokenizer splits on spaces and punctuation only. Keyword queries
+ * search it and `text` together.
+ */
+export const keywordTextField = 'keyword_text';
+
+/** `FT.ALTER` adding {@link keywordTextField} to an index created before it existed. */
+export function addKeywordTextCommand(index: string) {
+  return ['FT.ALTER', index, 'SCHEMA', 'ADD', keywordTextField, 'TEXT'];
+}
+
+/**
  * `FT.CREATE` of a collection's index over HASH keys under `keyPrefix`: an HNSW cosine vector
- * field, TAG fields for scope, hash and metadata and, with `fullText`, a sortable `id` and a
- * TEXT field for BM25 (no stop words).
+ * field, TAG fields for scope, hash and metadata and, with `fullText`, a sortable `id` and
+ * TEXT fields for BM25 (no stop words): `text` and the keyword text.
  */
 export function createIndexCommand(
   index: string,
@@ -81,7 +94,9 @@ export function createIndexCommand(
     keyPrefix,
     ...(fullText ? ['STOPWORDS', '0'] : []),
     'SCHEMA',
-    ...(fullText ? ['id', 'TEXT', 'NOINDEX', 'SORTABLE', 'UNF', 'text', 'TEXT'] : []),
+    ...(fullText
+      ? ['id', 'TEXT', 'NOINDEX', 'SORTABLE', 'UNF', 'text', 'TEXT', keywordTextField, 'TEXT']
+      : []),
     'vector',
     'VECTOR',
     'HNSW',
@@ -174,6 +189,9 @@ export function hashFields(record: VectorRecord): (string | Buffer)[] {
     'updatedAt',
     record.updatedAt,
   ];
+  if (record.keywordText !== undefined && record.keywordText !== record.text) {
+    fields.push(keywordTextField, record.keywordText);
+  }
   for (const field of exactFields) {
     const value = record[field];
     if (value !== undefined) fields.push(field, value, `tag_${field}`, hex(value));

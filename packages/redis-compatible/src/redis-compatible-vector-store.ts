@@ -26,12 +26,14 @@ import {
   type VectorStore,
 } from '@engram/core';
 import {
+  addKeywordTextCommand,
   createIndexCommand,
   encodeName,
   expressionString,
   type FtCommandClient,
   hashFields,
   isUnknownIndex,
+  keywordTextField,
   pairs,
   returnedFields,
   scopeQuery,
@@ -141,6 +143,18 @@ export function createRedisCompatibleVectorStore(
     return { index: `${prefix}:idx:${encoded}`, keyPrefix: `${prefix}:${encoded}:` };
   }
 
+  /**
+   * Adds the keyword text field to an index made before it existed. Records written before keep
+   * only `text` until written again; another process adding it first is fine.
+   */
+  async function addKeywordText(client: FtCommandClient, index: string) {
+    try {
+      await client.send(addKeywordTextCommand(index));
+    } catch (error) {
+      if (!/duplicate/i.test(String((error as Error).message))) throw error;
+    }
+  }
+
   async function loadInfo(
     client: FtCommandClient,
     collection: string,
@@ -155,6 +169,7 @@ export function createRedisCompatibleVectorStore(
     }
     const attributes = pairs(reply).get('attributes');
     let dimensions: number | undefined;
+    let keywordIndexed = false;
     for (const attribute of Array.isArray(attributes) ? attributes : []) {
       const fields = new Map(
         [...pairs(attribute)].map(([key, value]) => [key.toLowerCase(), value]),
@@ -162,6 +177,7 @@ export function createRedisCompatibleVectorStore(
       if (text(fields.get('identifier')) === 'vector') {
         dimensions = Number(text(fields.get('dim')));
       }
+      if (text(fields.get('identifier')) === keywordTextField) keywordIndexed = true;
     }
     if (!dimensions) {
       throw new InvalidArgumentError({
@@ -169,6 +185,7 @@ export function createRedisCompatibleVectorStore(
         message: `Index "${index}" was not created by Engram (it has no vector field).`,
       });
     }
+    if (dialect.fullText && !keywordIndexed) await addKeywordText(client, index);
     const info = { index, keyPrefix, dimensions };
     infos.set(collection, info);
     return info;
@@ -371,7 +388,10 @@ export function createRedisCompatibleVectorStore(
             ...new Set((options.text ?? '').toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []),
           ];
           if (words.length === 0) return [];
-          const textQuery = andQueries([`@text:(${words.join(' | ')})`, filter]);
+          const textQuery = andQueries([
+            `@text|${keywordTextField}:(${words.join(' | ')})`,
+            filter,
+          ]);
           const reply = await search(
             client,
             [

@@ -198,6 +198,9 @@ export const usageSchema = z
     outputTokens: z.number().int(),
     embeddingCalls: z.number().int(),
     embeddingTokens: z.number().int(),
+    rerankCalls: z.number().int(),
+    rerankTokens: z.number().int(),
+    rerankSearchUnits: z.number().openapi({ description: 'Search units (Cohere rerank).' }),
   })
   .openapi('Usage', {
     description: 'Model calls and tokens the operation cost, as the providers reported them.',

@@ -6,6 +6,7 @@ import {
   createPrivateDirectory,
   type Embedder,
   EngramError,
+  fileReembedState,
   type GraphStore,
   graphStoreFromEnvironment,
   type HistoryStore,
@@ -269,6 +270,8 @@ export function createProjectMemories(
       embedder: store
         ? embedder
         : recordingEmbedder(embedder, config.dataDir, collection, undefined),
+      // `Memory.reembed` (a maintenance job) keeps its progress beside the record.
+      ...(store ? {} : { reembedState: fileReembedState(config.dataDir, collection) }),
       llm: llm ?? null,
       ...lockFor(vectorStore),
       collection,

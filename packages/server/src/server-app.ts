@@ -1,4 +1,5 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { describeError } from '@engram/core';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -326,7 +327,8 @@ export function createServerApp(context: AppContext): OpenAPIHono<AppEnv> {
           await check();
           checks[name] = 'ok';
         } catch (error) {
-          checks[name] = (error instanceof Error ? error.message : String(error)).slice(0, 300);
+          // Prefixed with the adapter (`[engram/pgvector] ...`): says which store failed.
+          checks[name] = describeError(error).slice(0, 300);
         }
       };
       const [models] = await Promise.all([

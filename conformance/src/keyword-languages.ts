@@ -1,0 +1,37 @@
+import { keywordText, type VectorStore } from '@engram/core';
+import { expect } from 'vitest';
+import { makeRecord } from './support.js';
+
+/** A Chinese, a Korean (noun with a particle) and an English memory, and a word that finds each. */
+const memories = [
+  { text: '我最喜欢吃四川火锅', word: '火锅' },
+  { text: '저는 서울에서 일해요', word: '서울' },
+  { text: 'Loves hiking in the Alps', word: 'hiking' },
+] as const;
+
+/**
+ * Writes the memories in the form the engine hands them over (with `keywordText`) into an
+ * existing collection and checks that a keyword query of one word finds each first: what a store
+ * must still do after migrating an index made before it indexed `keywordText`.
+ */
+export async function expectKeywordLanguages(
+  store: VectorStore,
+  collection: string,
+  dimensions: number,
+): Promise<void> {
+  await store.upsert({
+    collection,
+    records: memories.map(({ text }) =>
+      makeRecord(dimensions, { userId: 'reader', text, keywordText: keywordText(text) }),
+    ),
+  });
+  for (const { text, word } of memories) {
+    const matches = await store.query({
+      collection,
+      text: keywordText(word),
+      topK: 3,
+      scope: { userId: 'reader' },
+    });
+    expect(matches[0]?.record.text, word).toBe(text);
+  }
+}
