@@ -243,6 +243,52 @@ function checkMetrics(documents, configMap) {
   }
 }
 
+/** Every Deployment rolls pods one at a time without losing capacity. */
+function checkRollingUpdates(documents) {
+  for (const deployment of byKind(documents, 'Deployment')) {
+    const component = deployment.metadata.labels?.['app.kubernetes.io/component'];
+    const strategy = deployment.spec.strategy ?? {};
+    check(strategy.type === 'RollingUpdate', `${component}: RollingUpdate strategy`);
+    check(strategy.rollingUpdate?.maxUnavailable === 0, `${component}: maxUnavailable 0`);
+    check(strategy.rollingUpdate?.maxSurge === 1, `${component}: maxSurge 1`);
+  }
+}
+
+/**
+ * PodDisruptionBudgets: one per component with 2 or more replicas (the HPA's minimum for an
+ * autoscaled API), selecting exactly that component's pods, leaving at least one pod to evict.
+ */
+function checkDisruptionBudgets(documents, turnedOff) {
+  const budgets = byKind(documents, 'PodDisruptionBudget');
+  const [hpa] = byKind(documents, 'HorizontalPodAutoscaler');
+  for (const deployment of byKind(documents, 'Deployment')) {
+    const component = deployment.metadata.labels?.['app.kubernetes.io/component'];
+    const replicas =
+      deployment.spec.replicas ?? (component === 'api' ? hpa?.spec?.minReplicas : undefined) ?? 1;
+    const matching = budgets.filter(
+      (budget) => budget.metadata.labels?.['app.kubernetes.io/component'] === component,
+    );
+    check(
+      matching.length === (replicas >= 2 && !turnedOff ? 1 : 0),
+      `${component}: ${matching.length} PodDisruptionBudgets for ${replicas} replicas`,
+    );
+    for (const budget of matching) {
+      check(budget.apiVersion === 'policy/v1', `${component}: PodDisruptionBudget is policy/v1`);
+      check(
+        JSON.stringify(budget.spec.selector?.matchLabels) ===
+          JSON.stringify(deployment.spec.selector.matchLabels),
+        `${component}: PodDisruptionBudget selects the Deployment's pods`,
+      );
+      const minimum = budget.spec.minAvailable;
+      check(
+        Number.isInteger(minimum) && minimum >= 1 && minimum < replicas,
+        `${component}: PodDisruptionBudget minAvailable ${minimum} for ${replicas} replicas`,
+      );
+    }
+  }
+  return budgets;
+}
+
 function checkRendered(mode, file) {
   const documents = parseFile(file);
   const [api] = byKind(documents, 'Deployment', 'api');
@@ -259,6 +305,8 @@ function checkRendered(mode, file) {
   check(configMap?.data?.ENGRAM_HOME === '/var/lib/engram', 'ConfigMap: ENGRAM_HOME');
   check(byKind(documents, 'Service').length === 1, 'rendered: one Service');
   checkMetrics(documents, configMap);
+  checkRollingUpdates(documents);
+  const budgets = checkDisruptionBudgets(documents, mode === 'no-budget');
   const workers = byKind(documents, 'Deployment', 'worker');
   const hpas = byKind(documents, 'HorizontalPodAutoscaler');
   const ingresses = byKind(documents, 'Ingress');
@@ -278,6 +326,35 @@ function checkRendered(mode, file) {
   if (mode === 'defaults') {
     check(hpas.length === 0 && ingresses.length === 0, 'defaults: no HPA and no Ingress');
     check(api?.spec.replicas >= 2, 'defaults: at least 2 API replicas');
+    check(budgets[0]?.spec?.minAvailable === 1, 'defaults: API PodDisruptionBudget minAvailable 1');
+  }
+  if (mode === 'no-budget') {
+    check(budgets.length === 0, 'no-budget: no PodDisruptionBudget when turned off');
+  }
+  if (mode === 'values-dev') {
+    check(api?.spec.replicas === 1 && workers.length === 0, 'dev: one API pod, no workers');
+    check(configMap?.data?.ENGRAM_LOG_LEVEL === 'debug', 'dev: debug logs');
+    check(hpas.length === 0, 'dev: no HPA');
+  }
+  if (mode === 'values-staging') {
+    check(api?.spec.replicas === 2 && workers.length === 1, 'staging: 2 API pods, a worker');
+    check(configMap?.data?.ENGRAM_LOG_LEVEL === 'info', 'staging: info logs');
+  }
+  if (mode === 'values-production') {
+    const [hpa] = hpas;
+    check(hpa?.spec?.minReplicas >= 3, 'production: the API autoscales from 3 pods');
+    check(api && api.spec.replicas === undefined, 'production: replicas left to the HPA');
+    check(workers[0]?.spec?.replicas >= 2, 'production: 2 workers or more');
+    check(budgets.length === 2, 'production: PodDisruptionBudgets for the API and the workers');
+    check(configMap?.data?.ENGRAM_LOG_LEVEL === 'warn', 'production: warn logs');
+    check(byKind(documents, 'Secret').length === 0, 'production: secrets from an existing Secret');
+  }
+  if (mode === 'monitoring' || mode === 'values-production') {
+    check(
+      byKind(documents, 'ConfigMap').some((map) => map.metadata.labels?.grafana_dashboard === '1'),
+      `${mode}: monitoring on (Grafana dashboard)`,
+    );
+    check(byKind(documents, 'PrometheusRule').length === 1, `${mode}: monitoring on (alert rules)`);
   }
   if (mode === 'full') {
     check(hpas.length === 1, 'full: HPA missing');

@@ -6,8 +6,10 @@
 #     missing and run as root): the file is valid for Compose;
 #   - the Helm chart with the real helm (built once from the Go module proxy into
 #     ${ENGRAM_SERVICES_HOME:-~/.cache/engram-services}/helm/<version>): `helm lint --strict`,
-#     `helm template` with default values, with ingress and autoscaling on, without workers and
-#     with an existing Secret, each rendering parsed and checked; a bad value must fail to render.
+#     `helm template` with default values, with ingress and autoscaling on, without workers, with
+#     an existing Secret and with each of values-dev/-staging/-production.yaml, each rendering
+#     parsed and checked (rolling updates, PodDisruptionBudgets, monitoring in production); bad
+#     values must fail to render.
 #   - with --build: builds the image's application tree with deploy/docker/build-app.sh (as the
 #     Dockerfile does) in a scratch copy, and starts it: /healthz answers and the pgvector adapter
 #     is found. Needs the npm registry and a few minutes.
@@ -121,6 +123,20 @@ if [[ -x "$helm" ]]; then
   render no-worker --set worker.enabled=false
   render existing-secret --set secrets.existingSecret=engram-secrets
   render monitoring --set metrics.grafanaDashboard.enabled=true --set metrics.prometheusRule.enabled=true
+  render no-budget --set api.podDisruptionBudget.enabled=false
+  # The values of each environment, as `helm install -f` takes them.
+  for environment in dev staging production; do
+    values="$chart/values-$environment.yaml"
+    step "helm lint --strict (values-$environment)" "$helm" lint --strict "$chart" -f "$values"
+    render "values-$environment" -f "$values"
+  done
+  "$helm" template engram "$chart" --kube-version "$kube_version" \
+    --set api.podDisruptionBudget.minAvailable=2 > /dev/null 2> "$work/bad-budget.err" || true
+  if grep -q "api.podDisruptionBudget.minAvailable (2) must be below the api replicas (2)" "$work/bad-budget.err"; then
+    pass "helm template refuses a PodDisruptionBudget that would block node drains"
+  else
+    fail "helm template accepted minAvailable 2 for 2 API replicas"; sed 's/^/     /' "$work/bad-budget.err"
+  fi
   "$helm" template engram "$chart" --kube-version "$kube_version" --set autoscaling.enabled=true \
     --set autoscaling.targetCPUUtilizationPercentage=150 > /dev/null 2> "$work/bad.err" || true
   if grep -q "targetCPUUtilizationPercentage must be from 1 to 100" "$work/bad.err"; then
