@@ -4,6 +4,7 @@
 //   node deploy/check-manifests.mjs yaml <file...>          every file parses as YAML
 //   node deploy/check-manifests.mjs compose <file>          docker-compose.yml wiring
 //   node deploy/check-manifests.mjs dockerfile <file>       Dockerfile essentials
+//   node deploy/check-manifests.mjs nginx <file>            the proxy's nginx configuration
 //   node deploy/check-manifests.mjs rendered <mode> <file>  a `helm template` output
 //   node deploy/check-manifests.mjs monitoring              the Grafana dashboard against its JSON
 //                                                           schema, and every metric it and the
@@ -129,9 +130,83 @@ function checkCompose(file) {
     (api?.command ?? []).join(' ') === 'serve' && (worker?.command ?? [])[0] === 'worker',
     'compose: api runs serve, worker runs worker',
   );
+  check((api?.ports ?? []).length === 0, 'compose: api is not published on the host');
+  const { proxy } = services;
+  check(/^nginx:/.test(proxy?.image ?? ''), 'compose: proxy is nginx');
   check(
-    (api?.ports ?? []).some((port) => String(port).endsWith(':8080')),
-    'compose: api publishes 8080',
+    (proxy?.ports ?? []).some((port) => String(port).endsWith(':443')),
+    'compose: proxy publishes 443',
+  );
+  const mounts = (proxy?.volumes ?? []).map(String);
+  check(
+    mounts.some((mount) => mount.startsWith('./deploy/nginx/engram.conf:/etc/nginx/conf.d/')),
+    'compose: proxy mounts deploy/nginx/engram.conf',
+  );
+  check(
+    mounts.some((mount) => mount.startsWith('./deploy/nginx/certs:/etc/nginx/certs')),
+    'compose: proxy mounts deploy/nginx/certs',
+  );
+  check(
+    proxy?.depends_on?.api?.condition === 'service_healthy',
+    'compose: proxy waits for a healthy api',
+  );
+}
+
+/** Parses an nginx size ("1m", "512k", "1048576") into bytes. */
+function nginxBytes(size) {
+  const match = /^(\d+)([kKmMgG]?)$/.exec(size ?? '');
+  if (!match) return Number.NaN;
+  const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[match[2].toLowerCase()];
+  return Number(match[1]) * unit;
+}
+
+/** The proxy's configuration against the server: body limit, headers, metrics, TLS. */
+function checkNginx(file) {
+  const text = readFileSync(file, 'utf8').replace(/#.*$/gm, '');
+  const directive = (name) =>
+    [...text.matchAll(new RegExp(`^\\s*${name}\\s+([^;]+);`, 'gm'))].map((match) =>
+      match[1].trim(),
+    );
+  const serverDefault = readFileSync(join(root, 'packages/server/src/server-config.ts'), 'utf8')
+    .match(/bodyLimitBytes: file\.bodyLimitBytes \?\? ([\d *]+),/)?.[1]
+    ?.split('*')
+    .reduce((product, factor) => product * Number(factor.trim()), 1);
+  const [limit] = directive('client_max_body_size');
+  check(
+    serverDefault > 0 && nginxBytes(limit) === serverDefault,
+    `nginx: client_max_body_size ${limit} is not the server's body limit (${serverDefault} bytes)`,
+  );
+  check(
+    directive('listen').some((value) => /^443 ssl\b/.test(value)),
+    'nginx: listens on 443 ssl',
+  );
+  check(
+    directive('ssl_certificate').includes('certs/tls.crt') &&
+      directive('ssl_certificate_key').includes('certs/tls.key'),
+    'nginx: certificate and key from certs/',
+  );
+  check(
+    directive('ssl_protocols').every((value) => !/SSLv|TLSv1(\.1)?\b(?!\.)/.test(value)),
+    'nginx: TLS 1.2 or newer only',
+  );
+  const headers = directive('proxy_set_header').map((value) => value.split(/\s+/)[0].toLowerCase());
+  for (const header of [
+    'host',
+    'x-forwarded-for',
+    'x-forwarded-proto',
+    'x-real-ip',
+    'x-request-id',
+  ]) {
+    check(headers.includes(header), `nginx: sets ${header} for the API`);
+  }
+  check(
+    /location\s+~\s+\^\/metrics\(\/\|\$\)\s*\{\s*return\s+404;/.test(text),
+    'nginx: /metrics is not proxied',
+  );
+  check(
+    directive('proxy_pass').every((value) => value === '$engram_api') &&
+      directive('set').some((value) => value === '$engram_api http://api:8080'),
+    'nginx: proxies to api:8080',
   );
 }
 
@@ -461,6 +536,9 @@ try {
   } else if (command === 'compose') {
     checkCompose(args[0]);
     summary = 'docker-compose.yml wiring';
+  } else if (command === 'nginx') {
+    checkNginx(args[0]);
+    summary = 'nginx proxy configuration';
   } else if (command === 'dockerfile') {
     checkDockerfile(args[0]);
     summary = 'Dockerfile lint';
@@ -470,7 +548,9 @@ try {
     const count = checkRendered(args[0], args[1]);
     summary = `helm template (${args[0]}): ${count} manifests`;
   } else {
-    console.error('usage: check-manifests.mjs yaml|compose|dockerfile|rendered|monitoring ...');
+    console.error(
+      'usage: check-manifests.mjs yaml|compose|dockerfile|nginx|rendered|monitoring ...',
+    );
     process.exit(2);
   }
 } catch (error) {

@@ -2,6 +2,9 @@
 # Checks of the deployment files that run without a Docker engine or a Kubernetes cluster:
 #   - every YAML file parses; docker-compose.yml is wired as documented; the Dockerfile has its
 #     essentials (multi-stage, numeric non-root USER, HEALTHCHECK on /healthz, EXPOSE 8080, ...);
+#   - deploy/nginx/engram.conf (the compose proxy): checked against the server (body limit, proxy
+#     headers, /metrics kept out) and with `nginx -t` from Debian's nginx (installed with apt when
+#     missing and run as root) under a scratch prefix with a throwaway self-signed certificate;
 #   - `docker compose config`, or `docker-compose config` (Debian's package, installed with apt when
 #     missing and run as root): the file is valid for Compose;
 #   - the Helm chart with the real helm (built once from the Go module proxy into
@@ -64,6 +67,45 @@ elif command -v docker-compose > /dev/null 2>&1; then
     docker-compose -f docker-compose.yml config --quiet
 else
   skip "docker compose config: no compose CLI here (docker compose plugin or docker-compose)"
+fi
+
+echo "== nginx proxy (deploy/nginx/engram.conf)"
+node deploy/check-manifests.mjs nginx deploy/nginx/engram.conf && pass "nginx proxy configuration" || fail "nginx proxy configuration"
+if ! command -v nginx > /dev/null 2>&1 && [[ ! -x /usr/sbin/nginx ]] && [[ $(id -u) -eq 0 ]] \
+    && command -v apt-get > /dev/null 2>&1; then
+  echo "installing nginx from Debian's packages"
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx; } \
+    > "$work/apt-nginx.log" 2>&1 || tail -5 "$work/apt-nginx.log"
+fi
+nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
+if [[ -x "$nginx_bin" ]] && command -v openssl > /dev/null 2>&1; then
+  # The configuration as the proxy container loads it (conf.d/ inside http {}), under a scratch
+  # prefix with a throwaway self-signed certificate: nothing is read from or written to /etc.
+  prefix="$work/nginx"
+  mkdir -p "$prefix/conf/certs" "$prefix/logs" "$prefix/temp"
+  cp deploy/nginx/engram.conf "$prefix/conf/engram.conf"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
+    -keyout "$prefix/conf/certs/tls.key" -out "$prefix/conf/certs/tls.crt" > "$work/openssl.log" 2>&1
+  cat > "$prefix/conf/nginx.conf" <<EOF
+pid $prefix/nginx.pid;
+error_log $prefix/logs/error.log;
+events {}
+http {
+    access_log off;
+    client_body_temp_path $prefix/temp/body;
+    proxy_temp_path $prefix/temp/proxy;
+    fastcgi_temp_path $prefix/temp/fastcgi;
+    uwsgi_temp_path $prefix/temp/uwsgi;
+    scgi_temp_path $prefix/temp/scgi;
+    include engram.conf;
+}
+EOF
+  step "nginx -t ($("$nginx_bin" -v 2>&1 | sed 's/.*: //'))" \
+    "$nginx_bin" -t -q -p "$prefix/" -e "$prefix/logs/error.log" -c "$prefix/conf/nginx.conf"
+elif [[ ${ENGRAM_REQUIRE_NGINX:-} == 1 ]]; then
+  fail "nginx -t: nginx is not available (Debian's nginx package)"
+else
+  skip "nginx -t: no nginx here (Debian's nginx package) or no openssl"
 fi
 
 echo "== monitoring (Grafana dashboard, Prometheus alert rules)"
