@@ -180,7 +180,8 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-interface Shared {
+/** What the server and other entry points share: logs, metrics, project memories, the queue. */
+export interface Shared {
   logger: Logger;
   metrics: ServerMetrics;
   projects: ProjectMemories;
@@ -188,7 +189,8 @@ interface Shared {
   stopTracing: () => Promise<void>;
 }
 
-async function openShared(config: ServerConfig, logger: Logger): Promise<Shared> {
+/** Opens the stores, metrics, queue and tracing of a configuration. */
+export async function openShared(config: ServerConfig, logger: Logger): Promise<Shared> {
   const stopTracing = config.otlpEndpoint
     ? await startTracing(config.otlpEndpoint, logger)
     : async () => {};
