@@ -4,6 +4,7 @@
 //   node deploy/check-manifests.mjs yaml <file...>          every file parses as YAML
 //   node deploy/check-manifests.mjs compose <file>          docker-compose.yml wiring
 //   node deploy/check-manifests.mjs dockerfile <file>       Dockerfile essentials
+//   node deploy/check-manifests.mjs nginx <file>            the proxy's nginx configuration
 //   node deploy/check-manifests.mjs rendered <mode> <file>  a `helm template` output
 //   node deploy/check-manifests.mjs monitoring              the Grafana dashboard against its JSON
 //                                                           schema, and every metric it and the
@@ -129,9 +130,83 @@ function checkCompose(file) {
     (api?.command ?? []).join(' ') === 'serve' && (worker?.command ?? [])[0] === 'worker',
     'compose: api runs serve, worker runs worker',
   );
+  check((api?.ports ?? []).length === 0, 'compose: api is not published on the host');
+  const { proxy } = services;
+  check(/^nginx:/.test(proxy?.image ?? ''), 'compose: proxy is nginx');
   check(
-    (api?.ports ?? []).some((port) => String(port).endsWith(':8080')),
-    'compose: api publishes 8080',
+    (proxy?.ports ?? []).some((port) => String(port).endsWith(':443')),
+    'compose: proxy publishes 443',
+  );
+  const mounts = (proxy?.volumes ?? []).map(String);
+  check(
+    mounts.some((mount) => mount.startsWith('./deploy/nginx/engram.conf:/etc/nginx/conf.d/')),
+    'compose: proxy mounts deploy/nginx/engram.conf',
+  );
+  check(
+    mounts.some((mount) => mount.startsWith('./deploy/nginx/certs:/etc/nginx/certs')),
+    'compose: proxy mounts deploy/nginx/certs',
+  );
+  check(
+    proxy?.depends_on?.api?.condition === 'service_healthy',
+    'compose: proxy waits for a healthy api',
+  );
+}
+
+/** Parses an nginx size ("1m", "512k", "1048576") into bytes. */
+function nginxBytes(size) {
+  const match = /^(\d+)([kKmMgG]?)$/.exec(size ?? '');
+  if (!match) return Number.NaN;
+  const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[match[2].toLowerCase()];
+  return Number(match[1]) * unit;
+}
+
+/** The proxy's configuration against the server: body limit, headers, metrics, TLS. */
+function checkNginx(file) {
+  const text = readFileSync(file, 'utf8').replace(/#.*$/gm, '');
+  const directive = (name) =>
+    [...text.matchAll(new RegExp(`^\\s*${name}\\s+([^;]+);`, 'gm'))].map((match) =>
+      match[1].trim(),
+    );
+  const serverDefault = readFileSync(join(root, 'packages/server/src/server-config.ts'), 'utf8')
+    .match(/bodyLimitBytes: file\.bodyLimitBytes \?\? ([\d *]+),/)?.[1]
+    ?.split('*')
+    .reduce((product, factor) => product * Number(factor.trim()), 1);
+  const [limit] = directive('client_max_body_size');
+  check(
+    serverDefault > 0 && nginxBytes(limit) === serverDefault,
+    `nginx: client_max_body_size ${limit} is not the server's body limit (${serverDefault} bytes)`,
+  );
+  check(
+    directive('listen').some((value) => /^443 ssl\b/.test(value)),
+    'nginx: listens on 443 ssl',
+  );
+  check(
+    directive('ssl_certificate').includes('certs/tls.crt') &&
+      directive('ssl_certificate_key').includes('certs/tls.key'),
+    'nginx: certificate and key from certs/',
+  );
+  check(
+    directive('ssl_protocols').every((value) => !/SSLv|TLSv1(\.1)?\b(?!\.)/.test(value)),
+    'nginx: TLS 1.2 or newer only',
+  );
+  const headers = directive('proxy_set_header').map((value) => value.split(/\s+/)[0].toLowerCase());
+  for (const header of [
+    'host',
+    'x-forwarded-for',
+    'x-forwarded-proto',
+    'x-real-ip',
+    'x-request-id',
+  ]) {
+    check(headers.includes(header), `nginx: sets ${header} for the API`);
+  }
+  check(
+    /location\s+~\s+\^\/metrics\(\/\|\$\)\s*\{\s*return\s+404;/.test(text),
+    'nginx: /metrics is not proxied',
+  );
+  check(
+    directive('proxy_pass').every((value) => value === '$engram_api') &&
+      directive('set').some((value) => value === '$engram_api http://api:8080'),
+    'nginx: proxies to api:8080',
   );
 }
 
@@ -243,6 +318,52 @@ function checkMetrics(documents, configMap) {
   }
 }
 
+/** Every Deployment rolls pods one at a time without losing capacity. */
+function checkRollingUpdates(documents) {
+  for (const deployment of byKind(documents, 'Deployment')) {
+    const component = deployment.metadata.labels?.['app.kubernetes.io/component'];
+    const strategy = deployment.spec.strategy ?? {};
+    check(strategy.type === 'RollingUpdate', `${component}: RollingUpdate strategy`);
+    check(strategy.rollingUpdate?.maxUnavailable === 0, `${component}: maxUnavailable 0`);
+    check(strategy.rollingUpdate?.maxSurge === 1, `${component}: maxSurge 1`);
+  }
+}
+
+/**
+ * PodDisruptionBudgets: one per component with 2 or more replicas (the HPA's minimum for an
+ * autoscaled API), selecting exactly that component's pods, leaving at least one pod to evict.
+ */
+function checkDisruptionBudgets(documents, turnedOff) {
+  const budgets = byKind(documents, 'PodDisruptionBudget');
+  const [hpa] = byKind(documents, 'HorizontalPodAutoscaler');
+  for (const deployment of byKind(documents, 'Deployment')) {
+    const component = deployment.metadata.labels?.['app.kubernetes.io/component'];
+    const replicas =
+      deployment.spec.replicas ?? (component === 'api' ? hpa?.spec?.minReplicas : undefined) ?? 1;
+    const matching = budgets.filter(
+      (budget) => budget.metadata.labels?.['app.kubernetes.io/component'] === component,
+    );
+    check(
+      matching.length === (replicas >= 2 && !turnedOff ? 1 : 0),
+      `${component}: ${matching.length} PodDisruptionBudgets for ${replicas} replicas`,
+    );
+    for (const budget of matching) {
+      check(budget.apiVersion === 'policy/v1', `${component}: PodDisruptionBudget is policy/v1`);
+      check(
+        JSON.stringify(budget.spec.selector?.matchLabels) ===
+          JSON.stringify(deployment.spec.selector.matchLabels),
+        `${component}: PodDisruptionBudget selects the Deployment's pods`,
+      );
+      const minimum = budget.spec.minAvailable;
+      check(
+        Number.isInteger(minimum) && minimum >= 1 && minimum < replicas,
+        `${component}: PodDisruptionBudget minAvailable ${minimum} for ${replicas} replicas`,
+      );
+    }
+  }
+  return budgets;
+}
+
 function checkRendered(mode, file) {
   const documents = parseFile(file);
   const [api] = byKind(documents, 'Deployment', 'api');
@@ -259,6 +380,8 @@ function checkRendered(mode, file) {
   check(configMap?.data?.ENGRAM_HOME === '/var/lib/engram', 'ConfigMap: ENGRAM_HOME');
   check(byKind(documents, 'Service').length === 1, 'rendered: one Service');
   checkMetrics(documents, configMap);
+  checkRollingUpdates(documents);
+  const budgets = checkDisruptionBudgets(documents, mode === 'no-budget');
   const workers = byKind(documents, 'Deployment', 'worker');
   const hpas = byKind(documents, 'HorizontalPodAutoscaler');
   const ingresses = byKind(documents, 'Ingress');
@@ -278,6 +401,35 @@ function checkRendered(mode, file) {
   if (mode === 'defaults') {
     check(hpas.length === 0 && ingresses.length === 0, 'defaults: no HPA and no Ingress');
     check(api?.spec.replicas >= 2, 'defaults: at least 2 API replicas');
+    check(budgets[0]?.spec?.minAvailable === 1, 'defaults: API PodDisruptionBudget minAvailable 1');
+  }
+  if (mode === 'no-budget') {
+    check(budgets.length === 0, 'no-budget: no PodDisruptionBudget when turned off');
+  }
+  if (mode === 'values-dev') {
+    check(api?.spec.replicas === 1 && workers.length === 0, 'dev: one API pod, no workers');
+    check(configMap?.data?.ENGRAM_LOG_LEVEL === 'debug', 'dev: debug logs');
+    check(hpas.length === 0, 'dev: no HPA');
+  }
+  if (mode === 'values-staging') {
+    check(api?.spec.replicas === 2 && workers.length === 1, 'staging: 2 API pods, a worker');
+    check(configMap?.data?.ENGRAM_LOG_LEVEL === 'info', 'staging: info logs');
+  }
+  if (mode === 'values-production') {
+    const [hpa] = hpas;
+    check(hpa?.spec?.minReplicas >= 3, 'production: the API autoscales from 3 pods');
+    check(api && api.spec.replicas === undefined, 'production: replicas left to the HPA');
+    check(workers[0]?.spec?.replicas >= 2, 'production: 2 workers or more');
+    check(budgets.length === 2, 'production: PodDisruptionBudgets for the API and the workers');
+    check(configMap?.data?.ENGRAM_LOG_LEVEL === 'warn', 'production: warn logs');
+    check(byKind(documents, 'Secret').length === 0, 'production: secrets from an existing Secret');
+  }
+  if (mode === 'monitoring' || mode === 'values-production') {
+    check(
+      byKind(documents, 'ConfigMap').some((map) => map.metadata.labels?.grafana_dashboard === '1'),
+      `${mode}: monitoring on (Grafana dashboard)`,
+    );
+    check(byKind(documents, 'PrometheusRule').length === 1, `${mode}: monitoring on (alert rules)`);
   }
   if (mode === 'full') {
     check(hpas.length === 1, 'full: HPA missing');
@@ -384,6 +536,9 @@ try {
   } else if (command === 'compose') {
     checkCompose(args[0]);
     summary = 'docker-compose.yml wiring';
+  } else if (command === 'nginx') {
+    checkNginx(args[0]);
+    summary = 'nginx proxy configuration';
   } else if (command === 'dockerfile') {
     checkDockerfile(args[0]);
     summary = 'Dockerfile lint';
@@ -393,7 +548,9 @@ try {
     const count = checkRendered(args[0], args[1]);
     summary = `helm template (${args[0]}): ${count} manifests`;
   } else {
-    console.error('usage: check-manifests.mjs yaml|compose|dockerfile|rendered|monitoring ...');
+    console.error(
+      'usage: check-manifests.mjs yaml|compose|dockerfile|nginx|rendered|monitoring ...',
+    );
     process.exit(2);
   }
 } catch (error) {

@@ -2,12 +2,17 @@
 # Checks of the deployment files that run without a Docker engine or a Kubernetes cluster:
 #   - every YAML file parses; docker-compose.yml is wired as documented; the Dockerfile has its
 #     essentials (multi-stage, numeric non-root USER, HEALTHCHECK on /healthz, EXPOSE 8080, ...);
+#   - deploy/nginx/engram.conf (the compose proxy): checked against the server (body limit, proxy
+#     headers, /metrics kept out) and with `nginx -t` from Debian's nginx (installed with apt when
+#     missing and run as root) under a scratch prefix with a throwaway self-signed certificate;
 #   - `docker compose config`, or `docker-compose config` (Debian's package, installed with apt when
 #     missing and run as root): the file is valid for Compose;
 #   - the Helm chart with the real helm (built once from the Go module proxy into
 #     ${ENGRAM_SERVICES_HOME:-~/.cache/engram-services}/helm/<version>): `helm lint --strict`,
-#     `helm template` with default values, with ingress and autoscaling on, without workers and
-#     with an existing Secret, each rendering parsed and checked; a bad value must fail to render.
+#     `helm template` with default values, with ingress and autoscaling on, without workers, with
+#     an existing Secret and with each of values-dev/-staging/-production.yaml, each rendering
+#     parsed and checked (rolling updates, PodDisruptionBudgets, monitoring in production); bad
+#     values must fail to render.
 #   - with --build: builds the image's application tree with deploy/docker/build-app.sh (as the
 #     Dockerfile does) in a scratch copy, and starts it: /healthz answers and the pgvector adapter
 #     is found. Needs the npm registry and a few minutes.
@@ -62,6 +67,45 @@ elif command -v docker-compose > /dev/null 2>&1; then
     docker-compose -f docker-compose.yml config --quiet
 else
   skip "docker compose config: no compose CLI here (docker compose plugin or docker-compose)"
+fi
+
+echo "== nginx proxy (deploy/nginx/engram.conf)"
+node deploy/check-manifests.mjs nginx deploy/nginx/engram.conf && pass "nginx proxy configuration" || fail "nginx proxy configuration"
+if ! command -v nginx > /dev/null 2>&1 && [[ ! -x /usr/sbin/nginx ]] && [[ $(id -u) -eq 0 ]] \
+    && command -v apt-get > /dev/null 2>&1; then
+  echo "installing nginx from Debian's packages"
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx; } \
+    > "$work/apt-nginx.log" 2>&1 || tail -5 "$work/apt-nginx.log"
+fi
+nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
+if [[ -x "$nginx_bin" ]] && command -v openssl > /dev/null 2>&1; then
+  # The configuration as the proxy container loads it (conf.d/ inside http {}), under a scratch
+  # prefix with a throwaway self-signed certificate: nothing is read from or written to /etc.
+  prefix="$work/nginx"
+  mkdir -p "$prefix/conf/certs" "$prefix/logs" "$prefix/temp"
+  cp deploy/nginx/engram.conf "$prefix/conf/engram.conf"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
+    -keyout "$prefix/conf/certs/tls.key" -out "$prefix/conf/certs/tls.crt" > "$work/openssl.log" 2>&1
+  cat > "$prefix/conf/nginx.conf" <<EOF
+pid $prefix/nginx.pid;
+error_log $prefix/logs/error.log;
+events {}
+http {
+    access_log off;
+    client_body_temp_path $prefix/temp/body;
+    proxy_temp_path $prefix/temp/proxy;
+    fastcgi_temp_path $prefix/temp/fastcgi;
+    uwsgi_temp_path $prefix/temp/uwsgi;
+    scgi_temp_path $prefix/temp/scgi;
+    include engram.conf;
+}
+EOF
+  step "nginx -t ($("$nginx_bin" -v 2>&1 | sed 's/.*: //'))" \
+    "$nginx_bin" -t -q -p "$prefix/" -e "$prefix/logs/error.log" -c "$prefix/conf/nginx.conf"
+elif [[ ${ENGRAM_REQUIRE_NGINX:-} == 1 ]]; then
+  fail "nginx -t: nginx is not available (Debian's nginx package)"
+else
+  skip "nginx -t: no nginx here (Debian's nginx package) or no openssl"
 fi
 
 echo "== monitoring (Grafana dashboard, Prometheus alert rules)"
@@ -121,6 +165,20 @@ if [[ -x "$helm" ]]; then
   render no-worker --set worker.enabled=false
   render existing-secret --set secrets.existingSecret=engram-secrets
   render monitoring --set metrics.grafanaDashboard.enabled=true --set metrics.prometheusRule.enabled=true
+  render no-budget --set api.podDisruptionBudget.enabled=false
+  # The values of each environment, as `helm install -f` takes them.
+  for environment in dev staging production; do
+    values="$chart/values-$environment.yaml"
+    step "helm lint --strict (values-$environment)" "$helm" lint --strict "$chart" -f "$values"
+    render "values-$environment" -f "$values"
+  done
+  "$helm" template engram "$chart" --kube-version "$kube_version" \
+    --set api.podDisruptionBudget.minAvailable=2 > /dev/null 2> "$work/bad-budget.err" || true
+  if grep -q "api.podDisruptionBudget.minAvailable (2) must be below the api replicas (2)" "$work/bad-budget.err"; then
+    pass "helm template refuses a PodDisruptionBudget that would block node drains"
+  else
+    fail "helm template accepted minAvailable 2 for 2 API replicas"; sed 's/^/     /' "$work/bad-budget.err"
+  fi
   "$helm" template engram "$chart" --kube-version "$kube_version" --set autoscaling.enabled=true \
     --set autoscaling.targetCPUUtilizationPercentage=150 > /dev/null 2> "$work/bad.err" || true
   if grep -q "targetCPUUtilizationPercentage must be from 1 to 100" "$work/bad.err"; then

@@ -181,7 +181,8 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-interface Shared {
+/** What the server and other entry points share: logs, metrics, project memories, the queue. */
+export interface Shared {
   logger: Logger;
   metrics: ServerMetrics;
   projects: ProjectMemories;
@@ -189,7 +190,8 @@ interface Shared {
   stopTracing: () => Promise<void>;
 }
 
-async function openShared(config: ServerConfig, logger: Logger): Promise<Shared> {
+/** Opens the stores, metrics, queue and tracing of a configuration. */
+export async function openShared(config: ServerConfig, logger: Logger): Promise<Shared> {
   const stopTracing = config.otlpEndpoint
     ? await startTracing(config.otlpEndpoint, logger)
     : async () => {};

@@ -78,6 +78,14 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- fail "autoscaling.targetCPUUtilizationPercentage must be from 1 to 100" }}
 {{- end }}
 {{- end }}
+{{- $apiReplicas := ternary .Values.autoscaling.minReplicas .Values.api.replicaCount .Values.autoscaling.enabled }}
+{{- $budgets := list (list "api" .Values.api.podDisruptionBudget $apiReplicas true) (list "worker" .Values.worker.podDisruptionBudget .Values.worker.replicaCount .Values.worker.enabled) }}
+{{- range $budgets }}
+{{- $name := index . 0 }}{{- $budget := index . 1 }}{{- $replicas := int (index . 2) }}
+{{- if and (index . 3) $budget.enabled (ge $replicas 2) (not (kindIs "string" $budget.minAvailable)) (ge (int $budget.minAvailable) $replicas) }}
+{{- fail (printf "%s.podDisruptionBudget.minAvailable (%d) must be below the %s replicas (%d), or node drains never finish; lower it or add replicas" $name (int $budget.minAvailable) $name $replicas) }}
+{{- end }}
+{{- end }}
 {{- if and .Values.persistence.enabled (not .Values.persistence.existingClaim) (not .Values.persistence.accessModes) }}
 {{- fail "persistence.accessModes must list at least one mode (ReadWriteMany for several pods)" }}
 {{- end }}
