@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { describeVectorStore, expectKeywordLanguages, providedServer } from '@engram/conformance';
+import { createIndexCommand, encodeName, keywordTextField } from '@engram/redis-compatible';
 import { createClient } from 'redis';
 import { createRedisVectorStore } from '../src/index.js';
-import { createIndexCommand, encodeName, keywordTextField } from '@engram/redis-compatible';
 
 const { url, ...server } = providedServer();
 
