@@ -4,7 +4,7 @@ import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/
 import { z } from 'zod';
 import { type AppContext, type AppEnv, runAdd } from './app-context.js';
 import { answerForError } from './http-errors.js';
-import { deleteProjectMemory } from './route-kit.js';
+import { deleteProjectMemory, searchProject } from './route-kit.js';
 
 function packageVersion(): string {
   return '0.1.0';
@@ -96,18 +96,10 @@ export function createProjectMcpServer(context: AppContext, project: string): Mc
       },
     },
     guard(async (input: { query: string; user_id: string; limit?: number }) => {
-      const memory = await context.projects.memory(project);
-      const stop = context.metrics.searchLatency.startTimer();
-      try {
-        const result = await memory.search(input.query, {
-          userId: input.user_id,
-          limit: input.limit ?? 10,
-        });
-        context.metrics.searches.inc();
-        return result;
-      } finally {
-        stop();
-      }
+      return searchProject(context, project, input.query, {
+        userId: input.user_id,
+        limit: input.limit ?? 10,
+      });
     }),
   );
 

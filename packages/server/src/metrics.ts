@@ -1,4 +1,4 @@
-import type { Embedder, LLM } from '@engram/core';
+import type { Embedder, LLM, OperationUsage } from '@engram/core';
 import { embedderProperties } from '@engram/core';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
@@ -15,6 +15,8 @@ export interface ServerMetrics {
   llmTokens: Counter<'kind'>;
   embeddingTokens: Counter;
   llmErrors: Counter;
+  /** Reranker calls, tokens and search units reported by the provider. */
+  rerankUsage: Counter<'kind'>;
   vectorCount: Gauge<'project'>;
   /** Asynchronous add jobs by state, read from the queue on each scrape. */
   queueJobs: Gauge<'state'>;
@@ -104,6 +106,12 @@ export function createServerMetrics(
       help: 'LLM calls that failed.',
       registers,
     }),
+    rerankUsage: new Counter({
+      name: 'engram_rerank_usage_total',
+      help: 'Reranker usage by kind: calls, tokens, search_units (as the provider reports them).',
+      labelNames: ['kind'],
+      registers,
+    }),
     vectorCount: new Gauge({
       name: 'engram_vector_count',
       help: options.projectLabels
@@ -186,4 +194,14 @@ export function instrumentLLM(llm: LLM, metrics: ServerMetrics): LLM {
       }
     },
   };
+}
+
+/** Counts what a search's reranker used (calls, and tokens or search units where reported). */
+export function countRerankUsage(metrics: ServerMetrics, usage: OperationUsage | undefined): void {
+  if (!usage || usage.rerankCalls === 0) return;
+  metrics.rerankUsage.inc({ kind: 'calls' }, usage.rerankCalls);
+  if (usage.rerankTokens > 0) metrics.rerankUsage.inc({ kind: 'tokens' }, usage.rerankTokens);
+  if (usage.rerankSearchUnits > 0) {
+    metrics.rerankUsage.inc({ kind: 'search_units' }, usage.rerankSearchUnits);
+  }
 }

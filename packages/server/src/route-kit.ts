@@ -11,6 +11,7 @@ import { errorSchema } from './api-schemas.js';
 import type { AppContext } from './app-context.js';
 import { ApiError } from './http-errors.js';
 import type { AddJobData } from './job-queue.js';
+import { countRerankUsage } from './metrics.js';
 
 /** An `application/json` response of the OpenAPI document. */
 export const json = <T extends z.ZodType>(schema: T, description: string) => ({
@@ -152,6 +153,7 @@ export async function searchProject(
   try {
     const result = await memory.search(query, options);
     context.metrics.searches.inc();
+    countRerankUsage(context.metrics, result.usage);
     return result;
   } finally {
     stop();
