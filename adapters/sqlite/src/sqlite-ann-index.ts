@@ -669,6 +669,18 @@ export function createSqliteAnnIndex(settings: SqliteAnnIndexSettings): SqliteAn
             await catchUpInBackground(collection, entry);
           }
           if (loaded.get(collection) !== entry) continue;
+          // A rewrite of the file with the caught-up changes runs: wait for it, so that other
+          // stores on the file load an index that is current instead of scanning meanwhile.
+          if (jobs.has(collection)) continue;
+          const saved = readState(collection)?.saved_through ?? -1;
+          if (
+            entry.base &&
+            backlog(collection, saved, unionLimit + 1) > unionLimit &&
+            startBuild(collection, dimensions, true)
+          ) {
+            continue;
+          }
+          if (!entry.base) save(collection, entry);
           const size = sizeOf(entry);
           return size >= minimumSize ? size : 0;
         }
