@@ -255,7 +255,7 @@ describe('OpenSearch requests (against a local stub, not a real server)', () => 
         knn: {
           vector: {
             vector: [1, 0],
-            k: 2,
+            k: 100,
             filter: {
               bool: {
                 filter: [
@@ -279,7 +279,7 @@ describe('OpenSearch requests (against a local stub, not a real server)', () => 
     const search = requests.find((request) => request.path === '/memories/_search')!;
     expect(search.body).toEqual({
       size: 5,
-      query: { knn: { vector: { vector: [0, 1], k: 5 } } },
+      query: { knn: { vector: { vector: [0, 1], k: 100 } } },
       _source: { excludes: excludes.filter((field) => field !== 'vector') },
     });
   });

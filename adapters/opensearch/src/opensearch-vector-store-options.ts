@@ -29,4 +29,9 @@ export interface OpenSearchVectorStoreOptions
    * uses `topK`.
    */
   efSearch?: number;
+  /**
+   * Candidates the k-NN query gathers (its `k`) before the best `topK` are returned (its `size`).
+   * Default: the larger of 100 and ten times `topK`, at most 10,000.
+   */
+  numCandidates?: number;
 }

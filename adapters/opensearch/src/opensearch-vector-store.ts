@@ -5,6 +5,7 @@ import {
   type ElasticsearchCompatibleClient,
   isMatchAll,
   type MgetResponse,
+  maxResultWindow,
   type SearchResponse,
 } from '@engram/elasticsearch-compatible';
 import { Client } from '@opensearch-project/opensearch';
@@ -87,7 +88,12 @@ export function createOpenSearchVectorStore(
           knn: {
             vector: {
               vector,
-              k: topK,
+              // The Lucene engine explores `k` candidates per segment and `size` keeps the best
+              // `topK`: asking for `topK` alone misses true neighbours on small indexes.
+              k: Math.min(
+                maxResultWindow,
+                Math.max(topK, options.numCandidates ?? Math.max(100, topK * 10)),
+              ),
               ...(isMatchAll(filter) ? {} : { filter }),
               ...(options.efSearch !== undefined
                 ? { method_parameters: { ef_search: Math.max(topK, options.efSearch) } }

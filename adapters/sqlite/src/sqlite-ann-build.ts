@@ -72,7 +72,23 @@ export interface AnnBuildJob {
   temporary: string;
   /** How long the worker's reads wait for a write lock (a checkpoint), in ms. */
   busyTimeoutMs: number;
+  /**
+   * Set to non-zero by the store (closed, or the collection dropped): the build stops at its
+   * next page and writes nothing. A worker is never terminated inside a native call.
+   */
+  stop?: SharedArrayBuffer;
 }
+
+/** Thrown inside a build asked to stop; the worker reports `{ stopped: true }`. */
+export class AnnBuildStopped extends Error {
+  constructor() {
+    super('The index build was stopped.');
+    this.name = 'AnnBuildStopped';
+  }
+}
+
+/** Rows added to an index per native call during a build: the longest wait for a stop. */
+const buildPageSize = 1_000;
 
 /** What a background build reports when its file is written. */
 export interface AnnBuildResult {
@@ -199,6 +215,10 @@ export function flushFile(path: string) {
  * pages are read is fixed later by its logged change.
  */
 export function runAnnBuild(job: AnnBuildJob, usearch: UsearchModule): AnnBuildResult {
+  const flag = job.stop ? new Int32Array(job.stop) : undefined;
+  const checkStop = () => {
+    if (flag && Atomics.load(flag, 0) !== 0) throw new AnnBuildStopped();
+  };
   const database = new Database(job.path, {
     readonly: true,
     fileMustExist: true,
@@ -220,16 +240,19 @@ export function runAnnBuild(job: AnnBuildJob, usearch: UsearchModule): AnnBuildR
         if (saved !== base.mark) throw new Error('The saved index changed during the build.');
         const rowIds = changedRows(database, job.collection, base.mark, through);
         for (let start = 0; start < rowIds.length; start += 500) {
+          checkStop();
           applyRows(database, job.collection, index, rowIds.slice(start, start + 500));
         }
         return through;
       })();
     } else {
       mark = lastChange(database);
-      for (const page of rowPages(database, job.collection, job.shape.dimensions, 10_000)) {
+      for (const page of rowPages(database, job.collection, job.shape.dimensions, buildPageSize)) {
+        checkStop();
         index.add(page.keys, page.vectors, 1);
       }
     }
+    checkStop();
     index.save(job.temporary);
     flushFile(job.temporary);
     return { mark, size: index.size() };

@@ -50,6 +50,14 @@ async function filled(path: string, count: number, dimensions = 16, minimumSize 
   return store;
 }
 
+/** Writes `count` random 16-dimension memories with no index, and closes the store. */
+async function seedWithoutIndex(path: string, count: number, seed: number) {
+  const seeded = createSqliteStore({ path, annIndex: false });
+  await seeded.ensureCollection({ collection, dimensions: 16 });
+  await seeded.upsert({ collection, records: records(randomVectors(count, 16, seed)) });
+  await seeded.close();
+}
+
 /** A filled store whose index is built and loaded. */
 async function indexed(path: string, count: number, dimensions = 16, minimumSize = 100) {
   const store = await filled(path, count, dimensions, minimumSize);
@@ -275,12 +283,27 @@ describe('the approximate index of unscoped vector queries', () => {
     expect(stateOf(path).state).toMatchObject([{ build_owner: null }]);
   });
 
+  it('stops a background build on close without killing its thread, leaving no partial file', async () => {
+    const path = temporaryPath();
+    await seedWithoutIndex(path, 20_000, 45);
+    for (let round = 0; round < 3; round++) {
+      const store = createSqliteStore({ path, annIndex: { minimumSize: 100 } });
+      // The first unscoped query starts the build in a worker; close() asks it to stop at its
+      // next page and resolves once the thread has ended on its own.
+      await store.query({ collection, vector: randomVectors(1, 16, 46)[0]!, topK: 1 });
+      await store.close();
+      expect(temporaryFiles(path)).toEqual([]);
+      expect(existsSync(annIndexPath(path, collection))).toBe(false);
+      expect(stateOf(path).state).toMatchObject([{ build_owner: null }]);
+    }
+    const store = createSqliteStore({ path, annIndex: { minimumSize: 100 } });
+    expect((await store.buildIndex({ collection })).size).toBe(20_000);
+    await store.close();
+  });
+
   it('leaves a usable store when a process is killed mid-build, and finishes the build', async () => {
     const path = temporaryPath();
-    const seeded = createSqliteStore({ path, annIndex: false });
-    await seeded.ensureCollection({ collection, dimensions: 16 });
-    await seeded.upsert({ collection, records: records(randomVectors(20_000, 16, 41)) });
-    await seeded.close();
+    await seedWithoutIndex(path, 20_000, 41);
     const child = spawn(process.execPath, [builderScript, path], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -89,6 +89,8 @@ interface StateRow {
 interface BuildJob {
   promise: Promise<void>;
   worker?: Worker;
+  /** Shared with the worker: non-zero asks it to stop at its next page. */
+  stop?: Int32Array;
   temporary?: string;
   error?: unknown;
 }
@@ -136,8 +138,11 @@ export interface SqliteAnnIndex {
   dropState(collection: string): void;
   /** Drops the collection's index from memory and disk (after `dropCollection` committed). */
   forget(collection: string): void;
-  /** Stops background builds and saves every index with unsaved changes; called on close. */
-  close(): void;
+  /**
+   * Saves every index with unsaved changes and asks background builds to stop; called on close.
+   * Resolves once their threads have ended (within one page of work).
+   */
+  close(): Promise<void>;
 }
 
 const pageSize = 10_000;
@@ -492,18 +497,22 @@ export function createSqliteAnnIndex(settings: SqliteAnnIndexSettings): SqliteAn
       busyTimeoutMs: settings.busyTimeoutMs ?? 5000,
       ...(savedFileMatches(collection, state) ? { base: { file, mark: expected } } : {}),
     };
-    const worker = new Worker(script, { workerData: work });
+    const stop = new SharedArrayBuffer(4);
+    job.stop = new Int32Array(stop);
+    const worker = new Worker(script, { workerData: { ...work, stop } });
     // A background build does not keep the process alive (a command that imported memories
     // exits at once; the next process takes the build over); one that is awaited does.
     worker.unref();
     job.worker = worker;
-    const result = await new Promise<AnnBuildResult>((resolve, reject) => {
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    const result = await new Promise<AnnBuildResult | { stopped: true }>((resolve, reject) => {
       worker.once('message', resolve);
       worker.once('error', reject);
       worker.once('exit', (code) => reject(new Error(`The index build stopped (exit ${code}).`)));
     });
-    await worker.terminate();
-    if (closed) return;
+    // Never terminated: a thread stopped inside a native call can abort the whole process.
+    await exited;
+    if (closed || 'stopped' in result) return;
     const temporary = job.temporary;
     // Moved into place with its mark in one write transaction, unless the saved index changed
     // meanwhile (the collection was dropped, or another process saved a newer one).
@@ -749,18 +758,17 @@ export function createSqliteAnnIndex(settings: SqliteAnnIndexSettings): SqliteAn
       loaded.delete(collection);
       smallCollections.delete(collection);
       const job = jobs.get(collection);
-      job?.worker?.terminate().catch(() => undefined);
+      if (job?.stop) Atomics.store(job.stop, 0, 1);
       if (settings.path) rmSync(annIndexPath(settings.path, collection), { force: true });
     },
 
     close() {
       closed = true;
+      const running: Promise<void>[] = [];
       for (const [collection, job] of jobs) {
-        const temporary = job.temporary;
-        job.worker
-          ?.terminate()
-          .catch(() => undefined)
-          .then(() => temporary && rmSync(temporary, { force: true }));
+        // The job removes its temporary file once its thread has ended.
+        if (job.stop) Atomics.store(job.stop, 0, 1);
+        running.push(job.promise);
         try {
           releaseLease(collection);
         } catch {
@@ -769,6 +777,7 @@ export function createSqliteAnnIndex(settings: SqliteAnnIndexSettings): SqliteAn
       }
       for (const [collection, entry] of loaded) save(collection, entry);
       loaded.clear();
+      return Promise.all(running).then(() => undefined);
     },
   };
 }

@@ -808,8 +808,8 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
       atomicHistory: true,
     },
     toError,
-    onClose() {
-      if (database) ann?.close();
+    async onClose() {
+      const stopping = database ? ann?.close() : undefined;
       closed = true;
       cache.clear();
       statements.clear();
@@ -817,12 +817,15 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
       tokenizer = undefined;
       const opened = database;
       database = undefined;
-      if (!opened || options.database) return;
-      try {
-        opened.close();
-      } catch (error) {
-        throw toError(error, 'Closing the database');
+      if (opened && !options.database) {
+        try {
+          opened.close();
+        } catch (error) {
+          throw toError(error, 'Closing the database');
+        }
       }
+      // Background index builds read through their own connections; they end within a page.
+      await stopping;
     },
     methods: (lifecycle): SqliteMethods => ({
       async ensureCollection({ collection, dimensions }) {
