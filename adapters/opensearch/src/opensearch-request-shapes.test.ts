@@ -75,6 +75,8 @@ beforeAll(async () => {
       }, reply.delayMs ?? 0);
     });
   });
+  // No idle timeout: a client reusing a socket the server just closed would see ECONNRESET.
+  server.keepAliveTimeout = 0;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });

@@ -66,6 +66,8 @@ beforeAll(async () => {
       response.end(reply.body === undefined ? '' : JSON.stringify(reply.body));
     });
   });
+  // No idle timeout: a client reusing a socket the server just closed would see ECONNRESET.
+  server.keepAliveTimeout = 0;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   url = `http://127.0.0.1:${port}`;

@@ -182,6 +182,8 @@ export async function startS3VectorsModel(): Promise<S3VectorsModel> {
       }
     });
   });
+  // No idle timeout: a client reusing a socket the server just closed would see ECONNRESET.
+  server.keepAliveTimeout = 0;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   model.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   model.close = () => new Promise<void>((resolve) => server.close(() => resolve()));

@@ -171,6 +171,8 @@ export async function startUpstashVectorModel(dimension: number): Promise<Upstas
       response.end(JSON.stringify(body));
     });
   });
+  // No idle timeout: a client reusing a socket the server just closed would see ECONNRESET.
+  server.keepAliveTimeout = 0;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   model.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   model.close = () => new Promise<void>((resolve) => server.close(() => resolve()));

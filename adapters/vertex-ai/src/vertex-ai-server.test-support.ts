@@ -183,6 +183,8 @@ export async function startVertexAiModel(dimensions = 4): Promise<VertexAiModel>
       }
     });
   });
+  // No idle timeout: a client reusing a socket the server just closed would see ECONNRESET.
+  server.keepAliveTimeout = 0;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   model.port = (server.address() as AddressInfo).port;
   return model;
