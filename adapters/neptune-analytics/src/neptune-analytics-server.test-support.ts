@@ -86,10 +86,13 @@ function execute(model: NeptuneAnalyticsModel, query: string, parameters: Record
     const condition = parseModelCondition(where, parameters);
     return labelled(name).filter(([, node]) => condition(node.properties) === true);
   };
-  let match: RegExpMatchArray | null;
-  if ((match = query.match(statements.readMarker)) || query.match(statements.mergeMarker)) {
+  const [kind, match] = Object.entries(statements)
+    .map(([name, pattern]) => [name, query.match(pattern)] as const)
+    .find(([, found]) => found) ?? ['unknown', null];
+  if (!match) throw new ModelError(400, 'ValidationException', `model: unknown statement ${query}`);
+  if (kind === 'readMarker' || kind === 'mergeMarker') {
     const id = String(parameters.marker);
-    if (!match && !model.nodes.has(id)) {
+    if (kind === 'mergeMarker' && !model.nodes.has(id)) {
       model.nodes.set(id, {
         labels: new Set(['EngramCollection']),
         properties: { dimensions: parameters.dimensions },
@@ -98,11 +101,11 @@ function execute(model: NeptuneAnalyticsModel, query: string, parameters: Record
     const marker = model.nodes.get(id);
     return marker ? [{ dimensions: marker.properties.dimensions }] : [];
   }
-  if (query.match(statements.deleteMarker)) {
+  if (kind === 'deleteMarker') {
     model.nodes.delete(String(parameters.marker));
     return [];
   }
-  if ((match = query.match(statements.upsert))) {
+  if (kind === 'upsert') {
     const rows = parameters.rows as {
       nodeId: string;
       properties: Record<string, unknown>;
@@ -127,7 +130,7 @@ function execute(model: NeptuneAnalyticsModel, query: string, parameters: Record
     }
     return [{ upserted: rows.length }];
   }
-  if ((match = query.match(statements.query))) {
+  if (kind === 'query') {
     const embedding = parameters.embedding as number[];
     if (embedding.length !== model.dimension) {
       throw new ModelError(400, 'ValidationException', 'embedding dimension mismatch');
@@ -145,22 +148,22 @@ function execute(model: NeptuneAnalyticsModel, query: string, parameters: Record
       .map(({ node, score }) => ({
         record: node.properties.engram_record,
         score,
-        ...(match![3] ? { embedding: node.embedding } : {}),
+        ...(match[3] ? { embedding: node.embedding } : {}),
       }));
   }
-  if ((match = query.match(statements.count))) {
+  if (kind === 'count') {
     return [{ count: selected(match[1]!, match[2]!).length }];
   }
-  if ((match = query.match(statements.delete))) {
+  if (kind === 'delete') {
     const doomed = selected(match[1]!, match[2]!);
     for (const [id] of doomed) model.nodes.delete(id);
     return [{ deleted: doomed.length }];
   }
-  if ((match = query.match(statements.drop))) {
+  if (kind === 'drop') {
     for (const [id] of labelled(match[1]!)) model.nodes.delete(id);
     return [];
   }
-  if ((match = query.match(statements.read))) {
+  if (kind === 'read') {
     let rows = selected(match[1]!, match[2]!);
     if (match[3]) {
       rows = rows
@@ -171,7 +174,7 @@ function execute(model: NeptuneAnalyticsModel, query: string, parameters: Record
     }
     return rows.map(([, node]) => ({
       record: node.properties.engram_record,
-      ...(match![4]!.startsWith('CALL') ? { embedding: node.embedding } : {}),
+      ...(match[4]!.startsWith('CALL') ? { embedding: node.embedding } : {}),
     }));
   }
   throw new ModelError(400, 'ValidationException', `model: unknown statement ${query}`);
