@@ -3,15 +3,15 @@
 // written from the API reference and the official Python SDK and served by node:http on
 // 127.0.0.1. It is NOT Mochow: filters go through the expression model beside it, searches scan
 // exactly, tables are ready at once. It records every request.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders } from 'node:http';
+import { cosineSimilarity, startHttpModel } from '@engram/adapter-kit/testing';
 import { parseBaiduExpression } from './baidu-model.test-support.js';
 
 /** One request as the model received it. */
 export interface RecordedRequest {
   path: string;
   action: string;
-  headers: IncomingMessage['headers'];
+  headers: IncomingHttpHeaders;
   body: Record<string, unknown>;
 }
 
@@ -50,18 +50,6 @@ class ModelError extends Error {
   ) {
     super(message);
   }
-}
-
-function cosine(left: number[], right: number[]): number {
-  let dot = 0;
-  let a = 0;
-  let b = 0;
-  for (let index = 0; index < left.length; index++) {
-    dot += left[index]! * right[index]!;
-    a += left[index]! ** 2;
-    b += right[index]! ** 2;
-  }
-  return a === 0 || b === 0 ? 0 : dot / Math.sqrt(a * b);
 }
 
 function route(model: BaiduModel, request: RecordedRequest): unknown {
@@ -148,7 +136,10 @@ function route(model: BaiduModel, request: RecordedRequest): unknown {
       };
       return {
         rows: selected(anns.filter)
-          .map((row) => ({ row, score: cosine(anns.vectorFloats, row.vector as number[]) }))
+          .map((row) => ({
+            row,
+            score: cosineSimilarity(anns.vectorFloats, row.vector as number[]),
+          }))
           .sort((left, right) => right.score - left.score)
           .slice(0, anns.params.limit)
           .map(({ row, score }) => ({ row: project(row), score, distance: 1 - score })),
@@ -187,36 +178,28 @@ export async function startBaiduModel(): Promise<BaiduModel> {
     pageSize: 1000,
     close: async () => {},
   };
-  const server = createServer((incoming: IncomingMessage, response: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    incoming.on('data', (part: Buffer) => chunks.push(part));
-    incoming.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      const url = new URL(incoming.url ?? '/', 'http://model');
-      const request: RecordedRequest = {
-        path: url.pathname,
-        action: url.search.slice(1),
-        headers: incoming.headers,
-        body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+  const server = await startHttpModel((incoming) => {
+    const request: RecordedRequest = {
+      path: incoming.path,
+      action: incoming.search.toString().replace(/=$/, ''),
+      headers: incoming.headers,
+      body: incoming.body,
+    };
+    model.requests.push(request);
+    try {
+      if (incoming.method !== 'POST') throw new ModelError(405, 1, 'POST only');
+      const injected = model.intercept?.(request);
+      if (injected) throw new ModelError(injected.status, injected.code, 'model: injected');
+      return {
+        status: 200,
+        body: { code: 0, msg: 'Success', ...(route(model, request) as object) },
       };
-      model.requests.push(request);
-      try {
-        if (incoming.method !== 'POST') throw new ModelError(405, 1, 'POST only');
-        const injected = model.intercept?.(request);
-        if (injected) throw new ModelError(injected.status, injected.code, 'model: injected');
-        const body = route(model, request);
-        response.writeHead(200, { 'content-type': 'application/json' });
-        response.end(JSON.stringify({ code: 0, msg: 'Success', ...(body as object) }));
-      } catch (caught) {
-        const error =
-          caught instanceof ModelError ? caught : new ModelError(400, 1, String(caught));
-        response.writeHead(error.status, { 'content-type': 'application/json' });
-        response.end(JSON.stringify({ code: error.code, msg: error.message }));
-      }
-    });
+    } catch (caught) {
+      const error = caught instanceof ModelError ? caught : new ModelError(400, 1, String(caught));
+      return { status: error.status, body: { code: error.code, msg: error.message } };
+    }
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  model.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  model.close = () => new Promise<void>((resolve) => server.close(() => resolve()));
+  model.url = server.url;
+  model.close = server.close;
   return model;
 }

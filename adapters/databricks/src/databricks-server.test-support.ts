@@ -3,8 +3,8 @@
 // endpoint), written from the API reference and served by node:http on 127.0.0.1. It is NOT
 // Databricks: filters go through the filter model beside it, queries scan exactly, and the index
 // is ready at once. It records every request.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders } from 'node:http';
+import { startHttpModel } from '@engram/adapter-kit/testing';
 import { databricksFilterSelects } from './databricks-model.test-support.js';
 
 /** One request as the model received it. */
@@ -12,7 +12,7 @@ export interface RecordedRequest {
   method: string;
   path: string;
   query: URLSearchParams;
-  headers: IncomingMessage['headers'];
+  headers: IncomingHttpHeaders;
   body: Record<string, unknown>;
   text: string;
 }
@@ -184,41 +184,22 @@ export async function startDatabricksModel(): Promise<DatabricksModel> {
     requests: [],
     close: async () => {},
   };
-  const server = createServer((incoming: IncomingMessage, response: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    incoming.on('data', (part: Buffer) => chunks.push(part));
-    incoming.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      const url = new URL(incoming.url ?? '/', 'http://model');
-      const json = (incoming.headers['content-type'] ?? '').includes('json');
-      const request: RecordedRequest = {
-        method: incoming.method ?? 'GET',
-        path: url.pathname,
-        query: url.searchParams,
-        headers: incoming.headers,
-        body: json && text ? (JSON.parse(text) as Record<string, unknown>) : {},
-        text,
-      };
-      model.requests.push(request);
-      try {
-        const injected = model.intercept?.(request);
-        if (injected)
-          throw new ModelError(injected.status, injected.code, `model: ${injected.code}`);
-        const body = route(model, request);
-        response.writeHead(200, { 'content-type': 'application/json' });
-        response.end(JSON.stringify(body));
-      } catch (caught) {
-        const error =
-          caught instanceof ModelError
-            ? caught
-            : new ModelError(400, 'INVALID_PARAMETER_VALUE', String(caught));
-        response.writeHead(error.status, { 'content-type': 'application/json' });
-        response.end(JSON.stringify({ error_code: error.code, message: error.message }));
-      }
-    });
+  const server = await startHttpModel((incoming) => {
+    const request: RecordedRequest = { ...incoming, query: incoming.search };
+    model.requests.push(request);
+    try {
+      const injected = model.intercept?.(request);
+      if (injected) throw new ModelError(injected.status, injected.code, `model: ${injected.code}`);
+      return { status: 200, body: route(model, request) };
+    } catch (caught) {
+      const error =
+        caught instanceof ModelError
+          ? caught
+          : new ModelError(400, 'INVALID_PARAMETER_VALUE', String(caught));
+      return { status: error.status, body: { error_code: error.code, message: error.message } };
+    }
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  model.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  model.close = () => new Promise<void>((resolve) => server.close(() => resolve()));
+  model.url = server.url;
+  model.close = server.close;
   return model;
 }

@@ -3,15 +3,15 @@
 // `x-amzn-errortype`), written from the API and algorithm references and served by node:http on
 // 127.0.0.1. It is NOT Neptune Analytics: it knows only the adapter's statement shapes (anything
 // else is a 400), conditions go through the model beside it, and signatures are not checked.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders } from 'node:http';
+import { cosineSimilarity, startHttpModel } from '@engram/adapter-kit/testing';
 import { parseModelCondition } from './neptune-analytics-model.test-support.js';
 
 /** One ExecuteQuery or GetGraph request as the model received it. */
 export interface RecordedRequest {
   method: string;
   path: string;
-  headers: IncomingMessage['headers'];
+  headers: IncomingHttpHeaders;
   body: Record<string, unknown>;
 }
 
@@ -42,18 +42,6 @@ class ModelError extends Error {
   ) {
     super(message);
   }
-}
-
-function cosine(left: number[], right: number[]): number {
-  let dot = 0;
-  let a = 0;
-  let b = 0;
-  for (let index = 0; index < left.length; index++) {
-    dot += left[index]! * right[index]!;
-    a += left[index]! ** 2;
-    b += right[index]! ** 2;
-  }
-  return a === 0 || b === 0 ? 0 : dot / Math.sqrt(a * b);
 }
 
 const label = '`((?:[^`]|``)+)`';
@@ -136,7 +124,7 @@ function execute(model: NeptuneAnalyticsModel, query: string, parameters: Record
       throw new ModelError(400, 'ValidationException', 'embedding dimension mismatch');
     }
     return selected(match[1]!, match[2]!)
-      .map(([, node]) => ({ node, score: cosine(embedding, node.embedding ?? []) }))
+      .map(([, node]) => ({ node, score: cosineSimilarity(embedding, node.embedding ?? []) }))
       .sort(
         (left, right) =>
           right.score - left.score ||
@@ -180,6 +168,32 @@ function execute(model: NeptuneAnalyticsModel, query: string, parameters: Record
   throw new ModelError(400, 'ValidationException', `model: unknown statement ${query}`);
 }
 
+function answer(model: NeptuneAnalyticsModel, request: RecordedRequest): unknown {
+  if (request.method === 'GET' && request.path.startsWith('/graphs/')) {
+    if (decodeURIComponent(request.path.slice(8)) !== model.graphIdentifier) {
+      throw new ModelError(404, 'ResourceNotFoundException', 'graph not found');
+    }
+    return {
+      id: model.graphIdentifier,
+      name: 'model',
+      arn: `arn:model:${model.graphIdentifier}`,
+      status: 'AVAILABLE',
+      vectorSearchConfiguration: { dimension: model.dimension },
+    };
+  }
+  if (request.method === 'POST' && request.path === '/queries') {
+    if (request.headers.graphidentifier !== model.graphIdentifier) {
+      throw new ModelError(404, 'ResourceNotFoundException', 'graph not found');
+    }
+    if (request.body.language !== 'OPEN_CYPHER') {
+      throw new ModelError(400, 'ValidationException', 'language must be OPEN_CYPHER');
+    }
+    const parameters = (request.body.parameters ?? {}) as Record<string, unknown>;
+    return { results: execute(model, String(request.body.query), parameters) };
+  }
+  throw new ModelError(404, 'UnknownOperationException', `model: ${request.path}`);
+}
+
 /** Starts the model on 127.0.0.1 (a free port) with a graph whose vector index has `dimension`. */
 export async function startNeptuneAnalyticsModel(dimension = 16): Promise<NeptuneAnalyticsModel> {
   const model: NeptuneAnalyticsModel = {
@@ -190,69 +204,33 @@ export async function startNeptuneAnalyticsModel(dimension = 16): Promise<Neptun
     requests: [],
     close: async () => {},
   };
-  const server = createServer((incoming: IncomingMessage, response: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    incoming.on('data', (part: Buffer) => chunks.push(part));
-    incoming.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      const request: RecordedRequest = {
-        method: incoming.method ?? 'GET',
-        path: new URL(incoming.url ?? '/', 'http://model').pathname,
-        headers: incoming.headers,
-        body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
-      };
-      model.requests.push(request);
-      try {
-        const injected = model.intercept?.(request);
-        if (injected) {
-          throw new ModelError(injected.status, injected.type, `model: ${injected.type}`);
-        }
-        let body: unknown;
-        if (request.method === 'GET' && request.path.startsWith('/graphs/')) {
-          if (decodeURIComponent(request.path.slice(8)) !== model.graphIdentifier) {
-            throw new ModelError(404, 'ResourceNotFoundException', 'graph not found');
-          }
-          body = {
-            id: model.graphIdentifier,
-            name: 'model',
-            arn: `arn:model:${model.graphIdentifier}`,
-            status: 'AVAILABLE',
-            vectorSearchConfiguration: { dimension: model.dimension },
-          };
-        } else if (request.method === 'POST' && request.path === '/queries') {
-          if (request.headers.graphidentifier !== model.graphIdentifier) {
-            throw new ModelError(404, 'ResourceNotFoundException', 'graph not found');
-          }
-          if (request.body.language !== 'OPEN_CYPHER') {
-            throw new ModelError(400, 'ValidationException', 'language must be OPEN_CYPHER');
-          }
-          body = {
-            results: execute(
-              model,
-              String(request.body.query),
-              (request.body.parameters ?? {}) as Record<string, unknown>,
-            ),
-          };
-        } else {
-          throw new ModelError(404, 'UnknownOperationException', `model: ${request.path}`);
-        }
-        response.writeHead(200, { 'content-type': 'application/json' });
-        response.end(JSON.stringify(body));
-      } catch (caught) {
-        const error =
-          caught instanceof ModelError
-            ? caught
-            : new ModelError(400, 'ValidationException', String(caught));
-        response.writeHead(error.status, {
-          'content-type': 'application/json',
-          'x-amzn-errortype': error.type,
-        });
-        response.end(JSON.stringify({ message: error.message }));
+  const server = await startHttpModel((incoming) => {
+    const request: RecordedRequest = {
+      method: incoming.method,
+      path: incoming.path,
+      headers: incoming.headers,
+      body: incoming.body,
+    };
+    model.requests.push(request);
+    try {
+      const injected = model.intercept?.(request);
+      if (injected) {
+        throw new ModelError(injected.status, injected.type, `model: ${injected.type}`);
       }
-    });
+      return { status: 200, body: answer(model, request) };
+    } catch (caught) {
+      const error =
+        caught instanceof ModelError
+          ? caught
+          : new ModelError(400, 'ValidationException', String(caught));
+      return {
+        status: error.status,
+        headers: { 'x-amzn-errortype': error.type },
+        body: { message: error.message },
+      };
+    }
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  model.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  model.close = () => new Promise<void>((resolve) => server.close(() => resolve()));
+  model.url = server.url;
+  model.close = server.close;
   return model;
 }
