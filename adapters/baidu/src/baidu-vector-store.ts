@@ -8,6 +8,7 @@ import {
   defineVectorStore,
   optionalSettingLoader,
   orderedHex,
+  pollUntil,
   requireQueryVector,
 } from '@engram/adapter-kit';
 import {
@@ -322,13 +323,12 @@ export function createBaiduVectorStore(options: BaiduVectorStoreOptions = {}): V
               throw error;
             }
           }
-          const deadline = Date.now() + (options.readyTimeout ?? 300_000);
-          description = await describe(collection);
-          while (description?.table?.state === 'CREATING' && Date.now() < deadline) {
-            lifecycle.check(abortSignal);
-            await new Promise((resolve) => setTimeout(resolve, 1000));
-            description = await describe(collection);
-          }
+          description = await pollUntil(() => describe(collection), {
+            done: (found) => found?.table?.state !== 'CREATING',
+            timeout: options.readyTimeout ?? 300_000,
+            interval: 1000,
+            check: () => lifecycle.check(abortSignal),
+          });
         }
         const existing = dimensionOf(description) ?? dimensions;
         assertCollectionDimensions({ source, collection, existing, requested: dimensions });

@@ -7,6 +7,7 @@ import {
   chunk,
   defineVectorStore,
   optionalSettingLoader,
+  pollUntil,
   requireQueryVector,
 } from '@engram/adapter-kit';
 import {
@@ -414,13 +415,12 @@ export function createDatabricksVectorStore(
             // Created concurrently by another caller: use theirs.
             if (!(error instanceof DatabricksResponseError && error.status === 409)) throw error;
           }
-          const deadline = Date.now() + (options.readyTimeout ?? 600_000);
-          index = await describe(collection);
-          while (index?.status?.ready === false && Date.now() < deadline) {
-            lifecycle.check(abortSignal);
-            await new Promise((resolve) => setTimeout(resolve, 2000));
-            index = await describe(collection);
-          }
+          index = await pollUntil(() => describe(collection), {
+            done: (found) => found?.status?.ready !== false,
+            timeout: options.readyTimeout ?? 600_000,
+            interval: 2000,
+            check: () => lifecycle.check(abortSignal),
+          });
         }
         const existing = dimensionOf(index) ?? dimensions;
         assertCollectionDimensions({ source, collection, existing, requested: dimensions });
