@@ -17,6 +17,7 @@ import {
   loadOptionalSetting,
   loadSetting,
   optionalSettingLoader,
+  pollUntil,
   toAdapterCallError,
 } from './index.js';
 
@@ -123,5 +124,25 @@ describe('lifecycle', () => {
     });
     await expect(lifecycle.close()).rejects.toThrow('socket stuck');
     await expect(lifecycle.close()).resolves.toBeUndefined();
+  });
+});
+
+describe('pollUntil', () => {
+  it('reads until done, checking between reads, and gives up after the timeout', async () => {
+    const values = [1, 2, 3];
+    let checks = 0;
+    const read = async () => values.shift() ?? 0;
+    expect(
+      await pollUntil(read, {
+        done: (value) => value === 3,
+        timeout: 60_000,
+        interval: 0,
+        check: () => checks++,
+      }),
+    ).toBe(3);
+    expect(checks).toBe(2);
+    expect(
+      await pollUntil(async () => 'never', { done: () => false, timeout: 0, interval: 0 }),
+    ).toBe('never');
   });
 });

@@ -17,6 +17,8 @@ export {
 } from './filter-translation.js';
 export type { ErrorMapper, Lifecycle, LifecycleOptions } from './lifecycle.js';
 export { createLifecycle, defineComponent } from './lifecycle.js';
+export type { PollUntilOptions } from './polling.js';
+export { pollUntil } from './polling.js';
 export {
   isRetryableNetworkError,
   isRetryableStatus,

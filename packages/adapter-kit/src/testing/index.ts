@@ -297,3 +297,6 @@ export function localModelsForTests(
       : ' (skipped: ENGRAM_MODELS_DIR is not set; run `pnpm models` and export its last line)',
   };
 }
+
+export type { HttpModelRequest, HttpModelResponse, HttpModelServer } from './http-model.js';
+export { cosineSimilarity, startHttpModel } from './http-model.js';

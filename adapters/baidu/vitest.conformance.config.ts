@@ -1,0 +1,3 @@
+import { conformanceTestConfig } from '../../vitest.shared.ts';
+
+export default conformanceTestConfig();

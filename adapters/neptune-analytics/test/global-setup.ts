@@ -1,0 +1,3 @@
+import { serviceGlobalSetup } from '@engram/conformance/services';
+
+export default serviceGlobalSetup('neptune-analytics');
