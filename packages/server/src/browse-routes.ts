@@ -1,6 +1,6 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { z } from '@hono/zod-openapi';
-import { scopeQuerySchema } from './api-schemas.js';
+import { scopeQuerySchema, usageSchema } from './api-schemas.js';
 import type { AppContext, AppEnv } from './app-context.js';
 import { ApiError } from './http-errors.js';
 import { authenticatedRoute, definedFields, json, scopeOf } from './route-kit.js';
@@ -37,20 +37,13 @@ const scopesQuerySchema = z.object({
   }),
 });
 
-const usageResponseSchema = z
-  .object({
+const usageResponseSchema = usageSchema
+  .extend({
     project: z.string(),
     since: z.string().openapi({ description: 'When this server process started counting.' }),
     adds: z.number().int(),
     memoriesAdded: z.number().int(),
     searches: z.number().int(),
-    llmCalls: z.number().int(),
-    inputTokens: z.number().int(),
-    outputTokens: z.number().int(),
-    embeddingCalls: z.number().int(),
-    embeddingTokens: z.number().int(),
-    rerankCalls: z.number().int(),
-    rerankTokens: z.number().int(),
   })
   .openapi('ProjectUsage');
 

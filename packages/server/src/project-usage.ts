@@ -1,27 +1,13 @@
 import type { OperationUsage } from '@engram/core';
 
-/** What one project used since the process started. */
-export interface ProjectUsage {
+/** What one project used since the process started: its calls, and what they cost. */
+export interface ProjectUsage extends OperationUsage {
   /** Adds answered (synchronous or as queue jobs run by this process). */
   adds: number;
   /** Memories created by add and import. */
   memoriesAdded: number;
   /** Searches answered. */
   searches: number;
-  /** LLM calls made for the project. */
-  llmCalls: number;
-  /** Input tokens of those calls. */
-  inputTokens: number;
-  /** Output tokens of those calls. */
-  outputTokens: number;
-  /** Embedding calls made. */
-  embeddingCalls: number;
-  /** Tokens the embedding calls reported. */
-  embeddingTokens: number;
-  /** Reranker calls made. */
-  rerankCalls: number;
-  /** Tokens the reranker calls reported. */
-  rerankTokens: number;
 }
 
 /**
@@ -52,6 +38,7 @@ const empty = (): ProjectUsage => ({
   embeddingTokens: 0,
   rerankCalls: 0,
   rerankTokens: 0,
+  rerankSearchUnits: 0,
 });
 
 /** Creates an empty tally. */
@@ -67,13 +54,9 @@ export function createProjectUsageTally(now: () => Date = () => new Date()): Pro
   };
   const addCosts = (usage: ProjectUsage, cost: OperationUsage | undefined) => {
     if (!cost) return;
-    usage.llmCalls += cost.llmCalls;
-    usage.inputTokens += cost.inputTokens;
-    usage.outputTokens += cost.outputTokens;
-    usage.embeddingCalls += cost.embeddingCalls;
-    usage.embeddingTokens += cost.embeddingTokens;
-    usage.rerankCalls += cost.rerankCalls;
-    usage.rerankTokens += cost.rerankTokens;
+    for (const key of Object.keys(cost) as Array<keyof OperationUsage>) {
+      if (typeof cost[key] === 'number') usage[key] += cost[key];
+    }
   };
   return {
     since: now().toISOString(),

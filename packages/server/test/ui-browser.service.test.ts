@@ -1,14 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import {
-  extractionSchemaName,
-  graphExtractionSchemaName,
-  graphInvalidationSchemaName,
-} from '@engram/core';
-import { type FakeChatRequest, type FakeOpenAIServer, startFakeOpenAI } from '@engram/fake-openai';
+import { type FakeOpenAIServer, startFakeOpenAI } from '@engram/fake-openai';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createGraphChat, type RelationsByMessage } from './graph-chat.js';
 import {
   createKey,
   type EngramServer,
@@ -35,7 +31,7 @@ function findChromium(): { path: string } | { reason: string } {
   }
 }
 
-const relationsByMessage: Record<string, [string, string, string][]> = {
+const relationsByMessage: RelationsByMessage = {
   'I work at Acme': [['alice', 'works_at', 'acme']],
   'I live in Oslo': [['alice', 'lives_in', 'oslo']],
   'I moved to Bergen': [['alice', 'lives_in', 'bergen']],
@@ -45,45 +41,8 @@ const relationsByMessage: Record<string, [string, string, string][]> = {
   ],
 };
 
-function lastUserText(request: FakeChatRequest): string {
-  const last = [...request.messages].reverse().find((message) => message.role === 'user');
-  return typeof last?.content === 'string' ? last.content : '';
-}
-
-/** One fact per message, always added; graph relations from the table above. */
-function chat(request: FakeChatRequest): unknown {
-  const format = request.responseFormat as { json_schema?: { name?: string } } | undefined;
-  const content = lastUserText(request);
-  const message = content.replace(/^Conversation:\nuser: /, '');
-  switch (format?.json_schema?.name) {
-    case extractionSchemaName:
-      return { facts: [message] };
-    case graphExtractionSchemaName:
-      return {
-        entities: [],
-        relations: (relationsByMessage[message] ?? []).map(
-          ([source, relationship, destination]) => ({ source, relationship, destination }),
-        ),
-      };
-    case graphInvalidationSchemaName: {
-      const [, existing, added] = /Existing relations:\n(.*)\n\nNew relations:\n(.*)$/s.exec(
-        content,
-      )!;
-      const moving = added!.includes('alice lives_in');
-      return {
-        invalidate: (JSON.parse(existing!) as { id: string; relation: string }[])
-          .filter((entry) => moving && entry.relation.startsWith('alice lives_in'))
-          .map((entry) => entry.id),
-      };
-    }
-    default: {
-      const facts = JSON.parse(content.slice(content.indexOf('New facts:\n') + 11)) as string[];
-      return { memory: facts.map((text) => ({ event: 'ADD', id: '', text })) };
-    }
-  }
-}
-
 const found = findChromium();
+if (!('path' in found)) console.warn(`memory browser tests skipped: ${found.reason}`);
 let fake: FakeOpenAIServer;
 let server: EngramServer;
 let dataDir: { path: string; dispose(): Promise<void> };
@@ -98,6 +57,11 @@ async function api(path: string, key: string, body?: unknown, method = 'POST') {
 
 beforeAll(async () => {
   if (!('path' in found)) return;
+  // Alice moving outdates where she lived; Eva living in Oslo outdates nothing.
+  const chat = createGraphChat(
+    relationsByMessage,
+    (existing, added) => added.includes('alice lives_in') && existing.startsWith('alice lives_in'),
+  );
   fake = await startFakeOpenAI({ chat });
   dataDir = await temporaryDataDir();
   keys = {

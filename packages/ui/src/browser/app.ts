@@ -113,6 +113,19 @@ function scopeLinks(scope: Scope): HTMLElement {
   );
 }
 
+function askForScope(title: string): void {
+  show(
+    title,
+    h(
+      'p',
+      {},
+      'Choose a user, agent or run on the ',
+      h('a', { href: '#/scopes' }, 'scopes page'),
+      '.',
+    ),
+  );
+}
+
 // ---- sign in ----------------------------------------------------------------------------
 
 function renderSignIn(message?: string): void {
@@ -273,16 +286,7 @@ function memoryRow(item: MemoryItem, index: number, count: number, scope: Scope)
 async function renderMemories(current: number, params: URLSearchParams): Promise<void> {
   const scope = scopeFromParams(params);
   if (Object.keys(scope).length === 0) {
-    show(
-      'Memories',
-      h(
-        'p',
-        {},
-        'Choose a user, agent or run on the ',
-        h('a', { href: '#/scopes' }, 'scopes page'),
-        '.',
-      ),
-    );
+    askForScope('Memories');
     return;
   }
   const filterText = params.get('filter') ?? '';
@@ -881,16 +885,7 @@ function graphDrawing(relations: GraphRelation[]): SVGElement {
 async function renderGraph(current: number, params: URLSearchParams): Promise<void> {
   const scope = scopeFromParams(params);
   if (Object.keys(scope).length === 0) {
-    show(
-      'Knowledge graph',
-      h(
-        'p',
-        {},
-        'Choose a user, agent or run on the ',
-        h('a', { href: '#/scopes' }, 'scopes page'),
-        '.',
-      ),
-    );
+    askForScope('Knowledge graph');
     return;
   }
   const graph = await call<{ enabled: boolean; relations: GraphRelation[] }>(
