@@ -53,3 +53,14 @@ export function createGraphChat(
     }
   };
 }
+
+/** Environment of a `serve` with graph memory on Kuzu and the scripted model at `modelUrl`. */
+export function graphServerEnvironment(modelUrl: string): NodeJS.ProcessEnv {
+  return {
+    ENGRAM_LLM: 'openai:gpt-4.1-mini',
+    ENGRAM_EMBEDDER: 'hash',
+    ENGRAM_GRAPH: 'kuzu',
+    OPENAI_API_KEY: 'sk-test',
+    OPENAI_BASE_URL: modelUrl,
+  };
+}

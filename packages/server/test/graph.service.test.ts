@@ -1,6 +1,6 @@
 import { type FakeOpenAIServer, startFakeOpenAI } from '@engram/fake-openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGraphChat, type RelationsByMessage } from './graph-chat.js';
+import { createGraphChat, graphServerEnvironment, type RelationsByMessage } from './graph-chat.js';
 import {
   createKey,
   type EngramServer,
@@ -39,13 +39,7 @@ beforeAll(async () => {
     beta: createKey(dataDir.path, 'beta').key,
   };
   server = await startEngramServer(dataDir.path, {
-    env: {
-      ENGRAM_LLM: 'openai:gpt-4.1-mini',
-      ENGRAM_EMBEDDER: 'hash',
-      ENGRAM_GRAPH: 'kuzu',
-      OPENAI_API_KEY: 'sk-test',
-      OPENAI_BASE_URL: fake.url,
-    },
+    env: graphServerEnvironment(fake.url),
   });
 }, 60_000);
 

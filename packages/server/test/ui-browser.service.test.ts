@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { type FakeOpenAIServer, startFakeOpenAI } from '@engram/fake-openai';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGraphChat, type RelationsByMessage } from './graph-chat.js';
+import { createGraphChat, graphServerEnvironment, type RelationsByMessage } from './graph-chat.js';
 import {
   createKey,
   type EngramServer,
@@ -70,11 +70,7 @@ beforeAll(async () => {
   };
   server = await startEngramServer(dataDir.path, {
     env: {
-      ENGRAM_LLM: 'openai:gpt-4.1-mini',
-      ENGRAM_EMBEDDER: 'hash',
-      ENGRAM_GRAPH: 'kuzu',
-      OPENAI_API_KEY: 'sk-test',
-      OPENAI_BASE_URL: fake.url,
+      ...graphServerEnvironment(fake.url),
       ENGRAM_RATE_LIMIT_RPS: '100000',
       ENGRAM_RATE_LIMIT_BURST: '100000',
     },
