@@ -17,7 +17,7 @@ export class ApiFailure extends Error {
   }
 }
 
-/** The API key or OIDC token of this tab, if signed in. */
+/** The API key or OIDC token of this tab (empty: none, for a local trial server); null when signed out. */
 export function credential(): string | null {
   return sessionStorage.getItem(storageKey);
 }

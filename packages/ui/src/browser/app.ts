@@ -133,14 +133,14 @@ function renderSignIn(message?: string): void {
   projectLabel.textContent = '';
   signOutButton.hidden = true;
   navigation.hidden = true;
-  const secret = input('credential', { type: 'password', required: true, spellcheck: false });
+  const secret = input('credential', { type: 'password', spellcheck: false });
   const form = h(
     'form',
     { class: 'card sign-in', 'aria-labelledby': 'view-title' },
     field(
       'API key or OIDC token',
       secret,
-      'Kept in this tab only (session storage) and sent as the bearer header. You see the memories of its project only.',
+      'Kept in this tab only (session storage) and sent as the bearer header; you see the memories of its project only. Leave it empty on a server started with --insecure-local.',
     ),
     h('button', { type: 'submit', class: 'primary' }, 'Sign in'),
     message ? h('p', { class: 'error', role: 'alert' }, message) : null,
@@ -637,8 +637,8 @@ async function renderMemory(current: number, id: string, params: URLSearchParams
       h('dt', {}, 'Metadata'),
       h('dd', {}, h('code', {}, JSON.stringify(item.metadata))),
     ),
-    h('div', { class: 'columns' }, editForm, deleteForm),
     historySection,
+    h('div', { class: 'columns' }, editForm, deleteForm),
   );
 }
 
@@ -1016,7 +1016,7 @@ function markCurrentLink(view: string): void {
 
 async function render(): Promise<void> {
   const current = ++generation;
-  if (!credential()) {
+  if (credential() === null) {
     renderSignIn();
     return;
   }
@@ -1054,7 +1054,7 @@ document.addEventListener('keydown', (event) => {
   if (event.key !== '/' || event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) {
     return;
   }
-  if (!credential()) return;
+  if (credential() === null) return;
   event.preventDefault();
   const field = document.getElementById('search-query');
   if (field) {
