@@ -390,7 +390,8 @@ async function renderMemories(current: number, params: URLSearchParams): Promise
     }
     row?.focus();
   };
-  list.addEventListener('scroll', () => requestAnimationFrame(() => draw()), { passive: true });
+  // Scroll events come once a frame: drawing at once paints the new rows in that same frame.
+  list.addEventListener('scroll', () => draw(), { passive: true });
   list.addEventListener('keydown', (event) => {
     const index = Number((event.target as HTMLElement).dataset?.index);
     if (Number.isNaN(index)) return;
