@@ -125,6 +125,23 @@ describe('graph memory', () => {
       all.triples.find((triple) => triple.destination.name === 'oslo')!.relation.invalidatedAt,
     ).not.toBeNull();
 
+    const view = await memory.graph({ userId: 'alice', includeInvalidated: true });
+    expect(
+      view!
+        .map(
+          (r) => `${r.source} ${r.relationship} ${r.destination} ${r.invalidatedAt ? 'x' : 'ok'}`,
+        )
+        .sort(),
+    ).toEqual(['alice lives_in bergen ok', 'alice lives_in oslo x', 'alice works_at acme ok']);
+    expect(view!.find((r) => r.relationship === 'works_at')).toMatchObject({ mentions: 2 });
+    expect(await memory.graph({ userId: 'alice' })).toHaveLength(2);
+    expect(
+      await new Memory({
+        vectorStore: createInMemoryStore(),
+        embedder: createHashEmbedder(),
+      }).graph({ userId: 'alice' }),
+    ).toBeNull();
+
     const bobRelations = (await memory.list({ userId: 'bob' })).relations!;
     expect(bobRelations.map((r) => `${r.source} ${r.relationship} ${r.destination}`)).toEqual([
       'bob works_at acme',

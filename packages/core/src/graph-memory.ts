@@ -18,6 +18,20 @@ export interface RelationItem {
   score?: number;
 }
 
+/** A relation of a scope's graph as a browser shows it: names, kinds and validity. */
+export interface GraphRelationView extends RelationItem {
+  /** Kind of the source entity, e.g. `person`. */
+  sourceType: string;
+  /** Kind of the destination entity. */
+  destinationType: string;
+  /** How many times the relation was mentioned. */
+  mentions: number;
+  /** ISO-8601 creation time. */
+  createdAt: string;
+  /** ISO-8601 time the relation was invalidated (contradicted); absent while it holds. */
+  invalidatedAt?: string;
+}
+
 /** What graph memory changed during one `add`. */
 export interface GraphChanges {
   added: RelationItem[];
@@ -469,6 +483,28 @@ export class GraphMemory {
       ...(abortSignal ? { abortSignal } : {}),
     });
     return page.triples.map((triple) => toItem(triple));
+  }
+
+  /** The scope's relations with their entities' kinds, up to `limit`; invalidated ones on request. */
+  async relations(
+    scope: Scope,
+    options: { limit: number; includeInvalidated: boolean; abortSignal?: AbortSignal | undefined },
+  ): Promise<GraphRelationView[]> {
+    const page = await this.options.store.list({
+      namespace: this.#namespace,
+      scope: scopeOf(scope),
+      limit: options.limit,
+      includeInvalidated: options.includeInvalidated,
+      ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),
+    });
+    return page.triples.map((triple) => ({
+      ...toItem(triple),
+      sourceType: triple.source.type,
+      destinationType: triple.destination.type,
+      mentions: triple.relation.mentions,
+      createdAt: triple.relation.createdAt,
+      ...(triple.relation.invalidatedAt ? { invalidatedAt: triple.relation.invalidatedAt } : {}),
+    }));
   }
 
   /** Deletes the scope's entities and relations (of this namespace only). */

@@ -96,7 +96,12 @@ export {
 } from './filter.js';
 export type { FusedScore, FuseScoresOptions, ScoredId } from './fuse-scores.js';
 export { fuseScores } from './fuse-scores.js';
-export type { GraphChanges, GraphMemoryOptions, RelationItem } from './graph-memory.js';
+export type {
+  GraphChanges,
+  GraphMemoryOptions,
+  GraphRelationView,
+  RelationItem,
+} from './graph-memory.js';
 export {
   GraphMemory,
   graphExtractionSchemaName,
@@ -158,6 +163,7 @@ export type {
   DeleteExpiredOptions,
   DeleteExpiredProgress,
   DeleteOptions,
+  GraphOptions,
   ImportItem,
   ListMemoriesOptions,
   ListMemoriesResult,

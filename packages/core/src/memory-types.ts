@@ -295,6 +295,14 @@ export interface ListMemoriesOptions extends ScopedOptions {
   cursor?: string;
 }
 
+/** Options of {@link Memory.graph}. */
+export interface GraphOptions extends ScopedOptions {
+  /** Relations at most. Default 500, at most 1000. */
+  limit?: number;
+  /** Also return relations that later messages contradicted (with `invalidatedAt`). Default false. */
+  includeInvalidated?: boolean;
+}
+
 /** Result of {@link Memory.list}: one page. */
 export interface ListMemoriesResult {
   /** The page's memories, in a stable order. */

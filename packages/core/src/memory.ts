@@ -9,6 +9,7 @@ import {
   withExpiry,
   withUnexpiredFilter,
 } from './expiry.js';
+import type { GraphRelationView } from './graph-memory.js';
 import type { HistoryDescription, HistoryEvent } from './history-store.js';
 import { checkComponentVersions, type MemoryEngine, openMemoryEngine } from './memory-engine.js';
 import {
@@ -33,6 +34,7 @@ import type {
   DeleteExpiredOptions,
   DeleteExpiredProgress,
   DeleteOptions,
+  GraphOptions,
   ImportItem,
   ListMemoriesOptions,
   ListMemoriesResult,
@@ -255,6 +257,22 @@ export class Memory {
       ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
       ...(relations ? { relations } : {}),
     };
+  }
+
+  /**
+   * The scope's knowledge graph: its relations with their entities' kinds, invalidated ones too
+   * when asked. `null` when graph memory is off.
+   */
+  async graph(options: GraphOptions): Promise<GraphRelationView[] | null> {
+    const scope = normalizeScope(options, { required: true });
+    const limit = checkLimit(options.limit, 500);
+    const engine = await this.#ready();
+    if (!engine.graph) return null;
+    return engine.graph.relations(scope, {
+      limit,
+      includeInvalidated: options.includeInvalidated === true,
+      abortSignal: options.abortSignal,
+    });
   }
 
   /**

@@ -34,6 +34,7 @@ import {
   errorResponse,
   json,
   notFound,
+  parseFilterParameter,
   projectHistory,
   requireMemory,
   scopeOf,
@@ -229,7 +230,11 @@ export function registerApiRoutes(app: OpenAPIHono<AppEnv>, context: AppContext)
     const memory = await context.projects.memory(project);
     const page = await memory.list({
       ...scopeOf(input),
-      ...definedFields({ limit: input.limit, cursor: input.cursor }),
+      ...definedFields({
+        limit: input.limit,
+        cursor: input.cursor,
+        filters: parseFilterParameter(input.filters),
+      }),
     });
     return c.json(page, 200);
   });
@@ -345,6 +350,7 @@ export function registerApiRoutes(app: OpenAPIHono<AppEnv>, context: AppContext)
     );
     const added = result.results.filter((change) => change.event === 'ADD').length;
     if (added > 0) context.metrics.memoriesAdded.inc(added);
+    context.metrics.projectUsage.recordImport(project, added);
     return c.json(result, 200);
   });
 

@@ -325,6 +325,11 @@ export const listQuerySchema = z.object({
   ...scopeFields,
   limit: z.coerce.number().int().min(1).max(1000).optional(),
   cursor: z.string().min(1).max(2048).optional(),
+  filters: z.string().min(2).max(8192).optional().openapi({
+    description:
+      'Metadata filter as JSON, the same as `filters` of `/v1/search`: `{"topic":"food"}`, `{"score":{"gte":3}}`, `{"AND":[...]}`.',
+    example: '{"topic":"food"}',
+  }),
 });
 
 export const listResponseSchema = z

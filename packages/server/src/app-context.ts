@@ -55,6 +55,7 @@ export async function runAdd(
     });
     const added = result.results.filter((change) => change.event === 'ADD').length;
     if (added > 0) context.metrics.memoriesAdded.inc(added);
+    context.metrics.projectUsage.recordAdd(data.project, added, result.usage);
     return result;
   } finally {
     stop();

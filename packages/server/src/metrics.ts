@@ -1,6 +1,7 @@
 import type { Embedder, LLM, OperationUsage } from '@engram/core';
 import { embedderProperties } from '@engram/core';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { createProjectUsageTally, type ProjectUsageTally } from './project-usage.js';
 
 /** Prometheus metrics of one server or worker process. */
 export interface ServerMetrics {
@@ -20,6 +21,8 @@ export interface ServerMetrics {
   vectorCount: Gauge<'project'>;
   /** Asynchronous add jobs by state, read from the queue on each scrape. */
   queueJobs: Gauge<'state'>;
+  /** Adds, searches and tokens per project since the process started (the memory browser's usage page). */
+  projectUsage: ProjectUsageTally;
   /** Set once the job queue exists: what `engram_queue_jobs` reports. */
   countJobs?: () => Promise<Partial<Record<string, number>>>;
 }
@@ -48,6 +51,7 @@ export function createServerMetrics(
   const registers = [registry];
   const metrics: ServerMetrics = {
     registry,
+    projectUsage: createProjectUsageTally(),
     addLatency: new Histogram({
       name: 'engram_add_latency_seconds',
       help: 'Time to add memories (extraction, embedding, reconciliation, writes).',

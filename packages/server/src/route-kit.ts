@@ -102,6 +102,25 @@ export function addJobData(
   };
 }
 
+/** A metadata filter sent as a JSON query parameter; a 400 when it is not a JSON object. */
+export function parseFilterParameter(text: string | undefined): Record<string, never> | undefined {
+  if (text === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ApiError(
+      400,
+      'invalid_argument',
+      'filters: send a JSON object, e.g. filters={"topic":"food"} (URL-encoded).',
+    );
+  }
+  return parsed as Record<string, never>;
+}
+
 const noMemory = (id: string) =>
   new ApiError(404, 'not_found', `No memory with id "${id}" in this project.`);
 
@@ -154,6 +173,7 @@ export async function searchProject(
     const result = await memory.search(query, options);
     context.metrics.searches.inc();
     countRerankUsage(context.metrics, result.usage);
+    context.metrics.projectUsage.recordSearch(project, result.usage);
     return result;
   } finally {
     stop();

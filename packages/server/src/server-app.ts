@@ -14,6 +14,7 @@ import {
 import { allows } from './api-keys.js';
 import { registerApiRoutes } from './api-routes.js';
 import type { AppContext, AppEnv } from './app-context.js';
+import { registerBrowseRoutes } from './browse-routes.js';
 import { ApiError, answerForError } from './http-errors.js';
 import { registerMcpRoute } from './mcp-endpoint.js';
 import {
@@ -23,6 +24,7 @@ import {
 } from './mem0-platform-routes.js';
 import { registerMem0Routes } from './mem0-routes.js';
 import { withSpan } from './tracing.js';
+import { registerUiRoutes } from './ui-routes.js';
 
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -367,6 +369,8 @@ export function createServerApp(context: AppContext): OpenAPIHono<AppEnv> {
   );
 
   registerApiRoutes(app, context);
+  registerBrowseRoutes(app, context);
+  registerUiRoutes(app);
   registerMem0Routes(app, context);
   registerMem0PlatformRoutes(app, context);
   registerMcpRoute(app, context);

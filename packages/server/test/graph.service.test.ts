@@ -1,10 +1,6 @@
-import {
-  extractionSchemaName,
-  graphExtractionSchemaName,
-  graphInvalidationSchemaName,
-} from '@engram/core';
-import { type FakeChatRequest, type FakeOpenAIServer, startFakeOpenAI } from '@engram/fake-openai';
+import { type FakeOpenAIServer, startFakeOpenAI } from '@engram/fake-openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createGraphChat, graphServerEnvironment, type RelationsByMessage } from './graph-chat.js';
 import {
   createKey,
   type EngramServer,
@@ -13,51 +9,12 @@ import {
 } from './service-harness.js';
 
 // What each message says, as graph extraction answers it. Both projects have a user "alice".
-const relationsByMessage: Record<string, [string, string, string][]> = {
+const relationsByMessage: RelationsByMessage = {
   'I work at Acme': [['alice', 'works_at', 'acme']],
   'I live in Oslo': [['alice', 'lives_in', 'oslo']],
   'I moved to Bergen': [['alice', 'lives_in', 'bergen']],
   'I work at Globex': [['alice', 'works_at', 'globex']],
 };
-
-function lastUserText(request: FakeChatRequest): string {
-  const last = [...request.messages].reverse().find((message) => message.role === 'user');
-  return typeof last?.content === 'string' ? last.content : '';
-}
-
-/** The fake model: one fact per message, always added; relations from the table above. */
-function chat(request: FakeChatRequest): unknown {
-  const format = request.responseFormat as { json_schema?: { name?: string } } | undefined;
-  const content = lastUserText(request);
-  const message = content.replace(/^Conversation:\nuser: /, '');
-  switch (format?.json_schema?.name) {
-    case extractionSchemaName:
-      return { facts: [message] };
-    case graphExtractionSchemaName:
-      return {
-        entities: [],
-        relations: (relationsByMessage[message] ?? []).map(
-          ([source, relationship, destination]) => ({ source, relationship, destination }),
-        ),
-      };
-    case graphInvalidationSchemaName: {
-      // A new "lives_in" outdates the ones the model is shown; nothing else is outdated.
-      const [, existing, added] = /Existing relations:\n(.*)\n\nNew relations:\n(.*)$/s.exec(
-        content,
-      )!;
-      const moving = added!.includes('lives_in');
-      return {
-        invalidate: (JSON.parse(existing!) as { id: string; relation: string }[])
-          .filter((entry) => moving && entry.relation.includes('lives_in'))
-          .map((entry) => entry.id),
-      };
-    }
-    default: {
-      const fact = /I (work|live|moved)[^"\\]*/.exec(content)?.[0] ?? message;
-      return { memory: [{ event: 'ADD', id: '', text: fact }] };
-    }
-  }
-}
 
 type Relation = { source: string; relationship: string; destination: string };
 
@@ -70,6 +27,11 @@ let dataDir: { path: string; dispose(): Promise<void> };
 let keys: { alpha: string; beta: string };
 
 beforeAll(async () => {
+  // A new "lives_in" outdates the ones the model is shown; nothing else is outdated.
+  const chat = createGraphChat(
+    relationsByMessage,
+    (existing, added) => added.includes('lives_in') && existing.includes('lives_in'),
+  );
   fake = await startFakeOpenAI({ chat });
   dataDir = await temporaryDataDir();
   keys = {
@@ -77,13 +39,7 @@ beforeAll(async () => {
     beta: createKey(dataDir.path, 'beta').key,
   };
   server = await startEngramServer(dataDir.path, {
-    env: {
-      ENGRAM_LLM: 'openai:gpt-4.1-mini',
-      ENGRAM_EMBEDDER: 'hash',
-      ENGRAM_GRAPH: 'kuzu',
-      OPENAI_API_KEY: 'sk-test',
-      OPENAI_BASE_URL: fake.url,
-    },
+    env: graphServerEnvironment(fake.url),
   });
 }, 60_000);
 
