@@ -30,6 +30,7 @@ function wholeNumberOption(flag: string, min: number, max: number) {
 }
 
 const parsePort = wholeNumberOption('--port', 0, 65_535);
+const parseMetricsPort = wholeNumberOption('--metrics-port', 0, 65_535);
 const parseConcurrency = wholeNumberOption('--concurrency', 1, 64);
 const parseWorkers = wholeNumberOption('--workers', 1, 64);
 
@@ -138,13 +139,26 @@ export function addServerCommands(program: Command, context: ServerCommandContex
     .description('take queued asynchronous adds from Redis ($REDIS_URL) and run them')
     .option('--config <file>', 'YAML or JSON configuration file (default $ENGRAM_CONFIG)')
     .option('--concurrency <n>', 'jobs run at once (default 2)', parseConcurrency)
-    .action(async (flags: { config?: string; concurrency?: number }, command: Command) => {
-      const { startWorker } = await import('./server-runtime.js');
-      const config = await configOf(command, env, {
-        ...(flags.config === undefined ? {} : { configFile: flags.config }),
-      });
-      await startWorker(config, { concurrency: flags.concurrency ?? 2 });
-    });
+    .option(
+      '--metrics-port <port>',
+      "port of the worker's own /metrics (default $ENGRAM_WORKER_METRICS_PORT, else $ENGRAM_METRICS_PORT)",
+      parseMetricsPort,
+    )
+    .action(
+      async (
+        flags: { config?: string; concurrency?: number; metricsPort?: number },
+        command: Command,
+      ) => {
+        const { startWorker } = await import('./server-runtime.js');
+        const config = await configOf(command, env, {
+          ...(flags.config === undefined ? {} : { configFile: flags.config }),
+        });
+        await startWorker(config, {
+          concurrency: flags.concurrency ?? 2,
+          ...(flags.metricsPort === undefined ? {} : { metricsPort: flags.metricsPort }),
+        });
+      },
+    );
 
   program
     .command('maintenance')

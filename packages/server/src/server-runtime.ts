@@ -151,8 +151,11 @@ function describeQueue(config: ServerConfig): string {
  * Listens on the metrics port when one is configured (`ENGRAM_METRICS_PORT`); resolves with a
  * function that stops it.
  */
-async function listenMetrics(context: AppContext): Promise<() => Promise<void>> {
-  const { port, host } = context.config.metrics;
+async function listenMetrics(
+  context: AppContext,
+  port = context.config.metrics.port,
+): Promise<() => Promise<void>> {
+  const { host } = context.config.metrics;
   if (port === undefined) return async () => {};
   const app = createMetricsApp(context);
   const server = createAdaptorServer({ fetch: app.fetch, hostname: host }) as Server;
@@ -201,6 +204,9 @@ export async function openShared(config: ServerConfig, logger: Logger): Promise<
     config.metrics,
   );
   projects = createProjectMemories(config, metrics);
+  const opened = projects;
+  if (opened.sizes) metrics.storeSizes = () => opened.sizes!();
+  if (opened.userCounts) metrics.userCounts = () => opened.userCounts!();
   const models = await projects.describe();
   const jobs = createJobQueue(config, logger);
   if (jobs.counts) metrics.countJobs = () => jobs.counts!();
@@ -345,7 +351,17 @@ export async function startWorker(
     handleSignals = true,
     logger = createLogger(config.logLevel),
     concurrency = 2,
-  }: { handleSignals?: boolean; logger?: Logger; concurrency?: number } = {},
+    metricsPort,
+  }: {
+    handleSignals?: boolean;
+    logger?: Logger;
+    concurrency?: number;
+    /**
+     * Port of the worker's own `/metrics` (`--metrics-port`). Default:
+     * `ENGRAM_WORKER_METRICS_PORT`, else the configuration's metrics port.
+     */
+    metricsPort?: number;
+  } = {},
 ): Promise<RunningWorker> {
   if (config.queue.backend === 'memory') {
     throw new Error(
@@ -356,7 +372,10 @@ export async function startWorker(
   const { metrics, projects, jobs } = shared;
   const context = { config, projects, metrics, logger } as AppContext;
   await jobs.ping();
-  const stopMetrics = await listenMetrics(context);
+  const stopMetrics = await listenMetrics(
+    context,
+    metricsPort ?? config.metrics.workerPort ?? config.metrics.port,
+  );
   await jobs.startWorkers(concurrency, async (data, job) => {
     const started = performance.now();
     const result = await runAdd(context, data, 'async', job);
