@@ -352,7 +352,7 @@ export function instrumentEmbedder(embedder: Embedder, metrics: ServerMetrics): 
 /** What an LLM call is for, from the JSON schema Engram asks for (free text: query rewriting). */
 export function llmRole(options: LLMGenerateOptions): string {
   const format = options.responseFormat;
-  if (!format || format.type !== 'json') return options.tools ? 'other' : 'rewrite';
+  if (format?.type !== 'json') return options.tools ? 'other' : 'rewrite';
   switch (format.name) {
     case extractionSchemaName:
       return 'extraction';
