@@ -5,9 +5,10 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
 import { type DestinationStream, type Logger, pino } from 'pino';
-import { type ApiKeyStore, apiKeyStorePath, openApiKeyStore } from './api-keys.js';
+import type { ApiKeyStore } from './api-keys.js';
 import { type AppContext, runAdd } from './app-context.js';
 import { scheduleBackups } from './backup-schedule.js';
+import { openServingKeyStore } from './bootstrap-key.js';
 import { scheduleHistoryRetention } from './history-retention.js';
 import { createMemoryJobQueue, type JobQueue } from './job-queue.js';
 import { createRedisJobStatusStore, createSqliteJobStatusStore } from './job-status-store.js';
@@ -233,7 +234,7 @@ export async function startServer(
   let keys: ApiKeyStore | undefined;
   let shared: Shared | undefined;
   try {
-    keys = openApiKeyStore(apiKeyStorePath(config.dataDir));
+    keys = openServingKeyStore(config);
     if (config.insecureLocal) {
       logger.warn(
         { host: config.host },
@@ -241,7 +242,7 @@ export async function startServer(
       );
     } else if (keys.activeCount() === 0) {
       throw new Error(
-        `No API keys exist in ${config.dataDir}. Create one with \`engram keys create --project <name>\` (same data directory), or start with --insecure-local for a local trial.`,
+        `No API keys exist in ${config.dataDir}. Create one with \`engram keys create --project <name>\` (same data directory), set ENGRAM_BOOTSTRAP_KEY (e.g. from a Secret), or start with --insecure-local for a local trial.`,
       );
     }
     shared = await openShared(config, logger);
@@ -391,7 +392,7 @@ export async function startWorker(
   });
   // Scheduled maintenance (ENGRAM_MAINTENANCE_SCHEDULE): the projects come from the API keys.
   const schedule = maintenanceSchedule(config.env, config);
-  const keys = schedule.size > 0 ? openApiKeyStore(apiKeyStorePath(config.dataDir)) : undefined;
+  const keys = schedule.size > 0 ? openServingKeyStore(config) : undefined;
   const stopMaintenance = keys
     ? scheduleMaintenance({ config, keys, projects, logger }, schedule, metrics.registry)
     : () => {};
