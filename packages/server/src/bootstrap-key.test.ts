@@ -49,8 +49,8 @@ describe('the bootstrap key', () => {
     ).toThrow(/ENGRAM_BOOTSTRAP_ACCESS/);
   });
 
-  it('is accepted beside the stored keys, listed, counted and never revoked through the API', () => {
-    const store = serving({ ENGRAM_BOOTSTRAP_KEY: key, ENGRAM_BOOTSTRAP_PROJECT: 'acme' });
+  it('is accepted beside the stored keys, listed, counted and never revoked through the API', async () => {
+    const store = await serving({ ENGRAM_BOOTSTRAP_KEY: key, ENGRAM_BOOTSTRAP_PROJECT: 'acme' });
     try {
       expect(store.activeCount()).toBe(1);
       expect(store.verify(key)).toEqual({
@@ -72,8 +72,8 @@ describe('the bootstrap key', () => {
     }
   });
 
-  it('is absent without ENGRAM_BOOTSTRAP_KEY', () => {
-    const store = serving({});
+  it('is absent without ENGRAM_BOOTSTRAP_KEY', async () => {
+    const store = await serving({});
     try {
       expect(store.activeCount()).toBe(0);
       expect(store.verify(key)).toBeUndefined();

@@ -9,6 +9,7 @@ import {
   openApiKeyStore,
   projectNamePattern,
 } from './api-keys.js';
+import { openPostgresApiKeyStore } from './postgres-api-keys.js';
 import type { ServerConfig } from './server-config.js';
 
 const source = 'server';
@@ -104,9 +105,15 @@ export function withBootstrapKey(store: ApiKeyStore, bootstrap: BootstrapKey): A
   };
 }
 
-/** The key store a server process answers with: the data directory's, plus the bootstrap key. */
-export function openServingKeyStore(config: ServerConfig): ApiKeyStore {
+/**
+ * The key store a server process answers with: PostgreSQL's when `ENGRAM_API_KEYS_URL` is set,
+ * else the data directory's file, plus the bootstrap key when one is given.
+ */
+export async function openServingKeyStore(config: ServerConfig): Promise<ApiKeyStore> {
   const bootstrap = bootstrapKeyFromEnvironment(config.env);
-  const store = openApiKeyStore(apiKeyStorePath(config.dataDir));
+  const url = config.env.ENGRAM_API_KEYS_URL?.trim();
+  const store = url
+    ? await openPostgresApiKeyStore({ url })
+    : openApiKeyStore(apiKeyStorePath(config.dataDir));
   return bootstrap ? withBootstrapKey(store, bootstrap) : store;
 }

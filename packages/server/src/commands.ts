@@ -1,7 +1,13 @@
 import { resolve } from 'node:path';
 import { defaultDataDirectory } from '@engram/core';
 import { type Command, InvalidArgumentError } from 'commander';
-import { type Access, type ApiKeyStore, accessLevels } from './api-keys.js';
+import {
+  type Access,
+  type ApiKeyInfo,
+  type ApiKeyStore,
+  accessLevels,
+  type CreatedApiKey,
+} from './api-keys.js';
 import type { ServerConfigOverrides } from './server-config.js';
 
 /** Where the server commands write and which environment they read. */
@@ -41,6 +47,13 @@ function parseAccess(value: string): Access {
   return value as Access;
 }
 
+/** What `engram keys` does with a key store, file or database. */
+interface KeyCommands {
+  create(options: Parameters<ApiKeyStore['create']>[0]): Promise<CreatedApiKey>;
+  list(): Promise<ApiKeyInfo[]>;
+  revoke(id: string): Promise<ApiKeyInfo>;
+}
+
 /** The server configuration from the file, the environment and these flags. */
 async function configOf(
   command: Command,
@@ -64,17 +77,45 @@ export function addServerCommands(program: Command, context: ServerCommandContex
   const print = (flags: GlobalFlags, human: string, value: unknown) => {
     stdout.write(flags.json ? `${JSON.stringify(value, null, 2)}\n` : human);
   };
-  /** Runs `work` on the API key store of the data directory, then closes it. */
+  /**
+   * Runs `work` on the API keys: in PostgreSQL when ENGRAM_API_KEYS_URL is set, else in the data
+   * directory's file; then closes the store.
+   */
   const withKeyStore = async (
     command: Command,
-    work: (store: ApiKeyStore, globals: GlobalFlags) => void,
+    work: (store: KeyCommands, globals: GlobalFlags) => Promise<void>,
   ) => {
-    const { apiKeyStorePath, openApiKeyStore } = await import('./api-keys.js');
     const globals = command.optsWithGlobals<GlobalFlags>();
+    const url = env.ENGRAM_API_KEYS_URL?.trim();
+    if (url) {
+      const { openPostgresApiKeyStore } = await import('./postgres-api-keys.js');
+      const store = await openPostgresApiKeyStore({ url });
+      try {
+        await work(
+          {
+            create: (options) => store.createKey(options),
+            list: async () => store.list(),
+            revoke: (id) => store.revokeKey(id),
+          },
+          globals,
+        );
+      } finally {
+        await store.closeAsync();
+      }
+      return;
+    }
+    const { apiKeyStorePath, openApiKeyStore } = await import('./api-keys.js');
     const dataDir = resolve(globals.dataDir ?? defaultDataDirectory(env));
     const store = openApiKeyStore(apiKeyStorePath(dataDir));
     try {
-      work(store, globals);
+      await work(
+        {
+          create: async (options) => store.create(options),
+          list: async () => store.list(),
+          revoke: async (id) => store.revoke(id),
+        },
+        globals,
+      );
     } finally {
       store.close();
     }
@@ -207,7 +248,9 @@ export function addServerCommands(program: Command, context: ServerCommandContex
 
   const keys = program
     .command('keys')
-    .description('manage API keys of the HTTP API (stored hashed in <data-dir>/api-keys.db)');
+    .description(
+      'manage API keys of the HTTP API (stored hashed in <data-dir>/api-keys.db, or in PostgreSQL with $ENGRAM_API_KEYS_URL)',
+    );
 
   keys
     .command('create')
@@ -225,8 +268,8 @@ export function addServerCommands(program: Command, context: ServerCommandContex
         flags: { project: string; name?: string; admin?: boolean; access?: Access },
         command: Command,
       ) =>
-        withKeyStore(command, (store, globals) => {
-          const created = store.create({
+        withKeyStore(command, async (store, globals) => {
+          const created = await store.create({
             project: flags.project,
             ...(flags.name === undefined ? {} : { name: flags.name }),
             ...(flags.admin ? { admin: true } : {}),
@@ -245,8 +288,8 @@ export function addServerCommands(program: Command, context: ServerCommandContex
     .command('list')
     .description('list API keys (never the keys themselves)')
     .action((_flags: unknown, command: Command) =>
-      withKeyStore(command, (store, globals) => {
-        const list = store.list();
+      withKeyStore(command, async (store, globals) => {
+        const list = await store.list();
         const lines = list.map(
           (key) =>
             `${key.id}  ${key.project}  ${key.revokedAt ? `revoked ${key.revokedAt}` : 'active'}  ${key.access}  ${key.createdAt}${key.name ? `  ${key.name}` : ''}\n`,
@@ -260,8 +303,8 @@ export function addServerCommands(program: Command, context: ServerCommandContex
     .description('revoke an API key; it stops working at once')
     .argument('<key-id>', 'id shown by `keys list`, e.g. k_3f9a1c2b7d4e')
     .action((id: string, _flags: unknown, command: Command) =>
-      withKeyStore(command, (store, globals) => {
-        const revoked = store.revoke(id);
+      withKeyStore(command, async (store, globals) => {
+        const revoked = await store.revoke(id);
         print(globals, `Revoked ${revoked.id} (project "${revoked.project}").\n`, revoked);
       }),
     );

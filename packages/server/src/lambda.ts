@@ -27,7 +27,7 @@ export type LambdaHandler = (
 async function openLambdaApp(options: LambdaHandlerOptions) {
   const config = options.config ?? loadServerConfig();
   const logger = options.logger ?? createLogger(config.logLevel);
-  const keys = openServingKeyStore(config);
+  const keys = await openServingKeyStore(config);
   if (!config.insecureLocal && keys.activeCount() === 0) {
     keys.close();
     throw new Error(

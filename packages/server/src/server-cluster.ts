@@ -211,7 +211,7 @@ export async function startServerCluster(
   logger: Logger,
 ): Promise<RunningCluster> {
   if (!config.insecureLocal) {
-    const keys = openServingKeyStore(config);
+    const keys = await openServingKeyStore(config);
     try {
       if (keys.activeCount() === 0) {
         throw new Error(

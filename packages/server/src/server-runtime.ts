@@ -234,7 +234,7 @@ export async function startServer(
   let keys: ApiKeyStore | undefined;
   let shared: Shared | undefined;
   try {
-    keys = openServingKeyStore(config);
+    keys = await openServingKeyStore(config);
     if (config.insecureLocal) {
       logger.warn(
         { host: config.host },
@@ -392,7 +392,7 @@ export async function startWorker(
   });
   // Scheduled maintenance (ENGRAM_MAINTENANCE_SCHEDULE): the projects come from the API keys.
   const schedule = maintenanceSchedule(config.env, config);
-  const keys = schedule.size > 0 ? openServingKeyStore(config) : undefined;
+  const keys = schedule.size > 0 ? await openServingKeyStore(config) : undefined;
   const stopMaintenance = keys
     ? scheduleMaintenance({ config, keys, projects, logger }, schedule, metrics.registry)
     : () => {};
