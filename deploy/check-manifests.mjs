@@ -437,6 +437,10 @@ function checkDatabases(documents, mode, configMap) {
       'databases: ENGRAM_VECTOR_STORE_URL is the same database',
     );
     check(secretValue(documents, 'POSTGRES_PASSWORD') === 'p@ss word', 'databases: POSTGRES_PASSWORD');
+    check(
+      secretValue(documents, 'ENGRAM_API_KEYS_URL') === secretValue(documents, 'PGVECTOR_URL'),
+      'databases: the API keys in the chart PostgreSQL (ENGRAM_API_KEYS_URL)',
+    );
     check(configMap?.data?.NEO4J_URL === 'bolt://engram-neo4j:7687', 'databases: NEO4J_URL');
     check(configMap?.data?.NEO4J_USERNAME === 'neo4j', 'databases: NEO4J_USERNAME');
   }
