@@ -395,10 +395,14 @@ function checkDatabases(documents, mode, configMap) {
     const component = set.metadata.labels?.['app.kubernetes.io/component'];
     check(set.spec.replicas === 1, `${component}: one replica`);
     const [service] = byKind(documents, 'Service', component);
-    check(service?.metadata?.name === set.spec.serviceName, `${component}: Service of the StatefulSet`);
+    check(
+      service?.metadata?.name === set.spec.serviceName,
+      `${component}: Service of the StatefulSet`,
+    );
     const [claim] = set.spec.volumeClaimTemplates ?? [];
     check(
-      claim?.spec?.accessModes?.includes('ReadWriteOnce') && claim?.spec?.resources?.requests?.storage,
+      claim?.spec?.accessModes?.includes('ReadWriteOnce') &&
+        claim?.spec?.resources?.requests?.storage,
       `${component}: a ReadWriteOnce claim per pod`,
     );
     const pod = set.spec.template;
@@ -436,7 +440,10 @@ function checkDatabases(documents, mode, configMap) {
       secretValue(documents, 'ENGRAM_VECTOR_STORE_URL') === secretValue(documents, 'PGVECTOR_URL'),
       'databases: ENGRAM_VECTOR_STORE_URL is the same database',
     );
-    check(secretValue(documents, 'POSTGRES_PASSWORD') === 'p@ss word', 'databases: POSTGRES_PASSWORD');
+    check(
+      secretValue(documents, 'POSTGRES_PASSWORD') === 'p@ss word',
+      'databases: POSTGRES_PASSWORD',
+    );
     check(
       secretValue(documents, 'ENGRAM_API_KEYS_URL') === secretValue(documents, 'PGVECTOR_URL'),
       'databases: the API keys in the chart PostgreSQL (ENGRAM_API_KEYS_URL)',

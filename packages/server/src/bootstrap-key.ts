@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { InvalidArgumentError } from '@engram/core';
 import {
   type Access,
@@ -6,6 +6,7 @@ import {
   type ApiKeyStore,
   accessLevels,
   apiKeyStorePath,
+  hashApiKey,
   openApiKeyStore,
   projectNamePattern,
 } from './api-keys.js';
@@ -57,15 +58,13 @@ export function bootstrapKeyFromEnvironment(
   return { key, project, access: access as Access };
 }
 
-const digestOf = (key: string) => createHash('sha256').update(key, 'utf8').digest();
-
 /**
  * The key store with the bootstrap key beside its own keys. Only the key's SHA-256 digest is
  * kept, compared in constant time; the key is never written anywhere, so pods need no shared
  * volume for it. It is revoked by removing it from the deployment's Secret.
  */
 export function withBootstrapKey(store: ApiKeyStore, bootstrap: BootstrapKey): ApiKeyStore {
-  const digest = digestOf(bootstrap.key);
+  const digest = hashApiKey(bootstrap.key);
   const createdAt = new Date().toISOString();
   const info: ApiKeyInfo = {
     id: bootstrapKeyId,
@@ -90,7 +89,7 @@ export function withBootstrapKey(store: ApiKeyStore, bootstrap: BootstrapKey): A
       return store.revoke(id);
     },
     verify(key) {
-      if (timingSafeEqual(digestOf(key), digest)) {
+      if (timingSafeEqual(hashApiKey(key), digest)) {
         return {
           keyId: bootstrapKeyId,
           project: bootstrap.project,

@@ -1,13 +1,17 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { AdapterCallError, InvalidArgumentError, NotFoundError } from '@engram/core';
 import {
-  type Access,
   type ApiKeyIdentity,
   type ApiKeyInfo,
+  type ApiKeyRow,
   type ApiKeyStore,
-  accessLevels,
+  accessOf,
+  apiKeyInfo,
+  apiKeyPattern,
   type CreatedApiKey,
-  projectNamePattern,
+  checkNewApiKey,
+  generateApiKey,
+  hashApiKey,
 } from './api-keys.js';
 
 const source = 'server';
@@ -42,66 +46,14 @@ export interface PostgresApiKeyStore extends ApiKeyStore {
   closeAsync(): Promise<void>;
 }
 
-interface KeyRow {
-  id: string;
-  project: string;
-  name: string | null;
-  hash: Buffer;
-  created_at: string;
-  revoked_at: string | null;
-  access: string;
-}
-
 interface Pool {
   query<Row>(text: string, values?: unknown[]): Promise<{ rows: Row[] }>;
   end(): Promise<void>;
 }
 
-const keyPattern = /^engram_(k_[0-9a-f]{12})_([A-Za-z0-9_-]{43})$/;
 const tablePattern = /^[a-z_][a-z0-9_]{0,62}$/;
 // A variable keeps TypeScript from resolving this optional package.
 const pgPackage = 'pg';
-
-const digestOf = (key: string) => createHash('sha256').update(key, 'utf8').digest();
-
-function accessOf(row: KeyRow): Access {
-  return (accessLevels as readonly string[]).includes(row.access)
-    ? (row.access as Access)
-    : 'write';
-}
-
-function toInfo(row: KeyRow): ApiKeyInfo {
-  const access = accessOf(row);
-  return {
-    id: row.id,
-    project: row.project,
-    name: row.name,
-    createdAt: row.created_at,
-    revokedAt: row.revoked_at,
-    ...(access === 'admin' ? { admin: true as const } : {}),
-    access,
-  };
-}
-
-function checkNewKey(options: Parameters<ApiKeyStore['create']>[0]): Access {
-  const access = options.access ?? (options.admin ? 'admin' : 'write');
-  if (!(accessLevels as readonly string[]).includes(access)) {
-    throw new InvalidArgumentError({
-      source,
-      message: `access must be one of ${accessLevels.join(', ')}, got ${JSON.stringify(access)}.`,
-    });
-  }
-  if (!projectNamePattern.test(options.project)) {
-    throw new InvalidArgumentError({
-      source,
-      message: `project must be 1-48 lowercase letters, digits, "_" or "-", starting with a letter or digit, got ${JSON.stringify(options.project)}.`,
-    });
-  }
-  if (options.name !== undefined && (options.name.length === 0 || options.name.length > 200)) {
-    throw new InvalidArgumentError({ source, message: 'name must be 1-200 characters.' });
-  }
-  return access;
-}
 
 /** Opens the key table (creating it when needed) and reads the keys once. */
 export async function openPostgresApiKeyStore(
@@ -151,10 +103,10 @@ export async function openPostgresApiKeyStore(
       return failed('creating the key table')(error);
     });
 
-  let rows = new Map<string, KeyRow>();
+  let rows = new Map<string, ApiKeyRow>();
   const refresh = async () => {
     const result = await pool
-      .query<KeyRow>(
+      .query<ApiKeyRow>(
         `SELECT id, project, name, hash, created_at, revoked_at, access FROM ${table} ORDER BY created_at, id`,
       )
       .catch(failed('reading the keys'));
@@ -187,14 +139,13 @@ export async function openPostgresApiKeyStore(
     create: writesHere,
     revoke: writesHere,
     async createKey(request) {
-      const access = checkNewKey(request);
-      const id = `k_${randomBytes(6).toString('hex')}`;
-      const key = `engram_${id}_${randomBytes(32).toString('base64url')}`;
-      const row: KeyRow = {
+      const access = checkNewApiKey(request);
+      const { id, key } = generateApiKey();
+      const row: ApiKeyRow = {
         id,
         project: request.project,
         name: request.name ?? null,
-        hash: digestOf(key),
+        hash: hashApiKey(key),
         created_at: new Date().toISOString(),
         revoked_at: null,
         access,
@@ -206,12 +157,12 @@ export async function openPostgresApiKeyStore(
         )
         .catch(failed('creating a key'));
       rows.set(id, row);
-      return { ...toInfo(row), key };
+      return { ...apiKeyInfo(row), key };
     },
     async revokeKey(id) {
       const revokedAt = new Date().toISOString();
       const result = await pool
-        .query<KeyRow>(
+        .query<ApiKeyRow>(
           `UPDATE ${table} SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1 RETURNING id, project, name, hash, created_at, revoked_at, access`,
           [id, revokedAt],
         )
@@ -219,14 +170,14 @@ export async function openPostgresApiKeyStore(
       const [row] = result.rows;
       if (!row) throw new NotFoundError({ source, message: `No API key with id "${id}".` });
       rows.set(id, row);
-      return toInfo(row);
+      return apiKeyInfo(row);
     },
     refresh,
-    list: () => [...rows.values()].map(toInfo),
+    list: () => [...rows.values()].map(apiKeyInfo),
     verify(key): ApiKeyIdentity | undefined {
       // A digest is computed either way, so a malformed key costs the same as a wrong one.
-      const digest = digestOf(key);
-      const match = keyPattern.exec(key);
+      const digest = hashApiKey(key);
+      const match = apiKeyPattern.exec(key);
       const row = match ? rows.get(match[1]!) : undefined;
       const expected = row?.hash ?? Buffer.alloc(digest.length);
       const equal = expected.length === digest.length && timingSafeEqual(digest, expected);
