@@ -364,6 +364,120 @@ function checkDisruptionBudgets(documents, turnedOff) {
   return budgets;
 }
 
+/** The secret variable `name` as the pods get it: from the chart's Secret, when it makes one. */
+function secretValue(documents, name) {
+  const [secret] = byKind(documents, 'Secret');
+  return secret?.stringData?.[name];
+}
+
+/**
+ * The databases the chart can run (postgres, neo4j, qdrant): one-replica StatefulSets with a
+ * claim template, a Service of the same name, non-root pods, passwords from the Secret, and the
+ * API's environment pointing at them. Without a shared data volume, keys come from the Secret.
+ */
+function checkDatabases(documents, mode, configMap) {
+  const fullname = 'engram';
+  const expected = {
+    databases: ['postgres', 'neo4j'],
+    qdrant: ['qdrant'],
+    'values-production': [],
+    defaults: [],
+  }[mode];
+  const sets = byKind(documents, 'StatefulSet');
+  if (expected) {
+    const names = sets.map((set) => set.metadata.labels?.['app.kubernetes.io/component']).sort();
+    check(
+      JSON.stringify(names) === JSON.stringify([...expected].sort()),
+      `${mode}: StatefulSets ${names.join(', ') || 'none'}, expected ${expected.join(', ') || 'none'}`,
+    );
+  }
+  for (const set of sets) {
+    const component = set.metadata.labels?.['app.kubernetes.io/component'];
+    check(set.spec.replicas === 1, `${component}: one replica`);
+    const [service] = byKind(documents, 'Service', component);
+    check(
+      service?.metadata?.name === set.spec.serviceName,
+      `${component}: Service of the StatefulSet`,
+    );
+    const [claim] = set.spec.volumeClaimTemplates ?? [];
+    check(
+      claim?.spec?.accessModes?.includes('ReadWriteOnce') &&
+        claim?.spec?.resources?.requests?.storage,
+      `${component}: a ReadWriteOnce claim per pod`,
+    );
+    const pod = set.spec.template;
+    check(pod.spec.securityContext?.runAsNonRoot === true, `${component}: runAsNonRoot`);
+    check(Number(pod.spec.securityContext?.runAsUser) > 0, `${component}: runAsUser non-zero`);
+    const [container] = pod.spec.containers;
+    check(
+      container.securityContext?.allowPrivilegeEscalation === false,
+      `${component}: allowPrivilegeEscalation false`,
+    );
+    check(
+      container.volumeMounts?.some((mount) => mount.name === claim?.metadata?.name),
+      `${component}: mounts its claim`,
+    );
+    const selector = set.spec.selector?.matchLabels ?? {};
+    check(
+      Object.entries(selector).every(([key, value]) => pod.metadata.labels?.[key] === value),
+      `${component}: selector matches its pods`,
+    );
+    const passwords = (container.env ?? []).filter((entry) => entry.valueFrom?.secretKeyRef);
+    for (const entry of passwords) {
+      check(
+        entry.valueFrom.secretKeyRef.name === fullname,
+        `${component}: ${entry.name} from the chart's Secret`,
+      );
+    }
+  }
+  if (mode === 'databases') {
+    check(
+      secretValue(documents, 'PGVECTOR_URL') ===
+        'postgres://engram:p%40ss%20word@engram-postgres:5432/engram',
+      'databases: PGVECTOR_URL points at the chart PostgreSQL, password escaped',
+    );
+    check(
+      secretValue(documents, 'ENGRAM_VECTOR_STORE_URL') === secretValue(documents, 'PGVECTOR_URL'),
+      'databases: ENGRAM_VECTOR_STORE_URL is the same database',
+    );
+    check(
+      secretValue(documents, 'POSTGRES_PASSWORD') === 'p@ss word',
+      'databases: POSTGRES_PASSWORD',
+    );
+    check(
+      secretValue(documents, 'ENGRAM_API_KEYS_URL') === secretValue(documents, 'PGVECTOR_URL'),
+      'databases: the API keys in the chart PostgreSQL (ENGRAM_API_KEYS_URL)',
+    );
+    check(configMap?.data?.NEO4J_URL === 'bolt://engram-neo4j:7687', 'databases: NEO4J_URL');
+    check(configMap?.data?.NEO4J_USERNAME === 'neo4j', 'databases: NEO4J_USERNAME');
+  }
+  if (mode === 'qdrant') {
+    check(configMap?.data?.QDRANT_URL === 'http://engram-qdrant:6333', 'qdrant: QDRANT_URL');
+    check(configMap?.data?.ENGRAM_VECTOR_STORE === 'qdrant', 'qdrant: ENGRAM_VECTOR_STORE');
+  }
+  if (mode === 'databases' || mode === 'bootstrap-key' || mode === 'values-production') {
+    const claims = byKind(documents, 'PersistentVolumeClaim');
+    check(claims.length === 0, `${mode}: no shared data volume (keys come from the Secret)`);
+    for (const deployment of byKind(documents, 'Deployment')) {
+      const volumes = deployment.spec.template.spec.volumes ?? [];
+      check(
+        !volumes.some((volume) => volume.persistentVolumeClaim),
+        `${mode}: ${deployment.metadata.name} mounts no claim`,
+      );
+    }
+    check(
+      configMap?.data?.ENGRAM_BOOTSTRAP_PROJECT !== undefined,
+      `${mode}: ENGRAM_BOOTSTRAP_PROJECT set`,
+    );
+  }
+  if (mode === 'bootstrap-key' || mode === 'databases') {
+    check(
+      (secretValue(documents, 'ENGRAM_BOOTSTRAP_KEY') ?? '').length >= 32,
+      `${mode}: ENGRAM_BOOTSTRAP_KEY in the Secret`,
+    );
+  }
+}
+
 function checkRendered(mode, file) {
   const documents = parseFile(file);
   const [api] = byKind(documents, 'Deployment', 'api');
@@ -378,7 +492,8 @@ function checkRendered(mode, file) {
   }
   const [configMap] = byKind(documents, 'ConfigMap');
   check(configMap?.data?.ENGRAM_HOME === '/var/lib/engram', 'ConfigMap: ENGRAM_HOME');
-  check(byKind(documents, 'Service').length === 1, 'rendered: one Service');
+  check(byKind(documents, 'Service', 'api').length === 1, 'rendered: one API Service');
+  checkDatabases(documents, mode, configMap);
   checkMetrics(documents, configMap);
   checkRollingUpdates(documents);
   const budgets = checkDisruptionBudgets(documents, mode === 'no-budget');

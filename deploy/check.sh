@@ -10,7 +10,8 @@
 #   - the Helm chart with the real helm (built once from the Go module proxy into
 #     ${ENGRAM_SERVICES_HOME:-~/.cache/engram-services}/helm/<version>): `helm lint --strict`,
 #     `helm template` with default values, with ingress and autoscaling on, without workers, with
-#     an existing Secret and with each of values-dev/-staging/-production.yaml, each rendering
+#     an existing Secret, with the bootstrap key instead of a data volume, with the chart's
+#     PostgreSQL + Neo4j and Qdrant StatefulSets, and with each of values-dev/-staging/-production.yaml, each rendering
 #     parsed and checked (rolling updates, PodDisruptionBudgets, monitoring in production); bad
 #     values must fail to render.
 #   - with --build: builds the image's application tree with deploy/docker/build-app.sh (as the
@@ -166,6 +167,22 @@ if [[ -x "$helm" ]]; then
   render existing-secret --set secrets.existingSecret=engram-secrets
   render monitoring --set metrics.grafanaDashboard.enabled=true --set metrics.prometheusRule.enabled=true
   render no-budget --set api.podDisruptionBudget.enabled=false
+  bootstrap_key=0123456789abcdef0123456789abcdef0123456789abcdef
+  # API keys without a shared volume: the bootstrap key from the Secret.
+  render bootstrap-key --set persistence.enabled=false --set secrets.bootstrapKey=$bootstrap_key
+  # The databases the chart can run, wired into the API's environment.
+  render databases --set postgres.enabled=true --set-string 'secrets.postgresPassword=p@ss word' \
+    --set neo4j.enabled=true --set secrets.neo4jPassword=graph-secret --set config.graph=neo4j \
+    --set persistence.enabled=false --set secrets.bootstrapKey=$bootstrap_key
+  render qdrant --set qdrant.enabled=true --set config.vectorStore=qdrant
+  refused() { # refused <description> <expected message> <helm template arguments...>
+    local description=$1 message=$2; shift 2
+    "$helm" template engram "$chart" --kube-version "$kube_version" "$@" > /dev/null 2> "$work/refused.err" || true
+    if grep -qF "$message" "$work/refused.err"; then pass "helm template refuses $description"; else fail "helm template accepted $description"; sed 's/^/     /' "$work/refused.err"; fi
+  }
+  refused "postgres.enabled without a password" "postgres.enabled needs secrets.postgresPassword" --set postgres.enabled=true
+  refused "neo4j.enabled without a password" "neo4j.enabled needs secrets.neo4jPassword" --set neo4j.enabled=true
+  refused "a short bootstrap key" "secrets.bootstrapKey must be at least 32 characters" --set secrets.bootstrapKey=short
   # The values of each environment, as `helm install -f` takes them.
   for environment in dev staging production; do
     values="$chart/values-$environment.yaml"

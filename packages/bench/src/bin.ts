@@ -6,6 +6,7 @@ import { backendNames, runBackends } from './backends.js';
 import { runBurst } from './burst.js';
 import { runCapacity, writeFigures } from './capacity.js';
 import type { BenchContext, WorkloadReport } from './context.js';
+import { runLambdaColdStart } from './lambda-cold-start.js';
 import { runPipeline } from './pipeline.js';
 import { runQuality } from './quality.js';
 import { writeSection } from './report.js';
@@ -24,6 +25,7 @@ const workloads: Record<string, (context: BenchContext) => Promise<WorkloadRepor
   burst: runBurst,
   backends: runBackends,
   capacity: runCapacity,
+  lambda: runLambdaColdStart,
 };
 
 const usage = `Usage: pnpm bench [workload ...] [options]
@@ -45,10 +47,12 @@ Workloads (default: all of them, in this order):
              until a write is searchable (default --size 10k; --smoke: embedded stores only)
   capacity   the capacity model (@engram/capacity) against measurement: 1M predicted from the
              smaller sizes' figures; refreshes its figures file and the tiers of docs/scaling.md
+  lambda     the AWS Lambda handler's cold start: import and first request in a fresh process,
+             median of N (--queries N, default 10)
 
 Options:
   --size 10k,100k   sizes to run (memories stored); default depends on the workload
-  --queries N       searches per measurement
+  --queries N       searches per measurement (lambda: fresh processes)
   --dimensions N    vector length of the backends workload (default 384)
   --backends a,b    backends to run (default: all): sqlite, lancedb, pgvector, milvus,
                     elasticsearch, weaviate, redis, chroma (vector stores), kuzu, age,

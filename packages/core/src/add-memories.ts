@@ -289,7 +289,7 @@ async function prepareFacts(engine: MemoryEngine, request: AddRequest): Promise<
     );
     return { result: { results: [], warnings } };
   }
-  if (facts.length === 0) return { result: withWarnings([], warnings) };
+  if (facts.length === 0) return { result: { ...withWarnings([], warnings), factsExtracted: 0 } };
   return { facts, vectors: await engine.embed(facts, 'document', abortSignal), warnings };
 }
 
@@ -332,7 +332,7 @@ async function reconcileAndApply(
   const plan = planChanges({ actions, existing });
   warnings.push(...plan.warnings);
   const results = await applyChanges(engine, { ...request, changes: plan.changes, embeddings });
-  return withWarnings(results, warnings);
+  return { ...withWarnings(results, warnings), factsExtracted: facts.length };
 }
 
 /**

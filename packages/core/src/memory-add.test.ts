@@ -175,6 +175,7 @@ describe('Memory.add with an LLM', () => {
     const { memory } = memoryWith([{ facts: [] }]);
     expect(await memory.add('hi!', { userId: 'alice' })).toEqual({
       results: [],
+      factsExtracted: 0,
       // One extraction call and nothing embedded: the cost is reported with the result.
       usage: expect.objectContaining({ llmCalls: 1, embeddingCalls: 0 }),
     });

@@ -246,6 +246,12 @@ export interface AddResult {
   warnings?: string[];
   /** Model calls and tokens this add cost, as the providers reported them. */
   usage?: OperationUsage;
+  /**
+   * Facts the LLM extracted from the conversation, when the add inferred them (absent for
+   * verbatim adds and repeated idempotent ones). Those not added as new memories were skipped
+   * or merged into existing ones.
+   */
+  factsExtracted?: number;
 }
 
 /** Options of {@link Memory.search}. */

@@ -81,37 +81,82 @@ export interface ApiKeyStore {
   close(): void;
 }
 
-interface KeyRow {
+/** A key as a key table stores it (SQLite's file, PostgreSQL). */
+export interface ApiKeyRow {
+  /** Public id. */
   id: string;
+  /** Project of the key. */
   project: string;
+  /** Label given at creation. */
   name: string | null;
+  /** SHA-256 digest of the key. */
   hash: Buffer;
+  /** ISO-8601 creation time. */
   created_at: string;
+  /** ISO-8601 revocation time. */
   revoked_at: string | null;
-  admin: number;
+  /** 1 on admin keys of files written before access levels existed. */
+  admin?: number;
+  /** `read`, `write` or `admin`; null in files written before access levels existed. */
   access: string | null;
 }
 
-const keyPattern = /^engram_(k_[0-9a-f]{12})_([A-Za-z0-9_-]{43})$/;
+/** The shape of a key: `engram_<id>_<secret>`; the id is the first group. */
+export const apiKeyPattern = /^engram_(k_[0-9a-f]{12})_([A-Za-z0-9_-]{43})$/;
 
-function hashKey(key: string): Buffer {
+/** The SHA-256 digest a key is stored and compared as. */
+export function hashApiKey(key: string): Buffer {
   return createHash('sha256').update(key, 'utf8').digest();
 }
 
-function accessOf(row: KeyRow): Access {
-  if (row.admin) return 'admin';
+/** A new key's public id and secret. */
+export function generateApiKey(): { id: string; key: string } {
+  const id = `k_${randomBytes(6).toString('hex')}`;
+  return { id, key: `engram_${id}_${randomBytes(32).toString('base64url')}` };
+}
+
+/** Checks the options of a new key (any key store) and returns its access. */
+export function checkNewApiKey({
+  project,
+  name,
+  admin = false,
+  access = admin ? 'admin' : 'write',
+}: Parameters<ApiKeyStore['create']>[0]): Access {
+  if (!(accessLevels as readonly string[]).includes(access)) {
+    throw new InvalidArgumentError({
+      source,
+      message: `access must be one of ${accessLevels.join(', ')}, got ${JSON.stringify(access)}.`,
+    });
+  }
+  if (!projectNamePattern.test(project)) {
+    throw new InvalidArgumentError({
+      source,
+      message: `project must be 1-48 lowercase letters, digits, "_" or "-", starting with a letter or digit, got ${JSON.stringify(project)}.`,
+    });
+  }
+  if (name !== undefined && (name.length === 0 || name.length > 200)) {
+    throw new InvalidArgumentError({ source, message: 'name must be 1-200 characters.' });
+  }
+  return access;
+}
+
+/** What a stored key may do. */
+export function accessOf(row: ApiKeyRow): Access {
+  if (row.admin || row.access === 'admin') return 'admin';
   return row.access === 'read' ? 'read' : 'write';
 }
 
-function toInfo(row: KeyRow): ApiKeyInfo {
+/** A stored key as listed. */
+export function apiKeyInfo(row: ApiKeyRow): ApiKeyInfo {
+  const access = accessOf(row);
   return {
     id: row.id,
     project: row.project,
     name: row.name,
     createdAt: row.created_at,
     revokedAt: row.revoked_at,
-    ...(row.admin ? { admin: true as const } : {}),
-    access: accessOf(row),
+    ...(access === 'admin' ? { admin: true as const } : {}),
+    access,
   };
 }
 
@@ -152,7 +197,7 @@ export function openApiKeyStore(path: string): ApiKeyStore {
   if (!columns.some((column) => column.name === 'access')) {
     database.exec('ALTER TABLE engram_api_keys ADD COLUMN access TEXT');
   }
-  const byId = database.prepare<[string], KeyRow>('SELECT * FROM engram_api_keys WHERE id = ?');
+  const byId = database.prepare<[string], ApiKeyRow>('SELECT * FROM engram_api_keys WHERE id = ?');
   // Verified keys are remembered until the file changes (a key created or revoked by this or
   // any other process): `data_version` moves on every commit of another connection.
   const dataVersion = database.prepare('PRAGMA data_version').pluck();
@@ -161,31 +206,17 @@ export function openApiKeyStore(path: string): ApiKeyStore {
   const forget = () => verified.clear();
 
   return {
-    create({ project, name, admin: adminFlag = false, access = adminFlag ? 'admin' : 'write' }) {
-      if (!(accessLevels as readonly string[]).includes(access)) {
-        throw new InvalidArgumentError({
-          source,
-          message: `access must be one of ${accessLevels.join(', ')}, got ${JSON.stringify(access)}.`,
-        });
-      }
+    create(options) {
+      const { project, name } = options;
+      const access = checkNewApiKey(options);
       const admin = access === 'admin';
-      if (!projectNamePattern.test(project)) {
-        throw new InvalidArgumentError({
-          source,
-          message: `project must be 1-48 lowercase letters, digits, "_" or "-", starting with a letter or digit, got ${JSON.stringify(project)}.`,
-        });
-      }
-      if (name !== undefined && (name.length === 0 || name.length > 200)) {
-        throw new InvalidArgumentError({ source, message: 'name must be 1-200 characters.' });
-      }
-      const id = `k_${randomBytes(6).toString('hex')}`;
-      const key = `engram_${id}_${randomBytes(32).toString('base64url')}`;
+      const { id, key } = generateApiKey();
       const createdAt = new Date().toISOString();
       database
         .prepare(
           'INSERT INTO engram_api_keys (id, project, name, hash, created_at, admin, access) VALUES (?, ?, ?, ?, ?, ?, ?)',
         )
-        .run(id, project, name ?? null, hashKey(key), createdAt, admin ? 1 : 0, access);
+        .run(id, project, name ?? null, hashApiKey(key), createdAt, admin ? 1 : 0, access);
       forget();
       return {
         id,
@@ -200,9 +231,9 @@ export function openApiKeyStore(path: string): ApiKeyStore {
     },
     list() {
       return database
-        .prepare<[], KeyRow>('SELECT * FROM engram_api_keys ORDER BY created_at, id')
+        .prepare<[], ApiKeyRow>('SELECT * FROM engram_api_keys ORDER BY created_at, id')
         .all()
-        .map(toInfo);
+        .map(apiKeyInfo);
     },
     revoke(id) {
       const row = byId.get(id);
@@ -214,7 +245,7 @@ export function openApiKeyStore(path: string): ApiKeyStore {
           .run(row.revoked_at, id);
         forget();
       }
-      return toInfo(row);
+      return apiKeyInfo(row);
     },
     verify(key) {
       const version = dataVersion.get();
@@ -223,11 +254,11 @@ export function openApiKeyStore(path: string): ApiKeyStore {
         verifiedVersion = version;
       }
       // A digest is computed either way, so a malformed key costs the same as a wrong one.
-      const digest = hashKey(key);
+      const digest = hashApiKey(key);
       const cacheKey = digest.toString('base64');
       const known = verified.get(cacheKey);
       if (known) return known;
-      const match = keyPattern.exec(key);
+      const match = apiKeyPattern.exec(key);
       const row = match ? byId.get(match[1]!) : undefined;
       const expected = row?.hash ?? Buffer.alloc(digest.length);
       const equal = timingSafeEqual(digest, expected);

@@ -2,10 +2,11 @@ import type { AddResult, Memory } from '@engram/core';
 import type { Logger } from 'pino';
 import type { ApiKeyIdentity, ApiKeyStore } from './api-keys.js';
 import type { AddJobData, JobQueue, JobRun } from './job-queue.js';
-import type { ServerMetrics } from './metrics.js';
+import { countAddedFacts, type ServerMetrics } from './metrics.js';
 import type { ProjectMemories } from './project-memories.js';
 import type { RateLimitDecision, RateLimiter } from './rate-limiter.js';
 import type { ServerConfig } from './server-config.js';
+import { withSpan } from './tracing.js';
 
 /** Everything the HTTP handlers use. */
 export interface AppContext {
@@ -47,17 +48,29 @@ export async function runAdd(
   job?: JobRun,
 ): Promise<AddResult> {
   const memory: Memory = await context.projects.memory(data.project);
-  const stop = context.metrics.addLatency.startTimer({ mode });
-  try {
-    const result = await memory.add(data.messages, {
-      ...data.options,
-      ...(job ? { idempotencyKey: `job:${job.id}` } : {}),
-    });
-    const added = result.results.filter((change) => change.event === 'ADD').length;
-    if (added > 0) context.metrics.memoriesAdded.inc(added);
-    context.metrics.projectUsage.recordAdd(data.project, added, result.usage);
-    return result;
-  } finally {
-    stop();
-  }
+  const stopJob = job ? context.metrics.jobDuration.startTimer() : undefined;
+  return withSpan(
+    'memory.add',
+    { 'engram.project': data.project, 'engram.add.mode': mode },
+    async () => {
+      const stop = context.metrics.addLatency.startTimer({ mode });
+      let outcome = 'failed';
+      try {
+        const result = await memory.add(data.messages, {
+          ...data.options,
+          ...(job ? { idempotencyKey: `job:${job.id}` } : {}),
+        });
+        const added = countAddedFacts(context.metrics, result);
+        context.metrics.projectUsage.recordAdd(data.project, added, result.usage);
+        outcome = 'completed';
+        return result;
+      } finally {
+        stop();
+        if (stopJob) {
+          stopJob();
+          context.metrics.jobsProcessed.inc({ outcome });
+        }
+      }
+    },
+  );
 }

@@ -1,7 +1,13 @@
 import { resolve } from 'node:path';
 import { defaultDataDirectory } from '@engram/core';
 import { type Command, InvalidArgumentError } from 'commander';
-import { type Access, type ApiKeyStore, accessLevels } from './api-keys.js';
+import {
+  type Access,
+  type ApiKeyInfo,
+  type ApiKeyStore,
+  accessLevels,
+  type CreatedApiKey,
+} from './api-keys.js';
 import type { ServerConfigOverrides } from './server-config.js';
 
 /** Where the server commands write and which environment they read. */
@@ -30,6 +36,7 @@ function wholeNumberOption(flag: string, min: number, max: number) {
 }
 
 const parsePort = wholeNumberOption('--port', 0, 65_535);
+const parseMetricsPort = wholeNumberOption('--metrics-port', 0, 65_535);
 const parseConcurrency = wholeNumberOption('--concurrency', 1, 64);
 const parseWorkers = wholeNumberOption('--workers', 1, 64);
 
@@ -38,6 +45,13 @@ function parseAccess(value: string): Access {
     throw new InvalidArgumentError(`must be read, write or admin, got "${value}".`);
   }
   return value as Access;
+}
+
+/** What `engram keys` does with a key store, file or database. */
+interface KeyCommands {
+  create(options: Parameters<ApiKeyStore['create']>[0]): Promise<CreatedApiKey>;
+  list(): Promise<ApiKeyInfo[]>;
+  revoke(id: string): Promise<ApiKeyInfo>;
 }
 
 /** The server configuration from the file, the environment and these flags. */
@@ -63,17 +77,45 @@ export function addServerCommands(program: Command, context: ServerCommandContex
   const print = (flags: GlobalFlags, human: string, value: unknown) => {
     stdout.write(flags.json ? `${JSON.stringify(value, null, 2)}\n` : human);
   };
-  /** Runs `work` on the API key store of the data directory, then closes it. */
+  /**
+   * Runs `work` on the API keys: in PostgreSQL when ENGRAM_API_KEYS_URL is set, else in the data
+   * directory's file; then closes the store.
+   */
   const withKeyStore = async (
     command: Command,
-    work: (store: ApiKeyStore, globals: GlobalFlags) => void,
+    work: (store: KeyCommands, globals: GlobalFlags) => Promise<void>,
   ) => {
-    const { apiKeyStorePath, openApiKeyStore } = await import('./api-keys.js');
     const globals = command.optsWithGlobals<GlobalFlags>();
+    const url = env.ENGRAM_API_KEYS_URL?.trim();
+    if (url) {
+      const { openPostgresApiKeyStore } = await import('./postgres-api-keys.js');
+      const store = await openPostgresApiKeyStore({ url });
+      try {
+        await work(
+          {
+            create: (options) => store.createKey(options),
+            list: async () => store.list(),
+            revoke: (id) => store.revokeKey(id),
+          },
+          globals,
+        );
+      } finally {
+        await store.closeAsync();
+      }
+      return;
+    }
+    const { apiKeyStorePath, openApiKeyStore } = await import('./api-keys.js');
     const dataDir = resolve(globals.dataDir ?? defaultDataDirectory(env));
     const store = openApiKeyStore(apiKeyStorePath(dataDir));
     try {
-      work(store, globals);
+      await work(
+        {
+          create: async (options) => store.create(options),
+          list: async () => store.list(),
+          revoke: async (id) => store.revoke(id),
+        },
+        globals,
+      );
     } finally {
       store.close();
     }
@@ -138,13 +180,26 @@ export function addServerCommands(program: Command, context: ServerCommandContex
     .description('take queued asynchronous adds from Redis ($REDIS_URL) and run them')
     .option('--config <file>', 'YAML or JSON configuration file (default $ENGRAM_CONFIG)')
     .option('--concurrency <n>', 'jobs run at once (default 2)', parseConcurrency)
-    .action(async (flags: { config?: string; concurrency?: number }, command: Command) => {
-      const { startWorker } = await import('./server-runtime.js');
-      const config = await configOf(command, env, {
-        ...(flags.config === undefined ? {} : { configFile: flags.config }),
-      });
-      await startWorker(config, { concurrency: flags.concurrency ?? 2 });
-    });
+    .option(
+      '--metrics-port <port>',
+      "port of the worker's own /metrics (default $ENGRAM_WORKER_METRICS_PORT, else $ENGRAM_METRICS_PORT)",
+      parseMetricsPort,
+    )
+    .action(
+      async (
+        flags: { config?: string; concurrency?: number; metricsPort?: number },
+        command: Command,
+      ) => {
+        const { startWorker } = await import('./server-runtime.js');
+        const config = await configOf(command, env, {
+          ...(flags.config === undefined ? {} : { configFile: flags.config }),
+        });
+        await startWorker(config, {
+          concurrency: flags.concurrency ?? 2,
+          ...(flags.metricsPort === undefined ? {} : { metricsPort: flags.metricsPort }),
+        });
+      },
+    );
 
   program
     .command('maintenance')
@@ -193,7 +248,9 @@ export function addServerCommands(program: Command, context: ServerCommandContex
 
   const keys = program
     .command('keys')
-    .description('manage API keys of the HTTP API (stored hashed in <data-dir>/api-keys.db)');
+    .description(
+      'manage API keys of the HTTP API (stored hashed in <data-dir>/api-keys.db, or in PostgreSQL with $ENGRAM_API_KEYS_URL)',
+    );
 
   keys
     .command('create')
@@ -211,8 +268,8 @@ export function addServerCommands(program: Command, context: ServerCommandContex
         flags: { project: string; name?: string; admin?: boolean; access?: Access },
         command: Command,
       ) =>
-        withKeyStore(command, (store, globals) => {
-          const created = store.create({
+        withKeyStore(command, async (store, globals) => {
+          const created = await store.create({
             project: flags.project,
             ...(flags.name === undefined ? {} : { name: flags.name }),
             ...(flags.admin ? { admin: true } : {}),
@@ -231,8 +288,8 @@ export function addServerCommands(program: Command, context: ServerCommandContex
     .command('list')
     .description('list API keys (never the keys themselves)')
     .action((_flags: unknown, command: Command) =>
-      withKeyStore(command, (store, globals) => {
-        const list = store.list();
+      withKeyStore(command, async (store, globals) => {
+        const list = await store.list();
         const lines = list.map(
           (key) =>
             `${key.id}  ${key.project}  ${key.revokedAt ? `revoked ${key.revokedAt}` : 'active'}  ${key.access}  ${key.createdAt}${key.name ? `  ${key.name}` : ''}\n`,
@@ -246,8 +303,8 @@ export function addServerCommands(program: Command, context: ServerCommandContex
     .description('revoke an API key; it stops working at once')
     .argument('<key-id>', 'id shown by `keys list`, e.g. k_3f9a1c2b7d4e')
     .action((id: string, _flags: unknown, command: Command) =>
-      withKeyStore(command, (store, globals) => {
-        const revoked = store.revoke(id);
+      withKeyStore(command, async (store, globals) => {
+        const revoked = await store.revoke(id);
         print(globals, `Revoked ${revoked.id} (project "${revoked.project}").\n`, revoked);
       }),
     );

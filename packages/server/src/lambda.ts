@@ -1,7 +1,7 @@
 import { handle, type LambdaContext, type LambdaEvent } from 'hono/aws-lambda';
 import type { Logger } from 'pino';
-import { apiKeyStorePath, openApiKeyStore } from './api-keys.js';
 import { type AppContext, runAdd } from './app-context.js';
+import { openServingKeyStore } from './bootstrap-key.js';
 import { createRateLimiter } from './rate-limiter.js';
 import { createServerApp } from './server-app.js';
 import { loadServerConfig, type ServerConfig } from './server-config.js';
@@ -27,7 +27,7 @@ export type LambdaHandler = (
 async function openLambdaApp(options: LambdaHandlerOptions) {
   const config = options.config ?? loadServerConfig();
   const logger = options.logger ?? createLogger(config.logLevel);
-  const keys = openApiKeyStore(apiKeyStorePath(config.dataDir));
+  const keys = await openServingKeyStore(config);
   if (!config.insecureLocal && keys.activeCount() === 0) {
     keys.close();
     throw new Error(

@@ -1,4 +1,4 @@
-import { access, constants } from 'node:fs/promises';
+import { access, constants, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   type AdapterComponents,
@@ -24,6 +24,7 @@ import {
 import { instrumentEmbedder, instrumentLLM, type ServerMetrics } from './metrics.js';
 import { createRedisScopeLock } from './redis-scope-lock.js';
 import type { ServerConfig, StoreConfig } from './server-config.js';
+import { traceGraphStore, traceHistoryStore, traceVectorStore } from './traced-components.js';
 
 /** The engine of every project, opened on first use. */
 export interface ProjectMemories {
@@ -39,6 +40,16 @@ export interface ProjectMemories {
   checkModels?(): Promise<Record<string, string>>;
   /** Memories per project opened by this process. */
   counts(): Promise<Array<{ project: string; count: number }>>;
+  /**
+   * Bytes on disk of each open project's store, where the server can measure it (the embedded
+   * SQLite files: database, write-ahead log, saved vector indexes); other stores are left out.
+   */
+  sizes?(): Promise<Array<{ project: string; bytes: number }>>;
+  /**
+   * Memories per user of each open project, read page by page up to `limit` memories per
+   * project (a sample of the largest ones). Memories without a user id are not counted.
+   */
+  userCounts?(limit?: number): Promise<Array<{ project: string; perUser: number[] }>>;
   /**
    * The stores, models and scope lock in use, for the startup log. Creates the configured stores
    * (which connects to nothing yet), so a store that cannot be had fails here, before the server
@@ -74,7 +85,7 @@ async function createConfiguredStore<Kind extends 'vector' | 'history'>(
     importModule: importFromServer,
     purpose: `${variable}=${store.provider}`,
   });
-  return descriptor.create({
+  const created = await descriptor.create({
     env: settings.env,
     dataDir: settings.dataDir,
     options: {
@@ -83,6 +94,11 @@ async function createConfiguredStore<Kind extends 'vector' | 'history'>(
       ...settings.options,
     },
   });
+  return (
+    kind === 'vector'
+      ? traceVectorStore(created as VectorStore)
+      : traceHistoryStore(created as HistoryStore)
+  ) as AdapterComponents[Kind];
 }
 
 /**
@@ -115,7 +131,7 @@ function historyFilePerProject(config: ServerConfig, store?: StoreConfig): Histo
 export function createProjectMemories(
   config: ServerConfig,
   metrics: ServerMetrics,
-  { now }: { now?: () => Date } = {},
+  { now, llm: givenLLM }: { now?: () => Date; llm?: LLM } = {},
 ): ProjectMemories {
   const embedded = config.vectorStore.provider === 'sqlite' && !config.vectorStore.url;
   const memories = new Map<string, Promise<Memory>>();
@@ -143,7 +159,7 @@ export function createProjectMemories(
         importModule: importFromServer,
         ...(embedded ? { dataDir: config.dataDir } : {}),
       });
-      const llm = await resolveLLMFromEnvironment(config.env, importFromServer);
+      const llm = givenLLM ?? (await resolveLLMFromEnvironment(config.env, importFromServer));
       return {
         embedder: instrumentEmbedder(embedder, metrics),
         llm: llm ? instrumentLLM(llm, metrics) : undefined,
@@ -198,10 +214,11 @@ export function createProjectMemories(
       const history = await planHistory(store);
       // One graph for every project, kept apart by namespace: an embedded graph (Kuzu) must not
       // be opened once per project in one process.
-      const graph = await graphStoreFromEnvironment(config.env, {
+      const untracedGraph = await graphStoreFromEnvironment(config.env, {
         dataDir: config.dataDir,
         importModule: importFromServer,
       });
+      const graph = untracedGraph ? traceGraphStore(untracedGraph) : undefined;
       return {
         ...(store ? { store } : {}),
         ...(graph ? { graph } : {}),
@@ -376,6 +393,55 @@ export function createProjectMemories(
           // A project whose collection was not created yet has nothing to count.
           if (!EngramError.isInstance(error)) throw error;
         }
+      }
+      return results;
+    },
+    async sizes() {
+      if (!embedded) return [];
+      const directory = join(config.dataDir, 'projects');
+      const names = await readdir(directory).catch(() => [] as string[]);
+      const results: Array<{ project: string; bytes: number }> = [];
+      for (const project of stores.keys()) {
+        // `<project>.db`, its `-wal` and `-shm`, and the saved vector indexes `<project>.db.<hash>.hnsw`.
+        const prefix = `${project}.db`;
+        let bytes = 0;
+        for (const name of names) {
+          if (name !== prefix && !name.startsWith(`${prefix}-`) && !name.startsWith(`${prefix}.`)) {
+            continue;
+          }
+          bytes += await stat(join(directory, name)).then(
+            (file) => file.size,
+            () => 0,
+          );
+        }
+        results.push({ project, bytes });
+      }
+      return results;
+    },
+    async userCounts(limit = 10_000) {
+      const results: Array<{ project: string; perUser: number[] }> = [];
+      for (const [project, store] of stores) {
+        const perUser = new Map<string, number>();
+        let cursor: string | undefined;
+        let read = 0;
+        try {
+          do {
+            const page = await store.list({
+              collection: projectCollection(project),
+              limit: Math.min(1000, limit - read),
+              ...(cursor ? { cursor } : {}),
+            });
+            for (const record of page.records) {
+              if (record.userId) perUser.set(record.userId, (perUser.get(record.userId) ?? 0) + 1);
+            }
+            read += page.records.length;
+            cursor = page.nextCursor ?? undefined;
+          } while (cursor && read < limit);
+        } catch (error) {
+          if (!EngramError.isInstance(error)) throw error;
+          continue;
+        }
+        results.push({ project, perUser: [...perUser.values()] });
       }
       return results;
     },

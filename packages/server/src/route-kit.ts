@@ -12,6 +12,7 @@ import type { AppContext } from './app-context.js';
 import { ApiError } from './http-errors.js';
 import type { AddJobData } from './job-queue.js';
 import { countRerankUsage } from './metrics.js';
+import { withSpan } from './tracing.js';
 
 /** An `application/json` response of the OpenAPI document. */
 export const json = <T extends z.ZodType>(schema: T, description: string) => ({
@@ -168,16 +169,18 @@ export async function searchProject(
   options: SearchOptions,
 ): Promise<SearchResult> {
   const memory = await context.projects.memory(project);
-  const stop = context.metrics.searchLatency.startTimer();
-  try {
-    const result = await memory.search(query, options);
-    context.metrics.searches.inc();
-    countRerankUsage(context.metrics, result.usage);
-    context.metrics.projectUsage.recordSearch(project, result.usage);
-    return result;
-  } finally {
-    stop();
-  }
+  return withSpan('memory.search', { 'engram.project': project }, async () => {
+    const stop = context.metrics.searchLatency.startTimer();
+    try {
+      const result = await memory.search(query, options);
+      context.metrics.searches.inc();
+      countRerankUsage(context.metrics, result.usage);
+      context.metrics.projectUsage.recordSearch(project, result.usage);
+      return result;
+    } finally {
+      stop();
+    }
+  });
 }
 
 /**

@@ -2,7 +2,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import { AggregatorRegistry, type Registry } from 'prom-client';
-import { apiKeyStorePath, openApiKeyStore } from './api-keys.js';
+import { openServingKeyStore } from './bootstrap-key.js';
 import type { JobInfo, JobQueue } from './job-queue.js';
 import { createRateLimiter, type RateLimitDecision } from './rate-limiter.js';
 import type { ServerConfig } from './server-config.js';
@@ -211,7 +211,7 @@ export async function startServerCluster(
   logger: Logger,
 ): Promise<RunningCluster> {
   if (!config.insecureLocal) {
-    const keys = openApiKeyStore(apiKeyStorePath(config.dataDir));
+    const keys = await openServingKeyStore(config);
     try {
       if (keys.activeCount() === 0) {
         throw new Error(

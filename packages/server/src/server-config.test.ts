@@ -120,6 +120,29 @@ describe('loadServerConfig', () => {
     }
   });
 
+  it("reads the worker's own metrics port from the environment or the file", () => {
+    const directory = mkdtempSync(join(tmpdir(), 'engram-config-'));
+    try {
+      const file = join(directory, 'engram.yaml');
+      writeFileSync(file, 'metrics:\n  port: 9464\n  workerPort: 9465\n');
+      const env = { ENGRAM_HOME: directory };
+      expect(loadServerConfig({ configFile: file }, env).metrics).toMatchObject({
+        port: 9464,
+        workerPort: 9465,
+      });
+      expect(
+        loadServerConfig({ configFile: file }, { ...env, ENGRAM_WORKER_METRICS_PORT: '9470' })
+          .metrics.workerPort,
+      ).toBe(9470);
+      expect(loadServerConfig({}, env).metrics.workerPort).toBeUndefined();
+      expect(() => loadServerConfig({}, { ...env, ENGRAM_WORKER_METRICS_PORT: 'x' })).toThrow(
+        /ENGRAM_WORKER_METRICS_PORT/,
+      );
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+
   it('binds to 127.0.0.1 with insecureLocal, whatever the host', () => {
     expect(loadServerConfig({ insecureLocal: true, host: '0.0.0.0' }, {}).host).toBe('127.0.0.1');
   });

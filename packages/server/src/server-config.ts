@@ -68,6 +68,7 @@ export const serverConfigFileSchema = z
       .object({
         token: z.string().min(16).optional(),
         port: integer(0, 65_535).optional(),
+        workerPort: integer(0, 65_535).optional(),
         host: z.string().min(1).optional(),
         projectLabels: z.boolean().optional(),
       })
@@ -279,6 +280,11 @@ export interface MetricsConfig {
   token?: string;
   /** A separate port that serves only `/metrics` (without a token unless one is set). */
   port?: number;
+  /**
+   * The port of `engram worker`'s own `/metrics` (`ENGRAM_WORKER_METRICS_PORT`, or
+   * `--metrics-port`). Default: `port`.
+   */
+  workerPort?: number;
   /** Interface of the metrics port. Default: the API's host. */
   host: string;
   /** Label per-project metrics (`engram_vector_count`) with project names. Default false: totals only. */
@@ -478,6 +484,8 @@ export function loadServerConfig(
   }
   const metricsPort = envInteger(env, 'ENGRAM_METRICS_PORT', 0, 65_535) ?? file.metrics?.port;
   const metricsHost = nonEmpty(env.ENGRAM_METRICS_HOST) ?? file.metrics?.host;
+  const workerMetricsPort =
+    envInteger(env, 'ENGRAM_WORKER_METRICS_PORT', 0, 65_535) ?? file.metrics?.workerPort;
   const retention =
     nonEmpty(env.ENGRAM_HISTORY_TEXT_RETENTION) ?? nonEmpty(file.historyTextRetention);
   const historyTextRetentionMs =
@@ -531,6 +539,7 @@ export function loadServerConfig(
     metrics: {
       ...(metricsToken ? { token: metricsToken } : {}),
       ...(metricsPort === undefined ? {} : { port: metricsPort }),
+      ...(workerMetricsPort === undefined ? {} : { workerPort: workerMetricsPort }),
       host: insecureLocal ? '127.0.0.1' : (metricsHost ?? host),
       projectLabels:
         envBoolean(env, 'ENGRAM_METRICS_PROJECT_LABELS') ?? file.metrics?.projectLabels ?? false,

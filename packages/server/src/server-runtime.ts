@@ -5,9 +5,10 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
 import { type DestinationStream, type Logger, pino } from 'pino';
-import { type ApiKeyStore, apiKeyStorePath, openApiKeyStore } from './api-keys.js';
+import type { ApiKeyStore } from './api-keys.js';
 import { type AppContext, runAdd } from './app-context.js';
 import { scheduleBackups } from './backup-schedule.js';
+import { openServingKeyStore } from './bootstrap-key.js';
 import { scheduleHistoryRetention } from './history-retention.js';
 import { createMemoryJobQueue, type JobQueue } from './job-queue.js';
 import { createRedisJobStatusStore, createSqliteJobStatusStore } from './job-status-store.js';
@@ -151,8 +152,11 @@ function describeQueue(config: ServerConfig): string {
  * Listens on the metrics port when one is configured (`ENGRAM_METRICS_PORT`); resolves with a
  * function that stops it.
  */
-async function listenMetrics(context: AppContext): Promise<() => Promise<void>> {
-  const { port, host } = context.config.metrics;
+async function listenMetrics(
+  context: AppContext,
+  port = context.config.metrics.port,
+): Promise<() => Promise<void>> {
+  const { host } = context.config.metrics;
   if (port === undefined) return async () => {};
   const app = createMetricsApp(context);
   const server = createAdaptorServer({ fetch: app.fetch, hostname: host }) as Server;
@@ -201,6 +205,9 @@ export async function openShared(config: ServerConfig, logger: Logger): Promise<
     config.metrics,
   );
   projects = createProjectMemories(config, metrics);
+  const opened = projects;
+  if (opened.sizes) metrics.storeSizes = () => opened.sizes!();
+  if (opened.userCounts) metrics.userCounts = () => opened.userCounts!();
   const models = await projects.describe();
   const jobs = createJobQueue(config, logger);
   if (jobs.counts) metrics.countJobs = () => jobs.counts!();
@@ -227,7 +234,7 @@ export async function startServer(
   let keys: ApiKeyStore | undefined;
   let shared: Shared | undefined;
   try {
-    keys = openApiKeyStore(apiKeyStorePath(config.dataDir));
+    keys = await openServingKeyStore(config);
     if (config.insecureLocal) {
       logger.warn(
         { host: config.host },
@@ -235,7 +242,7 @@ export async function startServer(
       );
     } else if (keys.activeCount() === 0) {
       throw new Error(
-        `No API keys exist in ${config.dataDir}. Create one with \`engram keys create --project <name>\` (same data directory), or start with --insecure-local for a local trial.`,
+        `No API keys exist in ${config.dataDir}. Create one with \`engram keys create --project <name>\` (same data directory), set ENGRAM_BOOTSTRAP_KEY (e.g. from a Secret), or start with --insecure-local for a local trial.`,
       );
     }
     shared = await openShared(config, logger);
@@ -345,7 +352,17 @@ export async function startWorker(
     handleSignals = true,
     logger = createLogger(config.logLevel),
     concurrency = 2,
-  }: { handleSignals?: boolean; logger?: Logger; concurrency?: number } = {},
+    metricsPort,
+  }: {
+    handleSignals?: boolean;
+    logger?: Logger;
+    concurrency?: number;
+    /**
+     * Port of the worker's own `/metrics` (`--metrics-port`). Default:
+     * `ENGRAM_WORKER_METRICS_PORT`, else the configuration's metrics port.
+     */
+    metricsPort?: number;
+  } = {},
 ): Promise<RunningWorker> {
   if (config.queue.backend === 'memory') {
     throw new Error(
@@ -356,7 +373,10 @@ export async function startWorker(
   const { metrics, projects, jobs } = shared;
   const context = { config, projects, metrics, logger } as AppContext;
   await jobs.ping();
-  const stopMetrics = await listenMetrics(context);
+  const stopMetrics = await listenMetrics(
+    context,
+    metricsPort ?? config.metrics.workerPort ?? config.metrics.port,
+  );
   await jobs.startWorkers(concurrency, async (data, job) => {
     const started = performance.now();
     const result = await runAdd(context, data, 'async', job);
@@ -372,7 +392,7 @@ export async function startWorker(
   });
   // Scheduled maintenance (ENGRAM_MAINTENANCE_SCHEDULE): the projects come from the API keys.
   const schedule = maintenanceSchedule(config.env, config);
-  const keys = schedule.size > 0 ? openApiKeyStore(apiKeyStorePath(config.dataDir)) : undefined;
+  const keys = schedule.size > 0 ? await openServingKeyStore(config) : undefined;
   const stopMaintenance = keys
     ? scheduleMaintenance({ config, keys, projects, logger }, schedule, metrics.registry)
     : () => {};

@@ -86,6 +86,18 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- fail (printf "%s.podDisruptionBudget.minAvailable (%d) must be below the %s replicas (%d), or node drains never finish; lower it or add replicas" $name (int $budget.minAvailable) $name $replicas) }}
 {{- end }}
 {{- end }}
+{{- if and .Values.postgres.enabled (not .Values.secrets.existingSecret) (not .Values.secrets.postgresPassword) }}
+{{- fail "postgres.enabled needs secrets.postgresPassword (or POSTGRES_PASSWORD and PGVECTOR_URL in secrets.existingSecret)" }}
+{{- end }}
+{{- if and .Values.neo4j.enabled (not .Values.secrets.existingSecret) (not .Values.secrets.neo4jPassword) }}
+{{- fail "neo4j.enabled needs secrets.neo4jPassword (or NEO4J_PASSWORD in secrets.existingSecret)" }}
+{{- end }}
+{{- if and .Values.postgres.enabled .Values.qdrant.enabled }}
+{{- fail "postgres.enabled and qdrant.enabled both provide the vector store: turn one off" }}
+{{- end }}
+{{- if and .Values.secrets.bootstrapKey (lt (len .Values.secrets.bootstrapKey) 32) }}
+{{- fail "secrets.bootstrapKey must be at least 32 characters (openssl rand -hex 32)" }}
+{{- end }}
 {{- if and .Values.persistence.enabled (not .Values.persistence.existingClaim) (not .Values.persistence.accessModes) }}
 {{- fail "persistence.accessModes must list at least one mode (ReadWriteMany for several pods)" }}
 {{- end }}
@@ -94,18 +106,27 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{/* What is missing for the pods to become ready, as lines for NOTES.txt. */}}
 {{- define "engram.warnings" -}}
 {{- $secret := .Values.secrets }}
-{{- if and (ne .Values.config.vectorStore "sqlite") (not $secret.existingSecret) (not $secret.databaseUrl) (not (hasKey $secret.extra "DATABASE_URL")) }}
+{{- if and (ne .Values.config.vectorStore "sqlite") (not $secret.existingSecret) (not $secret.databaseUrl) (not (hasKey $secret.extra "DATABASE_URL")) (not .Values.postgres.enabled) (not .Values.qdrant.enabled) }}
 - config.vectorStore={{ .Values.config.vectorStore }} but no secrets.databaseUrl: the API stays unready until the store is reachable.
 {{- end }}
 {{- if and .Values.worker.enabled (not $secret.existingSecret) (not $secret.redisUrl) }}
 - worker.enabled but no secrets.redisUrl: `engram worker` needs Redis (or set worker.enabled=false).
 {{- end }}
-{{- if and (eq .Values.config.graph "neo4j") (not .Values.config.neo4j.url) }}
+{{- if and (eq .Values.config.graph "neo4j") (not .Values.config.neo4j.url) (not .Values.neo4j.enabled) }}
 - config.graph=neo4j but no config.neo4j.url (default bolt://127.0.0.1:7687 inside the pod).
 {{- end }}
 {{- $replicas := ternary .Values.autoscaling.minReplicas .Values.api.replicaCount .Values.autoscaling.enabled }}
-{{- if and (not .Values.persistence.enabled) (or (gt (int $replicas) 1) .Values.worker.enabled) }}
-- persistence.enabled=false: every pod has its own data directory, so API keys created in one pod are unknown to the others.
+{{- if and (not .Values.persistence.enabled) (or (gt (int $replicas) 1) .Values.worker.enabled) (not $secret.bootstrapKey) (not $secret.existingSecret) }}
+- persistence.enabled=false: every pod has its own data directory, so API keys created in one pod are unknown to the others; set secrets.bootstrapKey (ENGRAM_BOOTSTRAP_KEY from the Secret).
+{{- end }}
+{{- if and .Values.postgres.enabled (ne .Values.config.vectorStore "pgvector") }}
+- postgres.enabled but config.vectorStore={{ .Values.config.vectorStore }}: the API uses the chart's PostgreSQL only with config.vectorStore=pgvector.
+{{- end }}
+{{- if and .Values.qdrant.enabled (ne .Values.config.vectorStore "qdrant") }}
+- qdrant.enabled but config.vectorStore={{ .Values.config.vectorStore }}: set config.vectorStore=qdrant.
+{{- end }}
+{{- if and .Values.neo4j.enabled (ne .Values.config.graph "neo4j") }}
+- neo4j.enabled but config.graph is not neo4j: set config.graph=neo4j for graph memory.
 {{- end }}
 {{- if and (eq .Values.config.vectorStore "sqlite") (or (gt (int $replicas) 1) .Values.worker.enabled) }}
 - config.vectorStore=sqlite with several pods: SQLite files on a shared volume; prefer a networked store (pgvector).
