@@ -1020,6 +1020,28 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
         };
       },
 
+      async listTexts({ namespace, before, limit, cursor }) {
+        checkHistoryNamespace(namespace, source);
+        const after = Number(decodeCursor(cursor, source) ?? 0);
+        const pageSize = Math.max(0, Math.floor(limit));
+        const rows = statement(
+          'SELECT * FROM engram_history WHERE namespace = ? AND sequence > ? AND julianday(created_at) < julianday(?) AND (previous_text IS NOT NULL OR new_text IS NOT NULL) ORDER BY sequence LIMIT ?',
+        ).all(
+          namespace,
+          Number.isFinite(after) ? after : 0,
+          new Date(before).toISOString(),
+          pageSize + 1,
+        ) as HistoryRow[];
+        const page = rows.slice(0, pageSize);
+        const last = page.at(-1);
+        return {
+          events: page.map(toEvent),
+          ...(rows.length > pageSize && last
+            ? { nextCursor: encodeCursor(String(last.sequence)) }
+            : {}),
+        };
+      },
+
       async eraseTexts(options) {
         eraseSelection(options, source);
         const { namespace, memoryIds, scope, before } = options;

@@ -147,7 +147,10 @@ export async function appendEvents(
 /** The history store's calls on the history table; the store's lifecycle wraps them. */
 export function pgvectorHistoryMethods(
   history: PgvectorHistoryTable,
-): Pick<HistoryStore, 'append' | 'byMemory' | 'byScope' | 'deleteScope' | 'eraseTexts'> {
+): Pick<
+  HistoryStore,
+  'append' | 'byMemory' | 'byScope' | 'deleteScope' | 'eraseTexts' | 'listTexts'
+> {
   const { pool, table, ready, source = defaultSource } = history;
   return {
     async append({ events }) {
@@ -205,6 +208,32 @@ export function pgvectorHistoryMethods(
         parameters,
       );
       return { deleted: result.rowCount ?? 0 };
+    },
+
+    async listTexts({ namespace, before, limit, cursor }) {
+      checkHistoryNamespace(namespace, source);
+      const after = Number(decodeCursor(cursor, source) ?? 0);
+      if (!Number.isSafeInteger(after) || after < 0) {
+        throw new InvalidArgumentError({
+          source,
+          message: 'cursor is not valid; pass the nextCursor of a previous page unchanged.',
+        });
+      }
+      await ready();
+      const pageSize = Math.max(0, Math.floor(limit));
+      const { rows } = await pool().query<HistoryRow>(
+        `SELECT ${historyColumns} FROM ${table}
+         WHERE namespace = $1 AND sequence > $2 AND created_at::timestamptz < $3::timestamptz
+           AND (previous_text IS NOT NULL OR new_text IS NOT NULL)
+         ORDER BY sequence LIMIT $4`,
+        [namespace, String(after), new Date(before).toISOString(), pageSize + 1],
+      );
+      const page = rows.slice(0, pageSize);
+      const last = page.at(-1);
+      return {
+        events: page.map(toEvent),
+        ...(rows.length > pageSize && last ? { nextCursor: encodeCursor(last.sequence) } : {}),
+      };
     },
 
     async eraseTexts(options) {
