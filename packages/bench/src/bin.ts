@@ -6,8 +6,10 @@ import { backendNames, runBackends } from './backends.js';
 import { runBurst } from './burst.js';
 import { runCapacity, writeFigures } from './capacity.js';
 import type { BenchContext, WorkloadReport } from './context.js';
+import { runLifecycle } from './lifecycle.js';
 import { runPipeline } from './pipeline.js';
 import { runQuality } from './quality.js';
+import { runQueues } from './queues.js';
 import { writeSection } from './report.js';
 import { runScale } from './scale.js';
 import { runService } from './service.js';
@@ -24,6 +26,8 @@ const workloads: Record<string, (context: BenchContext) => Promise<WorkloadRepor
   burst: runBurst,
   backends: runBackends,
   capacity: runCapacity,
+  lifecycle: runLifecycle,
+  queues: runQueues,
 };
 
 const usage = `Usage: pnpm bench [workload ...] [options]
@@ -45,6 +49,11 @@ Workloads (default: all of them, in this order):
              until a write is searchable (default --size 10k; --smoke: embedded stores only)
   capacity   the capacity model (@engram/capacity) against measurement: 1M predicted from the
              smaller sizes' figures; refreshes its figures file and the tiers of docs/scaling.md
+  lifecycle  backup and restore of a whole collection (memories/s, peak RSS), expiry cleanup and
+             the dedupe pass on the embedded store (default --size 100k)
+  queues     asynchronous adds/s through BullMQ, RabbitMQ and SQS (ElasticMQ) with 1 and 4
+             workers (--size: jobs, default 10k; servers from REDIS_URL, RABBITMQ_URL,
+             SQS_ENDPOINT or their launchers)
 
 Options:
   --size 10k,100k   sizes to run (memories stored); default depends on the workload

@@ -24,10 +24,10 @@ function runs(workers: EngramProcess[]): Array<{ start: number; end: number }> {
   return workers
     .flatMap((worker) => worker.logs)
     .filter((line) => line.msg === 'maintenance done' && line.job === 'expiry')
-    .map((line) => ({
-      start: (line.time as number) - (line.durationMs as number),
-      end: line.time as number,
-    }))
+    .map((line) => {
+      const end = typeof line.time === 'number' ? line.time : Date.parse(String(line.time));
+      return { start: end - (line.durationMs as number), end };
+    })
     .sort((left, right) => left.start - right.start);
 }
 
