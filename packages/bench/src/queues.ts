@@ -15,68 +15,66 @@ import { formatCount, formatRate } from './stats.js';
 interface QueueBackend {
   name: 'bullmq' | 'rabbitmq' | 'sqs';
   label: string;
-  /** Environment selecting the backend, starting its server when needed. */
-  environment(root: string): { env: Record<string, string>; server: string };
-}
-
-function launch(root: string, script: string[]): string {
-  const output = execFileSync('bash', script, {
-    cwd: root,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-    timeout: 20 * 60 * 1000,
-  });
-  return output
-    .trim()
-    .split('\n')
-    .at(-1)!
-    .replace(/^REDIS_URL=/, '');
+  /** The variable naming its server, and the one the configuration reads. */
+  variable: 'REDIS_URL' | 'RABBITMQ_URL' | 'SQS_ENDPOINT';
+  /** The launcher, relative to the repository root, and what it starts. */
+  launcher: string;
+  server: string;
 }
 
 const backends: QueueBackend[] = [
   {
     name: 'bullmq',
     label: 'BullMQ (Redis)',
-    environment(root) {
-      const url =
-        process.env.REDIS_URL ?? launch(root, ['packages/server/scripts/redis.sh', 'start']);
-      return {
-        env: { ENGRAM_QUEUE: 'bullmq', REDIS_URL: url },
-        server: process.env.REDIS_URL ? 'REDIS_URL' : "Debian's redis-server",
-      };
-    },
+    variable: 'REDIS_URL',
+    launcher: 'packages/server/scripts/redis.sh',
+    server: "Debian's redis-server",
   },
   {
     name: 'rabbitmq',
     label: 'RabbitMQ',
-    environment(root) {
-      const url =
-        process.env.RABBITMQ_URL ??
-        launch(root, ['conformance/services/rabbitmq/launcher.sh', 'start']);
-      return {
-        env: { ENGRAM_QUEUE: 'rabbitmq', RABBITMQ_URL: url },
-        server: process.env.RABBITMQ_URL ? 'RABBITMQ_URL' : "Debian's rabbitmq-server",
-      };
-    },
+    variable: 'RABBITMQ_URL',
+    launcher: 'conformance/services/rabbitmq/launcher.sh',
+    server: "Debian's rabbitmq-server",
   },
   {
     name: 'sqs',
     label: 'SQS (ElasticMQ)',
-    environment(root) {
-      const url =
-        process.env.SQS_ENDPOINT ??
-        launch(root, ['conformance/services/elasticmq/launcher.sh', 'start']);
-      // ElasticMQ takes any credentials; the SDK needs some to sign requests.
-      process.env.AWS_ACCESS_KEY_ID ??= 'bench';
-      process.env.AWS_SECRET_ACCESS_KEY ??= 'bench';
-      process.env.AWS_REGION ??= 'us-east-1';
-      return {
-        env: { ENGRAM_QUEUE: 'sqs', SQS_ENDPOINT: url },
-        server: process.env.SQS_ENDPOINT ? 'SQS_ENDPOINT' : 'ElasticMQ from Maven Central',
-      };
-    },
+    variable: 'SQS_ENDPOINT',
+    launcher: 'conformance/services/elasticmq/launcher.sh',
+    server: 'ElasticMQ from Maven Central',
   },
 ];
+
+/** The environment selecting a backend, starting its server with its launcher when needed. */
+function environmentOf(
+  backend: QueueBackend,
+  root: string,
+): { env: Record<string, string>; server: string } {
+  const given = process.env[backend.variable];
+  const url =
+    given ??
+    execFileSync('bash', [backend.launcher, 'start'], {
+      cwd: root,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      timeout: 20 * 60 * 1000,
+    })
+      .trim()
+      .split('\n')
+      .at(-1)!
+      .replace(/^REDIS_URL=/, '');
+  if (backend.name === 'sqs') {
+    // ElasticMQ takes any credentials; the SDK needs some to sign requests.
+    process.env.AWS_ACCESS_KEY_ID ??= 'bench';
+    process.env.AWS_SECRET_ACCESS_KEY ??= 'bench';
+    process.env.AWS_REGION ??= 'us-east-1';
+  }
+  return {
+    env: { ENGRAM_QUEUE: backend.name, [backend.variable]: url },
+    server: given ? backend.variable : backend.server,
+  };
+}
 
 interface QueueResult {
   backend: string;
@@ -164,7 +162,7 @@ export async function runQueues(context: BenchContext): Promise<WorkloadReport> 
   const results: QueueResult[] = [];
   const servers: string[] = [];
   for (const backend of backends) {
-    const { env, server } = backend.environment(context.root);
+    const { env, server } = environmentOf(backend, context.root);
     servers.push(`${backend.label}: ${server}`);
     for (const workers of [1, 4]) {
       const result = await measure(env, jobs, workers);
