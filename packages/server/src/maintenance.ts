@@ -449,8 +449,13 @@ export function scheduleMaintenance(
     }
   };
   const { leases } = options;
+  // A job waits in the chain at most once: frequent lease checks must not pile up behind a long run.
+  const queued = new Set<string>();
   const run = (job: string, every: number) => {
+    if (queued.has(job)) return;
+    queued.add(job);
     chain = chain.then(async () => {
+      queued.delete(job);
       if (!leases) return runJob(job);
       const outcome = await leases
         .runDue(`maintenance:${job}`, { everyMs: every }, () => runJob(job))
