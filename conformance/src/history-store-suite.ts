@@ -302,6 +302,47 @@ const erasedCopy = (kept: HistoryEvent): HistoryEvent => ({
 
 /** `eraseTexts`: erases exactly what it selects and keeps every other field of the events. */
 function eraseTextsTests({ store, uniqueId, test }: HistoryStoreTestContext): void {
+  test('listTexts pages through the older events that still hold a text, in append order', async (context) => {
+    const listTexts = store().listTexts?.bind(store());
+    if (!listTexts) return context.skip('the store has no listTexts (history archival)');
+    const namespace = `${suiteNamespace}-list-${uniqueId('texts')}`;
+    const at = (day: number) => `2021-01-${String(day).padStart(2, '0')}T00:00:00.000Z`;
+    const events = [
+      event({ namespace, event: 'ADD', newText: 'first', createdAt: at(3) }),
+      event({ namespace, event: 'DELETE', previousText: 'gone', createdAt: at(1) }),
+      event({ namespace, event: 'ADD', createdAt: at(2) }),
+      event({
+        namespace,
+        event: 'INFERENCE_FAILED',
+        memoryId: null,
+        newText: 'raw',
+        createdAt: at(4),
+      }),
+      event({ namespace, event: 'ADD', newText: 'recent', createdAt: at(20) }),
+    ];
+    await store().append({ events });
+    await store().append({
+      events: [event({ event: 'ADD', newText: 'elsewhere', createdAt: at(1) })],
+    });
+    const seen: HistoryEvent[] = [];
+    let cursor: string | undefined;
+    for (let pages = 0; pages < 10; pages++) {
+      const page = await listTexts({
+        namespace,
+        before: at(10),
+        limit: 2,
+        ...(cursor ? { cursor } : {}),
+      });
+      expect(page.events.length).toBeLessThanOrEqual(2);
+      seen.push(...page.events);
+      cursor = page.nextCursor;
+      if (!cursor) break;
+    }
+    expect(seen).toEqual([events[0], events[1], events[3]]);
+    await store().eraseTexts({ namespace, before: at(10) });
+    expect((await listTexts({ namespace, before: at(10), limit: 10 })).events).toEqual([]);
+  });
+
   test('eraseTexts by memory ids nulls their texts and keeps every other field', async () => {
     const userId = uniqueId('erase-ids');
     const memoryId = newId();

@@ -514,6 +514,34 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
     return deleted;
   }
 
+  /** One page of a namespace's history, oldest first, under extra conditions. */
+  function historyPage(
+    namespace: string,
+    conditions: string[],
+    parameters: unknown[],
+    cursor: string | undefined,
+    limit: number,
+  ) {
+    const after = Number(decodeCursor(cursor, source) ?? 0);
+    const pageSize = Math.max(0, Math.floor(limit));
+    const rows = statement(
+      `SELECT * FROM engram_history WHERE ${['namespace = ?', 'sequence > ?', ...conditions].join(' AND ')} ORDER BY sequence LIMIT ?`,
+    ).all(
+      namespace,
+      Number.isFinite(after) ? after : 0,
+      ...parameters,
+      pageSize + 1,
+    ) as HistoryRow[];
+    const page = rows.slice(0, pageSize);
+    const last = page.at(-1);
+    return {
+      events: page.map(toEvent),
+      ...(rows.length > pageSize && last
+        ? { nextCursor: encodeCursor(String(last.sequence)) }
+        : {}),
+    };
+  }
+
   function appendEvents(events: readonly HistoryEvent[]) {
     checkHistoryEventNamespaces(events, source);
     for (const rows of chunk(events, rowsPerInsert)) {
@@ -981,25 +1009,8 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
       async byScope({ namespace, scope: scopeInput, limit, cursor }) {
         checkHistoryNamespace(namespace, source);
         const scope = normalizeScope(scopeInput, { required: true, source });
-        const after = Number(decodeCursor(cursor, source) ?? 0);
         const { conditions, parameters } = scopeConditions(scope);
-        const pageSize = Math.max(0, Math.floor(limit));
-        const rows = statement(
-          `SELECT * FROM engram_history WHERE ${['namespace = ?', 'sequence > ?', ...conditions].join(' AND ')} ORDER BY sequence LIMIT ?`,
-        ).all(
-          namespace,
-          Number.isFinite(after) ? after : 0,
-          ...parameters,
-          pageSize + 1,
-        ) as HistoryRow[];
-        const page = rows.slice(0, pageSize);
-        const last = page.at(-1);
-        return {
-          events: page.map(toEvent),
-          ...(rows.length > pageSize && last
-            ? { nextCursor: encodeCursor(String(last.sequence)) }
-            : {}),
-        };
+        return historyPage(namespace, conditions, parameters, cursor, limit);
       },
 
       async deleteScope({ namespace, scope: scopeInput }) {
@@ -1018,6 +1029,20 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
         return {
           deleted: await writeTransaction(() => remove.run(namespace, ...parameters).changes),
         };
+      },
+
+      async listTexts({ namespace, before, limit, cursor }) {
+        checkHistoryNamespace(namespace, source);
+        return historyPage(
+          namespace,
+          [
+            'julianday(created_at) < julianday(?)',
+            '(previous_text IS NOT NULL OR new_text IS NOT NULL)',
+          ],
+          [new Date(before).toISOString()],
+          cursor,
+          limit,
+        );
       },
 
       async eraseTexts(options) {

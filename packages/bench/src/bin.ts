@@ -7,8 +7,10 @@ import { runBurst } from './burst.js';
 import { runCapacity, writeFigures } from './capacity.js';
 import type { BenchContext, WorkloadReport } from './context.js';
 import { runLambdaColdStart } from './lambda-cold-start.js';
+import { runLifecycle } from './lifecycle.js';
 import { runPipeline } from './pipeline.js';
 import { runQuality } from './quality.js';
+import { runQueues } from './queues.js';
 import { writeSection } from './report.js';
 import { runScale } from './scale.js';
 import { runService } from './service.js';
@@ -26,6 +28,8 @@ const workloads: Record<string, (context: BenchContext) => Promise<WorkloadRepor
   backends: runBackends,
   capacity: runCapacity,
   lambda: runLambdaColdStart,
+  lifecycle: runLifecycle,
+  queues: runQueues,
 };
 
 const usage = `Usage: pnpm bench [workload ...] [options]
@@ -49,6 +53,11 @@ Workloads (default: all of them, in this order):
              smaller sizes' figures; refreshes its figures file and the tiers of docs/scaling.md
   lambda     the AWS Lambda handler's cold start: import and first request in a fresh process,
              median of N (--queries N, default 10)
+  lifecycle  backup and restore of a whole collection (memories/s, peak RSS), expiry cleanup and
+             the dedupe pass on the embedded store (default --size 100k)
+  queues     asynchronous adds/s through BullMQ, RabbitMQ and SQS (ElasticMQ) with 1 and 4
+             workers (--size: jobs, default 10k; servers from REDIS_URL, RABBITMQ_URL,
+             SQS_ENDPOINT or their launchers)
 
 Options:
   --size 10k,100k   sizes to run (memories stored); default depends on the workload

@@ -200,3 +200,40 @@ describe('checkAgainstMeasurement', () => {
     expect(checkAgainstMeasurement(smaller, prices)).toEqual([]);
   });
 });
+
+describe('lifecycle and queue figures', () => {
+  const run =
+    'Run: 2026-12-06T17:39:37Z on 2 cores (test CPU), 24 GiB memory; load average (1/5/15 min) 0.50 / 0.40 / 0.30 before, 0.90 / 0.50 / 0.30 after.';
+  const lifecycle = [
+    '<!-- bench:lifecycle -->',
+    'Command: `pnpm bench lifecycle --size 100k`',
+    '',
+    run,
+    '',
+    '<!-- lifecycle-data: [{"size":100000,"step":"backup","perSecond":9000,"peakRssBytes":1},{"size":100000,"step":"dedupe pass","perSecond":400,"peakRssBytes":1}] -->',
+    '<!-- /bench:lifecycle -->',
+  ].join('\n');
+  const queues = [
+    '<!-- bench:queues -->',
+    'Command: `pnpm bench queues`',
+    '',
+    run,
+    '',
+    '<!-- queues-data: [{"backend":"rabbitmq","workers":4,"jobs":10000,"addsPerSecond":263}] -->',
+    '<!-- /bench:queues -->',
+  ].join('\n');
+
+  it('reads backup, dedupe and queue throughput from their sections', () => {
+    const found = extractFigures(`${lifecycle}\n\n${queues}`);
+    expect(findFigure(found, { metric: 'backup-per-second', size: 100_000 })).toMatchObject({
+      backend: 'sqlite',
+      value: 9000,
+      unit: 'memories/s',
+      load: '0.50 -> 0.90',
+    });
+    expect(findFigure(found, { metric: 'dedupe-pass-per-second' })?.value).toBe(400);
+    expect(
+      findFigure(found, { metric: 'queue-adds-per-second', backend: 'rabbitmq' }),
+    ).toMatchObject({ workers: 4, value: 263, unit: 'adds/s' });
+  });
+});

@@ -32,7 +32,12 @@ export type MetricName =
   | 'add-overhead-p50-ms'
   | 'search-overhead-p50-ms'
   | 'hosted-add-p50-ms'
-  | 'hosted-search-p50-ms';
+  | 'hosted-search-p50-ms'
+  | 'backup-per-second'
+  | 'restore-per-second'
+  | 'expiry-cleanup-per-second'
+  | 'dedupe-pass-per-second'
+  | 'queue-adds-per-second';
 
 /** One measured number, with when, where and how it was measured. */
 export interface Figure {
@@ -48,6 +53,8 @@ export interface Figure {
   connections?: number;
   /** Server processes (service figures). */
   processes?: number;
+  /** Concurrent queue workers (queue figures). */
+  workers?: number;
   /** The number. */
   value: number;
   /** Its unit, for people reading the file. */
@@ -117,6 +124,11 @@ const units: Record<MetricName, string> = {
   'search-overhead-p50-ms': 'ms',
   'hosted-add-p50-ms': 'ms',
   'hosted-search-p50-ms': 'ms',
+  'backup-per-second': 'memories/s',
+  'restore-per-second': 'memories/s',
+  'expiry-cleanup-per-second': 'memories/s',
+  'dedupe-pass-per-second': 'memories/s',
+  'queue-adds-per-second': 'adds/s',
 };
 
 /** Parses `10k`, `1M`, `2,000` or `1m` into a number. */
@@ -374,8 +386,64 @@ export function extractFigures(markdown: string): Figure[] {
     else if (block.key === 'backends') backendFigures(block, push);
     else if (block.key === 'service') serviceFigures(block, push);
     else if (block.key === 'pipeline' || block.key === 'mem0-latency') pipelineFigures(block, push);
+    else if (block.key === 'lifecycle') lifecycleFigures(block, push);
+    else if (block.key === 'queues') queueFigures(block, push);
   }
   return figures;
+}
+
+const lifecycleMetrics: Record<string, MetricName> = {
+  backup: 'backup-per-second',
+  restore: 'restore-per-second',
+  'expiry cleanup': 'expiry-cleanup-per-second',
+  'dedupe pass': 'dedupe-pass-per-second',
+};
+
+function lifecycleFigures(block: Block, push: (figure: Omit<Figure, 'unit'>) => void) {
+  const data = (dataComment(block.body, 'lifecycle') ?? []) as {
+    size: number;
+    step: string;
+    perSecond: number;
+  }[];
+  for (const entry of data) {
+    const metric = lifecycleMetrics[entry.step];
+    if (!metric) continue;
+    push({
+      metric,
+      backend: 'sqlite',
+      size: entry.size,
+      dimensions: 384,
+      value: entry.perSecond,
+      measuredAt: block.measuredAt,
+      load: block.load,
+      machine: block.machine,
+      command: block.command,
+      section: 'Data lifecycle',
+    });
+  }
+}
+
+function queueFigures(block: Block, push: (figure: Omit<Figure, 'unit'>) => void) {
+  const data = (dataComment(block.body, 'queues') ?? []) as {
+    backend: string;
+    workers: number;
+    jobs: number;
+    addsPerSecond: number;
+  }[];
+  for (const entry of data) {
+    push({
+      metric: 'queue-adds-per-second',
+      backend: entry.backend,
+      size: entry.jobs,
+      workers: entry.workers,
+      value: entry.addsPerSecond,
+      measuredAt: block.measuredAt,
+      load: block.load,
+      machine: block.machine,
+      command: block.command,
+      section: 'Queues',
+    });
+  }
 }
 
 /** What to look up: a metric on a backend, optionally at a size and connection count. */

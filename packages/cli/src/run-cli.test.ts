@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import {
+  archiveHistoryTexts,
+  createDirectoryBackupTarget,
   createHashEmbedder,
   createInMemoryStore,
   createMemoryFromEnvironment,
@@ -389,6 +391,34 @@ describe('erasure from the command line', () => {
     });
     expect(JSON.parse(pruned.stdout)).toEqual({ erased: 1 });
     expect(texts(await history(engram, id))).toEqual([[null, null]]);
+  });
+
+  it('history --from-archive brings erased texts back from the history archives', async () => {
+    const engram = harness();
+    const id = await added(engram, 'Grace fact', 'grace');
+    const [event] = await history(engram, id);
+    const archiveDirectory = temporaryDirectory('archive');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const archive = await archiveHistoryTexts(engram.store, event!.namespace, {
+      destination: {
+        location: archiveDirectory,
+        target: (name) => createDirectoryBackupTarget(join(archiveDirectory, name)),
+      },
+      before: new Date().toISOString(),
+    });
+    expect(archive?.counts.events).toBe(1);
+    await engram.run(['history', 'prune'], { env: { ENGRAM_HISTORY_TEXT_RETENTION: '0s' } });
+    expect(texts(await history(engram, id))).toEqual([[null, null]]);
+    const restored = await engram('history', id, '--from-archive', archiveDirectory, '--json');
+    expect(restored.code).toBe(0);
+    expect(
+      (JSON.parse(restored.stdout) as { results: HistoryEvent[] }).results.map(
+        (item) => item.newText,
+      ),
+    ).toEqual(['Grace fact']);
+    const empty = await engram('history', id, '--from-archive', temporaryDirectory('no-archive'));
+    expect(empty.code).not.toBe(0);
+    expect(empty.stderr).toContain('no history archives');
   });
 });
 

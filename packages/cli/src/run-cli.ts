@@ -524,10 +524,23 @@ Without a key, memories are stored as given and search runs offline.`,
     program
       .command('history')
       .description('show every change of one memory; `history prune` erases old texts')
-      .argument('<id>', 'memory id'),
-  ).action(async (id: string, flags: ScopeFlags, command: Command) => {
+      .argument('<id>', 'memory id')
+      .option(
+        '--from-archive <location>',
+        "also read the history archives in a directory or s3://bucket/prefix (a project's folder of ENGRAM_HISTORY_ARCHIVE_TO): erased texts come back",
+      ),
+  ).action(async (id: string, flags: ScopeFlags & { fromArchive?: string }, command: Command) => {
     const scope = scopeFromFlags(flags, { required: false });
-    const events = await withMemory(command, (memory) => memory.history(id, scope));
+    let events = await withMemory(command, (memory) => memory.history(id, scope));
+    if (flags.fromArchive !== undefined) {
+      const { readArchivedHistory } = await import('@engram/server/backup');
+      const archived = await readArchivedHistory(flags.fromArchive, env, { memoryId: id });
+      const byId = new Map(events.map((event) => [event.id, event]));
+      for (const event of archived) byId.set(event.id, event);
+      events = [...byId.values()].sort((left, right) =>
+        left.createdAt < right.createdAt ? -1 : left.createdAt > right.createdAt ? 1 : 0,
+      );
+    }
     print(() => formatHistory(events, width()), { results: events });
   });
 

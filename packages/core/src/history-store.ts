@@ -50,6 +50,18 @@ export interface EraseTextsOptions {
   before?: string;
 }
 
+/** Which events {@link HistoryStore.listTexts} returns. */
+export interface ListTextsOptions {
+  /** The namespace whose events are listed; other namespaces are never read. */
+  namespace: string;
+  /** Only events created before this ISO-8601 time. */
+  before: string;
+  /** Events per page. */
+  limit: number;
+  /** The `nextCursor` of the previous page. */
+  cursor?: string;
+}
+
 /**
  * Append-only audit log of memory changes, separated by namespace: every read and delete names
  * one namespace (a non-empty string, else `InvalidArgumentError`) and sees only its events, so
@@ -87,6 +99,14 @@ export interface HistoryStore {
    * erasing everything. Returns how many events held a text that is now erased.
    */
   eraseTexts(options: CallOptions & EraseTextsOptions): Promise<{ erased: number }>;
+  /**
+   * Optional: the events of the namespace created before `before` that still hold a text (what
+   * `eraseTexts({ namespace, before })` would erase), in the order they were appended, paginated.
+   * History archival reads them before erasing; stores without it cannot archive.
+   */
+  listTexts?(
+    options: CallOptions & ListTextsOptions,
+  ): Promise<{ events: HistoryEvent[]; nextCursor?: string }>;
   /** Releases handles. Later calls throw `ClosedError`. Idempotent. */
   close(): Promise<void>;
   /** Same as `close()`, for `await using history = ...`. */

@@ -125,6 +125,35 @@ export function createInMemoryHistoryStore(): HistoryStore {
       );
       return { deleted: before - events.length };
     },
+    async listTexts(options) {
+      open(options);
+      const { limit, cursor } = options;
+      const namespace = checkHistoryNamespace(options.namespace, 'memory');
+      const beforeTime = Date.parse(options.before);
+      const after = Number(decodeCursor(cursor, 'memory') ?? 0);
+      if (!Number.isInteger(after) || Number.isNaN(beforeTime)) {
+        throw new InvalidArgumentError({
+          source: 'memory',
+          message:
+            'listTexts needs an ISO-8601 before time and the nextCursor of a previous page unchanged.',
+        });
+      }
+      const matching = events.filter(
+        (event) =>
+          event.sequence > after &&
+          event.namespace === namespace &&
+          Date.parse(event.createdAt) < beforeTime &&
+          (event.previousText !== null || event.newText !== null),
+      );
+      const page = matching.slice(0, limit);
+      const last = page.at(-1);
+      return {
+        events: page.map(({ sequence: _, ...event }) => structuredClone(event)),
+        ...(matching.length > limit && last
+          ? { nextCursor: encodeCursor(String(last.sequence)) }
+          : {}),
+      };
+    },
     async eraseTexts(options) {
       open(options);
       const select = eraseSelection(options, 'memory');

@@ -274,6 +274,10 @@ export function createInMemoryStore(): InMemoryStore {
       open(options.abortSignal);
       return history.eraseTexts(options);
     },
+    listTexts: (options) => {
+      open(options.abortSignal);
+      return history.listTexts!(options);
+    },
 
     async close() {
       closed = true;

@@ -118,6 +118,18 @@ export type {
 } from './graph-store.js';
 export type { HashEmbedderOptions } from './hash-embedder.js';
 export { createHashEmbedder } from './hash-embedder.js';
+export type {
+  ArchiveHistoryOptions,
+  HistoryArchiveDestination,
+  HistoryArchiveManifest,
+} from './history-archive.js';
+export {
+  archiveHistoryTexts,
+  historyArchiveFormatVersion,
+  historyArchiveName,
+  readHistoryArchive,
+  readHistoryArchiveManifest,
+} from './history-archive.js';
 export {
   checkHistoryEventNamespaces,
   checkHistoryNamespace,
@@ -128,6 +140,7 @@ export type {
   HistoryEvent,
   HistoryEventType,
   HistoryStore,
+  ListTextsOptions,
 } from './history-store.js';
 export { createInMemoryGraphStore } from './in-memory-graph-store.js';
 export { createInMemoryHistoryStore, eraseSelection } from './in-memory-history-store.js';
@@ -171,6 +184,7 @@ export type {
   MemoryItem,
   MemoryOptions,
   PruneHistoryOptions,
+  PruneHistoryResult,
   ScopedOptions,
   ScoreContribution,
   ScoreExplanation,

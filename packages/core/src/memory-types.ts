@@ -2,6 +2,7 @@ import type { Embedder } from './embedder.js';
 import type { FilterInput } from './filter.js';
 import type { GraphChanges, RelationItem } from './graph-memory.js';
 import type { GraphStore } from './graph-store.js';
+import type { HistoryArchiveDestination, HistoryArchiveManifest } from './history-archive.js';
 import type { HistoryStore } from './history-store.js';
 import type { LLM } from './llm.js';
 import type { ReembedState } from './reembed-memories.js';
@@ -211,8 +212,27 @@ export interface DeleteAllOptions extends ScopedOptions {
 export interface PruneHistoryOptions {
   /** Erase the texts of events older than this (`90d`, `12h`, ... or milliseconds). Default: the `historyTextRetention` option. */
   olderThan?: string | number;
+  /**
+   * Erase the texts of events created before this ISO-8601 time instead of an age: a run that
+   * resumes an interrupted one passes the cutoff it started with.
+   */
+  before?: string;
+  /**
+   * Archive the events before erasing their texts: they are written to one archive (named by
+   * the cutoff) and read back and checked first, so a failure or a crash in between erases
+   * nothing that is not archived. Needs a history store with `listTexts` (sqlite, pgvector).
+   */
+  archive?: HistoryArchiveDestination;
   /** Cancels the call. */
   abortSignal?: AbortSignal;
+}
+
+/** What {@link Memory.pruneHistory} did. */
+export interface PruneHistoryResult {
+  /** Events whose texts were erased. */
+  erased: number;
+  /** The archive written first, when archiving and there was something to archive. */
+  archive?: HistoryArchiveManifest;
 }
 
 /** Options of {@link Memory.add}. */

@@ -10,6 +10,7 @@ import {
   withUnexpiredFilter,
 } from './expiry.js';
 import type { GraphRelationView } from './graph-memory.js';
+import { archiveHistoryTexts } from './history-archive.js';
 import type { HistoryDescription, HistoryEvent } from './history-store.js';
 import { checkComponentVersions, type MemoryEngine, openMemoryEngine } from './memory-engine.js';
 import {
@@ -41,6 +42,7 @@ import type {
   MemoryItem,
   MemoryOptions,
   PruneHistoryOptions,
+  PruneHistoryResult,
   ScopedOptions,
   SearchOptions,
   SearchResult,
@@ -366,29 +368,46 @@ export class Memory {
   }
 
   /**
-   * Erases the texts of history events older than `olderThan`, else the `historyTextRetention`
-   * option (the events themselves stay). Returns how many events lost their texts.
+   * Erases the texts of history events older than `olderThan` (or created before `before`), else
+   * the `historyTextRetention` option (the events themselves stay). With `archive`, the events
+   * are first written to an archive and checked. Returns how many events lost their texts.
    */
-  async pruneHistory(options: PruneHistoryOptions = {}): Promise<{ erased: number }> {
-    const age = options.olderThan ?? this.#options.historyTextRetention;
-    if (age === undefined) {
+  async pruneHistory(options: PruneHistoryOptions = {}): Promise<PruneHistoryResult> {
+    const engine = await this.#ready();
+    let before = options.before;
+    if (before === undefined) {
+      const age = options.olderThan ?? this.#options.historyTextRetention;
+      if (age === undefined) {
+        throw new InvalidArgumentError({
+          source: 'core',
+          message:
+            'pruneHistory needs an age: pass olderThan (e.g. "90d") or set the historyTextRetention option.',
+        });
+      }
+      const milliseconds = parseDuration(
+        age,
+        options.olderThan === undefined ? 'historyTextRetention' : 'olderThan',
+      );
+      before = new Date(engine.now().getTime() - milliseconds).toISOString();
+    } else if (Number.isNaN(Date.parse(before))) {
       throw new InvalidArgumentError({
         source: 'core',
-        message:
-          'pruneHistory needs an age: pass olderThan (e.g. "90d") or set the historyTextRetention option.',
+        message: `before must be an ISO-8601 time, got ${JSON.stringify(before)}.`,
       });
     }
-    const milliseconds = parseDuration(
-      age,
-      options.olderThan === undefined ? 'historyTextRetention' : 'olderThan',
-    );
-    const engine = await this.#ready();
-    const before = new Date(engine.now().getTime() - milliseconds).toISOString();
-    return engine.history.eraseTexts({
+    const archive = options.archive
+      ? await archiveHistoryTexts(engine.history, engine.collection, {
+          destination: options.archive,
+          before,
+          ...signalOf(options.abortSignal),
+        })
+      : undefined;
+    const { erased } = await engine.history.eraseTexts({
       namespace: engine.collection,
       before,
       ...signalOf(options.abortSignal),
     });
+    return { erased, ...(archive ? { archive } : {}) };
   }
 
   /**

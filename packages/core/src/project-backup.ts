@@ -141,7 +141,8 @@ const manifestName = 'manifest.json';
 const defaultPartBytes = 8 * 1024 * 1024;
 const writeBatch = 500;
 
-function coreVersion(): string {
+/** The version of `@engram/core` that runs. */
+export function coreVersion(): string {
   try {
     const manifest = readFileSync(new URL('../package.json', import.meta.url), 'utf8');
     return (JSON.parse(manifest) as { version: string }).version;
@@ -150,7 +151,7 @@ function coreVersion(): string {
   }
 }
 
-const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
+export const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 
 /** A backup in a local directory (created when missing); each file is written atomically. */
 export function createDirectoryBackupTarget(directory: string): BackupTarget {
@@ -180,7 +181,7 @@ export function createDirectoryBackupTarget(directory: string): BackupTarget {
 }
 
 /** Buffers JSONL lines of one kind and writes them as numbered, compressed parts. */
-class PartWriter {
+export class PartWriter {
   readonly #lines: string[] = [];
   #bytes = 0;
   #count = 0;
@@ -370,7 +371,8 @@ export async function readBackupManifest(
   return manifest;
 }
 
-async function readPart(
+/** Reads one part, checks its size and checksum against the manifest, and decompresses it. */
+export async function readPart(
   source: BackupTarget,
   part: BackupPart,
   abortSignal?: AbortSignal,
@@ -385,7 +387,8 @@ async function readPart(
   return gunzipAsync(data);
 }
 
-function* linesOf(data: Buffer): Generator<unknown> {
+/** The JSON values of a JSONL text. */
+export function* linesOf(data: Buffer): Generator<unknown> {
   const text = data.toString('utf8');
   let start = 0;
   while (start < text.length) {

@@ -147,8 +147,41 @@ export async function appendEvents(
 /** The history store's calls on the history table; the store's lifecycle wraps them. */
 export function pgvectorHistoryMethods(
   history: PgvectorHistoryTable,
-): Pick<HistoryStore, 'append' | 'byMemory' | 'byScope' | 'deleteScope' | 'eraseTexts'> {
+): Pick<
+  HistoryStore,
+  'append' | 'byMemory' | 'byScope' | 'deleteScope' | 'eraseTexts' | 'listTexts'
+> {
   const { pool, table, ready, source = defaultSource } = history;
+  /** One page of a namespace's events, oldest first, under the conditions `where` adds. */
+  async function page(
+    namespace: string,
+    cursor: string | undefined,
+    limit: number,
+    where: (parameters: PgvectorParameter[]) => string[],
+  ): Promise<{ events: HistoryEvent[]; nextCursor?: string }> {
+    const after = Number(decodeCursor(cursor, source) ?? 0);
+    if (!Number.isSafeInteger(after) || after < 0) {
+      throw new InvalidArgumentError({
+        source,
+        message: 'cursor is not valid; pass the nextCursor of a previous page unchanged.',
+      });
+    }
+    await ready();
+    const pageSize = Math.max(0, Math.floor(limit));
+    const parameters: PgvectorParameter[] = [namespace, String(after)];
+    const conditions = ['namespace = $1', 'sequence > $2', ...where(parameters)];
+    const { rows } = await pool().query<HistoryRow>(
+      `SELECT ${historyColumns} FROM ${table} WHERE ${conditions.join(' AND ')}
+       ORDER BY sequence LIMIT $${parameters.push(pageSize + 1)}`,
+      parameters,
+    );
+    const events = rows.slice(0, pageSize);
+    const last = events.at(-1);
+    return {
+      events: events.map(toEvent),
+      ...(rows.length > pageSize && last ? { nextCursor: encodeCursor(last.sequence) } : {}),
+    };
+  }
   return {
     async append({ events }) {
       checkEvents(events, source);
@@ -169,28 +202,7 @@ export function pgvectorHistoryMethods(
     async byScope({ namespace, scope: scopeInput, limit, cursor }) {
       checkHistoryNamespace(namespace, source);
       const scope = normalizeScope(scopeInput, { required: true, source });
-      const after = Number(decodeCursor(cursor, source) ?? 0);
-      if (!Number.isSafeInteger(after) || after < 0) {
-        throw new InvalidArgumentError({
-          source,
-          message: 'cursor is not valid; pass the nextCursor of a previous page unchanged.',
-        });
-      }
-      await ready();
-      const pageSize = Math.max(0, Math.floor(limit));
-      const parameters: PgvectorParameter[] = [namespace, String(after)];
-      const conditions = ['namespace = $1', 'sequence > $2', ...scopeConditions(scope, parameters)];
-      const { rows } = await pool().query<HistoryRow>(
-        `SELECT ${historyColumns} FROM ${table} WHERE ${conditions.join(' AND ')}
-         ORDER BY sequence LIMIT $${parameters.push(pageSize + 1)}`,
-        parameters,
-      );
-      const page = rows.slice(0, pageSize);
-      const last = page.at(-1);
-      return {
-        events: page.map(toEvent),
-        ...(rows.length > pageSize && last ? { nextCursor: encodeCursor(last.sequence) } : {}),
-      };
+      return page(namespace, cursor, limit, (parameters) => scopeConditions(scope, parameters));
     },
 
     async deleteScope({ namespace, scope: scopeInput }) {
@@ -205,6 +217,14 @@ export function pgvectorHistoryMethods(
         parameters,
       );
       return { deleted: result.rowCount ?? 0 };
+    },
+
+    async listTexts({ namespace, before, limit, cursor }) {
+      checkHistoryNamespace(namespace, source);
+      return page(namespace, cursor, limit, (parameters) => [
+        `created_at::timestamptz < $${parameters.push(new Date(before).toISOString())}::timestamptz`,
+        '(previous_text IS NOT NULL OR new_text IS NOT NULL)',
+      ]);
     },
 
     async eraseTexts(options) {

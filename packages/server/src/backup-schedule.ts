@@ -3,6 +3,7 @@ import { type BackupManifest, parseDuration } from '@engram/core';
 import { apiKeyStorePath, openApiKeyStore } from './api-keys.js';
 import type { AppContext } from './app-context.js';
 import { type BackupEnvironment, openBackupStorage } from './backup-storage.js';
+import { type JobLeases, leaseCheckMs } from './job-lease.js';
 
 /** A backup schedule of the worker, from `ENGRAM_BACKUP_*`. */
 export interface BackupSchedule {
@@ -86,32 +87,48 @@ export async function backupProjects(
 
 /**
  * Runs {@link backupProjects} every `intervalMs` (the first one after one interval), while the
- * process runs; returns the function that stops it. Does nothing without a schedule.
+ * process runs; returns the function that stops it. Does nothing without a schedule. With
+ * leases shared by every worker, one backup is made per interval across all of them (a worker
+ * that dies mid-backup leaves it to the next one that looks).
  */
 export function scheduleBackups(
   context: Pick<AppContext, 'config' | 'projects' | 'logger'>,
   env: BackupEnvironment,
+  leases?: JobLeases,
 ): () => void {
   const schedule = backupScheduleFromEnvironment(env);
   if (!schedule) return () => {};
   let busy = false;
+  const backup = async () => {
+    const done = await backupProjects(context, {
+      schedule,
+      projects: backupProjectNames(context),
+      env,
+    });
+    const counts = Object.fromEntries(
+      Object.entries(done).map(([project, manifest]) => [project, manifest.counts.memories]),
+    );
+    context.logger.info({ to: schedule.to, memories: counts }, 'backup done');
+  };
   const run = () => {
     if (busy) return;
     busy = true;
-    backupProjects(context, { schedule, projects: backupProjectNames(context), env })
-      .then((done) => {
-        const counts = Object.fromEntries(
-          Object.entries(done).map(([project, manifest]) => [project, manifest.counts.memories]),
-        );
-        context.logger.info({ to: schedule.to, memories: counts }, 'backup done');
-      })
+    (leases
+      ? leases.runDue('backup', { everyMs: schedule.intervalMs, firstAfterInterval: true }, backup)
+      : backup()
+    )
       .catch((error: unknown) => context.logger.error({ err: error }, 'backup failed'))
       .finally(() => {
         busy = false;
       });
   };
-  const timer = setInterval(run, schedule.intervalMs);
+  const timer = setInterval(
+    run,
+    leases ? leaseCheckMs(schedule.intervalMs, context.config.env) : schedule.intervalMs,
+  );
   timer.unref();
+  // With leases, the first look records the schedule's start, so the first backup is one interval on.
+  if (leases) run();
   context.logger.info(
     { to: schedule.to, everyMs: schedule.intervalMs, keep: schedule.keep },
     'backups scheduled',

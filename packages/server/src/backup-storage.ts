@@ -4,8 +4,10 @@ import {
   AdapterCallError,
   type BackupTarget,
   createDirectoryBackupTarget,
+  type HistoryEvent,
   InvalidArgumentError,
   NotFoundError,
+  readHistoryArchive,
 } from '@engram/core';
 
 /** Environment variables of the S3-compatible object storage (MinIO, SeaweedFS, R2, GCS, ...). */
@@ -225,4 +227,33 @@ export function openBackupTarget(location: string, env: BackupEnvironment = {}):
   const connection = s3Client(env);
   connection.catch(() => {});
   return s3Target(connection, s3);
+}
+
+/**
+ * The events kept in the history archives at a location (a directory or `s3://bucket/prefix`
+ * holding `until-*` archives), each archive checked against its checksums; with `memoryId`, only
+ * that memory's. An event archived twice (a run repeated after a crash) is answered once.
+ */
+export async function readArchivedHistory(
+  location: string,
+  env: BackupEnvironment = {},
+  filter: { memoryId?: string } = {},
+): Promise<HistoryEvent[]> {
+  const storage = openBackupStorage(location, env);
+  const names = (await storage.list()).filter((name) => name.startsWith('until-'));
+  if (names.length === 0) {
+    throw new NotFoundError({
+      source: 'history',
+      message: `${storage.location} holds no history archives (until-* folders with a manifest.json): name the project's folder under ENGRAM_HISTORY_ARCHIVE_TO.`,
+    });
+  }
+  const events = new Map<string, HistoryEvent>();
+  for (const name of names) {
+    for await (const event of readHistoryArchive(storage.target(name))) {
+      if (filter.memoryId === undefined || event.memoryId === filter.memoryId) {
+        events.set(event.id, event);
+      }
+    }
+  }
+  return [...events.values()];
 }

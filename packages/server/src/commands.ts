@@ -212,6 +212,14 @@ export function addServerCommands(program: Command, context: ServerCommandContex
     .option('--resume', 'go on from where an interrupted run of this job stopped')
     .option('--dry-run', 'only list what would change (dedupe: the duplicate pairs)')
     .option('--threshold <similarity>', 'dedupe: vector similarity from which memories merge')
+    .option(
+      '--archive-to <location>',
+      'history-retention: archive the events to a directory or s3://bucket/prefix before erasing their texts (default $ENGRAM_HISTORY_ARCHIVE_TO)',
+    )
+    .option(
+      '--older-than <age>',
+      'history-retention: e.g. 90d (default $ENGRAM_HISTORY_TEXT_RETENTION)',
+    )
     .action(
       async (
         job: string,
@@ -221,6 +229,8 @@ export function addServerCommands(program: Command, context: ServerCommandContex
           resume?: boolean;
           dryRun?: boolean;
           threshold?: string;
+          archiveTo?: string;
+          olderThan?: string;
         },
         command: Command,
       ) => {
@@ -233,7 +243,11 @@ export function addServerCommands(program: Command, context: ServerCommandContex
           ...(flags.project === undefined ? {} : { project: flags.project }),
           resume: flags.resume === true,
           dryRun: flags.dryRun === true,
-          settings: flags.threshold === undefined ? {} : { threshold: flags.threshold },
+          settings: {
+            ...(flags.threshold === undefined ? {} : { threshold: flags.threshold }),
+            ...(flags.archiveTo === undefined ? {} : { 'archive-to': flags.archiveTo }),
+            ...(flags.olderThan === undefined ? {} : { 'older-than': flags.olderThan }),
+          },
           stdout,
           stderr: context.stderr ?? process.stderr,
         });

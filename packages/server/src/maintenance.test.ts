@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiKeyStore, apiKeyStorePath, openApiKeyStore } from './api-keys.js';
+import { readArchivedHistory } from './backup-storage.js';
 import {
   maintenanceSchedule,
   pagedMaintenanceJob,
@@ -103,6 +104,28 @@ describe('maintenance jobs', () => {
     });
     expect(pages).toEqual([undefined, '3', '3', '6']);
     expect(resumed).toEqual({ alpha: { done: 9, changed: 3 } });
+  });
+
+  it('history-retention --archive-to archives each project before erasing its texts', async () => {
+    const archiveTo = join(directory, 'archive');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const outcomes = await runMaintenanceJob(
+      { config, keys, projects, logger },
+      { job: 'history-retention', settings: { 'archive-to': archiveTo, 'older-than': '0s' } },
+    );
+    expect(outcomes.beta).toEqual({ done: 1, changed: 1 });
+    expect(outcomes.alpha!.changed).toBeGreaterThanOrEqual(3);
+    const archived = await readArchivedHistory(join(archiveTo, 'beta'));
+    expect(archived.map((event) => [event.event, event.newText])).toEqual([['ADD', 'Plays go']]);
+    const beta = await projects.memory('beta');
+    const [memory] = (await beta.list({ userId: 'u' })).results;
+    expect((await beta.history(memory!.id))[0]!.newText).toBeNull();
+    // Nothing is left to archive or erase.
+    const again = await runMaintenanceJob(
+      { config, keys, projects, logger },
+      { job: 'history-retention', settings: { 'archive-to': archiveTo, 'older-than': '0s' } },
+    );
+    expect(again.beta).toEqual({ done: 0, changed: 0 });
   });
 
   it('names unknown jobs and reads the schedule from the environment', () => {

@@ -3,6 +3,8 @@ import { dirname, join } from 'node:path';
 import { InvalidArgumentError, type JsonValue, type Memory, parseDuration } from '@engram/core';
 import { Counter, type Registry } from 'prom-client';
 import type { AppContext } from './app-context.js';
+import { pruneProjectHistory } from './history-retention.js';
+import { type JobLeases, leaseCheckMs } from './job-lease.js';
 
 /** How far a maintenance job is, for the CLI's bar and the worker's logs. */
 export interface MaintenanceProgress {
@@ -146,16 +148,38 @@ function setting(settings: Record<string, string>, name: string, fallback: numbe
   return value;
 }
 
-/** `history-retention`: erases history texts past `ENGRAM_HISTORY_TEXT_RETENTION`. */
+/**
+ * `history-retention`: erases history texts past `ENGRAM_HISTORY_TEXT_RETENTION` (or
+ * `--older-than`), archiving the events first to `--archive-to` / `ENGRAM_HISTORY_ARCHIVE_TO`.
+ * The cutoff is saved before anything is written, so a resumed run archives and erases the same
+ * events as the interrupted one.
+ */
 export const historyRetentionJob: MaintenanceJob = {
   name: 'history-retention',
-  description: 'erase the texts of history events older than ENGRAM_HISTORY_TEXT_RETENTION',
-  async run({ memory, context, progress }) {
-    const olderThan = context.config.historyTextRetentionMs;
-    if (olderThan === undefined) return { done: 0, changed: 0 };
-    const { erased } = await memory.pruneHistory({ olderThan });
+  description:
+    'erase the texts of history events older than ENGRAM_HISTORY_TEXT_RETENTION (--older-than), archiving them first with --archive-to (ENGRAM_HISTORY_ARCHIVE_TO)',
+  async run({ project, memory, context, progress, checkpoint, saveCheckpoint, settings }) {
+    const olderThan =
+      settings['older-than'] === undefined
+        ? context.config.historyTextRetentionMs
+        : parseDuration(settings['older-than'], '--older-than');
+    const saved = (checkpoint ?? {}) as { before?: string };
+    if (olderThan === undefined && saved.before === undefined) return { done: 0, changed: 0 };
+    const before = saved.before ?? new Date(Date.now() - olderThan!).toISOString();
+    await saveCheckpoint({ before });
+    const archiveTo = settings['archive-to'] ?? context.config.historyArchiveTo;
+    const { erased, archive } = await pruneProjectHistory(memory, project, {
+      before,
+      ...(archiveTo ? { archiveTo, env: context.config.env } : {}),
+    });
+    if (archive) {
+      context.logger.info(
+        { project, events: archive.counts.events, range: archive.range },
+        'history archived',
+      );
+    }
     progress(erased, erased);
-    return { done: erased, changed: erased };
+    return { done: archive?.counts.events ?? erased, changed: erased };
   },
 };
 
@@ -357,17 +381,29 @@ export function maintenanceSchedule(
   return schedule;
 }
 
+/** Options of {@link scheduleMaintenance}. */
+export interface ScheduleMaintenanceOptions {
+  /**
+   * Leases shared by every worker: each job then runs once per interval across all of them, and
+   * a job whose worker died is taken over. Without them, each process runs every job.
+   */
+  leases?: JobLeases;
+  /** How often a process with leases looks whether a job is due. Default: `leaseCheckMs`. */
+  checkMs?: number;
+}
+
 /**
  * Runs the scheduled jobs in the worker, one at a time, each resuming an interrupted run;
  * logs progress at most every 10 s and a line per finished run, and, given a registry, counts
  * runs and items in `engram_maintenance_runs_total{job,outcome}` and
- * `engram_maintenance_items_total{job,kind}` (kind `examined` or `changed`). Returns the
- * function that stops it.
+ * `engram_maintenance_items_total{job,kind}` (kind `examined` or `changed`). With leases, a
+ * job runs once per interval across every worker. Returns the function that stops it.
  */
 export function scheduleMaintenance(
   context: Pick<AppContext, 'config' | 'keys' | 'projects' | 'logger'>,
   schedule: MaintenanceSchedule,
   registry?: Registry,
+  options: ScheduleMaintenanceOptions = {},
 ): () => void {
   const registers = registry ? [registry] : [];
   const runs = new Counter({
@@ -384,41 +420,57 @@ export function scheduleMaintenance(
   });
   const timers: NodeJS.Timeout[] = [];
   let chain = Promise.resolve();
-  const run = (job: string) => {
-    chain = chain.then(async () => {
-      const started = performance.now();
-      let lastLog = started;
-      try {
-        const outcomes = await runMaintenanceJob(context, {
-          job,
-          resume: true,
-          onProgress: (progress) => {
-            const now = performance.now();
-            if (now - lastLog < 10_000) return;
-            lastLog = now;
-            context.logger.info(progress, 'maintenance progress');
-          },
-        });
-        for (const outcome of Object.values(outcomes)) {
-          items.inc({ job, kind: 'examined' }, outcome.done);
-          items.inc({ job, kind: 'changed' }, outcome.changed);
-        }
-        runs.inc({ job, outcome: 'done' });
-        context.logger.info(
-          { job, outcomes, durationMs: Math.round(performance.now() - started) },
-          'maintenance done',
-        );
-      } catch (error) {
-        runs.inc({ job, outcome: 'failed' });
-        context.logger.error({ err: error, job }, 'maintenance failed');
+  const runJob = async (job: string) => {
+    const started = performance.now();
+    let lastLog = started;
+    try {
+      const outcomes = await runMaintenanceJob(context, {
+        job,
+        resume: true,
+        onProgress: (progress) => {
+          const now = performance.now();
+          if (now - lastLog < 10_000) return;
+          lastLog = now;
+          context.logger.info(progress, 'maintenance progress');
+        },
+      });
+      for (const outcome of Object.values(outcomes)) {
+        items.inc({ job, kind: 'examined' }, outcome.done);
+        items.inc({ job, kind: 'changed' }, outcome.changed);
       }
+      runs.inc({ job, outcome: 'done' });
+      context.logger.info(
+        { job, outcomes, durationMs: Math.round(performance.now() - started) },
+        'maintenance done',
+      );
+    } catch (error) {
+      runs.inc({ job, outcome: 'failed' });
+      context.logger.error({ err: error, job }, 'maintenance failed');
+    }
+  };
+  const { leases } = options;
+  // A job waits in the chain at most once: frequent lease checks must not pile up behind a long run.
+  const queued = new Set<string>();
+  const run = (job: string, every: number) => {
+    if (queued.has(job)) return;
+    queued.add(job);
+    chain = chain.then(async () => {
+      queued.delete(job);
+      if (!leases) return runJob(job);
+      const outcome = await leases
+        .runDue(`maintenance:${job}`, { everyMs: every }, () => runJob(job))
+        .catch((error: unknown) => {
+          context.logger.error({ err: error, job }, 'maintenance lease failed');
+        });
+      if (outcome === 'held') context.logger.debug({ job }, 'maintenance running elsewhere');
     });
   };
   for (const [job, every] of schedule) {
-    const timer = setInterval(() => run(job), every);
+    const period = leases ? (options.checkMs ?? leaseCheckMs(every, context.config.env)) : every;
+    const timer = setInterval(() => run(job, every), period);
     timer.unref();
     timers.push(timer);
-    run(job);
+    run(job, every);
   }
   return () => {
     for (const timer of timers) clearInterval(timer);

@@ -7,6 +7,7 @@ import {
   type JobInfo,
   type JobQueue,
   type JobQueueOptions,
+  type JobState,
   jobError,
   logFailedAttempt,
 } from './job-queue.js';
@@ -48,6 +49,11 @@ export interface QueueTransport {
   send(message: QueueMessage): Promise<void>;
   /** Starts consuming, at most `concurrency` deliveries at a time in this process. */
   consume(concurrency: number, handler: (delivery: QueueDelivery) => Promise<void>): Promise<void>;
+  /**
+   * Messages by state as the broker reports them (what it cannot report is left out), for the
+   * `engram_queue_jobs` gauge.
+   */
+  counts?(): Promise<Partial<Record<JobState, number>>>;
   /** Throws when the backend cannot be reached. */
   ping(): Promise<void>;
   /** Stops consuming, waits for deliveries in hand (up to `timeoutMs`), disconnects. */
@@ -138,6 +144,7 @@ export function createTransportJobQueue(options: TransportJobQueueOptions): JobQ
       if (concurrency === 0) return;
       await transport.consume(concurrency, (delivery) => handle(delivery, processor));
     },
+    ...(transport.counts ? { counts: () => transport.counts!() } : {}),
     ping: () => transport.ping(),
     async close(timeoutMs = 30_000) {
       await transport.close(timeoutMs);

@@ -21,7 +21,8 @@ const attemptHeader = 'x-engram-attempt';
  * of the consumer's concurrency; a message whose consumer dies is delivered again as soon as the
  * broker sees the connection drop. Retries wait in `<name>.retry` (per-message TTL) and return to
  * the queue through its dead-letter exchange; dead letters go through `<name>.dlx` to
- * `<name>.dead`, where they stay for inspection.
+ * `<name>.dead`, where they stay for inspection. `counts()` reports the ready messages of the
+ * three queues as `waiting`, `delayed` and `failed`.
  */
 export function createRabbitmqTransport(options: RabbitmqTransportOptions): QueueTransport {
   const { name } = options;
@@ -138,6 +139,19 @@ export function createRabbitmqTransport(options: RabbitmqTransportOptions): Queu
         { noAck: false },
       );
       consumers.push({ channel, tag: consumerTag });
+    },
+    async counts() {
+      const { publisher } = await open();
+      // AMQP reports ready messages only: those a consumer holds unacknowledged are not counted
+      // anywhere the protocol shows, so `active` is left out rather than guessed.
+      const [main, retry, dead] = await Promise.all(
+        [name, retryQueue, deadQueue].map((queue) => publisher.checkQueue(queue)),
+      );
+      return {
+        waiting: main!.messageCount,
+        delayed: retry!.messageCount,
+        failed: dead!.messageCount,
+      };
     },
     async ping() {
       const { publisher } = await open();

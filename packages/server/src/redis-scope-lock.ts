@@ -13,14 +13,28 @@ export interface RedisScopeLockOptions {
 
 // Only the token's owner may extend or delete a key: a holder whose lease expired (and went to
 // another process) must not touch the new holder's key.
-const renewScript = `if redis.call('get', KEYS[1]) == ARGV[1] then
+export const renewScript = `if redis.call('get', KEYS[1]) == ARGV[1] then
   return redis.call('pexpire', KEYS[1], ARGV[2])
 end
 return 0`;
-const releaseScript = `if redis.call('get', KEYS[1]) == ARGV[1] then
+export const releaseScript = `if redis.call('get', KEYS[1]) == ARGV[1] then
   return redis.call('del', KEYS[1])
 end
 return 0`;
+
+/** Runs one Redis call, turning its failure into a retryable `AdapterCallError`. */
+export async function redisCall<T>(action: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw new AdapterCallError({
+      source: 'server',
+      message: `${action} in Redis failed: ${(error as Error).message}. Check that REDIS_URL points at a running Redis.`,
+      isRetryable: true,
+      cause: error,
+    });
+  }
+}
 
 /**
  * A scope lock in Redis, for servers and workers whose vector store has no lock of its own:
@@ -35,33 +49,20 @@ export function createRedisScopeLock(options: RedisScopeLockOptions): ScopeLock 
   // Errors surface through the calls that need Redis; an unhandled 'error' event would crash.
   connection.on('error', () => {});
 
-  async function call<T>(action: string, work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (error) {
-      throw new AdapterCallError({
-        source: 'server',
-        message: `${action} in Redis failed: ${(error as Error).message}. Check that REDIS_URL points at a running Redis.`,
-        isRetryable: true,
-        cause: error,
-      });
-    }
-  }
-
   return createLeaseScopeLock({
     provider: 'redis',
     ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }),
     backend: {
       tryAcquire: (key, token, leaseMs) =>
-        call('Taking a scope lock', async () => {
+        redisCall('Taking a scope lock', async () => {
           return (await connection.set(`${prefix}${key}`, token, 'PX', leaseMs, 'NX')) === 'OK';
         }),
       renew: (key, token, leaseMs) =>
-        call('Renewing a scope lock', async () => {
+        redisCall('Renewing a scope lock', async () => {
           return (await connection.eval(renewScript, 1, `${prefix}${key}`, token, leaseMs)) === 1;
         }),
       release: (key, token) =>
-        call('Releasing a scope lock', async () => {
+        redisCall('Releasing a scope lock', async () => {
           await connection.eval(releaseScript, 1, `${prefix}${key}`, token);
         }),
       async close() {

@@ -83,6 +83,7 @@ export const serverConfigFileSchema = z
       .strict()
       .optional(),
     historyTextRetention: z.string().min(1).optional(),
+    historyArchiveTo: z.string().min(1).optional(),
     shutdownTimeoutMs: integer(0, 600_000).optional(),
     workers: integer(1, 64).optional(),
     queue: z
@@ -160,6 +161,12 @@ export interface ServerConfig {
    * e.g. `90d`); older texts are erased hourly. Default: kept.
    */
   historyTextRetentionMs?: number;
+  /**
+   * Where history retention archives the events before erasing their texts
+   * (`ENGRAM_HISTORY_ARCHIVE_TO`): a directory or `s3://bucket/prefix`, one folder per project.
+   * Default: no archive.
+   */
+  historyArchiveTo?: string;
   /** Largest request body accepted, in bytes. Default 1 MiB. */
   bodyLimitBytes: number;
   /** How long shutdown waits for requests and jobs in flight. Default 25 s. */
@@ -492,6 +499,8 @@ export function loadServerConfig(
     retention === undefined || retention === 'off'
       ? undefined
       : parseDuration(retention, 'ENGRAM_HISTORY_TEXT_RETENTION (historyTextRetention)');
+  const historyArchiveTo =
+    nonEmpty(env.ENGRAM_HISTORY_ARCHIVE_TO) ?? nonEmpty(file.historyArchiveTo);
   const workers = overrides.workers ?? envInteger(env, 'ENGRAM_WORKERS', 1, 64) ?? file.workers;
   const tls = tlsConfig(overrides, env, file.tls);
   const oidc = oidcConfig(env);
@@ -517,6 +526,7 @@ export function loadServerConfig(
         envInteger(env, 'ENGRAM_RATE_LIMIT_BURST', 1, 1_000_000) ?? file.rateLimit?.burst ?? 100,
     },
     ...(historyTextRetentionMs === undefined ? {} : { historyTextRetentionMs }),
+    ...(historyArchiveTo === undefined ? {} : { historyArchiveTo }),
     bodyLimitBytes: file.bodyLimitBytes ?? 1024 * 1024,
     shutdownTimeoutMs:
       envInteger(env, 'ENGRAM_SHUTDOWN_TIMEOUT_MS', 0, 600_000) ?? file.shutdownTimeoutMs ?? 25_000,

@@ -10,6 +10,7 @@ import { type AppContext, runAdd } from './app-context.js';
 import { scheduleBackups } from './backup-schedule.js';
 import { openServingKeyStore } from './bootstrap-key.js';
 import { scheduleHistoryRetention } from './history-retention.js';
+import { openJobLeases } from './job-lease.js';
 import { createMemoryJobQueue, type JobQueue } from './job-queue.js';
 import { createRedisJobStatusStore, createSqliteJobStatusStore } from './job-status-store.js';
 import { maintenanceSchedule, scheduleMaintenance } from './maintenance.js';
@@ -393,11 +394,20 @@ export async function startWorker(
   // Scheduled maintenance (ENGRAM_MAINTENANCE_SCHEDULE): the projects come from the API keys.
   const schedule = maintenanceSchedule(config.env, config);
   const keys = schedule.size > 0 ? await openServingKeyStore(config) : undefined;
+  // One run per interval across every worker: leases in Redis, else beside the data directory.
+  const leases = openJobLeases(config, (name, error) =>
+    logger.warn({ err: error, job: name }, 'job lease lost: another worker may take the job over'),
+  );
   const stopMaintenance = keys
-    ? scheduleMaintenance({ config, keys, projects, logger }, schedule, metrics.registry)
+    ? scheduleMaintenance({ config, keys, projects, logger }, schedule, metrics.registry, {
+        leases,
+      })
     : () => {};
-  logger.info({ concurrency, maintenance: Object.fromEntries(schedule) }, 'worker started');
-  const stopBackups = scheduleBackups(context, process.env);
+  logger.info(
+    { concurrency, maintenance: Object.fromEntries(schedule), leases: leases.kind },
+    'worker started',
+  );
+  const stopBackups = scheduleBackups(context, process.env, leases);
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
@@ -408,6 +418,7 @@ export async function startWorker(
       await jobs.close(config.shutdownTimeoutMs);
       await projects.close();
       keys?.close();
+      await leases.close();
       await shared.stopTracing();
       logger.info('worker stopped');
     })();

@@ -25,7 +25,9 @@ const seconds = (ms: number) => Math.max(0, Math.min(43_200, Math.ceil(ms / 1000
  * Amazon SQS (or a server speaking its protocol) through `@aws-sdk/client-sqs`: long polling,
  * a visibility timeout renewed while a job runs (a dead consumer's message reappears once it
  * expires), retries by changing the message's visibility to the backoff, the receive count as
- * the attempt, and a dead-letter queue through a redrive policy.
+ * the attempt, and a dead-letter queue through a redrive policy. `counts()` reports SQS's
+ * approximate numbers: `active` is the messages in flight, which includes retries waiting out
+ * their backoff (a retry hides its message rather than re-sending it).
  */
 export function createSqsTransport(options: SqsTransportOptions): QueueTransport {
   const deadName = `${options.name}-dead`;
@@ -188,6 +190,36 @@ export function createSqsTransport(options: SqsTransportOptions): QueueTransport
     async consume(concurrency, handler) {
       await open();
       loops.push(poll(concurrency, handler));
+    },
+    async counts() {
+      const sqs = await import('@aws-sdk/client-sqs');
+      const { client, url, deadUrl } = await open();
+      const [main, dead] = await Promise.all([
+        client.send(
+          new sqs.GetQueueAttributesCommand({
+            QueueUrl: url,
+            AttributeNames: [
+              'ApproximateNumberOfMessages',
+              'ApproximateNumberOfMessagesNotVisible',
+              'ApproximateNumberOfMessagesDelayed',
+            ],
+          }),
+        ),
+        client.send(
+          new sqs.GetQueueAttributesCommand({
+            QueueUrl: deadUrl,
+            AttributeNames: ['ApproximateNumberOfMessages'],
+          }),
+        ),
+      ]);
+      const count = (attributes: Record<string, string> | undefined, name: string) =>
+        Number(attributes?.[name] ?? 0);
+      return {
+        waiting: count(main.Attributes, 'ApproximateNumberOfMessages'),
+        active: count(main.Attributes, 'ApproximateNumberOfMessagesNotVisible'),
+        delayed: count(main.Attributes, 'ApproximateNumberOfMessagesDelayed'),
+        failed: count(dead.Attributes, 'ApproximateNumberOfMessages'),
+      };
     },
     async ping() {
       const sqs = await import('@aws-sdk/client-sqs');

@@ -10,7 +10,8 @@ import {
 } from '@engram/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { backupProjects } from '../src/backup-schedule.js';
-import { openBackupStorage, openBackupTarget } from '../src/backup-storage.js';
+import { openBackupStorage, openBackupTarget, readArchivedHistory } from '../src/backup-storage.js';
+import { pruneProjectHistory } from '../src/history-retention.js';
 
 const launcher = fileURLToPath(
   new URL('../../../conformance/services/seaweedfs/launcher.sh', import.meta.url),
@@ -135,5 +136,42 @@ describe('backups in S3-compatible object storage (a real SeaweedFS server, or E
     }
     const storage = openBackupStorage(`s3://${bucket}/scheduled/alpha`, server.env);
     expect(await storage.list()).toEqual(['2030-01-02T00-00-00-000Z', '2030-01-03T00-00-00-000Z']);
+  });
+
+  it('history retention archives the events to s3:// before erasing their texts, and reads them back', async (context) => {
+    if (!server.env) return context.skip(server.skip ?? 'no S3 server');
+    let time = Date.parse('2030-01-01T00:00:00Z');
+    const memory = new Memory({
+      vectorStore: createInMemoryStore(),
+      embedder: createHashEmbedder(),
+      llm: null,
+      graphStore: null,
+      now: () => new Date(time),
+    });
+    const [old] = (await memory.add('likes oolong', { userId: 'u', infer: false })).results;
+    await memory.update(old!.id, { text: 'likes oolong and sencha' });
+    time += 100 * 24 * 60 * 60 * 1000;
+    const archiveTo = `s3://${bucket}/history-archive`;
+    const before = '2030-02-01T00:00:00.000Z';
+    const result = await pruneProjectHistory(memory, 'alpha', {
+      before,
+      archiveTo,
+      env: server.env,
+    });
+    expect(result).toMatchObject({ erased: 2, archive: { counts: { events: 2 } } });
+    expect((await memory.history(old!.id)).map((event) => event.newText)).toEqual([null, null]);
+    // A repeat with the same cutoff (a crash between archive and erase) changes nothing.
+    expect(
+      await pruneProjectHistory(memory, 'alpha', { before, archiveTo, env: server.env }),
+    ).toEqual({
+      erased: 0,
+    });
+    const archived = await readArchivedHistory(`${archiveTo}/alpha`, server.env, {
+      memoryId: old!.id,
+    });
+    expect(archived.map((event) => [event.event, event.newText])).toEqual([
+      ['ADD', 'likes oolong'],
+      ['UPDATE', 'likes oolong and sencha'],
+    ]);
   });
 });

@@ -98,6 +98,25 @@ export function describeJobQueue(harness: QueueHarness): void {
       expect(seen.sort()).toEqual(['four', 'one', 'three', 'two']);
     });
 
+    it('counts waiting jobs for the metrics, and none once they are done', async () => {
+      const queue = queueFor(uniqueName('counts'));
+      expect(queue.counts).toBeTypeOf('function');
+      await Promise.all(['a', 'b', 'c'].map((text) => queue.enqueue(data(text))));
+      await eventually(async () => ((await queue.counts!()).waiting === 3 ? true : undefined), {
+        timeoutMs: 30_000,
+        intervalMs: 200,
+      });
+      await queue.startWorkers(1, async () => ({ results: [] }));
+      const after = await eventually(
+        async () => {
+          const counts = await queue.counts!();
+          return counts.waiting === 0 && (counts.active ?? 0) === 0 ? counts : undefined;
+        },
+        { timeoutMs: 60_000, intervalMs: 200 },
+      );
+      expect(after.failed ?? 0).toBe(0);
+    });
+
     it('retries a failed attempt after the backoff, then completes', async () => {
       const queue = queueFor(uniqueName('retry'));
       let calls = 0;
