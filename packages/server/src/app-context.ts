@@ -58,6 +58,7 @@ export async function runAdd(
     });
     const added = result.results.filter((change) => change.event === 'ADD').length;
     if (added > 0) context.metrics.memoriesAdded.inc(added);
+    if (result.usage?.redactions) context.metrics.redactions.inc(result.usage.redactions);
     return result;
   } finally {
     stop();

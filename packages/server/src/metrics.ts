@@ -11,6 +11,8 @@ export interface ServerMetrics {
   llmLatency: Histogram;
   requests: Counter<'method' | 'route' | 'status'>;
   memoriesAdded: Counter;
+  /** Sensitive spans replaced before storage (`ENGRAM_REDACT`). */
+  redactions: Counter;
   searches: Counter;
   llmTokens: Counter<'kind'>;
   embeddingTokens: Counter;
@@ -83,6 +85,11 @@ export function createServerMetrics(
     memoriesAdded: new Counter({
       name: 'engram_memories_added_total',
       help: 'Memories created by add and import.',
+      registers,
+    }),
+    redactions: new Counter({
+      name: 'engram_redactions_total',
+      help: 'Sensitive spans (emails, phone numbers, keys, ...) replaced before storage.',
       registers,
     }),
     searches: new Counter({
