@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { componentsFromEnvironment } from './environment-components.js';
 import { InvalidArgumentError } from './errors.js';
 import { createHashEmbedder } from './hash-embedder.js';
 import { createInMemoryStore } from './in-memory-vector-store.js';
@@ -111,6 +112,17 @@ describe('createRedactor', () => {
     expect(passesLuhn('4111111111111112')).toBe(false);
     expect(isValidIban('DE89370400440532013000')).toBe(true);
     expect(isValidIban('DE89370400440532013001')).toBe(false);
+  });
+
+  it('is turned on for a Memory built from the environment by ENGRAM_REDACT', async () => {
+    const given = { vectorStore: createInMemoryStore(), llm: null, ...offline };
+    expect((await componentsFromEnvironment({ ENGRAM_REDACT: '1' }, given)).redact).toBe(true);
+    expect('redact' in (await componentsFromEnvironment({}, given))).toBe(false);
+    const kept = await componentsFromEnvironment(
+      { ENGRAM_REDACT: '1' },
+      { ...given, redact: false },
+    );
+    expect(kept.redact).toBe(false);
   });
 
   it('reads ENGRAM_REDACT', () => {
