@@ -21,6 +21,13 @@ const checks = {
     database.close();
     return `SQLite ${row.version}`;
   },
+  'better-sqlite3-multiple-ciphers': async (module) => {
+    const Database = module.default;
+    const database = new Database(':memory:');
+    const cipher = database.pragma('cipher', { simple: true });
+    database.close();
+    return `cipher ${cipher}`;
+  },
   kuzu: async (module) => {
     const kuzu = module.default ?? module;
     const database = new kuzu.Database(':memory:');

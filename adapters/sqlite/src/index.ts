@@ -1,4 +1,10 @@
 export { engramAdapters } from './sqlite-adapter.js';
+export type { EncryptSqliteStoreOptions } from './sqlite-encryption.js';
+export {
+  encryptionKeyFromEnvironment,
+  encryptSqliteStore,
+  isEncryptedSqliteFile,
+} from './sqlite-encryption.js';
 export type { SqliteFilterClause } from './sqlite-filter.js';
 export { sqliteJsonPath, translateSqliteFilter } from './sqlite-filter.js';
 export type { SqliteScopeLockOptions } from './sqlite-scope-lock.js';

@@ -1,10 +1,21 @@
 import { join } from 'node:path';
 import { defineAdapter } from '@engram/core';
+import { encryptionKeyFromEnvironment } from './sqlite-encryption.js';
 import { createSqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
 
-function create({ dataDir, options }: { dataDir: string; options?: Record<string, unknown> }) {
+function create({
+  env,
+  dataDir,
+  options,
+}: {
+  env: Record<string, string | undefined>;
+  dataDir: string;
+  options?: Record<string, unknown>;
+}) {
+  const encryptionKey = encryptionKeyFromEnvironment(env);
   return createSqliteStore({
     path: join(dataDir, 'engram.db'),
+    ...(encryptionKey === undefined ? {} : { encryptionKey }),
     ...((options ?? {}) as SqliteStoreOptions),
   });
 }

@@ -38,6 +38,11 @@ import {
 } from '@engram/core';
 import Database from 'better-sqlite3';
 import { createSqliteAnnIndex, type SqliteAnnIndexOptions } from './sqlite-ann-index.js';
+import {
+  encryptedWithoutKeyError,
+  isEncryptedSqliteFile,
+  openEncryptedDatabase,
+} from './sqlite-encryption.js';
 import { translateSqliteFilter } from './sqlite-filter.js';
 import { type HistoryRow, historyParameters, insertHistorySql, toEvent } from './sqlite-history.js';
 import {
@@ -130,6 +135,16 @@ export interface SqliteStoreOptions {
    * unscoped queries scan exactly until it is ready. `store.buildIndex` waits for it.
    */
   annIndex?: false | SqliteAnnIndexOptions;
+  /**
+   * Encrypts the database file (memories, vectors, keyword index, history) with this key:
+   * SQLCipher 4 format (AES-256), through the optional package `better-sqlite3-multiple-ciphers`,
+   * loaded only when a key is given. The approximate index is then kept in process memory only,
+   * never saved beside the file. A wrong key, or a plain file, is refused with
+   * `InvalidArgumentError`; so is an encrypted file opened without a key. Encrypt an existing
+   * file with `encryptSqliteStore` (`engram encrypt`). Not used for `':memory:'`. Default: none
+   * (the descriptor reads `ENGRAM_ENCRYPTION_KEY` or `ENGRAM_ENCRYPTION_KEY_FILE`).
+   */
+  encryptionKey?: string;
 }
 
 /** The SQLite store: a vector store with keyword search that is also the history store. */
@@ -353,6 +368,15 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
   const persistent = options.database
     ? !options.database.memory
     : path !== ':memory:' && path !== '';
+  const encryptionKey = options.encryptionKey;
+  if (encryptionKey !== undefined && options.database) {
+    throw new InvalidArgumentError({
+      source,
+      message:
+        'encryptionKey applies to a database the store opens (path); key a database passed in yourself, or pass its path instead.',
+    });
+  }
+  const encrypted = encryptionKey !== undefined && persistent;
   const writer = createSqliteWriter({
     database: () => (closed ? undefined : openDatabase()),
     busyTimeoutMs,
@@ -366,7 +390,8 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
       : createSqliteAnnIndex({
           ...options.annIndex,
           database: () => openDatabase(),
-          path: persistent ? path : undefined,
+          // A saved index would hold the vectors in plain: an encrypted store keeps it in memory.
+          path: persistent && !encrypted ? path : undefined,
           busyTimeoutMs,
           writer,
         });
@@ -382,7 +407,9 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
           createPrivateDirectory(dirname(path));
           createPrivateFile(path);
         }
-        opened = new Database(path, { timeout: busyTimeoutMs });
+        opened = encrypted
+          ? openEncryptedDatabase(path, encryptionKey, { timeout: busyTimeoutMs })
+          : new Database(path, { timeout: busyTimeoutMs });
       }
       opened.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
       if (!opened.memory) opened.pragma('journal_mode = WAL');
@@ -414,6 +441,14 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
       }
       migrateKeywordText(opened);
     } catch (error) {
+      if (InvalidArgumentError.isInstance(error)) throw error;
+      if (
+        !encrypted &&
+        (error as { code?: unknown }).code === 'SQLITE_NOTADB' &&
+        isEncryptedSqliteFile(path)
+      ) {
+        throw encryptedWithoutKeyError(path, error);
+      }
       throw toError(error, `Opening the database "${path}"`);
     }
     try {

@@ -16,10 +16,11 @@ describeHistoryStore({ name: 'sqlite history', create: createStore, server: 'emb
 
 // Every unscoped vector query through the approximate index, however small the collection: each
 // query waits for the index (built in the background otherwise) to be ready and up to date.
-const createIndexedStore = () => {
+const indexedStore = (options: Parameters<typeof createSqliteStore>[0] = {}) => {
   const store = createSqliteStore({
     path: join(directory, `store-${++files}.db`),
     annIndex: { minimumSize: 1 },
+    ...options,
   });
   return {
     ...store,
@@ -32,6 +33,13 @@ const createIndexedStore = () => {
 
 describeVectorStore({
   name: 'sqlite (approximate index)',
-  create: createIndexedStore,
+  create: () => indexedStore(),
+  server: 'embedded',
+});
+
+// The same suite on encrypted files (whose approximate index is kept in memory only).
+describeVectorStore({
+  name: 'sqlite (encrypted)',
+  create: () => indexedStore({ encryptionKey: `conformance key ${files}` }),
   server: 'embedded',
 });

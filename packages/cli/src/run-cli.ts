@@ -29,6 +29,7 @@ import { addServerCommands } from '@engram/server/commands';
 import { Command, CommanderError } from 'commander';
 import { formatDemo, runDemo } from './demo-command.js';
 import { formatDoctorReport, runDoctor } from './doctor-command.js';
+import { encryptDataDirectory, formatEncryptOutcome } from './encrypt-command.js';
 import { exportJsonl } from './export-command.js';
 import {
   escapeForTerminal,
@@ -757,6 +758,25 @@ Without a key, memories are stored as given and search runs offline.`,
           `Re-embedded ${countOf(result.reembedded, 'memory', 'memories')} with ${result.embedder} (${result.dimensions} dimensions, ${result.mode}); it is the collection's embedder now.\n${configured && configured !== name ? `ENGRAM_EMBEDDER names ${configured}: set it to ${name}.\n` : ''}`,
         result,
       );
+    });
+
+  program
+    .command('encrypt')
+    .description(
+      'encrypt the embedded store in place with ENGRAM_ENCRYPTION_KEY (or _FILE), or change its key; stop every process using it first',
+    )
+    .option(
+      '--new-key-file <file>',
+      'change the key of encrypted files to the one in this file (ENGRAM_ENCRYPTION_KEY is then the current key)',
+    )
+    .action((flags: { newKeyFile?: string }, command: Command) => {
+      const { dataDir } = command.optsWithGlobals<GlobalFlags>();
+      const outcome = encryptDataDirectory({
+        dataDir: resolve(dataDir ?? defaultDataDirectory(env)),
+        env,
+        ...(flags.newKeyFile ? { newKeyFile: flags.newKeyFile } : {}),
+      });
+      print(() => formatEncryptOutcome(outcome), outcome);
     });
 
   program

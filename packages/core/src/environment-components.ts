@@ -15,6 +15,7 @@ import { createInMemoryGraphStore } from './in-memory-graph-store.js';
 import type { LLM } from './llm.js';
 import type { MemoryOptions } from './memory-types.js';
 import type { Environment, ImportModule } from './providers.js';
+import { redactionFromEnvironment } from './redaction.js';
 import type { Reranker } from './reranker.js';
 
 /** Where adapters named by the environment come from and where embedded ones keep their files. */
@@ -284,7 +285,7 @@ export type ResolvedMemoryOptions = MemoryOptions &
 /**
  * The components `given` leaves out, from the environment: the one place that reads
  * `ENGRAM_HOME`, `ENGRAM_COLLECTION`, `ENGRAM_LLM`, `ENGRAM_EMBEDDER`, `ENGRAM_RERANKER`,
- * `ENGRAM_GRAPH` and `OPENAI_API_KEY`, and turns adapter names into components through their descriptors. A
+ * `ENGRAM_GRAPH`, `ENGRAM_REDACT` and `OPENAI_API_KEY`, and turns adapter names into components through their descriptors. A
  * component given (or `null` for the LLM and the graph) is kept as it is.
  */
 export async function componentsFromEnvironment(
@@ -334,5 +335,6 @@ export async function componentsFromEnvironment(
     ...(reranker ? { reranker } : {}),
     graphStore,
     collection,
+    ...(!('redact' in options) && redactionFromEnvironment(env) ? { redact: true } : {}),
   };
 }

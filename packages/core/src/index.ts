@@ -234,6 +234,21 @@ export {
 export type { Environment, ImportModule } from './providers.js';
 export { loadAdapterPackage } from './providers.js';
 export type {
+  BuiltInRedactionType,
+  RedactedText,
+  RedactionDetector,
+  RedactionOptions,
+  RedactionSpan,
+  Redactor,
+} from './redaction.js';
+export {
+  builtInRedactionDetectors,
+  createRedactor,
+  isValidIban,
+  passesLuhn,
+  redactionFromEnvironment,
+} from './redaction.js';
+export type {
   ReembedCheckpoint,
   ReembedMode,
   ReembedOptions,

@@ -9,6 +9,7 @@ import { createInMemoryHistoryStore } from './in-memory-history-store.js';
 import type { LLM } from './llm.js';
 import type { MemoryOptions } from './memory-types.js';
 import { MemoryWriter } from './memory-writer.js';
+import { createRedactor, type Redactor } from './redaction.js';
 import type { ReembedState } from './reembed-memories.js';
 import type { Reranker } from './reranker.js';
 import type { ScopeLock } from './scope-lock.js';
@@ -45,6 +46,8 @@ export interface MemoryEngine {
   readonly llmRetries: number;
   readonly prompts: { extraction?: string; reconcile?: string };
   readonly now: () => Date;
+  /** Replaces sensitive data in what is stored, when `redact` is on. */
+  readonly redactor: Redactor | undefined;
   /**
    * Throws the `DimensionMismatchError` when the collection holds vectors of another length than
    * the embedder makes. Reading and deleting never need it; adding, searching and re-embedding do.
@@ -224,6 +227,7 @@ export async function openMemoryEngine(
     llmRetries: options.llmRetries ?? 1,
     prompts: options.prompts ?? {},
     now,
+    redactor: options.redact ? createRedactor(options.redact) : undefined,
     requireMatchingDimensions,
     embed,
   };

@@ -5,6 +5,7 @@ import type { GraphStore } from './graph-store.js';
 import type { HistoryArchiveDestination, HistoryArchiveManifest } from './history-archive.js';
 import type { HistoryStore } from './history-store.js';
 import type { LLM } from './llm.js';
+import type { RedactionOptions } from './redaction.js';
 import type { ReembedState } from './reembed-memories.js';
 import type { Reranker } from './reranker.js';
 import type { RewriteQueryOption } from './rewrite-query.js';
@@ -94,6 +95,15 @@ export interface MemoryOptions {
   eraseExpired?: boolean;
   /** Who is recorded as making changes in the history. Default `engine`. */
   actor?: string;
+  /**
+   * Replaces sensitive data (emails, phone numbers, card numbers, IBANs, API keys and tokens, IP
+   * addresses) with typed placeholders such as `[EMAIL]` before anything is extracted or stored:
+   * in the messages of `add` (so the LLM never sees it), and in the texts and metadata values of
+   * `add`, `update` and `import`. `true` runs every built-in detector; options choose them and add
+   * custom detectors. What was replaced is counted in `usage.redactions`. Default: off
+   * (`ENGRAM_REDACT=1` turns it on for a Memory built from the environment).
+   */
+  redact?: boolean | RedactionOptions;
   /** Clock, for tests. */
   now?: () => Date;
 }

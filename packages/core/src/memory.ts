@@ -63,6 +63,7 @@ import {
   restoreCollection,
 } from './project-backup.js';
 import type { Message } from './prompts.js';
+import { addCounts, createRedactor, type Redactor, totalCount } from './redaction.js';
 import {
   createInMemoryReembedState,
   type ReembedOptions,
@@ -89,6 +90,22 @@ function checkIdempotencyKey(key: string | undefined): string | undefined {
   return key;
 }
 
+/** The text and metadata of an update with sensitive data replaced, when redaction is on. */
+function redactUpdate(
+  redactor: Redactor | undefined,
+  update: ReturnType<typeof checkUpdate>,
+): ReturnType<typeof checkUpdate> {
+  if (!redactor) return update;
+  const counts: Record<string, number> = {};
+  return {
+    ...update,
+    ...(update.text === undefined ? {} : { text: redactor.redact(update.text).text }),
+    ...(update.metadata === undefined
+      ? {}
+      : { metadata: redactor.redactJson(update.metadata, counts) }),
+  };
+}
+
 const signalOf = (abortSignal: AbortSignal | undefined) => (abortSignal ? { abortSignal } : {});
 
 // The same answer for a missing id and for an id of another scope: ids cannot be probed.
@@ -112,6 +129,7 @@ export class Memory {
     this.#collection = options.collection ?? collectionFromEnvironment(process.env);
     checkMemoryOptions(options, this.#collection);
     checkComponentVersions(options);
+    if (options.redact) createRedactor(options.redact);
     if (options.historyTextRetention !== undefined) {
       parseDuration(options.historyTextRetention, 'historyTextRetention');
     }
@@ -182,15 +200,26 @@ export class Memory {
         'infer: true needs an LLM. Configure one (OPENAI_API_KEY, ENGRAM_LLM, or the llm option), or pass infer: false.',
       );
     }
+    const counts: Record<string, number> = {};
+    const redactor = engine.redactor;
     const request = {
-      messages: normalized,
+      messages: redactor
+        ? normalized.map((message) => {
+            const redacted = redactor.redact(message.content);
+            addCounts(counts, redacted.counts);
+            return { ...message, content: redacted.text };
+          })
+        : normalized,
       scope,
-      metadata,
+      metadata: redactor ? redactor.redactJson(metadata, counts) : metadata,
       infer,
       idempotencyKey: checkIdempotencyKey(options.idempotencyKey),
       abortSignal: options.abortSignal,
     };
-    return withUsage(() => addMemories(engine, request));
+    const result = await withUsage(() => addMemories(engine, request));
+    return redactor
+      ? { ...result, usage: { ...result.usage, redactions: totalCount(counts) } }
+      : result;
   }
 
   /**
@@ -283,8 +312,9 @@ export class Memory {
    */
   async update(id: string, options: UpdateOptions): Promise<MemoryItem> {
     checkId(id);
-    const { text, metadata, expiresAt } = checkUpdate(options);
+    const checked = checkUpdate(options);
     return this.#changeOne(id, options, async (engine, current) => {
+      const { text, metadata, expiresAt } = redactUpdate(engine.redactor, checked);
       const [vector] =
         text !== undefined && text !== current.text
           ? await engine.embed([text], 'document', options.abortSignal)
@@ -597,9 +627,18 @@ export class Memory {
     const checked = checkImportItems(items);
     if (checked.length === 0) return { results: [] };
     const engine = await this.#ready();
+    const redactor = engine.redactor;
+    const counts: Record<string, number> = {};
+    const stored = redactor
+      ? checked.map((item) => ({
+          ...item,
+          text: redactor.redactJson(item.text, counts),
+          ...(item.metadata ? { metadata: redactor.redactJson(item.metadata, counts) } : {}),
+        }))
+      : checked;
     return engine.writer.inScopes(
       checked.map(scopeOf),
-      () => storeVerbatim(engine, checked, options.abortSignal),
+      () => storeVerbatim(engine, stored, options.abortSignal),
       options.abortSignal,
     );
   }

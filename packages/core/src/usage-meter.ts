@@ -22,6 +22,8 @@ export interface OperationUsage {
   rerankTokens: number;
   /** Search units the rerank calls reported (Cohere bills these; 0 otherwise). */
   rerankSearchUnits: number;
+  /** Sensitive spans replaced before storage, when redaction is on (`MemoryOptions.redact`). */
+  redactions?: number;
 }
 
 const current = new AsyncLocalStorage<OperationUsage>();

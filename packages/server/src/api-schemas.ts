@@ -201,6 +201,9 @@ export const usageSchema = z
     rerankCalls: z.number().int(),
     rerankTokens: z.number().int(),
     rerankSearchUnits: z.number().openapi({ description: 'Search units (Cohere rerank).' }),
+    redactions: z.number().int().optional().openapi({
+      description: 'Sensitive spans replaced before storage, when redaction is on (ENGRAM_REDACT).',
+    }),
   })
   .openapi('Usage', {
     description: 'Model calls and tokens the operation cost, as the providers reported them.',

@@ -17,11 +17,14 @@ export interface AppContext {
   metrics: ServerMetrics;
   logger: Logger;
   limiter: RateLimiter;
+  /** The per-project buckets of this process, when a project limit is configured. */
+  projectLimiter?: RateLimiter;
   /**
-   * Set when several server processes share the port: rate-limit tokens come from the
-   * cluster-wide buckets instead of `limiter`.
+   * Set when several server processes share the port, or replicas share Redis: rate-limit
+   * tokens come from the shared buckets (of the key and, in Redis, of its project) instead of
+   * `limiter`.
    */
-  takeToken?: (keyId: string) => Promise<RateLimitDecision>;
+  takeToken?: (keyId: string, project: string) => Promise<RateLimitDecision>;
   /** Set when several server processes share the port: the metrics of all of them. */
   scrapeMetrics?: () => Promise<string>;
   /** Set once shutdown begins: readiness fails so load balancers stop sending traffic. */
@@ -62,6 +65,7 @@ export async function runAdd(
         });
         const added = countAddedFacts(context.metrics, result);
         context.metrics.projectUsage.recordAdd(data.project, added, result.usage);
+        if (result.usage?.redactions) context.metrics.redactions.inc(result.usage.redactions);
         outcome = 'completed';
         return result;
       } finally {

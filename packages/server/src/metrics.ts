@@ -22,6 +22,8 @@ export interface ServerMetrics {
   llmLatency: Histogram<'role'>;
   requests: Counter<'method' | 'route' | 'status'>;
   memoriesAdded: Counter;
+  /** Sensitive spans replaced before storage (`ENGRAM_REDACT`). */
+  redactions: Counter;
   searches: Counter;
   /** LLM tokens by kind (input, output) and role (extraction, reconciliation, graph, rewrite, rerank, other). */
   llmTokens: Counter<'kind' | 'role'>;
@@ -169,6 +171,11 @@ export function createServerMetrics(
     memoriesAdded: new Counter({
       name: 'engram_memories_added_total',
       help: 'Memories created by add and import.',
+      registers,
+    }),
+    redactions: new Counter({
+      name: 'engram_redactions_total',
+      help: 'Sensitive spans (emails, phone numbers, keys, ...) replaced before storage.',
       registers,
     }),
     searches: new Counter({

@@ -71,6 +71,24 @@ function call(
 }
 
 describe('createServerApp', () => {
+  it("limits each project's keys together when a project limit is set", async () => {
+    const project = { requestsPerSecond: 1 / 3600, burst: 1 };
+    context.config.rateLimit.project = project;
+    context.projectLimiter = createRateLimiter(project);
+    try {
+      expect((await call('/v1/memories?userId=p', { key: alphaKey })).status).toBe(200);
+      const refused = await call('/v1/memories?userId=p', { key: adminKey });
+      expect(refused.status).toBe(429);
+      expect(((await refused.json()) as { error: { message: string } }).error.message).toContain(
+        "project's rate limit",
+      );
+      expect((await call('/v1/memories?userId=p', { key: betaKey })).status).toBe(200);
+    } finally {
+      delete context.config.rateLimit.project;
+      delete context.projectLimiter;
+    }
+  });
+
   it('publishes an OpenAPI 3.1 document generated from the request schemas', async () => {
     const document = (await (await app.request('/openapi.json')).json()) as {
       openapi: string;

@@ -246,15 +246,23 @@ export function createServerApp(context: AppContext): OpenAPIHono<AppEnv> {
         { 'WWW-Authenticate': 'Bearer realm="engram", error="insufficient_scope"' },
       );
     }
+    const { keyId, project } = c.var.identity;
     const decision = context.takeToken
-      ? await context.takeToken(c.var.identity.keyId)
-      : limiter.take(c.var.identity.keyId);
-    if (!decision.allowed) {
+      ? await context.takeToken(keyId, project)
+      : limiter.take(keyId);
+    const projectDecision =
+      decision.allowed && context.projectLimiter ? context.projectLimiter.take(project) : undefined;
+    if (!decision.allowed || projectDecision?.allowed === false) {
+      const denied = projectDecision ?? decision;
+      const limit =
+        projectDecision && config.rateLimit.project
+          ? `The project's rate limit of ${config.rateLimit.project.requestsPerSecond} requests per second (burst ${config.rateLimit.project.burst})`
+          : `Rate limit of ${config.rateLimit.requestsPerSecond} requests per second (burst ${config.rateLimit.burst})${config.rateLimit.project ? ` per key, or ${config.rateLimit.project.requestsPerSecond} per project,` : ''}`;
       throw new ApiError(
         429,
         'rate_limited',
-        `Rate limit of ${config.rateLimit.requestsPerSecond} requests per second (burst ${config.rateLimit.burst}) reached for this key; retry after ${decision.retryAfterSeconds} s.`,
-        { 'Retry-After': String(decision.retryAfterSeconds) },
+        `${limit} reached for this key; retry after ${denied.retryAfterSeconds} s.`,
+        { 'Retry-After': String(denied.retryAfterSeconds) },
       );
     }
     c.header('X-RateLimit-Remaining', String(decision.remaining));

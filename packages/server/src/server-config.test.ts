@@ -21,6 +21,14 @@ describe('loadServerConfig', () => {
         rateLimit: { requestsPerSecond: 50, burst: 100 },
         queue: { name: 'engram-add', inProcessWorkers: 2 },
       });
+      expect(
+        loadServerConfig({}, { ENGRAM_HOME: directory, ENGRAM_PROJECT_RATE_LIMIT_RPS: '2.5' })
+          .rateLimit,
+      ).toEqual({
+        requestsPerSecond: 50,
+        burst: 100,
+        project: { requestsPerSecond: 2.5, burst: 5 },
+      });
       const config = loadServerConfig(
         { port: 9100 },
         {

@@ -60,6 +60,13 @@ export const serverConfigFileSchema = z
       .object({
         requestsPerSecond: z.number().positive().max(1_000_000).optional(),
         burst: integer(1, 1_000_000).optional(),
+        perProject: z
+          .object({
+            requestsPerSecond: z.number().positive().max(1_000_000),
+            burst: integer(1, 1_000_000).optional(),
+          })
+          .strict()
+          .optional(),
       })
       .strict()
       .optional(),
@@ -154,8 +161,15 @@ export interface ServerConfig {
   embedder?: string;
   /** Reranker name (`cohere:rerank-v3.5`, `llm:<provider>:<model>`, ...); default none. */
   reranker?: string;
-  /** Per-key token bucket: sustained rate and burst size. */
-  rateLimit: { requestsPerSecond: number; burst: number };
+  /**
+   * Per-key token bucket: sustained rate and burst size; `project`, when set, a bucket each
+   * project's keys share. Shared by every replica through Redis when `REDIS_URL` is set.
+   */
+  rateLimit: {
+    requestsPerSecond: number;
+    burst: number;
+    project?: { requestsPerSecond: number; burst: number };
+  };
   /**
    * How long history events keep their texts, in milliseconds (`ENGRAM_HISTORY_TEXT_RETENTION`,
    * e.g. `90d`); older texts are erased hourly. Default: kept.
@@ -366,6 +380,24 @@ function envNumber(env: Environment, name: string) {
   return parsed;
 }
 
+/**
+ * The per-project bucket: `ENGRAM_PROJECT_RATE_LIMIT_RPS` (and `_BURST`, default twice the
+ * rate, at least 1) or `rateLimit.perProject` in the file; none when neither is set.
+ */
+function projectRateLimit(
+  env: Environment,
+  file: { requestsPerSecond: number; burst?: number | undefined } | undefined,
+): { project?: { requestsPerSecond: number; burst: number } } {
+  const requestsPerSecond =
+    envNumber(env, 'ENGRAM_PROJECT_RATE_LIMIT_RPS') ?? file?.requestsPerSecond;
+  if (requestsPerSecond === undefined) return {};
+  const burst =
+    envInteger(env, 'ENGRAM_PROJECT_RATE_LIMIT_BURST', 1, 1_000_000) ??
+    file?.burst ??
+    Math.max(1, Math.ceil(requestsPerSecond * 2));
+  return { project: { requestsPerSecond, burst } };
+}
+
 function envBoolean(env: Environment, name: string): boolean | undefined {
   const value = env[name]?.trim().toLowerCase();
   if (value === undefined || value === '') return undefined;
@@ -524,6 +556,7 @@ export function loadServerConfig(
         envNumber(env, 'ENGRAM_RATE_LIMIT_RPS') ?? file.rateLimit?.requestsPerSecond ?? 50,
       burst:
         envInteger(env, 'ENGRAM_RATE_LIMIT_BURST', 1, 1_000_000) ?? file.rateLimit?.burst ?? 100,
+      ...projectRateLimit(env, file.rateLimit?.perProject),
     },
     ...(historyTextRetentionMs === undefined ? {} : { historyTextRetentionMs }),
     ...(historyArchiveTo === undefined ? {} : { historyArchiveTo }),

@@ -20,6 +20,7 @@ import { createTransportJobQueue } from './queue-transport.js';
 import { createRabbitmqTransport } from './rabbitmq-queue-transport.js';
 import { createRateLimiter } from './rate-limiter.js';
 import { createRedisJobQueue } from './redis-job-queue.js';
+import { createRedisRateLimiter } from './redis-rate-limiter.js';
 import { createMetricsApp, createServerApp } from './server-app.js';
 import { type ClusterLinks, clusterWorkerIndex, connectClusterWorker } from './server-cluster.js';
 import type { ServerConfig } from './server-config.js';
@@ -258,6 +259,14 @@ export async function startServer(
     workerIndex === undefined ? undefined : connectClusterWorker(workerIndex, metrics.registry);
   const jobs = links ? links.jobs(shared.jobs) : shared.jobs;
   const state = { shuttingDown: false };
+  // With Redis every replica takes from the same buckets, of each key and of each project.
+  const sharedLimiter = config.queue.redisUrl
+    ? createRedisRateLimiter({
+        url: config.queue.redisUrl,
+        perKey: config.rateLimit,
+        perProject: config.rateLimit.project,
+      })
+    : undefined;
   const context: AppContext = {
     config,
     keys,
@@ -266,7 +275,11 @@ export async function startServer(
     metrics,
     logger,
     limiter: createRateLimiter(config.rateLimit),
+    ...(config.rateLimit.project && !sharedLimiter
+      ? { projectLimiter: createRateLimiter(config.rateLimit.project) }
+      : {}),
     ...(links ? { takeToken: links.takeToken, scrapeMetrics: links.scrapeMetrics } : {}),
+    ...(sharedLimiter ? { takeToken: sharedLimiter.take } : {}),
     state,
   };
   await jobs.startWorkers(config.queue.inProcessWorkers, (data, job) =>
@@ -328,6 +341,7 @@ export async function startServer(
       await jobs.close(config.shutdownTimeoutMs);
       await projects.close();
       keys.close();
+      await sharedLimiter?.close();
       await shared.stopTracing();
       logger.info('stopped');
     })();
