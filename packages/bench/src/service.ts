@@ -395,8 +395,11 @@ export async function runService(context: BenchContext): Promise<WorkloadReport>
       after.count > before.count
         ? (after.sum - before.sum) / (after.count - before.count)
         : Number.NaN;
+    const perSearch = `- Time inside \`Memory.search\` (server metric \`engram_search_latency_seconds\`, mean over the search rows): ${formatMs(engine * 1000)} ms per search.`;
     notes.push(
-      `- Time inside \`Memory.search\` (server metric \`engram_search_latency_seconds\`, mean over the search rows): ${formatMs(engine * 1000)} ms per search. Each of the ${workers} server process${workers === 1 ? '' : 'es'} answers on one Node.js thread and the search runs on it${store.url ? '' : ' (SQLite calls are synchronous)'}, so ${workers === 1 ? 'it serves' : 'together they serve'} at most about ${Number.isFinite(engine) ? Math.round(workers / engine).toLocaleString('en-US') : 'n/a'} searches/s before HTTP, validation, JSON and logging (and fewer while the load generator shares the cores), whatever the number of connections.`,
+      store.url
+        ? `${perSearch} It includes the round trips to the ${backend.name} server, during which each of the ${workers} server process${workers === 1 ? '' : 'es'} serves other requests.`
+        : `${perSearch} Each of the ${workers} server process${workers === 1 ? '' : 'es'} answers on one Node.js thread and the search runs on it (SQLite calls are synchronous), so ${workers === 1 ? 'it serves' : 'together they serve'} at most about ${Number.isFinite(engine) ? Math.round(workers / engine).toLocaleString('en-US') : 'n/a'} searches/s before HTTP, validation, JSON and logging (and fewer while the load generator shares the cores), whatever the number of connections.`,
     );
     for (const count of connections) {
       const result = await load(server.url, key, 'add', count, seconds, add);
