@@ -163,6 +163,11 @@ const retryAfterMs = 60_000;
  * each one rewrites the whole file, so they are spaced out rather than run back to back.
  */
 const catchUpEveryMs = 60_000;
+/**
+ * Least time between two counts of a saved index's backlog by writes of a process that has not
+ * loaded it, in ms: the count walks up to `sliceLimit` logged changes, and writes come often.
+ */
+const backlogCountEveryMs = 1000;
 
 /** The index file of a collection: beside the database, named by a hash of the collection. */
 export function annIndexPath(databasePath: string, collection: string): string {
@@ -244,12 +249,29 @@ export function createSqliteAnnIndex(settings: SqliteAnnIndexSettings): SqliteAn
   const jobs = new Map<string, BuildJob>();
   const failedAt = new Map<string, number>();
   const finishedAt = new Map<string, number>();
+  const backlogCountedAt = new Map<string, number>();
   const smallCollections = new Map<string, { counted: number; written: number }>();
   const owner = `${hostname()}:${process.pid}:${randomUUID()}`;
   let temporaries = 0;
   let closed = false;
 
   const database = () => settings.database();
+  const statements = new WeakMap<SqliteDatabase, Map<string, Database.Statement>>();
+  /** A statement of the current connection, prepared once: some run on every write. */
+  function prepare(sql: string): Database.Statement {
+    const connection = database();
+    let prepared = statements.get(connection);
+    if (!prepared) {
+      prepared = new Map();
+      statements.set(connection, prepared);
+    }
+    let statement = prepared.get(sql);
+    if (!statement) {
+      statement = connection.prepare(sql);
+      prepared.set(sql, statement);
+    }
+    return statement;
+  }
 
   function shape(dimensions: number): AnnIndexShape {
     return {
@@ -262,11 +284,9 @@ export function createSqliteAnnIndex(settings: SqliteAnnIndexSettings): SqliteAn
   }
 
   function readState(collection: string): StateRow | undefined {
-    return database()
-      .prepare(
-        'SELECT saved_through, file_bytes, build_owner, build_expires_at FROM engram_ann_state WHERE collection = ?',
-      )
-      .get(collection) as StateRow | undefined;
+    return prepare(
+      'SELECT saved_through, file_bytes, build_owner, build_expires_at FROM engram_ann_state WHERE collection = ?',
+    ).get(collection) as StateRow | undefined;
   }
 
   /** Whether no live builder holds the collection's build lease. */
@@ -286,50 +306,42 @@ export function createSqliteAnnIndex(settings: SqliteAnnIndexSettings): SqliteAn
       if (state && !leaseFree(state)) return undefined;
       const expires = Date.now() + buildLeaseMs;
       if (!state) {
-        database()
-          .prepare(
-            'INSERT INTO engram_ann_state (collection, saved_through, build_owner, build_expires_at) VALUES (?, -1, ?, ?)',
-          )
-          .run(collection, owner, expires);
+        prepare(
+          'INSERT INTO engram_ann_state (collection, saved_through, build_owner, build_expires_at) VALUES (?, -1, ?, ?)',
+        ).run(collection, owner, expires);
         return { expected: -1 };
       }
-      database()
-        .prepare(
-          'UPDATE engram_ann_state SET build_owner = ?, build_expires_at = ? WHERE collection = ?',
-        )
-        .run(owner, expires, collection);
+      prepare(
+        'UPDATE engram_ann_state SET build_owner = ?, build_expires_at = ? WHERE collection = ?',
+      ).run(owner, expires, collection);
       return { expected: state.saved_through };
     })?.value;
   }
 
   function renewLease(collection: string) {
-    database()
-      .prepare(
-        'UPDATE engram_ann_state SET build_expires_at = ? WHERE collection = ? AND build_owner = ?',
-      )
-      .run(Date.now() + buildLeaseMs, collection, owner);
+    prepare(
+      'UPDATE engram_ann_state SET build_expires_at = ? WHERE collection = ? AND build_owner = ?',
+    ).run(Date.now() + buildLeaseMs, collection, owner);
   }
 
   function releaseLease(collection: string) {
-    database()
-      .prepare(
-        'UPDATE engram_ann_state SET build_owner = NULL, build_expires_at = NULL WHERE collection = ? AND build_owner = ?',
-      )
-      .run(collection, owner);
+    prepare(
+      'UPDATE engram_ann_state SET build_owner = NULL, build_expires_at = NULL WHERE collection = ? AND build_owner = ?',
+    ).run(collection, owner);
   }
 
   function collectionSize(collection: string): number {
-    return database()
-      .prepare('SELECT count(*) FROM (SELECT 1 FROM engram_memories WHERE collection = ? LIMIT ?)')
+    return prepare(
+      'SELECT count(*) FROM (SELECT 1 FROM engram_memories WHERE collection = ? LIMIT ?)',
+    )
       .pluck()
       .get(collection, minimumSize) as number;
   }
 
   function backlog(collection: string, after: number, limit: number): number {
-    return database()
-      .prepare(
-        'SELECT count(*) FROM (SELECT 1 FROM engram_ann_changes WHERE collection = ? AND sequence > ? LIMIT ?)',
-      )
+    return prepare(
+      'SELECT count(*) FROM (SELECT 1 FROM engram_ann_changes WHERE collection = ? AND sequence > ? LIMIT ?)',
+    )
       .pluck()
       .get(collection, after, limit) as number;
   }
@@ -562,10 +574,13 @@ export function createSqliteAnnIndex(settings: SqliteAnnIndexSettings): SqliteAn
       if (leaseFree(state)) startBuild(collection, dimensions);
     } else if (
       Date.now() - (finishedAt.get(collection) ?? 0) >= catchUpEveryMs &&
-      leaseFree(state) &&
-      backlog(collection, state.saved_through, sliceLimit + 1) > sliceLimit
+      Date.now() - (backlogCountedAt.get(collection) ?? 0) >= backlogCountEveryMs &&
+      leaseFree(state)
     ) {
-      startBuild(collection, dimensions);
+      backlogCountedAt.set(collection, Date.now());
+      if (backlog(collection, state.saved_through, sliceLimit + 1) > sliceLimit) {
+        startBuild(collection, dimensions);
+      }
     }
   }
 
@@ -623,12 +638,13 @@ export function createSqliteAnnIndex(settings: SqliteAnnIndexSettings): SqliteAn
   }
 
   function prune(collection: string, mark: number, fileBytes: number | null = null) {
-    database()
-      .prepare('UPDATE engram_ann_state SET saved_through = ?, file_bytes = ? WHERE collection = ?')
-      .run(mark, fileBytes, collection);
-    database()
-      .prepare('DELETE FROM engram_ann_changes WHERE collection = ? AND sequence <= ?')
-      .run(collection, mark);
+    prepare(
+      'UPDATE engram_ann_state SET saved_through = ?, file_bytes = ? WHERE collection = ?',
+    ).run(mark, fileBytes, collection);
+    prepare('DELETE FROM engram_ann_changes WHERE collection = ? AND sequence <= ?').run(
+      collection,
+      mark,
+    );
   }
 
   return {
@@ -725,8 +741,7 @@ export function createSqliteAnnIndex(settings: SqliteAnnIndexSettings): SqliteAn
         }
       }
       smallCollections.delete(collection);
-      const dimensions = database()
-        .prepare('SELECT dimensions FROM engram_collections WHERE name = ?')
+      const dimensions = prepare('SELECT dimensions FROM engram_collections WHERE name = ?')
         .pluck()
         .get(collection) as number | undefined;
       if (dimensions !== undefined) considerBuild(collection, dimensions, state);
@@ -736,8 +751,7 @@ export function createSqliteAnnIndex(settings: SqliteAnnIndexSettings): SqliteAn
       setImmediate(() => {
         if (closed || !loadUsearch()) return;
         try {
-          const collections = database()
-            .prepare('SELECT name, dimensions FROM engram_collections')
+          const collections = prepare('SELECT name, dimensions FROM engram_collections')
             .raw()
             .all() as [string, number][];
           for (const [collection, dimensions] of collections) {
@@ -750,8 +764,8 @@ export function createSqliteAnnIndex(settings: SqliteAnnIndexSettings): SqliteAn
     },
 
     dropState(collection) {
-      database().prepare('DELETE FROM engram_ann_state WHERE collection = ?').run(collection);
-      database().prepare('DELETE FROM engram_ann_changes WHERE collection = ?').run(collection);
+      prepare('DELETE FROM engram_ann_state WHERE collection = ?').run(collection);
+      prepare('DELETE FROM engram_ann_changes WHERE collection = ?').run(collection);
     },
 
     forget(collection) {

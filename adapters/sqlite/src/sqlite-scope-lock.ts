@@ -64,6 +64,8 @@ export function createSqliteScopeLock(options: SqliteScopeLockOptions): ScopeLoc
   let releases: Release[] | undefined;
   let acquires: Acquire[] | undefined;
 
+  let statements = new Map<string, Database.Statement>();
+
   function ready(): Database.Database {
     const database = options.database();
     if (!database) {
@@ -72,8 +74,19 @@ export function createSqliteScopeLock(options: SqliteScopeLockOptions): ScopeLoc
     if (prepared !== database) {
       database.exec(tableSql);
       prepared = database;
+      statements = new Map();
     }
     return database;
+  }
+
+  /** A statement of the connection, prepared once: locks are taken and released on every add. */
+  function statement(database: Database.Database, sql: string): Database.Statement {
+    let found = statements.get(sql);
+    if (!found) {
+      found = database.prepare(sql);
+      statements.set(sql, found);
+    }
+    return found;
   }
 
   /** Runs `work` in a write transaction. */
@@ -101,7 +114,7 @@ export function createSqliteScopeLock(options: SqliteScopeLockOptions): ScopeLoc
     }
     try {
       await run('Releasing scope locks', (database) => {
-        const remove = database.prepare('DELETE FROM engram_locks WHERE key = ? AND owner = ?');
+        const remove = statement(database, 'DELETE FROM engram_locks WHERE key = ? AND owner = ?');
         for (const release of batch) remove.run(release.key, release.token);
       });
       for (const release of batch) release.resolve();
@@ -117,7 +130,7 @@ export function createSqliteScopeLock(options: SqliteScopeLockOptions): ScopeLoc
     acquires = undefined;
     try {
       const taken = await run('Taking scope locks', (database) => {
-        const acquire = database.prepare(acquireSql);
+        const acquire = statement(database, acquireSql);
         const now = Date.now();
         return batch.map(
           ({ key, token, leaseMs }) => acquire.run(key, token, now + leaseMs, now).changes === 1,
@@ -150,7 +163,7 @@ export function createSqliteScopeLock(options: SqliteScopeLockOptions): ScopeLoc
       async tryAcquireMany(keys, token, leaseMs) {
         try {
           return await run('Taking scope locks', (database) => {
-            const acquire = database.prepare(acquireSql);
+            const acquire = statement(database, acquireSql);
             const now = Date.now();
             // A savepoint, so that a held key takes back the keys taken before it.
             const taken = database.transaction(() => {

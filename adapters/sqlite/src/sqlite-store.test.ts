@@ -6,15 +6,18 @@ import {
   ClosedError,
   createInMemoryStore,
   DimensionMismatchError,
+  expiresAtField,
   type FilterExpression,
   type HistoryEvent,
   InvalidArgumentError,
   NotFoundError,
+  unexpiredFilter,
   type VectorRecord,
 } from '@engram/core';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createSqliteStore, defaultSqlitePath } from './sqlite-store.js';
+import { toBlob } from './sqlite-vectors.js';
 
 const directory = mkdtempSync(join(tmpdir(), 'engram-sqlite-'));
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
@@ -552,6 +555,77 @@ describe('createSqliteStore', () => {
       (await reopened.byScope({ namespace: 'memories', scope: { runId: 'r' }, limit: 10 })).events,
     ).toHaveLength(1);
     await reopened.close();
+  });
+
+  it('applies the expiry condition to its cached scopes exactly as SQL applies it', async () => {
+    const path = temporaryPath();
+    const connection = new Database(path);
+    const cached = createSqliteStore({ database: connection });
+    const uncached = createSqliteStore({ path, vectorCacheSize: 0 });
+    const reference = createInMemoryStore();
+    const expiring = (id: string, y: number, expiry: unknown, extra: object = {}) =>
+      record(id, [1, y, 0], `kayak trip ${id}`, {
+        userId: 'u',
+        metadata: { ...(expiry === undefined ? {} : { [expiresAtField]: expiry }), ...extra },
+      } as Partial<VectorRecord>);
+    const scopeRecords = [
+      expiring('past', 0, 1000, { kind: 'a' }),
+      expiring('equal', 0.1, 2000),
+      expiring('real', 0.15, 1999.5, { kind: 'a' }),
+      expiring('future', 0.2, 3000, { kind: 'a' }),
+      expiring('text', 0.3, '1000'),
+      expiring('flag', 0.4, true, { kind: 'a' }),
+      expiring('null', 0.5, null),
+      expiring('none', 0.6, undefined, { kind: 'a' }),
+      expiring('nested', 0.7, { at: 1000 }),
+      record('other', [1, 0, 0], 'kayak trip other', { userId: 'v' }),
+    ];
+    for (const target of [cached, reference]) {
+      await target.ensureCollection({ collection: 'memories', dimensions: 3 });
+      await target.upsert({ collection: 'memories', records: scopeRecords });
+    }
+    const at = (time: number) => unexpiredFilter(new Date(time));
+    const kindA: FilterExpression = { op: 'eq', field: 'kind', value: 'a' };
+    const filters: FilterExpression[] = [
+      at(2000),
+      at(999),
+      at(5000),
+      { op: 'and', filters: [kindA, at(2000)] },
+      { op: 'and', filters: [at(1500), kindA, at(2000)] },
+      { op: 'or', filters: [kindA, at(2000)] },
+    ];
+    const ids = (matches: { record: { id: string } }[]) => matches.map((match) => match.record.id);
+    const base = { collection: 'memories', scope: { userId: 'u' }, topK: 20 };
+    for (const filter of filters) {
+      const vector = { ...base, filter, vector: [1, 0.05, 0] };
+      const text = { ...base, filter, text: 'kayak' };
+      const expected = ids(await reference.query(vector));
+      expect(ids(await cached.query(vector))).toEqual(expected);
+      expect(ids(await uncached.query(vector))).toEqual(expected);
+      expect(ids(await cached.query(text))).toEqual(ids(await uncached.query(text)));
+      expect(new Set(ids(await cached.query(text)))).toEqual(new Set(expected));
+    }
+    expect(ids(await cached.query({ ...base, filter: at(2000), vector: [1, 0, 0] }))).toEqual([
+      'future',
+      'text',
+      'flag',
+      'null',
+      'none',
+      'nested',
+    ]);
+    // A change behind the store's back on its own connection leaves its cache as it was: the
+    // filtered searches above were answered from the cache, not from the table.
+    connection
+      .prepare('UPDATE engram_memories SET vector = ? WHERE id = ?')
+      .run(toBlob([0, 0, 1]), 'future');
+    const [future] = await cached.query({ ...base, filter: at(2000), vector: [0, 0, 1], topK: 1 });
+    expect(future?.score).toBeLessThan(0.5);
+    const [fresh] = await uncached.query({ ...base, filter: at(2000), vector: [0, 0, 1], topK: 1 });
+    expect(fresh?.record.id).toBe('future');
+    expect(fresh?.score).toBeCloseTo(1, 6);
+    await cached.close();
+    await uncached.close();
+    connection.close();
   });
 
   it('sees writes of another connection despite its vector cache', async () => {

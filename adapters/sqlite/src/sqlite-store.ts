@@ -19,6 +19,7 @@ import {
   decodeCursor,
   encodeCursor,
   eraseSelection,
+  expiresAtField,
   type FilterExpression,
   filterOperators,
   type HistoryEvent,
@@ -43,7 +44,7 @@ import {
   isEncryptedSqliteFile,
   openEncryptedDatabase,
 } from './sqlite-encryption.js';
-import { translateSqliteFilter } from './sqlite-filter.js';
+import { sqliteJsonPath, translateSqliteFilter } from './sqlite-filter.js';
 import { type HistoryRow, historyParameters, insertHistorySql, toEvent } from './sqlite-history.js';
 import {
   createKeywordTokenizer,
@@ -63,6 +64,7 @@ import {
   schemaSql,
   schemaVersion,
 } from './sqlite-schema.js';
+import { splitScopeFilter, unexpired } from './sqlite-scope-filter.js';
 import { createSqliteScopeLock } from './sqlite-scope-lock.js';
 import {
   bestIndices,
@@ -210,6 +212,8 @@ const maxBatchSize = 1000;
 /** What the keyword index holds for a row (see `keywordFormOf`). */
 const keywordColumn = 'coalesce(keyword_text, text)';
 const maxStatements = 256;
+/** Where core keeps a memory's expiry, as a JSON path into `metadata`. */
+const expiryPath = sqliteJsonPath(expiresAtField);
 const idsPerStatement = 500;
 /**
  * Largest scope whose keyword relevance is computed from its own rows rather than through the
@@ -480,7 +484,8 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
 
   /** Drops cached vectors when another connection has committed since they were read. */
   function checkDataVersion() {
-    const current = openDatabase().pragma('data_version', { simple: true }) as number;
+    // A prepared statement: `pragma()` compiles one on every call, and this runs on every query.
+    const current = statement('PRAGMA data_version').pluck().get() as number;
     if (current !== dataVersion) {
       cache.clear();
       dataVersion = current;
@@ -584,28 +589,72 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
     }
   }
 
-  /** The scope's vectors from the cache, or read and cached when they fit in its budget. */
+  function scopeCacheKey(collection: string, scope: Scope): string {
+    return `${collection}\u0000${scopeKey(scope)}`;
+  }
+
+  /**
+   * The scope's vectors from the cache, or read and cached when they fit in its budget. Cached
+   * whole, whatever the query's filter: see {@link keptRows}.
+   */
   function cachedScope(
     collection: string,
     dimensions: number,
-    where: WhereClause,
+    scope: Scope | undefined,
   ): CachedScope | undefined {
-    const key = `${collection}\u0000${scopeKey(where.scope)}`;
+    if (cache.budget <= 0) return undefined;
+    const where = whereClause(collection, scope, undefined);
+    const key = scopeCacheKey(collection, where.scope);
     const hit = cache.get(key);
     if (hit) return hit;
     const size = statement(`SELECT count(*) FROM engram_memories WHERE ${where.sql}`)
       .pluck()
       .get(...where.parameters) as number;
     if (size * dimensions > cache.budget) return undefined;
-    // The keyword form is read in the same pass: a scoped hybrid search needs both.
+    // The keyword form and the expiry (as SQL reads it) come in the same pass: a scoped hybrid
+    // search needs all three.
     const rows = statement(
-      `SELECT row_id, id, vector, ${keywordColumn} FROM engram_memories WHERE ${where.sql}`,
+      `SELECT row_id, id, vector, ${keywordColumn}, CASE WHEN json_type(metadata, ?) IN ('integer', 'real') THEN json_extract(metadata, ?) END FROM engram_memories WHERE ${where.sql}`,
     )
       .raw()
-      .all(...where.parameters) as [number, string, Buffer, string][];
+      .all(expiryPath, expiryPath, ...where.parameters) as [
+      number,
+      string,
+      Buffer,
+      string,
+      number | null,
+    ][];
     const entry = packScope(rows, dimensions);
     cache.set(key, entry);
     return entry;
+  }
+
+  /**
+   * Positions of the rows of a cached scope that the filter keeps, or undefined when it keeps
+   * them all. The expiry condition core adds to every search is applied from the cached
+   * expiries; any other condition by SQL, over the scope's rows only (no vector is read).
+   */
+  function keptRows(
+    cached: CachedScope,
+    options: Pick<QueryOptions, 'collection' | 'scope' | 'filter'>,
+  ): number[] | undefined {
+    if (!options.filter) return undefined;
+    const { unexpiredAt, rest } = splitScopeFilter(options.filter);
+    let allowed: Set<number> | undefined;
+    if (rest) {
+      const where = whereClause(options.collection, options.scope, rest);
+      allowed = new Set(
+        statement(`SELECT row_id FROM engram_memories WHERE ${where.sql}`)
+          .pluck()
+          .all(...where.parameters) as number[],
+      );
+    }
+    const kept: number[] = [];
+    for (let index = 0; index < cached.ids.length; index++) {
+      if (allowed && !allowed.has(cached.rowIds[index]!)) continue;
+      if (unexpired(cached.expiries[index]!, unexpiredAt)) kept.push(index);
+    }
+    return kept.length === cached.ids.length ? undefined : kept;
   }
 
   /** Cosine similarity of the query with every selected record: row ids, ids and scores. */
@@ -615,20 +664,20 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
   ): { rowIds: ArrayLike<number>; ids: string[]; scores: Float64Array } {
     const query = Float32Array.from(options.vector!);
     const queryNorm = norm(query);
-    const where = whereClause(options.collection, options.scope, options.filter);
     checkDataVersion();
-    const cached =
-      options.filter === undefined && cache.budget > 0
-        ? cachedScope(options.collection, dimensions, where)
-        : undefined;
+    const cached = cachedScope(options.collection, dimensions, options.scope);
     if (cached) {
+      const scores = scorePacked(cached, query, queryNorm);
+      const kept = keptRows(cached, options);
+      if (!kept) return { rowIds: cached.rowIds, ids: cached.ids, scores };
       return {
-        rowIds: cached.rowIds,
-        ids: cached.ids,
-        scores: scorePacked(cached, query, queryNorm),
+        rowIds: kept.map((index) => cached.rowIds[index]!),
+        ids: kept.map((index) => cached.ids[index]!),
+        scores: Float64Array.from(kept, (index) => scores[index]!),
       };
     }
-    // Too big for the cache (or filtered): stream the rows and keep only their scores.
+    // Too big for the cache: stream the rows and keep only their scores.
+    const where = whereClause(options.collection, options.scope, options.filter);
     const rowIds: number[] = [];
     const ids: string[] = [];
     const scores: number[] = [];
@@ -785,25 +834,27 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
     dimensions: number,
     terms: readonly string[],
   ): VectorMatch[] {
-    const where = whereClause(options.collection, options.scope, options.filter);
     tokenizer ??= createKeywordTokenizer(createSqliteCharacterProbe(openDatabase()));
     checkDataVersion();
     // The scope's tokens are kept beside its vectors (a scoped hybrid search asks for both), and
     // dropped with them when the file changes.
-    const cached =
-      options.filter === undefined && cache.budget > 0
-        ? cachedScope(options.collection, dimensions, where)
-        : undefined;
+    const cached = cachedScope(options.collection, dimensions, options.scope);
     let rowIds: ArrayLike<number>;
     let ids: readonly string[];
     let documents: ScopeDocument[];
     if (cached) {
       cached.tokens ??= tokenizer.tokenize(cached.texts);
       const tokens = cached.tokens;
-      rowIds = cached.rowIds;
-      ids = cached.ids;
-      documents = cached.texts.map((text, index) => ({ text, tokens: tokens[index]! }));
+      const kept = keptRows(cached, options);
+      const positions = kept ?? Array.from(cached.ids.keys());
+      rowIds = kept ? kept.map((index) => cached.rowIds[index]!) : cached.rowIds;
+      ids = kept ? kept.map((index) => cached.ids[index]!) : cached.ids;
+      documents = positions.map((index) => ({
+        text: cached.texts[index]!,
+        tokens: tokens[index]!,
+      }));
     } else {
+      const where = whereClause(options.collection, options.scope, options.filter);
       // Scored from the texts alone; the other columns are read for the returned rows only
       // (turning ten columns of every row of the scope into JavaScript values cost more).
       const rows = statement(
@@ -849,13 +900,14 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
     // Unstemmed words: the FTS5 porter tokenizer stems query terms the way it stemmed the text.
     const terms = [...new Set(keywordWords(options.text ?? ''))];
     if (terms.length === 0 || options.topK <= 0) return [];
-    // The scope's size from its index, counted no further than the limit.
+    // The scope's size from the cache, or from its index, counted no further than the limit.
     const scope = whereClause(options.collection, options.scope, undefined);
-    const size = statement(
-      `SELECT count(*) FROM (SELECT 1 FROM engram_memories WHERE ${scope.sql} LIMIT ?)`,
-    )
-      .pluck()
-      .get(...scope.parameters, maxScopeKeywordRows + 1) as number;
+    checkDataVersion();
+    const size =
+      cache.get(scopeCacheKey(options.collection, scope.scope))?.ids.length ??
+      (statement(`SELECT count(*) FROM (SELECT 1 FROM engram_memories WHERE ${scope.sql} LIMIT ?)`)
+        .pluck()
+        .get(...scope.parameters, maxScopeKeywordRows + 1) as number);
     return size <= maxScopeKeywordRows
       ? scopeKeywordQuery(options, dimensions, terms)
       : indexKeywordQuery(options, terms);

@@ -74,28 +74,35 @@ export interface CachedScope {
   norms: Float64Array;
   /** What the keyword index holds for each row. */
   texts: string[];
+  /**
+   * Each row's expiry (core's `engram_expires_at` metadata field) when SQL sees a number there,
+   * else NaN: the expiry condition of a search is applied from it, as SQL would apply it.
+   */
+  expiries: Float64Array;
   /** The tokens of `texts`, once a keyword query has needed them. */
   tokens?: string[][];
 }
 
-/** Packs the `[row_id, id, vector, keyword text]` rows of a scope for repeated scoring. */
+/** Packs the `[row_id, id, vector, keyword text, expiry]` rows of a scope for repeated scoring. */
 export function packScope(
-  rows: readonly [number, string, Buffer, string][],
+  rows: readonly [number, string, Buffer, string, number | null][],
   dimensions: number,
 ): CachedScope {
   const vectors = new Float32Array(rows.length * dimensions);
   const norms = new Float64Array(rows.length);
   const rowIds = new Float64Array(rows.length);
+  const expiries = new Float64Array(rows.length);
   const ids: string[] = new Array(rows.length);
   const texts: string[] = new Array(rows.length);
-  for (const [index, [rowId, id, blob, text]] of rows.entries()) {
+  for (const [index, [rowId, id, blob, text, expiry]] of rows.entries()) {
     vectors.set(toFloats(blob), index * dimensions);
     norms[index] = norm(vectors, index * dimensions, dimensions);
     rowIds[index] = rowId;
     ids[index] = id;
     texts[index] = text;
+    expiries[index] = expiry ?? Number.NaN;
   }
-  return { rowIds, ids, vectors, norms, texts };
+  return { rowIds, ids, vectors, norms, texts, expiries };
 }
 
 /** Cosine similarity of `query` (of norm `queryNorm`) with every vector of a packed scope. */

@@ -13,7 +13,7 @@ import { runQuality } from './quality.js';
 import { runQueues } from './queues.js';
 import { writeSection } from './report.js';
 import { runScale } from './scale.js';
-import { runService } from './service.js';
+import { runService, serviceBackendNames } from './service.js';
 import { parseSize } from './stats.js';
 
 const workloads: Record<string, (context: BenchContext) => Promise<WorkloadReport>> = {
@@ -66,7 +66,9 @@ Options:
   --backends a,b    backends to run (default: all): sqlite, lancedb, pgvector, milvus,
                     elasticsearch, weaviate, redis, chroma (vector stores), kuzu, age,
                     neo4j (graph stores)
-  --keep-servers    leave the servers the backends workload started running
+  --backend NAME    store of the service workload's server (default sqlite): pgvector, redis,
+                    milvus, elasticsearch, weaviate, chroma (found or started like --backends)
+  --keep-servers    leave the servers the backends and service workloads started running
   --smoke           tiny sizes, seconds per workload: checks that the programs still work
   --no-write        print only; do not update docs/benchmarks.md
   --ingest-only     scale: time the ingest only (no searches; print only)
@@ -99,6 +101,7 @@ async function main() {
   let dimensions: number | undefined;
   let backends: string[] | undefined;
   let keepServers = false;
+  let serviceBackend: string | undefined;
   for (let index = 0; index < args.length; index++) {
     const arg = args[index]!;
     if (arg === '--smoke') smoke = true;
@@ -115,6 +118,8 @@ async function main() {
       dimensions = parseSize(args[++index] ?? '');
     } else if (arg === '--backends') {
       backends = (args[++index] ?? '').split(',').filter(Boolean);
+    } else if (arg === '--backend') {
+      serviceBackend = args[++index] ?? '';
     } else if (arg === '--keep-servers') {
       keepServers = true;
     } else if (arg in workloads || arg === 'all') {
@@ -128,6 +133,13 @@ async function main() {
   const unknownBackend = backends?.find((name) => !backendNames.includes(name));
   if (unknownBackend !== undefined) {
     console.error(`Unknown backend "${unknownBackend}" (known: ${backendNames.join(', ')}).`);
+    process.exitCode = 2;
+    return;
+  }
+  if (serviceBackend !== undefined && !serviceBackendNames.includes(serviceBackend)) {
+    console.error(
+      `Unknown service backend "${serviceBackend}" (known: ${serviceBackendNames.join(', ')}).`,
+    );
     process.exitCode = 2;
     return;
   }
@@ -151,6 +163,7 @@ async function main() {
       dimensions,
       backends,
       keepServers,
+      ...(serviceBackend ? { serviceBackend } : {}),
       ingestOnly,
       command,
       documentPath,

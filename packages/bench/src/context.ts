@@ -14,6 +14,8 @@ export interface BenchContext {
   dimensions?: number;
   /** Backend names from `--backends`, for the backends workload. */
   backends?: string[];
+  /** The store the service workload's server runs on (`--backend`; default sqlite). */
+  serviceBackend?: string;
   /** Leave servers started for the run running (`--keep-servers`). */
   keepServers?: boolean;
   /** Where results go (null: print only). */

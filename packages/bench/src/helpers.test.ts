@@ -3,6 +3,7 @@ import { createClusteredCorpus } from './clustered.js';
 import { benchChat, factsOfTranscript } from './fake-model.js';
 import { replaceSection } from './report.js';
 import { recallAtK } from './scale.js';
+import { mergeServiceSection } from './service.js';
 
 describe('recall against exact search', () => {
   it('counts the exact top-k found', () => {
@@ -89,5 +90,30 @@ describe('scale results kept in the document', () => {
     expect(previousResults('# Benchmarks\n')).toEqual([]);
     expect(previousResults('<!-- scale-data: [{"size":10000}] -->')).toEqual([{ size: 10000 }]);
     expect(previousResults('<!-- scale-data: not json -->')).toEqual([]);
+  });
+});
+
+describe('mergeServiceSection', () => {
+  it('keeps each backend of the service section until that backend runs again', () => {
+    const first = mergeServiceSection('', 'sqlite', 'sqlite rows');
+    expect(first).toBe('sqlite rows');
+    const withPgvector = mergeServiceSection(first, 'pgvector', 'pgvector rows');
+    expect(withPgvector).toContain('sqlite rows');
+    expect(withPgvector).toContain(
+      '<!-- service-backend:pgvector -->\n### On pgvector\n\npgvector rows\n<!-- /service-backend:pgvector -->',
+    );
+    const again = mergeServiceSection(
+      mergeServiceSection(withPgvector, 'redis', 'redis rows'),
+      'sqlite',
+      'new sqlite rows',
+    );
+    expect(again.startsWith('new sqlite rows')).toBe(true);
+    expect(again).not.toContain('\nsqlite rows');
+    expect(again).toContain('pgvector rows');
+    expect(again).toContain('redis rows');
+    const replaced = mergeServiceSection(again, 'pgvector', 'newer pgvector rows');
+    expect(replaced.match(/service-backend:pgvector -->/g)).toHaveLength(2);
+    expect(replaced).toContain('newer pgvector rows');
+    expect(replaced).not.toContain('\npgvector rows');
   });
 });

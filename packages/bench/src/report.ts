@@ -56,6 +56,15 @@ export function replaceSection(document: string, key: string, body: string): str
   return `${document.trimEnd()}\n\n${block}\n`;
 }
 
+/** The text between a section's markers, or undefined when the document has no such section. */
+export function readSection(document: string, key: string): string | undefined {
+  const start = `<!-- bench:${key} -->`;
+  const end = `<!-- /bench:${key} -->`;
+  const from = document.indexOf(start);
+  const to = document.indexOf(end);
+  return from !== -1 && to > from ? document.slice(from + start.length, to).trim() : undefined;
+}
+
 export function writeSection(path: string, key: string, body: string): void {
   const current = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n';
   writeFileSync(path, replaceSection(current, key, body));

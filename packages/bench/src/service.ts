@@ -1,20 +1,32 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
-import { createHashEmbedder } from '@engram/core';
+import { createHashEmbedder, type VectorRecord } from '@engram/core';
 import { createSqliteStore } from '@engram/sqlite';
 import autocannon from 'autocannon';
+import { loadAdapterExport, openBackendTarget } from './backend-servers.js';
+import { type VectorBackend, vectorBackends } from './backends.js';
 import type { BenchContext, WorkloadReport } from './context.js';
 import { createPipelineData, type PipelineData, userRecord } from './pipeline-data.js';
-import { loadLine, markdownTable, runHeader } from './report.js';
+import { loadLine, markdownTable, readSection, runHeader } from './report.js';
 import { formatCount, formatMs, percentile } from './stats.js';
 
 const project = 'bench';
+const collection = `p_${project}`;
 /** Lets the benchmark read the server's metrics on the API port. */
 const metricsToken = 'engram-bench-metrics-token';
 const connections = [1, 16, 64];
@@ -28,8 +40,19 @@ function cliPath(): string {
   return join(dirname(require.resolve('@engram/cli/package.json')), 'dist', 'bin.js');
 }
 
+/** The store the server runs on: the embedded default, or a backend's server at `url`. */
+interface ServiceStore {
+  backend: VectorBackend;
+  url?: string;
+}
+
+/** Backends `--backend` accepts: the embedded default and those with a server launcher. */
+export const serviceBackendNames = vectorBackends
+  .filter((backend) => backend.name === 'sqlite' || backend.service !== undefined)
+  .map((backend) => backend.name);
+
 /** The environment of the server and of `engram keys`: offline models, no limiter in the way. */
-function serverEnvironment(dataDir: string): NodeJS.ProcessEnv {
+function serverEnvironment(dataDir: string, store?: ServiceStore): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of Object.keys(env)) {
     if (name.startsWith('ENGRAM_') || name.startsWith('OPENAI_') || name.startsWith('OTEL_'))
@@ -44,6 +67,9 @@ function serverEnvironment(dataDir: string): NodeJS.ProcessEnv {
     ENGRAM_RATE_LIMIT_RPS: '1000000',
     ENGRAM_RATE_LIMIT_BURST: '1000000',
     ENGRAM_METRICS_TOKEN: metricsToken,
+    ...(store?.url
+      ? { ENGRAM_VECTOR_STORE: store.backend.adapter, ENGRAM_VECTOR_STORE_URL: store.url }
+      : {}),
     // ENGRAM_BENCH_WORKERS=<n>: server processes (default: the server's own, one per core).
     ...(process.env.ENGRAM_BENCH_WORKERS
       ? { ENGRAM_WORKERS: process.env.ENGRAM_BENCH_WORKERS }
@@ -51,42 +77,67 @@ function serverEnvironment(dataDir: string): NodeJS.ProcessEnv {
   };
 }
 
+/** The records of the preload, `batchSize` at a time, embedded with the offline hash embedder. */
+async function* preloadBatches(data: PipelineData, size: number, batchSize: number) {
+  const embedder = createHashEmbedder();
+  const now = new Date().toISOString();
+  for (let offset = 0; offset < size; offset += batchSize) {
+    const items = [];
+    for (let index = offset; index < Math.min(size, offset + batchSize); index++)
+      items.push(data.memory(index));
+    const { embeddings } = await embedder.embed({
+      values: items.map((item) => item.text),
+      purpose: 'document',
+    });
+    yield items.map((item, index) => userRecord(randomUUID(), item, embeddings[index]!, now));
+  }
+}
+
+/** The store a preload writes through: `ensureCollection`, `upsert`, `close`. */
+interface PreloadStore {
+  ensureCollection(options: { collection: string; dimensions: number }): Promise<void>;
+  upsert(options: { collection: string; records: VectorRecord[] }): Promise<void>;
+  dropCollection(options: { collection: string }): Promise<void>;
+  close(): Promise<void>;
+}
+
 /**
- * Stores the memories the way the server keeps them: `<data-dir>/projects/<project>.db`,
- * collection `p_<project>`, the same offline hash embedder (`ENGRAM_EMBEDDER=hash`). Written
+ * Stores the memories the way the server keeps them: collection `p_<project>`, the same offline
+ * hash embedder (`ENGRAM_EMBEDDER=hash`); on the embedded store in
+ * `<data-dir>/projects/<project>.db`, else in the backend's server (emptied first). Written
  * through the store path (`store.upsert` of embedded records, no history events), which
  * prepares 1M memories in minutes where `Memory.import` or HTTP would take far longer.
  */
 async function preload(
+  context: BenchContext,
   dataDir: string,
   data: PipelineData,
   size: number,
-  log: (line: string) => void,
+  service: ServiceStore,
 ): Promise<void> {
-  const directory = join(dataDir, 'projects');
-  mkdirSync(directory, { recursive: true });
-  const store = createSqliteStore({ path: join(directory, `${project}.db`), scopeLock: false });
-  const embedder = createHashEmbedder();
-  const collection = `p_${project}`;
-  const batchSize = embedder.maxEmbeddingsPerCall;
-  const now = new Date().toISOString();
+  let store: PreloadStore;
+  if (service.url) {
+    const factory = await loadAdapterExport<(options: Record<string, unknown>) => PreloadStore>(
+      context.root,
+      service.backend.adapter,
+      service.backend.factory,
+    );
+    store = factory(service.backend.options({ url: service.url, directory: dataDir }));
+    await store.dropCollection({ collection }).catch(() => {});
+  } else {
+    const directory = join(dataDir, 'projects');
+    mkdirSync(directory, { recursive: true });
+    store = createSqliteStore({ path: join(directory, `${project}.db`), scopeLock: false });
+  }
+  const batchSize = createHashEmbedder().maxEmbeddingsPerCall;
   try {
-    await store.ensureCollection({ collection, dimensions: embedder.dimensions });
-    for (let offset = 0; offset < size; offset += batchSize) {
-      const items = [];
-      for (let index = offset; index < Math.min(size, offset + batchSize); index++)
-        items.push(data.memory(index));
-      const { embeddings } = await embedder.embed({
-        values: items.map((item) => item.text),
-        purpose: 'document',
-      });
-      const records = items.map((item, index) =>
-        userRecord(randomUUID(), item, embeddings[index]!, now),
-      );
+    await store.ensureCollection({ collection, dimensions: createHashEmbedder().dimensions });
+    let stored = 0;
+    for await (const records of preloadBatches(data, size, batchSize)) {
       await store.upsert({ collection, records });
-      const stored = offset + records.length;
+      stored += records.length;
       if (stored % 100_000 < batchSize && stored < size) {
-        log(`  stored ${formatCount(stored)} of ${formatCount(size)}...`);
+        context.log(`  stored ${formatCount(stored)} of ${formatCount(size)}...`);
       }
     }
   } finally {
@@ -94,11 +145,38 @@ async function preload(
   }
 }
 
-async function createKey(dataDir: string): Promise<string> {
+/** Removes the benchmark's collection from a backend's server. */
+async function dropServiceCollection(context: BenchContext, service: ServiceStore) {
+  if (!service.url) return;
+  const factory = await loadAdapterExport<(options: Record<string, unknown>) => PreloadStore>(
+    context.root,
+    service.backend.adapter,
+    service.backend.factory,
+  );
+  const store = factory(service.backend.options({ url: service.url, directory: '' }));
+  try {
+    await store.dropCollection({ collection });
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * Lets the server import an adapter it does not depend on (`@engram/<adapter>`), as an
+ * application would: from `node_modules` of its working directory, here `dataDir`.
+ */
+function linkAdapter(root: string, dataDir: string, adapter: string) {
+  const scope = join(dataDir, 'node_modules', '@engram');
+  mkdirSync(scope, { recursive: true });
+  const link = join(scope, adapter);
+  if (!existsSync(link)) symlinkSync(join(root, 'adapters', adapter), link, 'dir');
+}
+
+async function createKey(dataDir: string, store: ServiceStore): Promise<string> {
   const { stdout } = await promisify(execFile)(
     process.execPath,
     [cliPath(), 'keys', 'create', '--project', project, '--name', 'bench', '--json'],
-    { env: serverEnvironment(dataDir) },
+    { env: serverEnvironment(dataDir, store), cwd: dataDir },
   );
   const created = JSON.parse(stdout) as { key?: string };
   if (!created.key) throw new Error(`engram keys create printed no key: ${stdout}`);
@@ -112,7 +190,7 @@ interface Server {
 }
 
 /** `engram serve` in its own process; its JSON log goes to a file, as in production. */
-async function startServer(dataDir: string): Promise<Server> {
+async function startServer(dataDir: string, store: ServiceStore): Promise<Server> {
   const logPath = join(dataDir, 'server.log');
   const log = openSync(logPath, 'a');
   // ENGRAM_BENCH_PROFILE=<dir>: the server writes a V8 CPU profile there when it stops.
@@ -130,7 +208,7 @@ async function startServer(dataDir: string): Promise<Server> {
       '--data-dir',
       dataDir,
     ],
-    { env: serverEnvironment(dataDir), stdio: ['ignore', log, log] },
+    { env: serverEnvironment(dataDir, store), cwd: dataDir, stdio: ['ignore', log, log] },
   );
   closeSync(log);
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
@@ -264,14 +342,35 @@ export async function runService(context: BenchContext): Promise<WorkloadReport>
   const dataDir = mkdtempSync(join(tmpdir(), 'engram-bench-service-'));
   const results: LoadResult[] = [];
   const notes: string[] = [];
+  const backend = vectorBackends.find(
+    (candidate) => candidate.name === (context.serviceBackend ?? 'sqlite'),
+  );
+  if (!backend || !serviceBackendNames.includes(backend.name)) {
+    throw new Error(
+      `The service workload runs on ${serviceBackendNames.join(', ')}, not "${context.serviceBackend}".`,
+    );
+  }
+  const target = await openBackendTarget(context, backend.service, backend.name);
+  if ('unavailable' in target) {
+    rmSync(dataDir, { recursive: true, force: true });
+    return serviceReport(
+      context,
+      backend.name,
+      `${runHeader(context.command, loadBefore)}\n\nNot run on ${backend.name}: the server could not be started (${target.unavailable}).`,
+    );
+  }
+  const store: ServiceStore = { backend, ...(target.url ? { url: target.url } : {}) };
   let server: Server | undefined;
   try {
-    context.log(`service: storing ${formatCount(size)} memories of ${formatCount(users)} users`);
+    if (store.url) linkAdapter(context.root, dataDir, backend.adapter);
+    context.log(
+      `service: storing ${formatCount(size)} memories of ${formatCount(users)} users (${backend.name}${store.url ? `, ${target.origin} server` : ''})`,
+    );
     const started = performance.now();
-    await preload(dataDir, data, size, context.log);
+    await preload(context, dataDir, data, size, store);
     context.log(`  stored in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-    const key = await createKey(dataDir);
-    server = await startServer(dataDir);
+    const key = await createKey(dataDir, store);
+    server = await startServer(dataDir, store);
     context.log(`  engram serve listening at ${server.url} (pid ${server.child.pid})`);
     const search = (index: number) => {
       const question = data.question(index);
@@ -296,8 +395,11 @@ export async function runService(context: BenchContext): Promise<WorkloadReport>
       after.count > before.count
         ? (after.sum - before.sum) / (after.count - before.count)
         : Number.NaN;
+    const perSearch = `- Time inside \`Memory.search\` (server metric \`engram_search_latency_seconds\`, mean over the search rows): ${formatMs(engine * 1000)} ms per search.`;
     notes.push(
-      `- Time inside \`Memory.search\` (server metric \`engram_search_latency_seconds\`, mean over the search rows): ${formatMs(engine * 1000)} ms per search. Each of the ${workers} server process${workers === 1 ? '' : 'es'} answers on one Node.js thread and the search runs on it (SQLite calls are synchronous), so ${workers === 1 ? 'it serves' : 'together they serve'} at most about ${Number.isFinite(engine) ? Math.round(workers / engine).toLocaleString('en-US') : 'n/a'} searches/s before HTTP, validation, JSON and logging (and fewer while the load generator shares the cores), whatever the number of connections.`,
+      store.url
+        ? `${perSearch} It includes the round trips to the ${backend.name} server, during which each of the ${workers} server process${workers === 1 ? '' : 'es'} serves other requests.`
+        : `${perSearch} Each of the ${workers} server process${workers === 1 ? '' : 'es'} answers on one Node.js thread and the search runs on it (SQLite calls are synchronous), so ${workers === 1 ? 'it serves' : 'together they serve'} at most about ${Number.isFinite(engine) ? Math.round(workers / engine).toLocaleString('en-US') : 'n/a'} searches/s before HTTP, validation, JSON and logging (and fewer while the load generator shares the cores), whatever the number of connections.`,
     );
     for (const count of connections) {
       const result = await load(server.url, key, 'add', count, seconds, add);
@@ -308,6 +410,12 @@ export async function runService(context: BenchContext): Promise<WorkloadReport>
     }
   } finally {
     await server?.stop();
+    await dropServiceCollection(context, store).catch((error: Error) => {
+      context.log(`  ${backend.name}: dropping ${collection} failed: ${error.message}`);
+    });
+    await target.release().catch((error: Error) => {
+      context.log(`  ${backend.name}: stopping the server failed: ${error.message}`);
+    });
     rmSync(dataDir, { recursive: true, force: true });
   }
 
@@ -354,7 +462,7 @@ export async function runService(context: BenchContext): Promise<WorkloadReport>
   const markdown = [
     runHeader(context.command, loadBefore),
     '',
-    `${formatCount(size)} memories of ${formatCount(users)} users in the embedded store (\`projects/${project}.db\`), \`engram serve\` (${workers} process${workers === 1 ? '' : 'es'}, \`ENGRAM_WORKERS\`) with \`ENGRAM_LLM=none\`, \`ENGRAM_EMBEDDER=hash\`, default logging (JSON lines to a file); autocannon in another process, ${seconds} s per row, a random user and question per search (\`limit: 10\`), a new fact per add (adds run after the searches and grow the store).`,
+    `${formatCount(size)} memories of ${formatCount(users)} users ${store.url ? `in ${backend.name} (\`ENGRAM_VECTOR_STORE=${backend.adapter}\`, a ${target.origin} server; ${backend.settings})` : `in the embedded store (\`projects/${project}.db\`)`}, \`engram serve\` (${workers} process${workers === 1 ? '' : 'es'}, \`ENGRAM_WORKERS\`) with \`ENGRAM_LLM=none\`, \`ENGRAM_EMBEDDER=hash\`, default logging (JSON lines to a file); autocannon in another process, ${seconds} s per row, a random user and question per search (\`limit: 10\`), a new fact per add (adds run after the searches and grow the store).`,
     '',
     table,
     '',
@@ -362,5 +470,42 @@ export async function runService(context: BenchContext): Promise<WorkloadReport>
     '',
     ...notes,
   ].join('\n');
-  return { key: 'service', markdown };
+  return serviceReport(context, backend.name, markdown);
+}
+
+const backendMarkers = (name: string) =>
+  [`<!-- service-backend:${name} -->`, `<!-- /service-backend:${name} -->`] as const;
+
+/**
+ * The service section with this run's rows in it: the embedded store's rows first (as before
+ * backends were measured), then one marked block per other backend, each kept from the
+ * document until that backend runs again.
+ */
+export function mergeServiceSection(previous: string, backend: string, markdown: string): string {
+  const blocks = new Map<string, string>();
+  let main = previous;
+  const pattern =
+    /<!-- service-backend:([a-z0-9-]+) -->\n?([\s\S]*?)\n?<!-- \/service-backend:\1 -->/g;
+  for (const match of previous.matchAll(pattern)) {
+    blocks.set(match[1]!, match[2]!.trim());
+    main = main.replace(match[0], '');
+  }
+  if (backend === 'sqlite') main = markdown;
+  else blocks.set(backend, `### On ${backend}\n\n${markdown.trim()}`);
+  const marked = [...blocks].map(([name, body]) => {
+    const [start, end] = backendMarkers(name);
+    return `${start}\n${body}\n${end}`;
+  });
+  return [main.trim(), ...marked].filter(Boolean).join('\n\n');
+}
+
+function serviceReport(context: BenchContext, backend: string, markdown: string): WorkloadReport {
+  const document =
+    context.documentPath && existsSync(context.documentPath)
+      ? readFileSync(context.documentPath, 'utf8')
+      : '';
+  return {
+    key: 'service',
+    markdown: mergeServiceSection(readSection(document, 'service') ?? '', backend, markdown),
+  };
 }

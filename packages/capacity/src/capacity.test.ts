@@ -65,6 +65,18 @@ const document = [
   '| POST /v1/memories (infer: false) | 64 | 1200 | 39.1 | 98.7 | 275 | 13244 | 0 | 0 (0) |',
   '',
   '- Time inside `Memory.search` (server metric, mean over the search rows): 10.8 ms per search.',
+  '',
+  '<!-- service-backend:pgvector -->',
+  '### On pgvector',
+  '',
+  'Command: `pnpm bench service --size 10k --backend pgvector`',
+  '',
+  '10k memories of 100 users in pgvector, `engram serve` (2 processes, `ENGRAM_WORKERS`)',
+  '',
+  '| route | connections | requests/s | p50 ms | p95 ms | p99 ms | requests | non-2xx | errors (timeouts) |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  '| POST /v1/search | 64 | 250 | 200 | 400 | 500 | 2500 | 0 | 0 (0) |',
+  '<!-- /service-backend:pgvector -->',
   '<!-- /bench:service -->',
 ].join('\n');
 
@@ -104,6 +116,20 @@ describe('extractFigures', () => {
     expect(figures.filter((figure) => figure.metric === 'llm-tokens-per-add')).toHaveLength(1);
     expect(findFigure(figures, { metric: 'hosted-add-p50-ms' })?.value).toBe(600);
     expect(findFigure(figures, { metric: 'service-adds-per-second' })?.value).toBe(1200);
+    expect(
+      findFigure(figures, {
+        metric: 'service-searches-per-second',
+        backend: 'pgvector',
+        connections: 64,
+      }),
+    ).toMatchObject({ value: 250, size: 10_000, processes: 2 });
+    expect(
+      findFigure(figures, {
+        metric: 'service-searches-per-second',
+        backend: 'sqlite',
+        size: 10_000,
+      })?.value,
+    ).toBe(300);
   });
 
   it('parses counts as the benchmarks write them', () => {

@@ -285,11 +285,36 @@ function backendFigures(block: Block, push: (figure: Omit<Figure, 'unit'>) => vo
   }
 }
 
+/**
+ * The service section by backend: its own rows are the embedded store's, and each
+ * `<!-- service-backend:<name> -->` block (written by `pnpm bench service --backend <name>`)
+ * holds another backend's run, with its own command.
+ */
+function serviceParts(body: string): { backend: string; body: string }[] {
+  const pattern = /<!-- service-backend:([a-z0-9-]+) -->([\s\S]*?)<!-- \/service-backend:\1 -->/g;
+  const parts = [...body.matchAll(pattern)].map((match) => ({
+    backend: match[1]!,
+    body: match[2]!,
+  }));
+  return [{ backend: 'sqlite', body: body.replace(pattern, '') }, ...parts];
+}
+
 function serviceFigures(block: Block, push: (figure: Omit<Figure, 'unit'>) => void) {
+  for (const part of serviceParts(block.body)) {
+    const command = /Command: `([^`]+)`/.exec(part.body)?.[1] ?? block.command;
+    serviceBackendFigures({ ...block, body: part.body, command }, part.backend, push);
+  }
+}
+
+function serviceBackendFigures(
+  block: Block,
+  backend: string,
+  push: (figure: Omit<Figure, 'unit'>) => void,
+) {
   const size = parseCount(/--size (\S+)/.exec(block.command)?.[1] ?? '100k');
   const processes = Number(/\((\d+) processes/.exec(block.body)?.[1] ?? 1);
   const base = {
-    backend: 'sqlite',
+    backend,
     size,
     dimensions: 384,
     processes,

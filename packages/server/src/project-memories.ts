@@ -252,15 +252,9 @@ export function createProjectMemories(
     const { store, graph, history } = await loadShared();
     const vectorStore =
       store ??
-      (await projectFile(
-        'vector',
-        {
-          ...config.vectorStore,
-          options: { vectorCacheSize: 1_000_000, ...config.vectorStore.options },
-        },
-        join(config.dataDir, 'projects'),
-        project,
-      ));
+      // The store's own scope cache size (32 MB of vectors per project): a smaller one made
+      // most scoped searches of a project with a few hundred active users read their scope again.
+      (await projectFile('vector', config.vectorStore, join(config.dataDir, 'projects'), project));
     stores.set(project, vectorStore);
     const collection = projectCollection(project);
     // A local model is recorded as soon as a project opens with it: a project file created by a
