@@ -13,7 +13,8 @@
 #                             not reachable: a URL or path with {owner} and {name}, e.g.
 #                             /srv/mirrors/{owner}/{name}.git (default: cargo fetches them)
 #   ENGRAM_QDRANT_TOOLCHAIN   rustup toolchain to build with (default: the first installed one
-#                             that satisfies the tag's rust-version)
+#                             that satisfies the tag's rust-version, stable before nightly;
+#                             v1.19.0 needs Rust 1.97)
 #   ENGRAM_QDRANT_PROFILE     cargo profile (default perf: qdrant's release settings without
 #                             fat LTO and with many codegen units, several times faster to build
 #                             than its release profile, which ships the official binaries)
@@ -149,16 +150,24 @@ use_mirror_for_git_dependencies() {
   done
 }
 
-# The toolchain: the first one installed whose rustc satisfies the tag's rust-version.
+# The toolchain: the first one installed whose rustc satisfies the tag's rust-version, stable
+# releases before nightly and beta ones (a tag may need a Rust newer than the newest stable
+# installed; nightly of that version then builds it).
 choose_toolchain() {
   if [ -n "${ENGRAM_QDRANT_TOOLCHAIN:-}" ]; then
+    log "toolchain: +$ENGRAM_QDRANT_TOOLCHAIN (ENGRAM_QDRANT_TOOLCHAIN)"
     echo "+$ENGRAM_QDRANT_TOOLCHAIN"
     return
   fi
   local required candidates candidate have
   required="$(sed -nE 's/^rust-version = "([0-9.]+)"/\1/p' "$build/src/Cargo.toml" | head -1)"
   candidates="default"
-  command -v rustup >/dev/null && candidates="$candidates $(rustup toolchain list | cut -d' ' -f1 | tr '\n' ' ')"
+  if command -v rustup >/dev/null; then
+    local installed
+    installed="$(rustup toolchain list | cut -d' ' -f1)"
+    candidates="$candidates $(echo "$installed" | grep -vE '^(nightly|beta)' | tr '\n' ' ')"
+    candidates="$candidates $(echo "$installed" | grep -E '^(nightly|beta)' | tr '\n' ' ')"
+  fi
   for candidate in $candidates; do
     local flag=""
     [ "$candidate" = default ] || flag="+$candidate"
