@@ -4,7 +4,7 @@
 #   bash build.sh            (called by `launcher.sh install` when ENGRAM_BUILD_QDRANT=1)
 #
 # Qdrant ships no binary through any package registry, so the server is compiled with cargo
-# (dependencies from crates.io). Long: about an hour on 2 cores. The binary lands in
+# (dependencies from crates.io). Long: over an hour on 2 busy cores. The binary lands in
 # $ENGRAM_QDRANT_CACHE/<tag>/qdrant; the launcher uses it from there.
 #
 #   ENGRAM_QDRANT_VERSION     release tag (default v1.19.0)
