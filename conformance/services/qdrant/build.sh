@@ -20,8 +20,9 @@
 #                             than its release profile, which ships the official binaries)
 #   CARGO_BUILD_JOBS          parallel jobs (default 2); the build runs under `nice -n 19`
 #
-# Needs cargo, git, a C/C++ compiler, cmake, libclang (Debian: clang) and protoc (Debian:
-# protobuf-compiler). Progress goes to stderr.
+# Needs cargo, git, a C/C++ compiler, cmake, libclang (Debian: clang), protoc (Debian:
+# protobuf-compiler) and protoc's well-known .proto files (Debian: libprotobuf-dev, installed here
+# when missing and run as root). Progress goes to stderr.
 set -euo pipefail
 
 service_name=qdrant-build
@@ -42,8 +43,25 @@ export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
 
 for tool in cargo git cmake protoc; do
   command -v "$tool" >/dev/null ||
-    fail "$tool is needed to build Qdrant (Debian: apt-get install protobuf-compiler clang cmake; Rust from rustup)"
+    fail "$tool is needed to build Qdrant (Debian: apt-get install protobuf-compiler libprotobuf-dev clang cmake; Rust from rustup)"
 done
+
+# protoc's well-known types (google/protobuf/*.proto), which prost-wkt-types compiles against; on
+# Debian they come with libprotobuf-dev, not protobuf-compiler.
+well_known_types() {
+  local include
+  for include in "${PROTOC_INCLUDE:-}" /usr/include /usr/local/include "$(dirname "$(command -v protoc)")/../include"; do
+    [ -n "$include" ] && [ -f "$include/google/protobuf/timestamp.proto" ] && return 0
+  done
+  return 1
+}
+if ! well_known_types && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+  log "installing libprotobuf-dev (protoc's well-known .proto files)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q libprotobuf-dev >&2 ||
+    log "apt-get install libprotobuf-dev failed"
+fi
+well_known_types ||
+  fail "protoc's well-known types (google/protobuf/timestamp.proto) are missing: apt-get install libprotobuf-dev, or set PROTOC_INCLUDE to the folder holding google/protobuf"
 
 # Checks out <commit or ref> of <repository> into <directory> (reused when already there).
 checkout() {
@@ -128,9 +146,12 @@ use_mirror_for_git_dependencies() {
     repository="$(mirror_url "$owner" "$name")"
     local packages
     packages="$(grep -B2 -F "source = \"git+$source\"" "$lock" | sed -nE 's/^name = "(.*)"/\1/p' | sort -u)"
-    if ! checkout "$repository" "$commit" "$directory"; then
-      local branch="${query#branch=}" package_version
-      package_version="$(echo "$branch" | sed -nE "s/^v([0-9.]+)-$owner\$/\1/p")"
+    local branch="${query#branch=}" package_version
+    package_version="$(echo "$branch" | sed -nE "s/^v([0-9.]+)-$owner\$/\1/p")"
+    # A fork rebuilt by an earlier run is kept, so its crate and its dependents are not recompiled.
+    if [ -n "$package_version" ] && [ "$(cat "$directory/.engram-checkout" 2>/dev/null)" = "fork:$package_version" ]; then
+      :
+    elif ! checkout "$repository" "$commit" "$directory"; then
       [ "$query" != "$branch" ] && [ -n "$package_version" ] && [ "$(echo "$packages" | wc -l)" -eq 1 ] &&
         rebuild_fork "$repository" "$owner" "$packages" "$package_version" "$directory" ||
         fail "$base at $commit is not in $repository"
