@@ -4,7 +4,7 @@
 #   bash build.sh            (called by `launcher.sh install` when ENGRAM_BUILD_QDRANT=1)
 #
 # Qdrant ships no binary through any package registry, so the server is compiled with cargo
-# (dependencies from crates.io). Long: about an hour on 2 cores. The binary lands in
+# (dependencies from crates.io). Long: over an hour on 2 busy cores. The binary lands in
 # $ENGRAM_QDRANT_CACHE/<tag>/qdrant; the launcher uses it from there.
 #
 #   ENGRAM_QDRANT_VERSION     release tag (default v1.19.0)
@@ -13,14 +13,16 @@
 #                             not reachable: a URL or path with {owner} and {name}, e.g.
 #                             /srv/mirrors/{owner}/{name}.git (default: cargo fetches them)
 #   ENGRAM_QDRANT_TOOLCHAIN   rustup toolchain to build with (default: the first installed one
-#                             that satisfies the tag's rust-version)
+#                             that satisfies the tag's rust-version, stable before nightly;
+#                             v1.19.0 needs Rust 1.97)
 #   ENGRAM_QDRANT_PROFILE     cargo profile (default perf: qdrant's release settings without
 #                             fat LTO and with many codegen units, several times faster to build
 #                             than its release profile, which ships the official binaries)
 #   CARGO_BUILD_JOBS          parallel jobs (default 2); the build runs under `nice -n 19`
 #
-# Needs cargo, git, a C/C++ compiler, cmake, libclang (Debian: clang) and protoc (Debian:
-# protobuf-compiler). Progress goes to stderr.
+# Needs cargo, git, a C/C++ compiler, cmake, libclang (Debian: clang), protoc (Debian:
+# protobuf-compiler) and protoc's well-known .proto files (Debian: libprotobuf-dev, installed here
+# when missing and run as root). Progress goes to stderr.
 set -euo pipefail
 
 service_name=qdrant-build
@@ -41,8 +43,25 @@ export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
 
 for tool in cargo git cmake protoc; do
   command -v "$tool" >/dev/null ||
-    fail "$tool is needed to build Qdrant (Debian: apt-get install protobuf-compiler clang cmake; Rust from rustup)"
+    fail "$tool is needed to build Qdrant (Debian: apt-get install protobuf-compiler libprotobuf-dev clang cmake; Rust from rustup)"
 done
+
+# protoc's well-known types (google/protobuf/*.proto), which prost-wkt-types compiles against; on
+# Debian they come with libprotobuf-dev, not protobuf-compiler.
+well_known_types() {
+  local include
+  for include in "${PROTOC_INCLUDE:-}" /usr/include /usr/local/include "$(dirname "$(command -v protoc)")/../include"; do
+    [ -n "$include" ] && [ -f "$include/google/protobuf/timestamp.proto" ] && return 0
+  done
+  return 1
+}
+if ! well_known_types && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+  log "installing libprotobuf-dev (protoc's well-known .proto files)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q libprotobuf-dev >&2 ||
+    log "apt-get install libprotobuf-dev failed"
+fi
+well_known_types ||
+  fail "protoc's well-known types (google/protobuf/timestamp.proto) are missing: apt-get install libprotobuf-dev, or set PROTOC_INCLUDE to the folder holding google/protobuf"
 
 # Checks out <commit or ref> of <repository> into <directory> (reused when already there).
 checkout() {
@@ -127,9 +146,12 @@ use_mirror_for_git_dependencies() {
     repository="$(mirror_url "$owner" "$name")"
     local packages
     packages="$(grep -B2 -F "source = \"git+$source\"" "$lock" | sed -nE 's/^name = "(.*)"/\1/p' | sort -u)"
-    if ! checkout "$repository" "$commit" "$directory"; then
-      local branch="${query#branch=}" package_version
-      package_version="$(echo "$branch" | sed -nE "s/^v([0-9.]+)-$owner\$/\1/p")"
+    local branch="${query#branch=}" package_version
+    package_version="$(echo "$branch" | sed -nE "s/^v([0-9.]+)-$owner\$/\1/p")"
+    # A fork rebuilt by an earlier run is kept, so its crate and its dependents are not recompiled.
+    if [ -n "$package_version" ] && [ "$(cat "$directory/.engram-checkout" 2>/dev/null)" = "fork:$package_version" ]; then
+      :
+    elif ! checkout "$repository" "$commit" "$directory"; then
       [ "$query" != "$branch" ] && [ -n "$package_version" ] && [ "$(echo "$packages" | wc -l)" -eq 1 ] &&
         rebuild_fork "$repository" "$owner" "$packages" "$package_version" "$directory" ||
         fail "$base at $commit is not in $repository"
@@ -149,16 +171,24 @@ use_mirror_for_git_dependencies() {
   done
 }
 
-# The toolchain: the first one installed whose rustc satisfies the tag's rust-version.
+# The toolchain: the first one installed whose rustc satisfies the tag's rust-version, stable
+# releases before nightly and beta ones (a tag may need a Rust newer than the newest stable
+# installed; nightly of that version then builds it).
 choose_toolchain() {
   if [ -n "${ENGRAM_QDRANT_TOOLCHAIN:-}" ]; then
+    log "toolchain: +$ENGRAM_QDRANT_TOOLCHAIN (ENGRAM_QDRANT_TOOLCHAIN)"
     echo "+$ENGRAM_QDRANT_TOOLCHAIN"
     return
   fi
   local required candidates candidate have
   required="$(sed -nE 's/^rust-version = "([0-9.]+)"/\1/p' "$build/src/Cargo.toml" | head -1)"
   candidates="default"
-  command -v rustup >/dev/null && candidates="$candidates $(rustup toolchain list | cut -d' ' -f1 | tr '\n' ' ')"
+  if command -v rustup >/dev/null; then
+    local installed
+    installed="$(rustup toolchain list | cut -d' ' -f1)"
+    candidates="$candidates $(echo "$installed" | grep -vE '^(nightly|beta)' | tr '\n' ' ')"
+    candidates="$candidates $(echo "$installed" | grep -E '^(nightly|beta)' | tr '\n' ' ')"
+  fi
   for candidate in $candidates; do
     local flag=""
     [ "$candidate" = default ] || flag="+$candidate"

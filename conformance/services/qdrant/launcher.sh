@@ -3,7 +3,7 @@
 #   bash launcher.sh install|start|stop|status
 # No package registry carries a Qdrant binary, so the server is built from its source by build.sh
 # (cargo, dependencies from crates.io) and cached under $ENGRAM_QDRANT_CACHE/<tag>/qdrant
-# (default ~/.cache/engram-qdrant). The build takes about an hour on 2 cores, so it only runs
+# (default ~/.cache/engram-qdrant). The build takes over an hour on 2 cores, so it only runs
 # with ENGRAM_BUILD_QDRANT=1; without a cached binary, `install` and `start` explain that and
 # exit with status 69 (EX_UNAVAILABLE), which the conformance setup reports as "not run" rather
 # than as a failure. Each start gets a fresh storage folder. Progress goes to stderr; `start`
@@ -34,7 +34,7 @@ install() {
     return
   fi
   if [[ "${ENGRAM_BUILD_QDRANT:-}" != 1 ]]; then
-    log "no Qdrant $version binary at ${binary/#"$HOME"/\~}, and building it from source takes about an hour on 2 cores: run ENGRAM_BUILD_QDRANT=1 bash conformance/services/qdrant/launcher.sh install once (see build.sh there) to build and cache it"
+    log "no Qdrant $version binary at ${binary/#"$HOME"/\~}, and building it from source takes over an hour on 2 cores: run ENGRAM_BUILD_QDRANT=1 bash conformance/services/qdrant/launcher.sh install once (see build.sh there) to build and cache it"
     exit "$unavailable"
   fi
   ENGRAM_QDRANT_VERSION="$version" bash "$here/build.sh"

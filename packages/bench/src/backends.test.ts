@@ -40,6 +40,7 @@ describe('backends workload helpers', () => {
       'weaviate',
       'redis',
       'chroma',
+      'qdrant',
     ]);
     for (const backend of vectorBackends) {
       expect(backend.factory).toMatch(/^create/);

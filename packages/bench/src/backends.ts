@@ -103,6 +103,15 @@ export const vectorBackends: readonly VectorBackend[] = [
       "HNSW (cosine space) with Chroma's defaults (M 16, construction_ef 100, search_ef 100); scope fields as metadata; no keyword search",
     options: ({ url }) => ({ url }),
   },
+  {
+    name: 'qdrant',
+    adapter: 'qdrant',
+    factory: 'createQdrantVectorStore',
+    service: 'qdrant',
+    settings:
+      "HNSW (Cosine) with Qdrant's defaults (m 16, ef_construct 100; segments below 10 MB of vectors are scanned exactly until indexed); keyword payload indexes on scope fields; writes `wait=true`; no keyword search",
+    options: ({ url }) => ({ url }),
+  },
 ];
 
 /** Every `--backends` name: the vector stores, then the graph stores. */
