@@ -29,6 +29,13 @@ function wholeNumberOption(flag: string, min: number, max: number) {
   };
 }
 
+/** Job settings given on the command line, without the flags left out. */
+function definedSettings(settings: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(settings).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
+}
+
 const parsePort = wholeNumberOption('--port', 0, 65_535);
 const parseConcurrency = wholeNumberOption('--concurrency', 1, 64);
 const parseWorkers = wholeNumberOption('--workers', 1, 64);
@@ -157,6 +164,12 @@ export function addServerCommands(program: Command, context: ServerCommandContex
     .option('--resume', 'go on from where an interrupted run of this job stopped')
     .option('--dry-run', 'only list what would change (dedupe: the duplicate pairs)')
     .option('--threshold <similarity>', 'dedupe: vector similarity from which memories merge')
+    .option(
+      '--embedder <name>',
+      'reembed: the new embedder (local, local:<model>, hash, <provider>:<model>; default ENGRAM_EMBEDDER)',
+    )
+    .option('--batch-size <n>', 'reembed: memories per batch (default 256)')
+    .option('--force', 'reembed: also projects already recorded with that embedder')
     .action(
       async (
         job: string,
@@ -166,6 +179,9 @@ export function addServerCommands(program: Command, context: ServerCommandContex
           resume?: boolean;
           dryRun?: boolean;
           threshold?: string;
+          embedder?: string;
+          batchSize?: string;
+          force?: boolean;
         },
         command: Command,
       ) => {
@@ -178,7 +194,12 @@ export function addServerCommands(program: Command, context: ServerCommandContex
           ...(flags.project === undefined ? {} : { project: flags.project }),
           resume: flags.resume === true,
           dryRun: flags.dryRun === true,
-          settings: flags.threshold === undefined ? {} : { threshold: flags.threshold },
+          settings: definedSettings({
+            threshold: flags.threshold,
+            embedder: flags.embedder,
+            'batch-size': flags.batchSize,
+            force: flags.force ? 'true' : undefined,
+          }),
           stdout,
           stderr: context.stderr ?? process.stderr,
         });

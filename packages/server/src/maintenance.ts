@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { InvalidArgumentError, type JsonValue, type Memory, parseDuration } from '@engram/core';
 import { Counter, type Registry } from 'prom-client';
 import type { AppContext } from './app-context.js';
+import { reembedJob } from './reembed-job.js';
 
 /** How far a maintenance job is, for the CLI's bar and the worker's logs. */
 export interface MaintenanceProgress {
@@ -206,7 +207,7 @@ export const expiryJob: MaintenanceJob = {
 };
 
 const registry = new Map<string, MaintenanceJob>(
-  [historyRetentionJob, dedupeJob, expiryJob].map((job) => [job.name, job]),
+  [historyRetentionJob, dedupeJob, expiryJob, reembedJob].map((job) => [job.name, job]),
 );
 
 /** Where the checkpoint of a job's interrupted run is kept. */

@@ -15,6 +15,7 @@ import { allows } from './api-keys.js';
 import { registerApiRoutes } from './api-routes.js';
 import type { AppContext, AppEnv } from './app-context.js';
 import { ApiError, answerForError } from './http-errors.js';
+import { registerMaintenanceRoutes } from './maintenance-routes.js';
 import { registerMcpRoute } from './mcp-endpoint.js';
 import {
   isMem0PlatformPath,
@@ -367,6 +368,7 @@ export function createServerApp(context: AppContext): OpenAPIHono<AppEnv> {
   );
 
   registerApiRoutes(app, context);
+  registerMaintenanceRoutes(app, context);
   registerMem0Routes(app, context);
   registerMem0PlatformRoutes(app, context);
   registerMcpRoute(app, context);
