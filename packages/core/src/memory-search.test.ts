@@ -291,7 +291,7 @@ describe('search', () => {
     expect(defaultSearchThreshold(named('openai', 'text-embedding-3-small'))).toBe(0.2);
     expect(defaultSearchThreshold(named('acme', 'acme-embed-1'))).toBe(0);
     expect(defaultKeywordWeight(createHashEmbedder())).toBe(0.8);
-    expect(defaultKeywordWeight(named('transformers', 'Xenova/all-MiniLM-L6-v2'))).toBe(0.4);
+    expect(defaultKeywordWeight(named('transformers', 'Xenova/all-MiniLM-L6-v2'))).toBe(0.3);
     expect(defaultKeywordWeight(named('acme', 'acme-embed-1'))).toBe(0.5);
   });
 

@@ -65,7 +65,7 @@ export interface MemoryOptions {
   /**
    * Weight of keyword (BM25) relevance against vector similarity when `search` fuses them, from
    * 0 (vectors only) to 1 (keywords only). Default: the embedder's (`defaultKeywordWeight`: 0.8
-   * with the offline hash embedder, 0.4 with all-MiniLM-L6-v2, 0.5 with any other).
+   * with the offline hash embedder, 0.3 with all-MiniLM-L6-v2, 0.5 with any other).
    */
   keywordWeight?: number;
   /**
