@@ -203,8 +203,8 @@ function withFollowingTurns(base: FusionVariant, top: number): FusionVariant {
 const core = weightedFusion('score fusion 0.5 cosine + 0.5 FTS5/max (core before, local model)', {
   keywordWeight: 0.5,
 });
-const coreNow = weightedFusion('score fusion 0.6 cosine + 0.4 FTS5/max (core now, local model)', {
-  keywordWeight: 0.4,
+const coreNow = weightedFusion('score fusion 0.7 cosine + 0.3 FTS5/max (core now, local model)', {
+  keywordWeight: 0.3,
 });
 
 /** Variants measured with the local model (all-MiniLM-L6-v2) on the same lists. */
@@ -213,7 +213,7 @@ export const localModelVariants: FusionVariant[] = [
   { name: 'FTS5 keyword list alone', rank: (lists) => lists.fts.ids },
   core,
   coreNow,
-  weightedFusion('score fusion 0.7 cosine + 0.3 FTS5/max', { keywordWeight: 0.3 }),
+  weightedFusion('score fusion 0.6 cosine + 0.4 FTS5/max', { keywordWeight: 0.4 }),
   weightedFusion('score fusion 0.4 cosine + 0.6 FTS5/max', { keywordWeight: 0.6 }),
   weightedFusion('score fusion 0.5 + 0.5, no cut-off', { keywordWeight: 0.5, threshold: -1 }),
   weightedFusion('score fusion 0.5 + 0.5, 100 candidates', { keywordWeight: 0.5, depth: 100 }),
@@ -276,8 +276,9 @@ export async function runFusionExperiments(
           topK: 100,
           scope: { userId: conversation.sampleId },
         };
+        // Every turn's similarity (as core fetches those of keyword-only hits), for the cut-off.
         const [vectorMatches, ftsMatches] = await Promise.all([
-          store.query({ ...base, vector: vector! }),
+          store.query({ ...base, topK: 1000, vector: vector! }),
           store.query({ ...base, text: question.question }),
         ]);
         const toRanked = (matches: typeof vectorMatches): Ranked => ({

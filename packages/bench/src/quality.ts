@@ -359,14 +359,14 @@ export async function runQuality(context: BenchContext): Promise<WorkloadReport>
     ...skipped.map((line) => `- ${line}`),
     `Target "offline default above BM25 alone": **${above ? 'met' : 'missed'}** (default R@5 ${mean(engram.recall5).toFixed(3)} / R@10 ${mean(engram.recall10).toFixed(3)}; BM25 ${mean(bm25.recall5).toFixed(3)} / ${mean(bm25.recall10).toFixed(3)}).`,
     '',
-    "Fusion experiments on the same data (the store's vector and FTS5 candidate lists as core requests them, 100 deep, plus core's BM25 over the whole scope), fused in the benchmark instead of in core:",
+    "Fusion experiments on the same data (the store's vector and FTS5 candidate lists as core requests them, 1,000 and 100 deep, plus core's BM25 over the whole scope), fused in the benchmark instead of in core:",
     '',
     markdownTable(['variant', 'R@5', 'R@10'], experiments),
     ...(localExperiments.length === 0
       ? []
       : [
           '',
-          `The same with the ${localName} (vector list 100 deep, similarity cut-off 0.2 as core applies it, 50 candidates per list unless said):`,
+          `The same with the ${localName} (every turn's similarity known, cut-off 0.2 as core applies it, 50 candidates per list unless said):`,
           '',
           markdownTable(['variant', 'R@5', 'R@10'], localExperiments),
         ]),
