@@ -214,9 +214,39 @@ describe('createSqliteStore', () => {
     await store.close();
   });
 
-  it('scores a small scope from its own rows as the full-text index scores them', async () => {
+  it('scores a small scope with its own statistics: other scopes do not move its scores', async () => {
+    const store = createSqliteStore({ path: ':memory:' });
+    await store.ensureCollection({ collection: 'memories', dimensions: 1 });
+    const mine = ['Dinner with Ana in Paris', 'Ana plays chess', 'Chess club on Friday'];
+    await store.upsert({
+      collection: 'memories',
+      records: mine.map((text, index) => record(`m${index}`, [1], text, { userId: 'me' })),
+    });
+    const scores = async () =>
+      (
+        await store.query({
+          collection: 'memories',
+          text: 'Ana chess',
+          topK: 5,
+          scope: { userId: 'me' },
+        })
+      ).map((match) => [match.record.id, match.score]);
+    const before = await scores();
+    expect(before[0]![0]).toBe('m1');
+    expect(before).toHaveLength(3);
+    await store.upsert({
+      collection: 'memories',
+      records: Array.from({ length: 20 }, (_, index) =>
+        record(`o${index}`, [1], `Chess game ${index}`, { userId: 'other' }),
+      ),
+    });
+    expect(await scores()).toEqual(before);
+    await store.close();
+  });
+
+  it('scores a small scope from its own rows as the full-text index scores them (collection statistics)', async () => {
     const database = new Database(':memory:');
-    const store = createSqliteStore({ database });
+    const store = createSqliteStore({ database, keywordStatistics: 'collection' });
     await store.ensureCollection({ collection: 'memories', dimensions: 3 });
     const texts = [
       'Running shoes for the marathon',
@@ -269,7 +299,7 @@ describe('createSqliteStore', () => {
 
   it('reuses the document frequencies of a large index until its row count moves by 1%', async () => {
     const database = new Database(':memory:');
-    const store = createSqliteStore({ database });
+    const store = createSqliteStore({ database, keywordStatistics: 'collection' });
     await store.ensureCollection({ collection: 'memories', dimensions: 1 });
     const filler = (from: number, count: number, text: (index: number) => string) =>
       Array.from({ length: count }, (_, offset) =>

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createHashEmbedder, fuseScores, Memory, scoreBM25 } from '@engram/core';
+import { createHashEmbedder, type Embedder, fuseScores, Memory, scoreBM25 } from '@engram/core';
 import { createSqliteStore } from '@engram/sqlite';
 import { evidenceRecall, type LocomoConversation } from './locomo.js';
 
@@ -77,7 +77,13 @@ function scoreFusion(keyword: KeywordList, keywordWeight: number) {
   };
 }
 
-const variants: { name: string; rank: (lists: QuestionLists) => string[] }[] = [
+/** A way of ranking one question's turns from its candidate lists. */
+export interface FusionVariant {
+  name: string;
+  rank: (lists: QuestionLists) => string[];
+}
+
+const variants: FusionVariant[] = [
   rrf('RRF vector 1 : FTS5 1, k 60, 50 candidates (core before this change)', 'fts', [1, 1]),
   { name: 'FTS5 keyword list alone', rank: (lists) => lists.fts.ids },
   { name: 'core BM25 over the whole scope alone', rank: (lists) => lists.bm25.ids },
@@ -96,21 +102,162 @@ const variants: { name: string; rank: (lists: QuestionLists) => string[] }[] = [
   rrf('RRF vector 0.3 : FTS5 1', 'fts', [0.3, 1]),
 ];
 
+/** Normalizations of one signal over a question's candidates, before a weighted sum. */
+const normalizations: Record<string, (ranked: Ranked, depth: number) => (score: number) => number> =
+  {
+    raw: () => (score) => score,
+    max: (ranked) => (score) => score / (ranked.scores[0] || 1),
+    'min-max': (ranked, depth) => {
+      const top = ranked.scores[0] ?? 1;
+      const floor = ranked.scores[Math.min(depth, ranked.scores.length) - 1] ?? 0;
+      return (score) => Math.max(0, (score - floor) / (top - floor || 1));
+    },
+    // Distribution-based score fusion: mean +- 3 standard deviations mapped to 0..1.
+    dbsf: (ranked, depth) => {
+      const scores = ranked.scores.slice(0, depth);
+      const average = scores.reduce((sum, value) => sum + value, 0) / Math.max(1, scores.length);
+      const deviation =
+        Math.sqrt(
+          scores.reduce((sum, value) => sum + (value - average) ** 2, 0) /
+            Math.max(1, scores.length),
+        ) || 1;
+      return (score) =>
+        Math.min(1, Math.max(0, (score - (average - 3 * deviation)) / (6 * deviation)));
+    },
+  };
+
+/**
+ * A weighted sum of the vector similarity and the FTS5 relevance (and optionally core's BM25),
+ * each normalized its own way over the top `depth` of its list; a candidate missing from a list
+ * counts 0 there, and one below the similarity cut-off is left out (as core does).
+ */
+function weightedFusion(
+  name: string,
+  options: {
+    vector?: string;
+    keyword?: string;
+    keywordWeight: number;
+    bm25Weight?: number;
+    depth?: number;
+    threshold?: number;
+  },
+): FusionVariant {
+  const { keywordWeight, bm25Weight = 0, depth = 50, threshold = 0.2 } = options;
+  return {
+    name,
+    rank: (lists) => {
+      const similarity = new Map(
+        lists.vector.ids.map((id, index) => [id, lists.vector.scores[index]!]),
+      );
+      const vector = normalizations[options.vector ?? 'raw']!(lists.vector, depth);
+      const keyword = normalizations[options.keyword ?? 'max']!(lists.fts, depth);
+      const bm25 = normalizations.max!(lists.bm25, depth);
+      const keywordOf = new Map(
+        lists.fts.ids.slice(0, depth).map((id, index) => [id, lists.fts.scores[index]!]),
+      );
+      const bm25Of = new Map(
+        lists.bm25.ids.slice(0, depth).map((id, index) => [id, lists.bm25.scores[index]!]),
+      );
+      const candidates = new Set([...lists.vector.ids.slice(0, depth), ...keywordOf.keys()]);
+      return [...candidates]
+        .filter((id) => (similarity.get(id) ?? 0) >= threshold)
+        .map((id) => ({
+          id,
+          score:
+            (1 - keywordWeight - bm25Weight) * vector(similarity.get(id) ?? 0) +
+            (keywordOf.has(id) ? keywordWeight * keyword(keywordOf.get(id)!) : 0) +
+            (bm25Of.has(id) ? bm25Weight * bm25(bm25Of.get(id)!) : 0),
+        }))
+        .sort((left, right) => right.score - left.score || (left.id < right.id ? -1 : 1))
+        .map((entry) => entry.id);
+    },
+  };
+}
+
+/** The turn `offset` places after a `D<session>:<n>` turn, in the same session. */
+function turnAfter(id: string, offset: number): string {
+  const match = /^D(\d+):(\d+)$/.exec(id);
+  return match ? `D${match[1]}:${Number(match[2]) + offset}` : id;
+}
+
+/**
+ * Conversation context: the turn that follows each of the first `top` results is put right after
+ * it. Uses the order of the conversation, which the vector store contract cannot ask for today
+ * (filters address metadata, not creation order): an upper bound for a future "context" option.
+ */
+function withFollowingTurns(base: FusionVariant, top: number): FusionVariant {
+  return {
+    name: `${base.name}, then the turn after each of the first ${top}`,
+    rank: (lists) => {
+      const ranked: string[] = [];
+      for (const [index, id] of base.rank(lists).entries()) {
+        if (!ranked.includes(id)) ranked.push(id);
+        const next = turnAfter(id, 1);
+        if (index < top && !ranked.includes(next)) ranked.push(next);
+      }
+      return ranked;
+    },
+  };
+}
+
+const core = weightedFusion('score fusion 0.5 cosine + 0.5 FTS5/max (core before, local model)', {
+  keywordWeight: 0.5,
+});
+const coreNow = weightedFusion('score fusion 0.7 cosine + 0.3 FTS5/max (core now, local model)', {
+  keywordWeight: 0.3,
+});
+
+/** Variants measured with the local model (all-MiniLM-L6-v2) on the same lists. */
+export const localModelVariants: FusionVariant[] = [
+  { name: 'vector list alone', rank: (lists) => lists.vector.ids },
+  { name: 'FTS5 keyword list alone', rank: (lists) => lists.fts.ids },
+  core,
+  coreNow,
+  weightedFusion('score fusion 0.6 cosine + 0.4 FTS5/max', { keywordWeight: 0.4 }),
+  weightedFusion('score fusion 0.4 cosine + 0.6 FTS5/max', { keywordWeight: 0.6 }),
+  weightedFusion('score fusion 0.5 + 0.5, no cut-off', { keywordWeight: 0.5, threshold: -1 }),
+  weightedFusion('score fusion 0.5 + 0.5, 100 candidates', { keywordWeight: 0.5, depth: 100 }),
+  weightedFusion('score fusion 0.5 min-max cosine + 0.5 FTS5/max', {
+    vector: 'min-max',
+    keywordWeight: 0.5,
+  }),
+  weightedFusion('score fusion 0.6 cosine/max + 0.4 FTS5/max', {
+    vector: 'max',
+    keywordWeight: 0.4,
+  }),
+  weightedFusion('distribution-based (mean +- 3 sd) both, 0.5 + 0.5', {
+    vector: 'dbsf',
+    keyword: 'dbsf',
+    keywordWeight: 0.5,
+  }),
+  weightedFusion('score fusion 0.6 cosine + 0.3 FTS5/max + 0.1 core BM25/max', {
+    keywordWeight: 0.3,
+    bm25Weight: 0.1,
+  }),
+  rrf('RRF vector 1 : FTS5 1, k 60', 'fts', [1, 1]),
+  rrf('RRF vector 1 : FTS5 1, k 10', 'fts', [1, 1], { k: 10 }),
+  withFollowingTurns(coreNow, 2),
+];
+
 const mean = (values: readonly number[]) =>
   values.reduce((sum, value) => sum + value, 0) / Math.max(1, values.length);
 
 /**
  * Tries fusion variants on the same candidate lists: the store's two queries (vector and FTS5,
  * as core's search makes them) plus core's BM25 over the whole scope. Rows: name, R@5, R@10.
+ * Default: the hash embedder and its variants.
  */
 export async function runFusionExperiments(
   conversations: LocomoConversation[],
+  {
+    embedder = createHashEmbedder(),
+    variants: tried = variants,
+  }: { embedder?: Embedder; variants?: FusionVariant[] } = {},
 ): Promise<string[][]> {
   const directory = mkdtempSync(join(tmpdir(), 'engram-bench-fusion-'));
   const store = createSqliteStore({ path: join(directory, 'engram.db') });
-  const embedder = createHashEmbedder();
   const memory = new Memory({ vectorStore: store, embedder, llm: null });
-  const recalls = variants.map(() => ({ at5: [] as number[], at10: [] as number[] }));
+  const recalls = tried.map(() => ({ at5: [] as number[], at10: [] as number[] }));
   try {
     for (const conversation of conversations) {
       const texts = conversation.turns.map((turn) => `${turn.speaker}: ${turn.text}`);
@@ -129,8 +276,9 @@ export async function runFusionExperiments(
           topK: 100,
           scope: { userId: conversation.sampleId },
         };
+        // Every turn's similarity (as core fetches those of keyword-only hits), for the cut-off.
         const [vectorMatches, ftsMatches] = await Promise.all([
-          store.query({ ...base, vector: vector! }),
+          store.query({ ...base, topK: 1000, vector: vector! }),
           store.query({ ...base, text: question.question }),
         ]);
         const toRanked = (matches: typeof vectorMatches): Ranked => ({
@@ -150,7 +298,7 @@ export async function runFusionExperiments(
             scores: bm25Scores.map((entry) => entry.score),
           },
         };
-        variants.forEach((variant, index) => {
+        tried.forEach((variant, index) => {
           const ranked = variant.rank(lists);
           recalls[index]!.at5.push(evidenceRecall(ranked, question.evidence, 5));
           recalls[index]!.at10.push(evidenceRecall(ranked, question.evidence, 10));
@@ -161,7 +309,7 @@ export async function runFusionExperiments(
     await memory.close();
     rmSync(directory, { recursive: true, force: true });
   }
-  return variants.map((variant, index) => [
+  return tried.map((variant, index) => [
     variant.name,
     mean(recalls[index]!.at5).toFixed(3),
     mean(recalls[index]!.at10).toFixed(3),

@@ -2,10 +2,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createHashEmbedder, Memory, scoreBM25 } from '@engram/core';
+import {
+  createHashEmbedder,
+  type Embedder,
+  Memory,
+  resolveEmbedderFromEnvironment,
+  scoreBM25,
+} from '@engram/core';
 import { createSqliteStore } from '@engram/sqlite';
 import type { BenchContext, WorkloadReport } from './context.js';
-import { runFusionExperiments } from './fusion-experiments.js';
+import { localModelVariants, runFusionExperiments } from './fusion-experiments.js';
 import {
   categoryNames,
   evidenceRecall,
@@ -29,14 +35,35 @@ export interface RetrievalSystem {
 export const turnText = (turn: { speaker: string; text: string }) =>
   `${turn.speaker}: ${turn.text}`;
 
-function engramSystem(name: string, options: { keywordSearch: boolean }): RetrievalSystem {
+function engramSystem(
+  name: string,
+  options: { keywordSearch: boolean; embedder?: Embedder },
+): RetrievalSystem {
   const directory = mkdtempSync(join(tmpdir(), 'engram-bench-locomo-'));
   const memory = new Memory({
     vectorStore: createSqliteStore({ path: join(directory, 'engram.db') }),
-    embedder: createHashEmbedder(),
+    embedder: options.embedder ?? createHashEmbedder(),
     llm: null,
   });
   return engramSystemWith(memory, directory, name, options);
+}
+
+/**
+ * The local sentence-embedding model (all-MiniLM-L6-v2 through `@engram/transformers`), from
+ * `ENGRAM_MODELS_DIR` only (`pnpm models` prints it): never fetched by the benchmark.
+ */
+async function localModel(): Promise<Embedder | string> {
+  if (!process.env.ENGRAM_MODELS_DIR) {
+    return 'not measured: ENGRAM_MODELS_DIR is not set (`pnpm models` prints the directory)';
+  }
+  try {
+    return await resolveEmbedderFromEnvironment(
+      { ...process.env, ENGRAM_EMBEDDER: 'local' },
+      { importModule: (specifier) => import(specifier) },
+    );
+  } catch (error) {
+    return `not measured (${(error as Error).message.split('\n')[0]})`;
+  }
 }
 
 function engramSystemWith(
@@ -48,14 +75,15 @@ function engramSystemWith(
   return {
     name,
     async prepare(conversations) {
+      // One batch per conversation: the same records as `add(..., { infer: false })` per turn.
       for (const conversation of conversations) {
-        for (const turn of conversation.turns) {
-          await memory.add(turnText(turn), {
+        await memory.import(
+          conversation.turns.map((turn) => ({
+            text: turnText(turn),
             userId: conversation.sampleId,
-            infer: false,
             metadata: { dia_id: turn.diaId },
-          });
-        }
+          })),
+        );
       }
     },
     async search(conversation, question, limit) {
@@ -230,12 +258,28 @@ export async function runQuality(context: BenchContext): Promise<WorkloadReport>
   context.log(
     `locomo: ${conversations.length} conversations, ${turnCount} turns, ${questionCount} questions (categories 1-4)`,
   );
+  const local = await localModel();
+  const localName = 'local model all-MiniLM-L6-v2';
   const factories: (() => RetrievalSystem | Promise<RetrievalSystem>)[] = [
     () =>
       engramSystem('Engram offline default (hash embedder + keyword fusion)', {
         keywordSearch: true,
       }),
     () => engramSystem('Engram, vectors only (`keywordSearch: false`)', { keywordSearch: false }),
+    ...(typeof local === 'string'
+      ? []
+      : [
+          () =>
+            engramSystem(`Engram, ${localName} + keyword fusion (default with the model)`, {
+              keywordSearch: true,
+              embedder: local,
+            }),
+          () =>
+            engramSystem(`Engram, ${localName}, vectors only`, {
+              keywordSearch: false,
+              embedder: local,
+            }),
+        ]),
     () => bm25System(),
     () => mem0System(),
   ];
@@ -288,9 +332,19 @@ export async function runQuality(context: BenchContext): Promise<WorkloadReport>
     process.exitCode = 1;
     context.log(`smoke: ${skipped.join('; ')}`);
   }
+  if (typeof local === 'string') skipped.push(`${localName}: ${local}`);
   context.log('  fusion experiments...');
   const experiments = await runFusionExperiments(conversations);
   for (const row of experiments) context.log(`    ${row.join('  ')}`);
+  const localExperiments =
+    typeof local === 'string'
+      ? []
+      : await runFusionExperiments(conversations, {
+          embedder: local,
+          variants: localModelVariants,
+        });
+  for (const row of localExperiments) context.log(`    local: ${row.join('  ')}`);
+  await (local as { close?: () => Promise<void> }).close?.();
   const engram = results[0]!;
   const bm25 = results.find((scores) => scores.name.startsWith('BM25'))!;
   const above =
@@ -305,9 +359,17 @@ export async function runQuality(context: BenchContext): Promise<WorkloadReport>
     ...skipped.map((line) => `- ${line}`),
     `Target "offline default above BM25 alone": **${above ? 'met' : 'missed'}** (default R@5 ${mean(engram.recall5).toFixed(3)} / R@10 ${mean(engram.recall10).toFixed(3)}; BM25 ${mean(bm25.recall5).toFixed(3)} / ${mean(bm25.recall10).toFixed(3)}).`,
     '',
-    "Fusion experiments on the same data (the store's vector and FTS5 candidate lists as core requests them, 100 deep, plus core's BM25 over the whole scope), fused in the benchmark instead of in core:",
+    "Fusion experiments on the same data (the store's vector and FTS5 candidate lists as core requests them, 1,000 and 100 deep, plus core's BM25 over the whole scope), fused in the benchmark instead of in core:",
     '',
     markdownTable(['variant', 'R@5', 'R@10'], experiments),
+    ...(localExperiments.length === 0
+      ? []
+      : [
+          '',
+          `The same with the ${localName} (every turn's similarity known, cut-off 0.2 as core applies it, 50 candidates per list unless said):`,
+          '',
+          markdownTable(['variant', 'R@5', 'R@10'], localExperiments),
+        ]),
   ].join('\n');
   return { key: 'locomo', markdown };
 }

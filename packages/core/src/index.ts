@@ -276,7 +276,12 @@ export type {
   ScopeLockOptions,
 } from './scope-lock.js';
 export { createLeaseScopeLock, scopeLockKey, sortedLockKeys } from './scope-lock.js';
-export { defaultSearchThreshold, searchThresholds } from './search-threshold.js';
+export {
+  defaultKeywordWeight,
+  defaultSearchThreshold,
+  keywordWeights,
+  searchThresholds,
+} from './search-threshold.js';
 export { cosineSimilarity } from './similarity.js';
 export type { UnsafeCharacter } from './text.js';
 export {

@@ -13,7 +13,7 @@ import { createRedactor, type Redactor } from './redaction.js';
 import type { ReembedState } from './reembed-memories.js';
 import type { Reranker } from './reranker.js';
 import type { ScopeLock } from './scope-lock.js';
-import { defaultSearchThreshold } from './search-threshold.js';
+import { defaultKeywordWeight, defaultSearchThreshold } from './search-threshold.js';
 import { meterEmbedder, meterLLM, meterReranker } from './usage-meter.js';
 import type { VectorStore } from './vector-store.js';
 
@@ -219,9 +219,7 @@ export async function openMemoryEngine(
       scopeLock,
     }),
     scopeLock,
-    // The hash embedder is itself lexical and weak on meaning: keyword relevance carries most of
-    // the signal (measured on LoCoMo, docs/benchmarks.md). Neural embedders get an even split.
-    keywordWeight: options.keywordWeight ?? (embedder.provider === 'hash' ? 0.8 : 0.5),
+    keywordWeight: options.keywordWeight ?? defaultKeywordWeight(embedder),
     searchThreshold: options.searchThreshold ?? defaultSearchThreshold(embedder),
     candidatesPerFact: options.candidatesPerFact ?? 5,
     llmRetries: options.llmRetries ?? 1,

@@ -4,7 +4,7 @@ import { createHashEmbedder } from './hash-embedder.js';
 import { createInMemoryStore } from './in-memory-vector-store.js';
 import { Memory } from './memory.js';
 import type { SearchResultItem } from './memory-types.js';
-import { defaultSearchThreshold } from './search-threshold.js';
+import { defaultKeywordWeight, defaultSearchThreshold } from './search-threshold.js';
 import type { JsonValue } from './vector-store.js';
 
 /** Every component given, so that nothing is read from the environment. */
@@ -290,6 +290,9 @@ describe('search', () => {
     expect(defaultSearchThreshold(named('transformers', 'Xenova/all-MiniLM-L6-v2'))).toBe(0.2);
     expect(defaultSearchThreshold(named('openai', 'text-embedding-3-small'))).toBe(0.2);
     expect(defaultSearchThreshold(named('acme', 'acme-embed-1'))).toBe(0);
+    expect(defaultKeywordWeight(createHashEmbedder())).toBe(0.8);
+    expect(defaultKeywordWeight(named('transformers', 'Xenova/all-MiniLM-L6-v2'))).toBe(0.3);
+    expect(defaultKeywordWeight(named('acme', 'acme-embed-1'))).toBe(0.5);
   });
 
   it('finds Chinese, Japanese and emoji words inside sentences', async () => {

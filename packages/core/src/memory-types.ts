@@ -66,8 +66,8 @@ export interface MemoryOptions {
   graphThreshold?: number;
   /**
    * Weight of keyword (BM25) relevance against vector similarity when `search` fuses them, from
-   * 0 (vectors only) to 1 (keywords only). Default 0.8 with the offline hash embedder, 0.5 with
-   * any other.
+   * 0 (vectors only) to 1 (keywords only). Default: the embedder's (`defaultKeywordWeight`: 0.8
+   * with the offline hash embedder, 0.3 with all-MiniLM-L6-v2, 0.5 with any other).
    */
   keywordWeight?: number;
   /**

@@ -37,3 +37,29 @@ export function defaultSearchThreshold(embedder: Embedder): number {
   if (model.includes('text-embedding-3')) return searchThresholds['text-embedding-3'];
   return 0;
 }
+
+/**
+ * The default weight of keyword relevance in hybrid search, by embedder (`keywordWeight`):
+ * measured on the LoCoMo development split with each embedder's vectors and the same keyword
+ * lists (docs/benchmarks.md, "Retrieval quality on LoCoMo").
+ */
+export const keywordWeights = {
+  /** The hash embedder is itself lexical and weak on meaning: keywords carry most of the signal. */
+  hash: 0.8,
+  /**
+   * all-MiniLM-L6-v2: 0.3 (with the SQLite store's scope statistics: R@5 0.584 / R@10 0.678; 0.4:
+   * 0.592 / 0.671; the even split: 0.578 / 0.661).
+   */
+  'all-MiniLM-L6-v2': 0.3,
+  /** Other neural embedders (not measured here): an even split. */
+  other: 0.5,
+} as const;
+
+/** The default `keywordWeight` of `search` for an embedder: see {@link keywordWeights}. */
+export function defaultKeywordWeight(embedder: Embedder): number {
+  if (embedder.provider === 'hash') return keywordWeights.hash;
+  if (embedder.modelId.toLowerCase().includes('all-minilm-l6-v2')) {
+    return keywordWeights['all-MiniLM-L6-v2'];
+  }
+  return keywordWeights.other;
+}

@@ -123,9 +123,10 @@ export function createTokenVerifier(
   };
 }
 
-/** The access a request needs: reads (and searches sent as POST) need read, resets admin. */
+/** The access a request needs: reads (and searches sent as POST) need read; resets and `/v1/admin/*` admin. */
 export function neededAccess(method: string, path: string): Access {
   const upper = method.toUpperCase();
+  if (path.startsWith('/v1/admin/')) return 'admin';
   if (upper === 'GET' || upper === 'HEAD' || upper === 'OPTIONS') return 'read';
   const route = path.replace(/\/+$/, '');
   if (route === '/v1/reset') return 'admin';

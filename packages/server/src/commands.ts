@@ -35,6 +35,13 @@ function wholeNumberOption(flag: string, min: number, max: number) {
   };
 }
 
+/** Job settings given on the command line, without the flags left out. */
+function definedSettings(settings: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(settings).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
+}
+
 const parsePort = wholeNumberOption('--port', 0, 65_535);
 const parseMetricsPort = wholeNumberOption('--metrics-port', 0, 65_535);
 const parseConcurrency = wholeNumberOption('--concurrency', 1, 64);
@@ -220,6 +227,12 @@ export function addServerCommands(program: Command, context: ServerCommandContex
       '--older-than <age>',
       'history-retention: e.g. 90d (default $ENGRAM_HISTORY_TEXT_RETENTION)',
     )
+    .option(
+      '--embedder <name>',
+      'reembed: the new embedder (local, local:<model>, hash, <provider>:<model>; default ENGRAM_EMBEDDER)',
+    )
+    .option('--batch-size <n>', 'reembed: memories per batch (default 256)')
+    .option('--force', 'reembed: also projects already recorded with that embedder')
     .action(
       async (
         job: string,
@@ -231,6 +244,9 @@ export function addServerCommands(program: Command, context: ServerCommandContex
           threshold?: string;
           archiveTo?: string;
           olderThan?: string;
+          embedder?: string;
+          batchSize?: string;
+          force?: boolean;
         },
         command: Command,
       ) => {
@@ -243,11 +259,14 @@ export function addServerCommands(program: Command, context: ServerCommandContex
           ...(flags.project === undefined ? {} : { project: flags.project }),
           resume: flags.resume === true,
           dryRun: flags.dryRun === true,
-          settings: {
-            ...(flags.threshold === undefined ? {} : { threshold: flags.threshold }),
-            ...(flags.archiveTo === undefined ? {} : { 'archive-to': flags.archiveTo }),
-            ...(flags.olderThan === undefined ? {} : { 'older-than': flags.olderThan }),
-          },
+          settings: definedSettings({
+            threshold: flags.threshold,
+            'archive-to': flags.archiveTo,
+            'older-than': flags.olderThan,
+            embedder: flags.embedder,
+            'batch-size': flags.batchSize,
+            force: flags.force ? 'true' : undefined,
+          }),
           stdout,
           stderr: context.stderr ?? process.stderr,
         });

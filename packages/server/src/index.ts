@@ -36,6 +36,7 @@ export {
   registerMaintenanceJob,
   runMaintenanceJob,
 } from './maintenance.js';
+export type { MaintenanceRun, MaintenanceRunState } from './maintenance-runs.js';
 export { createProjectMcpServer } from './mcp-endpoint.js';
 export type { ServerMetrics } from './metrics.js';
 export { createServerMetrics, instrumentEmbedder, instrumentLLM } from './metrics.js';
@@ -55,6 +56,7 @@ export type { RateLimitDecision, RateLimiter } from './rate-limiter.js';
 export { createRateLimiter } from './rate-limiter.js';
 export type { RedisJobQueueOptions } from './redis-job-queue.js';
 export { createRedisJobQueue } from './redis-job-queue.js';
+export { reembedJob } from './reembed-job.js';
 export { createServerApp } from './server-app.js';
 export type {
   ServerConfig,

@@ -5,6 +5,7 @@ import { Counter, type Registry } from 'prom-client';
 import type { AppContext } from './app-context.js';
 import { pruneProjectHistory } from './history-retention.js';
 import { type JobLeases, leaseCheckMs } from './job-lease.js';
+import { reembedJob } from './reembed-job.js';
 
 /** How far a maintenance job is, for the CLI's bar and the worker's logs. */
 export interface MaintenanceProgress {
@@ -230,7 +231,7 @@ export const expiryJob: MaintenanceJob = {
 };
 
 const registry = new Map<string, MaintenanceJob>(
-  [historyRetentionJob, dedupeJob, expiryJob].map((job) => [job.name, job]),
+  [historyRetentionJob, dedupeJob, expiryJob, reembedJob].map((job) => [job.name, job]),
 );
 
 /** Where the checkpoint of a job's interrupted run is kept. */

@@ -104,6 +104,8 @@ describe('createServerApp', () => {
       '/metrics',
       '/readyz',
       '/search',
+      '/v1/admin/jobs/{id}',
+      '/v1/admin/reembed',
       '/v1/batch/',
       '/v1/event/{event_id}/',
       '/v1/export',

@@ -16,6 +16,7 @@ import { registerApiRoutes } from './api-routes.js';
 import type { AppContext, AppEnv } from './app-context.js';
 import { registerBrowseRoutes } from './browse-routes.js';
 import { ApiError, answerForError } from './http-errors.js';
+import { registerMaintenanceRoutes } from './maintenance-routes.js';
 import { registerMcpRoute } from './mcp-endpoint.js';
 import {
   isMem0PlatformPath,
@@ -379,6 +380,7 @@ export function createServerApp(context: AppContext): OpenAPIHono<AppEnv> {
   registerApiRoutes(app, context);
   registerBrowseRoutes(app, context);
   registerUiRoutes(app);
+  registerMaintenanceRoutes(app, context);
   registerMem0Routes(app, context);
   registerMem0PlatformRoutes(app, context);
   registerMcpRoute(app, context);
