@@ -301,6 +301,23 @@ describe('the approximate index of unscoped vector queries', () => {
     await store.close();
   });
 
+  it('keeps the process alive until a build stopped by close has ended', async () => {
+    const path = temporaryPath();
+    await seedWithoutIndex(path, 20_000, 47);
+    const child = spawn(process.execPath, [builderScript, path, 'close'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      output += chunk;
+    });
+    const code = await new Promise((resolve) => child.on('exit', resolve));
+    // Exit code 13 would be an `await` left unsettled: the build's thread did not hold the
+    // process open while close() waited for it.
+    expect({ code, output }).toEqual({ code: 0, output: 'building\nclosed\n' });
+    expect(temporaryFiles(path)).toEqual([]);
+  });
+
   it('leaves a usable store when a process is killed mid-build, and finishes the build', async () => {
     const path = temporaryPath();
     await seedWithoutIndex(path, 20_000, 41);

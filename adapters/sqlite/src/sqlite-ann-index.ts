@@ -780,8 +780,10 @@ export function createSqliteAnnIndex(settings: SqliteAnnIndexSettings): SqliteAn
       closed = true;
       const running: Promise<void>[] = [];
       for (const [collection, job] of jobs) {
-        // The job removes its temporary file once its thread has ended.
+        // The job removes its temporary file once its thread has ended; the thread keeps the
+        // process alive until then, so that `await store.close()` returns.
         if (job.stop) Atomics.store(job.stop, 0, 1);
+        job.worker?.ref();
         running.push(job.promise);
         try {
           releaseLease(collection);
