@@ -122,4 +122,46 @@ describe('expiry', () => {
     expect(result.deleted).toBe(3);
     expect((await memory.deleteExpired()).deleted).toBe(7);
   });
+
+  it('deleteExpired reads each page once (no restart per batch) and still finds everything behind an offset cursor', async () => {
+    const inner = createInMemoryStore();
+    let restarts = 0;
+    let offsetCursors = false;
+    // A store whose cursor is an offset: deleting the rows of a page shifts the rest back.
+    const store: typeof inner = Object.assign(Object.create(inner) as typeof inner, {
+      list: async (options: Parameters<typeof inner.list>[0]) => {
+        if (!options.cursor) restarts++;
+        if (!offsetCursors) return inner.list(options);
+        const offset = Number(options.cursor ?? 0);
+        const all = await inner.list({ ...options, cursor: undefined, limit: 100_000 });
+        const records = all.records.slice(offset, offset + (options.limit ?? 100));
+        const next = offset + records.length;
+        return next < all.records.length ? { records, nextCursor: String(next) } : { records };
+      },
+    });
+    const clock = { now: start };
+    const memory = new Memory({ vectorStore: store, ...offline, now: () => new Date(clock.now) });
+    const items = (prefix: string) =>
+      Array.from({ length: 40 }, (_, index) => ({
+        text: `${prefix} fact ${index}`,
+        userId: `u${index % 4}`,
+        id: `${prefix}${String(index).padStart(2, '0')}`,
+        ...(index % 2 === 0 ? { expiresAt: at(50) } : {}),
+      }));
+    await memory.import(items('k'));
+    clock.now = start + 50;
+    restarts = 0;
+    expect((await memory.deleteExpired({ batchSize: 4 })).deleted).toBe(20);
+    // One pass following the cursors, then one more that finds nothing. Before, every deleting
+    // batch started again from the first page, which a store scans up to the next match.
+    expect(restarts).toBe(2);
+    expect(await inner.count({ collection: 'memories' })).toBe(20);
+
+    offsetCursors = true;
+    clock.now = start;
+    await memory.import(items('o'));
+    clock.now = start + 50;
+    expect((await memory.deleteExpired({ batchSize: 4 })).deleted).toBe(20);
+    expect(await inner.count({ collection: 'memories' })).toBe(40);
+  });
 });

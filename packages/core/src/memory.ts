@@ -454,6 +454,12 @@ export class Memory {
     const signal = signalOf(options.signal);
     const inStore = store.capabilities.filterOperators.includes('lte');
     const progress: DeleteExpiredProgress = { deleted: 0, scanned: 0 };
+    // Whole passes over the collection, each following its cursors to the end. Restarting from
+    // the first page after every deleting batch re-read every live record before the next
+    // expired one (quadratic: 502 deletions/s at 1M against 2,255/s at 100k). A cursor past
+    // deleted records is not stable in every store (offset cursors skip), so a pass that
+    // deleted anything is followed by another; with keyset cursors the second finds nothing.
+    let deletedInPass = 0;
     let cursor: string | undefined;
     while (!options.signal?.aborted) {
       const page = await store.list({
@@ -467,11 +473,12 @@ export class Memory {
       const expired = page.records.filter((record) => isExpired(record, now));
       const deleted = await this.#deleteRecords(engine, expired, erase, options.signal);
       progress.deleted += deleted;
+      deletedInPass += deleted;
       options.onProgress?.({ ...progress });
-      if (!page.nextCursor) break;
-      // What the store's filter matched is gone: the first page holds the next batch (a cursor
-      // past deleted records is not stable in every store).
-      cursor = inStore && deleted > 0 ? undefined : page.nextCursor;
+      cursor = page.nextCursor;
+      if (cursor) continue;
+      if (!inStore || deletedInPass === 0) break;
+      deletedInPass = 0;
     }
     return progress;
   }
