@@ -1,7 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { describeVectorStore, expectKeywordLanguages, providedServer } from '@engram/conformance';
-import { createIndexCommand, encodeName, keywordTextField } from '@engram/redis-compatible';
+import {
+  axisVector,
+  describeVectorStore,
+  expectKeywordLanguages,
+  providedServer,
+} from '@engram/conformance';
+import { keywordText } from '@engram/core';
+import {
+  createIndexCommand,
+  encodeName,
+  hashFields,
+  keywordTextField,
+  keywordTextFillKey,
+} from '@engram/redis-compatible';
 import { createClient } from 'redis';
+import { expect } from 'vitest';
 import { createRedisVectorStore } from '../src/index.js';
 
 const { url, ...server } = providedServer();
@@ -23,9 +36,42 @@ describeVectorStore({
       const admin = createClient(url ? { url } : {});
       await admin.connect();
       const store = createRedisVectorStore({ ...(url ? { url } : {}) });
+      // Hashes written the old way: no keyword text field.
+      const old = [
+        '周末我们去北京旅行',
+        '저는 부산에서 살아요',
+        'Enjoys long walks by the river',
+      ].map((text) => ({
+        id: randomUUID(),
+        vector: axisVector(dimensions, 0),
+        text,
+        userId: 'reader',
+        metadata: {},
+        createdAt: '2024-01-01T00:00:00.000Z',
+        updatedAt: '2024-01-01T00:00:00.000Z',
+      }));
       try {
         await admin.sendCommand(created);
+        for (const record of old) {
+          await admin.sendCommand([
+            'HSET',
+            `engram:${encoded}:${record.id}`,
+            ...hashFields(record),
+          ]);
+        }
         await expectKeywordLanguages(store, collection, dimensions);
+        for (const [word, record] of [
+          ['北京', old[0]!],
+          ['부산', old[1]!],
+          ['walks', old[2]!],
+        ] as const) {
+          const matches = await store.query({ collection, text: keywordText(word), topK: 3 });
+          expect(
+            matches.map((match) => match.record.id),
+            word,
+          ).toEqual([record.id]);
+        }
+        expect(await admin.get(keywordTextFillKey(index))).toBe('done');
       } finally {
         await store.dropCollection({ collection }).catch(() => undefined);
         await store.close();
