@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import {
-  axisVector,
   describeVectorStore,
+  expectFoundWithoutKeywordText,
   expectKeywordLanguages,
   providedServer,
+  recordsWithoutKeywordText,
 } from '@engram/conformance';
-import { keywordText } from '@engram/core';
 import {
   createIndexCommand,
   encodeName,
@@ -37,19 +37,7 @@ describeVectorStore({
       await admin.connect();
       const store = createRedisVectorStore({ ...(url ? { url } : {}) });
       // Hashes written the old way: no keyword text field.
-      const old = [
-        '周末我们去北京旅行',
-        '저는 부산에서 살아요',
-        'Enjoys long walks by the river',
-      ].map((text) => ({
-        id: randomUUID(),
-        vector: axisVector(dimensions, 0),
-        text,
-        userId: 'reader',
-        metadata: {},
-        createdAt: '2024-01-01T00:00:00.000Z',
-        updatedAt: '2024-01-01T00:00:00.000Z',
-      }));
+      const old = recordsWithoutKeywordText(dimensions);
       try {
         await admin.sendCommand(created);
         for (const record of old) {
@@ -60,17 +48,7 @@ describeVectorStore({
           ]);
         }
         await expectKeywordLanguages(store, collection, dimensions);
-        for (const [word, record] of [
-          ['北京', old[0]!],
-          ['부산', old[1]!],
-          ['walks', old[2]!],
-        ] as const) {
-          const matches = await store.query({ collection, text: keywordText(word), topK: 3 });
-          expect(
-            matches.map((match) => match.record.id),
-            word,
-          ).toEqual([record.id]);
-        }
+        await expectFoundWithoutKeywordText(store, collection, old);
         expect(await admin.get(keywordTextFillKey(index))).toBe('done');
       } finally {
         await store.dropCollection({ collection }).catch(() => undefined);

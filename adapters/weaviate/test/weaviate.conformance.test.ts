@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import {
   axisVector,
   describeVectorStore,
+  expectFoundWithoutKeywordText,
   expectKeywordLanguages,
   providedServer,
+  recordsWithoutKeywordText,
 } from '@engram/conformance';
-import { keywordText } from '@engram/core';
 import { expect } from 'vitest';
 import { createWeaviateVectorStore } from '../src/index.js';
 import { connectWeaviate } from '../src/weaviate-connection.js';
@@ -48,35 +49,13 @@ describeVectorStore({
         );
         definition.description = `engram:${JSON.stringify({ collection, dimensions })}`;
         await client.collections.create(definition as never);
-        const old = [
-          '周末我们去北京旅行',
-          '저는 부산에서 살아요',
-          'Enjoys long walks by the river',
-        ].map((text) => ({
-          id: randomUUID(),
-          vector: axisVector(dimensions, 0),
-          text,
-          userId: 'reader',
-          metadata: {},
-          createdAt: '2024-01-01T00:00:00.000Z',
-          updatedAt: '2024-01-01T00:00:00.000Z',
-        }));
+        const old = recordsWithoutKeywordText(dimensions);
         const inserted = await client.collections
           .use(className)
           .data.insertMany(old.map((record) => toObject(record).object) as never);
         expect(inserted.hasErrors).toBe(false);
         await expectKeywordLanguages(own, collection, dimensions);
-        for (const [word, record] of [
-          ['北京', old[0]!],
-          ['부산', old[1]!],
-          ['walks', old[2]!],
-        ] as const) {
-          const matches = await own.query({ collection, text: keywordText(word), topK: 3 });
-          expect(
-            matches.map((match) => match.record.id),
-            word,
-          ).toEqual([record.id]);
-        }
+        await expectFoundWithoutKeywordText(own, collection, old);
         const config = await client.collections.use(className).config.get();
         expect(keywordTextFilled(config.description)).toBe(true);
       } finally {
