@@ -161,7 +161,9 @@ export function createWeaviateVectorStore(options: WeaviateVectorStoreOptions = 
    * Reads every object in id order (Weaviate's `after` cursor) and gives those without a keyword
    * text that need one their `keywordText` (a partial update: the vector and the other
    * properties stay), then records in the description that the collection is filled. A fill
-   * stopped half-way starts over next time and skips the objects it filled.
+   * stopped half-way starts over next time and skips the objects it filled. Weaviate has no
+   * conditional update: a record replaced between the read and the update keeps the keyword
+   * text of its earlier text until written again.
    */
   async function fillKeywordText(target: Collection, description: string): Promise<void> {
     let after: string | undefined;

@@ -151,8 +151,8 @@ export function createRedisCompatibleVectorStore(
   }
 
   /**
-   * Adds the keyword text field to an index made before it existed. Records written before keep
-   * only `text` until written again; another process adding it first is fine.
+   * Adds the keyword text field to an index made before it existed (the records written before
+   * get it from {@link fillKeywordText}); another process adding it first is fine.
    */
   async function addKeywordText(client: FtCommandClient, index: string) {
     try {
