@@ -11,7 +11,11 @@ export type {
   VectorStoreTestContext,
 } from './harness.js';
 export { describeHistoryStore } from './history-store-suite.js';
-export { expectKeywordLanguages } from './keyword-languages.js';
+export {
+  expectFoundWithoutKeywordText,
+  expectKeywordLanguages,
+  recordsWithoutKeywordText,
+} from './keyword-languages.js';
 export type { ProvidedServer } from './provided-server.js';
 export { providedServer } from './provided-server.js';
 export type {

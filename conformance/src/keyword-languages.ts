@@ -1,4 +1,4 @@
-import { keywordText, type VectorStore } from '@engram/core';
+import { keywordText, type VectorRecord, type VectorStore } from '@engram/core';
 import { expect } from 'vitest';
 import { makeRecord } from './support.js';
 
@@ -33,5 +33,39 @@ export async function expectKeywordLanguages(
       scope: { userId: 'reader' },
     });
     expect(matches[0]?.record.text, word).toBe(text);
+  }
+}
+
+/** Memories written before a store indexed `keywordText`, and a word that finds each. */
+const writtenBefore = [
+  { text: '周末我们去北京旅行', word: '北京' },
+  { text: '저는 부산에서 살아요', word: '부산' },
+  { text: 'Enjoys long walks by the river', word: 'walks' },
+] as const;
+
+/**
+ * A Chinese, a Korean and an English record as a store wrote them before it indexed
+ * `keywordText` (none set): for a test to write into an index of that time.
+ */
+export function recordsWithoutKeywordText(dimensions: number): VectorRecord[] {
+  return writtenBefore.map(({ text }) => makeRecord(dimensions, { userId: 'reader', text }));
+}
+
+/**
+ * Checks that a keyword query of one word finds each of the records of
+ * {@link recordsWithoutKeywordText}, alone: what a store must do once it has migrated an index
+ * those records were written into, without their being written again.
+ */
+export async function expectFoundWithoutKeywordText(
+  store: VectorStore,
+  collection: string,
+  records: readonly VectorRecord[],
+): Promise<void> {
+  for (const [position, { word }] of writtenBefore.entries()) {
+    const matches = await store.query({ collection, text: keywordText(word), topK: 3 });
+    expect(
+      matches.map((match) => match.record.id),
+      word,
+    ).toEqual([records[position]?.id]);
   }
 }

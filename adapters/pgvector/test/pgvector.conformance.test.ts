@@ -2,13 +2,16 @@ import { randomUUID } from 'node:crypto';
 import {
   describeHistoryStore,
   describeVectorStore,
+  expectFoundWithoutKeywordText,
   expectKeywordLanguages,
   providedServer,
+  recordsWithoutKeywordText,
 } from '@engram/conformance';
 import {
   AdapterCallError,
   type FilterExpression,
   type HistoryEvent,
+  keywordText,
   matchesFilter,
   type VectorRecord,
 } from '@engram/core';
@@ -34,6 +37,15 @@ function record(vector: number[], fields: Partial<VectorRecord> = {}): VectorRec
 function unit(vector: number[]): number[] {
   const norm = Math.hypot(...vector);
   return vector.map((value) => value / norm);
+}
+
+/** The quoted table of a collection in the default schema. */
+async function tableOf(db: pg.Client, collection: string): Promise<string> {
+  const { rows } = await db.query<{ table_name: string }>(
+    'SELECT table_name FROM engram_collections WHERE name = $1',
+    [collection],
+  );
+  return `"public"."${rows[0]!.table_name}"`;
 }
 
 /** A pool that records the statements sent through `pool.query` (not through transactions). */
@@ -162,18 +174,13 @@ describeVectorStore({
 
     test('a table made before keyword_text existed is migrated and finds CJK and Korean words', async () => {
       const collection = await createCollection('keyword_migration');
-      const vector = unit(Array.from({ length: dimensions }, () => 1));
-      const old = record(vector, { userId: 'reader', text: 'Enjoys long walks by the river' });
-      await store().upsert({ collection, records: [old] });
+      const old = recordsWithoutKeywordText(dimensions);
+      await store().upsert({ collection, records: old });
       // The table as the adapter made it before: `search` over `text`, no `keyword_text`.
       const admin = new pg.Client({ connectionString });
       await admin.connect();
       try {
-        const { rows } = await admin.query<{ table_name: string }>(
-          'SELECT table_name FROM engram_collections WHERE name = $1',
-          [collection],
-        );
-        const table = `"public"."${rows[0]!.table_name}"`;
+        const table = await tableOf(admin, collection);
         await admin.query(`ALTER TABLE ${table} DROP COLUMN search`);
         await admin.query(`ALTER TABLE ${table} DROP COLUMN keyword_text`);
         await admin.query(
@@ -185,11 +192,55 @@ describeVectorStore({
       const reopened = createPgvectorStore({ connectionString });
       try {
         await expectKeywordLanguages(reopened, collection, dimensions);
-        // A row written before the migration is still found through its text.
-        const walks = await reopened.query({ collection, text: 'walks', topK: 3 });
-        expect(walks.map((match) => match.record.id)).toEqual([old.id]);
+        // Rows written before the migration are found through their text, and those in
+        // Chinese or Korean through the keyword text the migration gave them.
+        await expectFoundWithoutKeywordText(reopened, collection, old);
       } finally {
         await reopened.close();
+      }
+    });
+
+    test('a keyword text fill stopped half-way resumes when the table is next opened', async () => {
+      const collection = await createCollection('keyword_resume');
+      const vector = unit(Array.from({ length: dimensions }, () => 1));
+      const texts = Array.from({ length: 1205 }, (_, index) => `第${index}号房间在上海`);
+      const records = texts.map((text, index) =>
+        index === 700
+          ? // the largest id: in the part of the table the stopped fill did not reach
+            record(vector, { id: 'ffffffff-ffff-4fff-bfff-ffffffffffff', text: '我在东京工作' })
+          : record(vector, { userId: 'reader', text }),
+      );
+      await store().upsert({
+        collection,
+        records: records.map((stored) => ({ ...stored, keywordText: keywordText(stored.text) })),
+      });
+      // As a fill stopped after its first page leaves it: no mark, later rows without keyword text.
+      const admin = new pg.Client({ connectionString });
+      await admin.connect();
+      try {
+        const table = await tableOf(admin, collection);
+        await admin.query(`COMMENT ON COLUMN ${table}.keyword_text IS NULL`);
+        await admin.query(
+          `UPDATE ${table} SET keyword_text = NULL WHERE id > (SELECT id FROM ${table} ORDER BY id OFFSET 500 LIMIT 1)`,
+        );
+        const reopened = createPgvectorStore({ connectionString });
+        try {
+          const matches = await reopened.query({ collection, text: keywordText('东京'), topK: 3 });
+          expect(matches.map((match) => match.record.id)).toEqual([records[700]!.id]);
+          const missing = await admin.query(
+            `SELECT count(*)::int AS n FROM ${table} WHERE keyword_text IS NULL`,
+          );
+          expect(missing.rows[0].n).toBe(0);
+          const mark = await admin.query(
+            `SELECT col_description(to_regclass($1), attnum) AS comment FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = 'keyword_text'`,
+            [table],
+          );
+          expect(mark.rows[0].comment).toMatch(/filled/);
+        } finally {
+          await reopened.close();
+        }
+      } finally {
+        await admin.end();
       }
     });
 

@@ -1,7 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { describeVectorStore, expectKeywordLanguages, providedServer } from '@engram/conformance';
-import { createIndexCommand, encodeName, keywordTextField } from '@engram/redis-compatible';
+import {
+  describeVectorStore,
+  expectFoundWithoutKeywordText,
+  expectKeywordLanguages,
+  providedServer,
+  recordsWithoutKeywordText,
+} from '@engram/conformance';
+import {
+  createIndexCommand,
+  encodeName,
+  hashFields,
+  keywordTextField,
+  keywordTextFillKey,
+} from '@engram/redis-compatible';
 import { createClient } from 'redis';
+import { expect } from 'vitest';
 import { createRedisVectorStore } from '../src/index.js';
 
 const { url, ...server } = providedServer();
@@ -23,9 +36,20 @@ describeVectorStore({
       const admin = createClient(url ? { url } : {});
       await admin.connect();
       const store = createRedisVectorStore({ ...(url ? { url } : {}) });
+      // Hashes written the old way: no keyword text field.
+      const old = recordsWithoutKeywordText(dimensions);
       try {
         await admin.sendCommand(created);
+        for (const record of old) {
+          await admin.sendCommand([
+            'HSET',
+            `engram:${encoded}:${record.id}`,
+            ...hashFields(record),
+          ]);
+        }
         await expectKeywordLanguages(store, collection, dimensions);
+        await expectFoundWithoutKeywordText(store, collection, old);
+        expect(await admin.get(keywordTextFillKey(index))).toBe('done');
       } finally {
         await store.dropCollection({ collection }).catch(() => undefined);
         await store.close();

@@ -37,8 +37,11 @@ export const recordProperties = [
 /**
  * The property holding core's `keywordText` of a record whose keyword form differs from its text
  * (Chinese and Japanese words spaced out, emoji spelled, Korean nouns beside their particles):
- * `word` tokenization keeps a run of Chinese or Japanese as one term. BM25 queries search it and
- * `text` together. Collections made before it existed get it added when first opened.
+ * `word` tokenization keeps a run of Chinese or Japanese as one term, and splits the spaced-out
+ * form into its words (it splits on anything but letters and digits, and lowercases, which
+ * `whitespace` would not do for the English words beside them). BM25 queries search it and
+ * `text` together. Collections made before it existed get it added when first opened, and their
+ * objects get it filled (see {@link keywordTextFilled}).
  */
 export const keywordTextProperty = {
   name: 'keywordText',
@@ -63,7 +66,7 @@ export function collectionDefinition(className: string, collection: string, dime
   });
   return {
     name: className,
-    description: `${descriptionPrefix}${JSON.stringify({ collection, dimensions })}`,
+    description: `${descriptionPrefix}${JSON.stringify({ collection, dimensions, keywordText: 'filled' })}`,
     properties: [
       {
         name: 'text',
@@ -88,17 +91,36 @@ export function collectionDefinition(className: string, collection: string, dime
   };
 }
 
-/** The dimensions recorded in a collection description; `undefined` when Engram did not write it. */
-export function dimensionsOfDescription(description: string | undefined): number | undefined {
+function parseDescription(description: string | undefined): Record<string, unknown> | undefined {
   if (!description?.startsWith(descriptionPrefix)) return undefined;
   try {
-    const parsed = JSON.parse(description.slice(descriptionPrefix.length)) as {
-      dimensions?: unknown;
-    };
-    return typeof parsed.dimensions === 'number' ? parsed.dimensions : undefined;
+    const parsed: unknown = JSON.parse(description.slice(descriptionPrefix.length));
+    return typeof parsed === 'object' && parsed !== null
+      ? (parsed as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** The dimensions recorded in a collection description; `undefined` when Engram did not write it. */
+export function dimensionsOfDescription(description: string | undefined): number | undefined {
+  const dimensions = parseDescription(description)?.dimensions;
+  return typeof dimensions === 'number' ? dimensions : undefined;
+}
+
+/**
+ * Whether the description says every object has its `keywordText` (collections made with the
+ * property, and collections made before it once their objects were filled).
+ */
+export function keywordTextFilled(description: string | undefined): boolean {
+  return parseDescription(description)?.keywordText === 'filled';
+}
+
+/** The description of a collection whose objects all have their `keywordText` now. */
+export function withKeywordTextFilled(description: string): string {
+  const parsed = parseDescription(description) ?? {};
+  return `${descriptionPrefix}${JSON.stringify({ ...parsed, keywordText: 'filled' })}`;
 }
 
 /** The configuration of a metadata property added before the first record that needs it. */

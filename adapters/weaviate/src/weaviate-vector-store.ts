@@ -17,6 +17,7 @@ import {
   filterOperators,
   InvalidArgumentError,
   KeyedMutex,
+  keywordText,
   NotFoundError,
   normalizeScope,
   type Scope,
@@ -40,12 +41,14 @@ import { toClassName } from './weaviate-names.js';
 import {
   collectionDefinition,
   dimensionsOfDescription,
+  keywordTextFilled,
   keywordTextProperty,
   metadataPropertyDefinition,
   recordProperties,
   scopeFilter,
   toObject,
   toRecord,
+  withKeywordTextFilled,
 } from './weaviate-schema.js';
 
 const source = 'weaviate';
@@ -71,6 +74,9 @@ const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 const nilUuid = '00000000-0000-0000-0000-000000000000';
 /** Weaviate refuses to return more than QUERY_MAXIMUM_RESULTS (default 10,000) per request. */
 const deletePage = 5_000;
+/** Objects read per page, and partial updates in flight, while filling `keywordText`. */
+const fillPage = 1_000;
+const fillConcurrency = 16;
 
 function missingCollection(collection: string, cause?: unknown): NotFoundError {
   return new NotFoundError({
@@ -92,6 +98,7 @@ function validIds(ids: readonly string[]): string[] {
 export function createWeaviateVectorStore(options: WeaviateVectorStoreOptions = {}): VectorStore {
   const batchSize = Math.max(1, options.batchSize ?? 1_000);
   const infos = new Map<string, CollectionInfo>();
+  const keywordTextFills = new Map<string, Promise<void>>();
   const schemaLock = new KeyedMutex();
   let clientPromise: Promise<WeaviateClient> | undefined;
 
@@ -128,8 +135,67 @@ export function createWeaviateVectorStore(options: WeaviateVectorStoreOptions = 
       }
       info.properties.add(keywordTextProperty.name);
     }
+    if (!keywordTextFilled(config.description)) {
+      await filledKeywordText(client, className, config.description ?? '');
+    }
     infos.set(collection, info);
     return info;
+  }
+
+  /** Fills `keywordText` of the objects written before the property existed, once per process. */
+  function filledKeywordText(
+    client: WeaviateClient,
+    className: string,
+    description: string,
+  ): Promise<void> {
+    let filling = keywordTextFills.get(className);
+    if (!filling) {
+      filling = fillKeywordText(client.collections.use(className), description);
+      keywordTextFills.set(className, filling);
+      filling.catch(() => keywordTextFills.delete(className));
+    }
+    return filling;
+  }
+
+  /**
+   * Reads every object in id order (Weaviate's `after` cursor) and gives those without a keyword
+   * text that need one their `keywordText` (a partial update: the vector and the other
+   * properties stay), then records in the description that the collection is filled. A fill
+   * stopped half-way starts over next time and skips the objects it filled. Weaviate has no
+   * conditional update: a record replaced between the read and the update keeps the keyword
+   * text of its earlier text until written again.
+   */
+  async function fillKeywordText(target: Collection, description: string): Promise<void> {
+    let after: string | undefined;
+    for (;;) {
+      const page = await target.query.fetchObjects({
+        limit: fillPage,
+        returnProperties: ['text', keywordTextProperty.name],
+        ...(after === undefined ? {} : { after }),
+      } as never);
+      const updates = page.objects.flatMap((object) => {
+        const properties = object.properties as Record<string, unknown>;
+        if (typeof properties[keywordTextProperty.name] === 'string') return [];
+        const text = String(properties.text ?? '');
+        const indexed = keywordText(text);
+        return indexed === text ? [] : [{ id: object.uuid, indexed }];
+      });
+      for (const group of chunk(updates, fillConcurrency)) {
+        await Promise.all(
+          group.map(({ id, indexed }) =>
+            target.data
+              .update({ id, properties: { [keywordTextProperty.name]: indexed } } as never)
+              .catch((error: unknown) => {
+                // deleted meanwhile: nothing to fill
+                if ((error as { code?: unknown }).code !== 404) throw error;
+              }),
+          ),
+        );
+      }
+      if (page.objects.length < fillPage) break;
+      after = page.objects.at(-1)!.uuid;
+    }
+    await target.config.update({ description: withKeywordTextFilled(description) });
   }
 
   /**

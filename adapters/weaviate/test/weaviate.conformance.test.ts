@@ -2,14 +2,21 @@ import { randomUUID } from 'node:crypto';
 import {
   axisVector,
   describeVectorStore,
+  expectFoundWithoutKeywordText,
   expectKeywordLanguages,
   providedServer,
+  recordsWithoutKeywordText,
 } from '@engram/conformance';
 import { expect } from 'vitest';
 import { createWeaviateVectorStore } from '../src/index.js';
 import { connectWeaviate } from '../src/weaviate-connection.js';
 import { toClassName } from '../src/weaviate-names.js';
-import { collectionDefinition, keywordTextProperty } from '../src/weaviate-schema.js';
+import {
+  collectionDefinition,
+  keywordTextFilled,
+  keywordTextProperty,
+  toObject,
+} from '../src/weaviate-schema.js';
 
 const { url, ...server } = providedServer();
 
@@ -34,13 +41,23 @@ describeVectorStore({
       const client = await connectWeaviate(connection(url));
       const own = createWeaviateVectorStore(connection(url));
       try {
-        // The collection as the adapter made it before: no keywordText property.
+        // The collection as the adapter made it before: no keywordText property, and objects
+        // written without one.
         const definition = collectionDefinition(className, collection, dimensions);
         definition.properties = definition.properties.filter(
           (property) => property.name !== keywordTextProperty.name,
         );
+        definition.description = `engram:${JSON.stringify({ collection, dimensions })}`;
         await client.collections.create(definition as never);
+        const old = recordsWithoutKeywordText(dimensions);
+        const inserted = await client.collections
+          .use(className)
+          .data.insertMany(old.map((record) => toObject(record).object) as never);
+        expect(inserted.hasErrors).toBe(false);
         await expectKeywordLanguages(own, collection, dimensions);
+        await expectFoundWithoutKeywordText(own, collection, old);
+        const config = await client.collections.use(className).config.get();
+        expect(keywordTextFilled(config.description)).toBe(true);
       } finally {
         await own.dropCollection({ collection }).catch(() => undefined);
         await own.close();

@@ -174,10 +174,41 @@ function searchColumnSql(textSearchConfig: string): string {
 }
 
 /**
+ * The comment on `keyword_text` once every row written before the column existed has its keyword
+ * text: tables made with the column get it at creation, migrated ones when
+ * {@link keywordTextFillSql} has gone through them.
+ */
+export const keywordTextFilledComment = 'engram: keyword_text filled';
+
+/** Marks a table's `keyword_text` as filled for every row (see {@link keywordTextFilledComment}). */
+export function keywordTextFilledSql(qualifiedTable: string): string {
+  return `COMMENT ON COLUMN ${qualifiedTable}.keyword_text IS '${keywordTextFilledComment}'`;
+}
+
+/**
+ * Filling `keyword_text` of rows written before it existed, one page of ids at a time:
+ * `page` reads the next `$2` rows after id `$1` in primary-key order (bounded work per page,
+ * whatever the data), with the text only of rows that may need a keyword form (no keyword text
+ * yet and not plain ASCII: core's `keywordText` leaves ASCII text as it is); `update` writes the
+ * keyword texts computed for them, only where the row still has that text and none yet, so a
+ * record written meanwhile keeps its own. Each page commits on its own: a fill stopped half-way
+ * starts over and skips what it filled.
+ */
+export function keywordTextFillSql(qualifiedTable: string): { page: string; update: string } {
+  return {
+    page: `SELECT id, CASE WHEN keyword_text IS NULL AND octet_length(text) > char_length(text) THEN text END AS text
+      FROM ${qualifiedTable} WHERE id > $1 ORDER BY id LIMIT $2`,
+    update: `UPDATE ${qualifiedTable} AS target SET keyword_text = input.keyword_text
+      FROM unnest($1::text[], $2::text[], $3::text[]) AS input(id, text, keyword_text)
+      WHERE target.id = input.id AND target.text = input.text AND target.keyword_text IS NULL`,
+  };
+}
+
+/**
  * Migrates a collection table created before `keyword_text` existed: adds the column and
  * generates `search` from it (Postgres cannot change a generated expression in place, so the
- * column and its index are made again, which rewrites the table once). Rows written before keep
- * their text as keyword text until they are written again (`engram reembed` rewrites them all).
+ * column and its index are made again, which rewrites the table once). The rows written before
+ * get their keyword text from {@link keywordTextFillSql} afterwards.
  */
 export function keywordTextMigrationSql(options: {
   schema: string;
@@ -231,6 +262,7 @@ export function collectionTableSql(options: {
     `CREATE INDEX ${index('run')} ON ${qualified} (run_id)`,
     `CREATE INDEX ${index('metadata')} ON ${qualified} USING gin (metadata jsonb_path_ops)`,
     `CREATE INDEX ${index('search')} ON ${qualified} USING gin (search)`,
+    keywordTextFilledSql(qualified),
   ];
   if (hnsw && dimensions <= maxIndexedDimensions) {
     statements.push(

@@ -16,6 +16,7 @@ import {
   filterOperators,
   type HistoryStore,
   InvalidArgumentError,
+  keywordText,
   NotFoundError,
   normalizeScope,
   type QueryOptions,
@@ -53,6 +54,9 @@ import {
   collectionsTableSql,
   collectionTableName,
   collectionTableSql,
+  keywordTextFilledComment,
+  keywordTextFilledSql,
+  keywordTextFillSql,
   keywordTextMigrationSql,
   maxIndexedDimensions,
   sharedTableNames,
@@ -321,6 +325,7 @@ export function createPostgresVectorStore(
   const collectionsTable = qualifiedName(schema, tables.collections);
   const historyTable = qualifiedName(schema, tables.history);
   const collections = new Map<string, CollectionInfo>();
+  const keywordTextFills = new Map<string, Promise<void>>();
 
   const pools = holdPool({
     source,
@@ -504,8 +509,55 @@ export function createPostgresVectorStore(
     if (!row) throw notFound(collection);
     const info = infoOf(row);
     await withKeywordText(collection, row);
+    await filledKeywordText(info.table);
     collections.set(collection, info);
     return info;
+  }
+
+  /**
+   * Gives the rows written before `keyword_text` existed their keyword text, once per table and
+   * process; a table marked filled costs one catalog read.
+   */
+  function filledKeywordText(table: string): Promise<void> {
+    let filling = keywordTextFills.get(table);
+    if (!filling) {
+      filling = fillKeywordText(table);
+      keywordTextFills.set(table, filling);
+      filling.catch(() => keywordTextFills.delete(table));
+    }
+    return filling;
+  }
+
+  async function fillKeywordText(qualified: string): Promise<void> {
+    const marked = await pool().query<{ comment: string | null }>(
+      `SELECT col_description(attrelid, attnum) AS comment FROM pg_attribute
+       WHERE attrelid = to_regclass($1) AND attname = 'keyword_text' AND NOT attisdropped`,
+      [qualified],
+    );
+    if (marked.rows[0]?.comment === keywordTextFilledComment) return;
+    const sql = keywordTextFillSql(qualified);
+    let after = '';
+    for (;;) {
+      const { rows } = await pool().query<{ id: string; text: string | null }>(sql.page, [
+        after,
+        maxBatchSize,
+      ]);
+      const filled = rows.flatMap((row) => {
+        if (row.text === null) return [];
+        const indexed = keywordText(row.text);
+        return indexed === row.text ? [] : [{ id: row.id, text: row.text, indexed }];
+      });
+      if (filled.length > 0) {
+        await pool().query(sql.update, [
+          filled.map((row) => row.id),
+          filled.map((row) => row.text),
+          filled.map((row) => row.indexed),
+        ]);
+      }
+      if (rows.length < maxBatchSize) break;
+      after = rows.at(-1)!.id;
+    }
+    await pool().query(keywordTextFilledSql(qualified));
   }
 
   /**
@@ -741,6 +793,7 @@ export function createPostgresVectorStore(
         });
       }
       const info = await createCollection(collection, dimensions);
+      await filledKeywordText(info.table);
       collections.set(collection, info);
       assertCollectionDimensions({
         source,

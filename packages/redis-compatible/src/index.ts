@@ -5,6 +5,8 @@ export {
   hashFields,
   isUnknownIndex,
   keywordTextField,
+  keywordTextFillKey,
+  prefixPattern,
   searchResults,
   toRecord,
 } from './redis-compatible-commands.js';

@@ -62,6 +62,29 @@ export function encodeName(name: string): string {
  */
 export const keywordTextField = 'keyword_text';
 
+/**
+ * The string key recording how far filling {@link keywordTextField} of the hashes written before
+ * it existed has come: a `SCAN` cursor while under way, `done` after (set at once for an index
+ * created with the field).
+ */
+export function keywordTextFillKey(index: string): string {
+  return `${index}:keyword-text-fill`;
+}
+
+/**
+ * Sets the keyword text of one hash (`KEYS[1]`) only while it still has the text it was computed
+ * from (`ARGV[1]`) and none yet, so a record written meanwhile keeps its own.
+ */
+export const fillKeywordTextScript = `if redis.call('HGET', KEYS[1], 'text') == ARGV[1] and redis.call('HEXISTS', KEYS[1], '${keywordTextField}') == 0 then
+  return redis.call('HSET', KEYS[1], '${keywordTextField}', ARGV[2])
+end
+return 0`;
+
+/** A `SCAN MATCH` pattern of every key starting with `prefix`. */
+export function prefixPattern(prefix: string): string {
+  return `${prefix.replace(/[*?[\]\\]/g, (character) => `\\${character}`)}*`;
+}
+
 /** `FT.ALTER` adding {@link keywordTextField} to an index created before it existed. */
 export function addKeywordTextCommand(index: string) {
   return ['FT.ALTER', index, 'SCHEMA', 'ADD', keywordTextField, 'TEXT'];

@@ -18,6 +18,7 @@ import {
   filterOperators,
   filterOperatorsUsed,
   InvalidArgumentError,
+  keywordText,
   NotFoundError,
   normalizeScope,
   type Scope,
@@ -31,10 +32,13 @@ import {
   encodeName,
   expressionString,
   type FtCommandClient,
+  fillKeywordTextScript,
   hashFields,
   isUnknownIndex,
   keywordTextField,
+  keywordTextFillKey,
   pairs,
+  prefixPattern,
   returnedFields,
   scopeQuery,
   searchResults,
@@ -98,6 +102,8 @@ interface CollectionInfo {
 }
 
 const deletePage = 1_000;
+/** Keys `SCAN` reads per page while filling the keyword text. */
+const fillPage = 1_000;
 const rangeOperators = new Set<FilterOperator>(['gt', 'gte', 'lt', 'lte', 'contains']);
 
 /** The filter operators a dialect translates exactly. */
@@ -137,6 +143,7 @@ export function createRedisCompatibleVectorStore(
   const prefix = options.keyPrefix ?? 'engram';
   const timeout = String(options.queryTimeoutMs ?? 30_000);
   const infos = new Map<string, CollectionInfo>();
+  const keywordTextFills = new Map<string, Promise<void>>();
 
   function names(collection: string) {
     const encoded = encodeName(collection);
@@ -144,8 +151,8 @@ export function createRedisCompatibleVectorStore(
   }
 
   /**
-   * Adds the keyword text field to an index made before it existed. Records written before keep
-   * only `text` until written again; another process adding it first is fine.
+   * Adds the keyword text field to an index made before it existed (the records written before
+   * get it from {@link fillKeywordText}); another process adding it first is fine.
    */
   async function addKeywordText(client: FtCommandClient, index: string) {
     try {
@@ -187,8 +194,61 @@ export function createRedisCompatibleVectorStore(
     }
     if (dialect.fullText && !keywordIndexed) await addKeywordText(client, index);
     const info = { index, keyPrefix, dimensions };
+    if (dialect.fullText) await filledKeywordText(client, info);
     infos.set(collection, info);
     return info;
+  }
+
+  /** Fills the keyword text of hashes written before the field existed, once per process. */
+  function filledKeywordText(client: FtCommandClient, info: CollectionInfo): Promise<void> {
+    let filling = keywordTextFills.get(info.index);
+    if (!filling) {
+      filling = fillKeywordText(client, info);
+      keywordTextFills.set(info.index, filling);
+      filling.catch(() => keywordTextFills.delete(info.index));
+    }
+    return filling;
+  }
+
+  /**
+   * Walks the collection's hashes with `SCAN` and gives those that need a keyword text and have
+   * none their {@link keywordTextField} (which the index then holds), saving the cursor after
+   * each page: a fill stopped half-way goes on from there next time.
+   */
+  async function fillKeywordText(client: FtCommandClient, info: CollectionInfo): Promise<void> {
+    const progressKey = keywordTextFillKey(info.index);
+    let cursor = text(await client.send(['GET', progressKey])) ?? '0';
+    if (cursor === 'done') return;
+    const pattern = prefixPattern(info.keyPrefix);
+    do {
+      const reply = (await client.send([
+        'SCAN',
+        cursor,
+        'MATCH',
+        pattern,
+        'COUNT',
+        String(fillPage),
+        'TYPE',
+        'hash',
+      ])) as unknown[];
+      cursor = text(reply[0]) ?? '0';
+      const keys = (Array.isArray(reply[1]) ? reply[1] : []).map((key) => text(key) ?? '');
+      const stored = await Promise.all(
+        keys.map(
+          (key) => client.send(['HMGET', key, 'text', keywordTextField]) as Promise<unknown[]>,
+        ),
+      );
+      await Promise.all(
+        keys.flatMap((key, position) => {
+          const [recordText, existing] = (stored[position] ?? []).map(text);
+          if (recordText === undefined || existing !== undefined) return [];
+          const indexed = keywordText(recordText);
+          if (indexed === recordText) return [];
+          return [client.send(['EVAL', fillKeywordTextScript, '1', key, recordText, indexed])];
+        }),
+      );
+      await client.send(['SET', progressKey, cursor === '0' ? 'done' : cursor]);
+    } while (cursor !== '0');
   }
 
   /**
@@ -291,6 +351,7 @@ export function createRedisCompatibleVectorStore(
           const { index, keyPrefix } = names(collection);
           try {
             await client.send(createIndexCommand(index, keyPrefix, dimensions, dialect.fullText));
+            if (dialect.fullText) await client.send(['SET', keywordTextFillKey(index), 'done']);
           } catch (error) {
             if (!/already exists/i.test(String(error))) throw error;
           }
@@ -508,6 +569,8 @@ export function createRedisCompatibleVectorStore(
       async dropCollection({ collection }) {
         const client = await connect();
         infos.delete(collection);
+        keywordTextFills.delete(names(collection).index);
+        await client.send(['DEL', keywordTextFillKey(names(collection).index)]);
         try {
           await client.send(['FT.DROPINDEX', names(collection).index, 'DD']);
         } catch (error) {
