@@ -275,7 +275,8 @@ export async function startServer(
     metrics,
     logger,
     limiter: createRateLimiter(config.rateLimit),
-    ...(config.rateLimit.project && !sharedLimiter
+    // In a cluster the primary keeps the project buckets with the keys'.
+    ...(config.rateLimit.project && !sharedLimiter && !links
       ? { projectLimiter: createRateLimiter(config.rateLimit.project) }
       : {}),
     ...(links ? { takeToken: links.takeToken, scrapeMetrics: links.scrapeMetrics } : {}),
