@@ -76,6 +76,7 @@ const sectionOrder = [
   'concurrency',
   'keyword search',
   'atomic history',
+  'stats',
   'close',
   'history',
   'graph',

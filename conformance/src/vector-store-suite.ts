@@ -23,6 +23,7 @@ import {
   payloadsSection,
   querySection,
 } from './vector-store-sections.js';
+import { statsSection } from './vector-store-stats.js';
 
 /** Default vector length: small keeps real servers fast. */
 const defaultDimensions = 8;
@@ -83,6 +84,7 @@ export function describeVectorStore(harness: VectorStoreHarness): void {
     describe('concurrency', () => concurrencySection(context));
     describe('keyword search', () => keywordSearchSection(context));
     describe('atomic history', () => atomicHistorySection(context));
+    describe('stats', () => statsSection(context));
     describe('close', () => closeSection(context));
     if (harness.additionalTests) {
       const additionalTests = harness.additionalTests;

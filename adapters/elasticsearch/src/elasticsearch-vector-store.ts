@@ -30,6 +30,8 @@ function elasticsearchCalls(client: Client): ElasticsearchCompatibleClient {
     count: async (index, query, signal) =>
       (await client.count({ index, query }, transport(signal))).count,
     refresh: (index, signal) => client.indices.refresh({ index }, transport(signal)),
+    indexStats: (index, signal) =>
+      client.indices.stats({ index, metric: ['docs', 'store'] }, transport(signal)),
     deleteIndex: (index, signal) =>
       client.indices.delete({ index }, { ...transport(signal), ignore: [404] }),
   };

@@ -3,6 +3,7 @@ import {
   type BulkResponse,
   createElasticsearchCompatibleVectorStore,
   type ElasticsearchCompatibleClient,
+  type ElasticsearchCompatibleIndexStats,
   isMatchAll,
   type MgetResponse,
   maxResultWindow,
@@ -66,6 +67,10 @@ function openSearchCalls(client: Client): ElasticsearchCompatibleClient {
         )
       ).count,
     refresh: (index, signal) => send(signal, () => client.indices.refresh({ index })),
+    indexStats: (index, signal) =>
+      bodyOf<ElasticsearchCompatibleIndexStats>(signal, () =>
+        client.indices.stats({ index, metric: ['docs', 'store'] as never }),
+      ),
     deleteIndex: (index, signal) =>
       send(signal, () => client.indices.delete({ index }, { ignore: [404] })),
     deleteByQuery: (index, query, refresh, signal) =>

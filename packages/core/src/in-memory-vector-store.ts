@@ -21,6 +21,7 @@ import type {
   ListOptions,
   ListPage,
   QueryOptions,
+  StatsOptions,
   StoredRecord,
   UpsertOptions,
   VectorMatch,
@@ -236,6 +237,11 @@ export function createInMemoryStore(): InMemoryStore {
     async count(options: CountOptions) {
       open(options.abortSignal);
       return selected(collectionOf(options.collection), options).length;
+    },
+
+    async stats(options: StatsOptions) {
+      open(options.abortSignal);
+      return { vectors: collectionOf(options.collection).records.size };
     },
 
     async dropCollection({ collection, abortSignal }) {

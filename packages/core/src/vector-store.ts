@@ -151,6 +151,22 @@ export interface CountOptions extends CallOptions {
   filter?: FilterExpression;
 }
 
+/** Options of {@link VectorStore.stats}. */
+export interface StatsOptions extends CallOptions {
+  collection: string;
+}
+
+/** The size of one collection, as the backend reports it; a field the backend cannot tell is left out. */
+export interface CollectionStats {
+  /** Records (vectors) in the collection. */
+  vectors?: number;
+  /**
+   * Bytes the collection takes in the backend: its data and indexes, as the backend measures them
+   * (on disk for Postgres and Elasticsearch, in memory for Redis).
+   */
+  bytes?: number;
+}
+
 /** Options of {@link VectorStore.commit}. */
 export interface CommitOptions extends CallOptions {
   collection: string;
@@ -191,6 +207,12 @@ export interface VectorStore {
   list(options: ListOptions): Promise<ListPage>;
   /** Number of records matching scope and filter. */
   count(options: CountOptions): Promise<number>;
+  /**
+   * How many records the collection holds and how many bytes it takes, for metrics. Present only
+   * when the backend can tell; engines that update their statistics after a write (search
+   * engines, on refresh) may lag behind it briefly.
+   */
+  stats?(options: StatsOptions): Promise<CollectionStats>;
   /** Deletes the collection and everything in it. */
   dropCollection(options: CallOptions & { collection: string }): Promise<void>;
   /**

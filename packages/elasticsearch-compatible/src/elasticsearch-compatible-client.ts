@@ -47,6 +47,17 @@ export interface MgetResponse {
   docs: (ElasticsearchCompatibleHit & { found?: boolean; error?: unknown })[];
 }
 
+/** The part of an index's `_stats` response the store reads. */
+export interface ElasticsearchCompatibleIndexStats {
+  /** Sums over the index (or indices) asked for. */
+  _all?: {
+    /** Primary shards only: each document once. */
+    primaries?: { docs?: { count?: number } };
+    /** Every copy: primaries and replicas. */
+    total?: { store?: { size_in_bytes?: number } };
+  };
+}
+
 /** One request of a search: the body, with the index given apart. */
 export type SearchBody = Record<string, unknown>;
 
@@ -80,6 +91,11 @@ export interface ElasticsearchCompatibleClient {
   count(index: string, query: ElasticsearchCompatibleQuery, signal?: AbortSignal): Promise<number>;
   /** Makes recent writes searchable. */
   refresh(index: string, signal?: AbortSignal): Promise<unknown>;
+  /**
+   * The index's `_stats` (metrics `docs` and `store`): documents in its primary shards and the
+   * bytes every copy takes on disk. Without it the store's `stats` reports the count alone.
+   */
+  indexStats?(index: string, signal?: AbortSignal): Promise<ElasticsearchCompatibleIndexStats>;
   /** Deletes an index; an index that does not exist is not an error. */
   deleteIndex(index: string, signal?: AbortSignal): Promise<unknown>;
   /**

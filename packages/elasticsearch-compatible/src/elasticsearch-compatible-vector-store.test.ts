@@ -322,6 +322,25 @@ describe('createElasticsearchCompatibleVectorStore', () => {
     expect(named(calls, 'refresh')).toHaveLength(1);
   });
 
+  it('reports documents and store size from the index stats, else the count alone', async () => {
+    const { client, calls } = fakeClient({
+      indexStats: async () => ({
+        _all: { primaries: { docs: { count: 12 } }, total: { store: { size_in_bytes: 20_480 } } },
+      }),
+    });
+    expect(await storeOn(client).stats!({ collection: 'memories' })).toEqual({
+      vectors: 12,
+      bytes: 20_480,
+    });
+    expect(named(calls, 'indexStats')[0]!.args[0]).toBe('memories');
+    const { client: countOnly, calls: countCalls } = fakeClient({ count: async () => 7 });
+    expect(await storeOn(countOnly).stats!({ collection: 'memories' })).toEqual({ vectors: 7 });
+    expect(named(countCalls, 'count')[0]!.args.slice(0, 2)).toEqual([
+      'memories',
+      { match_all: {} },
+    ]);
+  });
+
   it('deletes by filter with _delete_by_query where the engine has it', async () => {
     const { client, calls } = fakeClient({
       deleteByQuery: async () => ({ deleted: 3, failures: [] }),

@@ -466,6 +466,26 @@ export function createElasticsearchCompatibleVectorStore<VendorClient extends Cl
           );
         },
 
+        async stats({ collection, abortSignal }) {
+          const index = indexOf(collection);
+          const stats = await call(`Reading the stats of "${collection}"`, abortSignal, (client) =>
+            client.indexStats ? client.indexStats(index, abortSignal) : Promise.resolve(undefined),
+          );
+          if (!stats) {
+            return {
+              vectors: await call('Counting records', abortSignal, (client) =>
+                client.count(index, selection({}), abortSignal),
+              ),
+            };
+          }
+          const vectors = stats._all?.primaries?.docs?.count;
+          const bytes = stats._all?.total?.store?.size_in_bytes;
+          return {
+            ...(vectors === undefined ? {} : { vectors }),
+            ...(bytes === undefined ? {} : { bytes }),
+          };
+        },
+
         async dropCollection({ collection, abortSignal }) {
           const index = indexOf(collection);
           dimensionsByIndex.delete(index);

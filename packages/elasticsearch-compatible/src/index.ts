@@ -3,6 +3,7 @@ export type {
   BulkResponse,
   ElasticsearchCompatibleClient,
   ElasticsearchCompatibleHit,
+  ElasticsearchCompatibleIndexStats,
   MgetResponse,
   Refresh,
   SearchBody,

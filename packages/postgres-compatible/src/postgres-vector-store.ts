@@ -892,6 +892,18 @@ export function createPostgresVectorStore(
       });
     },
 
+    async stats(options) {
+      return onCollection(options.collection, async (info) => {
+        // The table with its TOAST data and every index (HNSW, full text, scope columns).
+        const result = await pool().query<{ total: string; bytes: string }>(
+          `SELECT (SELECT count(*) FROM ${info.table}) AS total, pg_total_relation_size($1::regclass) AS bytes`,
+          [info.table],
+        );
+        const row = result.rows[0];
+        return { vectors: Number(row?.total ?? 0), bytes: Number(row?.bytes ?? 0) };
+      });
+    },
+
     async dropCollection({ collection }) {
       checkCollectionName(collection, source);
       collections.delete(collection);

@@ -125,6 +125,18 @@ function missingCollection(source: string, collection: string, cause?: unknown):
   });
 }
 
+/** The FT.INFO fields that add up to the memory an index takes. */
+const indexSizeFields = new Set([
+  'inverted_sz_mb',
+  'vector_index_sz_mb',
+  'offset_vectors_sz_mb',
+  'doc_table_size_mb',
+  'sortable_values_size_mb',
+  'key_table_size_mb',
+  'tag_overhead_sz_mb',
+  'text_overhead_sz_mb',
+]);
+
 function queryString(filter: RedisFilter): string {
   return filter === true ? '*' : String(filter);
 }
@@ -564,6 +576,23 @@ export function createRedisCompatibleVectorStore(
             '0',
           ]);
           return Number(reply[0]);
+        }),
+
+      stats: (options) =>
+        onCollection(options.collection, async (client, info) => {
+          const fields = pairs(await client.send(['FT.INFO', info.index]));
+          const vectors = Number(text(fields.get('num_docs')));
+          let megabytes: number | undefined;
+          for (const [name, value] of fields) {
+            // The index's own memory, which FT.INFO reports in parts (`inverted_sz_mb`, `vector_index_sz_mb`, ...).
+            if (!indexSizeFields.has(name)) continue;
+            const size = Number(text(value));
+            if (Number.isFinite(size)) megabytes = (megabytes ?? 0) + size;
+          }
+          return {
+            ...(Number.isFinite(vectors) ? { vectors } : {}),
+            ...(megabytes === undefined ? {} : { bytes: Math.round(megabytes * 1024 * 1024) }),
+          };
         }),
 
       async dropCollection({ collection }) {

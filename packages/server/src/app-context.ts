@@ -21,7 +21,7 @@ export interface AppContext {
   projectLimiter?: RateLimiter;
   /**
    * Set when several server processes share the port, or replicas share Redis: rate-limit
-   * tokens come from the shared buckets (of the key and, in Redis, of its project) instead of
+   * tokens come from the shared buckets (of the key and of its project) instead of
    * `limiter`.
    */
   takeToken?: (keyId: string, project: string) => Promise<RateLimitDecision>;

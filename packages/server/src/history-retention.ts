@@ -1,7 +1,9 @@
 import type { Memory, PruneHistoryResult } from '@engram/core';
+import type { Registry } from 'prom-client';
 import type { AppContext } from './app-context.js';
 import { openBackupStorage } from './backup-storage.js';
-import { knownProjects } from './maintenance.js';
+import type { JobLeases } from './job-lease.js';
+import { knownProjects, scheduleMaintenance } from './maintenance.js';
 
 /** Options of {@link pruneProjectHistory}. */
 export interface PruneProjectHistoryOptions {
@@ -69,15 +71,39 @@ export async function pruneProjectHistories(
   return erased;
 }
 
+/** Options of {@link scheduleHistoryRetention}. */
+export interface ScheduleHistoryRetentionOptions {
+  /**
+   * Leases shared with every other `engram serve` process and `engram worker`: retention then
+   * runs as the `history-retention` maintenance job, once per interval across all of them.
+   */
+  leases?: JobLeases;
+  /** Where the maintenance job counts its runs, with leases. */
+  registry?: Registry;
+  /** How often a process with leases looks whether retention is due. Default: `leaseCheckMs`. */
+  checkMs?: number;
+}
+
 /**
  * Runs {@link pruneProjectHistories} now and then every hour, while the process runs; returns
- * the function that stops it. Does nothing without a retention.
+ * the function that stops it. Does nothing without a retention. With leases, it runs the
+ * `history-retention` maintenance job under the lease `engram worker` takes for it, so one run
+ * happens per interval whichever processes and replicas share the leases.
  */
 export function scheduleHistoryRetention(
   context: Pick<AppContext, 'config' | 'keys' | 'projects' | 'logger'>,
   intervalMs = historyPruneIntervalMs,
+  options: ScheduleHistoryRetentionOptions = {},
 ): () => void {
   if (context.config.historyTextRetentionMs === undefined) return () => {};
+  if (options.leases) {
+    return scheduleMaintenance(
+      context,
+      new Map([['history-retention', intervalMs]]),
+      options.registry,
+      { leases: options.leases, ...(options.checkMs ? { checkMs: options.checkMs } : {}) },
+    );
+  }
   let busy = false;
   const run = () => {
     if (busy) return;

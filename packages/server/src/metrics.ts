@@ -227,8 +227,8 @@ export function createServerMetrics(
     storeSize: new Gauge({
       name: 'engram_store_size_bytes',
       help: options.projectLabels
-        ? 'Bytes the store (vectors, index, history) of each project takes on disk, where measurable (the embedded store).'
-        : 'Bytes the stores (vectors, index, history) of the open projects take on disk, where measurable (the embedded store).',
+        ? 'Bytes the store of each project takes, where measurable: the embedded store on disk (vectors, index, history), else the size the vector store reports for the project (pgvector, Redis, Elasticsearch, OpenSearch).'
+        : 'Bytes the stores of the open projects take, where measurable: the embedded store on disk (vectors, index, history), else the size the vector store reports for each project (pgvector, Redis, Elasticsearch, OpenSearch).',
       labelNames: projectLabel,
       registers,
       aggregator: 'max',

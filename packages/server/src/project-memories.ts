@@ -24,6 +24,7 @@ import {
 import { instrumentEmbedder, instrumentLLM, type ServerMetrics } from './metrics.js';
 import { createRedisScopeLock } from './redis-scope-lock.js';
 import type { ServerConfig, StoreConfig } from './server-config.js';
+import { reportedStoreSizes } from './store-sizes.js';
 import { traceGraphStore, traceHistoryStore, traceVectorStore } from './traced-components.js';
 
 /** The engine of every project, opened on first use. */
@@ -41,8 +42,9 @@ export interface ProjectMemories {
   /** Memories per project opened by this process. */
   counts(): Promise<Array<{ project: string; count: number }>>;
   /**
-   * Bytes on disk of each open project's store, where the server can measure it (the embedded
-   * SQLite files: database, write-ahead log, saved vector indexes); other stores are left out.
+   * Bytes of each open project's store, where they can be measured: the embedded SQLite files
+   * (database, write-ahead log, saved vector indexes), else what a store that implements
+   * `VectorStore.stats` reports for the project's collection; other stores are left out.
    */
   sizes?(): Promise<Array<{ project: string; bytes: number }>>;
   /**
@@ -391,7 +393,11 @@ export function createProjectMemories(
       return results;
     },
     async sizes() {
-      if (!embedded) return [];
+      if (!embedded) {
+        return reportedStoreSizes(
+          [...stores].map(([project, store]) => [project, store, projectCollection(project)]),
+        );
+      }
       const directory = join(config.dataDir, 'projects');
       const names = await readdir(directory).catch(() => [] as string[]);
       const results: Array<{ project: string; bytes: number }> = [];

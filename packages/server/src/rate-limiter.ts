@@ -13,6 +13,12 @@ export interface RateLimiter {
   take(key: string): RateLimitDecision;
 }
 
+/** A {@link RateLimiter} that can also take tokens back. */
+export interface RefundableRateLimiter extends RateLimiter {
+  /** Puts tokens taken from a key's bucket back (never past its burst). */
+  give(key: string, tokens: number): void;
+}
+
 /**
  * Token bucket per key: `burst` requests at once, refilled at `requestsPerSecond`. Idle buckets
  * are dropped so the map does not grow with every key ever seen.
@@ -20,7 +26,7 @@ export interface RateLimiter {
 export function createRateLimiter(
   { requestsPerSecond, burst }: { requestsPerSecond: number; burst: number },
   now: () => number = () => performance.now(),
-): RateLimiter {
+): RefundableRateLimiter {
   const buckets = new Map<string, { tokens: number; updated: number }>();
   const idleMs = Math.max((burst / requestsPerSecond) * 1000, 1000);
   let lastSweep = now();
@@ -46,6 +52,10 @@ export function createRateLimiter(
       }
       const wait = (1 - bucket.tokens) / requestsPerSecond;
       return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(wait)), remaining: 0 };
+    },
+    give(key, tokens) {
+      const bucket = buckets.get(key);
+      if (bucket) bucket.tokens = Math.min(burst, bucket.tokens + tokens);
     },
   };
 }

@@ -1,7 +1,13 @@
 import type { AddResult } from '@engram/core';
 import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import type { AddJobData, JobInfo, JobQueue, JobQueueOptions } from './job-queue.js';
+import {
+  type AddJobData,
+  type JobInfo,
+  type JobQueue,
+  type JobQueueOptions,
+  logFailedAttempt,
+} from './job-queue.js';
 import {
   createTransportJobQueue,
   type JobStatusStore,
@@ -141,6 +147,7 @@ function createBullmqTransport(
         },
       );
       worker.on('error', () => {});
+      worker.on('failed', logStalledGiveUp(options));
       workers.push(worker);
       await worker.waitUntilReady();
     },
@@ -158,5 +165,34 @@ function createBullmqTransport(
       for (const workerConnection of workerConnections) workerConnection.disconnect();
       connection.disconnect();
     },
+  };
+}
+
+/** What BullMQ fails a job with once it stalled more often than `maxStalledCount` allows. */
+const stalledFailure = /stalled more than/i;
+
+/**
+ * The worker's `failed` listener for jobs BullMQ gives up on for stalling (their workers kept
+ * dying or losing the lock): those never reach the handler, so nothing else logs them. Failures
+ * of the handler's own attempts are logged where they happen.
+ */
+export function logStalledGiveUp(
+  options: Pick<JobQueueOptions, 'attempts' | 'logger'>,
+): (job: Job<AddJobData> | undefined, error: Error) => void {
+  return (job, error) => {
+    if (!job || !stalledFailure.test(error.message)) return;
+    logFailedAttempt(options.logger, {
+      jobId: job.id ?? 'unknown',
+      project: job.data.project,
+      attempt: Math.max(job.attemptsMade, job.attemptsStarted, 1),
+      attempts: options.attempts,
+      givenUp: true,
+      error: Object.assign(
+        new Error(
+          `BullMQ gave the job up: ${error.message} (its worker died or lost the job's lock each time; if adds run longer than the lock, raise ENGRAM_JOB_LOCK_MS).`,
+        ),
+        { code: 'job_stalled' },
+      ),
+    });
   };
 }

@@ -46,4 +46,30 @@ describe('createRateLimitLeases', () => {
     }
     expect(lent).toBe(1000);
   });
+
+  it('holds a project limit across the keys of the project, taking from both buckets or neither', () => {
+    const take = createRateLimitLeases(
+      {
+        requestsPerSecond: 1 / 3600,
+        burst: 40,
+        project: { requestsPerSecond: 1 / 3600, burst: 50 },
+      },
+      2,
+      () => 0,
+    );
+    const lent = (key: string, project: string) => {
+      let total = 0;
+      for (;;) {
+        const lease = take(key, project);
+        if (!lease.allowed) return total;
+        total += lease.granted;
+      }
+    };
+    expect(lent('a', 'alpha')).toBe(40);
+    // The project's bucket has 10 left; the key's own bucket is not charged for a refusal.
+    expect(lent('b', 'alpha')).toBe(10);
+    expect(lent('c', 'beta')).toBe(40);
+    expect(take('b', 'alpha')).toMatchObject({ allowed: false, granted: 0 });
+    expect(take('b', 'gamma')).toMatchObject({ allowed: true });
+  });
 });

@@ -59,8 +59,11 @@ export interface ClusterLinks {
   index: number;
   /** Workers in the cluster. */
   workers: number;
-  /** Takes a rate-limit token of a key from the cluster-wide bucket. */
-  takeToken(keyId: string): Promise<RateLimitDecision>;
+  /**
+   * Takes a rate-limit token of a key from the cluster-wide bucket and, with a project limit,
+   * one of its project from the project's cluster-wide bucket.
+   */
+  takeToken(keyId: string, project?: string): Promise<RateLimitDecision>;
   /** Metrics of every worker, aggregated, in the Prometheus text format. */
   scrapeMetrics(): Promise<string>;
   /** A job queued by any worker's in-process queue. */
@@ -119,19 +122,24 @@ export function connectClusterWorker(index: number, registry: Registry): Cluster
   return {
     index,
     workers,
-    async takeToken(keyId) {
+    async takeToken(keyId, project) {
       const now = Date.now();
-      const lease = leases.get(keyId);
+      // Lent tokens were taken from the key's bucket and its project's: they pay for that pair only.
+      const leaseKey = project === undefined ? keyId : `${keyId}\n${project}`;
+      const lease = leases.get(leaseKey);
       if (lease && lease.tokens >= 1 && lease.expires > now) {
         lease.tokens -= 1;
         return { allowed: true, retryAfterSeconds: 0, remaining: Math.floor(lease.tokens) };
       }
-      const answer = await ask('rate-take', { keyId });
+      const answer = await ask('rate-take', {
+        keyId,
+        ...(project === undefined ? {} : { project }),
+      });
       const decision = answer.decision as RateLimitDecision & { granted: number };
       if (decision.granted > 1) {
-        leases.set(keyId, { tokens: decision.granted - 1, expires: now + 1000 });
+        leases.set(leaseKey, { tokens: decision.granted - 1, expires: now + 1000 });
       } else {
-        leases.delete(keyId);
+        leases.delete(leaseKey);
       }
       return {
         allowed: decision.allowed,
@@ -171,23 +179,37 @@ export interface RateLimitLease extends RateLimitDecision {
 }
 
 /**
- * The token buckets of a whole cluster, kept by the primary. Each request a worker cannot pay
- * from its lease takes one token and borrows up to `remaining / (2 x workers)` more, so a
- * generous limit costs few messages and a nearly empty bucket lends one token at a time.
+ * The token buckets of a whole cluster, kept by the primary: one per key and, with a project
+ * limit (`rateLimit.project`), one per project, so neither limit is multiplied by the number of
+ * processes. A request takes a token from the key's bucket and its project's, or from neither.
+ * Each request a worker cannot pay from its lease takes one token and borrows up to
+ * `remaining / (2 x workers)` more, so a generous limit costs few messages and a nearly empty
+ * bucket lends one token at a time.
  */
 export function createRateLimitLeases(
   rateLimit: ServerConfig['rateLimit'],
   workers: number,
   now?: () => number,
-): (keyId: string) => RateLimitLease {
-  const limiter = createRateLimiter(rateLimit, now);
-  return (keyId) => {
-    const first = limiter.take(keyId);
+): (keyId: string, project?: string) => RateLimitLease {
+  const keys = createRateLimiter(rateLimit, now);
+  const projects = rateLimit.project ? createRateLimiter(rateLimit.project, now) : undefined;
+  const takeBoth = (keyId: string, project: string | undefined) => {
+    const byKey = keys.take(keyId);
+    if (!byKey.allowed || !projects || project === undefined) return byKey;
+    const byProject = projects.take(project);
+    if (byProject.allowed) {
+      return { ...byKey, remaining: Math.min(byKey.remaining, byProject.remaining) };
+    }
+    keys.give(keyId, 1);
+    return byProject;
+  };
+  return (keyId, project) => {
+    const first = takeBoth(keyId, project);
     if (!first.allowed) return { ...first, granted: 0 };
     let granted = 1;
     const extra = Math.floor(first.remaining / (2 * workers));
     for (let index = 0; index < extra; index++) {
-      if (!limiter.take(keyId).allowed) break;
+      if (!takeBoth(keyId, project).allowed) break;
       granted += 1;
     }
     return { ...first, remaining: first.remaining - (granted - 1), granted };
@@ -271,7 +293,12 @@ export async function startServerCluster(
       send(worker, { engram: 'answer', id: message.id, ...fields });
     switch (message.engram) {
       case 'rate-take':
-        answer({ decision: takeLease(String(message.keyId)) });
+        answer({
+          decision: takeLease(
+            String(message.keyId),
+            typeof message.project === 'string' ? message.project : undefined,
+          ),
+        });
         return;
       case 'metrics': {
         const parts: unknown[][] = [];

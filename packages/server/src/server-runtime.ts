@@ -275,7 +275,8 @@ export async function startServer(
     metrics,
     logger,
     limiter: createRateLimiter(config.rateLimit),
-    ...(config.rateLimit.project && !sharedLimiter
+    // In a cluster the primary keeps the project buckets with the keys'.
+    ...(config.rateLimit.project && !sharedLimiter && !links
       ? { projectLimiter: createRateLimiter(config.rateLimit.project) }
       : {}),
     ...(links ? { takeToken: links.takeToken, scrapeMetrics: links.scrapeMetrics } : {}),
@@ -286,8 +287,20 @@ export async function startServer(
     runAdd(context, data, 'async', job),
   );
   const stopMetrics = await listenMetrics(context);
-  // One worker of a cluster prunes history; the others would only repeat its work.
-  const stopRetention = links && links.index > 0 ? () => {} : scheduleHistoryRetention(context);
+  // One process of a cluster prunes history, under the lease every replica and worker takes.
+  const retentionEveryMs = maintenanceSchedule(config.env, config).get('history-retention');
+  const leases =
+    retentionEveryMs === undefined || (links && links.index > 0)
+      ? undefined
+      : openJobLeases(config, (name, error) =>
+          logger.warn({ err: error, job: name }, 'job lease lost: another process may take over'),
+        );
+  const stopRetention = leases
+    ? scheduleHistoryRetention(context, retentionEveryMs, {
+        leases,
+        registry: metrics.registry,
+      })
+    : () => {};
   const app = createServerApp(context);
   const server = (
     config.tls
@@ -342,6 +355,7 @@ export async function startServer(
       await projects.close();
       keys.close();
       await sharedLimiter?.close();
+      await leases?.close();
       await shared.stopTracing();
       logger.info('stopped');
     })();

@@ -73,4 +73,40 @@ describe('engram serve --workers 2: one service from several processes', () => {
       await directory.dispose();
     }
   });
+
+  it('holds a project rate limit across its processes, for every key of the project', async () => {
+    const directory = await temporaryDataDir();
+    try {
+      const keys = [createKey(directory.path, 'alpha'), createKey(directory.path, 'alpha')];
+      const server = await startEngramServer(directory.path, {
+        args: ['--workers', '2'],
+        env: {
+          // One token an hour: the run's duration cannot change the counts.
+          ENGRAM_RATE_LIMIT_RPS: String(1 / 3600),
+          ENGRAM_RATE_LIMIT_BURST: '100',
+          ENGRAM_PROJECT_RATE_LIMIT_RPS: String(1 / 3600),
+          ENGRAM_PROJECT_RATE_LIMIT_BURST: '10',
+        },
+      });
+      try {
+        const listeningPids = () =>
+          new Set(server.logs.filter((line) => line.msg === 'listening').map((line) => line.pid));
+        await server.waitForLog(() => listeningPids().size >= 2);
+        const statuses: number[] = [];
+        for (let attempt = 0; attempt < 30; attempt++) {
+          const key = keys[attempt % 2]!.key;
+          statuses.push((await server.request('/v1/memories?userId=limited', { key })).status);
+        }
+        const admitted = statuses.filter((status) => status === 200).length;
+        expect(statuses.filter((status) => status !== 200 && status !== 429)).toEqual([]);
+        // 10 tokens for the project in the whole service, not 10 per process.
+        expect(admitted, JSON.stringify(statuses)).toBeGreaterThan(0);
+        expect(admitted, JSON.stringify(statuses)).toBeLessThanOrEqual(10);
+      } finally {
+        expect(await server.stop('SIGTERM')).toBe(0);
+      }
+    } finally {
+      await directory.dispose();
+    }
+  });
 });
