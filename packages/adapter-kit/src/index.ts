@@ -19,6 +19,22 @@ export type { ErrorMapper, Lifecycle, LifecycleOptions } from './lifecycle.js';
 export { createLifecycle, defineComponent } from './lifecycle.js';
 export type { PollUntilOptions } from './polling.js';
 export { pollUntil } from './polling.js';
+export type {
+  BackendErrorContext,
+  PagedScanOptions,
+  PagedScanResult,
+  RestAnswer,
+  RestJsonRequest,
+  ScanPage,
+  TokenCursor,
+} from './rest.js';
+export {
+  decodeTokenCursor,
+  encodeTokenCursor,
+  pagedScan,
+  restJson,
+  toBackendError,
+} from './rest.js';
 export {
   isRetryableNetworkError,
   isRetryableStatus,

@@ -300,3 +300,14 @@ export function localModelsForTests(
 
 export type { HttpModelRequest, HttpModelResponse, HttpModelServer } from './http-model.js';
 export { cosineSimilarity, startHttpModel } from './http-model.js';
+export type {
+  InjectedFailureOutcome,
+  RecordingModel,
+  RecordingModelProtocol,
+} from './protocol-model.js';
+export {
+  injectedFailureOutcomes,
+  ProtocolModelError,
+  sampleVectorRecord,
+  startRecordingModel,
+} from './protocol-model.js';
