@@ -9,6 +9,7 @@ import {
   optionalSettingLoader,
   pollUntil,
   requireQueryVector,
+  restJson,
 } from '@engram/adapter-kit';
 import {
   AdapterCallError,
@@ -207,25 +208,22 @@ export function createDatabricksVectorStore(
     body?: unknown,
     signal?: AbortSignal,
   ): Promise<T> {
-    const response = await (options.fetch ?? fetch)(`${host()}/api/2.0/vector-search/${path}`, {
+    return restJson<T>({
+      url: `${host()}/api/2.0/vector-search/${path}`,
       method,
-      headers: {
-        authorization: `Bearer ${await bearer(signal)}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      ...(signal ? { signal } : {}),
+      headers: { authorization: `Bearer ${await bearer(signal)}` },
+      body,
+      signal,
+      fetch: options.fetch,
+      failure: (answer) =>
+        answer.ok
+          ? undefined
+          : new DatabricksResponseError(
+              answer.status,
+              typeof answer.body.error_code === 'string' ? answer.body.error_code : undefined,
+              typeof answer.body.message === 'string' ? answer.body.message : answer.statusText,
+            ),
     });
-    const text = await response.text();
-    const parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-    if (!response.ok) {
-      throw new DatabricksResponseError(
-        response.status,
-        typeof parsed.error_code === 'string' ? parsed.error_code : undefined,
-        typeof parsed.message === 'string' ? parsed.message : response.statusText,
-      );
-    }
-    return parsed as T;
   }
 
   function indexName(collection: string): string {
