@@ -125,16 +125,17 @@ export interface PagedScanResult<T, Token> {
 /**
  * Reads pages until the backend gives no next token (or `until` holds), following its tokens:
  * the one loop behind `list`, `count` and `deleteAll` over a paged API, so none of them stops
- * silently after one page.
+ * silently after one page. `fetchPage` also sees what was collected so far (e.g. to size the
+ * next page to what is still wanted).
  */
 export async function pagedScan<T, Token>(
-  fetchPage: (token: Token | undefined) => Promise<ScanPage<T, Token>>,
+  fetchPage: (token: Token | undefined, collected: readonly T[]) => Promise<ScanPage<T, Token>>,
   options: PagedScanOptions<T, Token> = {},
 ): Promise<PagedScanResult<T, Token>> {
   const items: T[] = [];
   let token = options.start;
   do {
-    const page = await fetchPage(token);
+    const page = await fetchPage(token, items);
     items.push(...page.items);
     token = page.next || undefined;
   } while (token !== undefined && !options.until?.(items));
