@@ -21,6 +21,7 @@ export type { PollUntilOptions } from './polling.js';
 export { pollUntil } from './polling.js';
 export type {
   BackendErrorContext,
+  IdPage,
   PagedScanOptions,
   PagedScanResult,
   RestAnswer,
@@ -31,7 +32,9 @@ export type {
 export {
   decodeTokenCursor,
   encodeTokenCursor,
+  filteredCursorAfter,
   pagedScan,
+  pageOfIds,
   restJson,
   toBackendError,
 } from './rest.js';

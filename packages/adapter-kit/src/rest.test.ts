@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import {
   decodeTokenCursor,
   encodeTokenCursor,
+  filteredCursorAfter,
   pagedScan,
+  pageOfIds,
   restJson,
   toBackendError,
 } from './rest.js';
@@ -110,5 +112,17 @@ describe('token cursors', () => {
     }
     expect(decodeTokenCursor(undefined, 'test')).toBeUndefined();
     expect(() => decodeTokenCursor('not a cursor', 'test')).toThrow(InvalidArgumentError);
+  });
+});
+
+describe('filtered listings', () => {
+  it('pages sorted ids after a position, and refuses a page token as a position', () => {
+    const ids = ['d', 'b', 'a', 'c', 'e'];
+    expect(pageOfIds(ids, undefined, 2)).toEqual({ ids: ['a', 'b'], nextAfter: 'b' });
+    expect(pageOfIds(ids, 'b', 3)).toEqual({ ids: ['c', 'd', 'e'], nextAfter: undefined });
+    expect(ids).toEqual(['d', 'b', 'a', 'c', 'e']);
+    expect(filteredCursorAfter({ after: 'b' }, 'test')).toBe('b');
+    expect(filteredCursorAfter(undefined, 'test')).toBeUndefined();
+    expect(() => filteredCursorAfter({ token: 't' }, 'test')).toThrow(InvalidArgumentError);
   });
 });

@@ -164,3 +164,40 @@ export function decodeTokenCursor(
     message: 'cursor is not valid; pass the nextCursor of a previous page unchanged.',
   });
 }
+
+/**
+ * The last id of a filtered listing's cursor; `InvalidArgumentError` when the cursor holds a
+ * backend page token instead (it came from an unfiltered listing).
+ */
+export function filteredCursorAfter(
+  cursor: { after: string } | object | undefined,
+  source: string,
+): string | undefined {
+  if (cursor === undefined) return undefined;
+  if (!('after' in cursor) || typeof cursor.after !== 'string') {
+    throw new InvalidArgumentError({
+      source,
+      message: 'cursor belongs to an unfiltered listing; pass it with the same scope and filter.',
+    });
+  }
+  return cursor.after;
+}
+
+/** One page of a listing filtered by enumerating ids. */
+export interface IdPage {
+  /** The ids of the page, in order. */
+  ids: string[];
+  /** The last id of the page when more ids follow: the next page's position. */
+  nextAfter: string | undefined;
+}
+
+/** The ids after `after` in sorted order, at most `limit`, and where the next page starts. */
+export function pageOfIds(
+  ids: readonly string[],
+  after: string | undefined,
+  limit: number,
+): IdPage {
+  const remaining = [...ids].sort().filter((id) => after === undefined || id > after);
+  const page = remaining.slice(0, limit);
+  return { ids: page, nextAfter: remaining.length > limit ? page.at(-1) : undefined };
+}
