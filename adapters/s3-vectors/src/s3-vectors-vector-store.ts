@@ -19,8 +19,10 @@ import {
   decodeTokenCursor,
   defineVectorStore,
   encodeTokenCursor,
+  filteredCursorAfter,
   optionalSettingLoader,
   pagedScan,
+  pageOfIds,
   requireQueryVector,
   type TokenCursor,
 } from '@engram/adapter-kit';
@@ -427,24 +429,16 @@ export function createS3VectorsStore(options: S3VectorsStoreOptions = {}): Vecto
             ...(next ? { nextCursor: encodeS3VectorsCursor({ token: next }) } : {}),
           };
         }
-        if (cursor && 'token' in cursor) {
-          throw new InvalidArgumentError({
-            source,
-            message:
-              'cursor belongs to an unfiltered listing; pass it with the same scope and filter.',
-          });
-        }
-        const after = cursor?.after;
-        const remaining = (await matchingKeys(collection, selection))
-          .sort()
-          .filter((key) => after === undefined || key > after);
-        const keys = remaining.slice(0, limit);
+        const after = filteredCursorAfter(cursor, source);
+        const { ids: keys, nextAfter } = pageOfIds(
+          await matchingKeys(collection, selection),
+          after,
+          limit,
+        );
         const byKey = await fetchRecords(collection, keys, includeVectors);
         return {
           records: keys.filter((key) => byKey.has(key)).map((key) => byKey.get(key)!),
-          ...(remaining.length > limit
-            ? { nextCursor: encodeS3VectorsCursor({ after: keys.at(-1)! }) }
-            : {}),
+          ...(nextAfter ? { nextCursor: encodeS3VectorsCursor({ after: nextAfter }) } : {}),
         };
       },
 
