@@ -8,9 +8,11 @@ import {
   decodeTokenCursor,
   defineVectorStore,
   encodeTokenCursor,
+  filteredCursorAfter,
   optionalSettingLoader,
   orderedHex,
   pagedScan,
+  pageOfIds,
   requireQueryVector,
 } from '@engram/adapter-kit';
 import {
@@ -326,24 +328,14 @@ export function createUpstashVectorStore(options: UpstashVectorStoreOptions = {}
             ...(next ? { nextCursor: encodeUpstashVectorCursor({ range: next }) } : {}),
           };
         }
-        if (cursor && 'range' in cursor) {
-          throw new InvalidArgumentError({
-            source,
-            message:
-              'cursor belongs to an unfiltered listing; pass it with the same scope and filter.',
-          });
-        }
+        const after = filteredCursorAfter(cursor, source);
         const all = await matchingIds(namespace, selection!);
         if (all.length >= maxTopK) tooMany('list');
-        const after = cursor?.after;
-        const remaining = all.sort().filter((id) => after === undefined || id > after);
-        const ids = remaining.slice(0, limit);
+        const { ids, nextAfter } = pageOfIds(all, after, limit);
         const byId = await fetchRecords(namespace, ids, includeVectors);
         return {
           records: ids.filter((id) => byId.has(id)).map((id) => byId.get(id)!),
-          ...(remaining.length > limit
-            ? { nextCursor: encodeUpstashVectorCursor({ after: ids.at(-1)! }) }
-            : {}),
+          ...(nextAfter ? { nextCursor: encodeUpstashVectorCursor({ after: nextAfter }) } : {}),
         };
       },
 
