@@ -1,6 +1,7 @@
 import { AdapterCallError } from '@engram/core';
 import { describe, expect, it } from 'vitest';
 import {
+  awsErrorProtocol,
   injectedFailureOutcomes,
   ProtocolModelError,
   type RecordingModel,
@@ -57,6 +58,20 @@ describe('startRecordingModel', () => {
     } finally {
       await model.close();
     }
+  });
+});
+
+describe('awsErrorProtocol', () => {
+  it('names the error in x-amzn-errortype, for model mistakes and injected failures too', () => {
+    expect(awsErrorProtocol.injected({ status: 429, type: 'ThrottlingException' })).toEqual({
+      status: 429,
+      headers: { 'x-amzn-errortype': 'ThrottlingException' },
+      body: { message: 'model: ThrottlingException' },
+    });
+    expect(awsErrorProtocol.unexpected(new Error('bad'))).toMatchObject({
+      status: 400,
+      code: 'ValidationException',
+    });
   });
 });
 

@@ -75,6 +75,37 @@ export async function startRecordingModel<
   return model;
 }
 
+/** A failure injected into a model of an AWS service: the status and the error's name. */
+export interface AwsInjectedFailure {
+  /** The HTTP status. */
+  status: number;
+  /** The error's name, e.g. `ThrottlingException`. */
+  type: string;
+}
+
+function awsFailure(error: ProtocolModelError): HttpModelResponse {
+  return {
+    status: error.status,
+    headers: { 'x-amzn-errortype': String(error.code) },
+    body: { message: error.message },
+  };
+}
+
+/**
+ * How AWS JSON services answer failures, for {@link startRecordingModel}: the error's name in
+ * `x-amzn-errortype` and `{ message }` as the body; a model's own mistake is a 400
+ * `ValidationException`; an injected `{ status, type }` is answered the same way.
+ */
+export const awsErrorProtocol: Pick<
+  RecordingModelProtocol<unknown, AwsInjectedFailure>,
+  'failure' | 'unexpected' | 'injected'
+> = {
+  failure: awsFailure,
+  unexpected: (caught) => new ProtocolModelError(400, 'ValidationException', String(caught)),
+  injected: ({ status, type }) =>
+    awsFailure(new ProtocolModelError(status, type, `model: ${type}`)),
+};
+
 /** The memory record request-shape tests store: `memory-1`, four dimensions, `seed` on top. */
 export function sampleVectorRecord(seed: Partial<VectorRecord> = {}): VectorRecord {
   return {
