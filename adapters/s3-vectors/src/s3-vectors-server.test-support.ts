@@ -5,6 +5,7 @@
 // queries scan exactly, and signatures are not checked. It records every request.
 import type { IncomingHttpHeaders } from 'node:http';
 import {
+  awsErrorProtocol,
   cosineSimilarity as cosine,
   ProtocolModelError as ModelError,
   type RecordingModel,
@@ -130,11 +131,6 @@ export async function startS3VectorsModel(): Promise<S3VectorsModel> {
     pageSize: 1000,
     close: async () => {},
   };
-  const failure = (error: ModelError) => ({
-    status: error.status,
-    headers: { 'x-amzn-errortype': String(error.code) },
-    body: { message: error.message },
-  });
   return startRecordingModel(model, {
     record: (incoming): RecordedRequest => ({
       operation: incoming.path.split('/').at(-1) ?? '',
@@ -142,8 +138,6 @@ export async function startS3VectorsModel(): Promise<S3VectorsModel> {
       body: incoming.text ? (JSON.parse(incoming.text) as Record<string, unknown>) : {},
     }),
     route: (request) => route(model, request),
-    failure,
-    unexpected: (caught) => new ModelError(400, 'ValidationException', String(caught)),
-    injected: ({ status, type }) => failure(new ModelError(status, type, `model: ${type}`)),
+    ...awsErrorProtocol,
   });
 }
