@@ -5,6 +5,7 @@
 // else is a 400), conditions go through the model beside it, and signatures are not checked.
 import type { IncomingHttpHeaders } from 'node:http';
 import {
+  awsErrorProtocol,
   cosineSimilarity,
   ProtocolModelError as ModelError,
   type RecordingModel,
@@ -195,11 +196,6 @@ export async function startNeptuneAnalyticsModel(dimension = 16): Promise<Neptun
     requests: [],
     close: async () => {},
   };
-  const failure = (error: ModelError) => ({
-    status: error.status,
-    headers: { 'x-amzn-errortype': String(error.code) },
-    body: { message: error.message },
-  });
   return startRecordingModel(model, {
     record: (incoming): RecordedRequest => ({
       method: incoming.method,
@@ -208,8 +204,6 @@ export async function startNeptuneAnalyticsModel(dimension = 16): Promise<Neptun
       body: incoming.body,
     }),
     route: (request) => answer(model, request),
-    failure,
-    unexpected: (caught) => new ModelError(400, 'ValidationException', String(caught)),
-    injected: ({ status, type }) => failure(new ModelError(status, type, `model: ${type}`)),
+    ...awsErrorProtocol,
   });
 }
