@@ -49,7 +49,12 @@ export type {
   OptionalSettingLoader,
   SettingsEnvironment,
 } from './settings.js';
-export { loadOptionalSetting, loadSetting, optionalSettingLoader } from './settings.js';
+export {
+  loadOptionalSetting,
+  loadSetting,
+  optionalSettingLoader,
+  requiredSetting,
+} from './settings.js';
 export type { CollectionDimensions, DeleteSelection, QueryInput } from './store-guards.js';
 export {
   assertCollectionDimensions,
