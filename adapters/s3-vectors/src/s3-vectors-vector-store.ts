@@ -23,6 +23,7 @@ import {
   optionalSettingLoader,
   pagedScan,
   pageOfIds,
+  requiredSetting,
   requireQueryVector,
   type TokenCursor,
 } from '@engram/adapter-kit';
@@ -164,17 +165,12 @@ export function createS3VectorsStore(options: S3VectorsStoreOptions = {}): Vecto
     return client;
   }
 
-  function bucket(): string {
-    const name = setting(options.vectorBucketName, 'vectorBucketName', 'S3_VECTORS_BUCKET_NAME');
-    if (!name) {
-      throw new InvalidArgumentError({
-        source,
-        message:
-          'S3 Vectors needs a vector bucket: pass vectorBucketName or set S3_VECTORS_BUCKET_NAME.',
-      });
-    }
-    return name;
-  }
+  const bucket = () =>
+    requiredSetting(
+      setting(options.vectorBucketName, 'vectorBucketName', 'S3_VECTORS_BUCKET_NAME'),
+      source,
+      'S3 Vectors needs a vector bucket: pass vectorBucketName or set S3_VECTORS_BUCKET_NAME.',
+    );
 
   function target(collection: string) {
     const indexName = indexNameOf(collection);
