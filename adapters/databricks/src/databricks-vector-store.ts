@@ -8,6 +8,7 @@ import {
   defineVectorStore,
   optionalSettingLoader,
   pollUntil,
+  requiredSetting,
   requireQueryVector,
   restJson,
 } from '@engram/adapter-kit';
@@ -148,15 +149,12 @@ export function createDatabricksVectorStore(
   const dimensionsByCollection = new Map<string, number>();
   let oauth: { token: string; expires: number } | undefined;
 
-  function required(value: string | undefined, what: string, variable: string): string {
-    if (!value) {
-      throw new InvalidArgumentError({
-        source,
-        message: `Databricks Vector Search needs ${what}: pass it in the options or set ${variable}.`,
-      });
-    }
-    return value;
-  }
+  const required = (value: string | undefined, what: string, variable: string) =>
+    requiredSetting(
+      value,
+      source,
+      `Databricks Vector Search needs ${what}: pass it in the options or set ${variable}.`,
+    );
 
   const host = () =>
     required(setting(options.host, 'host', 'DATABRICKS_HOST'), 'host', 'DATABRICKS_HOST').replace(
