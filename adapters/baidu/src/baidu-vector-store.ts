@@ -10,6 +10,7 @@ import {
   orderedHex,
   pagedScan,
   pollUntil,
+  requiredSetting,
   requireQueryVector,
   restJson,
 } from '@engram/adapter-kit';
@@ -141,15 +142,12 @@ export function createBaiduVectorStore(options: BaiduVectorStoreOptions = {}): V
   assertBaiduFilterPaths(filterFields);
   const dimensionsByCollection = new Map<string, number>();
 
-  function required(value: string | undefined, what: string, variable: string): string {
-    if (!value) {
-      throw new InvalidArgumentError({
-        source,
-        message: `Baidu VectorDB needs ${what}: pass it in the options or set ${variable}.`,
-      });
-    }
-    return value;
-  }
+  const required = (value: string | undefined, what: string, variable: string) =>
+    requiredSetting(
+      value,
+      source,
+      `Baidu VectorDB needs ${what}: pass it in the options or set ${variable}.`,
+    );
 
   async function call<T>(resource: string, action: string, body: Record<string, unknown>) {
     const endpoint = required(
