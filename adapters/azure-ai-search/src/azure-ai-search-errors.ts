@@ -1,5 +1,5 @@
-import { isRetryableNetworkError, toAdapterCallError } from '@engram/adapter-kit';
-import { EngramError, NotFoundError } from '@engram/core';
+import { isRetryableNetworkError, toBackendError } from '@engram/adapter-kit';
+import type { EngramError } from '@engram/core';
 
 const source = 'azure-ai-search';
 
@@ -21,19 +21,14 @@ export function isRetryableAzureAiSearchError(error: unknown): boolean {
  * `NotFoundError`, everything else into `AdapterCallError`.
  */
 export function toAzureAiSearchError(error: unknown, action: string): EngramError {
-  if (EngramError.isInstance(error)) return error;
   const status = azureAiSearchErrorStatus(error);
-  if (status === 404) {
-    return new NotFoundError({
-      source,
-      message: `${action}: the Azure AI Search index does not exist; call ensureCollection first.`,
-      cause: error,
-    });
-  }
-  return toAdapterCallError(error, {
+  return toBackendError(error, {
     source,
     action,
-    ...(status === undefined ? {} : { status: `HTTP ${status}` }),
+    ...(status === 404
+      ? { notFound: 'the Azure AI Search index does not exist; call ensureCollection first.' }
+      : {}),
+    ...(status === undefined ? {} : { httpStatus: status }),
     isRetryable: isRetryableAzureAiSearchError(error),
   });
 }

@@ -3,8 +3,14 @@
 // and served by node:http on 127.0.0.1. It is NOT Azure AI Search: filters go through the OData
 // model beside it, vector scores follow the documented cosine formula over an exact scan, and
 // keyword scores are a plain BM25 over lowercase word tokens. It records every request.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders } from 'node:http';
+import {
+  cosineSimilarity as cosine,
+  type HttpModelResponse,
+  ProtocolModelError,
+  type RecordingModel,
+  startRecordingModel,
+} from '@engram/adapter-kit/testing';
 import { evaluateODataFilter, parseODataFilter } from './azure-ai-search-model.test-support.js';
 
 /** One request as the model received it. */
@@ -12,7 +18,7 @@ export interface RecordedRequest {
   method: string;
   path: string;
   query: URLSearchParams;
-  headers: IncomingMessage['headers'];
+  headers: IncomingHttpHeaders;
   body: unknown;
 }
 
@@ -23,28 +29,12 @@ interface Index {
 }
 
 /** A running model: its URL, what it holds, what it was asked, and an optional override. */
-export interface AzureAiSearchModel {
-  url: string;
+export interface AzureAiSearchModel
+  extends RecordingModel<RecordedRequest, { status: number; body?: unknown }> {
   indexes: Map<string, Index>;
-  requests: RecordedRequest[];
-  /** Answers a request before the model does, e.g. to inject a failure. */
-  intercept?: (request: RecordedRequest) => { status: number; body?: unknown } | undefined;
-  close: () => Promise<void>;
 }
 
 const words = (text: string): string[] => text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
-
-function cosine(left: number[], right: number[]): number {
-  let dot = 0;
-  let a = 0;
-  let b = 0;
-  for (let index = 0; index < left.length; index++) {
-    dot += left[index]! * right[index]!;
-    a += left[index]! ** 2;
-    b += right[index]! ** 2;
-  }
-  return a === 0 || b === 0 ? 0 : dot / Math.sqrt(a * b);
-}
 
 function compareKeys(left: string, right: string): number {
   const a = [...left].map((character) => character.codePointAt(0)!);
@@ -180,34 +170,18 @@ export async function startAzureAiSearchModel(): Promise<AzureAiSearchModel> {
     requests: [],
     close: async () => {},
   };
-  const server: Server = createServer((incoming: IncomingMessage, response: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    incoming.on('data', (part: Buffer) => chunks.push(part));
-    incoming.on('end', () => {
-      const parsed = new URL(incoming.url ?? '/', 'http://model');
-      const text = Buffer.concat(chunks).toString('utf8');
-      const request: RecordedRequest = {
-        method: incoming.method ?? 'GET',
-        path: decodeURIComponent(parsed.pathname),
-        query: parsed.searchParams,
-        headers: incoming.headers,
-        body: text ? JSON.parse(text) : undefined,
-      };
-      model.requests.push(request);
-      let reply: { status: number; body?: unknown };
-      try {
-        reply = model.intercept?.(request) ?? route(model, request);
-      } catch (caught) {
-        reply = error(400, String(caught));
-      }
-      response.writeHead(reply.status, { 'content-type': 'application/json' });
-      response.end(reply.body === undefined ? '' : JSON.stringify(reply.body));
-    });
+  return startRecordingModel(model, {
+    record: (incoming): RecordedRequest => ({
+      method: incoming.method,
+      path: decodeURIComponent(incoming.path),
+      query: incoming.search,
+      headers: incoming.headers,
+      body: incoming.text ? JSON.parse(incoming.text) : undefined,
+    }),
+    route: (request) => route(model, request),
+    success: (reply) => reply as HttpModelResponse,
+    failure: (failed) => error(failed.status, failed.message),
+    unexpected: (caught) => new ProtocolModelError(400, 'model', String(caught)),
+    injected: (reply) => reply as HttpModelResponse,
   });
-  // No idle timeout: a client reusing a socket the server just closed would see ECONNRESET.
-  server.keepAliveTimeout = 0;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  model.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  model.close = () => new Promise<void>((resolve) => server.close(() => resolve()));
-  return model;
 }

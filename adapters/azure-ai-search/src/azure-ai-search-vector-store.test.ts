@@ -1,5 +1,6 @@
 // Request-shape tests against a protocol model of Azure AI Search's REST API on 127.0.0.1 (see
 // azure-ai-search-server.test-support.ts), driving the official client: NOT a real service.
+import { sampleVectorRecord } from '@engram/adapter-kit/testing';
 import {
   AdapterCallError,
   ClosedError,
@@ -35,18 +36,11 @@ beforeEach(() => {
 const newStore = () =>
   createAzureAiSearchVectorStore({ endpoint: model.url, apiKey: 'model-admin-key', maxRetries: 0 });
 
-function record(seed: Partial<VectorRecord> = {}): VectorRecord {
-  return {
-    id: 'memory-1',
-    vector: [1, 0, 0, 0],
-    text: 'likes green tea',
-    userId: 'alice',
+const record = (seed: Partial<VectorRecord> = {}) =>
+  sampleVectorRecord({
     metadata: { topic: 'drinks', rating: 4.5, tags: ['tea'], nested: { a: 1 }, nothing: null },
-    createdAt: '2024-01-02T03:04:05.000Z',
-    updatedAt: '2024-01-02T03:04:05.000Z',
     ...seed,
-  };
-}
+  });
 
 const last = (operation: string) =>
   model.requests.filter((request) => request.path.endsWith(operation)).at(-1)!;

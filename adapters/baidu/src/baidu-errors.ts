@@ -1,9 +1,5 @@
-import {
-  isRetryableNetworkError,
-  isRetryableStatus,
-  toAdapterCallError,
-} from '@engram/adapter-kit';
-import { EngramError, NotFoundError } from '@engram/core';
+import { isRetryableNetworkError, isRetryableStatus, toBackendError } from '@engram/adapter-kit';
+import type { EngramError } from '@engram/core';
 
 const source = 'baidu';
 
@@ -35,20 +31,16 @@ export function isRetryableBaiduError(error: unknown): boolean {
  * `NotFoundError`, everything else into `AdapterCallError`.
  */
 export function toBaiduError(error: unknown, action: string): EngramError {
-  if (EngramError.isInstance(error)) return error;
-  if (error instanceof BaiduResponseError && baiduNotFoundCodes.has(error.code ?? -1)) {
-    return new NotFoundError({
-      source,
-      message: `${action}: the Baidu VectorDB database or table does not exist (${error.message}); create the database first, then call ensureCollection.`,
-      cause: error,
-    });
-  }
-  return toAdapterCallError(error, {
+  const answered = error instanceof BaiduResponseError ? error : undefined;
+  return toBackendError(error, {
     source,
     action,
-    ...(error instanceof BaiduResponseError
-      ? { status: `code ${error.code ?? '?'}, HTTP ${error.status}` }
+    ...(answered && baiduNotFoundCodes.has(answered.code ?? -1)
+      ? {
+          notFound: `the Baidu VectorDB database or table does not exist (${answered.message}); create the database first, then call ensureCollection.`,
+        }
       : {}),
+    ...(answered ? { status: `code ${answered.code ?? '?'}, HTTP ${answered.status}` } : {}),
     isRetryable: isRetryableBaiduError(error),
   });
 }

@@ -4,11 +4,17 @@
 // 127.0.0.1. It is NOT Mochow: filters go through the expression model beside it, searches scan
 // exactly, tables are ready at once. It records every request.
 import type { IncomingHttpHeaders } from 'node:http';
-import { cosineSimilarity, startHttpModel } from '@engram/adapter-kit/testing';
+import {
+  cosineSimilarity,
+  ProtocolModelError as ModelError,
+  type RecordingModel,
+  startRecordingModel,
+} from '@engram/adapter-kit/testing';
 import { parseBaiduExpression } from './baidu-model.test-support.js';
 
 /** One request as the model received it. */
 export interface RecordedRequest {
+  method: string;
   path: string;
   action: string;
   headers: IncomingHttpHeaders;
@@ -29,31 +35,18 @@ interface Table {
 }
 
 /** A running model: its URL, credentials, tables, requests, and an optional override. */
-export interface BaiduModel {
-  url: string;
+export interface BaiduModel
+  extends RecordingModel<RecordedRequest, { status: number; code: number }> {
   apiKey: string;
   database: string;
   tables: Map<string, Table>;
-  requests: RecordedRequest[];
   /** Page size of select answers, to exercise markers. */
   pageSize: number;
-  /** Answers a request before the model does, e.g. to inject a failure. */
-  intercept?: (request: RecordedRequest) => { status: number; code: number } | undefined;
-  close: () => Promise<void>;
-}
-
-class ModelError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: number,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 function route(model: BaiduModel, request: RecordedRequest): unknown {
   const { body } = request;
+  if (request.method !== 'POST') throw new ModelError(405, 1, 'POST only');
   if (request.headers.authorization !== `Bearer account=root&api_key=${model.apiKey}`) {
     throw new ModelError(401, 2, 'authentication failed');
   }
@@ -178,28 +171,21 @@ export async function startBaiduModel(): Promise<BaiduModel> {
     pageSize: 1000,
     close: async () => {},
   };
-  const server = await startHttpModel((incoming) => {
-    const request: RecordedRequest = {
+  const failure = (error: ModelError) => ({
+    status: error.status,
+    body: { code: error.code, msg: error.message },
+  });
+  return startRecordingModel(model, {
+    record: (incoming): RecordedRequest => ({
+      method: incoming.method,
       path: incoming.path,
       action: incoming.search.toString().replace(/=$/, ''),
       headers: incoming.headers,
       body: incoming.body,
-    };
-    model.requests.push(request);
-    try {
-      if (incoming.method !== 'POST') throw new ModelError(405, 1, 'POST only');
-      const injected = model.intercept?.(request);
-      if (injected) throw new ModelError(injected.status, injected.code, 'model: injected');
-      return {
-        status: 200,
-        body: { code: 0, msg: 'Success', ...(route(model, request) as object) },
-      };
-    } catch (caught) {
-      const error = caught instanceof ModelError ? caught : new ModelError(400, 1, String(caught));
-      return { status: error.status, body: { code: error.code, msg: error.message } };
-    }
+    }),
+    route: (request) => ({ code: 0, msg: 'Success', ...(route(model, request) as object) }),
+    failure,
+    unexpected: (caught) => new ModelError(400, 1, String(caught)),
+    injected: ({ status, code }) => failure(new ModelError(status, code, 'model: injected')),
   });
-  model.url = server.url;
-  model.close = server.close;
-  return model;
 }

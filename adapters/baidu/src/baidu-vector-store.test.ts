@@ -1,7 +1,7 @@
 // Request-shape tests against a protocol model of the Baidu VectorDB HTTP API on 127.0.0.1 (see
 // baidu-server.test-support.ts): NOT the real service.
+import { injectedFailureOutcomes, sampleVectorRecord } from '@engram/adapter-kit/testing';
 import {
-  AdapterCallError,
   ClosedError,
   DimensionMismatchError,
   InvalidArgumentError,
@@ -34,18 +34,8 @@ const newStore = () =>
     filterFields: ['topic', 'rating'],
   });
 
-function record(seed: Partial<VectorRecord> = {}): VectorRecord {
-  return {
-    id: 'memory-1',
-    vector: [1, 0, 0, 0],
-    text: 'likes green tea',
-    userId: "o'brien",
-    metadata: { topic: 'drinks', rating: 4.5 },
-    createdAt: '2024-01-02T03:04:05.000Z',
-    updatedAt: '2024-01-02T03:04:05.000Z',
-    ...seed,
-  };
-}
+const record = (seed: Partial<VectorRecord> = {}) =>
+  sampleVectorRecord({ userId: "o'brien", ...seed });
 
 const last = (path: string, action: string) =>
   model.requests.filter((request) => request.path === path && request.action === action).at(-1)!;
@@ -183,19 +173,26 @@ describe('BaiduVectorStore requests (protocol model of the HTTP API, not the rea
     );
     await expect(store.dropCollection({ collection: 'memories' })).resolves.toBeUndefined();
     await store.ensureCollection({ collection: 'memories', dimensions: 4 });
-    for (const [status, code, retryable] of [
+    const cases = [
       [429, 3, true],
       [503, 1, true],
       [400, 1, false],
       [401, 2, false],
-    ] as const) {
-      model.intercept = (request) => (request.action === 'select' ? { status, code } : undefined);
-      const error = await store
-        .count({ collection: 'memories' })
-        .catch((caught: unknown) => caught);
-      expect(AdapterCallError.isInstance(error), `${status}: ${String(error)}`).toBe(true);
-      expect((error as AdapterCallError).isRetryable, String(status)).toBe(retryable);
-    }
+    ] as const;
+    const outcomes = await injectedFailureOutcomes(cases, {
+      label: ([status]) => String(status),
+      inject: ([status, code]) => {
+        model.intercept = (request) => (request.action === 'select' ? { status, code } : undefined);
+      },
+      call: () => store.count({ collection: 'memories' }),
+    });
+    expect(outcomes).toEqual(
+      cases.map(([status, , isRetryable]) => ({
+        label: String(status),
+        name: 'AdapterCallError',
+        isRetryable,
+      })),
+    );
   });
 
   it('needs an endpoint, a key and a database, and rejects every call after close()', async () => {

@@ -8,8 +8,11 @@ import {
   defineVectorStore,
   optionalSettingLoader,
   orderedHex,
+  pagedScan,
   pollUntil,
+  requiredSetting,
   requireQueryVector,
+  restJson,
 } from '@engram/adapter-kit';
 import {
   decodeCursor,
@@ -139,15 +142,12 @@ export function createBaiduVectorStore(options: BaiduVectorStoreOptions = {}): V
   assertBaiduFilterPaths(filterFields);
   const dimensionsByCollection = new Map<string, number>();
 
-  function required(value: string | undefined, what: string, variable: string): string {
-    if (!value) {
-      throw new InvalidArgumentError({
-        source,
-        message: `Baidu VectorDB needs ${what}: pass it in the options or set ${variable}.`,
-      });
-    }
-    return value;
-  }
+  const required = (value: string | undefined, what: string, variable: string) =>
+    requiredSetting(
+      value,
+      source,
+      `Baidu VectorDB needs ${what}: pass it in the options or set ${variable}.`,
+    );
 
   async function call<T>(resource: string, action: string, body: Record<string, unknown>) {
     const endpoint = required(
@@ -166,25 +166,22 @@ export function createBaiduVectorStore(options: BaiduVectorStoreOptions = {}): V
       'a database',
       'BAIDU_VECTORDB_DATABASE',
     );
-    const response = await (options.fetch ?? fetch)(`${endpoint}/v1/${resource}?${action}`, {
+    return restJson<T>({
+      url: `${endpoint}/v1/${resource}?${action}`,
       method: 'POST',
-      headers: {
-        authorization: `Bearer account=${account}&api_key=${apiKey}`,
-        'content-type': 'application/json',
+      headers: { authorization: `Bearer account=${account}&api_key=${apiKey}` },
+      body: { database, ...body },
+      fetch: options.fetch,
+      failure: ({ ok, status, statusText, body: answer }) => {
+        const code = typeof answer.code === 'number' ? answer.code : undefined;
+        if (ok && (code === undefined || code === 0)) return undefined;
+        return new BaiduResponseError(
+          status,
+          code,
+          typeof answer.msg === 'string' ? answer.msg : statusText,
+        );
       },
-      body: JSON.stringify({ database, ...body }),
     });
-    const text = await response.text();
-    const parsed = (text ? JSON.parse(text) : {}) as Record<string, unknown>;
-    const code = typeof parsed.code === 'number' ? parsed.code : undefined;
-    if (!response.ok || (code !== undefined && code !== 0)) {
-      throw new BaiduResponseError(
-        response.status,
-        code,
-        typeof parsed.msg === 'string' ? parsed.msg : response.statusText,
-      );
-    }
-    return parsed as T;
   }
 
   const table = (collection: string) =>
@@ -248,14 +245,14 @@ export function createBaiduVectorStore(options: BaiduVectorStoreOptions = {}): V
 
   /** The ids of every row the filter selects, following `nextMarker`. */
   async function matchingIds(collection: string, filter: string | undefined) {
-    const ids: string[] = [];
-    let marker: Marker | undefined;
-    do {
+    const { items } = await pagedScan(async (marker: Marker | undefined) => {
       const page = await select(collection, filter, selectPage, marker);
-      ids.push(...(page.rows ?? []).map((row) => String(row.id)));
-      marker = page.isTruncated ? page.nextMarker : undefined;
-    } while (marker);
-    return ids;
+      return {
+        items: (page.rows ?? []).map((row) => String(row.id)),
+        next: page.isTruncated ? page.nextMarker : undefined,
+      };
+    });
+    return items;
   }
 
   return defineVectorStore({

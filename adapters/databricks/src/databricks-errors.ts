@@ -1,9 +1,5 @@
-import {
-  isRetryableNetworkError,
-  isRetryableStatus,
-  toAdapterCallError,
-} from '@engram/adapter-kit';
-import { EngramError, NotFoundError } from '@engram/core';
+import { isRetryableNetworkError, isRetryableStatus, toBackendError } from '@engram/adapter-kit';
+import type { EngramError } from '@engram/core';
 
 const source = 'databricks';
 
@@ -32,19 +28,18 @@ export function isRetryableDatabricksError(error: unknown): boolean {
  * `NotFoundError`, everything else into `AdapterCallError`.
  */
 export function toDatabricksError(error: unknown, action: string): EngramError {
-  if (EngramError.isInstance(error)) return error;
-  if (error instanceof DatabricksResponseError && error.status === 404) {
-    return new NotFoundError({
-      source,
-      message: `${action}: the Vector Search index or endpoint does not exist; check endpointName and the index name, then call ensureCollection.`,
-      cause: error,
-    });
-  }
-  return toAdapterCallError(error, {
+  const answered = error instanceof DatabricksResponseError ? error : undefined;
+  return toBackendError(error, {
     source,
     action,
-    ...(error instanceof DatabricksResponseError
-      ? { status: [error.errorCode, `HTTP ${error.status}`].filter(Boolean).join(', ') }
+    ...(answered?.status === 404
+      ? {
+          notFound:
+            'the Vector Search index or endpoint does not exist; check endpointName and the index name, then call ensureCollection.',
+        }
+      : {}),
+    ...(answered
+      ? { status: [answered.errorCode, `HTTP ${answered.status}`].filter(Boolean).join(', ') }
       : {}),
     isRetryable: isRetryableDatabricksError(error),
   });

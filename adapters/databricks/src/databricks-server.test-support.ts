@@ -4,7 +4,11 @@
 // Databricks: filters go through the filter model beside it, queries scan exactly, and the index
 // is ready at once. It records every request.
 import type { IncomingHttpHeaders } from 'node:http';
-import { startHttpModel } from '@engram/adapter-kit/testing';
+import {
+  ProtocolModelError as ModelError,
+  type RecordingModel,
+  startRecordingModel,
+} from '@engram/adapter-kit/testing';
 import { databricksFilterSelects } from './databricks-model.test-support.js';
 
 /** One request as the model received it. */
@@ -25,25 +29,11 @@ interface Index {
 }
 
 /** A running model: its URL, token, indexes, requests, and an optional override. */
-export interface DatabricksModel {
-  url: string;
+export interface DatabricksModel
+  extends RecordingModel<RecordedRequest, { status: number; code: string }> {
   /** The bearer token it accepts (a PAT, or the token its OAuth endpoint hands out). */
   token: string;
   indexes: Map<string, Index>;
-  requests: RecordedRequest[];
-  /** Answers a request before the model does, e.g. to inject a failure. */
-  intercept?: (request: RecordedRequest) => { status: number; code: string } | undefined;
-  close: () => Promise<void>;
-}
-
-class ModelError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 const prefix = '/api/2.0/vector-search/indexes';
@@ -184,22 +174,15 @@ export async function startDatabricksModel(): Promise<DatabricksModel> {
     requests: [],
     close: async () => {},
   };
-  const server = await startHttpModel((incoming) => {
-    const request: RecordedRequest = { ...incoming, query: incoming.search };
-    model.requests.push(request);
-    try {
-      const injected = model.intercept?.(request);
-      if (injected) throw new ModelError(injected.status, injected.code, `model: ${injected.code}`);
-      return { status: 200, body: route(model, request) };
-    } catch (caught) {
-      const error =
-        caught instanceof ModelError
-          ? caught
-          : new ModelError(400, 'INVALID_PARAMETER_VALUE', String(caught));
-      return { status: error.status, body: { error_code: error.code, message: error.message } };
-    }
+  const failure = (error: ModelError) => ({
+    status: error.status,
+    body: { error_code: error.code, message: error.message },
   });
-  model.url = server.url;
-  model.close = server.close;
-  return model;
+  return startRecordingModel(model, {
+    record: (incoming): RecordedRequest => ({ ...incoming, query: incoming.search }),
+    route: (request) => route(model, request),
+    failure,
+    unexpected: (caught) => new ModelError(400, 'INVALID_PARAMETER_VALUE', String(caught)),
+    injected: ({ status, code }) => failure(new ModelError(status, code, `model: ${code}`)),
+  });
 }

@@ -1,13 +1,12 @@
 // Request-shape tests against a protocol model of the Databricks Vector Search REST API on
 // 127.0.0.1 (see databricks-server.test-support.ts): NOT the real service.
+import { injectedFailureOutcomes, sampleVectorRecord } from '@engram/adapter-kit/testing';
 import {
-  AdapterCallError,
   ClosedError,
   DimensionMismatchError,
   InvalidArgumentError,
   NotFoundError,
   UnsupportedFunctionalityError,
-  type VectorRecord,
 } from '@engram/core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type DatabricksModel, startDatabricksModel } from './databricks-server.test-support.js';
@@ -34,18 +33,7 @@ const newStore = () =>
     filterColumns: { rating: 'double', topic: 'string' },
   });
 
-function record(seed: Partial<VectorRecord> = {}): VectorRecord {
-  return {
-    id: 'memory-1',
-    vector: [1, 0, 0, 0],
-    text: 'likes green tea',
-    userId: 'alice',
-    metadata: { topic: 'drinks', rating: 4.5 },
-    createdAt: '2024-01-02T03:04:05.000Z',
-    updatedAt: '2024-01-02T03:04:05.000Z',
-    ...seed,
-  };
-}
+const record = sampleVectorRecord;
 
 const last = (suffix: string) =>
   model.requests.filter((request) => request.path.endsWith(suffix)).at(-1)!;
@@ -181,20 +169,27 @@ describe('DatabricksVectorStore requests (protocol model of the REST API, not th
     );
     await store.ensureCollection({ collection: 'memories', dimensions: 4 });
     expect(model.requests.filter((request) => request.path === '/oidc/v1/token')).toHaveLength(1);
-    for (const [status, code, retryable] of [
+    const cases = [
       [429, 'REQUEST_LIMIT_EXCEEDED', true],
       [503, 'TEMPORARILY_UNAVAILABLE', true],
       [400, 'INVALID_PARAMETER_VALUE', false],
       [403, 'PERMISSION_DENIED', false],
-    ] as const) {
-      model.intercept = (request) =>
-        request.path.endsWith('/scan') ? { status, code } : undefined;
-      const error = await store
-        .count({ collection: 'memories' })
-        .catch((caught: unknown) => caught);
-      expect(AdapterCallError.isInstance(error), `${code}: ${String(error)}`).toBe(true);
-      expect((error as AdapterCallError).isRetryable, code).toBe(retryable);
-    }
+    ] as const;
+    const outcomes = await injectedFailureOutcomes(cases, {
+      label: ([, code]) => code,
+      inject: ([status, code]) => {
+        model.intercept = (request) =>
+          request.path.endsWith('/scan') ? { status, code } : undefined;
+      },
+      call: () => store.count({ collection: 'memories' }),
+    });
+    expect(outcomes).toEqual(
+      cases.map(([, code, isRetryable]) => ({
+        label: code,
+        name: 'AdapterCallError',
+        isRetryable,
+      })),
+    );
   });
 
   it('needs a host and credentials, and rejects every call after close()', async () => {

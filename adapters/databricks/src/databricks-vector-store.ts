@@ -8,7 +8,9 @@ import {
   defineVectorStore,
   optionalSettingLoader,
   pollUntil,
+  requiredSetting,
   requireQueryVector,
+  restJson,
 } from '@engram/adapter-kit';
 import {
   AdapterCallError,
@@ -147,15 +149,12 @@ export function createDatabricksVectorStore(
   const dimensionsByCollection = new Map<string, number>();
   let oauth: { token: string; expires: number } | undefined;
 
-  function required(value: string | undefined, what: string, variable: string): string {
-    if (!value) {
-      throw new InvalidArgumentError({
-        source,
-        message: `Databricks Vector Search needs ${what}: pass it in the options or set ${variable}.`,
-      });
-    }
-    return value;
-  }
+  const required = (value: string | undefined, what: string, variable: string) =>
+    requiredSetting(
+      value,
+      source,
+      `Databricks Vector Search needs ${what}: pass it in the options or set ${variable}.`,
+    );
 
   const host = () =>
     required(setting(options.host, 'host', 'DATABRICKS_HOST'), 'host', 'DATABRICKS_HOST').replace(
@@ -207,25 +206,22 @@ export function createDatabricksVectorStore(
     body?: unknown,
     signal?: AbortSignal,
   ): Promise<T> {
-    const response = await (options.fetch ?? fetch)(`${host()}/api/2.0/vector-search/${path}`, {
+    return restJson<T>({
+      url: `${host()}/api/2.0/vector-search/${path}`,
       method,
-      headers: {
-        authorization: `Bearer ${await bearer(signal)}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      ...(signal ? { signal } : {}),
+      headers: { authorization: `Bearer ${await bearer(signal)}` },
+      body,
+      signal,
+      fetch: options.fetch,
+      failure: (answer) =>
+        answer.ok
+          ? undefined
+          : new DatabricksResponseError(
+              answer.status,
+              typeof answer.body.error_code === 'string' ? answer.body.error_code : undefined,
+              typeof answer.body.message === 'string' ? answer.body.message : answer.statusText,
+            ),
     });
-    const text = await response.text();
-    const parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-    if (!response.ok) {
-      throw new DatabricksResponseError(
-        response.status,
-        typeof parsed.error_code === 'string' ? parsed.error_code : undefined,
-        typeof parsed.message === 'string' ? parsed.message : response.statusText,
-      );
-    }
-    return parsed as T;
   }
 
   function indexName(collection: string): string {

@@ -1,5 +1,5 @@
-import { isRetryableNetworkError, toAdapterCallError } from '@engram/adapter-kit';
-import { EngramError, NotFoundError } from '@engram/core';
+import { isRetryableNetworkError, toBackendError } from '@engram/adapter-kit';
+import type { EngramError } from '@engram/core';
 
 const source = 'neptune-analytics';
 
@@ -39,22 +39,20 @@ export function isRetryableNeptuneAnalyticsError(error: unknown): boolean {
  * `NotFoundError`, everything else into `AdapterCallError`.
  */
 export function toNeptuneAnalyticsError(error: unknown, action: string): EngramError {
-  if (EngramError.isInstance(error)) return error;
   const status = neptuneAnalyticsErrorStatus(error);
-  if (status === 404) {
-    return new NotFoundError({
-      source,
-      message: `${action}: the Neptune Analytics graph does not exist or is not reachable; check graphIdentifier (NEPTUNE_ANALYTICS_GRAPH_ID) and the region.`,
-      cause: error,
-    });
-  }
   const name = (error as AwsErrorShape | null)?.name;
   const detail = [typeof name === 'string' ? name : undefined, status && `HTTP ${status}`]
     .filter(Boolean)
     .join(', ');
-  return toAdapterCallError(error, {
+  return toBackendError(error, {
     source,
     action,
+    ...(status === 404
+      ? {
+          notFound:
+            'the Neptune Analytics graph does not exist or is not reachable; check graphIdentifier (NEPTUNE_ANALYTICS_GRAPH_ID) and the region.',
+        }
+      : {}),
     ...(detail ? { status: detail } : {}),
     isRetryable: isRetryableNeptuneAnalyticsError(error),
   });

@@ -4,7 +4,13 @@
 // 127.0.0.1. It is NOT Neptune Analytics: it knows only the adapter's statement shapes (anything
 // else is a 400), conditions go through the model beside it, and signatures are not checked.
 import type { IncomingHttpHeaders } from 'node:http';
-import { cosineSimilarity, startHttpModel } from '@engram/adapter-kit/testing';
+import {
+  awsErrorProtocol,
+  cosineSimilarity,
+  ProtocolModelError as ModelError,
+  type RecordingModel,
+  startRecordingModel,
+} from '@engram/adapter-kit/testing';
 import { parseModelCondition } from './neptune-analytics-model.test-support.js';
 
 /** One ExecuteQuery or GetGraph request as the model received it. */
@@ -22,26 +28,12 @@ interface GraphNode {
 }
 
 /** A running model: its URL, its nodes, what it was asked, and an optional override. */
-export interface NeptuneAnalyticsModel {
-  url: string;
+export interface NeptuneAnalyticsModel
+  extends RecordingModel<RecordedRequest, { status: number; type: string }> {
   graphIdentifier: string;
   /** The dimension of the graph's vector index. */
   dimension: number;
   nodes: Map<string, GraphNode>;
-  requests: RecordedRequest[];
-  /** Answers a request before the model does, e.g. to inject a failure. */
-  intercept?: (request: RecordedRequest) => { status: number; type: string } | undefined;
-  close: () => Promise<void>;
-}
-
-class ModelError extends Error {
-  constructor(
-    readonly status: number,
-    readonly type: string,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 const label = '`((?:[^`]|``)+)`';
@@ -204,33 +196,14 @@ export async function startNeptuneAnalyticsModel(dimension = 16): Promise<Neptun
     requests: [],
     close: async () => {},
   };
-  const server = await startHttpModel((incoming) => {
-    const request: RecordedRequest = {
+  return startRecordingModel(model, {
+    record: (incoming): RecordedRequest => ({
       method: incoming.method,
       path: incoming.path,
       headers: incoming.headers,
       body: incoming.body,
-    };
-    model.requests.push(request);
-    try {
-      const injected = model.intercept?.(request);
-      if (injected) {
-        throw new ModelError(injected.status, injected.type, `model: ${injected.type}`);
-      }
-      return { status: 200, body: answer(model, request) };
-    } catch (caught) {
-      const error =
-        caught instanceof ModelError
-          ? caught
-          : new ModelError(400, 'ValidationException', String(caught));
-      return {
-        status: error.status,
-        headers: { 'x-amzn-errortype': error.type },
-        body: { message: error.message },
-      };
-    }
+    }),
+    route: (request) => answer(model, request),
+    ...awsErrorProtocol,
   });
-  model.url = server.url;
-  model.close = server.close;
-  return model;
 }

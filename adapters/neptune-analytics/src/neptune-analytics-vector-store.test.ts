@@ -1,14 +1,13 @@
 // Request-shape tests against a protocol model of the Neptune Analytics API on 127.0.0.1 (see
 // neptune-analytics-server.test-support.ts), driving the official client: NOT the real service.
 import { NeptuneGraphClient } from '@aws-sdk/client-neptune-graph';
+import { injectedFailureOutcomes, sampleVectorRecord } from '@engram/adapter-kit/testing';
 import {
-  AdapterCallError,
   ClosedError,
   DimensionMismatchError,
   InvalidArgumentError,
   NotFoundError,
   UnsupportedFunctionalityError,
-  type VectorRecord,
 } from '@engram/core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -44,18 +43,7 @@ const newStore = (graphIdentifier = model.graphIdentifier) =>
     }),
   });
 
-function record(seed: Partial<VectorRecord> = {}): VectorRecord {
-  return {
-    id: 'memory-1',
-    vector: [1, 0, 0, 0],
-    text: 'likes green tea',
-    userId: 'alice',
-    metadata: { topic: 'drinks', rating: 4.5 },
-    createdAt: '2024-01-02T03:04:05.000Z',
-    updatedAt: '2024-01-02T03:04:05.000Z',
-    ...seed,
-  };
-}
+const record = sampleVectorRecord;
 
 const queries = () =>
   model.requests.filter((request) => request.path === '/queries').map((request) => request.body);
@@ -185,19 +173,26 @@ describe('NeptuneAnalyticsStore requests (protocol model of the API, not the rea
       NotFoundError.isInstance(error),
     );
     await store.ensureCollection({ collection: 'memories', dimensions: 4 });
-    for (const [status, type, retryable] of [
+    const cases = [
       [429, 'ThrottlingException', true],
       [500, 'InternalServerException', true],
       [400, 'ValidationException', false],
       [403, 'AccessDeniedException', false],
-    ] as const) {
-      model.intercept = (request) => (request.path === '/queries' ? { status, type } : undefined);
-      const error = await store
-        .count({ collection: 'memories' })
-        .catch((caught: unknown) => caught);
-      expect(AdapterCallError.isInstance(error), `${type}: ${String(error)}`).toBe(true);
-      expect((error as AdapterCallError).isRetryable, type).toBe(retryable);
-    }
+    ] as const;
+    const outcomes = await injectedFailureOutcomes(cases, {
+      label: ([, type]) => type,
+      inject: ([status, type]) => {
+        model.intercept = (request) => (request.path === '/queries' ? { status, type } : undefined);
+      },
+      call: () => store.count({ collection: 'memories' }),
+    });
+    expect(outcomes).toEqual(
+      cases.map(([, type, isRetryable]) => ({
+        label: type,
+        name: 'AdapterCallError',
+        isRetryable,
+      })),
+    );
   });
 
   it('needs a graph, and rejects every call after close()', async () => {

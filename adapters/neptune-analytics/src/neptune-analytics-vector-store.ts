@@ -13,6 +13,7 @@ import {
   defineVectorStore,
   optionalSettingLoader,
   orderedHex,
+  requiredSetting,
   requireQueryVector,
 } from '@engram/adapter-kit';
 import {
@@ -140,17 +141,12 @@ export function createNeptuneAnalyticsStore(
     return client;
   }
 
-  function graphIdentifier(): string {
-    const graph = setting(options.graphIdentifier, 'graphIdentifier', 'NEPTUNE_ANALYTICS_GRAPH_ID');
-    if (!graph) {
-      throw new InvalidArgumentError({
-        source,
-        message:
-          'Neptune Analytics needs a graph: pass graphIdentifier or set NEPTUNE_ANALYTICS_GRAPH_ID (a graph created with a vector search index).',
-      });
-    }
-    return graph;
-  }
+  const graphIdentifier = () =>
+    requiredSetting(
+      setting(options.graphIdentifier, 'graphIdentifier', 'NEPTUNE_ANALYTICS_GRAPH_ID'),
+      source,
+      'Neptune Analytics needs a graph: pass graphIdentifier or set NEPTUNE_ANALYTICS_GRAPH_ID (a graph created with a vector search index).',
+    );
 
   function label(collection: string): string {
     const name = options.label ? options.label(collection) : collection;

@@ -3,8 +3,10 @@
 // answers with bodies shaped like the examples of Pinecone's API reference. They check the
 // requests this store builds and how it reads answers and errors; the real-server behaviour is
 // covered by the conformance suite where Pinecone Local runs.
+
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { sampleVectorRecord } from '@engram/adapter-kit/testing';
 import {
   AdapterCallError,
   ClosedError,
@@ -127,16 +129,11 @@ function newStore(extra: Parameters<typeof createPineconeVectorStore>[0] = {}) {
 }
 
 function record(seed: Partial<VectorRecord> = {}): VectorRecord {
-  return {
-    id: 'memory-1',
-    vector: [1, 0, 0, 0],
+  return sampleVectorRecord({
     text: 'likes tea',
-    userId: 'alice',
     metadata: { topic: 'drinks', rating: 4.5, tags: ['tea'], nested: { a: 1 }, nothing: null },
-    createdAt: '2024-01-02T03:04:05.000Z',
-    updatedAt: '2024-01-02T03:04:05.000Z',
     ...seed,
-  };
+  });
 }
 
 function stored(source: VectorRecord, score?: number) {

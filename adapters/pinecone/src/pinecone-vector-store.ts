@@ -6,7 +6,10 @@ import {
   assertVectorLength,
   chunk,
   defineVectorStore,
+  filteredCursorAfter,
   optionalSettingLoader,
+  pagedScan,
+  pageOfIds,
   requireQueryVector,
 } from '@engram/adapter-kit';
 import {
@@ -457,39 +460,32 @@ export function createPineconeVectorStore(options: PineconeVectorStoreOptions = 
         if (selection === false) return { records: [] };
         if (selection === undefined && (cursor === undefined || 'token' in cursor)) {
           // Unfiltered: Pinecone's id listing with its own pagination token.
-          const ids: string[] = [];
-          let token = cursor?.token;
-          do {
-            const page = await handle.index.listPaginated({
-              limit: Math.min(100, limit - ids.length),
-              ...(token ? { paginationToken: token } : {}),
-            });
-            ids.push(...(page.vectors ?? []).flatMap((item) => (item.id ? [item.id] : [])));
-            token = page.pagination?.next;
-          } while (token && ids.length < limit);
+          const { items: ids, next: token } = await pagedScan<string, string>(
+            async (paginationToken, collected) => {
+              const page = await handle.index.listPaginated({
+                limit: Math.min(100, limit - collected.length),
+                ...(paginationToken ? { paginationToken } : {}),
+              });
+              return {
+                items: (page.vectors ?? []).flatMap((item) => (item.id ? [item.id] : [])),
+                next: page.pagination?.next,
+              };
+            },
+            { start: cursor?.token, until: (collected) => collected.length >= limit },
+          );
           return {
             records: await recordsOf(handle.index, ids, includeVectors),
             ...(token ? { nextCursor: encodePineconeCursor({ token }) } : {}),
           };
         }
-        if (cursor && 'token' in cursor) {
-          throw new InvalidArgumentError({
-            source,
-            message:
-              'cursor belongs to an unfiltered listing; pass it with the same scope and filter.',
-          });
-        }
+        const after = filteredCursorAfter(cursor, source);
         // Filtered: every matching id (a filtered query), in id order, after the cursor.
         const all = await matchingIds(handle, selection ?? {});
         if (all.length >= maxTopK) tooMany('list');
-        const after = cursor?.after;
-        const remaining = all.sort().filter((id) => after === undefined || id > after);
-        const ids = remaining.slice(0, limit);
+        const { ids, nextAfter } = pageOfIds(all, after, limit);
         return {
           records: await recordsOf(handle.index, ids, includeVectors),
-          ...(remaining.length > limit
-            ? { nextCursor: encodePineconeCursor({ after: ids.at(-1)! }) }
-            : {}),
+          ...(nextAfter ? { nextCursor: encodePineconeCursor({ after: nextAfter }) } : {}),
         };
       },
 

@@ -1,5 +1,5 @@
-import { isRetryableNetworkError, toAdapterCallError } from '@engram/adapter-kit';
-import { EngramError, NotFoundError } from '@engram/core';
+import { isRetryableNetworkError, toBackendError } from '@engram/adapter-kit';
+import type { EngramError } from '@engram/core';
 
 const source = 's3-vectors';
 
@@ -27,19 +27,17 @@ export function isRetryableS3VectorsError(error: unknown): boolean {
  * into `NotFoundError`, everything else into `AdapterCallError`.
  */
 export function toS3VectorsError(error: unknown, action: string): EngramError {
-  if (EngramError.isInstance(error)) return error;
   const status = s3VectorsErrorStatus(error);
-  if (status === 404) {
-    return new NotFoundError({
-      source,
-      message: `${action}: the S3 Vectors index (or its vector bucket) does not exist; create the bucket, then call ensureCollection.`,
-      cause: error,
-    });
-  }
-  return toAdapterCallError(error, {
+  return toBackendError(error, {
     source,
     action,
-    ...(status === undefined ? {} : { status: `HTTP ${status}` }),
+    ...(status === 404
+      ? {
+          notFound:
+            'the S3 Vectors index (or its vector bucket) does not exist; create the bucket, then call ensureCollection.',
+        }
+      : {}),
+    ...(status === undefined ? {} : { httpStatus: status }),
     isRetryable: isRetryableS3VectorsError(error),
   });
 }

@@ -3,14 +3,20 @@
 // POSTs, errors named by `x-amzn-errortype`), written from the API reference and served by
 // node:http on 127.0.0.1. It is NOT S3 Vectors: filters go through the filter model beside it,
 // queries scan exactly, and signatures are not checked. It records every request.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders } from 'node:http';
+import {
+  awsErrorProtocol,
+  cosineSimilarity as cosine,
+  ProtocolModelError as ModelError,
+  type RecordingModel,
+  startRecordingModel,
+} from '@engram/adapter-kit/testing';
 import { s3VectorsFilterSelects } from './s3-vectors-model.test-support.js';
 
 /** One request as the model received it. */
 export interface RecordedRequest {
   operation: string;
-  headers: IncomingMessage['headers'];
+  headers: IncomingHttpHeaders;
   body: Record<string, unknown>;
 }
 
@@ -26,37 +32,11 @@ interface Index {
 }
 
 /** A running model: its URL, its indexes, what it was asked, and an optional override. */
-export interface S3VectorsModel {
-  url: string;
+export interface S3VectorsModel
+  extends RecordingModel<RecordedRequest, { status: number; type: string }> {
   indexes: Map<string, Index>;
-  requests: RecordedRequest[];
   /** Page size of ListVectors and QueryVectors answers, to exercise tokens. */
   pageSize: number;
-  /** Answers a request before the model does, e.g. to inject a failure. */
-  intercept?: (request: RecordedRequest) => { status: number; type: string } | undefined;
-  close: () => Promise<void>;
-}
-
-class ModelError extends Error {
-  constructor(
-    readonly status: number,
-    readonly type: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-function cosine(left: number[], right: number[]): number {
-  let dot = 0;
-  let a = 0;
-  let b = 0;
-  for (let index = 0; index < left.length; index++) {
-    dot += left[index]! * right[index]!;
-    a += left[index]! ** 2;
-    b += right[index]! ** 2;
-  }
-  return a === 0 || b === 0 ? 0 : dot / Math.sqrt(a * b);
 }
 
 function route(model: S3VectorsModel, { operation, body }: RecordedRequest): unknown {
@@ -151,41 +131,13 @@ export async function startS3VectorsModel(): Promise<S3VectorsModel> {
     pageSize: 1000,
     close: async () => {},
   };
-  const server = createServer((incoming: IncomingMessage, response: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    incoming.on('data', (part: Buffer) => chunks.push(part));
-    incoming.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      const request: RecordedRequest = {
-        operation: new URL(incoming.url ?? '/', 'http://model').pathname.split('/').at(-1) ?? '',
-        headers: incoming.headers,
-        body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
-      };
-      model.requests.push(request);
-      try {
-        const injected = model.intercept?.(request);
-        if (injected)
-          throw new ModelError(injected.status, injected.type, `model: ${injected.type}`);
-        const body = route(model, request);
-        response.writeHead(200, { 'content-type': 'application/json' });
-        response.end(JSON.stringify(body));
-      } catch (caught) {
-        const error =
-          caught instanceof ModelError
-            ? caught
-            : new ModelError(400, 'ValidationException', String(caught));
-        response.writeHead(error.status, {
-          'content-type': 'application/json',
-          'x-amzn-errortype': error.type,
-        });
-        response.end(JSON.stringify({ message: error.message }));
-      }
-    });
+  return startRecordingModel(model, {
+    record: (incoming): RecordedRequest => ({
+      operation: incoming.path.split('/').at(-1) ?? '',
+      headers: incoming.headers,
+      body: incoming.text ? (JSON.parse(incoming.text) as Record<string, unknown>) : {},
+    }),
+    route: (request) => route(model, request),
+    ...awsErrorProtocol,
   });
-  // No idle timeout: a client reusing a socket the server just closed would see ECONNRESET.
-  server.keepAliveTimeout = 0;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  model.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  model.close = () => new Promise<void>((resolve) => server.close(() => resolve()));
-  return model;
 }

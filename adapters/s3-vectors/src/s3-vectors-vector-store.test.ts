@@ -1,13 +1,12 @@
 // Request-shape tests against a protocol model of the S3 Vectors REST API on 127.0.0.1 (see
 // s3-vectors-server.test-support.ts), driving the official client: NOT the real service.
 import { S3VectorsClient } from '@aws-sdk/client-s3vectors';
+import { injectedFailureOutcomes, sampleVectorRecord } from '@engram/adapter-kit/testing';
 import {
-  AdapterCallError,
   ClosedError,
   DimensionMismatchError,
   InvalidArgumentError,
   NotFoundError,
-  type VectorRecord,
 } from '@engram/core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type S3VectorsModel, startS3VectorsModel } from './s3-vectors-server.test-support.js';
@@ -37,18 +36,7 @@ const newStore = () =>
     }),
   });
 
-function record(seed: Partial<VectorRecord> = {}): VectorRecord {
-  return {
-    id: 'memory-1',
-    vector: [1, 0, 0, 0],
-    text: 'likes green tea',
-    userId: 'alice',
-    metadata: { topic: 'drinks', rating: 4.5 },
-    createdAt: '2024-01-02T03:04:05.000Z',
-    updatedAt: '2024-01-02T03:04:05.000Z',
-    ...seed,
-  };
-}
+const record = sampleVectorRecord;
 
 const last = (operation: string) =>
   model.requests.filter((request) => request.operation === operation).at(-1)!;
@@ -177,20 +165,27 @@ describe('S3VectorsStore requests (protocol model of the REST API, not the real 
     );
     await expect(store.dropCollection({ collection: 'memories' })).resolves.toBeUndefined();
     await store.ensureCollection({ collection: 'memories', dimensions: 4 });
-    for (const [status, type, retryable] of [
+    const cases = [
       [429, 'TooManyRequestsException', true],
       [503, 'ServiceUnavailableException', true],
       [400, 'ValidationException', false],
       [403, 'AccessDeniedException', false],
-    ] as const) {
-      model.intercept = (request) =>
-        request.operation === 'ListVectors' ? { status, type } : undefined;
-      const error = await store
-        .count({ collection: 'memories' })
-        .catch((caught: unknown) => caught);
-      expect(AdapterCallError.isInstance(error), `${type}: ${String(error)}`).toBe(true);
-      expect((error as AdapterCallError).isRetryable, type).toBe(retryable);
-    }
+    ] as const;
+    const outcomes = await injectedFailureOutcomes(cases, {
+      label: ([, type]) => type,
+      inject: ([status, type]) => {
+        model.intercept = (request) =>
+          request.operation === 'ListVectors' ? { status, type } : undefined;
+      },
+      call: () => store.count({ collection: 'memories' }),
+    });
+    expect(outcomes).toEqual(
+      cases.map(([, type, isRetryable]) => ({
+        label: type,
+        name: 'AdapterCallError',
+        isRetryable,
+      })),
+    );
   });
 
   it('needs a vector bucket, and rejects every call after close()', async () => {

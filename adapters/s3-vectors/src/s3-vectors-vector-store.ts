@@ -16,13 +16,18 @@ import {
   assertRecords,
   assertVectorLength,
   chunk,
+  decodeTokenCursor,
   defineVectorStore,
+  encodeTokenCursor,
+  filteredCursorAfter,
   optionalSettingLoader,
+  pagedScan,
+  pageOfIds,
+  requiredSetting,
   requireQueryVector,
+  type TokenCursor,
 } from '@engram/adapter-kit';
 import {
-  decodeCursor,
-  encodeCursor,
   type FilterExpression,
   InvalidArgumentError,
   NotFoundError,
@@ -128,23 +133,14 @@ export function s3VectorsSelection(
   return conditions.length === 1 ? conditions[0] : { $and: conditions };
 }
 
-type Cursor = { token: string } | { after: string };
-
 /** Encodes a list position: the service's own page token, or the last id of a filtered page. */
-export function encodeS3VectorsCursor(cursor: Cursor): string {
-  return encodeCursor('token' in cursor ? `t:${cursor.token}` : `a:${cursor.after}`);
+export function encodeS3VectorsCursor(cursor: TokenCursor): string {
+  return encodeTokenCursor(cursor);
 }
 
 /** Decodes {@link encodeS3VectorsCursor}; `InvalidArgumentError` for anything else. */
-export function decodeS3VectorsCursor(cursor: string | undefined): Cursor | undefined {
-  const position = decodeCursor(cursor, source);
-  if (position === undefined) return undefined;
-  if (position.startsWith('t:')) return { token: position.slice(2) };
-  if (position.startsWith('a:')) return { after: position.slice(2) };
-  throw new InvalidArgumentError({
-    source,
-    message: 'cursor is not valid; pass the nextCursor of a previous page unchanged.',
-  });
+export function decodeS3VectorsCursor(cursor: string | undefined): TokenCursor | undefined {
+  return decodeTokenCursor(cursor, source);
 }
 
 /**
@@ -169,17 +165,12 @@ export function createS3VectorsStore(options: S3VectorsStoreOptions = {}): Vecto
     return client;
   }
 
-  function bucket(): string {
-    const name = setting(options.vectorBucketName, 'vectorBucketName', 'S3_VECTORS_BUCKET_NAME');
-    if (!name) {
-      throw new InvalidArgumentError({
-        source,
-        message:
-          'S3 Vectors needs a vector bucket: pass vectorBucketName or set S3_VECTORS_BUCKET_NAME.',
-      });
-    }
-    return name;
-  }
+  const bucket = () =>
+    requiredSetting(
+      setting(options.vectorBucketName, 'vectorBucketName', 'S3_VECTORS_BUCKET_NAME'),
+      source,
+      'S3 Vectors needs a vector bucket: pass vectorBucketName or set S3_VECTORS_BUCKET_NAME.',
+    );
 
   function target(collection: string) {
     const indexName = indexNameOf(collection);
@@ -239,10 +230,10 @@ export function createS3VectorsStore(options: S3VectorsStoreOptions = {}): Vecto
 
   /** Every key of the index, or every key matching `filter` (through filtered query pages). */
   async function matchingKeys(collection: string, filter: S3VectorsFilter | undefined) {
-    const keys: string[] = [];
-    let nextToken: string | undefined;
+    const keysOf = (page: { vectors?: { key?: string | undefined }[] | undefined }) =>
+      (page.vectors ?? []).flatMap((item) => (item.key ? [item.key] : []));
     if (!filter) {
-      do {
+      const { items } = await pagedScan(async (nextToken: string | undefined) => {
         const page = await s3().send(
           new ListVectorsCommand({
             ...target(collection),
@@ -250,14 +241,13 @@ export function createS3VectorsStore(options: S3VectorsStoreOptions = {}): Vecto
             ...(nextToken ? { nextToken } : {}),
           }),
         );
-        keys.push(...(page.vectors ?? []).flatMap((item) => (item.key ? [item.key] : [])));
-        nextToken = page.nextToken;
-      } while (nextToken);
-      return keys;
+        return { items: keysOf(page), next: page.nextToken };
+      });
+      return items;
     }
     const size = await dimensionsOf(collection);
     const probe = Array.from({ length: size }, (_, position) => (position === 0 ? 1 : 0));
-    do {
+    const { items } = await pagedScan(async (nextToken: string | undefined) => {
       const page = await s3().send(
         new QueryVectorsCommand({
           ...target(collection),
@@ -269,10 +259,9 @@ export function createS3VectorsStore(options: S3VectorsStoreOptions = {}): Vecto
           ...(nextToken ? { nextToken } : {}),
         }),
       );
-      keys.push(...(page.vectors ?? []).flatMap((item) => (item.key ? [item.key] : [])));
-      nextToken = page.nextToken;
-    } while (nextToken);
-    return [...new Set(keys)];
+      return { items: keysOf(page), next: page.nextToken };
+    });
+    return [...new Set(items)];
   }
 
   return defineVectorStore({
@@ -340,30 +329,33 @@ export function createS3VectorsStore(options: S3VectorsStoreOptions = {}): Vecto
         const size = await dimensionsOf(collection);
         assertVectorLength(vector, size, { source, what: 'The query vector', collection });
         if (selection === false || topK < 1) return [];
-        const matches: { key: string; distance: number; metadata: unknown }[] = [];
-        let nextToken: string | undefined;
-        do {
-          const page = await s3().send(
-            new QueryVectorsCommand({
-              ...target(collection),
-              topK: Math.min(maxTopK, topK - matches.length),
-              queryVector: { float32: vector },
-              ...(selection ? { filter: selection as never } : {}),
-              returnMetadata: true,
-              returnDistance: true,
-              ...(nextToken ? { nextToken } : {}),
-            }),
-          );
-          for (const item of page.vectors ?? []) {
-            if (item.key)
-              matches.push({
-                key: item.key,
-                distance: item.distance ?? 1,
-                metadata: item.metadata,
-              });
-          }
-          nextToken = page.nextToken;
-        } while (nextToken && matches.length < topK);
+        const { items: matches } = await pagedScan<
+          { key: string; distance: number; metadata: unknown },
+          string
+        >(
+          async (nextToken, collected) => {
+            const page = await s3().send(
+              new QueryVectorsCommand({
+                ...target(collection),
+                topK: Math.min(maxTopK, topK - collected.length),
+                queryVector: { float32: vector },
+                ...(selection ? { filter: selection as never } : {}),
+                returnMetadata: true,
+                returnDistance: true,
+                ...(nextToken ? { nextToken } : {}),
+              }),
+            );
+            return {
+              items: (page.vectors ?? []).flatMap((item) =>
+                item.key
+                  ? [{ key: item.key, distance: item.distance ?? 1, metadata: item.metadata }]
+                  : [],
+              ),
+              next: page.nextToken,
+            };
+          },
+          { until: (collected) => collected.length >= topK },
+        );
         const vectors = includeVectors
           ? await fetchRecords(
               collection,
@@ -410,46 +402,39 @@ export function createS3VectorsStore(options: S3VectorsStoreOptions = {}): Vecto
         const selection = s3VectorsSelection(scope, filter);
         if (selection === false) return { records: [] };
         if (selection === undefined && (cursor === undefined || 'token' in cursor)) {
-          const records: StoredRecord[] = [];
-          let nextToken = cursor?.token;
-          do {
-            const page = await s3().send(
-              new ListVectorsCommand({
-                ...target(collection),
-                maxResults: Math.min(listPage, limit - records.length),
-                returnMetadata: true,
-                returnData: includeVectors ?? false,
-                ...(nextToken ? { nextToken } : {}),
-              }),
-            );
-            records.push(
-              ...(page.vectors ?? []).map((stored) => fromS3Vector(stored, includeVectors)),
-            );
-            nextToken = page.nextToken;
-          } while (nextToken && records.length < limit);
+          const { items: records, next } = await pagedScan<StoredRecord, string>(
+            async (nextToken, collected) => {
+              const page = await s3().send(
+                new ListVectorsCommand({
+                  ...target(collection),
+                  maxResults: Math.min(listPage, limit - collected.length),
+                  returnMetadata: true,
+                  returnData: includeVectors ?? false,
+                  ...(nextToken ? { nextToken } : {}),
+                }),
+              );
+              return {
+                items: (page.vectors ?? []).map((stored) => fromS3Vector(stored, includeVectors)),
+                next: page.nextToken,
+              };
+            },
+            { start: cursor?.token, until: (collected) => collected.length >= limit },
+          );
           return {
             records,
-            ...(nextToken ? { nextCursor: encodeS3VectorsCursor({ token: nextToken }) } : {}),
+            ...(next ? { nextCursor: encodeS3VectorsCursor({ token: next }) } : {}),
           };
         }
-        if (cursor && 'token' in cursor) {
-          throw new InvalidArgumentError({
-            source,
-            message:
-              'cursor belongs to an unfiltered listing; pass it with the same scope and filter.',
-          });
-        }
-        const after = cursor?.after;
-        const remaining = (await matchingKeys(collection, selection))
-          .sort()
-          .filter((key) => after === undefined || key > after);
-        const keys = remaining.slice(0, limit);
+        const after = filteredCursorAfter(cursor, source);
+        const { ids: keys, nextAfter } = pageOfIds(
+          await matchingKeys(collection, selection),
+          after,
+          limit,
+        );
         const byKey = await fetchRecords(collection, keys, includeVectors);
         return {
           records: keys.filter((key) => byKey.has(key)).map((key) => byKey.get(key)!),
-          ...(remaining.length > limit
-            ? { nextCursor: encodeS3VectorsCursor({ after: keys.at(-1)! }) }
-            : {}),
+          ...(nextAfter ? { nextCursor: encodeS3VectorsCursor({ after: nextAfter }) } : {}),
         };
       },
 

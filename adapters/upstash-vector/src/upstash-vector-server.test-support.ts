@@ -3,14 +3,20 @@
 // paths, `{ "result": ... }` bodies), written from the REST API reference and served by
 // node:http on 127.0.0.1. It is NOT Upstash: filters go through the filter model beside it,
 // queries scan exactly, and the index has one dimension and the COSINE similarity.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders } from 'node:http';
+import {
+  cosineSimilarity as cosine,
+  type HttpModelResponse,
+  ProtocolModelError,
+  type RecordingModel,
+  startRecordingModel,
+} from '@engram/adapter-kit/testing';
 import { upstashFilterSelects } from './upstash-vector-model.test-support.js';
 
 /** One request as the model received it. */
 export interface RecordedRequest {
   path: string;
-  headers: IncomingMessage['headers'];
+  headers: IncomingHttpHeaders;
   body: unknown;
 }
 
@@ -21,26 +27,9 @@ interface StoredVector {
 }
 
 /** A running model: its URL, its namespaces, what it was asked, and an optional override. */
-export interface UpstashVectorModel {
-  url: string;
+export interface UpstashVectorModel extends RecordingModel<RecordedRequest, HttpModelResponse> {
   dimension: number;
   namespaces: Map<string, Map<string, StoredVector>>;
-  requests: RecordedRequest[];
-  /** Answers a request before the model does, e.g. to inject a failure. */
-  intercept?: (request: RecordedRequest) => { status: number; body: unknown } | undefined;
-  close: () => Promise<void>;
-}
-
-function cosine(left: number[], right: number[]): number {
-  let dot = 0;
-  let a = 0;
-  let b = 0;
-  for (let index = 0; index < left.length; index++) {
-    dot += left[index]! * right[index]!;
-    a += left[index]! ** 2;
-    b += right[index]! ** 2;
-  }
-  return a === 0 || b === 0 ? 0 : dot / Math.sqrt(a * b);
 }
 
 function shape(stored: StoredVector, body: Record<string, unknown>) {
@@ -146,35 +135,24 @@ export async function startUpstashVectorModel(dimension: number): Promise<Upstas
     requests: [],
     close: async () => {},
   };
-  const server = createServer((incoming: IncomingMessage, response: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    incoming.on('data', (part: Buffer) => chunks.push(part));
-    incoming.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      const request: RecordedRequest = {
-        path: incoming.url ?? '/',
-        headers: incoming.headers,
-        body: text ? JSON.parse(text) : undefined,
-      };
-      model.requests.push(request);
-      let status = 200;
-      let body: unknown;
-      try {
-        const intercepted = model.intercept?.(request);
-        if (intercepted) ({ status, body } = intercepted);
-        else body = { result: route(model, request) };
-      } catch (caught) {
-        status = 400;
-        body = { error: caught instanceof Error ? caught.message : String(caught), status };
-      }
-      response.writeHead(status, { 'content-type': 'application/json' });
-      response.end(JSON.stringify(body));
-    });
+  return startRecordingModel(model, {
+    record: (incoming): RecordedRequest => ({
+      path: incoming.path,
+      headers: incoming.headers,
+      body: incoming.text ? JSON.parse(incoming.text) : undefined,
+    }),
+    route: (request) => route(model, request),
+    success: (result) => ({ status: 200, body: { result } }),
+    failure: (error) => ({
+      status: error.status,
+      body: { error: error.message, status: error.status },
+    }),
+    unexpected: (caught) =>
+      new ProtocolModelError(
+        400,
+        'error',
+        caught instanceof Error ? caught.message : String(caught),
+      ),
+    injected: (answer) => answer,
   });
-  // No idle timeout: a client reusing a socket the server just closed would see ECONNRESET.
-  server.keepAliveTimeout = 0;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  model.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  model.close = () => new Promise<void>((resolve) => server.close(() => resolve()));
-  return model;
 }

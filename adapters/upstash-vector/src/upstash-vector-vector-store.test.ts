@@ -1,6 +1,7 @@
 // Request-shape tests against a protocol model of Upstash Vector's REST API on 127.0.0.1 (see
 // upstash-vector-server.test-support.ts), driving the official client: NOT a real index.
 import { orderedHex } from '@engram/adapter-kit';
+import { sampleVectorRecord } from '@engram/adapter-kit/testing';
 import {
   AdapterCallError,
   ClosedError,
@@ -36,18 +37,11 @@ beforeEach(() => {
 const newStore = () =>
   createUpstashVectorStore({ url: model.url, token: 'model-token', maxRetries: 0 });
 
-function record(seed: Partial<VectorRecord> = {}): VectorRecord {
-  return {
-    id: 'memory-1',
-    vector: [1, 0, 0, 0],
-    text: 'likes green tea',
-    userId: 'alice',
+const record = (seed: Partial<VectorRecord> = {}) =>
+  sampleVectorRecord({
     metadata: { topic: 'drinks', rating: 4.5, nested: { a: 1 }, nothing: null },
-    createdAt: '2024-01-02T03:04:05.000Z',
-    updatedAt: '2024-01-02T03:04:05.000Z',
     ...seed,
-  };
-}
+  });
 
 const last = (command: string) =>
   model.requests.filter((request) => request.path.startsWith(`/${command}`)).at(-1)!;

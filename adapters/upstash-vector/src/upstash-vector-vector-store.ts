@@ -5,14 +5,17 @@ import {
   assertRecords,
   assertVectorLength,
   chunk,
+  decodeTokenCursor,
   defineVectorStore,
+  encodeTokenCursor,
+  filteredCursorAfter,
   optionalSettingLoader,
   orderedHex,
+  pagedScan,
+  pageOfIds,
   requireQueryVector,
 } from '@engram/adapter-kit';
 import {
-  decodeCursor,
-  encodeCursor,
   type FilterExpression,
   InvalidArgumentError,
   normalizeScope,
@@ -119,19 +122,13 @@ type Cursor = { range: string } | { after: string };
 
 /** Encodes a list position: the service's own page token, or the last id of a filtered page. */
 export function encodeUpstashVectorCursor(cursor: Cursor): string {
-  return encodeCursor('range' in cursor ? `t:${cursor.range}` : `a:${cursor.after}`);
+  return encodeTokenCursor('range' in cursor ? { token: cursor.range } : cursor);
 }
 
 /** Decodes {@link encodeUpstashVectorCursor}; `InvalidArgumentError` for anything else. */
 export function decodeUpstashVectorCursor(cursor: string | undefined): Cursor | undefined {
-  const position = decodeCursor(cursor, source);
-  if (position === undefined) return undefined;
-  if (position.startsWith('t:')) return { range: position.slice(2) };
-  if (position.startsWith('a:')) return { after: position.slice(2) };
-  throw new InvalidArgumentError({
-    source,
-    message: 'cursor is not valid; pass the nextCursor of a previous page unchanged.',
-  });
+  const decoded = decodeTokenCursor(cursor, source);
+  return decoded && 'token' in decoded ? { range: decoded.token } : decoded;
 }
 
 /**
@@ -308,46 +305,37 @@ export function createUpstashVectorStore(options: UpstashVectorStoreOptions = {}
         const namespace = namespaceOf(collection);
         if (selection === false) return { records: [] };
         if (selection === undefined && (cursor === undefined || 'range' in cursor)) {
-          const records: StoredRecord[] = [];
-          let next = cursor?.range ?? '0';
-          do {
-            const page = await index().range(
-              {
-                cursor: next,
-                limit: Math.min(rangePage, limit - records.length),
-                includeMetadata: true,
-                includeVectors: includeVectors ?? false,
-              },
-              { namespace },
-            );
-            records.push(
-              ...page.vectors.map((stored) => fromUpstashVector(stored, includeVectors)),
-            );
-            next = page.nextCursor;
-          } while (next && records.length < limit);
+          const { items: records, next } = await pagedScan<StoredRecord, string>(
+            async (range, collected) => {
+              const page = await index().range(
+                {
+                  cursor: range ?? '0',
+                  limit: Math.min(rangePage, limit - collected.length),
+                  includeMetadata: true,
+                  includeVectors: includeVectors ?? false,
+                },
+                { namespace },
+              );
+              return {
+                items: page.vectors.map((stored) => fromUpstashVector(stored, includeVectors)),
+                next: page.nextCursor,
+              };
+            },
+            { start: cursor?.range, until: (collected) => collected.length >= limit },
+          );
           return {
             records,
             ...(next ? { nextCursor: encodeUpstashVectorCursor({ range: next }) } : {}),
           };
         }
-        if (cursor && 'range' in cursor) {
-          throw new InvalidArgumentError({
-            source,
-            message:
-              'cursor belongs to an unfiltered listing; pass it with the same scope and filter.',
-          });
-        }
+        const after = filteredCursorAfter(cursor, source);
         const all = await matchingIds(namespace, selection!);
         if (all.length >= maxTopK) tooMany('list');
-        const after = cursor?.after;
-        const remaining = all.sort().filter((id) => after === undefined || id > after);
-        const ids = remaining.slice(0, limit);
+        const { ids, nextAfter } = pageOfIds(all, after, limit);
         const byId = await fetchRecords(namespace, ids, includeVectors);
         return {
           records: ids.filter((id) => byId.has(id)).map((id) => byId.get(id)!),
-          ...(remaining.length > limit
-            ? { nextCursor: encodeUpstashVectorCursor({ after: ids.at(-1)! }) }
-            : {}),
+          ...(nextAfter ? { nextCursor: encodeUpstashVectorCursor({ after: nextAfter }) } : {}),
         };
       },
 

@@ -1,5 +1,5 @@
-import { isRetryableNetworkError, toAdapterCallError } from '@engram/adapter-kit';
-import { EngramError, NotFoundError } from '@engram/core';
+import { isRetryableNetworkError, toBackendError } from '@engram/adapter-kit';
+import type { EngramError } from '@engram/core';
 
 const source = 'vertex-ai';
 
@@ -34,19 +34,17 @@ export function isRetryableVertexAiError(error: unknown): boolean {
  * endpoint into `NotFoundError`, everything else into `AdapterCallError`.
  */
 export function toVertexAiError(error: unknown, action: string): EngramError {
-  if (EngramError.isInstance(error)) return error;
   const status = vertexAiErrorStatus(error);
-  if (status === 404 || (error as { code?: unknown } | null)?.code === notFound) {
-    return new NotFoundError({
-      source,
-      message: `${action}: the Vertex AI index, index endpoint or deployed index does not exist; check indexId, indexEndpointId and deployedIndexId (the index must be deployed with streaming updates).`,
-      cause: error,
-    });
-  }
-  return toAdapterCallError(error, {
+  return toBackendError(error, {
     source,
     action,
-    ...(status === undefined ? {} : { status: `HTTP ${status}` }),
+    ...(status === 404 || (error as { code?: unknown } | null)?.code === notFound
+      ? {
+          notFound:
+            'the Vertex AI index, index endpoint or deployed index does not exist; check indexId, indexEndpointId and deployedIndexId (the index must be deployed with streaming updates).',
+        }
+      : {}),
+    ...(status === undefined ? {} : { httpStatus: status }),
     isRetryable: isRetryableVertexAiError(error),
   });
 }

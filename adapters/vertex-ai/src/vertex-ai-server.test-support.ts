@@ -4,8 +4,12 @@
 // from the API reference and served by node:http on 127.0.0.1. It is NOT Vertex AI: restricts go
 // through the filter model beside it, neighbours are found by an exact scan, and credentials
 // are not checked. It records every request.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders } from 'node:http';
+import {
+  ProtocolModelError as ModelError,
+  type RecordingModel,
+  startRecordingModel,
+} from '@engram/adapter-kit/testing';
 import { cosineSimilarity } from '@engram/core';
 import type { VertexAiFilter } from './vertex-ai-filter.js';
 import {
@@ -17,7 +21,7 @@ import {
 export interface RecordedRequest {
   method: string;
   path: string;
-  headers: IncomingMessage['headers'];
+  headers: IncomingHttpHeaders;
   body: Record<string, unknown>;
 }
 
@@ -28,16 +32,13 @@ interface StoredDatapoint extends VertexAiDatapointRestricts {
 }
 
 /** A running model of one index deployed to one endpoint. */
-export interface VertexAiModel {
+export interface VertexAiModel
+  extends RecordingModel<RecordedRequest, { status: number; code: string }> {
   /** Port on 127.0.0.1. */
   port: number;
   /** Index metadata as `indexes.get` returns it. */
   index: Record<string, unknown>;
   datapoints: Map<string, StoredDatapoint>;
-  requests: RecordedRequest[];
-  /** Answers a request before the model does, e.g. to inject a failure. */
-  intercept?: (request: RecordedRequest) => { status: number; code: string } | undefined;
-  close: () => Promise<void>;
 }
 
 /** The resource names the model serves. */
@@ -52,16 +53,6 @@ export const vertexAiModelNames = {
 const prefix = `/v1/projects/${vertexAiModelNames.project}/locations/${vertexAiModelNames.location}`;
 const indexPath = `${prefix}/indexes/${vertexAiModelNames.indexId}`;
 const endpointPath = `${prefix}/indexEndpoints/${vertexAiModelNames.indexEndpointId}`;
-
-class ModelError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 const numericOperators = [
   undefined,
@@ -138,15 +129,10 @@ function route(model: VertexAiModel, { method, path, body }: RecordedRequest): u
   throw new ModelError(404, 'NOT_FOUND', `no route ${method} ${path}`);
 }
 
-function send(response: ServerResponse, status: number, body: unknown) {
-  response.writeHead(status, { 'content-type': 'application/json' });
-  response.end(JSON.stringify(body));
-}
-
 /** Starts the model on 127.0.0.1 with an empty cosine index of `dimensions`. */
 export async function startVertexAiModel(dimensions = 4): Promise<VertexAiModel> {
-  const server = createServer();
   const model: VertexAiModel = {
+    url: '',
     port: 0,
     index: {
       name: indexPath.slice(4),
@@ -155,37 +141,24 @@ export async function startVertexAiModel(dimensions = 4): Promise<VertexAiModel>
     },
     datapoints: new Map(),
     requests: [],
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: async () => {},
   };
-  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      const url = new URL(request.url ?? '/', 'http://model');
-      const recorded: RecordedRequest = {
-        method: request.method ?? 'GET',
-        path: decodeURIComponent(url.pathname),
-        headers: request.headers,
-        body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
-      };
-      model.requests.push(recorded);
-      try {
-        const injected = model.intercept?.(recorded);
-        if (injected) throw new ModelError(injected.status, injected.code, 'injected');
-        send(response, 200, route(model, recorded));
-      } catch (caught) {
-        const error =
-          caught instanceof ModelError ? caught : new ModelError(500, 'INTERNAL', String(caught));
-        send(response, error.status, {
-          error: { code: error.status, message: error.message, status: error.code },
-        });
-      }
-    });
+  const failure = (error: ModelError) => ({
+    status: error.status,
+    body: { error: { code: error.status, message: error.message, status: error.code } },
   });
-  // No idle timeout: a client reusing a socket the server just closed would see ECONNRESET.
-  server.keepAliveTimeout = 0;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  model.port = (server.address() as AddressInfo).port;
+  await startRecordingModel(model, {
+    record: (incoming): RecordedRequest => ({
+      method: incoming.method,
+      path: decodeURIComponent(incoming.path),
+      headers: incoming.headers,
+      body: incoming.text ? (JSON.parse(incoming.text) as Record<string, unknown>) : {},
+    }),
+    route: (request) => route(model, request),
+    failure,
+    unexpected: (caught) => new ModelError(500, 'INTERNAL', String(caught)),
+    injected: ({ status, code }) => failure(new ModelError(status, code, 'injected')),
+  });
+  model.port = Number(new URL(model.url).port);
   return model;
 }

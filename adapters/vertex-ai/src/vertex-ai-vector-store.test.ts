@@ -1,6 +1,7 @@
 // Request-shape tests against a protocol model of the Vertex AI REST API on 127.0.0.1 (see
 // vertex-ai-server.test-support.ts), driving the official client over its REST transport: NOT
 // the real service.
+import { sampleVectorRecord } from '@engram/adapter-kit/testing';
 import {
   AdapterCallError,
   ClosedError,
@@ -8,7 +9,6 @@ import {
   InvalidArgumentError,
   NotFoundError,
   UnsupportedFunctionalityError,
-  type VectorRecord,
 } from '@engram/core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -50,18 +50,7 @@ const newStore = (overrides: Record<string, unknown> = {}) =>
     ...overrides,
   });
 
-function record(seed: Partial<VectorRecord> = {}): VectorRecord {
-  return {
-    id: 'memory-1',
-    vector: [1, 0, 0, 0],
-    text: 'likes green tea',
-    userId: 'alice',
-    metadata: { topic: 'drinks', rating: 4.5 },
-    createdAt: '2024-01-02T03:04:05.000Z',
-    updatedAt: '2024-01-02T03:04:05.000Z',
-    ...seed,
-  };
-}
+const record = sampleVectorRecord;
 
 const last = (suffix: string) =>
   model.requests.filter((request) => request.path.endsWith(suffix)).at(-1)!;

@@ -18,6 +18,7 @@ import {
   loadSetting,
   optionalSettingLoader,
   pollUntil,
+  requiredSetting,
   toAdapterCallError,
 } from './index.js';
 
@@ -144,5 +145,16 @@ describe('pollUntil', () => {
     expect(
       await pollUntil(async () => 'never', { done: () => false, timeout: 0, interval: 0 }),
     ).toBe('never');
+  });
+});
+
+describe('requiredSetting', () => {
+  it('returns a set value, and refuses a missing or empty one with the message given', () => {
+    expect(requiredSetting('bucket', 'test', 'pass bucket')).toBe('bucket');
+    for (const value of [undefined, '']) {
+      expect(() => requiredSetting(value, 'test', 'pass bucket or set BUCKET.')).toThrow(
+        InvalidArgumentError,
+      );
+    }
   });
 });

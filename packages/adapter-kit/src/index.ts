@@ -19,6 +19,25 @@ export type { ErrorMapper, Lifecycle, LifecycleOptions } from './lifecycle.js';
 export { createLifecycle, defineComponent } from './lifecycle.js';
 export type { PollUntilOptions } from './polling.js';
 export { pollUntil } from './polling.js';
+export type {
+  BackendErrorContext,
+  IdPage,
+  PagedScanOptions,
+  PagedScanResult,
+  RestAnswer,
+  RestJsonRequest,
+  ScanPage,
+  TokenCursor,
+} from './rest.js';
+export {
+  decodeTokenCursor,
+  encodeTokenCursor,
+  filteredCursorAfter,
+  pagedScan,
+  pageOfIds,
+  restJson,
+  toBackendError,
+} from './rest.js';
 export {
   isRetryableNetworkError,
   isRetryableStatus,
@@ -30,7 +49,12 @@ export type {
   OptionalSettingLoader,
   SettingsEnvironment,
 } from './settings.js';
-export { loadOptionalSetting, loadSetting, optionalSettingLoader } from './settings.js';
+export {
+  loadOptionalSetting,
+  loadSetting,
+  optionalSettingLoader,
+  requiredSetting,
+} from './settings.js';
 export type { CollectionDimensions, DeleteSelection, QueryInput } from './store-guards.js';
 export {
   assertCollectionDimensions,

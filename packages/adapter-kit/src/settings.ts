@@ -63,3 +63,17 @@ export function optionalSettingLoader(
       ...(environment ? { environment } : {}),
     });
 }
+
+/**
+ * A setting that must be there: `value` when set, else `InvalidArgumentError` with `message`
+ * (which says what to pass or which variable to set), for settings whose message
+ * {@link loadSetting}'s wording does not fit.
+ */
+export function requiredSetting(
+  value: string | undefined,
+  source: string,
+  message: string,
+): string {
+  if (value) return value;
+  throw new InvalidArgumentError({ source, message });
+}

@@ -4,23 +4,15 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { grantedAccess, looksLikeJwt, neededAccess } from './access-tokens.js';
-import { apiKeyStorePath, openApiKeyStore } from './api-keys.js';
-import type { AppContext } from './app-context.js';
-import { createMemoryJobQueue } from './job-queue.js';
-import { createServerMetrics } from './metrics.js';
-import { createProjectMemories } from './project-memories.js';
-import { createRateLimiter } from './rate-limiter.js';
-import { createServerApp } from './server-app.js';
-import { loadServerConfig } from './server-config.js';
+import { openTestApp, requestApp, type TestApp } from './server-app.test-support.js';
 
 let directory: string;
 let issuerServer: Server;
 let issuer: string;
-let context: AppContext;
-let app: ReturnType<typeof createServerApp>;
+let opened: TestApp;
+let app: TestApp['app'];
 let signingKey: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
 let otherKey: typeof signingKey;
 let readKey: string;
@@ -46,14 +38,7 @@ function call(
   bearer: string,
   { method = 'GET', body }: { method?: string; body?: unknown } = {},
 ) {
-  return app.request(path, {
-    method,
-    headers: {
-      Authorization: `Bearer ${bearer}`,
-      ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
+  return requestApp(app, path, { method, authorization: `Bearer ${bearer}`, body });
 }
 
 beforeAll(async () => {
@@ -81,36 +66,17 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => issuerServer.listen(0, '127.0.0.1', resolve));
   issuer = `http://127.0.0.1:${(issuerServer.address() as AddressInfo).port}`;
-  const dataDir = join(directory, 'data');
-  const config = loadServerConfig(
-    { dataDir },
-    {
-      ENGRAM_LLM: 'none',
-      ENGRAM_EMBEDDER: 'hash',
-      ENGRAM_OIDC_ISSUER: issuer,
-      ENGRAM_OIDC_AUDIENCE: 'engram',
-    },
-  );
-  const keys = openApiKeyStore(apiKeyStorePath(dataDir));
-  readKey = keys.create({ project: 'alpha', access: 'read' }).key;
-  writeKey = keys.create({ project: 'alpha' }).key;
-  const metrics = createServerMetrics();
-  context = {
-    config,
-    keys,
-    projects: createProjectMemories(config, metrics),
-    jobs: createMemoryJobQueue({ attempts: 1, backoffMs: 1 }),
-    metrics,
-    logger: pino({ level: 'silent' }),
-    limiter: createRateLimiter(config.rateLimit),
-    state: { shuttingDown: false },
-  };
-  app = createServerApp(context);
+  opened = openTestApp({
+    dataDir: join(directory, 'data'),
+    env: { ENGRAM_OIDC_ISSUER: issuer, ENGRAM_OIDC_AUDIENCE: 'engram' },
+  });
+  app = opened.app;
+  readKey = opened.context.keys.create({ project: 'alpha', access: 'read' }).key;
+  writeKey = opened.context.keys.create({ project: 'alpha' }).key;
 });
 
 afterAll(async () => {
-  await context.projects.close();
-  context.keys.close();
+  await opened.close();
   await new Promise((resolve) => issuerServer.close(resolve));
   rmSync(directory, { recursive: true, force: true });
 });

@@ -1,43 +1,20 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiKeyStorePath, openApiKeyStore } from './api-keys.js';
-import type { AppContext } from './app-context.js';
-import { createMemoryJobQueue } from './job-queue.js';
-import { createServerMetrics } from './metrics.js';
-import { createProjectMemories } from './project-memories.js';
-import { createRateLimiter } from './rate-limiter.js';
-import { createServerApp } from './server-app.js';
-import { loadServerConfig, type ServerConfig } from './server-config.js';
+import { openTestApp, requestApp, type TestApp } from './server-app.test-support.js';
+import type { ServerConfig } from './server-config.js';
 
 let directory: string;
-const contexts: AppContext[] = [];
-let app: ReturnType<typeof createServerApp>;
+const opened: TestApp[] = [];
+let app: TestApp['app'];
 let key: string;
 
 function openApp(env: Record<string, string> = {}, overrides: Partial<ServerConfig> = {}) {
-  const config = {
-    ...loadServerConfig(
-      { dataDir: directory },
-      { ENGRAM_LLM: 'none', ENGRAM_EMBEDDER: 'hash', ...env },
-    ),
-    ...overrides,
-  };
-  const metrics = createServerMetrics(() => context.projects.counts(), config.metrics);
-  const context: AppContext = {
-    config,
-    keys: openApiKeyStore(apiKeyStorePath(directory)),
-    projects: createProjectMemories(config, metrics),
-    jobs: createMemoryJobQueue({ attempts: 1, backoffMs: 1 }),
-    metrics,
-    logger: pino({ level: 'silent' }),
-    limiter: createRateLimiter(config.rateLimit),
-    state: { shuttingDown: false },
-  };
-  contexts.push(context);
-  return createServerApp(context);
+  const test = openTestApp({ dataDir: directory, env, overrides, countVectors: true });
+  opened.push(test);
+  return test.app;
 }
 
 beforeAll(() => {
@@ -49,11 +26,7 @@ beforeAll(() => {
 });
 
 afterAll(async () => {
-  for (const context of contexts) {
-    await context.jobs.close(0);
-    await context.projects.close();
-    context.keys.close();
-  }
+  for (const test of opened) await test.close();
   rmSync(directory, { recursive: true, force: true });
 });
 
@@ -61,14 +34,7 @@ async function call(
   path: string,
   { method = 'GET', body, on = app }: { method?: string; body?: unknown; on?: typeof app } = {},
 ) {
-  const response = await on.request(path, {
-    method,
-    headers: {
-      Authorization: `Bearer ${key}`,
-      ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-  });
+  const response = await requestApp(on, path, { method, authorization: `Bearer ${key}`, body });
   const text = await response.text();
   let parsed: { error?: { code: string; message: string } } & Record<string, unknown> = {};
   try {

@@ -1,49 +1,29 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiKeyStorePath, openApiKeyStore } from './api-keys.js';
 import type { AppContext } from './app-context.js';
-import { createMemoryJobQueue } from './job-queue.js';
 import { isMem0PlatformPath } from './mem0-platform-routes.js';
-import { createServerMetrics } from './metrics.js';
-import { createProjectMemories } from './project-memories.js';
 import { createRateLimiter } from './rate-limiter.js';
-import { createServerApp } from './server-app.js';
-import { loadServerConfig } from './server-config.js';
+import { openTestApp, requestApp, type TestApp } from './server-app.test-support.js';
 
 let directory: string;
+let opened: TestApp;
 let context: AppContext;
-let app: ReturnType<typeof createServerApp>;
+let app: TestApp['app'];
 let alphaKey: string;
 let betaKey: string;
 
 beforeAll(() => {
   directory = mkdtempSync(join(tmpdir(), 'engram-mem0-platform-'));
-  const dataDir = join(directory, 'data');
-  const config = loadServerConfig({ dataDir }, { ENGRAM_LLM: 'none', ENGRAM_EMBEDDER: 'hash' });
-  const keys = openApiKeyStore(apiKeyStorePath(dataDir));
-  alphaKey = keys.create({ project: 'alpha' }).key;
-  betaKey = keys.create({ project: 'beta' }).key;
-  const metrics = createServerMetrics();
-  context = {
-    config,
-    keys,
-    projects: createProjectMemories(config, metrics),
-    jobs: createMemoryJobQueue({ attempts: 1, backoffMs: 1 }),
-    metrics,
-    logger: pino({ level: 'silent' }),
-    limiter: createRateLimiter(config.rateLimit),
-    state: { shuttingDown: false },
-  };
-  app = createServerApp(context);
+  opened = openTestApp({ dataDir: join(directory, 'data') });
+  ({ app, context } = opened);
+  alphaKey = context.keys.create({ project: 'alpha' }).key;
+  betaKey = context.keys.create({ project: 'beta' }).key;
 });
 
 afterAll(async () => {
-  await context.jobs.close();
-  await context.projects.close();
-  context.keys.close();
+  await opened.close();
   rmSync(directory, { recursive: true, force: true });
 });
 
@@ -51,14 +31,7 @@ async function call(
   path: string,
   { method = 'GET', key = alphaKey, body }: { method?: string; key?: string; body?: unknown } = {},
 ) {
-  const response = await app.request(path, {
-    method,
-    headers: {
-      Authorization: `Token ${key}`,
-      ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
+  const response = await requestApp(app, path, { method, authorization: `Token ${key}`, body });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 

@@ -2,21 +2,17 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HistoryEvent } from '@engram/core';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiKeyStorePath, openApiKeyStore } from './api-keys.js';
+import { apiKeyStorePath } from './api-keys.js';
 import type { AppContext } from './app-context.js';
 import { pruneProjectHistories, scheduleHistoryRetention } from './history-retention.js';
-import { createMemoryJobQueue } from './job-queue.js';
-import { createServerMetrics } from './metrics.js';
-import { createProjectMemories } from './project-memories.js';
 import { createRateLimiter } from './rate-limiter.js';
-import { createServerApp } from './server-app.js';
-import { loadServerConfig } from './server-config.js';
+import { openTestApp, requestApp, type TestApp } from './server-app.test-support.js';
 
 let directory: string;
+let opened: TestApp;
 let context: AppContext;
-let app: ReturnType<typeof createServerApp>;
+let app: TestApp['app'];
 let alphaKey: string;
 let betaKey: string;
 let adminKey: string;
@@ -28,31 +24,19 @@ beforeAll(() => {
   directory = mkdtempSync(join(tmpdir(), 'engram-app-'));
   // Created by the server, so that its modes can be checked.
   dataDir = join(directory, 'data');
-  const config = loadServerConfig(
-    { dataDir },
-    { ENGRAM_LLM: 'none', ENGRAM_EMBEDDER: 'hash', ENGRAM_HISTORY_TEXT_RETENTION: '30d' },
-  );
-  const keys = openApiKeyStore(apiKeyStorePath(dataDir));
-  alphaKey = keys.create({ project: 'alpha' }).key;
-  betaKey = keys.create({ project: 'beta', admin: true }).key;
-  adminKey = keys.create({ project: 'alpha', admin: true }).key;
-  const metrics = createServerMetrics();
-  context = {
-    config,
-    keys,
-    projects: createProjectMemories(config, metrics, { now: () => new Date(time) }),
-    jobs: createMemoryJobQueue({ attempts: 1, backoffMs: 1 }),
-    metrics,
-    logger: pino({ level: 'silent' }),
-    limiter: createRateLimiter(config.rateLimit),
-    state: { shuttingDown: false },
-  };
-  app = createServerApp(context);
+  opened = openTestApp({
+    dataDir,
+    env: { ENGRAM_HISTORY_TEXT_RETENTION: '30d' },
+    now: () => new Date(time),
+  });
+  ({ app, context } = opened);
+  alphaKey = context.keys.create({ project: 'alpha' }).key;
+  betaKey = context.keys.create({ project: 'beta', admin: true }).key;
+  adminKey = context.keys.create({ project: 'alpha', admin: true }).key;
 });
 
 afterAll(async () => {
-  await context.projects.close();
-  context.keys.close();
+  await opened.close();
   rmSync(directory, { recursive: true, force: true });
 });
 
@@ -60,14 +44,7 @@ function call(
   path: string,
   { method = 'GET', key = alphaKey, body }: { method?: string; key?: string; body?: unknown } = {},
 ) {
-  return app.request(path, {
-    method,
-    headers: {
-      Authorization: `Bearer ${key}`,
-      ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
+  return requestApp(app, path, { method, authorization: `Bearer ${key}`, body });
 }
 
 describe('createServerApp', () => {

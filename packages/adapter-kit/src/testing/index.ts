@@ -300,3 +300,16 @@ export function localModelsForTests(
 
 export type { HttpModelRequest, HttpModelResponse, HttpModelServer } from './http-model.js';
 export { cosineSimilarity, startHttpModel } from './http-model.js';
+export type {
+  AwsInjectedFailure,
+  InjectedFailureOutcome,
+  RecordingModel,
+  RecordingModelProtocol,
+} from './protocol-model.js';
+export {
+  awsErrorProtocol,
+  injectedFailureOutcomes,
+  ProtocolModelError,
+  sampleVectorRecord,
+  startRecordingModel,
+} from './protocol-model.js';
