@@ -233,7 +233,7 @@ if [[ "${1:-}" == --build ]]; then
     kill "$server" 2> /dev/null || true
     wait "$server" 2> /dev/null || true
     # A provider package of the image answers (here: a refused connection), not "not installed".
-    step "built tree: the Anthropic, Bedrock and Together AI packages load" \
+    step "built tree: the package of every catalog provider loads" \
       node deploy/check-providers.mjs "$work/app"
     step "built tree: engram keys create" \
       node "$work/app/dist/bin.js" keys create --project smoke --data-dir "$work/data" --json

@@ -17,13 +17,16 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const aiSdk = join(root, 'adapters', 'ai-sdk');
 
-/** Every provider of the catalog: its prefix and package, in catalog order. */
+/** Every provider of the catalog: its prefix, package and roles, in catalog order. */
 export function catalogProviders() {
   const source = readFileSync(join(aiSdk, 'src', 'ai-sdk-provider-catalog.ts'), 'utf8');
   const body = source.slice(source.indexOf('export const providerCatalog'));
   const providers = [];
-  for (const match of body.matchAll(/^ {2}'?([a-z][a-z0-9-]*)'?: \{\n {4}packageName: '([^']+)'/gm)) {
-    providers.push({ prefix: match[1], packageName: match[2] });
+  const entry =
+    /^ {2}'?([a-z][a-z0-9-]*)'?: \{\n {4}packageName: '([^']+)'[^]*?\n {4}roles: \[([^\]]*)\]/gm;
+  for (const match of body.matchAll(entry)) {
+    const roles = [...match[3].matchAll(/'([a-z]+)'/g)].map((role) => role[1]);
+    providers.push({ prefix: match[1], packageName: match[2], roles });
   }
   return providers;
 }
