@@ -321,7 +321,7 @@ function checkProviders() {
   );
   const buildApp = readFileSync(join(root, 'deploy/docker/build-app.sh'), 'utf8');
   check(
-    buildApp.includes('provider-packages.mjs "${ENGRAM_PROVIDERS-all}"'),
+    buildApp.includes(`provider-packages.mjs "\${ENGRAM_PROVIDERS-all}"`),
     'build-app.sh: providers do not come from provider-packages.mjs with ENGRAM_PROVIDERS (default all)',
   );
   return providers.length;

@@ -23,7 +23,7 @@ export function catalogProviders() {
   const body = source.slice(source.indexOf('export const providerCatalog'));
   const providers = [];
   const entry =
-    /^ {2}'?([a-z][a-z0-9-]*)'?: \{\n {4}packageName: '([^']+)'[^]*?\n {4}roles: \[([^\]]*)\]/gm;
+    /^ {2}'?([a-z][a-z0-9-]*)'?: \{\n {4}packageName: '([^']+)'[\s\S]*?\n {4}roles: \[([^\]]*)\]/gm;
   for (const match of body.matchAll(entry)) {
     const roles = [...match[3].matchAll(/'([a-z]+)'/g)].map((role) => role[1]);
     providers.push({ prefix: match[1], packageName: match[2], roles });
