@@ -27,19 +27,17 @@ const env = {
   ENGRAM_EMBEDDER_API_KEY: 'unused',
   ENGRAM_EMBEDDER_BASE_URL: 'http://127.0.0.1:9',
   AWS_REGION: 'us-east-1',
-  ENGRAM_LLM_OPTIONS: '{"maxRetries":0}',
-  ENGRAM_EMBEDDER_OPTIONS: '{"maxRetries":0}',
   ENGRAM_EMBEDDER_DIMENSIONS: '8',
 };
 let failed = false;
 for (const { prefix, roles } of providers) {
   const call = roles.includes('llm')
     ? () =>
-        createLLMFromName(`${prefix}:check-model`, { env }).generate({
+        createLLMFromName(`${prefix}:check-model`, { env, maxRetries: 0 }).generate({
           messages: [{ role: 'user', content: 'hi' }],
         })
     : () =>
-        createEmbedderFromName(`${prefix}:check-model`, { env }).embed({
+        createEmbedderFromName(`${prefix}:check-model`, { env, maxRetries: 0 }).embed({
           values: ['hi'],
           purpose: 'query',
         });
