@@ -40,8 +40,8 @@ export interface ProjectMemories {
   /** Throws when the configured stores cannot be reached. */
   check(): Promise<void>;
   /**
-   * One tiny call to the embedder and the LLM, as `engram doctor` makes: `ok`, `off` or what
-   * failed, per model (`checking` until the first answer). Answers the last result at once and
+   * One tiny call to the embedder, the LLM and (when configured) the reranker, as `engram doctor`
+   * makes: `ok`, `off` or what failed, per model (`checking` until the first answer). Answers the last result at once and
    * refreshes it in the background at most once a minute, so probes cost next to nothing.
    */
   checkModels?(): Promise<Record<string, string>>;
@@ -348,8 +348,8 @@ export function createProjectMemories(
       const failure = await outcome(() => Promise.reject(error));
       return { embedder: failure, llm: failure };
     }
-    const { embedder, llm } = loaded;
-    const [embedding, answer] = await Promise.all([
+    const { embedder, llm, reranker } = loaded;
+    const [embedding, answer, ranking] = await Promise.all([
       outcome(() => embedder.embed({ values: ['readiness'], purpose: 'query' })),
       llm
         ? outcome(() =>
@@ -359,8 +359,12 @@ export function createProjectMemories(
             }),
           )
         : Promise.resolve('off'),
+      reranker
+        ? outcome(() => reranker.rerank({ query: 'readiness', documents: ['readiness'] }))
+        : undefined,
     ]);
-    return { embedder: embedding, llm: answer };
+    // The reranker is reported only when one is configured (most deployments have none).
+    return { embedder: embedding, llm: answer, ...(ranking ? { reranker: ranking } : {}) };
   }
 
   return {
