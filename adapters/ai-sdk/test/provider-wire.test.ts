@@ -8,7 +8,13 @@ import {
   createLLMFromName,
   createRerankerFromName,
 } from '../src/ai-sdk-model-names.js';
-import { startWireServer, vectorFor, type WireRequest, type WireServer } from './wire-server.js';
+import {
+  startWireServer,
+  vectorFor,
+  type WireRequest,
+  type WireResponse,
+  type WireServer,
+} from './wire-server.js';
 
 const answerText = 'the answer';
 const usage = { input: 11, output: 7 };
@@ -547,40 +553,37 @@ describe('rerankers against local servers speaking each API (not the hosted serv
   ];
 
   describe.each(rerankerWires)('$name: failures', (wire) => {
+    /** One rerank call, without retries, against a server answering `response`. */
+    async function failedRerank(response: WireResponse) {
+      const server = await startWireServer(() => response);
+      servers.push(server);
+      const reranker = createRerankerFromName(wire.name, {
+        env: wire.env(server.url),
+        maxRetries: 0,
+      });
+      const error = await reranker
+        .rerank({ query: 'q', documents: ['a'] })
+        .catch((caught) => caught);
+      expect(AdapterCallError.isInstance(error), String(error)).toBe(true);
+      return { error: error as AdapterCallError, server };
+    }
+
     it.each([
       [401, false],
       [429, true],
       [500, true],
     ] as const)('a %i answer is an AdapterCallError (retryable: %s)', async (status, retryable) => {
-      const server = await startWireServer(() => ({
+      const { error, server } = await failedRerank({
         status,
         body: wire.errorBody(status),
         headers: status === 429 ? { 'retry-after': '0' } : {},
-      }));
-      servers.push(server);
-      const reranker = createRerankerFromName(wire.name, {
-        env: wire.env(server.url),
-        maxRetries: 0,
       });
-      const error = await reranker
-        .rerank({ query: 'q', documents: ['a'] })
-        .catch((caught) => caught);
-      expect(AdapterCallError.isInstance(error), String(error)).toBe(true);
-      expect((error as AdapterCallError).isRetryable).toBe(retryable);
+      expect(error.isRetryable).toBe(retryable);
       expect(server.requests).toHaveLength(1);
     });
 
     it('a malformed body: a typed error, not a crash', async () => {
-      const server = await startWireServer(() => ({ body: '{"results": [not json' }));
-      servers.push(server);
-      const reranker = createRerankerFromName(wire.name, {
-        env: wire.env(server.url),
-        maxRetries: 0,
-      });
-      const error = await reranker
-        .rerank({ query: 'q', documents: ['a'] })
-        .catch((caught) => caught);
-      expect(AdapterCallError.isInstance(error), String(error)).toBe(true);
+      await failedRerank({ body: '{"results": [not json' });
     });
   });
 
