@@ -182,17 +182,6 @@ describe('reranker span', () => {
   });
 });
 
-describe('model checks', () => {
-  it('reports the configured reranker beside the embedder and the LLM', async () => {
-    let models = await context.projects.checkModels!();
-    for (let attempt = 0; attempt < 1200 && models.embedder === 'checking'; attempt++) {
-      await new Promise((resolve) => setTimeout(resolve, 25));
-      models = await context.projects.checkModels!();
-    }
-    expect(models).toEqual({ embedder: 'ok', llm: 'ok', reranker: 'ok' });
-  });
-});
-
 describe('project store metrics', () => {
   it('measures the embedded files of open projects and counts memories per user', async () => {
     const memory = await context.projects.memory('alpha');

@@ -40,8 +40,8 @@ export interface ProjectMemories {
   /** Throws when the configured stores cannot be reached. */
   check(): Promise<void>;
   /**
-   * One tiny call to the embedder, the LLM and (when configured) the reranker, as `engram doctor`
-   * makes: `ok`, `off` or what failed, per model (`checking` until the first answer). Answers the last result at once and
+   * One tiny call to the embedder and the LLM, as `engram doctor` makes: `ok`, `off` or what
+   * failed, per model (`checking` until the first answer). Answers the last result at once and
    * refreshes it in the background at most once a minute, so probes cost next to nothing.
    */
   checkModels?(): Promise<Record<string, string>>;
@@ -348,8 +348,10 @@ export function createProjectMemories(
       const failure = await outcome(() => Promise.reject(error));
       return { embedder: failure, llm: failure };
     }
-    const { embedder, llm, reranker } = loaded;
-    const [embedding, answer, ranking] = await Promise.all([
+    // The reranker is not probed: a hosted one bills each call (Cohere: a search unit), and a
+    // probe a minute per replica would cost more than the searches of a quiet service.
+    const { embedder, llm } = loaded;
+    const [embedding, answer] = await Promise.all([
       outcome(() => embedder.embed({ values: ['readiness'], purpose: 'query' })),
       llm
         ? outcome(() =>
@@ -359,12 +361,8 @@ export function createProjectMemories(
             }),
           )
         : Promise.resolve('off'),
-      reranker
-        ? outcome(() => reranker.rerank({ query: 'readiness', documents: ['readiness'] }))
-        : undefined,
     ]);
-    // The reranker is reported only when one is configured (most deployments have none).
-    return { embedder: embedding, llm: answer, ...(ranking ? { reranker: ranking } : {}) };
+    return { embedder: embedding, llm: answer };
   }
 
   return {
