@@ -3,9 +3,12 @@
 #
 #   docker build -t engram .
 #   docker build -t engram --build-arg ENGRAM_ADAPTERS="pgvector neo4j qdrant" .
+#   docker build -t engram --build-arg ENGRAM_PROVIDERS="anthropic cohere" .
 #
 # ENGRAM_ADAPTERS lists the store adapters (packages under adapters/) installed beside the
-# server; the embedded SQLite store and the AI SDK models are always there.
+# server; the embedded SQLite store and the AI SDK models are always there. ENGRAM_PROVIDERS
+# picks the optional model provider packages (default `all`: every provider ENGRAM_LLM,
+# ENGRAM_EMBEDDER and ENGRAM_RERANKER can name; `none`: OpenAI and Ollama only).
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 
@@ -25,9 +28,11 @@ RUN npm install -g "$(node -p 'require("./package.json").packageManager')" \
  && pnpm --version
 COPY . .
 ARG ENGRAM_ADAPTERS="pgvector"
+ARG ENGRAM_PROVIDERS="all"
 RUN --mount=type=cache,id=engram-pnpm-store,target=/pnpm/store \
     pnpm config set store-dir /pnpm/store \
- && ENGRAM_ADAPTERS="${ENGRAM_ADAPTERS}" bash deploy/docker/build-app.sh /out
+ && ENGRAM_ADAPTERS="${ENGRAM_ADAPTERS}" ENGRAM_PROVIDERS="${ENGRAM_PROVIDERS}" \
+    bash deploy/docker/build-app.sh /out
 
 # ---- runtime: Node.js, the deployed tree, a non-root user ----
 FROM ${NODE_IMAGE} AS runtime

@@ -4,6 +4,9 @@
 //   node deploy/check-manifests.mjs yaml <file...>          every file parses as YAML
 //   node deploy/check-manifests.mjs compose <file>          docker-compose.yml wiring
 //   node deploy/check-manifests.mjs dockerfile <file>       Dockerfile essentials
+//   node deploy/check-manifests.mjs providers               the image installs every model provider
+//                                                           package the @engram/ai-sdk catalog names,
+//                                                           at the version the lockfile pins
 //   node deploy/check-manifests.mjs nginx <file>            the proxy's nginx configuration
 //   node deploy/check-manifests.mjs rendered <mode> <file>  a `helm template` output
 //   node deploy/check-manifests.mjs monitoring              the Grafana dashboard against its JSON
@@ -15,6 +18,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { aiSdkManifest, catalogProviders, providerPackages } from './docker/provider-packages.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(join(root, 'packages/server/package.json'));
@@ -264,6 +268,63 @@ function checkDockerfile(file) {
   const ignore = readFileSync(join(root, '.dockerignore'), 'utf8');
   check(/node_modules/.test(ignore) && /dist/.test(ignore), '.dockerignore: node_modules, dist');
   check(existsSync(join(root, 'deploy/docker/build-app.sh')), 'deploy/docker/build-app.sh missing');
+}
+
+/**
+ * The image installs the model provider packages through deploy/docker/build-app.sh, which asks
+ * provider-packages.mjs for them (ENGRAM_PROVIDERS, default all). Checks that `all` is every
+ * package the catalog names, each an optional peer of @engram/ai-sdk pinned exactly as the
+ * lockfile has it, and that the Dockerfile and build-app.sh pass the selection through.
+ */
+function checkProviders() {
+  const providers = catalogProviders();
+  check(providers.length >= 12, `catalog: only ${providers.length} providers parsed`);
+  const manifest = aiSdkManifest();
+  const [lock] = parseFile(join(root, 'pnpm-lock.yaml'));
+  const locked = lock?.importers?.['adapters/ai-sdk']?.devDependencies ?? {};
+  const installed = new Map(
+    providerPackages('all').map((spec) => {
+      const at = spec.lastIndexOf('@');
+      return [spec.slice(0, at), spec.slice(at + 1)];
+    }),
+  );
+  for (const { prefix, packageName } of providers) {
+    const version = manifest.devDependencies?.[packageName];
+    check(
+      manifest.peerDependenciesMeta?.[packageName]?.optional === true,
+      `${prefix}: ${packageName} is not an optional peer dependency of @engram/ai-sdk`,
+    );
+    check(
+      installed.get(packageName) === version,
+      `${prefix}: the image does not install ${packageName}@${version}`,
+    );
+    const lockedVersion = String(locked[packageName]?.version ?? '').replace(/\(.*$/, '');
+    check(
+      lockedVersion === version,
+      `${prefix}: ${packageName} is ${version} in package.json but ${lockedVersion || 'missing'} in pnpm-lock.yaml`,
+    );
+  }
+  for (const name of Object.keys(manifest.peerDependenciesMeta ?? {})) {
+    check(
+      providers.some((provider) => provider.packageName === name),
+      `${name}: an optional peer of @engram/ai-sdk that no catalog provider names`,
+    );
+  }
+  const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8').replace(/\\\n/g, ' ');
+  check(
+    /^ARG ENGRAM_PROVIDERS="?all"?$/m.test(dockerfile),
+    'Dockerfile: no ARG ENGRAM_PROVIDERS defaulting to all',
+  );
+  check(
+    /ENGRAM_PROVIDERS="\$\{ENGRAM_PROVIDERS\}"[^\n]*build-app\.sh/.test(dockerfile),
+    'Dockerfile: ENGRAM_PROVIDERS is not passed to deploy/docker/build-app.sh',
+  );
+  const buildApp = readFileSync(join(root, 'deploy/docker/build-app.sh'), 'utf8');
+  check(
+    buildApp.includes(`provider-packages.mjs "\${ENGRAM_PROVIDERS-all}"`),
+    'build-app.sh: providers do not come from provider-packages.mjs with ENGRAM_PROVIDERS (default all)',
+  );
+  return providers.length;
 }
 
 function byKind(documents, kind, component) {
@@ -657,6 +718,8 @@ try {
   } else if (command === 'dockerfile') {
     checkDockerfile(args[0]);
     summary = 'Dockerfile lint';
+  } else if (command === 'providers') {
+    summary = `model providers of the image (${checkProviders()} in the catalog)`;
   } else if (command === 'monitoring') {
     summary = `Grafana dashboard (${checkMonitoring()} panels) and alert rules`;
   } else if (command === 'rendered') {
@@ -664,7 +727,7 @@ try {
     summary = `helm template (${args[0]}): ${count} manifests`;
   } else {
     console.error(
-      'usage: check-manifests.mjs yaml|compose|dockerfile|nginx|rendered|monitoring ...',
+      'usage: check-manifests.mjs yaml|compose|dockerfile|providers|nginx|rendered|monitoring ...',
     );
     process.exit(2);
   }

@@ -2,6 +2,8 @@
 # Checks of the deployment files that run without a Docker engine or a Kubernetes cluster:
 #   - every YAML file parses; docker-compose.yml is wired as documented; the Dockerfile has its
 #     essentials (multi-stage, numeric non-root USER, HEALTHCHECK on /healthz, EXPOSE 8080, ...);
+#     the image installs every model provider package the @engram/ai-sdk catalog names
+#     (ENGRAM_PROVIDERS, default all, at the versions the lockfile pins);
 #   - deploy/nginx/engram.conf (the compose proxy): checked against the server (body limit, proxy
 #     headers, /metrics kept out) and with `nginx -t` from Debian's nginx (installed with apt when
 #     missing and run as root) under a scratch prefix with a throwaway self-signed certificate;
@@ -51,6 +53,7 @@ mapfile -t yaml_files < <(
 node deploy/check-manifests.mjs yaml "${yaml_files[@]}" && pass "YAML parses (${#yaml_files[@]} files)" || fail "YAML parses"
 node deploy/check-manifests.mjs compose docker-compose.yml && pass "docker-compose.yml wiring" || fail "docker-compose.yml wiring"
 node deploy/check-manifests.mjs dockerfile Dockerfile && pass "Dockerfile lint" || fail "Dockerfile lint"
+node deploy/check-manifests.mjs providers && pass "the image installs every model provider of the catalog (ENGRAM_PROVIDERS)" || fail "the image installs every model provider of the catalog (ENGRAM_PROVIDERS)"
 step "deploy/docker/build-app.sh: bash -n" bash -n deploy/docker/build-app.sh
 
 echo "== compose CLI"
@@ -230,7 +233,7 @@ if [[ "${1:-}" == --build ]]; then
     kill "$server" 2> /dev/null || true
     wait "$server" 2> /dev/null || true
     # A provider package of the image answers (here: a refused connection), not "not installed".
-    step "built tree: the Anthropic, Bedrock and Together AI packages load" \
+    step "built tree: the package of every catalog provider loads" \
       node deploy/check-providers.mjs "$work/app"
     step "built tree: engram keys create" \
       node "$work/app/dist/bin.js" keys create --project smoke --data-dir "$work/data" --json

@@ -6,9 +6,11 @@
 #
 #   ENGRAM_ADAPTERS="pgvector neo4j" deploy/docker/build-app.sh /out
 #
-# ENGRAM_PROVIDERS defaults to every optional provider package of @engram/ai-sdk (Anthropic,
-# Google, Azure, Bedrock, Groq, Together AI, Mistral, DeepSeek, xAI, Cohere, Voyage,
-# OpenAI-compatible), at the versions its tests run against; "" installs none (OpenAI only).
+# ENGRAM_PROVIDERS defaults to `all`: every provider package the catalog of @engram/ai-sdk names
+# (Anthropic, Google, Azure, Bedrock, Groq, Together AI, Mistral, DeepSeek, xAI, Cohere, Voyage,
+# OpenAI-compatible), at the exact versions its tests and the lockfile pin; a list of prefixes
+# (`anthropic cohere`) installs those; `none` or "" installs none (OpenAI and Ollama only). See
+# deploy/docker/provider-packages.mjs.
 #
 # Run from the repository root with the pinned pnpm on PATH. The Dockerfile runs it in its build
 # stage; it runs the same way on a machine without Docker (deploy/check.sh --build).
@@ -58,11 +60,7 @@ done
 # Provider packages are optional peers of @engram/ai-sdk, which imports them by name when a model
 # of theirs is configured: each is installed with its own dependencies nested inside it and
 # placed at OUT_DIR/node_modules/<package>, where that import finds it.
-providers=${ENGRAM_PROVIDERS-$(node -e '
-  const manifest = require("./adapters/ai-sdk/package.json");
-  const optional = Object.keys(manifest.peerDependenciesMeta ?? {});
-  console.log(optional.map((name) => `${name}@${manifest.devDependencies[name]}`).join(" "));
-')}
+providers=$(node deploy/docker/provider-packages.mjs "${ENGRAM_PROVIDERS-all}")
 if [[ -n "$providers" ]]; then
   echo "== install provider packages: $providers"
   mkdir -p "$scratch/providers"

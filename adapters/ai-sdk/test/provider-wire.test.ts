@@ -8,7 +8,13 @@ import {
   createLLMFromName,
   createRerankerFromName,
 } from '../src/ai-sdk-model-names.js';
-import { startWireServer, vectorFor, type WireRequest, type WireServer } from './wire-server.js';
+import {
+  startWireServer,
+  vectorFor,
+  type WireRequest,
+  type WireResponse,
+  type WireServer,
+} from './wire-server.js';
 
 const answerText = 'the answer';
 const usage = { input: 11, output: 7 };
@@ -516,33 +522,70 @@ describe('rerankers against local servers speaking each API (not the hosted serv
     });
   });
 
-  it.each([
-    [401, false],
-    [429, true],
-    [500, true],
-  ] as const)(
-    'togetherai: a %i answer is an AdapterCallError (retryable: %s)',
-    async (status, retryable) => {
-      const server = await startWireServer(() => ({
-        status,
-        body: { error: { message: `status ${status}` } },
-        headers: status === 429 ? { 'retry-after': '0' } : {},
-      }));
+  /** Each reranker of a provider package, as configured by name, pointed at `url`. */
+  const rerankerWires = [
+    {
+      name: 'amazon-bedrock:cohere.rerank-v3-5:0',
+      env: (url: string) => ({
+        AWS_REGION: 'us-west-2',
+        AWS_ACCESS_KEY_ID: 'AKIDTEST',
+        AWS_SECRET_ACCESS_KEY: 'secret-test',
+        ENGRAM_RERANKER_BASE_URL: url,
+      }),
+      errorBody: (status: number) => ({ message: `status ${status}` }),
+    },
+    {
+      name: 'cohere:Cohere-rerank-v3.5',
+      env: (url: string) => ({
+        ENGRAM_RERANKER_API_KEY: 'foundry-key',
+        ENGRAM_RERANKER_BASE_URL: `${url}/providers/cohere/v2`,
+      }),
+      errorBody: (status: number) => ({ message: `status ${status}` }),
+    },
+    {
+      name: 'togetherai:Salesforce/Llama-Rank-V1',
+      env: (url: string) => ({
+        TOGETHER_AI_API_KEY: 'test-key',
+        ENGRAM_RERANKER_BASE_URL: `${url}/v1`,
+      }),
+      errorBody: (status: number) => ({ error: { message: `status ${status}` } }),
+    },
+  ];
+
+  describe.each(rerankerWires)('$name: failures', (wire) => {
+    /** One rerank call, without retries, against a server answering `response`. */
+    async function failedRerank(response: WireResponse) {
+      const server = await startWireServer(() => response);
       servers.push(server);
-      const reranker = createRerankerFromName('togetherai:Salesforce/Llama-Rank-V1', {
-        env: {
-          TOGETHER_AI_API_KEY: 'test-key',
-          ENGRAM_RERANKER_BASE_URL: `${server.url}/v1`,
-          ENGRAM_RERANKER_OPTIONS: '{"maxRetries":0}',
-        },
+      const reranker = createRerankerFromName(wire.name, {
+        env: wire.env(server.url),
+        maxRetries: 0,
       });
       const error = await reranker
         .rerank({ query: 'q', documents: ['a'] })
         .catch((caught) => caught);
       expect(AdapterCallError.isInstance(error), String(error)).toBe(true);
-      expect((error as AdapterCallError).isRetryable).toBe(retryable);
-    },
-  );
+      return { error: error as AdapterCallError, server };
+    }
+
+    it.each([
+      [401, false],
+      [429, true],
+      [500, true],
+    ] as const)('a %i answer is an AdapterCallError (retryable: %s)', async (status, retryable) => {
+      const { error, server } = await failedRerank({
+        status,
+        body: wire.errorBody(status),
+        headers: status === 429 ? { 'retry-after': '0' } : {},
+      });
+      expect(error.isRetryable).toBe(retryable);
+      expect(server.requests).toHaveLength(1);
+    });
+
+    it('a malformed body: a typed error, not a crash', async () => {
+      await failedRerank({ body: '{"results": [not json' });
+    });
+  });
 
   it('voyage: /rerank with top_k', async () => {
     const server = await serve(() => ({

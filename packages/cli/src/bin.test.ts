@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startFakeOpenAI } from '@engram/fake-openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // These tests run the built command against the real embedded SQLite store, as a user would.
@@ -495,5 +496,68 @@ describe('the engram command (built, real SQLite store)', () => {
     expect(json(await other(['reset', '--user', 'zoe', '--yes', '--json']))).toEqual({
       deleted: 0,
     });
+  });
+
+  it('search --rewrite-query: an LLM behind the OpenAI wire format rewrites the question', async () => {
+    // Query rewriting asks for free text: the fake OpenAI server answers the standalone query.
+    const server = await startFakeOpenAI({
+      apiKey: 'sk-test',
+      chat: (request) => (request.responseFormat ? {} : 'spicy ramen'),
+    });
+    const rewriting = join(root, 'rewrite');
+    const run = (args: string[]) =>
+      spawnEngram(['--data-dir', rewriting, ...args], {
+        env: {
+          ENGRAM_EMBEDDER: 'hash',
+          ENGRAM_LLM: 'openai:gpt-4o-mini',
+          OPENAI_API_KEY: 'sk-test',
+          OPENAI_BASE_URL: server.url,
+        },
+      });
+    const chatCalls = () =>
+      server.requests.filter((request) => request.path.endsWith('/chat/completions'));
+    try {
+      for (const text of ['My favourite food is spicy ramen', 'Walks the dog at noon']) {
+        json(await run(['add', text, '--user', 'al', '--no-infer', '--json']));
+      }
+      expect(chatCalls()).toEqual([]);
+
+      const result = json<{
+        rewrittenQuery?: string;
+        results: Item[];
+        usage: Record<string, number>;
+      }>(
+        await run([
+          'search',
+          'what was that dish I told you about?',
+          '--user',
+          'al',
+          '--rewrite-query',
+          '--json',
+        ]),
+      );
+      expect(result.rewrittenQuery).toBe('spicy ramen');
+      expect(result.results[0]?.memory).toBe('My favourite food is spicy ramen');
+      expect(result.usage.llmCalls).toBe(1);
+      expect(result.usage.inputTokens).toBeGreaterThan(0);
+      expect(result.usage.outputTokens).toBeGreaterThan(0);
+      expect(chatCalls()).toHaveLength(1);
+      expect(chatCalls()[0]?.headers.authorization).toBe('Bearer sk-test');
+      const body = chatCalls()[0]?.body as { model: string; messages: unknown[] };
+      expect(body.model).toBe('gpt-4o-mini');
+      expect(JSON.stringify(body.messages)).toContain('what was that dish I told you about?');
+
+      const human = await run(['search', 'that dish', '--user', 'al', '--rewrite-query']);
+      expect(human.code, human.stderr).toBe(0);
+      expect(human.stdout).toContain('Searched for: spicy ramen');
+
+      // Without the flag: no LLM call, no rewritten query.
+      server.requests.length = 0;
+      const plain = json(await run(['search', 'spicy ramen', '--user', 'al', '--json']));
+      expect(plain.rewrittenQuery).toBeUndefined();
+      expect(chatCalls()).toEqual([]);
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { LLM } from '@engram/core';
+import type { LLM, Reranker } from '@engram/core';
 import { isExtractionRequest } from '@engram/core/testing';
 import { tracing } from '@opentelemetry/sdk-node';
 import { pino } from 'pino';
@@ -37,6 +37,20 @@ const llm: LLM = {
   },
 };
 
+/** A reranker that reverses the candidates and reports tokens, as Voyage or Together AI do. */
+const reranker: Reranker = {
+  specificationVersion: 'v1',
+  provider: 'scripted.reranking',
+  modelId: 'reverse-1',
+  async rerank({ documents, topN }) {
+    const results = documents
+      .map((_, index) => ({ index, score: (index + 1) / documents.length }))
+      .reverse()
+      .slice(0, topN ?? documents.length);
+    return { results, usage: { tokens: 42 } };
+  },
+};
+
 const exporter = new tracing.InMemorySpanExporter();
 let stopTracing: () => Promise<void>;
 let directory: string;
@@ -56,7 +70,7 @@ beforeAll(async () => {
   context = {
     config,
     keys,
-    projects: createProjectMemories(config, metrics, { llm }),
+    projects: createProjectMemories(config, metrics, { llm, reranker }),
     jobs: createMemoryJobQueue({ attempts: 1, backoffMs: 1 }),
     metrics,
     logger: pino({ level: 'silent' }),
@@ -126,6 +140,45 @@ describe('child spans', () => {
     });
     // Every span of the add belongs to the request's trace.
     for (const span of children) expect(byId.has(parentOf(span)!)).toBe(true);
+  });
+});
+
+describe('reranker span', () => {
+  it('traces the rerank of a search as a child span with model and usage, and counts it', async () => {
+    exporter.reset();
+    const app = createServerApp(context);
+    const response = await app.request('/v1/search', {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ query: 'green tea', userId: 'alice', threshold: 0 }),
+    });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { usage: Record<string, number> };
+    expect(body.usage).toMatchObject({ rerankCalls: 1, rerankTokens: 42 });
+
+    const spans = exporter.getFinishedSpans() as unknown as FinishedSpan[];
+    const parentOf = (span: FinishedSpan) =>
+      span.parentSpanContext?.spanId ?? span.parentSpanId ?? undefined;
+    const search = spans.find((span) => span.name === 'memory.search');
+    const rerank = spans.find((span) => span.name === 'reranker.rerank');
+    expect(search).toBeDefined();
+    expect(rerank && parentOf(rerank)).toBe(search!.spanContext().spanId);
+    expect(rerank!.attributes).toMatchObject({
+      'engram.component': 'reranker',
+      'gen_ai.operation.name': 'rerank',
+      'gen_ai.provider.name': 'scripted.reranking',
+      'gen_ai.request.model': 'reverse-1',
+      'engram.rerank.documents': 2,
+      'gen_ai.usage.input_tokens': 42,
+    });
+
+    const text = await context.metrics.registry.metrics();
+    expect(text).toContain(
+      'engram_rerank_latency_seconds_count{provider="scripted.reranking",model="reverse-1"} 1',
+    );
+    expect(text).toContain(
+      'engram_rerank_units_used_total{provider="scripted.reranking",model="reverse-1",kind="tokens"} 42',
+    );
   });
 });
 

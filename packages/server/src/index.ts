@@ -39,7 +39,12 @@ export {
 export type { MaintenanceRun, MaintenanceRunState } from './maintenance-runs.js';
 export { createProjectMcpServer } from './mcp-endpoint.js';
 export type { ServerMetrics } from './metrics.js';
-export { createServerMetrics, instrumentEmbedder, instrumentLLM } from './metrics.js';
+export {
+  createServerMetrics,
+  instrumentEmbedder,
+  instrumentLLM,
+  instrumentReranker,
+} from './metrics.js';
 export type { ProjectMemories } from './project-memories.js';
 export { createProjectMemories, projectCollection } from './project-memories.js';
 export type {

@@ -13,6 +13,7 @@ import {
   countRerankUsage,
   createServerMetrics,
   instrumentLLM,
+  instrumentReranker,
   llmErrorClass,
   llmRole,
 } from './metrics.js';
@@ -102,6 +103,46 @@ describe('LLM metrics', () => {
       'engram_llm_api_errors_total{provider="acme",error_class="rate_limit"} 1',
     );
     expect(text).toContain('engram_llm_latency_seconds_count{role="extraction"} 2');
+  });
+});
+
+describe('reranker metrics', () => {
+  it('counts search units and tokens by provider and model, and failures by class', async () => {
+    const metrics = createServerMetrics();
+    const cohere = instrumentReranker(
+      {
+        specificationVersion: 'v1',
+        provider: 'cohere.reranking',
+        modelId: 'rerank-v3.5',
+        rerank: async () => ({ results: [{ index: 0, score: 0.9 }], usage: { searchUnits: 1 } }),
+      },
+      metrics,
+    );
+    expect(cohere).toMatchObject({ provider: 'cohere.reranking', modelId: 'rerank-v3.5' });
+    await cohere.rerank({ query: 'q', documents: ['a'] });
+    await cohere.rerank({ query: 'q', documents: ['a'] });
+    const failing = instrumentReranker(
+      {
+        specificationVersion: 'v1',
+        provider: 'voyage.reranking',
+        modelId: 'rerank-2.5',
+        rerank: async () => {
+          throw new AdapterCallError({ source: 'ai-sdk', message: 'no', cause: { status: 401 } });
+        },
+      },
+      metrics,
+    );
+    await expect(failing.rerank({ query: 'q', documents: ['a'] })).rejects.toThrow('no');
+    const text = await metrics.registry.metrics();
+    expect(text).toContain(
+      'engram_rerank_units_used_total{provider="cohere.reranking",model="rerank-v3.5",kind="search_units"} 2',
+    );
+    expect(text).toContain(
+      'engram_rerank_latency_seconds_count{provider="cohere.reranking",model="rerank-v3.5"} 2',
+    );
+    expect(text).toContain(
+      'engram_rerank_api_errors_total{provider="voyage.reranking",error_class="auth"} 1',
+    );
   });
 });
 

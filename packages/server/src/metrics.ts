@@ -1,4 +1,11 @@
-import type { AddResult, Embedder, LLM, LLMGenerateOptions, OperationUsage } from '@engram/core';
+import type {
+  AddResult,
+  Embedder,
+  LLM,
+  LLMGenerateOptions,
+  OperationUsage,
+  Reranker,
+} from '@engram/core';
 import {
   AbortedError,
   embedderProperties,
@@ -32,6 +39,12 @@ export interface ServerMetrics {
   llmErrors: Counter<'provider' | 'error_class'>;
   /** Reranker calls, tokens and search units reported by the provider. */
   rerankUsage: Counter<'kind'>;
+  /** Reranker call latency by provider and model. */
+  rerankLatency: Histogram<'provider' | 'model'>;
+  /** Reranker tokens (`tokens`) and search units (`search_units`) by provider and model. */
+  rerankUnits: Counter<'provider' | 'model' | 'kind'>;
+  /** Failed reranker calls by provider and error class (rate_limit, auth, timeout, server, ...). */
+  rerankErrors: Counter<'provider' | 'error_class'>;
   vectorCount: Gauge<'project'>;
   /** Bytes the store of each project takes on disk, where this process can measure it. */
   storeSize: Gauge<'project'>;
@@ -204,6 +217,25 @@ export function createServerMetrics(
       name: 'engram_rerank_usage_total',
       help: 'Reranker usage by kind: calls, tokens, search_units (as the provider reports them).',
       labelNames: ['kind'],
+      registers,
+    }),
+    rerankLatency: new Histogram({
+      name: 'engram_rerank_latency_seconds',
+      help: 'Time of one reranker call, by provider and model.',
+      labelNames: ['provider', 'model'],
+      buckets: latencyBuckets,
+      registers,
+    }),
+    rerankUnits: new Counter({
+      name: 'engram_rerank_units_used_total',
+      help: 'What reranker calls cost as the provider reports it, by provider, model and kind (tokens, search_units).',
+      labelNames: ['provider', 'model', 'kind'],
+      registers,
+    }),
+    rerankErrors: new Counter({
+      name: 'engram_rerank_api_errors_total',
+      help: 'Reranker calls that failed, by provider and error class (rate_limit, auth, timeout, server, request, connection, output, aborted, other).',
+      labelNames: ['provider', 'error_class'],
       registers,
     }),
     vectorCount: new Gauge({
@@ -443,6 +475,57 @@ export function instrumentLLM(llm: LLM, metrics: ServerMetrics): LLM {
           } catch (error) {
             const errorClass = llmErrorClass(error);
             metrics.llmErrors.inc({ provider: llm.provider, error_class: errorClass });
+            span.setAttributes({ 'error.type': errorClass });
+            throw error;
+          } finally {
+            stop();
+          }
+        },
+      );
+    },
+  };
+}
+
+/**
+ * Wraps a reranker so that each call is timed and its reported tokens or search units counted
+ * by provider and model, its failures counted by provider and class, and traced as a child span
+ * with provider, model, document count and usage.
+ */
+export function instrumentReranker(reranker: Reranker, metrics: ServerMetrics): Reranker {
+  const labels = { provider: reranker.provider, model: reranker.modelId };
+  return {
+    specificationVersion: reranker.specificationVersion,
+    provider: reranker.provider,
+    modelId: reranker.modelId,
+    rerank(options) {
+      return withChildSpan(
+        'reranker.rerank',
+        {
+          'engram.component': 'reranker',
+          'gen_ai.operation.name': 'rerank',
+          'gen_ai.provider.name': reranker.provider,
+          'gen_ai.request.model': reranker.modelId,
+          'engram.rerank.documents': options.documents.length,
+          ...(options.topN === undefined ? {} : { 'engram.rerank.top_n': options.topN }),
+        },
+        async (span) => {
+          const stop = metrics.rerankLatency.startTimer(labels);
+          try {
+            const result = await reranker.rerank(options);
+            const { tokens, searchUnits } = result.usage ?? {};
+            if (tokens) metrics.rerankUnits.inc({ ...labels, kind: 'tokens' }, tokens);
+            if (searchUnits) {
+              metrics.rerankUnits.inc({ ...labels, kind: 'search_units' }, searchUnits);
+            }
+            span.setAttributes({
+              'engram.rerank.results': result.results.length,
+              ...(tokens === undefined ? {} : { 'gen_ai.usage.input_tokens': tokens }),
+              ...(searchUnits === undefined ? {} : { 'engram.rerank.search_units': searchUnits }),
+            });
+            return result;
+          } catch (error) {
+            const errorClass = llmErrorClass(error);
+            metrics.rerankErrors.inc({ provider: reranker.provider, error_class: errorClass });
             span.setAttributes({ 'error.type': errorClass });
             throw error;
           } finally {

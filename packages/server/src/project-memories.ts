@@ -13,15 +13,22 @@ import {
   type LLM,
   loadAdapter,
   type Memory,
+  type Reranker,
   readEmbedderRecords,
   recordEmbedder,
   recordingEmbedder,
   resolveEmbedderFromEnvironment,
   resolveLLMFromEnvironment,
+  resolveRerankerFromEnvironment,
   type ScopeLock,
   type VectorStore,
 } from '@engram/core';
-import { instrumentEmbedder, instrumentLLM, type ServerMetrics } from './metrics.js';
+import {
+  instrumentEmbedder,
+  instrumentLLM,
+  instrumentReranker,
+  type ServerMetrics,
+} from './metrics.js';
 import { createRedisScopeLock } from './redis-scope-lock.js';
 import type { ServerConfig, StoreConfig } from './server-config.js';
 import { reportedStoreSizes } from './store-sizes.js';
@@ -133,12 +140,18 @@ function historyFilePerProject(config: ServerConfig, store?: StoreConfig): Histo
 export function createProjectMemories(
   config: ServerConfig,
   metrics: ServerMetrics,
-  { now, llm: givenLLM }: { now?: () => Date; llm?: LLM } = {},
+  {
+    now,
+    llm: givenLLM,
+    reranker: givenReranker,
+  }: { now?: () => Date; llm?: LLM; reranker?: Reranker } = {},
 ): ProjectMemories {
   const embedded = config.vectorStore.provider === 'sqlite' && !config.vectorStore.url;
   const memories = new Map<string, Promise<Memory>>();
   const stores = new Map<string, VectorStore>();
-  let models: Promise<{ embedder: Embedder; llm: LLM | undefined }> | undefined;
+  let models:
+    | Promise<{ embedder: Embedder; llm: LLM | undefined; reranker: Reranker | undefined }>
+    | undefined;
   let shared:
     | Promise<{
         store?: VectorStore;
@@ -162,9 +175,12 @@ export function createProjectMemories(
         ...(embedded ? { dataDir: config.dataDir } : {}),
       });
       const llm = givenLLM ?? (await resolveLLMFromEnvironment(config.env, importFromServer));
+      const reranker =
+        givenReranker ?? (await resolveRerankerFromEnvironment(config.env, importFromServer));
       return {
         embedder: instrumentEmbedder(embedder, metrics),
         llm: llm ? instrumentLLM(llm, metrics) : undefined,
+        reranker: reranker ? instrumentReranker(reranker, metrics) : undefined,
       };
     })();
     models.catch(() => {
@@ -250,7 +266,7 @@ export function createProjectMemories(
   }
 
   async function open(project: string): Promise<Memory> {
-    const { embedder, llm } = await loadModels();
+    const { embedder, llm, reranker } = await loadModels();
     const { store, graph, history } = await loadShared();
     const vectorStore =
       store ??
@@ -286,6 +302,8 @@ export function createProjectMemories(
       // `Memory.reembed` (a maintenance job) keeps its progress beside the record.
       ...(store ? {} : { reembedState: fileReembedState(config.dataDir, collection) }),
       llm: llm ?? null,
+      // Present even when undefined: the server's reranker, or none (not the environment again).
+      reranker,
       ...lockFor(vectorStore),
       collection,
       actor: `project:${project}`,
@@ -332,6 +350,8 @@ export function createProjectMemories(
       const failure = await outcome(() => Promise.reject(error));
       return { embedder: failure, llm: failure };
     }
+    // The reranker is not probed: a hosted one bills each call (Cohere: a search unit), and a
+    // probe a minute per replica would cost more than the searches of a quiet service.
     const { embedder, llm } = loaded;
     const [embedding, answer] = await Promise.all([
       outcome(() => embedder.embed({ values: ['readiness'], purpose: 'query' })),
