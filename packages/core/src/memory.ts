@@ -73,6 +73,7 @@ import {
 } from './reembed-memories.js';
 import { rewriteQuery } from './rewrite-query.js';
 import { matchesScope, normalizeScope, type Scope, scopeKey, scopeOf } from './scope.js';
+import { checkSearchContext } from './search-context.js';
 import { searchMemories } from './search-memories.js';
 import { textHash } from './text.js';
 import { withUsage } from './usage-meter.js';
@@ -129,6 +130,7 @@ export class Memory {
     this.#collection = options.collection ?? collectionFromEnvironment(process.env);
     checkMemoryOptions(options, this.#collection);
     checkComponentVersions(options);
+    checkSearchContext(options.searchContext, 'searchContext');
     if (options.redact) createRedactor(options.redact);
     if (options.historyTextRetention !== undefined) {
       parseDuration(options.historyTextRetention, 'historyTextRetention');
