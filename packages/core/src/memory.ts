@@ -1,5 +1,6 @@
 import { addMemories, storeVerbatim } from './add-memories.js';
 import { parseDuration } from './duration.js';
+import type { Embedder } from './embedder.js';
 import { collectionFromEnvironment } from './environment-components.js';
 import { ClosedError, InvalidArgumentError, NotFoundError } from './errors.js';
 import {
@@ -673,16 +674,26 @@ export class Memory {
     const engine = await this.#ready();
     this.#reembedState ??= engine.reembedState ?? createInMemoryReembedState();
     const result = await reembedMemories(engine, this.#reembedState, options);
-    // The engine opens again with the new embedder; the stores stay open and are reused.
+    await this.useEmbedder(options.embedder);
+    return result;
+  }
+
+  /**
+   * Makes `embedder` this Memory's embedder from the next call on, keeping the stores open: for a
+   * collection re-embedded elsewhere (another process, a maintenance job) while this Memory was
+   * open. Calls under way finish with the previous one. The embedder must make vectors of the
+   * collection's length.
+   */
+  async useEmbedder(embedder: Embedder): Promise<void> {
+    const engine = await this.#ready();
     this.#options = {
       ...engine.options,
       historyStore: engine.history,
       scopeLock: engine.scopeLock ?? null,
-      embedder: options.embedder,
+      embedder,
     };
     this.#engine = undefined;
     await this.#ready();
-    return result;
   }
 
   /** Closes the stores. Later calls throw `ClosedError`. */
