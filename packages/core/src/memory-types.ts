@@ -80,7 +80,9 @@ export interface MemoryOptions {
   searchThreshold?: number;
   /**
    * Default `context` of `search`: neighbouring memories added after the first results.
-   * Default `defaultSearchContext` (`{ before: 0, after: 1, hits: 2 }`); `false` turns it off.
+   * Default `defaultSearchContext` (`{ before: 0, after: 1, hits: 2 }`) where the store has
+   * `adjacent()` (SQLite, in memory); given here, it applies to every store (core reads scopes of
+   * up to 2,000 memories for stores without it). `false` turns it off.
    */
   searchContext?: SearchContext | false;
   /** Collection (table, index) name in the vector store. Default `ENGRAM_COLLECTION` or `memories`. */
@@ -319,7 +321,7 @@ export interface SearchOptions extends ScopedOptions {
    * Add the memories of the scope written just before/after the first results (by creation
    * time), each right after its hit and flagged with `neighbourOf`, within `limit`: `{ after: 1,
    * hits: 2 }` adds the next memory of each of the first two results. `false` turns it off.
-   * Default: the Memory's `searchContext`.
+   * Default: the Memory's `searchContext` (on by default for stores with `adjacent()`).
    */
   context?: SearchContext | false;
   /**

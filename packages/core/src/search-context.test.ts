@@ -157,7 +157,7 @@ describe('search context', () => {
         .catch((caught: unknown) => caught);
       expect(UnsupportedFunctionalityError.isInstance(refused)).toBe(true);
       expect((refused as Error).message).toContain('Search without context');
-      // The default quietly does without.
+      // The default does without on a store that has no adjacent().
       const { results } = await memory.search('hiking', { userId: 'bob', threshold: 0 });
       expect(results).toHaveLength(10);
       expect(results.every((item) => item.neighbourOf === undefined)).toBe(true);

@@ -216,7 +216,10 @@ function toResult(
 /** What finding the neighbours of the first hits needs from the search. */
 interface NeighbourSearch {
   context: ResolvedSearchContext;
-  /** Whether the call asked for it (then a store that cannot answer is an error). */
+  /**
+   * Whether the call or the Memory asked for it: then a store without `adjacent` is read, and one
+   * whose scope is too large to read is an error.
+   */
   explicit: boolean;
   filter: FilterExpression | undefined;
   queryVector: number[];
@@ -239,7 +242,11 @@ async function withNeighbours(
   const { context, filter, abortSignal } = { ...search, abortSignal: request.options.abortSignal };
   const plain = () => ranked.slice(0, request.limit).map((entry) => ({ entry }));
   const anchors = ranked.slice(0, Math.min(context.hits, request.limit)).map((entry) => entry.id);
-  if (anchors.length === 0 || request.limit < 2) return plain();
+  // Reading a scope to find neighbours costs a search too much to do unasked: by default only a
+  // store that answers `adjacent` from an index adds them.
+  if (anchors.length === 0 || request.limit < 2 || (!engine.store.adjacent && !search.explicit)) {
+    return plain();
+  }
   const found = await adjacentRecords(engine.store, {
     collection: engine.collection,
     ids: anchors,
@@ -363,7 +370,7 @@ export async function searchMemories(
   const placed: PlacedEntry<RankedEntry>[] = context
     ? await withNeighbours(engine, request, ranked, {
         context,
-        explicit: options.context !== undefined,
+        explicit: options.context !== undefined || engine.options.searchContext !== undefined,
         filter,
         queryVector: queryVector!,
         keywordWeight,
