@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  type EngramServer,
   eventually,
   runKeys,
   spawnEngram,
@@ -21,6 +22,30 @@ interface Run {
   messages: string[];
 }
 
+/** A new admin key of the project. */
+function adminKey(dataDir: string, project: string): string {
+  const created = runKeys(dataDir, ['--json', 'keys', 'create', '--project', project, '--admin']);
+  return (JSON.parse(created.stdout) as { key: string }).key;
+}
+
+/** Starts `POST /v1/admin/reembed` and waits for the run to end. */
+async function reembedToTheEnd(
+  server: EngramServer,
+  key: string,
+  body: { embedder: string; batchSize?: number },
+): Promise<Run> {
+  const started = await server.request('/v1/admin/reembed', { method: 'POST', key, body });
+  expect(started.status, started.text).toBe(202);
+  return eventually(
+    async () => {
+      const answer = await server.request(`/v1/admin/jobs/${(started.body as Run).id}`, { key });
+      const run = answer.body as Run;
+      return run.state === 'running' ? undefined : run;
+    },
+    { timeoutMs: 120_000 },
+  );
+}
+
 // The embedded store (one file per project), and one store every project shares (the SQLite
 // adapter named with a URL takes the path other stores take): progress is saved for both.
 const stores = [
@@ -34,10 +59,7 @@ describe('re-embedding as a maintenance job', () => {
     async (_name, storeEnv) => {
       const directory = await temporaryDataDir();
       try {
-        const { key } = JSON.parse(
-          runKeys(directory.path, ['--json', 'keys', 'create', '--project', 'alpha', '--admin'])
-            .stdout,
-        ) as { key: string };
+        const key = adminKey(directory.path, 'alpha');
         const env = { ENGRAM_EMBEDDER: 'hash', ...storeEnv };
         const first = await startEngramServer(directory.path, { env, args: ['--workers', '1'] });
         const imported = await first.request('/v1/import', {
@@ -80,22 +102,7 @@ describe('re-embedding as a maintenance job', () => {
           const listed = await second.request('/v1/memories?userId=kim&limit=500', { key });
           expect(listed.status).toBe(200);
 
-          const resumed = await second.request('/v1/admin/reembed', {
-            method: 'POST',
-            key,
-            body: { embedder: newEmbedder, batchSize: 16 },
-          });
-          expect(resumed.status, resumed.text).toBe(202);
-          const run = await eventually(
-            async () => {
-              const answer = await second.request(`/v1/admin/jobs/${(resumed.body as Run).id}`, {
-                key,
-              });
-              const body = answer.body as Run;
-              return body.state === 'running' ? undefined : body;
-            },
-            { timeoutMs: 120_000 },
-          );
+          const run = await reembedToTheEnd(second, key, { embedder: newEmbedder, batchSize: 16 });
           expect(run).toMatchObject({ state: 'completed', total: count });
           expect(run.messages.join('\n')).toContain('resuming the interrupted re-embedding');
           expect(await progressOf()).toBeUndefined();
@@ -125,10 +132,7 @@ describe('re-embedding as a maintenance job', () => {
   it('a running cluster uses the new embedder once a re-embedding is done, in every process', async () => {
     const directory = await temporaryDataDir();
     try {
-      const { key } = JSON.parse(
-        runKeys(directory.path, ['--json', 'keys', 'create', '--project', 'beta', '--admin'])
-          .stdout,
-      ) as { key: string };
+      const key = adminKey(directory.path, 'beta');
       // Another vector length: a process still on the old embedder fails loudly.
       const server = await startEngramServer(directory.path, {
         env: { ENGRAM_EMBEDDER: 'hash' },
@@ -154,22 +158,7 @@ describe('re-embedding as a maintenance job', () => {
           });
         // Both processes open the project with the old embedder.
         for (let round = 0; round < 10; round++) expect((await search()).status).toBe(200);
-        const started = await server.request('/v1/admin/reembed', {
-          method: 'POST',
-          key,
-          body: { embedder: 'hash:64' },
-        });
-        expect(started.status, started.text).toBe(202);
-        const run = await eventually(
-          async () => {
-            const answer = await server.request(`/v1/admin/jobs/${(started.body as Run).id}`, {
-              key,
-            });
-            const body = answer.body as Run;
-            return body.state === 'running' ? undefined : body;
-          },
-          { timeoutMs: 120_000 },
-        );
+        const run = await reembedToTheEnd(server, key, { embedder: 'hash:64' });
         expect(run).toMatchObject({ state: 'completed' });
         for (let round = 0; round < 10; round++) {
           const found = await search();
