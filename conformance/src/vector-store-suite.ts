@@ -8,6 +8,7 @@ import {
   testRegistrar,
   uniqueCollectionName,
 } from './support.js';
+import { adjacentSection } from './vector-store-adjacent.js';
 import { expirySection } from './vector-store-expiry.js';
 import { filtersSection } from './vector-store-filters.js';
 import { scopeIsolationSection } from './vector-store-scope.js';
@@ -85,6 +86,7 @@ export function describeVectorStore(harness: VectorStoreHarness): void {
     describe('keyword search', () => keywordSearchSection(context));
     describe('atomic history', () => atomicHistorySection(context));
     describe('stats', () => statsSection(context));
+    describe('adjacent', () => adjacentSection(context));
     describe('close', () => closeSection(context));
     if (harness.additionalTests) {
       const additionalTests = harness.additionalTests;

@@ -139,7 +139,7 @@ describe('opening a version 1 database gives its history a namespace', () => {
     const raw = new Database(path, { readonly: true });
     expect(
       raw.prepare("SELECT value FROM engram_meta WHERE key = 'schema_version'").pluck().get(),
-    ).toBe('4');
+    ).toBe('5');
     expect(
       raw
         .prepare(
@@ -191,7 +191,7 @@ describe('opening a version 3 database', () => {
     const raw = new Database(path, { readonly: true });
     expect(
       raw.prepare("SELECT value FROM engram_meta WHERE key = 'schema_version'").pluck().get(),
-    ).toBe('4');
+    ).toBe('5');
     expect(raw.prepare('SELECT * FROM engram_ann_state').all()).toEqual([
       {
         collection: 'm',
@@ -211,7 +211,20 @@ describe('opening a version 3 database', () => {
       'engram_memories_agent_id',
       'engram_memories_run_id',
       'engram_memories_user_id',
+      'engram_memories_user_written',
     ]);
+    // Version 5: a user's memories in the order they were written, for the neighbours of hits.
+    const written = (
+      raw
+        .prepare(
+          'EXPLAIN QUERY PLAN SELECT id FROM engram_memories WHERE collection = ? AND user_id = ? AND (created_at, id) > (?, ?) ORDER BY created_at, id LIMIT 1',
+        )
+        .all('m', 'user1', '2026-01-01', 'id01') as { detail: string }[]
+    )
+      .map((row) => row.detail)
+      .join(' | ');
+    expect(written).toContain('engram_memories_user_written');
+    expect(written).not.toContain('TEMP B-TREE');
     const plan = (sql: string) =>
       (raw.prepare(`EXPLAIN QUERY PLAN ${sql}`).all('m', 'x', 10) as { detail: string }[])
         .map((row) => row.detail)
@@ -227,8 +240,8 @@ describe('opening a version 3 database', () => {
       expect(detail).toContain(index);
       expect(detail).not.toContain('TEMP B-TREE');
     }
-    // A scope of user and agent is read through the user's index, not the agent's (which may
-    // hold every user's rows): the store writes the other fields with a unary plus.
+    // A scope of user and agent is read through one of the user's indexes, not the agent's (which
+    // may hold every user's rows): the store writes the other fields with a unary plus.
     expect(
       (
         raw
@@ -237,7 +250,7 @@ describe('opening a version 3 database', () => {
           )
           .all('m', 'user1', 'agent') as { detail: string }[]
       )[0]!.detail,
-    ).toContain('engram_memories_user_id');
+    ).toMatch(/engram_memories_user_(id|written) /);
     raw.close();
   });
 });

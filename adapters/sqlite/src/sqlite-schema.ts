@@ -2,7 +2,7 @@
  * Version recorded in `engram_meta` once the schema below exists. `PRAGMA user_version` is left
  * alone: a database passed in by the application may use it for its own tables.
  */
-export const schemaVersion = 4;
+export const schemaVersion = 5;
 
 /**
  * State of the vector (ANN) index of each collection that has one, and the log of row changes
@@ -84,7 +84,8 @@ ${keywordTriggersSql('CREATE TRIGGER')}
  * Tables of one Engram database. Memories of every collection share one table whose scope
  * columns are indexed together with the collection, so a scoped search reads only that scope's
  * rows; each scope column also has an index ending in the id, so that a scoped `list` (ordered by
- * id) starts from the scope instead of walking the collection. The keyword index is an external-content FTS5 table kept in sync by triggers, which run
+ * id) starts from the scope instead of walking the collection; a user's memories are also indexed
+ * in the order they were written (version 5), for the neighbours of search results. The keyword index is an external-content FTS5 table kept in sync by triggers, which run
  * inside the writing statement's transaction.
  */
 export const schemaSql = `
@@ -118,6 +119,7 @@ CREATE TABLE IF NOT EXISTS engram_memories (
 CREATE INDEX IF NOT EXISTS engram_memories_user_id ON engram_memories (collection, user_id, id);
 CREATE INDEX IF NOT EXISTS engram_memories_agent_id ON engram_memories (collection, agent_id, id);
 CREATE INDEX IF NOT EXISTS engram_memories_run_id ON engram_memories (collection, run_id, id);
+CREATE INDEX IF NOT EXISTS engram_memories_user_written ON engram_memories (collection, user_id, created_at, id);
 
 CREATE VIRTUAL TABLE IF NOT EXISTS engram_memories_fts USING fts5(
   text,

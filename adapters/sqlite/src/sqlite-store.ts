@@ -1058,6 +1058,33 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
         };
       },
 
+      async adjacent(options) {
+        dimensionsOf(options.collection);
+        const where = whereClause(options.collection, options.scope, options.filter);
+        const columns = selectColumns(options.includeVectors);
+        const anchor = statement(
+          `SELECT created_at, id FROM engram_memories WHERE ${where.sql} AND id = ?`,
+        );
+        const side = (direction: '<' | '>', count: number, anchorRow: MemoryRow) => {
+          if (count <= 0) return [];
+          const order = direction === '<' ? 'DESC' : 'ASC';
+          const rows = statement(
+            `SELECT ${columns} FROM engram_memories
+             WHERE ${where.sql} AND (created_at, id) ${direction} (?, ?)
+             ORDER BY created_at ${order}, id ${order} LIMIT ?`,
+          ).all(...where.parameters, anchorRow.created_at, anchorRow.id, count) as MemoryRow[];
+          if (direction === '<') rows.reverse();
+          return rows.map((row) => toRecord(row, options.includeVectors));
+        };
+        return options.ids.flatMap((id) => {
+          const row = anchor.get(...where.parameters, id) as MemoryRow | undefined;
+          if (!row) return [];
+          return [
+            { id, before: side('<', options.before, row), after: side('>', options.after, row) },
+          ];
+        });
+      },
+
       async count(options) {
         dimensionsOf(options.collection);
         const where = whereClause(options.collection, options.scope, options.filter);

@@ -91,7 +91,7 @@ function scopeLabel(item: { userId?: string; agentId?: string; runId?: string })
 
 /**
  * `search` results as a table, best first: the score that ordered them, then the vector
- * similarity and keyword relevance behind it. With `explain`, each result is followed by one line
+ * similarity and keyword relevance behind it; a neighbour of a hit (search `context`) is marked ↳. With `explain`, each result is followed by one line
  * per signal: raw value, normalized value, weight and contribution.
  */
 export function formatSearchResults(
@@ -107,7 +107,8 @@ export function formatSearchResults(
       result.scores.vector.toFixed(3),
       result.keywordScore === undefined ? '-' : result.keywordScore.toFixed(3),
       escapeForTerminal(result.id),
-      oneLine(result.memory),
+      // A neighbour added by search context, placed after its hit.
+      `${result.neighbourOf === undefined ? '' : '↳ '}${oneLine(result.memory)}`,
     ]),
     terminalWidth,
   );

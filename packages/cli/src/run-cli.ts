@@ -315,6 +315,11 @@ Without a key, memories are stored as given and search runs offline.`,
     )
     .option('--explain', "show each signal's raw value, normalized value, weight and contribution")
     .option(
+      '--context <n>',
+      'add the n memories written after each of the first 2 results, marked ↳ (off by default; 0 turns it off)',
+      (value: string) => parseInteger('--context', value, 0, 10),
+    )
+    .option(
       '--rewrite-query',
       'first turn the question into a standalone search query with one small LLM call (needs ENGRAM_LLM or OPENAI_API_KEY)',
     )
@@ -326,6 +331,7 @@ Without a key, memories are stored as given and search runs offline.`,
           filter?: FilterInput;
           threshold?: number;
           explain?: boolean;
+          context?: number;
           rewriteQuery?: boolean;
         },
         command: Command,
@@ -343,6 +349,9 @@ Without a key, memories are stored as given and search runs offline.`,
             ...(flags.filter ? { filters: flags.filter } : {}),
             ...(flags.threshold === undefined ? {} : { threshold: flags.threshold }),
             ...(flags.explain ? { explain: true } : {}),
+            ...(flags.context === undefined
+              ? {}
+              : { context: flags.context === 0 ? false : { after: flags.context } }),
             ...(flags.rewriteQuery ? { rewriteQuery: true } : {}),
           }),
         );

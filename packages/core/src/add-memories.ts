@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { AdapterCallError } from './errors.js';
 import { isExpired, withUnexpiredFilter } from './expiry.js';
 import { extractFacts } from './extract-facts.js';
@@ -22,6 +21,7 @@ import {
 } from './prompts.js';
 import { type Scope, scopeKey, scopeOf } from './scope.js';
 import { normalizeText, textHash } from './text.js';
+import { timeOrderedId } from './time-ordered-id.js';
 import type { JsonValue, StoredRecord, VectorRecord } from './vector-store.js';
 
 /** A checked `add`: the conversation, its scope and metadata, and whether to infer facts. */
@@ -90,7 +90,7 @@ export async function storeVerbatim(
   for (const [index, item] of changed.entries()) {
     const previous = previousOf(item);
     const record: VectorRecord = {
-      id: item.id ?? randomUUID(),
+      id: item.id ?? timeOrderedId(),
       vector: embeddings[index]!,
       text: item.text,
       hash: textHash(item.text),
@@ -233,7 +233,7 @@ async function applyChanges(
       changes.update({ ...record, updatedAt: now }, target.text);
     } else {
       changes.add({
-        id: randomUUID(),
+        id: timeOrderedId(),
         ...fields,
         ...scope,
         metadata,

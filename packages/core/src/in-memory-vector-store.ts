@@ -12,8 +12,10 @@ import type { HistoryEvent, HistoryStore } from './history-store.js';
 import { createInMemoryHistoryStore } from './in-memory-history-store.js';
 import { decodeCursor, encodeCursor } from './pagination.js';
 import { matchesScope, normalizeScope } from './scope.js';
+import { neighboursInWriteOrder } from './search-context.js';
 import { cosineSimilarity } from './similarity.js';
 import type {
+  AdjacentOptions,
   CommitOptions,
   CountOptions,
   DeleteOptions,
@@ -232,6 +234,18 @@ export function createInMemoryStore(): InMemoryStore {
         records: page.map((record) => output(record, options.includeVectors)),
         ...(records.length > options.limit && last ? { nextCursor: encodeCursor(last.id) } : {}),
       };
+    },
+
+    async adjacent(options: AdjacentOptions) {
+      open(options.abortSignal);
+      const records = selected(collectionOf(options.collection), options);
+      return neighboursInWriteOrder(records, options).map((entry) => ({
+        id: entry.id,
+        before: entry.before.map((record) =>
+          output(record as VectorRecord, options.includeVectors),
+        ),
+        after: entry.after.map((record) => output(record as VectorRecord, options.includeVectors)),
+      }));
     },
 
     async count(options: CountOptions) {

@@ -276,6 +276,14 @@ export type {
   ScopeLockOptions,
 } from './scope-lock.js';
 export { createLeaseScopeLock, scopeLockKey, sortedLockKeys } from './scope-lock.js';
+export type { PlacedEntry, ResolvedSearchContext, SearchContext } from './search-context.js';
+export {
+  adjacentRecords,
+  defaultSearchContext,
+  maxScopeReadForContext,
+  neighboursInWriteOrder,
+  placeNeighbours,
+} from './search-context.js';
 export {
   defaultKeywordWeight,
   defaultSearchThreshold,
@@ -297,5 +305,6 @@ export {
   tokenize,
   unsafeCharacterMessage,
 } from './text.js';
+export { timeOrderedId } from './time-ordered-id.js';
 export type { OperationUsage } from './usage-meter.js';
 export type * from './vector-store.js';

@@ -13,6 +13,7 @@ import { createRedactor, type Redactor } from './redaction.js';
 import type { ReembedState } from './reembed-memories.js';
 import type { Reranker } from './reranker.js';
 import type { ScopeLock } from './scope-lock.js';
+import { checkSearchContext, type ResolvedSearchContext } from './search-context.js';
 import { defaultKeywordWeight, defaultSearchThreshold } from './search-threshold.js';
 import { meterEmbedder, meterLLM, meterReranker } from './usage-meter.js';
 import type { VectorStore } from './vector-store.js';
@@ -42,6 +43,8 @@ export interface MemoryEngine {
   readonly keywordWeight: number;
   /** Default similarity cut-off of `search`. */
   readonly searchThreshold: number;
+  /** Default neighbouring memories of `search` (none when undefined). */
+  readonly searchContext: ResolvedSearchContext | undefined;
   readonly candidatesPerFact: number;
   readonly llmRetries: number;
   readonly prompts: { extraction?: string; reconcile?: string };
@@ -221,6 +224,7 @@ export async function openMemoryEngine(
     scopeLock,
     keywordWeight: options.keywordWeight ?? defaultKeywordWeight(embedder),
     searchThreshold: options.searchThreshold ?? defaultSearchThreshold(embedder),
+    searchContext: checkSearchContext(options.searchContext, 'searchContext'),
     candidatesPerFact: options.candidatesPerFact ?? 5,
     llmRetries: options.llmRetries ?? 1,
     prompts: options.prompts ?? {},

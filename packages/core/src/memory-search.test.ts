@@ -229,7 +229,9 @@ describe('search', () => {
     const { results } = await memory.search('allergic nurse piano', { userId: 'alice' });
     expect(results.length).toBeGreaterThan(1);
     for (const [index, item] of results.entries()) {
-      expect(item.score).toBe(item.scores.fused);
+      // A neighbour added by the default search context is placed by its hit's score.
+      const hit = results.find((other) => other.id === item.neighbourOf);
+      expect(item.score).toBe(hit ? hit.score : item.scores.fused);
       if (index > 0) expect(item.score).toBeLessThanOrEqual(results[index - 1]!.score);
       expect(item.scores.keyword).toBe(item.keywordScore);
     }
@@ -265,8 +267,15 @@ describe('search', () => {
     });
     expect(all.results).toHaveLength(2);
     const related = await memory.search('hiking in the Alps', { userId: 'u', explain: true });
+    // Search context is off by default: the cut-off keeps only the hit.
     expect(related.results.map((item) => item.memory)).toEqual(['Loves hiking in the Alps']);
     expect(related.results[0]!.explanation!.threshold).toBe(0.3);
+    // Asked for, the memory written after the hit comes with it, the cut-off aside.
+    const withContext = await memory.search('hiking in the Alps', { userId: 'u', context: true });
+    expect(withContext.results.map((item) => [item.memory, item.neighbourOf])).toEqual([
+      ['Loves hiking in the Alps', undefined],
+      ['Is allergic to peanuts', withContext.results[0]!.id],
+    ]);
     const lenient = new Memory({
       vectorStore: createInMemoryStore(),
       llm: null,

@@ -11,6 +11,7 @@ import type { Reranker } from './reranker.js';
 import type { RewriteQueryOption } from './rewrite-query.js';
 import type { Scope } from './scope.js';
 import type { ScopeLock } from './scope-lock.js';
+import type { SearchContext } from './search-context.js';
 import type { OperationUsage } from './usage-meter.js';
 import type { JsonValue, VectorStore } from './vector-store.js';
 
@@ -77,6 +78,13 @@ export interface MemoryOptions {
    * 0 for others).
    */
   searchThreshold?: number;
+  /**
+   * Default `context` of `search`: neighbouring memories added after the first results. Off by
+   * default; `true` means `defaultSearchContext` (`{ before: 0, after: 1, hits: 2 }`). Stores with
+   * `adjacent()` (SQLite, in memory) answer it natively; for others core reads scopes of up to
+   * 2,000 memories.
+   */
+  searchContext?: SearchContext | boolean;
   /** Collection (table, index) name in the vector store. Default `ENGRAM_COLLECTION` or `memories`. */
   collection?: string;
   /** Replaces the default system prompts; `{today}` in the extraction prompt becomes the date. */
@@ -157,8 +165,11 @@ export interface ScoreContribution {
 
 /** How a search result's score came about (`explain: true`). */
 export interface ScoreExplanation {
-  /** What ordered the results: the fused score, or the reranker (which then replaces it). */
-  rankedBy: 'fusion' | 'rerank';
+  /**
+   * What ordered the results: the fused score, the reranker (which then replaces it), or, for a
+   * neighbour added by `context`, the hit it was placed after (its signals are its own).
+   */
+  rankedBy: 'fusion' | 'rerank' | 'context';
   /** The similarity cut-off that applied (0: none). */
   threshold: number;
   /** Each signal: vector similarity, keyword relevance (when keyword search ran), reranker. */
@@ -180,6 +191,11 @@ export interface SearchResultItem extends MemoryItem {
   rerankScore?: number;
   /** Each signal's raw value, normalized value, weight and contribution; with `explain: true`. */
   explanation?: ScoreExplanation;
+  /**
+   * Set on a memory added as a neighbour of a hit (search `context`): the hit's id. Its `score`
+   * is the hit's, which placed it; its `scores` are its own, and the threshold does not apply.
+   */
+  neighbourOf?: string;
 }
 
 /** One change made by `add`. */
@@ -301,6 +317,13 @@ export interface SearchOptions extends ScopedOptions {
   keywordSearch?: boolean;
   /** Run the configured reranker. Default true when one is configured. */
   rerank?: boolean;
+  /**
+   * Add the memories of the scope written just before/after the first results (by creation
+   * time), each right after its hit and flagged with `neighbourOf`, within `limit`: `{ after: 1,
+   * hits: 2 }` adds the next memory of each of the first two results, as does `true`. Neighbours
+   * are kept whatever their relevance to the query. Default: the Memory's `searchContext` (off).
+   */
+  context?: SearchContext | boolean;
   /**
    * Rewrite a conversational question into a standalone query with one small LLM call before
    * searching (its tokens are in `usage`). `true`, or `{ conversation }` with the chat the

@@ -1,5 +1,6 @@
 import { addMemories, storeVerbatim } from './add-memories.js';
 import { parseDuration } from './duration.js';
+import type { Embedder } from './embedder.js';
 import { collectionFromEnvironment } from './environment-components.js';
 import { ClosedError, InvalidArgumentError, NotFoundError } from './errors.js';
 import {
@@ -73,6 +74,7 @@ import {
 } from './reembed-memories.js';
 import { rewriteQuery } from './rewrite-query.js';
 import { matchesScope, normalizeScope, type Scope, scopeKey, scopeOf } from './scope.js';
+import { checkSearchContext } from './search-context.js';
 import { searchMemories } from './search-memories.js';
 import { textHash } from './text.js';
 import { withUsage } from './usage-meter.js';
@@ -129,6 +131,7 @@ export class Memory {
     this.#collection = options.collection ?? collectionFromEnvironment(process.env);
     checkMemoryOptions(options, this.#collection);
     checkComponentVersions(options);
+    checkSearchContext(options.searchContext, 'searchContext');
     if (options.redact) createRedactor(options.redact);
     if (options.historyTextRetention !== undefined) {
       parseDuration(options.historyTextRetention, 'historyTextRetention');
@@ -678,16 +681,26 @@ export class Memory {
     const engine = await this.#ready();
     this.#reembedState ??= engine.reembedState ?? createInMemoryReembedState();
     const result = await reembedMemories(engine, this.#reembedState, options);
-    // The engine opens again with the new embedder; the stores stay open and are reused.
+    await this.useEmbedder(options.embedder);
+    return result;
+  }
+
+  /**
+   * Makes `embedder` this Memory's embedder from the next call on, keeping the stores open: for a
+   * collection re-embedded elsewhere (another process, a maintenance job) while this Memory was
+   * open. Calls under way finish with the previous one. The embedder must make vectors of the
+   * collection's length.
+   */
+  async useEmbedder(embedder: Embedder): Promise<void> {
+    const engine = await this.#ready();
     this.#options = {
       ...engine.options,
       historyStore: engine.history,
       scopeLock: engine.scopeLock ?? null,
-      embedder: options.embedder,
+      embedder,
     };
     this.#engine = undefined;
     await this.#ready();
-    return result;
   }
 
   /** Closes the stores. Later calls throw `ClosedError`. */

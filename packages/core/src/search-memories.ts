@@ -1,5 +1,7 @@
 import { scoreBM25 } from './bm25.js';
+import { UnsupportedFunctionalityError } from './errors.js';
 import { isExpired, withUnexpiredFilter } from './expiry.js';
+import type { FilterExpression } from './filter.js';
 import { type FusedScore, fuseScores, type ScoredId } from './fuse-scores.js';
 import type { MemoryEngine } from './memory-engine.js';
 import { checkFilter, maxLimit } from './memory-input.js';
@@ -13,6 +15,13 @@ import type {
   SearchScores,
 } from './memory-types.js';
 import type { Scope } from './scope.js';
+import {
+  adjacentRecords,
+  checkSearchContext,
+  type PlacedEntry,
+  placeNeighbours,
+  type ResolvedSearchContext,
+} from './search-context.js';
 import { cosineSimilarity } from './similarity.js';
 import { keywordText } from './text.js';
 import type { StoredRecord, VectorMatch } from './vector-store.js';
@@ -170,7 +179,11 @@ function explain(
   };
 }
 
-function toResult(entry: RankedEntry, explanation: ScoreExplanation | undefined) {
+function toResult(
+  { entry, neighbourOf }: PlacedEntry<RankedEntry>,
+  explanation: ScoreExplanation | undefined,
+  anchorScore: number | undefined,
+) {
   const { vector: _vector, ...record } = entry.record;
   const { id, memory, ...rest } = toMemoryItem(record);
   const { keywordScore, rerankScore } = entry;
@@ -183,13 +196,96 @@ function toResult(entry: RankedEntry, explanation: ScoreExplanation | undefined)
   return {
     id,
     memory,
-    score: rerankScore ?? entry.score,
+    score: anchorScore ?? rerankScore ?? entry.score,
     scores,
     ...rest,
     ...(keywordScore === undefined ? {} : { keywordScore }),
     ...(rerankScore === undefined ? {} : { rerankScore }),
-    ...(explanation ? { explanation } : {}),
+    ...(neighbourOf === undefined ? {} : { neighbourOf }),
+    ...(explanation
+      ? {
+          explanation:
+            neighbourOf === undefined
+              ? explanation
+              : { ...explanation, rankedBy: 'context' as const },
+        }
+      : {}),
   } satisfies SearchResultItem;
+}
+
+/** What finding the neighbours of the first hits needs from the search. */
+interface NeighbourSearch {
+  context: ResolvedSearchContext;
+  /**
+   * Whether the call or the Memory asked for it: then a store without `adjacent` is read, and one
+   * whose scope is too large to read is an error.
+   */
+  explicit: boolean;
+  filter: FilterExpression | undefined;
+  queryVector: number[];
+  keywordWeight: number;
+  candidates: ReadonlyMap<string, FusedScore>;
+  now: Date;
+}
+
+/**
+ * The ranking with the neighbours of its first hits placed after them ({@link placeNeighbours}),
+ * cut to `limit`. A neighbour that was a candidate keeps its scores; another gets its similarity
+ * (its vector is fetched with it) and no keyword score. The threshold does not apply to them.
+ */
+async function withNeighbours(
+  engine: MemoryEngine,
+  request: SearchRequest,
+  ranked: RankedEntry[],
+  search: NeighbourSearch,
+): Promise<PlacedEntry<RankedEntry>[]> {
+  const { context, filter, abortSignal } = { ...search, abortSignal: request.options.abortSignal };
+  const plain = () => ranked.slice(0, request.limit).map((entry) => ({ entry }));
+  const anchors = ranked.slice(0, Math.min(context.hits, request.limit)).map((entry) => entry.id);
+  // Reading a scope to find neighbours costs a search too much to do unasked: by default only a
+  // store that answers `adjacent` from an index adds them.
+  if (anchors.length === 0 || request.limit < 2 || (!engine.store.adjacent && !search.explicit)) {
+    return plain();
+  }
+  const found = await adjacentRecords(engine.store, {
+    collection: engine.collection,
+    ids: anchors,
+    scope: request.scope,
+    ...(filter ? { filter } : {}),
+    before: context.before,
+    after: context.after,
+    includeVectors: true,
+    ...(abortSignal ? { abortSignal } : {}),
+  });
+  if (!found) {
+    if (!search.explicit) return plain();
+    throw new UnsupportedFunctionalityError({
+      source: 'core',
+      message: `The ${engine.store.provider} store cannot find the memories written next to a result (it has no adjacent()), and this scope holds too many memories to read whole. Search without context, or use a store that has it (sqlite).`,
+    });
+  }
+  const toEntry = (record: StoredRecord): RankedEntry => {
+    const { vector, ...stored } = record;
+    const known = search.candidates.get(record.id);
+    if (known) return { ...known, record: stored };
+    const similarity = vector ? cosineSimilarity(search.queryVector, vector) : 0;
+    return {
+      id: record.id,
+      score: (1 - search.keywordWeight) * similarity,
+      similarity,
+      record: stored,
+    };
+  };
+  const live = (records: StoredRecord[]) =>
+    records.filter((record) => !isExpired(record, search.now)).map(toEntry);
+  const neighbours = new Map(
+    found.map((entry) => [entry.id, { before: live(entry.before), after: live(entry.after) }]),
+  );
+  return placeNeighbours(ranked, neighbours, {
+    idOf: (entry) => entry.id,
+    hits: context.hits,
+    limit: request.limit,
+  });
 }
 
 /**
@@ -204,6 +300,8 @@ export async function searchMemories(
 ): Promise<SearchResult> {
   const { query, scope, limit, options } = request;
   const { store, graph } = engine;
+  const context =
+    options.context === undefined ? engine.searchContext : checkSearchContext(options.context);
   const now = engine.now();
   const filter = withUnexpiredFilter(store, checkFilter(store, options.filters), now);
   const [queryVector] = await engine.embed([query], 'query', options.abortSignal);
@@ -251,11 +349,12 @@ export async function searchMemories(
       abortSignal: options.abortSignal,
     })),
   ];
-  const fused = fuseScores({
+  const candidates = fuseScores({
     similarities,
     keywordScores: keywordMatches.map(scored),
     keywordWeight,
-  })
+  });
+  const fused = candidates
     .filter((entry) => records.has(entry.id) && !isExpired(records.get(entry.id)!, now))
     .filter((entry) => threshold === undefined || (entry.similarity ?? 0) >= threshold)
     .map((entry) => ({ ...entry, record: records.get(entry.id)! }));
@@ -268,10 +367,27 @@ export async function searchMemories(
         keywords: useKeywords,
       }
     : undefined;
+  const placed: PlacedEntry<RankedEntry>[] = context
+    ? await withNeighbours(engine, request, ranked, {
+        context,
+        explicit: options.context !== undefined || engine.options.searchContext !== undefined,
+        filter,
+        queryVector: queryVector!,
+        keywordWeight,
+        candidates: new Map(candidates.map((entry) => [entry.id, entry])),
+        now,
+      })
+    : ranked.slice(0, limit).map((entry) => ({ entry }));
+  const shownScore = (entry: RankedEntry) => entry.rerankScore ?? entry.score;
+  const anchorScores = new Map(ranked.map((entry) => [entry.id, shownScore(entry)]));
   return {
-    results: ranked
-      .slice(0, limit)
-      .map((entry) => toResult(entry, explanation && explain(entry, explanation))),
+    results: placed.map((item) =>
+      toResult(
+        item,
+        explanation && explain(item.entry, explanation),
+        item.neighbourOf === undefined ? undefined : anchorScores.get(item.neighbourOf),
+      ),
+    ),
     ...(relations ? { relations } : {}),
   };
 }

@@ -167,6 +167,33 @@ export interface CollectionStats {
   bytes?: number;
 }
 
+/** Options of {@link VectorStore.adjacent}. */
+export interface AdjacentOptions extends CallOptions {
+  collection: string;
+  /** The memories whose neighbours are wanted. Ids not selected by scope and filter are left out. */
+  ids: string[];
+  /** Only records whose scope fields match every field given: anchors and neighbours alike. */
+  scope?: Scope;
+  /** Only records whose metadata satisfies the filter. */
+  filter?: FilterExpression;
+  /** Records written just before each anchor, at most. */
+  before: number;
+  /** Records written just after each anchor, at most. */
+  after: number;
+  /** Return each record's vector too. */
+  includeVectors?: boolean;
+}
+
+/** The neighbours of one anchor, in the order they were written (oldest first). */
+export interface AdjacentRecords {
+  /** The anchor's id. */
+  id: string;
+  /** Records written just before the anchor, oldest first, the nearest last. */
+  before: StoredRecord[];
+  /** Records written just after the anchor, the nearest first. */
+  after: StoredRecord[];
+}
+
 /** Options of {@link VectorStore.commit}. */
 export interface CommitOptions extends CallOptions {
   collection: string;
@@ -220,6 +247,14 @@ export interface VectorStore {
    * `capabilities.atomicHistory` is true (the store is also the history store).
    */
   commit?(options: CommitOptions): Promise<void>;
+  /**
+   * The records written just before and after each of `ids` among those that scope and filter
+   * select, in the order memories were written: by `createdAt`, then by id (the engine's ids are
+   * time-ordered, so memories written together keep their order). Optional: a store that can
+   * answer it from an index declares it by having the method; core otherwise reads the scope
+   * itself (`adjacentRecords`). Anchors are answered in the order of `ids`.
+   */
+  adjacent?(options: AdjacentOptions): Promise<AdjacentRecords[]>;
   /**
    * The store's own cross-process lock, when the backend can hold one (SQLite on a file,
    * Postgres): the engine takes it around each scope's reconcile-and-write step unless the

@@ -219,6 +219,7 @@ export function registerApiRoutes(app: OpenAPIHono<AppEnv>, context: AppContext)
         rerank: input.rerank,
         rewriteQuery: input.rewriteQuery,
         explain: input.explain,
+        context: input.context,
       }),
     });
     return c.json(result, 200);

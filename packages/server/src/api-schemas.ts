@@ -257,6 +257,22 @@ export const searchRequestSchema = z
       description:
         "Add each result's `explanation`: every signal's raw value, normalized value, weight and contribution.",
     }),
+    context: z
+      .union([
+        z.boolean(),
+        z
+          .object({
+            before: z.number().int().min(0).max(10).optional(),
+            after: z.number().int().min(0).max(10).optional(),
+            hits: z.number().int().min(0).max(10).optional(),
+          })
+          .strict(),
+      ])
+      .optional()
+      .openapi({
+        description:
+          'Add the memories of the scope written just before/after the first `hits` results (by creation time), each right after its hit with `neighbourOf` set, within `limit`. `true` means `{ "before": 0, "after": 1, "hits": 2 }`. Default off: a neighbour is kept whatever its relevance to the query.',
+      }),
   })
   .openapi('SearchRequest');
 
@@ -281,7 +297,7 @@ export const searchScoresSchema = z
 
 export const scoreExplanationSchema = z
   .object({
-    rankedBy: z.enum(['fusion', 'rerank']),
+    rankedBy: z.enum(['fusion', 'rerank', 'context']),
     threshold: z
       .number()
       .openapi({ description: 'The similarity cut-off that applied (0: none).' }),
@@ -307,6 +323,10 @@ export const searchResultSchema = memoryItemSchema
     keywordScore: z.number().optional().openapi({ description: 'Same as `scores.keyword`.' }),
     rerankScore: z.number().optional().openapi({ description: 'Same as `scores.rerank`.' }),
     explanation: scoreExplanationSchema.optional(),
+    neighbourOf: z.string().optional().openapi({
+      description:
+        "Set on a memory added as the neighbour of a hit (`context`): the hit's id. Its `score` is the hit's; `scores` are its own.",
+    }),
   })
   .openapi('SearchResult');
 

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { access, constants, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -6,6 +7,7 @@ import {
   createPrivateDirectory,
   type Embedder,
   EngramError,
+  embedderRecordFile,
   fileReembedState,
   type GraphStore,
   graphStoreFromEnvironment,
@@ -265,8 +267,87 @@ export function createProjectMemories(
     });
   }
 
+  const embedderInUse = new Map<string, string>();
+  const namedEmbedders = new Map<string, Promise<Embedder>>();
+  const identityOf = (embedder: Pick<Embedder, 'provider' | 'modelId' | 'dimensions'>) =>
+    `${embedder.provider}:${embedder.modelId}:${embedder.dimensions}`;
+
+  /** An embedder by its `ENGRAM_EMBEDDER` name, loaded once per process. */
+  function embedderNamed(name: string): Promise<Embedder> {
+    let loaded = namedEmbedders.get(name);
+    if (!loaded) {
+      loaded = resolveEmbedderFromEnvironment(
+        { ...config.env, ENGRAM_EMBEDDER: name },
+        { importModule: importFromServer },
+      ).then((embedder) => instrumentEmbedder(embedder, metrics));
+      namedEmbedders.set(name, loaded);
+      loaded.catch(() => namedEmbedders.delete(name));
+    }
+    return loaded;
+  }
+
+  /**
+   * The embedder of a project: the configured one, unless `embedders.json` records that the
+   * project's collection was re-embedded with another (by the maintenance job, in this process or
+   * another), which then embeds its adds and searches.
+   */
+  async function projectEmbedder(project: string, configured: Embedder): Promise<Embedder> {
+    const collection = projectCollection(project);
+    const record = readEmbedderRecords(config.dataDir)[collection];
+    if (
+      !record?.name ||
+      fileReembedState(config.dataDir, collection).load() ||
+      identityOf(record) === identityOf(configured)
+    ) {
+      return configured;
+    }
+    return embedderNamed(record.name);
+  }
+
+  const withRecord = (project: string, embedder: Embedder, shared: boolean) =>
+    shared
+      ? embedder
+      : recordingEmbedder(embedder, config.dataDir, projectCollection(project), undefined);
+
+  let recordSeen: string | undefined;
+  let following: Promise<void> = Promise.resolve();
+  /**
+   * Follows `embedders.json`: when it changed since the last look (a re-embedding finished), each
+   * open project whose recorded embedder is not the one it uses switches to it, without closing
+   * its stores. Every process of a cluster looks before each request (one stat call).
+   */
+  function followEmbedderRecords(): Promise<void> {
+    let signature = 'none';
+    try {
+      const file = statSync(join(config.dataDir, embedderRecordFile));
+      signature = `${file.mtimeMs}:${file.size}:${file.ino}`;
+    } catch {
+      // No record file: nothing was re-embedded.
+    }
+    if (signature === recordSeen) return following;
+    recordSeen = signature;
+    following = following.then(async () => {
+      const { embedder: configured } = await loadModels();
+      const { store } = await loadShared();
+      for (const [project, pending] of memories) {
+        const memory = await pending.catch(() => undefined);
+        if (!memory) continue;
+        const wanted = await projectEmbedder(project, configured);
+        if (embedderInUse.get(project) === identityOf(wanted)) continue;
+        await memory.useEmbedder(withRecord(project, wanted, Boolean(store)));
+        embedderInUse.set(project, identityOf(wanted));
+      }
+    });
+    following = following.catch(() => {
+      // A record naming an embedder that cannot be loaded: the projects keep theirs, and the
+      // next change of the file is looked at again.
+      recordSeen = undefined;
+    });
+    return following;
+  }
+
   async function open(project: string): Promise<Memory> {
-    const { embedder, llm, reranker } = await loadModels();
+    const { embedder: configured, llm, reranker } = await loadModels();
     const { store, graph, history } = await loadShared();
     const vectorStore =
       store ??
@@ -275,6 +356,8 @@ export function createProjectMemories(
       (await projectFile('vector', config.vectorStore, join(config.dataDir, 'projects'), project));
     stores.set(project, vectorStore);
     const collection = projectCollection(project);
+    const embedder = await projectEmbedder(project, configured);
+    embedderInUse.set(project, identityOf(embedder));
     // A local model is recorded as soon as a project opens with it: a project file created by a
     // read would otherwise pass for data written before records existed (those keep hash).
     if (
@@ -296,11 +379,10 @@ export function createProjectMemories(
       ...(historyStore ? { historyStore } : {}),
       requireDurableHistory: true,
       // Each project's file remembers its embedder: another one later is refused, not mixed in.
-      embedder: store
-        ? embedder
-        : recordingEmbedder(embedder, config.dataDir, collection, undefined),
-      // `Memory.reembed` (a maintenance job) keeps its progress beside the record.
-      ...(store ? {} : { reembedState: fileReembedState(config.dataDir, collection) }),
+      embedder: withRecord(project, embedder, Boolean(store)),
+      // `Memory.reembed` (a maintenance job) keeps its progress beside the record, whatever the
+      // store, so that a run stopped by a crash goes on from its last batch.
+      reembedState: fileReembedState(config.dataDir, collection),
       llm: llm ?? null,
       // Present even when undefined: the server's reranker, or none (not the environment again).
       reranker,
@@ -386,7 +468,8 @@ export function createProjectMemories(
         memories.set(project, memory);
         memory.catch(() => memories.delete(project));
       }
-      return memory;
+      const opened = memory;
+      return followEmbedderRecords().then(() => opened);
     },
     async check() {
       createPrivateDirectory(config.dataDir);
@@ -489,6 +572,10 @@ export function createProjectMemories(
       await sharedStores?.graph?.close();
       if (sharedStores?.history.kind === 'shared') await sharedStores.history.store.close();
       await redisLock?.close();
+      for (const loaded of namedEmbedders.values()) {
+        const embedder = await loaded.catch(() => undefined);
+        await (embedder as { close?: () => Promise<void> } | undefined)?.close?.();
+      }
     },
   };
 }
