@@ -139,7 +139,7 @@ describe('opening a version 1 database gives its history a namespace', () => {
     const raw = new Database(path, { readonly: true });
     expect(
       raw.prepare("SELECT value FROM engram_meta WHERE key = 'schema_version'").pluck().get(),
-    ).toBe('4');
+    ).toBe('5');
     expect(
       raw
         .prepare(
@@ -191,7 +191,7 @@ describe('opening a version 3 database', () => {
     const raw = new Database(path, { readonly: true });
     expect(
       raw.prepare("SELECT value FROM engram_meta WHERE key = 'schema_version'").pluck().get(),
-    ).toBe('4');
+    ).toBe('5');
     expect(raw.prepare('SELECT * FROM engram_ann_state').all()).toEqual([
       {
         collection: 'm',

@@ -2,7 +2,7 @@
  * Version recorded in `engram_meta` once the schema below exists. `PRAGMA user_version` is left
  * alone: a database passed in by the application may use it for its own tables.
  */
-export const schemaVersion = 4;
+export const schemaVersion = 5;
 
 /**
  * State of the vector (ANN) index of each collection that has one, and the log of row changes
@@ -43,6 +43,40 @@ WHEN EXISTS (SELECT 1 FROM engram_ann_state WHERE collection IN (old.collection,
   INSERT INTO engram_ann_changes (collection, row_id) VALUES (old.collection, old.row_id);
   INSERT INTO engram_ann_changes (collection, row_id)
     SELECT new.collection, new.row_id WHERE new.collection IS NOT old.collection;
+END;
+`;
+
+/**
+ * The log of which scopes' memories changed, so that a process can drop from its vector cache
+ * only the scopes another connection (or itself) wrote. Triggers add one row per written,
+ * updated or deleted memory (two when an update moves it to another scope) inside the writing
+ * transaction; readers keep the last `sequence` they applied. Writers prune old rows and record
+ * in `engram_meta` (`scope_changes_pruned_through`) the last sequence pruned: a reader behind it
+ * drops its whole cache. Added in schema version 5; every statement is idempotent.
+ */
+const scopeChangesSchemaSql = `
+CREATE TABLE IF NOT EXISTS engram_scope_changes (
+  sequence INTEGER PRIMARY KEY,
+  collection TEXT NOT NULL,
+  user_id TEXT,
+  agent_id TEXT,
+  run_id TEXT
+);
+CREATE TRIGGER IF NOT EXISTS engram_scope_changes_insert AFTER INSERT ON engram_memories BEGIN
+  INSERT INTO engram_scope_changes (collection, user_id, agent_id, run_id)
+    VALUES (new.collection, new.user_id, new.agent_id, new.run_id);
+END;
+CREATE TRIGGER IF NOT EXISTS engram_scope_changes_delete AFTER DELETE ON engram_memories BEGIN
+  INSERT INTO engram_scope_changes (collection, user_id, agent_id, run_id)
+    VALUES (old.collection, old.user_id, old.agent_id, old.run_id);
+END;
+CREATE TRIGGER IF NOT EXISTS engram_scope_changes_update AFTER UPDATE ON engram_memories BEGIN
+  INSERT INTO engram_scope_changes (collection, user_id, agent_id, run_id)
+    VALUES (old.collection, old.user_id, old.agent_id, old.run_id);
+  INSERT INTO engram_scope_changes (collection, user_id, agent_id, run_id)
+    SELECT new.collection, new.user_id, new.agent_id, new.run_id
+    WHERE new.collection IS NOT old.collection OR new.user_id IS NOT old.user_id
+      OR new.agent_id IS NOT old.agent_id OR new.run_id IS NOT old.run_id;
 END;
 `;
 
@@ -145,7 +179,7 @@ CREATE INDEX IF NOT EXISTS engram_history_namespace_memory ON engram_history (na
 CREATE INDEX IF NOT EXISTS engram_history_namespace_user ON engram_history (namespace, user_id);
 CREATE INDEX IF NOT EXISTS engram_history_namespace_agent ON engram_history (namespace, agent_id);
 CREATE INDEX IF NOT EXISTS engram_history_namespace_run ON engram_history (namespace, run_id);
-${annIndexSchemaSql}`;
+${annIndexSchemaSql}${scopeChangesSchemaSql}`;
 
 /**
  * From version 1 to 2: history events get the namespace (collection) of their memory. Events of
