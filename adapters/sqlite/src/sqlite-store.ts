@@ -112,9 +112,11 @@ export interface SqliteStoreOptions {
    */
   pageCacheMiB?: number;
   /**
-   * Most vectors kept in process memory to answer repeated scoped searches without reading them
-   * again; 0 turns the cache off. A write (of this process, or of another that shares the file)
-   * drops only the scopes of the memories it changed. Default 8,000,000 (32 MB; 20 scopes of 1,000 vectors of 384 dimensions).
+   * Most vector values (floats) kept in process memory to answer repeated scoped searches without
+   * reading them again; 0 turns the cache off. A write (of this process, or of another that
+   * shares the file) drops only the scopes of the memories it changed. Default 40,000,000
+   * (160 MB of vectors: every scope of 100,000 memories of 384 dimensions; a process holding
+   * them all with their texts measured about 350 MB resident).
    */
   vectorCacheSize?: number;
   /**
@@ -378,7 +380,7 @@ function checkRecords(dimensions: number, records: readonly VectorRecord[]) {
 export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore {
   const path = options.database ? options.database.name : (options.path ?? defaultSqlitePath());
   const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
-  const cache = new ScopeCache(options.vectorCacheSize ?? 8_000_000);
+  const cache = new ScopeCache(options.vectorCacheSize ?? 40_000_000);
   const statements = new Map<string, Statement>();
   const frequencies = new Map<string, { documents: number; rows: number }>();
   let tokenizer: KeywordTokenizer | undefined;
