@@ -47,6 +47,40 @@ END;
 `;
 
 /**
+ * The log of which scopes' memories changed, so that a process can drop from its vector cache
+ * only the scopes another connection (or itself) wrote. Triggers add one row per written,
+ * updated or deleted memory (two when an update moves it to another scope) inside the writing
+ * transaction; readers keep the last `sequence` they applied. Writers prune old rows and record
+ * in `engram_meta` (`scope_changes_pruned_through`) the last sequence pruned: a reader behind it
+ * drops its whole cache. Added in schema version 5; every statement is idempotent.
+ */
+const scopeChangesSchemaSql = `
+CREATE TABLE IF NOT EXISTS engram_scope_changes (
+  sequence INTEGER PRIMARY KEY,
+  collection TEXT NOT NULL,
+  user_id TEXT,
+  agent_id TEXT,
+  run_id TEXT
+);
+CREATE TRIGGER IF NOT EXISTS engram_scope_changes_insert AFTER INSERT ON engram_memories BEGIN
+  INSERT INTO engram_scope_changes (collection, user_id, agent_id, run_id)
+    VALUES (new.collection, new.user_id, new.agent_id, new.run_id);
+END;
+CREATE TRIGGER IF NOT EXISTS engram_scope_changes_delete AFTER DELETE ON engram_memories BEGIN
+  INSERT INTO engram_scope_changes (collection, user_id, agent_id, run_id)
+    VALUES (old.collection, old.user_id, old.agent_id, old.run_id);
+END;
+CREATE TRIGGER IF NOT EXISTS engram_scope_changes_update AFTER UPDATE ON engram_memories BEGIN
+  INSERT INTO engram_scope_changes (collection, user_id, agent_id, run_id)
+    VALUES (old.collection, old.user_id, old.agent_id, old.run_id);
+  INSERT INTO engram_scope_changes (collection, user_id, agent_id, run_id)
+    SELECT new.collection, new.user_id, new.agent_id, new.run_id
+    WHERE new.collection IS NOT old.collection OR new.user_id IS NOT old.user_id
+      OR new.agent_id IS NOT old.agent_id OR new.run_id IS NOT old.run_id;
+END;
+`;
+
+/**
  * Triggers that keep the keyword index in step with the memories. The index holds each row's
  * `keyword_text` (the text with the words of unspaced scripts separated and emoji spelled, see
  * core's `keywordText`) or, when that is NULL (the same as the text, or a row written by an older
@@ -147,7 +181,7 @@ CREATE INDEX IF NOT EXISTS engram_history_namespace_memory ON engram_history (na
 CREATE INDEX IF NOT EXISTS engram_history_namespace_user ON engram_history (namespace, user_id);
 CREATE INDEX IF NOT EXISTS engram_history_namespace_agent ON engram_history (namespace, agent_id);
 CREATE INDEX IF NOT EXISTS engram_history_namespace_run ON engram_history (namespace, run_id);
-${annIndexSchemaSql}`;
+${annIndexSchemaSql}${scopeChangesSchemaSql}`;
 
 /**
  * From version 1 to 2: history events get the namespace (collection) of their memory. Events of

@@ -112,9 +112,11 @@ export interface SqliteStoreOptions {
    */
   pageCacheMiB?: number;
   /**
-   * Most vectors kept in process memory to answer repeated scoped searches without reading them
-   * again; 0 turns the cache off. Writes (this process's, or another's that share the file)
-   * empty it. Default 8,000,000 (32 MB; 20 scopes of 1,000 vectors of 384 dimensions).
+   * Most vector values (floats) kept in process memory to answer repeated scoped searches without
+   * reading them again; 0 turns the cache off. A write (of this process, or of another that
+   * shares the file) drops only the scopes of the memories it changed. Default 40,000,000
+   * (160 MB of vectors: every scope of 100,000 memories of 384 dimensions; a process holding
+   * them all with their texts measured about 350 MB resident).
    */
   vectorCacheSize?: number;
   /**
@@ -238,6 +240,13 @@ const vocabularyTable = 'engram_memories_fts_terms';
  */
 const minCachedFrequencyRows = 10_000;
 const maxCachedFrequencies = 10_000;
+/** Scope changes applied to the vector cache one by one; after a longer backlog it is emptied. */
+const maxAppliedScopeChanges = 10_000;
+/** Newest scope changes kept in the log; writers prune older ones once twice as many are logged. */
+const keptScopeChanges = 10_000;
+/** The `engram_meta` key of the last scope change pruned from the log. */
+const scopeChangesPrunedKey = 'scope_changes_pruned_through';
+const scopeFieldNames = ['userId', 'agentId', 'runId'] as const;
 
 /** The upsert of `rows` records into `engram_memories`, twelve parameters per record. */
 function upsertSql(rows: number): string {
@@ -371,12 +380,16 @@ function checkRecords(dimensions: number, records: readonly VectorRecord[]) {
 export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore {
   const path = options.database ? options.database.name : (options.path ?? defaultSqlitePath());
   const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
-  const cache = new ScopeCache(options.vectorCacheSize ?? 8_000_000);
+  const cache = new ScopeCache(options.vectorCacheSize ?? 40_000_000);
   const statements = new Map<string, Statement>();
   const frequencies = new Map<string, { documents: number; rows: number }>();
   let tokenizer: KeywordTokenizer | undefined;
   let database: SqliteDatabase | undefined;
   let dataVersion: number | undefined;
+  /** The last entry of `engram_scope_changes` applied to the cache. */
+  let seenScopeChange: number | undefined;
+  /** Whether this connection has committed since the change log was last read. */
+  let committed = false;
   let closed = false;
   const persistent = options.database
     ? !options.database.memory
@@ -393,7 +406,9 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
   const writer = createSqliteWriter({
     database: () => (closed ? undefined : openDatabase()),
     busyTimeoutMs,
-    onCommit: () => cache.clear(),
+    onCommit: () => {
+      committed = true;
+    },
     closedError: () =>
       new ClosedError({ source, message: 'The store was closed; create a new one.' }),
   });
@@ -488,17 +503,106 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
   }
 
   function writeTransaction<T>(work: () => T): Promise<T> {
-    return writer.write(work);
+    return writer.write(() => {
+      const value = work();
+      pruneScopeChanges();
+      return value;
+    });
   }
 
-  /** Drops cached vectors when another connection has committed since they were read. */
+  /**
+   * Keeps the scope change log bounded: once it holds twice {@link keptScopeChanges} entries, the
+   * older ones go, and `engram_meta` records the last one pruned.
+   */
+  function pruneScopeChanges() {
+    // Two subqueries: min() and max() together in one would scan the table.
+    const [first, last] = statement(
+      'SELECT (SELECT min(sequence) FROM engram_scope_changes), (SELECT max(sequence) FROM engram_scope_changes)',
+    )
+      .raw()
+      .get() as [number | null, number | null];
+    if (first === null || last === null || last - first < 2 * keptScopeChanges) return;
+    const through = last - keptScopeChanges;
+    statement('DELETE FROM engram_scope_changes WHERE sequence <= ?').run(through);
+    statement(
+      'INSERT INTO engram_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+    ).run(scopeChangesPrunedKey, String(through));
+  }
+
+  function latestScopeChange(): number {
+    return (
+      (statement('SELECT max(sequence) FROM engram_scope_changes').pluck().get() as
+        | number
+        | null) ?? 0
+    );
+  }
+
+  /**
+   * Drops from the cache the scopes whose memories changed since the change log was last read,
+   * by this connection or another; every cached scope when the log no longer reaches back that
+   * far (pruned) or holds too many changes to apply one by one.
+   */
+  function followScopeChanges() {
+    const seen = seenScopeChange;
+    if (seen === undefined || cache.size === 0) {
+      cache.clear();
+      seenScopeChange = latestScopeChange();
+      return;
+    }
+    const rows = statement(
+      'SELECT sequence, collection, user_id, agent_id, run_id FROM engram_scope_changes WHERE sequence > ? ORDER BY sequence LIMIT ?',
+    )
+      .raw()
+      .all(seen, maxAppliedScopeChanges + 1) as [
+      number,
+      string,
+      string | null,
+      string | null,
+      string | null,
+    ][];
+    // Read after the rows: pruning only moves forward, so a mark at or before `seen` now means
+    // the rows read above were complete.
+    const prunedThrough = Number(
+      statement('SELECT value FROM engram_meta WHERE key = ?').pluck().get(scopeChangesPrunedKey) ??
+        0,
+    );
+    if (prunedThrough > seen || rows.length > maxAppliedScopeChanges) {
+      cache.clear();
+      seenScopeChange = latestScopeChange();
+      return;
+    }
+    const dropped = new Set<string>();
+    for (const [, collection, ...values] of rows) {
+      const changed = `${collection}\u0000${values.join('\u0000')}`;
+      if (dropped.has(changed)) continue;
+      dropped.add(changed);
+      // A memory belongs to every scope made of some of its scope fields.
+      const present = scopeFieldNames.flatMap((field, index) =>
+        values[index] === null ? [] : [[field, values[index]!] as const],
+      );
+      for (let subset = 0; subset < 1 << present.length; subset++) {
+        const scope: Scope = {};
+        for (const [index, [field, value]] of present.entries()) {
+          if (subset & (1 << index)) scope[field] = value;
+        }
+        cache.delete(scopeCacheKey(collection, scope));
+      }
+    }
+    seenScopeChange = rows.at(-1)?.[0] ?? seen;
+  }
+
+  /**
+   * Drops the cached scopes that changed since they were read: after a commit of this
+   * connection, or when another connection has committed (`PRAGMA data_version` moved).
+   */
   function checkDataVersion() {
     // A prepared statement: `pragma()` compiles one on every call, and this runs on every query.
+    // Read before the change log, so that a commit between the two is found again next time.
     const current = statement('PRAGMA data_version').pluck().get() as number;
-    if (current !== dataVersion) {
-      cache.clear();
-      dataVersion = current;
-    }
+    if (current === dataVersion && !committed) return;
+    dataVersion = current;
+    committed = false;
+    followScopeChanges();
   }
 
   function dimensionsOf(collection: string): number {

@@ -154,6 +154,19 @@ export class ScopeCache {
     this.floats += entry.vectors.length;
   }
 
+  /** Drops the scope under `key`, if held. */
+  delete(key: string): void {
+    const entry = this.entries.get(key);
+    if (!entry) return;
+    this.floats -= entry.vectors.length;
+    this.entries.delete(key);
+  }
+
+  /** How many scopes are held. */
+  get size(): number {
+    return this.entries.size;
+  }
+
   /** Drops every scope. */
   clear(): void {
     this.entries.clear();

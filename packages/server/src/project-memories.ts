@@ -351,7 +351,7 @@ export function createProjectMemories(
     const { store, graph, history } = await loadShared();
     const vectorStore =
       store ??
-      // The store's own scope cache size (32 MB of vectors per project): a smaller one made
+      // The store's own scope cache size (160 MB of vectors per project): a smaller one made
       // most scoped searches of a project with a few hundred active users read their scope again.
       (await projectFile('vector', config.vectorStore, join(config.dataDir, 'projects'), project));
     stores.set(project, vectorStore);
