@@ -39,7 +39,7 @@ export const turnText = (turn: { speaker: string; text: string }) =>
 /** How an Engram row searches: keyword fusion on or off, and `context` (default: the Memory's). */
 interface EngramSearchSettings {
   keywordSearch: boolean;
-  context?: SearchContext | false;
+  context?: SearchContext | boolean;
 }
 
 function engramSystem(
