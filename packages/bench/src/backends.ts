@@ -37,7 +37,7 @@ export const vectorBackends: readonly VectorBackend[] = [
     adapter: 'sqlite',
     factory: 'createSqliteStore',
     settings:
-      'embedded file, WAL; scoped vector search an exact scan (scope index first), unscoped an HNSW index (usearch, f16, connectivity 32) from 10k memories; FTS5 keyword index, small scopes scored from their own rows; vector cache 8M floats',
+      'embedded file, WAL; scoped vector search an exact scan (scope index first), unscoped an HNSW index (usearch, f16, connectivity 32) from 10k memories; FTS5 keyword index, small scopes scored from their own rows; vector cache 40M floats, dropped per changed scope',
     options: ({ directory }) => ({ path: join(directory, 'engram.db') }),
   },
   {
