@@ -69,7 +69,7 @@ const platformErrorResponses = {
   413: platformError('The request body is too large.'),
   431: {
     description:
-      'The request line or headers are larger than the server accepts (16 KiB, Node.js\'s limit; answered before the request reaches Engram, with no body): send long values in a request body.',
+      "The request line or headers are larger than the server accepts (16 KiB, Node.js's limit; answered before the request reaches Engram, with no body): send long values in a request body.",
   },
   422: platformError('The configured store does not support what was asked.'),
   429: platformError('Rate limit reached; retry after `Retry-After` seconds.'),

@@ -35,7 +35,7 @@ export const errorResponses = {
   413: errorResponse('The request body is too large.'),
   431: {
     description:
-      'The request line or headers are larger than the server accepts (16 KiB, Node.js\'s limit; answered before the request reaches Engram, with no body): send long values in a request body.',
+      "The request line or headers are larger than the server accepts (16 KiB, Node.js's limit; answered before the request reaches Engram, with no body): send long values in a request body.",
   },
   422: errorResponse(
     'The configured store does not support what was asked (e.g. a filter operator).',
