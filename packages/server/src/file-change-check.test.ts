@@ -49,6 +49,19 @@ describe('createFileChangeCheck', () => {
     expect(check.changed()).toBe(false);
   });
 
+  it('asks an interval given as a function at each call', () => {
+    let intervalMs = 60_000;
+    const check = createFileChangeCheck(path, { intervalMs: () => intervalMs, now });
+    expect(check.changed()).toBe(true);
+    writeFileSync(path, '{}');
+    clock = 1;
+    expect(check.changed()).toBe(false);
+    intervalMs = 0;
+    expect(check.changed()).toBe(true);
+    writeFileSync(path, '{"collections":{}}');
+    expect(check.changed()).toBe(true);
+  });
+
   it('after forget, the next call looks at once and reports a change', () => {
     const check = createFileChangeCheck(path, { intervalMs: 60_000, now });
     writeFileSync(path, '{}');

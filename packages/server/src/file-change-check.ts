@@ -14,8 +14,11 @@ export interface FileChangeCheck {
 
 /** Settings of `createFileChangeCheck`. */
 export interface FileChangeCheckOptions {
-  /** Looks at the file at most once per this many milliseconds; 0 looks on every call. */
-  intervalMs: number;
+  /**
+   * Looks at the file at most once per this many milliseconds; 0 looks on every call. A function
+   * is asked at each call, so the interval can follow what the file said last.
+   */
+  intervalMs: number | (() => number);
   /** Clock in milliseconds (default `performance.now`, which never goes back). */
   now?: () => number;
 }
@@ -26,12 +29,14 @@ export function createFileChangeCheck(
   options: FileChangeCheckOptions,
 ): FileChangeCheck {
   const now = options.now ?? (() => performance.now());
+  const { intervalMs } = options;
+  const interval = typeof intervalMs === 'number' ? () => intervalMs : intervalMs;
   let seen: string | undefined;
   let lookedAt = Number.NEGATIVE_INFINITY;
   return {
     changed() {
       const time = now();
-      if (seen !== undefined && time - lookedAt < options.intervalMs) return false;
+      if (seen !== undefined && time - lookedAt < interval()) return false;
       lookedAt = time;
       let signature = 'none';
       try {

@@ -309,15 +309,19 @@ export function createProjectMemories(
       ? embedder
       : recordingEmbedder(embedder, config.dataDir, projectCollection(project), undefined);
 
+  // While an open project is being re-embedded, every request looks, so that the switch at its
+  // end is seen at once; otherwise once per interval.
+  let reembeddingUnderWay = false;
   const recordCheck = createFileChangeCheck(join(config.dataDir, embedderRecordFile), {
-    intervalMs: config.embedderCheckMs ?? 1000,
+    intervalMs: () => (reembeddingUnderWay ? 0 : (config.embedderCheckMs ?? 1000)),
   });
   let following: Promise<void> = Promise.resolve();
   /**
    * Follows `embedders.json`: when it changed since the last look (a re-embedding finished), each
    * open project whose recorded embedder is not the one it uses switches to it, without closing
    * its stores. Every process of a cluster looks at most once per `embedderCheckMs` (one stat
-   * call), so requests cost nothing for it.
+   * call), so requests cost nothing for it, and before every request while one of its open
+   * projects is being re-embedded.
    */
   function followEmbedderRecords(): Promise<void> {
     if (!recordCheck.changed()) return following;
@@ -332,6 +336,9 @@ export function createProjectMemories(
         await memory.useEmbedder(withRecord(project, wanted, Boolean(store)));
         embedderInUse.set(project, identityOf(wanted));
       }
+      reembeddingUnderWay = [...memories.keys()].some((project) =>
+        fileReembedState(config.dataDir, projectCollection(project)).load(),
+      );
     });
     following = following.catch(() => {
       // A record naming an embedder that cannot be loaded: the projects keep theirs, and the
