@@ -101,7 +101,8 @@ export interface ModelNameOptions {
   env?: Record<string, string | undefined>;
   /**
    * Retries after a 429 (waiting as `Retry-After` says, up to a minute), a 5xx or a lost
-   * connection; other failures are not retried. Default 2.
+   * connection; other failures are not retried. Default `maxRetries` of
+   * `ENGRAM_<ROLE>_OPTIONS` (e.g. `{"maxRetries":0}`), else 2.
    */
   maxRetries?: number;
   /** API key of this model; wins over every environment variable. */
@@ -234,6 +235,31 @@ function roleOptions(env: Record<string, string | undefined>, role: ModelRole) {
 }
 
 /**
+ * Retries of a role: the `maxRetries` option, else `maxRetries` in `ENGRAM_<ROLE>_OPTIONS`
+ * (this package retries, not the provider's factory), else the default.
+ */
+function roleMaxRetries(
+  role: ModelRole,
+  options: ModelNameOptions,
+  env: Record<string, string | undefined>,
+): number | undefined {
+  if (options.maxRetries !== undefined) return options.maxRetries;
+  const value = roleOptions(env, role).maxRetries;
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+    throw new InvalidArgumentError({
+      message: `maxRetries in ENGRAM_${roleLabels[role].variable}_OPTIONS must be a whole number of retries (0 for none), got ${JSON.stringify(value)}.`,
+      source: aiSDKSource,
+    });
+  }
+  return value;
+}
+
+function withoutRetries({ maxRetries: _, ...settings }: Record<string, unknown>) {
+  return settings;
+}
+
+/**
  * The key, base URL and factory settings of one role: explicit options first, then the role's
  * own variables (`ENGRAM_LLM_API_KEY`, ...), then the provider's usual ones.
  */
@@ -253,7 +279,7 @@ function resolveSettings(
       options.baseURL ??
       setting(env, `ENGRAM_${variable}_BASE_URL`) ??
       firstSetting(env, usual.baseURL),
-    extra: { ...roleOptions(env, role), ...options.providerSettings },
+    extra: { ...withoutRetries(roleOptions(env, role)), ...options.providerSettings },
   };
 }
 
@@ -385,7 +411,7 @@ export function createLLMFromName(name: string, options: ModelNameOptions = {}):
     const provider = builtInProvider(prefix, 'llm', options, env);
     return retryLLM(
       createAISDKLLM({ model: provider.chat(modelId), ...retries(options) }),
-      options.maxRetries,
+      roleMaxRetries('llm', options, env),
     );
   }
   const { entry, load } = catalogProvider(prefix, 'llm', options, env);
@@ -396,7 +422,7 @@ export function createLLMFromName(name: string, options: ModelNameOptions = {}):
       : (provider.languageModel?.(modelId) ?? missingModel(prefix, 'language'));
     return createAISDKLLM({ model: model as LanguageModel, ...retries(options) });
   });
-  return retryLLM(llm, options.maxRetries);
+  return retryLLM(llm, roleMaxRetries('llm', options, env));
 }
 
 /**
@@ -427,6 +453,7 @@ export function createEmbedderFromName(name: string, options: ModelNameOptions =
       source: aiSDKSource,
     });
   }
+  const maxRetries = roleMaxRetries('embedder', options, env);
   if (!isCatalogPrefix(prefix)) {
     const provider = builtInProvider(prefix, 'embedder', options, env);
     const shortens = prefix === 'openai' && modelId.startsWith('text-embedding-3');
@@ -438,7 +465,7 @@ export function createEmbedderFromName(name: string, options: ModelNameOptions =
         : {}),
       ...retries(options),
     });
-    return retryEmbedder(embedder, options.maxRetries);
+    return retryEmbedder(embedder, maxRetries);
   }
   const { entry, load } = catalogProvider(prefix, 'embedder', options, env);
   const maxEmbeddingsPerCall = entry.maxEmbeddingsPerCall?.(modelId) ?? 96;
@@ -462,7 +489,7 @@ export function createEmbedderFromName(name: string, options: ModelNameOptions =
       });
     },
   );
-  return retryEmbedder(embedder, options.maxRetries);
+  return retryEmbedder(embedder, maxRetries);
 }
 
 /**
@@ -509,5 +536,5 @@ export function createRerankerFromName(name: string, options: ModelNameOptions =
       missingModel(prefix, 'reranking');
     return createAISDKReranker({ model: model as RerankingModel, ...retries(options) });
   });
-  return retryReranker(reranker, options.maxRetries);
+  return retryReranker(reranker, roleMaxRetries('reranker', options, env));
 }

@@ -683,6 +683,78 @@ describe('retries of models built by name', () => {
   });
 });
 
+describe('maxRetries in ENGRAM_<ROLE>_OPTIONS', () => {
+  const overloaded = { status: 503, headers: { 'retry-after-ms': '1' }, body: openAIError(503) };
+
+  it('LLM: {"maxRetries":0} makes one attempt; the maxRetries option wins', async () => {
+    const server = await serve(openAIChatReply);
+    const env = { ENGRAM_LLM_BASE_URL: `${server.url}/v1`, ENGRAM_LLM_OPTIONS: '{"maxRetries":0}' };
+    const ask = (llm: ReturnType<typeof createLLMFromName>) =>
+      llm.generate({ messages: [{ role: 'user', content: 'x' }] }).catch((caught) => caught);
+    server.failNext(5, overloaded);
+    expect(
+      AdapterCallError.isInstance(await ask(createLLMFromName('openai-compatible:q', { env }))),
+    ).toBe(true);
+    expect(server.requests).toHaveLength(1);
+    server.requests.length = 0;
+    const retried = await ask(createLLMFromName('openai-compatible:q', { env, maxRetries: 2 }));
+    expect(AdapterCallError.isInstance(retried)).toBe(true);
+    expect(server.requests).toHaveLength(3);
+  });
+
+  it('embedder: {"maxRetries":1} makes two attempts', async () => {
+    const server = await serve((request) => openAIEmbeddingsReply(request, 1024));
+    const embedder = createEmbedderFromName('openai-compatible:bge-m3', {
+      env: {
+        ENGRAM_EMBEDDER_BASE_URL: `${server.url}/v1`,
+        ENGRAM_EMBEDDER_OPTIONS: '{"maxRetries":1}',
+      },
+    });
+    server.failNext(5, overloaded);
+    const error = await embedder
+      .embed({ values: ['x'], purpose: 'query' })
+      .catch((caught) => caught);
+    expect(AdapterCallError.isInstance(error)).toBe(true);
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it('reranker: {"maxRetries":0} makes one attempt, for a provider and for llm:<name>', async () => {
+    const server = await serve(() => ({ id: 'r', results: [{ index: 0, relevance_score: 0.5 }] }));
+    const env = {
+      ENGRAM_RERANKER_API_KEY: 'k',
+      ENGRAM_RERANKER_BASE_URL: `${server.url}/v2`,
+      ENGRAM_RERANKER_OPTIONS: '{"maxRetries":0}',
+    };
+    server.failNext(5, overloaded);
+    const rerank = (reranker: ReturnType<typeof createRerankerFromName>) =>
+      reranker.rerank({ query: 'q', documents: ['a'] }).catch((caught) => caught);
+    expect(
+      AdapterCallError.isInstance(
+        await rerank(createRerankerFromName('cohere:rerank-v3.5', { env })),
+      ),
+    ).toBe(true);
+    expect(server.requests).toHaveLength(1);
+    const llmServer = await serve(openAIChatReply);
+    llmServer.failNext(5, overloaded);
+    const byLLM = createRerankerFromName('llm:openai-compatible:q', {
+      env: { ...env, ENGRAM_RERANKER_BASE_URL: `${llmServer.url}/v1` },
+    });
+    await rerank(byLLM);
+    expect(llmServer.requests).toHaveLength(1);
+  });
+
+  it('refuses a maxRetries that is not a whole number, naming the variable', () => {
+    expect(() =>
+      createEmbedderFromName('openai-compatible:bge-m3', {
+        env: {
+          ENGRAM_EMBEDDER_BASE_URL: 'http://127.0.0.1:9/v1',
+          ENGRAM_EMBEDDER_OPTIONS: '{"maxRetries":"none"}',
+        },
+      }),
+    ).toThrow(/maxRetries in ENGRAM_EMBEDDER_OPTIONS must be a whole number/);
+  });
+});
+
 describe('settings per role', () => {
   it('OpenAI for the LLM, a self-hosted embedding server for the embedder', async () => {
     const llmServer = await serve(openAIChatReply);

@@ -498,6 +498,13 @@ export function createChromaVectorStore(options: ChromaVectorStoreOptions = {}):
         });
       },
 
+      async stats({ collection }) {
+        // Chroma reports no size per collection, only its record count.
+        return onCollection(collection, async (handle) => ({
+          vectors: await handle.collection.count(),
+        }));
+      },
+
       async dropCollection({ collection: name }) {
         handles.delete(name);
         try {

@@ -730,6 +730,12 @@ export function createMilvusVectorStore(options: MilvusVectorStoreOptions = {}):
         return countRows(options.collection, expression);
       },
 
+      async stats({ collection }) {
+        await known(collection);
+        // Collection statistics count deleted rows until compaction and give no size: count(*).
+        return { vectors: await countRows(collection, '') };
+      },
+
       async dropCollection({ collection }) {
         checkCollectionName(collection);
         collections.delete(collection);

@@ -320,6 +320,12 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions = {}):
         return (await qdrant().count(collection, { ...filterPart, exact: true })).count;
       },
 
+      async stats({ collection }) {
+        await dimensionsOf(collection);
+        // Qdrant reports no size per collection; an exact count, as collection info's is estimated.
+        return { vectors: (await qdrant().count(collection, { exact: true })).count };
+      },
+
       async dropCollection({ collection }) {
         dimensionsByCollection.delete(collection);
         await qdrant()

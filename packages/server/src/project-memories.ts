@@ -1,4 +1,3 @@
-import { statSync } from 'node:fs';
 import { access, constants, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -25,6 +24,7 @@ import {
   type ScopeLock,
   type VectorStore,
 } from '@engram/core';
+import { createFileChangeCheck } from './file-change-check.js';
 import {
   instrumentEmbedder,
   instrumentLLM,
@@ -309,23 +309,22 @@ export function createProjectMemories(
       ? embedder
       : recordingEmbedder(embedder, config.dataDir, projectCollection(project), undefined);
 
-  let recordSeen: string | undefined;
+  // While an open project is being re-embedded, every request looks, so that the switch at its
+  // end is seen at once; otherwise once per interval.
+  let reembeddingUnderWay = false;
+  const recordCheck = createFileChangeCheck(join(config.dataDir, embedderRecordFile), {
+    intervalMs: () => (reembeddingUnderWay ? 0 : (config.embedderCheckMs ?? 1000)),
+  });
   let following: Promise<void> = Promise.resolve();
   /**
    * Follows `embedders.json`: when it changed since the last look (a re-embedding finished), each
    * open project whose recorded embedder is not the one it uses switches to it, without closing
-   * its stores. Every process of a cluster looks before each request (one stat call).
+   * its stores. Every process of a cluster looks at most once per `embedderCheckMs` (one stat
+   * call), so requests cost nothing for it, and before every request while one of its open
+   * projects is being re-embedded.
    */
   function followEmbedderRecords(): Promise<void> {
-    let signature = 'none';
-    try {
-      const file = statSync(join(config.dataDir, embedderRecordFile));
-      signature = `${file.mtimeMs}:${file.size}:${file.ino}`;
-    } catch {
-      // No record file: nothing was re-embedded.
-    }
-    if (signature === recordSeen) return following;
-    recordSeen = signature;
+    if (!recordCheck.changed()) return following;
     following = following.then(async () => {
       const { embedder: configured } = await loadModels();
       const { store } = await loadShared();
@@ -337,11 +336,14 @@ export function createProjectMemories(
         await memory.useEmbedder(withRecord(project, wanted, Boolean(store)));
         embedderInUse.set(project, identityOf(wanted));
       }
+      reembeddingUnderWay = [...memories.keys()].some((project) =>
+        fileReembedState(config.dataDir, projectCollection(project)).load(),
+      );
     });
     following = following.catch(() => {
       // A record naming an embedder that cannot be loaded: the projects keep theirs, and the
-      // next change of the file is looked at again.
-      recordSeen = undefined;
+      // next look tries again.
+      recordCheck.forget();
     });
     return following;
   }

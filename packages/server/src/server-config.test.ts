@@ -155,6 +155,14 @@ describe('loadServerConfig', () => {
     expect(loadServerConfig({ insecureLocal: true, host: '0.0.0.0' }, {}).host).toBe('127.0.0.1');
   });
 
+  it('reads how often the embedder records are looked at', () => {
+    expect(loadServerConfig({}, {}).embedderCheckMs).toBe(1000);
+    expect(loadServerConfig({}, { ENGRAM_EMBEDDER_CHECK_MS: '0' }).embedderCheckMs).toBe(0);
+    expect(() => loadServerConfig({}, { ENGRAM_EMBEDDER_CHECK_MS: '-1' })).toThrow(
+      /ENGRAM_EMBEDDER_CHECK_MS/,
+    );
+  });
+
   it('names the setting to fix', () => {
     const directory = mkdtempSync(join(tmpdir(), 'engram-config-'));
     try {

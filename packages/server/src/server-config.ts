@@ -186,6 +186,12 @@ export interface ServerConfig {
   /** How long shutdown waits for requests and jobs in flight. Default 25 s. */
   shutdownTimeoutMs: number;
   /**
+   * How often each process looks whether `embedders.json` changed, i.e. a re-embedding finished
+   * and open projects switch embedder (`ENGRAM_EMBEDDER_CHECK_MS`; 0: before every request).
+   * Default 1000 ms.
+   */
+  embedderCheckMs?: number;
+  /**
    * Server processes sharing the port (`--workers`, `ENGRAM_WORKERS`, `workers` in the file).
    * Unset: one per available core (one with an embedded Kuzu graph).
    */
@@ -563,6 +569,7 @@ export function loadServerConfig(
     bodyLimitBytes: file.bodyLimitBytes ?? 1024 * 1024,
     shutdownTimeoutMs:
       envInteger(env, 'ENGRAM_SHUTDOWN_TIMEOUT_MS', 0, 600_000) ?? file.shutdownTimeoutMs ?? 25_000,
+    embedderCheckMs: envInteger(env, 'ENGRAM_EMBEDDER_CHECK_MS', 0, 3_600_000) ?? 1000,
     ...(workers === undefined ? {} : { workers }),
     queue: {
       backend: backend as ServerConfig['queue']['backend'],

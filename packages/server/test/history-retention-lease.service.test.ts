@@ -1,15 +1,10 @@
-import { randomUUID } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  createKey,
   type EngramProcess,
   eventually,
-  spawnEngram,
   startEngramServer,
   startTestRedis,
-  temporaryDataDir,
+  withQueueProject,
 } from './service-harness.js';
 
 const everyMs = 2000;
@@ -35,11 +30,7 @@ const variants = [
 describe('history retention across engram serve processes', { timeout: 240_000 }, () => {
   for (const variant of variants) {
     it(`runs once per interval across servers${variant.withWorker ? ' and a worker' : ''} [leases: ${variant.leases}]`, async () => {
-      const directory = await temporaryDataDir();
-      try {
-        createKey(directory.path, 'alpha');
-        const config = join(directory.path, 'engram.yaml');
-        await writeFile(config, `queue:\n  name: test-retention-${randomUUID()}\n`);
+      await withQueueProject({}, async ({ path, config, startWorker }) => {
         const env = {
           ...variant.environment(),
           ENGRAM_HISTORY_TEXT_RETENTION: '30d',
@@ -51,20 +42,10 @@ describe('history retention across engram serve processes', { timeout: 240_000 }
         try {
           for (let index = 0; index < 2; index++) {
             processes.push(
-              await startEngramServer(directory.path, {
-                env,
-                args: ['--workers', '1', '--config', config],
-              }),
+              await startEngramServer(path, { env, args: ['--workers', '1', '--config', config] }),
             );
           }
-          if (variant.withWorker) {
-            const worker = spawnEngram(
-              ['--data-dir', directory.path, 'worker', '--config', config],
-              env,
-            );
-            processes.push(worker);
-            await worker.waitForLog((line) => line.msg === 'worker started', 60_000);
-          }
+          if (variant.withWorker) processes.push(await startWorker(env));
           await eventually(async () => (runs(processes).length >= 4 ? true : undefined), {
             timeoutMs: 90_000,
           });
@@ -77,9 +58,7 @@ describe('history retention across engram serve processes', { timeout: 240_000 }
           expect(next.start - previous.start).toBeGreaterThanOrEqual(everyMs - slackMs);
           expect(next.start).toBeGreaterThanOrEqual(previous.end - 5);
         }
-      } finally {
-        await directory.dispose();
-      }
+      });
     });
   }
 });

@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
 import { extractionSchemaName } from '@engram/core';
 import { type FakeChatRequest, type FakeOpenAIServer, startFakeOpenAI } from '@engram/fake-openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +8,7 @@ import {
   startEngramServer,
   startTestRedis,
   temporaryDataDir,
+  withQueueProject,
 } from './service-harness.js';
 
 function lastUserText(request: FakeChatRequest): string {
@@ -87,19 +86,15 @@ describe('engram serve: graceful shutdown', () => {
 describe('async ingestion on Redis (BullMQ)', () => {
   it('a job survives a killed worker: another worker completes it', async () => {
     const redisUrl = startTestRedis();
-    const directory = await temporaryDataDir();
-    try {
-      const { key } = createKey(directory.path, 'alpha');
-      const config = `${directory.path}/engram.yaml`;
-      await writeFile(config, `queue:\n  name: test-${randomUUID()}\n  backoffMs: 200\n`);
+    await withQueueProject({ queueLines: ['backoffMs: 200'] }, async ({ path, key, config }) => {
       const env = {
         ...llmEnvironment(),
         REDIS_URL: redisUrl,
         ENGRAM_INPROCESS_WORKERS: '0',
         ENGRAM_JOB_LOCK_MS: '2000',
       };
-      const server = await startEngramServer(directory.path, { env, args: ['--config', config] });
-      const workerArgs = ['--data-dir', directory.path, 'worker', '--config', config];
+      const server = await startEngramServer(path, { env, args: ['--config', config] });
+      const workerArgs = ['--data-dir', path, 'worker', '--config', config];
       try {
         const ready = await server.request('/readyz');
         expect(ready.body).toMatchObject({ checks: { queue: 'ok' } });
@@ -150,65 +145,62 @@ describe('async ingestion on Redis (BullMQ)', () => {
       } finally {
         await server.stop();
       }
-    } finally {
-      await directory.dispose();
-    }
+    });
   });
 
   it('a worker gives up at once on a 401 from the model, and logs the job with its error', async () => {
     const redisUrl = startTestRedis();
-    const directory = await temporaryDataDir();
     // The provider knows another key: every call is answered 401.
     const refusing = await startFakeOpenAI({ apiKey: 'the-right-key' });
+    const queueLines = ['backoffMs: 100', 'attempts: 3'];
     try {
-      const { key } = createKey(directory.path, 'alpha');
-      const config = `${directory.path}/engram.yaml`;
-      await writeFile(
-        config,
-        `queue:\n  name: test-${randomUUID()}\n  backoffMs: 100\n  attempts: 3\n`,
-      );
-      const env = {
-        ...llmEnvironment(),
-        OPENAI_BASE_URL: refusing.url,
-        OPENAI_API_KEY: 'a-revoked-key',
-        REDIS_URL: redisUrl,
-        ENGRAM_INPROCESS_WORKERS: '0',
-      };
-      const server = await startEngramServer(directory.path, { env, args: ['--config', config] });
-      const worker = spawnEngram(['--data-dir', directory.path, 'worker', '--config', config], env);
-      try {
-        await worker.waitForLog((line) => line.msg === 'worker started');
-        const accepted = await server.request('/v1/memories', {
-          method: 'POST',
-          key,
-          body: { messages: 'please remember: Likes rooibos', userId: 'bob', async: true },
-        });
-        const { jobId, statusUrl } = accepted.body as { jobId: string; statusUrl: string };
-        const job = await eventually(async () => {
-          const body = (await server.request(statusUrl, { key })).body as { status: string };
-          return body.status === 'failed' ? body : undefined;
-        });
-        expect(job).toMatchObject({ status: 'failed', attempts: 1 });
-        const given = await worker.waitForLog((line) => line.msg === 'job failed: given up');
-        expect(given).toMatchObject({
-          jobId,
-          project: 'alpha',
-          attempt: 1,
-          attempts: 3,
-          permanent: true,
-          error: { code: 'adapter_call', message: expect.stringContaining('401') },
-        });
-        expect(
-          refusing.requests.filter((request) => request.path.endsWith('/chat/completions')),
-        ).toHaveLength(1);
-        expect(worker.logs.filter((line) => String(line.msg).startsWith('job '))).toHaveLength(1);
-      } finally {
-        expect(await worker.stop()).toBe(0);
-        await server.stop();
-      }
+      await withQueueProject({ queueLines }, async ({ path, key, config, startWorker }) => {
+        const env = {
+          ...llmEnvironment(),
+          OPENAI_BASE_URL: refusing.url,
+          OPENAI_API_KEY: 'a-revoked-key',
+          REDIS_URL: redisUrl,
+          ENGRAM_INPROCESS_WORKERS: '0',
+        };
+        const server = await startEngramServer(path, { env, args: ['--config', config] });
+        try {
+          const worker = await startWorker(env);
+          try {
+            const accepted = await server.request('/v1/memories', {
+              method: 'POST',
+              key,
+              body: { messages: 'please remember: Likes rooibos', userId: 'bob', async: true },
+            });
+            const { jobId, statusUrl } = accepted.body as { jobId: string; statusUrl: string };
+            const job = await eventually(async () => {
+              const body = (await server.request(statusUrl, { key })).body as { status: string };
+              return body.status === 'failed' ? body : undefined;
+            });
+            expect(job).toMatchObject({ status: 'failed', attempts: 1 });
+            const given = await worker.waitForLog((line) => line.msg === 'job failed: given up');
+            expect(given).toMatchObject({
+              jobId,
+              project: 'alpha',
+              attempt: 1,
+              attempts: 3,
+              permanent: true,
+              error: { code: 'adapter_call', message: expect.stringContaining('401') },
+            });
+            expect(
+              refusing.requests.filter((request) => request.path.endsWith('/chat/completions')),
+            ).toHaveLength(1);
+            expect(worker.logs.filter((line) => String(line.msg).startsWith('job '))).toHaveLength(
+              1,
+            );
+          } finally {
+            expect(await worker.stop()).toBe(0);
+          }
+        } finally {
+          await server.stop();
+        }
+      });
     } finally {
       await refusing.close();
-      await directory.dispose();
     }
   });
 

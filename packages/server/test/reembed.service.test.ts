@@ -13,6 +13,8 @@ import {
 // The local model when the test has it (CI does), else a hash embedder of another length.
 const newEmbedder = process.env.ENGRAM_MODELS_DIR ? 'local' : 'hash:64';
 const count = 400;
+/** `ENGRAM_EMBEDDER_CHECK_MS` of the cluster test: how often each process looks at the records. */
+const recordCheckMs = 200;
 
 interface Run {
   id: string;
@@ -135,7 +137,7 @@ describe('re-embedding as a maintenance job', () => {
       const key = adminKey(directory.path, 'beta');
       // Another vector length: a process still on the old embedder fails loudly.
       const server = await startEngramServer(directory.path, {
-        env: { ENGRAM_EMBEDDER: 'hash' },
+        env: { ENGRAM_EMBEDDER: 'hash', ENGRAM_EMBEDDER_CHECK_MS: String(recordCheckMs) },
         args: ['--workers', '2'],
       });
       try {
@@ -160,6 +162,9 @@ describe('re-embedding as a maintenance job', () => {
         for (let round = 0; round < 10; round++) expect((await search()).status).toBe(200);
         const run = await reembedToTheEnd(server, key, { embedder: 'hash:64' });
         expect(run).toMatchObject({ state: 'completed' });
+        // Each process looks at the embedder records at most once per interval: a request made
+        // a full interval after the record was written sees it, whichever process answers.
+        await new Promise((resolve) => setTimeout(resolve, recordCheckMs + 50));
         for (let round = 0; round < 10; round++) {
           const found = await search();
           expect(found.status, found.text).toBe(200);

@@ -1,16 +1,12 @@
-import { randomUUID } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
 import { extractionSchemaName } from '@engram/core';
 import { type FakeChatRequest, type FakeOpenAIServer, startFakeOpenAI } from '@engram/fake-openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  createKey,
   type EngramProcess,
   eventually,
-  spawnEngram,
   startEngramServer,
   startTestRedis,
-  temporaryDataDir,
+  withQueueProject,
 } from './service-harness.js';
 
 /** Extraction: the text after "remember:" is the fact. Reconciliation: a stored fact is kept. */
@@ -43,24 +39,15 @@ afterAll(async () => {
 describe('several engram workers on Redis', () => {
   it('store a fact once when they process adds of it for one user at the same time', async () => {
     const redisUrl = startTestRedis();
-    const directory = await temporaryDataDir();
     const workers: EngramProcess[] = [];
-    try {
-      const { key } = createKey(directory.path, 'alpha');
-      const config = `${directory.path}/engram.yaml`;
-      // The store's own lock is off, so the Redis lock is what keeps the workers apart.
-      await writeFile(
-        config,
-        [
-          'vectorStore:',
-          '  provider: sqlite',
-          '  options:',
-          '    scopeLock: false',
-          'queue:',
-          `  name: test-${randomUUID()}`,
-          '',
-        ].join('\n'),
-      );
+    // The store's own lock is off, so the Redis lock is what keeps the workers apart.
+    const configLines = [
+      'vectorStore:',
+      '  provider: sqlite',
+      '  options:',
+      '    scopeLock: false',
+    ];
+    await withQueueProject({ configLines }, async ({ path, key, config, startWorker }) => {
       const env = {
         ENGRAM_LLM: 'openai:gpt-4.1-mini',
         ENGRAM_EMBEDDER: 'hash',
@@ -69,16 +56,9 @@ describe('several engram workers on Redis', () => {
         REDIS_URL: redisUrl,
         ENGRAM_INPROCESS_WORKERS: '0',
       };
-      const server = await startEngramServer(directory.path, { env, args: ['--config', config] });
+      const server = await startEngramServer(path, { env, args: ['--config', config] });
       try {
-        for (let index = 0; index < 3; index++) {
-          workers.push(
-            spawnEngram(['--data-dir', directory.path, 'worker', '--config', config], env),
-          );
-        }
-        for (const worker of workers) {
-          await worker.waitForLog((line) => line.msg === 'worker started');
-        }
+        for (let index = 0; index < 3; index++) workers.push(await startWorker(env));
         const add = async (fact: string) => {
           const accepted = await server.request('/v1/memories', {
             method: 'POST',
@@ -115,8 +95,6 @@ describe('several engram workers on Redis', () => {
         for (const worker of workers) await worker.stop();
         await server.stop();
       }
-    } finally {
-      await directory.dispose();
-    }
+    });
   });
 });

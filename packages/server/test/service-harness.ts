@@ -1,5 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -222,5 +223,60 @@ export async function eventually<T>(
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`Condition not met within ${timeoutMs} ms.`);
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+/** A data directory with an API key and a configuration file whose queue no other test uses. */
+export interface QueueProject {
+  /** The data directory. */
+  path: string;
+  /** An API key of the project. */
+  key: string;
+  /** The `engram.yaml` to pass with `--config`. */
+  config: string;
+  /** Spawns `engram worker` on this directory and configuration; waits until it takes jobs. */
+  startWorker(env: NodeJS.ProcessEnv, args?: string[]): Promise<EngramProcess>;
+}
+
+/**
+ * Runs `test` with a fresh `QueueProject` and removes the directory afterwards. `configLines`
+ * come before the queue section, `queueLines` (e.g. `backoffMs: 200`) inside it.
+ */
+export async function withQueueProject<T>(
+  options: { project?: string; configLines?: string[]; queueLines?: string[] },
+  test: (project: QueueProject) => Promise<T>,
+): Promise<T> {
+  const directory = await temporaryDataDir();
+  try {
+    const { key } = createKey(directory.path, options.project ?? 'alpha');
+    const config = join(directory.path, 'engram.yaml');
+    const lines = [
+      ...(options.configLines ?? []),
+      'queue:',
+      `  name: test-${randomUUID()}`,
+      ...(options.queueLines ?? []).map((line) => `  ${line}`),
+      '',
+    ];
+    await writeFile(config, lines.join('\n'));
+    return await test({
+      path: directory.path,
+      key,
+      config,
+      async startWorker(env, args = []) {
+        const worker = spawnEngram(
+          ['--data-dir', directory.path, 'worker', '--config', config, ...args],
+          env,
+        );
+        try {
+          await worker.waitForLog((line) => line.msg === 'worker started', 60_000);
+        } catch (error) {
+          await worker.stop();
+          throw error;
+        }
+        return worker;
+      },
+    });
+  } finally {
+    await directory.dispose();
   }
 }
