@@ -93,16 +93,22 @@ describe("Memory.add with addMode: 'single-call'", () => {
         ],
       },
       (options: LLMGenerateOptions) => {
-        const { existing } = singleCallInput(options);
-        expect(existing.map((memory) => memory.id)).toEqual(
-          existing.map((_, index) => String(index)),
+        const shown = new Map(
+          singleCallInput(options).existing.map((memory, index) => {
+            expect(memory.id).toBe(String(index));
+            return [memory.text, memory.id];
+          }),
         );
-        const idOf = (text: string) => existing.find((memory) => memory.text === text)!.id;
+        const decide = (event: string, about: string, text = '') => ({
+          event,
+          id: shown.get(about),
+          text,
+        });
         return {
           memory: [
-            { event: 'UPDATE', id: idOf('Likes pizza'), text: 'Loves pepperoni pizza' },
-            { event: 'DELETE', id: idOf('Works at Acme'), text: '' },
-            { event: 'NONE', id: idOf('Has a cat'), text: '' },
+            decide('UPDATE', 'Likes pizza', 'Loves pepperoni pizza'),
+            decide('DELETE', 'Works at Acme'),
+            decide('NONE', 'Has a cat'),
           ],
         };
       },
