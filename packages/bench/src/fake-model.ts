@@ -30,11 +30,24 @@ export function factsOfTranscript(transcript: string): string[] {
 const normalize = (text: string) => text.trim().replace(/\s+/g, ' ').toLowerCase();
 const prefix = (text: string) => normalize(text).split(' ').slice(0, 2).join(' ');
 
+/** NONE for a fact already stored, UPDATE of a stored memory with the same first two words, ADD otherwise. */
+function reconcile(existing: { id: string; text: string }[], facts: string[]) {
+  return {
+    memory: facts.map((fact) => {
+      const same = existing.find((memory) => normalize(memory.text) === normalize(fact));
+      if (same) return { event: 'NONE', id: same.id, text: '' };
+      const related = existing.find((memory) => prefix(memory.text) === prefix(fact));
+      if (related) return { event: 'UPDATE', id: related.id, text: fact };
+      return { event: 'ADD', id: '', text: fact };
+    }),
+  };
+}
+
 /**
- * A deterministic stand-in for the model that answers both Engram's prompts (`engram_facts`,
- * `engram_memory_changes`) and mem0's single "additive extraction" prompt (npm and PyPI), with
- * the same facts for the same conversation. Reconciliation: NONE for a fact already stored,
- * UPDATE of a stored memory with the same first two words, ADD otherwise.
+ * A deterministic stand-in for the model that answers Engram's prompts (`engram_facts` and
+ * `engram_memory_changes` of the default two-call add, `engram_memory_actions` of the
+ * single-call add) and mem0's single "additive extraction" prompt (npm and PyPI), with the same
+ * facts for the same conversation and the same decisions about them in both Engram modes.
  */
 export function benchChat(request: FakeChatRequest): unknown {
   const format = request.responseFormat as
@@ -49,17 +62,12 @@ export function benchChat(request: FakeChatRequest): unknown {
   if (schema === 'engram_memory_changes') {
     const match = /^Existing memories:\n([\s\S]*?)\n\nNew facts:\n([\s\S]*)$/.exec(content);
     if (!match) return { memory: [] };
-    const existing = JSON.parse(match[1]!) as { id: string; text: string }[];
-    const facts = JSON.parse(match[2]!) as string[];
-    return {
-      memory: facts.map((fact) => {
-        const same = existing.find((memory) => normalize(memory.text) === normalize(fact));
-        if (same) return { event: 'NONE', id: same.id, text: '' };
-        const related = existing.find((memory) => prefix(memory.text) === prefix(fact));
-        if (related) return { event: 'UPDATE', id: related.id, text: fact };
-        return { event: 'ADD', id: '', text: fact };
-      }),
-    };
+    return reconcile(JSON.parse(match[1]!), JSON.parse(match[2]!));
+  }
+  if (schema === 'engram_memory_actions') {
+    const match = /^Existing memories:\n([\s\S]*?)\n\nConversation:\n([\s\S]*)$/.exec(content);
+    if (!match) return { memory: [] };
+    return reconcile(JSON.parse(match[1]!), factsOfTranscript(match[2]!));
   }
   const newMessages = /## New Messages\n([\s\S]*?)\n\n## /.exec(content);
   if (newMessages) {

@@ -1,3 +1,4 @@
+import { singleCallSchemaName } from '@engram/core';
 import { describe, expect, it } from 'vitest';
 import { createClusteredCorpus } from './clustered.js';
 import { benchChat, factsOfTranscript } from './fake-model.js';
@@ -30,7 +31,7 @@ describe('clustered corpus', () => {
 });
 
 describe('fake model', () => {
-  it('answers Engram extraction, reconciliation and mem0 extraction the same way', () => {
+  it('answers Engram extraction, reconciliation, single call and mem0 extraction the same way', () => {
     const transcript = 'user: Lives in Oslo. Likes tea.\nassistant: Nice.';
     expect(factsOfTranscript(transcript)).toEqual(['Lives in Oslo', 'Likes tea']);
     const request = (content: string, name?: string) => ({
@@ -57,6 +58,22 @@ describe('fake model', () => {
       memory: [
         { event: 'UPDATE', id: '0', text: 'Lives in Oslo' },
         { event: 'ADD', id: '', text: 'Likes tea' },
+      ],
+    });
+    expect(
+      benchChat(
+        request(
+          `Existing memories:\n${JSON.stringify([
+            { id: '0', text: 'Lives in Bergen' },
+            { id: '1', text: 'Likes tea' },
+          ])}\n\nConversation:\n${transcript}`,
+          singleCallSchemaName,
+        ),
+      ),
+    ).toEqual({
+      memory: [
+        { event: 'UPDATE', id: '0', text: 'Lives in Oslo' },
+        { event: 'NONE', id: '1', text: '' },
       ],
     });
     expect(

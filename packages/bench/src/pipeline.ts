@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createEmbedderFromName, createLLMFromName } from '@engram/ai-sdk';
-import { createHashEmbedder, Memory } from '@engram/core';
+import { type AddMode, createHashEmbedder, Memory } from '@engram/core';
 import { createSqliteStore } from '@engram/sqlite';
 import type { BenchContext, WorkloadReport } from './context.js';
 import type { ServerStats } from './fake-server-process.js';
@@ -92,9 +92,9 @@ async function timed(work: () => Promise<unknown>): Promise<number> {
 
 /**
  * Engram as the benchmarks run it: the SQLite store in `directory`, the AI SDK OpenAI LLM and
- * embedder against the (fake) server at `url`.
+ * embedder against the (fake) server at `url`, in the default two-call add mode unless told.
  */
-export function createBenchMemory(url: string, directory: string): Memory {
+export function createBenchMemory(url: string, directory: string, addMode?: AddMode): Memory {
   const env = { OPENAI_API_KEY: 'bench', OPENAI_BASE_URL: url };
   // Retries stay on (the SDK default): Node's server closes idle keep-alive sockets after 5 s,
   // and a request racing that close fails once and must be retried, as with the real API.
@@ -105,14 +105,21 @@ export function createBenchMemory(url: string, directory: string): Memory {
       env,
       maxRetries: 2,
     }),
+    ...(addMode ? { addMode } : {}),
   });
 }
 
-function engramSystem(url: string, directory: string): PipelineSystem {
-  const memory = createBenchMemory(url, directory);
+/** Name of the Engram row in single-call add mode, beside the default one (`Engram`). */
+const singleCallName = 'Engram (single-call add)';
+
+function engramSystem(url: string, directory: string, addMode?: AddMode): PipelineSystem {
+  const memory = createBenchMemory(url, directory, addMode);
   return {
-    name: 'Engram',
-    note: '@engram/sqlite store, @engram/ai-sdk OpenAI LLM and embedder',
+    name: addMode === 'single-call' ? singleCallName : 'Engram',
+    note:
+      addMode === 'single-call'
+        ? "the same, with `addMode: 'single-call'`: one LLM call per add (extract and reconcile together, under the scope's lock) instead of extraction, then reconciliation when related memories exist"
+        : '@engram/sqlite store, @engram/ai-sdk OpenAI LLM and embedder',
     async preload(items) {
       await memory.import(items);
     },
@@ -405,13 +412,26 @@ export async function runPipeline(
         ),
       );
       if (!options.peers) continue;
-      const peers: [string, (directory: string) => Promise<PipelineSystem>][] = [
+      const peers: [string, (directory: string) => Promise<PipelineSystem> | PipelineSystem][] = [
+        [singleCallName, (directory) => engramSystem(server.url, directory, 'single-call')],
         ['mem0ai/oss (npm)', (directory) => mem0NodeSystem(server.url, directory)],
         ['mem0ai (PyPI)', (directory) => mem0PythonSystem(server.url, directory, context.log)],
       ];
       for (const [label, create] of peers) {
+        // The single-call row is Engram's: measured as often as the default row.
+        const own = label === singleCallName;
         try {
-          results.push(await runSystem(context, server, create, data, size, peerOperations, 1));
+          results.push(
+            await runSystem(
+              context,
+              server,
+              create,
+              data,
+              size,
+              own ? engramOperations : peerOperations,
+              own ? 3 : 1,
+            ),
+          );
         } catch (error) {
           const reason = `${label} at ${formatCount(size)}: not measured (${(error as Error).message.split('\n')[0]})`;
           context.log(`  ${reason}`);
@@ -458,7 +478,7 @@ export async function runPipeline(
   if (options.peers) {
     const ratioRows: string[][] = [];
     for (const result of results) {
-      if (result.name === 'Engram') continue;
+      if (result.name === 'Engram' || result.name === singleCallName) continue;
       const engram = results.find((entry) => entry.name === 'Engram' && entry.size === result.size);
       if (!engram) continue;
       ratioRows.push([

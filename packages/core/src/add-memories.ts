@@ -1,3 +1,4 @@
+import { conversationQueries, decideChanges } from './decide-changes.js';
 import { AdapterCallError } from './errors.js';
 import { isExpired, withUnexpiredFilter } from './expiry.js';
 import { extractFacts } from './extract-facts.js';
@@ -5,7 +6,7 @@ import type { GraphChanges } from './graph-memory.js';
 import { generateJson } from './llm-json.js';
 import type { MemoryEngine } from './memory-engine.js';
 import { checkText, invalid } from './memory-input.js';
-import type { AddResult, ImportItem, MemoryChange } from './memory-types.js';
+import type { AddMode, AddResult, ImportItem, MemoryChange } from './memory-types.js';
 import { appliedMemoryId } from './memory-writer.js';
 import {
   type PlannedChange,
@@ -30,6 +31,8 @@ export interface AddRequest {
   scope: Scope;
   metadata: Record<string, JsonValue>;
   infer: boolean;
+  /** How to infer; default: the engine's `addMode`. */
+  addMode?: AddMode | undefined;
   /** Applies the add at most once per key (see `AddOptions.idempotencyKey`). */
   idempotencyKey?: string | undefined;
   abortSignal?: AbortSignal | undefined;
@@ -247,6 +250,14 @@ async function applyChanges(
   return changes.results;
 }
 
+/** Keeps the conversation in the history as an `INFERENCE_FAILED` event, when nothing could be inferred. */
+async function keepInput(engine: MemoryEngine, request: AddRequest, detail: string) {
+  const changes = engine.writer.changes();
+  const input = request.messages.map((message) => `${message.role}: ${message.content}`).join('\n');
+  changes.inferenceFailed(input, request.scope, detail);
+  await engine.writer.write(changes);
+}
+
 /** Facts of one conversation, embedded: what an add prepares before it takes the scope's lock. */
 type PreparedFacts =
   | { facts: string[]; vectors: number[][]; warnings: string[] }
@@ -258,14 +269,8 @@ type PreparedFacts =
  * an `INFERENCE_FAILED` event.
  */
 async function prepareFacts(engine: MemoryEngine, request: AddRequest): Promise<PreparedFacts> {
-  const { messages, scope, abortSignal } = request;
+  const { messages, abortSignal } = request;
   const warnings: string[] = [];
-  const keepInput = async (detail: string) => {
-    const changes = engine.writer.changes();
-    const input = messages.map((message) => `${message.role}: ${message.content}`).join('\n');
-    changes.inferenceFailed(input, scope, detail);
-    await engine.writer.write(changes);
-  };
 
   let facts: string[] | undefined;
   try {
@@ -279,11 +284,11 @@ async function prepareFacts(engine: MemoryEngine, request: AddRequest): Promise<
       abortSignal,
     });
   } catch (error) {
-    await keepInput(`fact extraction failed: ${(error as Error).message}`);
+    await keepInput(engine, request, `fact extraction failed: ${(error as Error).message}`);
     throw error;
   }
   if (facts === undefined) {
-    await keepInput('fact extraction answer was unusable');
+    await keepInput(engine, request, 'fact extraction answer was unusable');
     warnings.push(
       'No facts could be extracted; the input was kept in the history (event INFERENCE_FAILED).',
     );
@@ -291,6 +296,36 @@ async function prepareFacts(engine: MemoryEngine, request: AddRequest): Promise<
   }
   if (facts.length === 0) return { result: { ...withWarnings([], warnings), factsExtracted: 0 } };
   return { facts, vectors: await engine.embed(facts, 'document', abortSignal), warnings };
+}
+
+/**
+ * The scope's unexpired memories nearest to any of the vectors (`candidatesPerFact` each),
+ * without repeats. Read under the scope's lock, so that what it returns is still current when
+ * the changes decided from it are written.
+ */
+async function relatedMemories(
+  engine: MemoryEngine,
+  vectors: number[][],
+  scope: Scope,
+  abortSignal?: AbortSignal,
+): Promise<StoredRecord[]> {
+  const now = engine.now();
+  const unexpired = withUnexpiredFilter(engine.store, undefined, now);
+  const related = await Promise.all(
+    vectors.map((vector) =>
+      engine.store.query({
+        collection: engine.collection,
+        vector,
+        topK: engine.candidatesPerFact,
+        scope,
+        ...(unexpired ? { filter: unexpired } : {}),
+        ...(abortSignal ? { abortSignal } : {}),
+      }),
+    ),
+  );
+  return [
+    ...new Map(related.flat().map((match) => [match.record.id, match.record])).values(),
+  ].filter((record) => !isExpired(record, now));
 }
 
 /**
@@ -308,23 +343,7 @@ async function reconcileAndApply(
   const { scope, abortSignal } = request;
   const warnings = [...prepared.warnings];
   const embeddings = new Map(facts.map((fact, index) => [normalizeText(fact), vectors[index]!]));
-  const now = engine.now();
-  const unexpired = withUnexpiredFilter(engine.store, undefined, now);
-  const related = await Promise.all(
-    vectors.map((vector) =>
-      engine.store.query({
-        collection: engine.collection,
-        vector,
-        topK: engine.candidatesPerFact,
-        scope,
-        ...(unexpired ? { filter: unexpired } : {}),
-        ...(abortSignal ? { abortSignal } : {}),
-      }),
-    ),
-  );
-  const existing = [
-    ...new Map(related.flat().map((match) => [match.record.id, match.record])).values(),
-  ].filter((record) => !isExpired(record, now));
+  const existing = await relatedMemories(engine, vectors, scope, abortSignal);
   const actions =
     existing.length === 0
       ? addEveryFact(facts)
@@ -335,10 +354,73 @@ async function reconcileAndApply(
   return { ...withWarnings(results, warnings), factsExtracted: facts.length };
 }
 
+/** A conversation's texts and their vectors, embedded before the scope's lock is taken. */
+interface PreparedConversation {
+  queries: string[];
+  vectors: number[][];
+}
+
+/** Embeds the texts whose related memories the single call sees (one batch, no lock needed). */
+async function prepareConversation(
+  engine: MemoryEngine,
+  request: AddRequest,
+): Promise<PreparedConversation> {
+  const queries = conversationQueries(request.messages);
+  return { queries, vectors: await engine.embed(queries, 'document', request.abortSignal) };
+}
+
+/**
+ * Under the scope's lock: fetches the scope's memories related to the conversation, asks the
+ * model for the changes in one call (short temporary ids), plans and applies them. The model call
+ * is under the lock too, since its decisions rest on what the lock keeps current. Without a usable
+ * answer nothing is written but the input, kept in the history (`INFERENCE_FAILED`).
+ */
+async function decideAndApply(
+  engine: MemoryEngine,
+  request: AddRequest,
+  prepared: PreparedConversation,
+): Promise<AddResult> {
+  const { scope, abortSignal } = request;
+  const warnings: string[] = [];
+  const existing = await relatedMemories(engine, prepared.vectors, scope, abortSignal);
+  let actions: ReconcileAction[] | undefined;
+  try {
+    actions = await decideChanges({
+      llm: engine.llm!,
+      messages: request.messages,
+      existing,
+      today: engine.now().toISOString().slice(0, 10),
+      prompt: engine.prompts.singleCall,
+      retries: engine.llmRetries,
+      warnings,
+      abortSignal,
+    });
+  } catch (error) {
+    await keepInput(engine, request, `single-call inference failed: ${(error as Error).message}`);
+    throw error;
+  }
+  if (actions === undefined) {
+    await keepInput(engine, request, 'single-call answer was unusable');
+    warnings.push(
+      'No memories could be inferred; the input was kept in the history (event INFERENCE_FAILED).',
+    );
+    return { results: [], warnings };
+  }
+  const plan = planChanges({ actions, existing });
+  warnings.push(...plan.warnings);
+  // A message stored as it was said needs no second embedding.
+  const embeddings = new Map(
+    prepared.queries.map((query, index) => [normalizeText(query), prepared.vectors[index]!]),
+  );
+  const results = await applyChanges(engine, { ...request, changes: plan.changes, embeddings });
+  return { ...withWarnings(results, warnings), factsExtracted: actions.length };
+}
+
 /**
  * Remembers a conversation: verbatim (under the scope's lock), or through the LLM, where
  * extraction and embedding run before the lock and only the reconcile-and-apply step (with graph
- * memory beside it, when configured) holds it. A graph failure becomes a warning, never a failed
+ * memory beside it, when configured) holds it; in `single-call` mode, the conversation is embedded
+ * before the lock and the one model call is made under it. A graph failure becomes a warning, never a failed
  * add.
  */
 export async function addMemories(engine: MemoryEngine, request: AddRequest): Promise<AddResult> {
@@ -350,13 +432,20 @@ export async function addMemories(engine: MemoryEngine, request: AddRequest): Pr
       abortSignal,
     );
   if (!request.infer) return once(() => addVerbatim(engine, request));
-  const prepared = await prepareFacts(engine, request);
+  let inferAndApply: () => Promise<AddResult>;
+  if ((request.addMode ?? engine.addMode) === 'single-call') {
+    const prepared = await prepareConversation(engine, request);
+    inferAndApply = () => decideAndApply(engine, request, prepared);
+  } else {
+    const prepared = await prepareFacts(engine, request);
+    inferAndApply = () => reconcileAndApply(engine, request, prepared);
+  }
   const { graph } = engine;
-  if (!graph) return once(() => reconcileAndApply(engine, request, prepared));
+  if (!graph) return once(inferAndApply);
   const graphWarnings: string[] = [];
   return once(async () => {
     const [result, relations] = await Promise.all([
-      reconcileAndApply(engine, request, prepared),
+      inferAndApply(),
       graph
         .add(request.messages, scope, graphWarnings, abortSignal)
         .catch((error: unknown): GraphChanges => {

@@ -13,7 +13,8 @@ import type { GraphStore } from './graph-store.js';
 import { createHashEmbedder } from './hash-embedder.js';
 import { createInMemoryGraphStore } from './in-memory-graph-store.js';
 import type { LLM } from './llm.js';
-import type { MemoryOptions } from './memory-types.js';
+import { checkAddMode } from './memory-input.js';
+import type { AddMode, MemoryOptions } from './memory-types.js';
 import type { Environment, ImportModule } from './providers.js';
 import { redactionFromEnvironment } from './redaction.js';
 import type { Reranker } from './reranker.js';
@@ -278,6 +279,12 @@ export function collectionFromEnvironment(env: Environment): string {
   return env.ENGRAM_COLLECTION ?? defaultCollection;
 }
 
+/** The add mode named by `ENGRAM_ADD_MODE` (`two-call` or `single-call`), else `undefined`. */
+export function addModeFromEnvironment(env: Environment): AddMode | undefined {
+  const value = env.ENGRAM_ADD_MODE?.trim();
+  return value ? checkAddMode(value, 'ENGRAM_ADD_MODE') : undefined;
+}
+
 /** What {@link componentsFromEnvironment} returns: every component decided. */
 export type ResolvedMemoryOptions = MemoryOptions &
   Required<Pick<MemoryOptions, 'vectorStore' | 'embedder' | 'llm' | 'graphStore' | 'collection'>>;
@@ -285,7 +292,7 @@ export type ResolvedMemoryOptions = MemoryOptions &
 /**
  * The components `given` leaves out, from the environment: the one place that reads
  * `ENGRAM_HOME`, `ENGRAM_COLLECTION`, `ENGRAM_LLM`, `ENGRAM_EMBEDDER`, `ENGRAM_RERANKER`,
- * `ENGRAM_GRAPH`, `ENGRAM_REDACT` and `OPENAI_API_KEY`, and turns adapter names into components through their descriptors. A
+ * `ENGRAM_GRAPH`, `ENGRAM_REDACT`, `ENGRAM_ADD_MODE` and `OPENAI_API_KEY`, and turns adapter names into components through their descriptors. A
  * component given (or `null` for the LLM and the graph) is kept as it is.
  */
 export async function componentsFromEnvironment(
@@ -322,6 +329,7 @@ export async function componentsFromEnvironment(
       ? options.reranker
       : await resolveRerankerFromEnvironment(env, wiring.importModule);
   const vectorStore = options.vectorStore ?? (await resolveEmbeddedStore(wiring));
+  const addMode = options.addMode ?? addModeFromEnvironment(env);
   const graphStore =
     'graphStore' in options
       ? (options.graphStore ?? null)
@@ -336,5 +344,6 @@ export async function componentsFromEnvironment(
     graphStore,
     collection,
     ...(!('redact' in options) && redactionFromEnvironment(env) ? { redact: true } : {}),
+    ...(addMode ? { addMode } : {}),
   };
 }

@@ -22,6 +22,8 @@ export {
   createPrivateFile,
   defaultDataDirectory,
 } from './data-directory.js';
+export type { DecideChangesOptions } from './decide-changes.js';
+export { conversationQueries, decideChanges } from './decide-changes.js';
 export { parseDuration } from './duration.js';
 export type { Embedder, EmbedOptions, EmbedResult } from './embedder.js';
 export { embedderProperties } from './embedder.js';
@@ -41,6 +43,7 @@ export type {
   ResolvedMemoryOptions,
 } from './environment-components.js';
 export {
+  addModeFromEnvironment,
   componentsFromEnvironment,
   defaultCollection,
   graphStoreFromEnvironment,
@@ -163,12 +166,14 @@ export type { GenerateJsonOptions } from './llm-json.js';
 export { generateJson } from './llm-json.js';
 export { Memory } from './memory.js';
 export {
+  addModes,
   checkMetadata,
   checkThreshold,
   normalizeMessages,
   thresholdMessage,
 } from './memory-input.js';
 export type {
+  AddMode,
   AddOptions,
   AddResult,
   ByIdOptions,
@@ -228,8 +233,10 @@ export type { Message } from './prompts.js';
 export {
   defaultExtractionPrompt,
   defaultReconcilePrompt,
+  defaultSingleCallPrompt,
   extractionSchemaName,
   reconcileSchemaName,
+  singleCallSchemaName,
 } from './prompts.js';
 export type { Environment, ImportModule } from './providers.js';
 export { loadAdapterPackage } from './providers.js';

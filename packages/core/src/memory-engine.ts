@@ -7,7 +7,7 @@ import type { GraphStore } from './graph-store.js';
 import type { HistoryStore } from './history-store.js';
 import { createInMemoryHistoryStore } from './in-memory-history-store.js';
 import type { LLM } from './llm.js';
-import type { MemoryOptions } from './memory-types.js';
+import type { AddMode, MemoryOptions } from './memory-types.js';
 import { MemoryWriter } from './memory-writer.js';
 import { createRedactor, type Redactor } from './redaction.js';
 import type { ReembedState } from './reembed-memories.js';
@@ -47,7 +47,9 @@ export interface MemoryEngine {
   readonly searchContext: ResolvedSearchContext | undefined;
   readonly candidatesPerFact: number;
   readonly llmRetries: number;
-  readonly prompts: { extraction?: string; reconcile?: string };
+  /** How `add` infers memories when a call does not say. */
+  readonly addMode: AddMode;
+  readonly prompts: { extraction?: string; reconcile?: string; singleCall?: string };
   readonly now: () => Date;
   /** Replaces sensitive data in what is stored, when `redact` is on. */
   readonly redactor: Redactor | undefined;
@@ -227,6 +229,7 @@ export async function openMemoryEngine(
     searchContext: checkSearchContext(options.searchContext, 'searchContext'),
     candidatesPerFact: options.candidatesPerFact ?? 5,
     llmRetries: options.llmRetries ?? 1,
+    addMode: options.addMode ?? 'two-call',
     prompts: options.prompts ?? {},
     now,
     redactor: options.redact ? createRedactor(options.redact) : undefined,

@@ -6,7 +6,7 @@ import {
   filterOperatorsUsed,
   normalizeFilter,
 } from './filter.js';
-import type { ImportItem, MemoryOptions, UpdateOptions } from './memory-types.js';
+import type { AddMode, ImportItem, MemoryOptions, UpdateOptions } from './memory-types.js';
 import type { Message } from './prompts.js';
 import { normalizeScope, type Scope } from './scope.js';
 import { unsafeCharacterMessage } from './text.js';
@@ -197,8 +197,21 @@ export function checkFilter(
   return filter;
 }
 
+/** The values {@link AddMode} takes. */
+export const addModes: readonly AddMode[] = ['two-call', 'single-call'];
+
+/** An `addMode` option (`name` says which, for the message), or `undefined` when not given. */
+export function checkAddMode(value: unknown, name: string): AddMode | undefined {
+  if (value === undefined) return undefined;
+  if (!addModes.includes(value as AddMode)) {
+    invalid(`${name} must be "two-call" or "single-call", got ${JSON.stringify(value)}.`);
+  }
+  return value as AddMode;
+}
+
 /** The tuning options of a `Memory`, checked when it is created. */
 export function checkMemoryOptions(options: MemoryOptions, collection: string): void {
+  checkAddMode(options.addMode, 'addMode');
   if (!/^[A-Za-z][A-Za-z0-9_-]{0,62}$/.test(collection)) {
     invalid(
       `collection must start with a letter and hold only letters, digits, "_" or "-" (at most 63), got ${JSON.stringify(collection)}.`,

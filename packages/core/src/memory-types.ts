@@ -16,6 +16,15 @@ import type { OperationUsage } from './usage-meter.js';
 import type { JsonValue, VectorStore } from './vector-store.js';
 
 /**
+ * How `add` infers memories with the LLM. `two-call` (the default) extracts facts in one call,
+ * then reconciles them with the scope's related memories in a second call, made only when some
+ * memory is related. `single-call` asks one call for both, given the memories related to the
+ * conversation itself: one model round trip instead of two, at the cost of that call being made
+ * under the scope's lock (concurrent adds of one scope wait for each other's model call).
+ */
+export type AddMode = 'two-call' | 'single-call';
+
+/**
  * Components and tuning of a {@link Memory}. Everything is optional: a component left out is
  * filled in from the environment (see `createMemoryFromEnvironment`), so `new Memory()` works
  * offline with the embedded store.
@@ -87,9 +96,21 @@ export interface MemoryOptions {
   searchContext?: SearchContext | boolean;
   /** Collection (table, index) name in the vector store. Default `ENGRAM_COLLECTION` or `memories`. */
   collection?: string;
-  /** Replaces the default system prompts; `{today}` in the extraction prompt becomes the date. */
-  prompts?: { extraction?: string; reconcile?: string };
-  /** Existing memories fetched per new fact for reconciliation. Default 5. */
+  /**
+   * Replaces the default system prompts; `{today}` in the extraction and single-call prompts
+   * becomes the date.
+   */
+  prompts?: { extraction?: string; reconcile?: string; singleCall?: string };
+  /**
+   * How `add` infers memories: `two-call` (extract, then reconcile) or `single-call` (one model
+   * call that answers the changes directly; see {@link AddMode}). A call's `addMode` overrides it.
+   * Default `ENGRAM_ADD_MODE` for a Memory built from the environment, else `two-call`.
+   */
+  addMode?: AddMode;
+  /**
+   * Existing memories fetched per new fact for reconciliation (per message of the conversation
+   * in `single-call` mode). Default 5.
+   */
   candidatesPerFact?: number;
   /** Extra attempts after an unusable LLM answer. Default 1. */
   llmRetries?: number;
@@ -267,6 +288,8 @@ export interface AddOptions extends ScopedOptions {
   metadata?: Record<string, JsonValue>;
   /** Extract and reconcile facts with the LLM. Default: true when an LLM is configured. */
   infer?: boolean;
+  /** How this call infers memories (see {@link AddMode}). Default: the Memory's `addMode`. */
+  addMode?: AddMode;
   /**
    * Makes the add apply at most once: a queue job's id, for example. The key is recorded in the
    * history with the changes (checked and written under the scope's lock, in one commit where
@@ -294,7 +317,8 @@ export interface AddResult {
   usage?: OperationUsage;
   /**
    * Facts the LLM extracted from the conversation, when the add inferred them (absent for
-   * verbatim adds and repeated idempotent ones). Those not added as new memories were skipped
+   * verbatim adds and repeated idempotent ones; in `single-call` mode, the decisions the model
+   * returned, one per fact). Those not added as new memories were skipped
    * or merged into existing ones.
    */
   factsExtracted?: number;

@@ -15,6 +15,7 @@ import { archiveHistoryTexts } from './history-archive.js';
 import type { HistoryDescription, HistoryEvent } from './history-store.js';
 import { checkComponentVersions, type MemoryEngine, openMemoryEngine } from './memory-engine.js';
 import {
+  checkAddMode,
   checkFilter,
   checkId,
   checkImportItems,
@@ -186,7 +187,8 @@ export class Memory {
    * the scope already holds (ADD, UPDATE, DELETE or leave alone); without one, or with
    * `infer: false`, stores each message as a memory. Concurrent adds of one scope extract and
    * embed in parallel; their reconcile-and-write steps take turns (across processes too when a
-   * scope lock is configured), so a fact added twice at once is stored once.
+   * scope lock is configured), so a fact added twice at once is stored once. With
+   * `addMode: 'single-call'` one model call both extracts and reconciles, under the scope's lock.
    */
   async add(messages: string | Message[], options: AddOptions): Promise<AddResult> {
     const scope = normalizeScope(options, { required: true });
@@ -216,6 +218,7 @@ export class Memory {
       scope,
       metadata: redactor ? redactor.redactJson(metadata, counts) : metadata,
       infer,
+      addMode: checkAddMode(options.addMode, 'addMode'),
       idempotencyKey: checkIdempotencyKey(options.idempotencyKey),
       abortSignal: options.abortSignal,
     };

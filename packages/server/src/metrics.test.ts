@@ -6,6 +6,7 @@ import {
   type LLMGenerateResult,
   LLMOutputError,
   reconcileSchemaName,
+  singleCallSchemaName,
 } from '@engram/core';
 import { describe, expect, it } from 'vitest';
 import {
@@ -57,6 +58,7 @@ describe('LLM metrics', () => {
   it('names the role of a call from the schema Engram asks for', () => {
     expect(llmRole(json(extractionSchemaName))).toBe('extraction');
     expect(llmRole(json(reconcileSchemaName))).toBe('reconciliation');
+    expect(llmRole(json(singleCallSchemaName))).toBe('single-call');
     expect(llmRole(json('engram_graph'))).toBe('graph');
     expect(llmRole(json('something_else'))).toBe('other');
     expect(llmRole({ messages: [{ role: 'user', content: 'Question: ...' }] })).toBe('rewrite');

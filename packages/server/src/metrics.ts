@@ -14,6 +14,7 @@ import {
   graphInvalidationSchemaName,
   LLMOutputError,
   reconcileSchemaName,
+  singleCallSchemaName,
 } from '@engram/core';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { createProjectUsageTally, type ProjectUsageTally } from './project-usage.js';
@@ -25,14 +26,14 @@ export interface ServerMetrics {
   addLatency: Histogram<'mode'>;
   searchLatency: Histogram;
   embeddingLatency: Histogram<'purpose'>;
-  /** LLM call latency by role (extraction, reconciliation, graph, rewrite, other). */
+  /** LLM call latency by role (extraction, reconciliation, single-call, graph, rewrite, other). */
   llmLatency: Histogram<'role'>;
   requests: Counter<'method' | 'route' | 'status'>;
   memoriesAdded: Counter;
   /** Sensitive spans replaced before storage (`ENGRAM_REDACT`). */
   redactions: Counter;
   searches: Counter;
-  /** LLM tokens by kind (input, output) and role (extraction, reconciliation, graph, rewrite, rerank, other). */
+  /** LLM tokens by kind (input, output) and role (extraction, reconciliation, single-call, graph, rewrite, rerank, other). */
   llmTokens: Counter<'kind' | 'role'>;
   embeddingTokens: Counter;
   /** Failed LLM calls by provider and error class (rate_limit, auth, timeout, server, ...). */
@@ -170,7 +171,7 @@ export function createServerMetrics(
     }),
     llmLatency: new Histogram({
       name: 'engram_llm_latency_seconds',
-      help: 'Time of one LLM call, by role (extraction, reconciliation, graph, rewrite, other).',
+      help: 'Time of one LLM call, by role (extraction, reconciliation, single-call, graph, rewrite, other).',
       labelNames: ['role'],
       buckets: latencyBuckets,
       registers,
@@ -198,7 +199,7 @@ export function createServerMetrics(
     }),
     llmTokens: new Counter({
       name: 'engram_llm_tokens_used_total',
-      help: 'LLM tokens reported by the provider, by kind (input, output) and role (extraction, reconciliation, graph, rewrite, rerank, other).',
+      help: 'LLM tokens reported by the provider, by kind (input, output) and role (extraction, reconciliation, single-call, graph, rewrite, rerank, other).',
       labelNames: ['kind', 'role'],
       registers,
     }),
@@ -401,6 +402,8 @@ export function llmRole(options: LLMGenerateOptions): string {
       return 'extraction';
     case reconcileSchemaName:
       return 'reconciliation';
+    case singleCallSchemaName:
+      return 'single-call';
     case graphExtractionSchemaName:
     case graphInvalidationSchemaName:
       return 'graph';

@@ -1,7 +1,7 @@
 import { graphExtractionSchemaName, graphInvalidationSchemaName } from '../graph-memory.js';
 import type { GraphEntity, GraphRelation } from '../graph-store.js';
 import type { LLM, LLMGenerateOptions, LLMGenerateResult } from '../llm.js';
-import { extractionSchemaName, reconcileSchemaName } from '../prompts.js';
+import { extractionSchemaName, reconcileSchemaName, singleCallSchemaName } from '../prompts.js';
 
 /** One scripted answer: text, an object (sent as JSON text), an error to throw, or a function. */
 export type ScriptedAnswer =
@@ -40,7 +40,8 @@ async function resolveAnswer(
 /**
  * A deterministic `LLM` for tests: answers from a script instead of a model. Use
  * {@link isExtractionRequest} and {@link isReconcileRequest} in a function answer to tell
- * Engram's two calls apart.
+ * Engram's two calls apart, and {@link isSingleCallRequest} for the one call of
+ * `addMode: 'single-call'`.
  */
 export function createScriptedLLM(options: ScriptedLLMOptions = {}): ScriptedLLM {
   const queue = [...(options.answers ?? [])];
@@ -89,6 +90,24 @@ export function reconcileInput(options: LLMGenerateOptions): {
   const match = /^Existing memories:\n([\s\S]*?)\n\nNew facts:\n([\s\S]*)$/.exec(content);
   if (!match) return { existing: [], facts: [] };
   return { existing: JSON.parse(match[1]!), facts: JSON.parse(match[2]!) };
+}
+
+/** Whether a request is the one call of `addMode: 'single-call'`. */
+export function isSingleCallRequest(options: LLMGenerateOptions): boolean {
+  return (
+    options.responseFormat?.type === 'json' && options.responseFormat.name === singleCallSchemaName
+  );
+}
+
+/** The existing memories and the conversation text the single call was given. */
+export function singleCallInput(options: LLMGenerateOptions): {
+  existing: { id: string; text: string }[];
+  conversation: string;
+} {
+  const content = options.messages.find((message) => message.role === 'user')?.content ?? '';
+  const match = /^Existing memories:\n([\s\S]*?)\n\nConversation:\n([\s\S]*)$/.exec(content);
+  if (!match) return { existing: [], conversation: '' };
+  return { existing: JSON.parse(match[1]!), conversation: match[2]! };
 }
 
 /** Whether a request is graph memory's entity and relation extraction call. */
