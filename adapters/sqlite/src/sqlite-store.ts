@@ -244,6 +244,11 @@ const maxCachedFrequencies = 10_000;
 const maxAppliedScopeChanges = 10_000;
 /** Newest scope changes kept in the log; writers prune older ones once twice as many are logged. */
 const keptScopeChanges = 10_000;
+/**
+ * Memory rows a connection writes between two looks at the change log's length (a look is two
+ * index seeks): the log then holds at most this many more per writing process than it keeps.
+ */
+const scopeChangesCheckEvery = 1000;
 /** The `engram_meta` key of the last scope change pruned from the log. */
 const scopeChangesPrunedKey = 'scope_changes_pruned_through';
 const scopeFieldNames = ['userId', 'agentId', 'runId'] as const;
@@ -388,8 +393,12 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
   let dataVersion: number | undefined;
   /** The last entry of `engram_scope_changes` applied to the cache. */
   let seenScopeChange: number | undefined;
-  /** Whether this connection has committed since the change log was last read. */
+  /** Whether this connection has committed changes of memories since the change log was read. */
   let committed = false;
+  /** Whether the write transaction under way changes memories (and so logs their scopes). */
+  let changingMemories = false;
+  /** Scope changes this connection may have logged since it last looked at the log's length. */
+  let loggedSinceCheck = scopeChangesCheckEvery;
   let closed = false;
   const persistent = options.database
     ? !options.database.memory
@@ -406,8 +415,10 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
   const writer = createSqliteWriter({
     database: () => (closed ? undefined : openDatabase()),
     busyTimeoutMs,
+    // Commits that changed no memory (scope locks, history events) leave the change log alone.
     onCommit: () => {
-      committed = true;
+      if (changingMemories) committed = true;
+      changingMemories = false;
     },
     closedError: () =>
       new ClosedError({ source, message: 'The store was closed; create a new one.' }),
@@ -502,17 +513,29 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
     return prepared;
   }
 
-  function writeTransaction<T>(work: () => T): Promise<T> {
+  /**
+   * Runs `work` in a write transaction. Work that writes memories gives `rows`: how many memory
+   * rows it changed (an update that moves a memory to another scope logs two).
+   */
+  function writeTransaction<T>(work: () => T, rows?: (value: T) => number): Promise<T> {
     return writer.write(() => {
       const value = work();
-      pruneScopeChanges();
+      if (rows) {
+        changingMemories = true;
+        loggedSinceCheck += rows(value);
+        if (loggedSinceCheck >= scopeChangesCheckEvery) {
+          loggedSinceCheck = 0;
+          pruneScopeChanges();
+        }
+      }
       return value;
     });
   }
 
   /**
    * Keeps the scope change log bounded: once it holds twice {@link keptScopeChanges} entries, the
-   * older ones go, and `engram_meta` records the last one pruned.
+   * older ones go, and `engram_meta` records the last one pruned. Looked at after every
+   * {@link scopeChangesCheckEvery} memory rows this connection writes, not after every write.
    */
   function pruneScopeChanges() {
     // Two subqueries: min() and max() together in one would scan the table.
@@ -1091,10 +1114,13 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
             await new Promise((resolve) => setImmediate(resolve));
             lifecycle.check(abortSignal);
           }
-          await writeTransaction(() => {
-            dimensionsOf(collection);
-            writeRecords(collection, batch);
-          });
+          await writeTransaction(
+            () => {
+              dimensionsOf(collection);
+              writeRecords(collection, batch);
+            },
+            () => 2 * batch.length,
+          );
         }
         ann?.afterWrite(collection, records.length);
       },
@@ -1130,11 +1156,17 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
         const { ids } = options;
         let deleted: number;
         if (ids) {
-          deleted = await writeTransaction(() => deleteIds(options.collection, ids));
+          deleted = await writeTransaction(
+            () => deleteIds(options.collection, ids),
+            (count) => count,
+          );
         } else {
           const where = whereClause(options.collection, options.scope, options.filter);
           const remove = statement(`DELETE FROM engram_memories WHERE ${where.sql}`);
-          deleted = await writeTransaction(() => remove.run(...where.parameters).changes);
+          deleted = await writeTransaction(
+            () => remove.run(...where.parameters).changes,
+            (count) => count,
+          );
         }
         ann?.afterWrite(options.collection, deleted);
         return { deleted };
@@ -1198,11 +1230,17 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
       },
 
       async dropCollection({ collection }) {
-        await writeTransaction(() => {
-          statement('DELETE FROM engram_memories WHERE collection = ?').run(collection);
-          statement('DELETE FROM engram_collections WHERE name = ?').run(collection);
-          ann?.dropState(collection);
-        });
+        await writeTransaction(
+          () => {
+            const { changes } = statement('DELETE FROM engram_memories WHERE collection = ?').run(
+              collection,
+            );
+            statement('DELETE FROM engram_collections WHERE name = ?').run(collection);
+            ann?.dropState(collection);
+            return changes;
+          },
+          (changes) => changes,
+        );
         ann?.forget(collection);
       },
 
@@ -1213,12 +1251,15 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
 
       async commit(options) {
         checkRecords(dimensionsOf(options.collection), options.upsert);
-        await writeTransaction(() => {
-          dimensionsOf(options.collection);
-          deleteIds(options.collection, options.delete);
-          writeRecords(options.collection, options.upsert);
-          appendEvents(options.history);
-        });
+        await writeTransaction(
+          () => {
+            dimensionsOf(options.collection);
+            deleteIds(options.collection, options.delete);
+            writeRecords(options.collection, options.upsert);
+            appendEvents(options.history);
+          },
+          () => options.delete.length + 2 * options.upsert.length,
+        );
         ann?.afterWrite(options.collection, options.upsert.length + options.delete.length);
       },
 
