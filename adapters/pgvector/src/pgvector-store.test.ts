@@ -75,6 +75,9 @@ describe('createPgvectorStore', () => {
       { exactSearchThreshold: -1 },
       { efSearch: 0 },
       { maxConnections: 1.5 },
+      { deferVectorIndex: 'yes' as unknown as boolean },
+      { indexBuildMemory: '8 GB' },
+      { indexBuildMemory: "1GB'; DROP TABLE x; --" },
     ]) {
       expect(() => createPgvectorStore(options), JSON.stringify(options)).toThrow(
         InvalidArgumentError,

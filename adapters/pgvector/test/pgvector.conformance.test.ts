@@ -375,6 +375,52 @@ describeVectorStore({
       }
     }, 240_000);
 
+    test('a collection created with deferVectorIndex gets its HNSW index from buildIndex', async () => {
+      const own = createPgvectorStore({
+        connectionString,
+        deferVectorIndex: true,
+        indexBuildMemory: '256MB',
+      });
+      const collection = `engram_conformance_deferred_${randomUUID().slice(0, 8)}`;
+      const db = new pg.Client({ connectionString });
+      await db.connect();
+      const vectorIndexes = async () => {
+        const { rows } = await db.query<{ indexdef: string }>(
+          "SELECT indexdef FROM pg_indexes WHERE tablename = $1 AND indexdef LIKE '%USING hnsw%'",
+          [`engram_memories_${collection}`],
+        );
+        return rows.length;
+      };
+      try {
+        await own.ensureCollection({ collection, dimensions });
+        const records = farAndNear(dimensions).slice(0, 500);
+        await own.upsert({ collection, records });
+        expect(await vectorIndexes()).toBe(0);
+        const query = unit(Array.from({ length: dimensions }, (_, axis) => (axis === 0 ? 1 : 0)));
+        const before = await own.query({ collection, vector: query, topK: 5 });
+        expect(before).toHaveLength(5);
+
+        expect(await own.buildIndex({ collection })).toEqual({ created: true });
+        expect(await vectorIndexes()).toBe(1);
+        expect(await own.buildIndex({ collection })).toEqual({ created: false });
+        // The default store (index at creation) finds it there too.
+        expect(await (store() as PgvectorStore).buildIndex({ collection })).toEqual({
+          created: false,
+        });
+        const after = await own.query({ collection, vector: query, topK: 5 });
+        expect(after.map((match) => match.record.id)).toEqual(
+          before.map((match) => match.record.id),
+        );
+        await expect(own.buildIndex({ collection: 'engram_never_created' })).rejects.toThrow(
+          /does not exist/,
+        );
+      } finally {
+        await db.end();
+        await own.dropCollection({ collection });
+        await own.close();
+      }
+    });
+
     test('an HNSW search cut short by max_scan_tuples falls back to an exact search', async () => {
       const { pool, statements } = recordingPool(
         '-c enable_seqscan=off -c enable_bitmapscan=off -c hnsw.max_scan_tuples=20',

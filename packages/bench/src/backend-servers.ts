@@ -154,6 +154,11 @@ export interface BackendDefinition {
   settings: string;
   /** Factory options, from the server URL or the scratch directory of an embedded store. */
   options: (target: { url?: string; directory: string }) => Record<string, unknown>;
+  /**
+   * Search-time settings whose unscoped queries are measured too, on the same data through a
+   * second store of the same factory (e.g. a higher `efSearch`): label and the options added.
+   */
+  searchVariants?: readonly { label: string; options: Record<string, unknown> }[];
 }
 
 /** The part of a result row that says whether and against what it ran. */
@@ -173,7 +178,11 @@ export async function runBackendRow<Store extends { close(): Promise<void> }>(
   context: BenchContext,
   backend: BackendDefinition,
   row: BackendRowStatus,
-  work: (store: Store, step: (name: string) => void) => Promise<void>,
+  work: (
+    store: Store,
+    step: (name: string) => void,
+    open: (extra: Record<string, unknown>) => Store,
+  ) => Promise<void>,
   cleanup: (store: Store) => Promise<void>,
 ): Promise<void> {
   const target = await openBackendTarget(context, backend.service, backend.name);
@@ -184,19 +193,30 @@ export async function runBackendRow<Store extends { close(): Promise<void> }>(
   row.origin = target.origin;
   let current = 'loading the adapter';
   let store: Store | undefined;
+  const others: Store[] = [];
   try {
     const factory = await loadAdapterExport<(options: Record<string, unknown>) => Store>(
       context.root,
       backend.adapter,
       backend.factory,
     );
-    store = factory(backend.options({ url: target.url, directory: target.directory }));
-    await work(store, (name) => {
-      current = name;
-    });
+    const options = backend.options({ url: target.url, directory: target.directory });
+    store = factory(options);
+    await work(
+      store,
+      (name) => {
+        current = name;
+      },
+      (extra) => {
+        const other = factory({ ...options, ...extra });
+        others.push(other);
+        return other;
+      },
+    );
   } catch (error) {
     row.unavailable = `failed while ${current}: ${(error as Error).message.split('\n')[0]}`;
   } finally {
+    for (const other of others) await other.close().catch(() => {});
     if (store) {
       await cleanup(store).catch(() => {});
       await store.close().catch(() => {});

@@ -85,7 +85,7 @@ describe('collectionTableSql', () => {
     );
     expect(statements.join('\n')).toContain('USING gin (metadata jsonb_path_ops)');
     expect(statements.at(-1)).toBe(
-      'CREATE INDEX "engram_memories_notes_vector" ON "public"."engram_memories_notes" USING hnsw (embedding "extensions".vector_cosine_ops) WITH (m = 16, ef_construction = 64)',
+      'CREATE INDEX IF NOT EXISTS "engram_memories_notes_vector" ON "public"."engram_memories_notes" USING hnsw (embedding "extensions".vector_cosine_ops) WITH (m = 16, ef_construction = 64)',
     );
   });
 

@@ -264,12 +264,30 @@ export function collectionTableSql(options: {
     `CREATE INDEX ${index('search')} ON ${qualified} USING gin (search)`,
     keywordTextFilledSql(qualified),
   ];
-  if (hnsw && dimensions <= maxIndexedDimensions) {
-    statements.push(
-      `CREATE INDEX ${index('vector')} ON ${qualified} USING hnsw (embedding ${vectorSchema}.vector_cosine_ops) WITH (m = ${hnsw.m}, ef_construction = ${hnsw.efConstruction})`,
-    );
-  }
+  const vectorIndex = vectorIndexSql({ schema, table, dimensions, extension, hnsw });
+  if (vectorIndex) statements.push(vectorIndex);
   return statements;
+}
+
+/**
+ * The HNSW cosine index of a collection's table (`IF NOT EXISTS`), or undefined when there is
+ * none to build: no HNSW in the installed pgvector, or vectors longer than an index takes.
+ */
+export function vectorIndexSql(options: {
+  schema: string;
+  table: string;
+  dimensions: number;
+  extension: VectorExtension;
+  hnsw: HnswParameters | undefined;
+}): string | undefined {
+  const { schema, table, dimensions, extension, hnsw } = options;
+  if (!hnsw || dimensions > maxIndexedDimensions) return undefined;
+  return `CREATE INDEX IF NOT EXISTS ${quoteIdentifier(`${table}_vector`)} ON ${qualifiedName(schema, table)} USING hnsw (embedding ${quoteIdentifier(extension.schema)}.vector_cosine_ops) WITH (m = ${hnsw.m}, ef_construction = ${hnsw.efConstruction})`;
+}
+
+/** Whether `value` is a PostgreSQL memory setting such as `8GB`, `512MB` or `65536kB`. */
+export function isMemorySetting(value: string): boolean {
+  return /^[1-9][0-9]{0,8}(kB|MB|GB|TB)$/.test(value);
 }
 
 /** `major.minor` of a version string as comparable numbers. */

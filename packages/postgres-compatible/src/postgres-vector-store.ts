@@ -40,6 +40,7 @@ import { qualifiedName, quoteIdentifier } from './postgres-identifiers.js';
 import { type PgvectorParameter, translatePgvectorFilter } from './postgres-jsonb-filter.js';
 import { createPostgresLeaseScopeLock, leaseTableSql } from './postgres-lease-lock.js';
 import { createPgvectorScopeLock } from './postgres-scope-lock.js';
+import { vectorArrayBinary, vectorBinary } from './postgres-vector-binary.js';
 import {
   type MemoryRow,
   scopeConditions,
@@ -54,6 +55,7 @@ import {
   collectionsTableSql,
   collectionTableName,
   collectionTableSql,
+  isMemorySetting,
   keywordTextFilledComment,
   keywordTextFilledSql,
   keywordTextFillSql,
@@ -62,6 +64,7 @@ import {
   sharedTableNames,
   type VectorExtension,
   vectorFeatures,
+  vectorIndexSql,
 } from './postgres-vector-schema.js';
 
 /** Options of {@link createPostgresVectorStore} (and of `@engram/pgvector`'s `createPgvectorStore`). */
@@ -110,6 +113,19 @@ export interface PgvectorVectorStoreOptions {
   hnswM?: number;
   /** HNSW `ef_construction` of collections created from now on. Default 64. */
   hnswEfConstruction?: number;
+  /**
+   * Create collections from now on without their HNSW index, for a bulk import: rows load
+   * several times faster when no graph is kept up to date row by row. Vector queries are exact
+   * scans until `store.buildIndex({ collection })` builds the index (once, after the import).
+   * Default false.
+   */
+  deferVectorIndex?: boolean;
+  /**
+   * `maintenance_work_mem` of the transaction that builds an index in `buildIndex`, e.g.
+   * `'8GB'`. pgvector builds HNSW several times faster while the graph fits in it (about the
+   * size of the vectors plus a tenth); default: the server's setting (64MB unless changed).
+   */
+  indexBuildMemory?: string;
   /** Most connections of the pool the store creates (not of a `pool` passed in). Default 10. */
   maxConnections?: number;
   /**
@@ -139,6 +155,14 @@ export type PgvectorStore = VectorStore &
   HistoryStore & {
     /** Applies upserts, deletes and history events in one transaction. */
     commit(options: CommitOptions): Promise<void>;
+    /**
+     * Builds the collection's HNSW index if it has none (a collection created with
+     * `deferVectorIndex`, or an index dropped by hand), in one transaction: writes to the
+     * collection wait until it is built, reads go on. Resolves to whether an index was
+     * created; `false` when it was already there, or when the collection's vectors are too long
+     * for one (exact search only) or the installed pgvector has no HNSW.
+     */
+    buildIndex(options: { collection: string }): Promise<{ created: boolean }>;
     /** Closes the store, like `close()`. */
     [Symbol.asyncDispose](): Promise<void>;
   };
@@ -191,6 +215,8 @@ type StoreDescription =
 interface CollectionInfo {
   /** Schema-qualified, quoted table name. */
   table: string;
+  /** The table's name, unquoted. */
+  tableName: string;
   dimensions: number;
   textSearchConfig: string;
 }
@@ -223,10 +249,6 @@ function integerOption(
     });
   }
   return result;
-}
-
-function vectorLiteral(vector: readonly number[]): string {
-  return `[${vector.join(',')}]`;
 }
 
 function checkRecords(source: string, dimensions: number, records: readonly VectorRecord[]) {
@@ -314,6 +336,23 @@ export function createPostgresVectorStore(
       integerOption(source, 'hnswEfConstruction', options.hnswEfConstruction, 64, 4),
     ),
   };
+  const deferVectorIndex = options.deferVectorIndex ?? false;
+  if (typeof deferVectorIndex !== 'boolean') {
+    throw new InvalidArgumentError({
+      source,
+      message: `deferVectorIndex must be true or false, got ${JSON.stringify(deferVectorIndex)}.`,
+    });
+  }
+  const indexBuildMemory = options.indexBuildMemory;
+  if (
+    indexBuildMemory !== undefined &&
+    (typeof indexBuildMemory !== 'string' || !isMemorySetting(indexBuildMemory))
+  ) {
+    throw new InvalidArgumentError({
+      source,
+      message: `indexBuildMemory must be a PostgreSQL memory size such as '8GB', '512MB' or '65536kB', got ${JSON.stringify(indexBuildMemory)}.`,
+    });
+  }
   const maxConnections = integerOption(source, 'maxConnections', options.maxConnections, 10);
   const connectionTimeoutMs = integerOption(
     source,
@@ -471,6 +510,18 @@ export function createPostgresVectorStore(
     });
   });
 
+  /** The OID of the `vector` type, which a `vector[]` sent in binary format names. */
+  const vectorTypeOid = onceSucceeded(async (): Promise<number> => {
+    const extension = await vectorExtension();
+    const result = await pool().query<{ oid: number | null }>(
+      'SELECT to_regtype($1)::oid::bigint::float8 AS oid',
+      [`${quoteIdentifier(extension.schema)}.vector`],
+    );
+    const oid = result.rows[0]?.oid;
+    if (!oid) throw new Error(`No vector type in schema ${extension.schema}.`);
+    return Number(oid);
+  });
+
   function notFound(collection: string, cause?: unknown) {
     return new NotFoundError({
       source,
@@ -482,6 +533,7 @@ export function createPostgresVectorStore(
   function infoOf(row: CollectionRow): CollectionInfo {
     return {
       table: qualifiedName(schema, row.table_name),
+      tableName: row.table_name,
       dimensions: row.dimensions,
       textSearchConfig: row.text_search_config,
     };
@@ -632,7 +684,7 @@ export function createPostgresVectorStore(
         dimensions,
         textSearchConfig,
         extension,
-        hnsw: features.hnsw ? hnsw : undefined,
+        hnsw: features.hnsw && !deferVectorIndex ? hnsw : undefined,
       });
       for (const sql of statements) await client.query(sql);
       for (const sql of rowLevelSecuritySql(qualifiedName(schema, table))) await client.query(sql);
@@ -651,14 +703,16 @@ export function createPostgresVectorStore(
   ) {
     const extension = await vectorExtension();
     const vectorType = `${quoteIdentifier(extension.schema)}.vector`;
+    const oid = await vectorTypeOid();
+    // The vectors travel in binary (`vector[]`); the other columns as text arrays.
     const sql = `INSERT INTO ${info.table} AS target
         (id, text, hash, user_id, agent_id, run_id, metadata, embedding, created_at, updated_at,
           keyword_text)
       SELECT input.id, input.text, input.hash, input.user_id, input.agent_id, input.run_id,
-        input.metadata::jsonb, input.embedding::${vectorType}, input.created_at, input.updated_at,
+        input.metadata::jsonb, input.embedding, input.created_at, input.updated_at,
         input.keyword_text
       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-        $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
+        $7::text[], $8::${vectorType}[], $9::text[], $10::text[], $11::text[])
         AS input(id, text, hash, user_id, agent_id, run_id, metadata, embedding, created_at, updated_at,
           keyword_text)
       ON CONFLICT (id) DO UPDATE SET
@@ -675,7 +729,10 @@ export function createPostgresVectorStore(
         batch.map((record) => record.agentId ?? null),
         batch.map((record) => record.runId ?? null),
         batch.map((record) => JSON.stringify(record.metadata ?? {})),
-        batch.map((record) => vectorLiteral(record.vector)),
+        vectorArrayBinary(
+          batch.map((record) => record.vector),
+          oid,
+        ),
         batch.map((record) => record.createdAt),
         batch.map((record) => record.updatedAt),
         batch.map((record) =>
@@ -695,7 +752,7 @@ export function createPostgresVectorStore(
     const extension = await vectorExtension();
     const features = vectorFeatures(extension.version);
     const vectorSchema = quoteIdentifier(extension.schema);
-    const parameters = [...where.parameters, vectorLiteral(vector), topK];
+    const parameters = [...where.parameters, vectorBinary(vector), topK];
     const vectorPlaceholder = `$${parameters.length - 1}::${vectorSchema}.vector`;
     const limitPlaceholder = `$${parameters.length}`;
     const distance = `(embedding OPERATOR(${vectorSchema}.<=>) ${vectorPlaceholder})`;
@@ -901,6 +958,34 @@ export function createPostgresVectorStore(
         );
         const row = result.rows[0];
         return { vectors: Number(row?.total ?? 0), bytes: Number(row?.bytes ?? 0) };
+      });
+    },
+
+    async buildIndex({ collection }) {
+      return onCollection(collection, async (info) => {
+        const extension = await vectorExtension();
+        const sql = vectorIndexSql({
+          schema,
+          table: info.tableName,
+          dimensions: info.dimensions,
+          extension,
+          hnsw: vectorFeatures(extension.version).hnsw ? hnsw : undefined,
+        });
+        if (!sql) return { created: false };
+        const begin = indexBuildMemory
+          ? `BEGIN; SET LOCAL maintenance_work_mem = '${indexBuildMemory}'`
+          : 'BEGIN';
+        return inTransaction(begin, async (client) => {
+          await lock(client, `collection:${collection}`);
+          const index = qualifiedName(schema, `${info.tableName}_vector`);
+          const present = await client.query<{ found: string | null }>(
+            'SELECT to_regclass($1)::text AS found',
+            [index],
+          );
+          if (present.rows[0]?.found) return { created: false };
+          await client.query(sql);
+          return { created: true };
+        });
       });
     },
 
