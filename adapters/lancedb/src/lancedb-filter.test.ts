@@ -189,4 +189,12 @@ describe('createLanceDBVectorStore', () => {
     await store.close();
     await expect(store.count({ collection: 'c' })).rejects.toThrow(ClosedError);
   });
+
+  it('rejects an ef or nprobes that is not a positive integer', () => {
+    for (const options of [{ ef: 0 }, { ef: 2.5 }, { nprobes: -1 }]) {
+      expect(() => createLanceDBVectorStore({ uri: tmpdir(), ...options })).toThrow(
+        InvalidArgumentError,
+      );
+    }
+  });
 });

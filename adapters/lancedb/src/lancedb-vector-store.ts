@@ -71,6 +71,17 @@ export interface LanceDBVectorStoreOptions {
    * below it, searches scan every row of the scope exactly. Default 50,000.
    */
   vectorIndexThreshold?: number;
+  /**
+   * Candidates an indexed vector query considers in the HNSW graph of each partition it
+   * searches (LanceDB's `ef`), raised to `topK` when that is larger. Higher finds the true
+   * nearest neighbours more often and costs more. Default: LanceDB's (1.5 x topK).
+   */
+  ef?: number;
+  /**
+   * Partitions of the vector index an indexed query searches (LanceDB's `nprobes`). Higher
+   * finds the true nearest neighbours more often and costs more. Default: LanceDB's (20).
+   */
+  nprobes?: number;
 }
 
 /** Options of {@link LanceDBVectorStore.optimize}. */
@@ -145,6 +156,9 @@ export function createLanceDBVectorStore(
   let connectionPromise: Promise<Connection> | undefined;
   const handles = new Map<string, Promise<TableHandle>>();
   const vectorIndexThreshold = options.vectorIndexThreshold ?? 50_000;
+  const { ef, nprobes } = options;
+  if (ef !== undefined) assertPositiveInteger(ef, 'ef', source);
+  if (nprobes !== undefined) assertPositiveInteger(nprobes, 'nprobes', source);
 
   function connect(): Promise<Connection> {
     if (options.connection) return Promise.resolve(options.connection);
@@ -335,6 +349,8 @@ export function createLanceDBVectorStore(
           .limit(options.topK)
           .select([...selected(includeVectors), '_distance']);
         if (where) search = search.where(where);
+        if (ef !== undefined) search = search.ef(Math.max(ef, options.topK));
+        if (nprobes !== undefined) search = search.nprobes(nprobes);
         const rows = (await search.toArray()) as Row[];
         return rows.map((row) => ({
           record: toRecord(row, includeVectors),

@@ -14,7 +14,7 @@ describeVectorStore({
   create: () => createLanceDBVectorStore({ uri: directory }),
   server: 'embedded',
   additionalTests: ({ test, store, createCollection, dimensions }) => {
-    test('optimize builds the vector index past the threshold and search still finds every match', async () => {
+    test('optimize builds the vector index past the threshold, search still finds every match, ef and nprobes apply', async () => {
       const collection = await createCollection('optimize');
       const own = createLanceDBVectorStore({ uri: directory, vectorIndexThreshold: 300 });
       try {
@@ -40,6 +40,14 @@ describeVectorStore({
         expect(matches).toHaveLength(5);
         for (const match of matches) expect(match.record.userId).toBe('even');
         expect(await store().count({ collection, scope: { userId: 'odd' } })).toBe(200);
+        // More search effort on the same index: the same nearest record first.
+        const thorough = createLanceDBVectorStore({ uri: directory, ef: 100, nprobes: 4 });
+        try {
+          const [best] = await thorough.query({ collection, vector: records[7]!.vector, topK: 3 });
+          expect(best?.record.id).toBe(records[7]!.id);
+        } finally {
+          await thorough.close();
+        }
       } finally {
         await own.close();
       }

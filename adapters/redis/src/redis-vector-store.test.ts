@@ -1,4 +1,4 @@
-import { AdapterCallError, ClosedError } from '@engram/core';
+import { AdapterCallError, ClosedError, InvalidArgumentError } from '@engram/core';
 import { describe, expect, it } from 'vitest';
 import { createRedisVectorStore } from './redis-vector-store.js';
 
@@ -18,6 +18,14 @@ describe('createRedisVectorStore', () => {
     expect((error as AdapterCallError).isRetryable).toBe(true);
     expect((error as AdapterCallError).source).toBe('redis');
     await store.close();
+  });
+
+  it('rejects an efRuntime that is not a positive integer', () => {
+    for (const efRuntime of [0, -1, 1.5]) {
+      expect(() => createRedisVectorStore({ url: 'redis://127.0.0.1:1', efRuntime })).toThrow(
+        InvalidArgumentError,
+      );
+    }
   });
 
   it('rejects every call after close(), which is idempotent', async () => {

@@ -29,6 +29,12 @@ export interface RedisVectorStoreOptions extends RedisConnectionOptions {
   keyPrefix?: string;
   /** Timeout of each query engine command in milliseconds (RediSearch `TIMEOUT`). Default 30,000. */
   queryTimeoutMs?: number;
+  /**
+   * Candidate list size of an HNSW vector query (`EF_RUNTIME`), raised to `topK` when that is
+   * larger: higher finds the true nearest neighbours more often and costs more per query.
+   * Default: the index's own (10 in RediSearch and valkey-search).
+   */
+  efRuntime?: number;
 }
 
 /** RediSearch has full-text fields and `FT.TAGVALS`: every capability. */
@@ -67,5 +73,6 @@ export function createRedisVectorStore(options: RedisVectorStoreOptions = {}): V
     isRetryable: isRetryableRedisError,
     ...(options.keyPrefix === undefined ? {} : { keyPrefix: options.keyPrefix }),
     ...(options.queryTimeoutMs === undefined ? {} : { queryTimeoutMs: options.queryTimeoutMs }),
+    ...(options.efRuntime === undefined ? {} : { efRuntime: options.efRuntime }),
   });
 }

@@ -25,6 +25,39 @@ describeVectorStore({
   timeout: 60_000,
   ...server,
   additionalTests: ({ test, dimensions }) => {
+    test('efRuntime sets the HNSW candidate list of vector queries', async () => {
+      const store = createRedisVectorStore({ ...(url ? { url } : {}), efRuntime: 50 });
+      const collection = `engram_conformance_ef_${randomUUID().slice(0, 8)}`;
+      try {
+        await store.ensureCollection({ collection, dimensions });
+        const now = new Date().toISOString();
+        const records = Array.from({ length: 30 }, (_, index) => ({
+          id: randomUUID(),
+          vector: Array.from({ length: dimensions }, (_, axis) =>
+            axis === index % dimensions ? 1 : 0.01,
+          ),
+          text: `memory ${index}`,
+          userId: index % 2 === 0 ? 'even' : 'odd',
+          metadata: {},
+          createdAt: now,
+          updatedAt: now,
+        }));
+        await store.upsert({ collection, records });
+        const [best] = await store.query({ collection, vector: records[3]!.vector, topK: 1 });
+        expect(best?.record.id).toBe(records[3]!.id);
+        const scoped = await store.query({
+          collection,
+          vector: records[4]!.vector,
+          topK: 20,
+          scope: { userId: 'even' },
+        });
+        expect(scoped).toHaveLength(15);
+        expect(scoped[0]?.record.id).toBe(records[4]!.id);
+      } finally {
+        await store.dropCollection({ collection }).catch(() => {});
+        await store.close();
+      }
+    });
     test('an index made before keyword_text existed gets it and finds CJK and Korean words', async () => {
       const collection = `engram_conformance_kw_migration_${randomUUID().slice(0, 8)}`;
       const encoded = encodeName(collection);

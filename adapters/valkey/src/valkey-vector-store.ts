@@ -27,6 +27,12 @@ export interface ValkeyVectorStoreOptions extends ValkeyConnectionOptions {
   keyPrefix?: string;
   /** Timeout of each search command in milliseconds (`TIMEOUT`). Default 30,000. */
   queryTimeoutMs?: number;
+  /**
+   * Candidate list size of an HNSW vector query (`EF_RUNTIME`), raised to `topK` when that is
+   * larger: higher finds the true nearest neighbours more often and costs more per query.
+   * Default: the index's own (10 in RediSearch and valkey-search).
+   */
+  efRuntime?: number;
 }
 
 /**
@@ -57,5 +63,6 @@ export function createValkeyVectorStore(options: ValkeyVectorStoreOptions = {}):
     isRetryable: isRetryableValkeyError,
     ...(options.keyPrefix === undefined ? {} : { keyPrefix: options.keyPrefix }),
     ...(options.queryTimeoutMs === undefined ? {} : { queryTimeoutMs: options.queryTimeoutMs }),
+    ...(options.efRuntime === undefined ? {} : { efRuntime: options.efRuntime }),
   });
 }

@@ -167,6 +167,8 @@ export interface BackendRowStatus {
   unavailable?: string;
   /** Where the store came from: embedded, environment, already running, started. */
   origin?: string;
+  /** The machine the row ran on (`machineLine()`); rows of earlier runs keep theirs. */
+  machine?: string;
 }
 
 /**

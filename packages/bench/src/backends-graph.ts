@@ -4,7 +4,7 @@ import type { GraphEntity, GraphStore } from '@engram/core';
 import { type BackendDefinition, type BackendRowStatus, runBackendRow } from './backend-servers.js';
 import type { ClusteredCorpus } from './clustered.js';
 import type { BenchContext } from './context.js';
-import { loadLine, markdownTable } from './report.js';
+import { loadLine, machineLine, markdownTable, runCell } from './report.js';
 import { formatCount, formatMs, formatRate, type Summary, summarize } from './stats.js';
 
 const graphBackends: readonly BackendDefinition[] = [
@@ -140,6 +140,7 @@ export async function runGraphBackends(
     };
     await measureGraph(context, backend, { corpus: input.corpus, entities, users, queries }, row);
     row.ranAt = new Date().toISOString().slice(0, 16).replace('T', ' ');
+    row.machine = machineLine();
     row.load = `${load} -> ${loadLine().split(' / ')[0]}`;
     context.log(`  ${backend.name}: load average ${loadLine()} after`);
     context.log(graphTable([row]).split('\n').at(-1)!);
@@ -157,7 +158,7 @@ export function graphTable(rows: readonly GraphBackendResult[]): string {
       'entities (per user)',
       'entities upserted/s (batches of 100)',
       'similar-entity lookup p50 / p95 ms (top 5, one user)',
-      'run (UTC), load before -> after',
+      'run (UTC), load before -> after, processor',
       'settings',
     ],
     [...rows]
@@ -169,7 +170,7 @@ export function graphTable(rows: readonly GraphBackendResult[]): string {
               formatCount(row.size),
               `not measured: ${row.unavailable}`,
               '',
-              `${row.ranAt}, ${row.load}`,
+              runCell(row),
               row.settings,
             ]
           : [
@@ -177,7 +178,7 @@ export function graphTable(rows: readonly GraphBackendResult[]): string {
               `${formatCount(row.size)} (${row.entitiesPerScope})`,
               formatRate(row.upsertPerSecond ?? Number.NaN),
               row.similar ? `${formatMs(row.similar.median)} / ${formatMs(row.similar.p95)}` : '',
-              `${row.ranAt}, ${row.load}`,
+              runCell(row),
               row.settings,
             ],
       ),

@@ -12,7 +12,7 @@ import {
 import { type ClusteredCorpus, createClusteredCorpus } from './clustered.js';
 import type { BenchContext, WorkloadReport } from './context.js';
 import { exactTopK } from './exact-top-k.js';
-import { loadLine, markdownTable, runHeader } from './report.js';
+import { loadLine, machineLine, markdownTable, runCell, runHeader } from './report.js';
 import { recallAtK, timeQueries } from './scale.js';
 import { formatCount, formatMs, formatRate, type Summary, summarize } from './stats.js';
 
@@ -45,8 +45,12 @@ export const vectorBackends: readonly VectorBackend[] = [
     adapter: 'lancedb',
     factory: 'createLanceDBVectorStore',
     settings:
-      'embedded directory; `optimize()` after ingest: HNSW-SQ (cosine) from 50,000 rows (exact scan below), BTREE on id and scope columns, FTS on text',
+      'embedded directory; `optimize()` after ingest: HNSW-SQ (cosine) from 50,000 rows (exact scan below), BTREE on id and scope columns, FTS on text; queries with LanceDB defaults (ef 1.5 x topK, nprobes 20; unscoped also measured with `ef` 50 and 100)',
     options: ({ directory }) => ({ uri: directory }),
+    searchVariants: [
+      { label: 'ef 50', options: { ef: 50 } },
+      { label: 'ef 100', options: { ef: 100 } },
+    ],
     optimizeAfterIngest: true,
   },
   {
@@ -99,8 +103,12 @@ export const vectorBackends: readonly VectorBackend[] = [
     factory: 'createRedisVectorStore',
     service: 'redis',
     settings:
-      'RediSearch HNSW (FLOAT32, COSINE) with its defaults (M 16, EF_CONSTRUCTION 200, EF_RUNTIME 10); TEXT index on text, TAG scope fields',
+      'RediSearch HNSW (FLOAT32, COSINE) with its defaults (M 16, EF_CONSTRUCTION 200, EF_RUNTIME 10; unscoped also measured with `efRuntime` 50 and 100); TEXT index on text, TAG scope fields',
     options: ({ url }) => ({ url }),
+    searchVariants: [
+      { label: 'EF_RUNTIME 50', options: { efRuntime: 50 } },
+      { label: 'EF_RUNTIME 100', options: { efRuntime: 100 } },
+    ],
   },
   {
     name: 'chroma',
@@ -433,7 +441,7 @@ function vectorTable(rows: readonly BackendResult[]): string {
       'recall@10',
       'one-record upsert p50 / p95 ms',
       'upsert returned to searchable, median / max ms',
-      'run (UTC), load before -> after',
+      'run (UTC), load before -> after, processor',
       'index settings',
     ],
     sorted.map((row) => {
@@ -447,7 +455,7 @@ function vectorTable(rows: readonly BackendResult[]): string {
           '',
           '',
           '',
-          `${row.ranAt}, ${row.load}`,
+          runCell(row),
           row.settings,
         ];
       }
@@ -483,7 +491,7 @@ function vectorTable(rows: readonly BackendResult[]): string {
         ].join('; '),
         pair(row.singleUpsert),
         visibility,
-        `${row.ranAt}, ${row.load}`,
+        runCell(row),
         row.settings,
       ];
     }),
@@ -547,6 +555,7 @@ export async function runBackends(context: BenchContext): Promise<WorkloadReport
       };
       await measureBackend(context, backend, workload, row);
       row.ranAt = new Date().toISOString().slice(0, 16).replace('T', ' ');
+      row.machine = machineLine();
       row.load = `${load} -> ${loadLine().split(' / ')[0]}`;
       context.log(`  ${backend.name}: load average ${loadLine()} after`);
       context.log(vectorTable([row]).split('\n').at(-1)!);

@@ -23,6 +23,17 @@ export function machineLine(): string {
   return `${processors.length} cores (${model}), ${memory} GiB memory, Node ${process.version}, ${process.platform}/${process.arch}`;
 }
 
+/** The processor model of a `machineLine()`, e.g. `AMD EPYC`, for a table cell. */
+export function processorOf(machine: string | undefined): string | undefined {
+  return machine ? (/\(([^)]+)\)/.exec(machine)?.[1] ?? machine) : undefined;
+}
+
+/** The "run (UTC), load before -> after" cell of a backend row, with its processor when known. */
+export function runCell(row: { ranAt: string; load: string; machine?: string }): string {
+  const processor = processorOf(row.machine);
+  return `${row.ranAt}, ${row.load}${processor ? `, ${processor}` : ''}`;
+}
+
 /** One-minute, five-minute and fifteen-minute load averages. */
 export function loadLine(): string {
   return loadavg()

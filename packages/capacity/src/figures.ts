@@ -251,6 +251,7 @@ function backendFigures(block: Block, push: (figure: Omit<Figure, 'unit'>) => vo
           dimensions: number;
           ranAt: string;
           load: string;
+          machine?: string;
           ingestPerSecond?: number;
           scopedVector?: Summary;
           scopedHybrid?: Summary;
@@ -267,7 +268,7 @@ function backendFigures(block: Block, push: (figure: Omit<Figure, 'unit'>) => vo
       dimensions: entry.dimensions,
       measuredAt: entry.ranAt,
       load: entry.load,
-      machine: block.machine,
+      machine: entry.machine ?? block.machine,
       command: `pnpm bench backends --size ${formatCount(entry.size)} --dimensions ${entry.dimensions}`,
       section: '7. Backends',
     };

@@ -93,6 +93,12 @@ export interface RedisCompatibleVectorStoreOptions {
   keyPrefix?: string;
   /** Timeout of each query engine command in milliseconds (RediSearch `TIMEOUT`). Default 30,000. */
   queryTimeoutMs?: number;
+  /**
+   * Candidate list size of an HNSW vector query (`EF_RUNTIME`), raised to `topK` when that is
+   * larger: higher finds the true nearest neighbours more often and costs more per query.
+   * Default: the index's own (10 in RediSearch and valkey-search).
+   */
+  efRuntime?: number;
 }
 
 interface CollectionInfo {
@@ -154,6 +160,13 @@ export function createRedisCompatibleVectorStore(
   const operators = redisCompatibleFilterOperators(dialect);
   const prefix = options.keyPrefix ?? 'engram';
   const timeout = String(options.queryTimeoutMs ?? 30_000);
+  const efRuntime = options.efRuntime;
+  if (efRuntime !== undefined && (!Number.isInteger(efRuntime) || efRuntime < 1)) {
+    throw new InvalidArgumentError({
+      source,
+      message: `efRuntime must be a positive integer, got ${JSON.stringify(efRuntime)}.`,
+    });
+  }
   const infos = new Map<string, CollectionInfo>();
   const keywordTextFills = new Map<string, Promise<void>>();
 
@@ -426,7 +439,8 @@ export function createRedisCompatibleVectorStore(
           if (filter === false || topK <= 0) return [];
           const fields = [...returnedFields, ...(includeVectors ? ['vector'] : [])];
           if (vector) {
-            const knn = `(${queryString(filter)})=>[KNN $k @vector $blob AS __distance]`;
+            const ef = efRuntime === undefined ? '' : ` EF_RUNTIME ${Math.max(efRuntime, topK)}`;
+            const knn = `(${queryString(filter)})=>[KNN $k @vector $blob${ef} AS __distance]`;
             const reply = await search(
               client,
               [
