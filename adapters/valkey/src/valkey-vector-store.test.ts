@@ -84,7 +84,7 @@ describe('createValkeyVectorStore', () => {
     });
     const search = commands.find((command) => command[0] === 'FT.SEARCH')!;
     expect(String(search[2])).toBe(
-      `((@tag_userId:{${hex('alice')}} @m_values:{${hex('kind')}zs${hex('note')}}))=>[KNN $k @vector $blob AS __distance]`,
+      `((@tag_userId:{${hex('alice')}} @m_values:{${hex('kind')}zs${hex('note')}}))=>[KNN $k @vector $blob EF_RUNTIME 50 AS __distance]`,
     );
     expect(search).toContain('DIALECT');
     await store.close();

@@ -45,10 +45,10 @@ export const vectorBackends: readonly VectorBackend[] = [
     adapter: 'lancedb',
     factory: 'createLanceDBVectorStore',
     settings:
-      'embedded directory; `optimize()` after ingest: HNSW-SQ (cosine) from 50,000 rows (exact scan below), BTREE on id and scope columns, FTS on text; queries with LanceDB defaults (ef 1.5 x topK, nprobes 20; unscoped also measured with `ef` 50 and 100)',
+      "embedded directory; `optimize()` after ingest: HNSW-SQ (cosine) from 50,000 rows (exact scan below), BTREE on id and scope columns, FTS on text; queries with `ef` 50 (the adapter's default) and LanceDB's nprobes 20; unscoped also measured with LanceDB's own ef (1.5 x topK = 15) and 100",
     options: ({ directory }) => ({ uri: directory }),
     searchVariants: [
-      { label: 'ef 50', options: { ef: 50 } },
+      { label: 'ef 15', options: { ef: 15 } },
       { label: 'ef 100', options: { ef: 100 } },
     ],
     optimizeAfterIngest: true,
@@ -103,10 +103,10 @@ export const vectorBackends: readonly VectorBackend[] = [
     factory: 'createRedisVectorStore',
     service: 'redis',
     settings:
-      'RediSearch HNSW (FLOAT32, COSINE) with its defaults (M 16, EF_CONSTRUCTION 200, EF_RUNTIME 10; unscoped also measured with `efRuntime` 50 and 100); TEXT index on text, TAG scope fields',
+      "RediSearch HNSW (FLOAT32, COSINE), M 16 and EF_CONSTRUCTION 200 (its defaults), queries with EF_RUNTIME 50 (the adapter's default; unscoped also measured with RediSearch's own 10, and 100); TEXT index on text, TAG scope fields",
     options: ({ url }) => ({ url }),
     searchVariants: [
-      { label: 'EF_RUNTIME 50', options: { efRuntime: 50 } },
+      { label: 'EF_RUNTIME 10', options: { efRuntime: 10 } },
       { label: 'EF_RUNTIME 100', options: { efRuntime: 100 } },
     ],
   },
