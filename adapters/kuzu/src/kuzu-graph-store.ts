@@ -4,6 +4,7 @@ import { defineGraphStore } from '@engram/adapter-kit';
 import {
   AdapterCallError,
   type CallOptions,
+  cosineSimilarity,
   DimensionMismatchError,
   defaultCollection,
   type GraphStore,
@@ -362,21 +363,34 @@ export function createKuzuGraphStore(options: KuzuGraphStoreOptions): GraphStore
           const length = await schema(current);
           if (length === undefined || topK === 0) return [];
           checks.embedding(callOptions.embedding, length, 'The query embedding');
+          // The engine ranks candidates with its own cosine kernel, whose precision depends on
+          // the processor (on some, 1 - 5e-8 for identical vectors, or 0 when squares overflow
+          // single precision); the scores returned are computed here in double precision, over
+          // a few more candidates than asked for, with the threshold applied to them.
+          const { threshold } = callOptions;
           const found = await rows(
             current,
             similarEntitiesStatement({
               namespace,
               scope,
               embedding: callOptions.embedding,
-              topK,
-              threshold: callOptions.threshold,
+              topK: Math.max(topK * 4, topK + 20),
+              threshold: threshold === undefined ? undefined : threshold - 1e-4,
               dimensions: length,
             }),
           );
-          return found.map((row) => ({
-            entity: entityFromStoredProperties(row.e as Row),
-            score: Number(row.score),
-          }));
+          return found
+            .map((row) => {
+              const entity = entityFromStoredProperties(row.e as Row);
+              return { entity, score: cosineSimilarity(callOptions.embedding, entity.embedding) };
+            })
+            .filter((match) => threshold === undefined || match.score >= threshold)
+            .sort(
+              (left, right) =>
+                right.score - left.score ||
+                (left.entity.id < right.entity.id ? -1 : left.entity.id > right.entity.id ? 1 : 0),
+            )
+            .slice(0, topK);
         });
       },
 
