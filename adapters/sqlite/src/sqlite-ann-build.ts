@@ -172,21 +172,39 @@ export function applyRows(
   }
 }
 
-/** The collection's rows in pages of row ids and packed vectors, in row id order. */
+/** One page of a collection's rows: row ids, packed vectors, and the log's last change then. */
+export interface RowPage {
+  keys: BigUint64Array;
+  vectors: Float32Array;
+  /** The last logged change when the page was read (0 when the log is empty). */
+  mark: number;
+  /** The largest row id of the page. */
+  lastRowId: number;
+}
+
+/**
+ * The collection's rows in pages of row ids and packed vectors, in row id order. Each page is
+ * read in one read transaction together with the log's last change, so a row of a page holds
+ * every change logged up to that page's mark and none after it.
+ */
 export function* rowPages(
   database: SqliteDatabase,
   collection: string,
   dimensions: number,
   pageSize: number,
-): Generator<{ keys: BigUint64Array; vectors: Float32Array }> {
+): Generator<RowPage> {
   const page = database
     .prepare(
       'SELECT row_id, vector FROM engram_memories WHERE collection = ? AND row_id > ? ORDER BY row_id LIMIT ?',
     )
     .raw();
+  const read = database.transaction((after: number) => ({
+    rows: page.all(collection, after, pageSize) as [number, Buffer][],
+    mark: lastChange(database),
+  }));
   let after = -1;
   for (;;) {
-    const rows = page.all(collection, after, pageSize) as [number, Buffer][];
+    const { rows, mark } = read(after);
     if (rows.length === 0) return;
     const keys = new BigUint64Array(rows.length);
     const vectors = new Float32Array(rows.length * dimensions);
@@ -194,9 +212,57 @@ export function* rowPages(
       keys[index] = BigInt(rowId);
       vectors.set(toFloats(blob), index * dimensions);
     }
-    yield { keys, vectors };
     after = rows.at(-1)![0];
+    yield { keys, vectors, mark, lastRowId: after };
   }
+}
+
+/**
+ * Which rows a build read, and the log's mark at each page: a row changed after the page that
+ * held it was read is stale in the index; one changed before is not.
+ */
+export class PageMarks {
+  private readonly lastRowIds: number[] = [];
+  private readonly marks: number[] = [];
+
+  add(page: RowPage) {
+    this.lastRowIds.push(page.lastRowId);
+    this.marks.push(page.mark);
+  }
+
+  /** The mark of the page that covered `rowId`, or -1 when no page reached it. */
+  markOf(rowId: number): number {
+    let low = 0;
+    let high = this.lastRowIds.length;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if (this.lastRowIds[middle]! < rowId) low = middle + 1;
+      else high = middle;
+    }
+    return low < this.marks.length ? this.marks[low]! : -1;
+  }
+}
+
+/**
+ * Row ids changed in `(after, through]` whose last change came after the page that read them:
+ * only these need applying to an index built from those pages. During a bulk import the pages
+ * read most new rows after they were written, so a build that ran beside the import does not
+ * insert them a second time.
+ */
+export function staleRows(
+  database: SqliteDatabase,
+  collection: string,
+  after: number,
+  through: number,
+  pages: PageMarks,
+): number[] {
+  const changes = database
+    .prepare(
+      'SELECT row_id, max(sequence) AS last FROM engram_ann_changes WHERE collection = ? AND sequence > ? AND sequence <= ? GROUP BY row_id ORDER BY last',
+    )
+    .raw()
+    .all(collection, after, through) as [number, number][];
+  return changes.filter(([rowId, last]) => last > pages.markOf(rowId)).map(([rowId]) => rowId);
 }
 
 /** Flushes a written file to the disk, so that a rename after it never exposes a partial file. */
@@ -246,11 +312,25 @@ export function runAnnBuild(job: AnnBuildJob, usearch: UsearchModule): AnnBuildR
         return through;
       })();
     } else {
-      mark = lastChange(database);
+      // Rows written while the pages are read (a bulk import the build runs beside) are read by
+      // later pages; what changed after its page was read is applied at the end, so the index
+      // holds the log through the mark it reports, and the store has little left to apply.
+      const start = lastChange(database);
+      const pages = new PageMarks();
       for (const page of rowPages(database, job.collection, job.shape.dimensions, buildPageSize)) {
         checkStop();
         index.add(page.keys, page.vectors, 1);
+        pages.add(page);
       }
+      mark = database.transaction(() => {
+        const through = lastChange(database);
+        const rowIds = staleRows(database, job.collection, start, through, pages);
+        for (let offset = 0; offset < rowIds.length; offset += 500) {
+          checkStop();
+          applyRows(database, job.collection, index, rowIds.slice(offset, offset + 500));
+        }
+        return through;
+      })();
     }
     checkStop();
     index.save(job.temporary);

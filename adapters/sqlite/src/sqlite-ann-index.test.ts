@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { VectorRecord } from '@engram/core';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { PageMarks, staleRows } from './sqlite-ann-build.js';
 import { annIndexPath } from './sqlite-ann-index.js';
 import { createSqliteStore } from './sqlite-store.js';
 
@@ -372,6 +373,72 @@ describe('the approximate index of unscoped vector queries', () => {
     expect((await reopened.buildIndex({ collection })).size).toBe(1300);
     expect((await topIds(reopened, target))[0]).toBe('bulk000700');
     await reopened.close();
+    expect(stateOf(path).changes).toBe(0);
+  });
+});
+
+describe('a build beside writes', () => {
+  it('applies only the rows changed after the page that read them', () => {
+    const database = new Database(':memory:');
+    database.exec(
+      'CREATE TABLE engram_ann_changes (sequence INTEGER PRIMARY KEY AUTOINCREMENT, collection TEXT NOT NULL, row_id INTEGER NOT NULL)',
+    );
+    const log = database.prepare(
+      'INSERT INTO engram_ann_changes (collection, row_id) VALUES (?, ?)',
+    );
+    // Sequences 1-6: rows 1, 2 and 7 written before their pages were read, row 2 again after,
+    // row 9 (past the last page) and a row of another collection.
+    for (const [name, rowId] of [
+      [collection, 1],
+      [collection, 2],
+      [collection, 7],
+      [collection, 2],
+      [collection, 9],
+      ['other', 3],
+    ] as const) {
+      log.run(name, rowId);
+    }
+    const pages = new PageMarks();
+    pages.add({ keys: new BigUint64Array(), vectors: new Float32Array(), lastRowId: 4, mark: 3 });
+    pages.add({ keys: new BigUint64Array(), vectors: new Float32Array(), lastRowId: 8, mark: 4 });
+    expect(pages.markOf(1)).toBe(3);
+    expect(pages.markOf(5)).toBe(4);
+    expect(pages.markOf(9)).toBe(-1);
+    expect(staleRows(database, collection, 0, 6, pages)).toEqual([2, 9]);
+    // Changes at or before the build's start are never replayed.
+    expect(staleRows(database, collection, 4, 6, pages)).toEqual([9]);
+    database.close();
+  });
+
+  it('ends in step with an import, updates and deletes made while it ran', async () => {
+    const path = temporaryPath();
+    await seedWithoutIndex(path, 20_000, 61);
+    const exact = createSqliteStore({ path, annIndex: false });
+    const store = createSqliteStore({ path, annIndex: { minimumSize: 100 } });
+    // Starts the build in a worker; the writes below run while it reads its pages.
+    await store.query({ collection, vector: randomVectors(1, 16, 62)[0]!, topK: 1 });
+    const targets = randomVectors(20, 16, 63);
+    for (let batch = 0; batch < 10; batch++) {
+      await store.upsert({
+        collection,
+        records: records(randomVectors(500, 16, 64 + batch), `new${batch}-`),
+      });
+    }
+    // Existing rows moved to new vectors, and others deleted.
+    const idOf = (index: number) => `m${String(index).padStart(6, '0')}`;
+    const moved = targets.map((vector, index) => ({
+      ...records([vector])[0]!,
+      id: idOf(index * 1000),
+    }));
+    await store.upsert({ collection, records: moved });
+    await store.delete({ collection, ids: targets.map((_, index) => idOf(index * 1000 + 1)) });
+    expect((await store.buildIndex({ collection })).size).toBe(20_000 + 5000 - 20);
+    for (const [index, vector] of targets.entries()) {
+      expect((await topIds(store, vector, 1))[0]).toBe(moved[index]!.id);
+      expect(await topIds(store, vector, 10)).toEqual(await topIds(exact, vector, 10));
+    }
+    await store.close();
+    await exact.close();
     expect(stateOf(path).changes).toBe(0);
   });
 });

@@ -25,7 +25,9 @@ import {
   lastChange,
   loadUsearch,
   newUsearchIndex,
+  PageMarks,
   rowPages,
+  staleRows,
   type UsearchIndex,
   type UsearchModule,
 } from './sqlite-ann-build.js';
@@ -540,25 +542,36 @@ export function createSqliteAnnIndex(settings: SqliteAnnIndexSettings): SqliteAn
   /** Builds on this thread in slices (a database in memory, which a worker cannot open). */
   async function buildHere(collection: string, dimensions: number) {
     const usearch = loadUsearch()!;
-    // Changes logged after this mark are replayed afterwards, so pages may be read outside one
-    // transaction: a row changed during the build is fixed by its logged change.
+    // Pages may be read outside one transaction: a row changed after its page was read is
+    // applied afterwards, by its logged change.
+    const start = lastChange(database());
     const entry: LoadedIndex = {
       shadowed: new Set(),
       index: newUsearchIndex(usearch, shape(dimensions)),
       dimensions,
-      mark: lastChange(database()),
+      mark: start,
       savedMark: -1,
       unsaved: 0,
     };
+    const pages = new PageMarks();
     let sliceStart = performance.now();
     for (const page of rowPages(database(), collection, dimensions, 64)) {
       entry.index.add(page.keys, page.vectors, 1);
+      pages.add(page);
       if (performance.now() - sliceStart > sliceMs) {
         await yieldToEventLoop();
         if (closed || !readState(collection)) return;
         sliceStart = performance.now();
       }
     }
+    const through = lastChange(database());
+    applyRows(
+      database(),
+      collection,
+      entry.index,
+      staleRows(database(), collection, start, through, pages),
+    );
+    entry.mark = through;
     entry.unsaved = entry.index.size();
     loaded.set(collection, entry);
     await catchUpInBackground(collection, entry);

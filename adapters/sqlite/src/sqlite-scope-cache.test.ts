@@ -84,6 +84,10 @@ async function expectSameAnswers(
     expect(summary(await reader.query(vector))).toEqual(summary(await reference.query(vector)));
     const text: QueryOptions = { collection, scope, text: 'kayak', topK: 10 };
     expect(summary(await reader.query(text))).toEqual(summary(await uncached.query(text)));
+    // Whole records (metadata, scope, times, vectors), made from the cache, as the table has them.
+    const withVectors = { ...vector, includeVectors: true };
+    expect(await reader.query(withVectors)).toEqual(await uncached.query(withVectors));
+    expect(await reader.query(text)).toEqual(await uncached.query(text));
   }
 }
 

@@ -68,10 +68,13 @@ import { splitScopeFilter, unexpired } from './sqlite-scope-filter.js';
 import { createSqliteScopeLock } from './sqlite-scope-lock.js';
 import {
   bestIndices,
+  type CachedRow,
   type CachedScope,
   norm,
+  packedVector,
   packScope,
   ScopeCache,
+  type ScopeRow,
   scorePacked,
   shortestFloat32,
   toBlob,
@@ -197,11 +200,7 @@ export function defaultSqlitePath(): string {
 }
 
 /** A row of `engram_memories`; the nullable columns hold what a record may leave out. */
-type MemoryRow = Record<'id' | 'text' | 'metadata' | 'created_at' | 'updated_at', string> &
-  Record<'hash' | 'user_id' | 'agent_id' | 'run_id', string | null> & {
-    row_id: number;
-    vector: Buffer;
-  };
+type MemoryRow = CachedRow & { vector: Buffer };
 
 interface WhereClause {
   sql: string;
@@ -348,7 +347,10 @@ function selectColumns(includeVectors: boolean | undefined, alias = '') {
   return includeVectors ? `${columns}, ${alias}vector` : columns;
 }
 
-function toRecord(row: MemoryRow, includeVectors: boolean | undefined): StoredRecord {
+function toRecord(
+  row: CachedRow & { vector?: Buffer },
+  includeVectors: boolean | undefined,
+): StoredRecord {
   const record: StoredRecord = {
     id: row.id,
     text: row.text,
@@ -360,7 +362,22 @@ function toRecord(row: MemoryRow, includeVectors: boolean | undefined): StoredRe
     const value = row[column];
     if (value !== null) record[field] = value;
   }
-  if (includeVectors) record.vector = Array.from(toFloats(row.vector), shortestFloat32);
+  if (includeVectors && row.vector) {
+    record.vector = Array.from(toFloats(row.vector), shortestFloat32);
+  }
+  return record;
+}
+
+/** The record of row `index` of a cached scope. */
+function cachedRecord(
+  scope: CachedScope,
+  index: number,
+  includeVectors: boolean | undefined,
+): StoredRecord {
+  const record = toRecord(scope.rows[index]!, false);
+  if (includeVectors) {
+    record.vector = Array.from(toFloats(packedVector(scope, index)), shortestFloat32);
+  }
   return record;
 }
 
@@ -747,19 +764,14 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
       .pluck()
       .get(...where.parameters) as number;
     if (size * dimensions > cache.budget) return undefined;
-    // The keyword form and the expiry (as SQL reads it) come in the same pass: a scoped hybrid
-    // search needs all three.
+    // The keyword form, the expiry (as SQL reads it) and the record's other columns come in the
+    // same pass: a scoped hybrid search needs them all, and reading the returned rows again cost
+    // more than the search (50 rows scattered over a large file).
     const rows = statement(
-      `SELECT row_id, id, vector, ${keywordColumn}, CASE WHEN json_type(metadata, ?) IN ('integer', 'real') THEN json_extract(metadata, ?) END FROM engram_memories WHERE ${where.sql}`,
+      `SELECT ${memoryColumns}, vector, ${keywordColumn}, CASE WHEN json_type(metadata, ?) IN ('integer', 'real') THEN json_extract(metadata, ?) END FROM engram_memories WHERE ${where.sql}`,
     )
       .raw()
-      .all(expiryPath, expiryPath, ...where.parameters) as [
-      number,
-      string,
-      Buffer,
-      string,
-      number | null,
-    ][];
+      .all(expiryPath, expiryPath, ...where.parameters) as ScopeRow[];
     const entry = packScope(rows, dimensions);
     cache.set(key, entry);
     return entry;
@@ -797,7 +809,13 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
   function scoreScope(
     options: QueryOptions,
     dimensions: number,
-  ): { rowIds: ArrayLike<number>; ids: string[]; scores: Float64Array } {
+  ): {
+    rowIds: ArrayLike<number>;
+    ids: string[];
+    scores: Float64Array;
+    /** The cached scope scored, and the position in it of each score (all, in order, if none). */
+    cached?: { scope: CachedScope; positions?: number[] };
+  } {
     const query = Float32Array.from(options.vector!);
     const queryNorm = norm(query);
     checkDataVersion();
@@ -805,11 +823,14 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
     if (cached) {
       const scores = scorePacked(cached, query, queryNorm);
       const kept = keptRows(cached, options);
-      if (!kept) return { rowIds: cached.rowIds, ids: cached.ids, scores };
+      if (!kept) {
+        return { rowIds: cached.rowIds, ids: cached.ids, scores, cached: { scope: cached } };
+      }
       return {
         rowIds: kept.map((index) => cached.rowIds[index]!),
         ids: kept.map((index) => cached.ids[index]!),
         scores: Float64Array.from(kept, (index) => scores[index]!),
+        cached: { scope: cached, positions: kept },
       };
     }
     // Too big for the cache: stream the rows and keep only their scores.
@@ -843,6 +864,13 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
     const scored = scoreScope(options, dimensions);
     const best = bestIndices(scored.scores, scored.ids, Math.max(0, Math.floor(options.topK)));
     if (best.length === 0) return [];
+    if (scored.cached) {
+      const { scope, positions } = scored.cached;
+      return best.map((index) => ({
+        record: cachedRecord(scope, positions ? positions[index]! : index, options.includeVectors),
+        score: scored.scores[index]!,
+      }));
+    }
     const rows = statement(
       `SELECT ${selectColumns(options.includeVectors)} FROM engram_memories WHERE row_id IN (${best.map(() => '?').join(', ')})`,
     ).all(...best.map((index) => scored.rowIds[index]!)) as MemoryRow[];
@@ -978,14 +1006,17 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
     let rowIds: ArrayLike<number>;
     let ids: readonly string[];
     let documents: ScopeDocument[];
+    /** Where each row's record is in the cached scope, when the scope is cached. */
+    let positions: ArrayLike<number> | undefined;
     if (cached) {
       cached.tokens ??= tokenizer.tokenize(cached.texts);
       const tokens = cached.tokens;
       const kept = keptRows(cached, query);
-      const positions = kept ?? Array.from(cached.ids.keys());
+      const scored = kept ?? Array.from(cached.ids.keys());
+      positions = scored;
       rowIds = kept ? kept.map((index) => cached.rowIds[index]!) : cached.rowIds;
       ids = kept ? kept.map((index) => cached.ids[index]!) : cached.ids;
-      documents = positions.map((index) => ({
+      documents = scored.map((index) => ({
         text: cached.texts[index]!,
         tokens: tokens[index]!,
       }));
@@ -1008,10 +1039,12 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
       statistics: options.keywordStatistics === 'collection' ? keywordStatistics() : undefined,
       tokenizer,
     });
-    const matches: { rowId: number; id: string; score: number }[] = [];
+    const matches: { position: number; rowId: number; id: string; score: number }[] = [];
     for (let index = 0; index < ids.length; index++) {
       const score = scores[index]!;
-      if (score > 0) matches.push({ rowId: rowIds[index]!, id: ids[index]!, score });
+      if (score > 0) {
+        matches.push({ position: index, rowId: rowIds[index]!, id: ids[index]!, score });
+      }
     }
     const best = matches
       .sort(
@@ -1020,6 +1053,13 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
       )
       .slice(0, Math.floor(query.topK));
     if (best.length === 0) return [];
+    if (cached && positions) {
+      const from = positions;
+      return best.map(({ position, score }) => ({
+        record: cachedRecord(cached, from[position]!, query.includeVectors),
+        score,
+      }));
+    }
     const byRowId = new Map<number, MemoryRow>();
     for (const row of statement(
       `SELECT ${selectColumns(query.includeVectors)} FROM engram_memories WHERE row_id IN (SELECT value FROM json_each(?))`,

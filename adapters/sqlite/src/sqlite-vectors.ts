@@ -66,10 +66,46 @@ export function bestIndices(scores: Float64Array, ids: readonly string[], topK: 
   return best;
 }
 
-/** The vectors of one scope, packed, with their norms, row ids, record ids and keyword texts. */
+/** The columns of a memory's row that its record is made from, all but the vector. */
+export interface CachedRow {
+  row_id: number;
+  id: string;
+  text: string;
+  hash: string | null;
+  user_id: string | null;
+  agent_id: string | null;
+  run_id: string | null;
+  metadata: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A scope's row as the cache reads it: its columns, vector, keyword text and expiry. */
+export type ScopeRow = [
+  rowId: number,
+  id: string,
+  text: string,
+  hash: string | null,
+  userId: string | null,
+  agentId: string | null,
+  runId: string | null,
+  metadata: string,
+  createdAt: string,
+  updatedAt: string,
+  vector: Buffer,
+  keywordText: string,
+  expiry: number | null,
+];
+
+/**
+ * The vectors of one scope, packed, with their norms, row ids, record ids and keyword texts, and
+ * the rest of each row: the records a query returns are made from the cache, not read again.
+ */
 export interface CachedScope {
   rowIds: Float64Array;
   ids: string[];
+  /** The other columns of each row. */
+  rows: CachedRow[];
   vectors: Float32Array;
   norms: Float64Array;
   /** What the keyword index holds for each row. */
@@ -83,26 +119,69 @@ export interface CachedScope {
   tokens?: string[][];
 }
 
-/** Packs the `[row_id, id, vector, keyword text, expiry]` rows of a scope for repeated scoring. */
-export function packScope(
-  rows: readonly [number, string, Buffer, string, number | null][],
-  dimensions: number,
-): CachedScope {
+/** Packs the rows of a scope (see {@link ScopeRow}) for repeated scoring. */
+export function packScope(rows: readonly ScopeRow[], dimensions: number): CachedScope {
   const vectors = new Float32Array(rows.length * dimensions);
   const norms = new Float64Array(rows.length);
   const rowIds = new Float64Array(rows.length);
   const expiries = new Float64Array(rows.length);
   const ids: string[] = new Array(rows.length);
   const texts: string[] = new Array(rows.length);
-  for (const [index, [rowId, id, blob, text, expiry]] of rows.entries()) {
-    vectors.set(toFloats(blob), index * dimensions);
+  const cachedRows: CachedRow[] = new Array(rows.length);
+  for (const [index, row] of rows.entries()) {
+    const [rowId, id, text, hash, userId, agentId, runId, metadata, createdAt, updatedAt] = row;
+    vectors.set(toFloats(row[10]), index * dimensions);
     norms[index] = norm(vectors, index * dimensions, dimensions);
     rowIds[index] = rowId;
     ids[index] = id;
-    texts[index] = text;
-    expiries[index] = expiry ?? Number.NaN;
+    texts[index] = row[11];
+    expiries[index] = row[12] ?? Number.NaN;
+    cachedRows[index] = {
+      row_id: rowId,
+      id,
+      text,
+      hash,
+      user_id: userId,
+      agent_id: agentId,
+      run_id: runId,
+      metadata,
+      created_at: createdAt,
+      updated_at: updatedAt,
+    };
   }
-  return { rowIds, ids, vectors, norms, texts, expiries };
+  return { rowIds, ids, rows: cachedRows, vectors, norms, texts, expiries };
+}
+
+/** The vector of a packed scope's row `index`, as the BLOB the table holds. */
+export function packedVector(scope: CachedScope, index: number): Buffer {
+  const dimensions = scope.vectors.length / scope.ids.length;
+  return Buffer.from(
+    scope.vectors.buffer,
+    scope.vectors.byteOffset + index * dimensions * 4,
+    dimensions * 4,
+  );
+}
+
+/**
+ * The dot product of `query` with the vector of its length at `offset` of `vectors`, in four
+ * running sums: about 1.6 times as fast as one sum on 384 dimensions (the JIT does not vectorize).
+ */
+export function dot(query: Float32Array, vectors: Float32Array, offset: number): number {
+  const length = query.length;
+  let first = 0;
+  let second = 0;
+  let third = 0;
+  let fourth = 0;
+  let dimension = 0;
+  for (; dimension + 3 < length; dimension += 4) {
+    const at = offset + dimension;
+    first += query[dimension]! * vectors[at]!;
+    second += query[dimension + 1]! * vectors[at + 1]!;
+    third += query[dimension + 2]! * vectors[at + 2]!;
+    fourth += query[dimension + 3]! * vectors[at + 3]!;
+  }
+  for (; dimension < length; dimension++) first += query[dimension]! * vectors[offset + dimension]!;
+  return first + second + third + fourth;
 }
 
 /** Cosine similarity of `query` (of norm `queryNorm`) with every vector of a packed scope. */
@@ -112,12 +191,7 @@ export function scorePacked(scope: CachedScope, query: Float32Array, queryNorm: 
   for (let index = 0; index < scores.length; index++) {
     const rowNorm = scope.norms[index]!;
     if (queryNorm === 0 || rowNorm === 0) continue;
-    let dot = 0;
-    const offset = index * dimensions;
-    for (let dimension = 0; dimension < dimensions; dimension++) {
-      dot += query[dimension]! * scope.vectors[offset + dimension]!;
-    }
-    scores[index] = dot / (queryNorm * rowNorm);
+    scores[index] = dot(query, scope.vectors, index * dimensions) / (queryNorm * rowNorm);
   }
   return scores;
 }
