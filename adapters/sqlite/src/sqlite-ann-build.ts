@@ -34,6 +34,8 @@ export interface UsearchIndex {
   remove(key: bigint): number;
   /** Vectors held. */
   size(): number;
+  /** Vectors it has room for before it grows. */
+  capacity(): number;
   /** Length of the vectors. */
   dimensions(): number;
   /** Writes the index to a file. */
@@ -73,8 +75,11 @@ export interface AnnBuildJob {
   /** How long the worker's reads wait for a write lock (a checkpoint), in ms. */
   busyTimeoutMs: number;
   /**
-   * Set to non-zero by the store (closed, or the collection dropped): the build stops at its
-   * next page and writes nothing. A worker is never terminated inside a native call.
+   * Two 32-bit integers shared with the store. The first is set to non-zero by the store
+   * (closed, or the collection dropped): the build stops at its next page and writes nothing; a
+   * worker is never terminated inside a native call. The second is the number of threads each
+   * page is inserted with (0 or 1: one): a background build leaves the other cores to the
+   * application, a build the application waits for (`buildIndex`) takes them all.
    */
   stop?: SharedArrayBuffer;
 }
@@ -285,6 +290,16 @@ export function runAnnBuild(job: AnnBuildJob, usearch: UsearchModule): AnnBuildR
   const checkStop = () => {
     if (flag && Atomics.load(flag, 0) !== 0) throw new AnnBuildStopped();
   };
+  const wanted = () => Math.max(1, flag && flag.length > 1 ? Atomics.load(flag, 1) : 1);
+  // usearch sizes its per-thread state when an insert grows the index (it doubles), for the
+  // threads of that insert; an insert with more threads than that fails. So more threads are
+  // taken at the next insert that grows the index.
+  let reserved = 1;
+  const threadsFor = (index: UsearchIndex, rows: number) => {
+    if (index.size() + rows < index.capacity()) return Math.min(wanted(), reserved);
+    reserved = wanted();
+    return reserved;
+  };
   const database = new Database(job.path, {
     readonly: true,
     fileMustExist: true,
@@ -319,7 +334,7 @@ export function runAnnBuild(job: AnnBuildJob, usearch: UsearchModule): AnnBuildR
       const pages = new PageMarks();
       for (const page of rowPages(database, job.collection, job.shape.dimensions, buildPageSize)) {
         checkStop();
-        index.add(page.keys, page.vectors, 1);
+        index.add(page.keys, page.vectors, threadsFor(index, page.keys.length));
         pages.add(page);
       }
       mark = database.transaction(() => {

@@ -10,7 +10,7 @@ import {
   rmSync,
   statSync,
 } from 'node:fs';
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -91,7 +91,10 @@ interface StateRow {
 interface BuildJob {
   promise: Promise<void>;
   worker?: Worker;
-  /** Shared with the worker: non-zero asks it to stop at its next page. */
+  /**
+   * Shared with the worker: `[0]` non-zero asks it to stop at its next page; `[1]` is the
+   * threads its next pages are inserted with.
+   */
   stop?: Int32Array;
   temporary?: string;
   error?: unknown;
@@ -511,8 +514,9 @@ export function createSqliteAnnIndex(settings: SqliteAnnIndexSettings): SqliteAn
       busyTimeoutMs: settings.busyTimeoutMs ?? 5000,
       ...(savedFileMatches(collection, state) ? { base: { file, mark: expected } } : {}),
     };
-    const stop = new SharedArrayBuffer(4);
+    const stop = new SharedArrayBuffer(8);
     job.stop = new Int32Array(stop);
+    Atomics.store(job.stop, 1, 1);
     const worker = new Worker(script, { workerData: { ...work, stop } });
     // A background build does not keep the process alive (a command that imported memories
     // exits at once; the next process takes the build over); one that is awaited does.
@@ -696,6 +700,8 @@ export function createSqliteAnnIndex(settings: SqliteAnnIndexSettings): SqliteAn
         const job = jobs.get(collection);
         if (job) {
           job.worker?.ref();
+          // Waited for: the build takes every core (a background build inserts on one).
+          if (job.stop) Atomics.store(job.stop, 1, availableParallelism());
           await job.promise;
           if (job.error !== undefined) throw job.error;
           continue;

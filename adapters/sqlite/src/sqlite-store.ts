@@ -116,10 +116,11 @@ export interface SqliteStoreOptions {
   pageCacheMiB?: number;
   /**
    * Most vector values (floats) kept in process memory to answer repeated scoped searches without
-   * reading them again; 0 turns the cache off. A write (of this process, or of another that
-   * shares the file) drops only the scopes of the memories it changed. Default 40,000,000
-   * (160 MB of vectors: every scope of 100,000 memories of 384 dimensions; a process holding
-   * them all with their texts measured about 350 MB resident).
+   * reading them again; 0 turns the cache off. Each cached memory's other columns (text,
+   * metadata, scope, times: about 200 bytes for a short memory) are kept beside its vector and
+   * are not counted. A write (of this process, or of another that shares the file) drops only
+   * the scopes of the memories it changed. Default 40,000,000 (160 MB of vectors: every scope of
+   * 100,000 memories of 384 dimensions).
    */
   vectorCacheSize?: number;
   /**

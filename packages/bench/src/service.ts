@@ -411,7 +411,7 @@ export async function runService(context: BenchContext): Promise<WorkloadReport>
     notes.push(
       store.url
         ? `${perSearch} It includes the round trips to the ${backend.name} server, during which each of the ${workers} server process${workers === 1 ? '' : 'es'} serves other requests.`
-        : `${perSearch} Each of the ${workers} server process${workers === 1 ? '' : 'es'} answers on one Node.js thread and the search runs on it (SQLite calls are synchronous), so ${workers === 1 ? 'it serves' : 'together they serve'} at most about ${Number.isFinite(engine) ? Math.round(workers / engine).toLocaleString('en-US') : 'n/a'} searches/s before HTTP, validation, JSON and logging (and fewer while the load generator shares the cores), whatever the number of connections.`,
+        : `${perSearch} It is the time from the call to its answer: a search waits between its steps (the embedding, the vector and keyword queries) while its process serves other requests, so with many connections it is longer than the CPU time of one search. Each of the ${workers} server process${workers === 1 ? '' : 'es'} answers on one Node.js thread, and the SQLite queries run on it.`,
     );
     for (const count of connections) {
       const result = await load(server.url, key, 'add', count, seconds, add);
