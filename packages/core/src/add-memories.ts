@@ -431,7 +431,11 @@ export async function addMemories(engine: MemoryEngine, request: AddRequest): Pr
       async () => (await appliedBefore(engine, idempotencyKey, abortSignal)) ?? work(),
       abortSignal,
     );
-  if (!request.infer) return once(() => addVerbatim(engine, request));
+  // Stored as given under new ids, with no idempotency key to look up: nothing it reads can be
+  // changed by another add, so it takes no scope lock (two write transactions fewer per add).
+  if (!request.infer) {
+    return idempotencyKey ? once(() => addVerbatim(engine, request)) : addVerbatim(engine, request);
+  }
   let inferAndApply: () => Promise<AddResult>;
   if ((request.addMode ?? engine.addMode) === 'single-call') {
     const prepared = await prepareConversation(engine, request);

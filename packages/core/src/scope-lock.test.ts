@@ -266,7 +266,10 @@ describe('Memory with a scope lock', () => {
       scopeLock: given.lock,
       collection: 'p_one',
     });
-    await withOption.add('hello', { userId: 'alice' });
+    // A verbatim add with an idempotency key looks the key up under the lock; without one it
+    // takes none (it reads nothing another add could change).
+    await withOption.add('hello', { userId: 'alice', idempotencyKey: 'first' });
+    await withOption.add('hello again', { userId: 'alice' });
     await withOption.import([
       { text: 'a', userId: 'bob' },
       { text: 'b', agentId: 'x' },
@@ -281,13 +284,31 @@ describe('Memory with a scope lock', () => {
 
     const store = storeWithLock();
     const withStoreLock = new Memory({ ...common, vectorStore: store, collection: 'p_two' });
-    await withStoreLock.add('hello', { userId: 'alice' });
+    await withStoreLock.add('hello', { userId: 'alice', idempotencyKey: 'first' });
     expect(own.keys).toEqual([['p_two|u:alice|a:|r:']]);
 
     const inProcessOnly = new Memory({ ...common, vectorStore: store, scopeLock: null });
-    await inProcessOnly.add('hello', { userId: 'alice' });
+    await inProcessOnly.add('hello', { userId: 'alice', idempotencyKey: 'second' });
     expect(own.keys).toHaveLength(1);
     expect(own.closed()).toBe(0);
+  });
+
+  it('stores every one of many concurrent verbatim adds of one scope, without the lock', async () => {
+    const lock = recordingLock('unused');
+    const memory = new Memory({
+      embedder: createHashEmbedder(),
+      llm: null,
+      graphStore: null,
+      vectorStore: createInMemoryStore(),
+      scopeLock: lock.lock,
+    });
+    const texts = Array.from({ length: 20 }, (_, index) => `fact number ${index}`);
+    await Promise.all(texts.map((text) => memory.add(text, { userId: 'alice', infer: false })));
+    const listed = await memory.list({ userId: 'alice', limit: 100 });
+    expect(listed.results.map((item) => item.memory).sort()).toEqual([...texts].sort());
+    const history = await Promise.all(listed.results.map((item) => memory.history(item.id)));
+    expect(history.map((events) => events.length)).toEqual(texts.map(() => 1));
+    expect(lock.keys).toEqual([]);
   });
 
   it('extracts before taking the lock and holds it only for the reconcile-and-write step', async () => {
