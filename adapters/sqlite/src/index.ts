@@ -1,4 +1,4 @@
-export { engramAdapters } from './sqlite-adapter.js';
+export { engramAdapters, vectorCacheFromEnvironment } from './sqlite-adapter.js';
 export type { EncryptSqliteStoreOptions } from './sqlite-encryption.js';
 export {
   encryptionKeyFromEnvironment,

@@ -1,7 +1,26 @@
 import { join } from 'node:path';
-import { defineAdapter } from '@engram/core';
+import { defineAdapter, InvalidArgumentError } from '@engram/core';
 import { encryptionKeyFromEnvironment } from './sqlite-encryption.js';
 import { createSqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
+
+/**
+ * `vectorCacheSize` from `ENGRAM_VECTOR_CACHE_MB` (MiB of vectors kept per store for repeated
+ * scoped searches; 0 turns the cache off), or `undefined` when it is not set.
+ */
+export function vectorCacheFromEnvironment(
+  env: Record<string, string | undefined>,
+): number | undefined {
+  const text = env.ENGRAM_VECTOR_CACHE_MB?.trim();
+  if (text === undefined || text === '') return undefined;
+  const mebibytes = Number(text);
+  if (!Number.isFinite(mebibytes) || mebibytes < 0) {
+    throw new InvalidArgumentError({
+      source: 'sqlite',
+      message: `ENGRAM_VECTOR_CACHE_MB must be a number of MiB, 0 or more (e.g. 1600 for 1M memories of 384 dimensions); got "${text}".`,
+    });
+  }
+  return Math.floor((mebibytes * 1024 * 1024) / 4);
+}
 
 function create({
   env,
@@ -13,9 +32,11 @@ function create({
   options?: Record<string, unknown>;
 }) {
   const encryptionKey = encryptionKeyFromEnvironment(env);
+  const vectorCacheSize = vectorCacheFromEnvironment(env);
   return createSqliteStore({
     path: join(dataDir, 'engram.db'),
     ...(encryptionKey === undefined ? {} : { encryptionKey }),
+    ...(vectorCacheSize === undefined ? {} : { vectorCacheSize }),
     ...((options ?? {}) as SqliteStoreOptions),
   });
 }
