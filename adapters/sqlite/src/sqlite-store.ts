@@ -71,7 +71,6 @@ import {
   type CachedRow,
   type CachedScope,
   norm,
-  packedVector,
   packScope,
   ScopeCache,
   type ScopeRow,
@@ -377,7 +376,12 @@ function cachedRecord(
 ): StoredRecord {
   const record = toRecord(scope.rows[index]!, false);
   if (includeVectors) {
-    record.vector = Array.from(toFloats(packedVector(scope, index)), shortestFloat32);
+    const dimensions = scope.vectors.length / scope.ids.length;
+    const offset = index * dimensions;
+    record.vector = Array.from(
+      scope.vectors.subarray(offset, offset + dimensions),
+      shortestFloat32,
+    );
   }
   return record;
 }
@@ -1007,17 +1011,16 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
     let rowIds: ArrayLike<number>;
     let ids: readonly string[];
     let documents: ScopeDocument[];
-    /** Where each row's record is in the cached scope, when the scope is cached. */
-    let positions: ArrayLike<number> | undefined;
+    /** Where each row is in the cached scope, when the scope is cached. */
+    let positions: readonly number[] | undefined;
     if (cached) {
       cached.tokens ??= tokenizer.tokenize(cached.texts);
       const tokens = cached.tokens;
       const kept = keptRows(cached, query);
-      const scored = kept ?? Array.from(cached.ids.keys());
-      positions = scored;
+      positions = kept ?? Array.from(cached.ids.keys());
       rowIds = kept ? kept.map((index) => cached.rowIds[index]!) : cached.rowIds;
       ids = kept ? kept.map((index) => cached.ids[index]!) : cached.ids;
-      documents = scored.map((index) => ({
+      documents = positions.map((index) => ({
         text: cached.texts[index]!,
         tokens: tokens[index]!,
       }));
@@ -1055,9 +1058,9 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
       .slice(0, Math.floor(query.topK));
     if (best.length === 0) return [];
     if (cached && positions) {
-      const from = positions;
+      const at = positions;
       return best.map(({ position, score }) => ({
-        record: cachedRecord(cached, from[position]!, query.includeVectors),
+        record: cachedRecord(cached, at[position]!, query.includeVectors),
         score,
       }));
     }

@@ -152,16 +152,6 @@ export function packScope(rows: readonly ScopeRow[], dimensions: number): Cached
   return { rowIds, ids, rows: cachedRows, vectors, norms, texts, expiries };
 }
 
-/** The vector of a packed scope's row `index`, as the BLOB the table holds. */
-export function packedVector(scope: CachedScope, index: number): Buffer {
-  const dimensions = scope.vectors.length / scope.ids.length;
-  return Buffer.from(
-    scope.vectors.buffer,
-    scope.vectors.byteOffset + index * dimensions * 4,
-    dimensions * 4,
-  );
-}
-
 /**
  * The dot product of `query` with the vector of its length at `offset` of `vectors`, in four
  * running sums: about 1.6 times as fast as one sum on 384 dimensions (the JIT does not vectorize).
