@@ -33,8 +33,10 @@ describeVectorStore({
         const now = new Date().toISOString();
         const records = Array.from({ length: 30 }, (_, index) => ({
           id: randomUUID(),
+          // Records whose axes repeat (more records than dimensions) differ in their other
+          // values, so that no two vectors are equal and the nearest one is never a tie.
           vector: Array.from({ length: dimensions }, (_, axis) =>
-            axis === index % dimensions ? 1 : 0.01,
+            axis === index % dimensions ? 1 : 0.01 * (1 + Math.floor(index / dimensions)),
           ),
           text: `memory ${index}`,
           userId: index % 2 === 0 ? 'even' : 'odd',
