@@ -650,6 +650,34 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
     followScopeChanges();
   }
 
+  /**
+   * Dimensions seen for each collection, for checking records before a write transaction; the
+   * transaction reads them again (another connection may have dropped the collection since).
+   */
+  const knownDimensions = new Map<string, number>();
+
+  /** The dimensions records to write are checked against, before their transaction. */
+  function dimensionsToCheck(collection: string): number {
+    const known = knownDimensions.get(collection);
+    if (known !== undefined) return known;
+    const dimensions = dimensionsOf(collection);
+    knownDimensions.set(collection, dimensions);
+    return dimensions;
+  }
+
+  /** In a write transaction: the collection exists with the dimensions its records were checked against. */
+  function confirmDimensions(
+    collection: string,
+    checked: number,
+    records: readonly VectorRecord[],
+  ) {
+    const dimensions = dimensionsOf(collection);
+    if (dimensions !== checked) {
+      knownDimensions.delete(collection);
+      checkRecords(dimensions, records);
+    }
+  }
+
   function dimensionsOf(collection: string): number {
     const row = statement('SELECT dimensions FROM engram_collections WHERE name = ?').get(
       collection,
@@ -1150,7 +1178,8 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
       },
 
       async upsert({ collection, records, abortSignal }) {
-        checkRecords(dimensionsOf(collection), records);
+        const dimensions = dimensionsToCheck(collection);
+        checkRecords(dimensions, records);
         // Each chunk is its own short transaction so that other connections (and this process's
         // event loop) get a turn during a large import.
         for (const [index, batch] of chunk(records, maxBatchSize).entries()) {
@@ -1160,7 +1189,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
           }
           await writeTransaction(
             () => {
-              dimensionsOf(collection);
+              confirmDimensions(collection, dimensions, batch);
               writeRecords(collection, batch);
             },
             () => 2 * batch.length,
@@ -1274,6 +1303,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
       },
 
       async dropCollection({ collection }) {
+        knownDimensions.delete(collection);
         await writeTransaction(
           () => {
             const { changes } = statement('DELETE FROM engram_memories WHERE collection = ?').run(
@@ -1294,10 +1324,11 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
       },
 
       async commit(options) {
-        checkRecords(dimensionsOf(options.collection), options.upsert);
+        const dimensions = dimensionsToCheck(options.collection);
+        checkRecords(dimensions, options.upsert);
         await writeTransaction(
           () => {
-            dimensionsOf(options.collection);
+            confirmDimensions(options.collection, dimensions, options.upsert);
             deleteIds(options.collection, options.delete);
             writeRecords(options.collection, options.upsert);
             appendEvents(options.history);

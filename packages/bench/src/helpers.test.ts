@@ -2,6 +2,7 @@ import { singleCallSchemaName } from '@engram/core';
 import { describe, expect, it } from 'vitest';
 import { createClusteredCorpus } from './clustered.js';
 import { benchChat, factsOfTranscript } from './fake-model.js';
+import { parseProcStat, processTreeCpuSeconds } from './process-cpu.js';
 import { replaceSection } from './report.js';
 import { recallAtK } from './scale.js';
 import { mergeServiceSection } from './service.js';
@@ -132,5 +133,19 @@ describe('mergeServiceSection', () => {
     expect(replaced.match(/service-backend:pgvector -->/g)).toHaveLength(2);
     expect(replaced).toContain('newer pgvector rows');
     expect(replaced).not.toContain('\npgvector rows');
+  });
+});
+
+describe('process CPU from /proc', () => {
+  it('reads the parent and the CPU ticks after a command name with spaces and parentheses', () => {
+    const line =
+      '4242 (node (worker) x) S 4200 4242 4200 0 -1 4194304 100 0 0 0 150 25 3 1 20 0 11 0 500';
+    expect(parseProcStat(line)).toEqual({ ppid: 4200, ticks: 175 });
+  });
+
+  it('counts this process on Linux', () => {
+    const seconds = processTreeCpuSeconds(process.pid);
+    if (process.platform === 'linux') expect(seconds).toBeGreaterThan(0);
+    else expect(seconds).toBeUndefined();
   });
 });

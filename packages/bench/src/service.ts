@@ -22,6 +22,7 @@ import { loadAdapterExport, openBackendTarget } from './backend-servers.js';
 import { type VectorBackend, vectorBackends } from './backends.js';
 import type { BenchContext, WorkloadReport } from './context.js';
 import { createPipelineData, type PipelineData, userRecord } from './pipeline-data.js';
+import { processTreeCpuSeconds } from './process-cpu.js';
 import { loadLine, markdownTable, readSection, runHeader } from './report.js';
 import { formatCount, formatMs, percentile } from './stats.js';
 
@@ -73,6 +74,10 @@ function serverEnvironment(dataDir: string, store?: ServiceStore): NodeJS.Proces
     // ENGRAM_BENCH_WORKERS=<n>: server processes (default: the server's own, one per core).
     ...(process.env.ENGRAM_BENCH_WORKERS
       ? { ENGRAM_WORKERS: process.env.ENGRAM_BENCH_WORKERS }
+      : {}),
+    // ENGRAM_BENCH_VECTOR_CACHE_MB=<n>: each server process's scope cache (default: the store's).
+    ...(process.env.ENGRAM_BENCH_VECTOR_CACHE_MB
+      ? { ENGRAM_VECTOR_CACHE_MB: process.env.ENGRAM_BENCH_VECTOR_CACHE_MB }
       : {}),
   };
 }
@@ -262,6 +267,8 @@ interface LoadResult {
   non2xx: number;
   errors: number;
   timeouts: number;
+  /** CPU time of the server's processes per completed request, ms (Linux only). */
+  serverCpuMs?: number;
 }
 
 /** Each run draws its bodies from its own range, so no two rows send the same requests. */
@@ -275,10 +282,12 @@ async function load(
   count: number,
   seconds: number,
   body: (index: number) => unknown,
+  serverPid?: number,
 ): Promise<LoadResult> {
   let next = requestCounter;
   requestCounter += 10_000_000;
   const latencies: number[] = [];
+  const cpuBefore = serverPid === undefined ? undefined : processTreeCpuSeconds(serverPid);
   const started = performance.now();
   let instance!: autocannon.Instance;
   const finished = new Promise<autocannon.Result>((resolve, reject) => {
@@ -306,7 +315,13 @@ async function load(
   );
   const result = await finished;
   const elapsed = (performance.now() - started) / 1000;
+  const cpuAfter = serverPid === undefined ? undefined : processTreeCpuSeconds(serverPid);
+  const serverCpuMs =
+    cpuBefore !== undefined && cpuAfter !== undefined && latencies.length > 0
+      ? ((cpuAfter - cpuBefore) * 1000) / latencies.length
+      : undefined;
   return {
+    ...(serverCpuMs === undefined ? {} : { serverCpuMs }),
     route,
     connections: count,
     seconds: result.duration,
@@ -319,6 +334,11 @@ async function load(
     errors: result.errors,
     timeouts: result.timeouts,
   };
+}
+
+/** The server's CPU time per request of a row, or "n/a" where `/proc` is not there to read. */
+function cpuCell(result: LoadResult): string {
+  return result.serverCpuMs === undefined ? 'n/a' : result.serverCpuMs.toFixed(2);
 }
 
 /** Sum and count of a Prometheus histogram, from the server's `/metrics`. */
@@ -396,9 +416,17 @@ export async function runService(context: BenchContext): Promise<WorkloadReport>
     await load(server.url, key, 'search', 4, context.smoke ? 1 : 3, search);
     const before = await histogram(server.url, 'engram_search_latency_seconds');
     for (const count of connections) {
-      const result = await load(server.url, key, 'search', count, seconds, search);
+      const result = await load(
+        server.url,
+        key,
+        'search',
+        count,
+        seconds,
+        search,
+        server.child.pid,
+      );
       context.log(
-        `  search x${count}: ${result.rate.toFixed(0)}/s, p50 ${formatMs(result.p50)} / p95 ${formatMs(result.p95)} / p99 ${formatMs(result.p99)} ms, non-2xx ${result.non2xx}`,
+        `  search x${count}: ${result.rate.toFixed(0)}/s, p50 ${formatMs(result.p50)} / p95 ${formatMs(result.p95)} / p99 ${formatMs(result.p99)} ms, server CPU ${cpuCell(result)} ms/request, non-2xx ${result.non2xx}`,
       );
       results.push(result);
     }
@@ -414,9 +442,9 @@ export async function runService(context: BenchContext): Promise<WorkloadReport>
         : `${perSearch} It is the time from the call to its answer: a search waits between its steps (the embedding, the vector and keyword queries) while its process serves other requests, so with many connections it is longer than the CPU time of one search. Each of the ${workers} server process${workers === 1 ? '' : 'es'} answers on one Node.js thread, and the SQLite queries run on it.`,
     );
     for (const count of connections) {
-      const result = await load(server.url, key, 'add', count, seconds, add);
+      const result = await load(server.url, key, 'add', count, seconds, add, server.child.pid);
       context.log(
-        `  add x${count}: ${result.rate.toFixed(0)}/s, p50 ${formatMs(result.p50)} / p95 ${formatMs(result.p95)} / p99 ${formatMs(result.p99)} ms, non-2xx ${result.non2xx}`,
+        `  add x${count}: ${result.rate.toFixed(0)}/s, p50 ${formatMs(result.p50)} / p95 ${formatMs(result.p95)} / p99 ${formatMs(result.p99)} ms, server CPU ${cpuCell(result)} ms/request, non-2xx ${result.non2xx}`,
       );
       results.push(result);
     }
@@ -455,6 +483,7 @@ export async function runService(context: BenchContext): Promise<WorkloadReport>
       'p50 ms',
       'p95 ms',
       'p99 ms',
+      'server CPU ms/request',
       'requests',
       'non-2xx',
       'errors (timeouts)',
@@ -466,6 +495,7 @@ export async function runService(context: BenchContext): Promise<WorkloadReport>
       formatMs(result.p50),
       formatMs(result.p95),
       formatMs(result.p99),
+      cpuCell(result),
       String(result.completed),
       String(result.non2xx),
       `${result.errors} (${result.timeouts})`,
@@ -474,12 +504,13 @@ export async function runService(context: BenchContext): Promise<WorkloadReport>
   const markdown = [
     runHeader(context.command, loadBefore),
     '',
-    `${formatCount(size)} memories of ${formatCount(users)} users ${store.url ? `in ${backend.name} (\`ENGRAM_VECTOR_STORE=${backend.adapter}\`, a ${target.origin} server; ${backend.settings})` : `in the embedded store (\`projects/${project}.db\`)`}, \`engram serve\` (${workers} process${workers === 1 ? '' : 'es'}, \`ENGRAM_WORKERS\`) with \`ENGRAM_LLM=none\`, \`ENGRAM_EMBEDDER=hash\`, default logging (JSON lines to a file)${indexSeconds === undefined ? '' : `; the store's index of unscoped queries built before the server starts (\`store.buildIndex\`, ${indexSeconds.toFixed(0)} s), so that no background build competes with the rows`}; autocannon in another process, ${seconds} s per row, a random user and question per search (\`limit: 10\`), a new fact per add (adds run after the searches and grow the store).`,
+    `${formatCount(size)} memories of ${formatCount(users)} users ${store.url ? `in ${backend.name} (\`ENGRAM_VECTOR_STORE=${backend.adapter}\`, a ${target.origin} server; ${backend.settings})` : `in the embedded store (\`projects/${project}.db\`)`}, \`engram serve\` (${workers} process${workers === 1 ? '' : 'es'}, \`ENGRAM_WORKERS\`) with \`ENGRAM_LLM=none\`, \`ENGRAM_EMBEDDER=hash\`, default logging (JSON lines to a file)${process.env.ENGRAM_BENCH_VECTOR_CACHE_MB ? `, \`ENGRAM_VECTOR_CACHE_MB=${process.env.ENGRAM_BENCH_VECTOR_CACHE_MB}\` (each process's scope cache)` : ''}${indexSeconds === undefined ? '' : `; the store's index of unscoped queries built before the server starts (\`store.buildIndex\`, ${indexSeconds.toFixed(0)} s), so that no background build competes with the rows`}; autocannon in another process, ${seconds} s per row, a random user and question per search (\`limit: 10\`), a new fact per add (adds run after the searches and grow the store).`,
     '',
     table,
     '',
     `Target, at least ${targetRate(size).toLocaleString('en-US')} searches/s at p95 under ${targetP95} ms: ${verdict}.`,
     '',
+    "- Server CPU ms/request: the CPU time of the server's processes during the row (from `/proc`) divided by the requests answered: what a request costs the server, whatever else the machine ran.",
     ...notes,
   ].join('\n');
   return serviceReport(context, backend.name, markdown);

@@ -1,4 +1,11 @@
-import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { createPrivateDirectory } from './data-directory.js';
 import type { Embedder, EmbedOptions } from './embedder.js';
@@ -171,9 +178,36 @@ export function fileReembedState(dataDir: string, collection: string): ReembedSt
   };
 }
 
+/**
+ * The re-embedding under way for a collection, read again only when the record file changed
+ * (its modification time, size or inode; it is replaced by a rename on every write): one `stat`
+ * per embedding of texts to store instead of reading and parsing the file.
+ */
+function reembeddingWatch(
+  dataDir: string,
+  collection: string,
+): () => ReembedCheckpoint | undefined {
+  const path = join(dataDir, embedderRecordFile);
+  let seen: string | undefined;
+  let pending: ReembedCheckpoint | undefined;
+  return () => {
+    const file = statSync(path, { throwIfNoEntry: false });
+    const signature = file ? `${file.mtimeMs}:${file.size}:${file.ino}` : 'none';
+    if (signature !== seen) {
+      pending = readRecordFile(dataDir).reembedding?.[collection];
+      seen = signature;
+    }
+    return pending;
+  };
+}
+
 /** Refuses to embed texts to store while the collection is being re-embedded. */
-function assertNotReembedding(dataDir: string, collection: string): void {
-  const pending = readRecordFile(dataDir).reembedding?.[collection];
+function assertNotReembedding(
+  dataDir: string,
+  collection: string,
+  pendingReembedding: () => ReembedCheckpoint | undefined,
+): void {
+  const pending = pendingReembedding();
   if (!pending) return;
   const how = pending.name ? `ENGRAM_EMBEDDER=${pending.name}` : pending.embedder;
   throw new EngramError({
@@ -194,6 +228,7 @@ export function recordingEmbedder(
 ): Embedder {
   let checked = false;
   let recorded = false;
+  const pendingReembedding = reembeddingWatch(dataDir, collection);
   return {
     ...embedderProperties(embedder),
     async embed(options: EmbedOptions) {
@@ -202,7 +237,7 @@ export function recordingEmbedder(
         checked = true;
       }
       if (options.purpose === 'document') {
-        assertNotReembedding(dataDir, collection);
+        assertNotReembedding(dataDir, collection, pendingReembedding);
         if (!recorded) recordEmbedder(dataDir, collection, embedder, name);
         recorded = true;
       }

@@ -203,7 +203,26 @@ export function openApiKeyStore(path: string): ApiKeyStore {
   const dataVersion = database.prepare('PRAGMA data_version').pluck();
   const verified = new Map<string, ApiKeyIdentity>();
   let verifiedVersion: unknown;
-  const forget = () => verified.clear();
+  // The version is read once per turn of the event loop: the requests that arrived together are
+  // judged against the same state of the file, and a revocation holds from the next turn.
+  let versionRead = false;
+  const forget = () => {
+    verified.clear();
+    versionRead = false;
+  };
+  const currentVersion = () => {
+    if (!versionRead) {
+      versionRead = true;
+      setImmediate(() => {
+        versionRead = false;
+      }).unref();
+      const version = dataVersion.get();
+      if (version !== verifiedVersion) {
+        verified.clear();
+        verifiedVersion = version;
+      }
+    }
+  };
 
   return {
     create(options) {
@@ -248,11 +267,7 @@ export function openApiKeyStore(path: string): ApiKeyStore {
       return apiKeyInfo(row);
     },
     verify(key) {
-      const version = dataVersion.get();
-      if (version !== verifiedVersion) {
-        verified.clear();
-        verifiedVersion = version;
-      }
+      currentVersion();
       // A digest is computed either way, so a malformed key costs the same as a wrong one.
       const digest = hashApiKey(key);
       const cacheKey = digest.toString('base64');

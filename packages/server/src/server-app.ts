@@ -95,6 +95,20 @@ async function answerMetrics(c: Context, context: AppContext, open: boolean): Pr
   return c.body(text, 200, { 'Content-Type': context.metrics.registry.contentType });
 }
 
+/**
+ * Sets a header of the response a handler returned. Hono's `c.header` after the handler copies
+ * the response (asking whether its body was used turns the server's lightweight response into a
+ * web `Response` with a stream, several percent of a small request), so the header goes on the
+ * response's own headers; only a response with immutable headers is copied.
+ */
+function setResponseHeader(c: Context, name: string, value: string): void {
+  try {
+    c.res.headers.set(name, value);
+  } catch {
+    c.header(name, value);
+  }
+}
+
 /** Error answers outside the OpenAPI routes, in the API's error shape. */
 function answerError(error: unknown, c: Context, context: AppContext): Response {
   const answer = answerForError(error);
@@ -177,8 +191,8 @@ export function createServerApp(context: AppContext): OpenAPIHono<AppEnv> {
       { 'http.request.method': c.req.method, 'engram.request_id': requestId },
       () => next(),
     );
-    c.header('X-Request-Id', requestId);
-    if (state.shuttingDown) c.header('Connection', 'close');
+    setResponseHeader(c, 'X-Request-Id', requestId);
+    if (state.shuttingDown) setResponseHeader(c, 'Connection', 'close');
     const status = c.res.status;
     const route = routeLabel(c);
     metrics.requests.inc({ method: c.req.method, route, status: String(status) });
