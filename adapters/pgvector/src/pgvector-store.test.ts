@@ -76,6 +76,9 @@ describe('createPgvectorStore', () => {
       { efSearch: 0 },
       { maxConnections: 1.5 },
       { deferVectorIndex: 'yes' as unknown as boolean },
+      { vectorIndex: 'ivf' as unknown as 'ivfflat' },
+      { ivfflatLists: 0 },
+      { ivfflatProbes: 1.5 },
       { indexBuildMemory: '8 GB' },
       { indexBuildMemory: "1GB'; DROP TABLE x; --" },
     ]) {

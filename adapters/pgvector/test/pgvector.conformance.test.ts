@@ -421,6 +421,85 @@ describeVectorStore({
       }
     });
 
+    test('vectorIndex ivfflat: buildIndex trains an IVFFlat index on the rows; queries probe it and scan on under a filter', async () => {
+      const { pool, statements } = recordingPool('-c enable_seqscan=off -c enable_bitmapscan=off');
+      const own = createPgvectorStore({
+        pool,
+        vectorIndex: 'ivfflat',
+        ivfflatLists: 8,
+        exactSearchThreshold: 0,
+      });
+      const exact = createPgvectorStore({ connectionString, exactSearchThreshold: 10_000 });
+      const collection = `engram_conformance_ivfflat_${randomUUID().slice(0, 8)}`;
+      const db = new pg.Client({ connectionString });
+      await db.connect();
+      const vectorIndexes = async () =>
+        (
+          await db.query<{ indexdef: string }>(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = $1 AND indexdef LIKE '%_vector %'",
+            [`engram_memories_${collection}`],
+          )
+        ).rows.map((row) => row.indexdef);
+      try {
+        await own.ensureCollection({ collection, dimensions });
+        // Trained on rows: an empty collection gets none, and creation made none.
+        expect(await own.buildIndex({ collection })).toEqual({ created: false });
+        expect(await vectorIndexes()).toEqual([]);
+        const records = farAndNear(dimensions);
+        for (let offset = 0; offset < records.length; offset += 1000) {
+          await own.upsert({ collection, records: records.slice(offset, offset + 1000) });
+        }
+        expect(await own.buildIndex({ collection })).toEqual({ created: true });
+        const [indexdef] = await vectorIndexes();
+        expect(indexdef).toContain('USING ivfflat');
+        expect(indexdef).toContain("lists='8'");
+        expect(await own.buildIndex({ collection })).toEqual({ created: false });
+
+        const query = unit(Array.from({ length: dimensions }, (_, axis) => (axis === 0 ? 1 : 0)));
+        const table = `"public"."engram_memories_${collection}"`;
+        const plan = await db.query(
+          `EXPLAIN SELECT id FROM ${table} ORDER BY embedding <=> $1 LIMIT 10`,
+          [`[${query.join(',')}]`],
+        );
+        expect(JSON.stringify(plan.rows)).toContain(`engram_memories_${collection}_vector`);
+        // By default the square root of the lists is probed (3 of 8); probing all 8 is exact.
+        expect(await own.query({ collection, vector: query, topK: 10 })).toHaveLength(10);
+        const every = createPgvectorStore({
+          pool,
+          vectorIndex: 'ivfflat',
+          ivfflatProbes: 8,
+          exactSearchThreshold: 0,
+        });
+        const ids = (matches: { record: { id: string } }[]) =>
+          matches.map((match) => match.record.id);
+        expect(ids(await every.query({ collection, vector: query, topK: 10 }))).toEqual(
+          ids(await exact.query({ collection, vector: query, topK: 10 })),
+        );
+
+        // Every `far` record points away from the query: the lists probed first hold none of
+        // them, and only the iterative scan (probing on) fills the page.
+        statements.length = 0;
+        const far = await own.query({
+          collection,
+          vector: query,
+          topK: 10,
+          filter: { op: 'eq', field: 'group', value: 'far' } as FilterExpression,
+        });
+        expect(far).toHaveLength(10);
+        expect(far.every((match) => match.record.metadata.group === 'far')).toBe(true);
+        expect(
+          statements.some((statement) => statement.includes('OFFSET 0')),
+          'answered by the index, without the exact fallback',
+        ).toBe(false);
+      } finally {
+        await db.end();
+        await own.dropCollection({ collection });
+        await own.close();
+        await exact.close();
+        await pool.end();
+      }
+    }, 240_000);
+
     test('an HNSW search cut short by max_scan_tuples falls back to an exact search', async () => {
       const { pool, statements } = recordingPool(
         '-c enable_seqscan=off -c enable_bitmapscan=off -c hnsw.max_scan_tuples=20',

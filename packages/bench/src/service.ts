@@ -49,6 +49,8 @@ interface ServiceStore {
 
 /** Backends `--backend` accepts: the embedded default and those with a server launcher. */
 export const serviceBackendNames = vectorBackends
+  // A backend's variants (pgvector-ivfflat) take the server's default settings there.
+  .filter((backend) => backend.name === backend.adapter)
   .filter((backend) => backend.name === 'sqlite' || backend.service !== undefined)
   .map((backend) => backend.name);
 

@@ -8,6 +8,9 @@ import {
   checkTextSearchConfig,
   collectionTableName,
   collectionTableSql,
+  defaultIvfflatLists,
+  defaultIvfflatProbes,
+  ivfflatIndexSql,
   vectorFeatures,
 } from './postgres-vector-schema.js';
 
@@ -98,6 +101,35 @@ describe('collectionTableSql', () => {
     expect(wide.join('\n')).not.toContain('hnsw');
     const old = collectionTableSql({ ...base, dimensions: 8, hnsw: undefined });
     expect(old.join('\n')).not.toContain('hnsw');
+  });
+});
+
+describe('IVFFlat', () => {
+  it("starts from pgvector's guidance: rows / 1,000 lists up to 1M rows, their square root above", () => {
+    expect(defaultIvfflatLists(0)).toBe(1);
+    expect(defaultIvfflatLists(100_000)).toBe(100);
+    expect(defaultIvfflatLists(1_000_000)).toBe(1000);
+    expect(defaultIvfflatLists(4_000_000)).toBe(2000);
+    expect(defaultIvfflatLists(10 ** 12)).toBe(32_768);
+    expect(defaultIvfflatProbes(1000)).toBe(32);
+    expect(defaultIvfflatProbes(1)).toBe(1);
+  });
+
+  it('indexes vectors an index takes, with the lists given', () => {
+    const extension = { schema: 'public', version: '0.8.0' };
+    const sql = ivfflatIndexSql({
+      schema: 's',
+      table: 't',
+      dimensions: 1536,
+      extension,
+      lists: 1000,
+    });
+    expect(sql).toBe(
+      'CREATE INDEX IF NOT EXISTS "t_vector" ON "s"."t" USING ivfflat (embedding "public".vector_cosine_ops) WITH (lists = 1000)',
+    );
+    expect(
+      ivfflatIndexSql({ schema: 's', table: 't', dimensions: 3072, extension, lists: 10 }),
+    ).toBeUndefined();
   });
 });
 

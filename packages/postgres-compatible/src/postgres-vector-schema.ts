@@ -285,6 +285,40 @@ export function vectorIndexSql(options: {
   return `CREATE INDEX IF NOT EXISTS ${quoteIdentifier(`${table}_vector`)} ON ${qualifiedName(schema, table)} USING hnsw (embedding ${quoteIdentifier(extension.schema)}.vector_cosine_ops) WITH (m = ${hnsw.m}, ef_construction = ${hnsw.efConstruction})`;
 }
 
+/** Most lists pgvector's IVFFlat index takes. */
+export const maxIvfflatLists = 32_768;
+
+/**
+ * The IVFFlat cosine index of a collection's table (`IF NOT EXISTS`), partitioning its rows into
+ * `lists` lists around centres trained on the rows present, or undefined when vectors are longer
+ * than an index takes.
+ */
+export function ivfflatIndexSql(options: {
+  schema: string;
+  table: string;
+  dimensions: number;
+  extension: VectorExtension;
+  lists: number;
+}): string | undefined {
+  const { schema, table, dimensions, extension, lists } = options;
+  if (dimensions > maxIndexedDimensions) return undefined;
+  return `CREATE INDEX IF NOT EXISTS ${quoteIdentifier(`${table}_vector`)} ON ${qualifiedName(schema, table)} USING ivfflat (embedding ${quoteIdentifier(extension.schema)}.vector_cosine_ops) WITH (lists = ${lists})`;
+}
+
+/**
+ * pgvector's starting point for an IVFFlat index of `rows` rows: rows / 1,000 lists up to 1M
+ * rows, the square root of rows above; at least 1, at most {@link maxIvfflatLists}.
+ */
+export function defaultIvfflatLists(rows: number): number {
+  const lists = rows <= 1_000_000 ? Math.round(rows / 1000) : Math.round(Math.sqrt(rows));
+  return Math.min(maxIvfflatLists, Math.max(1, lists));
+}
+
+/** pgvector's starting point for the lists an IVFFlat query probes: the square root of lists. */
+export function defaultIvfflatProbes(lists: number): number {
+  return Math.max(1, Math.round(Math.sqrt(lists)));
+}
+
 /** Whether `value` is a PostgreSQL memory setting such as `8GB`, `512MB` or `65536kB`. */
 export function isMemorySetting(value: string): boolean {
   return /^[1-9][0-9]{0,8}(kB|MB|GB|TB)$/.test(value);
