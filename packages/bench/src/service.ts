@@ -368,6 +368,7 @@ export async function runService(context: BenchContext): Promise<WorkloadReport>
   const size = context.sizes?.at(-1) ?? (context.smoke ? 2000 : 100_000);
   const seconds = context.smoke ? 1 : 10;
   const users = Math.max(1, Math.round(size / 100));
+  const warmupSeconds = context.smoke ? 1 : Math.max(3, Math.round(users / 500));
   const workers = Number(process.env.ENGRAM_BENCH_WORKERS ?? availableParallelism());
   const data = createPipelineData({ users });
   const dataDir = mkdtempSync(join(tmpdir(), 'engram-bench-service-'));
@@ -414,8 +415,9 @@ export async function runService(context: BenchContext): Promise<WorkloadReport>
       const fact = data.memory(10_000_000 + index);
       return { messages: fact.text, userId: fact.userId, infer: false };
     };
-    // Warm-up: opens the project's store, fills caches, compiles the hot paths.
-    await load(server.url, key, 'search', 4, context.smoke ? 1 : 3, search);
+    // Warm-up: opens the project's store, fills caches, compiles the hot paths; longer with more
+    // users, whose scopes each server process caches as it first searches them.
+    await load(server.url, key, 'search', 4, warmupSeconds, search);
     const before = await histogram(server.url, 'engram_search_latency_seconds');
     for (const count of connections) {
       const result = await load(
@@ -506,7 +508,7 @@ export async function runService(context: BenchContext): Promise<WorkloadReport>
   const markdown = [
     runHeader(context.command, loadBefore),
     '',
-    `${formatCount(size)} memories of ${formatCount(users)} users ${store.url ? `in ${backend.name} (\`ENGRAM_VECTOR_STORE=${backend.adapter}\`, a ${target.origin} server; ${backend.settings})` : `in the embedded store (\`projects/${project}.db\`)`}, \`engram serve\` (${workers} process${workers === 1 ? '' : 'es'}, \`ENGRAM_WORKERS\`) with \`ENGRAM_LLM=none\`, \`ENGRAM_EMBEDDER=hash\`, default logging (JSON lines to a file)${process.env.ENGRAM_BENCH_VECTOR_CACHE_MB ? `, \`ENGRAM_VECTOR_CACHE_MB=${process.env.ENGRAM_BENCH_VECTOR_CACHE_MB}\` (each process's scope cache)` : ''}${indexSeconds === undefined ? '' : `; the store's index of unscoped queries built before the server starts (\`store.buildIndex\`, ${indexSeconds.toFixed(0)} s), so that no background build competes with the rows`}; autocannon in another process, ${seconds} s per row, a random user and question per search (\`limit: 10\`), a new fact per add (adds run after the searches and grow the store).`,
+    `${formatCount(size)} memories of ${formatCount(users)} users ${store.url ? `in ${backend.name} (\`ENGRAM_VECTOR_STORE=${backend.adapter}\`, a ${target.origin} server; ${backend.settings})` : `in the embedded store (\`projects/${project}.db\`)`}, \`engram serve\` (${workers} process${workers === 1 ? '' : 'es'}, \`ENGRAM_WORKERS\`) with \`ENGRAM_LLM=none\`, \`ENGRAM_EMBEDDER=hash\`, default logging (JSON lines to a file)${process.env.ENGRAM_BENCH_VECTOR_CACHE_MB ? `, \`ENGRAM_VECTOR_CACHE_MB=${process.env.ENGRAM_BENCH_VECTOR_CACHE_MB}\` (each process's scope cache)` : ''}${indexSeconds === undefined ? '' : `; the store's index of unscoped queries built before the server starts (\`store.buildIndex\`, ${indexSeconds.toFixed(0)} s), so that no background build competes with the rows`}; autocannon in another process, ${warmupSeconds} s of searches to warm up, then ${seconds} s per row, a random user and question per search (\`limit: 10\`), a new fact per add (adds run after the searches and grow the store).`,
     '',
     table,
     '',
