@@ -35,6 +35,7 @@ describe('backends workload helpers', () => {
       'sqlite',
       'lancedb',
       'pgvector',
+      'pgvector-ivfflat',
       'milvus',
       'elasticsearch',
       'weaviate',
