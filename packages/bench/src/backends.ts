@@ -20,6 +20,11 @@ import { formatCount, formatMs, formatRate, type Summary, summarize } from './st
 export interface VectorBackend extends BackendDefinition {
   /** Runs the store's own index build after ingest (LanceDB's `optimize`). */
   optimizeAfterIngest?: boolean;
+  /**
+   * A variant of another row (same adapter) that the service workload runs too: the options the
+   * server's store gets (`vectorStore.options` of its configuration file).
+   */
+  serverOptions?: Record<string, unknown>;
 }
 
 /** The launchers hand Weaviate over as `http://host:port/?grpcPort=N`. */
@@ -83,6 +88,7 @@ export const vectorBackends: readonly VectorBackend[] = [
       vectorIndex: 'ivfflat',
       indexBuildMemory: '10GB',
     }),
+    serverOptions: { vectorIndex: 'ivfflat' },
     searchVariants: [
       { label: 'probes 2', options: { ivfflatProbes: 2 } },
       { label: 'probes 4', options: { ivfflatProbes: 4 } },

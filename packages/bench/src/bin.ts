@@ -62,7 +62,7 @@ Workloads (default: all of them, in this order):
 Options:
   --size 10k,100k   sizes to run (memories stored); default depends on the workload
   --queries N       searches per measurement (lambda: fresh processes)
-  --dimensions N    vector length of the backends workload (default 384)
+  --dimensions N    vector length of the backends and service workloads (default 384)
   --backends a,b    backends to run (default: all): sqlite, lancedb, pgvector, milvus,
                     elasticsearch, weaviate, redis, chroma (vector stores), kuzu, age,
                     neo4j (graph stores)

@@ -5,7 +5,7 @@ import { benchChat, factsOfTranscript } from './fake-model.js';
 import { parseProcStat, processTreeCpuSeconds } from './process-cpu.js';
 import { replaceSection } from './report.js';
 import { recallAtK } from './scale.js';
-import { mergeServiceSection } from './service.js';
+import { hashEmbedderSetting, mergeServiceSection, serviceBlock } from './service.js';
 
 describe('recall against exact search', () => {
   it('counts the exact top-k found', () => {
@@ -133,6 +133,37 @@ describe('mergeServiceSection', () => {
     expect(replaced.match(/service-backend:pgvector -->/g)).toHaveLength(2);
     expect(replaced).toContain('newer pgvector rows');
     expect(replaced).not.toContain('\npgvector rows');
+  });
+
+  it('keeps a run at another size or vector length in a block of its own', () => {
+    expect(serviceBlock('pgvector', 100_000, 384)).toEqual({
+      key: 'pgvector',
+      heading: 'On pgvector',
+    });
+    const large = serviceBlock('pgvector-ivfflat', 1_000_000, 1536);
+    expect(large).toEqual({
+      key: 'pgvector-ivfflat-1m-1536',
+      heading: 'On pgvector-ivfflat, 1M memories x 1,536 dimensions',
+    });
+    expect(serviceBlock('redis', 1500, 384).key).toBe('redis-1-5k-384');
+    const both = mergeServiceSection(
+      mergeServiceSection('sqlite rows', 'pgvector', 'pgvector rows'),
+      large.key,
+      'large rows',
+      large.heading,
+    );
+    expect(both).toContain('pgvector rows');
+    expect(both).toContain(
+      '<!-- service-backend:pgvector-ivfflat-1m-1536 -->\n### On pgvector-ivfflat, 1M memories x 1,536 dimensions\n\nlarge rows\n',
+    );
+    expect(mergeServiceSection(both, large.key, 'newer', large.heading)).not.toContain(
+      'large rows',
+    );
+  });
+
+  it('runs the hash embedder at the vector length of the run', () => {
+    expect(hashEmbedderSetting(384)).toBe('hash');
+    expect(hashEmbedderSetting(1536)).toBe('hash:1536');
   });
 });
 

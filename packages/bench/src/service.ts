@@ -9,6 +9,7 @@ import {
   readFileSync,
   rmSync,
   symlinkSync,
+  writeFileSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -45,17 +46,40 @@ function cliPath(): string {
 interface ServiceStore {
   backend: VectorBackend;
   url?: string;
+  /** Vector length of the hash embedder (`ENGRAM_EMBEDDER=hash:<n>`); 384 by default. */
+  dimensions: number;
 }
 
-/** Backends `--backend` accepts: the embedded default and those with a server launcher. */
+/**
+ * Backends `--backend` accepts: the embedded default, those with a server launcher, and the
+ * variants (pgvector-ivfflat) that say which options the server's store gets.
+ */
 export const serviceBackendNames = vectorBackends
-  // A backend's variants (pgvector-ivfflat) take the server's default settings there.
-  .filter((backend) => backend.name === backend.adapter)
+  .filter((backend) => backend.name === backend.adapter || backend.serverOptions !== undefined)
   .filter((backend) => backend.name === 'sqlite' || backend.service !== undefined)
   .map((backend) => backend.name);
 
+/** `ENGRAM_EMBEDDER` of the server: the hash embedder at the run's vector length. */
+export function hashEmbedderSetting(dimensions: number): string {
+  return dimensions === 384 ? 'hash' : `hash:${dimensions}`;
+}
+
+/**
+ * The server's configuration file when the backend's store takes options (`vectorStore.options`),
+ * else undefined: the environment says everything else.
+ */
+function writeServerConfig(dataDir: string, store: ServiceStore): string | undefined {
+  if (!store.backend.serverOptions) return undefined;
+  const path = join(dataDir, 'engram.json');
+  writeFileSync(
+    path,
+    `${JSON.stringify({ vectorStore: { provider: store.backend.adapter, options: store.backend.serverOptions } }, null, 2)}\n`,
+  );
+  return path;
+}
+
 /** The environment of the server and of `engram keys`: offline models, no limiter in the way. */
-function serverEnvironment(dataDir: string, store?: ServiceStore): NodeJS.ProcessEnv {
+function serverEnvironment(dataDir: string, store: ServiceStore): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of Object.keys(env)) {
     if (name.startsWith('ENGRAM_') || name.startsWith('OPENAI_') || name.startsWith('OTEL_'))
@@ -65,14 +89,15 @@ function serverEnvironment(dataDir: string, store?: ServiceStore): NodeJS.Proces
     ...env,
     ENGRAM_HOME: dataDir,
     ENGRAM_LLM: 'none',
-    ENGRAM_EMBEDDER: 'hash',
+    ENGRAM_EMBEDDER: hashEmbedderSetting(store.dimensions),
     // Far above what two cores can serve: the rate limiter must not be what is measured.
     ENGRAM_RATE_LIMIT_RPS: '1000000',
     ENGRAM_RATE_LIMIT_BURST: '1000000',
     ENGRAM_METRICS_TOKEN: metricsToken,
-    ...(store?.url
+    ...(store.url
       ? { ENGRAM_VECTOR_STORE: store.backend.adapter, ENGRAM_VECTOR_STORE_URL: store.url }
       : {}),
+    ...(store.backend.serverOptions ? { ENGRAM_CONFIG: join(dataDir, 'engram.json') } : {}),
     // ENGRAM_BENCH_WORKERS=<n>: server processes (default: the server's own, one per core).
     ...(process.env.ENGRAM_BENCH_WORKERS
       ? { ENGRAM_WORKERS: process.env.ENGRAM_BENCH_WORKERS }
@@ -85,8 +110,13 @@ function serverEnvironment(dataDir: string, store?: ServiceStore): NodeJS.Proces
 }
 
 /** The records of the preload, `batchSize` at a time, embedded with the offline hash embedder. */
-async function* preloadBatches(data: PipelineData, size: number, batchSize: number) {
-  const embedder = createHashEmbedder();
+async function* preloadBatches(
+  data: PipelineData,
+  size: number,
+  batchSize: number,
+  dimensions: number,
+) {
+  const embedder = createHashEmbedder({ dimensions });
   const now = new Date().toISOString();
   for (let offset = 0; offset < size; offset += batchSize) {
     const items = [];
@@ -140,9 +170,9 @@ async function preload(
   }
   const batchSize = createHashEmbedder().maxEmbeddingsPerCall;
   try {
-    await store.ensureCollection({ collection, dimensions: createHashEmbedder().dimensions });
+    await store.ensureCollection({ collection, dimensions: service.dimensions });
     let stored = 0;
-    for await (const records of preloadBatches(data, size, batchSize)) {
+    for await (const records of preloadBatches(data, size, batchSize, service.dimensions)) {
       await store.upsert({ collection, records });
       stored += records.length;
       if (stored % 100_000 < batchSize && stored < size) {
@@ -387,15 +417,17 @@ export async function runService(context: BenchContext): Promise<WorkloadReport>
     rmSync(dataDir, { recursive: true, force: true });
     return serviceReport(
       context,
-      backend.name,
+      serviceBlock(backend.name, size, context.dimensions ?? 384),
       `${runHeader(context.command, loadBefore)}\n\nNot run on ${backend.name}: the server could not be started (${target.unavailable}).`,
     );
   }
-  const store: ServiceStore = { backend, ...(target.url ? { url: target.url } : {}) };
+  const dimensions = context.dimensions ?? 384;
+  const store: ServiceStore = { backend, dimensions, ...(target.url ? { url: target.url } : {}) };
   let server: Server | undefined;
   let indexSeconds: number | undefined;
   try {
     if (store.url) linkAdapter(context.root, dataDir, backend.adapter);
+    writeServerConfig(dataDir, store);
     context.log(
       `service: storing ${formatCount(size)} memories of ${formatCount(users)} users (${backend.name}${store.url ? `, ${target.origin} server` : ''})`,
     );
@@ -442,7 +474,7 @@ export async function runService(context: BenchContext): Promise<WorkloadReport>
     const perSearch = `- Time inside \`Memory.search\` (server metric \`engram_search_latency_seconds\`, mean over the search rows): ${formatMs(engine * 1000)} ms per search.`;
     notes.push(
       store.url
-        ? `${perSearch} It includes the round trips to the ${backend.name} server, during which each of the ${workers} server process${workers === 1 ? '' : 'es'} serves other requests.`
+        ? `${perSearch} It includes the round trips to the ${backend.service ?? backend.name} server, during which each of the ${workers} server process${workers === 1 ? '' : 'es'} serves other requests.`
         : `${perSearch} It is the time from the call to its answer: a search waits between its steps (the embedding, the vector and keyword queries) while its process serves other requests, so with many connections it is longer than the CPU time of one search. Each of the ${workers} server process${workers === 1 ? '' : 'es'} answers on one Node.js thread, and the SQLite queries run on it.`,
     );
     for (const count of connections) {
@@ -508,7 +540,7 @@ export async function runService(context: BenchContext): Promise<WorkloadReport>
   const markdown = [
     runHeader(context.command, loadBefore),
     '',
-    `${formatCount(size)} memories of ${formatCount(users)} users ${store.url ? `in ${backend.name} (\`ENGRAM_VECTOR_STORE=${backend.adapter}\`, a ${target.origin} server; ${backend.settings})` : `in the embedded store (\`projects/${project}.db\`)`}, \`engram serve\` (${workers} process${workers === 1 ? '' : 'es'}, \`ENGRAM_WORKERS\`) with \`ENGRAM_LLM=none\`, \`ENGRAM_EMBEDDER=hash\`, default logging (JSON lines to a file)${process.env.ENGRAM_BENCH_VECTOR_CACHE_MB ? `, \`ENGRAM_VECTOR_CACHE_MB=${process.env.ENGRAM_BENCH_VECTOR_CACHE_MB}\` (each process's scope cache)` : ''}${indexSeconds === undefined ? '' : `; the store's index of unscoped queries built before the server starts (\`store.buildIndex\`, ${indexSeconds.toFixed(0)} s), so that no background build competes with the rows`}; autocannon in another process, ${warmupSeconds} s of searches to warm up, then ${seconds} s per row, a random user and question per search (\`limit: 10\`), a new fact per add (adds run after the searches and grow the store).`,
+    `${formatCount(size)} memories of ${formatCount(users)} users${dimensions === 384 ? '' : ` (${dimensions.toLocaleString('en-US')} dimensions)`} ${store.url ? `in ${backend.name} (\`ENGRAM_VECTOR_STORE=${backend.adapter}\`${backend.serverOptions ? ` with \`vectorStore.options\` ${JSON.stringify(backend.serverOptions)} in the configuration file` : ''}, ${/^[aeiou]/.test(target.origin) ? 'an' : 'a'} ${target.origin} server; ${backend.settings})` : `in the embedded store (\`projects/${project}.db\`)`}, \`engram serve\` (${workers} process${workers === 1 ? '' : 'es'}, \`ENGRAM_WORKERS\`) with \`ENGRAM_LLM=none\`, \`ENGRAM_EMBEDDER=${hashEmbedderSetting(dimensions)}\`, default logging (JSON lines to a file)${process.env.ENGRAM_BENCH_VECTOR_CACHE_MB ? `, \`ENGRAM_VECTOR_CACHE_MB=${process.env.ENGRAM_BENCH_VECTOR_CACHE_MB}\` (each process's scope cache)` : ''}${indexSeconds === undefined ? '' : `; the store's index of unscoped queries built before the server starts (\`store.buildIndex\`, ${indexSeconds.toFixed(0)} s), so that no background build competes with the rows`}; autocannon in another process, ${warmupSeconds} s of searches to warm up, then ${seconds} s per row, a random user and question per search (\`limit: 10\`), a new fact per add (adds run after the searches and grow the store).`,
     '',
     table,
     '',
@@ -517,7 +549,7 @@ export async function runService(context: BenchContext): Promise<WorkloadReport>
     "- Server CPU ms/request: the CPU time of the server's processes during the row (from `/proc`) divided by the requests answered: what a request costs the server, whatever else the machine ran.",
     ...notes,
   ].join('\n');
-  return serviceReport(context, backend.name, markdown);
+  return serviceReport(context, serviceBlock(backend.name, size, dimensions), markdown);
 }
 
 const backendMarkers = (name: string) =>
@@ -528,7 +560,12 @@ const backendMarkers = (name: string) =>
  * backends were measured), then one marked block per other backend, each kept from the
  * document until that backend runs again.
  */
-export function mergeServiceSection(previous: string, backend: string, markdown: string): string {
+export function mergeServiceSection(
+  previous: string,
+  backend: string,
+  markdown: string,
+  heading = `On ${backend}`,
+): string {
   const blocks = new Map<string, string>();
   let main = previous;
   const pattern =
@@ -538,7 +575,7 @@ export function mergeServiceSection(previous: string, backend: string, markdown:
     main = main.replace(match[0], '');
   }
   if (backend === 'sqlite') main = markdown;
-  else blocks.set(backend, `### On ${backend}\n\n${markdown.trim()}`);
+  else blocks.set(backend, `### ${heading}\n\n${markdown.trim()}`);
   const marked = [...blocks].map(([name, body]) => {
     const [start, end] = backendMarkers(name);
     return `${start}\n${body}\n${end}`;
@@ -546,13 +583,42 @@ export function mergeServiceSection(previous: string, backend: string, markdown:
   return [main.trim(), ...marked].filter(Boolean).join('\n\n');
 }
 
-function serviceReport(context: BenchContext, backend: string, markdown: string): WorkloadReport {
+/**
+ * The block a run's rows go to: the backend's own at 100k x 384, else one per size and vector
+ * length (`pgvector-ivfflat-1m-1536`), so that a run at another scale keeps the 100k rows.
+ */
+export function serviceBlock(
+  backend: string,
+  size: number,
+  dimensions: number,
+): { key: string; heading: string } {
+  if (backend === 'sqlite' || (size === 100_000 && dimensions === 384)) {
+    return { key: backend, heading: `On ${backend}` };
+  }
+  return {
+    key: `${backend}-${formatCount(size)
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, '-')}-${dimensions}`,
+    heading: `On ${backend}, ${formatCount(size)} memories x ${dimensions.toLocaleString('en-US')} dimensions`,
+  };
+}
+
+function serviceReport(
+  context: BenchContext,
+  block: { key: string; heading: string },
+  markdown: string,
+): WorkloadReport {
   const document =
     context.documentPath && existsSync(context.documentPath)
       ? readFileSync(context.documentPath, 'utf8')
       : '';
   return {
     key: 'service',
-    markdown: mergeServiceSection(readSection(document, 'service') ?? '', backend, markdown),
+    markdown: mergeServiceSection(
+      readSection(document, 'service') ?? '',
+      block.key,
+      markdown,
+      block.heading,
+    ),
   };
 }

@@ -77,6 +77,17 @@ const document = [
   '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   '| POST /v1/search | 64 | 250 | 200 | 400 | 500 | 2500 | 0 | 0 (0) |',
   '<!-- /service-backend:pgvector -->',
+  '<!-- service-backend:pgvector-ivfflat-1m-1536 -->',
+  '### On pgvector-ivfflat, 1M memories x 1,536 dimensions',
+  '',
+  'Command: `pnpm bench service --size 1m --dimensions 1536 --backend pgvector-ivfflat`',
+  '',
+  run('2026-12-04T09:00'),
+  '',
+  '| route | connections | requests/s | p50 ms | p95 ms | p99 ms | requests | non-2xx | errors (timeouts) |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  '| POST /v1/search | 1 | 70 | 12 | 19 | 80 | 700 | 0 | 0 (0) |',
+  '<!-- /service-backend:pgvector-ivfflat-1m-1536 -->',
   '<!-- /bench:service -->',
 ].join('\n');
 
@@ -122,7 +133,16 @@ describe('extractFigures', () => {
         backend: 'pgvector',
         connections: 64,
       }),
-    ).toMatchObject({ value: 250, size: 10_000, processes: 2 });
+    ).toMatchObject({ value: 250, size: 10_000, processes: 2, measuredAt: '2026-12-03 10:00' });
+    expect(
+      findFigure(figures, { metric: 'service-searches-per-second', backend: 'pgvector-ivfflat' }),
+    ).toMatchObject({
+      value: 70,
+      size: 1_000_000,
+      dimensions: 1536,
+      measuredAt: '2026-12-04 09:00',
+      command: 'pnpm bench service --size 1m --dimensions 1536 --backend pgvector-ivfflat',
+    });
     expect(
       findFigure(figures, {
         metric: 'service-searches-per-second',

@@ -140,23 +140,25 @@ export function parseCount(text: string): number {
   return base * (unit === 'k' ? 1_000 : unit === 'm' ? 1_000_000 : 1);
 }
 
+/** When, where and at what load a run was, from its `Run:` line. */
+function runOf(body: string): Pick<Block, 'measuredAt' | 'machine' | 'load'> {
+  const run =
+    /Run: (\d{4}-\d\d-\d\dT\d\d:\d\d)[^ ]* on ([^;]+); load average \(1\/5\/15 min\) ([\d.]+) \/[^,]*before, ([\d.]+) \//.exec(
+      body,
+    );
+  return {
+    measuredAt: run ? run[1]!.replace('T', ' ') : 'unknown',
+    machine: run?.[2],
+    load: run ? `${run[3]} -> ${run[4]}` : undefined,
+  };
+}
+
 function blocks(markdown: string): Block[] {
   const found: Block[] = [];
   for (const match of markdown.matchAll(/<!-- bench:([\w-]+) -->([\s\S]*?)<!-- \/bench:\1 -->/g)) {
     const body = match[2]!;
     const command = /Command: `([^`]+)`/.exec(body)?.[1] ?? `pnpm bench ${match[1]}`;
-    const run =
-      /Run: (\d{4}-\d\d-\d\dT\d\d:\d\d)[^ ]* on ([^;]+); load average \(1\/5\/15 min\) ([\d.]+) \/[^,]*before, ([\d.]+) \//.exec(
-        body,
-      );
-    found.push({
-      key: match[1]!,
-      body,
-      command,
-      measuredAt: run ? run[1]!.replace('T', ' ') : 'unknown',
-      machine: run?.[2],
-      load: run ? `${run[3]} -> ${run[4]}` : undefined,
-    });
+    found.push({ key: match[1]!, body, command, ...runOf(body) });
   }
   return found;
 }
@@ -302,8 +304,13 @@ function serviceParts(body: string): { backend: string; body: string }[] {
 
 function serviceFigures(block: Block, push: (figure: Omit<Figure, 'unit'>) => void) {
   for (const part of serviceParts(block.body)) {
-    const command = /Command: `([^`]+)`/.exec(part.body)?.[1] ?? block.command;
-    serviceBackendFigures({ ...block, body: part.body, command }, part.backend, push);
+    const command = /Command: `([^`]+)`/.exec(part.body)?.[1];
+    // A backend's block has its own command and run; its key may name the size and vector
+    // length too (pgvector-ivfflat-1m-1536), the command names the backend alone.
+    const run = runOf(part.body);
+    const own = command ? { command, ...(run.measuredAt === 'unknown' ? {} : run) } : {};
+    const backend = command ? (/--backend (\S+)/.exec(command)?.[1] ?? 'sqlite') : part.backend;
+    serviceBackendFigures({ ...block, ...own, body: part.body }, backend, push);
   }
 }
 
@@ -313,11 +320,12 @@ function serviceBackendFigures(
   push: (figure: Omit<Figure, 'unit'>) => void,
 ) {
   const size = parseCount(/--size (\S+)/.exec(block.command)?.[1] ?? '100k');
+  const dimensions = parseCount(/--dimensions (\S+)/.exec(block.command)?.[1] ?? '384');
   const processes = Number(/\((\d+) processes/.exec(block.body)?.[1] ?? 1);
   const base = {
     backend,
     size,
-    dimensions: 384,
+    dimensions,
     processes,
     measuredAt: block.measuredAt,
     load: block.load,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { vectorArrayBinary, vectorBinary } from './postgres-vector-binary.js';
+import { vectorArrayBinary, vectorBinary, vectorFromBinary } from './postgres-vector-binary.js';
 
 describe('pgvector binary format', () => {
   it('writes one vector as dimensions, an unused int16 and big-endian float4 values', () => {
@@ -12,6 +12,15 @@ describe('pgvector binary format', () => {
       -0.5,
       Math.fround(0.1),
     ]);
+  });
+
+  it('reads back what vector_send returns, and refuses a buffer of the wrong length', () => {
+    expect(vectorFromBinary(vectorBinary([1, -0.5, 0.1]))).toEqual([1, -0.5, Math.fround(0.1)]);
+    expect(vectorFromBinary(vectorBinary([]))).toEqual([]);
+    expect(() => vectorFromBinary(Buffer.from([0, 3, 0, 0, 1, 2]))).toThrow(
+      /3 numbers needs 16 bytes, got 6/,
+    );
+    expect(() => vectorFromBinary(Buffer.alloc(2))).toThrow(/got 2/);
   });
 
   it('writes a vector[] with the array header, the element OID and each element', () => {

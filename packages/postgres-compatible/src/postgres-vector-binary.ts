@@ -16,6 +16,22 @@ export function vectorBinary(vector: readonly number[]): Buffer {
 }
 
 /**
+ * The numbers of one `vector` value in that format, as PostgreSQL's `vector_send(embedding)`
+ * returns it (a `bytea`, which node-postgres hands over as a `Buffer`).
+ */
+export function vectorFromBinary(buffer: Buffer): number[] {
+  const length = buffer.length >= 4 ? buffer.readInt16BE(0) : -1;
+  if (length < 0 || buffer.length !== 4 + 4 * length) {
+    throw new Error(
+      `A vector in pgvector's binary format of ${length} numbers needs ${4 + 4 * length} bytes, got ${buffer.length}.`,
+    );
+  }
+  const vector = new Array<number>(length);
+  for (let index = 0; index < length; index++) vector[index] = buffer.readFloatBE(4 + 4 * index);
+  return vector;
+}
+
+/**
  * A one-dimensional `vector[]` value of `vectors` (none null): the array header with the
  * element type's OID, then each element's length and its `vector` bytes.
  */

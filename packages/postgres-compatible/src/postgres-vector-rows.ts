@@ -1,5 +1,6 @@
 import type { HistoryEvent, Scope, StoredRecord } from '@engram/core';
 import type { PgvectorParameter } from './postgres-jsonb-filter.js';
+import { vectorFromBinary } from './postgres-vector-binary.js';
 
 /** The columns of a memory, named as the record's fields. */
 const memoryColumns =
@@ -17,7 +18,8 @@ type Row<T, Optional extends keyof T> = Omit<T, Optional> & Record<Optional, str
 
 /** A memory row as selected with {@link selectColumns}. */
 export type MemoryRow = Row<Omit<StoredRecord, 'vector'>, (typeof optionalRecordFields)[number]> & {
-  embedding?: string;
+  /** `vector_send(embedding)`: the vector in pgvector's binary format. */
+  embedding?: Buffer;
   distance?: number;
   score?: number;
 };
@@ -29,9 +31,15 @@ export type HistoryRow = Row<HistoryEvent, (typeof optionalEventFields)[number]>
 
 const scopeColumns = { userId: 'user_id', agentId: 'agent_id', runId: 'run_id' } as const;
 
-/** The memory columns to select, with the vector as text when asked for. */
-export function selectColumns(includeVectors: boolean | undefined): string {
-  return includeVectors ? `${memoryColumns}, embedding::text AS embedding` : memoryColumns;
+/**
+ * The memory columns to select, with the vector when asked for: in pgvector's binary format
+ * (`vector_send` of the extension's schema, `vectorSchema` quoted), which neither side has to
+ * format or parse as text (1,536 numbers: 6 KB against about 20 KB of text and its float parsing).
+ */
+export function selectColumns(includeVectors: boolean | undefined, vectorSchema: string): string {
+  return includeVectors
+    ? `${memoryColumns}, ${vectorSchema}.vector_send(embedding) AS embedding`
+    : memoryColumns;
 }
 
 /** Removes the optional fields that the database holds as NULL. */
@@ -44,7 +52,7 @@ function withoutNulls<T extends object>(row: T, optional: readonly (keyof T)[]):
 export function toRecord(row: MemoryRow, includeVectors: boolean | undefined): StoredRecord {
   const { embedding, distance: _distance, score: _score, ...fields } = row;
   const record = withoutNulls(fields, optionalRecordFields) as StoredRecord;
-  if (includeVectors && embedding !== undefined) record.vector = JSON.parse(embedding) as number[];
+  if (includeVectors && embedding !== undefined) record.vector = vectorFromBinary(embedding);
   return record;
 }
 

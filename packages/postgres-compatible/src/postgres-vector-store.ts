@@ -552,6 +552,12 @@ export function createPostgresVectorStore(
     });
   });
 
+  /** The memory columns to select; with the vector, named by the extension's schema. */
+  async function columnsWith(includeVectors: boolean | undefined): Promise<string> {
+    if (!includeVectors) return selectColumns(false, '');
+    return selectColumns(true, quoteIdentifier((await vectorExtension()).schema));
+  }
+
   /** The OID of the `vector` type, which a `vector[]` sent in binary format names. */
   const vectorTypeOid = onceSucceeded(async (): Promise<number> => {
     const extension = await vectorExtension();
@@ -824,7 +830,7 @@ export function createPostgresVectorStore(
     const vectorPlaceholder = `$${parameters.length - 1}::${vectorSchema}.vector`;
     const limitPlaceholder = `$${parameters.length}`;
     const distance = `(embedding OPERATOR(${vectorSchema}.<=>) ${vectorPlaceholder})`;
-    const columns = selectColumns(options.includeVectors);
+    const columns = selectColumns(options.includeVectors, vectorSchema);
     // OFFSET 0 keeps the planner from answering the outer ORDER BY with the HNSW index, so
     // this is an exact search over the selected rows (found through the scope indexes).
     const exactSql = `SELECT * FROM (
@@ -898,9 +904,10 @@ export function createPostgresVectorStore(
     if (terms.length === 0 || topK === 0) return [];
     const parameters = [...where.parameters, info.textSearchConfig, terms.join(' | '), topK];
     const count = parameters.length;
+    const columns = await columnsWith(options.includeVectors);
     const rows = (
       await pool().query<MemoryRow & { score: number }>(
-        `SELECT ${selectColumns(options.includeVectors)}, ts_rank_cd(search, query, 1) AS score
+        `SELECT ${columns}, ts_rank_cd(search, query, 1) AS score
          FROM ${info.table}, to_tsquery($${count - 2}::regconfig, $${count - 1}) AS query
          WHERE search @@ query AND ${where.sql}
          ORDER BY score DESC, id
@@ -966,8 +973,9 @@ export function createPostgresVectorStore(
     async get({ collection, ids, includeVectors }) {
       return onCollection(collection, async (info) => {
         if (ids.length === 0) return [];
+        const columns = await columnsWith(includeVectors);
         const { rows } = await pool().query<MemoryRow>(
-          `SELECT ${selectColumns(includeVectors)} FROM ${info.table} WHERE id = ANY($1::text[])`,
+          `SELECT ${columns} FROM ${info.table} WHERE id = ANY($1::text[])`,
           [[...new Set(ids)]],
         );
         const byId = new Map(rows.map((row) => [row.id, row]));
@@ -1005,8 +1013,9 @@ export function createPostgresVectorStore(
         const limit = Math.max(0, Math.floor(options.limit));
         const parameters = [...where.parameters];
         const afterSql = after === undefined ? '' : ` AND id > $${parameters.push(after)}`;
+        const columns = await columnsWith(options.includeVectors);
         const { rows } = await pool().query<MemoryRow>(
-          `SELECT ${selectColumns(options.includeVectors)} FROM ${info.table}
+          `SELECT ${columns} FROM ${info.table}
            WHERE ${where.sql}${afterSql} ORDER BY id LIMIT $${parameters.push(limit + 1)}`,
           parameters,
         );
