@@ -64,18 +64,19 @@ export function hashEmbedderSetting(dimensions: number): string {
   return dimensions === 384 ? 'hash' : `hash:${dimensions}`;
 }
 
+/** The server's configuration file (`ENGRAM_CONFIG`), written when its store takes options. */
+const serverConfigPath = (dataDir: string) => join(dataDir, 'engram.json');
+
 /**
- * The server's configuration file when the backend's store takes options (`vectorStore.options`),
- * else undefined: the environment says everything else.
+ * Writes the configuration file when the backend's store takes options (`vectorStore.options`);
+ * the environment says everything else.
  */
-function writeServerConfig(dataDir: string, store: ServiceStore): string | undefined {
-  if (!store.backend.serverOptions) return undefined;
-  const path = join(dataDir, 'engram.json');
-  writeFileSync(
-    path,
-    `${JSON.stringify({ vectorStore: { provider: store.backend.adapter, options: store.backend.serverOptions } }, null, 2)}\n`,
-  );
-  return path;
+function writeServerConfig(dataDir: string, store: ServiceStore): void {
+  if (!store.backend.serverOptions) return;
+  const config = {
+    vectorStore: { provider: store.backend.adapter, options: store.backend.serverOptions },
+  };
+  writeFileSync(serverConfigPath(dataDir), `${JSON.stringify(config, null, 2)}\n`);
 }
 
 /** The environment of the server and of `engram keys`: offline models, no limiter in the way. */
@@ -97,7 +98,7 @@ function serverEnvironment(dataDir: string, store: ServiceStore): NodeJS.Process
     ...(store.url
       ? { ENGRAM_VECTOR_STORE: store.backend.adapter, ENGRAM_VECTOR_STORE_URL: store.url }
       : {}),
-    ...(store.backend.serverOptions ? { ENGRAM_CONFIG: join(dataDir, 'engram.json') } : {}),
+    ...(store.backend.serverOptions ? { ENGRAM_CONFIG: serverConfigPath(dataDir) } : {}),
     // ENGRAM_BENCH_WORKERS=<n>: server processes (default: the server's own, one per core).
     ...(process.env.ENGRAM_BENCH_WORKERS
       ? { ENGRAM_WORKERS: process.env.ENGRAM_BENCH_WORKERS }
@@ -400,6 +401,7 @@ export async function runService(context: BenchContext): Promise<WorkloadReport>
   const users = Math.max(1, Math.round(size / 100));
   const warmupSeconds = context.smoke ? 1 : Math.max(3, Math.round(users / 500));
   const workers = Number(process.env.ENGRAM_BENCH_WORKERS ?? availableParallelism());
+  const dimensions = context.dimensions ?? 384;
   const data = createPipelineData({ users });
   const dataDir = mkdtempSync(join(tmpdir(), 'engram-bench-service-'));
   const results: LoadResult[] = [];
@@ -417,11 +419,10 @@ export async function runService(context: BenchContext): Promise<WorkloadReport>
     rmSync(dataDir, { recursive: true, force: true });
     return serviceReport(
       context,
-      serviceBlock(backend.name, size, context.dimensions ?? 384),
+      serviceBlock(backend.name, size, dimensions),
       `${runHeader(context.command, loadBefore)}\n\nNot run on ${backend.name}: the server could not be started (${target.unavailable}).`,
     );
   }
-  const dimensions = context.dimensions ?? 384;
   const store: ServiceStore = { backend, dimensions, ...(target.url ? { url: target.url } : {}) };
   let server: Server | undefined;
   let indexSeconds: number | undefined;
