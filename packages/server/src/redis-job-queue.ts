@@ -73,9 +73,13 @@ function bullmqStatuses(queue: Queue<AddJobData, AddResult>): JobStatusStore {
   return {
     async record() {},
     async get(id, project) {
+      // The state first, then the job: BullMQ finishes a job (its state, attempts, result) in one
+      // script, so a job read after a finished state holds that finish. Read the other way round,
+      // a job finishing between the two reads showed "completed" with the attempts of before.
+      const state = await queue.getJobState(id);
       const job: Job<AddJobData, AddResult> | undefined = await queue.getJob(id);
       if (!job || job.data.project !== project) return undefined;
-      const status = statusOf(await job.getState());
+      const status = statusOf(state);
       const info: JobInfo = {
         id,
         status,
