@@ -22,4 +22,17 @@ describe('createRateLimiter', () => {
     time += 5000;
     expect(limiter.take('a').allowed).toBe(true);
   });
+
+  it('takes several tokens in one step, never more than the bucket holds', () => {
+    let time = 0;
+    const limiter = createRateLimiter({ requestsPerSecond: 10, burst: 20 }, () => time);
+    expect(limiter.takeUpTo('a', 5)).toBe(5);
+    expect(limiter.takeUpTo('a', 100)).toBe(15);
+    expect(limiter.takeUpTo('a', 3)).toBe(0);
+    expect(limiter.take('a').allowed).toBe(false);
+    time += 250;
+    expect(limiter.takeUpTo('a', 3.9)).toBe(2);
+    expect(limiter.takeUpTo('b', -1)).toBe(0);
+    expect(limiter.take('b').remaining).toBe(19);
+  });
 });

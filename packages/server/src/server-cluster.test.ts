@@ -47,6 +47,16 @@ describe('createRateLimitLeases', () => {
     expect(lent).toBe(1000);
   });
 
+  it('lends a share of a very large bucket in a few steps, not one step per token', () => {
+    let clockReads = 0;
+    const take = createRateLimitLeases({ requestsPerSecond: 1e6, burst: 1e6 }, 2, () => {
+      clockReads += 1;
+      return 0;
+    });
+    expect(take('k').granted).toBe(250_000);
+    expect(clockReads).toBeLessThan(10);
+  });
+
   it('holds a project limit across the keys of the project, taking from both buckets or neither', () => {
     const take = createRateLimitLeases(
       {
