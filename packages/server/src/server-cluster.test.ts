@@ -57,6 +57,30 @@ describe('createRateLimitLeases', () => {
     expect(clockReads).toBeLessThan(10);
   });
 
+  it('takes back the unused tokens of an expired lease, so lending does not lower the limit', () => {
+    const take = createRateLimitLeases(
+      {
+        requestsPerSecond: 1 / 3600,
+        burst: 41,
+        project: { requestsPerSecond: 1 / 3600, burst: 41 },
+      },
+      2,
+      () => 0,
+    );
+    const first = take('k', 'p');
+    expect(first.granted).toBe(11);
+    // The worker spent 1 of the 10 tokens lent with it, then its lease expired.
+    const second = take('k', 'p', 9);
+    expect(second.granted).toBe(1 + Math.floor((41 - 2 - 1) / 4));
+    let lent = first.granted - 9 + second.granted;
+    for (;;) {
+      const lease = take('k', 'p');
+      if (!lease.allowed) break;
+      lent += lease.granted;
+    }
+    expect(lent).toBe(41);
+  });
+
   it('holds a project limit across the keys of the project, taking from both buckets or neither', () => {
     const take = createRateLimitLeases(
       {

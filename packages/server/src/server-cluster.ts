@@ -131,9 +131,12 @@ export function connectClusterWorker(index: number, registry: Registry): Cluster
         lease.tokens -= 1;
         return { allowed: true, retryAfterSeconds: 0, remaining: Math.floor(lease.tokens) };
       }
+      // Tokens of an expired lease go back to the buckets: the client did not spend them.
+      const unused = lease && lease.tokens >= 1 ? Math.floor(lease.tokens) : 0;
       const answer = await ask('rate-take', {
         keyId,
         ...(project === undefined ? {} : { project }),
+        ...(unused > 0 ? { unused } : {}),
       });
       const decision = answer.decision as RateLimitDecision & { granted: number };
       if (decision.granted > 1) {
@@ -184,13 +187,14 @@ export interface RateLimitLease extends RateLimitDecision {
  * processes. A request takes a token from the key's bucket and its project's, or from neither.
  * Each request a worker cannot pay from its lease takes one token and borrows up to
  * `remaining / (2 x workers)` more, so a generous limit costs few messages and a nearly empty
- * bucket lends one token at a time.
+ * bucket lends one token at a time. A lease lasts a second; the tokens a worker did not spend
+ * in it come back with its next request (`unused`), so lending never lowers the limit.
  */
 export function createRateLimitLeases(
   rateLimit: ServerConfig['rateLimit'],
   workers: number,
   now?: () => number,
-): (keyId: string, project?: string) => RateLimitLease {
+): (keyId: string, project?: string, unused?: number) => RateLimitLease {
   const keys = createRateLimiter(rateLimit, now);
   const projects = rateLimit.project ? createRateLimiter(rateLimit.project, now) : undefined;
   const takeBoth = (keyId: string, project: string | undefined) => {
@@ -203,7 +207,12 @@ export function createRateLimitLeases(
     keys.give(keyId, 1);
     return byProject;
   };
-  return (keyId, project) => {
+  return (keyId, project, unused = 0) => {
+    const returned = Math.max(0, Math.floor(unused));
+    if (returned > 0) {
+      keys.give(keyId, returned);
+      if (projects && project !== undefined) projects.give(project, returned);
+    }
     const first = takeBoth(keyId, project);
     if (!first.allowed) return { ...first, granted: 0 };
     // The extra tokens in one step each (a loop of single takes cost the primary a quarter of a
@@ -300,6 +309,7 @@ export async function startServerCluster(
           decision: takeLease(
             String(message.keyId),
             typeof message.project === 'string' ? message.project : undefined,
+            typeof message.unused === 'number' ? message.unused : 0,
           ),
         });
         return;
