@@ -22,6 +22,20 @@ describe('resolveWorkerCount', () => {
   });
 });
 
+/** Tokens lent by leases taken until the buckets refuse. */
+function lentUntilRefused(
+  take: ReturnType<typeof createRateLimitLeases>,
+  key: string,
+  project?: string,
+) {
+  let total = 0;
+  for (;;) {
+    const lease = take(key, project);
+    if (!lease.allowed) return total;
+    total += lease.granted;
+  }
+}
+
 describe('createRateLimitLeases', () => {
   it('never lends more tokens than the bucket holds, and one at a time when it is low', () => {
     const time = 0;
@@ -38,13 +52,7 @@ describe('createRateLimitLeases', () => {
     expect(first.allowed).toBe(true);
     expect(first.granted).toBeGreaterThan(200);
     expect(first.granted).toBeLessThanOrEqual(251);
-    let lent = first.granted;
-    for (;;) {
-      const lease = take('k');
-      if (!lease.allowed) break;
-      lent += lease.granted;
-    }
-    expect(lent).toBe(1000);
+    expect(first.granted + lentUntilRefused(take, 'k')).toBe(1000);
   });
 
   it('lends a share of a very large bucket in a few steps, not one step per token', () => {
@@ -72,13 +80,7 @@ describe('createRateLimitLeases', () => {
     // The worker spent 1 of the 10 tokens lent with it, then its lease expired.
     const second = take('k', 'p', 9);
     expect(second.granted).toBe(1 + Math.floor((41 - 2 - 1) / 4));
-    let lent = first.granted - 9 + second.granted;
-    for (;;) {
-      const lease = take('k', 'p');
-      if (!lease.allowed) break;
-      lent += lease.granted;
-    }
-    expect(lent).toBe(41);
+    expect(first.granted - 9 + second.granted + lentUntilRefused(take, 'k', 'p')).toBe(41);
   });
 
   it('holds a project limit across the keys of the project, taking from both buckets or neither', () => {
@@ -91,14 +93,7 @@ describe('createRateLimitLeases', () => {
       2,
       () => 0,
     );
-    const lent = (key: string, project: string) => {
-      let total = 0;
-      for (;;) {
-        const lease = take(key, project);
-        if (!lease.allowed) return total;
-        total += lease.granted;
-      }
-    };
+    const lent = (key: string, project: string) => lentUntilRefused(take, key, project);
     expect(lent('a', 'alpha')).toBe(40);
     // The project's bucket has 10 left; the key's own bucket is not charged for a refusal.
     expect(lent('b', 'alpha')).toBe(10);
