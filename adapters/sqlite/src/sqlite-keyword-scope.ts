@@ -280,10 +280,11 @@ export function createKeywordTokenizer(probe: CharacterProbe): KeywordTokenizer 
 
   return {
     tokenize(texts) {
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range
+      const ascii = texts.map((text) => /^[\u0000-\u007f]*$/.test(text));
       const unknown = new Set<string>();
-      for (const text of texts) {
-        // biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range
-        if (/^[\u0000-\u007f]*$/.test(text)) continue;
+      for (const [index, text] of texts.entries()) {
+        if (ascii[index]) continue;
         for (const character of text) {
           if (character.codePointAt(0)! >= 0x80 && !folds.has(character)) unknown.add(character);
         }
@@ -292,7 +293,10 @@ export function createKeywordTokenizer(probe: CharacterProbe): KeywordTokenizer 
         if (folds.size + unknown.size > maxCachedFolds) folds.clear();
         for (const [character, fold] of probe([...unknown])) folds.set(character, fold);
       }
-      return texts.map((text) => words(text).map(stemOf));
+      // ASCII text in one pass: its letters and digits, lowercased, are the tokens (asciiFold).
+      return texts.map((text, index) =>
+        (ascii[index] ? (text.toLowerCase().match(/[a-z0-9]+/g) ?? []) : words(text)).map(stemOf),
+      );
     },
   };
 }

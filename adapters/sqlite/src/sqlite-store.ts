@@ -787,15 +787,19 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
     collection: string,
     dimensions: number,
     scope: Scope | undefined,
+    /** The scope's row count, when the caller has just counted it. */
+    counted?: number,
   ): CachedScope | undefined {
     if (cache.budget <= 0) return undefined;
     const where = whereClause(collection, scope, undefined);
     const key = scopeCacheKey(collection, where.scope);
     const hit = cache.get(key);
     if (hit) return hit;
-    const size = statement(`SELECT count(*) FROM engram_memories WHERE ${where.sql}`)
-      .pluck()
-      .get(...where.parameters) as number;
+    const size =
+      counted ??
+      (statement(`SELECT count(*) FROM engram_memories WHERE ${where.sql}`)
+        .pluck()
+        .get(...where.parameters) as number);
     if (size * dimensions > cache.budget) return undefined;
     // The keyword form, the expiry (as SQL reads it) and the record's other columns come in the
     // same pass: a scoped hybrid search needs them all, and reading the returned rows again cost
@@ -1030,12 +1034,14 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
     query: QueryOptions,
     dimensions: number,
     terms: readonly string[],
+    /** The scope's row count, just read. */
+    size: number,
   ): VectorMatch[] {
     tokenizer ??= createKeywordTokenizer(createSqliteCharacterProbe(openDatabase()));
     checkDataVersion();
     // The scope's tokens are kept beside its vectors (a scoped hybrid search asks for both), and
     // dropped with them when the file changes.
-    const cached = cachedScope(query.collection, dimensions, query.scope);
+    const cached = cachedScope(query.collection, dimensions, query.scope, size);
     let rowIds: ArrayLike<number>;
     let ids: readonly string[];
     let documents: ScopeDocument[];
@@ -1117,7 +1123,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
         .pluck()
         .get(...scope.parameters, maxScopeKeywordRows + 1) as number);
     return size <= maxScopeKeywordRows
-      ? scopeKeywordQuery(options, dimensions, terms)
+      ? scopeKeywordQuery(options, dimensions, terms, size)
       : indexKeywordQuery(options, terms);
   }
 
