@@ -440,6 +440,5 @@ describe('a build beside writes', () => {
     await store.close();
     await exact.close();
     expect(stateOf(path).changes).toBe(0);
-    // 4-5 s alone; several times that when the whole workspace's tests share two cores.
-  }, 240_000);
+  });
 });
