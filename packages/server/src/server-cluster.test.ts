@@ -36,6 +36,19 @@ function lentUntilRefused(
   }
 }
 
+/** Leases of 2 workers from a key's and a project's buckets that do not refill (time stands still). */
+function frozenLeases(keyBurst: number, projectBurst: number) {
+  return createRateLimitLeases(
+    {
+      requestsPerSecond: 1 / 3600,
+      burst: keyBurst,
+      project: { requestsPerSecond: 1 / 3600, burst: projectBurst },
+    },
+    2,
+    () => 0,
+  );
+}
+
 describe('createRateLimitLeases', () => {
   it('never lends more tokens than the bucket holds, and one at a time when it is low', () => {
     const time = 0;
@@ -66,15 +79,7 @@ describe('createRateLimitLeases', () => {
   });
 
   it('takes back the unused tokens of an expired lease, so lending does not lower the limit', () => {
-    const take = createRateLimitLeases(
-      {
-        requestsPerSecond: 1 / 3600,
-        burst: 41,
-        project: { requestsPerSecond: 1 / 3600, burst: 41 },
-      },
-      2,
-      () => 0,
-    );
+    const take = frozenLeases(41, 41);
     const first = take('k', 'p');
     expect(first.granted).toBe(11);
     // The worker spent 1 of the 10 tokens lent with it, then its lease expired.
@@ -84,15 +89,7 @@ describe('createRateLimitLeases', () => {
   });
 
   it('holds a project limit across the keys of the project, taking from both buckets or neither', () => {
-    const take = createRateLimitLeases(
-      {
-        requestsPerSecond: 1 / 3600,
-        burst: 40,
-        project: { requestsPerSecond: 1 / 3600, burst: 50 },
-      },
-      2,
-      () => 0,
-    );
+    const take = frozenLeases(40, 50);
     const lent = (key: string, project: string) => lentUntilRefused(take, key, project);
     expect(lent('a', 'alpha')).toBe(40);
     // The project's bucket has 10 left; the key's own bucket is not charged for a refusal.
