@@ -65,6 +65,7 @@ describe('scheduled jobs across several engram worker processes', { timeout: 240
         };
         const start = () =>
           spawnEngram(['--data-dir', directory.path, 'worker', '--config', config], env);
+        let killed = Number.POSITIVE_INFINITY;
         const first = start();
         const second = start();
         const workers = [first, second];
@@ -80,7 +81,7 @@ describe('scheduled jobs across several engram worker processes', { timeout: 240
           // Dies without releasing anything: a lease it held expires, and the other goes on.
           first.child.kill('SIGKILL');
           await first.exited;
-          const killed = Date.now();
+          killed = Date.now();
           await eventually(
             async () =>
               runs([second]).filter((run) => run.start > killed).length >= 2 ? true : undefined,
@@ -99,9 +100,11 @@ describe('scheduled jobs across several engram worker processes', { timeout: 240
         const names = (await readdir(join(backups, 'alpha'))).sort();
         expect(names.length).toBeGreaterThanOrEqual(1);
         for (let index = 1; index < names.length; index++) {
-          expect(backupTime(names[index]!) - backupTime(names[index - 1]!)).toBeGreaterThanOrEqual(
-            everyMs - slackMs,
-          );
+          const [previous, next] = [backupTime(names[index - 1]!), backupTime(names[index]!)];
+          // A backup the kill cut short is made again once its lease expires (its run was never
+          // recorded): that one pair, started before and after the kill, may be closer.
+          if (previous <= killed && next >= killed) continue;
+          expect(next - previous).toBeGreaterThanOrEqual(everyMs - slackMs);
         }
       } finally {
         await directory.dispose();
