@@ -8,5 +8,9 @@ export {
   nullPathsField,
   translateMilvusFilter,
 } from './milvus-filter.js';
-export type { MilvusIndexOptions, MilvusVectorStoreOptions } from './milvus-vector-store.js';
+export type {
+  MilvusIndexOptions,
+  MilvusVectorStore,
+  MilvusVectorStoreOptions,
+} from './milvus-vector-store.js';
 export { createMilvusVectorStore } from './milvus-vector-store.js';

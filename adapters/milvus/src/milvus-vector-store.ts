@@ -6,6 +6,7 @@ import {
   chunk,
   collectionDimensionMismatch,
   defineVectorStore,
+  type Lifecycle,
   optionalSettingLoader,
   requireQueryVector,
 } from '@engram/adapter-kit';
@@ -226,7 +227,26 @@ function collectionFields(dimensions: number): FieldType[] {
  * (scope ids as indexed VARCHAR fields, metadata as a JSON field), a `COSINE` vector index, and
  * is read with `Strong` consistency so that every read sees the writes before it.
  */
-export function createMilvusVectorStore(options: MilvusVectorStoreOptions = {}): VectorStore {
+/** The Milvus store: a vector store that can also wait for its index to be built. */
+export type MilvusVectorStore = VectorStore & {
+  /**
+   * Flushes the collection (so that Milvus seals the segments still growing, which it indexes
+   * only once sealed) and waits until its vector index covers every row: for a bulk import,
+   * before timing or serving queries that should use the index rather than scan unindexed
+   * segments. Resolves to the rows indexed; fails with the server's reason when the build fails,
+   * or after `timeoutMs` (default one hour) with the rows indexed by then.
+   */
+  buildIndex(options: {
+    collection: string;
+    timeoutMs?: number;
+    abortSignal?: AbortSignal;
+  }): Promise<{ indexedRows: number; totalRows: number }>;
+};
+
+/** Pause between two looks at an index build's progress, in ms. */
+const indexPollMs = 1_000;
+
+export function createMilvusVectorStore(options: MilvusVectorStoreOptions = {}): MilvusVectorStore {
   let client: MilvusClient | undefined = options.client;
   const ownsClient = options.client === undefined;
   const collections = new Map<string, Promise<CollectionState>>();
@@ -517,7 +537,56 @@ export function createMilvusVectorStore(options: MilvusVectorStoreOptions = {}):
     });
   }
 
-  return defineVectorStore({
+  /** See {@link MilvusVectorStore.buildIndex}. */
+  async function buildIndex(
+    lifecycle: Lifecycle,
+    buildOptions: {
+      collection: string;
+      timeoutMs?: number;
+      abortSignal?: AbortSignal;
+    },
+  ) {
+    const { collection } = buildOptions;
+    await known(collection);
+    await call('flush', collection, async () => {
+      const flushed = await milvus().flushSync({ collection_names: [collection] });
+      checkStatus('flush', flushed.status);
+    });
+    const timeoutMs = buildOptions.timeoutMs ?? 3_600_000;
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      lifecycle.check(buildOptions.abortSignal);
+      const index = await call('describeIndex', collection, async () => {
+        const response = await milvus().describeIndex({
+          collection_name: collection,
+          field_name: vectorField,
+        });
+        checkStatus('describeIndex', response.status);
+        return response.index_descriptions?.[0];
+      });
+      const indexedRows = Number(index?.indexed_rows ?? 0);
+      const totalRows = Number(index?.total_rows ?? 0);
+      if (index?.state === 'Failed') {
+        throw new AdapterCallError({
+          source,
+          message: `Milvus failed to build the index of "${collection}": ${index.index_state_fail_reason || 'no reason given'}.`,
+        });
+      }
+      if (index && indexedRows >= totalRows && Number(index.pending_index_rows ?? 0) === 0) {
+        return { indexedRows, totalRows };
+      }
+      if (performance.now() >= deadline) {
+        throw new AdapterCallError({
+          source,
+          isRetryable: true,
+          message: `The index of "${collection}" covered ${indexedRows} of ${totalRows} rows after ${timeoutMs} ms; call buildIndex again to go on waiting.`,
+        });
+      }
+      await new Promise((resolve) => setTimeout(resolve, indexPollMs));
+    }
+  }
+
+  const store = defineVectorStore({
     provider: source,
     capabilities: {
       keywordSearch: false,
@@ -535,6 +604,11 @@ export function createMilvusVectorStore(options: MilvusVectorStoreOptions = {}):
       await current.closeConnection().catch(() => {});
     },
     methods: (lifecycle) => ({
+      // Not a VectorStore method: spread so that the contract's shape is checked for the rest.
+      ...{
+        buildIndex: (options: Parameters<MilvusVectorStore['buildIndex']>[0]) =>
+          buildIndex(lifecycle, options),
+      },
       async ensureCollection({ collection, dimensions, abortSignal }) {
         checkCollectionName(collection);
         if (!Number.isInteger(dimensions) || dimensions <= 0 || dimensions > maxDimensions) {
@@ -748,4 +822,5 @@ export function createMilvusVectorStore(options: MilvusVectorStoreOptions = {}):
       },
     }),
   });
+  return store as MilvusVectorStore;
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { axisVector, describeVectorStore, providedServer } from '@engram/conformance';
 import { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { expect } from 'vitest';
-import { createMilvusVectorStore } from '../src/index.js';
+import { createMilvusVectorStore, type MilvusVectorStore } from '../src/index.js';
 
 const { url, ...server } = providedServer();
 
@@ -33,6 +33,34 @@ describeVectorStore({
       } finally {
         await client.closeConnection();
       }
+    });
+
+    test('buildIndex flushes and resolves once the vector index covers every row', async () => {
+      const collection = await createCollection('build_index');
+      const now = new Date().toISOString();
+      await store().upsert({
+        collection,
+        records: Array.from({ length: 40 }, (_, index) => ({
+          id: randomUUID(),
+          vector: axisVector(dimensions, index % dimensions),
+          text: `record ${index}`,
+          metadata: {},
+          createdAt: now,
+          updatedAt: now,
+        })),
+      });
+      const built = await (store() as MilvusVectorStore).buildIndex({ collection });
+      expect(built.totalRows).toBe(40);
+      expect(built.indexedRows).toBe(40);
+      const matches = await store().query({
+        collection,
+        vector: axisVector(dimensions, 1),
+        topK: 3,
+      });
+      expect(matches).toHaveLength(3);
+      await expect(
+        (store() as MilvusVectorStore).buildIndex({ collection: 'no_such_collection' }),
+      ).rejects.toThrow(/does not exist/);
     });
 
     test('a list limit beyond the Milvus query window returns every record', async () => {

@@ -37,6 +37,7 @@ describe('backends workload helpers', () => {
       'pgvector',
       'pgvector-ivfflat',
       'milvus',
+      'milvus-ivfflat',
       'elasticsearch',
       'weaviate',
       'redis',
