@@ -79,6 +79,7 @@ import {
   toBlob,
   toFloats,
 } from './sqlite-vectors.js';
+import { enableWalMode } from './sqlite-wal.js';
 import { createSqliteWriter } from './sqlite-writer.js';
 
 const source = 'sqlite';
@@ -473,7 +474,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteStore
           : new Database(path, { timeout: busyTimeoutMs });
       }
       opened.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
-      if (!opened.memory) opened.pragma('journal_mode = WAL');
+      if (!opened.memory) enableWalMode(opened, busyTimeoutMs);
       opened.pragma('synchronous = NORMAL');
       // Statement journals (one per writing statement, for its own rollback) stay in memory
       // instead of a temporary file: they halve the bytes a bulk write sends to the disk.
