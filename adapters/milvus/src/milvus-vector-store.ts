@@ -222,11 +222,6 @@ function collectionFields(dimensions: number): FieldType[] {
   ];
 }
 
-/**
- * A `VectorStore` on Milvus (2.3 or newer). Each collection holds the record fields as columns
- * (scope ids as indexed VARCHAR fields, metadata as a JSON field), a `COSINE` vector index, and
- * is read with `Strong` consistency so that every read sees the writes before it.
- */
 /** The Milvus store: a vector store that can also wait for its index to be built. */
 export type MilvusVectorStore = VectorStore & {
   /**
@@ -246,6 +241,11 @@ export type MilvusVectorStore = VectorStore & {
 /** Pause between two looks at an index build's progress, in ms. */
 const indexPollMs = 1_000;
 
+/**
+ * A `VectorStore` on Milvus (2.3 or newer). Each collection holds the record fields as columns
+ * (scope ids as indexed VARCHAR fields, metadata as a JSON field), a `COSINE` vector index, and
+ * is read with `Strong` consistency so that every read sees the writes before it.
+ */
 export function createMilvusVectorStore(options: MilvusVectorStoreOptions = {}): MilvusVectorStore {
   let client: MilvusClient | undefined = options.client;
   const ownsClient = options.client === undefined;
